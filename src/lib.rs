@@ -1,0 +1,15 @@
+//! Mesos-DNS: DNS-based service discovery for Apache Mesos.
+//!
+//! Data flows one way: the leading master's state JSON ([`mesos`]) becomes a list of named records
+//! ([`records::generate`]), which is indexed into a wire-ready, immutable snapshot ([`records::Records`]);
+//! the refresher ([`refresh`]) swaps new snapshots in, and the event loop ([`server`]) answers queries
+//! from the current one through the pure function [`answer::answer`].
+
+pub mod answer;
+pub mod cli;
+pub mod config;
+pub mod mesos;
+pub mod records;
+pub mod refresh;
+pub mod server;
+pub mod wire;
