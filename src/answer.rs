@@ -1,1 +1,420 @@
-//! TODO
+//! Answering: a pure function from (query bytes, records snapshot, transport) to response bytes. No
+//! socket, clock or global state is involved, so it is unit-tested, fuzzed and benchmarked directly. It
+//! decides rcodes, truncation and section contents; it does not relay (names outside the domain come back
+//! as [`Outcome::Outside`] for the caller to handle).
+
+use std::cell::Cell;
+
+use crate::records::{Lookup, Node, Records};
+use crate::wire::{
+    class, field, lower_name, opcode, rcode, rtype, Edns, Full, Message, Owner, ParseError, Writer, HEADER_LEN,
+    MAX_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, OPT_LEN,
+};
+
+/// How the query arrived: it decides the response size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+/// What to do with a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Send the first `n` bytes of the output buffer.
+    Reply(usize),
+    /// Send nothing: unreadable, or a response (answering responses would make us a reflector).
+    Drop,
+    /// A well-formed query for a name outside the domain: relay it, or answer with [`error_reply`].
+    Outside,
+}
+
+/// SRV targets already given addresses in the additional section are remembered (to write each once)
+/// up to this many.
+const MAX_TRACKED_TARGETS: usize = 64;
+
+/// An SRV record before its target: owner pointer, type, class, TTL, RDLENGTH, priority, weight, port.
+const SRV_FIXED_LEN: usize = 2 + 2 + 2 + 4 + 2 + 6;
+
+/// Answers `query` from `records` into `out` (which should hold [`MAX_MESSAGE`] bytes for TCP).
+/// `random` seeds the order of multi-record answers.
+pub fn answer(query: &[u8], records: &Records, transport: Transport, random: u64, out: &mut [u8]) -> Outcome {
+    let msg = match Message::parse(query) {
+        Ok(msg) => msg,
+        Err(ParseError::Short) => return Outcome::Drop,
+        Err(ParseError::Malformed) => return formerr(query, out),
+    };
+    if msg.is_response() {
+        return Outcome::Drop;
+    }
+    if msg.opcode() != opcode::QUERY {
+        return reply_error(&msg, rcode::NOTIMP, transport, out);
+    }
+    if msg.qdcount() != 1 {
+        return reply_error(&msg, rcode::FORMERR, transport, out);
+    }
+    let Some(q) = msg.question() else {
+        return reply_error(&msg, rcode::FORMERR, transport, out);
+    };
+    if msg.edns().is_some_and(|e| e.version > 0) {
+        return reply_error(&msg, rcode::BADVERS, transport, out);
+    }
+    if q.qclass != class::IN && q.qclass != class::ANY {
+        return reply_error(&msg, rcode::REFUSED, transport, out);
+    }
+    match q.qtype {
+        rtype::OPT => return reply_error(&msg, rcode::FORMERR, transport, out),
+        rtype::AXFR | rtype::IXFR => return reply_error(&msg, rcode::REFUSED, transport, out),
+        rtype::MAILA | rtype::MAILB => return reply_error(&msg, rcode::NOTIMP, transport, out),
+        _ => {}
+    }
+    let name = lower_name(&q.name);
+    let found = match records.lookup(name.as_wire()) {
+        Lookup::Outside => return Outcome::Outside,
+        _ if !records.is_loaded() => return reply_error(&msg, rcode::SERVFAIL, transport, out),
+        Lookup::NotFound => None,
+        Lookup::Found(node) => Some(node),
+    };
+    // The apex inside the question name: every name in the response can point at it.
+    let apex_at = HEADER_LEN + name.as_wire().len() - records.apex().len();
+    let ctx = Ctx { records, msg: &msg, apex_at, random, srv_start: Cell::new(0) };
+    ctx.respond(found, records.is_apex(name.as_wire()), q.qtype, transport, out)
+}
+
+/// Answers a well-formed query with an error rcode (REFUSED or SERVFAIL for names outside the domain):
+/// the question echoed, OPT if the query had one. Drops what [`answer`] would drop.
+pub fn error_reply(query: &[u8], rcode: u16, transport: Transport, out: &mut [u8]) -> Outcome {
+    match Message::parse(query) {
+        Ok(msg) if !msg.is_response() => reply_error(&msg, rcode, transport, out),
+        Ok(_) | Err(ParseError::Short) => Outcome::Drop,
+        Err(ParseError::Malformed) => formerr(query, out),
+    }
+}
+
+/// FORMERR for a message whose header is readable but whose body is not: the header alone.
+fn formerr(query: &[u8], out: &mut [u8]) -> Outcome {
+    let (Some(id), Some(flags)) = (crate::wire::read_u16(query, 0), crate::wire::read_u16(query, 2)) else {
+        return Outcome::Drop;
+    };
+    if flags & field::QR != 0 {
+        return Outcome::Drop;
+    }
+    let mut w = Writer::new(out, MIN_UDP_PAYLOAD);
+    match w.header(id, flags & (field::OPCODE_MASK | field::RD), rcode::FORMERR) {
+        Ok(()) => Outcome::Reply(w.len()),
+        Err(Full) => Outcome::Drop,
+    }
+}
+
+/// The size limit of a response (RFC 1035 4.2.1, RFC 6891 6.2.5), capped at our advertised payload.
+fn size_limit(edns: Option<Edns>, transport: Transport) -> usize {
+    match transport {
+        Transport::Tcp => MAX_MESSAGE,
+        Transport::Udp => edns.map_or(MIN_UDP_PAYLOAD, |e| usize::from(e.udp_size).clamp(MIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD)),
+    }
+}
+
+/// Header, question (if there is exactly one) and OPT with an error rcode.
+fn reply_error(msg: &Message<'_>, code: u16, transport: Transport, out: &mut [u8]) -> Outcome {
+    let edns = msg.edns();
+    let limit = size_limit(edns, transport);
+    let mut w = Writer::new(out, limit);
+    let flags = msg.flags() & (field::OPCODE_MASK | field::RD | field::CD);
+    let question = msg.question().filter(|_| msg.qdcount() == 1);
+    let written = (|| {
+        w.header(msg.id(), flags, code & field::RCODE_MASK)?;
+        if let Some(q) = question {
+            w.bytes(q.raw)?;
+            w.set_u16(field::QDCOUNT.start, 1);
+        }
+        if let Some(e) = edns {
+            w.opt(MAX_UDP_PAYLOAD as u16, (code >> 4) as u8, e.dnssec_ok)?;
+            w.set_u16(field::ARCOUNT.start, 1);
+        }
+        Ok::<(), Full>(())
+    })();
+    match written {
+        Ok(()) => Outcome::Reply(w.len()),
+        Err(Full) => Outcome::Drop,
+    }
+}
+
+/// What an authoritative answer needs besides the writer.
+struct Ctx<'a> {
+    records: &'a Records,
+    msg: &'a Message<'a>,
+    apex_at: usize,
+    random: u64,
+    /// Where the SRV records of the answer section start (for pointers to their targets).
+    srv_start: Cell<usize>,
+}
+
+/// Counts of records written per section.
+#[derive(Default)]
+struct Counts {
+    answer: u16,
+    authority: u16,
+    additional: u16,
+}
+
+impl Ctx<'_> {
+    fn respond(&self, node: Option<&Node>, at_apex: bool, qtype: u16, transport: Transport, out: &mut [u8]) -> Outcome {
+        let zone = self.records.zone();
+        let edns = self.msg.edns();
+        let limit = size_limit(edns, transport);
+        let opt_room = if edns.is_some() { OPT_LEN } else { 0 };
+        let mut w = Writer::new(out, limit - opt_room);
+        let Some(q) = self.msg.question() else { return Outcome::Drop };
+        let mut flags = field::AA | (self.msg.flags() & (field::RD | field::CD));
+        if zone.recurse_on {
+            flags |= field::RA;
+        }
+        if w.header(self.msg.id(), flags, rcode::NOERROR).and_then(|()| w.bytes(q.raw)).is_err() {
+            return Outcome::Drop;
+        }
+        let mut counts = Counts::default();
+        let mut truncated = false;
+        let code = match node {
+            None => rcode::NXDOMAIN,
+            Some(node) => {
+                let answered = self.write_answers(&mut w, node, at_apex, qtype, transport, &mut counts);
+                if answered.is_err() {
+                    truncated = true;
+                    if zone.set_truncate_bit {
+                        // Never a partial RRset with TC: the client retries over TCP for the whole set.
+                        w.truncate(HEADER_LEN + q.raw.len());
+                        counts = Counts::default();
+                    }
+                }
+                rcode::NOERROR
+            }
+        };
+        if counts.answer == 0 && !truncated {
+            // NXDOMAIN or NODATA: the SOA in the authority section (RFC 2308).
+            let ttl = zone.ttl.min(zone.soa_minttl);
+            match self.soa(&mut w, ttl) {
+                Ok(()) => counts.authority = 1,
+                Err(Full) => truncated = true,
+            }
+        } else if counts.answer > 0 && !truncated {
+            if let Some(node) = node {
+                self.write_additional(&mut w, node, at_apex, qtype, &mut counts);
+            }
+        }
+        let mut header_flags = flags | code;
+        if truncated && zone.set_truncate_bit {
+            header_flags |= field::TC;
+        }
+        w.set_limit(limit);
+        if let Some(e) = edns {
+            if w.opt(MAX_UDP_PAYLOAD as u16, 0, e.dnssec_ok).is_ok() {
+                counts.additional += 1;
+            }
+        }
+        w.set_u16(field::FLAGS.start, field::QR | header_flags);
+        w.set_u16(field::QDCOUNT.start, 1);
+        w.set_u16(field::ANCOUNT.start, counts.answer);
+        w.set_u16(field::NSCOUNT.start, counts.authority);
+        w.set_u16(field::ARCOUNT.start, counts.additional);
+        Outcome::Reply(w.len())
+    }
+
+    /// The answer section. `Err(Full)` when the answer does not fit.
+    fn write_answers(
+        &self,
+        w: &mut Writer<'_>,
+        node: &Node,
+        at_apex: bool,
+        qtype: u16,
+        transport: Transport,
+        counts: &mut Counts,
+    ) -> Result<(), Full> {
+        let ttl = self.records.zone().ttl;
+        match qtype {
+            rtype::A => self.a(w, node, ttl, counts),
+            rtype::AAAA => self.aaaa(w, node, ttl, counts),
+            rtype::SRV => self.srv(w, node, ttl, counts),
+            rtype::SOA if at_apex => {
+                self.soa(w, ttl)?;
+                counts.answer += 1;
+                Ok(())
+            }
+            rtype::NS if at_apex => {
+                self.ns(w, ttl)?;
+                counts.answer += 1;
+                Ok(())
+            }
+            rtype::ANY => {
+                // RFC 8482: over UDP, one RRset is enough; over TCP, everything at the name.
+                let minimal = transport == Transport::Udp;
+                if at_apex {
+                    self.soa(w, ttl)?;
+                    counts.answer += 1;
+                    if minimal {
+                        return Ok(());
+                    }
+                    self.ns(w, ttl)?;
+                    counts.answer += 1;
+                }
+                for rrset in [rtype::A, rtype::AAAA, rtype::SRV] {
+                    if minimal && counts.answer > 0 {
+                        break;
+                    }
+                    match rrset {
+                        rtype::A => self.a(w, node, ttl, counts)?,
+                        rtype::AAAA => self.aaaa(w, node, ttl, counts)?,
+                        _ => self.srv(w, node, ttl, counts)?,
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn a(&self, w: &mut Writer<'_>, node: &Node, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+        for i in Shuffle::new(node.a.len(), self.random) {
+            w.record(Owner::Pointer(HEADER_LEN), rtype::A, ttl, |w| w.bytes(&node.a[i]))?;
+            counts.answer += 1;
+        }
+        Ok(())
+    }
+
+    fn aaaa(&self, w: &mut Writer<'_>, node: &Node, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+        for i in Shuffle::new(node.aaaa.len(), self.random.rotate_left(17)) {
+            w.record(Owner::Pointer(HEADER_LEN), rtype::AAAA, ttl, |w| w.bytes(&node.aaaa[i]))?;
+            counts.answer += 1;
+        }
+        Ok(())
+    }
+
+    fn srv(&self, w: &mut Writer<'_>, node: &Node, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+        let weight = self.records.zone().srv_weight;
+        self.srv_start.set(w.len());
+        for i in Shuffle::new(node.srv.len(), self.random.rotate_left(34)) {
+            let srv = node.srv[i];
+            let Some(target) = self.records.node(srv.target) else { continue };
+            // RFC 2782: the target is not compressed.
+            w.record(Owner::Pointer(HEADER_LEN), rtype::SRV, ttl, |w| {
+                w.u16(0)?;
+                w.u16(weight)?;
+                w.u16(srv.port)?;
+                w.bytes(&target.name)
+            })?;
+            counts.answer += 1;
+        }
+        Ok(())
+    }
+
+    /// The SOA record, owned by the apex (a pointer into the question).
+    fn soa(&self, w: &mut Writer<'_>, ttl: u32) -> Result<(), Full> {
+        w.record(Owner::Pointer(self.apex_at), rtype::SOA, ttl, |w| w.bytes(self.records.soa_rdata()))
+    }
+
+    fn ns(&self, w: &mut Writer<'_>, ttl: u32) -> Result<(), Full> {
+        w.record(Owner::Pointer(self.apex_at), rtype::NS, ttl, |w| w.bytes(self.records.ns_rdata()))
+    }
+
+    /// Glue and SRV target addresses, best effort: whole RRsets while they fit, never TC.
+    fn write_additional(&self, w: &mut Writer<'_>, node: &Node, at_apex: bool, qtype: u16, counts: &mut Counts) {
+        let ttl = self.records.zone().ttl;
+        let wants_srv_targets = qtype == rtype::SRV || (qtype == rtype::ANY && node.a.is_empty() && node.aaaa.is_empty());
+        if wants_srv_targets {
+            // The SRV records were written in this same order, each 18 octets plus its target, so the
+            // target names sit at known offsets: point at them.
+            let mut record_at = self.srv_start.get();
+            let mut seen: [u32; MAX_TRACKED_TARGETS] = [u32::MAX; MAX_TRACKED_TARGETS];
+            for (k, i) in Shuffle::new(node.srv.len(), self.random.rotate_left(34)).enumerate() {
+                let target = node.srv[i].target;
+                let Some(t) = self.records.node(target) else { continue };
+                let name_at = record_at + SRV_FIXED_LEN;
+                record_at = name_at + t.name.len();
+                if seen[..k.min(MAX_TRACKED_TARGETS)].contains(&target) {
+                    continue;
+                }
+                if let Some(slot) = seen.get_mut(k) {
+                    *slot = target;
+                }
+                let owner = if name_at < 0x4000 { Owner::Pointer(name_at) } else { Owner::Wire(&t.name) };
+                if self.addresses(w, owner, t, ttl, counts).is_err() {
+                    return;
+                }
+            }
+        } else if at_apex && (qtype == rtype::NS || qtype == rtype::ANY) {
+            if let Lookup::Found(ns) = self.records.lookup(self.records.ns_rdata()) {
+                let _ = self.addresses(w, Owner::Wire(&ns.name), ns, ttl, counts);
+            }
+        }
+    }
+
+    /// A and AAAA records of `node` into the additional section, each RRset whole or not at all.
+    fn addresses(&self, w: &mut Writer<'_>, owner: Owner<'_>, node: &Node, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+        for (rrset, n) in [(rtype::A, node.a.len()), (rtype::AAAA, node.aaaa.len())] {
+            let mark = (w.len(), counts.additional);
+            let result = Shuffle::new(n, self.random.rotate_left(51)).try_for_each(|i| {
+                let data: &[u8] = if rrset == rtype::A { &node.a[i] } else { &node.aaaa[i] };
+                w.record(owner, rrset, ttl, |w| w.bytes(data))?;
+                counts.additional += 1;
+                Ok(())
+            });
+            if result.is_err() {
+                w.truncate(mark.0);
+                counts.additional = mark.1;
+                return result;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A pseudo-random order of `0..n` without storage: a random start and a random stride coprime with
+/// `n`, so every record comes once and each is first equally often.
+struct Shuffle {
+    n: usize,
+    at: usize,
+    stride: usize,
+    left: usize,
+}
+
+impl Shuffle {
+    fn new(n: usize, random: u64) -> Shuffle {
+        let r = splitmix(random);
+        let (at, mut stride) = if n == 0 { (0, 1) } else { ((r % n as u64) as usize, ((r >> 32) % n as u64) as usize) };
+        stride = stride.max(1);
+        while n > 1 && gcd(stride, n) != 1 {
+            stride += 1;
+        }
+        Shuffle { n, at, stride, left: n }
+    }
+}
+
+impl Iterator for Shuffle {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let i = self.at;
+        self.at = (self.at + self.stride) % self.n;
+        Some(i)
+    }
+}
+
+fn gcd(mut a: usize, mut b: usize) -> usize {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests;

@@ -5,7 +5,7 @@ pub mod generate;
 mod index;
 pub mod label;
 
-pub use index::{Records, Zone};
+pub use index::{text_to_wire, Lookup, Node, Records, Srv, Zone};
 
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, Ipv6Addr};

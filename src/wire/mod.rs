@@ -1,1 +1,98 @@
-//! The DNS wire format (RFC 1035, RFC 6891): zero-copy views of received messages and an encoder.
+//! The DNS wire format (RFC 1035, RFC 6891): zero-copy views of received messages ([`Message`]) and an
+//! encoder that writes into a caller-supplied buffer ([`Writer`]). Nothing here allocates or panics on
+//! input; nothing here knows about Mesos or about which answer to give.
+
+mod message;
+mod name;
+mod writer;
+
+pub use message::{Edns, Message, ParseError, Question, RecordRef, Section};
+pub use name::{lower_name, LowerName, NameRef, MAX_NAME_LEN};
+pub use writer::{Full, Owner, Writer, OPT_LEN};
+
+/// Length of the fixed message header.
+pub const HEADER_LEN: usize = 12;
+/// The largest DNS message (TCP length prefix limit).
+pub const MAX_MESSAGE: usize = 65535;
+/// The UDP payload size without EDNS0 (RFC 1035 4.2.1).
+pub const MIN_UDP_PAYLOAD: usize = 512;
+/// The EDNS0 payload size we advertise and honour at most (DNS Flag Day 2020: no IP fragmentation).
+pub const MAX_UDP_PAYLOAD: usize = 1232;
+
+/// Header field byte ranges and flag bits.
+pub mod field {
+    pub const ID: core::ops::Range<usize> = 0..2;
+    pub const FLAGS: core::ops::Range<usize> = 2..4;
+    pub const QDCOUNT: core::ops::Range<usize> = 4..6;
+    pub const ANCOUNT: core::ops::Range<usize> = 6..8;
+    pub const NSCOUNT: core::ops::Range<usize> = 8..10;
+    pub const ARCOUNT: core::ops::Range<usize> = 10..12;
+
+    pub const QR: u16 = 0x8000;
+    pub const AA: u16 = 0x0400;
+    pub const TC: u16 = 0x0200;
+    pub const RD: u16 = 0x0100;
+    pub const RA: u16 = 0x0080;
+    pub const AD: u16 = 0x0020;
+    pub const CD: u16 = 0x0010;
+    pub const OPCODE_SHIFT: u16 = 11;
+    pub const OPCODE_MASK: u16 = 0x7800;
+    pub const RCODE_MASK: u16 = 0x000f;
+}
+
+/// Record types we read or write.
+pub mod rtype {
+    pub const A: u16 = 1;
+    pub const NS: u16 = 2;
+    pub const SOA: u16 = 6;
+    pub const PTR: u16 = 12;
+    pub const AAAA: u16 = 28;
+    pub const SRV: u16 = 33;
+    pub const OPT: u16 = 41;
+    pub const IXFR: u16 = 251;
+    pub const AXFR: u16 = 252;
+    pub const MAILB: u16 = 253;
+    pub const MAILA: u16 = 254;
+    pub const ANY: u16 = 255;
+}
+
+/// Classes.
+pub mod class {
+    pub const IN: u16 = 1;
+    pub const CH: u16 = 3;
+    pub const ANY: u16 = 255;
+}
+
+/// Response codes (the low four bits; BADVERS is extended, RFC 6891).
+pub mod rcode {
+    pub const NOERROR: u16 = 0;
+    pub const FORMERR: u16 = 1;
+    pub const SERVFAIL: u16 = 2;
+    pub const NXDOMAIN: u16 = 3;
+    pub const NOTIMP: u16 = 4;
+    pub const REFUSED: u16 = 5;
+    pub const BADVERS: u16 = 16;
+}
+
+/// Opcodes.
+pub mod opcode {
+    pub const QUERY: u16 = 0;
+}
+
+/// Reads a big-endian u16 at `at`, if the buffer holds it.
+#[inline]
+pub(crate) fn read_u16(buf: &[u8], at: usize) -> Option<u16> {
+    match buf.get(at..at.checked_add(2)?) {
+        Some(&[a, b]) => Some(u16::from_be_bytes([a, b])),
+        _ => None,
+    }
+}
+
+/// Reads a big-endian u32 at `at`, if the buffer holds it.
+#[inline]
+pub(crate) fn read_u32(buf: &[u8], at: usize) -> Option<u32> {
+    match buf.get(at..at.checked_add(4)?) {
+        Some(&[a, b, c, d]) => Some(u32::from_be_bytes([a, b, c, d])),
+        _ => None,
+    }
+}

@@ -1,0 +1,292 @@
+//! Domain names in received messages: validation with safe compression-pointer following, label
+//! iteration, case-insensitive comparison, and a lower-cased copy on the stack for lookups.
+
+use super::{read_u16, HEADER_LEN};
+
+/// The longest name in wire form, root label included (RFC 1035 3.1).
+pub const MAX_NAME_LEN: usize = 255;
+/// A 255-octet name has at most 127 labels besides the root.
+const MAX_LABELS: usize = 128;
+
+/// Why a name cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameError {
+    /// The name runs past the end of the message.
+    Truncated,
+    /// A compression pointer that does not point strictly before every part read so far (forward,
+    /// self or looping pointers), or into the header.
+    BadPointer,
+    /// A label type other than a plain label or a pointer (0x40, 0x80: includes labels over 63 octets).
+    BadLabel,
+    /// More than 255 octets in wire form.
+    TooLong,
+}
+
+/// A validated name inside a message. Reading labels after validation cannot fail.
+#[derive(Debug, Clone, Copy)]
+pub struct NameRef<'a> {
+    msg: &'a [u8],
+    start: usize,
+    wire_len: usize,
+}
+
+impl<'a> NameRef<'a> {
+    /// Validates the name starting at `start` and returns it with the offset just past its in-place
+    /// bytes. Each compression pointer must point strictly before the start of the previous part of the
+    /// name, so the walk ends after a bounded number of jumps whatever the input.
+    pub fn parse(msg: &'a [u8], start: usize) -> Result<(NameRef<'a>, usize), NameError> {
+        let mut pos = start;
+        let mut limit = start;
+        let mut end = None;
+        let mut wire_len = 0usize;
+        loop {
+            let len = *msg.get(pos).ok_or(NameError::Truncated)?;
+            match len & 0xc0 {
+                0x00 => {
+                    wire_len += 1 + usize::from(len);
+                    if wire_len > MAX_NAME_LEN {
+                        return Err(NameError::TooLong);
+                    }
+                    if len == 0 {
+                        let end = end.unwrap_or(pos + 1);
+                        return Ok((NameRef { msg, start, wire_len }, end));
+                    }
+                    pos += 1 + usize::from(len);
+                    if pos >= msg.len() {
+                        return Err(NameError::Truncated);
+                    }
+                }
+                0xc0 => {
+                    let target = usize::from(read_u16(msg, pos).ok_or(NameError::Truncated)? & 0x3fff);
+                    if end.is_none() {
+                        end = Some(pos + 2);
+                    }
+                    if target >= limit || target < HEADER_LEN {
+                        return Err(NameError::BadPointer);
+                    }
+                    limit = target;
+                    pos = target;
+                }
+                _ => return Err(NameError::BadLabel),
+            }
+        }
+    }
+
+    /// The labels, root excluded, in order.
+    pub fn labels(&self) -> Labels<'a> {
+        Labels { msg: self.msg, pos: self.start }
+    }
+
+    /// The length of the name written out uncompressed.
+    pub fn wire_len(&self) -> usize {
+        self.wire_len
+    }
+
+    /// Compares two names ASCII case-insensitively, label by label, without allocating.
+    pub fn eq_ignore_case(&self, other: &NameRef<'_>) -> bool {
+        self.wire_len == other.wire_len && self.labels().zip(other.labels()).all(|(a, b)| a.eq_ignore_ascii_case(b))
+    }
+
+    /// Whether the name is the root.
+    pub fn is_root(&self) -> bool {
+        self.wire_len == 1
+    }
+}
+
+/// Iterator over the labels of a validated name.
+pub struct Labels<'a> {
+    msg: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for Labels<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            let len = *self.msg.get(self.pos)?;
+            if len & 0xc0 == 0xc0 {
+                self.pos = usize::from(read_u16(self.msg, self.pos)? & 0x3fff);
+                continue;
+            }
+            if len == 0 {
+                return None;
+            }
+            let label = self.msg.get(self.pos + 1..self.pos + 1 + usize::from(len))?;
+            self.pos += 1 + usize::from(len);
+            return Some(label);
+        }
+    }
+}
+
+/// A name copied to the stack in lower case and uncompressed wire form, with its label offsets: the key
+/// for snapshot lookups, made without touching the heap.
+pub struct LowerName {
+    buf: [u8; MAX_NAME_LEN],
+    len: usize,
+    starts: [u8; MAX_LABELS],
+    labels: usize,
+}
+
+/// Copies `name` in lower case into a [`LowerName`].
+pub fn lower_name(name: &NameRef<'_>) -> LowerName {
+    let mut out = LowerName { buf: [0; MAX_NAME_LEN], len: 0, starts: [0; MAX_LABELS], labels: 0 };
+    for label in name.labels() {
+        // The name was validated to fit in 255 octets, so these writes stay in bounds; `get_mut` keeps
+        // that an invariant rather than a panic.
+        let (Some(slot), Some(start)) = (out.buf.get_mut(out.len..out.len + 1 + label.len()), out.starts.get_mut(out.labels)) else {
+            break;
+        };
+        *start = out.len as u8;
+        slot[0] = label.len() as u8;
+        for (d, s) in slot[1..].iter_mut().zip(label) {
+            *d = s.to_ascii_lowercase();
+        }
+        out.len += slot.len();
+        out.labels += 1;
+    }
+    if let Some(root) = out.buf.get_mut(out.len) {
+        *root = 0;
+        out.len += 1;
+    }
+    out
+}
+
+impl LowerName {
+    /// The whole name in wire form, root label included.
+    pub fn as_wire(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Number of labels, root excluded.
+    pub fn label_count(&self) -> usize {
+        self.labels
+    }
+
+    /// The name without its first `skip` labels (`skip == label_count()` gives the root).
+    pub fn suffix(&self, skip: usize) -> &[u8] {
+        let from = if skip >= self.labels { self.len.saturating_sub(1) } else { usize::from(self.starts[skip]) };
+        &self.buf[from..self.len]
+    }
+
+    /// The offset of the suffix of `skip` labels within the wire form.
+    pub fn suffix_offset(&self, skip: usize) -> usize {
+        self.len - self.suffix(skip).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg_with(name: &[u8]) -> Vec<u8> {
+        let mut m = vec![0u8; HEADER_LEN];
+        m.extend_from_slice(name);
+        m
+    }
+
+    #[test]
+    fn plain_name_parses_and_lowers() {
+        let m = msg_with(b"\x05NGINX\x08Marathon\x05mesos\x00");
+        let (n, end) = NameRef::parse(&m, 12).unwrap();
+        assert_eq!(end, m.len());
+        assert_eq!(n.wire_len(), m.len() - 12);
+        let l = lower_name(&n);
+        assert_eq!(l.as_wire(), b"\x05nginx\x08marathon\x05mesos\x00");
+        assert_eq!(l.label_count(), 3);
+        assert_eq!(l.suffix(2), b"\x05mesos\x00");
+        assert_eq!(l.suffix(3), b"\x00");
+        assert_eq!(l.suffix_offset(1), 6);
+    }
+
+    #[test]
+    fn backward_pointer_is_followed() {
+        let mut m = msg_with(b"\x05mesos\x00");
+        m.extend_from_slice(b"\x03foo\xc0\x0c");
+        let (n, end) = NameRef::parse(&m, 19).unwrap();
+        assert_eq!(end, m.len());
+        assert_eq!(lower_name(&n).as_wire(), b"\x03foo\x05mesos\x00");
+        let (apex, _) = NameRef::parse(&m, 12).unwrap();
+        assert!(!n.eq_ignore_case(&apex));
+    }
+
+    #[test]
+    fn forward_self_and_looping_pointers_are_rejected() {
+        let fwd = msg_with(b"\xc0\x0e\x00\x00");
+        assert_eq!(NameRef::parse(&fwd, 12).unwrap_err(), NameError::BadPointer);
+        let own = msg_with(b"\xc0\x0c");
+        assert_eq!(NameRef::parse(&own, 12).unwrap_err(), NameError::BadPointer);
+        // "a" then a pointer back to "a": a loop through a backward pointer.
+        let mut looped = msg_with(b"\x01a\xc0\x0c");
+        assert_eq!(NameRef::parse(&looped, 14).unwrap_err(), NameError::BadPointer);
+        looped.truncate(13);
+        assert_eq!(NameRef::parse(&looped, 12).unwrap_err(), NameError::Truncated);
+        let into_header = msg_with(b"\xc0\x02");
+        assert_eq!(NameRef::parse(&into_header, 12).unwrap_err(), NameError::BadPointer);
+    }
+
+    #[test]
+    fn pointer_past_end_and_truncated_pointer_are_rejected() {
+        let past = msg_with(b"\x01a\x00\xc0\xff");
+        assert_eq!(NameRef::parse(&past, 15).unwrap_err(), NameError::BadPointer);
+        let half = msg_with(b"\xc0");
+        assert_eq!(NameRef::parse(&half, 12).unwrap_err(), NameError::Truncated);
+    }
+
+    #[test]
+    fn long_labels_and_names_are_rejected() {
+        let mut label64 = vec![64u8];
+        label64.extend_from_slice(&[b'a'; 64]);
+        label64.push(0);
+        assert_eq!(NameRef::parse(&msg_with(&label64), 12).unwrap_err(), NameError::BadLabel);
+
+        let mut label63 = vec![63u8];
+        label63.extend_from_slice(&[b'a'; 63]);
+        label63.push(0);
+        assert!(NameRef::parse(&msg_with(&label63), 12).is_ok());
+
+        // 4 x 63-octet labels = 256 octets with the root: one too many.
+        let mut long = Vec::new();
+        for _ in 0..4 {
+            long.push(63u8);
+            long.extend_from_slice(&[b'b'; 63]);
+        }
+        long.push(0);
+        assert_eq!(NameRef::parse(&msg_with(&long), 12).unwrap_err(), NameError::TooLong);
+        // Exactly 255 octets is fine: 3 x 63 + 62 + root.
+        let mut max = Vec::new();
+        for _ in 0..3 {
+            max.push(63u8);
+            max.extend_from_slice(&[b'b'; 63]);
+        }
+        max.push(61);
+        max.extend_from_slice(&[b'c'; 61]);
+        max.push(0);
+        assert_eq!(max.len(), 255);
+        let m = msg_with(&max);
+        let (n, _) = NameRef::parse(&m, 12).unwrap();
+        assert_eq!(lower_name(&n).as_wire(), &max[..]);
+    }
+
+    #[test]
+    fn names_compare_case_insensitively() {
+        let m = msg_with(b"\x03WwW\x05Mesos\x00\x03www\x05mesos\x00\x03www\x05mesoz\x00");
+        let (a, end) = NameRef::parse(&m, 12).unwrap();
+        let (b, end2) = NameRef::parse(&m, end).unwrap();
+        let (c, _) = NameRef::parse(&m, end2).unwrap();
+        assert!(a.eq_ignore_case(&b));
+        assert!(!a.eq_ignore_case(&c));
+        assert_eq!(a.labels().collect::<Vec<_>>(), vec![&b"WwW"[..], &b"Mesos"[..]]);
+    }
+
+    #[test]
+    fn root_name() {
+        let m = msg_with(b"\x00");
+        let (n, end) = NameRef::parse(&m, 12).unwrap();
+        assert!(n.is_root());
+        assert_eq!(end, 13);
+        let l = lower_name(&n);
+        assert_eq!(l.as_wire(), b"\x00");
+        assert_eq!(l.label_count(), 0);
+    }
+}
