@@ -1,1 +1,433 @@
-//! TODO
+//! The command line. The original takes Go-style flags (`-config=FILE`, `-config FILE`, `-version`, `-v`,
+//! `-vv`, `-v=2`); deployments launched by Marathon pass them as they are, so they must keep working. A
+//! small pure function rewrites every accepted spelling into the one form argh parses, and argh does the
+//! rest (types, defaults, help text).
+//!
+//! This module owns turning `argv` into [`Args`] or a [`CliError`]; what to do with them (printing, exit
+//! status, reading the config, logging) is `main`'s job.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use argh::FromArgs;
+
+/// DNS-based service discovery for Apache Mesos (a drop-in replacement for the Go Mesos-DNS).
+#[derive(FromArgs, Debug, Clone, PartialEq, Eq)]
+#[argh(
+    help_triggers("--help"),
+    note = "The original's Go-style flags work too: -config=FILE or -config FILE, -version,\n\
+            -v (or -v=1), -vv (or -v=2), -state-file=FILE, -h.\n\
+            Finer logging: the RUST_LOG environment variable (RUST_LOG=debug)."
+)]
+pub struct Args {
+    /// the config file (default: config.json in the working directory)
+    #[argh(option, default = "PathBuf::from(\"config.json\")")]
+    pub config: PathBuf,
+
+    /// print the version and exit
+    #[argh(switch)]
+    pub version: bool,
+
+    /// how much to log: 0 errors, 1 (-v) also warnings and each refresh, 2 (-vv) also every record
+    #[argh(option, default = "0")]
+    pub verbosity: u8,
+
+    /// read the state document from this file instead of asking the masters
+    #[argh(option)]
+    pub state_file: Option<PathBuf>,
+}
+
+/// Why the command line did not give [`Args`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CliError {
+    /// Help was asked for: print this to stdout and exit 0.
+    Help(String),
+    /// The arguments are wrong: print this to stderr and exit 2.
+    Usage(String),
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Help(text) | CliError::Usage(text) => f.write_str(text),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// The highest verbosity; higher levels (glog habits such as `-v=4`) mean this.
+const MAX_VERBOSITY: u8 = 2;
+
+/// Parses the command line; `argv[0]` is the program name.
+pub fn parse_args(argv: &[String]) -> Result<Args, CliError> {
+    let cmd = argv
+        .first()
+        .and_then(|p| Path::new(p).file_name())
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.is_empty())
+        .unwrap_or("mesos-dns");
+    let rest = argv.get(1..).unwrap_or_default();
+    let tokens = normalize(rest).map_err(|problem| usage(cmd, &problem))?;
+    let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    Args::from_args(&[cmd], &tokens).map_err(|exit| match exit.status {
+        Ok(()) => CliError::Help(exit.output),
+        Err(()) => usage(cmd, exit.output.trim_end()),
+    })
+}
+
+fn usage(cmd: &str, problem: &str) -> CliError {
+    CliError::Usage(format!("{cmd}: {problem}\nRun `{cmd} --help` for usage.\n"))
+}
+
+/// Rewrites Go-style arguments into argh's form: `--config PATH`, `--version`, `--verbosity N`,
+/// `--state-file PATH`, or just `--help`. As with Go's `flag` package, one or two dashes are the same,
+/// a value follows `=` or comes as the next argument, a boolean flag takes only `=value`, and when a flag
+/// is given twice the last one counts. Help stops at once (errors before it still count).
+fn normalize(args: &[String]) -> Result<Vec<String>, String> {
+    let mut config = None;
+    let mut state_file = None;
+    let mut version = false;
+    let mut v: u8 = 0;
+    let mut vv = false;
+
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--" {
+            match rest.next() {
+                Some(extra) => return Err(format!("unexpected argument `{extra}`")),
+                None => break,
+            }
+        }
+        let body = match arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) {
+            Some(body) if !body.is_empty() => body,
+            _ => return Err(format!("unexpected argument `{arg}`")),
+        };
+        if body.starts_with('-') || body.starts_with('=') {
+            return Err(format!("bad flag syntax: `{arg}`"));
+        }
+        let (name, inline) = match body.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (body, None),
+        };
+        let dashes = &arg[..arg.len() - body.len()];
+        let flag = format!("{dashes}{name}");
+        match name {
+            "h" | "help" => return Ok(vec!["--help".into()]),
+            "config" | "state-file" => {
+                let value = match inline {
+                    Some(value) => value.to_string(),
+                    None => rest
+                        .next()
+                        .ok_or_else(|| format!("flag `{flag}` needs a path"))?
+                        .clone(),
+                };
+                if value.is_empty() {
+                    return Err(format!("flag `{flag}` needs a path, got an empty one"));
+                }
+                if name == "config" {
+                    config = Some(value);
+                } else {
+                    state_file = Some(value);
+                }
+            }
+            "version" => {
+                version = inline
+                    .map_or(Some(true), go_bool)
+                    .ok_or_else(|| bad_bool(&flag, inline))?
+            }
+            "vv" => {
+                vv = inline
+                    .map_or(Some(true), go_bool)
+                    .ok_or_else(|| bad_bool(&flag, inline))?
+            }
+            "v" | "verbosity" => {
+                v = match inline {
+                    Some(value) => level(&flag, value)?,
+                    // `-v 2` (glog style): only a number is taken as the level; `-v` alone is the old switch.
+                    None => match rest.as_slice().first() {
+                        Some(next) if !next.is_empty() && next.bytes().all(|b| b.is_ascii_digit()) => {
+                            rest.next();
+                            level(&flag, next)?
+                        }
+                        _ if name == "v" => 1,
+                        _ => return Err(format!("flag `{flag}` needs a level (0, 1 or 2)")),
+                    },
+                };
+            }
+            _ => return Err(format!("unknown flag `{flag}`")),
+        }
+    }
+
+    let mut out = Vec::new();
+    if let Some(path) = config {
+        out.extend(["--config".to_string(), path]);
+    }
+    if version {
+        out.push("--version".into());
+    }
+    let verbosity = if vv { MAX_VERBOSITY } else { v };
+    if verbosity > 0 {
+        out.extend(["--verbosity".to_string(), verbosity.to_string()]);
+    }
+    if let Some(path) = state_file {
+        out.extend(["--state-file".to_string(), path]);
+    }
+    Ok(out)
+}
+
+/// Go's `strconv.ParseBool`.
+fn go_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+fn bad_bool(flag: &str, value: Option<&str>) -> String {
+    format!("flag `{flag}` takes true or false, got `{}`", value.unwrap_or_default())
+}
+
+/// A verbosity: a Go boolean (`-v=true` is 1) or a number, capped at [`MAX_VERBOSITY`].
+fn level(flag: &str, value: &str) -> Result<u8, String> {
+    if let Some(on) = go_bool(value) {
+        return Ok(u8::from(on));
+    }
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits, so parsing fails only on overflow: a huge level, capped like any other.
+        return Ok(match value.parse::<u64>() {
+            Ok(0) => 0,
+            Ok(1) => 1,
+            _ => MAX_VERBOSITY,
+        });
+    }
+    Err(format!(
+        "flag `{flag}` takes a level 0, 1 or 2 (or true/false), got `{value}`"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, CliError> {
+        let argv: Vec<String> = std::iter::once("mesos-dns")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
+        parse_args(&argv)
+    }
+
+    fn usage_text(args: &[&str]) -> String {
+        match parse(args) {
+            Err(CliError::Usage(text)) => text,
+            other => panic!("expected a usage error for {args:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_arguments_give_the_defaults() {
+        let args = parse(&[]).unwrap();
+        assert_eq!(
+            args,
+            Args {
+                config: PathBuf::from("config.json"),
+                version: false,
+                verbosity: 0,
+                state_file: None
+            }
+        );
+    }
+
+    #[test]
+    fn the_seed_tutorial_command_line_parses() {
+        // "cmd": "sudo  /usr/local/mesos-dns/mesos-dns -v -config=/usr/local/mesos-dns/config.json"
+        let argv: Vec<String> = [
+            "/usr/local/mesos-dns/mesos-dns",
+            "-v",
+            "-config=/usr/local/mesos-dns/config.json",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        let args = parse_args(&argv).unwrap();
+        assert_eq!(args.config, PathBuf::from("/usr/local/mesos-dns/config.json"));
+        assert_eq!(args.verbosity, 1);
+        assert!(!args.version);
+        assert_eq!(args.state_file, None);
+    }
+
+    #[test]
+    fn config_takes_every_go_and_double_dash_form() {
+        for argv in [
+            &["-config=/etc/m.json"][..],
+            &["-config", "/etc/m.json"],
+            &["--config=/etc/m.json"],
+            &["--config", "/etc/m.json"],
+            &["-config=other.json", "--config", "/etc/m.json"],
+        ] {
+            assert_eq!(parse(argv).unwrap().config, PathBuf::from("/etc/m.json"), "{argv:?}");
+        }
+    }
+
+    #[test]
+    fn config_value_may_start_with_a_dash_or_contain_an_equals_sign() {
+        assert_eq!(
+            parse(&["-config", "-odd.json"]).unwrap().config,
+            PathBuf::from("-odd.json")
+        );
+        assert_eq!(parse(&["-config=a=b.json"]).unwrap().config, PathBuf::from("a=b.json"));
+    }
+
+    #[test]
+    fn version_takes_go_boolean_forms() {
+        for (argv, expected) in [
+            (&["-version"][..], true),
+            (&["--version"], true),
+            (&["-version=true"], true),
+            (&["-version=1"], true),
+            (&["-version=false"], false),
+            (&["-version", "-version=F"], false),
+        ] {
+            assert_eq!(parse(argv).unwrap().version, expected, "{argv:?}");
+        }
+    }
+
+    #[test]
+    fn verbosity_takes_the_old_switches_and_the_new_levels() {
+        for (argv, expected) in [
+            (&["-v"][..], 1),
+            (&["--v"], 1),
+            (&["-v=1"], 1),
+            (&["-v=true"], 1),
+            (&["-v=2"], 2),
+            (&["-vv"], 2),
+            (&["--vv"], 2),
+            (&["-vv=true"], 2),
+            (&["-vv=false"], 0),
+            (&["-v=0"], 0),
+            (&["-v=false"], 0),
+            (&["-v", "2"], 2),
+            (&["-v=3"], 2),
+            (&["-v=300"], 2),
+            (&["-v=0002"], 2),
+            (&["--verbosity", "1"], 1),
+            (&["--verbosity=2"], 2),
+            (&["-v", "-vv"], 2),
+            (&["-vv", "-v=0"], 2),
+            (&["-v=2", "-v=0"], 0),
+        ] {
+            assert_eq!(parse(argv).unwrap().verbosity, expected, "{argv:?}");
+        }
+    }
+
+    #[test]
+    fn a_bare_v_does_not_swallow_the_next_flag() {
+        let args = parse(&["-v", "-config", "c.json"]).unwrap();
+        assert_eq!((args.verbosity, args.config), (1, PathBuf::from("c.json")));
+    }
+
+    #[test]
+    fn state_file_takes_both_forms() {
+        for argv in [
+            &["-state-file=s.json"][..],
+            &["--state-file", "s.json"],
+            &["-state-file", "s.json"],
+        ] {
+            assert_eq!(
+                parse(argv).unwrap().state_file,
+                Some(PathBuf::from("s.json")),
+                "{argv:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn all_flags_together() {
+        let args = parse(&["--config", "c.json", "-vv", "-version", "-state-file=s.json"]).unwrap();
+        assert_eq!(
+            args,
+            Args {
+                config: PathBuf::from("c.json"),
+                version: true,
+                verbosity: 2,
+                state_file: Some(PathBuf::from("s.json")),
+            }
+        );
+    }
+
+    #[test]
+    fn help_flags_give_the_help_text() {
+        for argv in [
+            &["-h"][..],
+            &["--help"],
+            &["-help"],
+            &["--h"],
+            &["-v", "-h"],
+            &["-h", "-nonsense"],
+        ] {
+            match parse(argv) {
+                Err(CliError::Help(text)) => {
+                    assert!(text.contains("Usage: mesos-dns"), "{text}");
+                    assert!(text.contains("--config"), "{text}");
+                    assert!(text.contains("-config=FILE"), "{text}");
+                }
+                other => panic!("{argv:?}: expected help, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_flags_are_usage_errors_naming_the_flag() {
+        for (argv, named) in [
+            (&["-foo"][..], "`-foo`"),
+            (&["--foo=bar"], "`--foo`"),
+            (&["-configfile=x"], "`-configfile`"),
+            (&["-V"], "`-V`"),
+            (&["-vvv"], "`-vvv`"),
+            (&["-nonsense", "-h"], "`-nonsense`"),
+        ] {
+            let text = usage_text(argv);
+            assert!(text.contains(&format!("unknown flag {named}")), "{argv:?}: {text}");
+            assert!(text.contains("--help"), "{text}");
+        }
+    }
+
+    #[test]
+    fn malformed_arguments_are_usage_errors() {
+        for (argv, says) in [
+            (&["-config"][..], "needs a path"),
+            (&["-config="], "empty"),
+            (&["--state-file"], "needs a path"),
+            (&["---config=x"], "bad flag syntax"),
+            (&["-=x"], "bad flag syntax"),
+            (&["extra"], "unexpected argument `extra`"),
+            (&["-"], "unexpected argument `-`"),
+            (&["--", "extra"], "unexpected argument `extra`"),
+            (&["-v=lots"], "`-v` takes a level"),
+            (&["-v=-1"], "`-v` takes a level"),
+            (&["--verbosity"], "needs a level"),
+            (&["-version=maybe"], "`-version` takes true or false"),
+            (&["-vv=2"], "`-vv` takes true or false"),
+        ] {
+            let text = usage_text(argv);
+            assert!(text.contains(says), "{argv:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_trailing_double_dash_is_accepted() {
+        assert_eq!(parse(&["-v", "--"]).unwrap().verbosity, 1);
+    }
+
+    #[test]
+    fn the_program_name_in_messages_is_the_file_name_of_argv0() {
+        let argv: Vec<String> = ["/opt/bin/mesos-dns", "-bogus"].into_iter().map(String::from).collect();
+        match parse_args(&argv) {
+            Err(CliError::Usage(text)) => assert!(text.starts_with("mesos-dns: unknown flag `-bogus`"), "{text}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_args(&[]).is_ok(), "an empty argv still parses");
+    }
+}

@@ -1,0 +1,272 @@
+//! Parsers and checks of single config values: names, addresses, ports, resolvers, IP sources,
+//! credentials and the ZooKeeper URL. Each returns a message for the caller to pin on its key.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use serde_json::Value;
+
+use super::fields::string_list;
+use super::{show, Credentials, IpSource, REDACTED};
+
+/// Checks a DNS name made of letter-digit-hyphen labels (the original's `domain` and zone rule).
+pub(super) fn check_ldh_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("the name is empty".into());
+    }
+    if name.len() > 253 {
+        return Err(format!(
+            "the name is {} characters long; at most 253 fit in a DNS name",
+            name.len()
+        ));
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err("the name has an empty label (two dots in a row, or a leading dot)".into());
+        }
+        if label.len() > 63 {
+            return Err(format!("the label `{label}` is longer than 63 characters"));
+        }
+        if let Some(ch) = label.chars().find(|ch| !(ch.is_ascii_alphanumeric() || *ch == '-')) {
+            return Err(format!("`{ch}` is not allowed: labels are letters, digits and hyphens"));
+        }
+    }
+    Ok(())
+}
+
+/// Lower-case, one trailing dot removed, then checked.
+pub(super) fn normalize_domain(raw: &str) -> Result<String, String> {
+    let lower = raw.to_ascii_lowercase();
+    let name = lower.strip_suffix('.').unwrap_or(&lower);
+    check_ldh_name(name).map_err(|p| format!("`{raw}` is not a valid DNS name: {p}"))?;
+    Ok(name.to_string())
+}
+
+/// `SOAMname`/`SOARname`/`email`: lower-case, `@` made a dot (as the original does for RNAME), fully
+/// qualified. The RNAME's first label is a mailbox's local part, so any visible ASCII is allowed.
+pub(super) fn normalize_soa_name(raw: &str) -> Result<String, String> {
+    let lower = raw.to_ascii_lowercase().replace('@', ".");
+    let name = lower.trim_end_matches('.');
+    if name.len() > 253 {
+        return Err(format!(
+            "`{raw}` is {} characters long; at most 253 fit in a DNS name",
+            name.len()
+        ));
+    }
+    if !name.is_empty() {
+        for label in name.split('.') {
+            if label.is_empty() {
+                return Err(format!("`{raw}` has an empty label"));
+            }
+            if label.len() > 63 {
+                return Err(format!("`{raw}` has the label `{label}`, longer than 63 characters"));
+            }
+            if let Some(ch) = label.chars().find(|ch| !ch.is_ascii_graphic() || *ch == '\\') {
+                return Err(format!("`{raw}` has {ch:?}, which a name here cannot hold"));
+            }
+        }
+    }
+    Ok(format!("{name}."))
+}
+
+/// A listen address. An empty string is what Go's `net.Listen(":53")` makes of it: every interface.
+pub(super) fn parse_listen_ip(raw: &str) -> Result<IpAddr, String> {
+    if raw.is_empty() {
+        return Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    }
+    raw.parse()
+        .map_err(|_| format!("expected an IP address, got {}", show(&Value::from(raw))))
+}
+
+/// `host:port`, with the host a name, an IPv4 address or a bracketed IPv6 address. Returns a normal form
+/// (lower-case host, canonical address and port) for spotting duplicates.
+pub(super) fn normalize_master(s: &str) -> Result<String, String> {
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']').ok_or("the `[` has no matching `]`")?;
+        let ip: Ipv6Addr = inside
+            .parse()
+            .map_err(|_| format!("`{inside}` is not an IPv6 address"))?;
+        let port = after
+            .strip_prefix(':')
+            .ok_or("a port is required after the address, as in [::1]:5050")?;
+        (format!("[{ip}]"), port)
+    } else {
+        let (host, port) = s.rsplit_once(':').ok_or("a port is required, as in 10.0.0.1:5050")?;
+        if host.contains(':') {
+            return Err("an IPv6 address must be in brackets, as in [2001:db8::1]:5050".into());
+        }
+        if host.is_empty() {
+            return Err("the host is missing".into());
+        }
+        let host = if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            let ip: Ipv4Addr = host.parse().map_err(|_| format!("`{host}` is not an IPv4 address"))?;
+            ip.to_string()
+        } else {
+            let lower = host.to_ascii_lowercase();
+            check_ldh_name(&lower)?;
+            lower
+        };
+        (host, port)
+    };
+    let port = parse_port(port)?;
+    Ok(format!("{host}:{port}"))
+}
+
+/// A port number, 1-65535, digits only.
+pub(super) fn parse_port(s: &str) -> Result<u16, String> {
+    let bad = || format!("the port `{s}` is not a number from 1 to 65535");
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    match s.parse::<u16>() {
+        Ok(0) | Err(_) => Err(bad()),
+        Ok(p) => Ok(p),
+    }
+}
+
+/// One upstream resolver: `ip`, `ip:port`, `[ipv6]:port`, bare IPv6 or `[ipv6]`; the port defaults to 53.
+pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
+    let addr = if let Ok(sa) = s.parse::<SocketAddr>() {
+        sa
+    } else if let Ok(ip) = s.parse::<IpAddr>() {
+        SocketAddr::new(ip, 53)
+    } else if let Some(ip) = s
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .and_then(|r| r.parse().ok())
+    {
+        SocketAddr::new(IpAddr::V6(ip), 53)
+    } else {
+        return Err(format!(
+            "`{s}` is not a resolver address: expected ip, ip:port or [ipv6]:port"
+        ));
+    };
+    if addr.port() == 0 {
+        return Err(format!("`{s}` has port 0"));
+    }
+    Ok(addr)
+}
+
+/// A resolver list: every entry valid, none twice (the original refuses duplicates).
+pub(super) fn parse_resolvers(list: &[String]) -> Result<Vec<SocketAddr>, String> {
+    let mut out: Vec<SocketAddr> = Vec::with_capacity(list.len());
+    for s in list {
+        let addr = parse_resolver(s)?;
+        if out.contains(&addr) {
+            return Err(format!("`{s}` is listed twice (as {addr})"));
+        }
+        out.push(addr);
+    }
+    Ok(out)
+}
+
+/// `{zone: [resolver]}`. Zones are lower-cased without the trailing dot, must be valid names, and may not
+/// be the Mesos domain or a zone inside it (those names are ours to answer).
+pub(super) fn parse_zone_resolvers(v: &Value, domain: &str) -> Result<BTreeMap<String, Vec<SocketAddr>>, String> {
+    let map = match v {
+        Value::Null => return Ok(BTreeMap::new()),
+        Value::Object(map) => map,
+        other => return Err(format!("expected an object of zone -> [resolver], got {}", show(other))),
+    };
+    let mut out = BTreeMap::new();
+    for (raw, list) in map {
+        let lower = raw.to_ascii_lowercase();
+        let zone = lower.strip_suffix('.').unwrap_or(&lower).to_string();
+        if zone.is_empty() {
+            return Err("a zone name is empty; use `resolvers` for every name outside the domain".into());
+        }
+        check_ldh_name(&zone).map_err(|p| format!("zone `{raw}` is not a valid DNS name: {p}"))?;
+        if zone == domain || zone.ends_with(&format!(".{domain}")) {
+            return Err(format!(
+                "zone `{raw}` is inside the Mesos domain `{domain}`, which is answered locally"
+            ));
+        }
+        let list = string_list(list).map_err(|p| format!("zone `{raw}`: {p}"))?;
+        if list.is_empty() {
+            return Err(format!("zone `{raw}` has no resolvers"));
+        }
+        let resolvers = parse_resolvers(&list).map_err(|p| format!("zone `{raw}`: {p}"))?;
+        if out.insert(zone, resolvers).is_some() {
+            return Err(format!("zone `{raw}` is given twice"));
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn parse_ip_sources(list: &[String]) -> Result<Vec<IpSource>, String> {
+    if list.is_empty() {
+        return Err("no IP source given; use some of netinfo, docker, mesos, host".into());
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for s in list {
+        let src = IpSource::parse(s)
+            .ok_or_else(|| format!("`{s}` is not an IP source: expected netinfo, docker, mesos or host"))?;
+        if out.contains(&src) {
+            return Err(format!("`{s}` is listed twice"));
+        }
+        out.push(src);
+    }
+    Ok(out)
+}
+
+/// `{principal, secret}` (keys case-insensitive, like every other key); null or both empty mean none.
+pub(super) fn parse_credentials(v: &Value, warnings: &mut Vec<String>) -> Result<Option<Credentials>, String> {
+    let map = match v {
+        Value::Null => return Ok(None),
+        Value::Object(map) => map,
+        other => {
+            return Err(format!(
+                "expected an object {{\"principal\": ..., \"secret\": ...}}, got {}",
+                show(other)
+            ))
+        }
+    };
+    let mut creds = Credentials::default();
+    for (key, value) in map {
+        let slot = match key.to_lowercase().as_str() {
+            "principal" => &mut creds.principal,
+            "secret" => &mut creds.secret,
+            _ => {
+                warnings.push(format!("unknown config key `mesosCredentials.{key}` ignored"));
+                continue;
+            }
+        };
+        match value {
+            Value::String(s) => *slot = s.clone(),
+            Value::Null => {}
+            // The secret's value is not echoed, whatever its type.
+            _ => return Err(format!("`{key}` must be a string")),
+        }
+    }
+    // The original always writes this object; empty, it means no credentials (and so round-trips).
+    Ok((creds != Credentials::default()).then_some(creds))
+}
+
+/// `zk://host:port[,host:port...]/path`.
+pub(super) fn check_zk(zk: &str) -> Result<(), String> {
+    let shown = redact_zk(zk);
+    let rest = zk
+        .strip_prefix("zk://")
+        .ok_or_else(|| format!("expected zk://host:port/path, got `{shown}`"))?;
+    match rest.split_once('/') {
+        Some((hosts, path)) if !hosts.is_empty() && !path.is_empty() => Ok(()),
+        _ => Err(format!(
+            "expected zk://host:port[,host:port...]/path (such as /mesos), got `{shown}`"
+        )),
+    }
+}
+
+/// A ZooKeeper URL with any `user:password@` password replaced.
+pub(super) fn redact_zk(zk: &str) -> String {
+    let Some(rest) = zk.strip_prefix("zk://") else {
+        return zk.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _password)) => format!("zk://{user}:{REDACTED}{}", &rest[at..]),
+            None => zk.to_string(),
+        },
+        None => zk.to_string(),
+    }
+}
