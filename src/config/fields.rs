@@ -10,6 +10,8 @@ use std::fmt;
 
 use super::{field, show, ConfigError, KEYS};
 
+/// The top-level object's members in document order (a `serde_json::Map` would sort them, and for keys
+/// that differ only by case Go's decoder lets the last one in the document win).
 pub(super) struct Entries(pub(super) Vec<(String, Value)>);
 
 impl<'de> Deserialize<'de> for Entries {

@@ -526,8 +526,5 @@ pub(crate) fn show(v: &Value) -> String {
     format!("{cut}...")
 }
 
-/// The top-level object's members in document order (a `serde_json::Map` would sort them, and for keys
-/// that differ only by case Go's decoder lets the last one in the document win).
-
 #[cfg(test)]
 mod tests;

@@ -146,7 +146,13 @@ impl Records {
         let mut soa = Vec::with_capacity(mname.len() + rname.len() + 20);
         soa.extend_from_slice(&mname);
         soa.extend_from_slice(&rname);
-        for v in [serial, zone.soa_refresh, zone.soa_retry, zone.soa_expire, zone.soa_minttl] {
+        for v in [
+            serial,
+            zone.soa_refresh,
+            zone.soa_retry,
+            zone.soa_expire,
+            zone.soa_minttl,
+        ] {
             soa.extend_from_slice(&v.to_be_bytes());
         }
         let mut r = Records {
@@ -161,7 +167,10 @@ impl Records {
             skipped: 0,
         };
         r.index.insert(apex.clone().into_boxed_slice(), 0);
-        r.nodes.push(Node { name: apex.into_boxed_slice(), ..Node::default() });
+        r.nodes.push(Node {
+            name: apex.into_boxed_slice(),
+            ..Node::default()
+        });
         r
     }
 
@@ -179,7 +188,10 @@ impl Records {
             self.intern(parent)?;
         }
         let id = u32::try_from(self.nodes.len()).ok()?;
-        self.nodes.push(Node { name: wire.into(), ..Node::default() });
+        self.nodes.push(Node {
+            name: wire.into(),
+            ..Node::default()
+        });
         self.index.insert(wire.into(), id);
         Some(id)
     }
@@ -246,7 +258,9 @@ impl Records {
 
     /// Counts of (A, AAAA, SRV) records.
     pub fn counts(&self) -> (usize, usize, usize) {
-        self.nodes.iter().fold((0, 0, 0), |(a, q, s), n| (a + n.a.len(), q + n.aaaa.len(), s + n.srv.len()))
+        self.nodes.iter().fold((0, 0, 0), |(a, q, s), n| {
+            (a + n.a.len(), q + n.aaaa.len(), s + n.srv.len())
+        })
     }
 }
 
@@ -355,14 +369,26 @@ mod tests {
         let mut list = RecordList::new();
         list.push("nginx.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)));
         list.push("nginx.marathon.mesos.", RData::Aaaa(Ipv6Addr::LOCALHOST));
-        list.push("_nginx._tcp.marathon.mesos.", RData::Srv { target: "nginx-x.marathon.slave.mesos.".into(), port: 31000 });
+        list.push(
+            "_nginx._tcp.marathon.mesos.",
+            RData::Srv {
+                target: "nginx-x.marathon.slave.mesos.".into(),
+                port: 31000,
+            },
+        );
         let r = Records::build(zone(), &list, 42);
-        let Lookup::Found(n) = r.lookup(&wire("nginx.marathon.mesos")) else { panic!("nginx missing") };
+        let Lookup::Found(n) = r.lookup(&wire("nginx.marathon.mesos")) else {
+            panic!("nginx missing")
+        };
         assert_eq!(n.a, vec![[10, 0, 0, 1]]);
         assert_eq!(n.aaaa.len(), 1);
-        let Lookup::Found(ent) = r.lookup(&wire("_tcp.marathon.mesos")) else { panic!("ENT missing") };
+        let Lookup::Found(ent) = r.lookup(&wire("_tcp.marathon.mesos")) else {
+            panic!("ENT missing")
+        };
         assert!(ent.is_empty());
-        let Lookup::Found(srv) = r.lookup(&wire("_nginx._tcp.marathon.mesos")) else { panic!("srv missing") };
+        let Lookup::Found(srv) = r.lookup(&wire("_nginx._tcp.marathon.mesos")) else {
+            panic!("srv missing")
+        };
         let target = r.node(srv.srv[0].target).unwrap();
         assert_eq!(&*target.name, &wire("nginx-x.marathon.slave.mesos")[..]);
         assert!(matches!(r.lookup(&wire("slave.mesos")), Lookup::Found(_)));

@@ -4,6 +4,7 @@
 pub mod generate;
 mod index;
 pub mod label;
+pub mod taskid;
 
 pub use index::{text_to_wire, Lookup, Node, Records, Srv, Zone};
 
@@ -16,7 +17,10 @@ pub enum RData {
     A(Ipv4Addr),
     Aaaa(Ipv6Addr),
     /// SRV with priority 0 and the configured weight; `target` is a fully qualified lower-case name.
-    Srv { target: String, port: u16 },
+    Srv {
+        target: String,
+        port: u16,
+    },
 }
 
 /// One generated record: a fully qualified, lower-case name (with trailing dot) and its data.
@@ -42,7 +46,10 @@ impl RecordList {
     /// Adds a record unless the same (name, data) is already there. `name` must be fully qualified
     /// (trailing dot) and lower-case. Returns whether it was added.
     pub fn push(&mut self, name: &str, data: RData) -> bool {
-        let record = Record { name: name.to_owned(), data };
+        let record = Record {
+            name: name.to_owned(),
+            data,
+        };
         if self.seen.contains(&record) {
             return false;
         }
@@ -65,6 +72,9 @@ impl RecordList {
 
     /// True if some record has exactly this name and data.
     pub fn contains(&self, name: &str, data: &RData) -> bool {
-        self.seen.contains(&Record { name: name.to_owned(), data: data.clone() })
+        self.seen.contains(&Record {
+            name: name.to_owned(),
+            data: data.clone(),
+        })
     }
 }
