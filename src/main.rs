@@ -1,1 +1,89 @@
-fn main() {}
+//! The `mesos-dns` binary: command line, logging and wiring. Everything else lives in the library.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use mesos_dns::cli::{self, CliError};
+use mesos_dns::config::Config;
+use mesos_dns::mesos::fetch::Fetcher;
+use mesos_dns::records::{Records, Zone};
+use mesos_dns::refresh::{self, StateSource};
+use mesos_dns::server::{Server, Settings, TcpLimits};
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let args = match cli::parse_args(&argv) {
+        Ok(args) => args,
+        Err(CliError::Help(text)) => {
+            println!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(CliError::Usage(text)) => {
+            eprintln!("{text}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.version {
+        println!("mesos-dns {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    init_logging(args.verbosity);
+
+    let config = match Config::load(&args.config) {
+        Ok((config, warnings)) => {
+            for w in warnings {
+                log::warn!("{w}");
+            }
+            Arc::new(config)
+        }
+        Err(e) => {
+            eprintln!("mesos-dns: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(config, args.state_file, args.verbosity) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e}");
+            eprintln!("mesos-dns: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Binds the sockets, starts the refresher and serves.
+fn run(config: Arc<Config>, state_file: Option<std::path::PathBuf>, verbosity: u8) -> Result<(), String> {
+    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&config))));
+    let server = if config.dns_on {
+        let addr = SocketAddr::new(config.listener, config.port);
+        let settings = Settings { external_on: config.external_on, tcp: TcpLimits::default() };
+        let server = Server::bind(addr, settings).map_err(|e| format!("cannot listen for DNS on {addr}: {e}"))?;
+        log::info!("serving DNS for {}. on {addr} (UDP and TCP)", config.domain);
+        Some(server)
+    } else {
+        None
+    };
+    let source = match state_file {
+        Some(path) => StateSource::File(path),
+        None => StateSource::Masters(Fetcher::from_config(&config).map_err(|e| e.to_string())?),
+    };
+    let refresher = refresh::spawn(config.clone(), source, records.clone(), verbosity)
+        .map_err(|e| format!("cannot start the refresher: {e}"))?;
+    match server {
+        Some(server) => server.run(records, Arc::new(AtomicBool::new(false))).map_err(|e| format!("DNS server failed: {e}")),
+        None => refresher.join().map_err(|_| "the refresher stopped".to_string()),
+    }
+}
+
+/// `-v` logs warnings and each refresh, `-vv` every record too; `RUST_LOG` overrides both.
+fn init_logging(verbosity: u8) {
+    let level = match verbosity {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).format_timestamp_millis().init();
+}

@@ -1,0 +1,35 @@
+//! The whole answer function on arbitrary queries against a snapshot built from the fake.json fixture:
+//! it must never panic, never answer a response (QR=1), and every reply must parse and respect the
+//! UDP size limit.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use mesos_dns::answer::{answer, Outcome, Transport};
+use mesos_dns::records::Records;
+use mesos_dns::wire::{Message, MAX_MESSAGE, MAX_UDP_PAYLOAD};
+
+fn snapshot() -> &'static Records {
+    static SNAPSHOT: OnceLock<Records> = OnceLock::new();
+    SNAPSHOT.get_or_init(|| mesos_dns::records::fixture_snapshot(include_bytes!("../../tests/fixtures/fake.json")))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let records = snapshot();
+    let mut out = vec![0u8; MAX_MESSAGE];
+    for transport in [Transport::Udp, Transport::Tcp] {
+        match answer(data, records, transport, 7, &mut out) {
+            Outcome::Reply(n) => {
+                let resp = Message::parse(&out[..n]).expect("our own response parses");
+                assert!(resp.is_response());
+                assert_eq!(resp.id(), u16::from_be_bytes([data[0], data[1]]));
+                if transport == Transport::Udp {
+                    assert!(n <= MAX_UDP_PAYLOAD);
+                }
+            }
+            Outcome::Drop => assert!(data.len() < 12 || data[2] & 0x80 != 0 || Message::parse(data).is_ok_and(|m| m.is_response())),
+            Outcome::Outside => assert!(Message::parse(data).is_ok()),
+        }
+    }
+});
