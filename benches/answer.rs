@@ -25,8 +25,8 @@ fn query(name: &str, qtype: u16) -> Vec<u8> {
 fn snapshot() -> Records {
     let config = Config::default();
     let body = include_bytes!("../tests/fixtures/fake.json");
-    let (records, _) = build_snapshot(&config, body, &["127.0.0.1:5050".into()], &[], &|_| Vec::new(), 1)
-        .expect("fake.json builds");
+    let (records, _) =
+        build_snapshot(&config, body, &["127.0.0.1:5050".into()], &[], &|_| Vec::new(), 1).expect("fake.json builds");
     records
 }
 
@@ -43,7 +43,9 @@ fn bench(c: &mut Criterion) {
         ("answer_nxdomain", query("no-such-task.marathon.mesos", 1)),
     ] {
         // Check the query does what its name says before timing it.
-        let Outcome::Reply(n) = answer(&q, &records, Transport::Udp, 1, &mut out) else { panic!("{what}: no reply") };
+        let Outcome::Reply(n) = answer(&q, &records, Transport::Udp, 1, &mut out) else {
+            panic!("{what}: no reply")
+        };
         let resp = Message::parse(&out[..n]).expect("reply parses");
         let expect_nx = what == "answer_nxdomain";
         assert_eq!(resp.rcode() == 3, expect_nx, "{what}: rcode {}", resp.rcode());

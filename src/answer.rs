@@ -77,7 +77,13 @@ pub fn answer(query: &[u8], records: &Records, transport: Transport, random: u64
     };
     // The apex inside the question name: every name in the response can point at it.
     let apex_at = HEADER_LEN + name.as_wire().len() - records.apex().len();
-    let ctx = Ctx { records, msg: &msg, apex_at, random, srv_start: Cell::new(0) };
+    let ctx = Ctx {
+        records,
+        msg: &msg,
+        apex_at,
+        random,
+        srv_start: Cell::new(0),
+    };
     ctx.respond(found, records.is_apex(name.as_wire()), q.qtype, transport, out)
 }
 
@@ -110,7 +116,9 @@ fn formerr(query: &[u8], out: &mut [u8]) -> Outcome {
 fn size_limit(edns: Option<Edns>, transport: Transport) -> usize {
     match transport {
         Transport::Tcp => MAX_MESSAGE,
-        Transport::Udp => edns.map_or(MIN_UDP_PAYLOAD, |e| usize::from(e.udp_size).clamp(MIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD)),
+        Transport::Udp => edns.map_or(MIN_UDP_PAYLOAD, |e| {
+            usize::from(e.udp_size).clamp(MIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD)
+        }),
     }
 }
 
@@ -164,12 +172,17 @@ impl Ctx<'_> {
         let limit = size_limit(edns, transport);
         let opt_room = if edns.is_some() { OPT_LEN } else { 0 };
         let mut w = Writer::new(out, limit - opt_room);
-        let Some(q) = self.msg.question() else { return Outcome::Drop };
+        let Some(q) = self.msg.question() else {
+            return Outcome::Drop;
+        };
         let mut flags = field::AA | (self.msg.flags() & (field::RD | field::CD));
         if zone.recurse_on {
             flags |= field::RA;
         }
-        if w.header(self.msg.id(), flags, rcode::NOERROR).and_then(|()| w.bytes(q.raw)).is_err() {
+        if w.header(self.msg.id(), flags, rcode::NOERROR)
+            .and_then(|()| w.bytes(q.raw))
+            .is_err()
+        {
             return Outcome::Drop;
         }
         let mut counts = Counts::default();
@@ -293,7 +306,9 @@ impl Ctx<'_> {
         self.srv_start.set(w.len());
         for i in Shuffle::new(node.srv.len(), self.random.rotate_left(34)) {
             let srv = node.srv[i];
-            let Some(target) = self.records.node(srv.target) else { continue };
+            let Some(target) = self.records.node(srv.target) else {
+                continue;
+            };
             // RFC 2782: the target is not compressed.
             w.record(Owner::Pointer(HEADER_LEN), rtype::SRV, ttl, |w| {
                 w.u16(0)?;
@@ -308,17 +323,22 @@ impl Ctx<'_> {
 
     /// The SOA record, owned by the apex (a pointer into the question).
     fn soa(&self, w: &mut Writer<'_>, ttl: u32) -> Result<(), Full> {
-        w.record(Owner::Pointer(self.apex_at), rtype::SOA, ttl, |w| w.bytes(self.records.soa_rdata()))
+        w.record(Owner::Pointer(self.apex_at), rtype::SOA, ttl, |w| {
+            w.bytes(self.records.soa_rdata())
+        })
     }
 
     fn ns(&self, w: &mut Writer<'_>, ttl: u32) -> Result<(), Full> {
-        w.record(Owner::Pointer(self.apex_at), rtype::NS, ttl, |w| w.bytes(self.records.ns_rdata()))
+        w.record(Owner::Pointer(self.apex_at), rtype::NS, ttl, |w| {
+            w.bytes(self.records.ns_rdata())
+        })
     }
 
     /// Glue and SRV target addresses, best effort: whole RRsets while they fit, never TC.
     fn write_additional(&self, w: &mut Writer<'_>, node: &Node, at_apex: bool, qtype: u16, counts: &mut Counts) {
         let ttl = self.records.zone().ttl;
-        let wants_srv_targets = qtype == rtype::SRV || (qtype == rtype::ANY && node.a.is_empty() && node.aaaa.is_empty());
+        let wants_srv_targets =
+            qtype == rtype::SRV || (qtype == rtype::ANY && node.a.is_empty() && node.aaaa.is_empty());
         if wants_srv_targets {
             // The SRV records were written in this same order, each 18 octets plus its target, so the
             // target names sit at known offsets: point at them.
@@ -335,7 +355,11 @@ impl Ctx<'_> {
                 if let Some(slot) = seen.get_mut(k) {
                     *slot = target;
                 }
-                let owner = if name_at < 0x4000 { Owner::Pointer(name_at) } else { Owner::Wire(&t.name) };
+                let owner = if name_at < 0x4000 {
+                    Owner::Pointer(name_at)
+                } else {
+                    Owner::Wire(&t.name)
+                };
                 if self.addresses(w, owner, t, ttl, counts).is_err() {
                     return;
                 }
@@ -348,7 +372,14 @@ impl Ctx<'_> {
     }
 
     /// A and AAAA records of `node` into the additional section, each RRset whole or not at all.
-    fn addresses(&self, w: &mut Writer<'_>, owner: Owner<'_>, node: &Node, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+    fn addresses(
+        &self,
+        w: &mut Writer<'_>,
+        owner: Owner<'_>,
+        node: &Node,
+        ttl: u32,
+        counts: &mut Counts,
+    ) -> Result<(), Full> {
         for (rrset, n) in [(rtype::A, node.a.len()), (rtype::AAAA, node.aaaa.len())] {
             let mark = (w.len(), counts.additional);
             let result = Shuffle::new(n, self.random.rotate_left(51)).try_for_each(|i| {
@@ -379,7 +410,11 @@ struct Shuffle {
 impl Shuffle {
     fn new(n: usize, random: u64) -> Shuffle {
         let r = splitmix(random);
-        let (at, mut stride) = if n == 0 { (0, 1) } else { ((r % n as u64) as usize, ((r >> 32) % n as u64) as usize) };
+        let (at, mut stride) = if n == 0 {
+            (0, 1)
+        } else {
+            ((r % n as u64) as usize, ((r >> 32) % n as u64) as usize)
+        };
         stride = stride.max(1);
         while n > 1 && gcd(stride, n) != 1 {
             stride += 1;

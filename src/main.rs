@@ -59,7 +59,10 @@ fn run(config: Arc<Config>, state_file: Option<std::path::PathBuf>, verbosity: u
     let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&config))));
     let server = if config.dns_on {
         let addr = SocketAddr::new(config.listener, config.port);
-        let settings = Settings { external_on: config.external_on, tcp: TcpLimits::default() };
+        let settings = Settings {
+            external_on: config.external_on,
+            tcp: TcpLimits::default(),
+        };
         let server = Server::bind(addr, settings).map_err(|e| format!("cannot listen for DNS on {addr}: {e}"))?;
         log::info!("serving DNS for {}. on {addr} (UDP and TCP)", config.domain);
         Some(server)
@@ -73,7 +76,9 @@ fn run(config: Arc<Config>, state_file: Option<std::path::PathBuf>, verbosity: u
     let refresher = refresh::spawn(config.clone(), source, records.clone(), verbosity)
         .map_err(|e| format!("cannot start the refresher: {e}"))?;
     match server {
-        Some(server) => server.run(records, Arc::new(AtomicBool::new(false))).map_err(|e| format!("DNS server failed: {e}")),
+        Some(server) => server
+            .run(records, Arc::new(AtomicBool::new(false)))
+            .map_err(|e| format!("DNS server failed: {e}")),
         None => refresher.join().map_err(|_| "the refresher stopped".to_string()),
     }
 }
@@ -85,5 +90,7 @@ fn init_logging(verbosity: u8) {
         1 => "info",
         _ => "debug",
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).format_timestamp_millis().init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+        .format_timestamp_millis()
+        .init();
 }

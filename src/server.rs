@@ -1,1 +1,390 @@
-//! TODO
+//! The event loop: one thread, one `mio::Poll`, serving DNS over UDP and TCP (RFC 7766: 2-octet length
+//! framing, pipelined queries answered in order, idle timeout, connection cap, bounded output
+//! buffering). It only moves bytes: what to answer is [`answer::answer`]'s business, and the records come
+//! from the snapshot the refresher swaps in.
+//!
+//! | token        | what it is                     |
+//! |--------------|--------------------------------|
+//! | `UDP`        | the DNS UDP socket             |
+//! | `TCP`        | the DNS TCP listener           |
+//! | `CONN_BASE+` | one accepted TCP connection    |
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use mio::net::{TcpListener, TcpStream, UdpSocket};
+use mio::{Events, Interest, Poll, Token};
+
+use crate::answer::{answer, error_reply, Outcome, Transport};
+use crate::records::Records;
+use crate::wire::{rcode, MAX_MESSAGE};
+
+const UDP: Token = Token(0);
+const TCP: Token = Token(1);
+const CONN_BASE: usize = 2;
+
+/// Datagrams handled per wake-up before other sockets get a turn.
+const UDP_BURST: usize = 64;
+
+/// Limits of the TCP side.
+#[derive(Debug, Clone, Copy)]
+pub struct TcpLimits {
+    /// Open connections at most; more are accepted and closed at once.
+    pub max_connections: usize,
+    /// A connection that completes no query for this long is closed (RFC 7766 6.2.3).
+    pub idle_timeout: Duration,
+    /// Answers waiting for a client that does not read, at most; past that we stop reading its queries.
+    pub max_pending_output: usize,
+}
+
+impl Default for TcpLimits {
+    fn default() -> Self {
+        TcpLimits {
+            max_connections: 512,
+            idle_timeout: Duration::from_secs(10),
+            max_pending_output: 256 * 1024,
+        }
+    }
+}
+
+/// What the loop needs to know besides the sockets.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Relay names outside the domain (`externalon`); until relaying exists they get SERVFAIL, and
+    /// REFUSED when it is off.
+    pub external_on: bool,
+    pub tcp: TcpLimits,
+}
+
+/// The DNS server: its sockets, bound before anything else starts.
+pub struct Server {
+    poll: Poll,
+    udp: UdpSocket,
+    tcp: TcpListener,
+    settings: Settings,
+}
+
+/// One TCP client.
+struct Conn {
+    stream: TcpStream,
+    /// Received bytes not yet answered (at most one partial frame beyond what is being processed).
+    input: Vec<u8>,
+    /// Framed answers not yet written, from `written` on.
+    output: Vec<u8>,
+    written: usize,
+    /// Last time a query was completed (or the connection opened).
+    progress: Instant,
+    /// The peer closed its side: finish writing, then close.
+    peer_closed: bool,
+}
+
+impl Server {
+    /// Binds the UDP socket and TCP listener on `addr`.
+    pub fn bind(addr: SocketAddr, settings: Settings) -> io::Result<Server> {
+        let poll = Poll::new()?;
+        let mut udp = UdpSocket::bind(addr)?;
+        let mut tcp = TcpListener::bind(addr)?;
+        poll.registry().register(&mut udp, UDP, Interest::READABLE)?;
+        poll.registry().register(&mut tcp, TCP, Interest::READABLE)?;
+        Ok(Server {
+            poll,
+            udp,
+            tcp,
+            settings,
+        })
+    }
+
+    /// The bound UDP address (the TCP listener is on the same address and port).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.udp.local_addr()
+    }
+
+    /// Serves until `stop` is set (checked at least once a second).
+    pub fn run(mut self, records: Arc<ArcSwap<Records>>, stop: Arc<AtomicBool>) -> io::Result<()> {
+        let mut events = Events::with_capacity(256);
+        let mut conns: Vec<Option<Conn>> = Vec::new();
+        let mut free: Vec<usize> = Vec::new();
+        let mut open = 0usize;
+        let mut buf = vec![0u8; MAX_MESSAGE].into_boxed_slice();
+        let mut out = vec![0u8; MAX_MESSAGE].into_boxed_slice();
+        let mut rng = Rng::seeded();
+        let mut udp_backlog = false;
+        let mut busy: Vec<usize> = Vec::new();
+        let mut still_busy: Vec<usize> = Vec::new();
+        let mut last_sweep = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            let timeout = if udp_backlog || !busy.is_empty() {
+                Duration::ZERO
+            } else {
+                Duration::from_secs(1)
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            let snapshot = records.load();
+            let mut dns = Dns {
+                records: &snapshot,
+                out: &mut out,
+                rng: &mut rng,
+                external_on: self.settings.external_on,
+            };
+            if udp_backlog || events.iter().any(|e| e.token() == UDP) {
+                udp_backlog = serve_udp(&self.udp, &mut buf, &mut dns);
+            }
+            let ready = events.iter().filter_map(|e| e.token().0.checked_sub(CONN_BASE));
+            for slot in busy.drain(..).chain(ready) {
+                let step = match conns.get_mut(slot).and_then(Option::as_mut) {
+                    Some(conn) => conn.on_event(&mut buf, &mut dns, &self.settings.tcp),
+                    None => continue,
+                };
+                match step {
+                    Step::Close => close(&self.poll, &mut conns, &mut free, &mut open, slot),
+                    Step::Busy if !still_busy.contains(&slot) => still_busy.push(slot),
+                    Step::Busy | Step::Wait => {}
+                }
+            }
+            std::mem::swap(&mut busy, &mut still_busy);
+            if events.iter().any(|e| e.token() == TCP) {
+                self.accept(&mut conns, &mut free, &mut open);
+            }
+            if last_sweep.elapsed() >= Duration::from_millis(500) {
+                last_sweep = Instant::now();
+                let idle = self.settings.tcp.idle_timeout;
+                for slot in 0..conns.len() {
+                    if conns[slot].as_ref().is_some_and(|c| c.progress.elapsed() > idle) {
+                        close(&self.poll, &mut conns, &mut free, &mut open, slot);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn accept(&mut self, conns: &mut Vec<Option<Conn>>, free: &mut Vec<usize>, open: &mut usize) {
+        loop {
+            let (mut stream, _peer) = match self.tcp.accept() {
+                Ok(s) => s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // EMFILE and friends: leave the rest in the backlog until a connection closes.
+                    log::warn!("TCP accept failed: {e}");
+                    return;
+                }
+            };
+            if *open >= self.settings.tcp.max_connections {
+                drop(stream);
+                continue;
+            }
+            let slot = free.pop().unwrap_or_else(|| {
+                conns.push(None);
+                conns.len() - 1
+            });
+            let token = Token(slot + CONN_BASE);
+            if let Err(e) = self
+                .poll
+                .registry()
+                .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+            {
+                log::warn!("cannot register a TCP connection: {e}");
+                free.push(slot);
+                continue;
+            }
+            conns[slot] = Some(Conn {
+                stream,
+                input: Vec::with_capacity(512),
+                output: Vec::new(),
+                written: 0,
+                progress: Instant::now(),
+                peer_closed: false,
+            });
+            *open += 1;
+        }
+    }
+}
+
+fn close(poll: &Poll, conns: &mut [Option<Conn>], free: &mut Vec<usize>, open: &mut usize, slot: usize) {
+    if let Some(mut conn) = conns.get_mut(slot).and_then(Option::take) {
+        let _ = poll.registry().deregister(&mut conn.stream);
+        free.push(slot);
+        *open -= 1;
+    }
+}
+
+/// What answering needs, borrowed for one turn of the loop.
+struct Dns<'a> {
+    records: &'a Records,
+    out: &'a mut [u8],
+    rng: &'a mut Rng,
+    external_on: bool,
+}
+
+impl Dns<'_> {
+    /// Answers one query into `self.out`; the length of the response, if there is one.
+    fn respond(&mut self, query: &[u8], transport: Transport) -> Option<usize> {
+        match answer(query, self.records, transport, self.rng.next(), self.out) {
+            Outcome::Reply(n) => Some(n),
+            Outcome::Drop => None,
+            Outcome::Outside => {
+                let code = if self.external_on {
+                    rcode::SERVFAIL
+                } else {
+                    rcode::REFUSED
+                };
+                match error_reply(query, code, transport, self.out) {
+                    Outcome::Reply(n) => Some(n),
+                    _ => None,
+                }
+            }
+        }
+    }
+}
+
+/// Serves queued datagrams; true if more may be waiting (the burst ran out before `WouldBlock`).
+fn serve_udp(udp: &UdpSocket, buf: &mut [u8], dns: &mut Dns<'_>) -> bool {
+    for _ in 0..UDP_BURST {
+        let (n, peer) = match udp.recv_from(buf) {
+            Ok(r) => r,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            // ICMP errors from earlier sends surface here; they concern nobody now.
+            Err(_) => continue,
+        };
+        if let Some(len) = dns.respond(&buf[..n], Transport::Udp) {
+            // A full send buffer drops the answer, as the network could; the client retries.
+            let _ = udp.send_to(&dns.out[..len], peer);
+        }
+    }
+    true
+}
+
+/// What a connection needs after handling its readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Close it.
+    Close,
+    /// Nothing until its socket is ready again.
+    Wait,
+    /// More work is ready (input left or unread): come back on the next turn without waiting.
+    Busy,
+}
+
+/// Read/answer/write rounds per turn before other sockets get theirs.
+const TCP_ROUNDS: usize = 4;
+
+impl Conn {
+    /// Reads, answers and writes as far as the sockets allow, within a few rounds.
+    fn on_event(&mut self, buf: &mut [u8], dns: &mut Dns<'_>, limits: &TcpLimits) -> Step {
+        for _ in 0..TCP_ROUNDS {
+            let Some(unread) = self.read(buf, limits) else {
+                return Step::Close;
+            };
+            self.answer_frames(dns, limits);
+            if !self.flush() {
+                return Step::Close;
+            }
+            let frame_ready = self.frame_ready();
+            if self.peer_closed && self.output.is_empty() && !frame_ready {
+                return Step::Close;
+            }
+            if !self.output.is_empty() {
+                return Step::Wait; // a writable event follows when the client reads
+            }
+            if !unread && !frame_ready {
+                return Step::Wait;
+            }
+        }
+        Step::Busy
+    }
+
+    /// Whether a whole query frame is buffered.
+    fn frame_ready(&self) -> bool {
+        match self.input.get(..2) {
+            Some(&[hi, lo]) => self.input.len() >= 2 + usize::from(u16::from_be_bytes([hi, lo])),
+            _ => false,
+        }
+    }
+
+    /// Reads what is available unless output or input is backed up. `None` on a fatal error, else
+    /// whether the socket may still hold unread bytes.
+    fn read(&mut self, buf: &mut [u8], limits: &TcpLimits) -> Option<bool> {
+        loop {
+            if self.peer_closed {
+                return Some(false);
+            }
+            // Backpressure: a client that does not read its answers, or pipelines far ahead, waits.
+            if self.output.len() - self.written >= limits.max_pending_output || self.input.len() >= 2 + MAX_MESSAGE {
+                return Some(true);
+            }
+            match self.stream.read(buf) {
+                Ok(0) => self.peer_closed = true,
+                Ok(n) => self.input.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Some(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Answers every complete frame, in order, while output has room.
+    fn answer_frames(&mut self, dns: &mut Dns<'_>, limits: &TcpLimits) {
+        let mut at = 0;
+        while self.output.len() - self.written < limits.max_pending_output {
+            let Some(&[hi, lo]) = self.input.get(at..at + 2) else {
+                break;
+            };
+            let len = usize::from(u16::from_be_bytes([hi, lo]));
+            let Some(query) = self.input.get(at + 2..at + 2 + len) else {
+                break;
+            };
+            if let Some(n) = dns.respond(query, Transport::Tcp) {
+                self.output.extend_from_slice(&(n as u16).to_be_bytes());
+                self.output.extend_from_slice(&dns.out[..n]);
+            }
+            at += 2 + len;
+            self.progress = Instant::now();
+        }
+        self.input.drain(..at);
+    }
+
+    /// Writes pending output. False on a fatal error.
+    fn flush(&mut self) -> bool {
+        while self.written < self.output.len() {
+            match self.stream.write(&self.output[self.written..]) {
+                Ok(0) => return false,
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return false,
+            }
+        }
+        self.output.clear();
+        self.written = 0;
+        true
+    }
+}
+
+/// xorshift64*: cheap per-query randomness for answer order (not for anything security-related).
+struct Rng(u64);
+
+impl Rng {
+    fn seeded() -> Rng {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Rng((t ^ u64::from(std::process::id()).rotate_left(32)) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}

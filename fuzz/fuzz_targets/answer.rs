@@ -12,7 +12,14 @@ use mesos_dns::wire::{Message, MAX_MESSAGE, MAX_UDP_PAYLOAD};
 
 fn snapshot() -> &'static Records {
     static SNAPSHOT: OnceLock<Records> = OnceLock::new();
-    SNAPSHOT.get_or_init(|| mesos_dns::records::fixture_snapshot(include_bytes!("../../tests/fixtures/fake.json")))
+    SNAPSHOT.get_or_init(|| {
+        let config = mesos_dns::config::Config::default();
+        let body = include_bytes!("../../tests/fixtures/fake.json");
+        let masters = ["127.0.0.1:5050".to_string()];
+        let (records, _) = mesos_dns::refresh::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
+            .expect("fake.json builds");
+        records
+    })
 }
 
 fuzz_target!(|data: &[u8]| {

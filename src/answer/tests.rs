@@ -32,7 +32,13 @@ fn snapshot() -> Records {
     l.push("nginx-b.marathon.slave.mesos.", RData::A(Ipv4Addr::new(10, 1, 0, 2)));
     l.push("nginx-b.marathon.slave.mesos.", RData::Aaaa(Ipv6Addr::LOCALHOST));
     for (t, p) in [("nginx-a", 31000), ("nginx-b", 31001), ("nginx-a", 31002)] {
-        l.push("_nginx._tcp.marathon.mesos.", RData::Srv { target: format!("{t}.marathon.slave.mesos."), port: p });
+        l.push(
+            "_nginx._tcp.marathon.mesos.",
+            RData::Srv {
+                target: format!("{t}.marathon.slave.mesos."),
+                port: p,
+            },
+        );
     }
     l.push("ns1.mesos.", RData::A(Ipv4Addr::new(127, 0, 0, 1)));
     for i in 0..100u8 {
@@ -69,13 +75,17 @@ fn run(q: &[u8], r: &Records, t: Transport, random: u64) -> Vec<u8> {
 
 /// Name of a record as dotted text (following pointers).
 fn text(name: &NameRef<'_>) -> String {
-    name.labels().map(|l| String::from_utf8_lossy(l).into_owned() + ".").collect()
+    name.labels()
+        .map(|l| String::from_utf8_lossy(l).into_owned() + ".")
+        .collect()
 }
 
 /// (owner, type, rdata) of every record in a section.
 fn section(resp: &[u8], s: Section) -> Vec<(String, u16, Vec<u8>)> {
     let m = Message::parse(resp).unwrap();
-    m.records(s).map(|r| (text(&r.name), r.rtype, r.rdata.to_vec())).collect()
+    m.records(s)
+        .map(|r| (text(&r.name), r.rtype, r.rdata.to_vec()))
+        .collect()
 }
 
 fn rcode_of(resp: &[u8]) -> u16 {
@@ -94,7 +104,10 @@ fn a_query_is_answered_authoritatively_with_every_address() {
     let m = Message::parse(&resp).unwrap();
     assert_eq!(m.id(), 0x1234);
     assert!(m.is_response());
-    assert_eq!(m.flags() & (field::AA | field::RD | field::RA | field::TC), field::AA | field::RD | field::RA);
+    assert_eq!(
+        m.flags() & (field::AA | field::RD | field::RA | field::TC),
+        field::AA | field::RD | field::RA
+    );
     assert_eq!(m.rcode(), rcode::NOERROR);
     // The question is echoed with the client's case; owners point at it.
     assert_eq!(text(&m.question().unwrap().name), "NGINX.Marathon.mesos.");
@@ -106,7 +119,14 @@ fn a_query_is_answered_authoritatively_with_every_address() {
         })
         .collect();
     addrs.sort();
-    assert_eq!(addrs, [Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 3)]);
+    assert_eq!(
+        addrs,
+        [
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(10, 0, 0, 2),
+            Ipv4Addr::new(10, 0, 0, 3)
+        ]
+    );
     assert!(section(&resp, Section::Authority).is_empty());
 }
 
@@ -116,7 +136,11 @@ fn answers_are_shuffled_per_query() {
     let q = query("nginx.marathon.mesos", rtype::A, None);
     let mut firsts = std::collections::HashSet::new();
     for seed in 0..64 {
-        firsts.insert(section(&run(&q, &r, Transport::Udp, seed), Section::Answer)[0].2.clone());
+        firsts.insert(
+            section(&run(&q, &r, Transport::Udp, seed), Section::Answer)[0]
+                .2
+                .clone(),
+        );
     }
     assert_eq!(firsts.len(), 3, "each address comes first for some query");
 }
@@ -145,7 +169,12 @@ fn aaaa_query_gets_ipv6() {
 fn srv_answer_carries_target_addresses_in_additional() {
     let r = snapshot();
     for seed in 0..8 {
-        let resp = run(&query("_nginx._tcp.marathon.mesos", rtype::SRV, Some(1232)), &r, Transport::Udp, seed);
+        let resp = run(
+            &query("_nginx._tcp.marathon.mesos", rtype::SRV, Some(1232)),
+            &r,
+            Transport::Udp,
+            seed,
+        );
         let ans = section(&resp, Section::Answer);
         let mut ports: Vec<_> = ans.iter().map(|(_, _, d)| u16::from_be_bytes([d[4], d[5]])).collect();
         ports.sort();
@@ -155,7 +184,11 @@ fn srv_answer_carries_target_addresses_in_additional() {
             assert_eq!(&d[..4], &[0, 0, 0, 1], "priority 0, weight 1");
         }
         let add = section(&resp, Section::Additional);
-        let mut glue: Vec<_> = add.iter().filter(|(_, t, _)| *t != rtype::OPT).map(|(n, t, _)| (n.clone(), *t)).collect();
+        let mut glue: Vec<_> = add
+            .iter()
+            .filter(|(_, t, _)| *t != rtype::OPT)
+            .map(|(n, t, _)| (n.clone(), *t))
+            .collect();
         glue.sort();
         assert_eq!(
             glue,
@@ -177,9 +210,15 @@ fn unknown_name_gets_nxdomain_with_soa() {
     assert_eq!(rcode_of(&resp), rcode::NXDOMAIN);
     assert_ne!(flags_of(&resp) & field::AA, 0);
     assert!(section(&resp, Section::Answer).is_empty());
-    let auth = Message::parse(&resp).unwrap().records(Section::Authority).collect::<Vec<_>>();
+    let auth = Message::parse(&resp)
+        .unwrap()
+        .records(Section::Authority)
+        .collect::<Vec<_>>();
     assert_eq!(auth.len(), 1);
-    assert_eq!((text(&auth[0].name).as_str(), auth[0].rtype, auth[0].ttl), ("Mesos.", rtype::SOA, 30));
+    assert_eq!(
+        (text(&auth[0].name).as_str(), auth[0].rtype, auth[0].ttl),
+        ("Mesos.", rtype::SOA, 30)
+    );
     assert_eq!(auth[0].rdata, r.soa_rdata());
 }
 
@@ -209,11 +248,20 @@ fn known_name_without_the_type_gets_nodata_with_soa() {
 fn apex_answers_soa_and_ns_in_the_answer_section() {
     let r = snapshot();
     let soa = run(&query("mesos", rtype::SOA, None), &r, Transport::Udp, 1);
-    assert_eq!(section(&soa, Section::Answer), [("mesos.".to_string(), rtype::SOA, r.soa_rdata().to_vec())]);
+    assert_eq!(
+        section(&soa, Section::Answer),
+        [("mesos.".to_string(), rtype::SOA, r.soa_rdata().to_vec())]
+    );
     assert!(section(&soa, Section::Authority).is_empty());
     let ns = run(&query("mesos", rtype::NS, None), &r, Transport::Udp, 1);
-    assert_eq!(section(&ns, Section::Answer), [("mesos.".to_string(), rtype::NS, b"\x03ns1\x05mesos\x00".to_vec())]);
-    assert_eq!(section(&ns, Section::Additional), [("ns1.mesos.".to_string(), rtype::A, vec![127, 0, 0, 1])]);
+    assert_eq!(
+        section(&ns, Section::Answer),
+        [("mesos.".to_string(), rtype::NS, b"\x03ns1\x05mesos\x00".to_vec())]
+    );
+    assert_eq!(
+        section(&ns, Section::Additional),
+        [("ns1.mesos.".to_string(), rtype::A, vec![127, 0, 0, 1])]
+    );
 }
 
 #[test]
@@ -225,7 +273,10 @@ fn any_is_minimal_over_udp_and_complete_over_tcp() {
     assert_eq!(udp[0].1, rtype::A);
     let tcp = section(&run(&q, &r, Transport::Tcp, 1), Section::Answer);
     assert_eq!(tcp.iter().map(|x| x.1).collect::<Vec<_>>(), [rtype::A, rtype::AAAA]);
-    let apex = section(&run(&query("mesos", rtype::ANY, None), &r, Transport::Tcp, 1), Section::Answer);
+    let apex = section(
+        &run(&query("mesos", rtype::ANY, None), &r, Transport::Tcp, 1),
+        Section::Answer,
+    );
     assert_eq!(apex.iter().map(|x| x.1).collect::<Vec<_>>(), [rtype::SOA, rtype::NS]);
 }
 
@@ -237,7 +288,12 @@ fn oversized_udp_answer_is_truncated_with_no_partial_rrset() {
     assert_ne!(flags_of(&resp) & field::TC, 0);
     assert!(section(&resp, Section::Answer).is_empty());
     // With EDNS0 the limit is the client's size, capped at ours: 100 x 16 octets still do not fit.
-    let resp = run(&query("big.marathon.mesos", rtype::A, Some(4096)), &r, Transport::Udp, 1);
+    let resp = run(
+        &query("big.marathon.mesos", rtype::A, Some(4096)),
+        &r,
+        Transport::Udp,
+        1,
+    );
     assert!(resp.len() <= MAX_UDP_PAYLOAD);
     assert_ne!(flags_of(&resp) & field::TC, 0);
     assert_eq!(section(&resp, Section::Additional).len(), 1, "OPT is kept");
@@ -254,7 +310,10 @@ fn udp_answer_never_exceeds_the_advertised_size() {
         for name in ["big.marathon.mesos", "_nginx._tcp.marathon.mesos", "nope.mesos"] {
             for qtype in [rtype::A, rtype::SRV, rtype::ANY] {
                 let resp = run(&query(name, qtype, Some(size)), &r, Transport::Udp, 3);
-                assert!(resp.len() <= usize::from(size).clamp(512, MAX_UDP_PAYLOAD), "{name} {size}");
+                assert!(
+                    resp.len() <= usize::from(size).clamp(512, MAX_UDP_PAYLOAD),
+                    "{name} {size}"
+                );
             }
         }
     }
@@ -278,7 +337,12 @@ fn without_truncate_bit_whole_records_that_fit_are_sent_silently() {
 #[test]
 fn edns_query_gets_opt_and_version_1_gets_badvers() {
     let r = snapshot();
-    let resp = run(&query("nginx.marathon.mesos", rtype::A, Some(1232)), &r, Transport::Udp, 1);
+    let resp = run(
+        &query("nginx.marathon.mesos", rtype::A, Some(1232)),
+        &r,
+        Transport::Udp,
+        1,
+    );
     let m = Message::parse(&resp).unwrap();
     assert_eq!(m.edns().unwrap().udp_size, MAX_UDP_PAYLOAD as u16);
     let mut q = query("nginx.marathon.mesos", rtype::A, Some(1232));
@@ -295,8 +359,13 @@ fn outside_names_are_left_to_the_caller() {
     let mut out = vec![0u8; 512];
     let q = query("www.google.com", rtype::A, None);
     assert_eq!(answer(&q, &r, Transport::Udp, 1, &mut out), Outcome::Outside);
-    assert_eq!(answer(&query("mesos.com", rtype::A, None), &r, Transport::Udp, 1, &mut out), Outcome::Outside);
-    let Outcome::Reply(n) = error_reply(&q, rcode::REFUSED, Transport::Udp, &mut out) else { panic!() };
+    assert_eq!(
+        answer(&query("mesos.com", rtype::A, None), &r, Transport::Udp, 1, &mut out),
+        Outcome::Outside
+    );
+    let Outcome::Reply(n) = error_reply(&q, rcode::REFUSED, Transport::Udp, &mut out) else {
+        panic!()
+    };
     let m = Message::parse(&out[..n]).unwrap();
     assert_eq!(m.rcode(), rcode::REFUSED);
     assert_eq!(text(&m.question().unwrap().name), "www.google.com.");
@@ -341,45 +410,85 @@ fn hostile_packets_get_the_expected_reaction() {
         ("shorter than a header", good[..11].to_vec(), R::Drop),
         ("qdcount 0", with(&|q| q[5] = 0), R::Rcode(rcode::FORMERR)),
         ("qdcount 2, one question", with(&|q| q[5] = 2), R::Rcode(rcode::FORMERR)),
-        ("qdcount 2", with(&|q| {
-            q[5] = 2;
-            let qq = q[12..].to_vec();
-            q.extend_from_slice(&qq);
-        }), R::Rcode(rcode::FORMERR)),
-        ("compression loop", vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, b'a', 0xc0, 12, 0, 1, 0, 1], R::Rcode(rcode::FORMERR)),
-        ("forward pointer", vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 14, 0, 0, 1, 0, 1], R::Rcode(rcode::FORMERR)),
-        ("pointer past the end", vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 1, 0, 1], R::Rcode(rcode::FORMERR)),
+        (
+            "qdcount 2",
+            with(&|q| {
+                q[5] = 2;
+                let qq = q[12..].to_vec();
+                q.extend_from_slice(&qq);
+            }),
+            R::Rcode(rcode::FORMERR),
+        ),
+        (
+            "compression loop",
+            vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, b'a', 0xc0, 12, 0, 1, 0, 1],
+            R::Rcode(rcode::FORMERR),
+        ),
+        (
+            "forward pointer",
+            vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 14, 0, 0, 1, 0, 1],
+            R::Rcode(rcode::FORMERR),
+        ),
+        (
+            "pointer past the end",
+            vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 1, 0, 1],
+            R::Rcode(rcode::FORMERR),
+        ),
         ("label of 64 octets", label64, R::Rcode(rcode::FORMERR)),
         ("name of 256 octets", long, R::Rcode(rcode::FORMERR)),
         ("trailing garbage", with(&|q| q.push(0)), R::Rcode(rcode::FORMERR)),
         ("QR set", with(&|q| q[2] |= 0x80), R::Drop),
-        ("QR set and malformed", with(&|q| {
-            q[2] |= 0x80;
-            q.push(0)
-        }), R::Drop),
+        (
+            "QR set and malformed",
+            with(&|q| {
+                q[2] |= 0x80;
+                q.push(0)
+            }),
+            R::Drop,
+        ),
         ("opcode NOTIFY", with(&|q| q[2] = 4 << 3), R::Rcode(rcode::NOTIMP)),
         ("opcode UPDATE", with(&|q| q[2] = 5 << 3), R::Rcode(rcode::NOTIMP)),
-        ("CHAOS version.bind", {
-            let mut q = query("version.bind", 16, None);
-            let n = q.len();
-            q[n - 1] = 3;
-            q
-        }, R::Rcode(rcode::REFUSED)),
+        (
+            "CHAOS version.bind",
+            {
+                let mut q = query("version.bind", 16, None);
+                let n = q.len();
+                q[n - 1] = 3;
+                q
+            },
+            R::Rcode(rcode::REFUSED),
+        ),
         ("AXFR", query("mesos", rtype::AXFR, None), R::Rcode(rcode::REFUSED)),
-        ("OPT as qtype", query("mesos", rtype::OPT, None), R::Rcode(rcode::FORMERR)),
-        ("EDNS version 1", {
-            let mut q = query("nginx.marathon.mesos", rtype::A, Some(1232));
-            let n = q.len();
-            q[n - 5] = 1;
-            q
-        }, R::Rcode(rcode::BADVERS)),
-        ("EDNS payload under 512", query("nginx.marathon.mesos", rtype::A, Some(100)), R::Rcode(rcode::NOERROR)),
-        ("two OPT records", {
-            let mut q = query("nginx.marathon.mesos", rtype::A, Some(1232));
-            q[11] = 2;
-            q.extend_from_slice(&[0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0]);
-            q
-        }, R::Rcode(rcode::FORMERR)),
+        (
+            "OPT as qtype",
+            query("mesos", rtype::OPT, None),
+            R::Rcode(rcode::FORMERR),
+        ),
+        (
+            "EDNS version 1",
+            {
+                let mut q = query("nginx.marathon.mesos", rtype::A, Some(1232));
+                let n = q.len();
+                q[n - 5] = 1;
+                q
+            },
+            R::Rcode(rcode::BADVERS),
+        ),
+        (
+            "EDNS payload under 512",
+            query("nginx.marathon.mesos", rtype::A, Some(100)),
+            R::Rcode(rcode::NOERROR),
+        ),
+        (
+            "two OPT records",
+            {
+                let mut q = query("nginx.marathon.mesos", rtype::A, Some(1232));
+                q[11] = 2;
+                q.extend_from_slice(&[0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0]);
+                q
+            },
+            R::Rcode(rcode::FORMERR),
+        ),
     ];
     for (what, q, want) in cases {
         let mut out = vec![0u8; MAX_MESSAGE];

@@ -77,7 +77,12 @@ impl<'a> Message<'a> {
             let qtype = read_u16(buf, end).ok_or(ParseError::Malformed)?;
             let qclass = read_u16(buf, end + 2).ok_or(ParseError::Malformed)?;
             if question.is_none() {
-                question = Some(Question { name, qtype, qclass, raw: &buf[pos..end + 4] });
+                question = Some(Question {
+                    name,
+                    qtype,
+                    qclass,
+                    raw: &buf[pos..end + 4],
+                });
             }
             pos = end + 4;
         }
@@ -107,7 +112,12 @@ impl<'a> Message<'a> {
         if pos != buf.len() {
             return Err(ParseError::Malformed);
         }
-        Ok(Message { buf, question, edns, sections })
+        Ok(Message {
+            buf,
+            question,
+            edns,
+            sections,
+        })
     }
 
     /// The message's bytes.
@@ -157,7 +167,11 @@ impl<'a> Message<'a> {
             Section::Authority => 1,
             Section::Additional => 2,
         };
-        Records { buf: self.buf, pos: self.sections[i], end: self.sections[i + 1] }
+        Records {
+            buf: self.buf,
+            pos: self.sections[i],
+            end: self.sections[i + 1],
+        }
     }
 }
 
@@ -190,7 +204,17 @@ fn read_record(buf: &[u8], pos: usize) -> Option<(RecordRef<'_>, usize)> {
     let rdlen = usize::from(read_u16(buf, at + 8)?);
     let rdata_offset = at + 10;
     let rdata = buf.get(rdata_offset..rdata_offset + rdlen)?;
-    Some((RecordRef { name, rtype, class, ttl, rdata, rdata_offset }, rdata_offset + rdlen))
+    Some((
+        RecordRef {
+            name,
+            rtype,
+            class,
+            ttl,
+            rdata,
+            rdata_offset,
+        },
+        rdata_offset + rdlen,
+    ))
 }
 
 #[cfg(test)]
@@ -211,7 +235,15 @@ mod tests {
         let q = m.question().unwrap();
         assert_eq!((q.qtype, q.qclass), (rtype::A, 1));
         assert_eq!(q.raw.len(), 26);
-        assert_eq!(m.edns(), Some(Edns { udp_size: 1232, ext_rcode: 0, version: 0, dnssec_ok: false }));
+        assert_eq!(
+            m.edns(),
+            Some(Edns {
+                udp_size: 1232,
+                ext_rcode: 0,
+                version: 0,
+                dnssec_ok: false
+            })
+        );
         let opt: Vec<_> = m.records(Section::Additional).collect();
         assert_eq!(opt.len(), 1);
         assert_eq!(opt[0].rdata.len(), 12);
@@ -226,7 +258,11 @@ mod tests {
     #[test]
     fn truncated_or_padded_message_is_malformed() {
         for cut in 12..DIG_QUERY.len() {
-            assert_eq!(Message::parse(&DIG_QUERY[..cut]).unwrap_err(), ParseError::Malformed, "cut at {cut}");
+            assert_eq!(
+                Message::parse(&DIG_QUERY[..cut]).unwrap_err(),
+                ParseError::Malformed,
+                "cut at {cut}"
+            );
         }
         let mut padded = DIG_QUERY.to_vec();
         padded.push(0);

@@ -74,7 +74,10 @@ impl<'a> NameRef<'a> {
 
     /// The labels, root excluded, in order.
     pub fn labels(&self) -> Labels<'a> {
-        Labels { msg: self.msg, pos: self.start }
+        Labels {
+            msg: self.msg,
+            pos: self.start,
+        }
     }
 
     /// The length of the name written out uncompressed.
@@ -84,7 +87,11 @@ impl<'a> NameRef<'a> {
 
     /// Compares two names ASCII case-insensitively, label by label, without allocating.
     pub fn eq_ignore_case(&self, other: &NameRef<'_>) -> bool {
-        self.wire_len == other.wire_len && self.labels().zip(other.labels()).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        self.wire_len == other.wire_len
+            && self
+                .labels()
+                .zip(other.labels())
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
     }
 
     /// Whether the name is the root.
@@ -130,11 +137,19 @@ pub struct LowerName {
 
 /// Copies `name` in lower case into a [`LowerName`].
 pub fn lower_name(name: &NameRef<'_>) -> LowerName {
-    let mut out = LowerName { buf: [0; MAX_NAME_LEN], len: 0, starts: [0; MAX_LABELS], labels: 0 };
+    let mut out = LowerName {
+        buf: [0; MAX_NAME_LEN],
+        len: 0,
+        starts: [0; MAX_LABELS],
+        labels: 0,
+    };
     for label in name.labels() {
         // The name was validated to fit in 255 octets, so these writes stay in bounds; `get_mut` keeps
         // that an invariant rather than a panic.
-        let (Some(slot), Some(start)) = (out.buf.get_mut(out.len..out.len + 1 + label.len()), out.starts.get_mut(out.labels)) else {
+        let (Some(slot), Some(start)) = (
+            out.buf.get_mut(out.len..out.len + 1 + label.len()),
+            out.starts.get_mut(out.labels),
+        ) else {
             break;
         };
         *start = out.len as u8;
@@ -165,7 +180,11 @@ impl LowerName {
 
     /// The name without its first `skip` labels (`skip == label_count()` gives the root).
     pub fn suffix(&self, skip: usize) -> &[u8] {
-        let from = if skip >= self.labels { self.len.saturating_sub(1) } else { usize::from(self.starts[skip]) };
+        let from = if skip >= self.labels {
+            self.len.saturating_sub(1)
+        } else {
+            usize::from(self.starts[skip])
+        };
         &self.buf[from..self.len]
     }
 
@@ -238,7 +257,10 @@ mod tests {
         let mut label64 = vec![64u8];
         label64.extend_from_slice(&[b'a'; 64]);
         label64.push(0);
-        assert_eq!(NameRef::parse(&msg_with(&label64), 12).unwrap_err(), NameError::BadLabel);
+        assert_eq!(
+            NameRef::parse(&msg_with(&label64), 12).unwrap_err(),
+            NameError::BadLabel
+        );
 
         let mut label63 = vec![63u8];
         label63.extend_from_slice(&[b'a'; 63]);

@@ -161,11 +161,18 @@ mod tests {
         let mut buf = [0u8; 64];
         let mut w = Writer::new(&mut buf, 30);
         w.header(7, field::AA, 0).unwrap();
-        w.record(Owner::Pointer(12), rtype::A, 60, |w| w.bytes(&[10, 0, 0, 1])).unwrap();
+        w.record(Owner::Pointer(12), rtype::A, 60, |w| w.bytes(&[10, 0, 0, 1]))
+            .unwrap();
         assert_eq!(w.len(), 12 + 16);
-        assert_eq!(w.record(Owner::Pointer(12), rtype::A, 60, |w| w.bytes(&[10, 0, 0, 2])), Err(Full));
+        assert_eq!(
+            w.record(Owner::Pointer(12), rtype::A, 60, |w| w.bytes(&[10, 0, 0, 2])),
+            Err(Full)
+        );
         assert_eq!(w.len(), 28);
-        assert_eq!(&w.written()[12..], b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x01");
+        assert_eq!(
+            &w.written()[12..],
+            b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x01"
+        );
     }
 
     #[test]

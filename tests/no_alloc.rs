@@ -1,0 +1,121 @@
+//! Answering allocates nothing once warmed up: A, AAAA, SRV with additional records, NXDOMAIN, a
+//! truncated answer, FORMERR and an error reply, counted by a global allocator that counts.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mesos_dns::answer::{answer, error_reply, Outcome, Transport};
+use mesos_dns::records::{RData, RecordList, Records, Zone};
+use mesos_dns::wire::MAX_MESSAGE;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn query(name: &str, qtype: u16, edns: bool) -> Vec<u8> {
+    let mut q = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, u8::from(edns)];
+    for label in name.split('.') {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0, (qtype >> 8) as u8, qtype as u8, 0, 1]);
+    if edns {
+        q.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
+    }
+    q
+}
+
+#[test]
+fn answering_allocates_nothing() {
+    let zone = Zone {
+        domain: "mesos".into(),
+        ttl: 60,
+        soa_mname: "ns1.mesos.".into(),
+        soa_rname: "root.ns1.mesos.".into(),
+        soa_refresh: 60,
+        soa_retry: 600,
+        soa_expire: 86400,
+        soa_minttl: 60,
+        srv_weight: 1,
+        recurse_on: true,
+        set_truncate_bit: true,
+    };
+    let mut list = RecordList::new();
+    for i in 0..3u8 {
+        list.push("nginx.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, i)));
+        list.push(
+            &format!("nginx-{i}.marathon.slave.mesos."),
+            RData::A(Ipv4Addr::new(10, 1, 0, i)),
+        );
+        list.push(
+            "_nginx._tcp.marathon.mesos.",
+            RData::Srv {
+                target: format!("nginx-{i}.marathon.slave.mesos."),
+                port: 31000 + u16::from(i),
+            },
+        );
+    }
+    list.push("nginx.marathon.mesos.", RData::Aaaa(Ipv6Addr::LOCALHOST));
+    for i in 0..200u8 {
+        list.push("big.marathon.mesos.", RData::A(Ipv4Addr::new(10, 2, 0, i)));
+    }
+    let records = Records::build(zone, &list, 1);
+    let queries = [
+        (query("nginx.marathon.mesos", 1, true), "A"),
+        (query("nginx.marathon.mesos", 28, false), "AAAA"),
+        (query("_nginx._tcp.marathon.mesos", 33, true), "SRV"),
+        (query("nothing.marathon.mesos", 1, false), "NXDOMAIN"),
+        (query("big.marathon.mesos", 1, false), "truncated"),
+        (query("nginx.marathon.mesos", 1, true)[..20].to_vec(), "FORMERR"),
+    ];
+    let outside = query("www.example.com", 1, true);
+    let mut out = vec![0u8; MAX_MESSAGE];
+    let mut run = |seed: u64| {
+        for (q, what) in &queries {
+            for t in [Transport::Udp, Transport::Tcp] {
+                assert!(
+                    matches!(answer(q, &records, t, seed, &mut out), Outcome::Reply(_)),
+                    "{what}"
+                );
+            }
+        }
+        assert_eq!(
+            answer(&outside, &records, Transport::Udp, seed, &mut out),
+            Outcome::Outside
+        );
+        assert!(matches!(
+            error_reply(&outside, 5, Transport::Udp, &mut out),
+            Outcome::Reply(_)
+        ));
+    };
+    run(0);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for seed in 1..1000 {
+        run(seed);
+    }
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    assert_eq!(after - before, 0, "allocations while answering");
+}
