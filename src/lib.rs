@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod cli;
 pub mod config;
+pub mod forward;
 pub mod mesos;
 pub mod records;
 pub mod refresh;

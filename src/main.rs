@@ -4,10 +4,12 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use mesos_dns::cli::{self, CliError};
 use mesos_dns::config::Config;
+use mesos_dns::forward::Upstreams;
 use mesos_dns::mesos::fetch::Fetcher;
 use mesos_dns::records::{Records, Zone};
 use mesos_dns::refresh::{self, StateSource};
@@ -59,8 +61,21 @@ fn run(config: Arc<Config>, state_file: Option<std::path::PathBuf>, verbosity: u
     let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&config))));
     let server = if config.dns_on {
         let addr = SocketAddr::new(config.listener, config.port);
+        let resolv_conf = match config.resolvers.is_empty() {
+            true => std::fs::read_to_string("/etc/resolv.conf").ok(),
+            false => None,
+        };
+        let (upstreams, warnings) = Upstreams::new(&config, resolv_conf.as_deref(), addr);
+        for w in warnings {
+            log::warn!("{w}");
+        }
+        if config.external_on && upstreams.all().next().is_none() {
+            log::warn!("no upstream resolvers (`resolvers` is empty and /etc/resolv.conf names none): names outside the domain get SERVFAIL");
+        }
         let settings = Settings {
             external_on: config.external_on,
+            upstreams,
+            relay_timeout: Duration::from_secs(config.timeout),
             tcp: TcpLimits::default(),
         };
         let server = Server::bind(addr, settings).map_err(|e| format!("cannot listen for DNS on {addr}: {e}"))?;

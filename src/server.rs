@@ -3,11 +3,13 @@
 //! buffering). It only moves bytes: what to answer is [`answer::answer`]'s business, and the records come
 //! from the snapshot the refresher swaps in.
 //!
-//! | token        | what it is                     |
-//! |--------------|--------------------------------|
-//! | `UDP`        | the DNS UDP socket             |
-//! | `TCP`        | the DNS TCP listener           |
-//! | `CONN_BASE+` | one accepted TCP connection    |
+//! | token                      | what it is                                   |
+//! |----------------------------|----------------------------------------------|
+//! | `UDP`                      | the DNS UDP socket                           |
+//! | `TCP`                      | the DNS TCP listener                         |
+//! | `forward::UDP_TOKEN_BASE+` | a relay socket towards the upstream resolvers |
+//! | `CONN_BASE+`               | one accepted DNS TCP connection              |
+//! | `forward::TCP_TOKEN_BASE+` | a TCP connection to an upstream resolver     |
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -20,12 +22,14 @@ use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token};
 
 use crate::answer::{answer, error_reply, Outcome, Transport};
+use crate::forward::{self, Client, Forwarder, Upstreams};
 use crate::records::Records;
 use crate::wire::{rcode, MAX_MESSAGE};
 
 const UDP: Token = Token(0);
 const TCP: Token = Token(1);
-const CONN_BASE: usize = 2;
+const CONN_BASE: usize = 1 << 20;
+const CONN_END: usize = forward::TCP_TOKEN_BASE;
 
 /// Datagrams handled per wake-up before other sockets get a turn.
 const UDP_BURST: usize = 64;
@@ -54,9 +58,12 @@ impl Default for TcpLimits {
 /// What the loop needs to know besides the sockets.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Relay names outside the domain (`externalon`); until relaying exists they get SERVFAIL, and
-    /// REFUSED when it is off.
+    /// Relay names outside the domain (`externalon`); when off they get REFUSED.
     pub external_on: bool,
+    /// Where to relay them.
+    pub upstreams: Upstreams,
+    /// How long to wait for one resolver (`timeout`).
+    pub relay_timeout: Duration,
     pub tcp: TcpLimits,
 }
 
@@ -65,12 +72,15 @@ pub struct Server {
     poll: Poll,
     udp: UdpSocket,
     tcp: TcpListener,
+    forwarder: Forwarder,
     settings: Settings,
 }
 
 /// One TCP client.
 struct Conn {
     stream: TcpStream,
+    /// Who this connection is to the forwarder (slot and generation).
+    client: Client,
     /// Received bytes not yet answered (at most one partial frame beyond what is being processed).
     input: Vec<u8>,
     /// Framed answers not yet written, from `written` on.
@@ -90,10 +100,12 @@ impl Server {
         let mut tcp = TcpListener::bind(addr)?;
         poll.registry().register(&mut udp, UDP, Interest::READABLE)?;
         poll.registry().register(&mut tcp, TCP, Interest::READABLE)?;
+        let forwarder = Forwarder::new(settings.upstreams.clone(), settings.relay_timeout, poll.registry())?;
         Ok(Server {
             poll,
             udp,
             tcp,
+            forwarder,
             settings,
         })
     }
@@ -104,11 +116,16 @@ impl Server {
     }
 
     /// Serves until `stop` is set (checked at least once a second).
-    pub fn run(mut self, records: Arc<ArcSwap<Records>>, stop: Arc<AtomicBool>) -> io::Result<()> {
+    pub fn run(self, records: Arc<ArcSwap<Records>>, stop: Arc<AtomicBool>) -> io::Result<()> {
+        let Server {
+            mut poll,
+            udp,
+            tcp,
+            mut forwarder,
+            settings,
+        } = self;
         let mut events = Events::with_capacity(256);
-        let mut conns: Vec<Option<Conn>> = Vec::new();
-        let mut free: Vec<usize> = Vec::new();
-        let mut open = 0usize;
+        let mut conns = Conns::default();
         let mut buf = vec![0u8; MAX_MESSAGE].into_boxed_slice();
         let mut out = vec![0u8; MAX_MESSAGE].into_boxed_slice();
         let mut rng = Rng::seeded();
@@ -117,104 +134,170 @@ impl Server {
         let mut still_busy: Vec<usize> = Vec::new();
         let mut last_sweep = Instant::now();
         while !stop.load(Ordering::Relaxed) {
-            let timeout = if udp_backlog || !busy.is_empty() {
+            let mut timeout = if udp_backlog || !busy.is_empty() {
                 Duration::ZERO
             } else {
                 Duration::from_secs(1)
             };
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+            if let Some(due) = forwarder.next_deadline() {
+                timeout = timeout.min(due.saturating_duration_since(Instant::now()));
+            }
+            if let Err(e) = poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
                 return Err(e);
             }
+            let registry = poll.registry();
             let snapshot = records.load();
             let mut dns = Dns {
                 records: &snapshot,
                 out: &mut out,
                 rng: &mut rng,
-                external_on: self.settings.external_on,
+                external_on: settings.external_on,
+                forwarder: &mut forwarder,
+                registry,
             };
             if udp_backlog || events.iter().any(|e| e.token() == UDP) {
-                udp_backlog = serve_udp(&self.udp, &mut buf, &mut dns);
+                udp_backlog = serve_udp(&udp, &mut buf, &mut dns);
             }
-            let ready = events.iter().filter_map(|e| e.token().0.checked_sub(CONN_BASE));
-            for slot in busy.drain(..).chain(ready) {
-                let step = match conns.get_mut(slot).and_then(Option::as_mut) {
-                    Some(conn) => conn.on_event(&mut buf, &mut dns, &self.settings.tcp),
+            let ready = events
+                .iter()
+                .map(|e| e.token().0)
+                .filter(|t| (CONN_BASE..CONN_END).contains(t));
+            for slot in busy.drain(..).chain(ready.map(|t| t - CONN_BASE)) {
+                let step = match conns.get_mut(slot) {
+                    Some(conn) => conn.on_event(&mut buf, &mut dns, &settings.tcp),
                     None => continue,
                 };
                 match step {
-                    Step::Close => close(&self.poll, &mut conns, &mut free, &mut open, slot),
+                    Step::Close => conns.close(registry, slot),
                     Step::Busy if !still_busy.contains(&slot) => still_busy.push(slot),
                     Step::Busy | Step::Wait => {}
                 }
             }
             std::mem::swap(&mut busy, &mut still_busy);
-            if events.iter().any(|e| e.token() == TCP) {
-                self.accept(&mut conns, &mut free, &mut open);
+            for event in events.iter() {
+                match event.token().0 {
+                    t if t == TCP.0 => accept(&tcp, registry, &mut conns, &settings.tcp),
+                    t if (forward::UDP_TOKEN_BASE..CONN_BASE).contains(&t) => {
+                        forwarder.on_udp_ready(t - forward::UDP_TOKEN_BASE, &mut buf, registry)
+                    }
+                    t if t >= forward::TCP_TOKEN_BASE => forwarder.on_tcp_ready(t - forward::TCP_TOKEN_BASE, registry),
+                    _ => {}
+                }
+            }
+            forwarder.expire(Instant::now(), registry);
+            for (client, answer) in forwarder.outbox() {
+                deliver(&udp, &mut conns, client, &answer);
             }
             if last_sweep.elapsed() >= Duration::from_millis(500) {
                 last_sweep = Instant::now();
-                let idle = self.settings.tcp.idle_timeout;
-                for slot in 0..conns.len() {
-                    if conns[slot].as_ref().is_some_and(|c| c.progress.elapsed() > idle) {
-                        close(&self.poll, &mut conns, &mut free, &mut open, slot);
-                    }
-                }
+                conns.close_idle(registry, settings.tcp.idle_timeout);
             }
         }
         Ok(())
     }
+}
 
-    fn accept(&mut self, conns: &mut Vec<Option<Conn>>, free: &mut Vec<usize>, open: &mut usize) {
-        loop {
-            let (mut stream, _peer) = match self.tcp.accept() {
-                Ok(s) => s,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    // EMFILE and friends: leave the rest in the backlog until a connection closes.
-                    log::warn!("TCP accept failed: {e}");
-                    return;
-                }
-            };
-            if *open >= self.settings.tcp.max_connections {
-                drop(stream);
-                continue;
+/// Sends a relayed answer to its client: a datagram, or a frame on its TCP connection if that is still
+/// the same connection.
+fn deliver(udp: &UdpSocket, conns: &mut Conns, client: Client, answer: &[u8]) {
+    match client {
+        Client::Udp(peer) => {
+            let _ = udp.send_to(answer, peer);
+        }
+        Client::Tcp { slot, .. } => {
+            if let Some(conn) = conns.get_mut(slot).filter(|c| c.client == client) {
+                conn.output.extend_from_slice(&(answer.len() as u16).to_be_bytes());
+                conn.output.extend_from_slice(answer);
+                // Edge-triggered: write now, or no writable event may ever come. Errors surface later.
+                let _ = conn.flush();
             }
-            let slot = free.pop().unwrap_or_else(|| {
-                conns.push(None);
-                conns.len() - 1
-            });
-            let token = Token(slot + CONN_BASE);
-            if let Err(e) = self
-                .poll
-                .registry()
-                .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
-            {
-                log::warn!("cannot register a TCP connection: {e}");
-                free.push(slot);
-                continue;
-            }
-            conns[slot] = Some(Conn {
-                stream,
-                input: Vec::with_capacity(512),
-                output: Vec::new(),
-                written: 0,
-                progress: Instant::now(),
-                peer_closed: false,
-            });
-            *open += 1;
         }
     }
 }
 
-fn close(poll: &Poll, conns: &mut [Option<Conn>], free: &mut Vec<usize>, open: &mut usize, slot: usize) {
-    if let Some(mut conn) = conns.get_mut(slot).and_then(Option::take) {
-        let _ = poll.registry().deregister(&mut conn.stream);
-        free.push(slot);
-        *open -= 1;
+/// The open TCP connections, by slot.
+#[derive(Default)]
+struct Conns {
+    slots: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    open: usize,
+    generation: u64,
+}
+
+impl Conns {
+    fn get_mut(&mut self, slot: usize) -> Option<&mut Conn> {
+        self.slots.get_mut(slot).and_then(Option::as_mut)
+    }
+
+    fn close(&mut self, registry: &mio::Registry, slot: usize) {
+        if let Some(mut conn) = self.slots.get_mut(slot).and_then(Option::take) {
+            let _ = registry.deregister(&mut conn.stream);
+            self.free.push(slot);
+            self.open -= 1;
+        }
+    }
+
+    /// Closes connections that completed no query for `idle` (slow or silent clients).
+    fn close_idle(&mut self, registry: &mio::Registry, idle: Duration) {
+        for slot in 0..self.slots.len() {
+            if self.slots[slot].as_ref().is_some_and(|c| c.progress.elapsed() > idle) {
+                self.close(registry, slot);
+            }
+        }
+    }
+}
+
+/// Accepts every waiting connection; past the cap they are closed at once.
+fn accept(listener: &TcpListener, registry: &mio::Registry, conns: &mut Conns, limits: &TcpLimits) {
+    loop {
+        let (mut stream, _peer) = match listener.accept() {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                // EMFILE and friends: leave the rest in the backlog until a connection closes.
+                log::warn!("TCP accept failed: {e}");
+                return;
+            }
+        };
+        if conns.open >= limits.max_connections {
+            drop(stream);
+            continue;
+        }
+        let slot = conns.free.pop().unwrap_or_else(|| {
+            conns.slots.push(None);
+            conns.slots.len() - 1
+        });
+        if slot >= CONN_END - CONN_BASE {
+            conns.free.push(slot);
+            continue;
+        }
+        if let Err(e) = registry.register(
+            &mut stream,
+            Token(slot + CONN_BASE),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            log::warn!("cannot register a TCP connection: {e}");
+            conns.free.push(slot);
+            continue;
+        }
+        conns.generation += 1;
+        conns.slots[slot] = Some(Conn {
+            stream,
+            client: Client::Tcp {
+                slot,
+                generation: conns.generation,
+            },
+            input: Vec::with_capacity(512),
+            output: Vec::new(),
+            written: 0,
+            progress: Instant::now(),
+            peer_closed: false,
+        });
+        conns.open += 1;
     }
 }
 
@@ -224,25 +307,34 @@ struct Dns<'a> {
     out: &'a mut [u8],
     rng: &'a mut Rng,
     external_on: bool,
+    forwarder: &'a mut Forwarder,
+    registry: &'a mio::Registry,
 }
 
 impl Dns<'_> {
-    /// Answers one query into `self.out`; the length of the response, if there is one.
-    fn respond(&mut self, query: &[u8], transport: Transport) -> Option<usize> {
-        match answer(query, self.records, transport, self.rng.next(), self.out) {
-            Outcome::Reply(n) => Some(n),
-            Outcome::Drop => None,
-            Outcome::Outside => {
-                let code = if self.external_on {
-                    rcode::SERVFAIL
-                } else {
-                    rcode::REFUSED
-                };
-                match error_reply(query, code, transport, self.out) {
-                    Outcome::Reply(n) => Some(n),
-                    _ => None,
-                }
+    /// Answers one query into `self.out`: the length of the response, or `None` when there is nothing
+    /// to send now (dropped, or relayed: its answer comes through the forwarder's outbox).
+    fn respond(&mut self, query: &[u8], client: Client) -> Option<usize> {
+        let transport = match client {
+            Client::Udp(_) => Transport::Udp,
+            Client::Tcp { .. } => Transport::Tcp,
+        };
+        let code = match answer(query, self.records, transport, self.rng.next(), self.out) {
+            Outcome::Reply(n) => return Some(n),
+            Outcome::Drop => return None,
+            Outcome::Outside if !self.external_on => rcode::REFUSED,
+            // Our own relayed query came back (a resolver that forwards to us): stop the loop here.
+            Outcome::Outside if matches!(client, Client::Udp(peer) if self.forwarder.is_own_source(peer)) => {
+                rcode::SERVFAIL
             }
+            Outcome::Outside => {
+                self.forwarder.relay(query, client, self.registry);
+                return None;
+            }
+        };
+        match error_reply(query, code, transport, self.out) {
+            Outcome::Reply(n) => Some(n),
+            _ => None,
         }
     }
 }
@@ -256,7 +348,7 @@ fn serve_udp(udp: &UdpSocket, buf: &mut [u8], dns: &mut Dns<'_>) -> bool {
             // ICMP errors from earlier sends surface here; they concern nobody now.
             Err(_) => continue,
         };
-        if let Some(len) = dns.respond(&buf[..n], Transport::Udp) {
+        if let Some(len) = dns.respond(&buf[..n], Client::Udp(peer)) {
             // A full send buffer drops the answer, as the network could; the client retries.
             let _ = udp.send_to(&dns.out[..len], peer);
         }
@@ -343,7 +435,7 @@ impl Conn {
             let Some(query) = self.input.get(at + 2..at + 2 + len) else {
                 break;
             };
-            if let Some(n) = dns.respond(query, Transport::Tcp) {
+            if let Some(n) = dns.respond(query, self.client) {
                 self.output.extend_from_slice(&(n as u16).to_be_bytes());
                 self.output.extend_from_slice(&dns.out[..n]);
             }

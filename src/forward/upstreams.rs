@@ -1,0 +1,181 @@
+//! Which resolvers a name outside the domain goes to: `zoneResolvers` for the longest matching zone,
+//! else `resolvers`, else the nameservers of `/etc/resolv.conf` (never ourselves).
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::config::Config;
+use crate::records::text_to_wire;
+use crate::wire::LowerName;
+
+/// The resolver lists, each zone's name in lower-case wire form.
+#[derive(Debug, Clone, Default)]
+pub struct Upstreams {
+    default: Vec<SocketAddr>,
+    zones: Vec<(Vec<u8>, Vec<SocketAddr>)>,
+}
+
+/// Identifies one resolver list of an [`Upstreams`] (0: the default list, i + 1: zone i).
+pub type ListId = usize;
+
+impl Upstreams {
+    /// Builds the lists from the config. When `resolvers` is empty, the nameservers of `resolv_conf` (the
+    /// text of `/etc/resolv.conf`) are used. Resolvers that are `own` (our DNS address) are left out:
+    /// asking ourselves would loop. Returns the lists and warnings to log.
+    pub fn new(config: &Config, resolv_conf: Option<&str>, own: SocketAddr) -> (Upstreams, Vec<String>) {
+        let mut warnings = Vec::new();
+        let mut keep = |list: &[SocketAddr], what: &str| -> Vec<SocketAddr> {
+            list.iter()
+                .copied()
+                .filter(|r| {
+                    let ours = is_own(*r, own);
+                    if ours {
+                        warnings.push(format!(
+                            "{what} {r} is this server's own address: not used (it would loop)"
+                        ));
+                    }
+                    !ours
+                })
+                .collect()
+        };
+        let configured = if config.resolvers.is_empty() {
+            resolv_conf.map(parse_resolv_conf).unwrap_or_default()
+        } else {
+            config.resolvers.clone()
+        };
+        let default = keep(&configured, "resolver");
+        let mut zones = Vec::new();
+        for (zone, list) in &config.zone_resolvers {
+            let mut wire = Vec::new();
+            if text_to_wire(zone, &mut wire).is_some() {
+                zones.push((wire, keep(list, "zone resolver")));
+            }
+        }
+        // Longest zone first, so the first match is the longest.
+        zones.sort_by_key(|z| std::cmp::Reverse(z.0.len()));
+        (Upstreams { default, zones }, warnings)
+    }
+
+    /// The list for `name`: the longest matching zone's, else the default.
+    pub fn select(&self, name: &LowerName) -> ListId {
+        let wire = name.as_wire();
+        for (i, (zone, _)) in self.zones.iter().enumerate() {
+            let skip = name.label_count().saturating_sub(label_count(zone));
+            if wire.len() >= zone.len() && name.suffix(skip) == &zone[..] {
+                return i + 1;
+            }
+        }
+        0
+    }
+
+    /// The resolvers of a list.
+    pub fn list(&self, id: ListId) -> &[SocketAddr] {
+        match id {
+            0 => &self.default,
+            i => self.zones.get(i - 1).map_or(&[], |z| &z.1),
+        }
+    }
+
+    /// Every resolver of every list.
+    pub fn all(&self) -> impl Iterator<Item = &SocketAddr> {
+        self.default.iter().chain(self.zones.iter().flat_map(|z| z.1.iter()))
+    }
+}
+
+fn label_count(wire: &[u8]) -> usize {
+    let (mut n, mut pos) = (0, 0);
+    while let Some(&len) = wire.get(pos) {
+        if len == 0 {
+            break;
+        }
+        n += 1;
+        pos += usize::from(len) + 1;
+    }
+    n
+}
+
+/// Whether resolver `r` is our own DNS address `own` (same port, and the same IP, or `own` listens on
+/// every address and `r` is a loopback one).
+fn is_own(r: SocketAddr, own: SocketAddr) -> bool {
+    r.port() == own.port() && (r.ip() == own.ip() || (own.ip().is_unspecified() && r.ip().is_loopback()))
+}
+
+/// The `nameserver` addresses of a resolv.conf, port 53. Scoped IPv6 (`fe80::1%eth0`) is skipped.
+pub fn parse_resolv_conf(text: &str) -> Vec<SocketAddr> {
+    text.lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some("nameserver")).then(|| words.next()).flatten()
+        })
+        .filter_map(|addr| addr.parse::<IpAddr>().ok())
+        .map(|ip| SocketAddr::new(ip, 53))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{lower_name, NameRef};
+
+    fn lower(name: &str) -> LowerName {
+        let mut msg = vec![0u8; 12];
+        let mut wire = Vec::new();
+        text_to_wire(name, &mut wire).unwrap();
+        msg.extend_from_slice(&wire);
+        lower_name(&NameRef::parse(&msg, 12).unwrap().0)
+    }
+
+    fn config(resolvers: &[&str], zones: &[(&str, &[&str])]) -> Config {
+        let mut c = Config {
+            resolvers: resolvers.iter().map(|r| r.parse().unwrap()).collect(),
+            ..Config::default()
+        };
+        for (z, list) in zones {
+            c.zone_resolvers
+                .insert(z.to_string(), list.iter().map(|r| r.parse().unwrap()).collect());
+        }
+        c
+    }
+
+    const OWN: &str = "127.0.0.1:5353";
+
+    #[test]
+    fn longest_zone_wins_then_default() {
+        let c = config(
+            &["127.0.0.2:53"],
+            &[
+                ("corp", &["127.0.0.3:53"]),
+                ("eu.corp", &["127.0.0.4:53"]),
+                ("other", &["127.0.0.5:53"]),
+            ],
+        );
+        let (u, w) = Upstreams::new(&c, None, OWN.parse().unwrap());
+        assert!(w.is_empty());
+        let ip = |name: &str| u.list(u.select(&lower(name)))[0].to_string();
+        assert_eq!(ip("a.EU.corp"), "127.0.0.4:53");
+        assert_eq!(ip("eu.corp"), "127.0.0.4:53");
+        assert_eq!(ip("x.corp"), "127.0.0.3:53");
+        assert_eq!(ip("www.google.com"), "127.0.0.2:53");
+        assert_eq!(ip("notcorp"), "127.0.0.2:53");
+        assert_eq!(ip("xcorp"), "127.0.0.2:53");
+        assert_eq!(u.all().count(), 4);
+    }
+
+    #[test]
+    fn empty_resolvers_read_resolv_conf_without_ourselves() {
+        let conf = "# comment\nsearch example.internal\nnameserver 127.0.0.1\nnameserver 127.0.0.53\n\
+                    nameserver ::1\nnameserver fe80::1%eth0\nnameserver bogus\noptions ndots:2\n";
+        let own = "127.0.0.1:53".parse().unwrap();
+        let (u, w) = Upstreams::new(&config(&[], &[]), Some(conf), own);
+        let got: Vec<String> = u.list(0).iter().map(|a| a.to_string()).collect();
+        assert_eq!(got, ["127.0.0.53:53", "[::1]:53"]);
+        assert_eq!(w.len(), 1, "{w:?}");
+    }
+
+    #[test]
+    fn our_own_address_is_never_a_resolver() {
+        let c = config(&["127.0.0.1:5353", "127.0.0.1:53"], &[]);
+        let (u, _) = Upstreams::new(&c, None, "0.0.0.0:5353".parse().unwrap());
+        assert_eq!(u.list(0), &["127.0.0.1:53".parse::<SocketAddr>().unwrap()]);
+        assert!(u.list(7).is_empty());
+    }
+}
