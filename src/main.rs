@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +14,8 @@ use mesos_dns::mesos::fetch::Fetcher;
 use mesos_dns::records::{Records, Zone};
 use mesos_dns::refresh::{self, StateSource};
 use mesos_dns::server::{Server, Settings, TcpLimits};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
@@ -90,12 +92,38 @@ fn run(config: Arc<Config>, state_file: Option<std::path::PathBuf>, verbosity: u
     };
     let refresher = refresh::spawn(config.clone(), source, records.clone(), verbosity)
         .map_err(|e| format!("cannot start the refresher: {e}"))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let waker = server.as_ref().map(Server::waker);
+    watch_signals(stop.clone(), waker).map_err(|e| format!("cannot install signal handlers: {e}"))?;
     match server {
         Some(server) => server
-            .run(records, Arc::new(AtomicBool::new(false)))
-            .map_err(|e| format!("DNS server failed: {e}")),
-        None => refresher.join().map_err(|_| "the refresher stopped".to_string()),
+            .run(records, stop)
+            .map_err(|e| format!("DNS server failed: {e}"))?,
+        None => {
+            while !stop.load(Ordering::Relaxed) && !refresher.is_finished() {
+                std::thread::park_timeout(Duration::from_millis(200));
+            }
+        }
     }
+    log::info!("stopped");
+    Ok(())
+}
+
+/// SIGTERM and SIGINT stop the server cleanly (sockets closed, exit status 0).
+fn watch_signals(stop: Arc<AtomicBool>, waker: Option<Arc<mio::Waker>>) -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGTERM, SIGINT])?;
+    std::thread::Builder::new()
+        .name("mesos-dns-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                log::info!("signal {signal}: stopping");
+                stop.store(true, Ordering::Relaxed);
+                if let Some(w) = &waker {
+                    let _ = w.wake();
+                }
+            }
+        })?;
+    Ok(())
 }
 
 /// `-v` logs warnings and each refresh, `-vv` every record too; `RUST_LOG` overrides both.

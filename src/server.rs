@@ -7,6 +7,7 @@
 //! |----------------------------|----------------------------------------------|
 //! | `UDP`                      | the DNS UDP socket                           |
 //! | `TCP`                      | the DNS TCP listener                         |
+//! | `WAKE`                     | the waker: another thread asks the loop to look at its stop flag |
 //! | `forward::UDP_TOKEN_BASE+` | a relay socket towards the upstream resolvers |
 //! | `CONN_BASE+`               | one accepted DNS TCP connection              |
 //! | `forward::TCP_TOKEN_BASE+` | a TCP connection to an upstream resolver     |
@@ -28,6 +29,7 @@ use crate::wire::{rcode, MAX_MESSAGE};
 
 const UDP: Token = Token(0);
 const TCP: Token = Token(1);
+const WAKE: Token = Token(2);
 const CONN_BASE: usize = 1 << 20;
 const CONN_END: usize = forward::TCP_TOKEN_BASE;
 
@@ -73,6 +75,7 @@ pub struct Server {
     udp: UdpSocket,
     tcp: TcpListener,
     forwarder: Forwarder,
+    waker: Arc<mio::Waker>,
     settings: Settings,
 }
 
@@ -101,13 +104,20 @@ impl Server {
         poll.registry().register(&mut udp, UDP, Interest::READABLE)?;
         poll.registry().register(&mut tcp, TCP, Interest::READABLE)?;
         let forwarder = Forwarder::new(settings.upstreams.clone(), settings.relay_timeout, poll.registry())?;
+        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKE)?);
         Ok(Server {
             poll,
             udp,
             tcp,
             forwarder,
+            waker,
             settings,
         })
+    }
+
+    /// Wakes the loop from another thread (after setting the stop flag, so it stops at once).
+    pub fn waker(&self) -> Arc<mio::Waker> {
+        self.waker.clone()
     }
 
     /// The bound UDP address (the TCP listener is on the same address and port).
@@ -123,6 +133,7 @@ impl Server {
             tcp,
             mut forwarder,
             settings,
+            ..
         } = self;
         let mut events = Events::with_capacity(256);
         let mut conns = Conns::default();
