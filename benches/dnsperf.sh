@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# dnsperf harness: our server beside NSD (Debian) and a C loop that only bounces packets, all serving
+# the records of tests/fixtures/fake.json on loopback. Each server is pinned to core 0 and dnsperf to
+# core 1; each run is bounded in time. Reports QPS, lost queries and CPU microseconds per answered
+# query (user and system, from /proc/PID/stat before and after), over UDP and TCP, and the ratios.
+#
+#   bash benches/dnsperf.sh            # 10 s per run
+#   SECONDS_PER_RUN=30 bash benches/dnsperf.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+RUN=${SECONDS_PER_RUN:-10}
+STATE=${STATE:-tests/fixtures/fake.json}
+PORT_US=15353 PORT_NSD=15354 PORT_BOUNCE=15355
+SERVER_CPU=0 CLIENT_CPU=1
+
+need=()
+command -v dnsperf >/dev/null || need+=(dnsperf)
+command -v nsd >/dev/null || need+=(nsd)
+command -v gcc >/dev/null || need+=(gcc)
+if ((${#need[@]})); then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+cargo build --release --quiet
+bin=target/release/mesos-dns
+
+# --- the records: ours, dumped with -vv, become NSD's zone and dnsperf's queries ---------------------
+sed -e "s/\"port\": 5353/\"port\": $PORT_US/" -e 's/"httpon": true/"httpon": false/' config.json.example >"$work/config.json"
+taskset -c $SERVER_CPU "$bin" -vv -config="$work/config.json" -state-file="$STATE" 2>"$work/us.log" &
+us=$!
+pids+=("$us")
+for _ in $(seq 50); do grep -q 'refreshed records' "$work/us.log" 2>/dev/null && break; sleep 0.1; done
+grep -oE '\] [^ ]+\. [0-9]+ IN (A|AAAA|SRV) .*$' "$work/us.log" | cut -c3- | sort -u >"$work/records"
+{
+    echo '$ORIGIN mesos.'
+    echo '@ 60 IN SOA ns1.mesos. root.ns1.mesos. 1 60 600 86400 60'
+    echo '@ 60 IN NS ns1.mesos.'
+    cat "$work/records"
+} >"$work/mesos.zone"
+# Every name and type once, plus names that do not exist (NXDOMAIN), shuffled deterministically.
+{
+    awk '{print $1, $4}' "$work/records" | sort -u
+    for i in $(seq 20); do echo "no-such-task-$i.marathon.mesos. A"; done
+} | shuf --random-source=<(yes) >"$work/queries"
+echo "records: $(wc -l <"$work/records"), distinct queries: $(wc -l <"$work/queries")"
+
+cat >"$work/nsd.conf" <<CONF
+server:
+    ip-address: 127.0.0.1@$PORT_NSD
+    server-count: 1
+    username: ""
+    chroot: ""
+    zonesdir: "$work"
+    database: ""
+    zonelistfile: "$work/zone.list"
+    xfrdfile: "$work/xfrd.state"
+    pidfile: "$work/nsd.pid"
+    logfile: "$work/nsd.log"
+    verbosity: 0
+    tcp-count: 100
+    # NSD limits responses per source /24 by default (RRL); dnsperf is one source.
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+remote-control:
+    control-enable: no
+zone:
+    name: mesos
+    zonefile: mesos.zone
+CONF
+taskset -c $SERVER_CPU nsd -d -c "$work/nsd.conf" &
+nsd_pid=$!
+pids+=("$nsd_pid")
+
+# --- the bounce loop: receive a datagram, set QR, send it back; the floor of the kernel path ---------
+cat >"$work/bounce.c" <<'C'
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+int main(int argc, char **argv) {
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1])), .sin_addr.s_addr = htonl(0x7f000001)};
+    if (bind(s, (struct sockaddr *)&a, sizeof a)) return 1;
+    unsigned char buf[4096];
+    for (;;) {
+        struct sockaddr_in from; socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+        if (n < 12) continue;
+        buf[2] |= 0x80;
+        sendto(s, buf, n, 0, (struct sockaddr *)&from, fl);
+    }
+}
+C
+gcc -O2 -o "$work/bounce" "$work/bounce.c"
+taskset -c $SERVER_CPU "$work/bounce" $PORT_BOUNCE &
+bounce=$!
+pids+=("$bounce")
+
+for _ in $(seq 50); do
+    dig @127.0.0.1 -p $PORT_NSD mesos SOA +short +time=1 +tries=1 2>/dev/null | grep -q ns1 && break
+    sleep 0.1
+done
+
+# A process and all its descendants (NSD runs xfrd -> main -> server processes).
+tree() {
+    local p
+    echo "$1"
+    for p in $(pgrep -P "$1" 2>/dev/null || true); do tree "$p"; done
+}
+
+# CPU ticks (user, system) of a process tree.
+ticks() {
+    local u=0 s=0 p
+    for p in $(tree "$1"); do
+        local stat
+        stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        # Fields after "(comm)", which may hold spaces: state is [0], utime [11], stime [12].
+        read -r -a f <<<"${stat##*) }"
+        u=$((u + f[11])) s=$((s + f[12]))
+    done
+    echo "$u $s"
+}
+hz=$(getconf CLK_TCK)
+
+printf '\n%-10s %-4s %10s %8s %10s %10s %10s\n' server mode qps lost% 'user us/q' 'sys us/q' 'total us/q'
+declare -A result
+run() { # name pid port mode
+    local name=$1 pid=$2 port=$3 mode=$4
+    local before after out completed lost qps
+    before=$(ticks "$pid")
+    out=$(taskset -c $CLIENT_CPU dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries" -l "$RUN" -c 8 -q 64 -m "$mode" 2>&1)
+    after=$(ticks "$pid")
+    completed=$(echo "$out" | awk '/Queries completed/ {print $3}')
+    lost=$(echo "$out" | awk '/Queries lost/ {gsub(/[()%]/, "", $4); print $4}')
+    qps=$(echo "$out" | awk '/Queries per second/ {print $4}')
+    read -r bu bs <<<"$before"
+    read -r au as <<<"$after"
+    local user sys total
+    user=$(awk -v d=$((au - bu)) -v n="$completed" -v hz="$hz" 'BEGIN {printf "%.2f", d / hz * 1e6 / n}')
+    sys=$(awk -v d=$((as - bs)) -v n="$completed" -v hz="$hz" 'BEGIN {printf "%.2f", d / hz * 1e6 / n}')
+    total=$(awk -v a="$user" -v b="$sys" 'BEGIN {printf "%.2f", a + b}')
+    printf '%-10s %-4s %10.0f %8s %10s %10s %10s\n' "$name" "$mode" "$qps" "$lost" "$user" "$sys" "$total"
+    result[$name.$mode.user]=$user result[$name.$mode.total]=$total result[$name.$mode.lost]=$lost
+}
+run mesos-dns "$us" $PORT_US udp
+run nsd "$nsd_pid" $PORT_NSD udp
+run bounce "$bounce" $PORT_BOUNCE udp
+run mesos-dns "$us" $PORT_US tcp
+run nsd "$nsd_pid" $PORT_NSD tcp
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo
+echo "UDP user CPU per query, mesos-dns / NSD:     $(ratio "${result[mesos-dns.udp.user]}" "${result[nsd.udp.user]}")  (target <= 0.75)"
+echo "UDP total CPU per query, mesos-dns / bounce: $(ratio "${result[mesos-dns.udp.total]}" "${result[bounce.udp.total]}")  (target <= 1.05)"
+echo "UDP total CPU per query, mesos-dns / NSD:    $(ratio "${result[mesos-dns.udp.total]}" "${result[nsd.udp.total]}")"
+echo "TCP total CPU per query, mesos-dns / NSD:    $(ratio "${result[mesos-dns.tcp.total]}" "${result[nsd.tcp.total]}")"
+echo "UDP lost: mesos-dns ${result[mesos-dns.udp.lost]}%  (target < 0.1%)"
