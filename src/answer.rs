@@ -166,7 +166,14 @@ struct Counts {
 }
 
 impl Ctx<'_> {
-    fn respond(&self, node: Option<&Node>, at_apex: bool, qtype: u16, transport: Transport, out: &mut [u8]) -> Outcome {
+    fn respond(
+        &self,
+        node: Option<Node<'_>>,
+        at_apex: bool,
+        qtype: u16,
+        transport: Transport,
+        out: &mut [u8],
+    ) -> Outcome {
         let zone = self.records.zone();
         let edns = self.msg.edns();
         let limit = size_limit(edns, transport);
@@ -236,7 +243,7 @@ impl Ctx<'_> {
     fn write_answers(
         &self,
         w: &mut Writer<'_>,
-        node: &Node,
+        node: Node<'_>,
         at_apex: bool,
         qtype: u16,
         transport: Transport,
@@ -285,7 +292,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn a(&self, w: &mut Writer<'_>, node: &Node, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+    fn a(&self, w: &mut Writer<'_>, node: Node<'_>, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
         for i in Shuffle::new(node.a.len(), self.random) {
             w.record(Owner::Pointer(HEADER_LEN), rtype::A, ttl, |w| w.bytes(&node.a[i]))?;
             counts.answer += 1;
@@ -293,7 +300,7 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn aaaa(&self, w: &mut Writer<'_>, node: &Node, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+    fn aaaa(&self, w: &mut Writer<'_>, node: Node<'_>, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
         for i in Shuffle::new(node.aaaa.len(), self.random.rotate_left(17)) {
             w.record(Owner::Pointer(HEADER_LEN), rtype::AAAA, ttl, |w| w.bytes(&node.aaaa[i]))?;
             counts.answer += 1;
@@ -301,7 +308,7 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn srv(&self, w: &mut Writer<'_>, node: &Node, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+    fn srv(&self, w: &mut Writer<'_>, node: Node<'_>, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
         let weight = self.records.zone().srv_weight;
         self.srv_start.set(w.len());
         for i in Shuffle::new(node.srv.len(), self.random.rotate_left(34)) {
@@ -314,7 +321,7 @@ impl Ctx<'_> {
                 w.u16(0)?;
                 w.u16(weight)?;
                 w.u16(srv.port)?;
-                w.bytes(&target.name)
+                w.bytes(target.name)
             })?;
             counts.answer += 1;
         }
@@ -335,7 +342,7 @@ impl Ctx<'_> {
     }
 
     /// Glue and SRV target addresses, best effort: whole RRsets while they fit, never TC.
-    fn write_additional(&self, w: &mut Writer<'_>, node: &Node, at_apex: bool, qtype: u16, counts: &mut Counts) {
+    fn write_additional(&self, w: &mut Writer<'_>, node: Node<'_>, at_apex: bool, qtype: u16, counts: &mut Counts) {
         let ttl = self.records.zone().ttl;
         let wants_srv_targets =
             qtype == rtype::SRV || (qtype == rtype::ANY && node.a.is_empty() && node.aaaa.is_empty());
@@ -358,7 +365,7 @@ impl Ctx<'_> {
                 let owner = if name_at < 0x4000 {
                     Owner::Pointer(name_at)
                 } else {
-                    Owner::Wire(&t.name)
+                    Owner::Wire(t.name)
                 };
                 if self.addresses(w, owner, t, ttl, counts).is_err() {
                     return;
@@ -366,7 +373,7 @@ impl Ctx<'_> {
             }
         } else if at_apex && (qtype == rtype::NS || qtype == rtype::ANY) {
             if let Lookup::Found(ns) = self.records.lookup(self.records.ns_rdata()) {
-                let _ = self.addresses(w, Owner::Wire(&ns.name), ns, ttl, counts);
+                let _ = self.addresses(w, Owner::Wire(ns.name), ns, ttl, counts);
             }
         }
     }
@@ -376,7 +383,7 @@ impl Ctx<'_> {
         &self,
         w: &mut Writer<'_>,
         owner: Owner<'_>,
-        node: &Node,
+        node: Node<'_>,
         ttl: u32,
         counts: &mut Counts,
     ) -> Result<(), Full> {

@@ -266,7 +266,14 @@ impl Refresher {
         if self.verbosity >= 2 {
             let (ttl, weight) = (self.config.ttl, self.config.srv_record_default_weight);
             for record in list.iter() {
-                log::info!("{}", RecordLine { record, ttl, weight });
+                log::info!(
+                    "{}",
+                    RecordLine {
+                        record: &record,
+                        ttl,
+                        weight
+                    }
+                );
             }
         }
     }

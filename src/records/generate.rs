@@ -19,7 +19,7 @@ use crate::config::IpSource;
 use crate::mesos::state::{self, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::{push_task_hash, HASH_LEN};
-use crate::records::{RData, RecordList};
+use crate::records::RecordList;
 
 /// Everything besides the state document that decides which records are generated.
 pub struct GenInput<'a> {
@@ -55,7 +55,8 @@ pub fn generate(state: &State<'_>, input: &GenInput<'_>) -> RecordList {
         input,
         spec: Spec::new(input.enforce_rfc952),
         domain: &domain,
-        out: RecordList::new(),
+        // About ten records per task, as the fixtures and generated states give.
+        out: RecordList::with_capacity(state.frameworks.iter().map(|f| f.tasks.len()).sum::<usize>() * 10 + 64),
         buf: String::with_capacity(128),
         resolved: HashMap::new(),
     };
@@ -94,14 +95,11 @@ fn build<'b>(buf: &'b mut String, parts: &[&str]) -> Option<&'b str> {
 
 /// Adds an A (IPv4, IPv4-mapped IPv6) or AAAA record.
 fn push_addr(out: &mut RecordList, name: &str, ip: IpAddr) -> bool {
-    let data = match ip {
-        IpAddr::V4(a) => RData::A(a),
-        IpAddr::V6(a) => match a.to_ipv4_mapped() {
-            Some(v4) => RData::A(v4),
-            None => RData::Aaaa(a),
-        },
+    let ip = match ip {
+        IpAddr::V6(a) => a.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
     };
-    out.push(name, data)
+    out.push_ip(name, ip)
 }
 
 /// Adds an A/AAAA record for every address; true if any was new.
@@ -266,7 +264,7 @@ impl Generator<'_, '_> {
                     let target = name.to_owned();
                     if let Some(port) = port {
                         if let Some(srv) = build(&mut self.buf, &["_framework._tcp", &fname, self.domain]) {
-                            self.out.push(srv, RData::Srv { target, port });
+                            self.out.push_srv(srv, &target, port);
                         }
                     }
                 }
@@ -288,7 +286,7 @@ impl Generator<'_, '_> {
                     let target = name.to_owned();
                     if let Some(port) = port {
                         if let Some(srv) = build(&mut self.buf, &["_slave._tcp", self.domain]) {
-                            self.out.push(srv, RData::Srv { target, port });
+                            self.out.push_srv(srv, &target, port);
                         }
                     }
                 }
@@ -327,13 +325,7 @@ impl Generator<'_, '_> {
                 let target = name.to_owned();
                 for srv in ["_leader._tcp", "_leader._udp"] {
                     if let Some(srv) = build(&mut self.buf, &[srv, domain]) {
-                        self.out.push(
-                            srv,
-                            RData::Srv {
-                                target: target.clone(),
-                                port,
-                            },
-                        );
+                        self.out.push_srv(srv, &target, port);
                     }
                 }
             }
@@ -447,13 +439,7 @@ impl Generator<'_, '_> {
             if !names.is_empty() {
                 for port in state::parse_ports(&ctx.task.resources.ports) {
                     for name in &names {
-                        self.out.push(
-                            name,
-                            RData::Srv {
-                                target: target.clone(),
-                                port,
-                            },
-                        );
+                        self.out.push_srv(name, target, port);
                     }
                 }
             }
@@ -474,23 +460,11 @@ impl Generator<'_, '_> {
             for proto in protos {
                 let proto = underscore(proto);
                 if let Some(name) = build(&mut self.buf, &[&srv_t, &proto, f, d]) {
-                    self.out.push(
-                        name,
-                        RData::Srv {
-                            target: target.clone(),
-                            port,
-                        },
-                    );
+                    self.out.push_srv(name, target, port);
                 }
                 if let Some(named) = &named {
                     if let Some(name) = build(&mut self.buf, &[named, &srv_t, &proto, f, d]) {
-                        self.out.push(
-                            name,
-                            RData::Srv {
-                                target: target.clone(),
-                                port,
-                            },
-                        );
+                        self.out.push_srv(name, target, port);
                     }
                 }
             }

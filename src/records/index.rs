@@ -2,11 +2,9 @@
 //! lower-case wire form, with its A, AAAA and SRV data ready to copy into a response (the NSD/Knot way:
 //! work is done when the snapshot is built, not when a query arrives).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use crate::config::Config;
-use crate::records::{RData, RecordList};
+use crate::records::names::ByteTable;
+use crate::records::{Data, RecordList};
 
 /// The zone settings a snapshot answers with (taken from the config when it is built).
 #[derive(Debug, Clone)]
@@ -50,17 +48,18 @@ pub struct Srv {
     pub target: u32,
 }
 
-/// Everything stored at one name. A node with no data is an empty non-terminal (or the apex).
-#[derive(Debug, Default)]
-pub struct Node {
+/// Everything stored at one name, borrowed from the snapshot. A node with no data is an empty
+/// non-terminal (or the apex).
+#[derive(Debug, Clone, Copy)]
+pub struct Node<'a> {
     /// The name in lower-case wire form.
-    pub name: Box<[u8]>,
-    pub a: Vec<[u8; 4]>,
-    pub aaaa: Vec<[u8; 16]>,
-    pub srv: Vec<Srv>,
+    pub name: &'a [u8],
+    pub a: &'a [[u8; 4]],
+    pub aaaa: &'a [[u8; 16]],
+    pub srv: &'a [Srv],
 }
 
-impl Node {
+impl Node<'_> {
     pub fn is_empty(&self) -> bool {
         self.a.is_empty() && self.aaaa.is_empty() && self.srv.is_empty()
     }
@@ -73,10 +72,13 @@ pub enum Lookup<'a> {
     /// Below the domain, but no such name.
     NotFound,
     /// The name exists (possibly with no data: an empty non-terminal or the apex).
-    Found(&'a Node),
+    Found(Node<'a>),
 }
 
-/// One snapshot of every record.
+const NONE: u32 = u32::MAX;
+
+/// One snapshot of every record: names interned in wire form (node id = name id), and the data of all
+/// nodes in three flat arrays, node `i` owning `x[x_start[i]..x_start[i + 1]]` of each.
 pub struct Records {
     loaded: bool,
     zone: Zone,
@@ -84,15 +86,20 @@ pub struct Records {
     soa_rdata: Box<[u8]>,
     ns_rdata: Box<[u8]>,
     serial: u32,
-    index: HashMap<Box<[u8]>, u32, BuildHasherDefault<FxHasher>>,
-    nodes: Vec<Node>,
+    names: ByteTable,
+    a: Vec<[u8; 4]>,
+    aaaa: Vec<[u8; 16]>,
+    srv: Vec<Srv>,
+    a_start: Vec<u32>,
+    aaaa_start: Vec<u32>,
+    srv_start: Vec<u32>,
     skipped: usize,
 }
 
 impl Records {
     /// The snapshot before the first successful refresh: the domain answers SERVFAIL.
     pub fn unloaded(zone: Zone) -> Records {
-        let mut r = Records::empty(zone, 0);
+        let mut r = Records::build(zone, &RecordList::new(), 0);
         r.loaded = false;
         r
     }
@@ -100,41 +107,73 @@ impl Records {
     /// Builds a snapshot from generated records; `serial` is the SOA serial (Unix time of the refresh).
     /// Records whose names are not valid DNS names under the domain are skipped and counted.
     pub fn build(zone: Zone, list: &RecordList, serial: u32) -> Records {
-        let mut r = Records::empty(zone, serial);
-        r.index.reserve(list.len());
-        r.nodes.reserve(list.len());
         let mut wire = Vec::with_capacity(256);
-        let mut target = Vec::with_capacity(256);
-        for rec in list.iter() {
-            if text_to_wire(&rec.name, &mut wire).is_none() {
-                r.skipped += 1;
-                continue;
-            }
-            let Some(id) = r.intern(&wire) else {
-                r.skipped += 1;
+        let apex = match text_to_wire(&zone.domain, &mut wire) {
+            Some(()) => wire.clone(),
+            // The config validated the domain; an unusable one serves nothing rather than panicking.
+            None => vec![0],
+        };
+        let text = list.names();
+        let mut names = ByteTable::with_capacity(text.len() + text.len() / 4 + 1);
+        let _ = names.intern(&apex);
+        // Text name id -> node id, with the ancestors of every name interned as well (empty
+        // non-terminals answer NODATA, RFC 8020).
+        let mut node_of = vec![NONE; text.len()];
+        for (id, node) in node_of.iter_mut().enumerate() {
+            let Ok(name) = std::str::from_utf8(text.get(id as u32)) else {
                 continue;
             };
-            match &rec.data {
-                RData::A(ip) => r.nodes[id as usize].a.push(ip.octets()),
-                RData::Aaaa(ip) => r.nodes[id as usize].aaaa.push(ip.octets()),
-                RData::Srv { target: t, port } => {
-                    let target_id = text_to_wire(t, &mut target).and_then(|()| r.intern(&target));
-                    match target_id {
-                        Some(target) => r.nodes[id as usize].srv.push(Srv { port: *port, target }),
-                        None => r.skipped += 1,
+            if text_to_wire(name, &mut wire).is_some() && is_below(&wire, &apex) {
+                *node = intern_with_ancestors(&mut names, &wire, &apex).unwrap_or(NONE);
+            }
+        }
+        let nodes = names.len();
+        let node = |id: u32| node_of.get(id as usize).copied().unwrap_or(NONE);
+        // Two passes: count each node's records, then place them (a counting sort by node).
+        let mut a_start = vec![0u32; nodes + 1];
+        let mut aaaa_start = vec![0u32; nodes + 1];
+        let mut srv_start = vec![0u32; nodes + 1];
+        let mut skipped = 0;
+        for (name, data) in list.entries() {
+            let n = node(name) as usize;
+            let counter = match data {
+                _ if n >= nodes => None,
+                Data::A(_) => a_start.get_mut(n + 1),
+                Data::Aaaa(_) => aaaa_start.get_mut(n + 1),
+                Data::Srv { target, .. } if node(target) != NONE => srv_start.get_mut(n + 1),
+                Data::Srv { .. } => None,
+            };
+            match counter {
+                Some(c) => *c += 1,
+                None => skipped += 1,
+            }
+        }
+        for starts in [&mut a_start, &mut aaaa_start, &mut srv_start] {
+            for i in 1..starts.len() {
+                starts[i] += starts[i - 1];
+            }
+        }
+        let mut a = vec![[0u8; 4]; a_start[nodes] as usize];
+        let mut aaaa = vec![[0u8; 16]; aaaa_start[nodes] as usize];
+        let mut srv = vec![Srv { port: 0, target: 0 }; srv_start[nodes] as usize];
+        let (mut a_at, mut aaaa_at, mut srv_at) = (a_start.clone(), aaaa_start.clone(), srv_start.clone());
+        for (name, data) in list.entries() {
+            let n = node(name) as usize;
+            if n >= nodes {
+                continue;
+            }
+            match data {
+                Data::A(ip) => place(&mut a, &mut a_at[n], ip),
+                Data::Aaaa(ip) => place(&mut aaaa, &mut aaaa_at[n], ip),
+                Data::Srv { target, port } => {
+                    let target = node(target);
+                    if target != NONE {
+                        place(&mut srv, &mut srv_at[n], Srv { port, target });
                     }
                 }
             }
         }
-        r
-    }
-
-    fn empty(zone: Zone, serial: u32) -> Records {
-        let mut apex = Vec::new();
-        if text_to_wire(&zone.domain, &mut apex).is_none() {
-            // The config validated the domain; an unusable one serves nothing rather than panicking.
-            apex = vec![0];
-        }
+        names.shrink_to_fit();
         let mut mname = Vec::new();
         let mut rname = Vec::new();
         if text_to_wire(&zone.soa_mname, &mut mname).is_none() {
@@ -155,51 +194,29 @@ impl Records {
         ] {
             soa.extend_from_slice(&v.to_be_bytes());
         }
-        let mut r = Records {
+        Records {
             loaded: true,
             zone,
-            apex: apex.clone().into_boxed_slice(),
+            apex: apex.into_boxed_slice(),
             soa_rdata: soa.into_boxed_slice(),
             ns_rdata: mname.into_boxed_slice(),
             serial,
-            index: HashMap::default(),
-            nodes: Vec::new(),
-            skipped: 0,
-        };
-        r.index.insert(apex.clone().into_boxed_slice(), 0);
-        r.nodes.push(Node {
-            name: apex.into_boxed_slice(),
-            ..Node::default()
-        });
-        r
-    }
-
-    /// The node of `wire` (lower-case, under the apex), creating it and its missing ancestors.
-    fn intern(&mut self, wire: &[u8]) -> Option<u32> {
-        if let Some(&id) = self.index.get(wire) {
-            return Some(id);
+            names,
+            a,
+            aaaa,
+            srv,
+            a_start,
+            aaaa_start,
+            srv_start,
+            skipped,
         }
-        if !is_below(wire, &self.apex) {
-            return None;
-        }
-        // Create ancestors first (empty non-terminals answer NODATA, RFC 8020).
-        let parent = &wire[usize::from(wire[0]) + 1..];
-        if parent != &*self.apex && !self.index.contains_key(parent) {
-            self.intern(parent)?;
-        }
-        let id = u32::try_from(self.nodes.len()).ok()?;
-        self.nodes.push(Node {
-            name: wire.into(),
-            ..Node::default()
-        });
-        self.index.insert(wire.into(), id);
-        Some(id)
     }
 
     /// Finds a lower-case wire name.
+    #[inline]
     pub fn lookup(&self, wire: &[u8]) -> Lookup<'_> {
-        if let Some(&id) = self.index.get(wire) {
-            return Lookup::Found(&self.nodes[id as usize]);
+        if let Some(node) = self.names.find(wire).and_then(|id| self.node(id)) {
+            return Lookup::Found(node);
         }
         if is_below(wire, &self.apex) {
             Lookup::NotFound
@@ -209,8 +226,21 @@ impl Records {
     }
 
     /// The node with this id (SRV targets).
-    pub fn node(&self, id: u32) -> Option<&Node> {
-        self.nodes.get(id as usize)
+    #[inline]
+    pub fn node(&self, id: u32) -> Option<Node<'_>> {
+        let i = id as usize;
+        let range = |starts: &[u32]| Some(*starts.get(i)? as usize..*starts.get(i + 1)? as usize);
+        Some(Node {
+            name: self.names.get(id),
+            a: self.a.get(range(&self.a_start)?)?,
+            aaaa: self.aaaa.get(range(&self.aaaa_start)?)?,
+            srv: self.srv.get(range(&self.srv_start)?)?,
+        })
+    }
+
+    /// Every node, in id order (the apex first).
+    pub fn nodes(&self) -> impl Iterator<Item = Node<'_>> {
+        (0..self.names.len() as u32).filter_map(|id| self.node(id))
     }
 
     /// Whether this snapshot came from a successful refresh.
@@ -248,7 +278,7 @@ impl Records {
 
     /// Number of names (including empty non-terminals and the apex).
     pub fn name_count(&self) -> usize {
-        self.nodes.len()
+        self.names.len()
     }
 
     /// Records of the list that could not be stored (invalid or outside the domain).
@@ -258,10 +288,34 @@ impl Records {
 
     /// Counts of (A, AAAA, SRV) records.
     pub fn counts(&self) -> (usize, usize, usize) {
-        self.nodes.iter().fold((0, 0, 0), |(a, q, s), n| {
-            (a + n.a.len(), q + n.aaaa.len(), s + n.srv.len())
-        })
+        (self.a.len(), self.aaaa.len(), self.srv.len())
     }
+}
+
+/// Puts `value` at `*at` and advances it (the slot was counted, so it exists).
+fn place<T>(array: &mut [T], at: &mut u32, value: T) {
+    if let Some(slot) = array.get_mut(*at as usize) {
+        *slot = value;
+        *at += 1;
+    }
+}
+
+/// Interns `wire` and every ancestor of it below `apex`; the id of `wire`.
+fn intern_with_ancestors(names: &mut ByteTable, wire: &[u8], apex: &[u8]) -> Option<u32> {
+    if let Some(id) = names.find(wire) {
+        return Some(id);
+    }
+    let id = names.intern(wire)?;
+    let mut pos = 0;
+    while let Some(&len) = wire.get(pos) {
+        pos += usize::from(len) + 1;
+        let parent = wire.get(pos..)?;
+        if parent.len() <= apex.len() || names.find(parent).is_some() {
+            break;
+        }
+        names.intern(parent)?;
+    }
+    Some(id)
 }
 
 /// Whether wire name `name` is `apex` or below it (both lower-case, uncompressed).
@@ -297,49 +351,10 @@ pub fn text_to_wire(name: &str, out: &mut Vec<u8>) -> Option<()> {
     (out.len() <= crate::wire::MAX_NAME_LEN).then_some(())
 }
 
-/// A fast non-cryptographic hasher (the rustc "Fx" hash): keys are names from the master's state, and
-/// lookups are on the per-query path, where SipHash's cost shows.
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::RData;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
     pub(crate) fn zone() -> Zone {
@@ -390,7 +405,7 @@ mod tests {
             panic!("srv missing")
         };
         let target = r.node(srv.srv[0].target).unwrap();
-        assert_eq!(&*target.name, &wire("nginx-x.marathon.slave.mesos")[..]);
+        assert_eq!(target.name, &wire("nginx-x.marathon.slave.mesos")[..]);
         assert!(matches!(r.lookup(&wire("slave.mesos")), Lookup::Found(_)));
         assert!(matches!(r.lookup(&wire("mesos")), Lookup::Found(_)));
         assert!(matches!(r.lookup(&wire("nope.mesos")), Lookup::NotFound));

@@ -4,12 +4,14 @@
 pub mod generate;
 mod index;
 pub mod label;
+mod names;
 pub mod taskid;
 
 pub use index::{text_to_wire, Lookup, Node, Records, Srv, Zone};
 
-use std::collections::HashSet;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use names::ByteTable;
 
 /// The data of one generated record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,12 +32,33 @@ pub struct Record {
     pub data: RData,
 }
 
+/// A record's data with its SRV target interned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Data {
+    A([u8; 4]),
+    Aaaa([u8; 16]),
+    Srv { target: u32, port: u16 },
+}
+
+const NONE: u32 = u32::MAX;
+
+/// One stored record: its name's id, the previous record of the same name (a chain per name, for
+/// duplicate checks without a global set), and its data.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    name: u32,
+    prev: u32,
+    data: Data,
+}
+
 /// The records generated from one state document, in generation order, never holding the same
-/// (name, data) twice.
+/// (name, data) twice. Names are interned: each is stored once however many records it has.
 #[derive(Debug, Default, Clone)]
 pub struct RecordList {
-    records: Vec<Record>,
-    seen: HashSet<Record>,
+    names: ByteTable,
+    /// The last record of each name (index into `entries`), or `NONE`.
+    last: Vec<u32>,
+    entries: Vec<Entry>,
 }
 
 impl RecordList {
@@ -43,38 +66,127 @@ impl RecordList {
         Self::default()
     }
 
+    /// An empty list with room for about `records` records.
+    pub fn with_capacity(records: usize) -> Self {
+        RecordList {
+            names: ByteTable::with_capacity(records / 3),
+            last: Vec::with_capacity(records / 3),
+            entries: Vec::with_capacity(records),
+        }
+    }
+
+    fn name_id(&mut self, name: &str) -> Option<u32> {
+        let id = self.names.intern(name.as_bytes())?;
+        if id as usize == self.last.len() {
+            self.last.push(NONE);
+        }
+        Some(id)
+    }
+
     /// Adds a record unless the same (name, data) is already there. `name` must be fully qualified
     /// (trailing dot) and lower-case. Returns whether it was added.
     pub fn push(&mut self, name: &str, data: RData) -> bool {
-        let record = Record {
-            name: name.to_owned(),
-            data,
-        };
-        if self.seen.contains(&record) {
-            return false;
+        match data {
+            RData::A(ip) => self.push_ip(name, IpAddr::V4(ip)),
+            RData::Aaaa(ip) => self.push_ip(name, IpAddr::V6(ip)),
+            RData::Srv { target, port } => self.push_srv(name, &target, port),
         }
-        self.seen.insert(record.clone());
-        self.records.push(record);
+    }
+
+    /// Adds an A or AAAA record (see [`push`](Self::push)).
+    pub fn push_ip(&mut self, name: &str, ip: IpAddr) -> bool {
+        let data = match ip {
+            IpAddr::V4(v4) => Data::A(v4.octets()),
+            IpAddr::V6(v6) => Data::Aaaa(v6.octets()),
+        };
+        self.name_id(name).is_some_and(|id| self.add(id, data))
+    }
+
+    /// Adds an SRV record (see [`push`](Self::push)).
+    pub fn push_srv(&mut self, name: &str, target: &str, port: u16) -> bool {
+        let Some(target) = self.name_id(target) else {
+            return false;
+        };
+        self.name_id(name)
+            .is_some_and(|id| self.add(id, Data::Srv { target, port }))
+    }
+
+    fn add(&mut self, name: u32, data: Data) -> bool {
+        let Some(last) = self.last.get_mut(name as usize) else {
+            return false;
+        };
+        let mut at = *last;
+        while let Some(e) = self.entries.get(at as usize) {
+            if e.data == data {
+                return false;
+            }
+            at = e.prev;
+        }
+        let Ok(index) = u32::try_from(self.entries.len()) else {
+            return false;
+        };
+        self.entries.push(Entry {
+            name,
+            prev: *last,
+            data,
+        });
+        *last = index;
         true
     }
 
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.entries.is_empty()
     }
 
-    pub fn iter(&self) -> std::slice::Iter<'_, Record> {
-        self.records.iter()
+    /// Every record in generation order, as text (allocates: for logs, the HTTP API and tests).
+    pub fn iter(&self) -> impl Iterator<Item = Record> + '_ {
+        self.entries.iter().map(|e| Record {
+            name: self.text(e.name).to_owned(),
+            data: self.rdata(e.data),
+        })
     }
 
     /// True if some record has exactly this name and data.
     pub fn contains(&self, name: &str, data: &RData) -> bool {
-        self.seen.contains(&Record {
-            name: name.to_owned(),
-            data: data.clone(),
-        })
+        let Some(id) = self.names.find(name.as_bytes()) else {
+            return false;
+        };
+        let mut at = self.last.get(id as usize).copied().unwrap_or(NONE);
+        while let Some(e) = self.entries.get(at as usize) {
+            if self.rdata(e.data) == *data {
+                return true;
+            }
+            at = e.prev;
+        }
+        false
+    }
+
+    fn text(&self, id: u32) -> &str {
+        std::str::from_utf8(self.names.get(id)).unwrap_or("")
+    }
+
+    fn rdata(&self, data: Data) -> RData {
+        match data {
+            Data::A(o) => RData::A(Ipv4Addr::from(o)),
+            Data::Aaaa(o) => RData::Aaaa(Ipv6Addr::from(o)),
+            Data::Srv { target, port } => RData::Srv {
+                target: self.text(target).to_owned(),
+                port,
+            },
+        }
+    }
+
+    /// The interned names (text, lower-case, fully qualified).
+    pub(crate) fn names(&self) -> &ByteTable {
+        &self.names
+    }
+
+    /// (name id, data) of every record, in generation order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (u32, Data)> + '_ {
+        self.entries.iter().map(|e| (e.name, e.data))
     }
 }

@@ -1,0 +1,156 @@
+//! Interned byte strings (names): every distinct name stored once in one arena, found again through an
+//! open-addressing table of ids. Used for the text names of a [`RecordList`](super::RecordList) and the
+//! wire names of the [`Records`](super::Records) snapshot: at 100k tasks there are hundreds of thousands of
+//! names, and one allocation per name (or a second copy as a hash-map key) shows in time and memory.
+
+const EMPTY: u32 = u32::MAX;
+
+/// A set of byte strings, each with a dense id in insertion order.
+#[derive(Debug, Clone)]
+pub struct ByteTable {
+    arena: Vec<u8>,
+    /// (start, end) of each id's bytes in `arena`.
+    spans: Vec<(u32, u32)>,
+    /// Open addressing, linear probing; a power of two, at most half full.
+    slots: Vec<u32>,
+}
+
+impl Default for ByteTable {
+    fn default() -> Self {
+        ByteTable::with_capacity(0)
+    }
+}
+
+impl ByteTable {
+    pub fn with_capacity(names: usize) -> ByteTable {
+        let slots = (names.max(8) * 2).next_power_of_two();
+        ByteTable {
+            arena: Vec::with_capacity(names * 32),
+            spans: Vec::with_capacity(names),
+            slots: vec![EMPTY; slots],
+        }
+    }
+
+    /// Number of names.
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The bytes of name `id` (empty if there is no such id).
+    #[inline]
+    pub fn get(&self, id: u32) -> &[u8] {
+        match self.spans.get(id as usize) {
+            Some(&(start, end)) => &self.arena[start as usize..end as usize],
+            None => &[],
+        }
+    }
+
+    /// The id of `name`, if present.
+    #[inline]
+    pub fn find(&self, name: &[u8]) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut i = hash(name) as usize & mask;
+        loop {
+            let id = self.slots[i];
+            if id == EMPTY {
+                return None;
+            }
+            if self.get(id) == name {
+                return Some(id);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The id of `name`, adding it if new; `None` only past 4 billion names or 4 GiB of names.
+    pub fn intern(&mut self, name: &[u8]) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut i = hash(name) as usize & mask;
+        loop {
+            let id = self.slots[i];
+            if id == EMPTY {
+                break;
+            }
+            if self.get(id) == name {
+                return Some(id);
+            }
+            i = (i + 1) & mask;
+        }
+        let id = u32::try_from(self.spans.len()).ok().filter(|&id| id != EMPTY)?;
+        let start = u32::try_from(self.arena.len()).ok()?;
+        let end = u32::try_from(self.arena.len() + name.len()).ok()?;
+        self.arena.extend_from_slice(name);
+        self.spans.push((start, end));
+        self.slots[i] = id;
+        if self.spans.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        Some(id)
+    }
+
+    fn grow(&mut self) {
+        let mut slots = vec![EMPTY; self.slots.len() * 2];
+        let mask = slots.len() - 1;
+        for id in 0..self.spans.len() as u32 {
+            let mut i = hash(self.get(id)) as usize & mask;
+            while slots[i] != EMPTY {
+                i = (i + 1) & mask;
+            }
+            slots[i] = id;
+        }
+        self.slots = slots;
+    }
+
+    /// Frees unused capacity (after building).
+    pub fn shrink_to_fit(&mut self) {
+        self.arena.shrink_to_fit();
+        self.spans.shrink_to_fit();
+    }
+}
+
+/// The rustc "Fx" hash over bytes, 8 at a time: names come from the master's state and lookups are on
+/// the per-query path, where SipHash's cost shows.
+#[inline]
+pub fn hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut h = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    // Fold the high bits down: the table indexes with the low ones.
+    h ^ (h >> 29)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interned_names_are_found_again_across_growth() {
+        let mut t = ByteTable::default();
+        let names: Vec<String> = (0..10_000).map(|i| format!("task-{i}.marathon.mesos.")).collect();
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(t.intern(n.as_bytes()), Some(i as u32));
+        }
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(t.intern(n.as_bytes()), Some(i as u32), "re-interning gives the same id");
+            assert_eq!(t.find(n.as_bytes()), Some(i as u32));
+            assert_eq!(t.get(i as u32), n.as_bytes());
+        }
+        assert_eq!(t.len(), 10_000);
+        assert_eq!(t.find(b"nope.mesos."), None);
+        assert_eq!(t.find(b""), None);
+        assert_eq!(t.get(99_999), b"");
+        assert_eq!(t.intern(b""), Some(10_000), "the empty name is a name too");
+    }
+}
