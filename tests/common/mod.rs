@@ -2,8 +2,11 @@
 //! answer is switched at run time), a guard that runs the real `mesos-dns` binary against it, a tiny DNS
 //! client with its own decoder (independent of `src/wire`, so our encoder is checked by other code), and
 //! a `dig` runner. Everything talks to 127.0.0.1 only, and every wait is a poll with a deadline.
+//! `upstream` has the upstream resolvers the relay tests use (our scriptable responder, and `unbound`).
 
 #![allow(dead_code)] // each test binary uses part of the harness
+
+pub mod upstream;
 
 use std::collections::HashSet;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -544,6 +547,11 @@ impl Server {
     /// Everything the server printed so far.
     pub fn log_text(&self) -> String {
         self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
+    }
+
+    /// The process ID of the server (for looking at its resources under /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Whether the process is still running.
