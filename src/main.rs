@@ -71,7 +71,11 @@ fn run(config: Arc<Config>, state_file: Option<std::path::PathBuf>, verbosity: u
             true => std::fs::read_to_string("/etc/resolv.conf").ok(),
             false => None,
         };
-        let (upstreams, warnings) = Upstreams::new(&config, resolv_conf.as_deref(), addr);
+        let local_ips = match config.listener.is_unspecified() {
+            true => refresh::interface_addrs().unwrap_or_default(),
+            false => Vec::new(),
+        };
+        let (upstreams, warnings) = Upstreams::new_with_local(&config, resolv_conf.as_deref(), addr, &local_ips);
         for w in warnings {
             log::warn!("{w}");
         }

@@ -33,6 +33,9 @@ const WAKE: Token = Token(2);
 const CONN_BASE: usize = 1 << 20;
 const CONN_END: usize = forward::TCP_TOKEN_BASE;
 
+/// How often the relay counters are logged (when they changed).
+const STATS_EVERY: Duration = Duration::from_secs(60);
+
 /// Datagrams handled per wake-up before other sockets get a turn.
 const UDP_BURST: usize = 64;
 
@@ -144,6 +147,7 @@ impl Server {
         let mut busy: Vec<usize> = Vec::new();
         let mut still_busy: Vec<usize> = Vec::new();
         let mut last_sweep = Instant::now();
+        let mut last_stats = (Instant::now(), forwarder.stats);
         while !stop.load(Ordering::Relaxed) {
             let mut timeout = if udp_backlog || !busy.is_empty() {
                 Duration::ZERO
@@ -190,7 +194,7 @@ impl Server {
             std::mem::swap(&mut busy, &mut still_busy);
             for event in events.iter() {
                 match event.token().0 {
-                    t if t == TCP.0 => accept(&tcp, registry, &mut conns, &settings.tcp),
+                    t if t == TCP.0 => accept(&tcp, registry, &mut conns, &settings.tcp, &forwarder),
                     t if (forward::UDP_TOKEN_BASE..CONN_BASE).contains(&t) => {
                         forwarder.on_udp_ready(t - forward::UDP_TOKEN_BASE, &mut buf, registry)
                     }
@@ -205,6 +209,19 @@ impl Server {
             if last_sweep.elapsed() >= Duration::from_millis(500) {
                 last_sweep = Instant::now();
                 conns.close_idle(registry, settings.tcp.idle_timeout);
+            }
+            if last_stats.0.elapsed() >= STATS_EVERY && forwarder.stats != last_stats.1 {
+                let s = forwarder.stats;
+                log::info!(
+                    "relay: {} relayed, {} answered, {} SERVFAIL, {} timeouts, {} errors, {} rejected (spoofed or stray)",
+                    s.relayed,
+                    s.answered,
+                    s.servfail,
+                    s.timeouts,
+                    s.errors,
+                    s.rejected
+                );
+                last_stats = (Instant::now(), s);
             }
         }
         Ok(())
@@ -262,9 +279,15 @@ impl Conns {
 }
 
 /// Accepts every waiting connection; past the cap they are closed at once.
-fn accept(listener: &TcpListener, registry: &mio::Registry, conns: &mut Conns, limits: &TcpLimits) {
+fn accept(
+    listener: &TcpListener,
+    registry: &mio::Registry,
+    conns: &mut Conns,
+    limits: &TcpLimits,
+    forwarder: &Forwarder,
+) {
     loop {
-        let (mut stream, _peer) = match listener.accept() {
+        let (mut stream, peer) = match listener.accept() {
             Ok(s) => s,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -274,7 +297,9 @@ fn accept(listener: &TcpListener, registry: &mio::Registry, conns: &mut Conns, l
                 return;
             }
         };
-        if conns.open >= limits.max_connections {
+        // Over the cap; or our own relay connection come back to us, which would loop: closing it fails
+        // that relay attempt, and the client gets SERVFAIL once the resolvers are exhausted.
+        if conns.open >= limits.max_connections || forwarder.is_own_connection(peer) {
             drop(stream);
             continue;
         }
@@ -335,7 +360,7 @@ impl Dns<'_> {
             Outcome::Drop => return None,
             Outcome::Outside if !self.external_on => rcode::REFUSED,
             // Our own relayed query came back (a resolver that forwards to us): stop the loop here.
-            Outcome::Outside if matches!(client, Client::Udp(peer) if self.forwarder.is_own_source(peer)) => {
+            Outcome::Outside if matches!(client, Client::Udp(peer) if self.forwarder.is_own_query(peer, query)) => {
                 rcode::SERVFAIL
             }
             Outcome::Outside => {

@@ -97,6 +97,8 @@ struct Pending {
 
 struct UpstreamTcp {
     stream: TcpStream,
+    /// Our end of the connection (to recognise it if it comes back to us).
+    local: Option<SocketAddr>,
     pending: usize,
     output: Vec<u8>,
     written: usize,
@@ -158,10 +160,24 @@ impl Forwarder {
         })
     }
 
-    /// Whether a query came from one of our own relay sockets: a resolver sent our query back to us.
-    pub fn is_own_source(&self, peer: SocketAddr) -> bool {
-        (peer.ip().is_loopback() || peer.ip().is_unspecified())
-            && self.sockets.iter().any(|(_, local)| local.port() == peer.port())
+    /// Whether a UDP query is one we relayed, come back to us (a resolver that forwards to us): it comes
+    /// from the port of one of our relay sockets with the ID of a query pending on it. The sender's IP
+    /// is not checked: our own LAN address loops as well as loopback does.
+    pub fn is_own_query(&self, peer: SocketAddr, query: &[u8]) -> bool {
+        let Some(id) = crate::wire::read_u16(query, 0) else {
+            return false;
+        };
+        self.sockets
+            .iter()
+            .enumerate()
+            .any(|(i, (_, local))| local.port() == peer.port() && self.by_id.contains_key(&(i, id)))
+    }
+
+    /// Whether a TCP connection accepted by the server is one of our own upstream connections (its peer
+    /// is the local end of a connection we opened): relaying on it would loop.
+    pub fn is_own_connection(&self, peer: SocketAddr) -> bool {
+        let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
+        self.tcp.iter().flatten().any(|c| c.local == Some(peer))
     }
 
     /// Answers ready for their clients (upstream answers with the client's ID, or SERVFAIL).
@@ -298,8 +314,13 @@ impl Forwarder {
         // A fresh ID on TCP too: the answer is matched to this connection, but the ID is checked as well.
         let id = self.random.u16();
         output[2..4].copy_from_slice(&id.to_be_bytes());
+        let local = stream
+            .local_addr()
+            .ok()
+            .map(|a| SocketAddr::new(a.ip().to_canonical(), a.port()));
         self.tcp[conn] = Some(UpstreamTcp {
             stream,
+            local,
             pending: slot,
             output,
             written: 0,
@@ -520,4 +541,68 @@ fn bind_random_port(any: IpAddr, random: &mut SecureRandom) -> io::Result<UdpSoc
         }
     }
     UdpSocket::bind(SocketAddr::new(any, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::net::{TcpListener, UdpSocket as StdUdp};
+
+    fn query(id: u16) -> Vec<u8> {
+        let mut q = id.to_be_bytes().to_vec();
+        q.extend_from_slice(b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x07example\x03com\x00\x00\x01\x00\x01");
+        q
+    }
+
+    /// A forwarder whose only resolver is `upstream`, over a real (loopback) socket.
+    fn forwarder(upstream: SocketAddr, poll: &mio::Poll) -> Forwarder {
+        let config = Config {
+            resolvers: vec![upstream],
+            ..Config::default()
+        };
+        let (upstreams, _) = Upstreams::new(&config, None, "127.0.0.1:1".parse().unwrap());
+        Forwarder::new(upstreams, Duration::from_secs(5), poll.registry()).unwrap()
+    }
+
+    #[test]
+    fn our_own_relayed_udp_query_is_recognised_whatever_the_sender_ip() {
+        let poll = mio::Poll::new().unwrap();
+        let upstream = StdUdp::bind("127.0.0.1:0").unwrap();
+        let mut f = forwarder(upstream.local_addr().unwrap(), &poll);
+        f.relay(
+            &query(0x1111),
+            Client::Udp("127.0.0.1:40000".parse().unwrap()),
+            poll.registry(),
+        );
+        let mut buf = [0u8; 512];
+        let (n, from) = upstream.recv_from(&mut buf).unwrap();
+        let relayed = &buf[..n];
+        assert!(
+            f.is_own_query(from, relayed),
+            "the relayed query, seen arriving at our port"
+        );
+        // The same port and ID from another address is still ours (our LAN address loops too).
+        let lan = SocketAddr::new("192.0.2.1".parse().unwrap(), from.port());
+        assert!(f.is_own_query(lan, relayed));
+        assert!(
+            !f.is_own_query(from, &query(relayed[0] as u16 ^ 0xffff)),
+            "another ID is a client's"
+        );
+        assert!(
+            !f.is_own_query("127.0.0.1:40000".parse().unwrap(), relayed),
+            "another port is a client's"
+        );
+    }
+
+    #[test]
+    fn our_own_upstream_tcp_connection_is_recognised() {
+        let poll = mio::Poll::new().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut f = forwarder(listener.local_addr().unwrap(), &poll);
+        f.relay(&query(0x2222), Client::Tcp { slot: 0, generation: 1 }, poll.registry());
+        let (_conn, peer) = listener.accept().unwrap();
+        assert!(f.is_own_connection(peer));
+        assert!(!f.is_own_connection("127.0.0.1:1".parse().unwrap()));
+    }
 }

@@ -22,12 +22,29 @@ impl Upstreams {
     /// text of `/etc/resolv.conf`) are used. Resolvers that are `own` (our DNS address) are left out:
     /// asking ourselves would loop. Returns the lists and warnings to log.
     pub fn new(config: &Config, resolv_conf: Option<&str>, own: SocketAddr) -> (Upstreams, Vec<String>) {
+        Upstreams::new_with_local(config, resolv_conf, own, &[])
+    }
+
+    /// [`Upstreams::new`], knowing the host's own addresses: when `own` is the unspecified address (we
+    /// listen on every interface), a resolver at any of `local_ips` on our port is ourselves too.
+    pub fn new_with_local(
+        config: &Config,
+        resolv_conf: Option<&str>,
+        own: SocketAddr,
+        local_ips: &[IpAddr],
+    ) -> (Upstreams, Vec<String>) {
+        let is_own = |r: SocketAddr| {
+            let ip = r.ip().to_canonical();
+            r.port() == own.port()
+                && (ip == own.ip().to_canonical()
+                    || (own.ip().is_unspecified() && (ip.is_loopback() || local_ips.contains(&ip))))
+        };
         let mut warnings = Vec::new();
         let mut keep = |list: &[SocketAddr], what: &str| -> Vec<SocketAddr> {
             list.iter()
                 .copied()
                 .filter(|r| {
-                    let ours = is_own(*r, own);
+                    let ours = is_own(*r);
                     if ours {
                         warnings.push(format!(
                             "{what} {r} is this server's own address: not used (it would loop)"
@@ -91,12 +108,6 @@ fn label_count(wire: &[u8]) -> usize {
         pos += usize::from(len) + 1;
     }
     n
-}
-
-/// Whether resolver `r` is our own DNS address `own` (same port, and the same IP, or `own` listens on
-/// every address and `r` is a loopback one).
-fn is_own(r: SocketAddr, own: SocketAddr) -> bool {
-    r.port() == own.port() && (r.ip() == own.ip() || (own.ip().is_unspecified() && r.ip().is_loopback()))
 }
 
 /// The `nameserver` addresses of a resolv.conf, port 53. Scoped IPv6 (`fe80::1%eth0`) is skipped.
@@ -176,6 +187,12 @@ mod tests {
         let c = config(&["127.0.0.1:5353", "127.0.0.1:53"], &[]);
         let (u, _) = Upstreams::new(&c, None, "0.0.0.0:5353".parse().unwrap());
         assert_eq!(u.list(0), &["127.0.0.1:53".parse::<SocketAddr>().unwrap()]);
+        // IPv4-mapped forms and the host's own (non-loopback) addresses are ourselves too.
+        let c = config(&["[::ffff:127.0.0.1]:5353", "192.0.2.7:5353", "192.0.2.8:5353"], &[]);
+        let local = ["192.0.2.7".parse().unwrap()];
+        let (u, w) = Upstreams::new_with_local(&c, None, "0.0.0.0:5353".parse().unwrap(), &local);
+        assert_eq!(u.list(0), &["192.0.2.8:5353".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(w.len(), 2);
         assert!(u.list(7).is_empty());
     }
 }
