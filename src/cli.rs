@@ -16,7 +16,7 @@ use argh::FromArgs;
 #[argh(
     help_triggers("--help"),
     note = "The original's Go-style flags work too: -config=FILE or -config FILE, -version,\n\
-            -v (or -v=1), -vv (or -v=2), -state-file=FILE, -h.\n\
+            -v (or -v=1), -vv (or -v=2), -state-file=FILE, -resolv-conf=FILE, -h.\n\
             Finer logging: the RUST_LOG environment variable (RUST_LOG=debug)."
 )]
 pub struct Args {
@@ -35,6 +35,10 @@ pub struct Args {
     /// read the state document from this file instead of asking the masters
     #[argh(option)]
     pub state_file: Option<PathBuf>,
+
+    /// where to find nameservers when `resolvers` is empty (default: /etc/resolv.conf)
+    #[argh(option)]
+    pub resolv_conf: Option<PathBuf>,
 }
 
 /// Why the command line did not give [`Args`].
@@ -87,6 +91,7 @@ fn usage(cmd: &str, problem: &str) -> CliError {
 fn normalize(args: &[String]) -> Result<Vec<String>, String> {
     let mut config = None;
     let mut state_file = None;
+    let mut resolv_conf = None;
     let mut version = false;
     let mut v: u8 = 0;
     let mut vv = false;
@@ -114,7 +119,7 @@ fn normalize(args: &[String]) -> Result<Vec<String>, String> {
         let flag = format!("{dashes}{name}");
         match name {
             "h" | "help" => return Ok(vec!["--help".into()]),
-            "config" | "state-file" => {
+            "config" | "state-file" | "resolv-conf" => {
                 let value = match inline {
                     Some(value) => value.to_string(),
                     None => rest
@@ -125,10 +130,10 @@ fn normalize(args: &[String]) -> Result<Vec<String>, String> {
                 if value.is_empty() {
                     return Err(format!("flag `{flag}` needs a path, got an empty one"));
                 }
-                if name == "config" {
-                    config = Some(value);
-                } else {
-                    state_file = Some(value);
+                match name {
+                    "config" => config = Some(value),
+                    "state-file" => state_file = Some(value),
+                    _ => resolv_conf = Some(value),
                 }
             }
             "version" => {
@@ -172,6 +177,9 @@ fn normalize(args: &[String]) -> Result<Vec<String>, String> {
     }
     if let Some(path) = state_file {
         out.extend(["--state-file".to_string(), path]);
+    }
+    if let Some(path) = resolv_conf {
+        out.extend(["--resolv-conf".to_string(), path]);
     }
     Ok(out)
 }
@@ -235,7 +243,8 @@ mod tests {
                 config: PathBuf::from("config.json"),
                 version: false,
                 verbosity: 0,
-                state_file: None
+                state_file: None,
+                resolv_conf: None,
             }
         );
     }
@@ -329,6 +338,17 @@ mod tests {
     }
 
     #[test]
+    fn resolv_conf_takes_both_forms() {
+        for argv in [&["-resolv-conf=r.conf"][..], &["--resolv-conf", "r.conf"]] {
+            assert_eq!(
+                parse(argv).unwrap().resolv_conf,
+                Some(PathBuf::from("r.conf")),
+                "{argv:?}"
+            );
+        }
+    }
+
+    #[test]
     fn state_file_takes_both_forms() {
         for argv in [
             &["-state-file=s.json"][..],
@@ -353,6 +373,7 @@ mod tests {
                 version: true,
                 verbosity: 2,
                 state_file: Some(PathBuf::from("s.json")),
+                resolv_conf: None,
             }
         );
     }

@@ -52,7 +52,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(config, args.state_file, args.verbosity) {
+    match run(config, &args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log::error!("{e}");
@@ -63,12 +63,18 @@ fn main() -> ExitCode {
 }
 
 /// Binds the sockets, starts the refresher and serves.
-fn run(config: Arc<Config>, state_file: Option<std::path::PathBuf>, verbosity: u8) -> Result<(), String> {
+fn run(config: Arc<Config>, args: &cli::Args) -> Result<(), String> {
     let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&config))));
     let server = if config.dns_on {
         let addr = SocketAddr::new(config.listener, config.port);
         let resolv_conf = match config.resolvers.is_empty() {
-            true => std::fs::read_to_string("/etc/resolv.conf").ok(),
+            true => {
+                let path = args
+                    .resolv_conf
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("/etc/resolv.conf"));
+                std::fs::read_to_string(path).ok()
+            }
             false => None,
         };
         let local_ips = match config.listener.is_unspecified() {
@@ -94,11 +100,11 @@ fn run(config: Arc<Config>, state_file: Option<std::path::PathBuf>, verbosity: u
     } else {
         None
     };
-    let source = match state_file {
+    let source = match args.state_file.clone() {
         Some(path) => StateSource::File(path),
         None => StateSource::Masters(Fetcher::from_config(&config).map_err(|e| e.to_string())?),
     };
-    let refresher = refresh::spawn(config.clone(), source, records.clone(), verbosity)
+    let refresher = refresh::spawn(config.clone(), source, records.clone(), args.verbosity)
         .map_err(|e| format!("cannot start the refresher: {e}"))?;
     let stop = Arc::new(AtomicBool::new(false));
     let waker = server.as_ref().map(Server::waker);

@@ -116,10 +116,29 @@ impl Upstream {
         Upstream::start_on(IpAddr::V6(Ipv6Addr::LOCALHOST), default)
     }
 
+    /// A responder on port 53 of a loopback address of its own (127.53.x.y), as a resolv.conf
+    /// `nameserver` line can name only port 53. Binding port 53 needs root (CI runs as root).
+    pub fn start_on_port_53(default: Behaviour) -> Upstream {
+        let seed = std::process::id() as usize ^ TAKEN.lock().unwrap().get_or_insert_with(Default::default).len();
+        for i in 0..200usize {
+            let n = seed.wrapping_mul(31).wrapping_add(i * 7919);
+            let ip = IpAddr::V4(Ipv4Addr::new(127, 53, (n >> 8) as u8, (n as u8).max(1)));
+            let (Ok(udp), Ok(tcp)) = (UdpSocket::bind((ip, 53)), TcpListener::bind((ip, 53))) else {
+                continue;
+            };
+            return Upstream::serve(ip, udp, tcp, default);
+        }
+        panic!("no free port 53 on 127.53.0.0/16 (binding port 53 needs root)");
+    }
+
     /// A responder on `ip` (a loopback address) answering every name with `default`.
     pub fn start_on(ip: IpAddr, default: Behaviour) -> Upstream {
         assert!(ip.is_loopback(), "test resolvers live on loopback only, not {ip}");
         let (udp, tcp) = bind_pair(ip);
+        Upstream::serve(ip, udp, tcp, default)
+    }
+
+    fn serve(ip: IpAddr, udp: UdpSocket, tcp: TcpListener, default: Behaviour) -> Upstream {
         let addr = udp.local_addr().expect("responder address");
         let spoofer = UdpSocket::bind(SocketAddr::new(ip, 0)).expect("bind spoofing socket");
         let state = Arc::new(Mutex::new(State {
