@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Refresh at scale: a generated state of 100k tasks on 5k agents (46 MB of JSON) served over HTTP on
+# loopback by a static file server; mesos-dns fetches it every second. Reports the time from the start of
+# a fetch to the new snapshot being live (the refresher's own log line), against the time
+# `python3 -c 'import json; json.load(open(F))'` takes on the same file in the same run, and the server's
+# peak resident memory against the document's size. Queries are answered throughout (checked with dig).
+#
+#   bash benches/refresh.sh                 # 100k tasks, 5k agents
+#   TASKS=10000 AGENTS=500 bash benches/refresh.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+TASKS=${TASKS:-100000} AGENTS=${AGENTS:-5000} REFRESHES=${REFRESHES:-5}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+cargo build --release --quiet
+http_port=$(free_port) dns_port=$(free_port)
+mkdir -p "$work/www/master"
+python3 tests/fixtures/gen-state.py --agents "$AGENTS" --tasks "$TASKS" --leader "127.0.0.1:$http_port" >"$work/www/master/state"
+size=$(stat -c %s "$work/www/master/state")
+python3 -m http.server "$http_port" --bind 127.0.0.1 --directory "$work/www" >/dev/null 2>&1 &
+pids+=($!)
+
+cat >"$work/config.json" <<JSON
+{"masters": ["127.0.0.1:$http_port"], "refreshSeconds": 1, "listener": "127.0.0.1", "port": $dns_port,
+ "httpon": false, "resolvers": ["127.0.0.1:9"], "stateTimeoutSeconds": 60}
+JSON
+target/release/mesos-dns -v -config="$work/config.json" 2>"$work/log" &
+server=$!
+pids+=("$server")
+
+# Python's json.load on the same file, best of 3, in this run.
+py_ms=$(python3 - "$work/www/master/state" <<'PY'
+import json, sys, time
+best = min((lambda t0: (json.load(open(sys.argv[1])), time.perf_counter() - t0)[1])(time.perf_counter()) for _ in range(3))
+print(round(best * 1000))
+PY
+)
+
+# Wait (bounded) for REFRESHES refreshes, answering queries meanwhile.
+answered=0
+for _ in $(seq 600); do
+    n=$(grep -c 'refreshed records' "$work/log" || true)
+    [[ $n -ge $REFRESHES ]] && break
+    if dig @127.0.0.1 -p "$dns_port" leader.mesos +short +time=1 +tries=1 2>/dev/null | grep -q 127.0.0.1; then
+        answered=$((answered + 1))
+    fi
+    sleep 0.1
+done
+times=$(grep -oE 'refreshed records.* in [0-9]+ ms' "$work/log" | grep -oE '[0-9]+ ms$' | cut -d' ' -f1)
+best=$(echo "$times" | sort -n | head -1)
+median=$(echo "$times" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+records=$(grep -m1 -oE '[0-9]+ records \([^)]*\) under [0-9]+ names' "$work/log")
+
+echo "state: $TASKS tasks on $AGENTS agents, $((size / 1024 / 1024)) MB; $records"
+echo "refresh (fetch start -> snapshot live), ms: $(echo $times | tr '\n' ' ')"
+echo "python json.load, best of 3: $py_ms ms"
+awk -v b="$best" -v m="$median" -v p="$py_ms" 'BEGIN {printf "ratio refresh/python: best %.2f, median %.2f  (target <= 0.30)\n", b / p, m / p}'
+awk -v h="$hwm" -v s="$size" 'BEGIN {printf "peak RSS: %d MB = %.2f x the document  (target <= 3.00)\n", h / 1024, h * 1024 / s}'
+echo "queries answered during the refreshes: $answered"
