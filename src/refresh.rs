@@ -102,6 +102,21 @@ pub fn build_from_state(
     resolve: &dyn Fn(&str) -> Vec<IpAddr>,
     serial: u32,
 ) -> Result<(Records, RecordList), RefreshError> {
+    let list = generate_from_state(config, state, masters_for_records, self_addrs, resolve)?;
+    let records = Records::build(Zone::from_config(config), &list, serial);
+    Ok((records, list))
+}
+
+/// The first half of [`build_from_state`]: rejects a document without a leader and generates the
+/// records. The refresher indexes them only once the document and its parsed form are freed, which
+/// keeps them out of the refresh's peak memory.
+pub fn generate_from_state(
+    config: &Config,
+    state: &State<'_>,
+    masters_for_records: &[String],
+    self_addrs: &[IpAddr],
+    resolve: &dyn Fn(&str) -> Vec<IpAddr>,
+) -> Result<RecordList, RefreshError> {
     if state.leader.is_empty() {
         return Err(RefreshError::NoLeader);
     }
@@ -114,9 +129,7 @@ pub fn build_from_state(
         self_addrs,
         resolve,
     };
-    let list = generate(state, &input);
-    let records = Records::build(Zone::from_config(config), &list, serial);
-    Ok((records, list))
+    Ok(generate(state, &input))
 }
 
 /// Starts the refresher thread (`mesos-dns-refresh`): it refreshes at once, then every `refreshSeconds`,
@@ -222,12 +235,12 @@ impl Refresher {
         };
         match &self.source {
             StateSource::Masters(fetcher) => {
-                let (built, origin) = fetcher
-                    .fetch_with(|_, state| {
-                        build_from_state(config, state, &config.masters, &self_addrs, &resolve, serial)
-                    })
+                let (generated, origin) = fetcher
+                    .fetch_with(|_, state| generate_from_state(config, state, &config.masters, &self_addrs, &resolve))
                     .map_err(RefreshError::Fetch)?;
-                let (records, list) = built?;
+                // The body and its parsed form are freed by now: index the records.
+                let list = generated?;
+                let records = Records::build(Zone::from_config(config), &list, serial);
                 Ok(Built {
                     records,
                     list,

@@ -352,12 +352,17 @@ impl Fetcher {
                 }
                 _ => return Err((Some(url), Problem::Status(status))),
             }
-            if resp.body().content_length().is_some_and(|n| n > self.body_limit) {
+            let announced = resp.body().content_length();
+            if announced.is_some_and(|n| n > self.body_limit) {
                 return Err((Some(url), Problem::TooBig(self.body_limit)));
             }
-            return match resp.body_mut().with_config().limit(self.body_limit).read_to_vec() {
-                Ok(body) => Ok(Got::Body { url, body }),
-                Err(e) => Err((Some(url), classify(e, self.body_limit))),
+            // Sized up front when the length is announced: growing by doubling would hold up to twice a
+            // 46 MB document at the refresh's peak.
+            let mut body = Vec::with_capacity(announced.unwrap_or(0) as usize);
+            let mut reader = resp.body_mut().with_config().limit(self.body_limit).reader();
+            return match std::io::Read::read_to_end(&mut reader, &mut body) {
+                Ok(_) => Ok(Got::Body { url, body }),
+                Err(e) => Err((Some(url), classify_io(e, self.body_limit))),
             };
         }
         Err((last_url, Problem::Status(404)))
@@ -365,6 +370,17 @@ impl Fetcher {
 }
 
 /// Maps a ureq error to what a user can act on.
+/// A body read error: ureq reports its own errors (such as the size limit) wrapped in `io::Error`.
+fn classify_io(e: std::io::Error, body_limit: u64) -> Problem {
+    if !e.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
+        return classify(ureq::Error::Io(e), body_limit);
+    }
+    match e.into_inner().map(|inner| inner.downcast::<ureq::Error>()) {
+        Some(Ok(ureq_error)) => classify(*ureq_error, body_limit),
+        _ => Problem::TooBig(body_limit),
+    }
+}
+
 fn classify(e: ureq::Error, body_limit: u64) -> Problem {
     match e {
         ureq::Error::Io(io) => match io.kind() {
