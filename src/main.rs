@@ -64,6 +64,12 @@ fn main() -> ExitCode {
 
 /// Binds the sockets, starts the refresher and serves.
 fn run(config: Arc<Config>, args: &cli::Args) -> Result<(), String> {
+    if config.http_on {
+        log::info!("the HTTP API is not served yet: `httpon` is ignored");
+    }
+    if !config.zk.is_empty() && !config.masters.is_empty() {
+        log::warn!("`zk` is not supported yet: the leader is found from `masters`");
+    }
     let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&config))));
     let server = if config.dns_on {
         let addr = SocketAddr::new(config.listener, config.port);

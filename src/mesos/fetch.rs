@@ -208,6 +208,11 @@ impl Fetcher {
         if !config.mesos_authentication.is_empty() {
             return Err(FetchError::Unsupported("mesosAuthentication"));
         }
+        if config.masters.is_empty() && !config.zk.is_empty() {
+            return Err(FetchError::Unsupported(
+                "zk (leader detection through ZooKeeper; list the masters in `masters`)",
+            ));
+        }
         if config.masters.is_empty() {
             return Err(FetchError::NoMasters);
         }
