@@ -1,6 +1,7 @@
 //! The `mesos-dns` binary: command line, logging and wiring. Everything else lives in the library.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use mesos_dns::mesos::fetch::Fetcher;
 use mesos_dns::records::{Records, Zone};
 use mesos_dns::refresh::{self, StateSource};
 use mesos_dns::server::{Server, Settings, TcpLimits};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 #[cfg(target_env = "musl")]
@@ -110,11 +111,18 @@ fn run(config: Arc<Config>, args: &cli::Args) -> Result<(), String> {
         Some(path) => StateSource::File(path),
         None => StateSource::Masters(Fetcher::from_config(&config).map_err(|e| e.to_string())?),
     };
-    let refresher = refresh::spawn(config.clone(), source, records.clone(), args.verbosity)
+    let shared = Arc::new(ArcSwap::new(config.clone()));
+    let refresher = refresh::spawn_reloadable(shared.clone(), source, records.clone(), args.verbosity)
         .map_err(|e| format!("cannot start the refresher: {e}"))?;
     let stop = Arc::new(AtomicBool::new(false));
-    let waker = server.as_ref().map(Server::waker);
-    watch_signals(stop.clone(), waker).map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let control = Control {
+        stop: stop.clone(),
+        waker: server.as_ref().map(Server::waker),
+        config_path: args.config.clone(),
+        config: shared,
+        refresher: refresher.thread().clone(),
+    };
+    watch_signals(control).map_err(|e| format!("cannot install signal handlers: {e}"))?;
     match server {
         Some(server) => server
             .run(records, stop)
@@ -129,21 +137,75 @@ fn run(config: Arc<Config>, args: &cli::Args) -> Result<(), String> {
     Ok(())
 }
 
-/// SIGTERM and SIGINT stop the server cleanly (sockets closed, exit status 0).
-fn watch_signals(stop: Arc<AtomicBool>, waker: Option<Arc<mio::Waker>>) -> std::io::Result<()> {
-    let mut signals = Signals::new([SIGTERM, SIGINT])?;
+/// What the signal thread acts on.
+struct Control {
+    stop: Arc<AtomicBool>,
+    waker: Option<Arc<mio::Waker>>,
+    config_path: PathBuf,
+    config: Arc<ArcSwap<Config>>,
+    refresher: std::thread::Thread,
+}
+
+/// SIGTERM and SIGINT stop the server cleanly (sockets closed, exit status 0). SIGHUP reloads the config
+/// file: a valid one is used from the next refresh on (which starts at once); an invalid one is logged
+/// and the running config kept.
+fn watch_signals(control: Control) -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
     std::thread::Builder::new()
         .name("mesos-dns-signals".into())
         .spawn(move || {
-            if let Some(signal) = signals.forever().next() {
+            for signal in signals.forever() {
+                if signal == SIGHUP {
+                    reload(&control);
+                    continue;
+                }
                 log::info!("signal {signal}: stopping");
-                stop.store(true, Ordering::Relaxed);
-                if let Some(w) = &waker {
+                control.stop.store(true, Ordering::Relaxed);
+                if let Some(w) = &control.waker {
                     let _ = w.wake();
                 }
+                return;
             }
         })?;
     Ok(())
+}
+
+fn reload(control: &Control) {
+    let path = control.config_path.display();
+    let new = match Config::load(&control.config_path) {
+        Ok((new, warnings)) => {
+            for w in warnings {
+                log::warn!("{w}");
+            }
+            new
+        }
+        Err(e) => {
+            log::error!("SIGHUP: keeping the running config, {path} is not usable: {e}");
+            return;
+        }
+    };
+    let old = control.config.load();
+    // The sockets and the relay are set up once: these keys take effect at the next start.
+    let needs_restart = [
+        ("listener", old.listener != new.listener),
+        ("port", old.port != new.port),
+        ("dnson", old.dns_on != new.dns_on),
+        ("httpon", old.http_on != new.http_on),
+        ("httpListener", old.http_listener != new.http_listener),
+        ("httpport", old.http_port != new.http_port),
+        ("resolvers", old.resolvers != new.resolvers),
+        ("zoneResolvers", old.zone_resolvers != new.zone_resolvers),
+        ("timeout", old.timeout != new.timeout),
+        ("externalon", old.external_on != new.external_on),
+    ];
+    for (key, changed) in needs_restart {
+        if changed {
+            log::warn!("SIGHUP: `{key}` changed in {path}; it takes effect when mesos-dns restarts");
+        }
+    }
+    control.config.store(Arc::new(new));
+    control.refresher.unpark();
+    log::info!("SIGHUP: reloaded {path}");
 }
 
 /// `-v` logs warnings and each refresh, `-vv` every record too; `RUST_LOG` overrides both.

@@ -141,7 +141,20 @@ pub fn spawn(
     records: Arc<ArcSwap<Records>>,
     verbosity: u8,
 ) -> io::Result<JoinHandle<()>> {
-    let mut refresher = Refresher::new(config, source, records, verbosity);
+    spawn_reloadable(Arc::new(ArcSwap::new(config)), source, records, verbosity)
+}
+
+/// [`spawn`] with a config that can be replaced while it runs (SIGHUP): store a new one into `config`
+/// and unpark the thread, and it refreshes at once with it (rebuilding its fetcher if the masters or
+/// the timeout changed).
+pub fn spawn_reloadable(
+    config: Arc<ArcSwap<Config>>,
+    source: StateSource,
+    records: Arc<ArcSwap<Records>>,
+    verbosity: u8,
+) -> io::Result<JoinHandle<()>> {
+    let mut refresher = Refresher::new(config.load_full(), source, records, verbosity);
+    refresher.shared = Some(config);
     thread::Builder::new()
         .name("mesos-dns-refresh".into())
         .spawn(move || refresher.run())
@@ -150,6 +163,8 @@ pub fn spawn(
 /// The refresher's state between refreshes.
 struct Refresher {
     config: Arc<Config>,
+    /// Where a reloaded config appears.
+    shared: Option<Arc<ArcSwap<Config>>>,
     source: StateSource,
     records: Arc<ArcSwap<Records>>,
     verbosity: u8,
@@ -170,6 +185,7 @@ impl Refresher {
     fn new(config: Arc<Config>, source: StateSource, records: Arc<ArcSwap<Records>>, verbosity: u8) -> Refresher {
         Refresher {
             config,
+            shared: None,
             source,
             records,
             verbosity,
@@ -181,24 +197,44 @@ impl Refresher {
     }
 
     fn run(&mut self) {
-        let period = Duration::from_secs(self.config.refresh_seconds.max(1));
         log::info!(
             "refreshing records from {} every {}s",
             self.source.describe(),
-            period.as_secs()
+            self.config.refresh_seconds.max(1)
         );
         let mut next = Instant::now();
         loop {
             self.tick();
             // A refresh that overran its period starts the next at once; missed periods are not made up.
-            next += period;
-            let now = Instant::now();
-            if next > now {
-                thread::sleep(next - now);
-            } else {
-                next = now;
+            next += Duration::from_secs(self.config.refresh_seconds.max(1));
+            next = next.max(Instant::now());
+            // Sleep until the next refresh, or until a new config arrives (then refresh at once).
+            while Instant::now() < next {
+                thread::park_timeout(next.saturating_duration_since(Instant::now()));
+                if self.adopt_new_config() {
+                    next = Instant::now();
+                }
             }
         }
+    }
+
+    /// Takes a config stored by a reload, if there is one; true if it did.
+    fn adopt_new_config(&mut self) -> bool {
+        let Some(latest) = self.shared.as_ref().map(|s| s.load_full()) else {
+            return false;
+        };
+        if Arc::ptr_eq(&latest, &self.config) {
+            return false;
+        }
+        if let StateSource::Masters(fetcher) = &mut self.source {
+            match Fetcher::from_config(&latest) {
+                Ok(new) => *fetcher = new,
+                Err(e) => log::error!("reloaded config: keeping the previous masters: {e}"),
+            }
+        }
+        self.config = latest;
+        log::info!("config reloaded: refreshing now");
+        true
     }
 
     /// One refresh: build, store or keep, log. Never panics on input, and survives a panicking
