@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mesos_dns::answer::{answer, error_reply, Outcome, Transport};
+use mesos_dns::config::Config;
 use mesos_dns::records::{RData, RecordList, Records, Zone};
 use mesos_dns::wire::MAX_MESSAGE;
 
@@ -50,19 +51,7 @@ fn query(name: &str, qtype: u16, edns: bool) -> Vec<u8> {
 
 #[test]
 fn answering_allocates_nothing() {
-    let zone = Zone {
-        domain: "mesos".into(),
-        ttl: 60,
-        soa_mname: "ns1.mesos.".into(),
-        soa_rname: "root.ns1.mesos.".into(),
-        soa_refresh: 60,
-        soa_retry: 600,
-        soa_expire: 86400,
-        soa_minttl: 60,
-        srv_weight: 1,
-        recurse_on: true,
-        set_truncate_bit: true,
-    };
+    let zone = Zone::from_config(&Config::default());
     let mut list = RecordList::new();
     for i in 0..3u8 {
         list.push("nginx.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, i)));

@@ -3,22 +3,14 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::*;
+use crate::config::Config;
 use crate::records::{RData, RecordList, Zone};
 use crate::wire::{NameRef, Section};
 
 fn zone() -> Zone {
     Zone {
-        domain: "mesos".into(),
-        ttl: 60,
-        soa_mname: "ns1.mesos.".into(),
-        soa_rname: "root.ns1.mesos.".into(),
-        soa_refresh: 60,
-        soa_retry: 600,
-        soa_expire: 86400,
         soa_minttl: 30,
-        srv_weight: 1,
-        recurse_on: true,
-        set_truncate_bit: true,
+        ..Zone::from_config(&Config::default())
     }
 }
 

@@ -358,19 +358,7 @@ mod tests {
     use std::net::{Ipv4Addr, Ipv6Addr};
 
     pub(crate) fn zone() -> Zone {
-        Zone {
-            domain: "mesos".into(),
-            ttl: 60,
-            soa_mname: "ns1.mesos.".into(),
-            soa_rname: "root.ns1.mesos.".into(),
-            soa_refresh: 60,
-            soa_retry: 600,
-            soa_expire: 86400,
-            soa_minttl: 60,
-            srv_weight: 1,
-            recurse_on: true,
-            set_truncate_bit: true,
-        }
+        Zone::from_config(&Config::default())
     }
 
     fn wire(s: &str) -> Vec<u8> {
