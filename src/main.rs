@@ -12,9 +12,10 @@ use mesos_dns::cli::{self, CliError};
 use mesos_dns::config::Config;
 use mesos_dns::forward::Upstreams;
 use mesos_dns::mesos::fetch::Fetcher;
+use mesos_dns::metrics::RefreshStatus;
 use mesos_dns::records::{Records, Zone};
 use mesos_dns::refresh::{self, StateSource};
-use mesos_dns::server::{Server, Settings, TcpLimits};
+use mesos_dns::server::{Api, Server, Settings, TcpLimits};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -65,9 +66,6 @@ fn main() -> ExitCode {
 
 /// Binds the sockets, starts the refresher and serves.
 fn run(config: Arc<Config>, args: &cli::Args) -> Result<(), String> {
-    if config.http_on {
-        log::info!("the HTTP API is not served yet: `httpon` is ignored");
-    }
     if !config.zk.is_empty() && !config.masters.is_empty() {
         log::warn!("`zk` is not supported yet: the leader is found from `masters`");
     }
@@ -101,7 +99,14 @@ fn run(config: Arc<Config>, args: &cli::Args) -> Result<(), String> {
             relay_timeout: Duration::from_secs(config.timeout),
             tcp: TcpLimits::default(),
         };
-        let server = Server::bind(addr, settings).map_err(|e| format!("cannot listen for DNS on {addr}: {e}"))?;
+        let http = config
+            .http_on
+            .then(|| SocketAddr::new(config.http_listener, config.http_port));
+        let server = Server::bind(addr, http, settings)
+            .map_err(|e| format!("cannot listen for DNS on {addr} (or HTTP on {http:?}): {e}"))?;
+        if let Some(http) = server.http_addr() {
+            log::info!("serving the HTTP API on {http}");
+        }
         log::info!("serving DNS for {}. on {addr} (UDP and TCP)", config.domain);
         Some(server)
     } else {
@@ -112,20 +117,31 @@ fn run(config: Arc<Config>, args: &cli::Args) -> Result<(), String> {
         None => StateSource::Masters(Fetcher::from_config(&config).map_err(|e| e.to_string())?),
     };
     let shared = Arc::new(ArcSwap::new(config.clone()));
-    let refresher = refresh::spawn_reloadable(shared.clone(), source, records.clone(), args.verbosity)
-        .map_err(|e| format!("cannot start the refresher: {e}"))?;
+    let refresh_status = Arc::new(RefreshStatus::default());
+    let refresher = refresh::spawn_reloadable(
+        shared.clone(),
+        source,
+        records.clone(),
+        refresh_status.clone(),
+        args.verbosity,
+    )
+    .map_err(|e| format!("cannot start the refresher: {e}"))?;
     let stop = Arc::new(AtomicBool::new(false));
     let control = Control {
         stop: stop.clone(),
         waker: server.as_ref().map(Server::waker),
         config_path: args.config.clone(),
-        config: shared,
+        config: shared.clone(),
         refresher: refresher.thread().clone(),
+    };
+    let api = Api {
+        config: shared,
+        refresh: refresh_status,
     };
     watch_signals(control).map_err(|e| format!("cannot install signal handlers: {e}"))?;
     match server {
         Some(server) => server
-            .run(records, stop)
+            .run(records, stop, api)
             .map_err(|e| format!("DNS server failed: {e}"))?,
         None => {
             while !stop.load(Ordering::Relaxed) && !refresher.is_finished() {

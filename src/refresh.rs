@@ -22,6 +22,7 @@ use arc_swap::ArcSwap;
 use crate::config::Config;
 use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
 use crate::mesos::state::{self, State};
+use crate::metrics::RefreshStatus;
 use crate::records::generate::{generate, GenInput};
 use crate::records::{RData, Record, RecordList, Records, Zone};
 
@@ -141,7 +142,13 @@ pub fn spawn(
     records: Arc<ArcSwap<Records>>,
     verbosity: u8,
 ) -> io::Result<JoinHandle<()>> {
-    spawn_reloadable(Arc::new(ArcSwap::new(config)), source, records, verbosity)
+    spawn_reloadable(
+        Arc::new(ArcSwap::new(config)),
+        source,
+        records,
+        Arc::default(),
+        verbosity,
+    )
 }
 
 /// [`spawn`] with a config that can be replaced while it runs (SIGHUP): store a new one into `config`
@@ -151,10 +158,12 @@ pub fn spawn_reloadable(
     config: Arc<ArcSwap<Config>>,
     source: StateSource,
     records: Arc<ArcSwap<Records>>,
+    status: Arc<RefreshStatus>,
     verbosity: u8,
 ) -> io::Result<JoinHandle<()>> {
     let mut refresher = Refresher::new(config.load_full(), source, records, verbosity);
     refresher.shared = Some(config);
+    refresher.status = status;
     thread::Builder::new()
         .name("mesos-dns-refresh".into())
         .spawn(move || refresher.run())
@@ -165,6 +174,8 @@ struct Refresher {
     config: Arc<Config>,
     /// Where a reloaded config appears.
     shared: Option<Arc<ArcSwap<Config>>>,
+    /// Figures for `/ready` and `/metrics`.
+    status: Arc<RefreshStatus>,
     source: StateSource,
     records: Arc<ArcSwap<Records>>,
     verbosity: u8,
@@ -186,6 +197,7 @@ impl Refresher {
         Refresher {
             config,
             shared: None,
+            status: Arc::default(),
             source,
             records,
             verbosity,
@@ -303,6 +315,10 @@ impl Refresher {
         let (a, aaaa, srv) = records.counts();
         let (names, skipped) = (records.name_count(), records.skipped());
         self.records.store(Arc::new(records));
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.status.success(now_ms, took.as_millis() as u64);
         log::info!(
             "refreshed records from {from}: {} records ({a} A, {aaaa} AAAA, {srv} SRV) under {names} names, serial {serial}, in {} ms{}",
             list.len(),
@@ -329,6 +345,7 @@ impl Refresher {
 
     fn keep(&mut self, error: &RefreshError, took: Duration) {
         self.failures += 1;
+        self.status.failure(took.as_millis() as u64);
         match self.last_success {
             Some(at) => log::warn!(
                 "state refresh failed after {} ms, keeping the records of {}s ago: {error}{}",

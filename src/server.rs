@@ -8,6 +8,8 @@
 //! | `UDP`                      | the DNS UDP socket                           |
 //! | `TCP`                      | the DNS TCP listener                         |
 //! | `WAKE`                     | the waker: another thread asks the loop to look at its stop flag |
+//! | `HTTP`                     | the HTTP API listener                        |
+//! | `HTTP_BASE+`               | one HTTP API connection                      |
 //! | `forward::UDP_TOKEN_BASE+` | a relay socket towards the upstream resolvers |
 //! | `CONN_BASE+`               | one accepted DNS TCP connection              |
 //! | `forward::TCP_TOKEN_BASE+` | a TCP connection to an upstream resolver     |
@@ -23,13 +25,21 @@ use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token};
 
 use crate::answer::{answer, error_reply, Outcome, Transport};
+use crate::config::Config;
 use crate::forward::{self, Client, Forwarder, Upstreams};
+use crate::http::conn::HttpConn;
+use crate::http::{route, ApiContext};
+use crate::metrics::{self, Kind, Metrics, RefreshStatus};
 use crate::records::Records;
 use crate::wire::{rcode, MAX_MESSAGE};
 
 const UDP: Token = Token(0);
 const TCP: Token = Token(1);
 const WAKE: Token = Token(2);
+const HTTP: Token = Token(3);
+const HTTP_BASE: usize = 3 << 20;
+/// HTTP API connections at most; more are closed at once.
+const MAX_HTTP_CONNECTIONS: usize = 64;
 const CONN_BASE: usize = 1 << 20;
 const CONN_END: usize = forward::TCP_TOKEN_BASE;
 
@@ -77,6 +87,7 @@ pub struct Server {
     poll: Poll,
     udp: UdpSocket,
     tcp: TcpListener,
+    http: Option<TcpListener>,
     forwarder: Forwarder,
     waker: Arc<mio::Waker>,
     settings: Settings,
@@ -99,19 +110,28 @@ struct Conn {
 }
 
 impl Server {
-    /// Binds the UDP socket and TCP listener on `addr`.
-    pub fn bind(addr: SocketAddr, settings: Settings) -> io::Result<Server> {
+    /// Binds the UDP socket and TCP listener on `addr`, and the HTTP API on `http` if given.
+    pub fn bind(addr: SocketAddr, http: Option<SocketAddr>, settings: Settings) -> io::Result<Server> {
         let poll = Poll::new()?;
         let mut udp = UdpSocket::bind(addr)?;
         let mut tcp = TcpListener::bind(addr)?;
         poll.registry().register(&mut udp, UDP, Interest::READABLE)?;
         poll.registry().register(&mut tcp, TCP, Interest::READABLE)?;
+        let http = match http {
+            Some(at) => {
+                let mut listener = TcpListener::bind(at)?;
+                poll.registry().register(&mut listener, HTTP, Interest::READABLE)?;
+                Some(listener)
+            }
+            None => None,
+        };
         let forwarder = Forwarder::new(settings.upstreams.clone(), settings.relay_timeout, poll.registry())?;
         let waker = Arc::new(mio::Waker::new(poll.registry(), WAKE)?);
         Ok(Server {
             poll,
             udp,
             tcp,
+            http,
             forwarder,
             waker,
             settings,
@@ -128,12 +148,18 @@ impl Server {
         self.udp.local_addr()
     }
 
+    /// The bound HTTP API address, if it serves one.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().and_then(|h| h.local_addr().ok())
+    }
+
     /// Serves until `stop` is set (checked at least once a second).
-    pub fn run(self, records: Arc<ArcSwap<Records>>, stop: Arc<AtomicBool>) -> io::Result<()> {
+    pub fn run(self, records: Arc<ArcSwap<Records>>, stop: Arc<AtomicBool>, api: Api) -> io::Result<()> {
         let Server {
             mut poll,
             udp,
             tcp,
+            http,
             mut forwarder,
             settings,
             ..
@@ -148,6 +174,8 @@ impl Server {
         let mut still_busy: Vec<usize> = Vec::new();
         let mut last_sweep = Instant::now();
         let mut last_stats = (Instant::now(), forwarder.stats);
+        let mut metrics = Metrics::default();
+        let mut http_conns: Vec<Option<(TcpStream, HttpConn)>> = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             let mut timeout = if udp_backlog || !busy.is_empty() {
                 Duration::ZERO
@@ -172,6 +200,7 @@ impl Server {
                 external_on: settings.external_on,
                 forwarder: &mut forwarder,
                 registry,
+                metrics: &mut metrics,
             };
             if udp_backlog || events.iter().any(|e| e.token() == UDP) {
                 udp_backlog = serve_udp(&udp, &mut buf, &mut dns);
@@ -198,17 +227,63 @@ impl Server {
                     t if (forward::UDP_TOKEN_BASE..CONN_BASE).contains(&t) => {
                         forwarder.on_udp_ready(t - forward::UDP_TOKEN_BASE, &mut buf, registry)
                     }
-                    t if t >= forward::TCP_TOKEN_BASE => forwarder.on_tcp_ready(t - forward::TCP_TOKEN_BASE, registry),
+                    t if (forward::TCP_TOKEN_BASE..HTTP_BASE).contains(&t) => {
+                        forwarder.on_tcp_ready(t - forward::TCP_TOKEN_BASE, registry)
+                    }
                     _ => {}
                 }
             }
             forwarder.expire(Instant::now(), registry);
             for (client, answer) in forwarder.outbox() {
                 deliver(&udp, &mut conns, client, &answer);
+                let transport = if matches!(client, Client::Udp(_)) {
+                    Transport::Udp
+                } else {
+                    Transport::Tcp
+                };
+                metrics.response(transport, &answer);
+            }
+            if let Some(listener) = &http {
+                if events.iter().any(|e| e.token() == HTTP) {
+                    accept_http(listener, registry, &mut http_conns);
+                }
+                let ready = events.iter().filter_map(|e| e.token().0.checked_sub(HTTP_BASE));
+                for slot in ready.collect::<Vec<_>>() {
+                    let Some((stream, conn)) = http_conns.get_mut(slot).and_then(Option::as_mut) else {
+                        continue;
+                    };
+                    let view = ApiView {
+                        api: &api,
+                        records: &snapshot,
+                        metrics: &metrics,
+                        relay: forwarder.stats,
+                        tcp_open: conns.open,
+                    };
+                    let mut statuses = Vec::new();
+                    let open = conn.on_ready(stream, &mut |method, path| {
+                        let response = view.respond(method, path);
+                        statuses.push(response.status);
+                        response
+                    });
+                    for status in statuses {
+                        metrics.http(status);
+                    }
+                    if !open {
+                        close_http(registry, &mut http_conns, slot);
+                    }
+                }
             }
             if last_sweep.elapsed() >= Duration::from_millis(500) {
                 last_sweep = Instant::now();
                 conns.close_idle(registry, settings.tcp.idle_timeout);
+                for slot in 0..http_conns.len() {
+                    let idle = http_conns[slot]
+                        .as_ref()
+                        .is_some_and(|(_, c)| c.last_activity.elapsed() > settings.tcp.idle_timeout);
+                    if idle {
+                        close_http(registry, &mut http_conns, slot);
+                    }
+                }
             }
             if last_stats.0.elapsed() >= STATS_EVERY && forwarder.stats != last_stats.1 {
                 let s = forwarder.stats;
@@ -225,6 +300,83 @@ impl Server {
             }
         }
         Ok(())
+    }
+}
+
+/// What the HTTP API needs from outside the loop.
+pub struct Api {
+    /// The running config (reloaded on SIGHUP).
+    pub config: Arc<ArcSwap<Config>>,
+    /// The refresher's figures.
+    pub refresh: Arc<RefreshStatus>,
+}
+
+/// One turn's view of everything the HTTP routes read.
+struct ApiView<'a> {
+    api: &'a Api,
+    records: &'a Records,
+    metrics: &'a Metrics,
+    relay: forward::RelayStats,
+    tcp_open: usize,
+}
+
+impl ApiView<'_> {
+    fn respond(&self, method: &str, path: &str) -> crate::http::Response {
+        let config = self.api.config.load();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let render = || {
+            metrics::render(&metrics::Snapshot {
+                metrics: self.metrics,
+                relay: self.relay,
+                refresh: &self.api.refresh,
+                records: self.records,
+                tcp_open: self.tcp_open,
+                now_ms,
+            })
+        };
+        let ctx = ApiContext {
+            config: &config,
+            records: self.records,
+            readiness: self.api.refresh.readiness(now_ms, config.refresh_seconds),
+            metrics: &render,
+        };
+        route(method, path, &ctx)
+    }
+}
+
+/// Accepts waiting HTTP connections; past the cap they are closed at once.
+fn accept_http(listener: &TcpListener, registry: &mio::Registry, conns: &mut Vec<Option<(TcpStream, HttpConn)>>) {
+    loop {
+        let mut stream = match listener.accept() {
+            Ok((s, _)) => s,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return,
+        };
+        if conns.iter().flatten().count() >= MAX_HTTP_CONNECTIONS {
+            continue;
+        }
+        let slot = conns.iter().position(Option::is_none).unwrap_or_else(|| {
+            conns.push(None);
+            conns.len() - 1
+        });
+        if registry
+            .register(
+                &mut stream,
+                Token(HTTP_BASE + slot),
+                Interest::READABLE | Interest::WRITABLE,
+            )
+            .is_ok()
+        {
+            conns[slot] = Some((stream, HttpConn::new()));
+        }
+    }
+}
+
+fn close_http(registry: &mio::Registry, conns: &mut [Option<(TcpStream, HttpConn)>], slot: usize) {
+    if let Some((mut stream, _)) = conns.get_mut(slot).and_then(Option::take) {
+        let _ = registry.deregister(&mut stream);
     }
 }
 
@@ -345,6 +497,7 @@ struct Dns<'a> {
     external_on: bool,
     forwarder: &'a mut Forwarder,
     registry: &'a mio::Registry,
+    metrics: &'a mut Metrics,
 }
 
 impl Dns<'_> {
@@ -356,20 +509,32 @@ impl Dns<'_> {
             Client::Tcp { .. } => Transport::Tcp,
         };
         let code = match answer(query, self.records, transport, self.rng.next(), self.out) {
-            Outcome::Reply(n) => return Some(n),
-            Outcome::Drop => return None,
+            Outcome::Reply(n) => {
+                self.metrics.query(transport, Kind::Authoritative);
+                self.metrics.response(transport, &self.out[..n]);
+                return Some(n);
+            }
+            Outcome::Drop => {
+                self.metrics.query(transport, Kind::Dropped);
+                return None;
+            }
             Outcome::Outside if !self.external_on => rcode::REFUSED,
             // Our own relayed query came back (a resolver that forwards to us): stop the loop here.
             Outcome::Outside if matches!(client, Client::Udp(peer) if self.forwarder.is_own_query(peer, query)) => {
                 rcode::SERVFAIL
             }
             Outcome::Outside => {
+                self.metrics.query(transport, Kind::Relayed);
                 self.forwarder.relay(query, client, self.registry);
                 return None;
             }
         };
+        self.metrics.query(transport, Kind::Refused);
         match error_reply(query, code, transport, self.out) {
-            Outcome::Reply(n) => Some(n),
+            Outcome::Reply(n) => {
+                self.metrics.response(transport, &self.out[..n]);
+                Some(n)
+            }
             _ => None,
         }
     }

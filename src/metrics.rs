@@ -1,0 +1,276 @@
+//! Counters of the event loop and their Prometheus text rendering (`GET /metrics`). The counters are
+//! plain integers owned by the loop: no atomics, no locks on the query path. The refresher's figures
+//! come from [`RefreshStatus`], the only state shared across threads.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::answer::Transport;
+use crate::forward::RelayStats;
+use crate::records::Records;
+
+/// What happened to a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Answered from the records.
+    Authoritative,
+    /// Taken for relaying to an upstream resolver.
+    Relayed,
+    /// Outside the domain and not relayed (`externalon: false`, or a loop): REFUSED or SERVFAIL.
+    Refused,
+    /// Not answered: unreadable, or a response.
+    Dropped,
+}
+
+const KINDS: [(Kind, &str); 4] = [
+    (Kind::Authoritative, "authoritative"),
+    (Kind::Relayed, "relayed"),
+    (Kind::Refused, "refused"),
+    (Kind::Dropped, "dropped"),
+];
+const RCODES: [&str; 7] = [
+    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "other",
+];
+const TRANSPORTS: [&str; 2] = ["udp", "tcp"];
+
+/// Counters owned by the event loop.
+#[derive(Debug, Default, Clone)]
+pub struct Metrics {
+    queries: [[u64; 4]; 2],
+    responses: [[u64; 7]; 2],
+    http: [u64; 6],
+}
+
+fn t(transport: Transport) -> usize {
+    match transport {
+        Transport::Udp => 0,
+        Transport::Tcp => 1,
+    }
+}
+
+impl Metrics {
+    /// Counts a query by transport and what became of it.
+    #[inline]
+    pub fn query(&mut self, transport: Transport, kind: Kind) {
+        let k = KINDS.iter().position(|(x, _)| *x == kind).unwrap_or(3);
+        self.queries[t(transport)][k] += 1;
+    }
+
+    /// Counts a response sent, by its rcode (read from the header).
+    #[inline]
+    pub fn response(&mut self, transport: Transport, response: &[u8]) {
+        let rcode = response.get(3).map_or(6, |b| usize::from(b & 0x0f).min(6));
+        self.responses[t(transport)][rcode] += 1;
+    }
+
+    /// Counts an HTTP response by status (200, 400, 404, 405, 503, other).
+    pub fn http(&mut self, status: u16) {
+        let i = [200, 400, 404, 405, 503].iter().position(|&s| s == status).unwrap_or(5);
+        self.http[i] += 1;
+    }
+
+    pub fn queries(&self, transport: Transport, kind: Kind) -> u64 {
+        let k = KINDS.iter().position(|(x, _)| *x == kind).unwrap_or(3);
+        self.queries[t(transport)][k]
+    }
+}
+
+/// The refresher's figures, written by its thread and read by the loop (`/ready`, `/metrics`).
+#[derive(Debug, Default)]
+pub struct RefreshStatus {
+    loaded: AtomicBool,
+    successes: AtomicU64,
+    failures: AtomicU64,
+    last_success_ms: AtomicU64,
+    last_duration_ms: AtomicU64,
+}
+
+impl RefreshStatus {
+    /// Records a successful refresh at `now_ms` (Unix milliseconds) that took `took_ms`.
+    pub fn success(&self, now_ms: u64, took_ms: u64) {
+        self.successes.fetch_add(1, Ordering::Relaxed);
+        self.last_success_ms.store(now_ms, Ordering::Relaxed);
+        self.last_duration_ms.store(took_ms, Ordering::Relaxed);
+        self.loaded.store(true, Ordering::Release);
+    }
+
+    pub fn failure(&self, took_ms: u64) {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        self.last_duration_ms.store(took_ms, Ordering::Relaxed);
+    }
+
+    pub fn loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// Unix milliseconds of the last successful refresh (0: none yet).
+    pub fn last_success_ms(&self) -> u64 {
+        self.last_success_ms.load(Ordering::Relaxed)
+    }
+
+    /// Why the server is not ready, if it is not: no snapshot yet, or the last successful refresh is
+    /// older than three refresh periods.
+    pub fn readiness(&self, now_ms: u64, refresh_seconds: u64) -> Result<(), String> {
+        if !self.loaded() {
+            return Err("no successful refresh yet".into());
+        }
+        let age_ms = now_ms.saturating_sub(self.last_success_ms());
+        let limit_ms = refresh_seconds.saturating_mul(3000);
+        if age_ms > limit_ms {
+            return Err(format!(
+                "the last successful refresh was {} s ago (limit {} s)",
+                age_ms / 1000,
+                limit_ms / 1000
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Everything `/metrics` reports.
+pub struct Snapshot<'a> {
+    pub metrics: &'a Metrics,
+    pub relay: RelayStats,
+    pub refresh: &'a RefreshStatus,
+    pub records: &'a Records,
+    pub tcp_open: usize,
+    pub now_ms: u64,
+}
+
+/// The HELP and TYPE lines of a metric family.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP mesos_dns_{name} {help}\n# TYPE mesos_dns_{name} {kind}");
+}
+
+/// The Prometheus text exposition format (version 0.0.4).
+pub fn render(s: &Snapshot<'_>) -> String {
+    let mut out = String::with_capacity(4096);
+    family(
+        &mut out,
+        "dns_queries_total",
+        "counter",
+        "DNS queries by transport and what became of them.",
+    );
+    for (ti, tname) in TRANSPORTS.iter().enumerate() {
+        for (ki, (_, kname)) in KINDS.iter().enumerate() {
+            let n = s.metrics.queries[ti][ki];
+            let _ = writeln!(
+                out,
+                "mesos_dns_dns_queries_total{{transport=\"{tname}\",kind=\"{kname}\"}} {n}"
+            );
+        }
+    }
+    family(
+        &mut out,
+        "dns_responses_total",
+        "counter",
+        "DNS responses sent, by transport and rcode.",
+    );
+    for (ti, tname) in TRANSPORTS.iter().enumerate() {
+        for (ri, rname) in RCODES.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "mesos_dns_dns_responses_total{{transport=\"{tname}\",rcode=\"{rname}\"}} {}",
+                s.metrics.responses[ti][ri]
+            );
+        }
+    }
+    let relay = [
+        (
+            "relay_answered_total",
+            "Upstream answers passed back.",
+            s.relay.answered,
+        ),
+        (
+            "relay_timeouts_total",
+            "Relay attempts that timed out.",
+            s.relay.timeouts,
+        ),
+        (
+            "relay_errors_total",
+            "Relay attempts that failed (send, connect, TCP).",
+            s.relay.errors,
+        ),
+        (
+            "relay_servfail_total",
+            "Relayed queries answered SERVFAIL: every resolver failed.",
+            s.relay.servfail,
+        ),
+        (
+            "relay_rejected_total",
+            "Upstream datagrams dropped: unknown ID, wrong source or question.",
+            s.relay.rejected,
+        ),
+    ];
+    for (name, help, value) in relay {
+        family(&mut out, name, "counter", help);
+        let _ = writeln!(out, "mesos_dns_{name} {value}");
+    }
+    family(&mut out, "refreshes_total", "counter", "State refreshes by result.");
+    let _ = writeln!(
+        out,
+        "mesos_dns_refreshes_total{{result=\"success\"}} {}",
+        s.refresh.successes.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "mesos_dns_refreshes_total{{result=\"failure\"}} {}",
+        s.refresh.failures.load(Ordering::Relaxed)
+    );
+    let last = s.refresh.last_success_ms();
+    family(
+        &mut out,
+        "last_refresh_timestamp_seconds",
+        "gauge",
+        "Unix time of the last successful refresh (0: none).",
+    );
+    let _ = writeln!(
+        out,
+        "mesos_dns_last_refresh_timestamp_seconds {:.3}",
+        last as f64 / 1000.0
+    );
+    family(
+        &mut out,
+        "last_refresh_duration_seconds",
+        "gauge",
+        "How long the last refresh took.",
+    );
+    let _ = writeln!(
+        out,
+        "mesos_dns_last_refresh_duration_seconds {:.3}",
+        s.refresh.last_duration_ms.load(Ordering::Relaxed) as f64 / 1000.0
+    );
+    family(
+        &mut out,
+        "snapshot_age_seconds",
+        "gauge",
+        "Age of the records being served (0 before the first refresh).",
+    );
+    let age = if last == 0 {
+        0.0
+    } else {
+        s.now_ms.saturating_sub(last) as f64 / 1000.0
+    };
+    let _ = writeln!(out, "mesos_dns_snapshot_age_seconds {age:.3}");
+    family(&mut out, "records", "gauge", "Records being served, by type.");
+    let (a, aaaa, srv) = s.records.counts();
+    for (rtype, n) in [("A", a), ("AAAA", aaaa), ("SRV", srv)] {
+        let _ = writeln!(out, "mesos_dns_records{{type=\"{rtype}\"}} {n}");
+    }
+    family(&mut out, "tcp_connections_open", "gauge", "DNS TCP connections open.");
+    let _ = writeln!(out, "mesos_dns_tcp_connections_open {}", s.tcp_open);
+    family(
+        &mut out,
+        "http_responses_total",
+        "counter",
+        "HTTP API responses by status.",
+    );
+    for (i, status) in ["200", "400", "404", "405", "503", "other"].iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "mesos_dns_http_responses_total{{status=\"{status}\"}} {}",
+            s.metrics.http[i]
+        );
+    }
+    out
+}
