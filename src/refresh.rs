@@ -313,21 +313,7 @@ impl Refresher {
         self.last_serial = serial;
         self.last_success = Some(Instant::now());
         let (a, aaaa, srv) = records.counts();
-        let (names, skipped) = (records.name_count(), records.skipped());
-        self.records.store(Arc::new(records));
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        self.status.success(now_ms, took.as_millis() as u64);
-        log::info!(
-            "refreshed records from {from}: {} records ({a} A, {aaaa} AAAA, {srv} SRV) under {names} names, serial {serial}, in {} ms{}",
-            list.len(),
-            took.as_millis(),
-            self.counts_suffix()
-        );
-        if skipped > 0 {
-            log::warn!("{skipped} generated records were not valid names under the domain and were left out");
-        }
+        let (names, skipped, count) = (records.name_count(), records.skipped(), list.len());
         if self.verbosity >= 2 {
             let (ttl, weight) = (self.config.ttl, self.config.srv_record_default_weight);
             for record in list.iter() {
@@ -340,6 +326,25 @@ impl Refresher {
                     }
                 );
             }
+        }
+        // `/v1/enumerate` needs which task each record came from: keep the list only when it is served.
+        let records = if self.config.enumeration_on {
+            records.with_list(list)
+        } else {
+            records
+        };
+        self.records.store(Arc::new(records));
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.status.success(now_ms, took.as_millis() as u64);
+        log::info!(
+            "refreshed records from {from}: {count} records ({a} A, {aaaa} AAAA, {srv} SRV) under {names} names, serial {serial}, in {} ms{}",
+            took.as_millis(),
+            self.counts_suffix()
+        );
+        if skipped > 0 {
+            log::warn!("{skipped} generated records were not valid names under the domain and were left out");
         }
     }
 

@@ -203,3 +203,52 @@ fn bad_requests_get_the_right_status() {
     let (first, second) = (two.find("200 OK").unwrap(), two.find("404 Not Found").unwrap());
     assert!(first < second, "{two}");
 }
+
+#[test]
+fn enumerate_and_axfr_list_the_tutorial_records_and_obey_the_switch() {
+    let (_master, _server, port) = api_server();
+    let (status, v) = get_json(port, "/v1/enumerate");
+    assert_eq!(status, 200);
+    let frameworks = v["frameworks"].as_array().unwrap();
+    let marathon = frameworks
+        .iter()
+        .find(|f| f["name"] == "marathon-0.7.6")
+        .unwrap_or_else(|| panic!("{v}"));
+    let task = marathon["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "nginx")
+        .unwrap_or_else(|| panic!("{marathon}"));
+    assert!(task["id"].as_str().unwrap().starts_with("nginx."), "{task}");
+    let records = task["records"].as_array().unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|r| r["name"] == format!("{NGINX}.") && r["rtype"] == "A" && r["host"] == NGINX_IP.to_string()),
+        "{task}"
+    );
+    assert!(records.iter().any(|r| r["rtype"] == "SRV"), "{task}");
+
+    let (status, v) = get_json(port, "/v1/axfr");
+    assert_eq!(status, 200);
+    assert_eq!(v["Domain"], "mesos.");
+    assert_eq!(v["As"][format!("{NGINX}.")], json!([NGINX_IP.to_string()]));
+    assert!(v["SRVs"]["_nginx._tcp.marathon-0.7.6.mesos."][0]
+        .as_str()
+        .unwrap()
+        .ends_with(":31080"));
+    assert!(v["SOA"]["Serial"].as_u64().unwrap() > 0);
+
+    // EnumerationOn: false hides both.
+    let master = FakeMaster::serving(tutorial());
+    let http_port = free_port();
+    let server = Server::start_with(
+        &[master.addr()],
+        json!({ "httpon": true, "httpListener": "127.0.0.1", "httpport": http_port, "EnumerationOn": false }),
+    );
+    server.wait_loaded();
+    assert_eq!(get_json(http_port, "/v1/enumerate").0, 404);
+    assert_eq!(get_json(http_port, "/v1/axfr").0, 404);
+    assert_eq!(get_json(http_port, "/v1/version").0, 200);
+}

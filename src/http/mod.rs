@@ -1,7 +1,8 @@
 //! The HTTP API of the original Mesos-DNS (`/v1/version`, `/v1/config`, `/v1/hosts/{host}`,
-//! `/v1/hosts/{host}/ports`, `/v1/services/{service}`) plus `/health`, `/ready` and `/metrics`: pure
-//! functions from (method, path, snapshot) to a response. The connection handling is in [`conn`]; the
-//! event loop serves both.
+//! `/v1/hosts/{host}/ports`, `/v1/services/{service}`, `/v1/enumerate`, `/v1/axfr`) plus `/health`,
+//! `/ready` and `/metrics`: pure functions from (method, path, snapshot) to a response. The connection
+//! handling is in [`conn`]; the event loop serves both. `/v1/enumerate` and `/v1/axfr` walk every
+//! record, so at 100k tasks they hold the loop for tens of milliseconds.
 
 pub mod conn;
 
@@ -71,6 +72,11 @@ pub fn route(method: &str, path: &str, ctx: &ApiContext<'_>) -> Response {
         ["v1", "hosts", host] => Response::json(200, &hosts(ctx.records, host)),
         ["v1", "hosts", host, "ports"] => Response::json(200, &ports(ctx.records, host)),
         ["v1", "services", service] => Response::json(200, &services(ctx.records, service)),
+        ["v1", "enumerate" | "axfr"] if !ctx.config.enumeration_on => {
+            Response::json(404, &json!({"error": "enumeration is turned off (EnumerationOn)"}))
+        }
+        ["v1", "enumerate"] => Response::json(200, &enumerate(ctx.records)),
+        ["v1", "axfr"] => Response::json(200, &axfr(ctx.records)),
         ["health"] => Response::json(200, &json!({"status": "ok"})),
         ["ready"] => match &ctx.readiness {
             Ok(()) => Response::json(200, &json!({"status": "ready"})),
@@ -179,6 +185,96 @@ fn ports(records: &Records, host: &str) -> Value {
         return NO_SERVICE();
     }
     Value::Array(list)
+}
+
+/// The data of a record as the enumeration shows it: an address, or `target:port`.
+fn rdata_text(data: &crate::records::RData) -> (&'static str, String) {
+    use crate::records::RData;
+    match data {
+        RData::A(ip) => ("A", ip.to_string()),
+        RData::Aaaa(ip) => ("AAAA", ip.to_string()),
+        RData::Srv { target, port } => ("SRV", format!("{target}:{port}")),
+    }
+}
+
+/// `/v1/enumerate`: frameworks, their tasks, and each task's records.
+fn enumerate(records: &Records) -> Value {
+    let Some(list) = records.list() else {
+        return json!({"frameworks": []});
+    };
+    let tasks = list.tasks();
+    let mut per_task: Vec<Vec<Value>> = vec![Vec::new(); tasks.len()];
+    for (task, record) in list.task_records() {
+        let (rtype, host) = rdata_text(&record.data);
+        if let Some(slot) = per_task.get_mut(task) {
+            slot.push(json!({"name": record.name, "host": host, "rtype": rtype}));
+        }
+    }
+    // Frameworks in the order they first appear, each with its tasks in generation order.
+    let mut frameworks: Vec<(&str, Vec<Value>)> = Vec::new();
+    for (task, records) in tasks.iter().zip(per_task) {
+        let entry = json!({"name": task.name, "id": task.id, "records": records});
+        match frameworks.iter_mut().find(|(name, _)| *name == task.framework) {
+            Some((_, list)) => list.push(entry),
+            None => frameworks.push((&task.framework, vec![entry])),
+        }
+    }
+    let frameworks: Vec<Value> = frameworks
+        .into_iter()
+        .map(|(name, tasks)| json!({"name": name, "tasks": tasks}))
+        .collect();
+    json!({ "frameworks": frameworks })
+}
+
+/// `/v1/axfr`: every record set of the snapshot with the SOA fields (in the original's `RecordSet`
+/// spirit: name -> values per type).
+fn axfr(records: &Records) -> Value {
+    let (mut a, mut aaaa, mut srv) = (serde_json::Map::new(), serde_json::Map::new(), serde_json::Map::new());
+    for node in records.nodes() {
+        let name = wire_text(node.name);
+        if !node.a.is_empty() {
+            let ips = node
+                .a
+                .iter()
+                .map(|o| Value::from(std::net::Ipv4Addr::from(*o).to_string()))
+                .collect();
+            a.insert(name.clone(), Value::Array(ips));
+        }
+        if !node.aaaa.is_empty() {
+            let ips = node
+                .aaaa
+                .iter()
+                .map(|o| Value::from(std::net::Ipv6Addr::from(*o).to_string()))
+                .collect();
+            aaaa.insert(name.clone(), Value::Array(ips));
+        }
+        if !node.srv.is_empty() {
+            let targets = node
+                .srv
+                .iter()
+                .map(|s| {
+                    Value::from(format!(
+                        "{}:{}",
+                        records.node(s.target).map_or_else(String::new, |t| wire_text(t.name)),
+                        s.port
+                    ))
+                })
+                .collect();
+            srv.insert(name, Value::Array(targets));
+        }
+    }
+    let z = records.zone();
+    json!({
+        "Domain": format!("{}.", z.domain),
+        "TTL": z.ttl,
+        "SOA": {
+            "Mname": z.soa_mname, "Rname": z.soa_rname, "Serial": records.serial(),
+            "Refresh": z.soa_refresh, "Retry": z.soa_retry, "Expire": z.soa_expire, "Minttl": z.soa_minttl,
+        },
+        "As": a,
+        "AAAAs": aaaa,
+        "SRVs": srv,
+    })
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use crate::refresh::build_snapshot;
 fn tutorial() -> (Config, Records) {
     let config = Config::default();
     let body = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
-    let (records, _) = build_snapshot(&config, body, &["127.0.0.1:5050".into()], &[], &|_| Vec::new(), 1).unwrap();
-    (config, records)
+    let (records, list) = build_snapshot(&config, body, &["127.0.0.1:5050".into()], &[], &|_| Vec::new(), 1).unwrap();
+    (config, records.with_list(list))
 }
 
 fn get(path: &str) -> (u16, Value) {
@@ -125,4 +125,75 @@ fn health_ready_metrics_and_errors() {
     assert_eq!((post.status, post.allow), (405, Some("GET, HEAD")));
     assert_eq!(route("GET", "/v2/nothing", &not_ready).status, 404);
     assert_eq!(route("GET", "/v1/hosts", &not_ready).status, 404);
+}
+
+#[test]
+fn enumerate_lists_frameworks_tasks_and_their_records() {
+    let (status, v) = get("/v1/enumerate");
+    assert_eq!(status, 200);
+    let frameworks = v["frameworks"].as_array().unwrap();
+    assert_eq!(frameworks.len(), 1);
+    assert_eq!(frameworks[0]["name"], "marathon-0.7.6");
+    let tasks = frameworks[0]["tasks"].as_array().unwrap();
+    let names: Vec<&str> = tasks.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["mesos-dns", "nginx"]);
+    let nginx = &tasks[1];
+    assert_eq!(nginx["id"], "nginx.7a1e0000-a36d-11e4-8c21-56847afe9799");
+    let records = nginx["records"].as_array().unwrap();
+    assert!(
+        records.contains(&json!({"name": "nginx.marathon-0.7.6.mesos.", "host": "10.114.227.92", "rtype": "A"})),
+        "{records:?}"
+    );
+    assert!(records.contains(
+        &json!({"name": "_nginx._tcp.marathon-0.7.6.mesos.", "host": format!("{NGINX_TARGET}:31080"), "rtype": "SRV"})
+    ));
+    // Agent and master records belong to no task.
+    assert!(!records
+        .iter()
+        .any(|r| r["name"] == "slave.mesos." || r["name"] == "leader.mesos."));
+}
+
+#[test]
+fn axfr_lists_every_record_set_with_the_soa() {
+    let (status, v) = get("/v1/axfr");
+    assert_eq!(status, 200);
+    assert_eq!(v["Domain"], "mesos.");
+    assert_eq!(v["SOA"]["Mname"], "ns1.mesos.");
+    assert_eq!(v["SOA"]["Serial"], 1);
+    assert_eq!(v["As"]["nginx.marathon-0.7.6.mesos."], json!(["10.114.227.92"]));
+    assert_eq!(v["As"]["slave.mesos."].as_array().unwrap().len(), 3);
+    assert_eq!(
+        v["SRVs"]["_nginx._tcp.marathon-0.7.6.mesos."],
+        json!([format!("{NGINX_TARGET}:31080")])
+    );
+    let total: usize = ["As", "AAAAs", "SRVs"]
+        .iter()
+        .map(|t| {
+            v[t].as_object()
+                .unwrap()
+                .values()
+                .map(|l| l.as_array().unwrap().len())
+                .sum::<usize>()
+        })
+        .sum();
+    let (a, aaaa, srv) = tutorial().1.counts();
+    assert_eq!(total, a + aaaa + srv, "every record of the snapshot");
+    assert_eq!(
+        total, 27,
+        "the tutorial's 28 records but ns1.mesos (no server address in this test)"
+    );
+}
+
+#[test]
+fn enumeration_off_hides_enumerate_and_axfr() {
+    let (mut config, records) = tutorial();
+    config.enumeration_on = false;
+    let ctx = ApiContext {
+        config: &config,
+        records: &records,
+        readiness: Ok(()),
+        metrics: &String::new,
+    };
+    assert_eq!(route("GET", "/v1/enumerate", &ctx).status, 404);
+    assert_eq!(route("GET", "/v1/axfr", &ctx).status, 404);
 }

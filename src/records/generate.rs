@@ -377,6 +377,7 @@ impl Generator<'_, '_> {
                 };
                 task_addrs(task, self.input.ip_sources, agent_ips, &mut task_ips);
                 let tail = agent_tail(&task.slave_id);
+                self.out.begin_task(&f.name, &task.name, &task.id);
                 let ctx = TaskCtx {
                     task,
                     fname,
@@ -397,6 +398,7 @@ impl Generator<'_, '_> {
                 } else {
                     self.task_records(&ctx, &self.spec.label(&task.name));
                 }
+                self.out.end_task();
             }
         }
     }

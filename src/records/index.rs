@@ -94,9 +94,22 @@ pub struct Records {
     aaaa_start: Vec<u32>,
     srv_start: Vec<u32>,
     skipped: usize,
+    /// The generated records with their tasks, kept for `/v1/enumerate` when it is served.
+    list: Option<RecordList>,
 }
 
 impl Records {
+    /// Keeps the record list this snapshot was built from (for `/v1/enumerate`).
+    pub fn with_list(mut self, list: RecordList) -> Records {
+        self.list = Some(list);
+        self
+    }
+
+    /// The record list, if kept.
+    pub fn list(&self) -> Option<&RecordList> {
+        self.list.as_ref()
+    }
+
     /// The snapshot before the first successful refresh: the domain answers SERVFAIL.
     pub fn unloaded(zone: Zone) -> Records {
         let mut r = Records::build(zone, &RecordList::new(), 0);
@@ -209,6 +222,7 @@ impl Records {
             aaaa_start,
             srv_start,
             skipped,
+            list: None,
         }
     }
 

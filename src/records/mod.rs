@@ -43,22 +43,42 @@ pub(crate) enum Data {
 const NONE: u32 = u32::MAX;
 
 /// One stored record: its name's id, the previous record of the same name (a chain per name, for
-/// duplicate checks without a global set), and its data.
+/// duplicate checks without a global set), the task it was generated for (`NONE` for agents,
+/// frameworks, masters), and its data.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     name: u32,
     prev: u32,
+    task: u32,
     data: Data,
+}
+
+/// A task that records were generated for (`/v1/enumerate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRef {
+    /// The framework's name as Mesos reports it.
+    pub framework: String,
+    pub name: String,
+    pub id: String,
 }
 
 /// The records generated from one state document, in generation order, never holding the same
 /// (name, data) twice. Names are interned: each is stored once however many records it has.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct RecordList {
     names: ByteTable,
     /// The last record of each name (index into `entries`), or `NONE`.
     last: Vec<u32>,
     entries: Vec<Entry>,
+    tasks: Vec<TaskRef>,
+    /// The task records are being generated for, or `NONE`.
+    current_task: u32,
+}
+
+impl Default for RecordList {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
 }
 
 impl RecordList {
@@ -72,7 +92,42 @@ impl RecordList {
             names: ByteTable::with_capacity(records / 3),
             last: Vec::with_capacity(records / 3),
             entries: Vec::with_capacity(records),
+            tasks: Vec::new(),
+            current_task: NONE,
         }
+    }
+
+    /// Records pushed from now on were generated for this task (until [`end_task`](Self::end_task)).
+    pub fn begin_task(&mut self, framework: &str, name: &str, id: &str) {
+        self.current_task = u32::try_from(self.tasks.len()).unwrap_or(NONE);
+        self.tasks.push(TaskRef {
+            framework: framework.to_owned(),
+            name: name.to_owned(),
+            id: id.to_owned(),
+        });
+    }
+
+    pub fn end_task(&mut self) {
+        self.current_task = NONE;
+    }
+
+    /// The tasks records were generated for, in generation order.
+    pub fn tasks(&self) -> &[TaskRef] {
+        &self.tasks
+    }
+
+    /// The records generated for each task: (index into [`tasks`](Self::tasks), record), in generation
+    /// order. A record two tasks share is listed under the first.
+    pub fn task_records(&self) -> impl Iterator<Item = (usize, Record)> + '_ {
+        self.entries.iter().filter(|e| e.task != NONE).map(|e| {
+            (
+                e.task as usize,
+                Record {
+                    name: self.text(e.name).to_owned(),
+                    data: self.rdata(e.data),
+                },
+            )
+        })
     }
 
     fn name_id(&mut self, name: &str) -> Option<u32> {
@@ -128,6 +183,7 @@ impl RecordList {
         self.entries.push(Entry {
             name,
             prev: *last,
+            task: self.current_task,
             data,
         });
         *last = index;
