@@ -1,7 +1,8 @@
 //! Answering: a pure function from (query bytes, records snapshot, transport) to response bytes. No
 //! socket, clock or global state is involved, so it is unit-tested, fuzzed and benchmarked directly. It
 //! decides rcodes, truncation and section contents; it does not relay (names outside the domain come back
-//! as [`Outcome::Outside`] for the caller to handle).
+//! as [`Outcome::Outside`] for the caller to handle). The reverse names of addresses the snapshot knows
+//! (with `PTROn`) are answered here too; every other reverse name is outside.
 
 use std::cell::Cell;
 
@@ -69,14 +70,17 @@ pub fn answer(query: &[u8], records: &Records, transport: Transport, random: u64
         _ => {}
     }
     let name = lower_name(&q.name);
-    let found = match records.lookup(name.as_wire()) {
-        Lookup::Outside => return Outcome::Outside,
-        _ if !records.is_loaded() => return reply_error(&msg, rcode::SERVFAIL, transport, out),
-        Lookup::NotFound => None,
-        Lookup::Found(node) => Some(node),
-    };
     // The apex inside the question name: every name in the response can point at it.
-    let apex_at = HEADER_LEN + name.as_wire().len() - records.apex().len();
+    let domain_apex_at = HEADER_LEN + name.as_wire().len().saturating_sub(records.apex().len());
+    let (found, apex_at) = match records.lookup(name.as_wire()) {
+        Lookup::Outside => return Outcome::Outside,
+        // A known address's reverse name is answered as the apex of its own zone: the SOA of a NODATA
+        // answer is owned by the question name.
+        Lookup::Reverse(node) => (Some(node), HEADER_LEN),
+        _ if !records.is_loaded() => return reply_error(&msg, rcode::SERVFAIL, transport, out),
+        Lookup::NotFound => (None, domain_apex_at),
+        Lookup::Found(node) => (Some(node), domain_apex_at),
+    };
     let ctx = Ctx {
         records,
         msg: &msg,
@@ -254,6 +258,7 @@ impl Ctx<'_> {
             rtype::A => self.a(w, node, ttl, counts),
             rtype::AAAA => self.aaaa(w, node, ttl, counts),
             rtype::SRV => self.srv(w, node, ttl, counts),
+            rtype::PTR => self.ptr(w, node, ttl, counts),
             rtype::SOA if at_apex => {
                 self.soa(w, ttl)?;
                 counts.answer += 1;
@@ -276,14 +281,15 @@ impl Ctx<'_> {
                     self.ns(w, ttl)?;
                     counts.answer += 1;
                 }
-                for rrset in [rtype::A, rtype::AAAA, rtype::SRV] {
+                for rrset in [rtype::A, rtype::AAAA, rtype::SRV, rtype::PTR] {
                     if minimal && counts.answer > 0 {
                         break;
                     }
                     match rrset {
                         rtype::A => self.a(w, node, ttl, counts)?,
                         rtype::AAAA => self.aaaa(w, node, ttl, counts)?,
-                        _ => self.srv(w, node, ttl, counts)?,
+                        rtype::SRV => self.srv(w, node, ttl, counts)?,
+                        _ => self.ptr(w, node, ttl, counts)?,
                     }
                 }
                 Ok(())
@@ -322,6 +328,32 @@ impl Ctx<'_> {
                 w.u16(weight)?;
                 w.u16(srv.port)?;
                 w.bytes(target.name)
+            })?;
+            counts.answer += 1;
+        }
+        Ok(())
+    }
+
+    /// PTR records in the snapshot's order (the most useful name first, not shuffled). The first target
+    /// is written whole; the others end in a pointer to the domain inside it (RFC 1035 4.1.4).
+    fn ptr(&self, w: &mut Writer<'_>, node: Node<'_>, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+        let apex_len = self.records.apex().len();
+        let mut domain_at = None;
+        for &t in node.ptr {
+            let Some(target) = self.records.node(t) else { continue };
+            // Targets are names under the domain, so the domain is their last `apex_len` octets.
+            let prefix = target.name.len().saturating_sub(apex_len);
+            w.record(Owner::Pointer(HEADER_LEN), rtype::PTR, ttl, |w| match domain_at {
+                Some(at) => {
+                    w.bytes(target.name.get(..prefix).unwrap_or_default())?;
+                    w.pointer(at)
+                }
+                None => {
+                    let at = w.len() + prefix;
+                    w.bytes(target.name)?;
+                    domain_at = (at < 0x4000).then_some(at);
+                    Ok(())
+                }
             })?;
             counts.answer += 1;
         }

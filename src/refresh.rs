@@ -129,6 +129,7 @@ pub fn generate_from_state(
         soa_mname: &config.soa_mname,
         self_addrs,
         resolve,
+        ptr_on: config.ptr_on,
     };
     Ok(generate(state, &input))
 }

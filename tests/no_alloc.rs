@@ -1,8 +1,9 @@
 //! Answering allocates nothing once warmed up: A, AAAA, SRV with additional records, NXDOMAIN, a
-//! truncated answer, FORMERR and an error reply, counted by a global allocator that counts.
+//! truncated answer, FORMERR, PTR (compressed targets) and an error reply, counted by a global allocator
+//! that counts.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mesos_dns::answer::{answer, error_reply, Outcome, Transport};
@@ -71,6 +72,13 @@ fn answering_allocates_nothing() {
     for i in 0..200u8 {
         list.push("big.marathon.mesos.", RData::A(Ipv4Addr::new(10, 2, 0, i)));
     }
+    let task = IpAddr::V4(Ipv4Addr::new(10, 3, 0, 7));
+    list.push_ip_reverse("web.marathon.mesos.", task);
+    list.push_ip_reverse("web-abcde-s1.marathon.mesos.", task);
+    list.push_ip_reverse(
+        "web.marathon.mesos.",
+        IpAddr::V6(Ipv6Addr::new(0xfd01, 0xb, 0, 0, 0, 1, 0x8000, 2)),
+    );
     let records = Records::build(zone, &list, 1);
     let queries = [
         (query("nginx.marathon.mesos", 1, true), "A"),
@@ -79,8 +87,19 @@ fn answering_allocates_nothing() {
         (query("nothing.marathon.mesos", 1, false), "NXDOMAIN"),
         (query("big.marathon.mesos", 1, false), "truncated"),
         (query("nginx.marathon.mesos", 1, true)[..20].to_vec(), "FORMERR"),
+        (query("7.0.3.10.in-addr.arpa", 12, true), "PTR"),
+        (query("7.0.3.10.in-addr.arpa", 1, false), "NODATA at a reverse name"),
+        (
+            query(
+                "2.0.0.0.0.0.0.8.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.0.0.0.1.0.d.f.ip6.arpa",
+                12,
+                false,
+            ),
+            "PTR v6",
+        ),
     ];
     let outside = query("www.example.com", 1, true);
+    let unknown_reverse = query("8.0.3.10.in-addr.arpa", 12, true);
     let mut out = vec![0u8; MAX_MESSAGE];
     let mut run = |seed: u64| {
         for (q, what) in &queries {
@@ -93,6 +112,10 @@ fn answering_allocates_nothing() {
         }
         assert_eq!(
             answer(&outside, &records, Transport::Udp, seed, &mut out),
+            Outcome::Outside
+        );
+        assert_eq!(
+            answer(&unknown_reverse, &records, Transport::Udp, seed, &mut out),
             Outcome::Outside
         );
         assert!(matches!(

@@ -497,3 +497,5 @@ fn hostile_packets_get_the_expected_reaction() {
         assert_eq!(got, want, "{what}");
     }
 }
+
+mod ptr;

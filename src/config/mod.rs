@@ -104,6 +104,8 @@ pub struct Config {
     pub enforce_rfc952: bool,
     pub set_truncate_bit: bool,
     pub enumeration_on: bool,
+    /// `PTROn` (ours): answer reverse lookups of task and agent addresses (PTR records).
+    pub ptr_on: bool,
     pub mesos_https_on: bool,
     pub ca_cert_file: String,
     pub cert_file: String,
@@ -166,6 +168,7 @@ impl Default for Config {
             enforce_rfc952: false,
             set_truncate_bit: true,
             enumeration_on: true,
+            ptr_on: false,
             mesos_https_on: false,
             ca_cert_file: String::new(),
             cert_file: String::new(),
@@ -177,7 +180,8 @@ impl Default for Config {
     }
 }
 
-/// Every key the original accepts, spelled as its documentation spells it (the spelling errors use).
+/// Every key the original accepts, spelled as its documentation spells it (the spelling errors use), and
+/// ours (`PTROn`).
 pub(crate) const KEYS: &[&str] = &[
     "masters",
     "zk",
@@ -210,6 +214,7 @@ pub(crate) const KEYS: &[&str] = &[
     "EnforceRFC952",
     "SetTruncateBit",
     "EnumerationOn",
+    "PTROn",
     "mesosHTTPSOn",
     "caCertFile",
     "certFile",
@@ -293,6 +298,7 @@ impl Config {
             ("EnforceRFC952", self.enforce_rfc952.into()),
             ("SetTruncateBit", self.set_truncate_bit.into()),
             ("EnumerationOn", self.enumeration_on.into()),
+            ("PTROn", self.ptr_on.into()),
             ("MesosHTTPSOn", self.mesos_https_on.into()),
             ("CACertFile", self.ca_cert_file.clone().into()),
             ("CertFile", self.cert_file.clone().into()),
@@ -408,6 +414,9 @@ fn build(f: &Fields, warnings: &mut Vec<String>) -> Result<Config, ConfigError> 
     }
     if let Some(v) = f.bool("EnumerationOn")? {
         c.enumeration_on = v;
+    }
+    if let Some(v) = f.bool("PTROn")? {
+        c.ptr_on = v;
     }
     if let Some(v) = f.bool("mesosHTTPSOn")? {
         c.mesos_https_on = v;

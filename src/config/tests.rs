@@ -106,6 +106,7 @@ fn defaults_are_the_originals_except_resolvers() {
     assert!(!c.enforce_rfc952);
     assert!(c.set_truncate_bit);
     assert!(c.enumeration_on);
+    assert!(!c.ptr_on, "reverse lookups are off, as the original has none");
     assert!(!c.mesos_https_on);
     assert_eq!(
         (c.ca_cert_file.as_str(), c.cert_file.as_str(), c.key_file.as_str()),
@@ -145,7 +146,7 @@ fn every_value_is_read_into_its_field() {
         "recurseon": false, "SOAMname": "ns.prod.mesos", "SOARname": "admin@prod.mesos.", "SOASerial": 12,
         "SOARefresh": 1, "SOARetry": 2, "SOAExpire": 3, "SOAMinttl": 4, "srvRecordDefaultWeight": 0,
         "IPSources": ["HOST", "docker"], "EnforceRFC952": true, "SetTruncateBit": false,
-        "EnumerationOn": false, "mesosHTTPSOn": true, "caCertFile": "/ca.pem", "certFile": "/c.pem",
+        "EnumerationOn": false, "PTROn": true, "mesosHTTPSOn": true, "caCertFile": "/ca.pem", "certFile": "/c.pem",
         "keyFile": "/k.pem", "mesosAuthentication": "basic",
         "mesosCredentials": {"principal": "dns", "secret": "s3cret"}, "IAMConfigFile": ""
     });
@@ -170,6 +171,7 @@ fn every_value_is_read_into_its_field() {
     assert_eq!(c.srv_record_default_weight, 0);
     assert_eq!(c.ip_sources, vec![IpSource::Host, IpSource::Docker]);
     assert!(c.enforce_rfc952 && !c.set_truncate_bit && !c.enumeration_on && c.mesos_https_on);
+    assert!(c.ptr_on);
     assert_eq!(
         (c.ca_cert_file.as_str(), c.cert_file.as_str(), c.key_file.as_str()),
         ("/ca.pem", "/c.pem", "/k.pem")
@@ -347,6 +349,7 @@ fn each_validation_error_names_its_key() {
         (with("EnforceRFC952", json!(1)), "EnforceRFC952"),
         (with("SetTruncateBit", json!("false")), "SetTruncateBit"),
         (with("EnumerationOn", json!(0)), "EnumerationOn"),
+        (with("PTROn", json!("yes")), "PTROn"),
         (with("mesosHTTPSOn", json!("on")), "mesosHTTPSOn"),
         (with("caCertFile", json!(false)), "caCertFile"),
         (with("certFile", json!("/c.pem")), "keyFile"),
@@ -504,6 +507,7 @@ fn to_json_uses_the_original_spellings_and_loads_back() {
     assert_eq!(json["SOARname"], json!("root.mesos-dns.mesos."));
     assert_eq!(json["IPSources"], json!(["netinfo", "mesos", "host"]));
     assert_eq!(json["MesosCredentials"], json!({"principal": "", "secret": ""}));
+    assert_eq!(json["PTROn"], json!(false));
     let (again, warnings) = load(json).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(again, c);
@@ -520,4 +524,15 @@ fn example_config_parses_cleanly_and_only_talks_to_loopback() {
     assert!(c.masters.iter().all(|m| m.starts_with("127.0.0.1:")), "{:?}", c.masters);
     assert!(c.zk.is_empty());
     assert_ne!(c.port, 53, "the example must run without root");
+}
+
+#[test]
+fn ptron_matches_case_insensitively_and_shows_in_to_json() {
+    for key in ["PTROn", "ptron", "PtrOn"] {
+        let (c, warnings) = load(with(key, json!(true))).unwrap();
+        assert!(warnings.is_empty(), "{key}: {warnings:?}");
+        assert!(c.ptr_on, "{key}");
+        assert_eq!(c.to_json()["PTROn"], json!(true));
+        assert_eq!(load(c.to_json()).unwrap().0, c);
+    }
 }

@@ -11,8 +11,12 @@
 //! - agents: `slave.D`, `_slave._tcp.D`; frameworks: `F.D`, `_framework._tcp.F.D`;
 //! - masters: `leader.D`, `_leader._tcp.D`, `_leader._udp.D`, `master.D`, `masterN.D`;
 //! - the server: `SOAMname` A/AAAA.
+//!
+//! With reverse lookups on (`PTROn`), some address records are marked to point back to their name
+//! (PTR): an agent's addresses to `slave.D`; a task's own addresses to `T.F.D` and `T-H-S.F.D`, unless
+//! the address is an agent's (host networking), which names the agent only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::config::IpSource;
@@ -37,6 +41,8 @@ pub struct GenInput<'a> {
     pub self_addrs: &'a [IpAddr],
     /// Resolves a host name that is not an IP literal (agent pids, master hosts). Tests pass a fake.
     pub resolve: &'a dyn Fn(&str) -> Vec<IpAddr>,
+    /// Mark task and agent addresses for reverse lookups (`PTROn`).
+    pub ptr_on: bool,
 }
 
 /// The status label holding the Docker containerizer's address (`docker` IP source).
@@ -59,6 +65,7 @@ pub fn generate(state: &State<'_>, input: &GenInput<'_>) -> RecordList {
         out: RecordList::with_capacity(state.frameworks.iter().map(|f| f.tasks.len()).sum::<usize>() * 10 + 64),
         buf: String::with_capacity(128),
         resolved: HashMap::new(),
+        agent_addrs: HashSet::new(),
     };
     let frameworks = g.frameworks(state);
     let agents = g.agents(state);
@@ -77,6 +84,8 @@ struct Generator<'i, 'a> {
     buf: String,
     /// Host names already resolved during this run.
     resolved: HashMap<String, Vec<IpAddr>>,
+    /// Every agent address (as stored), with reverse lookups on: their PTR names the agent, not a task.
+    agent_addrs: HashSet<IpAddr>,
 }
 
 /// Builds `parts[0].parts[1]. ... .` in `buf`: `None` (and the record is skipped) when a part is
@@ -93,18 +102,35 @@ fn build<'b>(buf: &'b mut String, parts: &[&str]) -> Option<&'b str> {
     label::is_valid_name(buf).then_some(buf.as_str())
 }
 
-/// Adds an A (IPv4, IPv4-mapped IPv6) or AAAA record.
-fn push_addr(out: &mut RecordList, name: &str, ip: IpAddr) -> bool {
-    let ip = match ip {
+/// The address as it is stored: an IPv4-mapped IPv6 address is IPv4.
+fn stored(ip: IpAddr) -> IpAddr {
+    match ip {
         IpAddr::V6(a) => a.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
-    };
-    out.push_ip(name, ip)
+    }
+}
+
+/// Adds an A (IPv4, IPv4-mapped IPv6) or AAAA record.
+fn push_addr(out: &mut RecordList, name: &str, ip: IpAddr) -> bool {
+    out.push_ip(name, stored(ip))
 }
 
 /// Adds an A/AAAA record for every address; true if any was new.
 fn push_addrs(out: &mut RecordList, name: &str, ips: &[IpAddr]) -> bool {
     ips.iter().fold(false, |added, &ip| push_addr(out, name, ip) | added)
+}
+
+/// Adds the A/AAAA records of a task name; with reverse lookups on, the task's own addresses (not an
+/// agent's) also point back to it.
+fn push_task_addrs(out: &mut RecordList, name: &str, ips: &[IpAddr], reverse: bool, agents: &HashSet<IpAddr>) {
+    for &ip in ips {
+        let ip = stored(ip);
+        if reverse && !agents.contains(&ip) {
+            out.push_ip_reverse(name, ip);
+        } else {
+            out.push_ip(name, ip);
+        }
+    }
 }
 
 /// Appends `ip` unless it is already there or the list is full.
@@ -282,7 +308,14 @@ impl Generator<'_, '_> {
             let ips = self.host_addrs(host);
             if !ips.is_empty() {
                 if let Some(name) = build(&mut self.buf, &["slave", self.domain]) {
-                    push_addrs(&mut self.out, name, &ips);
+                    if self.input.ptr_on {
+                        for &ip in &ips {
+                            self.out.push_ip_reverse(name, stored(ip));
+                            self.agent_addrs.insert(stored(ip));
+                        }
+                    } else {
+                        push_addrs(&mut self.out, name, &ips);
+                    }
                     let target = name.to_owned();
                     if let Some(port) = port {
                         if let Some(srv) = build(&mut self.buf, &["_slave._tcp", self.domain]) {
@@ -413,11 +446,11 @@ impl Generator<'_, '_> {
         let srv_t = underscore(t);
 
         if let Some(name) = build(&mut self.buf, &[t, f, d]) {
-            push_addrs(&mut self.out, name, ctx.task_ips);
+            push_task_addrs(&mut self.out, name, ctx.task_ips, self.input.ptr_on, &self.agent_addrs);
         }
         let canon_fd = build(&mut self.buf, &[&canon, f, d]).map(str::to_owned);
         if let Some(name) = &canon_fd {
-            push_addrs(&mut self.out, name, ctx.task_ips);
+            push_task_addrs(&mut self.out, name, ctx.task_ips, self.input.ptr_on, &self.agent_addrs);
         }
         if let Some(name) = build(&mut self.buf, &[t, f, "slave", d]) {
             push_addrs(&mut self.out, name, ctx.agent_ips);

@@ -1,9 +1,12 @@
 //! The immutable, wire-ready snapshot the server answers from: every name under the domain, keyed by its
 //! lower-case wire form, with its A, AAAA and SRV data ready to copy into a response (the NSD/Knot way:
-//! work is done when the snapshot is built, not when a query arrives).
+//! work is done when the snapshot is built, not when a query arrives). With reverse lookups on, the
+//! `in-addr.arpa` / `ip6.arpa` names of known addresses are nodes too (after every name of the domain),
+//! each holding its PTR targets.
 
 use crate::config::Config;
 use crate::records::names::ByteTable;
+use crate::records::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
 use crate::records::{Data, RecordList};
 
 /// The zone settings a snapshot answers with (taken from the config when it is built).
@@ -57,11 +60,13 @@ pub struct Node<'a> {
     pub a: &'a [[u8; 4]],
     pub aaaa: &'a [[u8; 16]],
     pub srv: &'a [Srv],
+    /// PTR targets (node ids, names under the domain); only reverse names have any.
+    pub ptr: &'a [u32],
 }
 
 impl Node<'_> {
     pub fn is_empty(&self) -> bool {
-        self.a.is_empty() && self.aaaa.is_empty() && self.srv.is_empty()
+        self.a.is_empty() && self.aaaa.is_empty() && self.srv.is_empty() && self.ptr.is_empty()
     }
 }
 
@@ -73,12 +78,15 @@ pub enum Lookup<'a> {
     NotFound,
     /// The name exists (possibly with no data: an empty non-terminal or the apex).
     Found(Node<'a>),
+    /// The reverse name of an address we know (outside the domain, but ours to answer).
+    Reverse(Node<'a>),
 }
 
 const NONE: u32 = u32::MAX;
 
 /// One snapshot of every record: names interned in wire form (node id = name id), and the data of all
-/// nodes in three flat arrays, node `i` owning `x[x_start[i]..x_start[i + 1]]` of each.
+/// nodes in four flat arrays, node `i` owning `x[x_start[i]..x_start[i + 1]]` of each. Node ids from
+/// `first_reverse` on are reverse names.
 pub struct Records {
     loaded: bool,
     zone: Zone,
@@ -90,9 +98,12 @@ pub struct Records {
     a: Vec<[u8; 4]>,
     aaaa: Vec<[u8; 16]>,
     srv: Vec<Srv>,
+    ptr: Vec<u32>,
     a_start: Vec<u32>,
     aaaa_start: Vec<u32>,
     srv_start: Vec<u32>,
+    ptr_start: Vec<u32>,
+    first_reverse: u32,
     skipped: usize,
     /// The generated records with their tasks, kept for `/v1/enumerate` when it is served.
     list: Option<RecordList>,
@@ -118,7 +129,9 @@ impl Records {
     }
 
     /// Builds a snapshot from generated records; `serial` is the SOA serial (Unix time of the refresh).
-    /// Records whose names are not valid DNS names under the domain are skipped and counted.
+    /// Records whose names are not valid DNS names under the domain are skipped and counted. Records
+    /// marked for reverse lookups give PTR records at their address's reverse name, at most
+    /// [`MAX_PTRS_PER_ADDRESS`] per address.
     pub fn build(zone: Zone, list: &RecordList, serial: u32) -> Records {
         let mut wire = Vec::with_capacity(256);
         let apex = match text_to_wire(&zone.domain, &mut wire) {
@@ -140,12 +153,40 @@ impl Records {
                 *node = intern_with_ancestors(&mut names, &wire, &apex).unwrap_or(NONE);
             }
         }
-        let nodes = names.len();
         let node = |id: u32| node_of.get(id as usize).copied().unwrap_or(NONE);
+        // Reverse names after every name of the domain, alone (no ancestors: we answer for known
+        // addresses, not for the reverse tree); (reverse node, target node) in generation order.
+        let first_reverse = names.len() as u32;
+        let mut ptr_pairs = Vec::new();
+        for (name, data) in list.reverse_entries() {
+            let target = node(name);
+            match data {
+                _ if target == NONE => continue,
+                Data::A(ip) => reverse_name(&ip, &mut wire),
+                Data::Aaaa(ip) => reverse_name(&ip, &mut wire),
+                Data::Srv { .. } => continue,
+            }
+            // A domain under `arpa` would hold the reverse name already: it is not answered twice.
+            if is_below(&wire, &apex) {
+                continue;
+            }
+            if let Some(id) = names.intern(&wire) {
+                ptr_pairs.push((id, target));
+            }
+        }
+        let nodes = names.len();
         // Two passes: count each node's records, then place them (a counting sort by node).
         let mut a_start = vec![0u32; nodes + 1];
         let mut aaaa_start = vec![0u32; nodes + 1];
         let mut srv_start = vec![0u32; nodes + 1];
+        let mut ptr_start = vec![0u32; nodes + 1];
+        for &(n, _) in &ptr_pairs {
+            if let Some(c) = ptr_start.get_mut(n as usize + 1) {
+                if (*c as usize) < MAX_PTRS_PER_ADDRESS {
+                    *c += 1;
+                }
+            }
+        }
         let mut skipped = 0;
         for (name, data) in list.entries() {
             let n = node(name) as usize;
@@ -161,7 +202,7 @@ impl Records {
                 None => skipped += 1,
             }
         }
-        for starts in [&mut a_start, &mut aaaa_start, &mut srv_start] {
+        for starts in [&mut a_start, &mut aaaa_start, &mut srv_start, &mut ptr_start] {
             for i in 1..starts.len() {
                 starts[i] += starts[i - 1];
             }
@@ -169,7 +210,20 @@ impl Records {
         let mut a = vec![[0u8; 4]; a_start[nodes] as usize];
         let mut aaaa = vec![[0u8; 16]; aaaa_start[nodes] as usize];
         let mut srv = vec![Srv { port: 0, target: 0 }; srv_start[nodes] as usize];
+        let mut ptr = vec![0u32; ptr_start[nodes] as usize];
         let (mut a_at, mut aaaa_at, mut srv_at) = (a_start.clone(), aaaa_start.clone(), srv_start.clone());
+        let mut ptr_at = ptr_start.clone();
+        for (n, target) in ptr_pairs {
+            let n = n as usize;
+            // Past the cap, the slots of the next node begin.
+            if ptr_at
+                .get(n)
+                .zip(ptr_start.get(n + 1))
+                .is_some_and(|(at, end)| at < end)
+            {
+                place(&mut ptr, &mut ptr_at[n], target);
+            }
+        }
         for (name, data) in list.entries() {
             let n = node(name) as usize;
             if n >= nodes {
@@ -218,9 +272,12 @@ impl Records {
             a,
             aaaa,
             srv,
+            ptr,
             a_start,
             aaaa_start,
             srv_start,
+            ptr_start,
+            first_reverse,
             skipped,
             list: None,
         }
@@ -229,8 +286,14 @@ impl Records {
     /// Finds a lower-case wire name.
     #[inline]
     pub fn lookup(&self, wire: &[u8]) -> Lookup<'_> {
-        if let Some(node) = self.names.find(wire).and_then(|id| self.node(id)) {
-            return Lookup::Found(node);
+        if let Some(id) = self.names.find(wire) {
+            if let Some(node) = self.node(id) {
+                return if id < self.first_reverse {
+                    Lookup::Found(node)
+                } else {
+                    Lookup::Reverse(node)
+                };
+            }
         }
         if is_below(wire, &self.apex) {
             Lookup::NotFound
@@ -249,12 +312,13 @@ impl Records {
             a: self.a.get(range(&self.a_start)?)?,
             aaaa: self.aaaa.get(range(&self.aaaa_start)?)?,
             srv: self.srv.get(range(&self.srv_start)?)?,
+            ptr: self.ptr.get(range(&self.ptr_start)?)?,
         })
     }
 
-    /// Every node, in id order (the apex first).
+    /// Every node of the domain, in id order (the apex first); reverse names are not among them.
     pub fn nodes(&self) -> impl Iterator<Item = Node<'_>> {
-        (0..self.names.len() as u32).filter_map(|id| self.node(id))
+        (0..self.first_reverse).filter_map(|id| self.node(id))
     }
 
     /// Whether this snapshot came from a successful refresh.
@@ -303,6 +367,11 @@ impl Records {
     /// Counts of (A, AAAA, SRV) records.
     pub fn counts(&self) -> (usize, usize, usize) {
         (self.a.len(), self.aaaa.len(), self.srv.len())
+    }
+
+    /// Number of PTR records (reverse lookups).
+    pub fn ptr_count(&self) -> usize {
+        self.ptr.len()
     }
 }
 
@@ -369,7 +438,7 @@ pub fn text_to_wire(name: &str, out: &mut Vec<u8>) -> Option<()> {
 mod tests {
     use super::*;
     use crate::records::RData;
-    use std::net::{Ipv4Addr, Ipv6Addr};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
     pub(crate) fn zone() -> Zone {
         Zone::from_config(&Config::default())
@@ -441,6 +510,101 @@ mod tests {
         assert_eq!(r.ns_rdata(), &wire("ns1.mesos.")[..]);
         assert!(r.is_loaded());
         assert!(!Records::unloaded(zone()).is_loaded());
+    }
+
+    /// The PTR targets at the reverse name of `ip`, as text; `None` unless it is a reverse node.
+    fn ptrs(r: &Records, ip: IpAddr) -> Option<Vec<String>> {
+        let mut name = Vec::new();
+        match ip {
+            IpAddr::V4(v4) => reverse_name(&v4.octets(), &mut name),
+            IpAddr::V6(v6) => reverse_name(&v6.octets(), &mut name),
+        }
+        let Lookup::Reverse(node) = r.lookup(&name) else {
+            return None;
+        };
+        assert!(node.a.is_empty() && node.aaaa.is_empty() && node.srv.is_empty());
+        Some(node.ptr.iter().map(|&t| text(r.node(t).unwrap().name)).collect())
+    }
+
+    fn text(wire: &[u8]) -> String {
+        let mut out = String::new();
+        let mut pos = 0;
+        while wire[pos] != 0 {
+            let len = usize::from(wire[pos]);
+            out.push_str(std::str::from_utf8(&wire[pos + 1..pos + 1 + len]).unwrap());
+            out.push('.');
+            pos += len + 1;
+        }
+        out
+    }
+
+    #[test]
+    fn marked_addresses_get_reverse_nodes_and_nothing_else_does() {
+        let mut list = RecordList::new();
+        let task: IpAddr = "10.3.0.7".parse().unwrap();
+        let v6: IpAddr = "fd01:b::1:8000:2".parse().unwrap();
+        list.push_ip_reverse("slave.mesos.", "10.0.0.5".parse().unwrap());
+        list.push_ip_reverse("web.marathon.mesos.", task);
+        list.push_ip_reverse("web-abcde-s1.marathon.mesos.", task);
+        list.push_ip_reverse("web.marathon.mesos.", v6);
+        list.push_ip("web.marathon.slave.mesos.", "10.0.0.5".parse().unwrap());
+        list.push_ip("leader.mesos.", "10.0.0.9".parse().unwrap());
+        let r = Records::build(zone(), &list, 1);
+        assert_eq!(ptrs(&r, "10.0.0.5".parse().unwrap()).unwrap(), ["slave.mesos."]);
+        assert_eq!(
+            ptrs(&r, task).unwrap(),
+            ["web.marathon.mesos.", "web-abcde-s1.marathon.mesos."],
+            "in generation order"
+        );
+        assert_eq!(ptrs(&r, v6).unwrap(), ["web.marathon.mesos."]);
+        assert_eq!(ptrs(&r, "10.0.0.9".parse().unwrap()), None, "not marked");
+        assert_eq!(r.ptr_count(), 4);
+        assert_eq!(r.counts(), (5, 1, 0), "the forward records are all there");
+        // Only whole addresses: the reverse tree above them is not ours.
+        for outside in ["3.10.in-addr.arpa", "in-addr.arpa", "arpa", "8.0.0.7.3.10.in-addr.arpa"] {
+            assert!(matches!(r.lookup(&wire(outside)), Lookup::Outside), "{outside}");
+        }
+        assert!(
+            r.nodes().all(|n| n.ptr.is_empty()),
+            "reverse names are not the domain's nodes"
+        );
+        assert!(r.nodes().any(|n| n.name == &wire("slave.mesos")[..]));
+    }
+
+    #[test]
+    fn an_address_shared_by_many_names_keeps_the_first_four() {
+        let mut list = RecordList::new();
+        let shared: IpAddr = "172.17.0.2".parse().unwrap();
+        for i in 0..10 {
+            list.push_ip_reverse(&format!("t{i}.marathon.mesos."), shared);
+        }
+        list.push_ip_reverse("other.marathon.mesos.", "172.17.0.3".parse().unwrap());
+        let r = Records::build(zone(), &list, 1);
+        assert_eq!(
+            ptrs(&r, shared).unwrap(),
+            [
+                "t0.marathon.mesos.",
+                "t1.marathon.mesos.",
+                "t2.marathon.mesos.",
+                "t3.marathon.mesos."
+            ]
+        );
+        assert_eq!(
+            ptrs(&r, "172.17.0.3".parse().unwrap()).unwrap(),
+            ["other.marathon.mesos."],
+            "the next node's slots are its own"
+        );
+        assert_eq!(r.ptr_count(), MAX_PTRS_PER_ADDRESS + 1);
+    }
+
+    #[test]
+    fn names_outside_the_domain_give_no_reverse_node() {
+        let mut list = RecordList::new();
+        list.push_ip_reverse("www.example.com.", "10.0.0.1".parse().unwrap());
+        let r = Records::build(zone(), &list, 1);
+        assert_eq!(ptrs(&r, "10.0.0.1".parse().unwrap()), None);
+        assert_eq!(r.ptr_count(), 0);
+        assert_eq!(r.name_count(), 1);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod generate;
 mod index;
 pub mod label;
 mod names;
+pub mod reverse;
 pub mod taskid;
 
 pub use index::{text_to_wire, Lookup, Node, Records, Srv, Zone};
@@ -73,6 +74,9 @@ pub struct RecordList {
     tasks: Vec<TaskRef>,
     /// The task records are being generated for, or `NONE`.
     current_task: u32,
+    /// The A/AAAA records (indexes into `entries`) whose address also points back to their name
+    /// (PTR records, `PTROn`), in generation order.
+    reverse: Vec<u32>,
 }
 
 impl Default for RecordList {
@@ -94,6 +98,7 @@ impl RecordList {
             entries: Vec::with_capacity(records),
             tasks: Vec::new(),
             current_task: NONE,
+            reverse: Vec::new(),
         }
     }
 
@@ -155,6 +160,38 @@ impl RecordList {
             IpAddr::V6(v6) => Data::Aaaa(v6.octets()),
         };
         self.name_id(name).is_some_and(|id| self.add(id, data))
+    }
+
+    /// Adds an A or AAAA record whose address also gets a PTR record back to `name` (reverse lookups,
+    /// `PTROn`). Returns whether it was added; a record already there keeps whatever it had.
+    pub fn push_ip_reverse(&mut self, name: &str, ip: IpAddr) -> bool {
+        let added = self.push_ip(name, ip);
+        if added {
+            if let Ok(index) = u32::try_from(self.entries.len().saturating_sub(1)) {
+                self.reverse.push(index);
+            }
+        }
+        added
+    }
+
+    /// The reverse mappings, (address, name), in generation order (allocates: for logs and tests).
+    pub fn reverse(&self) -> impl Iterator<Item = (IpAddr, String)> + '_ {
+        self.reverse_entries().filter_map(|(name, data)| {
+            let ip = match data {
+                Data::A(o) => IpAddr::V4(Ipv4Addr::from(o)),
+                Data::Aaaa(o) => IpAddr::V6(Ipv6Addr::from(o)),
+                Data::Srv { .. } => return None,
+            };
+            Some((ip, self.text(name).to_owned()))
+        })
+    }
+
+    /// (name id, data) of every record marked for reverse lookups, in generation order.
+    pub(crate) fn reverse_entries(&self) -> impl Iterator<Item = (u32, Data)> + '_ {
+        self.reverse
+            .iter()
+            .filter_map(|&i| self.entries.get(i as usize))
+            .map(|e| (e.name, e.data))
     }
 
     /// Adds an SRV record (see [`push`](Self::push)).
