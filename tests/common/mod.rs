@@ -639,6 +639,7 @@ pub mod dns {
     pub const A: u16 = 1;
     pub const NS: u16 = 2;
     pub const SOA: u16 = 6;
+    pub const PTR: u16 = 12;
     pub const TXT: u16 = 16;
     pub const AAAA: u16 = 28;
     pub const SRV: u16 = 33;
@@ -866,7 +867,7 @@ pub mod dns {
                     nums[0], nums[1], nums[2], nums[3], nums[4]
                 )
             }
-            NS => {
+            NS | PTR => {
                 let mut sub = Cursor { msg: c.msg, pos: start };
                 let target = sub.name()?;
                 check_end(&sub, start + rdlen)?;
