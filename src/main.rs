@@ -54,7 +54,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(config, &args) {
+    // The certificate files and credentials are checked before any socket is bound, like the rest of
+    // the config.
+    let source = match args.state_file.clone() {
+        Some(path) => StateSource::File(path),
+        None => match Fetcher::from_config(&config) {
+            Ok(fetcher) => StateSource::Masters(fetcher),
+            Err(e) => {
+                eprintln!("mesos-dns: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match run(config, source, &args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log::error!("{e}");
@@ -65,7 +77,7 @@ fn main() -> ExitCode {
 }
 
 /// Binds the sockets, starts the refresher and serves.
-fn run(config: Arc<Config>, args: &cli::Args) -> Result<(), String> {
+fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(), String> {
     if !config.zk.is_empty() && !config.masters.is_empty() {
         log::warn!("`zk` is not supported yet: the leader is found from `masters`");
     }
@@ -111,10 +123,6 @@ fn run(config: Arc<Config>, args: &cli::Args) -> Result<(), String> {
         Some(server)
     } else {
         None
-    };
-    let source = match args.state_file.clone() {
-        Some(path) => StateSource::File(path),
-        None => StateSource::Masters(Fetcher::from_config(&config).map_err(|e| e.to_string())?),
     };
     let shared = Arc::new(ArcSwap::new(config.clone()));
     let refresh_status = Arc::new(RefreshStatus::default());

@@ -17,6 +17,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::mesos::access::{Access, AccessError};
 use crate::mesos::state::{self, State};
 
 /// The largest state document accepted. Big clusters produce tens of MiB; beyond this the body is an
@@ -44,6 +45,7 @@ pub struct Fetcher {
     masters: Vec<String>,
     follow: FollowFilter,
     body_limit: u64,
+    access: Access,
 }
 
 /// Where an accepted document came from.
@@ -105,6 +107,12 @@ impl fmt::Display for Problem {
             Problem::HostNotFound => write!(f, "the host name does not resolve"),
             Problem::Io(e) => write!(f, "network error: {e}"),
             Problem::Timeout => write!(f, "timed out (see stateTimeoutSeconds)"),
+            Problem::Status(s @ (401 | 403)) => {
+                write!(
+                    f,
+                    "HTTP status {s}: the master refused our credentials (see mesosCredentials)"
+                )
+            }
             Problem::Status(s) => write!(f, "HTTP status {s}"),
             Problem::BadRedirect(l) => write!(f, "redirect to an unusable location {l:?}"),
             Problem::TooBig(limit) => write!(f, "the state document is larger than {limit} bytes"),
@@ -141,6 +149,8 @@ pub enum FetchError {
     NoMasters,
     /// A configured feature this fetcher does not implement yet.
     Unsupported(&'static str),
+    /// The TLS or credentials settings cannot be used.
+    Access(AccessError),
     /// Every master was tried; one entry per master, in order.
     AllFailed(Vec<Attempt>),
 }
@@ -150,6 +160,7 @@ impl fmt::Display for FetchError {
         match self {
             FetchError::NoMasters => write!(f, "no Mesos master configured (`masters` is empty)"),
             FetchError::Unsupported(what) => write!(f, "not supported yet: {what}"),
+            FetchError::Access(e) => write!(f, "{e}"),
             FetchError::AllFailed(attempts) => {
                 write!(f, "no master gave a usable state document")?;
                 for a in attempts {
@@ -173,11 +184,20 @@ impl Fetcher {
     /// A fetcher for these masters (`host:port` each) with `timeout` as the overall limit of one request
     /// (`None`: no limit). Follows leaders anywhere; see [`Fetcher::with_follow_filter`].
     pub fn new(masters: Vec<String>, timeout: Option<Duration>) -> Fetcher {
+        Fetcher::with_access(masters, timeout, Access::plain())
+    }
+
+    /// [`Fetcher::new`] reaching the masters as `access` says (HTTPS, client certificate, credentials).
+    pub fn with_access(masters: Vec<String>, timeout: Option<Duration>, access: Access) -> Fetcher {
         let connect = match timeout {
             Some(t) => t.min(CONNECT_TIMEOUT),
             None => CONNECT_TIMEOUT,
         };
-        let agent = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder();
+        if let Some(tls) = access.tls_config() {
+            config = config.tls_config(tls);
+        }
+        let agent = config
             // Statuses are ours to interpret (404 means "old master", the rest are errors we report).
             .http_status_as_error(false)
             // Redirects name an address learnt from the network: they go through the follow filter.
@@ -195,19 +215,14 @@ impl Fetcher {
             masters,
             follow: |_| true,
             body_limit: MAX_BODY_BYTES,
+            access,
         }
     }
 
-    /// The fetcher for `masters` with `stateTimeoutSeconds` (0: no limit, as the original's Go client).
-    /// HTTPS and authentication towards the masters are not implemented yet, and are refused rather than
-    /// silently dropped.
+    /// The fetcher for `masters` with `stateTimeoutSeconds` (0: no limit, as the original's Go client),
+    /// over HTTPS and with credentials when the config asks (see [`Access`]).
     pub fn from_config(config: &Config) -> Result<Fetcher, FetchError> {
-        if config.mesos_https_on {
-            return Err(FetchError::Unsupported("mesosHTTPSOn (HTTPS towards the masters)"));
-        }
-        if !config.mesos_authentication.is_empty() {
-            return Err(FetchError::Unsupported("mesosAuthentication"));
-        }
+        let access = Access::from_config(config).map_err(FetchError::Access)?;
         if config.masters.is_empty() && !config.zk.is_empty() {
             return Err(FetchError::Unsupported(
                 "zk (leader detection through ZooKeeper; list the masters in `masters`)",
@@ -217,7 +232,7 @@ impl Fetcher {
             return Err(FetchError::NoMasters);
         }
         let timeout = (config.state_timeout_seconds > 0).then(|| Duration::from_secs(config.state_timeout_seconds));
-        Ok(Fetcher::new(config.masters.clone(), timeout))
+        Ok(Fetcher::with_access(config.masters.clone(), timeout, access))
     }
 
     /// Only contact addresses learnt from a master (leader or redirect) when `filter` returns true for
@@ -334,8 +349,12 @@ impl Fetcher {
     fn get(&self, addr: &str) -> Result<Got, (Option<String>, Problem)> {
         let mut last_url = None;
         for path in STATE_PATHS {
-            let url = format!("http://{addr}{path}");
-            let mut resp = match self.agent.get(&url).call() {
+            let url = format!("{}://{addr}{path}", self.access.scheme());
+            let mut request = self.agent.get(&url);
+            if let Some(value) = self.access.authorization() {
+                request = request.header("Authorization", value);
+            }
+            let mut resp = match request.call() {
                 Ok(r) => r,
                 Err(e) => return Err((Some(url), classify(e, self.body_limit))),
             };
