@@ -1,4 +1,6 @@
-//! Apache Mesos: the master's state document ([`state`]) and fetching it from the leading master ([`fetch`]).
+//! Apache Mesos: the master's state document ([`state`]), fetching it from the leading master ([`fetch`])
+//! and finding that leader through ZooKeeper ([`zk`]).
 
 pub mod fetch;
 pub mod state;
+pub mod zk;
