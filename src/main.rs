@@ -11,10 +11,12 @@ use arc_swap::ArcSwap;
 use mesos_dns::cli::{self, CliError};
 use mesos_dns::config::Config;
 use mesos_dns::forward::Upstreams;
+use mesos_dns::mesos::access::Access;
 use mesos_dns::mesos::fetch::Fetcher;
+use mesos_dns::mesos::zk;
 use mesos_dns::metrics::RefreshStatus;
 use mesos_dns::records::{Records, Zone};
-use mesos_dns::refresh::{self, StateSource};
+use mesos_dns::refresh::{self, StateSource, ZkLeader};
 use mesos_dns::server::{Api, Server, Settings, TcpLimits};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -54,17 +56,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The certificate files and credentials are checked before any socket is bound, like the rest of
-    // the config.
+    // The certificate files, credentials and ZooKeeper URL are checked before any socket is bound, like
+    // the rest of the config.
     let source = match args.state_file.clone() {
-        Some(path) => StateSource::File(path),
-        None => match Fetcher::from_config(&config) {
-            Ok(fetcher) => StateSource::Masters(fetcher),
-            Err(e) => {
-                eprintln!("mesos-dns: {e}");
-                return ExitCode::from(2);
-            }
-        },
+        Some(path) => Ok(StateSource::File(path)),
+        None if !config.zk.is_empty() => start_zk(&config).map(StateSource::ZooKeeper),
+        None => Fetcher::from_config(&config)
+            .map(StateSource::Masters)
+            .map_err(|e| e.to_string()),
+    };
+    let source = match source {
+        Ok(source) => source,
+        Err(e) => {
+            eprintln!("mesos-dns: {e}");
+            return ExitCode::from(2);
+        }
     };
     match run(config, source, &args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,9 +84,6 @@ fn main() -> ExitCode {
 
 /// Binds the sockets, starts the refresher and serves.
 fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(), String> {
-    if !config.zk.is_empty() && !config.masters.is_empty() {
-        log::warn!("`zk` is not supported yet: the leader is found from `masters`");
-    }
     let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&config))));
     let server = if config.dns_on {
         let addr = SocketAddr::new(config.listener, config.port);
@@ -161,6 +164,34 @@ fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(),
     Ok(())
 }
 
+/// Starts the ZooKeeper detector; with a `zkDetectionTimeout`, the process exits with an error if no
+/// leader is found within it (as the original does).
+fn start_zk(config: &Config) -> Result<ZkLeader, String> {
+    let access = Access::from_config(config).map_err(|e| e.to_string())?;
+    let url = zk::ZkUrl::parse(&config.zk).map_err(|e| format!("`zk`: {e}"))?;
+    let watch = Arc::new(zk::LeaderWatch::default());
+    zk::spawn_detector(url.clone(), watch.clone()).map_err(|e| format!("cannot start the ZooKeeper detector: {e}"))?;
+    if config.zk_detection_timeout > 0 {
+        let timeout = Duration::from_secs(config.zk_detection_timeout);
+        let w = watch.clone();
+        std::thread::Builder::new()
+            .name("mesos-dns-zk-timeout".into())
+            .spawn(move || {
+                if w.wait_first(Some(timeout)).is_none() {
+                    let msg = format!(
+                        "no leading master found through {url} within zkDetectionTimeout ({}s)",
+                        timeout.as_secs()
+                    );
+                    log::error!("{msg}");
+                    eprintln!("mesos-dns: {msg}");
+                    std::process::exit(1);
+                }
+            })
+            .map_err(|e| format!("cannot start the ZooKeeper timeout: {e}"))?;
+    }
+    Ok(ZkLeader::new(watch, access))
+}
+
 /// What the signal thread acts on.
 struct Control {
     stop: Arc<AtomicBool>,
@@ -221,6 +252,7 @@ fn reload(control: &Control) {
         ("zoneResolvers", old.zone_resolvers != new.zone_resolvers),
         ("timeout", old.timeout != new.timeout),
         ("externalon", old.external_on != new.external_on),
+        ("zk", old.zk != new.zk),
     ];
     for (key, changed) in needs_restart {
         if changed {

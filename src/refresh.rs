@@ -13,6 +13,7 @@ use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,8 +21,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use arc_swap::ArcSwap;
 
 use crate::config::Config;
+use crate::mesos::access::Access;
 use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
 use crate::mesos::state::{self, State};
+use crate::mesos::zk::LeaderWatch;
 use crate::metrics::RefreshStatus;
 use crate::records::generate::{generate, GenInput};
 use crate::records::{RData, Record, RecordList, Records, Zone};
@@ -32,6 +35,29 @@ pub enum StateSource {
     Masters(Fetcher),
     /// A state JSON file, read again at each refresh (`--state-file`: demos and offline tests).
     File(PathBuf),
+    /// The leader that ZooKeeper names (`zk`), over HTTP; the configured `masters`, if any, are tried
+    /// after it. A change of leader wakes the refresher at once.
+    ZooKeeper(ZkLeader),
+}
+
+/// The refresher's side of ZooKeeper leader detection.
+pub struct ZkLeader {
+    watch: Arc<LeaderWatch>,
+    /// The version of the leader the last refresh used.
+    seen: AtomicU64,
+    /// HTTPS and credentials towards the leader.
+    access: Access,
+}
+
+impl ZkLeader {
+    /// Follows the leaders published in `watch` (by [`crate::mesos::zk::spawn_detector`]).
+    pub fn new(watch: Arc<LeaderWatch>, access: Access) -> ZkLeader {
+        ZkLeader {
+            watch,
+            seen: AtomicU64::new(0),
+            access,
+        }
+    }
 }
 
 impl StateSource {
@@ -39,6 +65,15 @@ impl StateSource {
         match self {
             StateSource::Masters(f) => format!("masters {}", f.masters().join(", ")),
             StateSource::File(p) => format!("state file {}", p.display()),
+            StateSource::ZooKeeper(_) => "the leader named by ZooKeeper".to_owned(),
+        }
+    }
+
+    /// Whether the ZooKeeper leader changed since the last refresh.
+    fn leader_changed(&self) -> bool {
+        match self {
+            StateSource::ZooKeeper(zk) => zk.watch.current().1 != zk.seen.load(Ordering::Relaxed),
+            _ => false,
         }
     }
 }
@@ -58,6 +93,8 @@ pub enum RefreshError {
     NoLeader,
     /// A bug in record generation; the refresher survives it (in builds that unwind).
     Panicked(String),
+    /// ZooKeeper has not named a leader yet.
+    NoZkLeader,
 }
 
 impl fmt::Display for RefreshError {
@@ -71,6 +108,7 @@ impl fmt::Display for RefreshError {
             RefreshError::NotState(e) => write!(f, "not a Mesos state document: {e}"),
             RefreshError::NoLeader => write!(f, "the state document names no leader"),
             RefreshError::Panicked(msg) => write!(f, "internal error while building records: {msg}"),
+            RefreshError::NoZkLeader => write!(f, "ZooKeeper has not named a leading master yet"),
         }
     }
 }
@@ -215,6 +253,12 @@ impl Refresher {
             self.source.describe(),
             self.config.refresh_seconds.max(1)
         );
+        if let StateSource::ZooKeeper(zk) = &self.source {
+            zk.watch.wake_on_change(thread::current());
+            // The first refresh waits (a period at most) for the detector rather than failing at once.
+            zk.watch
+                .wait_first(Some(Duration::from_secs(self.config.refresh_seconds.max(1))));
+        }
         let mut next = Instant::now();
         loop {
             self.tick();
@@ -225,6 +269,10 @@ impl Refresher {
             while Instant::now() < next {
                 thread::park_timeout(next.saturating_duration_since(Instant::now()));
                 if self.adopt_new_config() {
+                    next = Instant::now();
+                }
+                if self.source.leader_changed() {
+                    log::info!("the leading master changed: refreshing now");
                     next = Instant::now();
                 }
             }
@@ -239,11 +287,16 @@ impl Refresher {
         if Arc::ptr_eq(&latest, &self.config) {
             return false;
         }
-        if let StateSource::Masters(fetcher) = &mut self.source {
-            match Fetcher::from_config(&latest) {
+        match &mut self.source {
+            StateSource::Masters(fetcher) => match Fetcher::from_config(&latest) {
                 Ok(new) => *fetcher = new,
                 Err(e) => log::error!("reloaded config: keeping the previous masters: {e}"),
-            }
+            },
+            StateSource::ZooKeeper(zk) => match Access::from_config(&latest) {
+                Ok(access) => zk.access = access,
+                Err(e) => log::error!("reloaded config: keeping the previous TLS settings and credentials: {e}"),
+            },
+            StateSource::File(_) => {}
         }
         self.config = latest;
         log::info!("config reloaded: refreshing now");
@@ -288,6 +341,27 @@ impl Refresher {
                     .fetch_with(|_, state| generate_from_state(config, state, &config.masters, &self_addrs, &resolve))
                     .map_err(RefreshError::Fetch)?;
                 // The body and its parsed form are freed by now: index the records.
+                let list = generated?;
+                let records = Records::build(Zone::from_config(config), &list, serial);
+                Ok(Built {
+                    records,
+                    list,
+                    from: origin.url,
+                })
+            }
+            StateSource::ZooKeeper(zk) => {
+                let (leader, version) = zk.watch.current();
+                zk.seen.store(version, Ordering::Relaxed);
+                let leader = leader.ok_or(RefreshError::NoZkLeader)?.to_string();
+                // The `master*` records name the ZooKeeper leader only (spec section 3).
+                let named = [leader.clone()];
+                let mut tried = vec![leader];
+                tried.extend(config.masters.iter().filter(|m| **m != named[0]).cloned());
+                let timeout =
+                    (config.state_timeout_seconds > 0).then(|| Duration::from_secs(config.state_timeout_seconds));
+                let (generated, origin) = Fetcher::with_access(tried, timeout, zk.access.clone())
+                    .fetch_with(|_, state| generate_from_state(config, state, &named, &self_addrs, &resolve))
+                    .map_err(RefreshError::Fetch)?;
                 let list = generated?;
                 let records = Records::build(Zone::from_config(config), &list, serial);
                 Ok(Built {

@@ -147,7 +147,7 @@ impl fmt::Display for Attempt {
 pub enum FetchError {
     /// The configuration lists no master.
     NoMasters,
-    /// A configured feature this fetcher does not implement yet.
+    /// A configuration this fetcher cannot serve (as it says).
     Unsupported(&'static str),
     /// The TLS or credentials settings cannot be used.
     Access(AccessError),
@@ -159,7 +159,7 @@ impl fmt::Display for FetchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FetchError::NoMasters => write!(f, "no Mesos master configured (`masters` is empty)"),
-            FetchError::Unsupported(what) => write!(f, "not supported yet: {what}"),
+            FetchError::Unsupported(what) => write!(f, "{what}"),
             FetchError::Access(e) => write!(f, "{e}"),
             FetchError::AllFailed(attempts) => {
                 write!(f, "no master gave a usable state document")?;
@@ -225,7 +225,7 @@ impl Fetcher {
         let access = Access::from_config(config).map_err(FetchError::Access)?;
         if config.masters.is_empty() && !config.zk.is_empty() {
             return Err(FetchError::Unsupported(
-                "zk (leader detection through ZooKeeper; list the masters in `masters`)",
+                "`masters` is empty and `zk` is only read at start: restart to detect the leader through ZooKeeper",
             ));
         }
         if config.masters.is_empty() {

@@ -7,6 +7,7 @@
 #![allow(dead_code)] // each test binary uses part of the harness
 
 pub mod upstream;
+pub mod zk;
 
 use std::collections::HashSet;
 use std::io::{self, BufRead, BufReader, Read, Write};

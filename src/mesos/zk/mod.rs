@@ -1,0 +1,339 @@
+//! Leader detection through ZooKeeper (`zk` in config.json, behaviour spec section 3): a detector thread
+//! keeps a session with one host of the ensemble (trying each in turn), lists the Mesos group with a
+//! watch, reads the leading member's address and publishes it in a [`LeaderWatch`], which wakes the
+//! refresher at once when the leader changes. When every host is down the last leader stays published,
+//! so the refresher keeps fetching from it and the records stay.
+//!
+//! This module owns the URL, the thread and the hand-over; [`proto`] owns the wire encoding,
+//! [`session`] the socket, [`detect`] the choice of the leader. It does not fetch state: the refresher
+//! does, from the published leader.
+
+pub mod detect;
+pub mod proto;
+pub mod session;
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+pub use detect::MasterAddr;
+use proto::{err, event};
+use session::{Session, SessionError};
+
+/// The session timeout asked of ZooKeeper (Mesos' own default is 10 s).
+pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The port of a host given without one.
+const DEFAULT_PORT: u16 = 2181;
+
+/// The pause after every host of the ensemble failed, doubling up to [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// How often a missing group path is listed again (it has no child watch until it exists).
+const NO_GROUP_POLL: Duration = Duration::from_secs(1);
+
+/// A `zk://[user:password@]host:port[,host:port...]/path` URL.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ZkUrl {
+    /// `host:port` each, in the order given.
+    pub hosts: Vec<String>,
+    /// The group's path, without a trailing `/` (except the root itself).
+    pub path: String,
+    /// `user:password` for the `digest` scheme.
+    pub digest: Option<String>,
+}
+
+impl fmt::Debug for ZkUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+/// Shows the URL without the password.
+impl fmt::Display for ZkUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let user = match &self.digest {
+            Some(d) => format!("{}:<redacted>@", d.split(':').next().unwrap_or("")),
+            None => String::new(),
+        };
+        write!(f, "zk://{user}{}{}", self.hosts.join(","), self.path)
+    }
+}
+
+impl ZkUrl {
+    /// Parses the `zk` value (the config loader has checked its rough shape already).
+    pub fn parse(url: &str) -> Result<ZkUrl, String> {
+        let rest = url.strip_prefix("zk://").ok_or("expected zk://host:port/path")?;
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => return Err("expected a path after the hosts, such as /mesos".into()),
+        };
+        let (digest, hosts) = match authority.rfind('@') {
+            Some(at) => (Some(authority[..at].to_owned()), &authority[at + 1..]),
+            None => (None, authority),
+        };
+        let hosts: Vec<String> = hosts
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(with_port)
+            .collect();
+        if hosts.is_empty() {
+            return Err("no ZooKeeper host in the URL".into());
+        }
+        let trimmed = path.trim_end_matches('/');
+        let path = if trimmed.is_empty() { "/" } else { trimmed }.to_owned();
+        Ok(ZkUrl { hosts, path, digest })
+    }
+
+    /// The full path of a child of the group.
+    pub fn child(&self, name: &str) -> String {
+        if self.path == "/" {
+            format!("/{name}")
+        } else {
+            format!("{}/{name}", self.path)
+        }
+    }
+}
+
+/// `host` or `host:port` or `[v6]:port` or `[v6]`: always with a port.
+fn with_port(host: &str) -> String {
+    let has_port = match host.strip_prefix('[') {
+        Some(v6) => v6.contains("]:"),
+        None => host.contains(':'),
+    };
+    if has_port {
+        host.to_owned()
+    } else {
+        format!("{host}:{DEFAULT_PORT}")
+    }
+}
+
+/// The leader as last seen in ZooKeeper, shared between the detector (writer) and the refresher.
+#[derive(Default)]
+pub struct LeaderWatch {
+    inner: Mutex<Published>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct Published {
+    leader: Option<MasterAddr>,
+    /// Bumped at each change, so a reader can tell whether it has seen the latest.
+    version: u64,
+    waiter: Option<Thread>,
+}
+
+impl LeaderWatch {
+    fn lock(&self) -> MutexGuard<'_, Published> {
+        // A panic elsewhere while holding the lock leaves a value that is still whole: keep using it.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Publishes a leader; a change wakes the registered thread and any [`LeaderWatch::wait_first`].
+    /// Returns whether it was a change.
+    pub fn publish(&self, leader: MasterAddr) -> bool {
+        let mut p = self.lock();
+        if p.leader.as_ref() == Some(&leader) {
+            return false;
+        }
+        p.leader = Some(leader);
+        p.version += 1;
+        if let Some(t) = &p.waiter {
+            t.unpark();
+        }
+        self.changed.notify_all();
+        true
+    }
+
+    /// The current leader and its version (0 until the first).
+    pub fn current(&self) -> (Option<MasterAddr>, u64) {
+        let p = self.lock();
+        (p.leader.clone(), p.version)
+    }
+
+    /// `thread` is unparked at every change from now on.
+    pub fn wake_on_change(&self, thread: Thread) {
+        self.lock().waiter = Some(thread);
+    }
+
+    /// Waits for the first leader, at most `timeout` (`None`: for ever).
+    pub fn wait_first(&self, timeout: Option<Duration>) -> Option<MasterAddr> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut p = self.lock();
+        loop {
+            if let Some(l) = &p.leader {
+                return Some(l.clone());
+            }
+            p = match deadline {
+                None => self.changed.wait(p).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    self.changed.wait_timeout(p, left).unwrap_or_else(|e| e.into_inner()).0
+                }
+            };
+        }
+    }
+}
+
+/// Starts the detector thread (`mesos-dns-zk`) for this URL; it runs for the life of the process.
+pub fn spawn_detector(url: ZkUrl, watch: Arc<LeaderWatch>) -> std::io::Result<JoinHandle<()>> {
+    thread::Builder::new()
+        .name("mesos-dns-zk".into())
+        .spawn(move || detect_forever(&url, &watch))
+}
+
+fn detect_forever(url: &ZkUrl, watch: &LeaderWatch) {
+    log::info!("detecting the leading Mesos master through {url}");
+    let mut backoff = MIN_BACKOFF;
+    // Log the first failure of an outage as a warning, the rest at debug level.
+    let mut in_outage = false;
+    loop {
+        let mut had_session = false;
+        for host in &url.hosts {
+            let mut connected = false;
+            let e = match follow(host, url, watch, &mut connected) {
+                Ok(never) => match never {},
+                Err(e) => e,
+            };
+            if connected {
+                had_session = true;
+                in_outage = false;
+                log::warn!("lost the ZooKeeper session with {host}: {e}; reconnecting (keeping the last leader)");
+            } else if !in_outage {
+                in_outage = true;
+                log::warn!("cannot reach ZooKeeper {host}: {e}; trying the next host (keeping the last leader)");
+            } else {
+                log::debug!("cannot reach ZooKeeper {host}: {e}");
+            }
+        }
+        backoff = if had_session {
+            MIN_BACKOFF
+        } else {
+            (backoff * 2).min(MAX_BACKOFF)
+        };
+        thread::sleep(backoff);
+    }
+}
+
+enum Never {}
+
+/// One session with one host: list the group, publish its leader, wait for the watch, again. Returns
+/// only when the session breaks.
+fn follow(host: &str, url: &ZkUrl, watch: &LeaderWatch, connected: &mut bool) -> Result<Never, SessionError> {
+    let addr = resolve(host)?;
+    let mut s = Session::connect(addr, SESSION_TIMEOUT, url.digest.as_deref())?;
+    *connected = true;
+    log::info!(
+        "connected to ZooKeeper {host} (session timeout {} ms)",
+        s.timeout().as_millis()
+    );
+    let mut warned_missing = false;
+    loop {
+        let children = match s.get_children(&url.path, true)? {
+            Ok(c) => c,
+            Err(err::NO_NODE) => {
+                if !warned_missing {
+                    log::warn!("ZooKeeper has no {} yet (no master has registered)", url.path);
+                    warned_missing = true;
+                }
+                s.wait_event(Instant::now() + NO_GROUP_POLL)?;
+                continue;
+            }
+            Err(code) => return Err(SessionError::Server(code)),
+        };
+        warned_missing = false;
+        let names: Vec<&str> = children.iter().map(String::as_str).collect();
+        match detect::leader_node(&names) {
+            None => log::warn!("no master in the ZooKeeper group {}: keeping the last leader", url.path),
+            Some(node) => match s.get_data(&url.child(node), false)? {
+                // Gone between the listing and the read: the child watch has fired, list again.
+                Err(err::NO_NODE) => {}
+                Err(code) => return Err(SessionError::Server(code)),
+                Ok(data) => match detect::master_addr(&data, detect::is_json_node(node)) {
+                    Ok(leader) => {
+                        let shown = leader.to_string();
+                        if watch.publish(leader) {
+                            log::info!("ZooKeeper names the leading master {shown} ({}/{node})", url.path);
+                        }
+                    }
+                    Err(e) => log::warn!("ZooKeeper {}: {e}; keeping the last leader", url.child(node)),
+                },
+            },
+        }
+        // Until the group changes (or the session breaks).
+        loop {
+            let far = Instant::now() + Duration::from_secs(3600);
+            if let Some(ev) = s.wait_event(far)? {
+                if ev.kind == event::NODE_CHILDREN_CHANGED || ev.kind == event::NODE_DELETED || ev.kind == event::NONE {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn resolve(host: &str) -> Result<SocketAddr, SessionError> {
+    host.to_socket_addrs()?.next().ok_or_else(|| {
+        SessionError::Io(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{host} does not resolve"),
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_with_hosts_path_and_credentials() {
+        let u = ZkUrl::parse("zk://dns:s3cret@10.0.0.1:2181,10.0.0.2,[::1]:2182,[::2]/mesos/").unwrap();
+        assert_eq!(u.hosts, ["10.0.0.1:2181", "10.0.0.2:2181", "[::1]:2182", "[::2]:2181"]);
+        assert_eq!(u.path, "/mesos");
+        assert_eq!(u.digest.as_deref(), Some("dns:s3cret"));
+        assert_eq!(u.child("json.info_1"), "/mesos/json.info_1");
+        assert_eq!(
+            u.to_string(),
+            "zk://dns:<redacted>@10.0.0.1:2181,10.0.0.2:2181,[::1]:2182,[::2]:2181/mesos"
+        );
+        assert!(!format!("{u:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn root_path_and_bad_urls() {
+        let u = ZkUrl::parse("zk://zk1:2181/").unwrap();
+        assert_eq!(u.path, "/");
+        assert_eq!(u.child("x"), "/x");
+        assert!(ZkUrl::parse("zk://zk1:2181").is_err());
+        assert!(ZkUrl::parse("zk://,/mesos").is_err());
+        assert!(ZkUrl::parse("http://zk1/mesos").is_err());
+    }
+
+    fn addr(port: u16) -> MasterAddr {
+        MasterAddr {
+            host: "10.0.0.1".into(),
+            port,
+        }
+    }
+
+    #[test]
+    fn publishing_wakes_the_waiting_thread_once_per_change() {
+        let watch = Arc::new(LeaderWatch::default());
+        assert_eq!(watch.wait_first(Some(Duration::from_millis(10))), None);
+        let w = watch.clone();
+        let waiter = thread::spawn(move || w.wait_first(None));
+        assert!(watch.publish(addr(5050)));
+        assert_eq!(waiter.join().unwrap(), Some(addr(5050)));
+        assert!(!watch.publish(addr(5050)), "the same leader is no change");
+        assert_eq!(watch.current(), (Some(addr(5050)), 1));
+        assert!(watch.publish(addr(5051)));
+        assert_eq!(watch.current().1, 2);
+    }
+}

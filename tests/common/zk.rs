@@ -1,0 +1,204 @@
+//! A real ZooKeeper (Debian's `zookeeper` package, run as a standalone server with its own `zoo.cfg` on a
+//! free loopback port and a scratch data directory) and fake Mesos masters registered in it the way
+//! Mesos registers: ephemeral sequential `json.info_` nodes (or `info_` with a protobuf `MasterInfo`, as
+//! masters before 0.24) under the group path, held by a session of their own.
+//!
+//! Nodes are written through the crate's own ZooKeeper session (`create`/`delete` exist for this); the
+//! real server is the judge of every byte it is sent.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mesos_dns::mesos::zk::detect::encode_legacy_master_info;
+use mesos_dns::mesos::zk::proto::{create_mode, err};
+use mesos_dns::mesos::zk::session::Session;
+use serde_json::json;
+
+use super::{free_port, scratch_dir, FakeMaster};
+
+/// Where Debian puts ZooKeeper's jars; its manifest names the rest of the class path.
+const JARS: [&str; 4] = [
+    "/usr/share/java/zookeeper.jar",
+    "/usr/share/java/zookeeper-jute.jar",
+    "/usr/share/java/slf4j-api.jar",
+    "/usr/share/java/slf4j-nop.jar",
+];
+
+/// How long a ZooKeeper start may take (a JVM start: about half a second on the dev machine).
+const ZK_START_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The session timeout of registered masters: longer than any test, so they need no pings.
+const MEMBER_SESSION: Duration = Duration::from_secs(60);
+
+/// A standalone ZooKeeper server on 127.0.0.1; killed (and its data removed) on drop.
+pub struct ZooKeeper {
+    child: Option<Child>,
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl ZooKeeper {
+    /// Starts a fresh server and waits until it opens sessions.
+    pub fn start() -> ZooKeeper {
+        for jar in JARS {
+            assert!(
+                Path::new(jar).exists(),
+                "{jar} is missing: the ZooKeeper tests need `apt-get install zookeeper` (and Java)"
+            );
+        }
+        let port = free_port();
+        let dir = scratch_dir("zk");
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).expect("create ZooKeeper data dir");
+        let cfg = format!(
+            "tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
+             admin.enableServer=false\nmaxSessionTimeout=120000\nstandaloneEnabled=true\n\
+             4lw.commands.whitelist=\n",
+            data.display()
+        );
+        std::fs::write(dir.join("zoo.cfg"), cfg).expect("write zoo.cfg");
+        let mut zk = ZooKeeper { child: None, port, dir };
+        zk.launch();
+        zk
+    }
+
+    fn launch(&mut self) {
+        let log = std::fs::File::create(self.dir.join("zookeeper.log")).expect("create ZooKeeper log");
+        let child = Command::new("java")
+            .args(["-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp"])
+            .arg(JARS.join(":"))
+            .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
+            .arg(self.dir.join("zoo.cfg"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("start java (ZooKeeper)");
+        self.child = Some(child);
+        let start = Instant::now();
+        loop {
+            if let Ok(s) = Session::connect(self.addr(), Duration::from_secs(5), None) {
+                let _ = s.close();
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!("ZooKeeper exited with {status}; its log:\n{}", self.log_text());
+            }
+            assert!(
+                start.elapsed() < ZK_START_DEADLINE,
+                "ZooKeeper did not open sessions on {} within {ZK_START_DEADLINE:?}; its log:\n{}",
+                self.addr(),
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// `127.0.0.1:port`, for a `zk` URL.
+    pub fn host(&self) -> String {
+        self.addr().to_string()
+    }
+
+    /// Kills the server (SIGKILL: as a crash); its port refuses connections afterwards.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        assert!(
+            std::net::TcpStream::connect_timeout(&self.addr(), Duration::from_secs(1)).is_err(),
+            "ZooKeeper still accepts after being killed"
+        );
+    }
+
+    /// Starts the killed server again on the same port with the same data (nodes and sessions survive).
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "restart a killed ZooKeeper only");
+        self.launch();
+    }
+
+    /// A fresh session, for test-side changes.
+    pub fn session(&self) -> Session {
+        Session::connect(self.addr(), MEMBER_SESSION, None).expect("ZooKeeper session")
+    }
+
+    /// Registers `master` in the group at `path` as a Mesos 0.24+ master does (JSON `MasterInfo`).
+    pub fn register_json(&self, path: &str, master: &FakeMaster) -> Member {
+        let addr: SocketAddr = master.addr().parse().expect("fake master address");
+        let info = json!({
+            "address": {"hostname": "localhost", "ip": addr.ip().to_string(), "port": addr.port()},
+            "hostname": "localhost",
+            "id": format!("master-{}", addr.port()),
+            "pid": master.leader(),
+            "port": addr.port(),
+            "version": "1.11.0",
+        });
+        self.register(path, "json.info_", &serde_json::to_vec(&info).expect("info JSON"))
+    }
+
+    /// Registers `master` as a master before 0.24 does (`info_` node, protobuf `MasterInfo`).
+    pub fn register_legacy(&self, path: &str, master: &FakeMaster) -> Member {
+        let addr: SocketAddr = master.addr().parse().expect("fake master address");
+        let std::net::IpAddr::V4(ip) = addr.ip() else {
+            panic!("fake masters listen on IPv4")
+        };
+        let info = encode_legacy_master_info(&format!("master-{}", addr.port()), ip, addr.port());
+        self.register(path, "info_", &info)
+    }
+
+    fn register(&self, path: &str, prefix: &str, data: &[u8]) -> Member {
+        let mut session = self.session();
+        // The group's parents are persistent nodes, created once.
+        let mut parent = String::new();
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            parent = format!("{parent}/{part}");
+            match session.create(&parent, b"", 0).expect("create group") {
+                Ok(_) | Err(err::NODE_EXISTS) => {}
+                Err(code) => panic!("cannot create {parent}: ZooKeeper error {code}"),
+            }
+        }
+        let node = session
+            .create(
+                &format!("{path}/{prefix}"),
+                data,
+                create_mode::EPHEMERAL | create_mode::SEQUENTIAL,
+            )
+            .expect("register master")
+            .unwrap_or_else(|code| panic!("cannot register under {path}: ZooKeeper error {code}"));
+        Member { session, node }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.dir.join("zookeeper.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for ZooKeeper {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A registered master: its ephemeral node lives as long as this session.
+pub struct Member {
+    session: Session,
+    /// The node's full path (`/mesos/json.info_0000000003`).
+    pub node: String,
+}
+
+impl Member {
+    /// Leaves the group as a master that stops does: the session closes and the node goes with it.
+    pub fn leave(self) {
+        self.session.close().expect("close member session");
+    }
+}
