@@ -15,4 +15,5 @@ pub mod metrics;
 pub mod records;
 pub mod refresh;
 pub mod server;
+pub mod stream;
 pub mod wire;

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 
-use crate::config::Config;
+use crate::config::{Config, StateSourceMode};
 use crate::mesos::access::Access;
 use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
 use crate::mesos::state::{self, State};
@@ -28,6 +28,7 @@ use crate::mesos::zk::LeaderWatch;
 use crate::metrics::RefreshStatus;
 use crate::records::generate::{generate, GenInput};
 use crate::records::{RData, Record, RecordList, Records, Zone};
+use crate::stream::{model::Model, Pumped, Streamer};
 
 /// Where state documents come from.
 pub enum StateSource {
@@ -222,6 +223,8 @@ struct Refresher {
     failures: u64,
     last_serial: u32,
     last_success: Option<Instant>,
+    /// The event subscription, with `"stateSource": "stream"` and masters ([`crate::stream`]).
+    stream: Option<Streamer>,
 }
 
 /// What a successful refresh reports.
@@ -229,6 +232,8 @@ struct Built {
     records: Records,
     list: RecordList,
     from: String,
+    /// In stream mode: the polled document as the stream's model.
+    polled: Option<Model>,
 }
 
 impl Refresher {
@@ -244,7 +249,62 @@ impl Refresher {
             failures: 0,
             last_serial: 0,
             last_success: None,
+            stream: None,
         }
+    }
+
+    /// A streamer when the config asks for one and state comes from masters.
+    fn stream_for_config(&self) -> Option<Streamer> {
+        if self.config.state_source != StateSourceMode::Stream {
+            return None;
+        }
+        // The stream client speaks plain HTTP to a master from `masters`.
+        let plain = !self.config.mesos_https_on && self.config.mesos_authentication.is_empty();
+        if !plain || !matches!(self.source, StateSource::Masters(_)) {
+            log::warn!(
+                "`stateSource: stream` is not supported with `zk`, `mesosHTTPSOn` or `mesosAuthentication` yet: polling only"
+            );
+            return None;
+        }
+        Some(Streamer::new(thread::current()))
+    }
+
+    /// Applies the events that arrived and publishes a snapshot if they changed anything; true when
+    /// a live stream broke and a poll should run now.
+    fn pump_stream(&mut self) -> bool {
+        match self.stream.as_mut().map(Streamer::pump) {
+            Some(Pumped::Changed) => {
+                self.tick_with(Self::build_from_stream);
+                false
+            }
+            Some(Pumped::Lost) => true,
+            Some(Pumped::Idle) | None => false,
+        }
+    }
+
+    /// Builds a snapshot from the stream's model.
+    fn build_from_stream(&self, serial: u32) -> Result<Built, RefreshError> {
+        let Some(stream) = &self.stream else {
+            return Err(RefreshError::NotState("no event stream".into()));
+        };
+        let config = &*self.config;
+        let cache = RefCell::new(HashMap::new());
+        let resolve = |host: &str| cached_resolve(&cache, host);
+        let self_addrs = self_addrs(config.listener);
+        let (records, list) = build_from_state(
+            config,
+            stream.model().state(),
+            &config.masters,
+            &self_addrs,
+            &resolve,
+            serial,
+        )?;
+        Ok(Built {
+            records,
+            list,
+            from: "the event stream".into(),
+            polled: None,
+        })
     }
 
     fn run(&mut self) {
@@ -259,16 +319,20 @@ impl Refresher {
             zk.watch
                 .wait_first(Some(Duration::from_secs(self.config.refresh_seconds.max(1))));
         }
+        self.stream = self.stream_for_config();
         let mut next = Instant::now();
         loop {
             self.tick();
             // A refresh that overran its period starts the next at once; missed periods are not made up.
             next += Duration::from_secs(self.config.refresh_seconds.max(1));
             next = next.max(Instant::now());
-            // Sleep until the next refresh, or until a new config arrives (then refresh at once).
+            // Sleep until the next refresh, or until a new config arrives (then refresh at once), or
+            // until stream events arrive (then publish them; if the stream broke, poll at once).
             while Instant::now() < next {
-                thread::park_timeout(next.saturating_duration_since(Instant::now()));
-                if self.adopt_new_config() {
+                let wake = self.stream.as_mut().and_then(|s| s.maintain(Instant::now()));
+                let until = wake.map_or(next, |w| w.min(next));
+                thread::park_timeout(until.saturating_duration_since(Instant::now()));
+                if self.adopt_new_config() || self.pump_stream() {
                     next = Instant::now();
                 }
                 if self.source.leader_changed() {
@@ -299,6 +363,7 @@ impl Refresher {
             StateSource::File(_) => {}
         }
         self.config = latest;
+        self.stream = self.stream_for_config();
         log::info!("config reloaded: refreshing now");
         true
     }
@@ -306,15 +371,25 @@ impl Refresher {
     /// One refresh: build, store or keep, log. Never panics on input, and survives a panicking
     /// generator where panics unwind (debug and test builds; release builds abort, which is loud too).
     fn tick(&mut self) {
+        self.tick_with(Self::refresh_once);
+    }
+
+    /// [`Refresher::tick`] with another way to build the snapshot.
+    fn tick_with(&mut self, build: fn(&Self, u32) -> Result<Built, RefreshError>) {
         let started = Instant::now();
         let serial = next_serial(self.last_serial, unix_now());
-        let outcome = match panic::catch_unwind(AssertUnwindSafe(|| self.refresh_once(serial))) {
+        let outcome = match panic::catch_unwind(AssertUnwindSafe(|| build(self, serial))) {
             Ok(r) => r,
             Err(payload) => Err(RefreshError::Panicked(panic_message(payload.as_ref()))),
         };
         let took = started.elapsed();
         match outcome {
-            Ok(built) => self.store(built, serial, took),
+            Ok(mut built) => {
+                if let (Some(model), Some(stream)) = (built.polled.take(), self.stream.as_mut()) {
+                    stream.polled(model, &built.from);
+                }
+                self.store(built, serial, took)
+            }
             Err(e) => self.keep(&e, took),
         }
     }
@@ -324,18 +399,22 @@ impl Refresher {
         let self_addrs = self_addrs(config.listener);
         // One lookup per distinct host name per refresh: agents share hosts and lookups block.
         let cache: RefCell<HashMap<String, Vec<IpAddr>>> = RefCell::new(HashMap::new());
-        let resolve = |host: &str| -> Vec<IpAddr> {
-            let key = host.to_ascii_lowercase();
-            if let Some(hit) = cache.try_borrow().ok().and_then(|c| c.get(&key).cloned()) {
-                return hit;
-            }
-            let found = system_resolve(host);
-            if let Ok(mut c) = cache.try_borrow_mut() {
-                c.insert(key, found.clone());
-            }
-            found
-        };
+        let resolve = |host: &str| cached_resolve(&cache, host);
         match &self.source {
+            StateSource::Masters(fetcher) if self.stream.is_some() => {
+                // Stream mode: the document becomes the stream's model, and records come from that.
+                let (model, origin) = fetcher
+                    .fetch_with(|_, state| Model::from_state(state))
+                    .map_err(RefreshError::Fetch)?;
+                let (records, list) =
+                    build_from_state(config, model.state(), &config.masters, &self_addrs, &resolve, serial)?;
+                Ok(Built {
+                    records,
+                    list,
+                    from: origin.url,
+                    polled: Some(model),
+                })
+            }
             StateSource::Masters(fetcher) => {
                 let (generated, origin) = fetcher
                     .fetch_with(|_, state| generate_from_state(config, state, &config.masters, &self_addrs, &resolve))
@@ -347,6 +426,7 @@ impl Refresher {
                     records,
                     list,
                     from: origin.url,
+                    polled: None,
                 })
             }
             StateSource::ZooKeeper(zk) => {
@@ -368,6 +448,7 @@ impl Refresher {
                     records,
                     list,
                     from: origin.url,
+                    polled: None,
                 })
             }
             StateSource::File(path) => {
@@ -377,13 +458,16 @@ impl Refresher {
                     records,
                     list,
                     from: path.display().to_string(),
+                    polled: None,
                 })
             }
         }
     }
 
     fn store(&mut self, built: Built, serial: u32, took: Duration) {
-        let Built { records, list, from } = built;
+        let Built {
+            records, list, from, ..
+        } = built;
         self.successes += 1;
         self.last_serial = serial;
         self.last_success = Some(Instant::now());
@@ -466,6 +550,20 @@ impl fmt::Display for RecordLine<'_> {
             RData::Srv { target, port } => write!(f, "{name} {ttl} IN SRV 0 {} {port} {target}", self.weight),
         }
     }
+}
+
+/// [`system_resolve`] with one lookup per distinct host name per refresh: agents share hosts and
+/// lookups block.
+fn cached_resolve(cache: &RefCell<HashMap<String, Vec<IpAddr>>>, host: &str) -> Vec<IpAddr> {
+    let key = host.to_ascii_lowercase();
+    if let Some(hit) = cache.try_borrow().ok().and_then(|c| c.get(&key).cloned()) {
+        return hit;
+    }
+    let found = system_resolve(host);
+    if let Ok(mut c) = cache.try_borrow_mut() {
+        c.insert(key, found.clone());
+    }
+    found
 }
 
 /// Reads a state file, refusing one over [`MAX_BODY_BYTES`] without reading it all.

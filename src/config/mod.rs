@@ -47,6 +47,26 @@ impl IpSource {
     }
 }
 
+/// `stateSource`: how the refresher learns about changes in the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateSourceMode {
+    /// Fetch the whole state every `refreshSeconds` (the original's only way).
+    Poll,
+    /// Also keep an operator-API event subscription open and apply its events as they come
+    /// ([`crate::stream`]); polling stays as the safety net and the fallback.
+    Stream,
+}
+
+impl StateSourceMode {
+    /// The name used in `stateSource`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateSourceMode::Poll => "poll",
+            StateSourceMode::Stream => "stream",
+        }
+    }
+}
+
 /// `mesosCredentials`.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
@@ -113,6 +133,8 @@ pub struct Config {
     pub mesos_authentication: String,
     pub mesos_credentials: Option<Credentials>,
     pub iam_config_file: String,
+    /// `stateSource` (ours, not the original's): `poll` (default) or `stream`.
+    pub state_source: StateSourceMode,
 }
 
 /// A config file that cannot be used; the message names the offending key.
@@ -176,6 +198,7 @@ impl Default for Config {
             mesos_authentication: String::new(),
             mesos_credentials: None,
             iam_config_file: String::new(),
+            state_source: StateSourceMode::Poll,
         }
     }
 }
@@ -222,6 +245,7 @@ pub(crate) const KEYS: &[&str] = &[
     "mesosAuthentication",
     "mesosCredentials",
     "IAMConfigFile",
+    "stateSource",
 ];
 
 /// Seconds are kept below 2^32 so that no later `Instant + Duration` can overflow.
@@ -306,6 +330,7 @@ impl Config {
             ("MesosAuthentication", self.mesos_authentication.clone().into()),
             ("MesosCredentials", Value::Object(credentials)),
             ("IAMConfigFile", self.iam_config_file.clone().into()),
+            ("StateSource", self.state_source.as_str().into()),
         ];
         Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
     }
@@ -324,6 +349,18 @@ fn build(f: &Fields, warnings: &mut Vec<String>) -> Result<Config, ConfigError> 
     }
     if let Some(v) = f.int("zkDetectionTimeout", false, MAX_SECONDS)? {
         c.zk_detection_timeout = v;
+    }
+    if let Some(v) = f.string("stateSource")? {
+        c.state_source = match v.to_ascii_lowercase().as_str() {
+            "poll" => StateSourceMode::Poll,
+            "stream" => StateSourceMode::Stream,
+            _ => {
+                return Err(field(
+                    "stateSource",
+                    format!("expected \"poll\" or \"stream\", got {v:?}"),
+                ))
+            }
+        };
     }
     if let Some(v) = f.int("refreshSeconds", true, MAX_SECONDS)? {
         c.refresh_seconds = v;

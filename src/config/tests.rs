@@ -536,3 +536,20 @@ fn ptron_matches_case_insensitively_and_shows_in_to_json() {
         assert_eq!(load(c.to_json()).unwrap().0, c);
     }
 }
+
+#[test]
+fn state_source_defaults_to_poll_and_accepts_stream_in_any_case() {
+    assert_eq!(load(with("x", json!(1))).unwrap().0.state_source, StateSourceMode::Poll);
+    for v in ["stream", "Stream", "STREAM"] {
+        let (c, warnings) = load(with("stateSource", json!(v))).unwrap();
+        assert_eq!(c.state_source, StateSourceMode::Stream, "{v}");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(c.to_json()["StateSource"], "stream");
+    }
+    assert_eq!(
+        load(with("statesource", json!("poll"))).unwrap().0.state_source,
+        StateSourceMode::Poll
+    );
+    assert_eq!(error_key(with("stateSource", json!("push"))), "stateSource");
+    assert_eq!(error_key(with("stateSource", json!(true))), "stateSource");
+}

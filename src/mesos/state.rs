@@ -338,7 +338,7 @@ pub fn split_host_port(addr: &str) -> Option<(&str, u16)> {
 
 /// `deserialize_with` helpers that read a value of the expected shape and turn anything else (`null`,
 /// another JSON type) into the default instead of an error.
-mod lenient {
+pub(crate) mod lenient {
     use std::borrow::Cow;
     use std::fmt;
     use std::marker::PhantomData;

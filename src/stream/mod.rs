@@ -1,0 +1,286 @@
+//! Event-driven updates (`"stateSource": "stream"`): keep a subscription to the leading master's
+//! operator API open and apply its events to an owned model of the cluster, so that a task's records
+//! appear within a fraction of a second of its `TASK_RUNNING` instead of at the next poll.
+//!
+//! This module owns the subscription's life: where to subscribe (the master the last successful poll
+//! came from, so leader detection and its follow filter stay in [`crate::mesos::fetch`]), applying
+//! events with a short coalescing window for bursts, and resubscribing with exponential backoff when
+//! the stream breaks. It does not build or store snapshots: the refresher does that from
+//! [`Streamer::model`], and keeps polling every `refreshSeconds` as the safety net and the fallback.
+//! The parts: [`recordio`] (framing, pure), [`event`] (decoding, pure), [`model`] (applying, pure),
+//! [`client`] (the HTTP stream on its own thread).
+
+pub mod client;
+pub mod event;
+pub mod model;
+pub mod recordio;
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+use client::{Message, StreamError};
+use event::Event;
+use model::Model;
+
+/// After an event, wait this long for another before rebuilding...
+pub const COALESCE_QUIET: Duration = Duration::from_millis(20);
+/// ...but never longer than this after the first event of a burst.
+pub const COALESCE_MAX: Duration = Duration::from_millis(50);
+
+/// Resubscribing waits this long after the first failure, doubling up to [`BACKOFF_MAX`].
+pub const BACKOFF_MIN: Duration = Duration::from_millis(250);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// Exponential backoff between subscription attempts. Pure: the caller passes the time.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff { next: BACKOFF_MIN }
+    }
+}
+
+impl Backoff {
+    /// A subscription that lived for `lived` ended: how long to wait before the next one. A stream
+    /// that stayed up at least [`BACKOFF_MAX`] starts the sequence over.
+    pub fn failed(&mut self, lived: Duration) -> Duration {
+        if lived >= BACKOFF_MAX {
+            self.next = BACKOFF_MIN;
+        }
+        let wait = self.next;
+        self.next = (self.next * 2).min(BACKOFF_MAX);
+        wait
+    }
+}
+
+/// The operator API endpoint of the master a state document was read from:
+/// `http://10.0.0.1:5050/master/state` -> `http://10.0.0.1:5050/api/v1`.
+pub fn api_url(state_url: &str) -> Option<String> {
+    let base = state_url
+        .strip_suffix("/master/state")
+        .or_else(|| state_url.strip_suffix("/master/state.json"))?;
+    let authority = base.strip_prefix("http://").or_else(|| base.strip_prefix("https://"))?;
+    (!authority.is_empty() && !authority.contains('/')).then(|| format!("{base}/api/v1"))
+}
+
+/// What [`Streamer::pump`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pumped {
+    /// Nothing that changes records.
+    Idle,
+    /// The model changed: publish a snapshot from it.
+    Changed,
+    /// A stream that had delivered the state broke: events may have been missed, poll now.
+    Lost,
+}
+
+/// An open subscription.
+struct Live {
+    rx: Receiver<Message>,
+    url: String,
+    since: Instant,
+    /// `SUBSCRIBED` has arrived: the model is the stream's.
+    subscribed: bool,
+}
+
+/// The subscription and the model it feeds; lives in the refresher thread.
+pub struct Streamer {
+    /// The operator API URL of the leader the last poll found.
+    target: Option<String>,
+    live: Option<Live>,
+    model: Model,
+    backoff: Backoff,
+    next_try: Instant,
+    /// The refresher thread, woken by each batch of events.
+    wake: Thread,
+}
+
+impl Streamer {
+    /// A streamer that wakes `wake` (the refresher thread) when events arrive. It subscribes once a
+    /// poll has said where the leader is.
+    pub fn new(wake: Thread) -> Streamer {
+        Streamer {
+            target: None,
+            live: None,
+            model: Model::default(),
+            backoff: Backoff::default(),
+            next_try: Instant::now(),
+            wake,
+        }
+    }
+
+    /// The model records are built from.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// True while a subscription has delivered the state and is open.
+    pub fn is_live(&self) -> bool {
+        self.live.as_ref().is_some_and(|l| l.subscribed)
+    }
+
+    /// A poll succeeded: its document (as a model) is the truth now, and its master is the leader to
+    /// subscribe to. A new leader ends the old subscription.
+    pub fn polled(&mut self, model: Model, state_url: &str) {
+        self.model = model;
+        let target = api_url(state_url);
+        if target != self.target {
+            if let Some(old) = self.live.take() {
+                log::info!("the leader moved: leaving the event stream of {}", old.url);
+            }
+            self.target = target;
+            self.next_try = Instant::now();
+            self.backoff = Backoff::default();
+        }
+    }
+
+    /// Opens a subscription when one is due. Returns when it wants to be called again (`None`: it
+    /// has nothing to do until events arrive or a poll succeeds).
+    pub fn maintain(&mut self, now: Instant) -> Option<Instant> {
+        if self.live.is_some() {
+            return None;
+        }
+        let url = self.target.clone()?;
+        if now < self.next_try {
+            return Some(self.next_try);
+        }
+        match client::subscribe(url.clone(), self.wake.clone()) {
+            Ok(rx) => {
+                log::debug!("subscribing to the event stream at {url}");
+                self.live = Some(Live {
+                    rx,
+                    url,
+                    since: now,
+                    subscribed: false,
+                });
+                None
+            }
+            Err(e) => {
+                self.next_try = now + self.backoff.failed(Duration::ZERO);
+                log::error!("cannot start the event stream thread: {e}");
+                Some(self.next_try)
+            }
+        }
+    }
+
+    /// Applies the events that have arrived. After one that changes the model it keeps reading for
+    /// [`COALESCE_QUIET`] more (at most [`COALESCE_MAX`] in all), so that a burst gives one rebuild.
+    pub fn pump(&mut self) -> Pumped {
+        let Some(live) = self.live.as_mut() else {
+            return Pumped::Idle;
+        };
+        let mut changed = false;
+        let mut burst_end: Option<Instant> = None;
+        loop {
+            let msg = match burst_end {
+                None => live.rx.try_recv().map_err(|e| matches!(e, TryRecvError::Disconnected)),
+                Some(end) => {
+                    let now = Instant::now();
+                    let wait = COALESCE_QUIET.min(end.saturating_duration_since(now));
+                    if wait.is_zero() {
+                        break;
+                    }
+                    live.rx
+                        .recv_timeout(wait)
+                        .map_err(|e| matches!(e, RecvTimeoutError::Disconnected))
+                }
+            };
+            let event = match msg {
+                Ok(Message::Event(event)) => *event,
+                Ok(Message::Ended(error)) => return self.lost(error),
+                Err(true) => return self.lost(StreamError::Closed),
+                Err(false) => break,
+            };
+            if let Event::Subscribed { heartbeat, .. } = &event {
+                live.subscribed = true;
+                log::info!(
+                    "subscribed to the event stream at {} (heartbeat every {:?})",
+                    live.url,
+                    heartbeat.unwrap_or_default()
+                );
+            } else if !live.subscribed {
+                log::debug!("event before SUBSCRIBED ignored: {event:?}");
+                continue;
+            }
+            if self.model.apply(event) {
+                changed = true;
+                burst_end.get_or_insert_with(|| Instant::now() + COALESCE_MAX);
+            }
+        }
+        if changed {
+            Pumped::Changed
+        } else {
+            Pumped::Idle
+        }
+    }
+
+    fn lost(&mut self, error: StreamError) -> Pumped {
+        let Some(live) = self.live.take() else {
+            return Pumped::Idle;
+        };
+        let wait = self.backoff.failed(live.since.elapsed());
+        self.next_try = Instant::now() + wait;
+        let what = if live.subscribed {
+            "event stream ended"
+        } else {
+            "cannot subscribe to events"
+        };
+        log::warn!(
+            "{what} at {}: {error}; polling until it is back, resubscribing in {} ms",
+            live.url,
+            wait.as_millis()
+        );
+        if live.subscribed {
+            Pumped::Lost
+        } else {
+            Pumped::Idle
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_url_is_the_state_url_host() {
+        assert_eq!(
+            api_url("http://10.0.0.1:5050/master/state").as_deref(),
+            Some("http://10.0.0.1:5050/api/v1")
+        );
+        assert_eq!(
+            api_url("https://[::1]:5050/master/state.json").as_deref(),
+            Some("https://[::1]:5050/api/v1")
+        );
+        for bad in [
+            "",
+            "/master/state",
+            "http:///master/state",
+            "http://a/b/master/state",
+            "file.json",
+        ] {
+            assert_eq!(api_url(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_to_the_cap_and_restarts_after_a_long_stream() {
+        let mut b = Backoff::default();
+        let waits: Vec<u128> = (0..10).map(|_| b.failed(Duration::ZERO).as_millis()).collect();
+        assert_eq!(waits, [250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+        assert_eq!(b.failed(BACKOFF_MAX), BACKOFF_MIN);
+        assert_eq!(b.failed(Duration::from_secs(1)), BACKOFF_MIN * 2);
+    }
+
+    #[test]
+    fn nothing_to_subscribe_to_before_a_poll() {
+        let mut s = Streamer::new(std::thread::current());
+        assert_eq!(s.maintain(Instant::now()), None);
+        assert_eq!(s.pump(), Pumped::Idle);
+        assert!(!s.is_live());
+    }
+}
