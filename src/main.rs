@@ -11,7 +11,7 @@ use arc_swap::ArcSwap;
 use mesos_dns::cli::{self, CliError};
 use mesos_dns::config::Config;
 use mesos_dns::forward::Upstreams;
-use mesos_dns::mesos::fetch::Fetcher;
+use mesos_dns::mesos::fetch::{self, Fetcher};
 use mesos_dns::metrics::RefreshStatus;
 use mesos_dns::records::{Records, Zone};
 use mesos_dns::refresh::{self, StateSource};
@@ -114,7 +114,9 @@ fn run(config: Arc<Config>, args: &cli::Args) -> Result<(), String> {
     };
     let source = match args.state_file.clone() {
         Some(path) => StateSource::File(path),
-        None => StateSource::Masters(Fetcher::from_config(&config).map_err(|e| e.to_string())?),
+        None => StateSource::Masters(with_test_hooks(
+            Fetcher::from_config(&config).map_err(|e| e.to_string())?,
+        )),
     };
     let shared = Arc::new(ArcSwap::new(config.clone()));
     let refresh_status = Arc::new(RefreshStatus::default());
@@ -151,6 +153,28 @@ fn run(config: Arc<Config>, args: &cli::Args) -> Result<(), String> {
     }
     log::info!("stopped");
     Ok(())
+}
+
+/// Environment variables for tests, not for deployments (they are not in `--help`):
+/// `MESOS_DNS_FOLLOW_LOOPBACK_ONLY=1` lets the fetcher follow a `leader` field (or a redirect) only to a
+/// loopback address, so that a test can serve a state naming a real-looking leader and see that it is not
+/// contacted; `MESOS_DNS_MAX_STATE_BYTES=N` lowers the state body limit ([`fetch::MAX_BODY_BYTES`]).
+/// Both survive a SIGHUP reload.
+fn with_test_hooks(mut fetcher: Fetcher) -> Fetcher {
+    if std::env::var_os("MESOS_DNS_FOLLOW_LOOPBACK_ONLY").is_some_and(|v| v == "1") {
+        log::warn!("MESOS_DNS_FOLLOW_LOOPBACK_ONLY: a leader or redirect is followed only to a loopback address");
+        fetcher = fetcher.with_follow_filter(fetch::is_loopback_addr);
+    }
+    if let Some(value) = std::env::var_os("MESOS_DNS_MAX_STATE_BYTES") {
+        match value.to_str().and_then(|v| v.parse::<u64>().ok()) {
+            Some(limit) => {
+                log::warn!("MESOS_DNS_MAX_STATE_BYTES: state documents over {limit} bytes are refused");
+                fetcher = fetcher.with_body_limit(limit);
+            }
+            None => log::warn!("MESOS_DNS_MAX_STATE_BYTES={value:?} is not a number of bytes: ignored"),
+        }
+    }
+    fetcher
 }
 
 /// What the signal thread acts on.

@@ -239,7 +239,7 @@ impl Refresher {
             return false;
         }
         if let StateSource::Masters(fetcher) = &mut self.source {
-            match Fetcher::from_config(&latest) {
+            match fetcher.reconfigured(&latest) {
                 Ok(new) => *fetcher = new,
                 Err(e) => log::error!("reloaded config: keeping the previous masters: {e}"),
             }
