@@ -12,7 +12,7 @@ use mesos_dns::cli::{self, CliError};
 use mesos_dns::config::Config;
 use mesos_dns::forward::Upstreams;
 use mesos_dns::mesos::access::Access;
-use mesos_dns::mesos::fetch::Fetcher;
+use mesos_dns::mesos::fetch::{self, Fetcher};
 use mesos_dns::mesos::zk;
 use mesos_dns::metrics::RefreshStatus;
 use mesos_dns::records::{Records, Zone};
@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         Some(path) => Ok(StateSource::File(path)),
         None if !config.zk.is_empty() => start_zk(&config).map(StateSource::ZooKeeper),
         None => Fetcher::from_config(&config)
-            .map(StateSource::Masters)
+            .map(|fetcher| StateSource::Masters(with_test_hooks(fetcher)))
             .map_err(|e| e.to_string()),
     };
     let source = match source {
@@ -190,6 +190,28 @@ fn start_zk(config: &Config) -> Result<ZkLeader, String> {
             .map_err(|e| format!("cannot start the ZooKeeper timeout: {e}"))?;
     }
     Ok(ZkLeader::new(watch, access))
+}
+
+/// Environment variables for tests, not for deployments (they are not in `--help`):
+/// `MESOS_DNS_FOLLOW_LOOPBACK_ONLY=1` lets the fetcher follow a `leader` field (or a redirect) only to a
+/// loopback address, so that a test can serve a state naming a real-looking leader and see that it is not
+/// contacted; `MESOS_DNS_MAX_STATE_BYTES=N` lowers the state body limit ([`fetch::MAX_BODY_BYTES`]).
+/// Both survive a SIGHUP reload.
+fn with_test_hooks(mut fetcher: Fetcher) -> Fetcher {
+    if std::env::var_os("MESOS_DNS_FOLLOW_LOOPBACK_ONLY").is_some_and(|v| v == "1") {
+        log::warn!("MESOS_DNS_FOLLOW_LOOPBACK_ONLY: a leader or redirect is followed only to a loopback address");
+        fetcher = fetcher.with_follow_filter(fetch::is_loopback_addr);
+    }
+    if let Some(value) = std::env::var_os("MESOS_DNS_MAX_STATE_BYTES") {
+        match value.to_str().and_then(|v| v.parse::<u64>().ok()) {
+            Some(limit) => {
+                log::warn!("MESOS_DNS_MAX_STATE_BYTES: state documents over {limit} bytes are refused");
+                fetcher = fetcher.with_body_limit(limit);
+            }
+            None => log::warn!("MESOS_DNS_MAX_STATE_BYTES={value:?} is not a number of bytes: ignored"),
+        }
+    }
+    fetcher
 }
 
 /// What the signal thread acts on.

@@ -352,7 +352,7 @@ impl Refresher {
             return false;
         }
         match &mut self.source {
-            StateSource::Masters(fetcher) => match Fetcher::from_config(&latest) {
+            StateSource::Masters(fetcher) => match fetcher.reconfigured(&latest) {
                 Ok(new) => *fetcher = new,
                 Err(e) => log::error!("reloaded config: keeping the previous masters: {e}"),
             },

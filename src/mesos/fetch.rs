@@ -20,9 +20,10 @@ use crate::config::Config;
 use crate::mesos::access::{Access, AccessError};
 use crate::mesos::state::{self, State};
 
-/// The largest state document accepted. Big clusters produce tens of MiB; beyond this the body is an
-/// error rather than a reason to run out of memory.
-pub const MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
+/// The largest state document accepted. Big clusters produce tens of MiB (100k tasks on 5k agents: 46 MB);
+/// beyond this the body is an error rather than a reason to run out of memory. A body that announces a
+/// larger `Content-Length` is refused before any of it is read; one without a length is read up to here.
+pub const MAX_BODY_BYTES: u64 = 128 * 1024 * 1024;
 
 /// How long connecting to one master may take (bounded by `stateTimeoutSeconds` when that is shorter):
 /// a master that does not answer SYNs should not use up the whole state timeout before the next is tried.
@@ -247,6 +248,14 @@ impl Fetcher {
     pub fn with_body_limit(mut self, bytes: u64) -> Fetcher {
         self.body_limit = bytes;
         self
+    }
+
+    /// The fetcher for a reloaded config ([`Fetcher::from_config`]) that keeps this one's follow filter
+    /// and body limit: those are set by the process (tests), not by the config file.
+    pub fn reconfigured(&self, config: &Config) -> Result<Fetcher, FetchError> {
+        Ok(Fetcher::from_config(config)?
+            .with_follow_filter(self.follow)
+            .with_body_limit(self.body_limit))
     }
 
     /// The configured masters, in the order they are tried.
@@ -872,6 +881,34 @@ mod tests {
         assert_eq!(attempts[0].problem, Problem::FollowRefused(expect_leader.clone()));
         assert_eq!(attempts[1].problem, Problem::FollowRefused("192.0.2.1:5050".into()));
         assert_eq!(*SEEN.lock().unwrap(), vec![expect_leader, "192.0.2.1:5050".to_owned()]);
+    }
+
+    #[test]
+    fn reconfigured_fetcher_keeps_the_follow_filter_and_body_limit() {
+        // A SIGHUP rebuilds the fetcher from the new config; the test hooks must survive it.
+        let leads_elsewhere = TestServer::start(
+            "127.0.0.1",
+            0,
+            vec![("/master/state", Reply::Ok(state_json("master@192.0.2.1:5050")))],
+        );
+        let big = TestServer::start(
+            "127.0.0.1",
+            0,
+            vec![("/master/state", Reply::Ok(state_json(&"x".repeat(1000))))],
+        );
+        let config = Config {
+            masters: vec![leads_elsewhere.master(), big.master()],
+            ..Config::default()
+        };
+        let old = fetcher(vec![]).with_body_limit(100);
+        let f = old.reconfigured(&config).unwrap();
+        assert_eq!(f.masters(), config.masters);
+        let Err(FetchError::AllFailed(attempts)) = leader_of(&f) else {
+            panic!("expected failure")
+        };
+        let port = leads_elsewhere.addr.port();
+        assert_eq!(attempts[0].problem, Problem::FollowRefused(format!("192.0.2.1:{port}")));
+        assert_eq!(attempts[1].problem, Problem::TooBig(100));
     }
 
     #[test]

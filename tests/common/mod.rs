@@ -110,7 +110,24 @@ enum Mode {
     Status(u16),
     /// 200 with a body that is not JSON.
     Garbage,
+    /// 200 with exactly these bytes (valid JSON that is not a state document, ...).
+    Body(Arc<Vec<u8>>),
+    /// Reads the request and never answers (the connection is held open).
+    Hang,
+    /// 200 with a body of `len` bytes generated while it is sent (never held in memory): a state
+    /// document padded with a long string. With `announce` the length is in `Content-Length`, else the
+    /// body ends when the connection closes.
+    Huge { len: u64, announce: bool },
 }
+
+/// What [`serve_one`] leaves behind: nothing, or a connection to keep open without answering.
+enum Served {
+    Done,
+    Hold(TcpStream),
+}
+
+/// At most this many unanswered connections are held open in `Mode::Hang` (the oldest is closed first).
+const MAX_HELD: usize = 16;
 
 struct Shared {
     mode: Mode,
@@ -134,8 +151,15 @@ const MAX_CONNECTIONS: usize = 100_000;
 impl FakeMaster {
     /// A master that answers `503` until told otherwise.
     pub fn start() -> FakeMaster {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake master");
-        let addr = listener.local_addr().expect("fake master address");
+        FakeMaster::start_on("127.0.0.1", 0).expect("bind fake master")
+    }
+
+    /// A master on this loopback address and port (0: any free port); fails if it cannot bind.
+    pub fn start_on(ip: &str, port: u16) -> io::Result<FakeMaster> {
+        let ip: std::net::IpAddr = ip.parse().map_err(io::Error::other)?;
+        assert!(ip.is_loopback(), "a fake master listens on loopback only, not {ip}");
+        let listener = TcpListener::bind((ip, port))?;
+        let addr = listener.local_addr()?;
         let shared = Arc::new(Mutex::new(Shared {
             mode: Mode::Status(503),
             requests: 0,
@@ -147,22 +171,27 @@ impl FakeMaster {
         let thread = thread::Builder::new()
             .name(format!("fake-master-{}", addr.port()))
             .spawn(move || {
+                let mut held = std::collections::VecDeque::new();
                 for conn in listener.incoming().take(MAX_CONNECTIONS) {
                     if stop2.load(Ordering::SeqCst) {
-                        break; // dropping the listener closes the port
+                        break; // dropping the listener (and the held connections) closes the port
                     }
                     if let Ok(conn) = conn {
-                        let _ = serve_one(conn, &shared2);
+                        if let Ok(Served::Hold(conn)) = serve_one(conn, &shared2) {
+                            if held.len() >= MAX_HELD {
+                                held.pop_front();
+                            }
+                            held.push_back(conn);
+                        }
                     }
                 }
-            })
-            .expect("spawn fake master");
-        FakeMaster {
+            })?;
+        Ok(FakeMaster {
             addr,
             shared,
             stop,
             thread: Some(thread),
-        }
+        })
     }
 
     /// A master serving this state document (leader rewritten to itself).
@@ -211,6 +240,32 @@ impl FakeMaster {
     /// Answers 200 with a body that is not a state document.
     pub fn set_garbage(&self) {
         self.set(Mode::Garbage);
+    }
+
+    /// Answers 200 with exactly this body.
+    pub fn set_body(&self, body: &[u8]) {
+        self.set(Mode::Body(Arc::new(body.to_vec())));
+    }
+
+    /// Serves `state` naming `leader` (`host:port`) as the leader; `pid` stays this master's. Tests
+    /// that name a non-loopback leader rely on the server's loopback-only follow filter, which
+    /// [`Server`] always installs.
+    pub fn set_state_with_leader(&self, state: Value, leader: &str) {
+        let mut body = self.rewrite(state, true);
+        let mut doc: Value = serde_json::from_slice(&body).expect("state JSON");
+        doc["leader"] = json!(format!("master@{leader}"));
+        body = serde_json::to_vec(&doc).expect("serialise state");
+        self.set(Mode::State(Arc::new(body)));
+    }
+
+    /// Accepts connections, reads the request and never answers.
+    pub fn set_hang(&self) {
+        self.set(Mode::Hang);
+    }
+
+    /// Answers 200 with a generated body of `len` bytes (streamed), announcing its length or not.
+    pub fn set_huge(&self, len: u64, announce: bool) {
+        self.set(Mode::Huge { len, announce });
     }
 
     /// Stops accepting and closes the listening socket: connections are refused from now on.
@@ -273,14 +328,14 @@ impl Drop for FakeMaster {
     }
 }
 
-/// Reads one request and answers it (Connection: close).
-fn serve_one(conn: TcpStream, shared: &Mutex<Shared>) -> io::Result<()> {
+/// Reads one request and answers it (Connection: close), or hands the connection back to be held.
+fn serve_one(conn: TcpStream, shared: &Mutex<Shared>) -> io::Result<Served> {
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     conn.set_write_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut request_line = String::new();
     if reader.read_line(&mut request_line)? == 0 {
-        return Ok(()); // the wake-up connection, or a client that gave up
+        return Ok(Served::Done); // the wake-up connection, or a client that gave up
     }
     for _ in 0..100 {
         let mut header = String::new();
@@ -309,6 +364,14 @@ fn serve_one(conn: TcpStream, shared: &Mutex<Shared>) -> io::Result<()> {
             (Mode::LegacyState(_), true) => (404, Arc::new(Vec::new())),
             (Mode::Status(code), true) => (*code, Arc::new(Vec::new())),
             (Mode::Garbage, true) => (200, Arc::new(b"<html><body>502 Bad Gateway {\"leader\":".to_vec())),
+            (Mode::Body(b), true) => (200, b.clone()),
+            (Mode::Hang, true) => return Ok(Served::Hold(conn)),
+            (Mode::Huge { len, announce }, true) => {
+                let (len, announce) = (*len, *announce);
+                drop(s);
+                send_huge(conn, len, announce)?;
+                return Ok(Served::Done);
+            }
         }
     };
     let mut out = conn;
@@ -318,6 +381,33 @@ fn serve_one(conn: TcpStream, shared: &Mutex<Shared>) -> io::Result<()> {
         body.len()
     )?;
     out.write_all(&body)?;
+    out.flush()?;
+    Ok(Served::Done)
+}
+
+/// Streams a `len`-byte state document (`{"leader":"","pad":"xxxx...x"}`) in 64 KiB writes; stops at the
+/// first write error, which is how a client that refuses the body shows (it closes the connection).
+fn send_huge(mut out: TcpStream, len: u64, announce: bool) -> io::Result<()> {
+    let length = if announce {
+        format!("Content-Length: {len}\r\n")
+    } else {
+        String::new()
+    };
+    write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{length}Connection: close\r\n\r\n"
+    )?;
+    let (head, tail) = (&b"{\"leader\":\"\",\"pad\":\""[..], &b"\"}"[..]);
+    let chunk = vec![b'x'; 64 * 1024];
+    out.write_all(head)?;
+    let mut left = len.saturating_sub((head.len() + tail.len()) as u64);
+    // Bounded: at most len / 64 KiB writes, each under the 5 s write timeout.
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        out.write_all(&chunk[..n])?;
+        left -= n as u64;
+    }
+    out.write_all(tail)?;
     out.flush()
 }
 
@@ -438,11 +528,27 @@ impl Server {
         Server::spawn(&args, cfg.port, cfg.dir)
     }
 
+    /// Like [`Server::start_with`], with these environment variables set for the server.
+    pub fn start_with_env(masters: &[String], extra: Value, env: &[(&str, &str)]) -> Server {
+        let cfg = TestConfig::write(masters, extra);
+        let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
+        Server::spawn_with_env(&args, cfg.port, cfg.dir, env)
+    }
+
     /// Runs the binary with these arguments (the config must listen on 127.0.0.1:`port`).
     pub fn spawn(args: &[String], port: u16, dir: PathBuf) -> Server {
+        Server::spawn_with_env(args, port, dir, &[])
+    }
+
+    /// [`Server::spawn`] with extra environment variables. Every test server follows a `leader` field
+    /// only to loopback addresses (`MESOS_DNS_FOLLOW_LOOPBACK_ONLY`), so no state document can make
+    /// it send traffic off the machine.
+    pub fn spawn_with_env(args: &[String], port: u16, dir: PathBuf, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .args(args)
             .env_remove("RUST_LOG")
+            .env("MESOS_DNS_FOLLOW_LOOPBACK_ONLY", "1")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -548,6 +654,29 @@ impl Server {
     /// Everything the server printed so far.
     pub fn log_text(&self) -> String {
         self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
+    }
+
+    /// How many lines the server printed so far (a mark for [`Server::log_since`]).
+    pub fn log_len(&self) -> usize {
+        self.log.lock().map(|l| l.len()).unwrap_or_default()
+    }
+
+    /// The lines printed after the first `mark` lines.
+    pub fn log_since(&self, mark: usize) -> Vec<String> {
+        self.log
+            .lock()
+            .map(|l| l.get(mark..).unwrap_or_default().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// The peak resident set size of the server so far, in bytes (`VmHWM` in /proc/PID/status).
+    pub fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
     }
 
     /// The process ID of the server (for looking at its resources under /proc).
