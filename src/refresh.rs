@@ -253,20 +253,26 @@ impl Refresher {
         }
     }
 
-    /// A streamer when the config asks for one and state comes from masters.
+    /// A streamer when the config asks for one and state comes from masters (found from `masters` or
+    /// through ZooKeeper); it reaches them as polling does (HTTPS, credentials).
     fn stream_for_config(&self) -> Option<Streamer> {
         if self.config.state_source != StateSourceMode::Stream {
             return None;
         }
-        // The stream client speaks plain HTTP to a master from `masters`.
-        let plain = !self.config.mesos_https_on && self.config.mesos_authentication.is_empty();
-        if !plain || !matches!(self.source, StateSource::Masters(_)) {
-            log::warn!(
-                "`stateSource: stream` is not supported with `zk`, `mesosHTTPSOn` or `mesosAuthentication` yet: polling only"
-            );
-            return None;
+        let access = match &self.source {
+            StateSource::Masters(fetcher) => fetcher.access().clone(),
+            StateSource::ZooKeeper(zk) => zk.access.clone(),
+            StateSource::File(_) => return None,
+        };
+        Some(Streamer::new(thread::current(), access))
+    }
+
+    /// The masters the `master*` records name: the ZooKeeper leader with `zk`, else `masters`.
+    fn masters_for_records(&self) -> Vec<String> {
+        match &self.source {
+            StateSource::ZooKeeper(zk) => zk.watch.current().0.map(|l| vec![l.to_string()]).unwrap_or_default(),
+            _ => self.config.masters.clone(),
         }
-        Some(Streamer::new(thread::current()))
     }
 
     /// Applies the events that arrived and publishes a snapshot if they changed anything; true when
@@ -294,7 +300,7 @@ impl Refresher {
         let (records, list) = build_from_state(
             config,
             stream.model().state(),
-            &config.masters,
+            &self.masters_for_records(),
             &self_addrs,
             &resolve,
             serial,
@@ -400,68 +406,59 @@ impl Refresher {
         // One lookup per distinct host name per refresh: agents share hosts and lookups block.
         let cache: RefCell<HashMap<String, Vec<IpAddr>>> = RefCell::new(HashMap::new());
         let resolve = |host: &str| cached_resolve(&cache, host);
-        match &self.source {
-            StateSource::Masters(fetcher) if self.stream.is_some() => {
-                // Stream mode: the document becomes the stream's model, and records come from that.
-                let (model, origin) = fetcher
-                    .fetch_with(|_, state| Model::from_state(state))
-                    .map_err(RefreshError::Fetch)?;
-                let (records, list) =
-                    build_from_state(config, model.state(), &config.masters, &self_addrs, &resolve, serial)?;
-                Ok(Built {
-                    records,
-                    list,
-                    from: origin.url,
-                    polled: Some(model),
-                })
-            }
-            StateSource::Masters(fetcher) => {
-                let (generated, origin) = fetcher
-                    .fetch_with(|_, state| generate_from_state(config, state, &config.masters, &self_addrs, &resolve))
-                    .map_err(RefreshError::Fetch)?;
-                // The body and its parsed form are freed by now: index the records.
-                let list = generated?;
-                let records = Records::build(Zone::from_config(config), &list, serial);
-                Ok(Built {
-                    records,
-                    list,
-                    from: origin.url,
-                    polled: None,
-                })
-            }
+        let (zk_fetcher, named);
+        let (fetcher, named): (&Fetcher, &[String]) = match &self.source {
+            StateSource::Masters(fetcher) => (fetcher, &config.masters),
             StateSource::ZooKeeper(zk) => {
                 let (leader, version) = zk.watch.current();
                 zk.seen.store(version, Ordering::Relaxed);
                 let leader = leader.ok_or(RefreshError::NoZkLeader)?.to_string();
-                // The `master*` records name the ZooKeeper leader only (spec section 3).
-                let named = [leader.clone()];
-                let mut tried = vec![leader];
-                tried.extend(config.masters.iter().filter(|m| **m != named[0]).cloned());
+                // The `master*` records name the ZooKeeper leader only (spec section 3); the configured
+                // masters are asked after it.
+                let mut tried = vec![leader.clone()];
+                tried.extend(config.masters.iter().filter(|m| **m != leader).cloned());
+                named = [leader];
                 let timeout =
                     (config.state_timeout_seconds > 0).then(|| Duration::from_secs(config.state_timeout_seconds));
-                let (generated, origin) = Fetcher::with_access(tried, timeout, zk.access.clone())
-                    .fetch_with(|_, state| generate_from_state(config, state, &named, &self_addrs, &resolve))
-                    .map_err(RefreshError::Fetch)?;
-                let list = generated?;
-                let records = Records::build(Zone::from_config(config), &list, serial);
-                Ok(Built {
-                    records,
-                    list,
-                    from: origin.url,
-                    polled: None,
-                })
+                zk_fetcher = Fetcher::with_access(tried, timeout, zk.access.clone());
+                (&zk_fetcher, &named)
             }
             StateSource::File(path) => {
                 let body = read_capped(path)?;
                 let (records, list) = build_snapshot(config, &body, &config.masters, &self_addrs, &resolve, serial)?;
-                Ok(Built {
+                return Ok(Built {
                     records,
                     list,
                     from: path.display().to_string(),
                     polled: None,
-                })
+                });
             }
+        };
+        if self.stream.is_some() {
+            // Stream mode: the document becomes the stream's model, and records come from that.
+            let (model, origin) = fetcher
+                .fetch_with(|_, state| Model::from_state(state))
+                .map_err(RefreshError::Fetch)?;
+            let (records, list) = build_from_state(config, model.state(), named, &self_addrs, &resolve, serial)?;
+            return Ok(Built {
+                records,
+                list,
+                from: origin.url,
+                polled: Some(model),
+            });
         }
+        let (generated, origin) = fetcher
+            .fetch_with(|_, state| generate_from_state(config, state, named, &self_addrs, &resolve))
+            .map_err(RefreshError::Fetch)?;
+        // The body and its parsed form are freed by now: index the records.
+        let list = generated?;
+        let records = Records::build(Zone::from_config(config), &list, serial);
+        Ok(Built {
+            records,
+            list,
+            from: origin.url,
+            polled: None,
+        })
     }
 
     fn store(&mut self, built: Built, serial: u32, took: Duration) {

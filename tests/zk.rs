@@ -5,6 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::stream_master::{StreamMaster, AGENT_IP};
 use common::zk::ZooKeeper;
 use common::{
     dns, free_port, tutorial, tutorial_moved, wait_until, FakeMaster, Server, Transport, CHANGE_DEADLINE, NGINX,
@@ -158,4 +159,34 @@ fn no_leader_within_zk_detection_timeout_stops_the_server() {
     assert!(err.contains("within zkDetectionTimeout (1s)"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
     let _ = std::fs::remove_dir_all(&cfg.dir);
+}
+
+#[test]
+fn stream_mode_subscribes_to_the_zookeeper_leader() {
+    let zk = ZooKeeper::start();
+    let master = StreamMaster::start(&[("web.1", "web")]);
+    let _member = zk.register_json_at("/mesos", master.addr().parse().expect("address"));
+    let server = Server::start_with(
+        &[],
+        json!({
+            "masters": null,
+            "zk": format!("zk://{}/mesos", zk.host()),
+            "refreshSeconds": 60,
+            "stateSource": "stream",
+        }),
+    );
+    server.wait_loaded();
+    wait_until("a subscription to the ZooKeeper leader", CHANGE_DEADLINE, || {
+        master.subscriptions() >= 1
+    });
+    let at = master.start_task("late.1", "late");
+    wait_until("the streamed task resolves", Duration::from_secs(1), || {
+        server.a_records("late.marathon.mesos") == vec![AGENT_IP]
+    });
+    assert!(at.elapsed() < Duration::from_secs(1));
+    assert_eq!(
+        server.a_records("leader.mesos"),
+        vec![std::net::Ipv4Addr::LOCALHOST],
+        "the records name the ZooKeeper leader"
+    );
 }

@@ -258,6 +258,11 @@ impl Fetcher {
             .with_body_limit(self.body_limit))
     }
 
+    /// How the masters are reached (HTTPS, credentials).
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
     /// The configured masters, in the order they are tried.
     pub fn masters(&self) -> &[String] {
         &self.masters

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::event::{self, Event};
 use super::recordio::Decoder;
+use crate::mesos::access::Access;
 use crate::mesos::fetch::{CONNECT_TIMEOUT, MAX_BODY_BYTES};
 
 /// A master sends a heartbeat every 15 s by default; three missed ones mean the stream is dead even if
@@ -56,10 +57,10 @@ impl fmt::Display for StreamError {
 }
 
 /// Starts a subscription to `url` (`http://host:port/api/v1`); `wake` is unparked after each message.
-pub fn subscribe(url: String, wake: Thread) -> std::io::Result<Receiver<Message>> {
+pub fn subscribe(url: String, access: Access, wake: Thread) -> std::io::Result<Receiver<Message>> {
     let (tx, rx) = mpsc::sync_channel(CHANNEL_CAPACITY);
     thread::Builder::new().name("mesos-dns-stream".into()).spawn(move || {
-        let end = match read_stream(&url, &tx, &wake) {
+        let end = match read_stream(&url, &access, &tx, &wake) {
             Ok(()) => return, // the refresher hung up
             Err(e) => e,
         };
@@ -70,8 +71,12 @@ pub fn subscribe(url: String, wake: Thread) -> std::io::Result<Receiver<Message>
 }
 
 /// Reads events until the stream ends (`Err`) or the receiver is gone (`Ok`).
-fn read_stream(url: &str, tx: &SyncSender<Message>, wake: &Thread) -> Result<(), StreamError> {
-    let agent = ureq::Agent::config_builder()
+fn read_stream(url: &str, access: &Access, tx: &SyncSender<Message>, wake: &Thread) -> Result<(), StreamError> {
+    let mut config = ureq::Agent::config_builder();
+    if let Some(tls) = access.tls_config() {
+        config = config.tls_config(tls);
+    }
+    let agent = config
         .http_status_as_error(false)
         .max_redirects(0)
         .max_idle_connections(0)
@@ -81,8 +86,11 @@ fn read_stream(url: &str, tx: &SyncSender<Message>, wake: &Thread) -> Result<(),
         .user_agent(concat!("mesos-dns/", env!("CARGO_PKG_VERSION")))
         .build()
         .new_agent();
-    let resp = agent
-        .post(url)
+    let mut request = agent.post(url);
+    if let Some(value) = access.authorization() {
+        request = request.header("Authorization", value);
+    }
+    let resp = request
         .header("Content-Type", "application/json")
         .header("Accept", "application/json")
         .send(r#"{"type":"SUBSCRIBE"}"#)

@@ -19,6 +19,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
+use crate::mesos::access::Access;
 use client::{Message, StreamError};
 use event::Event;
 use model::Model;
@@ -89,6 +90,8 @@ struct Live {
 
 /// The subscription and the model it feeds; lives in the refresher thread.
 pub struct Streamer {
+    /// HTTPS and credentials towards the master, as for polling.
+    access: Access,
     /// The operator API URL of the leader the last poll found.
     target: Option<String>,
     live: Option<Live>,
@@ -102,8 +105,9 @@ pub struct Streamer {
 impl Streamer {
     /// A streamer that wakes `wake` (the refresher thread) when events arrive. It subscribes once a
     /// poll has said where the leader is.
-    pub fn new(wake: Thread) -> Streamer {
+    pub fn new(wake: Thread, access: Access) -> Streamer {
         Streamer {
+            access,
             target: None,
             live: None,
             model: Model::default(),
@@ -148,7 +152,7 @@ impl Streamer {
         if now < self.next_try {
             return Some(self.next_try);
         }
-        match client::subscribe(url.clone(), self.wake.clone()) {
+        match client::subscribe(url.clone(), self.access.clone(), self.wake.clone()) {
             Ok(rx) => {
                 log::debug!("subscribing to the event stream at {url}");
                 self.live = Some(Live {
@@ -278,7 +282,7 @@ mod tests {
 
     #[test]
     fn nothing_to_subscribe_to_before_a_poll() {
-        let mut s = Streamer::new(std::thread::current());
+        let mut s = Streamer::new(std::thread::current(), Access::plain());
         assert_eq!(s.maintain(Instant::now()), None);
         assert_eq!(s.pump(), Pumped::Idle);
         assert!(!s.is_live());

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)] // each test binary uses part of the harness
 
+pub mod stream_master;
 pub mod upstream;
 pub mod zk;
 

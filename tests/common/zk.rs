@@ -130,12 +130,16 @@ impl ZooKeeper {
 
     /// Registers `master` in the group at `path` as a Mesos 0.24+ master does (JSON `MasterInfo`).
     pub fn register_json(&self, path: &str, master: &FakeMaster) -> Member {
-        let addr: SocketAddr = master.addr().parse().expect("fake master address");
+        self.register_json_at(path, master.addr().parse().expect("fake master address"))
+    }
+
+    /// [`ZooKeeper::register_json`] for a master at `addr` (any fake master).
+    pub fn register_json_at(&self, path: &str, addr: SocketAddr) -> Member {
         let info = json!({
             "address": {"hostname": "localhost", "ip": addr.ip().to_string(), "port": addr.port()},
             "hostname": "localhost",
             "id": format!("master-{}", addr.port()),
-            "pid": master.leader(),
+            "pid": format!("master@{addr}"),
             "port": addr.port(),
             "version": "1.11.0",
         });
