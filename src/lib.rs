@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod forward;
 pub mod http;
+pub mod logline;
 pub mod mesos;
 pub mod metrics;
 pub mod records;

@@ -11,6 +11,7 @@ use arc_swap::ArcSwap;
 use mesos_dns::cli::{self, CliError};
 use mesos_dns::config::Config;
 use mesos_dns::forward::Upstreams;
+use mesos_dns::logline;
 use mesos_dns::mesos::access::Access;
 use mesos_dns::mesos::fetch::{self, Fetcher};
 use mesos_dns::mesos::zk;
@@ -294,6 +295,17 @@ fn init_logging(verbosity: u8) {
         _ => "debug",
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
-        .format_timestamp_millis()
+        .format(|out, record| {
+            let millis = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let mut line = String::with_capacity(128);
+            line.push('[');
+            logline::write_utc(&mut line, millis);
+            use std::fmt::Write as _;
+            let _ = write!(line, " {:<5} {}] {}", record.level(), record.target(), record.args());
+            std::io::Write::write_all(out, line.as_bytes())?;
+            std::io::Write::write_all(out, b"\n")
+        })
         .init();
 }

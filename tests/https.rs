@@ -294,3 +294,25 @@ fn basic_auth_without_credentials_is_refused_at_start() {
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(err.contains("mesosCredentials"), "{err}");
 }
+
+#[test]
+fn without_ca_cert_file_the_system_bundle_is_trusted() {
+    let pki = Pki::new();
+    let master = HttpsMaster::start(&pki.dir, &tutorial());
+    let cfg = TestConfig::write(
+        std::slice::from_ref(&master.addr),
+        json!({
+            "mesosHTTPSOn": true,
+            "certFile": pki.path("client.pem"),
+            "keyFile": pki.path("client.key"),
+            "mesosAuthentication": "basic",
+            "mesosCredentials": {"principal": PRINCIPAL, "secret": SECRET},
+        }),
+    );
+    let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
+    // SSL_CERT_FILE names the system bundle, as for Go programs and OpenSSL.
+    let ca = pki.path("good-ca.pem");
+    let server = Server::spawn_with_env(&args, cfg.port, cfg.dir.clone(), &[("SSL_CERT_FILE", &ca)]);
+    server.wait_loaded();
+    assert_eq!(server.a_records(NGINX), vec![NGINX_IP]);
+}

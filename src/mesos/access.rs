@@ -3,11 +3,14 @@
 //! with `mesosCredentials`).
 //!
 //! Files are read and checked once, when the config is loaded or reloaded, so that a missing or
-//! unreadable certificate is reported naming its key instead of failing every refresh. The secret only
-//! lives in the prepared `Authorization` value, which no `Debug` or log line shows.
+//! unreadable certificate is reported naming its key instead of failing every refresh. Without
+//! `caCertFile` the system's CA bundle is trusted, found as Go's `crypto/x509` finds it (`SSL_CERT_FILE`,
+//! then the distributions' usual paths), which is what the original does. The secret only lives in the
+//! prepared `Authorization` value, which no `Debug` or log line shows.
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use ureq::tls::{parse_pem, Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig, TlsProvider};
 
@@ -86,8 +89,16 @@ impl Access {
             });
         }
         let roots = match config.ca_cert_file.as_str() {
-            "" => RootCerts::WebPki,
-            path => RootCerts::new_with_certs(&read_certificates("caCertFile", path)?),
+            "" => {
+                let from_env = std::env::var("SSL_CERT_FILE").ok();
+                let path = system_bundle(from_env.as_deref(), SYSTEM_BUNDLES).ok_or_else(|| AccessError {
+                    key: "caCertFile",
+                    problem: "no CA file given and no system CA bundle found (SSL_CERT_FILE, /etc/ssl/certs/...)"
+                        .into(),
+                })?;
+                read_certificates("caCertFile", &path)?
+            }
+            path => read_certificates("caCertFile", path)?,
         };
         let client_cert = match (config.cert_file.as_str(), config.key_file.as_str()) {
             ("", "") => None,
@@ -98,7 +109,8 @@ impl Access {
         };
         let tls = TlsConfig::builder()
             .provider(TlsProvider::Rustls)
-            .root_certs(roots)
+            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .root_certs(RootCerts::new_with_certs(&roots))
             .client_cert(client_cert)
             .build();
         Ok(Access {
@@ -124,6 +136,27 @@ impl Access {
     pub fn authorization(&self) -> Option<&str> {
         self.authorization.as_deref()
     }
+}
+
+/// Where Linux distributions keep the system CA bundle (the list Go's `crypto/x509` tries).
+pub const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",                // Debian, Ubuntu, Gentoo, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",                  // Fedora, RHEL 6
+    "/etc/ssl/ca-bundle.pem",                            // openSUSE
+    "/etc/pki/tls/cacert.pem",                           // OpenELEC
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // CentOS, RHEL 7
+    "/etc/ssl/cert.pem",                                 // Alpine
+];
+
+/// The system CA bundle: `SSL_CERT_FILE` when set, else the first of `candidates` that exists.
+pub fn system_bundle(ssl_cert_file: Option<&str>, candidates: &[&str]) -> Option<String> {
+    if let Some(path) = ssl_cert_file.filter(|p| !p.is_empty()) {
+        return Some(path.to_owned());
+    }
+    candidates
+        .iter()
+        .find(|p| Path::new(p).is_file())
+        .map(|p| (*p).to_owned())
 }
 
 /// `Basic base64(principal:secret)` (RFC 7617).
@@ -266,8 +299,30 @@ mod tests {
         assert_eq!(e.key, "caCertFile");
         let e = Access::from_config(&https("", "/dev/null", "/dev/null")).unwrap_err();
         assert_eq!(e.key, "certFile");
-        // No CA file: the bundled web PKI roots.
-        assert_eq!(Access::from_config(&https("", "", "")).unwrap().scheme(), "https");
+        // A client certificate without a key.
+        let e = Access::from_config(&https("", "", "/nonexistent/key.pem"));
+        assert!(e.is_err());
+    }
+
+    #[test]
+    fn system_bundle_prefers_ssl_cert_file_then_the_first_existing_path() {
+        assert_eq!(
+            system_bundle(Some("/x/ca.pem"), &["/dev/null"]).as_deref(),
+            Some("/x/ca.pem")
+        );
+        assert_eq!(
+            system_bundle(Some(""), &["/nonexistent/a", "/dev/null"]).as_deref(),
+            None,
+            "/dev/null is not a file"
+        );
+        let dir = std::env::temp_dir().join(format!("mesos-dns-bundle-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bundle = dir.join("ca.pem");
+        std::fs::write(&bundle, "").unwrap();
+        let path = bundle.to_str().unwrap();
+        assert_eq!(system_bundle(None, &["/nonexistent/a", path]).as_deref(), Some(path));
+        assert_eq!(system_bundle(None, &["/nonexistent/a"]), None);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
