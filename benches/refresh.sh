@@ -7,6 +7,8 @@
 #
 #   bash benches/refresh.sh                 # 100k tasks, 5k agents
 #   TASKS=10000 AGENTS=500 bash benches/refresh.sh
+#   ENUMERATION=false bash benches/refresh.sh   # without /v1/enumerate's per-task record list
+#   BIN=target/x86_64-unknown-linux-musl/release/mesos-dns bash benches/refresh.sh   # the static build
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -29,21 +31,23 @@ size=$(stat -c %s "$work/www/master/state")
 python3 -m http.server "$http_port" --bind 127.0.0.1 --directory "$work/www" >/dev/null 2>&1 &
 pids+=($!)
 
-cat >"$work/config.json" <<JSON
-{"masters": ["127.0.0.1:$http_port"], "refreshSeconds": 1, "listener": "127.0.0.1", "port": $dns_port,
- "httpon": false, "resolvers": ["127.0.0.1:9"], "stateTimeoutSeconds": 60}
-JSON
-target/release/mesos-dns -v -config="$work/config.json" 2>"$work/log" &
-server=$!
-pids+=("$server")
-
-# Python's json.load on the same file, best of 3, in this run.
+# Python's json.load on the same file, best of 3, in this run, before the server starts (so the two never
+# compete for the CPU).
 py_ms=$(python3 - "$work/www/master/state" <<'PY'
 import json, sys, time
 best = min((lambda t0: (json.load(open(sys.argv[1])), time.perf_counter() - t0)[1])(time.perf_counter()) for _ in range(3))
 print(round(best * 1000))
 PY
 )
+
+cat >"$work/config.json" <<JSON
+{"masters": ["127.0.0.1:$http_port"], "refreshSeconds": 1, "listener": "127.0.0.1", "port": $dns_port,
+ "httpon": false, "resolvers": ["127.0.0.1:9"], "stateTimeoutSeconds": 60,
+ "EnumerationOn": ${ENUMERATION:-true}}
+JSON
+env ${SERVER_ENV:-} "${BIN:-target/release/mesos-dns}" -v -config="$work/config.json" 2>"$work/log" &
+server=$!
+pids+=("$server")
 
 # Wait (bounded) for REFRESHES refreshes, answering queries meanwhile.
 answered=0

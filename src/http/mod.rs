@@ -202,8 +202,7 @@ fn enumerate(records: &Records) -> Value {
     let Some(list) = records.list() else {
         return json!({"frameworks": []});
     };
-    let tasks = list.tasks();
-    let mut per_task: Vec<Vec<Value>> = vec![Vec::new(); tasks.len()];
+    let mut per_task: Vec<Vec<Value>> = vec![Vec::new(); list.tasks().len()];
     for (task, record) in list.task_records() {
         let (rtype, host) = rdata_text(&record.data);
         if let Some(slot) = per_task.get_mut(task) {
@@ -212,11 +211,11 @@ fn enumerate(records: &Records) -> Value {
     }
     // Frameworks in the order they first appear, each with its tasks in generation order.
     let mut frameworks: Vec<(&str, Vec<Value>)> = Vec::new();
-    for (task, records) in tasks.iter().zip(per_task) {
+    for (task, records) in list.tasks().zip(per_task) {
         let entry = json!({"name": task.name, "id": task.id, "records": records});
         match frameworks.iter_mut().find(|(name, _)| *name == task.framework) {
             Some((_, list)) => list.push(entry),
-            None => frameworks.push((&task.framework, vec![entry])),
+            None => frameworks.push((task.framework, vec![entry])),
         }
     }
     let frameworks: Vec<Value> = frameworks

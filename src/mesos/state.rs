@@ -78,7 +78,9 @@ pub struct Task<'a> {
     pub state: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "lenient::object")]
     pub resources: Resources<'a>,
-    #[serde(borrow, deserialize_with = "lenient::array")]
+    /// Only the latest `TASK_RUNNING` status is kept (all that record generation reads, see
+    /// [`Task::latest_running_status`]): the rest are parsed and dropped, which keeps a 100k-task state small.
+    #[serde(borrow, deserialize_with = "lenient::latest_running")]
     pub statuses: Vec<Status<'a>>,
     #[serde(borrow, deserialize_with = "lenient::object")]
     pub discovery: Discovery<'a>,
@@ -512,6 +514,45 @@ pub(crate) mod lenient {
         }
     }
 
+    /// A task's statuses, keeping only the most recent `TASK_RUNNING` one (the first listed among
+    /// equal timestamps); anything that is not an array reads as none.
+    pub fn latest_running<'de, D>(d: D) -> Result<Vec<super::Status<'de>>, D::Error>
+    where
+        D: Deserializer<'de>,
+    {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Vec<super::Status<'de>>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of statuses")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut best: Option<super::Status<'de>> = None;
+                while let Some(status) = seq.next_element_seed(Element::<super::Status<'de>>(PhantomData))? {
+                    let Some(status) = status.filter(|s| s.state == "TASK_RUNNING") else {
+                        continue;
+                    };
+                    // As `Task::latest_running_status` compares them.
+                    if status.timestamp > best.as_ref().map_or(-1.0, |b| b.timestamp) {
+                        best = Some(status);
+                    }
+                }
+                Ok(best.into_iter().collect())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                drain_map(map).map(|()| Vec::new())
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
+                Ok(Vec::new())
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Vec::new())
+            }
+            scalars_to!(Vec::new(); visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+        }
+        d.deserialize_any(V)
+    }
+
     /// The document itself: a JSON object, and nothing else.
     pub fn top_object<'de, D, T>(d: D) -> Result<T, D::Error>
     where
@@ -559,6 +600,9 @@ pub(crate) mod lenient {
                 while let Some(item) = seq.next_element_seed(Element::<T>(PhantomData))? {
                     out.extend(item);
                 }
+                // Most arrays in a state document hold one or two items (labels, statuses, addresses),
+                // and growth leaves room for four: give the rest back.
+                out.shrink_to_fit();
                 Ok(out)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Vec<T>, A::Error> {
@@ -616,7 +660,11 @@ mod tests {
         assert_eq!(liquor.name, "liquor.store");
         assert_eq!(liquor.state, "TASK_RUNNING");
         assert_eq!(liquor.resources.ports, "[31354-31354, 31355-31355]");
-        assert_eq!(liquor.statuses.len(), 4);
+        assert_eq!(
+            liquor.statuses.len(),
+            1,
+            "of four, only the latest TASK_RUNNING status is kept"
+        );
         assert!(liquor.has_discovery());
         assert_eq!(liquor.discovery.name, "liquor.store");
         let dports: Vec<(Option<u16>, &str, &str)> = liquor
@@ -662,13 +710,29 @@ mod tests {
     }
 
     #[test]
+    fn only_the_latest_running_status_is_kept_the_first_of_equals() {
+        let doc = br#"{"frameworks": [{"tasks": [{"statuses": [
+            {"state": "TASK_RUNNING", "timestamp": 1.0, "labels": [{"key": "n", "value": "1"}]},
+            {"state": "TASK_KILLED", "timestamp": 5.0, "labels": [{"key": "n", "value": "2"}]},
+            {"state": "TASK_RUNNING", "timestamp": 3.0, "labels": [{"key": "n", "value": "3"}]},
+            7,
+            {"state": "TASK_RUNNING", "timestamp": 3.0, "labels": [{"key": "n", "value": "4"}]}
+        ]}, {"statuses": [{"state": "TASK_STAGING", "timestamp": 1.0}]}, {"statuses": {}}]}]}"#;
+        let s = parse(doc).unwrap();
+        let tasks = &s.frameworks[0].tasks;
+        assert_eq!(tasks[0].statuses.len(), 1);
+        assert_eq!(tasks[0].statuses[0].labels[0].value, "3");
+        assert!(tasks[1].statuses.is_empty() && tasks[2].statuses.is_empty());
+    }
+
+    #[test]
     fn nulls_and_wrong_types_read_as_defaults() {
         let doc = br#"{
             "leader": null, "pid": 5, "hostname": ["x"], "slaves": null,
             "frameworks": [null, 7, "x", {"name": null, "pid": {}, "tasks": {"a": [1, {"b": null}]}},
               {"name": "ok", "tasks": [null, {"id": "t", "resources": null, "statuses": [
-                {"state": "TASK_RUNNING", "timestamp": "12.5", "labels": null, "container_status": []},
-                {"state": "TASK_RUNNING", "timestamp": null, "container_status": {"network_infos": [
+                {"state": "TASK_RUNNING", "timestamp": null, "container_status": []},
+                {"state": "TASK_RUNNING", "timestamp": "12.5", "labels": null, "container_status": {"network_infos": [
                     {"ip_addresses": null, "ip_address": "10.0.0.9"}, null]}}],
                 "discovery": {"name": "d", "ports": {"ports": [{"number": "80"}, {"number": 70000},
                     {"number": 443.0, "name": null}, {"number": -1}, {"number": true}]}},
@@ -688,10 +752,10 @@ mod tests {
         assert_eq!(tasks.len(), 1);
         let t = &tasks[0];
         assert_eq!(t.resources.ports, "");
+        assert_eq!(t.statuses.len(), 1);
         assert_eq!(t.statuses[0].timestamp, 12.5);
-        assert_eq!(t.statuses[1].timestamp, 0.0);
-        assert_eq!(t.statuses[1].container_status.network_infos.len(), 1);
-        assert_eq!(t.statuses[1].container_status.network_infos[0].ip_address, "10.0.0.9");
+        assert_eq!(t.statuses[0].container_status.network_infos.len(), 1);
+        assert_eq!(t.statuses[0].container_status.network_infos[0].ip_address, "10.0.0.9");
         let numbers: Vec<Option<u16>> = t.discovery.ports.ports.iter().map(|p| p.number).collect();
         assert_eq!(numbers, [Some(80), None, Some(443), None, None]);
         assert!(t.labels.is_empty());

@@ -43,6 +43,15 @@ pub(crate) enum Data {
 
 const NONE: u32 = u32::MAX;
 
+/// [`Data`] as stored: an IPv6 address is an index into the list's `v6` table, which keeps an entry at
+/// 20 bytes instead of 32 (a million records at 100k tasks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Packed {
+    A([u8; 4]),
+    Aaaa(u32),
+    Srv { target: u32, port: u16 },
+}
+
 /// One stored record: its name's id, the previous record of the same name (a chain per name, for
 /// duplicate checks without a global set), the task it was generated for (`NONE` for agents,
 /// frameworks, masters), and its data.
@@ -51,16 +60,65 @@ struct Entry {
     name: u32,
     prev: u32,
     task: u32,
-    data: Data,
+    data: Packed,
 }
 
 /// A task that records were generated for (`/v1/enumerate`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskRef {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskRef<'a> {
     /// The framework's name as Mesos reports it.
-    pub framework: String,
-    pub name: String,
-    pub id: String,
+    pub framework: &'a str,
+    pub name: &'a str,
+    pub id: &'a str,
+}
+
+/// The tasks records were generated for, stored compactly (a 100k-task cluster keeps this table in
+/// every snapshot while `/v1/enumerate` is served): one text buffer for names and ids, framework names
+/// once each.
+#[derive(Debug, Clone, Default)]
+struct TaskTable {
+    frameworks: Vec<String>,
+    /// Task names and ids, back to back.
+    text: String,
+    /// Per task: its framework (index into `frameworks`) and where its name and id end in `text`
+    /// (each starts where the previous one ended).
+    rows: Vec<(u32, u32, u32)>,
+}
+
+impl TaskTable {
+    /// Adds a task; `None` when a count no longer fits in 32 bits.
+    fn push(&mut self, framework: &str, name: &str, id: &str) -> Option<u32> {
+        let fw = match self.frameworks.last() {
+            Some(last) if last == framework => self.frameworks.len() - 1,
+            _ => match self.frameworks.iter().position(|f| f == framework) {
+                Some(i) => i,
+                None => {
+                    self.frameworks.push(framework.to_owned());
+                    self.frameworks.len() - 1
+                }
+            },
+        };
+        let index = u32::try_from(self.rows.len()).ok()?;
+        self.text.push_str(name);
+        let name_end = u32::try_from(self.text.len()).ok()?;
+        self.text.push_str(id);
+        let id_end = u32::try_from(self.text.len()).ok()?;
+        self.rows.push((u32::try_from(fw).ok()?, name_end, id_end));
+        Some(index)
+    }
+
+    fn get(&self, i: usize) -> Option<TaskRef<'_>> {
+        let &(fw, name_end, id_end) = self.rows.get(i)?;
+        let start = match i {
+            0 => 0,
+            _ => self.rows.get(i - 1).map_or(0, |r| r.2 as usize),
+        };
+        Some(TaskRef {
+            framework: self.frameworks.get(fw as usize)?,
+            name: self.text.get(start..name_end as usize)?,
+            id: self.text.get(name_end as usize..id_end as usize)?,
+        })
+    }
 }
 
 /// The records generated from one state document, in generation order, never holding the same
@@ -71,7 +129,9 @@ pub struct RecordList {
     /// The last record of each name (index into `entries`), or `NONE`.
     last: Vec<u32>,
     entries: Vec<Entry>,
-    tasks: Vec<TaskRef>,
+    /// The IPv6 addresses of AAAA entries.
+    v6: Vec<[u8; 16]>,
+    tasks: TaskTable,
     /// The task records are being generated for, or `NONE`.
     current_task: u32,
     /// The A/AAAA records (indexes into `entries`) whose address also points back to their name
@@ -96,7 +156,8 @@ impl RecordList {
             names: ByteTable::with_capacity(records / 3),
             last: Vec::with_capacity(records / 3),
             entries: Vec::with_capacity(records),
-            tasks: Vec::new(),
+            v6: Vec::new(),
+            tasks: TaskTable::default(),
             current_task: NONE,
             reverse: Vec::new(),
         }
@@ -104,12 +165,7 @@ impl RecordList {
 
     /// Records pushed from now on were generated for this task (until [`end_task`](Self::end_task)).
     pub fn begin_task(&mut self, framework: &str, name: &str, id: &str) {
-        self.current_task = u32::try_from(self.tasks.len()).unwrap_or(NONE);
-        self.tasks.push(TaskRef {
-            framework: framework.to_owned(),
-            name: name.to_owned(),
-            id: id.to_owned(),
-        });
+        self.current_task = self.tasks.push(framework, name, id).unwrap_or(NONE);
     }
 
     pub fn end_task(&mut self) {
@@ -117,8 +173,14 @@ impl RecordList {
     }
 
     /// The tasks records were generated for, in generation order.
-    pub fn tasks(&self) -> &[TaskRef] {
-        &self.tasks
+    pub fn tasks(&self) -> impl ExactSizeIterator<Item = TaskRef<'_>> + '_ {
+        (0..self.tasks.rows.len()).map(|i| {
+            self.tasks.get(i).unwrap_or(TaskRef {
+                framework: "",
+                name: "",
+                id: "",
+            })
+        })
     }
 
     /// The records generated for each task: (index into [`tasks`](Self::tasks), record), in generation
@@ -129,7 +191,7 @@ impl RecordList {
                 e.task as usize,
                 Record {
                     name: self.text(e.name).to_owned(),
-                    data: self.rdata(e.data),
+                    data: self.rdata(self.unpack(e.data)),
                 },
             )
         })
@@ -191,7 +253,7 @@ impl RecordList {
         self.reverse
             .iter()
             .filter_map(|&i| self.entries.get(i as usize))
-            .map(|e| (e.name, e.data))
+            .map(|e| (e.name, self.unpack(e.data)))
     }
 
     /// Adds an SRV record (see [`push`](Self::push)).
@@ -209,19 +271,27 @@ impl RecordList {
         };
         let mut at = *last;
         while let Some(e) = self.entries.get(at as usize) {
-            if e.data == data {
+            let same = match (e.data, data) {
+                (Packed::Aaaa(i), Data::Aaaa(ip)) => self.v6.get(i as usize) == Some(&ip),
+                (packed, _) => packed == pack(data, 0),
+            };
+            if same {
                 return false;
             }
             at = e.prev;
         }
-        let Ok(index) = u32::try_from(self.entries.len()) else {
+        let (Ok(index), Ok(v6_index)) = (u32::try_from(self.entries.len()), u32::try_from(self.v6.len())) else {
             return false;
         };
+        let packed = pack(data, v6_index);
+        if let Data::Aaaa(ip) = data {
+            self.v6.push(ip);
+        }
         self.entries.push(Entry {
             name,
             prev: *last,
             task: self.current_task,
-            data,
+            data: packed,
         });
         *last = index;
         true
@@ -239,7 +309,7 @@ impl RecordList {
     pub fn iter(&self) -> impl Iterator<Item = Record> + '_ {
         self.entries.iter().map(|e| Record {
             name: self.text(e.name).to_owned(),
-            data: self.rdata(e.data),
+            data: self.rdata(self.unpack(e.data)),
         })
     }
 
@@ -250,7 +320,7 @@ impl RecordList {
         };
         let mut at = self.last.get(id as usize).copied().unwrap_or(NONE);
         while let Some(e) = self.entries.get(at as usize) {
-            if self.rdata(e.data) == *data {
+            if self.rdata(self.unpack(e.data)) == *data {
                 return true;
             }
             at = e.prev;
@@ -260,6 +330,14 @@ impl RecordList {
 
     fn text(&self, id: u32) -> &str {
         std::str::from_utf8(self.names.get(id)).unwrap_or("")
+    }
+
+    fn unpack(&self, data: Packed) -> Data {
+        match data {
+            Packed::A(o) => Data::A(o),
+            Packed::Aaaa(i) => Data::Aaaa(self.v6.get(i as usize).copied().unwrap_or([0; 16])),
+            Packed::Srv { target, port } => Data::Srv { target, port },
+        }
     }
 
     fn rdata(&self, data: Data) -> RData {
@@ -280,6 +358,72 @@ impl RecordList {
 
     /// (name id, data) of every record, in generation order.
     pub(crate) fn entries(&self) -> impl Iterator<Item = (u32, Data)> + '_ {
-        self.entries.iter().map(|e| (e.name, e.data))
+        self.entries.iter().map(|e| (e.name, self.unpack(e.data)))
+    }
+}
+
+/// `data` as stored, with `v6_index` for an IPv6 address.
+fn pack(data: Data, v6_index: u32) -> Packed {
+    match data {
+        Data::A(o) => Packed::A(o),
+        Data::Aaaa(_) => Packed::Aaaa(v6_index),
+        Data::Srv { target, port } => Packed::Srv { target, port },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_stay_small() {
+        assert_eq!(std::mem::size_of::<Entry>(), 20);
+    }
+
+    #[test]
+    fn aaaa_records_are_kept_and_deduplicated_through_the_v6_table() {
+        let mut list = RecordList::new();
+        let (a, b) = ("2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap());
+        assert!(list.push("t.mesos.", RData::Aaaa(a)));
+        assert!(list.push("t.mesos.", RData::Aaaa(b)));
+        assert!(!list.push("t.mesos.", RData::Aaaa(a)), "a duplicate");
+        assert!(list.push("u.mesos.", RData::Aaaa(a)), "another name");
+        assert!(list.contains("t.mesos.", &RData::Aaaa(b)));
+        let data: Vec<RData> = list.iter().map(|r| r.data).collect();
+        assert_eq!(data, [RData::Aaaa(a), RData::Aaaa(b), RData::Aaaa(a)]);
+    }
+
+    #[test]
+    fn task_provenance_lists_each_task_with_its_own_records() {
+        let mut list = RecordList::new();
+        list.push("leader.mesos.", RData::A(Ipv4Addr::new(127, 0, 0, 1)));
+        list.begin_task("marathon", "web", "web.1");
+        list.push("web.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)));
+        list.end_task();
+        list.begin_task("chronos", "job", "job.7");
+        list.push("job.chronos.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 2)));
+        // A record the first task already has is not listed again.
+        list.push("web.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)));
+        list.end_task();
+        list.begin_task("marathon", "web", "web.2");
+        list.end_task();
+        let tasks: Vec<TaskRef<'_>> = list.tasks().collect();
+        let t = |framework, name, id| TaskRef { framework, name, id };
+        assert_eq!(
+            tasks,
+            [
+                t("marathon", "web", "web.1"),
+                t("chronos", "job", "job.7"),
+                t("marathon", "web", "web.2")
+            ]
+        );
+        let owned: Vec<(usize, String)> = list.task_records().map(|(i, r)| (i, r.name)).collect();
+        assert_eq!(
+            owned,
+            [
+                (0, "web.marathon.mesos.".to_owned()),
+                (1, "job.chronos.mesos.".to_owned())
+            ]
+        );
     }
 }

@@ -1,0 +1,98 @@
+//! Memory of a refresh, step by step: the state body, its parsed form, the generated record list and the
+//! wire-ready index, as bytes asked of the allocator and as resident memory (VmRSS / VmHWM).
+//!
+//!   python3 tests/fixtures/gen-state.py --agents 5000 --tasks 100000 > /tmp/state.json
+//!   cargo bench --bench memprobe -- /tmp/state.json
+//!
+//! Without a file (as `cargo test --all-targets` runs it) it prints this usage and exits.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use mesos_dns::config::Config;
+use mesos_dns::records::{Records, Zone};
+
+/// Counts the bytes currently allocated and their peak.
+struct Counting;
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = CURRENT.fetch_add(by, Relaxed) + by;
+    PEAK.fetch_max(now, Relaxed);
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > layout.size() {
+            grew(new_size - layout.size());
+        } else {
+            CURRENT.fetch_sub(layout.size() - new_size, Relaxed);
+        }
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn mb(bytes: usize) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
+
+/// (VmRSS, VmHWM) in MB.
+fn resident() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn report(step: &str, since: usize) {
+    let (rss, hwm) = resident();
+    println!(
+        "{step:<28} +{:>7.1} MB allocated (peak {:>6.1} MB)   RSS {rss:>4} MB, high-water {hwm:>4} MB",
+        mb(CURRENT.load(Relaxed).saturating_sub(since)),
+        mb(PEAK.load(Relaxed)),
+    );
+}
+
+fn main() {
+    let Some(path) = std::env::args().skip(1).find(|a| !a.starts_with('-')) else {
+        println!("usage: cargo bench --bench memprobe -- STATE.json");
+        return;
+    };
+    let body = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    report("state body read", 0);
+    let before = CURRENT.load(Relaxed);
+    let state = mesos_dns::mesos::state::parse(&body).unwrap_or_else(|e| panic!("{path}: {e}"));
+    report("parsed", before);
+    let before = CURRENT.load(Relaxed);
+    let config = Config::default();
+    let masters = ["127.0.0.1:5050".to_owned()];
+    let list = mesos_dns::refresh::generate_from_state(&config, &state, &masters, &[], &|_| Vec::new())
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    report("records generated", before);
+    drop(state);
+    drop(body);
+    let before = CURRENT.load(Relaxed);
+    report("body and parse freed", 0);
+    let records = Records::build(Zone::from_config(&config), &list, 1);
+    report("indexed", before);
+    std::hint::black_box(&records);
+}
