@@ -35,7 +35,9 @@ fuzz_target!(|data: &[u8]| {
                     assert!(n <= MAX_UDP_PAYLOAD);
                 }
             }
-            Outcome::Drop => assert!(data.len() < 12 || data[2] & 0x80 != 0 || Message::parse(data).is_ok_and(|m| m.is_response())),
+            Outcome::Drop => {
+                assert!(data.len() < 12 || data[2] & 0x80 != 0 || Message::parse(data).is_ok_and(|m| m.is_response()))
+            }
             Outcome::Outside => assert!(Message::parse(data).is_ok()),
         }
     }
