@@ -132,6 +132,30 @@ impl Access {
         self.tls.clone()
     }
 
+    /// The HTTP client settings every request to a master shares: these TLS settings, statuses and
+    /// redirects left to the caller (a redirect names an address learnt from the network, which goes
+    /// through the follow filter), no pooled connections (one request per refresh: a fresh connection is
+    /// cheap and never a stale one), our user agent. Callers add their timeouts.
+    pub fn agent_config(&self) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+        let mut config = ureq::Agent::config_builder();
+        if let Some(tls) = self.tls_config() {
+            config = config.tls_config(tls);
+        }
+        config
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_idle_connections(0)
+            .user_agent(concat!("mesos-dns/", env!("CARGO_PKG_VERSION")))
+    }
+
+    /// Adds the `Authorization` header, if there are credentials.
+    pub fn authorize<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match self.authorization() {
+            Some(value) => request.header("Authorization", value),
+            None => request,
+        }
+    }
+
     /// The `Authorization` header value to send, if any.
     pub fn authorization(&self) -> Option<&str> {
         self.authorization.as_deref()

@@ -194,20 +194,11 @@ impl Fetcher {
             Some(t) => t.min(CONNECT_TIMEOUT),
             None => CONNECT_TIMEOUT,
         };
-        let mut config = ureq::Agent::config_builder();
-        if let Some(tls) = access.tls_config() {
-            config = config.tls_config(tls);
-        }
-        let agent = config
-            // Statuses are ours to interpret (404 means "old master", the rest are errors we report).
-            .http_status_as_error(false)
-            // Redirects name an address learnt from the network: they go through the follow filter.
-            .max_redirects(0)
-            // One request per refresh: a fresh connection is cheap and never a stale pooled one.
-            .max_idle_connections(0)
+        // Statuses are ours to interpret (404 means "old master", the rest are errors we report).
+        let agent = access
+            .agent_config()
             .timeout_global(timeout)
             .timeout_connect(Some(connect))
-            .user_agent(concat!("mesos-dns/", env!("CARGO_PKG_VERSION")))
             .accept("application/json")
             .build()
             .new_agent();
@@ -364,11 +355,7 @@ impl Fetcher {
         let mut last_url = None;
         for path in STATE_PATHS {
             let url = format!("{}://{addr}{path}", self.access.scheme());
-            let mut request = self.agent.get(&url);
-            if let Some(value) = self.access.authorization() {
-                request = request.header("Authorization", value);
-            }
-            let mut resp = match request.call() {
+            let mut resp = match self.access.authorize(self.agent.get(&url)).call() {
                 Ok(r) => r,
                 Err(e) => return Err((Some(url), classify(e, self.body_limit))),
             };

@@ -72,25 +72,15 @@ pub fn subscribe(url: String, access: Access, wake: Thread) -> std::io::Result<R
 
 /// Reads events until the stream ends (`Err`) or the receiver is gone (`Ok`).
 fn read_stream(url: &str, access: &Access, tx: &SyncSender<Message>, wake: &Thread) -> Result<(), StreamError> {
-    let mut config = ureq::Agent::config_builder();
-    if let Some(tls) = access.tls_config() {
-        config = config.tls_config(tls);
-    }
-    let agent = config
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .max_idle_connections(0)
+    let agent = access
+        .agent_config()
         .timeout_connect(Some(CONNECT_TIMEOUT))
         .timeout_recv_response(Some(READ_TIMEOUT))
         .timeout_per_read(Some(READ_TIMEOUT))
-        .user_agent(concat!("mesos-dns/", env!("CARGO_PKG_VERSION")))
         .build()
         .new_agent();
-    let mut request = agent.post(url);
-    if let Some(value) = access.authorization() {
-        request = request.header("Authorization", value);
-    }
-    let resp = request
+    let resp = access
+        .authorize(agent.post(url))
         .header("Content-Type", "application/json")
         .header("Accept", "application/json")
         .send(r#"{"type":"SUBSCRIBE"}"#)
