@@ -99,10 +99,9 @@ pub struct Records {
     aaaa: Vec<[u8; 16]>,
     srv: Vec<Srv>,
     ptr: Vec<u32>,
-    a_start: Vec<u32>,
-    aaaa_start: Vec<u32>,
-    srv_start: Vec<u32>,
-    ptr_start: Vec<u32>,
+    /// Per node (and one past the last): where its A, AAAA, SRV and PTR data start in the arrays above,
+    /// side by side so that one lookup reads one or two cache lines.
+    starts: Vec<[u32; 4]>,
     first_reverse: u32,
     skipped: usize,
     /// The generated records with their tasks, kept for `/v1/enumerate` when it is served.
@@ -241,6 +240,10 @@ impl Records {
             }
         }
         names.shrink_to_fit();
+        let starts: Vec<[u32; 4]> = (0..=nodes)
+            .map(|n| [a_start[n], aaaa_start[n], srv_start[n], ptr_start[n]])
+            .collect();
+        drop((a_start, aaaa_start, srv_start, ptr_start, a_at, aaaa_at, srv_at, ptr_at));
         let mut mname = Vec::new();
         let mut rname = Vec::new();
         if text_to_wire(&zone.soa_mname, &mut mname).is_none() {
@@ -273,10 +276,7 @@ impl Records {
             aaaa,
             srv,
             ptr,
-            a_start,
-            aaaa_start,
-            srv_start,
-            ptr_start,
+            starts,
             first_reverse,
             skipped,
             list: None,
@@ -306,13 +306,14 @@ impl Records {
     #[inline]
     pub fn node(&self, id: u32) -> Option<Node<'_>> {
         let i = id as usize;
-        let range = |starts: &[u32]| Some(*starts.get(i)? as usize..*starts.get(i + 1)? as usize);
+        let (start, end) = (self.starts.get(i)?, self.starts.get(i + 1)?);
+        let range = |k: usize| start[k] as usize..end[k] as usize;
         Some(Node {
             name: self.names.get(id),
-            a: self.a.get(range(&self.a_start)?)?,
-            aaaa: self.aaaa.get(range(&self.aaaa_start)?)?,
-            srv: self.srv.get(range(&self.srv_start)?)?,
-            ptr: self.ptr.get(range(&self.ptr_start)?)?,
+            a: self.a.get(range(0))?,
+            aaaa: self.aaaa.get(range(1))?,
+            srv: self.srv.get(range(2))?,
+            ptr: self.ptr.get(range(3))?,
         })
     }
 
