@@ -1,4 +1,4 @@
-//! Memory of a refresh, step by step: the state body, its parsed form, the generated record list and the
+//! Memory and time of a refresh, step by step: the state body, its parsed form, the generated record list and the
 //! wire-ready index, as bytes asked of the allocator and as resident memory (VmRSS / VmHWM).
 //!
 //!   python3 tests/fixtures/gen-state.py --agents 5000 --tasks 100000 > /tmp/state.json
@@ -8,6 +8,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Instant;
 
 use mesos_dns::config::Config;
 use mesos_dns::records::{Records, Zone};
@@ -63,10 +64,11 @@ fn resident() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-fn report(step: &str, since: usize) {
+fn report(step: &str, since: usize, took: std::time::Duration) {
     let (rss, hwm) = resident();
     println!(
-        "{step:<28} +{:>7.1} MB allocated (peak {:>6.1} MB)   RSS {rss:>4} MB, high-water {hwm:>4} MB",
+        "{step:<22} {:>5} ms  +{:>7.1} MB allocated (peak {:>6.1} MB)   RSS {rss:>4} MB, high-water {hwm:>4} MB",
+        took.as_millis(),
         mb(CURRENT.load(Relaxed).saturating_sub(since)),
         mb(PEAK.load(Relaxed)),
     );
@@ -77,22 +79,24 @@ fn main() {
         println!("usage: cargo bench --bench memprobe -- STATE.json");
         return;
     };
+    let t = Instant::now();
     let body = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-    report("state body read", 0);
-    let before = CURRENT.load(Relaxed);
+    report("state body read", 0, t.elapsed());
+    let (before, t) = (CURRENT.load(Relaxed), Instant::now());
     let state = mesos_dns::mesos::state::parse(&body).unwrap_or_else(|e| panic!("{path}: {e}"));
-    report("parsed", before);
-    let before = CURRENT.load(Relaxed);
+    report("parsed", before, t.elapsed());
+    let (before, t) = (CURRENT.load(Relaxed), Instant::now());
     let config = Config::default();
     let masters = ["127.0.0.1:5050".to_owned()];
     let list = mesos_dns::refresh::generate_from_state(&config, &state, &masters, &[], &|_| Vec::new())
         .unwrap_or_else(|e| panic!("{path}: {e}"));
-    report("records generated", before);
+    report("records generated", before, t.elapsed());
+    let t = Instant::now();
     drop(state);
     drop(body);
-    let before = CURRENT.load(Relaxed);
-    report("body and parse freed", 0);
+    report("body and parse freed", 0, t.elapsed());
+    let (before, t) = (CURRENT.load(Relaxed), Instant::now());
     let records = Records::build(Zone::from_config(&config), &list, 1);
-    report("indexed", before);
+    report("indexed", before, t.elapsed());
     std::hint::black_box(&records);
 }
