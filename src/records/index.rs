@@ -423,12 +423,12 @@ pub fn text_to_wire(name: &str, out: &mut Vec<u8>) -> Option<()> {
     out.clear();
     let name = name.strip_suffix('.').unwrap_or(name);
     if !name.is_empty() {
-        for label in name.split('.') {
+        for label in name.as_bytes().split(|&b| b == b'.') {
             if label.is_empty() || label.len() > 63 {
                 return None;
             }
             out.push(label.len() as u8);
-            out.extend(label.bytes().map(|b| b.to_ascii_lowercase()));
+            out.extend(label.iter().map(u8::to_ascii_lowercase));
         }
     }
     out.push(0);
