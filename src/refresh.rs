@@ -23,10 +23,10 @@ use arc_swap::ArcSwap;
 use crate::config::{Config, StateSourceMode};
 use crate::mesos::access::Access;
 use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
-use crate::mesos::state::{self, State};
+use crate::mesos::state::{self, Header, State};
 use crate::mesos::zk::LeaderWatch;
 use crate::metrics::RefreshStatus;
-use crate::records::generate::{generate, GenInput};
+use crate::records::generate::{generate, generate_streamed, GenInput};
 use crate::records::{RData, Record, RecordList, Records, Zone};
 use crate::stream::{model::Model, Pumped, Streamer};
 
@@ -128,12 +128,13 @@ pub fn build_snapshot(
     resolve: &dyn Fn(&str) -> Vec<IpAddr>,
     serial: u32,
 ) -> Result<(Records, RecordList), RefreshError> {
-    let state = state::parse(body).map_err(|e| RefreshError::NotState(e.to_string()))?;
-    build_from_state(config, &state, masters_for_records, self_addrs, resolve, serial)
+    let header = state::parse_header(body).map_err(|e| RefreshError::NotState(e.to_string()))?;
+    let list = generate_from_body(config, &header, body, masters_for_records, self_addrs, resolve)?;
+    let records = Records::build(Zone::from_config(config), &list, serial);
+    Ok((records, list))
 }
 
-/// [`build_snapshot`] for a document that is already parsed (the fetcher parses while it looks for the
-/// leader, and hands the result over rather than the bytes).
+/// [`build_snapshot`] for a document that is already parsed whole (the event stream's model).
 pub fn build_from_state(
     config: &Config,
     state: &State<'_>,
@@ -160,17 +161,46 @@ pub fn generate_from_state(
     if state.leader.is_empty() {
         return Err(RefreshError::NoLeader);
     }
-    let input = GenInput {
+    Ok(generate(
+        state,
+        &gen_input(config, masters_for_records, self_addrs, resolve),
+    ))
+}
+
+/// [`generate_from_state`] from a document's header and body: the tasks are read one at a time while
+/// the records are generated, so the parsed form of the whole document never exists (at 100k tasks it
+/// would be about as large as the document).
+pub fn generate_from_body(
+    config: &Config,
+    header: &Header<'_>,
+    body: &[u8],
+    masters_for_records: &[String],
+    self_addrs: &[IpAddr],
+    resolve: &dyn Fn(&str) -> Vec<IpAddr>,
+) -> Result<RecordList, RefreshError> {
+    if header.leader.is_empty() {
+        return Err(RefreshError::NoLeader);
+    }
+    let input = gen_input(config, masters_for_records, self_addrs, resolve);
+    generate_streamed(header, body, &input).map_err(|e| RefreshError::NotState(e.to_string()))
+}
+
+fn gen_input<'a>(
+    config: &'a Config,
+    masters: &'a [String],
+    self_addrs: &'a [IpAddr],
+    resolve: &'a dyn Fn(&str) -> Vec<IpAddr>,
+) -> GenInput<'a> {
+    GenInput {
         domain: &config.domain,
         ip_sources: &config.ip_sources,
         enforce_rfc952: config.enforce_rfc952,
-        masters: masters_for_records,
+        masters,
         soa_mname: &config.soa_mname,
         self_addrs,
         resolve,
         ptr_on: config.ptr_on,
-    };
-    Ok(generate(state, &input))
+    }
 }
 
 /// Starts the refresher thread (`mesos-dns-refresh`): it refreshes at once, then every `refreshSeconds`,
@@ -437,8 +467,9 @@ impl Refresher {
         if self.stream.is_some() {
             // Stream mode: the document becomes the stream's model, and records come from that.
             let (model, origin) = fetcher
-                .fetch_with(|_, state| Model::from_state(state))
+                .fetch_with(|_, _, body| state::parse(body).map(|state| Model::from_state(&state)))
                 .map_err(RefreshError::Fetch)?;
+            let model = model.map_err(|e| RefreshError::NotState(e.to_string()))?;
             let (records, list) = build_from_state(config, model.state(), named, &self_addrs, &resolve, serial)?;
             return Ok(Built {
                 records,
@@ -448,7 +479,7 @@ impl Refresher {
             });
         }
         let (generated, origin) = fetcher
-            .fetch_with(|_, state| generate_from_state(config, state, named, &self_addrs, &resolve))
+            .fetch_with(|_, header, body| generate_from_body(config, header, body, named, &self_addrs, &resolve))
             .map_err(RefreshError::Fetch)?;
         // The body and its parsed form are freed by now: index the records.
         let list = generated?;

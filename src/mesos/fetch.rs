@@ -4,8 +4,8 @@
 //! order, `GET /master/state` (falling back to `/master/state.json` on 404 for masters older than 0.25),
 //! and when the document's `leader` names another host, fetch once more from that host with the port we
 //! were given. The first document that parses and names a leader wins. It does not own what is done with
-//! the document: the caller's closure turns the parsed [`State`] into whatever it needs, so the body is
-//! parsed exactly once.
+//! the document: the caller's closure gets its [`Header`] (everything but the tasks, parsed here to find
+//! the leader) and the body, from which it reads the tasks one at a time.
 //!
 //! Following a leader means contacting an address taken from the network, so the decision is a pure
 //! function ([`next_hop`]) and every follow passes a filter ([`Fetcher::with_follow_filter`]); tests
@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::mesos::access::{Access, AccessError};
-use crate::mesos::state::{self, State};
+use crate::mesos::state::{self, Header};
 
 /// The largest state document accepted. Big clusters produce tens of MiB (100k tasks on 5k agents: 46 MB);
 /// beyond this the body is an error rather than a reason to run out of memory. A body that announces a
@@ -259,10 +259,13 @@ impl Fetcher {
         &self.masters
     }
 
-    /// Finds the leader's state document and hands it, parsed, to `accept`, which is called at most once
+    /// Finds the leader's state document and hands its header and body to `accept`, called at most once
     /// and only with a document that names a leader. Returns what `accept` returned and where the
     /// document came from.
-    pub fn fetch_with<T>(&self, mut accept: impl FnMut(&Origin, &State<'_>) -> T) -> Result<(T, Origin), FetchError> {
+    pub fn fetch_with<T>(
+        &self,
+        mut accept: impl FnMut(&Origin, &Header<'_>, &[u8]) -> T,
+    ) -> Result<(T, Origin), FetchError> {
         if self.masters.is_empty() {
             return Err(FetchError::NoMasters);
         }
@@ -289,7 +292,7 @@ impl Fetcher {
     fn try_master<T>(
         &self,
         master: &str,
-        accept: &mut impl FnMut(&Origin, &State<'_>) -> T,
+        accept: &mut impl FnMut(&Origin, &Header<'_>, &[u8]) -> T,
     ) -> Result<(T, Origin), (Option<String>, Problem)> {
         if split_host_port(master).is_none() {
             return Err((None, Problem::BadAddress));
@@ -313,7 +316,7 @@ impl Fetcher {
                     follows += 1;
                 }
                 Got::Body { url, body } => {
-                    let state = match state::parse(&body) {
+                    let state = match state::parse_header(&body) {
                         Ok(s) => s,
                         Err(e) => return Err((Some(url), Problem::NotState(e.to_string()))),
                     };
@@ -333,7 +336,7 @@ impl Fetcher {
                                 url,
                                 leader: state.leader.to_string(),
                             };
-                            let out = accept(&origin, &state);
+                            let out = accept(&origin, &state, &body);
                             return Ok((out, origin));
                         }
                         Hop::Follow(next) => {
@@ -699,7 +702,7 @@ mod tests {
 
     /// Fetches and returns the accepted leader and origin.
     fn leader_of(f: &Fetcher) -> Result<(String, Origin), FetchError> {
-        f.fetch_with(|_, s| s.leader.to_string())
+        f.fetch_with(|_, s, _| s.leader.to_string())
     }
 
     fn closed_port() -> String {
@@ -719,7 +722,7 @@ mod tests {
         );
         let calls = AtomicUsize::new(0);
         let (leader, origin) = fetcher(vec![s.master()])
-            .fetch_with(|_, st| {
+            .fetch_with(|_, st, _| {
                 calls.fetch_add(1, Ordering::SeqCst);
                 st.leader.to_string()
             })

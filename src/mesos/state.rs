@@ -12,10 +12,12 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-/// A master state document, borrowing its strings from the JSON text where it can.
+/// A master state document, borrowing its strings from the JSON text where it can. `T` is what a task
+/// reads as: [`Task`], or [`Skipped`] for a [`Header`] (everything but the tasks, which
+/// [`for_each_task`] then reads one at a time).
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct State<'a> {
+#[serde(default, bound(deserialize = "T: Deserialize<'de> + Default"))]
+pub struct State<'a, T = Task<'a>> {
     /// The leading master's pid, `master@10.0.0.1:5050`.
     #[serde(borrow, deserialize_with = "lenient::string")]
     pub leader: Cow<'a, str>,
@@ -28,7 +30,20 @@ pub struct State<'a> {
     #[serde(borrow, deserialize_with = "lenient::array")]
     pub slaves: Vec<Slave<'a>>,
     #[serde(borrow, deserialize_with = "lenient::array")]
-    pub frameworks: Vec<Framework<'a>>,
+    pub frameworks: Vec<Framework<'a, T>>,
+}
+
+/// A state document without its tasks: what a refresh needs before it reads them one at a time.
+pub type Header<'a> = State<'a, Skipped>;
+
+/// A task that was not read (only counted).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Skipped;
+
+impl<'de> Deserialize<'de> for Skipped {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Skipped)
+    }
 }
 
 /// An agent.
@@ -46,8 +61,8 @@ pub struct Slave<'a> {
 
 /// A framework (scheduler) and its current tasks.
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct Framework<'a> {
+#[serde(default, bound(deserialize = "T: Deserialize<'de> + Default"))]
+pub struct Framework<'a, T = Task<'a>> {
     #[serde(borrow, deserialize_with = "lenient::string")]
     pub id: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "lenient::string")]
@@ -57,8 +72,8 @@ pub struct Framework<'a> {
     pub pid: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "lenient::string")]
     pub hostname: Cow<'a, str>,
-    #[serde(borrow, deserialize_with = "lenient::array")]
-    pub tasks: Vec<Task<'a>>,
+    #[serde(deserialize_with = "lenient::array")]
+    pub tasks: Vec<T>,
 }
 
 /// A task.
@@ -195,6 +210,25 @@ pub fn parse(body: &[u8]) -> Result<State<'_>, serde_json::Error> {
     Ok(state)
 }
 
+/// Parses a state document without its tasks (they are checked for syntax and counted, not read). A
+/// refresh reads the header first, then the tasks one at a time with [`for_each_task`], so that no
+/// parsed form of a 100k-task document is ever held whole.
+pub fn parse_header(body: &[u8]) -> Result<Header<'_>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let header = lenient::top_object(&mut de)?;
+    de.end()?;
+    Ok(header)
+}
+
+/// Calls `each(framework, task)` for every task of the document, in order, `framework` being the
+/// index into the [`Header`]'s `frameworks` (which skip the same non-object entries). Each task is
+/// dropped after the call. The body should have parsed as a header: the errors are the same.
+pub fn for_each_task<'a>(body: &'a [u8], each: &mut dyn FnMut(usize, Task<'a>)) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde::Deserializer::deserialize_map(&mut de, lenient::TaskWalk { each })?;
+    de.end()
+}
+
 impl Task<'_> {
     /// True when the task has a `DiscoveryInfo` with a name: the original ignores discovery info
     /// (ports included) otherwise.
@@ -217,7 +251,7 @@ impl Task<'_> {
     }
 }
 
-impl Framework<'_> {
+impl<T> Framework<'_, T> {
     /// Where the scheduler runs: the host and port of its `pid`, else its `hostname` without a port.
     pub fn host_port(&self) -> (&str, Option<u16>) {
         match parse_pid(&self.pid) {
@@ -551,6 +585,147 @@ pub(crate) mod lenient {
             scalars_to!(Vec::new(); visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
         }
         d.deserialize_any(V)
+    }
+
+    /// Walks a state document's `frameworks[].tasks[]`, handing each task (read as [`lenient::array`]
+    /// would read it) to `each` with its framework's index among the object entries.
+    pub struct TaskWalk<'w, 'a> {
+        pub each: &'w mut dyn FnMut(usize, super::Task<'a>),
+    }
+
+    impl<'de: 'a, 'a> Visitor<'de> for TaskWalk<'_, 'a> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a state document (a JSON object)")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                if key == "frameworks" {
+                    map.next_value_seed(Frameworks { each: &mut *self.each })?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    struct Frameworks<'w, 'a> {
+        each: &'w mut dyn FnMut(usize, super::Task<'a>),
+    }
+
+    impl<'de: 'a, 'a> DeserializeSeed<'de> for Frameworks<'_, 'a> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de: 'a, 'a> Visitor<'de> for Frameworks<'_, 'a> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of frameworks")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut index = 0;
+            while let Some(was_object) = seq.next_element_seed(OneFramework {
+                index,
+                each: &mut *self.each,
+            })? {
+                index += usize::from(was_object);
+            }
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            drain_map(map)
+        }
+        fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        scalars_to!((); visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+    }
+
+    /// One entry of `frameworks`: true when it was an object (and so has an index).
+    struct OneFramework<'w, 'a> {
+        index: usize,
+        each: &'w mut dyn FnMut(usize, super::Task<'a>),
+    }
+
+    impl<'de: 'a, 'a> DeserializeSeed<'de> for OneFramework<'_, 'a> {
+        type Value = bool;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de: 'a, 'a> Visitor<'de> for OneFramework<'_, 'a> {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a framework")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                if key == "tasks" {
+                    map.next_value_seed(Tasks {
+                        index: self.index,
+                        each: &mut *self.each,
+                    })?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(true)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
+            drain_seq(seq).map(|()| false)
+        }
+        fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<bool, E> {
+            Ok(false)
+        }
+        scalars_to!(false; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+    }
+
+    struct Tasks<'w, 'a> {
+        index: usize,
+        each: &'w mut dyn FnMut(usize, super::Task<'a>),
+    }
+
+    impl<'de: 'a, 'a> DeserializeSeed<'de> for Tasks<'_, 'a> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de: 'a, 'a> Visitor<'de> for Tasks<'_, 'a> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of tasks")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(task) = seq.next_element_seed(Element::<super::Task<'de>>(PhantomData))? {
+                if let Some(task) = task {
+                    (self.each)(self.index, task);
+                }
+            }
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            drain_map(map)
+        }
+        fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        scalars_to!((); visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
     }
 
     /// The document itself: a JSON object, and nothing else.

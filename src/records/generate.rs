@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::config::IpSource;
-use crate::mesos::state::{self, State, Task};
+use crate::mesos::state::{self, Framework, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::{push_task_hash, HASH_LEN};
 use crate::records::RecordList;
@@ -57,22 +57,40 @@ pub const MAX_ADDRS_PER_TASK: usize = 64;
 /// Generates every record of the behaviour spec (section 4) from one state document.
 pub fn generate(state: &State<'_>, input: &GenInput<'_>) -> RecordList {
     let domain = input.domain.trim_end_matches('.').to_ascii_lowercase();
-    let mut g = Generator {
-        input,
-        spec: Spec::new(input.enforce_rfc952),
-        domain: &domain,
-        // About ten records per task, as the fixtures and generated states give.
-        out: RecordList::with_capacity(state.frameworks.iter().map(|f| f.tasks.len()).sum::<usize>() * 10 + 64),
-        buf: String::with_capacity(128),
-        resolved: HashMap::new(),
-        agent_addrs: HashSet::new(),
-    };
+    let mut g = Generator::new(input, &domain, state);
     let frameworks = g.frameworks(state);
     let agents = g.agents(state);
     g.server();
     g.masters(state);
-    g.tasks(state, &frameworks, &agents);
+    let mut task_ips = Vec::new();
+    for (f, fname) in state.frameworks.iter().zip(&frameworks) {
+        for task in &f.tasks {
+            g.task(f, fname, task, &agents, &mut task_ips);
+        }
+    }
     g.out
+}
+
+/// [`generate`] from a state document's [`Header`] and its body, reading the tasks one at a time
+/// ([`state::for_each_task`]): the same records, without the parsed form of every task in memory.
+pub fn generate_streamed(
+    header: &Header<'_>,
+    body: &[u8],
+    input: &GenInput<'_>,
+) -> Result<RecordList, serde_json::Error> {
+    let domain = input.domain.trim_end_matches('.').to_ascii_lowercase();
+    let mut g = Generator::new(input, &domain, header);
+    let frameworks = g.frameworks(header);
+    let agents = g.agents(header);
+    g.server();
+    g.masters(header);
+    let mut task_ips = Vec::new();
+    state::for_each_task(body, &mut |i, task| {
+        if let (Some(f), Some(fname)) = (header.frameworks.get(i), frameworks.get(i)) {
+            g.task(f, fname, &task, &agents, &mut task_ips);
+        }
+    })?;
+    Ok(g.out)
 }
 
 struct Generator<'i, 'a> {
@@ -86,6 +104,21 @@ struct Generator<'i, 'a> {
     resolved: HashMap<String, Vec<IpAddr>>,
     /// Every agent address (as stored), with reverse lookups on: their PTR names the agent, not a task.
     agent_addrs: HashSet<IpAddr>,
+}
+
+impl<'i, 'a> Generator<'i, 'a> {
+    fn new<T>(input: &'i GenInput<'a>, domain: &'i str, state: &State<'_, T>) -> Self {
+        Generator {
+            input,
+            spec: Spec::new(input.enforce_rfc952),
+            domain,
+            // About ten records per task, as the fixtures and generated states give.
+            out: RecordList::with_capacity(state.frameworks.iter().map(|f| f.tasks.len()).sum::<usize>() * 10 + 64),
+            buf: String::with_capacity(128),
+            resolved: HashMap::new(),
+            agent_addrs: HashSet::new(),
+        }
+    }
 }
 
 /// Builds `parts[0].parts[1]. ... .` in `buf`: `None` (and the record is skipped) when a part is
@@ -274,7 +307,7 @@ impl Generator<'_, '_> {
     }
 
     /// `F.D` and `_framework._tcp.F.D`; returns every framework's `F` (empty when it has none).
-    fn frameworks(&mut self, state: &State<'_>) -> Vec<String> {
+    fn frameworks<T>(&mut self, state: &State<'_, T>) -> Vec<String> {
         let mut labels = Vec::with_capacity(state.frameworks.len());
         for f in &state.frameworks {
             let fname = self.spec.domain_frag(&f.name);
@@ -301,7 +334,7 @@ impl Generator<'_, '_> {
     }
 
     /// `slave.D` and `_slave._tcp.D`; returns the known agents by id with their addresses.
-    fn agents<'s>(&mut self, state: &'s State<'_>) -> HashMap<&'s str, Vec<IpAddr>> {
+    fn agents<'s, T>(&mut self, state: &'s State<'_, T>) -> HashMap<&'s str, Vec<IpAddr>> {
         let mut agents = HashMap::with_capacity(state.slaves.len());
         for s in &state.slaves {
             let (host, port) = s.host_port();
@@ -343,7 +376,7 @@ impl Generator<'_, '_> {
     /// `leader.D`, `_leader._tcp.D`, `_leader._udp.D`, `master.D` and `masterN.D`. The numbering is the
     /// original's: configured masters in order, a master whose address is already listed is skipped,
     /// the leader numbered where it is listed (`host:port` as in its pid) or else after the others.
-    fn masters(&mut self, state: &State<'_>) {
+    fn masters<T>(&mut self, state: &State<'_, T>) {
         let Some(leader) = state.leader.split('@').nth(1) else {
             return;
         };
@@ -394,46 +427,46 @@ impl Generator<'_, '_> {
         }
     }
 
-    /// The records of every `TASK_RUNNING` task on a known agent.
-    fn tasks(&mut self, state: &State<'_>, fnames: &[String], agents: &HashMap<&str, Vec<IpAddr>>) {
-        let mut task_ips = Vec::new();
-        for (f, fname) in state.frameworks.iter().zip(fnames) {
-            if fname.is_empty() {
-                continue;
-            }
-            for task in &f.tasks {
-                if task.state != "TASK_RUNNING" {
-                    continue;
-                }
-                let Some(agent_ips) = agents.get(&*task.slave_id) else {
-                    continue;
-                };
-                task_addrs(task, self.input.ip_sources, agent_ips, &mut task_ips);
-                let tail = agent_tail(&task.slave_id);
-                self.out.begin_task(&f.name, &task.name, &task.id);
-                let ctx = TaskCtx {
-                    task,
-                    fname,
-                    agent_tail: &tail,
-                    task_ips: &task_ips,
-                    agent_ips,
-                    discovery: task.has_discovery(),
-                };
-                if ctx.discovery {
-                    // The original serves the discovery name both as written and as a label.
-                    let t = self.spec.label(&task.discovery.name);
-                    if let Some(raw) = label::verbatim(&task.discovery.name) {
-                        if raw != t {
-                            self.task_records(&ctx, &raw);
-                        }
-                    }
-                    self.task_records(&ctx, &t);
-                } else {
-                    self.task_records(&ctx, &self.spec.label(&task.name));
-                }
-                self.out.end_task();
-            }
+    /// The records of a task of framework `f` (whose labels are `fname`), if it is `TASK_RUNNING` on a
+    /// known agent. `task_ips` is scratch space.
+    fn task<T>(
+        &mut self,
+        f: &Framework<'_, T>,
+        fname: &str,
+        task: &Task<'_>,
+        agents: &HashMap<&str, Vec<IpAddr>>,
+        task_ips: &mut Vec<IpAddr>,
+    ) {
+        if fname.is_empty() || task.state != "TASK_RUNNING" {
+            return;
         }
+        let Some(agent_ips) = agents.get(&*task.slave_id) else {
+            return;
+        };
+        task_addrs(task, self.input.ip_sources, agent_ips, task_ips);
+        let tail = agent_tail(&task.slave_id);
+        self.out.begin_task(&f.name, &task.name, &task.id);
+        let ctx = TaskCtx {
+            task,
+            fname,
+            agent_tail: &tail,
+            task_ips,
+            agent_ips,
+            discovery: task.has_discovery(),
+        };
+        if ctx.discovery {
+            // The original serves the discovery name both as written and as a label.
+            let t = self.spec.label(&task.discovery.name);
+            if let Some(raw) = label::verbatim(&task.discovery.name) {
+                if raw != t {
+                    self.task_records(&ctx, &raw);
+                }
+            }
+            self.task_records(&ctx, &t);
+        } else {
+            self.task_records(&ctx, &self.spec.label(&task.name));
+        }
+        self.out.end_task();
     }
 
     /// The records of one task under the name `t`.

@@ -58,7 +58,40 @@ fn gen_with(doc: &[u8], o: Opts<'_>) -> RecordList {
         resolve: &fake_resolve,
         ptr_on: o.ptr_on,
     };
-    generate(&state, &input)
+    let whole = generate(&state, &input);
+    // Every test also checks that reading the tasks one at a time gives the very same list.
+    let header = crate::mesos::state::parse_header(doc).unwrap();
+    let streamed = generate_streamed(&header, doc, &input).unwrap();
+    assert_same(&whole, &streamed);
+    whole
+}
+
+fn assert_same(a: &RecordList, b: &RecordList) {
+    assert_eq!(a.iter().collect::<Vec<_>>(), b.iter().collect::<Vec<_>>());
+    assert_eq!(a.tasks().collect::<Vec<_>>(), b.tasks().collect::<Vec<_>>());
+    assert_eq!(
+        a.task_records().collect::<Vec<_>>(),
+        b.task_records().collect::<Vec<_>>()
+    );
+    assert_eq!(a.reverse().collect::<Vec<_>>(), b.reverse().collect::<Vec<_>>());
+}
+
+#[test]
+fn streamed_tasks_keep_their_framework_through_odd_entries() {
+    // Non-object framework entries are skipped by both readers, so task i of the walk belongs to the
+    // header's framework i; odd `tasks` values read as none.
+    let doc = br#"{"leader": "master@10.0.0.1:5050",
+        "slaves": [{"id": "a-S1", "pid": "slave(1)@10.1.0.1:5051"}],
+        "frameworks": [7, null, {"name": "one", "tasks": {"x": 1}},
+            "s", [1, 2],
+            {"name": "two", "tasks": [null, 5, {"id": "t2", "name": "web", "slave_id": "a-S1", "state": "TASK_RUNNING"}]},
+            {"name": "three", "tasks": [{"id": "t3", "name": "db", "slave_id": "a-S1", "state": "TASK_RUNNING"}]}],
+        "extra": {"frameworks": [{"name": "nested", "tasks": [{"id": "t9"}]}]}}"#;
+    let list = gen(doc);
+    assert_eq!(at(&list, "web.two.mesos."), set(&["A 10.1.0.1"]));
+    assert_eq!(at(&list, "db.three.mesos."), set(&["A 10.1.0.1"]));
+    let tasks: Vec<_> = list.tasks().map(|t| (t.framework, t.name)).collect();
+    assert_eq!(tasks, [("two", "web"), ("three", "db")]);
 }
 
 fn gen(doc: &[u8]) -> RecordList {
