@@ -8,6 +8,8 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
 
 use common::*;
 use serde_json::{json, Value};
@@ -98,6 +100,8 @@ struct HttpsMaster {
     child: Child,
     _stdin: ChildStdin,
     addr: String,
+    /// What it prints after "ready" ("subscribed" for each event-stream subscription).
+    lines: Receiver<String>,
 }
 
 impl HttpsMaster {
@@ -128,15 +132,23 @@ impl HttpsMaster {
             .spawn()
             .expect("python3 runs the fake HTTPS master");
         let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut ready = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut ready)
-            .unwrap();
+        stdout.read_line(&mut ready).unwrap();
         assert_eq!(ready.trim(), "ready", "the fake HTTPS master started");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         HttpsMaster {
             child,
             _stdin: stdin,
             addr,
+            lines,
         }
     }
 }
@@ -314,5 +326,30 @@ fn without_ca_cert_file_the_system_bundle_is_trusted() {
     let ca = pki.path("good-ca.pem");
     let server = Server::spawn_with_env(&args, cfg.port, cfg.dir.clone(), &[("SSL_CERT_FILE", &ca)]);
     server.wait_loaded();
+    assert_eq!(server.a_records(NGINX), vec![NGINX_IP]);
+}
+
+#[test]
+fn event_stream_subscribes_over_https_with_the_credentials() {
+    let pki = Pki::new();
+    let master = HttpsMaster::start(&pki.dir, &tutorial());
+    let cfg = TestConfig::write(
+        std::slice::from_ref(&master.addr),
+        json!({
+            "stateSource": "stream",
+            "mesosHTTPSOn": true,
+            "caCertFile": pki.path("good-ca.pem"),
+            "certFile": pki.path("client.pem"),
+            "keyFile": pki.path("client.key"),
+            "mesosAuthentication": "basic",
+            "mesosCredentials": {"principal": PRINCIPAL, "secret": SECRET},
+        }),
+    );
+    let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
+    let server = Server::spawn(&args, cfg.port, cfg.dir.clone());
+    server.wait_loaded();
+    // The master answers /api/v1 only over mutual TLS and with the right Authorization header.
+    let line = master.lines.recv_timeout(Duration::from_secs(20));
+    assert_eq!(line.as_deref(), Ok("subscribed"), "{}", server.log_text());
     assert_eq!(server.a_records(NGINX), vec![NGINX_IP]);
 }

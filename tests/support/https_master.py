@@ -4,6 +4,8 @@
 Serves the state document in STATE_FILE at /master/state and /master/state.json on 127.0.0.1:PORT with
 the server certificate CERT/KEY. Requests without `Authorization: Basic base64(USER:PASSWORD)` get 401.
 With --client-ca, clients must present a certificate signed by that CA (mutual TLS).
+A POST to /api/v1 with the right credentials is answered as an event-stream subscription that stays
+open without events, and "subscribed" is printed on stdout.
 Prints "ready" on stdout once it listens; stops when stdin closes (its parent test is gone).
 """
 import argparse
@@ -12,6 +14,7 @@ import http.server
 import ssl
 import sys
 import threading
+import time
 
 
 def main():
@@ -45,6 +48,25 @@ def main():
             self.end_headers()
             self.wfile.write(body)
 
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(min(length, 1 << 16))
+            if self.path != "/api/v1" or b"SUBSCRIBE" not in body:
+                self.send_error(404)
+                return
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/recordio")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.flush()
+            print("subscribed", flush=True)
+            time.sleep(30)  # bounded: the test ends long before
+
         def log_message(self, fmt, *a):
             sys.stderr.write("https_master: " + (fmt % a) + "\n")
 
@@ -53,6 +75,7 @@ def main():
     if args.client_ca:
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.load_verify_locations(args.client_ca)
+    http.server.ThreadingHTTPServer.daemon_threads = True
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
