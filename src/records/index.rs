@@ -174,13 +174,15 @@ impl Records {
             }
         }
         let nodes = names.len();
-        // Two passes: count each node's records, then place them (a counting sort by node).
-        let mut a_start = vec![0u32; nodes + 1];
-        let mut aaaa_start = vec![0u32; nodes + 1];
-        let mut srv_start = vec![0u32; nodes + 1];
-        let mut ptr_start = vec![0u32; nodes + 1];
+        // Two passes: count each node's records, then place them (a counting sort by node). Columns of
+        // `starts`: A, AAAA, SRV, PTR.
+        const A: usize = 0;
+        const AAAA: usize = 1;
+        const SRV: usize = 2;
+        const PTR: usize = 3;
+        let mut starts = vec![[0u32; 4]; nodes + 1];
         for &(n, _) in &ptr_pairs {
-            if let Some(c) = ptr_start.get_mut(n as usize + 1) {
+            if let Some(c) = starts.get_mut(n as usize + 1).map(|s| &mut s[PTR]) {
                 if (*c as usize) < MAX_PTRS_PER_ADDRESS {
                     *c += 1;
                 }
@@ -189,61 +191,59 @@ impl Records {
         let mut skipped = 0;
         for (name, data) in list.entries() {
             let n = node(name) as usize;
-            let counter = match data {
+            let column = match data {
                 _ if n >= nodes => None,
-                Data::A(_) => a_start.get_mut(n + 1),
-                Data::Aaaa(_) => aaaa_start.get_mut(n + 1),
-                Data::Srv { target, .. } if node(target) != NONE => srv_start.get_mut(n + 1),
+                Data::A(_) => Some(A),
+                Data::Aaaa(_) => Some(AAAA),
+                Data::Srv { target, .. } if node(target) != NONE => Some(SRV),
                 Data::Srv { .. } => None,
             };
-            match counter {
-                Some(c) => *c += 1,
+            match column.zip(starts.get_mut(n + 1)) {
+                Some((k, s)) => s[k] += 1,
                 None => skipped += 1,
             }
         }
-        for starts in [&mut a_start, &mut aaaa_start, &mut srv_start, &mut ptr_start] {
-            for i in 1..starts.len() {
-                starts[i] += starts[i - 1];
+        let mut sum = [0u32; 4];
+        for counts in &mut starts {
+            for (count, total) in counts.iter_mut().zip(&mut sum) {
+                *total += *count;
+                *count = *total;
             }
         }
-        let mut a = vec![[0u8; 4]; a_start[nodes] as usize];
-        let mut aaaa = vec![[0u8; 16]; aaaa_start[nodes] as usize];
-        let mut srv = vec![Srv { port: 0, target: 0 }; srv_start[nodes] as usize];
-        let mut ptr = vec![0u32; ptr_start[nodes] as usize];
-        let (mut a_at, mut aaaa_at, mut srv_at) = (a_start.clone(), aaaa_start.clone(), srv_start.clone());
-        let mut ptr_at = ptr_start.clone();
+        let total = |k: usize| starts[nodes][k] as usize;
+        let mut a = vec![[0u8; 4]; total(A)];
+        let mut aaaa = vec![[0u8; 16]; total(AAAA)];
+        let mut srv = vec![Srv { port: 0, target: 0 }; total(SRV)];
+        let mut ptr = vec![0u32; total(PTR)];
+        // Where each node's next record of each kind goes.
+        let mut next = starts.clone();
         for (n, target) in ptr_pairs {
             let n = n as usize;
             // Past the cap, the slots of the next node begin.
-            if ptr_at
-                .get(n)
-                .zip(ptr_start.get(n + 1))
-                .is_some_and(|(at, end)| at < end)
-            {
-                place(&mut ptr, &mut ptr_at[n], target);
+            if let (Some(at), Some(end)) = (next.get_mut(n), starts.get(n + 1)) {
+                if at[PTR] < end[PTR] {
+                    place(&mut ptr, &mut at[PTR], target);
+                }
             }
         }
         for (name, data) in list.entries() {
             let n = node(name) as usize;
-            if n >= nodes {
+            let Some(at) = next.get_mut(n).filter(|_| n < nodes) else {
                 continue;
-            }
+            };
             match data {
-                Data::A(ip) => place(&mut a, &mut a_at[n], ip),
-                Data::Aaaa(ip) => place(&mut aaaa, &mut aaaa_at[n], ip),
+                Data::A(ip) => place(&mut a, &mut at[A], ip),
+                Data::Aaaa(ip) => place(&mut aaaa, &mut at[AAAA], ip),
                 Data::Srv { target, port } => {
                     let target = node(target);
                     if target != NONE {
-                        place(&mut srv, &mut srv_at[n], Srv { port, target });
+                        place(&mut srv, &mut at[SRV], Srv { port, target });
                     }
                 }
             }
         }
+        drop(next);
         names.shrink_to_fit();
-        let starts: Vec<[u32; 4]> = (0..=nodes)
-            .map(|n| [a_start[n], aaaa_start[n], srv_start[n], ptr_start[n]])
-            .collect();
-        drop((a_start, aaaa_start, srv_start, ptr_start, a_at, aaaa_at, srv_at, ptr_at));
         let mut mname = Vec::new();
         let mut rname = Vec::new();
         if text_to_wire(&zone.soa_mname, &mut mname).is_none() {
@@ -308,6 +308,7 @@ impl Records {
         let i = id as usize;
         let (start, end) = (self.starts.get(i)?, self.starts.get(i + 1)?);
         let range = |k: usize| start[k] as usize..end[k] as usize;
+        // Columns as `build` fills them: A, AAAA, SRV, PTR.
         Some(Node {
             name: self.names.get(id),
             a: self.a.get(range(0))?,
