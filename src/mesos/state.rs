@@ -404,6 +404,40 @@ pub(crate) mod lenient {
         };
     }
 
+    /// The `visit_*` methods of a visitor that wants an array: a map, a string or any scalar reads as
+    /// `$value` (a map is skipped over).
+    macro_rules! non_arrays_to {
+        ($value:expr) => {
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                drain_map(map).map(|()| $value)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+            scalars_to!($value; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+        };
+    }
+
+    /// The `visit_*` methods of a visitor that wants an object: an array, a string or any scalar reads
+    /// as `$value` (an array is skipped over).
+    macro_rules! non_objects_to {
+        ($value:expr) => {
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                drain_seq(seq).map(|()| $value)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+            scalars_to!($value; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+        };
+    }
+
     /// A string; anything else reads as "".
     pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
         struct V;
@@ -506,16 +540,7 @@ pub(crate) mod lenient {
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
             T::deserialize(MapAccessDeserializer::new(map))
         }
-        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
-            drain_seq(seq).map(|()| T::default())
-        }
-        fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<T, E> {
-            Ok(T::default())
-        }
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<T, E> {
-            Ok(T::default())
-        }
-        scalars_to!(T::default(); visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+        non_objects_to!(T::default());
     }
 
     /// An array element: `Some` for an object, `None` (skipped) for anything else.
@@ -529,16 +554,7 @@ pub(crate) mod lenient {
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
             T::deserialize(MapAccessDeserializer::new(map)).map(Some)
         }
-        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<T>, A::Error> {
-            drain_seq(seq).map(|()| None)
-        }
-        fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<Option<T>, E> {
-            Ok(None)
-        }
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Option<T>, E> {
-            Ok(None)
-        }
-        scalars_to!(None; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+        non_objects_to!(None);
     }
 
     impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Element<T> {
@@ -573,16 +589,7 @@ pub(crate) mod lenient {
                 }
                 Ok(best.into_iter().collect())
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                drain_map(map).map(|()| Vec::new())
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
-                Ok(Vec::new())
-            }
-            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Vec::new())
-            }
-            scalars_to!(Vec::new(); visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+            non_arrays_to!(Vec::new());
         }
         d.deserialize_any(V)
     }
@@ -636,16 +643,7 @@ pub(crate) mod lenient {
             }
             Ok(())
         }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-            drain_map(map)
-        }
-        fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
-            Ok(())
-        }
-        scalars_to!((); visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+        non_arrays_to!(());
     }
 
     /// One entry of `frameworks`: true when it was an object (and so has an index).
@@ -679,16 +677,7 @@ pub(crate) mod lenient {
             }
             Ok(true)
         }
-        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
-            drain_seq(seq).map(|()| false)
-        }
-        fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<bool, E> {
-            Ok(false)
-        }
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<bool, E> {
-            Ok(false)
-        }
-        scalars_to!(false; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+        non_objects_to!(false);
     }
 
     struct Tasks<'w, 'a> {
@@ -716,16 +705,7 @@ pub(crate) mod lenient {
             }
             Ok(())
         }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-            drain_map(map)
-        }
-        fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
-            Ok(())
-        }
-        scalars_to!((); visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+        non_arrays_to!(());
     }
 
     /// The document itself: a JSON object, and nothing else.
@@ -780,16 +760,7 @@ pub(crate) mod lenient {
                 out.shrink_to_fit();
                 Ok(out)
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Vec<T>, A::Error> {
-                drain_map(map).map(|()| Vec::new())
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(self, _: &'de str) -> Result<Vec<T>, E> {
-                Ok(Vec::new())
-            }
-            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Vec<T>, E> {
-                Ok(Vec::new())
-            }
-            scalars_to!(Vec::new(); visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+            non_arrays_to!(Vec::new());
         }
         d.deserialize_any(V(PhantomData))
     }
