@@ -177,6 +177,25 @@ impl Pki {
     fn path(&self, file: &str) -> String {
         self.dir.join(file).display().to_string()
     }
+
+    /// A config for `master` over mutual TLS with basic auth (the good CA, the client certificate, the
+    /// right credentials), with `extra` keys merged in (a `null` value removes a key).
+    fn config(&self, master: &HttpsMaster, extra: Value) -> TestConfig {
+        let mut config = json!({
+            "mesosHTTPSOn": true,
+            "caCertFile": self.path("good-ca.pem"),
+            "certFile": self.path("client.pem"),
+            "keyFile": self.path("client.key"),
+            "mesosAuthentication": "basic",
+            "mesosCredentials": {"principal": PRINCIPAL, "secret": SECRET},
+        });
+        if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                c.insert(k.clone(), v.clone());
+            }
+        }
+        TestConfig::write(std::slice::from_ref(&master.addr), config)
+    }
 }
 
 impl Drop for Pki {
@@ -220,18 +239,7 @@ fn reload_and_fail(server: &Server, config: &Path, edit: impl FnOnce(&mut Value)
 fn https_master_with_basic_auth_and_client_certificate() {
     let pki = Pki::new();
     let master = HttpsMaster::start(&pki.dir, &tutorial());
-    let cfg = TestConfig::write(
-        std::slice::from_ref(&master.addr),
-        json!({
-            "refreshSeconds": 3600,
-            "mesosHTTPSOn": true,
-            "caCertFile": pki.path("good-ca.pem"),
-            "certFile": pki.path("client.pem"),
-            "keyFile": pki.path("client.key"),
-            "mesosAuthentication": "basic",
-            "mesosCredentials": {"principal": PRINCIPAL, "secret": SECRET},
-        }),
-    );
+    let cfg = pki.config(&master, json!({"refreshSeconds": 3600}));
     // -vv: the most verbose level a user can ask for on the command line must not show the secret.
     let args = ["-vv".to_owned(), format!("-config={}", cfg.path.display())];
     let server = Server::spawn(&args, cfg.port, cfg.dir.clone());
@@ -311,16 +319,7 @@ fn basic_auth_without_credentials_is_refused_at_start() {
 fn without_ca_cert_file_the_system_bundle_is_trusted() {
     let pki = Pki::new();
     let master = HttpsMaster::start(&pki.dir, &tutorial());
-    let cfg = TestConfig::write(
-        std::slice::from_ref(&master.addr),
-        json!({
-            "mesosHTTPSOn": true,
-            "certFile": pki.path("client.pem"),
-            "keyFile": pki.path("client.key"),
-            "mesosAuthentication": "basic",
-            "mesosCredentials": {"principal": PRINCIPAL, "secret": SECRET},
-        }),
-    );
+    let cfg = pki.config(&master, json!({"caCertFile": null}));
     let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
     // SSL_CERT_FILE names the system bundle, as for Go programs and OpenSSL.
     let ca = pki.path("good-ca.pem");
@@ -333,18 +332,7 @@ fn without_ca_cert_file_the_system_bundle_is_trusted() {
 fn event_stream_subscribes_over_https_with_the_credentials() {
     let pki = Pki::new();
     let master = HttpsMaster::start(&pki.dir, &tutorial());
-    let cfg = TestConfig::write(
-        std::slice::from_ref(&master.addr),
-        json!({
-            "stateSource": "stream",
-            "mesosHTTPSOn": true,
-            "caCertFile": pki.path("good-ca.pem"),
-            "certFile": pki.path("client.pem"),
-            "keyFile": pki.path("client.key"),
-            "mesosAuthentication": "basic",
-            "mesosCredentials": {"principal": PRINCIPAL, "secret": SECRET},
-        }),
-    );
+    let cfg = pki.config(&master, json!({"stateSource": "stream"}));
     let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
     let server = Server::spawn(&args, cfg.port, cfg.dir.clone());
     server.wait_loaded();
