@@ -23,14 +23,7 @@ if ((${#need[@]})); then
     apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+source benches/common.sh
 
 cargo build --release --quiet
 bin=target/release/mesos-dns

@@ -13,15 +13,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 TASKS=${TASKS:-100000} AGENTS=${AGENTS:-5000} REFRESHES=${REFRESHES:-5}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source benches/common.sh
 
 cargo build --release --quiet
 http_port=$(free_port) dns_port=$(free_port)

@@ -18,15 +18,7 @@ if ! command -v dnsperf >/dev/null; then
     apt-get update -qq && apt-get install -y -qq dnsperf >/dev/null
 fi
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source benches/common.sh
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 cargo build --release --quiet
