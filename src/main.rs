@@ -12,7 +12,6 @@ use mesos_dns::cli::{self, CliError};
 use mesos_dns::config::Config;
 use mesos_dns::forward::Upstreams;
 use mesos_dns::logline;
-use mesos_dns::mesos::access::Access;
 use mesos_dns::mesos::fetch::{self, Fetcher};
 use mesos_dns::mesos::zk;
 use mesos_dns::metrics::RefreshStatus;
@@ -182,7 +181,8 @@ fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(),
 /// Starts the ZooKeeper detector; with a `zkDetectionTimeout`, the process exits with an error if no
 /// leader is found within it (as the original does).
 fn start_zk(config: &Config) -> Result<ZkLeader, String> {
-    let access = Access::from_config(config).map_err(|e| e.to_string())?;
+    // The settings the leader will be fetched with; its address comes from ZooKeeper.
+    let fetcher = with_test_hooks(Fetcher::with_config(config, Vec::new()).map_err(|e| e.to_string())?);
     let url = zk::ZkUrl::parse(&config.zk).map_err(|e| format!("`zk`: {e}"))?;
     let watch = Arc::new(zk::LeaderWatch::default());
     zk::spawn_detector(url.clone(), watch.clone()).map_err(|e| format!("cannot start the ZooKeeper detector: {e}"))?;
@@ -204,7 +204,7 @@ fn start_zk(config: &Config) -> Result<ZkLeader, String> {
             })
             .map_err(|e| format!("cannot start the ZooKeeper timeout: {e}"))?;
     }
-    Ok(ZkLeader::new(watch, access))
+    Ok(ZkLeader::new(watch, fetcher))
 }
 
 /// Environment variables for tests, not for deployments (they are not in `--help`):

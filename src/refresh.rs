@@ -21,7 +21,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use arc_swap::ArcSwap;
 
 use crate::config::{Config, StateSourceMode};
-use crate::mesos::access::Access;
 use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
 use crate::mesos::state::{self, Header, State};
 use crate::mesos::zk::LeaderWatch;
@@ -46,17 +45,18 @@ pub struct ZkLeader {
     watch: Arc<LeaderWatch>,
     /// The version of the leader the last refresh used.
     seen: AtomicU64,
-    /// HTTPS and credentials towards the leader.
-    access: Access,
+    /// The settings the leader is fetched with (TLS, credentials, timeout, test hooks); its masters are
+    /// replaced by the leader at each refresh.
+    fetcher: Fetcher,
 }
 
 impl ZkLeader {
     /// Follows the leaders published in `watch` (by [`crate::mesos::zk::spawn_detector`]).
-    pub fn new(watch: Arc<LeaderWatch>, access: Access) -> ZkLeader {
+    pub fn new(watch: Arc<LeaderWatch>, fetcher: Fetcher) -> ZkLeader {
         ZkLeader {
             watch,
             seen: AtomicU64::new(0),
-            access,
+            fetcher,
         }
     }
 }
@@ -291,7 +291,7 @@ impl Refresher {
         }
         let access = match &self.source {
             StateSource::Masters(fetcher) => fetcher.access().clone(),
-            StateSource::ZooKeeper(zk) => zk.access.clone(),
+            StateSource::ZooKeeper(zk) => zk.fetcher.access().clone(),
             StateSource::File(_) => return None,
         };
         Some(Streamer::new(thread::current(), access))
@@ -392,8 +392,8 @@ impl Refresher {
                 Ok(new) => *fetcher = new,
                 Err(e) => log::error!("reloaded config: keeping the previous masters: {e}"),
             },
-            StateSource::ZooKeeper(zk) => match Access::from_config(&latest) {
-                Ok(access) => zk.access = access,
+            StateSource::ZooKeeper(zk) => match zk.fetcher.reconfigured_for_zk(&latest) {
+                Ok(new) => zk.fetcher = new,
                 Err(e) => log::error!("reloaded config: keeping the previous TLS settings and credentials: {e}"),
             },
             StateSource::File(_) => {}
@@ -448,9 +448,7 @@ impl Refresher {
                 let mut tried = vec![leader.clone()];
                 tried.extend(config.masters.iter().filter(|m| **m != leader).cloned());
                 named = [leader];
-                let timeout =
-                    (config.state_timeout_seconds > 0).then(|| Duration::from_secs(config.state_timeout_seconds));
-                zk_fetcher = Fetcher::with_access(tried, timeout, zk.access.clone());
+                zk_fetcher = zk.fetcher.with_masters(tried);
                 (&zk_fetcher, &named)
             }
             StateSource::File(path) => {

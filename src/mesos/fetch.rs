@@ -211,10 +211,8 @@ impl Fetcher {
         }
     }
 
-    /// The fetcher for `masters` with `stateTimeoutSeconds` (0: no limit, as the original's Go client),
-    /// over HTTPS and with credentials when the config asks (see [`Access`]).
+    /// The fetcher for `masters` with the config's settings ([`Fetcher::with_config`]).
     pub fn from_config(config: &Config) -> Result<Fetcher, FetchError> {
-        let access = Access::from_config(config).map_err(FetchError::Access)?;
         if config.masters.is_empty() && !config.zk.is_empty() {
             return Err(FetchError::Unsupported(
                 "`masters` is empty and `zk` is only read at start: restart to detect the leader through ZooKeeper",
@@ -223,8 +221,27 @@ impl Fetcher {
         if config.masters.is_empty() {
             return Err(FetchError::NoMasters);
         }
+        Fetcher::with_config(config, config.masters.clone())
+    }
+
+    /// A fetcher for `masters` (the configured ones, or the leader ZooKeeper names) with
+    /// `stateTimeoutSeconds` (0: no limit, as the original's Go client), over HTTPS and with credentials
+    /// when the config asks (see [`Access`]).
+    pub fn with_config(config: &Config, masters: Vec<String>) -> Result<Fetcher, FetchError> {
+        let access = Access::from_config(config).map_err(FetchError::Access)?;
         let timeout = (config.state_timeout_seconds > 0).then(|| Duration::from_secs(config.state_timeout_seconds));
-        Ok(Fetcher::with_access(config.masters.clone(), timeout, access))
+        Ok(Fetcher::with_access(masters, timeout, access))
+    }
+
+    /// This fetcher, settings and all, asking `masters` instead (the leader ZooKeeper names first).
+    pub fn with_masters(&self, masters: Vec<String>) -> Fetcher {
+        Fetcher {
+            agent: self.agent.clone(),
+            masters,
+            follow: self.follow,
+            body_limit: self.body_limit,
+            access: self.access.clone(),
+        }
     }
 
     /// Only contact addresses learnt from a master (leader or redirect) when `filter` returns true for
@@ -244,9 +261,16 @@ impl Fetcher {
     /// The fetcher for a reloaded config ([`Fetcher::from_config`]) that keeps this one's follow filter
     /// and body limit: those are set by the process (tests), not by the config file.
     pub fn reconfigured(&self, config: &Config) -> Result<Fetcher, FetchError> {
-        Ok(Fetcher::from_config(config)?
-            .with_follow_filter(self.follow)
-            .with_body_limit(self.body_limit))
+        Ok(self.keeping_hooks(Fetcher::from_config(config)?))
+    }
+
+    /// [`Fetcher::reconfigured`] for a fetcher whose masters come from ZooKeeper: it keeps its masters.
+    pub fn reconfigured_for_zk(&self, config: &Config) -> Result<Fetcher, FetchError> {
+        Ok(self.keeping_hooks(Fetcher::with_config(config, self.masters.clone())?))
+    }
+
+    fn keeping_hooks(&self, new: Fetcher) -> Fetcher {
+        new.with_follow_filter(self.follow).with_body_limit(self.body_limit)
     }
 
     /// How the masters are reached (HTTPS, credentials).
