@@ -201,15 +201,12 @@ impl Ctx<'_> {
         let code = match node {
             None => rcode::NXDOMAIN,
             Some(node) => {
-                let answered = self.write_answers(&mut w, node, at_apex, qtype, transport, &mut counts);
-                if answered.is_err() {
-                    truncated = true;
-                    if zone.set_truncate_bit {
-                        // Never a partial RRset with TC: the client retries over TCP for the whole set.
-                        w.truncate(HEADER_LEN + q.raw.len());
-                        counts = Counts::default();
-                    }
-                }
+                // What does not fit is left out whole record by whole record: the records that fit stay,
+                // a random part of the shuffled RRset. With TC, glibc and dig retry over TCP for all of it;
+                // musl before 1.2.4 never does, and uses what it got (as with the original).
+                truncated = self
+                    .write_answers(&mut w, node, at_apex, qtype, transport, &mut counts)
+                    .is_err();
                 rcode::NOERROR
             }
         };

@@ -3,6 +3,11 @@
 //! small pure function rewrites every accepted spelling into the one form argh parses, and argh does the
 //! rest (types, defaults, help text).
 //!
+//! The original also takes every flag of Go's glog package, and deployments pass them (DC/OS:
+//! `--config=... -logtostderr=true`; Docker images: `-v=2 -logtostderr=true`, `-log_dir=DIR`): they are
+//! all accepted. `-log_dir` and `-stderrthreshold` have a meaning here (see [`Args`]); `-vmodule` and
+//! `-log_backtrace_at` are kept in [`Args::ignored`] so that `main` can say once that they do nothing.
+//!
 //! This module owns turning `argv` into [`Args`] or a [`CliError`]; what to do with them (printing, exit
 //! status, reading the config, logging) is `main`'s job.
 
@@ -17,6 +22,10 @@ use argh::FromArgs;
     help_triggers("--help"),
     note = "The original's Go-style flags work too: -config=FILE or -config FILE, -version,\n\
             -v (or -v=1), -vv (or -v=2), -state-file=FILE, -resolv-conf=FILE, -h.\n\
+            glog's flags are accepted: -logtostderr, -alsologtostderr (the log always goes to\n\
+            stderr), -log_dir=DIR (also append it to DIR/mesos-dns.log), -stderrthreshold=LEVEL\n\
+            (INFO, WARNING, ERROR or FATAL: the least severe level logged), -vmodule and\n\
+            -log_backtrace_at (ignored).\n\
             Finer logging: the RUST_LOG environment variable (RUST_LOG=debug)."
 )]
 pub struct Args {
@@ -39,6 +48,108 @@ pub struct Args {
     /// where to find nameservers when `resolvers` is empty (default: /etc/resolv.conf)
     #[argh(option)]
     pub resolv_conf: Option<PathBuf>,
+
+    /// glog's -log_dir: also append the log to DIR/mesos-dns.log (unless -logtostderr)
+    #[argh(option, hidden_help)]
+    pub log_dir: Option<PathBuf>,
+
+    /// glog's -logtostderr: log only to stderr (so -log_dir is not used)
+    #[argh(switch, hidden_help)]
+    pub logtostderr: bool,
+
+    /// glog's -stderrthreshold: the least severe level logged, whatever -v says
+    #[argh(option, hidden_help)]
+    pub stderrthreshold: Option<Severity>,
+
+    /// glog flags accepted for compatibility that do nothing here, as given (`-vmodule=x`)
+    #[argh(option, hidden_help)]
+    pub ignored: Vec<String>,
+}
+
+/// A glog severity, as `-stderrthreshold` takes it (`INFO`, `WARNING`, `ERROR`, `FATAL`, any case, or 0-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+    Fatal,
+}
+
+impl Severity {
+    /// glog's spellings: a name in any case, or its number.
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_uppercase().as_str() {
+            "INFO" | "0" => Some(Severity::Info),
+            "WARNING" | "1" => Some(Severity::Warning),
+            "ERROR" | "2" => Some(Severity::Error),
+            "FATAL" | "3" => Some(Severity::Fatal),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "INFO",
+            Severity::Warning => "WARNING",
+            Severity::Error => "ERROR",
+            Severity::Fatal => "FATAL",
+        }
+    }
+}
+
+impl argh::FromArgValue for Severity {
+    fn from_arg_value(value: &str) -> Result<Self, String> {
+        Severity::parse(value).ok_or_else(|| format!("`{value}` is not INFO, WARNING, ERROR or FATAL"))
+    }
+}
+
+impl Args {
+    /// The least severe level to log. `-v` levels say how much more than warnings to show; a
+    /// `-stderrthreshold` sets the floor that `-v` lowers from (FATAL means errors only: nothing here is
+    /// more severe than an error).
+    pub fn log_level(&self) -> log::LevelFilter {
+        use log::LevelFilter;
+        let from_verbosity = match self.verbosity {
+            0 => LevelFilter::Warn,
+            1 => LevelFilter::Info,
+            _ => LevelFilter::Debug,
+        };
+        let Some(threshold) = self.stderrthreshold else {
+            return from_verbosity;
+        };
+        let floor = match threshold {
+            Severity::Info => LevelFilter::Info,
+            Severity::Warning => LevelFilter::Warn,
+            Severity::Error | Severity::Fatal => LevelFilter::Error,
+        };
+        match self.verbosity {
+            0 => floor,
+            _ => floor.max(from_verbosity),
+        }
+    }
+
+    /// The file to append the log to: `-log_dir` unless `-logtostderr` (as glog, where logging to stderr
+    /// replaces the files).
+    pub fn log_file(&self) -> Option<PathBuf> {
+        match self.logtostderr {
+            true => None,
+            false => self.log_dir.as_ref().map(|dir| dir.join("mesos-dns.log")),
+        }
+    }
+}
+
+/// Expands a leading `~/` to `$HOME/` (or `$USERPROFILE/`), as the original does with `-config`; without
+/// either variable, `~/` is the working directory (`./`), as in Go.
+pub fn expand_home(path: &Path, home: Option<&std::ffi::OsStr>) -> PathBuf {
+    match path.strip_prefix("~") {
+        Ok(rest) if path.as_os_str().as_encoded_bytes().starts_with(b"~/") => {
+            let home = home
+                .filter(|h| !h.is_empty())
+                .map_or_else(|| PathBuf::from("."), PathBuf::from);
+            home.join(rest)
+        }
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Why the command line did not give [`Args`].
@@ -95,6 +206,10 @@ fn normalize(args: &[String]) -> Result<Vec<String>, String> {
     let mut version = false;
     let mut v: u8 = 0;
     let mut vv = false;
+    let mut log_dir = None;
+    let mut logtostderr = false;
+    let mut stderrthreshold = None;
+    let mut ignored = Vec::new();
 
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
@@ -160,6 +275,35 @@ fn normalize(args: &[String]) -> Result<Vec<String>, String> {
                     },
                 };
             }
+            // glog's flags. Boolean ones take only `=value`, as in Go.
+            "logtostderr" | "alsologtostderr" => {
+                let on = inline
+                    .map_or(Some(true), go_bool)
+                    .ok_or_else(|| bad_bool(&flag, inline))?;
+                if name == "logtostderr" {
+                    logtostderr = on;
+                }
+            }
+            "log_dir" | "stderrthreshold" | "vmodule" | "log_backtrace_at" => {
+                let value = match inline {
+                    Some(value) => value.to_string(),
+                    None => rest
+                        .next()
+                        .ok_or_else(|| format!("flag `{flag}` needs a value"))?
+                        .clone(),
+                };
+                match name {
+                    // glog's default is the temporary directory; an empty one means that here.
+                    "log_dir" => log_dir = Some(value).filter(|v| !v.is_empty()),
+                    "stderrthreshold" => {
+                        let severity = Severity::parse(&value).ok_or_else(|| {
+                            format!("flag `{flag}` takes INFO, WARNING, ERROR or FATAL, got `{value}`")
+                        })?;
+                        stderrthreshold = Some(severity);
+                    }
+                    _ => ignored.push(format!("-{name}={value}")),
+                }
+            }
             _ => return Err(format!("unknown flag `{flag}`")),
         }
     }
@@ -180,6 +324,18 @@ fn normalize(args: &[String]) -> Result<Vec<String>, String> {
     }
     if let Some(path) = resolv_conf {
         out.extend(["--resolv-conf".to_string(), path]);
+    }
+    if let Some(dir) = log_dir {
+        out.extend(["--log-dir".to_string(), dir]);
+    }
+    if logtostderr {
+        out.push("--logtostderr".into());
+    }
+    if let Some(severity) = stderrthreshold {
+        out.extend(["--stderrthreshold".to_string(), severity.as_str().to_string()]);
+    }
+    for flag in ignored {
+        out.extend(["--ignored".to_string(), flag]);
     }
     Ok(out)
 }
@@ -245,6 +401,10 @@ mod tests {
                 verbosity: 0,
                 state_file: None,
                 resolv_conf: None,
+                log_dir: None,
+                logtostderr: false,
+                stderrthreshold: None,
+                ignored: Vec::new(),
             }
         );
     }
@@ -374,6 +534,10 @@ mod tests {
                 verbosity: 2,
                 state_file: Some(PathBuf::from("s.json")),
                 resolv_conf: None,
+                log_dir: None,
+                logtostderr: false,
+                stderrthreshold: None,
+                ignored: Vec::new(),
             }
         );
     }
@@ -435,6 +599,117 @@ mod tests {
             let text = usage_text(argv);
             assert!(text.contains(says), "{argv:?}: {text}");
         }
+    }
+
+    #[test]
+    fn the_dcos_and_docker_command_lines_parse() {
+        // dcos-mesos-dns.service: ExecStart=/opt/mesosphere/bin/mesos-dns --config=${MESOS_DNS_CONFIG} -logtostderr=true
+        let args = parse(&["--config=/opt/mesosphere/etc/mesos-dns.json", "-logtostderr=true"]).unwrap();
+        assert_eq!(args.config, PathBuf::from("/opt/mesosphere/etc/mesos-dns.json"));
+        assert!(args.logtostderr);
+        assert_eq!(args.log_level(), log::LevelFilter::Warn);
+        // Docker images: -v=2 -logtostderr=true, some -log_dir=...
+        let args = parse(&["-v=2", "-logtostderr=true", "-config", "/etc/mesos-dns/config.json"]).unwrap();
+        assert_eq!((args.verbosity, args.logtostderr), (2, true));
+        let args = parse(&["-v=1", "-log_dir=/var/log/mesos-dns", "-config=c.json"]).unwrap();
+        assert_eq!(args.log_file(), Some(PathBuf::from("/var/log/mesos-dns/mesos-dns.log")));
+    }
+
+    #[test]
+    fn every_glog_flag_is_accepted_in_every_go_form() {
+        for argv in [
+            &["-logtostderr"][..],
+            &["--logtostderr=false"],
+            &["-alsologtostderr"],
+            &["--alsologtostderr=true"],
+            &["-stderrthreshold=ERROR"],
+            &["-stderrthreshold", "warning"],
+            &["--stderrthreshold=0"],
+            &["-log_dir=/tmp/x"],
+            &["-log_dir", "/tmp/x"],
+            &["--log_dir", "/tmp/x"],
+            &["-vmodule=refresh=2,http*=1"],
+            &["-vmodule", "x=1"],
+            &["-log_backtrace_at=gofile.go:123"],
+            &["--log_backtrace_at", "x.go:1"],
+            &["-v", "3"],
+            &["--v=2"],
+        ] {
+            assert!(parse(argv).is_ok(), "{argv:?}: {:?}", parse(argv));
+        }
+    }
+
+    #[test]
+    fn a_boolean_glog_flag_does_not_take_the_next_argument() {
+        // As Go's flag package: `-logtostderr true` would end the flags at `true`; ours names it.
+        let text = usage_text(&["-logtostderr", "true"]);
+        assert!(text.contains("unexpected argument `true`"), "{text}");
+        let text = usage_text(&["-logtostderr=maybe"]);
+        assert!(text.contains("`-logtostderr` takes true or false"), "{text}");
+    }
+
+    #[test]
+    fn logtostderr_keeps_the_log_out_of_log_dir() {
+        let args = parse(&["-log_dir=/var/log/m", "-logtostderr=true"]).unwrap();
+        assert_eq!(args.log_file(), None);
+        let args = parse(&["-log_dir=/var/log/m", "-logtostderr=false"]).unwrap();
+        assert_eq!(args.log_file(), Some(PathBuf::from("/var/log/m/mesos-dns.log")));
+        assert_eq!(
+            parse(&["-log_dir="]).unwrap().log_file(),
+            None,
+            "empty: glog's default, not ours"
+        );
+    }
+
+    #[test]
+    fn stderrthreshold_sets_the_floor_that_v_lowers() {
+        use log::LevelFilter::{Debug, Error, Info, Warn};
+        for (argv, expected) in [
+            (&[][..], Warn),
+            (&["-v"], Info),
+            (&["-vv"], Debug),
+            (&["-stderrthreshold=ERROR"], Error),
+            (&["-stderrthreshold=FATAL"], Error),
+            (&["-stderrthreshold=3"], Error),
+            (&["-stderrthreshold=WARNING"], Warn),
+            (&["-stderrthreshold=INFO"], Info),
+            (&["-stderrthreshold=info"], Info),
+            (&["-stderrthreshold=ERROR", "-v=1"], Info),
+            (&["-stderrthreshold=INFO", "-v=2"], Debug),
+        ] {
+            assert_eq!(parse(argv).unwrap().log_level(), expected, "{argv:?}");
+        }
+        let text = usage_text(&["-stderrthreshold=LOUD"]);
+        assert!(
+            text.contains("`-stderrthreshold` takes INFO, WARNING, ERROR or FATAL"),
+            "{text}"
+        );
+        assert!(usage_text(&["-stderrthreshold"]).contains("needs a value"));
+    }
+
+    #[test]
+    fn flags_without_a_meaning_here_are_kept_to_be_reported() {
+        let args = parse(&["-vmodule", "a=1", "-log_backtrace_at=x.go:7"]).unwrap();
+        assert_eq!(args.ignored, ["-vmodule=a=1", "-log_backtrace_at=x.go:7"]);
+    }
+
+    #[test]
+    fn a_leading_tilde_slash_is_the_home_directory() {
+        let home = Some(std::ffi::OsStr::new("/home/ops"));
+        for (given, expected) in [
+            ("~/mesos-dns/config.json", "/home/ops/mesos-dns/config.json"),
+            ("/etc/~/config.json", "/etc/~/config.json"),
+            ("~ops/config.json", "~ops/config.json"),
+            ("~", "~"),
+            ("config.json", "config.json"),
+        ] {
+            assert_eq!(expand_home(Path::new(given), home), PathBuf::from(expected), "{given}");
+        }
+        assert_eq!(expand_home(Path::new("~/c.json"), None), PathBuf::from("./c.json"));
+        assert_eq!(
+            expand_home(Path::new("~/c.json"), Some(std::ffi::OsStr::new(""))),
+            PathBuf::from("./c.json")
+        );
     }
 
     #[test]

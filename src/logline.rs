@@ -1,8 +1,10 @@
 //! The log line format: `[2026-11-25T05:02:06.401Z INFO  mesos_dns::refresh] message`, as env_logger's
 //! default with millisecond timestamps, written without its timestamp and colour dependencies (a
-//! calendar library alone would be a tenth of the static binary).
+//! calendar library alone would be a tenth of the static binary). Also where the lines go: stderr
+//! always, and a file as well when glog's `-log_dir` asks for one ([`Tee`]).
 
 use std::fmt::Write;
+use std::io;
 
 /// Appends `millis` since the Unix epoch as RFC 3339 UTC with milliseconds (`1970-01-01T00:00:00.000Z`).
 pub fn write_utc(out: &mut String, millis: u64) {
@@ -17,6 +19,26 @@ pub fn write_utc(out: &mut String, millis: u64) {
         rem % 60,
         millis % 1000
     );
+}
+
+/// Writes every log line to stderr and to a file. A failed write to either is dropped: logging never
+/// stops the server.
+pub struct Tee<W> {
+    pub file: W,
+}
+
+impl<W: io::Write> io::Write for Tee<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let _ = io::stderr().write_all(buf);
+        let _ = self.file.write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let _ = io::stderr().flush();
+        let _ = self.file.flush();
+        Ok(())
+    }
 }
 
 /// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).

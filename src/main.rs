@@ -43,7 +43,9 @@ fn main() -> ExitCode {
         println!("mesos-dns {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
-    init_logging(args.verbosity);
+    init_logging(&args);
+    let mut args = args;
+    args.config = cli::expand_home(&args.config, std::env::var_os("HOME").as_deref());
 
     let config = match Config::load(&args.config) {
         Ok((config, warnings)) => {
@@ -99,47 +101,30 @@ fn keep_large_blocks_returnable() {
 /// Binds the sockets, starts the refresher and serves.
 fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(), String> {
     let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&config))));
-    let server = if config.dns_on {
-        let addr = SocketAddr::new(config.listener, config.port);
-        let resolv_conf = match config.resolvers.is_empty() {
-            true => {
-                let path = args
-                    .resolv_conf
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new("/etc/resolv.conf"));
-                std::fs::read_to_string(path).ok()
+    let dns = config.dns_on.then(|| SocketAddr::new(config.listener, config.port));
+    let http = config
+        .http_on
+        .then(|| SocketAddr::new(config.http_listener, config.http_port));
+    let server = match (dns, http) {
+        (None, None) => None,
+        _ => {
+            let settings = relay_settings(&config, dns, args);
+            let server = Server::bind(dns, http, settings).map_err(|e| match (dns, http) {
+                (Some(dns), Some(http)) => format!("cannot listen for DNS on {dns} or HTTP on {http}: {e}"),
+                (Some(dns), None) => format!("cannot listen for DNS on {dns}: {e}"),
+                (None, _) => format!(
+                    "cannot listen for HTTP on {}: {e}",
+                    http.map_or_else(String::new, |h| h.to_string())
+                ),
+            })?;
+            if let Some(http) = server.http_addr() {
+                log::info!("serving the HTTP API on {http}");
             }
-            false => None,
-        };
-        let local_ips = match config.listener.is_unspecified() {
-            true => refresh::interface_addrs().unwrap_or_default(),
-            false => Vec::new(),
-        };
-        let (upstreams, warnings) = Upstreams::new_with_local(&config, resolv_conf.as_deref(), addr, &local_ips);
-        for w in warnings {
-            log::warn!("{w}");
+            if let Some(dns) = server.dns_addr() {
+                log::info!("serving DNS for {}. on {dns} (UDP and TCP)", config.domain);
+            }
+            Some(server)
         }
-        if config.external_on && upstreams.all().next().is_none() {
-            log::warn!("no upstream resolvers (`resolvers` is empty and /etc/resolv.conf names none): names outside the domain get SERVFAIL");
-        }
-        let settings = Settings {
-            external_on: config.external_on,
-            upstreams,
-            relay_timeout: Duration::from_secs(config.timeout),
-            tcp: TcpLimits::default(),
-        };
-        let http = config
-            .http_on
-            .then(|| SocketAddr::new(config.http_listener, config.http_port));
-        let server = Server::bind(addr, http, settings)
-            .map_err(|e| format!("cannot listen for DNS on {addr} (or HTTP on {http:?}): {e}"))?;
-        if let Some(http) = server.http_addr() {
-            log::info!("serving the HTTP API on {http}");
-        }
-        log::info!("serving DNS for {}. on {addr} (UDP and TCP)", config.domain);
-        Some(server)
-    } else {
-        None
     };
     let shared = Arc::new(ArcSwap::new(config.clone()));
     let refresh_status = Arc::new(RefreshStatus::default());
@@ -176,6 +161,44 @@ fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(),
     }
     log::info!("stopped");
     Ok(())
+}
+
+/// The relay's settings: the upstream resolvers (from `resolvers`, else the resolv.conf file), never our
+/// own DNS address. Without DNS (`dnson: false`) there is nothing to relay.
+fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) -> Settings {
+    let upstreams = match dns {
+        Some(addr) => {
+            let resolv_conf = match config.resolvers.is_empty() {
+                true => {
+                    let path = args
+                        .resolv_conf
+                        .as_deref()
+                        .unwrap_or(std::path::Path::new("/etc/resolv.conf"));
+                    std::fs::read_to_string(path).ok()
+                }
+                false => None,
+            };
+            let local_ips = match config.listener.is_unspecified() {
+                true => refresh::interface_addrs().unwrap_or_default(),
+                false => Vec::new(),
+            };
+            let (upstreams, warnings) = Upstreams::new_with_local(config, resolv_conf.as_deref(), addr, &local_ips);
+            for w in warnings {
+                log::warn!("{w}");
+            }
+            if config.external_on && upstreams.all().next().is_none() {
+                log::warn!("no upstream resolvers (`resolvers` is empty and /etc/resolv.conf names none): names outside the domain get SERVFAIL");
+            }
+            upstreams
+        }
+        None => Upstreams::default(),
+    };
+    Settings {
+        external_on: config.external_on,
+        upstreams,
+        relay_timeout: Duration::from_secs(config.timeout),
+        tcp: TcpLimits::default(),
+    }
 }
 
 /// Starts the ZooKeeper detector; with a `zkDetectionTimeout`, the process exits with an error if no
@@ -301,25 +324,47 @@ fn reload(control: &Control) {
     log::info!("SIGHUP: reloaded {path}");
 }
 
-/// `-v` logs warnings and each refresh, `-vv` every record too; `RUST_LOG` overrides both.
-fn init_logging(verbosity: u8) {
-    let level = match verbosity {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
-        .format(|out, record| {
-            let millis = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64);
-            let mut line = String::with_capacity(128);
-            line.push('[');
-            logline::write_utc(&mut line, millis);
-            use std::fmt::Write as _;
-            let _ = write!(line, " {:<5} {}] {}", record.level(), record.target(), record.args());
-            std::io::Write::write_all(out, line.as_bytes())?;
-            std::io::Write::write_all(out, b"\n")
-        })
-        .init();
+/// `-v` logs warnings and each refresh, `-vv` every record too, `-stderrthreshold` sets the floor;
+/// `RUST_LOG` overrides them all. The log goes to stderr, and with `-log_dir` to `DIR/mesos-dns.log` too.
+fn init_logging(args: &cli::Args) {
+    let level = args.log_level().as_str().to_ascii_lowercase();
+    let mut builder = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level));
+    builder.format(|out, record| {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let mut line = String::with_capacity(128);
+        line.push('[');
+        logline::write_utc(&mut line, millis);
+        use std::fmt::Write as _;
+        let _ = write!(line, " {:<5} {}] {}", record.level(), record.target(), record.args());
+        line.push('\n');
+        std::io::Write::write_all(out, line.as_bytes())
+    });
+    let mut file_problem = None;
+    if let Some(path) = args.log_file() {
+        let file = std::fs::create_dir_all(path.parent().unwrap_or(std::path::Path::new(".")))
+            .and_then(|()| std::fs::OpenOptions::new().create(true).append(true).open(&path));
+        match file {
+            Ok(file) => {
+                builder.target(env_logger::Target::Pipe(Box::new(logline::Tee { file })));
+            }
+            Err(e) => {
+                file_problem = Some(format!(
+                    "-log_dir: cannot write {}: {e}; logging to stderr only",
+                    path.display()
+                ))
+            }
+        }
+    }
+    builder.init();
+    if let Some(problem) = file_problem {
+        log::warn!("{problem}");
+    }
+    if args.log_dir.is_some() && args.logtostderr {
+        log::info!("-logtostderr is set, so -log_dir is not used: logging to stderr only");
+    }
+    for flag in &args.ignored {
+        log::info!("{flag}: glog flag accepted for compatibility, it has no effect here");
+    }
 }

@@ -82,11 +82,12 @@ pub struct Settings {
     pub tcp: TcpLimits,
 }
 
-/// The DNS server: its sockets, bound before anything else starts.
+/// The DNS server: its sockets, bound before anything else starts. Either part may be off (`dnson`,
+/// `httpon`): the original serves the HTTP API without DNS too.
 pub struct Server {
     poll: Poll,
-    udp: UdpSocket,
-    tcp: TcpListener,
+    /// The DNS UDP socket and TCP listener, on the same address.
+    dns: Option<(UdpSocket, TcpListener)>,
     http: Option<TcpListener>,
     forwarder: Forwarder,
     waker: Arc<mio::Waker>,
@@ -110,13 +111,19 @@ struct Conn {
 }
 
 impl Server {
-    /// Binds the UDP socket and TCP listener on `addr`, and the HTTP API on `http` if given.
-    pub fn bind(addr: SocketAddr, http: Option<SocketAddr>, settings: Settings) -> io::Result<Server> {
+    /// Binds the UDP socket and TCP listener on `dns`, and the HTTP API on `http`, each if given.
+    pub fn bind(dns: Option<SocketAddr>, http: Option<SocketAddr>, settings: Settings) -> io::Result<Server> {
         let poll = Poll::new()?;
-        let mut udp = UdpSocket::bind(addr)?;
-        let mut tcp = TcpListener::bind(addr)?;
-        poll.registry().register(&mut udp, UDP, Interest::READABLE)?;
-        poll.registry().register(&mut tcp, TCP, Interest::READABLE)?;
+        let dns = match dns {
+            Some(addr) => {
+                let mut udp = UdpSocket::bind(addr)?;
+                let mut tcp = TcpListener::bind(addr)?;
+                poll.registry().register(&mut udp, UDP, Interest::READABLE)?;
+                poll.registry().register(&mut tcp, TCP, Interest::READABLE)?;
+                Some((udp, tcp))
+            }
+            None => None,
+        };
         let http = match http {
             Some(at) => {
                 let mut listener = TcpListener::bind(at)?;
@@ -129,8 +136,7 @@ impl Server {
         let waker = Arc::new(mio::Waker::new(poll.registry(), WAKE)?);
         Ok(Server {
             poll,
-            udp,
-            tcp,
+            dns,
             http,
             forwarder,
             waker,
@@ -143,9 +149,9 @@ impl Server {
         self.waker.clone()
     }
 
-    /// The bound UDP address (the TCP listener is on the same address and port).
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.udp.local_addr()
+    /// The bound DNS address (UDP; the TCP listener is on the same address and port), if it serves DNS.
+    pub fn dns_addr(&self) -> Option<SocketAddr> {
+        self.dns.as_ref().and_then(|(udp, _)| udp.local_addr().ok())
     }
 
     /// The bound HTTP API address, if it serves one.
@@ -157,8 +163,7 @@ impl Server {
     pub fn run(self, records: Arc<ArcSwap<Records>>, stop: Arc<AtomicBool>, api: Api) -> io::Result<()> {
         let Server {
             mut poll,
-            udp,
-            tcp,
+            dns: dns_sockets,
             http,
             mut forwarder,
             settings,
@@ -202,8 +207,9 @@ impl Server {
                 registry,
                 metrics: &mut metrics,
             };
-            if udp_backlog || events.iter().any(|e| e.token() == UDP) {
-                udp_backlog = serve_udp(&udp, &mut buf, &mut dns);
+            let udp = dns_sockets.as_ref().map(|(udp, _)| udp);
+            if let Some(udp) = udp.filter(|_| udp_backlog || events.iter().any(|e| e.token() == UDP)) {
+                udp_backlog = serve_udp(udp, &mut buf, &mut dns);
             }
             let ready = events
                 .iter()
@@ -223,7 +229,11 @@ impl Server {
             std::mem::swap(&mut busy, &mut still_busy);
             for event in events.iter() {
                 match event.token().0 {
-                    t if t == TCP.0 => accept(&tcp, registry, &mut conns, &settings.tcp, &forwarder),
+                    t if t == TCP.0 => {
+                        if let Some((_, tcp)) = &dns_sockets {
+                            accept(tcp, registry, &mut conns, &settings.tcp, &forwarder)
+                        }
+                    }
                     t if (forward::UDP_TOKEN_BASE..CONN_BASE).contains(&t) => {
                         forwarder.on_udp_ready(t - forward::UDP_TOKEN_BASE, &mut buf, registry)
                     }
@@ -235,7 +245,7 @@ impl Server {
             }
             forwarder.expire(Instant::now(), registry);
             for (client, answer) in forwarder.outbox() {
-                deliver(&udp, &mut conns, client, &answer);
+                deliver(udp, &mut conns, client, &answer);
                 let transport = if matches!(client, Client::Udp(_)) {
                     Transport::Udp
                 } else {
@@ -382,10 +392,12 @@ fn close_http(registry: &mio::Registry, conns: &mut [Option<(TcpStream, HttpConn
 
 /// Sends a relayed answer to its client: a datagram, or a frame on its TCP connection if that is still
 /// the same connection.
-fn deliver(udp: &UdpSocket, conns: &mut Conns, client: Client, answer: &[u8]) {
+fn deliver(udp: Option<&UdpSocket>, conns: &mut Conns, client: Client, answer: &[u8]) {
     match client {
         Client::Udp(peer) => {
-            let _ = udp.send_to(answer, peer);
+            if let Some(udp) = udp {
+                let _ = udp.send_to(answer, peer);
+            }
         }
         Client::Tcp { slot, .. } => {
             if let Some(conn) = conns.get_mut(slot).filter(|c| c.client == client) {

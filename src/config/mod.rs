@@ -252,8 +252,8 @@ pub(crate) const KEYS: &[&str] = &[
 const MAX_SECONDS: u64 = u32::MAX as u64;
 /// DNS TTLs are 31-bit (RFC 2181 section 8); the original's field is an `int32`.
 const MAX_TTL: u32 = i32::MAX as u32;
-/// What a resolver `timeout` of 0 means: the original's DNS client then uses its 2 s default.
-const ZERO_TIMEOUT_MEANS: u64 = 2;
+/// What a resolver `timeout` of 0 means: the original then uses its default, 5 s.
+const ZERO_TIMEOUT_MEANS: u64 = 5;
 
 impl Config {
     /// Parses and validates a config document. Also returns warnings (unknown keys, values that are
@@ -368,7 +368,8 @@ fn build(f: &Fields, warnings: &mut Vec<String>) -> Result<Config, ConfigError> 
     if let Some(v) = f.int("stateTimeoutSeconds", true, MAX_SECONDS)? {
         c.state_timeout_seconds = v;
     }
-    if let Some(v) = f.int("ttl", true, MAX_TTL)? {
+    // 0 is a valid TTL (RFC 2181 section 8: answers not to be cached), as in the original.
+    if let Some(v) = f.int("ttl", false, MAX_TTL)? {
         c.ttl = v;
     }
     if let Some(v) = f.string("domain")? {
@@ -403,7 +404,7 @@ fn build(f: &Fields, warnings: &mut Vec<String>) -> Result<Config, ConfigError> 
         if v == 0 {
             c.timeout = ZERO_TIMEOUT_MEANS;
             warnings.push(format!(
-                "config key `timeout` is 0: using {ZERO_TIMEOUT_MEANS} s, as the original did"
+                "config key `timeout` is 0: using the default, {ZERO_TIMEOUT_MEANS} s, as the original does"
             ));
         }
     }

@@ -292,7 +292,6 @@ fn each_validation_error_names_its_key() {
         (with("refreshSeconds", json!(1.5)), "refreshSeconds"),
         (with("refreshSeconds", json!(1u64 << 40)), "refreshSeconds"),
         (with("stateTimeoutSeconds", json!(0)), "stateTimeoutSeconds"),
-        (with("ttl", json!(0)), "ttl"),
         (with("ttl", json!(2147483648u64)), "ttl"),
         (with("domain", json!("")), "domain"),
         (with("domain", json!("a..b")), "domain"),
@@ -419,11 +418,22 @@ fn a_leading_byte_order_mark_is_skipped() {
 }
 
 #[test]
-fn a_zero_timeout_means_the_originals_two_seconds_with_a_warning() {
+fn a_zero_timeout_means_the_originals_five_seconds_with_a_warning() {
     let (c, warnings) = load(with("timeout", json!(0))).unwrap();
-    assert_eq!(c.timeout, 2);
+    assert_eq!(c.timeout, 5);
     assert_eq!(warnings.len(), 1);
-    assert!(warnings[0].contains("`timeout`"));
+    assert!(
+        warnings[0].contains("`timeout` is 0: using the default, 5 s"),
+        "{}",
+        warnings[0]
+    );
+}
+
+#[test]
+fn a_zero_ttl_is_valid() {
+    let (c, warnings) = load(with("ttl", json!(0))).unwrap();
+    assert_eq!(c.ttl, 0);
+    assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]

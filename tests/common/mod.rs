@@ -545,7 +545,13 @@ impl Server {
     /// only to loopback addresses (`MESOS_DNS_FOLLOW_LOOPBACK_ONLY`), so no state document can make
     /// it send traffic off the machine.
     pub fn spawn_with_env(args: &[String], port: u16, dir: PathBuf, env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(BIN)
+        Server::spawn_program(BIN, args, port, dir, env)
+    }
+
+    /// [`Server::spawn_with_env`] through another program that runs the server (`sh -c` with a
+    /// command line as the README writes it, which must `exec` the server so that drop stops it).
+    pub fn spawn_program(program: &str, args: &[String], port: u16, dir: PathBuf, env: &[(&str, &str)]) -> Server {
+        let mut child = Command::new(program)
             .args(args)
             .env_remove("RUST_LOG")
             .env("MESOS_DNS_FOLLOW_LOOPBACK_ONLY", "1")
