@@ -204,7 +204,8 @@ fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) ->
 /// Starts the ZooKeeper detector; with a `zkDetectionTimeout`, the process exits with an error if no
 /// leader is found within it (as the original does).
 fn start_zk(config: &Config) -> Result<ZkLeader, String> {
-    // The settings the leader will be fetched with; its address comes from ZooKeeper.
+    // The settings state will be fetched with; the masters come from ZooKeeper (or, with
+    // zkDetectionTimeout 0 and no leader named yet, from `masters`: see `refresh`).
     let fetcher = with_test_hooks(Fetcher::with_config(config, Vec::new()).map_err(|e| e.to_string())?);
     let url = zk::ZkUrl::parse(&config.zk).map_err(|e| format!("`zk`: {e}"))?;
     let watch = Arc::new(zk::LeaderWatch::default());

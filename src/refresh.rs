@@ -23,7 +23,7 @@ use arc_swap::ArcSwap;
 use crate::config::{Config, StateSourceMode};
 use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
 use crate::mesos::state::{self, Header, State};
-use crate::mesos::zk::LeaderWatch;
+use crate::mesos::zk::{GroupMasters, LeaderWatch};
 use crate::metrics::RefreshStatus;
 use crate::records::generate::{generate, generate_streamed, GenInput};
 use crate::records::{RData, Record, RecordList, Records, Zone};
@@ -35,23 +35,69 @@ pub enum StateSource {
     Masters(Fetcher),
     /// A state JSON file, read again at each refresh (`--state-file`: demos and offline tests).
     File(PathBuf),
-    /// The leader that ZooKeeper names (`zk`), over HTTP; the configured `masters`, if any, are tried
-    /// after it. A change of leader wakes the refresher at once.
+    /// The masters that ZooKeeper names (`zk`), over HTTP: the leader first, then the other members,
+    /// then the configured `masters` (which are used alone while ZooKeeper names no leader, with
+    /// `zkDetectionTimeout` 0). A change in the group wakes the refresher at once.
     ZooKeeper(ZkLeader),
 }
 
 /// The refresher's side of ZooKeeper leader detection.
 pub struct ZkLeader {
     watch: Arc<LeaderWatch>,
-    /// The version of the leader the last refresh used.
+    /// The version of the masters the last refresh used.
     seen: AtomicU64,
     /// The settings the leader is fetched with (TLS, credentials, timeout, test hooks); its masters are
-    /// replaced by the leader at each refresh.
+    /// replaced by [`ZkMasters::fetch`] at each refresh.
     fetcher: Fetcher,
 }
 
+/// Which masters one refresh with `zk` fetches from and names in the `master*` records.
+#[derive(Debug, PartialEq, Eq)]
+struct ZkMasters {
+    /// Tried in this order.
+    fetch: Vec<String>,
+    /// The masters list of record generation (`master0.D` is its first).
+    named: Vec<String>,
+}
+
+/// With masters published by ZooKeeper: they are named (the leader first, as Go's detector reports
+/// them) and fetched from in that order, followed by the configured masters not among them. Without
+/// (no leader named yet): the configured masters, fetched from and named, when `zkDetectionTimeout`
+/// is 0 (spec section 3); otherwise, or with none configured, there is nothing to refresh from.
+///
+/// We: the configured masters stay in use until ZooKeeper names a leader. Go replaces them with the
+/// group's members as soon as it lists the group, so an empty group leaves it nothing to fetch from.
+fn zk_masters(
+    published: Option<&GroupMasters>,
+    configured: &[String],
+    detection_timeout_secs: u64,
+) -> Result<ZkMasters, RefreshError> {
+    match published {
+        Some(group) => {
+            let named = group.addresses();
+            let mut fetch = named.clone();
+            fetch.extend(configured.iter().filter(|m| !named.contains(m)).cloned());
+            Ok(ZkMasters { fetch, named })
+        }
+        None if detection_timeout_secs == 0 && !configured.is_empty() => Ok(ZkMasters {
+            fetch: configured.to_vec(),
+            named: configured.to_vec(),
+        }),
+        None => Err(RefreshError::NoZkLeader),
+    }
+}
+
 impl ZkLeader {
-    /// Follows the leaders published in `watch` (by [`crate::mesos::zk::spawn_detector`]).
+    /// The masters for a refresh now, noting the version used (see [`StateSource::leader_changed`]).
+    fn masters_for_refresh(&self, config: &Config) -> Result<ZkMasters, RefreshError> {
+        let (published, version) = self.watch.current();
+        self.seen.store(version, Ordering::Relaxed);
+        zk_masters(published.as_ref(), &config.masters, config.zk_detection_timeout)
+    }
+}
+
+impl ZkLeader {
+    /// Follows the masters published in `watch` (by [`crate::mesos::zk::spawn_detector`]).
     pub fn new(watch: Arc<LeaderWatch>, fetcher: Fetcher) -> ZkLeader {
         ZkLeader {
             watch,
@@ -66,11 +112,12 @@ impl StateSource {
         match self {
             StateSource::Masters(f) => format!("masters {}", f.masters().join(", ")),
             StateSource::File(p) => format!("state file {}", p.display()),
-            StateSource::ZooKeeper(_) => "the leader named by ZooKeeper".to_owned(),
+            StateSource::ZooKeeper(_) => "the masters named by ZooKeeper".to_owned(),
         }
     }
 
-    /// Whether the ZooKeeper leader changed since the last refresh.
+    /// Whether the masters published by ZooKeeper (the leader or any other member) changed since the
+    /// last refresh.
     fn leader_changed(&self) -> bool {
         match self {
             StateSource::ZooKeeper(zk) => zk.watch.current().1 != zk.seen.load(Ordering::Relaxed),
@@ -297,10 +344,19 @@ impl Refresher {
         Some(Streamer::new(thread::current(), access))
     }
 
-    /// The masters the `master*` records name: the ZooKeeper leader with `zk`, else `masters`.
+    /// The masters the `master*` records name: with `zk`, those of [`zk_masters`], else `masters`.
     fn masters_for_records(&self) -> Vec<String> {
         match &self.source {
-            StateSource::ZooKeeper(zk) => zk.watch.current().0.map(|l| vec![l.to_string()]).unwrap_or_default(),
+            StateSource::ZooKeeper(zk) => {
+                let published = zk.watch.current().0;
+                zk_masters(
+                    published.as_ref(),
+                    &self.config.masters,
+                    self.config.zk_detection_timeout,
+                )
+                .map(|m| m.named)
+                .unwrap_or_default()
+            }
             _ => self.config.masters.clone(),
         }
     }
@@ -372,7 +428,7 @@ impl Refresher {
                     next = Instant::now();
                 }
                 if self.source.leader_changed() {
-                    log::info!("the leading master changed: refreshing now");
+                    log::info!("the masters registered in ZooKeeper changed: refreshing now");
                     next = Instant::now();
                 }
             }
@@ -440,15 +496,9 @@ impl Refresher {
         let (fetcher, named): (&Fetcher, &[String]) = match &self.source {
             StateSource::Masters(fetcher) => (fetcher, &config.masters),
             StateSource::ZooKeeper(zk) => {
-                let (leader, version) = zk.watch.current();
-                zk.seen.store(version, Ordering::Relaxed);
-                let leader = leader.ok_or(RefreshError::NoZkLeader)?.to_string();
-                // The `master*` records name the ZooKeeper leader only (spec section 3); the configured
-                // masters are asked after it.
-                let mut tried = vec![leader.clone()];
-                tried.extend(config.masters.iter().filter(|m| **m != leader).cloned());
-                named = [leader];
-                zk_fetcher = zk.fetcher.with_masters(tried);
+                let masters = zk.masters_for_refresh(config)?;
+                zk_fetcher = zk.fetcher.with_masters(masters.fetch);
+                named = masters.named;
                 (&zk_fetcher, &named)
             }
             StateSource::File(path) => {
@@ -963,6 +1013,51 @@ mod tests {
     fn ip_literals_resolve_without_a_lookup() {
         assert_eq!(system_resolve("10.0.0.1"), vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))]);
         assert_eq!(system_resolve("[::1]"), vec![IpAddr::V6(Ipv6Addr::LOCALHOST)]);
+    }
+
+    fn group(leader: &str, others: &[&str]) -> GroupMasters {
+        let addr = |a: &str| {
+            let (host, port) = a.rsplit_once(':').unwrap();
+            crate::mesos::zk::MasterAddr {
+                host: host.into(),
+                port: port.parse().unwrap(),
+            }
+        };
+        GroupMasters::new(addr(leader), others.iter().map(|o| addr(o)))
+    }
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn zookeeper_masters_are_named_leader_first_and_fetched_before_the_configured() {
+        let published = group("10.0.0.2:5050", &["10.0.0.1:5050", "10.0.0.3:5050"]);
+        let configured = strings(&["10.0.0.1:5050", "10.0.0.9:5050"]);
+        for timeout in [0, 30] {
+            let m = zk_masters(Some(&published), &configured, timeout).unwrap();
+            assert_eq!(m.named, ["10.0.0.2:5050", "10.0.0.1:5050", "10.0.0.3:5050"]);
+            assert_eq!(
+                m.fetch,
+                ["10.0.0.2:5050", "10.0.0.1:5050", "10.0.0.3:5050", "10.0.0.9:5050"]
+            );
+        }
+        let alone = zk_masters(Some(&group("10.0.0.2:5050", &[])), &[], 30).unwrap();
+        assert_eq!(alone.named, ["10.0.0.2:5050"]);
+        assert_eq!(alone.fetch, ["10.0.0.2:5050"]);
+    }
+
+    #[test]
+    fn without_a_zookeeper_leader_the_configured_masters_serve_only_with_timeout_zero() {
+        let configured = strings(&["10.0.0.1:5050", "10.0.0.9:5050"]);
+        let m = zk_masters(None, &configured, 0).unwrap();
+        assert_eq!(m.named, configured);
+        assert_eq!(m.fetch, configured);
+        assert!(matches!(
+            zk_masters(None, &configured, 30),
+            Err(RefreshError::NoZkLeader)
+        ));
+        assert!(matches!(zk_masters(None, &[], 0), Err(RefreshError::NoZkLeader)));
     }
 
     #[test]

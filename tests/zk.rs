@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use common::stream_master::{StreamMaster, AGENT_IP};
@@ -58,12 +59,7 @@ fn zk_leader_is_found_and_changes_are_followed_within_a_second() {
 
     assert_eq!(leader_port(&server), Some(port_of(&a)), "the lowest sequence leads");
     assert_eq!(server.a_records(NGINX), vec![NGINX_IP]);
-    assert_eq!(server.a_records("master0.mesos"), vec![std::net::Ipv4Addr::LOCALHOST]);
-    assert_eq!(
-        server.ask("master1.mesos", dns::A, Transport::Udp).rcode,
-        dns::NXDOMAIN,
-        "with zk, the master records name the leader only"
-    );
+    assert_eq!(server.a_records("master0.mesos"), vec![Ipv4Addr::LOCALHOST]);
     assert_eq!(b.requests(), 0, "only the leader is asked");
 
     // The leader stops: its node goes, the next in sequence leads, and the records follow at once.
@@ -96,6 +92,108 @@ fn zk_leader_is_found_and_changes_are_followed_within_a_second() {
         log.contains("zk://dns:<redacted>@") && !log.contains("zk-secret"),
         "{log}"
     );
+}
+
+/// A fake master serving `state` on this loopback address (each master its own address, so that the
+/// `master*` records, which list every address once, tell them apart).
+fn master_on(ip: &str, state: serde_json::Value) -> FakeMaster {
+    let m = FakeMaster::start_on(ip, 0).expect("bind fake master");
+    m.set_state(state);
+    m
+}
+
+fn is_nxdomain(server: &Server, name: &str) -> bool {
+    server.ask(name, dns::A, Transport::Udp).rcode == dns::NXDOMAIN
+}
+
+#[test]
+fn every_registered_master_is_named_leader_first() {
+    let zk = ZooKeeper::start();
+    let (ip1, ip2, ip3) = (
+        Ipv4Addr::new(127, 0, 0, 1),
+        Ipv4Addr::new(127, 0, 0, 2),
+        Ipv4Addr::new(127, 0, 0, 3),
+    );
+    let a = master_on("127.0.0.1", tutorial());
+    let b = master_on("127.0.0.2", tutorial_moved());
+    let c = master_on("127.0.0.3", tutorial());
+    let member_a = zk.register_json("/mesos", &a);
+    let _member_b = zk.register_json("/mesos", &b);
+    let _member_c = zk.register_legacy("/mesos", &c);
+    let server = start_server(&zk, 600);
+    server.wait_loaded();
+
+    assert_eq!(server.a_records("leader.mesos"), vec![ip1]);
+    assert_eq!(
+        server.a_records("master.mesos"),
+        vec![ip1, ip2, ip3],
+        "every member, JSON or protobuf"
+    );
+    assert_eq!(server.a_records("master0.mesos"), vec![ip1], "the leader first");
+    assert_eq!(server.a_records("master1.mesos"), vec![ip2]);
+    assert_eq!(server.a_records("master2.mesos"), vec![ip3]);
+    assert!(is_nxdomain(&server, "master3.mesos"));
+    assert_eq!((b.requests(), c.requests()), (0, 0), "only the leader is asked");
+
+    // The leader's node goes: the next in sequence leads and becomes master0.
+    member_a.leave();
+    wait_until("B to lead", CHANGE_DEADLINE, || {
+        server.a_records("leader.mesos") == vec![ip2]
+    });
+    assert_eq!(server.a_records("master0.mesos"), vec![ip2]);
+    assert_eq!(server.a_records("master1.mesos"), vec![ip3]);
+    assert!(is_nxdomain(&server, "master2.mesos"));
+    assert_eq!(server.a_records("master.mesos"), vec![ip2, ip3]);
+    assert_eq!(leader_port(&server), Some(port_of(&b)));
+    assert_eq!(server.a_records(NGINX), vec![S2_IP], "the state now comes from B");
+}
+
+#[test]
+fn with_zk_detection_timeout_zero_the_configured_masters_serve_until_zookeeper_names_a_leader() {
+    let zk = ZooKeeper::start();
+    zk.create_group("/mesos");
+    let configured = FakeMaster::serving(tutorial());
+    let server = Server::start_with(
+        &[configured.addr()],
+        json!({
+            "zk": format!("zk://{}/mesos", zk.host()),
+            "zkDetectionTimeout": 0,
+            "refreshSeconds": 1,
+        }),
+    );
+    server.wait_loaded();
+    assert_eq!(server.a_records("master0.mesos"), vec![Ipv4Addr::LOCALHOST]);
+    assert_eq!(leader_port(&server), Some(port_of(&configured)));
+    assert_eq!(server.a_records(NGINX), vec![NGINX_IP]);
+
+    // A master registers: ZooKeeper's list wins, for fetching and for the names.
+    let registered = master_on("127.0.0.2", tutorial_moved());
+    let _member = zk.register_json("/mesos", &registered);
+    let ip2 = Ipv4Addr::new(127, 0, 0, 2);
+    wait_until("the registered master to lead", CHANGE_DEADLINE, || {
+        server.a_records("leader.mesos") == vec![ip2]
+    });
+    assert_eq!(server.a_records("master.mesos"), vec![ip2]);
+    assert_eq!(server.a_records("master0.mesos"), vec![ip2]);
+    assert!(is_nxdomain(&server, "master1.mesos"));
+    assert_eq!(server.a_records(NGINX), vec![S2_IP]);
+}
+
+#[test]
+fn with_zk_detection_timeout_zero_an_unreachable_zookeeper_leaves_the_configured_masters() {
+    let configured = FakeMaster::serving(tutorial());
+    let server = Server::start_with(
+        &[configured.addr()],
+        json!({
+            "zk": format!("zk://127.0.0.1:{}/mesos", free_port()),
+            "zkDetectionTimeout": 0,
+            "refreshSeconds": 1,
+        }),
+    );
+    server.wait_loaded();
+    assert_eq!(server.a_records("master0.mesos"), vec![Ipv4Addr::LOCALHOST]);
+    assert_eq!(server.a_records(NGINX), vec![NGINX_IP]);
+    assert!(configured.requests() >= 1);
 }
 
 #[test]
@@ -186,7 +284,7 @@ fn stream_mode_subscribes_to_the_zookeeper_leader() {
     assert!(at.elapsed() < Duration::from_secs(1));
     assert_eq!(
         server.a_records("leader.mesos"),
-        vec![std::net::Ipv4Addr::LOCALHOST],
+        vec![Ipv4Addr::LOCALHOST],
         "the records name the ZooKeeper leader"
     );
 }

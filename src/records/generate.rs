@@ -33,7 +33,8 @@ pub struct GenInput<'a> {
     pub ip_sources: &'a [IpSource],
     /// RFC 952 label rules instead of RFC 1123.
     pub enforce_rfc952: bool,
-    /// The configured masters, `host:port`, in order (empty when the leader came from ZooKeeper).
+    /// The masters, `host:port`, in order: the configured ones, or with `zk` the ones ZooKeeper names,
+    /// the leader first.
     pub masters: &'a [String],
     /// SOA MNAME, fully qualified lower-case (`ns1.mesos.`): gets A/AAAA records of `self_addrs`.
     pub soa_mname: &'a str,
@@ -374,7 +375,7 @@ impl Generator<'_, '_> {
     }
 
     /// `leader.D`, `_leader._tcp.D`, `_leader._udp.D`, `master.D` and `masterN.D`. The numbering is the
-    /// original's: configured masters in order, a master whose address is already listed is skipped,
+    /// original's: [`GenInput::masters`] in order, a master whose address is already listed is skipped,
     /// the leader numbered where it is listed (`host:port` as in its pid) or else after the others.
     fn masters<T>(&mut self, state: &State<'_, T>) {
         let Some(leader) = state.leader.split('@').nth(1) else {

@@ -156,17 +156,15 @@ impl ZooKeeper {
         self.register(path, "info_", &info)
     }
 
+    /// Creates the group at `path` (and its parents) as persistent nodes, with no member yet; a group
+    /// that exists is left as it is.
+    pub fn create_group(&self, path: &str) {
+        create_group(&mut self.session(), path);
+    }
+
     fn register(&self, path: &str, prefix: &str, data: &[u8]) -> Member {
         let mut session = self.session();
-        // The group's parents are persistent nodes, created once.
-        let mut parent = String::new();
-        for part in path.split('/').filter(|p| !p.is_empty()) {
-            parent = format!("{parent}/{part}");
-            match session.create(&parent, b"", 0).expect("create group") {
-                Ok(_) | Err(err::NODE_EXISTS) => {}
-                Err(code) => panic!("cannot create {parent}: ZooKeeper error {code}"),
-            }
-        }
+        create_group(&mut session, path);
         let node = session
             .create(
                 &format!("{path}/{prefix}"),
@@ -180,6 +178,17 @@ impl ZooKeeper {
 
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(self.dir.join("zookeeper.log")).unwrap_or_default()
+    }
+}
+
+fn create_group(session: &mut Session, path: &str) {
+    let mut parent = String::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        parent = format!("{parent}/{part}");
+        match session.create(&parent, b"", 0).expect("create group") {
+            Ok(_) | Err(err::NODE_EXISTS) => {}
+            Err(code) => panic!("cannot create {parent}: ZooKeeper error {code}"),
+        }
     }
 }
 

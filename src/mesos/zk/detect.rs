@@ -1,10 +1,11 @@
-//! Which member of the Mesos group in ZooKeeper is the leader, and where it listens. Pure functions of
-//! the children's names and the leader node's data; no socket.
+//! Which members the Mesos group in ZooKeeper has, which of them leads, and where they listen. Pure
+//! functions of the children's names and the member nodes' data; no socket.
 //!
 //! Masters join the group as ephemeral sequential nodes: `json.info_0000000012` (Mesos 0.24 and later,
 //! data: the `MasterInfo` as JSON) or `info_0000000012` (older masters, data: the `MasterInfo` protobuf).
 //! The member with the lowest sequence number is the leader; like the Go Mesos-DNS (and mesos-go's
 //! detector) we look at `json.info_` members first and at `info_` members only when there is none.
+//! Every member of either kind is reported, the leader first ([`member_nodes`], [`GroupMasters`]).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
@@ -32,6 +33,31 @@ pub fn leader_node<'a>(children: &[&'a str]) -> Option<&'a str> {
     None
 }
 
+/// Every member node, the leader first ([`leader_node`]), then the others by sequence number (the
+/// order in which they would lead; a tie, which ZooKeeper never makes, by name). Other children are
+/// left out. Go's detector reports the others in no fixed order (a map's): we fix this one.
+pub fn member_nodes<'a>(children: &[&'a str]) -> Vec<&'a str> {
+    let Some(leader) = leader_node(children) else {
+        return Vec::new();
+    };
+    let mut others: Vec<(u64, &'a str)> = children
+        .iter()
+        .filter(|c| **c != leader)
+        .filter_map(|c| member_sequence(c).map(|seq| (seq, *c)))
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    let mut nodes = Vec::with_capacity(others.len() + 1);
+    nodes.push(leader);
+    nodes.extend(others.into_iter().map(|(_, name)| name));
+    nodes
+}
+
+/// The sequence number of a member node of either prefix.
+fn member_sequence(name: &str) -> Option<u64> {
+    PREFIXES.iter().find_map(|prefix| sequence(name, prefix))
+}
+
 /// The sequence number of a member node name with this prefix (ZooKeeper appends ten digits; we accept
 /// any run of digits that fits).
 fn sequence(name: &str, prefix: &str) -> Option<u64> {
@@ -47,7 +73,7 @@ pub fn is_json_node(name: &str) -> bool {
     name.starts_with(PREFIXES[0])
 }
 
-/// The leading master's address, as the refresher should fetch it.
+/// A master's address as its member node gives it, as the refresher should fetch it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MasterAddr {
     /// An IP address when the node gives one, else a host name.
@@ -61,6 +87,38 @@ impl fmt::Display for MasterAddr {
             Ok(IpAddr::V6(v6)) => write!(f, "[{v6}]:{}", self.port),
             _ => write!(f, "{}:{}", self.host, self.port),
         }
+    }
+}
+
+/// The masters registered in the group, as the detector publishes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMasters {
+    /// The leading master: the one state is fetched from.
+    pub leader: MasterAddr,
+    /// The other members, in [`member_nodes`] order, each address once and never the leader's (a
+    /// master of Mesos 0.23 registers twice, as `json.info_` and as `info_`).
+    pub others: Vec<MasterAddr>,
+}
+
+impl GroupMasters {
+    /// The leader and the other members' addresses (in order; repeats and the leader's are dropped).
+    pub fn new(leader: MasterAddr, members: impl IntoIterator<Item = MasterAddr>) -> GroupMasters {
+        let mut others: Vec<MasterAddr> = Vec::new();
+        for m in members {
+            if m != leader && !others.contains(&m) {
+                others.push(m);
+            }
+        }
+        GroupMasters { leader, others }
+    }
+
+    /// `host:port` of every master, the leader first: the masters list that Go's detector sends, which
+    /// the `master*` records are numbered from.
+    pub fn addresses(&self) -> Vec<String> {
+        std::iter::once(&self.leader)
+            .chain(&self.others)
+            .map(MasterAddr::to_string)
+            .collect()
     }
 }
 
@@ -315,6 +373,61 @@ mod tests {
         );
         assert_eq!(leader_node(&["log_replicas", "json.info_", "info_x1"]), None);
         assert_eq!(leader_node(&[]), None);
+    }
+
+    #[test]
+    fn members_are_listed_leader_first_then_by_sequence() {
+        let children = [
+            "json.info_0000000012",
+            "log_replicas",
+            "info_0000000004",
+            "json.info_0000000003",
+            "json.info_0000000010",
+            "json.info_x",
+        ];
+        assert_eq!(
+            member_nodes(&children),
+            [
+                "json.info_0000000003",
+                "info_0000000004",
+                "json.info_0000000010",
+                "json.info_0000000012"
+            ]
+        );
+        // The leader is a `json.info_` member even when an `info_` one is older.
+        assert_eq!(
+            member_nodes(&["info_0000000001", "json.info_0000000002"]),
+            ["json.info_0000000002", "info_0000000001"]
+        );
+        assert_eq!(member_nodes(&["info_9", "info_10"]), ["info_9", "info_10"]);
+        assert!(member_nodes(&["log_replicas"]).is_empty());
+        assert!(member_nodes(&[]).is_empty());
+    }
+
+    fn at(ip: &str, port: u16) -> MasterAddr {
+        MasterAddr { host: ip.into(), port }
+    }
+
+    #[test]
+    fn group_masters_list_the_leader_first_and_each_address_once() {
+        let group = GroupMasters::new(
+            at("10.0.0.2", 5050),
+            [
+                at("10.0.0.2", 5050),
+                at("10.0.0.3", 5050),
+                at("10.0.0.1", 5051),
+                at("10.0.0.3", 5050),
+                at("::1", 5050),
+            ],
+        );
+        assert_eq!(group.leader, at("10.0.0.2", 5050));
+        assert_eq!(
+            group.addresses(),
+            ["10.0.0.2:5050", "10.0.0.3:5050", "10.0.0.1:5051", "[::1]:5050"]
+        );
+        let alone = GroupMasters::new(at("10.0.0.1", 5050), []);
+        assert_eq!(alone.addresses(), ["10.0.0.1:5050"]);
+        assert!(alone.others.is_empty());
     }
 
     #[test]

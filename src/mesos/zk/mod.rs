@@ -1,12 +1,12 @@
 //! Leader detection through ZooKeeper (`zk` in config.json, behaviour spec section 3): a detector thread
 //! keeps a session with one host of the ensemble (trying each in turn), lists the Mesos group with a
-//! watch, reads the leading member's address and publishes it in a [`LeaderWatch`], which wakes the
-//! refresher at once when the leader changes. When every host is down the last leader stays published,
-//! so the refresher keeps fetching from it and the records stay.
+//! watch, reads every member's address and publishes them, the leader first, in a [`LeaderWatch`],
+//! which wakes the refresher at once when they change. When every host is down (or the group empties)
+//! the last masters stay published, so the refresher keeps fetching from the leader and the records stay.
 //!
 //! This module owns the URL, the thread and the hand-over; [`proto`] owns the wire encoding,
-//! [`session`] the socket, [`detect`] the choice of the leader. It does not fetch state: the refresher
-//! does, from the published leader.
+//! [`session`] the socket, [`detect`] the choice and order of the members. It does not fetch state: the
+//! refresher does, from the published leader.
 
 pub mod detect;
 pub mod proto;
@@ -18,7 +18,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
-pub use detect::MasterAddr;
+pub use detect::{GroupMasters, MasterAddr};
 use proto::{err, event};
 use session::{Session, SessionError};
 
@@ -112,7 +112,8 @@ fn with_port(host: &str) -> String {
     }
 }
 
-/// The leader as last seen in ZooKeeper, shared between the detector (writer) and the refresher.
+/// The group's masters as last seen in ZooKeeper, shared between the detector (writer) and the
+/// refresher.
 #[derive(Default)]
 pub struct LeaderWatch {
     inner: Mutex<Published>,
@@ -121,7 +122,7 @@ pub struct LeaderWatch {
 
 #[derive(Default)]
 struct Published {
-    leader: Option<MasterAddr>,
+    masters: Option<GroupMasters>,
     /// Bumped at each change, so a reader can tell whether it has seen the latest.
     version: u64,
     waiter: Option<Thread>,
@@ -133,14 +134,14 @@ impl LeaderWatch {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Publishes a leader; a change wakes the registered thread and any [`LeaderWatch::wait_first`].
-    /// Returns whether it was a change.
-    pub fn publish(&self, leader: MasterAddr) -> bool {
+    /// Publishes the group's masters; a change (of the leader or of any other member) wakes the
+    /// registered thread and any [`LeaderWatch::wait_first`]. Returns whether it was a change.
+    pub fn publish(&self, masters: GroupMasters) -> bool {
         let mut p = self.lock();
-        if p.leader.as_ref() == Some(&leader) {
+        if p.masters.as_ref() == Some(&masters) {
             return false;
         }
-        p.leader = Some(leader);
+        p.masters = Some(masters);
         p.version += 1;
         if let Some(t) = &p.waiter {
             t.unpark();
@@ -149,10 +150,10 @@ impl LeaderWatch {
         true
     }
 
-    /// The current leader and its version (0 until the first).
-    pub fn current(&self) -> (Option<MasterAddr>, u64) {
+    /// The current masters and their version (0 until the first).
+    pub fn current(&self) -> (Option<GroupMasters>, u64) {
         let p = self.lock();
-        (p.leader.clone(), p.version)
+        (p.masters.clone(), p.version)
     }
 
     /// `thread` is unparked at every change from now on.
@@ -160,13 +161,13 @@ impl LeaderWatch {
         self.lock().waiter = Some(thread);
     }
 
-    /// Waits for the first leader, at most `timeout` (`None`: for ever).
-    pub fn wait_first(&self, timeout: Option<Duration>) -> Option<MasterAddr> {
+    /// Waits for the first masters (with their leader), at most `timeout` (`None`: for ever).
+    pub fn wait_first(&self, timeout: Option<Duration>) -> Option<GroupMasters> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut p = self.lock();
         loop {
-            if let Some(l) = &p.leader {
-                return Some(l.clone());
+            if let Some(m) = &p.masters {
+                return Some(m.clone());
             }
             p = match deadline {
                 None => self.changed.wait(p).unwrap_or_else(|e| e.into_inner()),
@@ -224,7 +225,7 @@ fn detect_forever(url: &ZkUrl, watch: &LeaderWatch) {
 
 enum Never {}
 
-/// One session with one host: list the group, publish its leader, wait for the watch, again. Returns
+/// One session with one host: list the group, publish its masters, wait for the watch, again. Returns
 /// only when the session breaks.
 fn follow(host: &str, url: &ZkUrl, watch: &LeaderWatch, connected: &mut bool) -> Result<Never, SessionError> {
     let addr = resolve(host)?;
@@ -250,22 +251,19 @@ fn follow(host: &str, url: &ZkUrl, watch: &LeaderWatch, connected: &mut bool) ->
         };
         warned_missing = false;
         let names: Vec<&str> = children.iter().map(String::as_str).collect();
-        match detect::leader_node(&names) {
-            None => log::warn!("no master in the ZooKeeper group {}: keeping the last leader", url.path),
-            Some(node) => match s.get_data(&url.child(node), false)? {
-                // Gone between the listing and the read: the child watch has fired, list again.
-                Err(err::NO_NODE) => {}
-                Err(code) => return Err(SessionError::Server(code)),
-                Ok(data) => match detect::master_addr(&data, detect::is_json_node(node)) {
-                    Ok(leader) => {
-                        let shown = leader.to_string();
-                        if watch.publish(leader) {
-                            log::info!("ZooKeeper names the leading master {shown} ({}/{node})", url.path);
-                        }
-                    }
-                    Err(e) => log::warn!("ZooKeeper {}: {e}; keeping the last leader", url.child(node)),
-                },
-            },
+        let nodes = detect::member_nodes(&names);
+        let leader_path = nodes.first().map(|n| url.child(n)).unwrap_or_default();
+        match read_members(&mut s, url, &nodes)? {
+            GroupRead::Empty => log::warn!(
+                "no master in the ZooKeeper group {}: keeping the last masters",
+                url.path
+            ),
+            // Gone between the listing and the read: the child watch has fired, list again.
+            GroupRead::LeaderGone => {}
+            GroupRead::LeaderUnreadable(e) => {
+                log::warn!("ZooKeeper {leader_path}: {e}; keeping the last masters");
+            }
+            GroupRead::Masters(masters) => publish(watch, masters, &leader_path),
         }
         // Until the group changes (or the session breaks).
         loop {
@@ -276,6 +274,68 @@ fn follow(host: &str, url: &ZkUrl, watch: &LeaderWatch, connected: &mut bool) ->
                 }
             }
         }
+    }
+}
+
+/// What reading the group's member nodes gave.
+enum GroupRead {
+    /// No member node.
+    Empty,
+    /// The leader's node went away after the listing.
+    LeaderGone,
+    /// The leader's node holds no usable address.
+    LeaderUnreadable(detect::InfoError),
+    Masters(GroupMasters),
+}
+
+/// Reads the member nodes (`nodes`: the leader first, see [`detect::member_nodes`]). A member other than
+/// the leader that is gone or unreadable is left out (the latter with a warning).
+fn read_members(s: &mut Session, url: &ZkUrl, nodes: &[&str]) -> Result<GroupRead, SessionError> {
+    let Some((leader_node, other_nodes)) = nodes.split_first() else {
+        return Ok(GroupRead::Empty);
+    };
+    let leader = match read_member(s, url, leader_node)? {
+        None => return Ok(GroupRead::LeaderGone),
+        Some(Err(e)) => return Ok(GroupRead::LeaderUnreadable(e)),
+        Some(Ok(addr)) => addr,
+    };
+    let mut others = Vec::with_capacity(other_nodes.len());
+    for node in other_nodes {
+        match read_member(s, url, node)? {
+            None => {}
+            Some(Err(e)) => log::warn!("ZooKeeper {}: {e}; this master is left out", url.child(node)),
+            Some(Ok(addr)) => others.push(addr),
+        }
+    }
+    Ok(GroupRead::Masters(GroupMasters::new(leader, others)))
+}
+
+/// One member's address; `None` when its node is gone.
+fn read_member(
+    s: &mut Session,
+    url: &ZkUrl,
+    node: &str,
+) -> Result<Option<Result<MasterAddr, detect::InfoError>>, SessionError> {
+    match s.get_data(&url.child(node), false)? {
+        Err(err::NO_NODE) => Ok(None),
+        Err(code) => Err(SessionError::Server(code)),
+        Ok(data) => Ok(Some(detect::master_addr(&data, detect::is_json_node(node)))),
+    }
+}
+
+/// Publishes the masters read from the group, logging what changed; `leader_path` is the leader's node.
+fn publish(watch: &LeaderWatch, masters: GroupMasters, leader_path: &str) {
+    let previous_leader = watch.current().0.map(|m| m.leader);
+    let listed = masters.addresses().join(", ");
+    let new_leader = previous_leader.as_ref() != Some(&masters.leader);
+    let leader = masters.leader.to_string();
+    if !watch.publish(masters) {
+        return;
+    }
+    if new_leader {
+        log::info!("ZooKeeper names the leading master {leader} ({leader_path}); masters: {listed}");
+    } else {
+        log::info!("the masters registered in ZooKeeper changed: {listed}");
     }
 }
 
@@ -323,17 +383,24 @@ mod tests {
         }
     }
 
+    fn led_by(port: u16, others: &[u16]) -> GroupMasters {
+        GroupMasters::new(addr(port), others.iter().map(|p| addr(*p)))
+    }
+
     #[test]
     fn publishing_wakes_the_waiting_thread_once_per_change() {
         let watch = Arc::new(LeaderWatch::default());
         assert_eq!(watch.wait_first(Some(Duration::from_millis(10))), None);
         let w = watch.clone();
         let waiter = thread::spawn(move || w.wait_first(None));
-        assert!(watch.publish(addr(5050)));
-        assert_eq!(waiter.join().unwrap(), Some(addr(5050)));
-        assert!(!watch.publish(addr(5050)), "the same leader is no change");
-        assert_eq!(watch.current(), (Some(addr(5050)), 1));
-        assert!(watch.publish(addr(5051)));
+        assert!(watch.publish(led_by(5050, &[])));
+        assert_eq!(waiter.join().unwrap(), Some(led_by(5050, &[])));
+        assert!(!watch.publish(led_by(5050, &[])), "the same masters are no change");
+        assert_eq!(watch.current(), (Some(led_by(5050, &[])), 1));
+        assert!(watch.publish(led_by(5051, &[])));
         assert_eq!(watch.current().1, 2);
+        assert!(watch.publish(led_by(5051, &[5052])), "a new member is a change");
+        assert!(watch.publish(led_by(5051, &[])), "a member that left is a change");
+        assert_eq!(watch.current().1, 4);
     }
 }

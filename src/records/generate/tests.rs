@@ -657,6 +657,28 @@ fn masters_are_numbered_as_in_the_original() {
     );
 }
 
+#[test]
+fn zookeeper_masters_are_numbered_leader_first() {
+    // The masters list as the ZooKeeper detector gives it: the leader, then the other members.
+    let zk = ["10.0.0.2:5050", "10.0.0.1:5050", "10.0.0.3:5050"];
+    let got = master_records("master@10.0.0.2:5050", &zk);
+    let want: BTreeSet<String> = [
+        "leader.foo.com. A 10.0.0.2",
+        "_leader._tcp.foo.com. SRV 5050 leader.foo.com.",
+        "_leader._udp.foo.com. SRV 5050 leader.foo.com.",
+        "master.foo.com. A 10.0.0.2",
+        "master.foo.com. A 10.0.0.1",
+        "master.foo.com. A 10.0.0.3",
+        "master0.foo.com. A 10.0.0.2",
+        "master1.foo.com. A 10.0.0.1",
+        "master2.foo.com. A 10.0.0.3",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(got, want);
+}
+
 const ODD: &str = r#"{
     "leader": "master@10.0.0.1:5050",
     "slaves": [
