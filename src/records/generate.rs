@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::config::IpSource;
-use crate::mesos::state::{self, Framework, Header, State, Task};
+use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::{push_task_hash, HASH_LEN};
 use crate::records::RecordList;
@@ -63,9 +63,9 @@ pub fn generate(state: &State<'_>, input: &GenInput<'_>) -> RecordList {
     g.server();
     g.masters(state);
     let mut task_ips = Vec::new();
-    for (f, fname) in state.frameworks.iter().zip(&frameworks) {
+    for (f, fw) in state.frameworks.iter().zip(&frameworks) {
         for task in &f.tasks {
-            g.task(f, fname, task, &agents, &mut task_ips);
+            g.task(fw, task, &agents, &mut task_ips);
         }
     }
     g.out
@@ -86,8 +86,8 @@ pub fn generate_streamed(
     g.masters(header);
     let mut task_ips = Vec::new();
     state::for_each_task(body, &mut |i, task| {
-        if let (Some(f), Some(fname)) = (header.frameworks.get(i), frameworks.get(i)) {
-            g.task(f, fname, &task, &agents, &mut task_ips);
+        if let Some(fw) = frameworks.get(i) {
+            g.task(fw, &task, &agents, &mut task_ips);
         }
     })?;
     Ok(g.out)
@@ -271,6 +271,13 @@ fn task_addrs(task: &Task<'_>, sources: &[IpSource], agent: &[IpAddr], out: &mut
     }
 }
 
+/// A framework of the state as its tasks need it: its index in the list's frameworks
+/// ([`RecordList::add_framework`]) and its `F` (empty when it has none).
+struct FrameworkRef {
+    index: u32,
+    fname: String,
+}
+
 /// What one task's records are made from, besides its name.
 struct TaskCtx<'t> {
     task: &'t Task<'t>,
@@ -306,10 +313,12 @@ impl Generator<'_, '_> {
         ips
     }
 
-    /// `F.D` and `_framework._tcp.F.D`; returns every framework's `F` (empty when it has none).
-    fn frameworks<T>(&mut self, state: &State<'_, T>) -> Vec<String> {
+    /// `F.D` and `_framework._tcp.F.D`; lists every framework (for `/v1/enumerate`, tasks or not)
+    /// and returns each one's index and `F`, in state order.
+    fn frameworks<T>(&mut self, state: &State<'_, T>) -> Vec<FrameworkRef> {
         let mut labels = Vec::with_capacity(state.frameworks.len());
         for f in &state.frameworks {
+            let index = self.out.add_framework(&f.name);
             let fname = self.spec.domain_frag(&f.name);
             let (host, port) = f.host_port();
             let ips = if fname.is_empty() {
@@ -328,7 +337,7 @@ impl Generator<'_, '_> {
                     }
                 }
             }
-            labels.push(fname);
+            labels.push(FrameworkRef { index, fname });
         }
         labels
     }
@@ -427,16 +436,16 @@ impl Generator<'_, '_> {
         }
     }
 
-    /// The records of a task of framework `f` (whose labels are `fname`), if it is `TASK_RUNNING` on a
-    /// known agent. `task_ips` is scratch space.
-    fn task<T>(
+    /// The records of a task of framework `fw`, if it is `TASK_RUNNING` on a known
+    /// agent. `task_ips` is scratch space.
+    fn task(
         &mut self,
-        f: &Framework<'_, T>,
-        fname: &str,
+        fw: &FrameworkRef,
         task: &Task<'_>,
         agents: &HashMap<&str, Vec<IpAddr>>,
         task_ips: &mut Vec<IpAddr>,
     ) {
+        let fname = fw.fname.as_str();
         if fname.is_empty() || task.state != "TASK_RUNNING" {
             return;
         }
@@ -445,7 +454,7 @@ impl Generator<'_, '_> {
         };
         task_addrs(task, self.input.ip_sources, agent_ips, task_ips);
         let tail = agent_tail(&task.slave_id);
-        self.out.begin_task(&f.name, &task.name, &task.id);
+        self.out.begin_task(fw.index, &task.name, &task.id);
         let ctx = TaskCtx {
             task,
             fname,
