@@ -153,16 +153,14 @@ fn push_addrs(out: &mut RecordList, name: &str, ips: &[IpAddr]) -> bool {
     ips.iter().fold(false, |added, &ip| push_addr(out, name, ip) | added)
 }
 
-/// Adds the A/AAAA records of a task name; with reverse lookups on, the task's own addresses (not an
-/// agent's) also point back to it.
-fn push_task_addrs(out: &mut RecordList, name: &str, ips: &[IpAddr], reverse: bool, agents: &HashSet<IpAddr>) {
-    for &ip in ips {
-        let ip = stored(ip);
-        if reverse && !agents.contains(&ip) {
-            out.push_ip_reverse(name, ip);
-        } else {
-            out.push_ip(name, ip);
-        }
+/// Adds an A/AAAA record of a task name; with reverse lookups on, a task's own address (not an
+/// agent's) also points back to it.
+fn push_task_addr(out: &mut RecordList, name: &str, ip: IpAddr, reverse: bool, agents: &HashSet<IpAddr>) {
+    let ip = stored(ip);
+    if reverse && !agents.contains(&ip) {
+        out.push_ip_reverse(name, ip);
+    } else {
+        out.push_ip(name, ip);
     }
 }
 
@@ -487,19 +485,21 @@ impl Generator<'_, '_> {
         let canon = canonical(t, &ctx.task.id, ctx.agent_tail);
         let srv_t = underscore(t);
 
-        if let Some(name) = build(&mut self.buf, &[t, f, d]) {
-            push_task_addrs(&mut self.out, name, ctx.task_ips, self.input.ptr_on, &self.agent_addrs);
-        }
+        // Address by address, the short name then the canonical one: the original's order, which
+        // `/v1/enumerate` shows.
+        let short_fd = build(&mut self.buf, &[t, f, d]).map(str::to_owned);
         let canon_fd = build(&mut self.buf, &[&canon, f, d]).map(str::to_owned);
-        if let Some(name) = &canon_fd {
-            push_task_addrs(&mut self.out, name, ctx.task_ips, self.input.ptr_on, &self.agent_addrs);
+        for &ip in ctx.task_ips {
+            for name in [&short_fd, &canon_fd].into_iter().flatten() {
+                push_task_addr(&mut self.out, name, ip, self.input.ptr_on, &self.agent_addrs);
+            }
         }
-        if let Some(name) = build(&mut self.buf, &[t, f, "slave", d]) {
-            push_addrs(&mut self.out, name, ctx.agent_ips);
-        }
+        let short_fsd = build(&mut self.buf, &[t, f, "slave", d]).map(str::to_owned);
         let canon_fsd = build(&mut self.buf, &[&canon, f, "slave", d]).map(str::to_owned);
-        if let Some(name) = &canon_fsd {
-            push_addrs(&mut self.out, name, ctx.agent_ips);
+        for &ip in ctx.agent_ips {
+            for name in [&short_fsd, &canon_fsd].into_iter().flatten() {
+                push_addr(&mut self.out, name, ip);
+            }
         }
 
         // SRV for the port resources, to the canonical name under `slave`.

@@ -973,11 +973,12 @@ fn container_addresses_point_back_to_the_task_and_its_unique_name() {
         "1.2.3.11 slave.mesos.".into(),
         "1.2.3.12 slave.mesos.".into(),
         "2001:db8::1 slave.mesos.".into(),
+        // Address by address, the short name then the canonical one (the original's order).
         format!("12.0.1.3 toy-store.{toy}"),
-        format!("12.0.1.2 toy-store.{toy}"),
-        format!("fd01:b::1:8000:2 toy-store.{toy}"),
         format!("12.0.1.3 {toy_canon}"),
+        format!("12.0.1.2 toy-store.{toy}"),
         format!("12.0.1.2 {toy_canon}"),
+        format!("fd01:b::1:8000:2 toy-store.{toy}"),
         format!("fd01:b::1:8000:2 {toy_canon}"),
         "10.3.0.3 nginx.marathon.mesos.".into(),
         format!(
