@@ -1,16 +1,18 @@
 //! The HTTP API over loopback with a real HTTP client: every endpoint's status, content type and JSON
-//! shape against the tutorial state, `/metrics` checked by the Prometheus project's own text parser
-//! (the `prometheus-client` Python package), and bad requests.
+//! shape against the tutorial state (the `/v1/config`, `/v1/axfr` and `/v1/enumerate` documents whole,
+//! as the original's handlers write them for the same state), `/metrics` checked by the Prometheus
+//! project's own text parser (the `prometheus-client` Python package), and bad requests.
 
 mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// A server on the tutorial state with the HTTP API on a free loopback port.
 fn api_server() -> (FakeMaster, Server, u16) {
@@ -22,6 +24,89 @@ fn api_server() -> (FakeMaster, Server, u16) {
     );
     server.wait_loaded();
     (master, server, http_port)
+}
+
+/// A server with the HTTP API on `state`; also the absolute path of its config file.
+fn api_server_on(state: Value) -> (FakeMaster, Server, u16, PathBuf) {
+    let master = FakeMaster::serving(state);
+    let http_port = free_port();
+    let cfg = TestConfig::write(
+        &[master.addr()],
+        json!({ "httpon": true, "httpListener": "127.0.0.1", "httpport": http_port }),
+    );
+    let path = cfg.path.clone();
+    let args = ["-v".to_owned(), format!("-config={}", path.display())];
+    let server = Server::spawn(&args, cfg.port, cfg.dir);
+    server.wait_loaded();
+    (master, server, http_port, path)
+}
+
+/// The id of the `web` task [`cluster`] adds, and its canonical label on S2 (`T-H-S`, `H` the
+/// original's zbase32 of the id's SHA-1: "9tas1").
+const WEB_ID: &str = "web.9d4e2a10-b5c1-11e4-8c21-56847afe9799";
+const WEB: &str = "web-9tas1-s2";
+
+/// The tutorial plus a second framework also named `marathon-0.7.6` (another id) running `web` on
+/// agent S2 with a dual-stack container address and a discovery port, and a framework `idle` whose
+/// only task has finished. Framework pids are data only: nothing contacts them.
+fn cluster() -> Value {
+    let mut state = tutorial();
+    let frameworks = state["frameworks"].as_array_mut().unwrap();
+    frameworks.push(json!({
+        "id": "20150124-005312-2536286730-5050-1180-0001",
+        "name": "marathon-0.7.6",
+        "pid": "scheduler-2@10.41.40.152:35215",
+        "tasks": [{
+            "id": WEB_ID, "name": "web", "slave_id": TUTORIAL_S2,
+            "state": "TASK_RUNNING", "resources": {"ports": "[31500-31500]"},
+            "statuses": [{"state": "TASK_RUNNING", "timestamp": 1422061000.5, "container_status": {
+                "network_infos": [{"ip_addresses": [{"ip_address": "10.0.0.5"}, {"ip_address": "fd00::5"}]}]}}],
+            "discovery": {"name": "web", "ports": {"ports": [{"number": 8080, "protocol": "tcp", "name": "http"}]}}
+        }]
+    }));
+    frameworks.push(json!({
+        "id": "20150124-005312-2536286730-5050-1180-0002",
+        "name": "idle",
+        "pid": "scheduler-3@10.41.40.153:41000",
+        "tasks": [{"id": "done.1", "name": "done", "slave_id": TUTORIAL_S0, "state": "TASK_FINISHED"}]
+    }));
+    state
+}
+
+/// Key by key, so that a difference names its place.
+fn assert_same_document(got: &Value, want: &Value, at: &str) {
+    match (got, want) {
+        (Value::Object(g), Value::Object(w)) => {
+            let (mut gk, mut wk): (Vec<&String>, Vec<&String>) = (g.keys().collect(), w.keys().collect());
+            gk.sort();
+            wk.sort();
+            assert_eq!(gk, wk, "keys at {at}");
+            for (k, v) in w {
+                assert_same_document(&g[k], v, &format!("{at}.{k}"));
+            }
+        }
+        (Value::Array(g), Value::Array(w)) => {
+            assert_eq!(g.len(), w.len(), "length at {at}: {got}");
+            for (i, (g, w)) in g.iter().zip(w).enumerate() {
+                assert_same_document(g, w, &format!("{at}[{i}]"));
+            }
+        }
+        _ => assert_eq!(got, want, "at {at}"),
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// A serial is the time of a refresh (Unix seconds): between the test's start and now.
+fn assert_refresh_time(serial: &Value, since: u64) {
+    let now = unix_now();
+    let serial = serial.as_u64().unwrap_or_else(|| panic!("serial {serial}"));
+    assert!(
+        since <= serial && serial <= now + 1,
+        "serial {serial} not in {since}..={now}"
+    );
 }
 
 /// GET (or another method) with ureq; (status, content type, body).
@@ -64,10 +149,6 @@ fn the_original_endpoints_answer_with_the_original_shapes() {
     let (status, v) = get_json(port, "/v1/version");
     assert_eq!(status, 200);
     assert_eq!(v["Service"], "Mesos-DNS");
-    let (status, v) = get_json(port, "/v1/config");
-    assert_eq!(status, 200);
-    assert_eq!(v["RefreshSeconds"], 1);
-    assert_eq!(v["HttpOn"], true);
     let (status, v) = get_json(port, &format!("/v1/hosts/{NGINX}"));
     assert_eq!(status, 200);
     assert_eq!(v, json!([{"host": format!("{NGINX}."), "ip": NGINX_IP.to_string()}]));
@@ -94,6 +175,11 @@ fn the_original_endpoints_answer_with_the_original_shapes() {
         v.as_array().unwrap().len(),
         4,
         "tcp and udp, under the framework and under slave: {v}"
+    );
+    // The original's cleanWild: `.*` is taken out of the name.
+    assert_eq!(
+        get_json(port, "/v1/hosts/nginx.*.marathon-0.7.6.mesos").1,
+        json!([{"host": format!("{NGINX}."), "ip": NGINX_IP.to_string()}])
     );
     assert_eq!(
         get_json(port, "/v1/services/_nope._tcp.mesos").1,
@@ -205,42 +291,226 @@ fn bad_requests_get_the_right_status() {
 }
 
 #[test]
-fn enumerate_and_axfr_list_the_tutorial_records_and_obey_the_switch() {
-    let (_master, _server, port) = api_server();
+fn config_is_the_original_config_document_with_our_two_keys() {
+    let since = unix_now();
+    let (master, server, port, path) = api_server_on(tutorial());
+    let (status, mut v) = get_json(port, "/v1/config");
+    assert_eq!(status, 200);
+    assert_refresh_time(&v["SOASerial"], since);
+    v["SOASerial"] = json!("checked");
+    let resolvers = v["Resolvers"].clone();
+    let dead = resolvers[0].as_str().unwrap_or_default();
+    assert!(dead.starts_with("127.0.0.1:"), "{resolvers}");
+    // Go's records.Config through encoding/json for the test config (tests/common's test_config with
+    // the HTTP keys): the field names, the HttpPort/DnsOn/HttpOn tags, File the absolute path.
+    let want = json!({
+        "RefreshSeconds": 1, "Port": server.port, "Timeout": 1, "StateTimeoutSeconds": 5,
+        "ZkDetectionTimeout": 30, "HttpPort": port, "TTL": 60, "SRVRecordDefaultWeight": 1,
+        "SOASerial": "checked", "SOARefresh": 60, "SOARetry": 600, "SOAExpire": 86400, "SOAMinttl": 60,
+        "SOAMname": "ns1.mesos.", "SOARname": "root.ns1.mesos.",
+        "Masters": [master.addr()], "ZoneResolvers": {}, "Resolvers": [dead],
+        "IPSources": ["netinfo", "mesos", "host"], "Zk": "", "Domain": "mesos",
+        "File": path.display().to_string(), "Listener": "127.0.0.1", "HTTPListener": "127.0.0.1",
+        "RecurseOn": true, "DnsOn": true, "HttpOn": true, "ExternalOn": true, "EnforceRFC952": false,
+        "SetTruncateBit": true, "EnumerationOn": true, "MesosHTTPSOn": false,
+        "CACertFile": "", "CertFile": "", "KeyFile": "",
+        "MesosCredentials": {"Principal": "", "Secret": ""}, "IAMConfigFile": "", "MesosAuthentication": "",
+        "PTROn": false, "StateSource": "poll",
+    });
+    assert_same_document(&v, &want, "config");
+    assert!(path.is_absolute());
+}
+
+/// `{"name", "host", "rtype"}`, one record of a task in `/v1/enumerate`.
+fn rec(name: &str, host: &str, rtype: &str) -> Value {
+    json!({"name": name, "host": host, "rtype": rtype})
+}
+
+/// The records of a tutorial task (no discovery info, one agent address), in the original's order:
+/// A for the short and canonical names, again under `slave`, then SRV under `slave` (tcp, udp) and
+/// without it.
+fn plain_task_records(t: &str, canonical: &str, ip: &str, port: u16) -> Value {
+    let f = "marathon-0.7.6";
+    let target = format!("{canonical}.{f}.slave.mesos.:{port}");
+    json!([
+        rec(&format!("{t}.{f}.mesos."), ip, "A"),
+        rec(&format!("{canonical}.{f}.mesos."), ip, "A"),
+        rec(&format!("{t}.{f}.slave.mesos."), ip, "A"),
+        rec(&format!("{canonical}.{f}.slave.mesos."), ip, "A"),
+        rec(&format!("_{t}._tcp.{f}.slave.mesos."), &target, "SRV"),
+        rec(&format!("_{t}._udp.{f}.slave.mesos."), &target, "SRV"),
+        rec(&format!("_{t}._tcp.{f}.mesos."), &target, "SRV"),
+        rec(&format!("_{t}._udp.{f}.mesos."), &target, "SRV"),
+    ])
+}
+
+#[test]
+fn enumerate_lists_every_framework_apart_with_or_without_tasks() {
+    let (_master, _server, port, _) = api_server_on(cluster());
     let (status, v) = get_json(port, "/v1/enumerate");
     assert_eq!(status, 200);
-    let frameworks = v["frameworks"].as_array().unwrap();
-    let marathon = frameworks
-        .iter()
-        .find(|f| f["name"] == "marathon-0.7.6")
-        .unwrap_or_else(|| panic!("{v}"));
-    let task = marathon["tasks"]
+    let f = "marathon-0.7.6";
+    let slave_target = format!("{WEB}.{f}.slave.mesos.:31500");
+    let target = format!("{WEB}.{f}.mesos.:8080");
+    let want = json!({"frameworks": [
+        {"name": f, "tasks": [
+            {"name": "mesos-dns", "id": "mesos-dns.5d3c1d2e-a36b-11e4-8c21-56847afe9799",
+             "records": plain_task_records("mesos-dns", "mesos-dns-uhgs6-s0", "10.14.245.208", 31053)},
+            {"name": "nginx", "id": "nginx.7a1e0000-a36d-11e4-8c21-56847afe9799",
+             "records": plain_task_records("nginx", "nginx-gwi91-s1", "10.114.227.92", 31080)},
+        ]},
+        // The same name, another framework: listed apart.
+        {"name": f, "tasks": [{"name": "web", "id": WEB_ID, "records": [
+            rec(&format!("web.{f}.mesos."), "10.0.0.5", "A"),
+            rec(&format!("{WEB}.{f}.mesos."), "10.0.0.5", "A"),
+            rec(&format!("web.{f}.mesos."), "fd00::5", "AAAA"),
+            rec(&format!("{WEB}.{f}.mesos."), "fd00::5", "AAAA"),
+            rec(&format!("web.{f}.slave.mesos."), "10.29.107.105", "A"),
+            rec(&format!("{WEB}.{f}.slave.mesos."), "10.29.107.105", "A"),
+            // Discovery info: port resources only under `slave`, then the discovery port.
+            rec(&format!("_web._tcp.{f}.slave.mesos."), &slave_target, "SRV"),
+            rec(&format!("_web._udp.{f}.slave.mesos."), &slave_target, "SRV"),
+            rec(&format!("_web._tcp.{f}.mesos."), &target, "SRV"),
+            rec(&format!("_http._web._tcp.{f}.mesos."), &target, "SRV"),
+        ]}]},
+        // No running task: listed with none.
+        {"name": "idle", "tasks": []},
+    ]});
+    assert_same_document(&v, &want, "enumerate");
+}
+
+#[test]
+fn enumerate_of_the_original_test_state_lists_its_framework_without_a_pid_or_tasks() {
+    let (_master, _server, port, _) = api_server_on(fixture("fake.json"));
+    let (_, v) = get_json(port, "/v1/enumerate");
+    let frameworks: Vec<(&str, Vec<&str>)> = v["frameworks"]
         .as_array()
-        .unwrap()
+        .unwrap_or_else(|| panic!("{v}"))
         .iter()
-        .find(|t| t["name"] == "nginx")
-        .unwrap_or_else(|| panic!("{marathon}"));
-    assert!(task["id"].as_str().unwrap().starts_with("nginx."), "{task}");
-    let records = task["records"].as_array().unwrap();
-    assert!(
-        records
-            .iter()
-            .any(|r| r["name"] == format!("{NGINX}.") && r["rtype"] == "A" && r["host"] == NGINX_IP.to_string()),
-        "{task}"
+        .map(|f| {
+            let tasks = f["tasks"].as_array().unwrap_or_else(|| panic!("{f}"));
+            (
+                f["name"].as_str().unwrap(),
+                tasks.iter().map(|t| t["name"].as_str().unwrap()).collect(),
+            )
+        })
+        .collect();
+    // Every running task on a known agent (poseidon is TASK_KILLED), frameworks in state order.
+    assert_eq!(
+        frameworks,
+        [
+            ("ipv6-framework", vec!["toy-store"]),
+            ("chronos with a space AND MIXED CASE-2.0.1", vec!["some-box"]),
+            ("no pid", vec![]),
+            (
+                "marathon",
+                vec![
+                    "liquor.store",
+                    "big.dog2",
+                    "non-human-readable-liquor-store",
+                    "car.store",
+                    "chronos",
+                    "nginx",
+                    "reviewbot"
+                ]
+            ),
+        ]
     );
-    assert!(records.iter().any(|r| r["rtype"] == "SRV"), "{task}");
+}
 
-    let (status, v) = get_json(port, "/v1/axfr");
+/// The record sets of [`cluster`] served by a server whose fake master listens on `master_port`.
+fn cluster_record_sets(master_port: u16) -> (Map<String, Value>, Map<String, Value>, Map<String, Value>) {
+    let f = "marathon-0.7.6";
+    let (mut a, mut aaaa, mut srv) = (Map::new(), Map::new(), Map::new());
+    let set = |map: &mut Map<String, Value>, name: String, values: &[&str]| {
+        map.insert(name, json!(values));
+    };
+    for name in ["ns1.mesos.", "leader.mesos.", "master.mesos.", "master0.mesos."] {
+        set(&mut a, name.into(), &["127.0.0.1"]);
+    }
+    set(&mut a, format!("{f}.mesos."), &["10.41.40.151", "10.41.40.152"]);
+    set(&mut a, "idle.mesos.".into(), &["10.41.40.153"]);
+    set(
+        &mut a,
+        "slave.mesos.".into(),
+        &["10.14.245.208", "10.114.227.92", "10.29.107.105"],
+    );
+    for (t, canonical, ip, port) in [
+        ("mesos-dns", "mesos-dns-uhgs6-s0", "10.14.245.208", 31053),
+        ("nginx", "nginx-gwi91-s1", "10.114.227.92", 31080),
+    ] {
+        for under in [format!("{f}.mesos."), format!("{f}.slave.mesos.")] {
+            set(&mut a, format!("{t}.{under}"), &[ip]);
+            set(&mut a, format!("{canonical}.{under}"), &[ip]);
+            for proto in ["_tcp", "_udp"] {
+                let target = format!("{canonical}.{f}.slave.mesos.:{port}");
+                set(&mut srv, format!("_{t}.{proto}.{under}"), &[&target]);
+            }
+        }
+    }
+    for name in [format!("web.{f}.mesos."), format!("{WEB}.{f}.mesos.")] {
+        set(&mut a, name.clone(), &["10.0.0.5"]);
+        set(&mut aaaa, name, &["fd00::5"]);
+    }
+    for name in [format!("web.{f}.slave.mesos."), format!("{WEB}.{f}.slave.mesos.")] {
+        set(&mut a, name, &["10.29.107.105"]);
+    }
+    let slave_target = format!("{WEB}.{f}.slave.mesos.:31500");
+    let target = format!("{WEB}.{f}.mesos.:8080");
+    set(&mut srv, format!("_web._tcp.{f}.slave.mesos."), &[&slave_target]);
+    set(&mut srv, format!("_web._udp.{f}.slave.mesos."), &[&slave_target]);
+    set(&mut srv, format!("_web._tcp.{f}.mesos."), &[&target]);
+    set(&mut srv, format!("_http._web._tcp.{f}.mesos."), &[&target]);
+    set(
+        &mut srv,
+        format!("_framework._tcp.{f}.mesos."),
+        &[&format!("{f}.mesos.:35214"), &format!("{f}.mesos.:35215")],
+    );
+    set(&mut srv, "_framework._tcp.idle.mesos.".into(), &["idle.mesos.:41000"]);
+    set(&mut srv, "_slave._tcp.mesos.".into(), &["slave.mesos.:5051"]);
+    let leader = format!("leader.mesos.:{master_port}");
+    set(&mut srv, "_leader._tcp.mesos.".into(), &[&leader]);
+    set(&mut srv, "_leader._udp.mesos.".into(), &[&leader]);
+    (a, aaaa, srv)
+}
+
+#[test]
+fn axfr_is_the_original_axfr_model() {
+    let since = unix_now();
+    let (master, _server, port, _) = api_server_on(cluster());
+    let (status, mut v) = get_json(port, "/v1/axfr");
     assert_eq!(status, 200);
-    assert_eq!(v["Domain"], "mesos.");
-    assert_eq!(v["As"][format!("{NGINX}.")], json!([NGINX_IP.to_string()]));
-    assert!(v["SRVs"]["_nginx._tcp.marathon-0.7.6.mesos."][0]
-        .as_str()
-        .unwrap()
-        .ends_with(":31080"));
-    assert!(v["SOA"]["Serial"].as_u64().unwrap() > 0);
+    assert_refresh_time(&v["Serial"], since);
+    v["Serial"] = json!("checked");
+    let master_port: u16 = master.addr().rsplit(':').next().unwrap().parse().unwrap();
+    let (a, aaaa, srv) = cluster_record_sets(master_port);
+    // models.AXFR: what dcos-net reads (Domain without the dot, Records.As).
+    let want = json!({
+        "TTL": 60, "Serial": "checked", "RefreshSeconds": 1, "Mname": "ns1.mesos.", "Rname": "root.ns1.mesos.",
+        "Domain": "mesos",
+        "Records": {"As": a, "AAAAs": aaaa, "SRVs": srv},
+    });
+    assert_same_document(&v, &want, "axfr");
+}
 
-    // EnumerationOn: false hides both.
+#[test]
+fn services_gives_a_dual_stack_target_one_entry_per_address_family() {
+    let (_master, _server, port, _) = api_server_on(cluster());
+    let service = "_web._tcp.marathon-0.7.6.mesos";
+    let (status, v) = get_json(port, &format!("/v1/services/{service}"));
+    assert_eq!(status, 200);
+    let host = format!("{WEB}.marathon-0.7.6.mesos.");
+    assert_eq!(
+        v,
+        json!([
+            {"service": service, "host": host, "ip": "10.0.0.5", "port": "8080"},
+            {"service": service, "host": host, "ip": "fd00::5", "port": "8080"},
+        ])
+    );
+}
+
+#[test]
+fn enumeration_off_hides_enumerate_and_axfr() {
     let master = FakeMaster::serving(tutorial());
     let http_port = free_port();
     let server = Server::start_with(

@@ -135,6 +135,9 @@ pub struct Config {
     pub iam_config_file: String,
     /// `stateSource` (ours, not the original's): `poll` (default) or `stream`.
     pub state_source: StateSourceMode,
+    /// The absolute path of the file this was loaded from (the original's `File`); empty when parsed
+    /// from text.
+    pub file: String,
 }
 
 /// A config file that cannot be used; the message names the offending key.
@@ -199,6 +202,7 @@ impl Default for Config {
             mesos_credentials: None,
             iam_config_file: String::new(),
             state_source: StateSourceMode::Poll,
+            file: String::new(),
         }
     }
 }
@@ -246,6 +250,8 @@ pub(crate) const KEYS: &[&str] = &[
     "mesosCredentials",
     "IAMConfigFile",
     "stateSource",
+    // The original reports the config file's path under this key; in a file it has no effect.
+    "File",
 ];
 
 /// Seconds are kept below 2^32 so that no later `Instant + Duration` can overflow.
@@ -267,14 +273,21 @@ impl Config {
         Ok((config, warnings))
     }
 
-    /// Reads and parses a config file.
+    /// Reads and parses a config file, remembering its absolute path (`File`).
     pub fn load(path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io(path.display().to_string(), e))?;
-        Self::from_json(&text)
+        let (mut config, warnings) = Self::from_json(&text)?;
+        config.file = std::path::absolute(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string();
+        Ok((config, warnings))
     }
 
-    /// The effective configuration with the original's key spellings (its `/v1/config`), secrets redacted.
-    /// Keys match case-insensitively, so the result loads again through [`Config::from_json`].
+    /// The effective configuration with the original's key spellings and JSON types (its `/v1/config`,
+    /// less `SOASerial`, which belongs to the records: the HTTP API adds it), secrets redacted, plus
+    /// our `PTROn` and `StateSource`. Keys match case-insensitively, so the result loads again through
+    /// [`Config::from_json`].
     pub fn to_json(&self) -> Value {
         let strings = |v: &[SocketAddr]| Value::from(v.iter().map(|a| a.to_string()).collect::<Vec<_>>());
         let zones: Map<String, Value> = self
@@ -287,8 +300,8 @@ impl Config {
             None => ("", ""),
         };
         let credentials = Map::from_iter([
-            ("principal".to_string(), Value::from(principal)),
-            ("secret".to_string(), Value::from(secret)),
+            ("Principal".to_string(), Value::from(principal)),
+            ("Secret".to_string(), Value::from(secret)),
         ]);
         let ip_sources: Vec<&str> = self.ip_sources.iter().map(|s| s.as_str()).collect();
 
@@ -300,6 +313,7 @@ impl Config {
             ("StateTimeoutSeconds", self.state_timeout_seconds.into()),
             ("TTL", self.ttl.into()),
             ("Domain", self.domain.clone().into()),
+            ("File", self.file.clone().into()),
             ("Port", self.port.into()),
             ("Listener", self.listener.to_string().into()),
             ("HTTPListener", self.http_listener.to_string().into()),

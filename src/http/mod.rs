@@ -3,13 +3,20 @@
 //! `/ready` and `/metrics`: pure functions from (method, path, snapshot) to a response. The connection
 //! handling is in [`conn`]; the event loop serves both. `/v1/enumerate` and `/v1/axfr` walk every
 //! record, so at 100k tasks they hold the loop for tens of milliseconds.
+//!
+//! The `/v1` documents are the original's, key for key (its `resolver.go` handlers, `models.AXFR`,
+//! `records.EnumerationData`, `records.Config` as Go's encoding/json writes them). Deliberate
+//! differences: secrets in `/v1/config` are redacted, `/v1/config` also has our `PTROn` and
+//! `StateSource`, an empty list is `[]` where Go writes `null` (a nil slice), and
+//! `/v1/hosts/{host}/ports`, which the original never implemented (501), lists the SRV records naming
+//! the host.
 
 pub mod conn;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::config::Config;
-use crate::records::{text_to_wire, Lookup, Node, Records};
+use crate::records::{text_to_wire, Lookup, Node, Records, Srv};
 
 /// An HTTP response before framing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +75,7 @@ pub fn route(method: &str, path: &str, ctx: &ApiContext<'_>) -> Response {
             200,
             &json!({"Service": "Mesos-DNS", "Version": env!("CARGO_PKG_VERSION"), "URL": "https://github.com/mesosphere/mesos-dns"}),
         ),
-        ["v1", "config"] => Response::json(200, &ctx.config.to_json()),
+        ["v1", "config"] => Response::json(200, &config(ctx.config, ctx.records)),
         ["v1", "hosts", host] => Response::json(200, &hosts(ctx.records, host)),
         ["v1", "hosts", host, "ports"] => Response::json(200, &ports(ctx.records, host)),
         ["v1", "services", service] => Response::json(200, &services(ctx.records, service)),
@@ -76,7 +83,7 @@ pub fn route(method: &str, path: &str, ctx: &ApiContext<'_>) -> Response {
             Response::json(404, &json!({"error": "enumeration is turned off (EnumerationOn)"}))
         }
         ["v1", "enumerate"] => Response::json(200, &enumerate(ctx.records)),
-        ["v1", "axfr"] => Response::json(200, &axfr(ctx.records)),
+        ["v1", "axfr"] => Response::json(200, &axfr(ctx.config, ctx.records)),
         ["health"] => Response::json(200, &json!({"status": "ok"})),
         ["ready"] => match &ctx.readiness {
             Ok(()) => Response::json(200, &json!({"status": "ready"})),
@@ -87,11 +94,17 @@ pub fn route(method: &str, path: &str, ctx: &ApiContext<'_>) -> Response {
     }
 }
 
-/// The node of a name given in a path (case-insensitive, trailing dot optional), and its text form
-/// (lower-case, with the trailing dot) as the original echoes it.
-fn find<'r>(records: &'r Records, name: &str) -> (Option<Node<'r>>, String) {
-    let mut text = name.trim_end_matches('.').to_ascii_lowercase();
+/// The name given in a path as the original reads it: `.*` removed (its `cleanWild`), lower-case,
+/// with the trailing dot.
+fn path_name(name: &str) -> String {
+    let mut text = name.replace(".*", "").trim_end_matches('.').to_ascii_lowercase();
     text.push('.');
+    text
+}
+
+/// The node of a name given in a path, and its text form ([`path_name`]) as the original echoes it.
+fn find<'r>(records: &'r Records, name: &str) -> (Option<Node<'r>>, String) {
+    let text = path_name(name);
     let mut wire = Vec::with_capacity(text.len() + 1);
     let node = match text_to_wire(&text, &mut wire).map(|()| records.lookup(&wire)) {
         Some(Lookup::Found(node)) => Some(node),
@@ -119,9 +132,22 @@ fn wire_text(wire: &[u8]) -> String {
     out
 }
 
-fn addresses<'r>(node: &Node<'r>) -> impl Iterator<Item = String> + 'r {
-    let v4 = node.a.iter().map(|a| std::net::Ipv4Addr::from(*a).to_string());
-    v4.chain(node.aaaa.iter().map(|a| std::net::Ipv6Addr::from(*a).to_string()))
+fn v4_text(octets: &[u8; 4]) -> String {
+    std::net::Ipv4Addr::from(*octets).to_string()
+}
+
+fn v6_text(octets: &[u8; 16]) -> String {
+    std::net::Ipv6Addr::from(*octets).to_string()
+}
+
+/// `/v1/config`: the effective configuration ([`Config::to_json`]) with `SOASerial`, which the original
+/// keeps in its config and bumps at each refresh: here the serial of the records being served.
+fn config(config: &Config, records: &Records) -> Value {
+    let mut doc = config.to_json();
+    if let Value::Object(map) = &mut doc {
+        map.insert("SOASerial".into(), records.serial().into());
+    }
+    doc
 }
 
 /// `/v1/hosts/{host}`: the A and AAAA records of a name; one entry with empty fields when there are
@@ -130,11 +156,8 @@ fn hosts(records: &Records, host: &str) -> Value {
     let (node, dom) = find(records, host);
     let list: Vec<Value> = node
         .iter()
-        .flat_map(|n| {
-            addresses(n)
-                .map(|ip| json!({"host": dom, "ip": ip}))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|n| n.a.iter().map(v4_text).chain(n.aaaa.iter().map(v6_text)))
+        .map(|ip| json!({"host": dom, "ip": ip}))
         .collect();
     if list.is_empty() {
         return json!([{"host": "", "ip": ""}]);
@@ -142,43 +165,54 @@ fn hosts(records: &Records, host: &str) -> Value {
     Value::Array(list)
 }
 
-/// One SRV record as the original's services endpoint shows it: the target's first address as `ip`.
-fn srv_entry(records: &Records, service: &str, target: u32, port: u16) -> Value {
-    let target = records.node(target);
-    let host = target.map_or_else(String::new, |t| wire_text(t.name));
-    let ip = target.and_then(|t| addresses(&t).next()).unwrap_or_default();
-    json!({"service": service, "host": host, "ip": ip, "port": port.to_string()})
+/// The entries of one SRV record as the original's services endpoint shows them: one with the
+/// target's first IPv4 address and one with its first IPv6 address, as far as it has them (none for a
+/// target without addresses).
+fn srv_entries(records: &Records, service: &str, srv: &Srv, out: &mut Vec<Value>) {
+    let Some(target) = records.node(srv.target) else { return };
+    let host = wire_text(target.name);
+    let port = srv.port.to_string();
+    let first_v4 = target.a.first().map(v4_text);
+    let first_v6 = target.aaaa.first().map(v6_text);
+    for ip in first_v4.into_iter().chain(first_v6) {
+        out.push(json!({"service": service, "host": host, "ip": ip, "port": port}));
+    }
 }
 
 const NO_SERVICE: fn() -> Value = || json!([{"service": "", "host": "", "ip": "", "port": ""}]);
 
-/// `/v1/services/{service}`: the SRV records of a name, with their targets' addresses.
+/// `/v1/services/{service}`: the SRV records of a name with their targets' addresses; `service` is
+/// echoed as given (the original does not clean it). One entry with empty fields when there are none.
 fn services(records: &Records, service: &str) -> Value {
     let (node, _) = find(records, service);
-    let list: Vec<Value> = node
-        .iter()
-        .flat_map(|n| n.srv.iter())
-        .map(|s| srv_entry(records, service, s.target, s.port))
-        .collect();
+    let mut list = Vec::new();
+    for srv in node.iter().flat_map(|n| n.srv.iter()) {
+        srv_entries(records, service, srv, &mut list);
+    }
     if list.is_empty() {
         return NO_SERVICE();
     }
     Value::Array(list)
 }
 
-/// `/v1/hosts/{host}/ports`: every SRV record whose target is this host (the original never
-/// implemented it). Scans the snapshot: a few milliseconds at a million records.
+/// `/v1/hosts/{host}/ports` (ours: the original answers 501): every SRV record whose target is this
+/// host, in the services endpoint's shape. Scans the snapshot: a few milliseconds at a million records.
 fn ports(records: &Records, host: &str) -> Value {
     let (node, _) = find(records, host);
     let Some(target) = node else { return NO_SERVICE() };
     let mut list = Vec::new();
     for owner in records.nodes() {
-        for srv in owner
+        let mut pointing = owner
             .srv
             .iter()
             .filter(|s| records.node(s.target).is_some_and(|t| t.name == target.name))
-        {
-            list.push(srv_entry(records, &wire_text(owner.name), srv.target, srv.port));
+            .peekable();
+        if pointing.peek().is_none() {
+            continue;
+        }
+        let service = wire_text(owner.name);
+        for srv in pointing {
+            srv_entries(records, &service, srv, &mut list);
         }
     }
     if list.is_empty() {
@@ -187,7 +221,8 @@ fn ports(records: &Records, host: &str) -> Value {
     Value::Array(list)
 }
 
-/// The data of a record as the enumeration shows it: an address, or `target:port`.
+/// The data of a record as the original's enumeration shows it: its rtype and an address or
+/// `target:port`.
 fn rdata_text(data: &crate::records::RData) -> (&'static str, String) {
     use crate::records::RData;
     match data {
@@ -197,7 +232,10 @@ fn rdata_text(data: &crate::records::RData) -> (&'static str, String) {
     }
 }
 
-/// `/v1/enumerate`: frameworks, their tasks, and each task's records.
+/// `/v1/enumerate` (the original's `EnumerationData`): every framework of the state in state order,
+/// tasks or not, and two of the same name apart; under each its running tasks in generation order,
+/// each with the records generated for it (`{"name", "host", "rtype"}`; a record two tasks share is
+/// listed under the first).
 fn enumerate(records: &Records) -> Value {
     let Some(list) = records.list() else {
         return json!({"frameworks": []});
@@ -209,70 +247,49 @@ fn enumerate(records: &Records) -> Value {
             slot.push(json!({"name": record.name, "host": host, "rtype": rtype}));
         }
     }
-    // Frameworks in the order they first appear, each with its tasks in generation order.
-    let mut frameworks: Vec<(&str, Vec<Value>)> = Vec::new();
+    let mut per_framework: Vec<Vec<Value>> = vec![Vec::new(); list.frameworks().len()];
     for (task, records) in list.tasks().zip(per_task) {
-        let entry = json!({"name": task.name, "id": task.id, "records": records});
-        match frameworks.iter_mut().find(|(name, _)| *name == task.framework) {
-            Some((_, list)) => list.push(entry),
-            None => frameworks.push((task.framework, vec![entry])),
+        if let Some(slot) = per_framework.get_mut(task.framework_index) {
+            slot.push(json!({"name": task.name, "id": task.id, "records": records}));
         }
     }
-    let frameworks: Vec<Value> = frameworks
-        .into_iter()
+    let frameworks: Vec<Value> = list
+        .frameworks()
+        .zip(per_framework)
         .map(|(name, tasks)| json!({"name": name, "tasks": tasks}))
         .collect();
     json!({ "frameworks": frameworks })
 }
 
-/// `/v1/axfr`: every record set of the snapshot with the SOA fields (in the original's `RecordSet`
-/// spirit: name -> values per type).
-fn axfr(records: &Records) -> Value {
-    let (mut a, mut aaaa, mut srv) = (serde_json::Map::new(), serde_json::Map::new(), serde_json::Map::new());
+/// `/v1/axfr` (the original's `models.AXFR`): the zone's SOA fields, `RefreshSeconds` from the
+/// config, and every record set by type, name -> values (addresses, or `target:port` for SRV).
+/// `Domain` has no trailing dot, the names and `Mname`/`Rname` have one. Reverse (PTR) names are left
+/// out, as the original has none.
+fn axfr(config: &Config, records: &Records) -> Value {
+    let (mut a, mut aaaa, mut srv) = (Map::new(), Map::new(), Map::new());
     for node in records.nodes() {
         let name = wire_text(node.name);
         if !node.a.is_empty() {
-            let ips = node
-                .a
-                .iter()
-                .map(|o| Value::from(std::net::Ipv4Addr::from(*o).to_string()))
-                .collect();
-            a.insert(name.clone(), Value::Array(ips));
+            a.insert(name.clone(), node.a.iter().map(v4_text).collect());
         }
         if !node.aaaa.is_empty() {
-            let ips = node
-                .aaaa
-                .iter()
-                .map(|o| Value::from(std::net::Ipv6Addr::from(*o).to_string()))
-                .collect();
-            aaaa.insert(name.clone(), Value::Array(ips));
+            aaaa.insert(name.clone(), node.aaaa.iter().map(v6_text).collect());
         }
         if !node.srv.is_empty() {
-            let targets = node
-                .srv
-                .iter()
-                .map(|s| {
-                    Value::from(format!(
-                        "{}:{}",
-                        records.node(s.target).map_or_else(String::new, |t| wire_text(t.name)),
-                        s.port
-                    ))
-                })
-                .collect();
-            srv.insert(name, Value::Array(targets));
+            let target = |s: &Srv| records.node(s.target).map_or_else(String::new, |t| wire_text(t.name));
+            let values = node.srv.iter().map(|s| format!("{}:{}", target(s), s.port));
+            srv.insert(name, values.collect());
         }
     }
-    let z = records.zone();
+    let zone = records.zone();
     json!({
-        "Domain": format!("{}.", z.domain),
-        "TTL": z.ttl,
-        "SOA": {
-            "Mname": z.soa_mname, "Rname": z.soa_rname, "Serial": records.serial(),
-            "Refresh": z.soa_refresh, "Retry": z.soa_retry, "Expire": z.soa_expire, "Minttl": z.soa_minttl,
-        },
-        "As": a,
-        "AAAAs": aaaa,
-        "SRVs": srv,
+        "TTL": zone.ttl,
+        "Serial": records.serial(),
+        "RefreshSeconds": config.refresh_seconds,
+        "Mname": zone.soa_mname,
+        "Rname": zone.soa_rname,
+        "Domain": zone.domain,
+        "Records": {"As": a, "AAAAs": aaaa, "SRVs": srv},
     })
 }
 

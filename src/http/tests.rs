@@ -1,20 +1,63 @@
-//! Unit tests of the HTTP routes against a snapshot of the tutorial cluster.
+//! Unit tests of the HTTP routes against snapshots of the tutorial cluster: the `/v1` documents are
+//! compared whole with what the original's handlers write for the same state (read from its
+//! `resolver.go`, `models.AXFR`, `records.EnumerationData`, `records.Config`).
 
 use super::*;
+use crate::records::taskid::push_task_hash;
 use crate::refresh::build_snapshot;
 
-fn tutorial() -> (Config, Records) {
+const TUTORIAL: &[u8] = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
+
+fn snapshot(body: &[u8]) -> (Config, Records) {
     let config = Config::default();
-    let body = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
     let (records, list) = build_snapshot(&config, body, &["127.0.0.1:5050".into()], &[], &|_| Vec::new(), 1).unwrap();
     (config, records.with_list(list))
 }
 
-fn get(path: &str) -> (u16, Value) {
-    let (config, records) = tutorial();
+fn tutorial() -> (Config, Records) {
+    snapshot(TUTORIAL)
+}
+
+/// The id of the `web` task [`cluster`] adds.
+const WEB_ID: &str = "web.9d4e2a10-b5c1-11e4-8c21-56847afe9799";
+
+/// The tutorial plus a second framework also named `marathon-0.7.6` (another id) running `web` on
+/// agent S2 (10.29.107.105) with a dual-stack container address and a discovery port, and a framework
+/// `idle` whose only task has finished.
+fn cluster_state() -> Value {
+    let mut state: Value = serde_json::from_slice(TUTORIAL).unwrap();
+    let frameworks = state["frameworks"].as_array_mut().unwrap();
+    frameworks.push(json!({
+        "id": "20150124-005312-2536286730-5050-1180-0001",
+        "name": "marathon-0.7.6",
+        "pid": "scheduler-2@10.41.40.152:35215",
+        "tasks": [{
+            "id": WEB_ID, "name": "web", "slave_id": "20150124-005312-2536286730-5050-1180-S2",
+            "state": "TASK_RUNNING", "resources": {"ports": "[31500-31500]"},
+            "statuses": [{"state": "TASK_RUNNING", "timestamp": 1422061000.5, "container_status": {
+                "network_infos": [{"ip_addresses": [{"ip_address": "10.0.0.5"}, {"ip_address": "fd00::5"}]}]}}],
+            "discovery": {"name": "web", "ports": {"ports": [{"number": 8080, "protocol": "tcp", "name": "http"}]}}
+        }]
+    }));
+    frameworks.push(json!({
+        "id": "20150124-005312-2536286730-5050-1180-0002",
+        "name": "idle",
+        "pid": "scheduler-3@10.41.40.153:41000",
+        "tasks": [{"id": "done.1", "name": "done", "slave_id": "20150124-005312-2536286730-5050-1180-S0",
+                   "state": "TASK_FINISHED"}]
+    }));
+    state
+}
+
+fn cluster() -> (Config, Records) {
+    snapshot(&serde_json::to_vec(&cluster_state()).unwrap())
+}
+
+fn route_json(snapshot: &(Config, Records), path: &str) -> (u16, Value) {
+    let (config, records) = snapshot;
     let ctx = ApiContext {
-        config: &config,
-        records: &records,
+        config,
+        records,
         readiness: Ok(()),
         metrics: &|| "m 1\n".into(),
     };
@@ -23,23 +66,78 @@ fn get(path: &str) -> (u16, Value) {
     (r.status, serde_json::from_slice(&r.body).unwrap())
 }
 
+fn get(path: &str) -> (u16, Value) {
+    route_json(&tutorial(), path)
+}
+
+/// Key by key, so that a difference names its place.
+fn assert_same_document(got: &Value, want: &Value, at: &str) {
+    match (got, want) {
+        (Value::Object(g), Value::Object(w)) => {
+            let (mut gk, mut wk): (Vec<&String>, Vec<&String>) = (g.keys().collect(), w.keys().collect());
+            gk.sort();
+            wk.sort();
+            assert_eq!(gk, wk, "keys at {at}");
+            for (k, v) in w {
+                assert_same_document(&g[k], v, &format!("{at}.{k}"));
+            }
+        }
+        (Value::Array(g), Value::Array(w)) => {
+            assert_eq!(g.len(), w.len(), "length at {at}: {got}");
+            for (i, (g, w)) in g.iter().zip(w).enumerate() {
+                assert_same_document(g, w, &format!("{at}[{i}]"));
+            }
+        }
+        _ => assert_eq!(got, want, "at {at}"),
+    }
+}
+
 const NGINX_TARGET: &str = "nginx-gwi91-s1.marathon-0.7.6.slave.mesos.";
+
+/// `web-H-s2`, the canonical label of [`WEB_ID`] on S2.
+fn web_canonical() -> String {
+    let mut label = "web-".to_owned();
+    push_task_hash(WEB_ID, &mut label);
+    label.push_str("-s2");
+    label
+}
+
+#[test]
+fn web_canonical_is_the_hash_the_end_to_end_tests_expect() {
+    assert_eq!(web_canonical(), "web-9tas1-s2");
+}
 
 #[test]
 fn version_has_the_original_keys() {
     let (status, v) = get("/v1/version");
     assert_eq!(status, 200);
-    assert_eq!(v["Service"], "Mesos-DNS");
-    assert_eq!(v["URL"], "https://github.com/mesosphere/mesos-dns");
-    assert_eq!(v["Version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        v,
+        json!({"Service": "Mesos-DNS", "Version": env!("CARGO_PKG_VERSION"), "URL": "https://github.com/mesosphere/mesos-dns"})
+    );
 }
 
 #[test]
-fn config_is_the_effective_config_with_the_original_spelling() {
+fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     let (status, v) = get("/v1/config");
     assert_eq!(status, 200);
-    assert_eq!(v["RefreshSeconds"], 60);
-    assert_eq!(v["Domain"], "mesos");
+    // Go's records.Config through encoding/json (field names, the HttpPort/DnsOn/HttpOn tags), for the
+    // defaults; Resolvers is empty (read from /etc/resolv.conf) and Masters [] where Go has null. Plus
+    // ours: PTROn, StateSource.
+    let want = json!({
+        "RefreshSeconds": 60, "Port": 53, "Timeout": 5, "StateTimeoutSeconds": 300, "ZkDetectionTimeout": 30,
+        "HttpPort": 8123, "TTL": 60, "SRVRecordDefaultWeight": 1,
+        "SOASerial": 1, "SOARefresh": 60, "SOARetry": 600, "SOAExpire": 86400, "SOAMinttl": 60,
+        "SOAMname": "ns1.mesos.", "SOARname": "root.ns1.mesos.",
+        "Masters": [], "ZoneResolvers": {}, "Resolvers": [], "IPSources": ["netinfo", "mesos", "host"],
+        "Zk": "", "Domain": "mesos", "File": "", "Listener": "0.0.0.0", "HTTPListener": "0.0.0.0",
+        "RecurseOn": true, "DnsOn": true, "HttpOn": true, "ExternalOn": true, "EnforceRFC952": false,
+        "SetTruncateBit": true, "EnumerationOn": true, "MesosHTTPSOn": false,
+        "CACertFile": "", "CertFile": "", "KeyFile": "",
+        "MesosCredentials": {"Principal": "", "Secret": ""}, "IAMConfigFile": "", "MesosAuthentication": "",
+        "PTROn": false, "StateSource": "poll",
+    });
+    assert_same_document(&v, &want, "config");
 }
 
 #[test]
@@ -47,6 +145,8 @@ fn hosts_lists_addresses_case_insensitively_or_one_empty_entry() {
     for path in [
         "/v1/hosts/nginx.marathon-0.7.6.mesos",
         "/v1/hosts/NGINX.Marathon-0.7.6.mesos.",
+        // The original's cleanWild: every `.*` is taken out.
+        "/v1/hosts/nginx.*.marathon-0.7.6.mesos",
     ] {
         let (status, v) = get(path);
         assert_eq!(status, 200);
@@ -59,6 +159,12 @@ fn hosts_lists_addresses_case_insensitively_or_one_empty_entry() {
     let (_, v) = get("/v1/hosts/slave.mesos");
     assert_eq!(v.as_array().unwrap().len(), 3);
     assert_eq!(get("/v1/hosts/nope.mesos").1, json!([{"host": "", "ip": ""}]));
+    let (_, v) = route_json(&cluster(), "/v1/hosts/web.marathon-0.7.6.mesos");
+    let host = "web.marathon-0.7.6.mesos.";
+    assert_eq!(
+        v,
+        json!([{"host": host, "ip": "10.0.0.5"}, {"host": host, "ip": "fd00::5"}])
+    );
 }
 
 #[test]
@@ -72,6 +178,31 @@ fn services_lists_srv_records_with_target_addresses() {
     assert_eq!(
         get("/v1/services/_nope._tcp.mesos").1,
         json!([{"service": "", "host": "", "ip": "", "port": ""}])
+    );
+}
+
+#[test]
+fn services_gives_a_dual_stack_target_one_entry_per_address_family() {
+    // The original: for each SRV record, the target's first A and its first AAAA (As.First, AAAAs.First).
+    let service = "_web._tcp.marathon-0.7.6.mesos";
+    let (status, v) = route_json(&cluster(), &format!("/v1/services/{service}"));
+    assert_eq!(status, 200);
+    let host = format!("{}.marathon-0.7.6.mesos.", web_canonical());
+    assert_eq!(
+        v,
+        json!([
+            {"service": service, "host": host, "ip": "10.0.0.5", "port": "8080"},
+            {"service": service, "host": host, "ip": "fd00::5", "port": "8080"},
+        ])
+    );
+    // Two SRV records (two frameworks of one name): one entry each.
+    let (_, v) = route_json(&cluster(), "/v1/services/_framework._tcp.marathon-0.7.6.mesos.");
+    assert_eq!(
+        v,
+        json!([
+            {"service": "_framework._tcp.marathon-0.7.6.mesos.", "host": "marathon-0.7.6.mesos.", "ip": "10.41.40.151", "port": "35214"},
+            {"service": "_framework._tcp.marathon-0.7.6.mesos.", "host": "marathon-0.7.6.mesos.", "ip": "10.41.40.151", "port": "35215"},
+        ])
     );
 }
 
@@ -127,60 +258,167 @@ fn health_ready_metrics_and_errors() {
     assert_eq!(route("GET", "/v1/hosts", &not_ready).status, 404);
 }
 
-#[test]
-fn enumerate_lists_frameworks_tasks_and_their_records() {
-    let (status, v) = get("/v1/enumerate");
-    assert_eq!(status, 200);
-    let frameworks = v["frameworks"].as_array().unwrap();
-    assert_eq!(frameworks.len(), 1);
-    assert_eq!(frameworks[0]["name"], "marathon-0.7.6");
-    let tasks = frameworks[0]["tasks"].as_array().unwrap();
-    let names: Vec<&str> = tasks.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["mesos-dns", "nginx"]);
-    let nginx = &tasks[1];
-    assert_eq!(nginx["id"], "nginx.7a1e0000-a36d-11e4-8c21-56847afe9799");
-    let records = nginx["records"].as_array().unwrap();
-    assert!(
-        records.contains(&json!({"name": "nginx.marathon-0.7.6.mesos.", "host": "10.114.227.92", "rtype": "A"})),
-        "{records:?}"
-    );
-    assert!(records.contains(
-        &json!({"name": "_nginx._tcp.marathon-0.7.6.mesos.", "host": format!("{NGINX_TARGET}:31080"), "rtype": "SRV"})
-    ));
-    // Agent and master records belong to no task.
-    assert!(!records
-        .iter()
-        .any(|r| r["name"] == "slave.mesos." || r["name"] == "leader.mesos."));
+/// `{"name", "host", "rtype"}`, one record of a task in `/v1/enumerate`.
+fn rec(name: &str, host: &str, rtype: &str) -> Value {
+    json!({"name": name, "host": host, "rtype": rtype})
+}
+
+/// The records the original lists for a tutorial task without discovery info on one agent address:
+/// A short and canonical names, then under `slave`, then SRV (`slave` tcp, udp, then without it).
+fn plain_task_records(t: &str, canonical: &str, ip: &str, port: u16) -> Value {
+    let f = "marathon-0.7.6";
+    let target = format!("{canonical}.{f}.slave.mesos.:{port}");
+    json!([
+        rec(&format!("{t}.{f}.mesos."), ip, "A"),
+        rec(&format!("{canonical}.{f}.mesos."), ip, "A"),
+        rec(&format!("{t}.{f}.slave.mesos."), ip, "A"),
+        rec(&format!("{canonical}.{f}.slave.mesos."), ip, "A"),
+        rec(&format!("_{t}._tcp.{f}.slave.mesos."), &target, "SRV"),
+        rec(&format!("_{t}._udp.{f}.slave.mesos."), &target, "SRV"),
+        rec(&format!("_{t}._tcp.{f}.mesos."), &target, "SRV"),
+        rec(&format!("_{t}._udp.{f}.mesos."), &target, "SRV"),
+    ])
+}
+
+fn tutorial_tasks() -> Value {
+    json!([
+        {"name": "mesos-dns", "id": "mesos-dns.5d3c1d2e-a36b-11e4-8c21-56847afe9799",
+         "records": plain_task_records("mesos-dns", "mesos-dns-uhgs6-s0", "10.14.245.208", 31053)},
+        {"name": "nginx", "id": "nginx.7a1e0000-a36d-11e4-8c21-56847afe9799",
+         "records": plain_task_records("nginx", "nginx-gwi91-s1", "10.114.227.92", 31080)},
+    ])
 }
 
 #[test]
-fn axfr_lists_every_record_set_with_the_soa() {
+fn enumerate_is_the_original_enumeration_data() {
+    let (status, v) = get("/v1/enumerate");
+    assert_eq!(status, 200);
+    let want = json!({"frameworks": [{"name": "marathon-0.7.6", "tasks": tutorial_tasks()}]});
+    assert_same_document(&v, &want, "enumerate");
+}
+
+#[test]
+fn enumerate_lists_every_framework_apart_with_or_without_tasks() {
+    let (_, v) = route_json(&cluster(), "/v1/enumerate");
+    let c = web_canonical();
+    let (f, d) = ("marathon-0.7.6", "mesos");
+    let slave_target = format!("{c}.{f}.slave.{d}.:31500");
+    let target = format!("{c}.{f}.{d}.:8080");
+    // Address by address, short then canonical name; agent addresses; SRV for the port resources (only
+    // under `slave`, as the task has discovery info), then the discovery port, unnamed then named.
+    let web_records = json!([
+        rec(&format!("web.{f}.{d}."), "10.0.0.5", "A"),
+        rec(&format!("{c}.{f}.{d}."), "10.0.0.5", "A"),
+        rec(&format!("web.{f}.{d}."), "fd00::5", "AAAA"),
+        rec(&format!("{c}.{f}.{d}."), "fd00::5", "AAAA"),
+        rec(&format!("web.{f}.slave.{d}."), "10.29.107.105", "A"),
+        rec(&format!("{c}.{f}.slave.{d}."), "10.29.107.105", "A"),
+        rec(&format!("_web._tcp.{f}.slave.{d}."), &slave_target, "SRV"),
+        rec(&format!("_web._udp.{f}.slave.{d}."), &slave_target, "SRV"),
+        rec(&format!("_web._tcp.{f}.{d}."), &target, "SRV"),
+        rec(&format!("_http._web._tcp.{f}.{d}."), &target, "SRV"),
+    ]);
+    let want = json!({"frameworks": [
+        {"name": "marathon-0.7.6", "tasks": tutorial_tasks()},
+        {"name": "marathon-0.7.6", "tasks": [{"name": "web", "id": WEB_ID, "records": web_records}]},
+        {"name": "idle", "tasks": []},
+    ]});
+    assert_same_document(&v, &want, "enumerate");
+}
+
+/// The tutorial's record sets as the original's `ToAXFRResourceRecordSet` gives them (less
+/// `ns1.mesos.`: this snapshot has no server address).
+fn tutorial_record_sets() -> (Map<String, Value>, Map<String, Value>) {
+    let f = "marathon-0.7.6";
+    let mut a = Map::new();
+    let mut srv = Map::new();
+    for (name, ips) in [
+        ("leader.mesos.".to_owned(), vec!["127.0.0.1"]),
+        ("master.mesos.".into(), vec!["127.0.0.1"]),
+        ("master0.mesos.".into(), vec!["127.0.0.1"]),
+        (format!("{f}.mesos."), vec!["10.41.40.151"]),
+        (
+            "slave.mesos.".into(),
+            vec!["10.14.245.208", "10.114.227.92", "10.29.107.105"],
+        ),
+    ] {
+        a.insert(name, json!(ips));
+    }
+    for (t, canonical, ip, port) in [
+        ("mesos-dns", "mesos-dns-uhgs6-s0", "10.14.245.208", 31053),
+        ("nginx", "nginx-gwi91-s1", "10.114.227.92", 31080),
+    ] {
+        for name in [
+            format!("{t}.{f}.mesos."),
+            format!("{canonical}.{f}.mesos."),
+            format!("{t}.{f}.slave.mesos."),
+            format!("{canonical}.{f}.slave.mesos."),
+        ] {
+            a.insert(name, json!([ip]));
+        }
+        for proto in ["_tcp", "_udp"] {
+            for under in [format!("{f}.mesos."), format!("{f}.slave.mesos.")] {
+                srv.insert(
+                    format!("_{t}.{proto}.{under}"),
+                    json!([format!("{canonical}.{f}.slave.mesos.:{port}")]),
+                );
+            }
+        }
+    }
+    srv.insert(
+        "_framework._tcp.marathon-0.7.6.mesos.".into(),
+        json!(["marathon-0.7.6.mesos.:35214"]),
+    );
+    srv.insert("_slave._tcp.mesos.".into(), json!(["slave.mesos.:5051"]));
+    srv.insert("_leader._tcp.mesos.".into(), json!(["leader.mesos.:5050"]));
+    srv.insert("_leader._udp.mesos.".into(), json!(["leader.mesos.:5050"]));
+    (a, srv)
+}
+
+#[test]
+fn axfr_is_the_original_axfr_model() {
     let (status, v) = get("/v1/axfr");
     assert_eq!(status, 200);
-    assert_eq!(v["Domain"], "mesos.");
-    assert_eq!(v["SOA"]["Mname"], "ns1.mesos.");
-    assert_eq!(v["SOA"]["Serial"], 1);
-    assert_eq!(v["As"]["nginx.marathon-0.7.6.mesos."], json!(["10.114.227.92"]));
-    assert_eq!(v["As"]["slave.mesos."].as_array().unwrap().len(), 3);
-    assert_eq!(
-        v["SRVs"]["_nginx._tcp.marathon-0.7.6.mesos."],
-        json!([format!("{NGINX_TARGET}:31080")])
-    );
-    let total: usize = ["As", "AAAAs", "SRVs"]
+    let (a, srv) = tutorial_record_sets();
+    let want = json!({
+        "TTL": 60, "Serial": 1, "RefreshSeconds": 60, "Mname": "ns1.mesos.", "Rname": "root.ns1.mesos.",
+        "Domain": "mesos",
+        "Records": {"As": a, "AAAAs": {}, "SRVs": srv},
+    });
+    assert_same_document(&v, &want, "axfr");
+    let listed: usize = ["As", "AAAAs", "SRVs"]
         .iter()
-        .map(|t| {
-            v[t].as_object()
-                .unwrap()
-                .values()
-                .map(|l| l.as_array().unwrap().len())
-                .sum::<usize>()
-        })
+        .flat_map(|t| v["Records"][t].as_object().unwrap().values())
+        .map(|l| l.as_array().unwrap().len())
         .sum();
     let (a, aaaa, srv) = tutorial().1.counts();
-    assert_eq!(total, a + aaaa + srv, "every record of the snapshot");
+    assert_eq!(listed, a + aaaa + srv, "every record of the snapshot");
+}
+
+#[test]
+fn axfr_has_aaaa_sets_and_takes_refresh_seconds_from_the_config() {
+    let (mut config, records) = cluster();
+    config.refresh_seconds = 7;
+    let (_, v) = route_json(&(config, records), "/v1/axfr");
+    assert_eq!(v["RefreshSeconds"], 7);
+    let c = web_canonical();
+    let aaaa = json!({
+        "web.marathon-0.7.6.mesos.": ["fd00::5"],
+        format!("{c}.marathon-0.7.6.mesos."): ["fd00::5"],
+    });
+    assert_same_document(&v["Records"]["AAAAs"], &aaaa, "AAAAs");
     assert_eq!(
-        total, 27,
-        "the tutorial's 28 records but ns1.mesos (no server address in this test)"
+        v["Records"]["As"]["marathon-0.7.6.mesos."],
+        json!(["10.41.40.151", "10.41.40.152"])
+    );
+    assert_eq!(v["Records"]["As"]["idle.mesos."], json!(["10.41.40.153"]));
+    assert_eq!(
+        v["Records"]["SRVs"]["_framework._tcp.marathon-0.7.6.mesos."],
+        json!(["marathon-0.7.6.mesos.:35214", "marathon-0.7.6.mesos.:35215"])
+    );
+    assert_eq!(
+        v["Records"]["SRVs"]["_http._web._tcp.marathon-0.7.6.mesos."],
+        json!([format!("{c}.marathon-0.7.6.mesos.:8080")])
     );
 }
 

@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::config::IpSource;
-use crate::mesos::state::{self, Framework, Header, State, Task};
+use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::{push_task_hash, HASH_LEN};
 use crate::records::RecordList;
@@ -64,9 +64,9 @@ pub fn generate(state: &State<'_>, input: &GenInput<'_>) -> RecordList {
     g.server();
     g.masters(state);
     let mut task_ips = Vec::new();
-    for (f, fname) in state.frameworks.iter().zip(&frameworks) {
+    for (f, fw) in state.frameworks.iter().zip(&frameworks) {
         for task in &f.tasks {
-            g.task(f, fname, task, &agents, &mut task_ips);
+            g.task(fw, task, &agents, &mut task_ips);
         }
     }
     g.out
@@ -87,8 +87,8 @@ pub fn generate_streamed(
     g.masters(header);
     let mut task_ips = Vec::new();
     state::for_each_task(body, &mut |i, task| {
-        if let (Some(f), Some(fname)) = (header.frameworks.get(i), frameworks.get(i)) {
-            g.task(f, fname, &task, &agents, &mut task_ips);
+        if let Some(fw) = frameworks.get(i) {
+            g.task(fw, &task, &agents, &mut task_ips);
         }
     })?;
     Ok(g.out)
@@ -154,16 +154,14 @@ fn push_addrs(out: &mut RecordList, name: &str, ips: &[IpAddr]) -> bool {
     ips.iter().fold(false, |added, &ip| push_addr(out, name, ip) | added)
 }
 
-/// Adds the A/AAAA records of a task name; with reverse lookups on, the task's own addresses (not an
-/// agent's) also point back to it.
-fn push_task_addrs(out: &mut RecordList, name: &str, ips: &[IpAddr], reverse: bool, agents: &HashSet<IpAddr>) {
-    for &ip in ips {
-        let ip = stored(ip);
-        if reverse && !agents.contains(&ip) {
-            out.push_ip_reverse(name, ip);
-        } else {
-            out.push_ip(name, ip);
-        }
+/// Adds an A/AAAA record of a task name; with reverse lookups on, a task's own address (not an
+/// agent's) also points back to it.
+fn push_task_addr(out: &mut RecordList, name: &str, ip: IpAddr, reverse: bool, agents: &HashSet<IpAddr>) {
+    let ip = stored(ip);
+    if reverse && !agents.contains(&ip) {
+        out.push_ip_reverse(name, ip);
+    } else {
+        out.push_ip(name, ip);
     }
 }
 
@@ -272,6 +270,13 @@ fn task_addrs(task: &Task<'_>, sources: &[IpSource], agent: &[IpAddr], out: &mut
     }
 }
 
+/// A framework of the state as its tasks need it: its index in the list's frameworks
+/// ([`RecordList::add_framework`]) and its `F` (empty when it has none).
+struct FrameworkRef {
+    index: u32,
+    fname: String,
+}
+
 /// What one task's records are made from, besides its name.
 struct TaskCtx<'t> {
     task: &'t Task<'t>,
@@ -307,10 +312,12 @@ impl Generator<'_, '_> {
         ips
     }
 
-    /// `F.D` and `_framework._tcp.F.D`; returns every framework's `F` (empty when it has none).
-    fn frameworks<T>(&mut self, state: &State<'_, T>) -> Vec<String> {
+    /// `F.D` and `_framework._tcp.F.D`; lists every framework (for `/v1/enumerate`, tasks or not)
+    /// and returns each one's index and `F`, in state order.
+    fn frameworks<T>(&mut self, state: &State<'_, T>) -> Vec<FrameworkRef> {
         let mut labels = Vec::with_capacity(state.frameworks.len());
         for f in &state.frameworks {
+            let index = self.out.add_framework(&f.name);
             let fname = self.spec.domain_frag(&f.name);
             let (host, port) = f.host_port();
             let ips = if fname.is_empty() {
@@ -329,7 +336,7 @@ impl Generator<'_, '_> {
                     }
                 }
             }
-            labels.push(fname);
+            labels.push(FrameworkRef { index, fname });
         }
         labels
     }
@@ -428,16 +435,16 @@ impl Generator<'_, '_> {
         }
     }
 
-    /// The records of a task of framework `f` (whose labels are `fname`), if it is `TASK_RUNNING` on a
-    /// known agent. `task_ips` is scratch space.
-    fn task<T>(
+    /// The records of a task of framework `fw`, if it is `TASK_RUNNING` on a known
+    /// agent. `task_ips` is scratch space.
+    fn task(
         &mut self,
-        f: &Framework<'_, T>,
-        fname: &str,
+        fw: &FrameworkRef,
         task: &Task<'_>,
         agents: &HashMap<&str, Vec<IpAddr>>,
         task_ips: &mut Vec<IpAddr>,
     ) {
+        let fname = fw.fname.as_str();
         if fname.is_empty() || task.state != "TASK_RUNNING" {
             return;
         }
@@ -446,7 +453,7 @@ impl Generator<'_, '_> {
         };
         task_addrs(task, self.input.ip_sources, agent_ips, task_ips);
         let tail = agent_tail(&task.slave_id);
-        self.out.begin_task(&f.name, &task.name, &task.id);
+        self.out.begin_task(fw.index, &task.name, &task.id);
         let ctx = TaskCtx {
             task,
             fname,
@@ -479,19 +486,21 @@ impl Generator<'_, '_> {
         let canon = canonical(t, &ctx.task.id, ctx.agent_tail);
         let srv_t = underscore(t);
 
-        if let Some(name) = build(&mut self.buf, &[t, f, d]) {
-            push_task_addrs(&mut self.out, name, ctx.task_ips, self.input.ptr_on, &self.agent_addrs);
-        }
+        // Address by address, the short name then the canonical one: the original's order, which
+        // `/v1/enumerate` shows.
+        let short_fd = build(&mut self.buf, &[t, f, d]).map(str::to_owned);
         let canon_fd = build(&mut self.buf, &[&canon, f, d]).map(str::to_owned);
-        if let Some(name) = &canon_fd {
-            push_task_addrs(&mut self.out, name, ctx.task_ips, self.input.ptr_on, &self.agent_addrs);
+        for &ip in ctx.task_ips {
+            for name in [&short_fd, &canon_fd].into_iter().flatten() {
+                push_task_addr(&mut self.out, name, ip, self.input.ptr_on, &self.agent_addrs);
+            }
         }
-        if let Some(name) = build(&mut self.buf, &[t, f, "slave", d]) {
-            push_addrs(&mut self.out, name, ctx.agent_ips);
-        }
+        let short_fsd = build(&mut self.buf, &[t, f, "slave", d]).map(str::to_owned);
         let canon_fsd = build(&mut self.buf, &[&canon, f, "slave", d]).map(str::to_owned);
-        if let Some(name) = &canon_fsd {
-            push_addrs(&mut self.out, name, ctx.agent_ips);
+        for &ip in ctx.agent_ips {
+            for name in [&short_fsd, &canon_fsd].into_iter().flatten() {
+                push_addr(&mut self.out, name, ip);
+            }
         }
 
         // SRV for the port resources, to the canonical name under `slave`.

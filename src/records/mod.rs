@@ -66,17 +66,21 @@ struct Entry {
 /// A task that records were generated for (`/v1/enumerate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskRef<'a> {
+    /// The framework's position in [`RecordList::frameworks`].
+    pub framework_index: usize,
     /// The framework's name as Mesos reports it.
     pub framework: &'a str,
     pub name: &'a str,
     pub id: &'a str,
 }
 
-/// The tasks records were generated for, stored compactly (a 100k-task cluster keeps this table in
-/// every snapshot while `/v1/enumerate` is served): one text buffer for names and ids, framework names
-/// once each.
+/// The frameworks of the state and the tasks records were generated for, stored compactly (a
+/// 100k-task cluster keeps this table in every snapshot while `/v1/enumerate` is served): one text
+/// buffer for task names and ids.
 #[derive(Debug, Clone, Default)]
 struct TaskTable {
+    /// The name of every framework of the state, in state order: two frameworks with the same name
+    /// are two entries, and a framework without a running task has one all the same.
     frameworks: Vec<String>,
     /// Task names and ids, back to back.
     text: String,
@@ -86,24 +90,18 @@ struct TaskTable {
 }
 
 impl TaskTable {
-    /// Adds a task; `None` when a count no longer fits in 32 bits.
-    fn push(&mut self, framework: &str, name: &str, id: &str) -> Option<u32> {
-        let fw = match self.frameworks.last() {
-            Some(last) if last == framework => self.frameworks.len() - 1,
-            _ => match self.frameworks.iter().position(|f| f == framework) {
-                Some(i) => i,
-                None => {
-                    self.frameworks.push(framework.to_owned());
-                    self.frameworks.len() - 1
-                }
-            },
-        };
+    /// Adds a task of framework `fw` (an index into `frameworks`); `None` when there is no such
+    /// framework or a count no longer fits in 32 bits.
+    fn push(&mut self, fw: u32, name: &str, id: &str) -> Option<u32> {
+        if fw as usize >= self.frameworks.len() {
+            return None;
+        }
         let index = u32::try_from(self.rows.len()).ok()?;
         self.text.push_str(name);
         let name_end = u32::try_from(self.text.len()).ok()?;
         self.text.push_str(id);
         let id_end = u32::try_from(self.text.len()).ok()?;
-        self.rows.push((u32::try_from(fw).ok()?, name_end, id_end));
+        self.rows.push((fw, name_end, id_end));
         Some(index)
     }
 
@@ -114,6 +112,7 @@ impl TaskTable {
             _ => self.rows.get(i - 1).map_or(0, |r| r.2 as usize),
         };
         Some(TaskRef {
+            framework_index: fw as usize,
             framework: self.frameworks.get(fw as usize)?,
             name: self.text.get(start..name_end as usize)?,
             id: self.text.get(name_end as usize..id_end as usize)?,
@@ -163,8 +162,21 @@ impl RecordList {
         }
     }
 
-    /// Records pushed from now on were generated for this task (until [`end_task`](Self::end_task)).
-    pub fn begin_task(&mut self, framework: &str, name: &str, id: &str) {
+    /// Lists a framework of the state (in state order, whether or not it has tasks); returns its
+    /// index for [`begin_task`](Self::begin_task).
+    pub fn add_framework(&mut self, name: &str) -> u32 {
+        self.tasks.frameworks.push(name.to_owned());
+        u32::try_from(self.tasks.frameworks.len() - 1).unwrap_or(NONE)
+    }
+
+    /// The name of every framework of the state, in state order (`/v1/enumerate`).
+    pub fn frameworks(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.tasks.frameworks.iter().map(String::as_str)
+    }
+
+    /// Records pushed from now on were generated for this task of framework `framework` (an index
+    /// from [`add_framework`](Self::add_framework)), until [`end_task`](Self::end_task).
+    pub fn begin_task(&mut self, framework: u32, name: &str, id: &str) {
         self.current_task = self.tasks.push(framework, name, id).unwrap_or(NONE);
     }
 
@@ -176,6 +188,7 @@ impl RecordList {
     pub fn tasks(&self) -> impl ExactSizeIterator<Item = TaskRef<'_>> + '_ {
         (0..self.tasks.rows.len()).map(|i| {
             self.tasks.get(i).unwrap_or(TaskRef {
+                framework_index: 0,
                 framework: "",
                 name: "",
                 id: "",
@@ -397,24 +410,40 @@ mod tests {
     fn task_provenance_lists_each_task_with_its_own_records() {
         let mut list = RecordList::new();
         list.push("leader.mesos.", RData::A(Ipv4Addr::new(127, 0, 0, 1)));
-        list.begin_task("marathon", "web", "web.1");
+        let (marathon, chronos) = (list.add_framework("marathon"), list.add_framework("chronos"));
+        let (idle, marathon_again) = (list.add_framework("idle"), list.add_framework("marathon"));
+        list.begin_task(marathon, "web", "web.1");
         list.push("web.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)));
         list.end_task();
-        list.begin_task("chronos", "job", "job.7");
+        list.begin_task(chronos, "job", "job.7");
         list.push("job.chronos.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 2)));
         // A record the first task already has is not listed again.
         list.push("web.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)));
         list.end_task();
-        list.begin_task("marathon", "web", "web.2");
+        list.begin_task(marathon_again, "web", "web.2");
         list.end_task();
+        // A framework index that was never given is no task.
+        list.begin_task(99, "ghost", "ghost.1");
+        list.push("ghost.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 3)));
+        list.end_task();
+        assert_eq!(idle, 2);
+        assert_eq!(
+            list.frameworks().collect::<Vec<_>>(),
+            ["marathon", "chronos", "idle", "marathon"]
+        );
         let tasks: Vec<TaskRef<'_>> = list.tasks().collect();
-        let t = |framework, name, id| TaskRef { framework, name, id };
+        let t = |framework_index, framework, name, id| TaskRef {
+            framework_index,
+            framework,
+            name,
+            id,
+        };
         assert_eq!(
             tasks,
             [
-                t("marathon", "web", "web.1"),
-                t("chronos", "job", "job.7"),
-                t("marathon", "web", "web.2")
+                t(0, "marathon", "web", "web.1"),
+                t(1, "chronos", "job", "job.7"),
+                t(3, "marathon", "web", "web.2")
             ]
         );
         let owned: Vec<(usize, String)> = list.task_records().map(|(i, r)| (i, r.name)).collect();

@@ -68,6 +68,7 @@ fn gen_with(doc: &[u8], o: Opts<'_>) -> RecordList {
 
 fn assert_same(a: &RecordList, b: &RecordList) {
     assert_eq!(a.iter().collect::<Vec<_>>(), b.iter().collect::<Vec<_>>());
+    assert_eq!(a.frameworks().collect::<Vec<_>>(), b.frameworks().collect::<Vec<_>>());
     assert_eq!(a.tasks().collect::<Vec<_>>(), b.tasks().collect::<Vec<_>>());
     assert_eq!(
         a.task_records().collect::<Vec<_>>(),
@@ -90,8 +91,25 @@ fn streamed_tasks_keep_their_framework_through_odd_entries() {
     let list = gen(doc);
     assert_eq!(at(&list, "web.two.mesos."), set(&["A 10.1.0.1"]));
     assert_eq!(at(&list, "db.three.mesos."), set(&["A 10.1.0.1"]));
-    let tasks: Vec<_> = list.tasks().map(|t| (t.framework, t.name)).collect();
-    assert_eq!(tasks, [("two", "web"), ("three", "db")]);
+    let tasks: Vec<_> = list.tasks().map(|t| (t.framework_index, t.framework, t.name)).collect();
+    assert_eq!(tasks, [(1, "two", "web"), (2, "three", "db")]);
+    assert_eq!(list.frameworks().collect::<Vec<_>>(), ["one", "two", "three"]);
+}
+
+#[test]
+fn every_framework_is_listed_once_per_state_entry_tasks_or_not() {
+    // Two frameworks may share a name (Mesos tells them apart by id); one has no running task.
+    let doc = br#"{"leader": "master@10.0.0.1:5050",
+        "slaves": [{"id": "a-S1", "pid": "slave(1)@10.1.0.1:5051"}],
+        "frameworks": [
+            {"id": "f-1", "name": "web", "tasks": [{"id": "t1", "name": "a", "slave_id": "a-S1", "state": "TASK_RUNNING"}]},
+            {"id": "f-2", "name": "idle", "tasks": [{"id": "t2", "name": "b", "slave_id": "a-S1", "state": "TASK_KILLED"}]},
+            {"id": "f-3", "name": "web", "tasks": [{"id": "t3", "name": "c", "slave_id": "a-S1", "state": "TASK_RUNNING"}]},
+            {"id": "f-4", "name": "", "tasks": []}]}"#;
+    let list = gen(doc);
+    assert_eq!(list.frameworks().collect::<Vec<_>>(), ["web", "idle", "web", ""]);
+    let tasks: Vec<_> = list.tasks().map(|t| (t.framework_index, t.name)).collect();
+    assert_eq!(tasks, [(0, "a"), (2, "c")]);
 }
 
 fn gen(doc: &[u8]) -> RecordList {
@@ -977,11 +995,12 @@ fn container_addresses_point_back_to_the_task_and_its_unique_name() {
         "1.2.3.11 slave.mesos.".into(),
         "1.2.3.12 slave.mesos.".into(),
         "2001:db8::1 slave.mesos.".into(),
+        // Address by address, the short name then the canonical one (the original's order).
         format!("12.0.1.3 toy-store.{toy}"),
-        format!("12.0.1.2 toy-store.{toy}"),
-        format!("fd01:b::1:8000:2 toy-store.{toy}"),
         format!("12.0.1.3 {toy_canon}"),
+        format!("12.0.1.2 toy-store.{toy}"),
         format!("12.0.1.2 {toy_canon}"),
+        format!("fd01:b::1:8000:2 toy-store.{toy}"),
         format!("fd01:b::1:8000:2 {toy_canon}"),
         "10.3.0.3 nginx.marathon.mesos.".into(),
         format!(
