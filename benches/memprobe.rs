@@ -90,8 +90,9 @@ fn main() {
     let config = Config::default();
     let masters = ["127.0.0.1:5050".to_owned()];
     // As a refresh does it: the tasks are read one at a time while their records are generated.
-    let list = mesos_dns::refresh::generate_from_body(&config, &header, &body, &masters, &[], &|_| Vec::new())
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let list =
+        mesos_dns::records::from_state::generate_from_body(&config, &header, &body, &masters, &[], &|_| Vec::new())
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
     report("tasks read, records made", before, t.elapsed());
     let t = Instant::now();
     drop(header);

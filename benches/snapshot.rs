@@ -10,8 +10,8 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use mesos_dns::config::Config;
 use mesos_dns::mesos::state;
+use mesos_dns::records::from_state::generate_from_state;
 use mesos_dns::records::{Records, Zone};
-use mesos_dns::refresh::generate_from_state;
 
 /// The state document, generated once per size and kept under target/.
 fn state_document() -> Vec<u8> {

@@ -20,7 +20,7 @@ fn snapshot() -> &'static (Config, Records) {
         let config = Config::default();
         let body = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
         let masters = ["127.0.0.1:5050".to_string()];
-        let (records, list) = mesos_dns::refresh::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
+        let (records, list) = mesos_dns::records::from_state::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
             .expect("tutorial-0.21.json builds");
         (config, records.with_list(list))
     })

@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use libfuzzer_sys::fuzz_target;
 use mesos_dns::answer::{answer, Outcome, Transport};
 use mesos_dns::config::Config;
-use mesos_dns::refresh::build_snapshot;
+use mesos_dns::records::from_state::build_snapshot;
 use mesos_dns::wire::{rcode, rtype, Message, MAX_MESSAGE, MAX_UDP_PAYLOAD};
 
 /// How many names are queried per input: enough to reach tasks and SRV records, few enough to keep

@@ -3,8 +3,8 @@
 //! `resolver.go`, `models.AXFR`, `records.EnumerationData`, `records.Config`).
 
 use super::*;
+use crate::records::from_state::build_snapshot;
 use crate::records::taskid::push_task_hash;
-use crate::refresh::build_snapshot;
 
 const TUTORIAL: &[u8] = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
 

@@ -299,7 +299,9 @@ impl Generator<'_, '_> {
         if host.is_empty() || host.len() > label::MAX_NAME_LEN || !host.bytes().all(|b| b.is_ascii_graphic()) {
             return Vec::new();
         }
-        if let Some(ips) = self.resolved.get(host) {
+        // Host names are case-insensitive: one look-up for `Agent1` and `agent1`.
+        let key = host.to_ascii_lowercase();
+        if let Some(ips) = self.resolved.get(&key) {
             return ips.clone();
         }
         let mut ips = Vec::new();
@@ -308,7 +310,7 @@ impl Generator<'_, '_> {
                 ips.push(ip);
             }
         }
-        self.resolved.insert(host.to_owned(), ips.clone());
+        self.resolved.insert(key, ips.clone());
         ips
     }
 

@@ -1,6 +1,7 @@
 //! Records: the named records generated from Mesos state ([`RecordList`], text form, used by logging and
 //! the HTTP API) and the immutable, wire-ready lookup snapshot built from them ([`Records`]).
 
+pub mod from_state;
 pub mod generate;
 mod index;
 pub mod label;

@@ -1,0 +1,481 @@
+//! The refresher thread: fetch the leader's state (or read a state file), build a new records snapshot
+//! and swap it in with one `arc-swap` store; on any failure keep the last good snapshot and say why.
+//!
+//! It owns the thread, the SOA serial and the logging of each refresh. [`schedule`] decides when the
+//! next refresh is due, [`source`] where documents come from, [`host`] the server's own addresses and
+//! the system resolver; leader detection is [`crate::mesos::fetch`]'s, the pipeline from document to
+//! snapshot [`crate::records::from_state`]'s. Queries never wait on a refresh: they read whichever
+//! snapshot is current.
+
+pub mod host;
+pub mod schedule;
+pub mod source;
+
+use std::fmt;
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+
+use crate::config::{Config, StateSourceMode};
+use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
+use crate::mesos::state;
+use crate::metrics::RefreshStatus;
+use crate::records::from_state::{build_from_state, build_snapshot, generate_from_body, BuildError};
+use crate::records::{RData, Record, RecordList, Records, Zone};
+use crate::stream::{model::Model, Pumped, Streamer};
+
+pub use host::{interface_addrs, self_addrs, system_resolve};
+use schedule::Schedule;
+use source::{read_capped, zk_masters};
+pub use source::{StateSource, ZkLeader};
+
+/// Why one refresh produced no snapshot.
+#[derive(Debug)]
+pub enum RefreshError {
+    /// No master gave a usable document.
+    Fetch(FetchError),
+    /// The state file could not be read.
+    ReadFile { path: PathBuf, error: io::Error },
+    /// The state file is larger than [`MAX_BODY_BYTES`].
+    FileTooBig { path: PathBuf },
+    /// The document gave no records.
+    Document(BuildError),
+    /// A bug in record generation; the refresher survives it (in builds that unwind).
+    Panicked(String),
+    /// ZooKeeper has not named a leader yet.
+    NoZkLeader,
+}
+
+impl fmt::Display for RefreshError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RefreshError::Fetch(e) => write!(f, "{e}"),
+            RefreshError::ReadFile { path, error } => write!(f, "cannot read state file {}: {error}", path.display()),
+            RefreshError::FileTooBig { path } => {
+                write!(f, "state file {} is larger than {MAX_BODY_BYTES} bytes", path.display())
+            }
+            RefreshError::Document(e) => write!(f, "{e}"),
+            RefreshError::Panicked(msg) => write!(f, "internal error while building records: {msg}"),
+            RefreshError::NoZkLeader => write!(f, "ZooKeeper has not named a leading master yet"),
+        }
+    }
+}
+
+impl std::error::Error for RefreshError {}
+
+impl From<BuildError> for RefreshError {
+    fn from(e: BuildError) -> RefreshError {
+        RefreshError::Document(e)
+    }
+}
+
+/// Starts the refresher thread (`mesos-dns-refresh`): it refreshes at once, then every `refreshSeconds`,
+/// storing each new snapshot into `records`. It runs for the life of the process. `verbosity` is the
+/// number of `-v`: 1 logs the success/failure counts with each refresh, 2 also logs every record.
+pub fn spawn(
+    config: Arc<Config>,
+    source: StateSource,
+    records: Arc<ArcSwap<Records>>,
+    verbosity: u8,
+) -> io::Result<JoinHandle<()>> {
+    spawn_reloadable(
+        Arc::new(ArcSwap::new(config)),
+        source,
+        records,
+        Arc::default(),
+        verbosity,
+    )
+}
+
+/// [`spawn`] with a config that can be replaced while it runs (SIGHUP): store a new one into `config`
+/// and unpark the thread, and it refreshes at once with it (rebuilding its fetcher if the masters or
+/// the timeout changed).
+pub fn spawn_reloadable(
+    config: Arc<ArcSwap<Config>>,
+    source: StateSource,
+    records: Arc<ArcSwap<Records>>,
+    status: Arc<RefreshStatus>,
+    verbosity: u8,
+) -> io::Result<JoinHandle<()>> {
+    let mut refresher = Refresher::new(config.load_full(), source, records, verbosity);
+    refresher.shared = Some(config);
+    refresher.status = status;
+    thread::Builder::new()
+        .name("mesos-dns-refresh".into())
+        .spawn(move || refresher.run())
+}
+
+/// The refresher's state between refreshes.
+struct Refresher {
+    config: Arc<Config>,
+    /// Where a reloaded config appears.
+    shared: Option<Arc<ArcSwap<Config>>>,
+    /// Figures for `/ready` and `/metrics`.
+    status: Arc<RefreshStatus>,
+    source: StateSource,
+    records: Arc<ArcSwap<Records>>,
+    verbosity: u8,
+    successes: u64,
+    failures: u64,
+    last_serial: u32,
+    last_success: Option<Instant>,
+    /// The event subscription, with `"stateSource": "stream"` and masters ([`crate::stream`]).
+    stream: Option<Streamer>,
+}
+
+/// What a successful refresh reports.
+struct Built {
+    records: Records,
+    list: RecordList,
+    from: String,
+    /// In stream mode: the polled document as the stream's model.
+    polled: Option<Model>,
+}
+
+impl Refresher {
+    fn new(config: Arc<Config>, source: StateSource, records: Arc<ArcSwap<Records>>, verbosity: u8) -> Refresher {
+        Refresher {
+            config,
+            shared: None,
+            status: Arc::default(),
+            source,
+            records,
+            verbosity,
+            successes: 0,
+            failures: 0,
+            last_serial: 0,
+            last_success: None,
+            stream: None,
+        }
+    }
+
+    /// A streamer when the config asks for one and state comes from masters (found from `masters` or
+    /// through ZooKeeper); it reaches them as polling does (HTTPS, credentials).
+    fn stream_for_config(&self) -> Option<Streamer> {
+        if self.config.state_source != StateSourceMode::Stream {
+            return None;
+        }
+        let access = match &self.source {
+            StateSource::Masters(fetcher) => fetcher.access().clone(),
+            StateSource::ZooKeeper(zk) => zk.fetcher.access().clone(),
+            StateSource::File(_) => return None,
+        };
+        Some(Streamer::new(thread::current(), access))
+    }
+
+    /// The masters the `master*` records name: with `zk`, those of [`zk_masters`], else `masters`.
+    fn masters_for_records(&self) -> Vec<String> {
+        match &self.source {
+            StateSource::ZooKeeper(zk) => {
+                let published = zk.watch.current().0;
+                zk_masters(
+                    published.as_ref(),
+                    &self.config.masters,
+                    self.config.zk_detection_timeout,
+                )
+                .map(|m| m.named)
+                .unwrap_or_default()
+            }
+            _ => self.config.masters.clone(),
+        }
+    }
+
+    /// Applies the events that arrived and publishes a snapshot if they changed anything; true when
+    /// a live stream broke and a poll should run now.
+    fn pump_stream(&mut self) -> bool {
+        match self.stream.as_mut().map(Streamer::pump) {
+            Some(Pumped::Changed) => {
+                self.tick_with(Self::build_from_stream);
+                false
+            }
+            Some(Pumped::Lost) => true,
+            Some(Pumped::Idle) | None => false,
+        }
+    }
+
+    /// Builds a snapshot from the stream's model.
+    fn build_from_stream(&self, serial: u32) -> Result<Built, RefreshError> {
+        let Some(stream) = &self.stream else {
+            return Err(RefreshError::Document(BuildError::NotState("no event stream".into())));
+        };
+        let config = &*self.config;
+        let resolve = system_resolve;
+        let self_addrs = self_addrs(config.listener);
+        let (records, list) = build_from_state(
+            config,
+            stream.model().state(),
+            &self.masters_for_records(),
+            &self_addrs,
+            &resolve,
+            serial,
+        )?;
+        Ok(Built {
+            records,
+            list,
+            from: "the event stream".into(),
+            polled: None,
+        })
+    }
+
+    fn run(&mut self) {
+        log::info!(
+            "refreshing records from {} every {}s",
+            self.source.describe(),
+            self.config.refresh_seconds.max(1)
+        );
+        if let StateSource::ZooKeeper(zk) = &self.source {
+            zk.watch.wake_on_change(thread::current());
+            // The first refresh waits (a period at most) for the detector rather than failing at once.
+            zk.watch
+                .wait_first(Some(Duration::from_secs(self.config.refresh_seconds.max(1))));
+        }
+        self.stream = self.stream_for_config();
+        let mut schedule = Schedule::new(Instant::now());
+        loop {
+            if schedule.due(Instant::now()) {
+                self.tick();
+                schedule.refreshed(self.period(), Instant::now());
+            }
+            // Sleep until the next refresh, or until a new config arrives (then refresh at once), or
+            // until stream events arrive (then publish them; if the stream broke, poll at once).
+            let wake = self.stream.as_mut().and_then(|s| s.maintain(Instant::now()));
+            thread::park_timeout(schedule.sleep(Instant::now(), wake));
+            if self.adopt_new_config() || self.pump_stream() {
+                schedule.now(Instant::now());
+            }
+            if self.source.leader_changed() {
+                log::info!("the masters registered in ZooKeeper changed: refreshing now");
+                schedule.now(Instant::now());
+            }
+        }
+    }
+
+    /// The polling period: `refreshSeconds`, at least a second.
+    fn period(&self) -> Duration {
+        Duration::from_secs(self.config.refresh_seconds.max(1))
+    }
+
+    /// Takes a config stored by a reload, if there is one; true if it did.
+    fn adopt_new_config(&mut self) -> bool {
+        let Some(latest) = self.shared.as_ref().map(|s| s.load_full()) else {
+            return false;
+        };
+        if Arc::ptr_eq(&latest, &self.config) {
+            return false;
+        }
+        match &mut self.source {
+            StateSource::Masters(fetcher) => match fetcher.reconfigured(&latest) {
+                Ok(new) => *fetcher = new,
+                Err(e) => log::error!("reloaded config: keeping the previous masters: {e}"),
+            },
+            StateSource::ZooKeeper(zk) => match zk.fetcher.reconfigured_for_zk(&latest) {
+                Ok(new) => zk.fetcher = new,
+                Err(e) => log::error!("reloaded config: keeping the previous TLS settings and credentials: {e}"),
+            },
+            StateSource::File(_) => {}
+        }
+        self.config = latest;
+        self.stream = self.stream_for_config();
+        log::info!("config reloaded: refreshing now");
+        true
+    }
+
+    /// One refresh: build, store or keep, log. Never panics on input, and survives a panicking
+    /// generator where panics unwind (debug and test builds; release builds abort, which is loud too).
+    fn tick(&mut self) {
+        self.tick_with(Self::refresh_once);
+    }
+
+    /// [`Refresher::tick`] with another way to build the snapshot.
+    fn tick_with(&mut self, build: fn(&Self, u32) -> Result<Built, RefreshError>) {
+        let started = Instant::now();
+        let serial = next_serial(self.last_serial, unix_now());
+        let outcome = match panic::catch_unwind(AssertUnwindSafe(|| build(self, serial))) {
+            Ok(r) => r,
+            Err(payload) => Err(RefreshError::Panicked(panic_message(payload.as_ref()))),
+        };
+        let took = started.elapsed();
+        match outcome {
+            Ok(mut built) => {
+                if let (Some(model), Some(stream)) = (built.polled.take(), self.stream.as_mut()) {
+                    stream.polled(model, &built.from);
+                }
+                self.store(built, serial, took)
+            }
+            Err(e) => self.keep(&e, took),
+        }
+    }
+
+    fn refresh_once(&self, serial: u32) -> Result<Built, RefreshError> {
+        let config = &*self.config;
+        let self_addrs = self_addrs(config.listener);
+        // The generator looks each distinct host name up once per refresh.
+        let resolve = system_resolve;
+        let (zk_fetcher, named);
+        let (fetcher, named): (&Fetcher, &[String]) = match &self.source {
+            StateSource::Masters(fetcher) => (fetcher, &config.masters),
+            StateSource::ZooKeeper(zk) => {
+                let masters = zk.masters_for_refresh(config)?;
+                zk_fetcher = zk.fetcher.with_masters(masters.fetch);
+                named = masters.named;
+                (&zk_fetcher, &named)
+            }
+            StateSource::File(path) => {
+                let body = read_capped(path)?;
+                let (records, list) = build_snapshot(config, &body, &config.masters, &self_addrs, &resolve, serial)?;
+                return Ok(Built {
+                    records,
+                    list,
+                    from: path.display().to_string(),
+                    polled: None,
+                });
+            }
+        };
+        if self.stream.is_some() {
+            // Stream mode: the document becomes the stream's model, and records come from that.
+            let (model, origin) = fetcher
+                .fetch_with(|_, _, body| state::parse(body).map(|state| Model::from_state(&state)))
+                .map_err(RefreshError::Fetch)?;
+            let model = model.map_err(|e| BuildError::NotState(e.to_string()))?;
+            let (records, list) = build_from_state(config, model.state(), named, &self_addrs, &resolve, serial)?;
+            return Ok(Built {
+                records,
+                list,
+                from: origin.url,
+                polled: Some(model),
+            });
+        }
+        let (generated, origin) = fetcher
+            .fetch_with(|_, header, body| generate_from_body(config, header, body, named, &self_addrs, &resolve))
+            .map_err(RefreshError::Fetch)?;
+        // The body and its parsed form are freed by now: index the records.
+        let list = generated?;
+        let records = Records::build(Zone::from_config(config), &list, serial);
+        Ok(Built {
+            records,
+            list,
+            from: origin.url,
+            polled: None,
+        })
+    }
+
+    fn store(&mut self, built: Built, serial: u32, took: Duration) {
+        let Built {
+            records, list, from, ..
+        } = built;
+        self.successes += 1;
+        self.last_serial = serial;
+        self.last_success = Some(Instant::now());
+        let (a, aaaa, srv) = records.counts();
+        let (names, skipped, count) = (records.name_count(), records.skipped(), list.len());
+        if self.verbosity >= 2 {
+            let (ttl, weight) = (self.config.ttl, self.config.srv_record_default_weight);
+            for record in list.iter() {
+                log::info!(
+                    "{}",
+                    RecordLine {
+                        record: &record,
+                        ttl,
+                        weight
+                    }
+                );
+            }
+        }
+        // `/v1/enumerate` needs which task each record came from: keep the list only when it is served.
+        let records = if self.config.enumeration_on {
+            records.with_list(list)
+        } else {
+            records
+        };
+        self.records.store(Arc::new(records));
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.status.success(now_ms, took.as_millis() as u64);
+        log::info!(
+            "refreshed records from {from}: {count} records ({a} A, {aaaa} AAAA, {srv} SRV) under {names} names, serial {serial}, in {} ms{}",
+            took.as_millis(),
+            self.counts_suffix()
+        );
+        if skipped > 0 {
+            log::warn!("{skipped} generated records were not valid names under the domain and were left out");
+        }
+    }
+
+    fn keep(&mut self, error: &RefreshError, took: Duration) {
+        self.failures += 1;
+        self.status.failure(took.as_millis() as u64);
+        match self.last_success {
+            Some(at) => log::warn!(
+                "state refresh failed after {} ms, keeping the records of {}s ago: {error}{}",
+                took.as_millis(),
+                at.elapsed().as_secs(),
+                self.counts_suffix()
+            ),
+            None => log::error!(
+                "state refresh failed after {} ms, no records yet (the domain answers SERVFAIL): {error}{}",
+                took.as_millis(),
+                self.counts_suffix()
+            ),
+        }
+    }
+
+    fn counts_suffix(&self) -> String {
+        if self.verbosity >= 1 {
+            format!(" [refreshes: {} ok, {} failed]", self.successes, self.failures)
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// One record in zone-file form, for `-vv`.
+struct RecordLine<'a> {
+    record: &'a Record,
+    ttl: u32,
+    weight: u16,
+}
+
+impl fmt::Display for RecordLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, ttl) = (&self.record.name, self.ttl);
+        match &self.record.data {
+            RData::A(ip) => write!(f, "{name} {ttl} IN A {ip}"),
+            RData::Aaaa(ip) => write!(f, "{name} {ttl} IN AAAA {ip}"),
+            RData::Srv { target, port } => write!(f, "{name} {ttl} IN SRV 0 {} {port} {target}", self.weight),
+        }
+    }
+}
+
+/// The SOA serial of a refresh: the Unix time (as the original), but always above the previous serial so
+/// that two refreshes within one second still give secondaries a newer zone.
+fn next_serial(last: u32, now: u64) -> u32 {
+    let now = u32::try_from(now).unwrap_or(u32::MAX);
+    if now > last {
+        now
+    } else {
+        last.wrapping_add(1)
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,151 @@
+use super::*;
+use crate::records::Lookup;
+use std::net::{IpAddr, Ipv4Addr};
+
+const TUTORIAL: &[u8] = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
+
+fn config() -> Config {
+    Config {
+        masters: vec!["127.0.0.1:5050".into()],
+        listener: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)),
+        ..Config::default()
+    }
+}
+
+fn wire(name: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    crate::records::text_to_wire(name, &mut v).unwrap();
+    v
+}
+
+fn a_of(records: &Records, name: &str) -> Vec<Ipv4Addr> {
+    match records.lookup(&wire(name)) {
+        Lookup::Found(node) => node.a.iter().map(|o| Ipv4Addr::from(*o)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+struct TempPath(PathBuf);
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn temp_path(tag: &str) -> TempPath {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    TempPath(std::env::temp_dir().join(format!("mesos-dns-refresh-{tag}-{}-{nanos}.json", std::process::id())))
+}
+
+#[test]
+fn failed_refresh_keeps_the_last_good_snapshot() {
+    let temp = temp_path("keep");
+    let path = &temp.0;
+    std::fs::write(path, TUTORIAL).unwrap();
+    let c = Arc::new(config());
+    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&c))));
+    let mut r = Refresher::new(c, StateSource::File(path.clone()), records.clone(), 2);
+    r.tick();
+    assert_eq!((r.successes, r.failures), (1, 0));
+    let first = records.load_full();
+    assert!(first.is_loaded());
+    let nginx = vec![Ipv4Addr::new(10, 114, 227, 92)];
+    assert_eq!(a_of(&first, "nginx.marathon-0.7.6.mesos."), nginx);
+
+    for bad in [&b"not json"[..], br#"{"leader":""}"#] {
+        std::fs::write(path, bad).unwrap();
+        r.tick();
+        assert!(
+            Arc::ptr_eq(&first, &records.load_full()),
+            "a failed refresh must not replace the snapshot"
+        );
+    }
+    std::fs::remove_file(path).unwrap();
+    r.tick();
+    assert_eq!((r.successes, r.failures), (1, 3));
+    assert!(Arc::ptr_eq(&first, &records.load_full()));
+
+    std::fs::write(path, TUTORIAL).unwrap();
+    r.tick();
+    assert_eq!(r.successes, 2);
+    let second = records.load_full();
+    assert!(!Arc::ptr_eq(&first, &second));
+    assert!(second.serial() > first.serial(), "serials increase");
+    assert_eq!(a_of(&second, "nginx.marathon-0.7.6.mesos."), nginx);
+}
+
+#[test]
+fn unreachable_masters_leave_the_unloaded_snapshot() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = Arc::new(Config {
+        masters: vec![format!("127.0.0.1:{port}")],
+        ..config()
+    });
+    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&c))));
+    let fetcher = Fetcher::from_config(&c)
+        .unwrap()
+        .with_follow_filter(crate::mesos::fetch::is_loopback_addr);
+    let mut r = Refresher::new(c, StateSource::Masters(fetcher), records.clone(), 1);
+    r.tick();
+    assert_eq!((r.successes, r.failures), (0, 1));
+    assert!(!records.load().is_loaded());
+}
+
+#[test]
+fn serials_follow_the_clock_and_never_go_back() {
+    assert_eq!(next_serial(0, 1_700_000_000), 1_700_000_000);
+    assert_eq!(next_serial(1_700_000_000, 1_700_000_000), 1_700_000_001);
+    assert_eq!(next_serial(1_700_000_005, 1_700_000_000), 1_700_000_006);
+    assert_eq!(next_serial(5, u64::MAX), u32::MAX);
+}
+
+#[test]
+fn records_print_as_zone_lines() {
+    let a = Record {
+        name: "nginx.marathon.mesos.".into(),
+        data: RData::A(Ipv4Addr::new(10, 0, 0, 1)),
+    };
+    let srv = Record {
+        name: "_nginx._tcp.marathon.mesos.".into(),
+        data: RData::Srv {
+            target: "nginx-x.marathon.slave.mesos.".into(),
+            port: 31000,
+        },
+    };
+    assert_eq!(
+        RecordLine {
+            record: &a,
+            ttl: 60,
+            weight: 1
+        }
+        .to_string(),
+        "nginx.marathon.mesos. 60 IN A 10.0.0.1"
+    );
+    assert_eq!(
+        RecordLine {
+            record: &srv,
+            ttl: 60,
+            weight: 3
+        }
+        .to_string(),
+        "_nginx._tcp.marathon.mesos. 60 IN SRV 0 3 31000 nginx-x.marathon.slave.mesos."
+    );
+}
+
+#[test]
+fn refresh_errors_say_what_to_fix() {
+    let e = RefreshError::ReadFile {
+        path: "/x/state.json".into(),
+        error: io::Error::from(io::ErrorKind::NotFound),
+    };
+    assert!(e.to_string().starts_with("cannot read state file /x/state.json"), "{e}");
+    assert_eq!(
+        RefreshError::from(BuildError::NoLeader).to_string(),
+        "the state document names no leader"
+    );
+}
