@@ -1,7 +1,8 @@
 //! HTTPS and basic authentication towards the masters: a fake master over TLS (Python's `ssl`, in
 //! `tests/support/https_master.py`) with a certificate from a CA made in the test (`openssl`), requiring
 //! basic auth and a client certificate. A wrong CA, a wrong password or a missing client certificate
-//! (each applied with SIGHUP) fail the refresh with a clear log line and keep the records.
+//! (each applied with SIGHUP) fail the refresh with a clear log line and keep the records. Without
+//! `caCertFile` the system bundle is trusted, and a failed check says to set `caCertFile`.
 
 mod common;
 
@@ -256,6 +257,10 @@ fn https_master_with_basic_auth_and_client_certificate() {
         wrong_ca.contains("UnknownIssuer"),
         "names the certificate problem: {wrong_ca}"
     );
+    assert!(
+        wrong_ca.contains("against `caCertFile`") && !wrong_ca.contains("set `caCertFile`"),
+        "says what was trusted: {wrong_ca}"
+    );
 
     let wrong_password = reload_and_fail(&server, &cfg.path, |c| {
         c["caCertFile"] = pki.path("good-ca.pem").into();
@@ -326,6 +331,29 @@ fn without_ca_cert_file_the_system_bundle_is_trusted() {
     let server = Server::spawn_with_env(&args, cfg.port, cfg.dir.clone(), &[("SSL_CERT_FILE", &ca)]);
     server.wait_loaded();
     assert_eq!(server.a_records(NGINX), vec![NGINX_IP]);
+}
+
+#[test]
+fn without_ca_cert_file_a_failed_check_says_to_set_it() {
+    // The original skips certificate checks without `caCertFile`; we check against the system bundle,
+    // which here (SSL_CERT_FILE) does not hold the masters' CA.
+    let pki = Pki::new();
+    let master = HttpsMaster::start(&pki.dir, &tutorial());
+    let cfg = pki.config(&master, json!({"caCertFile": null}));
+    let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
+    let other = pki.path("other-ca.pem");
+    let server = Server::spawn_with_env(&args, cfg.port, cfg.dir.clone(), &[("SSL_CERT_FILE", &other)]);
+    wait_until("a failed refresh", CHANGE_DEADLINE, || failures(&server) > 0);
+    let log = server.log_text();
+    let line = log.lines().find(|l| l.contains("refresh failed")).unwrap_or_default();
+    assert!(
+        line.contains("UnknownIssuer") && line.contains("set `caCertFile` to the masters' CA"),
+        "{line}"
+    );
+    assert!(
+        server.a_records(NGINX).is_empty(),
+        "an unverified master gives no records"
+    );
 }
 
 #[test]

@@ -540,13 +540,22 @@ fn check_relations(c: &Config, warnings: &mut Vec<String>) -> Result<(), ConfigE
                     "`mesosAuthentication` is `basic`, which needs `mesosCredentials` with a `principal`",
                 ));
             }
+            if !c.iam_config_file.is_empty() {
+                warnings
+                    .push("config key `IAMConfigFile` is set but `mesosAuthentication` is `basic`: not used".into());
+            }
         }
         "iam" => {
+            // The file itself is read with the other files the config names (`mesos::access`).
             if c.iam_config_file.is_empty() {
                 return Err(field(
                     "IAMConfigFile",
                     "`mesosAuthentication` is `iam`, which needs `IAMConfigFile`",
                 ));
+            }
+            if c.mesos_credentials.as_ref().is_some_and(|cr| !cr.principal.is_empty()) {
+                warnings
+                    .push("config key `mesosCredentials` is set but `mesosAuthentication` is `iam`: not used".into());
             }
         }
         other => {

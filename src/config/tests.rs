@@ -474,6 +474,25 @@ fn credentials_without_basic_authentication_warn() {
 }
 
 #[test]
+fn the_unused_kind_of_credentials_warns() {
+    let creds = json!({"principal": "p", "secret": "s"});
+    let mut iam = with("mesosAuthentication", json!("iam"));
+    iam["IAMConfigFile"] = json!("/etc/mesos-dns/iam.json");
+    iam["mesosCredentials"] = creds.clone();
+    let (c, warnings) = load(iam).unwrap();
+    assert_eq!(c.iam_config_file, "/etc/mesos-dns/iam.json");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("`mesosCredentials`") && warnings[0].contains("`iam`"));
+
+    let mut basic = with("mesosAuthentication", json!("Basic"));
+    basic["mesosCredentials"] = creds;
+    basic["iamconfigfile"] = json!("/etc/mesos-dns/iam.json");
+    let (_, warnings) = load(basic).unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("`IAMConfigFile`") && warnings[0].contains("`basic`"));
+}
+
+#[test]
 fn secret_never_appears_in_to_json_or_debug() {
     let doc = json!({
         "masters": ["m:1"], "mesosAuthentication": "basic", "zk": "zk://dns:zkpass@zk1:2181/mesos",

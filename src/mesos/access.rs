@@ -1,38 +1,59 @@
 //! How the masters are reached: the URL scheme, the TLS trust and client certificate (`mesosHTTPSOn`,
-//! `caCertFile`, `certFile`, `keyFile`) and HTTP basic authentication (`mesosAuthentication: "basic"`
-//! with `mesosCredentials`).
+//! `caCertFile`, `certFile`, `keyFile`) and authentication: HTTP basic (`mesosAuthentication: "basic"`
+//! with `mesosCredentials`) or an IAM token (`"iam"` with `IAMConfigFile`, see [`super::iam`]).
 //!
 //! Files are read and checked once, when the config is loaded or reloaded, so that a missing or
-//! unreadable certificate is reported naming its key instead of failing every refresh. Without
+//! unreadable certificate or key is reported naming its key instead of failing every refresh. Without
 //! `caCertFile` the system's CA bundle is trusted, found as Go's `crypto/x509` finds it (`SSL_CERT_FILE`,
-//! then the distributions' usual paths), which is what the original does. The secret only lives in the
-//! prepared `Authorization` value, which no `Debug` or log line shows.
+//! then the distributions' usual paths). The original skips certificate checks then; we keep checking,
+//! and a failed check says to set `caCertFile` ([`Untrusted`]). Secrets only live in the prepared
+//! `Authorization` value and the IAM key, which no `Debug` or log line shows.
 
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
+use ureq::http::Response;
 use ureq::tls::{parse_pem, Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig, TlsProvider};
+use ureq::Body;
 
+use super::base64;
+use super::fetch::CONNECT_TIMEOUT;
+use super::iam::{IamError, IamLogin, ServiceAccount};
 use crate::config::Config;
 
-/// Scheme, TLS settings and credentials for requests to the masters.
+/// Scheme, TLS settings and credentials for requests to the masters. Clones share the IAM token.
 #[derive(Clone, Default)]
 pub struct Access {
     /// `Some` with HTTPS; `None` for plain HTTP.
     tls: Option<TlsConfig>,
-    /// The `Authorization` header value (`Basic ...`), if any.
-    authorization: Option<String>,
+    /// Whether certificates are checked against the system bundle (no `caCertFile`).
+    system_bundle: bool,
+    auth: Auth,
+}
+
+/// How requests prove who sends them.
+#[derive(Clone, Default)]
+enum Auth {
+    #[default]
+    None,
+    /// The `Authorization` header value (`Basic ...`).
+    Basic(String),
+    /// `Authorization: token=...` from the service account's logins.
+    Iam(Arc<IamLogin>),
 }
 
 impl fmt::Debug for Access {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth = match &self.auth {
+            Auth::None => "none",
+            Auth::Basic(_) => "basic",
+            Auth::Iam(_) => "iam",
+        };
         f.debug_struct("Access")
             .field("https", &self.tls.is_some())
-            .field(
-                "authorization",
-                &self.authorization.as_ref().map(|_| crate::config::REDACTED),
-            )
+            .field("authentication", &auth)
             .finish()
     }
 }
@@ -52,28 +73,74 @@ impl fmt::Display for AccessError {
 
 impl std::error::Error for AccessError {}
 
+/// Why a request to a master was not sent or got no answer.
+#[derive(Debug)]
+pub enum SendError {
+    /// The IAM login that had to come first failed.
+    Login(IamError),
+    /// The request itself failed.
+    Http(ureq::Error),
+}
+
+/// A peer whose certificate did not verify, and what it was checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Untrusted {
+    /// What rustls says (`invalid peer certificate: UnknownIssuer`).
+    pub detail: String,
+    /// Checked against the system bundle (`caCertFile` empty), not a file the config names.
+    pub system_bundle: bool,
+}
+
+impl Untrusted {
+    /// The certificate failure in `e`, if that is what it is.
+    pub fn from_error(e: &ureq::Error, system_bundle: bool) -> Option<Untrusted> {
+        let rustls_error = match e {
+            ureq::Error::Rustls(r) => Some(r),
+            ureq::Error::Io(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+            _ => None,
+        }?;
+        matches!(
+            rustls_error,
+            rustls::Error::InvalidCertificate(_) | rustls::Error::InvalidCertRevocationList(_)
+        )
+        .then(|| Untrusted {
+            detail: rustls_error.to_string(),
+            system_bundle,
+        })
+    }
+}
+
+impl fmt::Display for Untrusted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.system_bundle {
+            write!(
+                f,
+                "TLS certificate check failed ({}) against the system CA bundle: set `caCertFile` to the masters' CA",
+                self.detail
+            )
+        } else {
+            write!(f, "TLS certificate check failed ({}) against `caCertFile`", self.detail)
+        }
+    }
+}
+
 impl Access {
     /// Plain HTTP without credentials.
     pub fn plain() -> Access {
         Access::default()
     }
 
-    /// Reads the certificate files the config names and prepares the credentials.
+    /// Reads the certificate and service account files the config names and prepares the credentials.
     pub fn from_config(config: &Config) -> Result<Access, AccessError> {
-        let authorization = match config.mesos_authentication.as_str() {
-            "" => None,
-            "basic" => {
-                let creds = config.mesos_credentials.clone().unwrap_or_default();
-                Some(basic_authorization(&creds.principal, &creds.secret))
-            }
-            other => {
-                return Err(AccessError {
-                    key: "mesosAuthentication",
-                    problem: format!("{other:?} is not supported (only \"basic\")"),
-                })
-            }
+        let account = match config.mesos_authentication.as_str() {
+            "iam" => Some(ServiceAccount::load(&config.iam_config_file)?),
+            _ => None,
         };
-        if !config.mesos_https_on {
+        // An https:// login endpoint is reached with the masters' TLS settings even over plain HTTP.
+        let login_tls = account.as_ref().is_some_and(ServiceAccount::logs_in_over_https);
+        let tls = if config.mesos_https_on || login_tls {
+            Some(tls_config(config)?)
+        } else {
             for (key, value) in [
                 ("caCertFile", &config.ca_cert_file),
                 ("certFile", &config.cert_file),
@@ -83,39 +150,36 @@ impl Access {
                     log::warn!("config key `{key}` is set but `mesosHTTPSOn` is false: not used");
                 }
             }
-            return Ok(Access {
-                tls: None,
-                authorization,
-            });
-        }
-        let roots = match config.ca_cert_file.as_str() {
-            "" => {
-                let from_env = std::env::var("SSL_CERT_FILE").ok();
-                let path = system_bundle(from_env.as_deref(), SYSTEM_BUNDLES).ok_or_else(|| AccessError {
-                    key: "caCertFile",
-                    problem: "no CA file given and no system CA bundle found (SSL_CERT_FILE, /etc/ssl/certs/...)"
-                        .into(),
-                })?;
-                read_certificates("caCertFile", &path)?
+            None
+        };
+        let system_bundle = config.ca_cert_file.is_empty();
+        let auth = match (config.mesos_authentication.as_str(), account) {
+            ("", _) => Auth::None,
+            ("basic", _) => {
+                let creds = config.mesos_credentials.clone().unwrap_or_default();
+                Auth::Basic(basic_authorization(&creds.principal, &creds.secret))
             }
-            path => read_certificates("caCertFile", path)?,
+            (_, Some(account)) => {
+                let timeout =
+                    (config.state_timeout_seconds > 0).then(|| Duration::from_secs(config.state_timeout_seconds));
+                let agent = agent_config(tls.as_ref())
+                    .timeout_global(timeout)
+                    .timeout_connect(Some(timeout.map_or(CONNECT_TIMEOUT, |t| t.min(CONNECT_TIMEOUT))))
+                    .build()
+                    .new_agent();
+                Auth::Iam(Arc::new(IamLogin::new(account, agent, system_bundle)))
+            }
+            (other, None) => {
+                return Err(AccessError {
+                    key: "mesosAuthentication",
+                    problem: format!("{other:?} is not supported (only \"basic\" and \"iam\")"),
+                })
+            }
         };
-        let client_cert = match (config.cert_file.as_str(), config.key_file.as_str()) {
-            ("", "") => None,
-            (cert, key) => Some(ClientCert::new_with_certs(
-                &read_certificates("certFile", cert)?,
-                read_private_key("keyFile", key)?,
-            )),
-        };
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::Rustls)
-            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .root_certs(RootCerts::new_with_certs(&roots))
-            .client_cert(client_cert)
-            .build();
         Ok(Access {
-            tls: Some(tls),
-            authorization,
+            tls: tls.filter(|_| config.mesos_https_on),
+            system_bundle,
+            auth,
         })
     }
 
@@ -137,29 +201,101 @@ impl Access {
     /// through the follow filter), no pooled connections (one request per refresh: a fresh connection is
     /// cheap and never a stale one), our user agent. Callers add their timeouts.
     pub fn agent_config(&self) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
-        let mut config = ureq::Agent::config_builder();
-        if let Some(tls) = self.tls_config() {
-            config = config.tls_config(tls);
-        }
-        config
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_idle_connections(0)
-            .user_agent(concat!("mesos-dns/", env!("CARGO_PKG_VERSION")))
+        agent_config(self.tls.as_ref())
     }
 
-    /// Adds the `Authorization` header, if there are credentials.
-    pub fn authorize<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-        match self.authorization() {
-            Some(value) => request.header("Authorization", value),
-            None => request,
+    /// The certificate failure in `e`, if that is what it is, with what was trusted.
+    pub fn untrusted(&self, e: &ureq::Error) -> Option<Untrusted> {
+        Untrusted::from_error(e, self.system_bundle)
+    }
+
+    /// The config key that holds the credentials (for messages about a refused request).
+    pub fn credentials_key(&self) -> &'static str {
+        match self.auth {
+            Auth::None => "mesosAuthentication",
+            Auth::Basic(_) => "mesosCredentials",
+            Auth::Iam(_) => super::iam::FILE_KEY,
         }
     }
 
-    /// The `Authorization` header value to send, if any.
-    pub fn authorization(&self) -> Option<&str> {
-        self.authorization.as_deref()
+    /// The `Authorization` header value to send now, if any (with IAM: the cached token, or a fresh
+    /// login's).
+    pub fn authorization(&self) -> Result<Option<String>, IamError> {
+        match &self.auth {
+            Auth::None => Ok(None),
+            Auth::Basic(value) => Ok(Some(value.clone())),
+            Auth::Iam(login) => login.authorization().map(Some),
+        }
     }
+
+    /// Sends a request that `send` makes with the `Authorization` value it is given ([`with_authorization`]).
+    /// With IAM, a 401 means the master refused the token (revoked, expired early, a new key): the
+    /// request is sent once more after a new login.
+    pub fn send(
+        &self,
+        mut send: impl FnMut(Option<&str>) -> Result<Response<Body>, ureq::Error>,
+    ) -> Result<Response<Body>, SendError> {
+        let header = self.authorization().map_err(SendError::Login)?;
+        let resp = send(header.as_deref()).map_err(SendError::Http)?;
+        let (Auth::Iam(login), Some(refused)) = (&self.auth, &header) else {
+            return Ok(resp);
+        };
+        if resp.status().as_u16() != 401 {
+            return Ok(resp);
+        }
+        log::info!("the master refused the IAM token (HTTP 401): logging in again");
+        login.refused(refused);
+        let header = login.authorization().map_err(SendError::Login)?;
+        send(Some(&header)).map_err(SendError::Http)
+    }
+}
+
+/// `request` with an `Authorization` header when there is a value for it.
+pub fn with_authorization<B>(request: ureq::RequestBuilder<B>, value: Option<&str>) -> ureq::RequestBuilder<B> {
+    match value {
+        Some(value) => request.header("Authorization", value),
+        None => request,
+    }
+}
+
+fn agent_config(tls: Option<&TlsConfig>) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    let mut config = ureq::Agent::config_builder();
+    if let Some(tls) = tls {
+        config = config.tls_config(tls.clone());
+    }
+    config
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_idle_connections(0)
+        .user_agent(concat!("mesos-dns/", env!("CARGO_PKG_VERSION")))
+}
+
+/// The trusted CAs (`caCertFile`, else the system bundle) and the client certificate, read now.
+fn tls_config(config: &Config) -> Result<TlsConfig, AccessError> {
+    let roots = match config.ca_cert_file.as_str() {
+        "" => {
+            let from_env = std::env::var("SSL_CERT_FILE").ok();
+            let path = system_bundle(from_env.as_deref(), SYSTEM_BUNDLES).ok_or_else(|| AccessError {
+                key: "caCertFile",
+                problem: "no CA file given and no system CA bundle found (SSL_CERT_FILE, /etc/ssl/certs/...)".into(),
+            })?;
+            read_certificates("caCertFile", &path)?
+        }
+        path => read_certificates("caCertFile", path)?,
+    };
+    let client_cert = match (config.cert_file.as_str(), config.key_file.as_str()) {
+        ("", "") => None,
+        (cert, key) => Some(ClientCert::new_with_certs(
+            &read_certificates("certFile", cert)?,
+            read_private_key("keyFile", key)?,
+        )),
+    };
+    Ok(TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .root_certs(RootCerts::new_with_certs(&roots))
+        .client_cert(client_cert)
+        .build())
 }
 
 /// Where Linux distributions keep the system CA bundle (the list Go's `crypto/x509` tries).
@@ -186,24 +322,8 @@ pub fn system_bundle(ssl_cert_file: Option<&str>, candidates: &[&str]) -> Option
 /// `Basic base64(principal:secret)` (RFC 7617).
 pub fn basic_authorization(principal: &str, secret: &str) -> String {
     let mut out = String::from("Basic ");
-    base64_into(format!("{principal}:{secret}").as_bytes(), &mut out);
+    base64::encode_standard_into(format!("{principal}:{secret}").as_bytes(), &mut out);
     out
-}
-
-/// Standard base64 with padding (RFC 4648 section 4).
-fn base64_into(bytes: &[u8], out: &mut String) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
 }
 
 fn read_pem(key: &'static str, path: &str) -> Result<Vec<PemItem<'static>>, AccessError> {
@@ -255,23 +375,6 @@ mod tests {
     use crate::config::Credentials;
 
     #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        for (input, want) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            let mut out = String::new();
-            base64_into(input.as_bytes(), &mut out);
-            assert_eq!(out, want, "{input:?}");
-        }
-    }
-
-    #[test]
     fn basic_authorization_is_rfc_7617() {
         // RFC 7617 section 2's example.
         assert_eq!(
@@ -284,7 +387,7 @@ mod tests {
     fn plain_config_gives_http_without_credentials() {
         let access = Access::from_config(&Config::default()).unwrap();
         assert_eq!(access.scheme(), "http");
-        assert_eq!(access.authorization(), None);
+        assert_eq!(access.authorization(), Ok(None));
     }
 
     #[test]
@@ -298,10 +401,8 @@ mod tests {
             ..Config::default()
         };
         let access = Access::from_config(&config).unwrap();
-        assert_eq!(
-            access.authorization(),
-            Some(basic_authorization("dns", "s3cret").as_str())
-        );
+        assert_eq!(access.authorization(), Ok(Some(basic_authorization("dns", "s3cret"))));
+        assert_eq!(access.credentials_key(), "mesosCredentials");
         let shown = format!("{access:?}");
         assert!(!shown.contains("ZG5zOnMzY3JldA"), "{shown}");
     }
@@ -349,13 +450,63 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    #[test]
-    fn iam_is_refused_naming_the_key() {
-        let config = Config {
+    fn iam_config(file: &str) -> Config {
+        Config {
             mesos_authentication: "iam".into(),
-            iam_config_file: "/etc/iam.json".into(),
+            iam_config_file: file.into(),
             ..Config::default()
-        };
-        assert_eq!(Access::from_config(&config).unwrap_err().key, "mesosAuthentication");
+        }
+    }
+
+    #[test]
+    fn iam_reads_the_service_account_at_load_naming_the_key() {
+        let e = Access::from_config(&iam_config("/nonexistent/iam.json")).unwrap_err();
+        assert_eq!(e.key, "IAMConfigFile");
+        assert!(e.problem.contains("/nonexistent/iam.json"), "{e}");
+
+        let dir = std::env::temp_dir().join(format!("mesos-dns-iam-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("iam.json");
+        let account = serde_json::json!({
+            "uid": "svc",
+            "private_key": include_str!("iam/test-rsa-pkcs8.pem"),
+            "login_endpoint": "http://127.0.0.1:1/acs/api/v1/auth/login",
+        });
+        std::fs::write(&file, account.to_string()).unwrap();
+        let access = Access::from_config(&iam_config(file.to_str().unwrap())).unwrap();
+        assert_eq!(access.scheme(), "http");
+        assert_eq!(access.credentials_key(), "IAMConfigFile");
+        let shown = format!("{access:?}");
+        assert!(shown.contains("iam") && !shown.contains("MII"), "{shown}");
+        // Nothing listens on port 1: the login fails, naming the key and the endpoint.
+        let e = access.authorization().unwrap_err().to_string();
+        assert!(e.contains("IAMConfigFile") && e.contains("127.0.0.1:1"), "{e}");
+
+        std::fs::write(&file, r#"{"uid": "svc", "login_endpoint": "http://x/"}"#).unwrap();
+        let e = Access::from_config(&iam_config(file.to_str().unwrap())).unwrap_err();
+        assert_eq!(e.key, "IAMConfigFile");
+        assert!(e.problem.contains("`private_key`"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn certificate_failures_say_what_was_trusted() {
+        let e = |error: rustls::Error| ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, error));
+        let unknown = e(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ));
+        let from_system = Untrusted::from_error(&unknown, true).unwrap().to_string();
+        assert!(
+            from_system.contains("UnknownIssuer") && from_system.contains("set `caCertFile` to the masters' CA"),
+            "{from_system}"
+        );
+        let from_file = Untrusted::from_error(&unknown, false).unwrap().to_string();
+        assert!(from_file.contains("against `caCertFile`"), "{from_file}");
+        assert!(!from_file.contains("set `caCertFile`"), "{from_file}");
+        let direct = ureq::Error::Rustls(rustls::Error::InvalidCertificate(rustls::CertificateError::Expired));
+        assert!(Untrusted::from_error(&direct, true).is_some());
+        // Other TLS and network failures are not certificate problems.
+        assert!(Untrusted::from_error(&e(rustls::Error::HandshakeNotComplete), true).is_none());
+        assert!(Untrusted::from_error(&ureq::Error::HostNotFound, true).is_none());
     }
 }

@@ -17,7 +17,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::mesos::access::{Access, AccessError};
+use crate::mesos::access::{with_authorization, Access, AccessError, SendError, Untrusted};
+use crate::mesos::iam::IamError;
 use crate::mesos::state::{self, Header};
 
 /// The largest state document accepted. Big clusters produce tens of MiB (100k tasks on 5k agents: 46 MB);
@@ -84,6 +85,12 @@ pub enum Problem {
     Timeout,
     /// The master answered with a status other than 200.
     Status(u16),
+    /// The master refused the request (401, 403); the key holds the credentials it got.
+    Unauthorized { status: u16, key: &'static str },
+    /// The master's certificate did not verify.
+    Untrusted(Untrusted),
+    /// The IAM login before the request failed.
+    Login(IamError),
     /// A redirect without a usable `Location`.
     BadRedirect(String),
     /// The body is larger than the limit (bytes).
@@ -108,13 +115,15 @@ impl fmt::Display for Problem {
             Problem::HostNotFound => write!(f, "the host name does not resolve"),
             Problem::Io(e) => write!(f, "network error: {e}"),
             Problem::Timeout => write!(f, "timed out (see stateTimeoutSeconds)"),
-            Problem::Status(s @ (401 | 403)) => {
+            Problem::Status(s) => write!(f, "HTTP status {s}"),
+            Problem::Unauthorized { status, key } => {
                 write!(
                     f,
-                    "HTTP status {s}: the master refused our credentials (see mesosCredentials)"
+                    "HTTP status {status}: the master refused our credentials (see `{key}`)"
                 )
             }
-            Problem::Status(s) => write!(f, "HTTP status {s}"),
+            Problem::Untrusted(u) => write!(f, "{u}"),
+            Problem::Login(e) => write!(f, "{e}"),
             Problem::BadRedirect(l) => write!(f, "redirect to an unusable location {l:?}"),
             Problem::TooBig(limit) => write!(f, "the state document is larger than {limit} bytes"),
             Problem::NotState(e) => write!(f, "the body is not a Mesos state document: {e}"),
@@ -152,6 +161,8 @@ pub enum FetchError {
     Unsupported(&'static str),
     /// The TLS or credentials settings cannot be used.
     Access(AccessError),
+    /// The IAM login failed (the same endpoint serves every master: the others are not tried).
+    Login(IamError),
     /// Every master was tried; one entry per master, in order.
     AllFailed(Vec<Attempt>),
 }
@@ -162,6 +173,7 @@ impl fmt::Display for FetchError {
             FetchError::NoMasters => write!(f, "no Mesos master configured (`masters` is empty)"),
             FetchError::Unsupported(what) => write!(f, "{what}"),
             FetchError::Access(e) => write!(f, "{e}"),
+            FetchError::Login(e) => write!(f, "{e}"),
             FetchError::AllFailed(attempts) => {
                 write!(f, "no master gave a usable state document")?;
                 for a in attempts {
@@ -302,6 +314,7 @@ impl Fetcher {
                     }
                     return Ok(done);
                 }
+                Err((_, Problem::Login(e))) => return Err(FetchError::Login(e)),
                 Err((url, problem)) => attempts.push(Attempt {
                     master: master.clone(),
                     url,
@@ -382,9 +395,13 @@ impl Fetcher {
         let mut last_url = None;
         for path in STATE_PATHS {
             let url = format!("{}://{addr}{path}", self.access.scheme());
-            let mut resp = match self.access.authorize(self.agent.get(&url)).call() {
+            let sent = self
+                .access
+                .send(|authorization| with_authorization(self.agent.get(&url), authorization).call());
+            let mut resp = match sent {
                 Ok(r) => r,
-                Err(e) => return Err((Some(url), classify(e, self.body_limit))),
+                Err(SendError::Login(e)) => return Err((Some(url), Problem::Login(e))),
+                Err(SendError::Http(e)) => return Err((Some(url), self.classify(e))),
             };
             let status = resp.status().as_u16();
             match status {
@@ -402,6 +419,10 @@ impl Fetcher {
                         .to_owned();
                     return Ok(Got::Redirect { url, to });
                 }
+                401 | 403 => {
+                    let key = self.access.credentials_key();
+                    return Err((Some(url), Problem::Unauthorized { status, key }));
+                }
                 _ => return Err((Some(url), Problem::Status(status))),
             }
             let announced = resp.body().content_length();
@@ -418,6 +439,14 @@ impl Fetcher {
             };
         }
         Err((last_url, Problem::Status(404)))
+    }
+
+    /// A failed request, told apart as a user can act on it.
+    fn classify(&self, e: ureq::Error) -> Problem {
+        match self.access.untrusted(&e) {
+            Some(untrusted) => Problem::Untrusted(untrusted),
+            None => classify(e, self.body_limit),
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::event::{self, Event};
 use super::recordio::Decoder;
-use crate::mesos::access::Access;
+use crate::mesos::access::{with_authorization, Access, SendError};
 use crate::mesos::fetch::{CONNECT_TIMEOUT, MAX_BODY_BYTES};
 
 /// A master sends a heartbeat every 15 s by default; three missed ones mean the stream is dead even if
@@ -36,6 +36,8 @@ pub enum Message {
 pub enum StreamError {
     /// Connecting, sending or reading failed (refused, reset, timed out).
     Http(String),
+    /// The IAM login the subscription needs failed.
+    Login(String),
     /// The master answered the SUBSCRIBE call with another status than 200 (a master before 1.0 has
     /// no `/api/v1`; a non-leading master redirects).
     Status(u16),
@@ -48,7 +50,7 @@ pub enum StreamError {
 impl fmt::Display for StreamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StreamError::Http(e) => write!(f, "{e}"),
+            StreamError::Http(e) | StreamError::Login(e) => write!(f, "{e}"),
             StreamError::Status(s) => write!(f, "the SUBSCRIBE call got HTTP status {s}"),
             StreamError::Closed => write!(f, "the master closed the event stream"),
             StreamError::Protocol(e) => write!(f, "{e}"),
@@ -79,12 +81,16 @@ fn read_stream(url: &str, access: &Access, tx: &SyncSender<Message>, wake: &Thre
         .timeout_per_read(Some(READ_TIMEOUT))
         .build()
         .new_agent();
-    let resp = access
-        .authorize(agent.post(url))
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .send(r#"{"type":"SUBSCRIBE"}"#)
-        .map_err(|e| StreamError::Http(e.to_string()))?;
+    let subscribe = |authorization: Option<&str>| {
+        with_authorization(agent.post(url), authorization)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .send(r#"{"type":"SUBSCRIBE"}"#)
+    };
+    let resp = access.send(subscribe).map_err(|e| match e {
+        SendError::Login(e) => StreamError::Login(e.to_string()),
+        SendError::Http(e) => StreamError::Http(e.to_string()),
+    })?;
     let status = resp.status().as_u16();
     if status != 200 {
         return Err(StreamError::Status(status));
