@@ -1,0 +1,154 @@
+//! `dig` and `kdig` runners, and a parser of their default output.
+
+use super::*;
+
+/// What `dig` printed, parsed: status, header flags, and the records of each section as
+/// (owner, type, rdata) text.
+#[derive(Debug, Clone, Default)]
+pub struct Dig {
+    pub status: String,
+    pub flags: Vec<String>,
+    pub answer: Vec<(String, String, String)>,
+    pub authority: Vec<(String, String, String)>,
+    pub additional: Vec<(String, String, String)>,
+    pub raw: String,
+}
+
+impl Dig {
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.iter().any(|f| f == flag)
+    }
+    /// The rdata of answer records of this type, sorted.
+    pub fn answer_data(&self, rtype: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .answer
+            .iter()
+            .filter(|r| r.1 == rtype)
+            .map(|r| r.2.clone())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// Runs `dig @127.0.0.1 -p PORT NAME TYPE +tcp|+notcp +norecurse +time=2 +tries=1` and parses its output.
+/// Fails the test when `dig` is missing: the tests need it (`apt-get install -y dnsutils`; CI does it).
+pub fn dig(port: u16, name: &str, rtype: &str, transport: Transport) -> Dig {
+    let proto = if transport == Transport::Tcp { "+tcp" } else { "+notcp" };
+    let out = Command::new("dig")
+        .args([
+            "-r",
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            name,
+            rtype,
+            proto,
+            "+norecurse",
+            "+time=2",
+            "+tries=1",
+        ])
+        .stdin(Stdio::null())
+        .output();
+    let out = match out {
+        Ok(out) => out,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            panic!("`dig` is not installed: install the `dnsutils` package (apt-get install -y dnsutils); .ci/run does")
+        }
+        Err(e) => panic!("cannot run dig: {e}"),
+    };
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "dig failed ({}):\n{text}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_dig(&text)
+}
+
+/// Runs Knot's `kdig @127.0.0.1 -p PORT NAME TYPE +tcp|+notcp +norecurse +time=2 +retry=0` (a second,
+/// independent parser; unlike dig it sends no EDNS by default). Fails the test when `kdig` is missing
+/// (`apt-get install -y knot-dnsutils`; CI does it).
+pub fn kdig(port: u16, name: &str, rtype: &str, transport: Transport) -> Dig {
+    let proto = if transport == Transport::Tcp { "+tcp" } else { "+notcp" };
+    let out = Command::new("kdig")
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &port.to_string(),
+            name,
+            rtype,
+            proto,
+            "+norecurse",
+            "+time=2",
+            "+retry=0",
+        ])
+        .stdin(Stdio::null())
+        .output();
+    let out = match out {
+        Ok(out) => out,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => panic!(
+            "`kdig` is not installed: install the `knot-dnsutils` package (apt-get install -y knot-dnsutils); .ci/run does"
+        ),
+        Err(e) => panic!("cannot run kdig: {e}"),
+    };
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "kdig failed ({}):\n{text}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_dig(&text)
+}
+
+/// Parses the default output of dig and of kdig (`status: X,` / `status: X;`, `flags:` / `Flags:`).
+pub fn parse_dig(text: &str) -> Dig {
+    let mut d = Dig {
+        raw: text.to_owned(),
+        ..Dig::default()
+    };
+    let mut section: Option<&str> = None;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if let Some(rest) = line.split_once("status: ").map(|(_, r)| r) {
+            d.status = rest.split([',', ';']).next().unwrap_or("").trim().to_owned();
+        } else if let Some(rest) = line
+            .strip_prefix(";; flags:")
+            .or_else(|| line.strip_prefix(";; Flags:"))
+        {
+            d.flags = rest
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+        } else if line.starts_with(";; ANSWER SECTION:") {
+            section = Some("answer");
+        } else if line.starts_with(";; AUTHORITY SECTION:") {
+            section = Some("authority");
+        } else if line.starts_with(";; ADDITIONAL SECTION:") {
+            section = Some("additional");
+        } else if line.is_empty() || line.starts_with(';') {
+            if line.is_empty() {
+                section = None;
+            }
+        } else if let Some(which) = section {
+            let mut parts = line.split_whitespace();
+            let (Some(owner), Some(_ttl), Some(_class), Some(rtype)) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let rec = (owner.to_owned(), rtype.to_owned(), parts.collect::<Vec<_>>().join(" "));
+            match which {
+                "answer" => d.answer.push(rec),
+                "authority" => d.authority.push(rec),
+                _ => d.additional.push(rec),
+            }
+        }
+    }
+    d
+}
