@@ -115,6 +115,7 @@ pub struct Settings {
     pub upstreams: Upstreams,
     /// How long to wait for one resolver (`timeout`).
     pub relay_timeout: Duration,
+    /// Limits of the DNS TCP side.
     pub tcp: TcpLimits,
 }
 
