@@ -1,9 +1,9 @@
 //! The event loop: one thread, one `mio::Poll`, serving DNS over UDP and TCP and the HTTP API. It only
-//! moves bytes: each token names one socket ([`SocketId`]), and each turn hands every ready socket to
-//! its driver. What a query gets is [`respond`]'s business, what a DNS TCP connection does is
-//! [`tcp`]'s, the records come from the snapshot the refresher swaps in.
+//! moves bytes: each token names one socket (`SocketId`), and each turn hands every ready socket to
+//! its driver. What a query gets is `respond`'s business, what a DNS TCP connection does is
+//! `tcp`'s, the records come from the snapshot the refresher swaps in.
 //!
-//! | token                      | [`SocketId`]      | what it is                                      |
+//! | token                      | `SocketId`        | what it is                                      |
 //! |----------------------------|-------------------|-------------------------------------------------|
 //! | `0`                        | `Udp`             | the DNS UDP socket                              |
 //! | `1`                        | `Tcp`             | the DNS TCP listener                            |
