@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: the leading master's state JSON ([`mesos`]) becomes a list of named records
 //! ([`records::generate`]), which is indexed into a wire-ready, immutable snapshot ([`records::Records`]);
-//! the refresher ([`refresh`]) swaps new snapshots in, and the event loop ([`server`]) answers queries
+//! the refresher ([`refresh`]) swaps new snapshots in, and the event loop ([`serve`]) answers queries
 //! from the current one through the pure function [`answer::answer`].
 
 pub mod answer;
@@ -15,6 +15,6 @@ pub mod mesos;
 pub mod metrics;
 pub mod records;
 pub mod refresh;
-pub mod server;
+pub mod serve;
 pub mod stream;
 pub mod wire;

@@ -17,7 +17,7 @@ use mesos_dns::mesos::zk;
 use mesos_dns::metrics::RefreshStatus;
 use mesos_dns::records::{Records, Zone};
 use mesos_dns::refresh::{self, StateSource, ZkLeader};
-use mesos_dns::server::{Api, Server, Settings, TcpLimits};
+use mesos_dns::serve::{Api, Server, Settings, TcpLimits};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 

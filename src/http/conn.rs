@@ -7,6 +7,7 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use super::Response;
+use crate::wire::tcp::OutBuf;
 
 /// The largest request head accepted.
 pub const MAX_HEAD: usize = 8 * 1024;
@@ -19,8 +20,7 @@ const MAX_OUTPUT: usize = 1 << 20;
 #[derive(Debug)]
 pub struct HttpConn {
     input: Vec<u8>,
-    output: Vec<u8>,
-    written: usize,
+    output: OutBuf,
     close_after_write: bool,
     peer_closed: bool,
     /// When the last request was answered (or the connection opened).
@@ -45,8 +45,7 @@ impl HttpConn {
     pub fn new() -> HttpConn {
         HttpConn {
             input: Vec::new(),
-            output: Vec::new(),
-            written: 0,
+            output: OutBuf::default(),
             close_after_write: false,
             peer_closed: false,
             last_activity: Instant::now(),
@@ -61,7 +60,7 @@ impl HttpConn {
         handle: &mut dyn FnMut(&str, &str) -> Response,
     ) -> bool {
         let mut buf = [0u8; 4096];
-        while !self.peer_closed && !self.close_after_write && self.output.len() - self.written < MAX_OUTPUT {
+        while !self.peer_closed && !self.close_after_write && self.output.len() < MAX_OUTPUT {
             match stream.read(&mut buf) {
                 Ok(0) => self.peer_closed = true,
                 Ok(n) => {
@@ -75,7 +74,7 @@ impl HttpConn {
                 Err(_) => return false,
             }
         }
-        while !self.close_after_write && self.output.len() - self.written < MAX_OUTPUT {
+        while !self.close_after_write && self.output.len() < MAX_OUTPUT {
             let Some((head, used)) = self.parse() else { break };
             self.input.drain(..used);
             self.last_activity = Instant::now();
@@ -96,10 +95,10 @@ impl HttpConn {
             self.close_after_write |= head.close;
             self.frame(&response, head.method == "HEAD");
         }
-        if !self.flush(stream) {
+        if !self.output.flush_to(stream) {
             return false;
         }
-        let drained = self.written == self.output.len();
+        let drained = self.output.is_empty();
         !(drained && (self.close_after_write || (self.peer_closed && self.input.is_empty())))
     }
 
@@ -177,26 +176,10 @@ impl HttpConn {
             r.content_type,
             r.body.len()
         );
-        self.output.extend_from_slice(head.as_bytes());
+        self.output.push(head.as_bytes());
         if !head_only {
-            self.output.extend_from_slice(&r.body);
+            self.output.push(&r.body);
         }
-    }
-
-    /// Writes pending output; false on a fatal error.
-    fn flush<S: Write>(&mut self, stream: &mut S) -> bool {
-        while self.written < self.output.len() {
-            match stream.write(&self.output[self.written..]) {
-                Ok(0) => return false,
-                Ok(n) => self.written += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
-            }
-        }
-        self.output.clear();
-        self.written = 0;
-        true
     }
 }
 

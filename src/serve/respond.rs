@@ -1,0 +1,118 @@
+//! What one query gets, whichever socket it came on: an authoritative answer from the snapshot, REFUSED
+//! for a name outside the domain when relaying is off, SERVFAIL for our own relayed query come back, or
+//! a relay through the forwarder (whose answer comes later, through its outbox). Counts every query and
+//! response in [`Metrics`]. Owns the reply buffer and the cheap randomness answers are shuffled with;
+//! it does not allocate.
+
+use mio::Registry;
+
+use crate::answer::{answer, error_reply, Outcome, Transport};
+use crate::forward::{Client, Forwarder};
+use crate::metrics::{Kind, Metrics};
+use crate::records::Records;
+use crate::wire::{rcode, MAX_MESSAGE};
+
+use super::tcp::Respond;
+
+/// The answer policy and its buffers, owned by the loop.
+pub struct Responder {
+    out: Box<[u8]>,
+    rng: Rng,
+    /// Relay names outside the domain (`externalon`); when off they get REFUSED.
+    external_on: bool,
+    pub metrics: Metrics,
+}
+
+/// What answering borrows from the loop for one turn.
+pub struct Context<'a> {
+    pub records: &'a Records,
+    pub forwarder: &'a mut Forwarder,
+    pub registry: &'a Registry,
+}
+
+impl Responder {
+    pub fn new(external_on: bool) -> Responder {
+        Responder {
+            out: vec![0u8; MAX_MESSAGE].into_boxed_slice(),
+            rng: Rng::seeded(),
+            external_on,
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The response to `query` from `client`, or `None` when there is nothing to send now (dropped, or
+    /// relayed).
+    pub fn respond(&mut self, query: &[u8], client: Client, cx: &mut Context<'_>) -> Option<&[u8]> {
+        let transport = transport(client);
+        let code = match answer(query, cx.records, transport, self.rng.next(), &mut self.out) {
+            Outcome::Reply(n) => {
+                self.metrics.query(transport, Kind::Authoritative);
+                self.metrics.response(transport, &self.out[..n]);
+                return Some(&self.out[..n]);
+            }
+            Outcome::Drop => {
+                self.metrics.query(transport, Kind::Dropped);
+                return None;
+            }
+            Outcome::Outside if !self.external_on => rcode::REFUSED,
+            // Our own relayed query came back (a resolver that forwards to us): stop the loop here.
+            Outcome::Outside if matches!(client, Client::Udp(peer) if cx.forwarder.is_own_query(peer, query)) => {
+                rcode::SERVFAIL
+            }
+            Outcome::Outside => {
+                self.metrics.query(transport, Kind::Relayed);
+                cx.forwarder.relay(query, client, cx.registry);
+                return None;
+            }
+        };
+        self.metrics.query(transport, Kind::Refused);
+        match error_reply(query, code, transport, &mut self.out) {
+            Outcome::Reply(n) => {
+                self.metrics.response(transport, &self.out[..n]);
+                Some(&self.out[..n])
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The transport a client's answer goes back on.
+pub fn transport(client: Client) -> Transport {
+    match client {
+        Client::Udp(_) => Transport::Udp,
+        Client::Tcp { .. } => Transport::Tcp,
+    }
+}
+
+/// The responder as one TCP connection's [`Respond`]: every query is that client's.
+pub struct ForClient<'r, 'c, 'a> {
+    pub responder: &'r mut Responder,
+    pub client: Client,
+    pub cx: &'c mut Context<'a>,
+}
+
+impl Respond for ForClient<'_, '_, '_> {
+    fn respond(&mut self, query: &[u8]) -> Option<&[u8]> {
+        self.responder.respond(query, self.client, self.cx)
+    }
+}
+
+/// xorshift64*: cheap per-query randomness for answer order (not for anything security-related: relay
+/// IDs come from the forwarder's own secure source).
+struct Rng(u64);
+
+impl Rng {
+    fn seeded() -> Rng {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Rng((t ^ u64::from(std::process::id()).rotate_left(32)) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}

@@ -1,0 +1,220 @@
+//! The thin socket drivers of the event loop: receive a burst of datagrams and send their answers,
+//! accept connections into the slabs (past the cap they are closed at once), and move a connection's
+//! bytes between its socket and its state machine ([`DnsConn`], [`HttpConn`]). No decision about a
+//! connection is made here: those are the state machines'; what a query gets is the [`Responder`]'s.
+
+use std::io::{self, Read};
+use std::time::Instant;
+
+use mio::net::{TcpListener, TcpStream, UdpSocket};
+use mio::{Interest, Registry};
+
+use crate::forward::{Client, Forwarder};
+use crate::http::conn::HttpConn;
+
+use super::api::ApiView;
+use super::respond::{Context, ForClient, Responder};
+use super::slab::{Key, Slab};
+use super::tcp::{DnsConn, Next, TcpLimits};
+use super::SocketId;
+
+/// Datagrams handled per wake-up before other sockets get a turn.
+const UDP_BURST: usize = 64;
+/// Read/answer/write rounds per turn for one TCP connection before other sockets get theirs.
+const TCP_ROUNDS: usize = 4;
+
+/// One accepted DNS TCP client.
+pub struct DnsClient {
+    stream: TcpStream,
+    pub conn: DnsConn,
+}
+
+/// One accepted HTTP API client.
+pub struct HttpClient {
+    stream: TcpStream,
+    pub conn: HttpConn,
+}
+
+/// What a connection needs after its turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Close it.
+    Close,
+    /// Nothing until its socket is ready again.
+    Wait,
+    /// It used its rounds with work left: come back on the next turn without waiting.
+    Busy,
+}
+
+/// Serves queued datagrams; true if more may be waiting (the burst ran out before `WouldBlock`).
+pub fn serve_udp(udp: &UdpSocket, buf: &mut [u8], responder: &mut Responder, cx: &mut Context<'_>) -> bool {
+    for _ in 0..UDP_BURST {
+        let (n, peer) = match udp.recv_from(buf) {
+            Ok(r) => r,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            // ICMP errors from earlier sends surface here; they concern nobody now.
+            Err(_) => continue,
+        };
+        if let Some(answer) = responder.respond(&buf[..n], Client::Udp(peer), cx) {
+            // A full send buffer drops the answer, as the network could; the client retries.
+            let _ = udp.send_to(answer, peer);
+        }
+    }
+    true
+}
+
+/// Accepts every waiting DNS connection. Past the cap, and our own relay connections come back to us
+/// (which would loop: closing it fails that relay attempt), are closed at once.
+pub fn accept_dns(
+    listener: &TcpListener,
+    registry: &Registry,
+    clients: &mut Slab<DnsClient>,
+    forwarder: &Forwarder,
+    now: Instant,
+) {
+    while let Some((mut stream, peer)) = accept(listener) {
+        let Some(slot) = clients.vacant().filter(|_| !forwarder.is_own_connection(peer)) else {
+            continue;
+        };
+        if let Err(e) = registry.register(
+            &mut stream,
+            SocketId::DnsConn(slot).token(),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            log::warn!("cannot register a TCP connection: {e}");
+            continue;
+        }
+        let conn = DnsConn::new(now);
+        // `vacant` said there is room.
+        let _ = clients.insert(DnsClient { stream, conn });
+    }
+}
+
+/// Accepts every waiting HTTP connection; past the cap they are closed at once.
+pub fn accept_http(listener: &TcpListener, registry: &Registry, clients: &mut Slab<HttpClient>) {
+    while let Some((mut stream, _)) = accept(listener) {
+        let Some(slot) = clients.vacant() else {
+            continue;
+        };
+        let token = SocketId::HttpConn(slot).token();
+        if registry
+            .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+            .is_ok()
+        {
+            let _ = clients.insert(HttpClient {
+                stream,
+                conn: HttpConn::new(),
+            });
+        }
+    }
+}
+
+/// The next waiting connection, or `None` when there is none now.
+fn accept(listener: &TcpListener) -> Option<(TcpStream, std::net::SocketAddr)> {
+    loop {
+        match listener.accept() {
+            Ok(accepted) => return Some(accepted),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                // EMFILE and friends: leave the rest in the backlog until a connection closes.
+                log::warn!("TCP accept failed: {e}");
+                return None;
+            }
+        }
+    }
+}
+
+/// The forwarder's name for the DNS client `key` names.
+pub fn tcp_client(key: Key) -> Client {
+    Client::Tcp {
+        slot: key.slot,
+        generation: key.generation,
+    }
+}
+
+/// Reads, answers and writes for one DNS connection as far as its socket allows, within a few rounds.
+pub fn serve_dns_client(
+    client: &mut DnsClient,
+    key: Key,
+    buf: &mut [u8],
+    responder: &mut Responder,
+    cx: &mut Context<'_>,
+    limits: &TcpLimits,
+    now: Instant,
+) -> Step {
+    let mut responder = ForClient {
+        responder,
+        client: tcp_client(key),
+        cx,
+    };
+    for _ in 0..TCP_ROUNDS {
+        let Some(drained) = read(&mut client.stream, &mut client.conn, buf, limits) else {
+            return Step::Close;
+        };
+        client.conn.answer_queries(now, limits, &mut responder);
+        if !client.conn.output().flush_to(&mut client.stream) {
+            return Step::Close;
+        }
+        match client.conn.next(drained) {
+            Next::Close => return Step::Close,
+            Next::Wait => return Step::Wait,
+            Next::Again => {}
+        }
+    }
+    Step::Busy
+}
+
+/// Reads while the connection wants input. `None` on a fatal error, else whether the socket was read
+/// dry (`WouldBlock`) rather than left with bytes in it.
+fn read(stream: &mut TcpStream, conn: &mut DnsConn, buf: &mut [u8], limits: &TcpLimits) -> Option<bool> {
+    while conn.wants_input(limits) {
+        match stream.read(buf) {
+            Ok(0) => conn.peer_closed(),
+            Ok(n) => conn.received(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Some(true),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(false)
+}
+
+/// Sends a relayed answer to its client: a datagram, or a frame on its TCP connection if that is still
+/// the same connection.
+pub fn deliver(udp: Option<&UdpSocket>, clients: &mut Slab<DnsClient>, client: Client, answer: &[u8]) {
+    match client {
+        Client::Udp(peer) => {
+            if let Some(udp) = udp {
+                let _ = udp.send_to(answer, peer);
+            }
+        }
+        Client::Tcp { slot, generation } => {
+            if let Some(c) = clients.get_by_key(Key { slot, generation }) {
+                c.conn.push_relayed(answer);
+                // Edge-triggered: write now, or no writable event may ever come. Errors surface later.
+                let _ = c.conn.output().flush_to(&mut c.stream);
+            }
+        }
+    }
+}
+
+/// Serves one HTTP connection's requests from `view`; returns the statuses given (for the counters)
+/// through `status`, and false when the connection should close.
+pub fn serve_http_client(client: &mut HttpClient, view: &ApiView<'_>, status: &mut impl FnMut(u16)) -> bool {
+    client.conn.on_ready(&mut client.stream, &mut |method, path| {
+        let response = view.respond(method, path);
+        status(response.status);
+        response
+    })
+}
+
+/// Closes a DNS connection.
+pub fn close_dns(registry: &Registry, mut client: DnsClient) {
+    let _ = registry.deregister(&mut client.stream);
+}
+
+/// Closes an HTTP connection.
+pub fn close_http(registry: &Registry, mut client: HttpClient) {
+    let _ = registry.deregister(&mut client.stream);
+}
