@@ -1,18 +1,21 @@
-//! An upstream resolver's answer, arbitrary bytes, arriving for a pending relayed query: the real
-//! forwarder on loopback relays a fixed client query to a fake upstream socket, which replies with the
-//! fuzz input (its ID set to the one the forwarder chose, so the answer reaches the checks). Whatever
-//! the bytes, the client gets exactly one reply: the answer itself with the client's ID when `verify`
-//! accepts it, else (once the attempt times out) SERVFAIL, or the truncated answer when the TCP retry
-//! fails. The first input byte picks the client query (its value is replaced by the ID anyway).
+//! An upstream resolver's answer, arbitrary bytes, arriving for a pending relayed query, fed straight
+//! to the relay table (`forward::table`: no sockets, virtual time). The table relays a fixed client
+//! query; the fuzz input comes back as the answer under the ID the table chose, so it reaches the
+//! checks. Whatever the bytes, the client gets exactly one reply: the answer itself under the client's
+//! ID when `verify` accepts it, else (once the attempt times out) SERVFAIL. A truncated answer is
+//! retried over TCP to the same resolver; the retry then gets the same bytes as its answer, or fails,
+//! and either way the client gets those bytes. The first input byte picks the client query (its value
+//! is replaced by the ID anyway) and, with its top bit, whether the TCP retry fails.
 #![no_main]
 
 use std::cell::RefCell;
-use std::net::UdpSocket;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use mesos_dns::config::Config;
-use mesos_dns::forward::{verify, Accepted, Client, Forwarder, Upstreams};
+use mesos_dns::forward::table::{Io, Table};
+use mesos_dns::forward::{verify, Accepted, Client, SecureRandom, Upstreams};
 use mesos_dns::wire::{rcode, Message};
 
 /// Client queries (client ID 0xbeef): plain A, mixed-case SRV with EDNS0 (1232), AAAA with DO and
@@ -25,34 +28,41 @@ const QUERIES: [&[u8]; 3] = [
       \x00\x00\x29\x10\x00\x00\x00\x80\x00\x00\x00",
 ];
 const CLIENT: &str = "127.0.0.1:40000";
+const UPSTREAM: &str = "127.0.0.1:5300";
+const TIMEOUT: Duration = Duration::from_secs(5);
 
 struct Rig {
-    poll: mio::Poll,
-    upstream: UdpSocket,
-    forwarder: Forwarder,
-    buf: Vec<u8>,
+    table: Table,
+    /// Virtual time, moved past every deadline after each input.
+    now: Instant,
 }
 
 fn rig() -> Rig {
-    let poll = mio::Poll::new().expect("poll");
-    let upstream = UdpSocket::bind("127.0.0.1:0").expect("bind upstream");
-    upstream.set_nonblocking(true).expect("nonblocking");
+    let upstream: SocketAddr = UPSTREAM.parse().expect("addr");
     let config = Config {
-        resolvers: vec![upstream.local_addr().expect("local addr")],
+        resolvers: vec![upstream],
         ..Config::default()
     };
     let (upstreams, _) = Upstreams::new(&config, None, "127.0.0.1:1".parse().expect("addr"));
-    let forwarder = Forwarder::new(upstreams, Duration::from_secs(5), poll.registry()).expect("forwarder");
+    let sockets = vec!["0.0.0.0:40001".parse().expect("addr"), "0.0.0.0:40002".parse().expect("addr")];
+    let random = SecureRandom::new().expect("the OS gives random numbers");
     Rig {
-        poll,
-        upstream,
-        forwarder,
-        buf: vec![0; 65536],
+        table: Table::new(upstreams, TIMEOUT, sockets, random),
+        now: Instant::now(),
     }
 }
 
 thread_local! {
     static RIG: RefCell<Rig> = RefCell::new(rig());
+}
+
+/// `bytes` under the ID of `wire` (when both have one).
+fn under_id_of(bytes: &[u8], wire: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    if let (Some(dst), Some(id)) = (out.get_mut(..2), wire.get(..2)) {
+        dst.copy_from_slice(id);
+    }
+    out
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -62,32 +72,44 @@ fuzz_target!(|data: &[u8]| {
     }
     let query = QUERIES[usize::from(pick) % QUERIES.len()];
     let client = Client::Udp(CLIENT.parse().expect("addr"));
-    RIG.with_borrow_mut(|rig| {
-        let Rig {
-            poll,
-            upstream,
-            forwarder,
-            buf,
-        } = rig;
-        forwarder.relay(query, client, poll.registry());
-        let (n, from) = upstream.recv_from(buf).expect("the relayed query arrives on loopback");
-        let mut answer = data.to_vec();
-        if let (Some(dst), Some(id)) = (answer.get_mut(..2), buf[..n].get(..2)) {
-            dst.copy_from_slice(id);
-        }
-        upstream.send_to(&answer, from).expect("send the answer");
-        let before = forwarder.stats;
-        // The forwarder has one socket per address family; only one is ours, the others are empty.
-        for index in 0..4 {
-            forwarder.on_udp_ready(index, buf, poll.registry());
-        }
+    let upstream: SocketAddr = UPSTREAM.parse().expect("addr");
+    RIG.with_borrow_mut(|Rig { table, now }| {
+        table.relay(query, client, *now);
+        let Some(Io::SendUdp { socket, to, attempt }) = table.next_io() else {
+            panic!("a UDP client's query goes out over UDP");
+        };
+        assert_eq!(to, upstream);
+        assert_eq!(table.next_io(), None);
+        let wire = table.wire(attempt).expect("the attempt is current").to_vec();
+        assert_eq!(wire[2..], query[2..], "relayed as asked but for the ID");
+        let answer = under_id_of(data, &wire);
+        let before = table.stats;
+        table.on_udp_answer(socket, to, &answer, *now);
         let verdict = verify(query, &answer);
-        if verdict.is_err() || verdict == Ok(Accepted::Truncated) {
-            assert_eq!(forwarder.pending_count(), 1, "{verdict:?}: still waiting");
-            forwarder.expire(Instant::now() + Duration::from_secs(3600), poll.registry());
+        match verdict {
+            Ok(Accepted::Complete) => assert_eq!(table.next_io(), None),
+            Ok(Accepted::Truncated) => {
+                let Some(Io::OpenTcp { conn, to, attempt }) = table.next_io() else {
+                    panic!("a truncated answer is retried over TCP");
+                };
+                assert_eq!(to, upstream, "to the same resolver");
+                assert_eq!(table.pending_count(), 1);
+                if pick & 0x80 == 0 {
+                    let wire = table.wire(attempt).expect("current").to_vec();
+                    table.on_tcp_answer(conn, &under_id_of(data, &wire), *now);
+                } else {
+                    table.on_tcp_failed(conn, *now);
+                }
+                assert_eq!(table.next_io(), Some(Io::CloseTcp { conn }));
+            }
+            Err(_) => {
+                assert_eq!(table.pending_count(), 1, "{verdict:?}: still waiting");
+                table.expire(*now + TIMEOUT);
+            }
         }
-        assert_eq!(forwarder.pending_count(), 0);
-        let replies: Vec<_> = forwarder.outbox().collect();
+        assert_eq!(table.next_io(), None);
+        assert_eq!(table.pending_count(), 0);
+        let replies: Vec<_> = table.outbox().collect();
         assert_eq!(replies.len(), 1, "one reply per client query");
         let (to, reply) = &replies[0];
         assert_eq!(*to, client);
@@ -95,17 +117,21 @@ fuzz_target!(|data: &[u8]| {
         match verdict {
             Ok(_) => {
                 assert_eq!(reply[2..], answer[2..], "the answer is passed on byte for byte");
-                assert_eq!(forwarder.stats.answered, before.answered + 1);
+                assert_eq!(table.stats.answered, before.answered + 1);
                 let msg = Message::parse(&answer).expect("accepted answers parse");
                 assert!(msg.is_response() && msg.qdcount() == 1);
             }
             Err(_) => {
                 if answer.len() >= 2 {
-                    assert_eq!(forwarder.stats.rejected, before.rejected + 1);
+                    assert_eq!(table.stats.rejected, before.rejected + 1);
                 }
                 let msg = Message::parse(reply).expect("our SERVFAIL parses");
                 assert_eq!(msg.flags() & 0xf, rcode::SERVFAIL);
             }
         }
+        // Past every deadline: the stale ones go, and nothing else happens.
+        *now += 2 * TIMEOUT;
+        table.expire(*now);
+        assert_eq!((table.next_deadline(), table.outbox().count()), (None, 0));
     });
 });

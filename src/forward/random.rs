@@ -1,61 +1,42 @@
 //! Unpredictable numbers for query IDs, source ports and socket choice (RFC 5452): bytes from the
-//! kernel's CSPRNG (`getrandom(2)`), fetched in blocks so a relayed query costs no extra syscall.
+//! operating system's CSPRNG through the `getrandom` crate, fetched in blocks so a relayed query costs
+//! no extra syscall. There is no fallback: without the OS's randomness the relay does not start, and a
+//! later failure (which Linux never reports once the pool is initialised) fails the query instead of
+//! choosing a predictable ID.
 
-/// A buffered reader of `getrandom(2)`.
+/// A buffered reader of the OS's random bytes.
 pub struct SecureRandom {
     buf: [u8; 512],
     pos: usize,
 }
 
-impl Default for SecureRandom {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl SecureRandom {
-    pub fn new() -> SecureRandom {
-        SecureRandom {
-            buf: [0; 512],
-            pos: 512,
-        }
+    /// Reads the first block, so a system without randomness is found out at start.
+    pub fn new() -> Result<SecureRandom, getrandom::Error> {
+        let mut random = SecureRandom { buf: [0; 512], pos: 0 };
+        getrandom::getrandom(&mut random.buf)?;
+        Ok(random)
     }
 
-    fn refill(&mut self) {
-        let mut filled = 0;
-        while filled < self.buf.len() {
-            let rest = &mut self.buf[filled..];
-            // SAFETY: `rest` is a valid, writable buffer of `rest.len()` bytes for the whole call.
-            let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
-            if n > 0 {
-                filled += n as usize;
-            } else if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-                // getrandom cannot fail on Linux >= 3.17 once the pool is initialised; if it ever does,
-                // fall back to the clock rather than to zeros.
-                let t = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos());
-                for (i, b) in rest.iter_mut().enumerate() {
-                    *b = (t >> ((i % 16) * 8)) as u8 ^ i as u8;
-                }
-                filled = self.buf.len();
-            }
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        if self.pos + N > self.buf.len() {
+            getrandom::getrandom(&mut self.buf).ok()?;
+            self.pos = 0;
         }
-        self.pos = 0;
+        let mut out = [0; N];
+        out.copy_from_slice(&self.buf[self.pos..self.pos + N]);
+        self.pos += N;
+        Some(out)
     }
 
-    pub fn u16(&mut self) -> u16 {
-        if self.pos + 2 > self.buf.len() {
-            self.refill();
-        }
-        let v = u16::from_ne_bytes([self.buf[self.pos], self.buf[self.pos + 1]]);
-        self.pos += 2;
-        v
+    /// A random 16-bit number; `None` only if the OS stopped giving random bytes.
+    pub fn u16(&mut self) -> Option<u16> {
+        self.take().map(u16::from_ne_bytes)
     }
 
     /// A number below `n` (`n` > 0), without modulo bias worth speaking of for small `n`.
-    pub fn below(&mut self, n: usize) -> usize {
-        (u32::from(self.u16()) << 16 | u32::from(self.u16())) as usize % n.max(1)
+    pub fn below(&mut self, n: usize) -> Option<usize> {
+        self.take().map(|b| u32::from_ne_bytes(b) as usize % n.max(1))
     }
 }
 
@@ -65,9 +46,9 @@ mod tests {
 
     #[test]
     fn ids_vary() {
-        let mut r = SecureRandom::new();
-        let ids: std::collections::HashSet<u16> = (0..1000).map(|_| r.u16()).collect();
+        let mut r = SecureRandom::new().unwrap();
+        let ids: std::collections::HashSet<u16> = (0..1000).filter_map(|_| r.u16()).collect();
         assert!(ids.len() > 900, "{} distinct of 1000", ids.len());
-        assert!((0..100).all(|_| r.below(7) < 7));
+        assert!((0..100).all(|_| r.below(7).is_some_and(|n| n < 7)));
     }
 }

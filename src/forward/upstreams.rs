@@ -195,4 +195,32 @@ mod tests {
         assert_eq!(w.len(), 2);
         assert!(u.list(7).is_empty());
     }
+
+    #[test]
+    fn empty_or_absent_resolvers_fall_back_to_resolv_conf_nameservers() {
+        // What the binary does with /etc/resolv.conf's text when the config leaves `resolvers` empty or
+        // out: the list comes from resolv.conf, without our own listen address.
+        let resolv = "# test\nsearch example.internal\nnameserver 127.0.0.1\nnameserver 127.0.0.53\n\
+                      nameserver ::1\noptions ndots:2\n";
+        let own: SocketAddr = "127.0.0.1:53".parse().unwrap();
+        for doc in [
+            r#"{"masters": ["127.0.0.1:5050"], "resolvers": []}"#,
+            r#"{"masters": ["127.0.0.1:5050"]}"#,
+        ] {
+            let (config, _) = Config::from_json(doc).expect("valid config");
+            assert!(config.resolvers.is_empty(), "{doc}");
+            let (upstreams, warnings) = Upstreams::new(&config, Some(resolv), own);
+            let got: Vec<String> = upstreams.list(0).iter().map(ToString::to_string).collect();
+            assert_eq!(got, ["127.0.0.53:53", "[::1]:53"], "{doc}");
+            assert!(
+                warnings.iter().any(|w| w.contains("127.0.0.1:53")),
+                "our own address is left out with a warning: {warnings:?}"
+            );
+        }
+        // Configured resolvers win over resolv.conf.
+        let (config, _) =
+            Config::from_json(r#"{"masters": ["127.0.0.1:5050"], "resolvers": ["127.0.0.9:5300"]}"#).expect("valid");
+        let (upstreams, _) = Upstreams::new(&config, Some(resolv), own);
+        assert_eq!(upstreams.list(0), ["127.0.0.9:5300".parse::<SocketAddr>().unwrap()]);
+    }
 }

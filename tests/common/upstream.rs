@@ -1,9 +1,9 @@
 //! Upstream resolvers for the relay tests, on loopback only.
 //!
 //! [`Upstream`] is a scriptable responder of our own: one port served over UDP and TCP, answering each name
-//! as the test says (records, silence, truncation over UDP, spoofed answers before the genuine one, exact
-//! bytes) and recording every query it gets, by transport. It sends only to whoever asked it (a spoof
-//! goes to the same asker, from a second socket). [`Unbound`] runs Debian's `unbound` as a child process
+//! as the test says (records, an RCODE, silence, exact bytes) and recording every query it gets, by
+//! transport. It sends only to whoever asked it. (Truncation and spoofed answers are the relay table's
+//! unit tests, in `src/forward/table/tests/`.) [`Unbound`] runs Debian's `unbound` as a child process
 //! with local data and no recursion at all (`local-zone: "." refuse`), so it never asks anyone.
 //!
 //! Answers are built by hand from RFC 1035, like the client in `super::dns`, without `src/wire`.
@@ -19,25 +19,8 @@ use std::time::{Duration, Instant};
 
 use super::{dns, scratch_dir, Transport, TAKEN};
 
-/// The address every spoofed answer carries: a client that sees it took a spoof.
-pub const SPOOF_ADDR: Ipv4Addr = Ipv4Addr::new(127, 6, 6, 6);
-/// The name a wrong-question spoof asks about.
-pub const SPOOF_NAME: &str = "spoof.invalid";
 /// TTL of the A records the responder makes up.
 pub const TTL: u32 = 300;
-
-/// How a spoofed answer differs from the genuine one (RFC 5452 says each must be dropped).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Spoof {
-    /// Right ID and question, sent from another source port.
-    OtherPort,
-    /// Right port and question, another ID.
-    WrongId,
-    /// Right port and ID, the question of another name.
-    WrongQuestion,
-    /// Right port, ID and question, but QR clear: a query, not a response.
-    NotResponse,
-}
 
 /// What the responder does with a query for a name.
 #[derive(Debug, Clone)]
@@ -48,11 +31,6 @@ pub enum Behaviour {
     Rcode(u8),
     /// Never answer. Over TCP the connection stays open, silent.
     Hang,
-    /// Over UDP: TC set and no records. Over TCP: the full answer with these A records.
-    TruncateUdp(Vec<Ipv4Addr>),
-    /// Over UDP: first the spoof (carrying [`SPOOF_ADDR`]), then, if `then` is set, the genuine answer
-    /// with those records. Over TCP: only the genuine answer.
-    Spoofed { spoof: Spoof, then: Option<Vec<Ipv4Addr>> },
     /// Exactly these bytes, with the query's ID written over the first two.
     Raw(Vec<u8>),
 }
@@ -77,13 +55,6 @@ struct State {
     seen: Vec<Seen>,
     /// Genuine answers sent, in order.
     sent: Vec<(Transport, Vec<u8>)>,
-    spoofs_sent: usize,
-}
-
-/// One datagram or frame to send, and whether it goes out of the second (spoofing) socket.
-struct Out {
-    bytes: Vec<u8>,
-    other_port: bool,
 }
 
 /// Datagrams one responder handles at most (a backstop: the loop ends when the responder is dropped).
@@ -126,7 +97,7 @@ impl Upstream {
             let (Ok(udp), Ok(tcp)) = (UdpSocket::bind((ip, 53)), TcpListener::bind((ip, 53))) else {
                 continue;
             };
-            return Upstream::serve(ip, udp, tcp, default);
+            return Upstream::serve(udp, tcp, default);
         }
         panic!("no free port 53 on 127.53.0.0/16 (binding port 53 needs root)");
     }
@@ -135,18 +106,16 @@ impl Upstream {
     pub fn start_on(ip: IpAddr, default: Behaviour) -> Upstream {
         assert!(ip.is_loopback(), "test resolvers live on loopback only, not {ip}");
         let (udp, tcp) = bind_pair(ip);
-        Upstream::serve(ip, udp, tcp, default)
+        Upstream::serve(udp, tcp, default)
     }
 
-    fn serve(ip: IpAddr, udp: UdpSocket, tcp: TcpListener, default: Behaviour) -> Upstream {
+    fn serve(udp: UdpSocket, tcp: TcpListener, default: Behaviour) -> Upstream {
         let addr = udp.local_addr().expect("responder address");
-        let spoofer = UdpSocket::bind(SocketAddr::new(ip, 0)).expect("bind spoofing socket");
         let state = Arc::new(Mutex::new(State {
             names: HashMap::new(),
             default,
             seen: Vec::new(),
             sent: Vec::new(),
-            spoofs_sent: 0,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let conns = Arc::new(Mutex::new(Vec::new()));
@@ -154,7 +123,7 @@ impl Upstream {
             let (state, stop) = (state.clone(), stop.clone());
             thread::Builder::new()
                 .name(format!("upstream-udp-{}", addr.port()))
-                .spawn(move || serve_udp(&udp, &spoofer, &state, &stop))
+                .spawn(move || serve_udp(&udp, &state, &stop))
                 .expect("spawn responder")
         };
         let tcp_thread = {
@@ -232,11 +201,6 @@ impl Upstream {
         self.state.lock().unwrap().sent.clone()
     }
 
-    /// Spoofed datagrams sent so far.
-    pub fn spoofs_sent(&self) -> usize {
-        self.state.lock().unwrap().spoofs_sent
-    }
-
     /// Waits until `n` queries in all have arrived.
     pub fn wait_queries(&self, n: usize, deadline: Duration) {
         super::wait_until(
@@ -281,7 +245,7 @@ fn key(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
-fn serve_udp(udp: &UdpSocket, spoofer: &UdpSocket, state: &Mutex<State>, stop: &AtomicBool) {
+fn serve_udp(udp: &UdpSocket, state: &Mutex<State>, stop: &AtomicBool) {
     let _ = udp.set_read_timeout(Some(TICK));
     let mut buf = vec![0u8; 65535];
     for _ in 0..MAX_DATAGRAMS {
@@ -292,8 +256,7 @@ fn serve_udp(udp: &UdpSocket, spoofer: &UdpSocket, state: &Mutex<State>, stop: &
             continue; // the tick, or an ICMP error from an earlier send
         };
         for out in plan(state, &buf[..n], from, Transport::Udp) {
-            let socket = if out.other_port { spoofer } else { udp };
-            let _ = socket.send_to(&out.bytes, from);
+            let _ = udp.send_to(&out, from);
         }
     }
 }
@@ -317,8 +280,8 @@ fn serve_tcp(mut conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
                 let query: Vec<u8> = input.drain(..2 + len).skip(2).collect();
                 frames += 1;
                 for out in plan(state, &query, from, Transport::Tcp) {
-                    let mut framed = (out.bytes.len() as u16).to_be_bytes().to_vec();
-                    framed.extend_from_slice(&out.bytes);
+                    let mut framed = (out.len() as u16).to_be_bytes().to_vec();
+                    framed.extend_from_slice(&out);
                     if conn.write_all(&framed).is_err() {
                         return;
                     }
@@ -337,7 +300,7 @@ fn serve_tcp(mut conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
 }
 
 /// Records the query and works out what to send back.
-fn plan(state: &Mutex<State>, query: &[u8], from: SocketAddr, transport: Transport) -> Vec<Out> {
+fn plan(state: &Mutex<State>, query: &[u8], from: SocketAddr, transport: Transport) -> Vec<Vec<u8>> {
     let parsed = dns::parse(query).ok();
     let (name, qtype) = parsed
         .as_ref()
@@ -358,69 +321,22 @@ fn plan(state: &Mutex<State>, query: &[u8], from: SocketAddr, transport: Transpo
         return Vec::new(); // not a query we can answer: stay silent
     };
     let behaviour = s.names.get(&name).unwrap_or(&s.default).clone();
-    let genuine = |addrs: &[Ipv4Addr]| Out {
-        bytes: reply(query, qend, 0, addrs),
-        other_port: false,
-    };
-    let mut outs = Vec::new();
-    match (behaviour, transport) {
-        (Behaviour::Hang, _) => {}
-        (Behaviour::Answer(addrs), _) | (Behaviour::TruncateUdp(addrs), Transport::Tcp) => {
-            outs.push(genuine(&addrs));
-        }
-        (Behaviour::Rcode(rcode), _) => outs.push(Out {
-            bytes: reply(query, qend, u16::from(rcode & 0x0f), &[]),
-            other_port: false,
-        }),
-        (Behaviour::TruncateUdp(_), Transport::Udp) => outs.push(Out {
-            bytes: reply(query, qend, TC, &[]),
-            other_port: false,
-        }),
-        (Behaviour::Spoofed { then, .. }, Transport::Tcp) => outs.extend(then.map(|a| genuine(&a))),
-        (Behaviour::Spoofed { spoof, then }, Transport::Udp) => {
-            let mut bad = reply(query, qend, 0, &[SPOOF_ADDR]);
-            match spoof {
-                Spoof::OtherPort => {}
-                Spoof::WrongId => {
-                    let id = !u16::from_be_bytes([bad[0], bad[1]]);
-                    bad[..2].copy_from_slice(&id.to_be_bytes());
-                }
-                Spoof::WrongQuestion => {
-                    let other = dns::query(0, SPOOF_NAME, qtype);
-                    let mut q = query[..12].to_vec();
-                    q.extend_from_slice(&other[12..]);
-                    bad = reply(&q, q.len(), 0, &[SPOOF_ADDR]);
-                }
-                Spoof::NotResponse => bad[2] &= 0x7f,
-            }
-            s.spoofs_sent += 1;
-            let mut v = vec![Out {
-                bytes: bad,
-                other_port: spoof == Spoof::OtherPort,
-            }];
-            v.extend(then.map(|a| genuine(&a)));
-            for out in v.iter().skip(1) {
-                s.sent.push((transport, out.bytes.clone()));
-            }
-            return v;
-        }
-        (Behaviour::Raw(mut bytes), _) => {
+    let outs = match behaviour {
+        Behaviour::Hang => Vec::new(),
+        Behaviour::Answer(addrs) => vec![reply(query, qend, 0, &addrs)],
+        Behaviour::Rcode(rcode) => vec![reply(query, qend, u16::from(rcode & 0x0f), &[])],
+        Behaviour::Raw(mut bytes) => {
             if bytes.len() >= 2 {
                 bytes[..2].copy_from_slice(&query[..2]);
             }
-            outs.push(Out {
-                bytes,
-                other_port: false,
-            });
+            vec![bytes]
         }
-    }
+    };
     for out in &outs {
-        s.sent.push((transport, out.bytes.clone()));
+        s.sent.push((transport, out.clone()));
     }
     outs
 }
-
-const TC: u16 = 0x0200;
 
 /// Where the (single, uncompressed) question of `query` ends.
 fn question_end(query: &[u8]) -> Option<usize> {
