@@ -235,11 +235,9 @@ fn timeout_zero_gives_each_resolver_five_seconds() {
     }));
     let args = ["-v".to_string(), format!("-config={}", cfg.path.display())];
     let server = Server::spawn(&args, cfg.port, cfg.dir);
-    assert!(
-        server.log_text().contains("`timeout` is 0: using the default, 5 s"),
-        "{}",
-        server.log_text()
-    );
+    wait_until("the timeout warning in the log", CHANGE_DEADLINE, || {
+        server.log_text().contains("`timeout` is 0: using the default, 5 s")
+    });
     let started = Instant::now();
     let bytes = dns::udp(
         server.port,
