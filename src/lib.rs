@@ -5,6 +5,7 @@
 //! the refresher ([`refresh`]) swaps new snapshots in, and the event loop ([`serve`]) answers queries
 //! from the current one through the pure function [`answer::answer`].
 
+pub mod addr;
 pub mod answer;
 pub mod cli;
 pub mod config;

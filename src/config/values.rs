@@ -2,9 +2,11 @@
 //! credentials and the ZooKeeper URL. Each returns a message for the caller to pin on its key.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use serde_json::Value;
+
+use crate::addr::{Host, HostPort};
 
 use super::fields::string_list;
 use super::{show, Credentials, IpSource, REDACTED};
@@ -78,73 +80,25 @@ pub(super) fn parse_listen_ip(raw: &str) -> Result<IpAddr, String> {
         .map_err(|_| format!("expected an IP address, got {}", show(&Value::from(raw))))
 }
 
-/// `host:port`, with the host a name, an IPv4 address or a bracketed IPv6 address. Returns a normal form
-/// (lower-case host, canonical address and port) for spotting duplicates.
-pub(super) fn normalize_master(s: &str) -> Result<String, String> {
-    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-        let (inside, after) = rest.split_once(']').ok_or("the `[` has no matching `]`")?;
-        let ip: Ipv6Addr = inside
-            .parse()
-            .map_err(|_| format!("`{inside}` is not an IPv6 address"))?;
-        let port = after
-            .strip_prefix(':')
-            .ok_or("a port is required after the address, as in [::1]:5050")?;
-        (format!("[{ip}]"), port)
-    } else {
-        let (host, port) = s.rsplit_once(':').ok_or("a port is required, as in 10.0.0.1:5050")?;
-        if host.contains(':') {
-            return Err("an IPv6 address must be in brackets, as in [2001:db8::1]:5050".into());
-        }
-        if host.is_empty() {
-            return Err("the host is missing".into());
-        }
-        let host = if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            let ip: Ipv4Addr = host.parse().map_err(|_| format!("`{host}` is not an IPv4 address"))?;
-            ip.to_string()
-        } else {
-            let lower = host.to_ascii_lowercase();
-            check_ldh_name(&lower)?;
-            lower
-        };
-        (host, port)
-    };
-    let port = parse_port(port)?;
-    Ok(format!("{host}:{port}"))
-}
-
-/// A port number, 1-65535, digits only.
-pub(super) fn parse_port(s: &str) -> Result<u16, String> {
-    let bad = || format!("the port `{s}` is not a number from 1 to 65535");
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
+/// A `masters` entry: `host:port` ([`HostPort`]), a host name also following the LDH rule. The value is the
+/// normal form (lower-case name, IP address by value) that spots one master listed twice.
+pub(super) fn normalize_master(s: &str) -> Result<HostPort, String> {
+    let master = HostPort::parse(s).map_err(|e| e.to_string())?;
+    if let Host::Name(name) = master.host() {
+        check_ldh_name(name)?;
     }
-    match s.parse::<u16>() {
-        Ok(0) | Err(_) => Err(bad()),
-        Ok(p) => Ok(p),
-    }
+    Ok(master)
 }
 
 /// One upstream resolver: `ip`, `ip:port`, `[ipv6]:port`, bare IPv6 or `[ipv6]`; the port defaults to 53.
 pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
-    let addr = if let Ok(sa) = s.parse::<SocketAddr>() {
-        sa
-    } else if let Ok(ip) = s.parse::<IpAddr>() {
-        SocketAddr::new(ip, 53)
-    } else if let Some(ip) = s
-        .strip_prefix('[')
-        .and_then(|r| r.strip_suffix(']'))
-        .and_then(|r| r.parse().ok())
-    {
-        SocketAddr::new(IpAddr::V6(ip), 53)
-    } else {
-        return Err(format!(
+    let addr = HostPort::parse_or(s, 53).map_err(|e| format!("`{s}` is not a resolver address: {e}"))?;
+    match addr.host().ip() {
+        Some(ip) => Ok(SocketAddr::new(ip, addr.port())),
+        None => Err(format!(
             "`{s}` is not a resolver address: expected ip, ip:port or [ipv6]:port"
-        ));
-    };
-    if addr.port() == 0 {
-        return Err(format!("`{s}` has port 0"));
+        )),
     }
-    Ok(addr)
 }
 
 /// A resolver list: every entry valid, none twice (the original refuses duplicates).

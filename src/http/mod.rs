@@ -16,7 +16,8 @@ pub mod conn;
 use serde_json::{json, Map, Value};
 
 use crate::config::Config;
-use crate::records::{text_to_wire, Lookup, Node, Records, Srv};
+use crate::records::{Lookup, Node, Records, Srv};
+use crate::wire::{text_to_wire, wire_to_text};
 
 /// An HTTP response before framing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,25 +114,6 @@ fn find<'r>(records: &'r Records, name: &str) -> (Option<Node<'r>>, String) {
     (node, text)
 }
 
-/// A wire name as dotted text with the trailing dot.
-fn wire_text(wire: &[u8]) -> String {
-    let mut out = String::with_capacity(wire.len());
-    let mut pos = 0;
-    while let Some(&len) = wire.get(pos) {
-        if len == 0 {
-            break;
-        }
-        let label = wire.get(pos + 1..pos + 1 + usize::from(len)).unwrap_or_default();
-        out.push_str(&String::from_utf8_lossy(label));
-        out.push('.');
-        pos += usize::from(len) + 1;
-    }
-    if out.is_empty() {
-        out.push('.');
-    }
-    out
-}
-
 fn v4_text(octets: &[u8; 4]) -> String {
     std::net::Ipv4Addr::from(*octets).to_string()
 }
@@ -170,7 +152,7 @@ fn hosts(records: &Records, host: &str) -> Value {
 /// target without addresses).
 fn srv_entries(records: &Records, service: &str, srv: &Srv, out: &mut Vec<Value>) {
     let Some(target) = records.node(srv.target) else { return };
-    let host = wire_text(target.name);
+    let host = wire_to_text(target.name);
     let port = srv.port.to_string();
     let first_v4 = target.a.first().map(v4_text);
     let first_v6 = target.aaaa.first().map(v6_text);
@@ -210,7 +192,7 @@ fn ports(records: &Records, host: &str) -> Value {
         if pointing.peek().is_none() {
             continue;
         }
-        let service = wire_text(owner.name);
+        let service = wire_to_text(owner.name);
         for srv in pointing {
             srv_entries(records, &service, srv, &mut list);
         }
@@ -268,7 +250,7 @@ fn enumerate(records: &Records) -> Value {
 fn axfr(config: &Config, records: &Records) -> Value {
     let (mut a, mut aaaa, mut srv) = (Map::new(), Map::new(), Map::new());
     for node in records.nodes() {
-        let name = wire_text(node.name);
+        let name = wire_to_text(node.name);
         if !node.a.is_empty() {
             a.insert(name.clone(), node.a.iter().map(v4_text).collect());
         }
@@ -276,7 +258,11 @@ fn axfr(config: &Config, records: &Records) -> Value {
             aaaa.insert(name.clone(), node.aaaa.iter().map(v6_text).collect());
         }
         if !node.srv.is_empty() {
-            let target = |s: &Srv| records.node(s.target).map_or_else(String::new, |t| wire_text(t.name));
+            let target = |s: &Srv| {
+                records
+                    .node(s.target)
+                    .map_or_else(String::new, |t| wire_to_text(t.name))
+            };
             let values = node.srv.iter().map(|s| format!("{}:{}", target(s), s.port));
             srv.insert(name, values.collect());
         }

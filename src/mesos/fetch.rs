@@ -13,9 +13,9 @@
 
 use std::fmt;
 use std::io;
-use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::addr::HostPort;
 use crate::config::Config;
 use crate::mesos::access::{with_authorization, Access, AccessError, SendError, Untrusted};
 use crate::mesos::iam::IamError;
@@ -331,7 +331,7 @@ impl Fetcher {
         master: &str,
         accept: &mut impl FnMut(&Origin, &Header<'_>, &[u8]) -> T,
     ) -> Result<(T, Origin), (Option<String>, Problem)> {
-        if split_host_port(master).is_none() {
+        if HostPort::parse(master).is_err() {
             return Err((None, Problem::BadAddress));
         }
         let mut addr = master.to_owned();
@@ -477,63 +477,18 @@ fn classify(e: ureq::Error, body_limit: u64) -> Problem {
     }
 }
 
-/// Splits `host:port` (or `[v6]:port`) into a host (without brackets) and a port.
-pub fn split_host_port(addr: &str) -> Option<(&str, u16)> {
-    let (host, port) = if let Some(rest) = addr.strip_prefix('[') {
-        let (host, port) = rest.split_once("]:")?;
-        (host, port)
-    } else {
-        let (host, port) = addr.rsplit_once(':')?;
-        if host.contains(':') {
-            return None; // an IPv6 literal without brackets is ambiguous
-        }
-        (host, port)
-    };
-    if host.is_empty() {
-        return None;
-    }
-    Some((host, port.parse().ok()?))
-}
-
-/// Joins a host (bare IPv6 literals get brackets) and a port.
-fn join_host_port(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
-}
-
-/// The host part of a Mesos pid / `leader` field: `master@10.0.0.1:5050` -> `10.0.0.1`,
-/// `master@[::1]:5050` -> `::1`. `None` if there is no host.
-pub fn leader_host(leader: &str) -> Option<&str> {
-    let addr = leader.rsplit_once('@').map_or(leader, |(_, a)| a);
-    let host = if let Some(rest) = addr.strip_prefix('[') {
-        rest.split_once(']')?.0
-    } else {
-        addr.rsplit_once(':').map_or(addr, |(h, _)| h)
-    };
-    (!host.is_empty()).then_some(host)
-}
-
 /// The pure leader-follow decision: `asked` is the `host:port` the document came from, `leader` its
 /// `leader` field. Another host means fetching again from that host with the port we were given (the
 /// original's behaviour: masters of one cluster share a port).
 pub fn next_hop(asked: &str, leader: &str) -> Result<Hop, Problem> {
-    let (host, port) = split_host_port(asked).ok_or(Problem::BadAddress)?;
-    let leader_host = leader_host(leader).ok_or_else(|| Problem::BadLeader(leader.to_owned()))?;
-    if same_host(host, leader_host) {
+    let asked = HostPort::parse(asked).map_err(|_| Problem::BadAddress)?;
+    let leader = HostPort::from_pid(leader).map_err(|_| Problem::BadLeader(leader.to_owned()))?;
+    // Host names compare case-insensitively (both are lower-case), IP literals by value (`::1` ==
+    // `0:0::1`).
+    if leader.host() == asked.host() {
         Ok(Hop::Stay)
     } else {
-        Ok(Hop::Follow(join_host_port(leader_host, port)))
-    }
-}
-
-/// Host names compare case-insensitively; IP literals by value (`::1` == `0:0::1`).
-fn same_host(a: &str, b: &str) -> bool {
-    match (a.parse::<IpAddr>(), b.parse::<IpAddr>()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a.eq_ignore_ascii_case(b),
+        Ok(Hop::Follow(leader.with_port(asked.port()).to_string()))
     }
 }
 
@@ -545,15 +500,16 @@ pub fn redirect_target(location: &str) -> Option<String> {
         .or_else(|| location.strip_prefix("https://"))
         .or_else(|| location.strip_prefix("//"))?;
     let authority = rest.split(['/', '?', '#']).next()?;
-    let (host, port) = split_host_port(authority)?;
-    Some(join_host_port(host, port))
+    HostPort::parse(authority).ok().map(|to| to.to_string())
 }
 
 /// A follow filter that allows loopback IP literals only (127.0.0.0/8, ::1); host names are refused
 /// because resolving them could already leave the machine.
 pub fn is_loopback_addr(addr: &str) -> bool {
-    let host = split_host_port(addr).map_or(addr, |(h, _)| h);
-    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    HostPort::parse(addr)
+        .ok()
+        .and_then(|to| to.host().ip())
+        .is_some_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -565,29 +521,6 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use std::thread;
     use std::time::Instant;
-
-    #[test]
-    fn leader_host_reads_mesos_pids() {
-        assert_eq!(leader_host("master@10.0.0.1:5050"), Some("10.0.0.1"));
-        assert_eq!(leader_host("master@[2001:db8::1]:5050"), Some("2001:db8::1"));
-        assert_eq!(leader_host("master@mesos-1.example:5050"), Some("mesos-1.example"));
-        assert_eq!(leader_host("10.0.0.1:5050"), Some("10.0.0.1"));
-        assert_eq!(leader_host("master@10.0.0.1"), Some("10.0.0.1"));
-        assert_eq!(leader_host("master@:5050"), None);
-        assert_eq!(leader_host(""), None);
-        assert_eq!(leader_host("master@[::1"), None);
-    }
-
-    #[test]
-    fn split_host_port_handles_names_v4_and_bracketed_v6() {
-        assert_eq!(split_host_port("10.0.0.1:5050"), Some(("10.0.0.1", 5050)));
-        assert_eq!(split_host_port("[::1]:5050"), Some(("::1", 5050)));
-        assert_eq!(split_host_port("leader.mesos:5050"), Some(("leader.mesos", 5050)));
-        assert_eq!(split_host_port("::1:5050"), None);
-        assert_eq!(split_host_port("10.0.0.1"), None);
-        assert_eq!(split_host_port(":5050"), None);
-        assert_eq!(split_host_port("h:99999"), None);
-    }
 
     #[test]
     fn same_host_leader_means_stay() {
@@ -615,6 +548,27 @@ mod tests {
             Err(Problem::BadLeader("master@".into()))
         );
         assert_eq!(next_hop("10.0.0.1", "master@10.0.0.1:5050"), Err(Problem::BadAddress));
+        // Signs were read as ports here once (`u16::from_str` takes "+5").
+        assert_eq!(
+            next_hop("10.0.0.1:+5", "master@10.0.0.1:5050"),
+            Err(Problem::BadAddress)
+        );
+        assert_eq!(
+            next_hop("10.0.0.1:5050", "master@10.0.0.2:+5"),
+            Err(Problem::BadLeader("master@10.0.0.2:+5".into()))
+        );
+    }
+
+    #[test]
+    fn a_leader_must_be_a_whole_pid() {
+        // Once read leniently (host only); the original's `leaderIP` also wants `name@host:port`.
+        for leader in ["master@10.0.0.2", "10.0.0.2:5050", "master@:5050", "master@[::1"] {
+            assert_eq!(
+                next_hop("10.0.0.1:5050", leader),
+                Err(Problem::BadLeader(leader.into())),
+                "{leader}"
+            );
+        }
     }
 
     #[test]
@@ -629,6 +583,11 @@ mod tests {
         );
         assert_eq!(redirect_target("/master/state"), None);
         assert_eq!(redirect_target("http://host/master/state"), None);
+        assert_eq!(redirect_target("http://host:+5/master/state"), None);
+        assert_eq!(
+            redirect_target("http://Leader.Mesos:5050/"),
+            Some("leader.mesos:5050".into())
+        );
     }
 
     #[test]
@@ -639,6 +598,7 @@ mod tests {
         assert!(!is_loopback_addr("10.0.0.1:5050"));
         assert!(!is_loopback_addr("localhost:5050"));
         assert!(!is_loopback_addr("[2001:db8::1]:5050"));
+        assert!(!is_loopback_addr("127.0.0.1"), "a follow target always has a port");
     }
 
     #[test]

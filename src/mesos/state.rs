@@ -1,6 +1,6 @@
 //! serde types of the master's `/master/state` (and old `/master/state.json`) document, tolerant of old
-//! (0.19-0.28) and new (1.x) masters, plus the small pure parsers for the text fields that carry
-//! structure (`pid` strings, the `ports` resource).
+//! (0.19-0.28) and new (1.x) masters, plus the small pure parser of the `ports` resource (`pid` strings
+//! are read by [`crate::addr`]).
 //!
 //! Only the fields that record generation needs are typed; everything else is skipped. Every field is
 //! optional, and a `null`, or a value of the wrong JSON type, where an object, array, string or number
@@ -11,6 +11,8 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+
+use crate::addr::split_pid;
 
 /// A master state document, borrowing its strings from the JSON text where it can. `T` is what a task
 /// reads as: [`Task`], or [`Skipped`] for a [`Header`] (everything but the tasks, which
@@ -254,7 +256,7 @@ impl Task<'_> {
 impl<T> Framework<'_, T> {
     /// Where the scheduler runs: the host and port of its `pid`, else its `hostname` without a port.
     pub fn host_port(&self) -> (&str, Option<u16>) {
-        match parse_pid(&self.pid) {
+        match split_pid(&self.pid) {
             Some((host, port)) => (host, Some(port)),
             None => (&self.hostname, None),
         }
@@ -264,7 +266,7 @@ impl<T> Framework<'_, T> {
 impl Slave<'_> {
     /// Where the agent runs: the host and port of its `pid`, else its `hostname` without a port.
     pub fn host_port(&self) -> (&str, Option<u16>) {
-        match parse_pid(&self.pid) {
+        match split_pid(&self.pid) {
             Some((host, port)) => (host, Some(port)),
             None => (&self.hostname, None),
         }
@@ -342,34 +344,6 @@ impl Iterator for Ports<'_> {
         self.left -= 1;
         Some(port)
     }
-}
-
-/// Splits a libprocess pid, `name@host:port`, into host and port; the host of an IPv6 pid is written
-/// in brackets (`slave(1)@[2001:db8::1]:5051`) and is returned without them. `None` when there is no
-/// `@`, no port, or an empty host.
-pub fn parse_pid(pid: &str) -> Option<(&str, u16)> {
-    let (_, addr) = pid.split_once('@')?;
-    split_host_port(addr)
-}
-
-/// Splits `host:port` (`[v6]:port` for IPv6) into host and port, as Go's `net.SplitHostPort` does but
-/// with the port parsed. `None` for an empty host, a missing or non-numeric port, or an unbracketed
-/// host with colons.
-pub fn split_host_port(addr: &str) -> Option<(&str, u16)> {
-    let (host, port) = if let Some(rest) = addr.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        (host, after.strip_prefix(':')?)
-    } else {
-        let (host, port) = addr.rsplit_once(':')?;
-        if host.contains(':') {
-            return None;
-        }
-        (host, port)
-    };
-    if host.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some((host, port.parse().ok()?))
 }
 
 /// `deserialize_with` helpers that read a value of the expected shape and turn anything else (`null`,
@@ -974,32 +948,5 @@ mod tests {
         assert_eq!(v[999], 1000);
         assert_eq!(v[1000], 2000);
         assert_eq!(*v.last().unwrap(), 2023);
-    }
-
-    #[test]
-    fn pids_split_into_host_and_port() {
-        assert_eq!(parse_pid("master@127.0.0.1:5050"), Some(("127.0.0.1", 5050)));
-        assert_eq!(parse_pid("slave(1)@[2001:db8::1]:5051"), Some(("2001:db8::1", 5051)));
-        assert_eq!(
-            parse_pid("scheduler-0f4b@10.41.40.151:35214"),
-            Some(("10.41.40.151", 35214))
-        );
-        assert_eq!(
-            parse_pid("scheduler(1)@master.example.com:25501"),
-            Some(("master.example.com", 25501))
-        );
-        assert_eq!(parse_pid(""), None);
-        assert_eq!(parse_pid("master"), None);
-        assert_eq!(parse_pid("master@"), None);
-        assert_eq!(parse_pid("master@10.0.0.1"), None);
-        assert_eq!(parse_pid("master@10.0.0.1:"), None);
-        assert_eq!(parse_pid("master@:5050"), None);
-        assert_eq!(parse_pid("master@10.0.0.1:99999"), None);
-        assert_eq!(parse_pid("master@10.0.0.1:+5"), None);
-        assert_eq!(parse_pid("master@2001:db8::1:5050"), None);
-        assert_eq!(parse_pid("master@[2001:db8::1]"), None);
-        assert_eq!(parse_pid("master@[2001:db8::1:5050"), None);
-        assert_eq!(split_host_port("[::1]:53"), Some(("::1", 53)));
-        assert_eq!(split_host_port("leader.mesos:5050"), Some(("leader.mesos", 5050)));
     }
 }

@@ -122,6 +122,7 @@ fn gen_input<'a>(
 mod tests {
     use super::*;
     use crate::records::{Lookup, RData};
+    use crate::wire::wire_of;
     use std::net::Ipv4Addr;
 
     const TUTORIAL: &[u8] = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
@@ -140,14 +141,8 @@ mod tests {
         host.parse::<IpAddr>().map(|ip| vec![ip]).unwrap_or_default()
     }
 
-    fn wire(name: &str) -> Vec<u8> {
-        let mut v = Vec::new();
-        crate::records::text_to_wire(name, &mut v).unwrap();
-        v
-    }
-
     fn a_of(records: &Records, name: &str) -> Vec<Ipv4Addr> {
-        match records.lookup(&wire(name)) {
+        match records.lookup(&wire_of(name)) {
             Lookup::Found(node) => node.a.iter().map(|o| Ipv4Addr::from(*o)).collect(),
             _ => Vec::new(),
         }

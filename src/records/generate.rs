@@ -390,7 +390,7 @@ impl Generator<'_, '_> {
         let Some(leader) = state.leader.split('@').nth(1) else {
             return;
         };
-        let Some((host, port)) = state::split_host_port(leader) else {
+        let Some((host, port)) = crate::addr::split_host_port(leader) else {
             return;
         };
         let leader_ips = self.host_addrs(host);
@@ -413,7 +413,7 @@ impl Generator<'_, '_> {
         let mut n = 0usize;
         let mut leader_numbered = false;
         for master in self.input.masters {
-            let Some((mhost, _)) = state::split_host_port(master) else {
+            let Some((mhost, _)) = crate::addr::split_host_port(master) else {
                 continue;
             };
             let is_leader = master.as_str() == leader;

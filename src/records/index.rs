@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::records::names::ByteTable;
 use crate::records::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
 use crate::records::{Data, RecordList};
+use crate::wire::{is_at_or_below, parents, text_to_wire};
 
 /// The zone settings a snapshot answers with (taken from the config when it is built).
 #[derive(Debug, Clone)]
@@ -148,7 +149,7 @@ impl Records {
             let Ok(name) = std::str::from_utf8(text.get(id as u32)) else {
                 continue;
             };
-            if text_to_wire(name, &mut wire).is_some() && is_below(&wire, &apex) {
+            if text_to_wire(name, &mut wire).is_some() && is_at_or_below(&wire, &apex) {
                 *node = intern_with_ancestors(&mut names, &wire, &apex).unwrap_or(NONE);
             }
         }
@@ -166,7 +167,7 @@ impl Records {
                 Data::Srv { .. } => continue,
             }
             // A domain under `arpa` would hold the reverse name already: it is not answered twice.
-            if is_below(&wire, &apex) {
+            if is_at_or_below(&wire, &apex) {
                 continue;
             }
             if let Some(id) = names.intern(&wire) {
@@ -295,7 +296,7 @@ impl Records {
                 };
             }
         }
-        if is_below(wire, &self.apex) {
+        if is_at_or_below(wire, &self.apex) {
             Lookup::NotFound
         } else {
             Lookup::Outside
@@ -391,10 +392,7 @@ fn intern_with_ancestors(names: &mut ByteTable, wire: &[u8], apex: &[u8]) -> Opt
         return Some(id);
     }
     let id = names.intern(wire)?;
-    let mut pos = 0;
-    while let Some(&len) = wire.get(pos) {
-        pos += usize::from(len) + 1;
-        let parent = wire.get(pos..)?;
+    for parent in parents(wire) {
         if parent.len() <= apex.len() || names.find(parent).is_some() {
             break;
         }
@@ -403,53 +401,15 @@ fn intern_with_ancestors(names: &mut ByteTable, wire: &[u8], apex: &[u8]) -> Opt
     Some(id)
 }
 
-/// Whether wire name `name` is `apex` or below it (both lower-case, uncompressed).
-fn is_below(name: &[u8], apex: &[u8]) -> bool {
-    let mut pos = 0;
-    while let Some(&len) = name.get(pos) {
-        if &name[pos..] == apex {
-            return true;
-        }
-        if len == 0 {
-            return false;
-        }
-        pos += usize::from(len) + 1;
-    }
-    false
-}
-
-/// Converts a dotted name (trailing dot optional) to lower-case wire form. `None` if a label is empty
-/// or over 63 octets, or the name is over 255 octets.
-pub fn text_to_wire(name: &str, out: &mut Vec<u8>) -> Option<()> {
-    out.clear();
-    let name = name.strip_suffix('.').unwrap_or(name);
-    if !name.is_empty() {
-        for label in name.as_bytes().split(|&b| b == b'.') {
-            if label.is_empty() || label.len() > 63 {
-                return None;
-            }
-            out.push(label.len() as u8);
-            out.extend(label.iter().map(u8::to_ascii_lowercase));
-        }
-    }
-    out.push(0);
-    (out.len() <= crate::wire::MAX_NAME_LEN).then_some(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::records::RData;
+    use crate::wire::{wire_of, wire_to_text};
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
     pub(crate) fn zone() -> Zone {
         Zone::from_config(&Config::default())
-    }
-
-    fn wire(s: &str) -> Vec<u8> {
-        let mut v = Vec::new();
-        text_to_wire(s, &mut v).unwrap();
-        v
     }
 
     #[test]
@@ -465,26 +425,26 @@ mod tests {
             },
         );
         let r = Records::build(zone(), &list, 42);
-        let Lookup::Found(n) = r.lookup(&wire("nginx.marathon.mesos")) else {
+        let Lookup::Found(n) = r.lookup(&wire_of("nginx.marathon.mesos")) else {
             panic!("nginx missing")
         };
         assert_eq!(n.a, vec![[10, 0, 0, 1]]);
         assert_eq!(n.aaaa.len(), 1);
-        let Lookup::Found(ent) = r.lookup(&wire("_tcp.marathon.mesos")) else {
+        let Lookup::Found(ent) = r.lookup(&wire_of("_tcp.marathon.mesos")) else {
             panic!("ENT missing")
         };
         assert!(ent.is_empty());
-        let Lookup::Found(srv) = r.lookup(&wire("_nginx._tcp.marathon.mesos")) else {
+        let Lookup::Found(srv) = r.lookup(&wire_of("_nginx._tcp.marathon.mesos")) else {
             panic!("srv missing")
         };
         let target = r.node(srv.srv[0].target).unwrap();
-        assert_eq!(target.name, &wire("nginx-x.marathon.slave.mesos")[..]);
-        assert!(matches!(r.lookup(&wire("slave.mesos")), Lookup::Found(_)));
-        assert!(matches!(r.lookup(&wire("mesos")), Lookup::Found(_)));
-        assert!(matches!(r.lookup(&wire("nope.mesos")), Lookup::NotFound));
-        assert!(matches!(r.lookup(&wire("www.google.com")), Lookup::Outside));
-        assert!(matches!(r.lookup(&wire("notmesos")), Lookup::Outside));
-        assert!(matches!(r.lookup(&wire("")), Lookup::Outside));
+        assert_eq!(target.name, &wire_of("nginx-x.marathon.slave.mesos")[..]);
+        assert!(matches!(r.lookup(&wire_of("slave.mesos")), Lookup::Found(_)));
+        assert!(matches!(r.lookup(&wire_of("mesos")), Lookup::Found(_)));
+        assert!(matches!(r.lookup(&wire_of("nope.mesos")), Lookup::NotFound));
+        assert!(matches!(r.lookup(&wire_of("www.google.com")), Lookup::Outside));
+        assert!(matches!(r.lookup(&wire_of("notmesos")), Lookup::Outside));
+        assert!(matches!(r.lookup(&wire_of("")), Lookup::Outside));
         assert_eq!(r.counts(), (1, 1, 1));
         assert_eq!(r.serial(), 42);
     }
@@ -503,13 +463,13 @@ mod tests {
     #[test]
     fn soa_rdata_is_preencoded() {
         let r = Records::build(zone(), &RecordList::new(), 7);
-        let mut expect = wire("ns1.mesos.");
-        expect.extend_from_slice(&wire("root.ns1.mesos."));
+        let mut expect = wire_of("ns1.mesos.");
+        expect.extend_from_slice(&wire_of("root.ns1.mesos."));
         for v in [7u32, 60, 600, 86400, 60] {
             expect.extend_from_slice(&v.to_be_bytes());
         }
         assert_eq!(r.soa_rdata(), &expect[..]);
-        assert_eq!(r.ns_rdata(), &wire("ns1.mesos.")[..]);
+        assert_eq!(r.ns_rdata(), &wire_of("ns1.mesos.")[..]);
         assert!(r.is_loaded());
         assert!(!Records::unloaded(zone()).is_loaded());
     }
@@ -525,19 +485,12 @@ mod tests {
             return None;
         };
         assert!(node.a.is_empty() && node.aaaa.is_empty() && node.srv.is_empty());
-        Some(node.ptr.iter().map(|&t| text(r.node(t).unwrap().name)).collect())
-    }
-
-    fn text(wire: &[u8]) -> String {
-        let mut out = String::new();
-        let mut pos = 0;
-        while wire[pos] != 0 {
-            let len = usize::from(wire[pos]);
-            out.push_str(std::str::from_utf8(&wire[pos + 1..pos + 1 + len]).unwrap());
-            out.push('.');
-            pos += len + 1;
-        }
-        out
+        Some(
+            node.ptr
+                .iter()
+                .map(|&t| wire_to_text(r.node(t).unwrap().name))
+                .collect(),
+        )
     }
 
     #[test]
@@ -564,13 +517,13 @@ mod tests {
         assert_eq!(r.counts(), (5, 1, 0), "the forward records are all there");
         // Only whole addresses: the reverse tree above them is not ours.
         for outside in ["3.10.in-addr.arpa", "in-addr.arpa", "arpa", "8.0.0.7.3.10.in-addr.arpa"] {
-            assert!(matches!(r.lookup(&wire(outside)), Lookup::Outside), "{outside}");
+            assert!(matches!(r.lookup(&wire_of(outside)), Lookup::Outside), "{outside}");
         }
         assert!(
             r.nodes().all(|n| n.ptr.is_empty()),
             "reverse names are not the domain's nodes"
         );
-        assert!(r.nodes().any(|n| n.name == &wire("slave.mesos")[..]));
+        assert!(r.nodes().any(|n| n.name == &wire_of("slave.mesos")[..]));
     }
 
     #[test]
@@ -607,16 +560,5 @@ mod tests {
         assert_eq!(ptrs(&r, "10.0.0.1".parse().unwrap()), None);
         assert_eq!(r.ptr_count(), 0);
         assert_eq!(r.name_count(), 1);
-    }
-
-    #[test]
-    fn text_to_wire_rejects_bad_names() {
-        let mut v = Vec::new();
-        assert!(text_to_wire("", &mut v).is_some());
-        assert_eq!(v, b"\x00");
-        assert!(text_to_wire("A.b.", &mut v).is_some());
-        assert_eq!(v, b"\x01a\x01b\x00");
-        assert!(text_to_wire(&"a.".repeat(128), &mut v).is_none());
-        assert!(text_to_wire(".a", &mut v).is_none());
     }
 }

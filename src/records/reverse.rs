@@ -48,22 +48,16 @@ pub fn reverse_name(octets: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::text_to_wire;
+    use crate::wire::wire_of;
     use std::net::{Ipv4Addr, Ipv6Addr};
-
-    fn wire(s: &str) -> Vec<u8> {
-        let mut v = Vec::new();
-        text_to_wire(s, &mut v).unwrap();
-        v
-    }
 
     #[test]
     fn ipv4_reverse_name_has_the_octets_backwards_in_decimal() {
         let mut out = Vec::new();
         reverse_name(&Ipv4Addr::new(10, 114, 227, 92).octets(), &mut out);
-        assert_eq!(out, wire("92.227.114.10.in-addr.arpa."));
+        assert_eq!(out, wire_of("92.227.114.10.in-addr.arpa."));
         reverse_name(&Ipv4Addr::new(0, 9, 100, 255).octets(), &mut out);
-        assert_eq!(out, wire("255.100.9.0.in-addr.arpa."));
+        assert_eq!(out, wire_of("255.100.9.0.in-addr.arpa."));
     }
 
     #[test]
@@ -73,7 +67,7 @@ mod tests {
         reverse_name(&ip.octets(), &mut out);
         assert_eq!(
             out,
-            wire("b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.")
+            wire_of("b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.")
         );
         assert_eq!(out.len(), 32 * 2 + 10);
     }

@@ -8,6 +8,9 @@ pub mod tcp;
 mod writer;
 
 pub use message::{Edns, Message, ParseError, Question, RecordRef, Section};
+#[cfg(test)]
+pub(crate) use name::wire_of;
+pub(crate) use name::{is_at_or_below, parents, text_to_wire, wire_to_text};
 pub use name::{lower_name, LowerName, NameRef, MAX_NAME_LEN};
 pub use writer::{Full, Owner, Writer, OPT_LEN};
 

@@ -1,10 +1,15 @@
-//! Domain names in received messages: validation with safe compression-pointer following, label
-//! iteration, case-insensitive comparison, and a lower-cased copy on the stack for lookups.
+//! Domain names: in received messages (validation with safe compression-pointer following, label
+//! iteration, case-insensitive comparison, and a lower-cased copy on the stack for lookups), and the
+//! crate's one place for converting names between dotted text and uncompressed wire form and for
+//! walking the suffixes of a wire name. Deciding which names are valid *record* names (the LDH rules of
+//! `records::label`) is not done here: this module owns the encoding only.
 
 use super::{read_u16, HEADER_LEN};
 
 /// The longest name in wire form, root label included (RFC 1035 3.1).
 pub const MAX_NAME_LEN: usize = 255;
+/// The longest label (RFC 1035 3.1).
+const MAX_LABEL_LEN: usize = 63;
 /// A 255-octet name has at most 127 labels besides the root.
 const MAX_LABELS: usize = 128;
 
@@ -194,6 +199,87 @@ impl LowerName {
     }
 }
 
+/// Writes a dotted name (trailing dot optional; `""` and `"."` are the root) into `out` in lower-case,
+/// uncompressed wire form, replacing what `out` held. `None` if a label is empty or over 63 octets, or
+/// the name is over [`MAX_NAME_LEN`] octets in wire form (`out` then holds a partial name).
+pub(crate) fn text_to_wire(name: &str, out: &mut Vec<u8>) -> Option<()> {
+    out.clear();
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if !name.is_empty() {
+        for label in name.as_bytes().split(|&b| b == b'.') {
+            if label.is_empty() || label.len() > MAX_LABEL_LEN {
+                return None;
+            }
+            out.push(label.len() as u8);
+            out.extend(label.iter().map(u8::to_ascii_lowercase));
+        }
+    }
+    out.push(0);
+    (out.len() <= MAX_NAME_LEN).then_some(())
+}
+
+/// An uncompressed wire name as dotted text with the trailing dot (`"."` for the root). Octets that are
+/// not UTF-8 are replaced (U+FFFD); the text is for people and JSON, not for reading back. Stops at the
+/// end of `wire` if the root label is missing.
+pub(crate) fn wire_to_text(wire: &[u8]) -> String {
+    let mut out = String::with_capacity(wire.len());
+    let mut pos = 0;
+    while let Some(&len) = wire.get(pos) {
+        if len == 0 {
+            break;
+        }
+        let label = wire.get(pos + 1..pos + 1 + usize::from(len)).unwrap_or_default();
+        out.push_str(&String::from_utf8_lossy(label));
+        out.push('.');
+        pos += usize::from(len) + 1;
+    }
+    if out.is_empty() {
+        out.push('.');
+    }
+    out
+}
+
+/// The proper suffixes of an uncompressed wire name, nearest parent first, the root last
+/// (`a.b.` gives `b.` then `.`); nothing for the root itself.
+pub(crate) fn parents(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        let len = *wire.get(pos)?;
+        if len == 0 {
+            return None;
+        }
+        pos += usize::from(len) + 1;
+        wire.get(pos..)
+    })
+}
+
+/// Whether the uncompressed wire name `name` is `apex` or below it, comparing octets (give both in
+/// lower case). On the query path (a miss in the snapshot): no allocation, one pass.
+#[inline]
+pub(crate) fn is_at_or_below(name: &[u8], apex: &[u8]) -> bool {
+    let mut pos = 0;
+    while let Some(&len) = name.get(pos) {
+        if &name[pos..] == apex {
+            return true;
+        }
+        if len == 0 {
+            return false;
+        }
+        pos += usize::from(len) + 1;
+    }
+    false
+}
+
+/// [`text_to_wire`] for tests, which give valid names.
+#[cfg(test)]
+pub(crate) fn wire_of(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    match text_to_wire(text, &mut out) {
+        Some(()) => out,
+        None => panic!("`{text}` is not a valid name"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +396,81 @@ mod tests {
         let l = lower_name(&n);
         assert_eq!(l.as_wire(), b"\x00");
         assert_eq!(l.label_count(), 0);
+    }
+
+    #[test]
+    fn text_becomes_lower_case_wire_form() {
+        let mut v = Vec::new();
+        for (text, wire) in [
+            ("", &b"\x00"[..]),
+            (".", b"\x00"),
+            ("mesos", b"\x05mesos\x00"),
+            ("A.b.", b"\x01a\x01b\x00"),
+            ("NGINX.Marathon.mesos.", b"\x05nginx\x08marathon\x05mesos\x00"),
+            ("_http._tcp.x", b"\x05_http\x04_tcp\x01x\x00"),
+        ] {
+            assert_eq!(text_to_wire(text, &mut v), Some(()), "{text}");
+            assert_eq!(v, wire, "{text}");
+        }
+        v = b"left over".to_vec();
+        text_to_wire("a", &mut v).unwrap();
+        assert_eq!(v, b"\x01a\x00", "the buffer is replaced, not appended to");
+    }
+
+    #[test]
+    fn text_that_is_no_name_is_refused() {
+        let mut v = Vec::new();
+        for bad in [
+            ".a",
+            "a..b",
+            "..",
+            &"a.".repeat(128),
+            &format!("{}.mesos", "x".repeat(64)),
+        ] {
+            assert_eq!(text_to_wire(bad, &mut v), None, "{bad}");
+        }
+        // 63-octet labels are the limit; 255 octets in wire form are the limit.
+        assert!(text_to_wire(&format!("{}.mesos", "x".repeat(63)), &mut v).is_some());
+        let max = format!("{0}.{0}.{0}.{1}", "b".repeat(63), "c".repeat(61));
+        assert!(text_to_wire(&max, &mut v).is_some());
+        assert_eq!(v.len(), MAX_NAME_LEN);
+        assert!(text_to_wire(&format!("{max}c"), &mut v).is_none());
+    }
+
+    #[test]
+    fn wire_becomes_dotted_text() {
+        assert_eq!(
+            wire_to_text(b"\x05nginx\x08marathon\x05mesos\x00"),
+            "nginx.marathon.mesos."
+        );
+        assert_eq!(wire_to_text(b"\x00"), ".");
+        assert_eq!(wire_to_text(b""), ".");
+        assert_eq!(wire_to_text(b"\x02\xffa\x00"), "\u{fffd}a.");
+        // A length past the end gives what there is rather than a panic.
+        assert_eq!(wire_to_text(b"\x01a\x09b"), "a..");
+        for text in ["a.", "_leader._tcp.mesos.", "1.0.0.10.in-addr.arpa."] {
+            assert_eq!(wire_to_text(&wire_of(text)), text);
+        }
+    }
+
+    #[test]
+    fn parents_walk_up_to_the_root() {
+        let name = wire_of("a.b.mesos");
+        let up: Vec<&[u8]> = parents(&name).collect();
+        assert_eq!(up, [&b"\x01b\x05mesos\x00"[..], b"\x05mesos\x00", b"\x00"]);
+        assert_eq!(parents(b"\x00").count(), 0);
+        assert_eq!(parents(b"\x05mes").count(), 0, "a truncated name ends the walk");
+    }
+
+    #[test]
+    fn names_are_at_or_below_an_apex_by_whole_labels() {
+        let apex = wire_of("mesos");
+        assert!(is_at_or_below(&apex, &apex));
+        assert!(is_at_or_below(&wire_of("a.b.mesos"), &apex));
+        assert!(!is_at_or_below(&wire_of("amesos"), &apex));
+        assert!(!is_at_or_below(&wire_of("mesos.org"), &apex));
+        assert!(!is_at_or_below(b"\x00", &apex));
+        assert!(is_at_or_below(&wire_of("anything"), b"\x00"));
+        assert!(!is_at_or_below(b"\x01a", &apex), "no root label, no match");
     }
 }

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use super::*;
+use crate::wire::wire_of;
 
 const TASK_IP: &str = "10.3.0.7";
 const TASK_REV: &str = "7.0.3.10.in-addr.arpa";
@@ -21,12 +22,6 @@ fn reverse_snapshot() -> Records {
     l.push_ip("web.marathon.slave.mesos.", ip("10.0.0.5"));
     l.push_ip("leader.mesos.", ip("10.0.0.9"));
     Records::build(zone(), &l, 1234)
-}
-
-fn wire(s: &str) -> Vec<u8> {
-    let mut v = Vec::new();
-    crate::records::text_to_wire(s, &mut v).unwrap();
-    v
 }
 
 /// The PTR targets of the answer section, decoded through compression pointers.
@@ -50,12 +45,12 @@ fn ptr_answer_bytes_name_the_task_then_its_unique_name_compressed() {
     let mut want = vec![0x12, 0x34, 0x85, 0x80, 0, 1, 0, 2, 0, 0, 0, 0];
     want.extend_from_slice(&q[HEADER_LEN..]);
     // First PTR: owner -> the question, type PTR, class IN, TTL 60, the whole target.
-    let first = wire("web.marathon.mesos.");
+    let first = wire_of("web.marathon.mesos.");
     want.extend_from_slice(&[0xc0, 12, 0, 12, 0, 1, 0, 0, 0, 60, 0, first.len() as u8]);
     let first_at = want.len();
     want.extend_from_slice(&first);
     // Second: its own labels up to the domain, then a pointer to `mesos.` inside the first.
-    let mesos_at = first_at + first.len() - wire("mesos.").len();
+    let mesos_at = first_at + first.len() - wire_of("mesos.").len();
     let prefix = b"\x0cweb-abcde-s1\x08marathon";
     want.extend_from_slice(&[0xc0, 12, 0, 12, 0, 1, 0, 0, 0, 60, 0, (prefix.len() + 2) as u8]);
     want.extend_from_slice(prefix);
@@ -103,7 +98,7 @@ fn ipv6_and_agent_addresses_get_their_names() {
         let resp = run(&query(name, rtype::PTR, None), &r, Transport::Udp, 1);
         let ans = section(&resp, Section::Answer);
         assert_eq!(ans.len(), 1, "{name}");
-        assert_eq!(ans[0].2, wire(want), "{name}: the first target is written whole");
+        assert_eq!(ans[0].2, wire_of(want), "{name}: the first target is written whole");
         assert_ne!(flags_of(&resp) & field::AA, 0);
     }
 }

@@ -22,6 +22,8 @@ pub use detect::{GroupMasters, MasterAddr};
 use proto::{err, event};
 use session::{Session, SessionError};
 
+use crate::addr::HostPort;
+
 /// The session timeout asked of ZooKeeper (Mesos' own default is 10 s).
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -38,8 +40,8 @@ const NO_GROUP_POLL: Duration = Duration::from_secs(1);
 /// A `zk://[user:password@]host:port[,host:port...]/path` URL.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ZkUrl {
-    /// `host:port` each, in the order given.
-    pub hosts: Vec<String>,
+    /// The ensemble's hosts, in the order given (port 2181 where none is given).
+    pub hosts: Vec<HostPort>,
     /// The group's path, without a trailing `/` (except the root itself).
     pub path: String,
     /// `user:password` for the `digest` scheme.
@@ -59,7 +61,12 @@ impl fmt::Display for ZkUrl {
             Some(d) => format!("{}:<redacted>@", d.split(':').next().unwrap_or("")),
             None => String::new(),
         };
-        write!(f, "zk://{user}{}{}", self.hosts.join(","), self.path)
+        write!(f, "zk://{user}")?;
+        for (i, host) in self.hosts.iter().enumerate() {
+            let comma = if i == 0 { "" } else { "," };
+            write!(f, "{comma}{host}")?;
+        }
+        write!(f, "{}", self.path)
     }
 }
 
@@ -75,12 +82,12 @@ impl ZkUrl {
             Some(at) => (Some(authority[..at].to_owned()), &authority[at + 1..]),
             None => (None, authority),
         };
-        let hosts: Vec<String> = hosts
+        let hosts = hosts
             .split(',')
             .map(str::trim)
             .filter(|h| !h.is_empty())
-            .map(with_port)
-            .collect();
+            .map(|h| HostPort::parse_or(h, DEFAULT_PORT).map_err(|e| format!("ZooKeeper host `{h}`: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
         if hosts.is_empty() {
             return Err("no ZooKeeper host in the URL".into());
         }
@@ -96,19 +103,6 @@ impl ZkUrl {
         } else {
             format!("{}/{name}", self.path)
         }
-    }
-}
-
-/// `host` or `host:port` or `[v6]:port` or `[v6]`: always with a port.
-fn with_port(host: &str) -> String {
-    let has_port = match host.strip_prefix('[') {
-        Some(v6) => v6.contains("]:"),
-        None => host.contains(':'),
-    };
-    if has_port {
-        host.to_owned()
-    } else {
-        format!("{host}:{DEFAULT_PORT}")
     }
 }
 
@@ -227,7 +221,7 @@ enum Never {}
 
 /// One session with one host: list the group, publish its masters, wait for the watch, again. Returns
 /// only when the session breaks.
-fn follow(host: &str, url: &ZkUrl, watch: &LeaderWatch, connected: &mut bool) -> Result<Never, SessionError> {
+fn follow(host: &HostPort, url: &ZkUrl, watch: &LeaderWatch, connected: &mut bool) -> Result<Never, SessionError> {
     let addr = resolve(host)?;
     let mut s = Session::connect(addr, SESSION_TIMEOUT, url.digest.as_deref())?;
     *connected = true;
@@ -339,7 +333,7 @@ fn publish(watch: &LeaderWatch, masters: GroupMasters, leader_path: &str) {
     }
 }
 
-fn resolve(host: &str) -> Result<SocketAddr, SessionError> {
+fn resolve(host: &HostPort) -> Result<SocketAddr, SessionError> {
     host.to_socket_addrs()?.next().ok_or_else(|| {
         SessionError::Io(std::io::Error::new(
             std::io::ErrorKind::NotFound,
@@ -355,7 +349,8 @@ mod tests {
     #[test]
     fn url_with_hosts_path_and_credentials() {
         let u = ZkUrl::parse("zk://dns:s3cret@10.0.0.1:2181,10.0.0.2,[::1]:2182,[::2]/mesos/").unwrap();
-        assert_eq!(u.hosts, ["10.0.0.1:2181", "10.0.0.2:2181", "[::1]:2182", "[::2]:2181"]);
+        let hosts: Vec<String> = u.hosts.iter().map(HostPort::to_string).collect();
+        assert_eq!(hosts, ["10.0.0.1:2181", "10.0.0.2:2181", "[::1]:2182", "[::2]:2181"]);
         assert_eq!(u.path, "/mesos");
         assert_eq!(u.digest.as_deref(), Some("dns:s3cret"));
         assert_eq!(u.child("json.info_1"), "/mesos/json.info_1");
@@ -374,6 +369,17 @@ mod tests {
         assert!(ZkUrl::parse("zk://zk1:2181").is_err());
         assert!(ZkUrl::parse("zk://,/mesos").is_err());
         assert!(ZkUrl::parse("http://zk1/mesos").is_err());
+    }
+
+    #[test]
+    fn hosts_are_read_strictly() {
+        // Once copied through unchecked: `zk1:+5` reached the resolver, and a bare `::1` got no port.
+        for bad in ["zk1:+5", "zk1:", "zk1:0", "zk1:65536", "[::1", "10.0.0.300"] {
+            let e = ZkUrl::parse(&format!("zk://{bad}/mesos")).unwrap_err();
+            assert!(e.starts_with(&format!("ZooKeeper host `{bad}`: ")), "{bad}: {e}");
+        }
+        let bare = ZkUrl::parse("zk://::1/mesos").unwrap();
+        assert_eq!(bare.hosts, [HostPort::parse("[::1]:2181").unwrap()]);
     }
 
     fn addr(port: u16) -> MasterAddr {

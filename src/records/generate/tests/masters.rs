@@ -75,7 +75,9 @@ fn masters_are_numbered_as_in_the_original() {
         ),
         (
             "5@0.0.0.6:7",
-            &["0.0.0.8:9", "0.0.0.6:7", "0.0.0.7:0"],
+            // The original's table has port 0 in these two; to the crate's one `host:port` parser
+            // port 0 is no port (config and ZooKeeper never hand one over): see below.
+            &["0.0.0.8:9", "0.0.0.6:7", "0.0.0.7:1"],
             vec![
                 "master.foo.com. A 0.0.0.8",
                 "master.foo.com. A 0.0.0.7",
@@ -86,13 +88,22 @@ fn masters_are_numbered_as_in_the_original() {
         ),
         (
             "5@0.0.0.6:7",
-            &["0.0.0.8:9", "0.0.0.6:7", "[2001:db8::1]:0"],
+            &["0.0.0.8:9", "0.0.0.6:7", "[2001:db8::1]:1"],
             vec![
                 "master.foo.com. A 0.0.0.8",
                 "master.foo.com. AAAA 2001:db8::1",
                 "master0.foo.com. A 0.0.0.8",
                 "master1.foo.com. A 0.0.0.6",
                 "master2.foo.com. AAAA 2001:db8::1",
+            ],
+        ),
+        (
+            "5@0.0.0.6:7",
+            &["0.0.0.8:9", "0.0.0.6:7", "0.0.0.7:0", "0.0.0.7:+5"],
+            vec![
+                "master.foo.com. A 0.0.0.8",
+                "master0.foo.com. A 0.0.0.8",
+                "master1.foo.com. A 0.0.0.6",
             ],
         ),
         (
