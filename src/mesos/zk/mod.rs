@@ -4,20 +4,20 @@
 //! which wakes the refresher at once when they change. When every host is down (or the group empties)
 //! the last masters stay published, so the refresher keeps fetching from the leader and the records stay.
 //!
-//! This module owns the URL, the thread and the hand-over; [`proto`] owns the wire encoding,
-//! [`session`] the socket, [`detect`] the choice and order of the members. It does not fetch state: the
-//! refresher does, from the published leader.
+//! This module owns the thread and the hand-over; [`proto`] owns the wire encoding, [`session`] the
+//! socket, [`detect`] the choice and order of the members. The URL is parsed with the config
+//! ([`ZkUrl`]). It does not fetch state: the refresher does, from the published leader.
 
 pub mod detect;
 pub mod proto;
 pub mod session;
 
-use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
+pub use crate::config::ZkUrl;
 pub use detect::{GroupMasters, MasterAddr};
 use proto::{err, event};
 use session::{Session, SessionError};
@@ -25,92 +25,12 @@ use session::{Session, SessionError};
 /// The session timeout asked of ZooKeeper (Mesos' own default is 10 s).
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The port of a host given without one.
-const DEFAULT_PORT: u16 = 2181;
-
 /// The pause after every host of the ensemble failed, doubling up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// How often a missing group path is listed again (it has no child watch until it exists).
 const NO_GROUP_POLL: Duration = Duration::from_secs(1);
-
-/// A `zk://[user:password@]host:port[,host:port...]/path` URL.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ZkUrl {
-    /// `host:port` each, in the order given.
-    pub hosts: Vec<String>,
-    /// The group's path, without a trailing `/` (except the root itself).
-    pub path: String,
-    /// `user:password` for the `digest` scheme.
-    pub digest: Option<String>,
-}
-
-impl fmt::Debug for ZkUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self}")
-    }
-}
-
-/// Shows the URL without the password.
-impl fmt::Display for ZkUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let user = match &self.digest {
-            Some(d) => format!("{}:<redacted>@", d.split(':').next().unwrap_or("")),
-            None => String::new(),
-        };
-        write!(f, "zk://{user}{}{}", self.hosts.join(","), self.path)
-    }
-}
-
-impl ZkUrl {
-    /// Parses the `zk` value (the config loader has checked its rough shape already).
-    pub fn parse(url: &str) -> Result<ZkUrl, String> {
-        let rest = url.strip_prefix("zk://").ok_or("expected zk://host:port/path")?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => return Err("expected a path after the hosts, such as /mesos".into()),
-        };
-        let (digest, hosts) = match authority.rfind('@') {
-            Some(at) => (Some(authority[..at].to_owned()), &authority[at + 1..]),
-            None => (None, authority),
-        };
-        let hosts: Vec<String> = hosts
-            .split(',')
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-            .map(with_port)
-            .collect();
-        if hosts.is_empty() {
-            return Err("no ZooKeeper host in the URL".into());
-        }
-        let trimmed = path.trim_end_matches('/');
-        let path = if trimmed.is_empty() { "/" } else { trimmed }.to_owned();
-        Ok(ZkUrl { hosts, path, digest })
-    }
-
-    /// The full path of a child of the group.
-    pub fn child(&self, name: &str) -> String {
-        if self.path == "/" {
-            format!("/{name}")
-        } else {
-            format!("{}/{name}", self.path)
-        }
-    }
-}
-
-/// `host` or `host:port` or `[v6]:port` or `[v6]`: always with a port.
-fn with_port(host: &str) -> String {
-    let has_port = match host.strip_prefix('[') {
-        Some(v6) => v6.contains("]:"),
-        None => host.contains(':'),
-    };
-    if has_port {
-        host.to_owned()
-    } else {
-        format!("{host}:{DEFAULT_PORT}")
-    }
-}
 
 /// The group's masters as last seen in ZooKeeper, shared between the detector (writer) and the
 /// refresher.
@@ -351,30 +271,6 @@ fn resolve(host: &str) -> Result<SocketAddr, SessionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn url_with_hosts_path_and_credentials() {
-        let u = ZkUrl::parse("zk://dns:s3cret@10.0.0.1:2181,10.0.0.2,[::1]:2182,[::2]/mesos/").unwrap();
-        assert_eq!(u.hosts, ["10.0.0.1:2181", "10.0.0.2:2181", "[::1]:2182", "[::2]:2181"]);
-        assert_eq!(u.path, "/mesos");
-        assert_eq!(u.digest.as_deref(), Some("dns:s3cret"));
-        assert_eq!(u.child("json.info_1"), "/mesos/json.info_1");
-        assert_eq!(
-            u.to_string(),
-            "zk://dns:<redacted>@10.0.0.1:2181,10.0.0.2:2181,[::1]:2182,[::2]:2181/mesos"
-        );
-        assert!(!format!("{u:?}").contains("s3cret"));
-    }
-
-    #[test]
-    fn root_path_and_bad_urls() {
-        let u = ZkUrl::parse("zk://zk1:2181/").unwrap();
-        assert_eq!(u.path, "/");
-        assert_eq!(u.child("x"), "/x");
-        assert!(ZkUrl::parse("zk://zk1:2181").is_err());
-        assert!(ZkUrl::parse("zk://,/mesos").is_err());
-        assert!(ZkUrl::parse("http://zk1/mesos").is_err());
-    }
 
     fn addr(port: u16) -> MasterAddr {
         MasterAddr {
