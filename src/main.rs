@@ -61,10 +61,10 @@ fn main() -> ExitCode {
     };
     // The certificate files, credentials and ZooKeeper URL are checked before any socket is bound, like
     // the rest of the config.
-    let source = match args.state_file.clone() {
-        Some(path) => Ok(StateSource::File(path)),
-        None if !config.zk.is_empty() => start_zk(&config).map(StateSource::ZooKeeper),
-        None => Fetcher::from_config(&config)
+    let source = match (args.state_file.clone(), config.zk.clone()) {
+        (Some(path), _) => Ok(StateSource::File(path)),
+        (None, Some(url)) => start_zk(&config, url).map(StateSource::ZooKeeper),
+        (None, None) => Fetcher::from_config(&config)
             .map(|fetcher| StateSource::Masters(with_test_hooks(fetcher)))
             .map_err(|e| e.to_string()),
     };
@@ -203,11 +203,10 @@ fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) ->
 
 /// Starts the ZooKeeper detector; with a `zkDetectionTimeout`, the process exits with an error if no
 /// leader is found within it (as the original does).
-fn start_zk(config: &Config) -> Result<ZkLeader, String> {
+fn start_zk(config: &Config, url: zk::ZkUrl) -> Result<ZkLeader, String> {
     // The settings state will be fetched with; the masters come from ZooKeeper (or, with
     // zkDetectionTimeout 0 and no leader named yet, from `masters`: see `refresh`).
     let fetcher = with_test_hooks(Fetcher::with_config(config, Vec::new()).map_err(|e| e.to_string())?);
-    let url = zk::ZkUrl::parse(&config.zk).map_err(|e| format!("`zk`: {e}"))?;
     let watch = Arc::new(zk::LeaderWatch::default());
     zk::spawn_detector(url.clone(), watch.clone()).map_err(|e| format!("cannot start the ZooKeeper detector: {e}"))?;
     if config.zk_detection_timeout > 0 {
@@ -302,23 +301,8 @@ fn reload(control: &Control) {
     };
     let old = control.config.load();
     // The sockets and the relay are set up once: these keys take effect at the next start.
-    let needs_restart = [
-        ("listener", old.listener != new.listener),
-        ("port", old.port != new.port),
-        ("dnson", old.dns_on != new.dns_on),
-        ("httpon", old.http_on != new.http_on),
-        ("httpListener", old.http_listener != new.http_listener),
-        ("httpport", old.http_port != new.http_port),
-        ("resolvers", old.resolvers != new.resolvers),
-        ("zoneResolvers", old.zone_resolvers != new.zone_resolvers),
-        ("timeout", old.timeout != new.timeout),
-        ("externalon", old.external_on != new.external_on),
-        ("zk", old.zk != new.zk),
-    ];
-    for (key, changed) in needs_restart {
-        if changed {
-            log::warn!("SIGHUP: `{key}` changed in {path}; it takes effect when mesos-dns restarts");
-        }
+    for key in old.changes_needing_restart(&new) {
+        log::warn!("SIGHUP: `{key}` changed in {path}; it takes effect when mesos-dns restarts");
     }
     control.config.store(Arc::new(new));
     control.refresher.unpark();

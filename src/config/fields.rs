@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use std::fmt;
 
-use super::{field, show, ConfigError, KEYS};
+use super::{field, keys, show, ConfigError};
 
 /// The top-level object's members in document order (a `serde_json::Map` would sort them, and for keys
 /// that differ only by case Go's decoder lets the last one in the document win).
@@ -35,14 +35,14 @@ impl<'de> Deserialize<'de> for Entries {
 }
 
 /// The known members, keyed by lower-cased name.
-pub(super) struct Fields(pub(super) HashMap<String, Value>);
+pub(super) struct Fields(HashMap<String, Value>);
 
 impl Fields {
     pub(super) fn new(entries: Vec<(String, Value)>, warnings: &mut Vec<String>) -> Fields {
         let mut map = HashMap::new();
         for (key, value) in entries {
             let lower = key.to_lowercase();
-            if KEYS.iter().any(|k| k.to_ascii_lowercase() == lower) {
+            if keys::is_known(&lower) {
                 map.insert(lower, value);
             } else {
                 let warning = format!("unknown config key `{key}` ignored");
@@ -54,23 +54,44 @@ impl Fields {
         Fields(map)
     }
 
+    /// The member for `key` (spelled as the table spells it), present or not.
+    pub(super) fn field(&self, key: &'static str) -> Field<'_> {
+        Field {
+            key,
+            value: self.0.get(&key.to_ascii_lowercase()),
+        }
+    }
+}
+
+/// One key's member of the document, if present, with typed extraction whose errors name the key.
+#[derive(Clone, Copy)]
+pub(super) struct Field<'a> {
+    pub(super) key: &'static str,
+    value: Option<&'a Value>,
+}
+
+impl<'a> Field<'a> {
     /// The raw value, null included (Go gives null a meaning for lists: an empty one).
-    pub(super) fn get(&self, key: &str) -> Option<&Value> {
-        self.0.get(&key.to_ascii_lowercase())
+    pub(super) fn value(self) -> Option<&'a Value> {
+        self.value
     }
 
     /// A scalar; null leaves the default, as Go's decoder does.
-    pub(super) fn scalar(&self, key: &str) -> Option<&Value> {
-        self.get(key).filter(|v| !v.is_null())
+    fn scalar(self) -> Option<&'a Value> {
+        self.value.filter(|v| !v.is_null())
+    }
+
+    /// An error about this key's value.
+    pub(super) fn error(self, problem: impl Into<String>) -> ConfigError {
+        field(self.key, problem)
     }
 
     pub(super) fn int<T: TryFrom<u64> + Into<u64> + Copy>(
-        &self,
-        key: &'static str,
+        self,
         positive: bool,
         max: T,
     ) -> Result<Option<T>, ConfigError> {
-        let Some(v) = self.scalar(key) else {
+        let Some(v) = self.scalar() else {
             return Ok(None);
         };
         let kind = if positive {
@@ -80,36 +101,50 @@ impl Fields {
         };
         let max = max.into();
         match v.as_u64() {
-            Some(n) if n > max => Err(field(key, format!("expected {kind} no greater than {max}, got {n}"))),
-            Some(0) if positive => Err(field(key, format!("expected {kind}, got 0"))),
+            Some(n) if n > max => Err(self.error(format!("expected {kind} no greater than {max}, got {n}"))),
+            Some(0) if positive => Err(self.error(format!("expected {kind}, got 0"))),
             Some(n) => T::try_from(n)
                 .map(Some)
-                .map_err(|_| field(key, format!("expected {kind} no greater than {max}"))),
-            None => Err(field(key, format!("expected {kind}, got {}", show(v)))),
+                .map_err(|_| self.error(format!("expected {kind} no greater than {max}"))),
+            None => Err(self.error(format!("expected {kind}, got {}", show(v)))),
         }
     }
 
-    pub(super) fn bool(&self, key: &'static str) -> Result<Option<bool>, ConfigError> {
-        match self.scalar(key) {
+    pub(super) fn bool(self) -> Result<Option<bool>, ConfigError> {
+        match self.scalar() {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(v) => Err(field(key, format!("expected true or false, got {}", show(v)))),
+            Some(v) => Err(self.error(format!("expected true or false, got {}", show(v)))),
         }
     }
 
-    pub(super) fn string(&self, key: &'static str) -> Result<Option<String>, ConfigError> {
-        match self.scalar(key) {
+    pub(super) fn string(self) -> Result<Option<String>, ConfigError> {
+        match self.scalar() {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(v) => Err(field(key, format!("expected a string, got {}", show(v)))),
+            Some(v) => Err(self.error(format!("expected a string, got {}", show(v)))),
         }
     }
 
-    pub(super) fn strings(&self, key: &'static str) -> Result<Option<Vec<String>>, ConfigError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => string_list(v).map(Some).map_err(|p| field(key, p)),
-        }
+    /// A string given to `parse`, whose message is pinned on the key.
+    pub(super) fn string_as<T>(self, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<Option<T>, ConfigError> {
+        self.string()?.map(|s| parse(&s).map_err(|p| self.error(p))).transpose()
+    }
+
+    pub(super) fn strings(self) -> Result<Option<Vec<String>>, ConfigError> {
+        self.value
+            .map(|v| string_list(v).map_err(|p| self.error(p)))
+            .transpose()
+    }
+
+    /// A list of strings given to `parse`, whose message is pinned on the key.
+    pub(super) fn strings_as<T>(
+        self,
+        parse: impl FnOnce(&[String]) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        self.strings()?
+            .map(|v| parse(&v).map_err(|p| self.error(p)))
+            .transpose()
     }
 }
 

@@ -2,7 +2,7 @@
 //! defaults, validated up front so that every bad value is reported with the key that holds it.
 //!
 //! This module owns reading the document, the defaults, every check on a value and the effective
-//! configuration as JSON (for `/v1/config`). It does not read `/etc/resolv.conf` (an empty `resolvers` is
+//! configuration as JSON (for `/v1/config`); what each key is, is the table in [`keys`]. It does not read `/etc/resolv.conf` (an empty `resolvers` is
 //! left empty for the forwarder to fill), open files named by the config, or bind anything.
 
 use std::collections::BTreeMap;
@@ -10,88 +10,28 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 mod fields;
+mod keys;
+mod types;
 mod values;
+mod zk_url;
 
 use fields::{Entries, Fields};
+pub(crate) use types::REDACTED;
+pub use types::{Auth, Credentials, IpSource, StateSourceMode};
+use values::normalize_master;
 pub use values::parse_resolver;
-use values::*;
-
-/// Where a task's addresses come from, in the order of `IPSources`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IpSource {
-    Netinfo,
-    Docker,
-    Mesos,
-    Host,
-}
-
-impl IpSource {
-    /// The name used in `IPSources`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IpSource::Netinfo => "netinfo",
-            IpSource::Docker => "docker",
-            IpSource::Mesos => "mesos",
-            IpSource::Host => "host",
-        }
-    }
-
-    /// Parses an `IPSources` entry, ignoring case.
-    pub fn parse(s: &str) -> Option<IpSource> {
-        [IpSource::Netinfo, IpSource::Docker, IpSource::Mesos, IpSource::Host]
-            .into_iter()
-            .find(|src| src.as_str().eq_ignore_ascii_case(s))
-    }
-}
-
-/// `stateSource`: how the refresher learns about changes in the cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StateSourceMode {
-    /// Fetch the whole state every `refreshSeconds` (the original's only way).
-    Poll,
-    /// Also keep an operator-API event subscription open and apply its events as they come
-    /// ([`crate::stream`]); polling stays as the safety net and the fallback.
-    Stream,
-}
-
-impl StateSourceMode {
-    /// The name used in `stateSource`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StateSourceMode::Poll => "poll",
-            StateSourceMode::Stream => "stream",
-        }
-    }
-}
-
-/// `mesosCredentials`.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Credentials {
-    pub principal: String,
-    pub secret: String,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("principal", &self.principal)
-            .field("secret", &REDACTED)
-            .finish()
-    }
-}
-
-/// What is shown instead of a secret.
-pub(crate) const REDACTED: &str = "<redacted>";
+pub use zk_url::ZkUrl;
 
 /// The effective configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `masters`: `host:port` of every master, as written.
     pub masters: Vec<String>,
-    pub zk: String,
+    /// `zk`; `None` when empty.
+    pub zk: Option<ZkUrl>,
     pub zk_detection_timeout: u64,
     pub refresh_seconds: u64,
     pub state_timeout_seconds: u64,
@@ -130,8 +70,12 @@ pub struct Config {
     pub ca_cert_file: String,
     pub cert_file: String,
     pub key_file: String,
-    pub mesos_authentication: String,
+    /// `mesosAuthentication` with the credentials or service account file it takes: what requests to
+    /// the masters use.
+    pub mesos_authentication: Auth,
+    /// `mesosCredentials` as given, used or not (`/v1/config` shows the principal).
     pub mesos_credentials: Option<Credentials>,
+    /// `IAMConfigFile` as given, used or not.
     pub iam_config_file: String,
     /// `stateSource` (ours, not the original's): `poll` (default) or `stream`.
     pub state_source: StateSourceMode,
@@ -165,7 +109,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             masters: Vec::new(),
-            zk: String::new(),
+            zk: None,
             zk_detection_timeout: 30,
             refresh_seconds: 60,
             state_timeout_seconds: 300,
@@ -198,7 +142,7 @@ impl Default for Config {
             ca_cert_file: String::new(),
             cert_file: String::new(),
             key_file: String::new(),
-            mesos_authentication: String::new(),
+            mesos_authentication: Auth::None,
             mesos_credentials: None,
             iam_config_file: String::new(),
             state_source: StateSourceMode::Poll,
@@ -206,60 +150,6 @@ impl Default for Config {
         }
     }
 }
-
-/// Every key the original accepts, spelled as its documentation spells it (the spelling errors use), and
-/// ours (`PTROn`).
-pub(crate) const KEYS: &[&str] = &[
-    "masters",
-    "zk",
-    "zkDetectionTimeout",
-    "refreshSeconds",
-    "stateTimeoutSeconds",
-    "ttl",
-    "domain",
-    "port",
-    "listener",
-    "httpListener",
-    "httpport",
-    "dnson",
-    "httpon",
-    "resolvers",
-    "zoneResolvers",
-    "timeout",
-    "externalon",
-    "recurseon",
-    "SOAMname",
-    "SOARname",
-    "email",
-    "SOASerial",
-    "SOARefresh",
-    "SOARetry",
-    "SOAExpire",
-    "SOAMinttl",
-    "srvRecordDefaultWeight",
-    "IPSources",
-    "EnforceRFC952",
-    "SetTruncateBit",
-    "EnumerationOn",
-    "PTROn",
-    "mesosHTTPSOn",
-    "caCertFile",
-    "certFile",
-    "keyFile",
-    "mesosAuthentication",
-    "mesosCredentials",
-    "IAMConfigFile",
-    "stateSource",
-    // The original reports the config file's path under this key; in a file it has no effect.
-    "File",
-];
-
-/// Seconds are kept below 2^32 so that no later `Instant + Duration` can overflow.
-const MAX_SECONDS: u64 = u32::MAX as u64;
-/// DNS TTLs are 31-bit (RFC 2181 section 8); the original's field is an `int32`.
-const MAX_TTL: u32 = i32::MAX as u32;
-/// What a resolver `timeout` of 0 means: the original then uses its default, 5 s.
-const ZERO_TIMEOUT_MEANS: u64 = 5;
 
 impl Config {
     /// Parses and validates a config document. Also returns warnings (unknown keys, values that are
@@ -289,216 +179,25 @@ impl Config {
     /// our `PTROn` and `StateSource`. Keys match case-insensitively, so the result loads again through
     /// [`Config::from_json`].
     pub fn to_json(&self) -> Value {
-        let strings = |v: &[SocketAddr]| Value::from(v.iter().map(|a| a.to_string()).collect::<Vec<_>>());
-        let zones: Map<String, Value> = self
-            .zone_resolvers
-            .iter()
-            .map(|(z, rs)| (z.clone(), strings(rs)))
-            .collect();
-        let (principal, secret) = match &self.mesos_credentials {
-            Some(c) => (c.principal.as_str(), REDACTED),
-            None => ("", ""),
-        };
-        let credentials = Map::from_iter([
-            ("Principal".to_string(), Value::from(principal)),
-            ("Secret".to_string(), Value::from(secret)),
-        ]);
-        let ip_sources: Vec<&str> = self.ip_sources.iter().map(|s| s.as_str()).collect();
-
-        let entries: Vec<(&str, Value)> = vec![
-            ("Masters", self.masters.clone().into()),
-            ("Zk", redact_zk(&self.zk).into()),
-            ("ZkDetectionTimeout", self.zk_detection_timeout.into()),
-            ("RefreshSeconds", self.refresh_seconds.into()),
-            ("StateTimeoutSeconds", self.state_timeout_seconds.into()),
-            ("TTL", self.ttl.into()),
-            ("Domain", self.domain.clone().into()),
-            ("File", self.file.clone().into()),
-            ("Port", self.port.into()),
-            ("Listener", self.listener.to_string().into()),
-            ("HTTPListener", self.http_listener.to_string().into()),
-            ("HttpPort", self.http_port.into()),
-            ("DnsOn", self.dns_on.into()),
-            ("HttpOn", self.http_on.into()),
-            ("Resolvers", strings(&self.resolvers)),
-            ("ZoneResolvers", Value::Object(zones)),
-            ("Timeout", self.timeout.into()),
-            ("ExternalOn", self.external_on.into()),
-            ("RecurseOn", self.recurse_on.into()),
-            ("SOAMname", self.soa_mname.clone().into()),
-            ("SOARname", self.soa_rname.clone().into()),
-            ("SOARefresh", self.soa_refresh.into()),
-            ("SOARetry", self.soa_retry.into()),
-            ("SOAExpire", self.soa_expire.into()),
-            ("SOAMinttl", self.soa_minttl.into()),
-            ("SRVRecordDefaultWeight", self.srv_record_default_weight.into()),
-            ("IPSources", ip_sources.into()),
-            ("EnforceRFC952", self.enforce_rfc952.into()),
-            ("SetTruncateBit", self.set_truncate_bit.into()),
-            ("EnumerationOn", self.enumeration_on.into()),
-            ("PTROn", self.ptr_on.into()),
-            ("MesosHTTPSOn", self.mesos_https_on.into()),
-            ("CACertFile", self.ca_cert_file.clone().into()),
-            ("CertFile", self.cert_file.clone().into()),
-            ("KeyFile", self.key_file.clone().into()),
-            ("MesosAuthentication", self.mesos_authentication.clone().into()),
-            ("MesosCredentials", Value::Object(credentials)),
-            ("IAMConfigFile", self.iam_config_file.clone().into()),
-            ("StateSource", self.state_source.as_str().into()),
-        ];
-        Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        let members = keys::KEYS.iter().filter_map(|k| k.json);
+        Value::Object(members.map(|(name, value)| (name.to_string(), value(self))).collect())
     }
 }
 
-/// Reads every field over the defaults, checking each value as it is read, then the rules that tie
-/// several fields together.
+/// Reads every key over the defaults, in the table's order, checking each value as it is read, then
+/// the rules that tie several keys together.
 fn build(f: &Fields, warnings: &mut Vec<String>) -> Result<Config, ConfigError> {
     let mut c = Config::default();
-
-    if let Some(v) = f.strings("masters")? {
-        c.masters = v;
+    for key in keys::KEYS {
+        (key.read)(f.field(key.name), &mut c, warnings)?;
     }
-    if let Some(v) = f.string("zk")? {
-        c.zk = v;
-    }
-    if let Some(v) = f.int("zkDetectionTimeout", false, MAX_SECONDS)? {
-        c.zk_detection_timeout = v;
-    }
-    if let Some(v) = f.string("stateSource")? {
-        c.state_source = match v.to_ascii_lowercase().as_str() {
-            "poll" => StateSourceMode::Poll,
-            "stream" => StateSourceMode::Stream,
-            _ => {
-                return Err(field(
-                    "stateSource",
-                    format!("expected \"poll\" or \"stream\", got {v:?}"),
-                ))
-            }
-        };
-    }
-    if let Some(v) = f.int("refreshSeconds", true, MAX_SECONDS)? {
-        c.refresh_seconds = v;
-    }
-    if let Some(v) = f.int("stateTimeoutSeconds", true, MAX_SECONDS)? {
-        c.state_timeout_seconds = v;
-    }
-    // 0 is a valid TTL (RFC 2181 section 8: answers not to be cached), as in the original.
-    if let Some(v) = f.int("ttl", false, MAX_TTL)? {
-        c.ttl = v;
-    }
-    if let Some(v) = f.string("domain")? {
-        c.domain = normalize_domain(&v).map_err(|p| field("domain", p))?;
-    }
-    if let Some(v) = f.int("port", false, u16::MAX)? {
-        c.port = v;
-    }
-    if let Some(v) = f.string("listener")? {
-        c.listener = parse_listen_ip(&v).map_err(|p| field("listener", p))?;
-    }
-    if let Some(v) = f.string("httpListener")? {
-        c.http_listener = parse_listen_ip(&v).map_err(|p| field("httpListener", p))?;
-    }
-    if let Some(v) = f.int("httpport", false, u16::MAX)? {
-        c.http_port = v;
-    }
-    if let Some(v) = f.bool("dnson")? {
-        c.dns_on = v;
-    }
-    if let Some(v) = f.bool("httpon")? {
-        c.http_on = v;
-    }
-    if let Some(v) = f.strings("resolvers")? {
-        c.resolvers = parse_resolvers(&v).map_err(|p| field("resolvers", p))?;
-    }
-    if let Some(v) = f.get("zoneResolvers") {
-        c.zone_resolvers = parse_zone_resolvers(v, &c.domain).map_err(|p| field("zoneResolvers", p))?;
-    }
-    if let Some(v) = f.int("timeout", false, MAX_SECONDS)? {
-        c.timeout = v;
-        if v == 0 {
-            c.timeout = ZERO_TIMEOUT_MEANS;
-            warnings.push(format!(
-                "config key `timeout` is 0: using the default, {ZERO_TIMEOUT_MEANS} s, as the original does"
-            ));
-        }
-    }
-    if let Some(v) = f.bool("externalon")? {
-        c.external_on = v;
-    }
-    if let Some(v) = f.bool("recurseon")? {
-        c.recurse_on = v;
-    }
-    if let Some(v) = f.string("SOAMname")? {
-        c.soa_mname = normalize_soa_name(&v).map_err(|p| field("SOAMname", p))?;
-    }
-    // `email` is the oldest spelling of SOARname; when both are given, SOARname wins.
-    if let Some(v) = f.string("email")? {
-        c.soa_rname = normalize_soa_name(&v).map_err(|p| field("email", p))?;
-    }
-    if let Some(v) = f.string("SOARname")? {
-        c.soa_rname = normalize_soa_name(&v).map_err(|p| field("SOARname", p))?;
-    }
-    // The serial is the time of each refresh; a configured one is checked but has no effect (as in the original).
-    f.int("SOASerial", false, u32::MAX)?;
-    if let Some(v) = f.int("SOARefresh", false, u32::MAX)? {
-        c.soa_refresh = v;
-    }
-    if let Some(v) = f.int("SOARetry", false, u32::MAX)? {
-        c.soa_retry = v;
-    }
-    if let Some(v) = f.int("SOAExpire", false, u32::MAX)? {
-        c.soa_expire = v;
-    }
-    if let Some(v) = f.int("SOAMinttl", false, u32::MAX)? {
-        c.soa_minttl = v;
-    }
-    if let Some(v) = f.int("srvRecordDefaultWeight", false, u16::MAX)? {
-        c.srv_record_default_weight = v;
-    }
-    if let Some(v) = f.strings("IPSources")? {
-        c.ip_sources = parse_ip_sources(&v).map_err(|p| field("IPSources", p))?;
-    }
-    if let Some(v) = f.bool("EnforceRFC952")? {
-        c.enforce_rfc952 = v;
-    }
-    if let Some(v) = f.bool("SetTruncateBit")? {
-        c.set_truncate_bit = v;
-    }
-    if let Some(v) = f.bool("EnumerationOn")? {
-        c.enumeration_on = v;
-    }
-    if let Some(v) = f.bool("PTROn")? {
-        c.ptr_on = v;
-    }
-    if let Some(v) = f.bool("mesosHTTPSOn")? {
-        c.mesos_https_on = v;
-    }
-    if let Some(v) = f.string("caCertFile")? {
-        c.ca_cert_file = v;
-    }
-    if let Some(v) = f.string("certFile")? {
-        c.cert_file = v;
-    }
-    if let Some(v) = f.string("keyFile")? {
-        c.key_file = v;
-    }
-    if let Some(v) = f.string("IAMConfigFile")? {
-        c.iam_config_file = v;
-    }
-    if let Some(v) = f.string("mesosAuthentication")? {
-        c.mesos_authentication = v.to_ascii_lowercase();
-    }
-    if let Some(v) = f.get("mesosCredentials") {
-        c.mesos_credentials = parse_credentials(v, warnings).map_err(|p| field("mesosCredentials", p))?;
-    }
-
-    check_relations(&c, warnings)?;
+    check_relations(&c)?;
     Ok(c)
 }
 
-/// The rules that involve more than one key.
-fn check_relations(c: &Config, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
-    if c.masters.is_empty() && c.zk.is_empty() {
+/// The rules that involve more than one key (but for `mesosAuthentication`'s, which its reader checks).
+fn check_relations(c: &Config) -> Result<(), ConfigError> {
+    if c.masters.is_empty() && c.zk.is_none() {
         return Err(field(
             "masters",
             "no Mesos master to ask: give `masters` (host:port list) or `zk`",
@@ -512,58 +211,11 @@ fn check_relations(c: &Config, warnings: &mut Vec<String>) -> Result<(), ConfigE
         }
         seen.push(normal);
     }
-    if !c.zk.is_empty() {
-        check_zk(&c.zk).map_err(|p| field("zk", p))?;
-    }
     if !c.dns_on && !c.http_on {
         return Err(field(
             "dnson",
             "`dnson` and `httpon` are both false: there would be nothing to serve",
         ));
-    }
-    match c.mesos_authentication.as_str() {
-        "" => {
-            if c.mesos_credentials.as_ref().is_some_and(|cr| !cr.principal.is_empty()) {
-                warnings.push(
-                    "config key `mesosCredentials` is set but `mesosAuthentication` is not `basic`: not used".into(),
-                );
-            }
-            if !c.iam_config_file.is_empty() {
-                warnings
-                    .push("config key `IAMConfigFile` is set but `mesosAuthentication` is not `iam`: not used".into());
-            }
-        }
-        "basic" => {
-            if !c.mesos_credentials.as_ref().is_some_and(|cr| !cr.principal.is_empty()) {
-                return Err(field(
-                    "mesosCredentials",
-                    "`mesosAuthentication` is `basic`, which needs `mesosCredentials` with a `principal`",
-                ));
-            }
-            if !c.iam_config_file.is_empty() {
-                warnings
-                    .push("config key `IAMConfigFile` is set but `mesosAuthentication` is `basic`: not used".into());
-            }
-        }
-        "iam" => {
-            // The file itself is read with the other files the config names (`mesos::access`).
-            if c.iam_config_file.is_empty() {
-                return Err(field(
-                    "IAMConfigFile",
-                    "`mesosAuthentication` is `iam`, which needs `IAMConfigFile`",
-                ));
-            }
-            if c.mesos_credentials.as_ref().is_some_and(|cr| !cr.principal.is_empty()) {
-                warnings
-                    .push("config key `mesosCredentials` is set but `mesosAuthentication` is `iam`: not used".into());
-            }
-        }
-        other => {
-            return Err(field(
-                "mesosAuthentication",
-                format!("expected \"\", \"basic\" or \"iam\", got {}", show(&Value::from(other))),
-            ));
-        }
     }
     if c.cert_file.is_empty() != c.key_file.is_empty() {
         let (key, other) = if c.cert_file.is_empty() {

@@ -78,7 +78,7 @@ fn of_keys_differing_only_by_case_the_last_in_the_document_wins() {
 fn defaults_are_the_originals_except_resolvers() {
     let c = Config::default();
     assert!(c.masters.is_empty());
-    assert_eq!(c.zk, "");
+    assert_eq!(c.zk, None);
     assert_eq!(c.zk_detection_timeout, 30);
     assert_eq!(c.refresh_seconds, 60);
     assert_eq!(c.state_timeout_seconds, 300);
@@ -112,7 +112,7 @@ fn defaults_are_the_originals_except_resolvers() {
         (c.ca_cert_file.as_str(), c.cert_file.as_str(), c.key_file.as_str()),
         ("", "", "")
     );
-    assert_eq!(c.mesos_authentication, "");
+    assert_eq!(c.mesos_authentication, Auth::None);
     assert_eq!(c.mesos_credentials, None);
     assert_eq!(c.iam_config_file, "");
 }
@@ -132,7 +132,10 @@ fn a_document_with_only_masters_gets_every_default() {
 fn zk_alone_is_enough() {
     let (c, _) = load(json!({"zk": "zk://10.0.0.1:2181,10.0.0.2:2181/mesos"})).unwrap();
     assert!(c.masters.is_empty());
-    assert_eq!(c.zk, "zk://10.0.0.1:2181,10.0.0.2:2181/mesos");
+    let zk = c.zk.unwrap();
+    assert_eq!(zk.as_written(), "zk://10.0.0.1:2181,10.0.0.2:2181/mesos");
+    let hosts: Vec<String> = zk.hosts.iter().map(ToString::to_string).collect();
+    assert_eq!(hosts, ["10.0.0.1:2181", "10.0.0.2:2181"]);
 }
 
 #[test]
@@ -176,14 +179,12 @@ fn every_value_is_read_into_its_field() {
         (c.ca_cert_file.as_str(), c.cert_file.as_str(), c.key_file.as_str()),
         ("/ca.pem", "/c.pem", "/k.pem")
     );
-    assert_eq!(c.mesos_authentication, "basic");
-    assert_eq!(
-        c.mesos_credentials,
-        Some(Credentials {
-            principal: "dns".into(),
-            secret: "s3cret".into()
-        })
-    );
+    let credentials = Credentials {
+        principal: "dns".into(),
+        secret: "s3cret".into(),
+    };
+    assert_eq!(c.mesos_authentication, Auth::Basic(credentials.clone()));
+    assert_eq!(c.mesos_credentials, Some(credentials));
 }
 
 #[test]
@@ -552,7 +553,7 @@ fn example_config_parses_cleanly_and_only_talks_to_loopback() {
     assert!(c.zone_resolvers.values().flatten().all(|r| r.ip().is_loopback()));
     assert!(c.listener.is_loopback() && c.http_listener.is_loopback());
     assert!(c.masters.iter().all(|m| m.starts_with("127.0.0.1:")), "{:?}", c.masters);
-    assert!(c.zk.is_empty());
+    assert!(c.zk.is_none());
     assert_ne!(c.port, 53, "the example must run without root");
 }
 

@@ -1,5 +1,5 @@
-//! Parsers and checks of single config values: names, addresses, ports, resolvers, IP sources,
-//! credentials and the ZooKeeper URL. Each returns a message for the caller to pin on its key.
+//! Parsers and checks of single config values: names, addresses, ports, resolvers, IP sources and
+//! credentials. Each returns a message for the caller to pin on its key.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::addr::{Host, HostPort};
 
 use super::fields::string_list;
-use super::{show, Credentials, IpSource, REDACTED};
+use super::{show, Credentials, IpSource};
 
 /// Checks a DNS name made of letter-digit-hyphen labels (the original's `domain` and zone rule).
 pub(super) fn check_ldh_name(name: &str) -> Result<(), String> {
@@ -194,33 +194,4 @@ pub(super) fn parse_credentials(v: &Value, warnings: &mut Vec<String>) -> Result
     }
     // The original always writes this object; empty, it means no credentials (and so round-trips).
     Ok((creds != Credentials::default()).then_some(creds))
-}
-
-/// `zk://host:port[,host:port...]/path`.
-pub(super) fn check_zk(zk: &str) -> Result<(), String> {
-    let shown = redact_zk(zk);
-    let rest = zk
-        .strip_prefix("zk://")
-        .ok_or_else(|| format!("expected zk://host:port/path, got `{shown}`"))?;
-    match rest.split_once('/') {
-        Some((hosts, path)) if !hosts.is_empty() && !path.is_empty() => Ok(()),
-        _ => Err(format!(
-            "expected zk://host:port[,host:port...]/path (such as /mesos), got `{shown}`"
-        )),
-    }
-}
-
-/// A ZooKeeper URL with any `user:password@` password replaced.
-pub(super) fn redact_zk(zk: &str) -> String {
-    let Some(rest) = zk.strip_prefix("zk://") else {
-        return zk.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => match rest[..at].split_once(':') {
-            Some((user, _password)) => format!("zk://{user}:{REDACTED}{}", &rest[at..]),
-            None => zk.to_string(),
-        },
-        None => zk.to_string(),
-    }
 }

@@ -21,7 +21,7 @@ use ureq::Body;
 use super::base64;
 use super::fetch::CONNECT_TIMEOUT;
 use super::iam::{IamError, IamLogin, ServiceAccount};
-use crate::config::Config;
+use crate::config::{Auth as AuthSetting, Config};
 
 /// Scheme, TLS settings and credentials for requests to the masters. Clones share the IAM token.
 #[derive(Clone, Default)]
@@ -132,8 +132,8 @@ impl Access {
 
     /// Reads the certificate and service account files the config names and prepares the credentials.
     pub fn from_config(config: &Config) -> Result<Access, AccessError> {
-        let account = match config.mesos_authentication.as_str() {
-            "iam" => Some(ServiceAccount::load(&config.iam_config_file)?),
+        let account = match &config.mesos_authentication {
+            AuthSetting::Iam { config_file } => Some(ServiceAccount::load(config_file)?),
             _ => None,
         };
         // An https:// login endpoint is reached with the masters' TLS settings even over plain HTTP.
@@ -153,12 +153,8 @@ impl Access {
             None
         };
         let system_bundle = config.ca_cert_file.is_empty();
-        let auth = match (config.mesos_authentication.as_str(), account) {
-            ("", _) => Auth::None,
-            ("basic", _) => {
-                let creds = config.mesos_credentials.clone().unwrap_or_default();
-                Auth::Basic(basic_authorization(&creds.principal, &creds.secret))
-            }
+        let auth = match (&config.mesos_authentication, account) {
+            (AuthSetting::Basic(creds), _) => Auth::Basic(basic_authorization(&creds.principal, &creds.secret)),
             (_, Some(account)) => {
                 let timeout =
                     (config.state_timeout_seconds > 0).then(|| Duration::from_secs(config.state_timeout_seconds));
@@ -169,12 +165,7 @@ impl Access {
                     .new_agent();
                 Auth::Iam(Arc::new(IamLogin::new(account, agent, system_bundle)))
             }
-            (other, None) => {
-                return Err(AccessError {
-                    key: "mesosAuthentication",
-                    problem: format!("{other:?} is not supported (only \"basic\" and \"iam\")"),
-                })
-            }
+            _ => Auth::None,
         };
         Ok(Access {
             tls: tls.filter(|_| config.mesos_https_on),
@@ -393,8 +384,7 @@ mod tests {
     #[test]
     fn basic_credentials_become_a_header_that_debug_hides() {
         let config = Config {
-            mesos_authentication: "basic".into(),
-            mesos_credentials: Some(Credentials {
+            mesos_authentication: AuthSetting::Basic(Credentials {
                 principal: "dns".into(),
                 secret: "s3cret".into(),
             }),
@@ -452,8 +442,9 @@ mod tests {
 
     fn iam_config(file: &str) -> Config {
         Config {
-            mesos_authentication: "iam".into(),
-            iam_config_file: file.into(),
+            mesos_authentication: AuthSetting::Iam {
+                config_file: file.into(),
+            },
             ..Config::default()
         }
     }

@@ -225,7 +225,7 @@ impl Fetcher {
 
     /// The fetcher for `masters` with the config's settings ([`Fetcher::with_config`]).
     pub fn from_config(config: &Config) -> Result<Fetcher, FetchError> {
-        if config.masters.is_empty() && !config.zk.is_empty() {
+        if config.masters.is_empty() && config.zk.is_some() {
             return Err(FetchError::Unsupported(
                 "`masters` is empty and `zk` is only read at start: restart to detect the leader through ZooKeeper",
             ));

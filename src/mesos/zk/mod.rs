@@ -4,20 +4,20 @@
 //! which wakes the refresher at once when they change. When every host is down (or the group empties)
 //! the last masters stay published, so the refresher keeps fetching from the leader and the records stay.
 //!
-//! This module owns the URL, the thread and the hand-over; [`proto`] owns the wire encoding,
-//! [`session`] the socket, [`detect`] the choice and order of the members. It does not fetch state: the
-//! refresher does, from the published leader.
+//! This module owns the thread and the hand-over; [`proto`] owns the wire encoding, [`session`] the
+//! socket, [`detect`] the choice and order of the members. The URL is parsed with the config
+//! ([`ZkUrl`]). It does not fetch state: the refresher does, from the published leader.
 
 pub mod detect;
 pub mod proto;
 pub mod session;
 
-use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
+pub use crate::config::ZkUrl;
 pub use detect::{GroupMasters, MasterAddr};
 use proto::{err, event};
 use session::{Session, SessionError};
@@ -27,84 +27,12 @@ use crate::addr::HostPort;
 /// The session timeout asked of ZooKeeper (Mesos' own default is 10 s).
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The port of a host given without one.
-const DEFAULT_PORT: u16 = 2181;
-
 /// The pause after every host of the ensemble failed, doubling up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// How often a missing group path is listed again (it has no child watch until it exists).
 const NO_GROUP_POLL: Duration = Duration::from_secs(1);
-
-/// A `zk://[user:password@]host:port[,host:port...]/path` URL.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ZkUrl {
-    /// The ensemble's hosts, in the order given (port 2181 where none is given).
-    pub hosts: Vec<HostPort>,
-    /// The group's path, without a trailing `/` (except the root itself).
-    pub path: String,
-    /// `user:password` for the `digest` scheme.
-    pub digest: Option<String>,
-}
-
-impl fmt::Debug for ZkUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self}")
-    }
-}
-
-/// Shows the URL without the password.
-impl fmt::Display for ZkUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let user = match &self.digest {
-            Some(d) => format!("{}:<redacted>@", d.split(':').next().unwrap_or("")),
-            None => String::new(),
-        };
-        write!(f, "zk://{user}")?;
-        for (i, host) in self.hosts.iter().enumerate() {
-            let comma = if i == 0 { "" } else { "," };
-            write!(f, "{comma}{host}")?;
-        }
-        write!(f, "{}", self.path)
-    }
-}
-
-impl ZkUrl {
-    /// Parses the `zk` value (the config loader has checked its rough shape already).
-    pub fn parse(url: &str) -> Result<ZkUrl, String> {
-        let rest = url.strip_prefix("zk://").ok_or("expected zk://host:port/path")?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => return Err("expected a path after the hosts, such as /mesos".into()),
-        };
-        let (digest, hosts) = match authority.rfind('@') {
-            Some(at) => (Some(authority[..at].to_owned()), &authority[at + 1..]),
-            None => (None, authority),
-        };
-        let hosts = hosts
-            .split(',')
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-            .map(|h| HostPort::parse_or(h, DEFAULT_PORT).map_err(|e| format!("ZooKeeper host `{h}`: {e}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        if hosts.is_empty() {
-            return Err("no ZooKeeper host in the URL".into());
-        }
-        let trimmed = path.trim_end_matches('/');
-        let path = if trimmed.is_empty() { "/" } else { trimmed }.to_owned();
-        Ok(ZkUrl { hosts, path, digest })
-    }
-
-    /// The full path of a child of the group.
-    pub fn child(&self, name: &str) -> String {
-        if self.path == "/" {
-            format!("/{name}")
-        } else {
-            format!("{}/{name}", self.path)
-        }
-    }
-}
 
 /// The group's masters as last seen in ZooKeeper, shared between the detector (writer) and the
 /// refresher.
@@ -345,42 +273,6 @@ fn resolve(host: &HostPort) -> Result<SocketAddr, SessionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn url_with_hosts_path_and_credentials() {
-        let u = ZkUrl::parse("zk://dns:s3cret@10.0.0.1:2181,10.0.0.2,[::1]:2182,[::2]/mesos/").unwrap();
-        let hosts: Vec<String> = u.hosts.iter().map(HostPort::to_string).collect();
-        assert_eq!(hosts, ["10.0.0.1:2181", "10.0.0.2:2181", "[::1]:2182", "[::2]:2181"]);
-        assert_eq!(u.path, "/mesos");
-        assert_eq!(u.digest.as_deref(), Some("dns:s3cret"));
-        assert_eq!(u.child("json.info_1"), "/mesos/json.info_1");
-        assert_eq!(
-            u.to_string(),
-            "zk://dns:<redacted>@10.0.0.1:2181,10.0.0.2:2181,[::1]:2182,[::2]:2181/mesos"
-        );
-        assert!(!format!("{u:?}").contains("s3cret"));
-    }
-
-    #[test]
-    fn root_path_and_bad_urls() {
-        let u = ZkUrl::parse("zk://zk1:2181/").unwrap();
-        assert_eq!(u.path, "/");
-        assert_eq!(u.child("x"), "/x");
-        assert!(ZkUrl::parse("zk://zk1:2181").is_err());
-        assert!(ZkUrl::parse("zk://,/mesos").is_err());
-        assert!(ZkUrl::parse("http://zk1/mesos").is_err());
-    }
-
-    #[test]
-    fn hosts_are_read_strictly() {
-        // Once copied through unchecked: `zk1:+5` reached the resolver, and a bare `::1` got no port.
-        for bad in ["zk1:+5", "zk1:", "zk1:0", "zk1:65536", "[::1", "10.0.0.300"] {
-            let e = ZkUrl::parse(&format!("zk://{bad}/mesos")).unwrap_err();
-            assert!(e.starts_with(&format!("ZooKeeper host `{bad}`: ")), "{bad}: {e}");
-        }
-        let bare = ZkUrl::parse("zk://::1/mesos").unwrap();
-        assert_eq!(bare.hosts, [HostPort::parse("[::1]:2181").unwrap()]);
-    }
 
     fn addr(port: u16) -> MasterAddr {
         MasterAddr {

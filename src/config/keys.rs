@@ -1,0 +1,307 @@
+//! The config keys, one entry each: the key's spelling in config.json, how its value is read into
+//! [`Config`], its member of `/v1/config` (the original's Go field name) and, for a key that only takes
+//! effect at the next start, how a change is seen. Adding a key is one entry here plus its field (and
+//! default) in `Config`; recognising it, reading it, showing it and warning when a reload changes it all
+//! follow from the table.
+//!
+//! Keys are read in the table's order: a reader may use a key read before it (`zoneResolvers` the
+//! `domain`, `mesosAuthentication` the credentials), and of several bad values the first is reported.
+
+use std::net::SocketAddr;
+
+use serde_json::{Map, Value};
+
+use super::fields::Field;
+use super::values::*;
+use super::{field, show, Auth, Config, ConfigError, StateSourceMode, ZkUrl, REDACTED};
+
+/// Seconds are kept below 2^32 so that no later `Instant + Duration` can overflow.
+const MAX_SECONDS: u64 = u32::MAX as u64;
+/// DNS TTLs are 31-bit (RFC 2181 section 8); the original's field is an `int32`.
+const MAX_TTL: u32 = i32::MAX as u32;
+/// What a resolver `timeout` of 0 means: the original then uses its default, 5 s.
+const ZERO_TIMEOUT_MEANS: u64 = 5;
+
+/// Reads a key's member (absent or not) over what the config holds so far, adding any warning.
+type Reader = fn(Field<'_>, &mut Config, &mut Vec<String>) -> Result<(), ConfigError>;
+/// A key's value as `/v1/config` shows it.
+type Shown = fn(&Config) -> Value;
+
+/// One config key.
+pub(super) struct Key {
+    /// The spelling of the original's documentation, which errors use; documents match it ignoring case.
+    pub(super) name: &'static str,
+    pub(super) read: Reader,
+    /// The `/v1/config` member: its name (the same letters as `name`, so the document loads back) and
+    /// value. `None` for a key the original does not show there.
+    pub(super) json: Option<(&'static str, Shown)>,
+    /// For a key that takes effect only at the next start (the sockets and the relay are set up once):
+    /// whether its value differs between two configs.
+    pub(super) restart_only: Option<fn(&Config, &Config) -> bool>,
+}
+
+const fn key(name: &'static str, read: Reader) -> Key {
+    Key {
+        name,
+        read,
+        json: None,
+        restart_only: None,
+    }
+}
+
+impl Key {
+    const fn json(self, name: &'static str, value: Shown) -> Key {
+        Key {
+            json: Some((name, value)),
+            ..self
+        }
+    }
+
+    const fn restart_only(self, changed: fn(&Config, &Config) -> bool) -> Key {
+        Key {
+            restart_only: Some(changed),
+            ..self
+        }
+    }
+}
+
+/// A value given replaces the default.
+fn set<T>(slot: &mut T, given: Option<T>) -> Result<(), ConfigError> {
+    if let Some(value) = given {
+        *slot = value;
+    }
+    Ok(())
+}
+
+fn addresses(list: &[SocketAddr]) -> Value {
+    list.iter().map(|a| a.to_string()).collect::<Vec<_>>().into()
+}
+
+/// Every key the original accepts, and ours (`PTROn`, `stateSource`), in the order they are read.
+pub(super) static KEYS: &[Key] = &[
+    key("masters", |f, c, _| set(&mut c.masters, f.strings()?)).json("Masters", |c| c.masters.clone().into()),
+    key("zk", |f, c, _| {
+        // An empty `zk` is none, as in the original.
+        set(
+            &mut c.zk,
+            f.string_as(|s| (!s.is_empty()).then(|| ZkUrl::parse(s)).transpose())?,
+        )
+    })
+    .json("Zk", |c| c.zk.as_ref().map_or("", ZkUrl::as_written).into())
+    .restart_only(|a, b| a.zk != b.zk),
+    key("zkDetectionTimeout", |f, c, _| {
+        set(&mut c.zk_detection_timeout, f.int(false, MAX_SECONDS)?)
+    })
+    .json("ZkDetectionTimeout", |c| c.zk_detection_timeout.into()),
+    key("stateSource", |f, c, _| {
+        let parse =
+            |s: &str| StateSourceMode::parse(s).ok_or_else(|| format!("expected \"poll\" or \"stream\", got {s:?}"));
+        set(&mut c.state_source, f.string_as(parse)?)
+    })
+    .json("StateSource", |c| c.state_source.as_str().into()),
+    key("refreshSeconds", |f, c, _| {
+        set(&mut c.refresh_seconds, f.int(true, MAX_SECONDS)?)
+    })
+    .json("RefreshSeconds", |c| c.refresh_seconds.into()),
+    key("stateTimeoutSeconds", |f, c, _| {
+        set(&mut c.state_timeout_seconds, f.int(true, MAX_SECONDS)?)
+    })
+    .json("StateTimeoutSeconds", |c| c.state_timeout_seconds.into()),
+    // 0 is a valid TTL (RFC 2181 section 8: answers not to be cached), as in the original.
+    key("ttl", |f, c, _| set(&mut c.ttl, f.int(false, MAX_TTL)?)).json("TTL", |c| c.ttl.into()),
+    key("domain", |f, c, _| set(&mut c.domain, f.string_as(normalize_domain)?))
+        .json("Domain", |c| c.domain.clone().into()),
+    key("port", |f, c, _| set(&mut c.port, f.int(false, u16::MAX)?))
+        .json("Port", |c| c.port.into())
+        .restart_only(|a, b| a.port != b.port),
+    key("listener", |f, c, _| {
+        set(&mut c.listener, f.string_as(parse_listen_ip)?)
+    })
+    .json("Listener", |c| c.listener.to_string().into())
+    .restart_only(|a, b| a.listener != b.listener),
+    key("httpListener", |f, c, _| {
+        set(&mut c.http_listener, f.string_as(parse_listen_ip)?)
+    })
+    .json("HTTPListener", |c| c.http_listener.to_string().into())
+    .restart_only(|a, b| a.http_listener != b.http_listener),
+    key("httpport", |f, c, _| set(&mut c.http_port, f.int(false, u16::MAX)?))
+        .json("HttpPort", |c| c.http_port.into())
+        .restart_only(|a, b| a.http_port != b.http_port),
+    key("dnson", |f, c, _| set(&mut c.dns_on, f.bool()?))
+        .json("DnsOn", |c| c.dns_on.into())
+        .restart_only(|a, b| a.dns_on != b.dns_on),
+    key("httpon", |f, c, _| set(&mut c.http_on, f.bool()?))
+        .json("HttpOn", |c| c.http_on.into())
+        .restart_only(|a, b| a.http_on != b.http_on),
+    key("resolvers", |f, c, _| {
+        set(&mut c.resolvers, f.strings_as(parse_resolvers)?)
+    })
+    .json("Resolvers", |c| addresses(&c.resolvers))
+    .restart_only(|a, b| a.resolvers != b.resolvers),
+    key("zoneResolvers", |f, c, _| {
+        let zones = f
+            .value()
+            .map(|v| parse_zone_resolvers(v, &c.domain).map_err(|p| f.error(p)));
+        set(&mut c.zone_resolvers, zones.transpose()?)
+    })
+    .json("ZoneResolvers", |c| {
+        let zones = c.zone_resolvers.iter().map(|(zone, rs)| (zone.clone(), addresses(rs)));
+        Value::Object(zones.collect())
+    })
+    .restart_only(|a, b| a.zone_resolvers != b.zone_resolvers),
+    key("timeout", |f, c, warnings| {
+        let timeout = f.int(false, MAX_SECONDS)?.map(|v| match v {
+            0 => {
+                warnings.push(format!(
+                    "config key `timeout` is 0: using the default, {ZERO_TIMEOUT_MEANS} s, as the original does"
+                ));
+                ZERO_TIMEOUT_MEANS
+            }
+            v => v,
+        });
+        set(&mut c.timeout, timeout)
+    })
+    .json("Timeout", |c| c.timeout.into())
+    .restart_only(|a, b| a.timeout != b.timeout),
+    key("externalon", |f, c, _| set(&mut c.external_on, f.bool()?))
+        .json("ExternalOn", |c| c.external_on.into())
+        .restart_only(|a, b| a.external_on != b.external_on),
+    key("recurseon", |f, c, _| set(&mut c.recurse_on, f.bool()?)).json("RecurseOn", |c| c.recurse_on.into()),
+    key("SOAMname", |f, c, _| {
+        set(&mut c.soa_mname, f.string_as(normalize_soa_name)?)
+    })
+    .json("SOAMname", |c| c.soa_mname.clone().into()),
+    // The oldest spelling of SOARname, read before it so that SOARname wins when both are given.
+    key("email", |f, c, _| {
+        set(&mut c.soa_rname, f.string_as(normalize_soa_name)?)
+    }),
+    key("SOARname", |f, c, _| {
+        set(&mut c.soa_rname, f.string_as(normalize_soa_name)?)
+    })
+    .json("SOARname", |c| c.soa_rname.clone().into()),
+    // The serial is the time of each refresh (the HTTP API adds it to `/v1/config`); a configured one is
+    // checked but has no effect, as in the original.
+    key("SOASerial", |f, _, _| f.int(false, u32::MAX).map(drop)),
+    key("SOARefresh", |f, c, _| set(&mut c.soa_refresh, f.int(false, u32::MAX)?))
+        .json("SOARefresh", |c| c.soa_refresh.into()),
+    key("SOARetry", |f, c, _| set(&mut c.soa_retry, f.int(false, u32::MAX)?)).json("SOARetry", |c| c.soa_retry.into()),
+    key("SOAExpire", |f, c, _| set(&mut c.soa_expire, f.int(false, u32::MAX)?))
+        .json("SOAExpire", |c| c.soa_expire.into()),
+    key("SOAMinttl", |f, c, _| set(&mut c.soa_minttl, f.int(false, u32::MAX)?))
+        .json("SOAMinttl", |c| c.soa_minttl.into()),
+    key("srvRecordDefaultWeight", |f, c, _| {
+        set(&mut c.srv_record_default_weight, f.int(false, u16::MAX)?)
+    })
+    .json("SRVRecordDefaultWeight", |c| c.srv_record_default_weight.into()),
+    key("IPSources", |f, c, _| {
+        set(&mut c.ip_sources, f.strings_as(parse_ip_sources)?)
+    })
+    .json("IPSources", |c| {
+        c.ip_sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().into()
+    }),
+    key("EnforceRFC952", |f, c, _| set(&mut c.enforce_rfc952, f.bool()?))
+        .json("EnforceRFC952", |c| c.enforce_rfc952.into()),
+    key("SetTruncateBit", |f, c, _| set(&mut c.set_truncate_bit, f.bool()?))
+        .json("SetTruncateBit", |c| c.set_truncate_bit.into()),
+    key("EnumerationOn", |f, c, _| set(&mut c.enumeration_on, f.bool()?))
+        .json("EnumerationOn", |c| c.enumeration_on.into()),
+    key("PTROn", |f, c, _| set(&mut c.ptr_on, f.bool()?)).json("PTROn", |c| c.ptr_on.into()),
+    key("mesosHTTPSOn", |f, c, _| set(&mut c.mesos_https_on, f.bool()?))
+        .json("MesosHTTPSOn", |c| c.mesos_https_on.into()),
+    key("caCertFile", |f, c, _| set(&mut c.ca_cert_file, f.string()?))
+        .json("CACertFile", |c| c.ca_cert_file.clone().into()),
+    key("certFile", |f, c, _| set(&mut c.cert_file, f.string()?)).json("CertFile", |c| c.cert_file.clone().into()),
+    key("keyFile", |f, c, _| set(&mut c.key_file, f.string()?)).json("KeyFile", |c| c.key_file.clone().into()),
+    key("IAMConfigFile", |f, c, _| set(&mut c.iam_config_file, f.string()?))
+        .json("IAMConfigFile", |c| c.iam_config_file.clone().into()),
+    key("mesosCredentials", |f, c, warnings| {
+        let credentials = f
+            .value()
+            .map(|v| parse_credentials(v, warnings).map_err(|p| f.error(p)));
+        set(&mut c.mesos_credentials, credentials.transpose()?)
+    })
+    .json("MesosCredentials", |c| {
+        let (principal, secret) = match &c.mesos_credentials {
+            Some(cr) => (cr.principal.as_str(), REDACTED),
+            None => ("", ""),
+        };
+        let members = [("Principal", principal), ("Secret", secret)];
+        Value::Object(Map::from_iter(members.map(|(k, v)| (k.to_string(), Value::from(v)))))
+    }),
+    // After the credentials and the service account file, which it takes.
+    key("mesosAuthentication", read_authentication)
+        .json("MesosAuthentication", |c| c.mesos_authentication.as_str().into()),
+    // The original reports the config file's path under this key; in a file it has no effect.
+    key("File", |_, _, _| Ok(())).json("File", |c| c.file.clone().into()),
+];
+
+/// Whether `lower` (a lower-cased member name) is a key of the table.
+pub(super) fn is_known(lower: &str) -> bool {
+    KEYS.iter().any(|k| k.name.to_ascii_lowercase() == lower)
+}
+
+/// `mesosAuthentication` (absent: none) with the credentials or service account file it needs; the
+/// other kind, if given, is not used and said so.
+fn read_authentication(f: Field<'_>, c: &mut Config, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
+    let mode = f.string()?.unwrap_or_default().to_ascii_lowercase();
+    let credentials = c.mesos_credentials.clone().filter(|cr| !cr.principal.is_empty());
+    let unused =
+        |key: &str, mode: &str| format!("config key `{key}` is set but `mesosAuthentication` {mode}: not used");
+    c.mesos_authentication = match mode.as_str() {
+        "" => {
+            if credentials.is_some() {
+                warnings.push(unused("mesosCredentials", "is not `basic`"));
+            }
+            if !c.iam_config_file.is_empty() {
+                warnings.push(unused("IAMConfigFile", "is not `iam`"));
+            }
+            Auth::None
+        }
+        "basic" => {
+            let Some(credentials) = credentials else {
+                return Err(field(
+                    "mesosCredentials",
+                    "`mesosAuthentication` is `basic`, which needs `mesosCredentials` with a `principal`",
+                ));
+            };
+            if !c.iam_config_file.is_empty() {
+                warnings.push(unused("IAMConfigFile", "is `basic`"));
+            }
+            Auth::Basic(credentials)
+        }
+        "iam" => {
+            if c.iam_config_file.is_empty() {
+                return Err(field(
+                    "IAMConfigFile",
+                    "`mesosAuthentication` is `iam`, which needs `IAMConfigFile`",
+                ));
+            }
+            if credentials.is_some() {
+                warnings.push(unused("mesosCredentials", "is `iam`"));
+            }
+            Auth::Iam {
+                config_file: c.iam_config_file.clone(),
+            }
+        }
+        other => {
+            return Err(f.error(format!(
+                "expected \"\", \"basic\" or \"iam\", got {}",
+                show(&Value::from(other))
+            )))
+        }
+    };
+    Ok(())
+}
+
+impl Config {
+    /// The keys whose value differs from `self` to `new` but takes effect only at the next start, in the
+    /// table's order.
+    pub fn changes_needing_restart<'a>(&'a self, new: &'a Config) -> impl Iterator<Item = &'static str> + 'a {
+        KEYS.iter()
+            .filter(move |k| k.restart_only.is_some_and(|changed| changed(self, new)))
+            .map(|k| k.name)
+    }
+}
+
+#[cfg(test)]
+mod tests;

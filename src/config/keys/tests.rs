@@ -1,0 +1,162 @@
+//! The key table against itself and against `/v1/config`: every key is shown and loads back, and the
+//! restart-only keys are exactly those whose change is seen.
+
+use super::*;
+use serde_json::json;
+
+/// Every key set to a value other than its default (secrets aside, which `/v1/config` redacts).
+fn every_key_set() -> Value {
+    json!({
+        "masters": ["10.0.0.1:5050"], "zk": "zk://127.0.0.1:2181/mesos", "zkDetectionTimeout": 0,
+        "stateSource": "stream", "refreshSeconds": 5, "stateTimeoutSeconds": 7, "ttl": 9, "domain": "dc.mesos",
+        "port": 5353, "listener": "127.0.0.1", "httpListener": "::1", "httpport": 8080, "dnson": true,
+        "httpon": false, "resolvers": ["127.0.0.1"], "zoneResolvers": {"consul": ["127.0.0.2:8600"]},
+        "timeout": 3, "externalon": false, "recurseon": false, "SOAMname": "ns.dc.mesos",
+        "email": "admin@dc.mesos", "SOARname": "hostmaster.dc.mesos", "SOASerial": 12, "SOARefresh": 1,
+        "SOARetry": 2, "SOAExpire": 3, "SOAMinttl": 4, "srvRecordDefaultWeight": 0, "IPSources": ["host"],
+        "EnforceRFC952": true, "SetTruncateBit": false, "EnumerationOn": false, "PTROn": true,
+        "mesosHTTPSOn": true, "caCertFile": "/ca.pem", "certFile": "/c.pem", "keyFile": "/k.pem",
+        "IAMConfigFile": "/iam.json", "mesosCredentials": null, "mesosAuthentication": "iam", "File": "/x.json"
+    })
+}
+
+#[test]
+fn the_test_document_sets_every_key_of_the_table() {
+    let doc = every_key_set();
+    let given = doc.as_object().unwrap();
+    let names: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
+    assert_eq!(given.len(), names.len(), "{names:?}");
+    for name in names {
+        assert!(given.contains_key(name), "`{name}` is missing from the test document");
+    }
+}
+
+#[test]
+fn every_key_is_in_v1_config_under_its_own_letters_but_the_two_the_original_leaves_out() {
+    let (c, warnings) = Config::from_json(&every_key_set().to_string()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let json = c.to_json();
+    let members = json.as_object().unwrap();
+    let mut not_shown = Vec::new();
+    for key in KEYS {
+        match key.json {
+            Some((name, _)) => {
+                assert!(
+                    name.eq_ignore_ascii_case(key.name),
+                    "`{}` is shown as `{name}`",
+                    key.name
+                );
+                assert!(members.contains_key(name), "`{name}` is not in {json}");
+            }
+            None => not_shown.push(key.name),
+        }
+    }
+    // `email` is an old spelling of SOARname; the HTTP API adds `SOASerial` from the records.
+    assert_eq!(not_shown, ["email", "SOASerial"]);
+    assert_eq!(members.len(), KEYS.len() - not_shown.len());
+}
+
+#[test]
+fn v1_config_loads_back_as_known_keys_to_the_same_config() {
+    let (c, _) = Config::from_json(&every_key_set().to_string()).unwrap();
+    let (again, warnings) = Config::from_json(&c.to_json().to_string()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    // `File` is where a config was loaded from, never read from a document.
+    assert_eq!(again, c);
+    let (c, _) = Config::from_json(r#"{"masters": ["m:1"]}"#).unwrap();
+    let (again, warnings) = Config::from_json(&c.to_json().to_string()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(again, c);
+}
+
+#[test]
+fn no_two_keys_share_a_spelling() {
+    for (i, a) in KEYS.iter().enumerate() {
+        for b in &KEYS[i + 1..] {
+            assert!(!a.name.eq_ignore_ascii_case(b.name), "`{}` twice", a.name);
+        }
+    }
+}
+
+/// A value other than the default for each key that takes effect only at restart.
+fn restart_only_change(key: &str) -> Option<Value> {
+    Some(match key {
+        "zk" => json!("zk://127.0.0.1:2181/mesos"),
+        "port" => json!(5353),
+        "listener" => json!("127.0.0.1"),
+        "httpListener" => json!("127.0.0.1"),
+        "httpport" => json!(8124),
+        "dnson" => json!(false),
+        "httpon" => json!(false),
+        "resolvers" => json!(["127.0.0.1"]),
+        "zoneResolvers" => json!({"consul": ["127.0.0.1"]}),
+        "timeout" => json!(3),
+        "externalon" => json!(false),
+        _ => return None,
+    })
+}
+
+fn load(doc: &Value) -> Config {
+    Config::from_json(&doc.to_string()).unwrap().0
+}
+
+#[test]
+fn the_sockets_relay_and_zookeeper_keys_are_restart_only_and_each_change_is_seen_alone() {
+    let restart_only: Vec<&str> = KEYS
+        .iter()
+        .filter(|k| k.restart_only.is_some())
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(
+        restart_only,
+        [
+            "zk",
+            "port",
+            "listener",
+            "httpListener",
+            "httpport",
+            "dnson",
+            "httpon",
+            "resolvers",
+            "zoneResolvers",
+            "timeout",
+            "externalon"
+        ]
+    );
+    let base = json!({"masters": ["10.0.0.1:5050"]});
+    let old = load(&base);
+    for key in restart_only {
+        let mut doc = base.clone();
+        doc[key] = restart_only_change(key).unwrap();
+        let new = load(&doc);
+        assert_eq!(old.changes_needing_restart(&new).collect::<Vec<_>>(), [key]);
+        assert_eq!(new.changes_needing_restart(&new).count(), 0, "{key}");
+    }
+}
+
+#[test]
+fn other_changes_need_no_restart() {
+    let old = load(&json!({"masters": ["10.0.0.1:5050"]}));
+    let new = load(
+        &every_key_set()
+            .as_object()
+            .unwrap()
+            .iter()
+            .fold(json!({}), |mut doc, (k, v)| {
+                if restart_only_change(k).is_none() {
+                    doc[k] = v.clone();
+                }
+                doc
+            }),
+    );
+    assert_ne!(old, new);
+    assert_eq!(old.changes_needing_restart(&new).count(), 0);
+}
+
+#[test]
+fn a_zk_password_change_is_seen_though_not_shown() {
+    let with_password = |p: &str| load(&json!({"zk": format!("zk://dns:{p}@127.0.0.1:2181/mesos")}));
+    let (old, new) = (with_password("one"), with_password("two"));
+    assert_eq!(old.to_json()["Zk"], new.to_json()["Zk"]);
+    assert_eq!(old.changes_needing_restart(&new).collect::<Vec<_>>(), ["zk"]);
+}
