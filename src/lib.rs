@@ -16,5 +16,4 @@ pub mod metrics;
 pub mod records;
 pub mod refresh;
 pub mod server;
-pub mod stream;
 pub mod wire;
