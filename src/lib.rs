@@ -17,5 +17,4 @@ pub mod metrics;
 pub mod records;
 pub mod refresh;
 pub mod serve;
-pub mod stream;
 pub mod wire;

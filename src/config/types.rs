@@ -41,7 +41,7 @@ pub enum StateSourceMode {
     /// Fetch the whole state every `refreshSeconds` (the original's only way).
     Poll,
     /// Also keep an operator-API event subscription open and apply its events as they come
-    /// ([`crate::stream`]); polling stays as the safety net and the fallback.
+    /// ([`crate::refresh::stream`]); polling stays as the safety net and the fallback.
     Stream,
 }
 

@@ -59,6 +59,10 @@ pub struct Slave<'a> {
     pub pid: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "lenient::string")]
     pub hostname: Cow<'a, str>,
+    /// The agent's port when it is known apart from a `pid` (the operator API's `agent_info.port`);
+    /// never read from a state document, whose `pid` carries the port.
+    #[serde(skip)]
+    pub port: Option<u16>,
 }
 
 /// A framework (scheduler) and its current tasks.
@@ -113,6 +117,10 @@ pub struct Resources<'a> {
     /// `"[31000-31002, 31005-31005]"`: see [`parse_ports`].
     #[serde(borrow, deserialize_with = "lenient::string")]
     pub ports: Cow<'a, str>,
+    /// Port ranges given as numbers, `(begin, end)` (the operator API's `ranges.range[]`); never read
+    /// from a state document, which has the text form.
+    #[serde(skip)]
+    pub port_ranges: Vec<(u16, u16)>,
 }
 
 /// One task status update.
@@ -264,12 +272,26 @@ impl<T> Framework<'_, T> {
 }
 
 impl Slave<'_> {
-    /// Where the agent runs: the host and port of its `pid`, else its `hostname` without a port.
+    /// Where the agent runs: the host and port of its `pid`, else its `hostname` and [`Slave::port`].
     pub fn host_port(&self) -> (&str, Option<u16>) {
         match split_pid(&self.pid) {
             Some((host, port)) => (host, Some(port)),
-            None => (&self.hostname, None),
+            None => (&self.hostname, self.port),
         }
+    }
+}
+
+impl Resources<'_> {
+    /// The ports of both forms, in order (the text ranges, then the numeric ones), at most
+    /// [`MAX_PORTS_PER_TASK`] in all; a numeric range with its low end above its high end is skipped,
+    /// as in the text.
+    pub fn all_ports(&self) -> impl Iterator<Item = u16> + '_ {
+        let numeric = self
+            .port_ranges
+            .iter()
+            .filter(|(lo, hi)| lo <= hi)
+            .flat_map(|&(lo, hi)| lo..=hi);
+        parse_ports(&self.ports).chain(numeric).take(MAX_PORTS_PER_TASK)
     }
 }
 
@@ -948,5 +970,50 @@ mod tests {
         assert_eq!(v[999], 1000);
         assert_eq!(v[1000], 2000);
         assert_eq!(*v.last().unwrap(), 2023);
+    }
+
+    #[test]
+    fn all_ports_are_the_text_ranges_then_the_numeric_ones_capped_together() {
+        let r = Resources {
+            ports: Cow::Borrowed("[80-81]"),
+            port_ranges: vec![(31000, 31001), (9, 5), (443, 443)],
+        };
+        assert_eq!(r.all_ports().collect::<Vec<_>>(), [80, 81, 31000, 31001, 443]);
+        let numeric_only = Resources {
+            port_ranges: vec![(1, 65535)],
+            ..Resources::default()
+        };
+        assert_eq!(numeric_only.all_ports().count(), MAX_PORTS_PER_TASK);
+        assert_eq!(numeric_only.all_ports().last(), Some(1024));
+        let both = Resources {
+            ports: Cow::Borrowed("[1-1000]"),
+            port_ranges: vec![(2000, 3000)],
+        };
+        assert_eq!(both.all_ports().count(), MAX_PORTS_PER_TASK);
+        assert_eq!(both.all_ports().last(), Some(2023));
+        assert_eq!(Resources::default().all_ports().count(), 0);
+    }
+
+    #[test]
+    fn an_agent_without_a_pid_is_at_its_hostname_and_port() {
+        let agent = |pid: &'static str, port| Slave {
+            pid: Cow::Borrowed(pid),
+            hostname: Cow::Borrowed("agent1"),
+            port,
+            ..Slave::default()
+        };
+        assert_eq!(agent("", Some(5051)).host_port(), ("agent1", Some(5051)));
+        assert_eq!(agent("", None).host_port(), ("agent1", None));
+        assert_eq!(
+            agent("slave(1)@10.0.0.5:5052", Some(5051)).host_port(),
+            ("10.0.0.5", Some(5052)),
+            "the pid comes first"
+        );
+        let s = parse(br#"{"slaves": [{"id": "a", "hostname": "h", "port": 5051}]}"#).unwrap();
+        assert_eq!(
+            s.slaves[0].host_port(),
+            ("h", None),
+            "a state document's `port` is not read"
+        );
     }
 }

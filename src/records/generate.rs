@@ -517,7 +517,7 @@ impl Generator<'_, '_> {
                 }
             }
             if !names.is_empty() {
-                for port in state::parse_ports(&ctx.task.resources.ports) {
+                for port in ctx.task.resources.all_ports() {
                     for name in &names {
                         self.out.push_srv(name, target, port);
                     }

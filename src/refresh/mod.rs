@@ -3,13 +3,16 @@
 //!
 //! It owns the thread, the SOA serial and the logging of each refresh. [`schedule`] decides when the
 //! next refresh is due, [`source`] where documents come from, [`host`] the server's own addresses and
-//! the system resolver; leader detection is [`crate::mesos::fetch`]'s, the pipeline from document to
+//! the system resolver, [`stream`] the event subscription of `"stateSource": "stream"` and [`model`]
+//! the cluster picture its events edit; leader detection is [`crate::mesos::fetch`]'s, the pipeline from document to
 //! snapshot [`crate::records::from_state`]'s. Queries never wait on a refresh: they read whichever
 //! snapshot is current.
 
 pub mod host;
+pub mod model;
 pub mod schedule;
 pub mod source;
+pub mod stream;
 
 use std::fmt;
 use std::io;
@@ -27,12 +30,13 @@ use crate::mesos::state;
 use crate::metrics::RefreshStatus;
 use crate::records::from_state::{build_from_state, build_snapshot, generate_from_body, BuildError};
 use crate::records::{RData, Record, RecordList, Records, Zone};
-use crate::stream::{model::Model, Pumped, Streamer};
 
 pub use host::{interface_addrs, self_addrs, system_resolve};
+use model::Model;
 use schedule::Schedule;
 use source::{read_capped, zk_masters};
 pub use source::{StateSource, ZkLeader};
+use stream::{Pumped, Streamer};
 
 /// Why one refresh produced no snapshot.
 #[derive(Debug)]
@@ -124,7 +128,7 @@ struct Refresher {
     failures: u64,
     last_serial: u32,
     last_success: Option<Instant>,
-    /// The event subscription, with `"stateSource": "stream"` and masters ([`crate::stream`]).
+    /// The event subscription, with `"stateSource": "stream"` and masters ([`stream`]).
     stream: Option<Streamer>,
 }
 

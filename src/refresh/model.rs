@@ -2,13 +2,19 @@
 //! edit in place, so that the record generator reads it exactly as it reads a polled one. Pure.
 //!
 //! Tasks that reach a terminal state are dropped (they never get records again); agents and frameworks
-//! are replaced or removed by id. Indexes by id keep each event O(1) however big the cluster is.
+//! are replaced or removed by id. Indexes by id make a task or agent event O(1) (amortised) however
+//! big the cluster is; removing a framework is O(frameworks), as the others after it move down a
+//! place (frameworks are few, and keep their order). The events arrive decoded into the state types
+//! ([`crate::mesos::operator::event`]) and are moved in as they are; only a polled document, which
+//! borrows from its body, is copied (`owned`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::event::{own, Event, TaskUpdate};
+use crate::mesos::operator::event::{Event, TaskUpdate};
 use crate::mesos::state::{Framework, Slave, State, Task};
+
+mod owned;
 
 /// At most this many status updates are kept per task (the newest): a task flapping between states
 /// must not grow without bound. Only the latest `TASK_RUNNING` one matters for records.
@@ -50,9 +56,9 @@ impl Model {
         m.state.pid = Cow::Owned(state.pid.to_string());
         m.state.hostname = Cow::Owned(state.hostname.to_string());
         for f in &state.frameworks {
-            m.upsert_framework(own::framework(f));
+            m.upsert_framework(owned::framework(f));
             for t in &f.tasks {
-                let mut t = own::task(t);
+                let mut t = owned::task(t);
                 // Older masters leave a nested task's framework id out.
                 if t.framework_id.is_empty() {
                     t.framework_id = Cow::Owned(f.id.to_string());
@@ -61,7 +67,7 @@ impl Model {
             }
         }
         for s in &state.slaves {
-            m.upsert_agent(own::slave(s));
+            m.upsert_agent(owned::slave(s));
         }
         m
     }
@@ -266,195 +272,4 @@ fn trim_statuses(task: &mut Task<'static>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::mesos::state::{self, Status};
-    use crate::stream::event::decode;
-    use serde_json::json;
-
-    fn task(id: &str, fw: &str, agent: &str, st: &str) -> Task<'static> {
-        Task {
-            id: Cow::Owned(id.into()),
-            name: Cow::Owned(id.split('.').next().unwrap_or(id).into()),
-            framework_id: Cow::Owned(fw.into()),
-            slave_id: Cow::Owned(agent.into()),
-            state: Cow::Owned(st.into()),
-            ..Task::default()
-        }
-    }
-
-    fn update(fw: &str, id: &str, st: &str) -> Event {
-        Event::TaskUpdated(TaskUpdate {
-            framework_id: fw.into(),
-            task_id: id.into(),
-            state: st.into(),
-            status: Status {
-                state: Cow::Owned(st.into()),
-                ..Status::default()
-            },
-        })
-    }
-
-    fn ids(m: &Model) -> Vec<String> {
-        let mut v: Vec<String> = m
-            .state()
-            .frameworks
-            .iter()
-            .flat_map(|f| f.tasks.iter().map(|t| format!("{}/{}:{}", f.id, t.id, t.state)))
-            .collect();
-        v.sort();
-        v
-    }
-
-    /// The indexes agree with the vectors (checked after every step of the tests).
-    fn check(m: &Model) {
-        assert_eq!(m.frameworks.len(), m.state.frameworks.len());
-        assert_eq!(m.tasks.len(), m.state.frameworks.len());
-        for (id, &i) in &m.frameworks {
-            assert_eq!(&*m.state.frameworks[i].id, id);
-            assert_eq!(m.tasks[i].len(), m.state.frameworks[i].tasks.len());
-            for (tid, &j) in &m.tasks[i] {
-                assert_eq!(&*m.state.frameworks[i].tasks[j].id, tid);
-            }
-        }
-        assert_eq!(m.agents.len(), m.state.slaves.len());
-        for (id, &i) in &m.agents {
-            assert_eq!(&*m.state.slaves[i].id, id);
-        }
-    }
-
-    fn subscribed() -> Event {
-        Event::Subscribed {
-            frameworks: vec![Framework {
-                id: "f1".into(),
-                name: "marathon".into(),
-                ..Framework::default()
-            }],
-            agents: vec![Slave {
-                id: "a1".into(),
-                pid: "slave(1)@10.0.0.5:5051".into(),
-                ..Slave::default()
-            }],
-            tasks: vec![
-                task("web.1", "f1", "a1", "TASK_RUNNING"),
-                task("db.1", "f1", "a1", "TASK_STAGING"),
-            ],
-            heartbeat: None,
-        }
-    }
-
-    #[test]
-    fn task_lifecycle_adds_updates_and_drops() {
-        let mut m = Model::default();
-        assert!(m.apply(subscribed()));
-        check(&m);
-        assert_eq!(ids(&m), ["f1/db.1:TASK_STAGING", "f1/web.1:TASK_RUNNING"]);
-        assert!(m.apply(Event::TaskAdded(task("api.1", "f1", "a1", "TASK_STAGING"))));
-        assert!(m.apply(update("f1", "api.1", "TASK_RUNNING")));
-        check(&m);
-        assert_eq!(
-            ids(&m),
-            ["f1/api.1:TASK_RUNNING", "f1/db.1:TASK_STAGING", "f1/web.1:TASK_RUNNING"]
-        );
-        assert!(m.apply(update("f1", "web.1", "TASK_KILLED")), "killed tasks leave");
-        check(&m);
-        assert_eq!(ids(&m), ["f1/api.1:TASK_RUNNING", "f1/db.1:TASK_STAGING"]);
-        assert!(!m.apply(update("f1", "web.1", "TASK_RUNNING")), "unknown task: ignored");
-        assert!(!m.apply(update("nope", "api.1", "TASK_FINISHED")));
-        assert!(m.apply(update("f1", "db.1", "TASK_FINISHED")));
-        check(&m);
-        assert_eq!(ids(&m), ["f1/api.1:TASK_RUNNING"]);
-        assert!(!m.apply(Event::Heartbeat));
-        assert!(!m.apply(Event::Other("X".into())));
-    }
-
-    #[test]
-    fn statuses_are_capped_keeping_the_newest() {
-        let mut m = Model::default();
-        m.apply(subscribed());
-        for i in 0..20 {
-            let st = if i % 2 == 0 { "TASK_RUNNING" } else { "TASK_UNREACHABLE" };
-            m.apply(update("f1", "web.1", st));
-        }
-        let t = &m.state().frameworks[0].tasks.iter().find(|t| t.id == "web.1").unwrap();
-        assert_eq!(t.statuses.len(), MAX_STATUSES);
-        assert_eq!(t.state, "TASK_UNREACHABLE");
-        assert_eq!(t.statuses.last().unwrap().state, "TASK_UNREACHABLE");
-    }
-
-    #[test]
-    fn agents_and_frameworks_come_and_go() {
-        let mut m = Model::default();
-        m.apply(subscribed());
-        m.apply(Event::AgentAdded(Slave {
-            id: "a2".into(),
-            ..Slave::default()
-        }));
-        m.apply(Event::AgentAdded(Slave {
-            id: "a1".into(),
-            pid: "slave(1)@10.0.0.7:5051".into(),
-            ..Slave::default()
-        }));
-        check(&m);
-        assert_eq!(m.state().slaves.len(), 2);
-        assert!(m.apply(Event::AgentRemoved { agent_id: "a1".into() }));
-        assert!(!m.apply(Event::AgentRemoved { agent_id: "a1".into() }));
-        check(&m);
-        assert_eq!(m.state().slaves.iter().map(|s| &*s.id).collect::<Vec<_>>(), ["a2"]);
-
-        m.apply(Event::TaskAdded(task("x.1", "f2", "a2", "TASK_RUNNING")));
-        check(&m);
-        assert_eq!(
-            m.state().frameworks[1].name,
-            "",
-            "a task of an unknown framework waits for its name"
-        );
-        m.apply(Event::FrameworkAdded(Framework {
-            id: "f2".into(),
-            name: "chronos".into(),
-            ..Framework::default()
-        }));
-        assert_eq!(m.state().frameworks[1].name, "chronos");
-        assert_eq!(m.state().frameworks[1].tasks.len(), 1, "renaming keeps the tasks");
-        assert!(m.apply(Event::FrameworkRemoved {
-            framework_id: "f1".into()
-        }));
-        check(&m);
-        assert_eq!(ids(&m), ["f2/x.1:TASK_RUNNING"]);
-        m.apply(Event::TaskAdded(task("y.1", "f2", "a2", "TASK_RUNNING")));
-        check(&m);
-        assert_eq!(m.task_count(), 2);
-    }
-
-    #[test]
-    fn resubscribing_replaces_everything_but_keeps_polled_pids_and_leader() {
-        let body = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
-        let polled = state::parse(body).unwrap();
-        let mut m = Model::from_state(&polled);
-        check(&m);
-        assert_eq!(m.state().leader, polled.leader);
-        let running = polled.frameworks[0]
-            .tasks
-            .iter()
-            .filter(|t| !is_terminal(&t.state))
-            .count();
-        assert_eq!(m.task_count(), running);
-        let fw = polled.frameworks[0].id.to_string();
-        let pid = polled.frameworks[0].pid.to_string();
-        assert!(!pid.is_empty());
-        let e = decode(
-            json!({"type": "SUBSCRIBED", "subscribed": {"get_state": {
-                "get_frameworks": {"frameworks": [{"framework_info": {"id": {"value": fw}, "name": "marathon"}}]}
-            }}})
-            .to_string()
-            .as_bytes(),
-        )
-        .unwrap();
-        m.apply(e);
-        check(&m);
-        assert_eq!(m.task_count(), 0);
-        assert_eq!(m.state().slaves.len(), 0);
-        assert_eq!(m.state().frameworks[0].pid, pid);
-        assert_eq!(m.state().leader, polled.leader);
-    }
-}
+mod tests;

@@ -1,28 +1,25 @@
 //! Event-driven updates (`"stateSource": "stream"`): keep a subscription to the leading master's
-//! operator API open and apply its events to an owned model of the cluster, so that a task's records
-//! appear within a fraction of a second of its `TASK_RUNNING` instead of at the next poll.
+//! operator API open and apply its events to the refresher's model of the cluster ([`Model`]), so
+//! that a task's records appear within a fraction of a second of its `TASK_RUNNING` instead of at the
+//! next poll.
 //!
 //! This module owns the subscription's life: where to subscribe (the master the last successful poll
 //! came from, so leader detection and its follow filter stay in [`crate::mesos::fetch`]), applying
 //! events with a short coalescing window for bursts, and resubscribing with exponential backoff when
 //! the stream breaks. It does not build or store snapshots: the refresher does that from
 //! [`Streamer::model`], and keeps polling every `refreshSeconds` as the safety net and the fallback.
-//! The parts: [`recordio`] (framing, pure), [`event`] (decoding, pure), [`model`] (applying, pure),
-//! [`client`] (the HTTP stream on its own thread).
-
-pub mod client;
-pub mod event;
-pub mod model;
-pub mod recordio;
+//! The protocol (RecordIO, event decoding, the HTTP stream on its own thread) is
+//! [`crate::mesos::operator`]'s; applying an event is [`super::model`]'s.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
+use super::model::Model;
 use crate::mesos::access::Access;
-use client::{Message, StreamError};
-use event::Event;
-use model::Model;
+use crate::mesos::operator::api_url;
+use crate::mesos::operator::client::{self, Message, StreamError};
+use crate::mesos::operator::event::Event;
 
 /// After an event, wait this long for another before rebuilding...
 pub const COALESCE_QUIET: Duration = Duration::from_millis(20);
@@ -56,16 +53,6 @@ impl Backoff {
         self.next = (self.next * 2).min(BACKOFF_MAX);
         wait
     }
-}
-
-/// The operator API endpoint of the master a state document was read from:
-/// `http://10.0.0.1:5050/master/state` -> `http://10.0.0.1:5050/api/v1`.
-pub fn api_url(state_url: &str) -> Option<String> {
-    let base = state_url
-        .strip_suffix("/master/state")
-        .or_else(|| state_url.strip_suffix("/master/state.json"))?;
-    let authority = base.strip_prefix("http://").or_else(|| base.strip_prefix("https://"))?;
-    (!authority.is_empty() && !authority.contains('/')).then(|| format!("{base}/api/v1"))
 }
 
 /// What [`Streamer::pump`] did.
@@ -249,27 +236,6 @@ impl Streamer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn api_url_is_the_state_url_host() {
-        assert_eq!(
-            api_url("http://10.0.0.1:5050/master/state").as_deref(),
-            Some("http://10.0.0.1:5050/api/v1")
-        );
-        assert_eq!(
-            api_url("https://[::1]:5050/master/state.json").as_deref(),
-            Some("https://[::1]:5050/api/v1")
-        );
-        for bad in [
-            "",
-            "/master/state",
-            "http:///master/state",
-            "http://a/b/master/state",
-            "file.json",
-        ] {
-            assert_eq!(api_url(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn backoff_doubles_to_the_cap_and_restarts_after_a_long_stream() {

@@ -1,0 +1,247 @@
+//! Unit tests of [`super::Model`]: events applied in turn, with the indexes checked after each step.
+
+use super::*;
+use crate::mesos::operator::event::decode;
+use crate::mesos::state::{self, Status};
+use crate::records::RData;
+use serde_json::json;
+
+fn task(id: &str, fw: &str, agent: &str, st: &str) -> Task<'static> {
+    Task {
+        id: Cow::Owned(id.into()),
+        name: Cow::Owned(id.split('.').next().unwrap_or(id).into()),
+        framework_id: Cow::Owned(fw.into()),
+        slave_id: Cow::Owned(agent.into()),
+        state: Cow::Owned(st.into()),
+        ..Task::default()
+    }
+}
+
+fn update(fw: &str, id: &str, st: &str) -> Event {
+    Event::TaskUpdated(TaskUpdate {
+        framework_id: fw.into(),
+        task_id: id.into(),
+        state: st.into(),
+        status: Status {
+            state: Cow::Owned(st.into()),
+            ..Status::default()
+        },
+    })
+}
+
+fn ids(m: &Model) -> Vec<String> {
+    let mut v: Vec<String> = m
+        .state()
+        .frameworks
+        .iter()
+        .flat_map(|f| f.tasks.iter().map(|t| format!("{}/{}:{}", f.id, t.id, t.state)))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The indexes agree with the vectors (checked after every step of the tests).
+fn check(m: &Model) {
+    assert_eq!(m.frameworks.len(), m.state.frameworks.len());
+    assert_eq!(m.tasks.len(), m.state.frameworks.len());
+    for (id, &i) in &m.frameworks {
+        assert_eq!(&*m.state.frameworks[i].id, id);
+        assert_eq!(m.tasks[i].len(), m.state.frameworks[i].tasks.len());
+        for (tid, &j) in &m.tasks[i] {
+            assert_eq!(&*m.state.frameworks[i].tasks[j].id, tid);
+        }
+    }
+    assert_eq!(m.agents.len(), m.state.slaves.len());
+    for (id, &i) in &m.agents {
+        assert_eq!(&*m.state.slaves[i].id, id);
+    }
+}
+
+fn subscribed() -> Event {
+    Event::Subscribed {
+        frameworks: vec![Framework {
+            id: "f1".into(),
+            name: "marathon".into(),
+            ..Framework::default()
+        }],
+        agents: vec![Slave {
+            id: "a1".into(),
+            pid: "slave(1)@10.0.0.5:5051".into(),
+            ..Slave::default()
+        }],
+        tasks: vec![
+            task("web.1", "f1", "a1", "TASK_RUNNING"),
+            task("db.1", "f1", "a1", "TASK_STAGING"),
+        ],
+        heartbeat: None,
+    }
+}
+
+#[test]
+fn task_lifecycle_adds_updates_and_drops() {
+    let mut m = Model::default();
+    assert!(m.apply(subscribed()));
+    check(&m);
+    assert_eq!(ids(&m), ["f1/db.1:TASK_STAGING", "f1/web.1:TASK_RUNNING"]);
+    assert!(m.apply(Event::TaskAdded(task("api.1", "f1", "a1", "TASK_STAGING"))));
+    assert!(m.apply(update("f1", "api.1", "TASK_RUNNING")));
+    check(&m);
+    assert_eq!(
+        ids(&m),
+        ["f1/api.1:TASK_RUNNING", "f1/db.1:TASK_STAGING", "f1/web.1:TASK_RUNNING"]
+    );
+    assert!(m.apply(update("f1", "web.1", "TASK_KILLED")), "killed tasks leave");
+    check(&m);
+    assert_eq!(ids(&m), ["f1/api.1:TASK_RUNNING", "f1/db.1:TASK_STAGING"]);
+    assert!(!m.apply(update("f1", "web.1", "TASK_RUNNING")), "unknown task: ignored");
+    assert!(!m.apply(update("nope", "api.1", "TASK_FINISHED")));
+    assert!(m.apply(update("f1", "db.1", "TASK_FINISHED")));
+    check(&m);
+    assert_eq!(ids(&m), ["f1/api.1:TASK_RUNNING"]);
+    assert!(!m.apply(Event::Heartbeat));
+    assert!(!m.apply(Event::Other("X".into())));
+}
+
+#[test]
+fn statuses_are_capped_keeping_the_newest() {
+    let mut m = Model::default();
+    m.apply(subscribed());
+    for i in 0..20 {
+        let st = if i % 2 == 0 { "TASK_RUNNING" } else { "TASK_UNREACHABLE" };
+        m.apply(update("f1", "web.1", st));
+    }
+    let t = &m.state().frameworks[0].tasks.iter().find(|t| t.id == "web.1").unwrap();
+    assert_eq!(t.statuses.len(), MAX_STATUSES);
+    assert_eq!(t.state, "TASK_UNREACHABLE");
+    assert_eq!(t.statuses.last().unwrap().state, "TASK_UNREACHABLE");
+}
+
+#[test]
+fn agents_and_frameworks_come_and_go() {
+    let mut m = Model::default();
+    m.apply(subscribed());
+    m.apply(Event::AgentAdded(Slave {
+        id: "a2".into(),
+        ..Slave::default()
+    }));
+    m.apply(Event::AgentAdded(Slave {
+        id: "a1".into(),
+        pid: "slave(1)@10.0.0.7:5051".into(),
+        ..Slave::default()
+    }));
+    check(&m);
+    assert_eq!(m.state().slaves.len(), 2);
+    assert!(m.apply(Event::AgentRemoved { agent_id: "a1".into() }));
+    assert!(!m.apply(Event::AgentRemoved { agent_id: "a1".into() }));
+    check(&m);
+    assert_eq!(m.state().slaves.iter().map(|s| &*s.id).collect::<Vec<_>>(), ["a2"]);
+
+    m.apply(Event::TaskAdded(task("x.1", "f2", "a2", "TASK_RUNNING")));
+    check(&m);
+    assert_eq!(
+        m.state().frameworks[1].name,
+        "",
+        "a task of an unknown framework waits for its name"
+    );
+    m.apply(Event::FrameworkAdded(Framework {
+        id: "f2".into(),
+        name: "chronos".into(),
+        ..Framework::default()
+    }));
+    assert_eq!(m.state().frameworks[1].name, "chronos");
+    assert_eq!(m.state().frameworks[1].tasks.len(), 1, "renaming keeps the tasks");
+    assert!(m.apply(Event::FrameworkRemoved {
+        framework_id: "f1".into()
+    }));
+    check(&m);
+    assert_eq!(ids(&m), ["f2/x.1:TASK_RUNNING"]);
+    m.apply(Event::TaskAdded(task("y.1", "f2", "a2", "TASK_RUNNING")));
+    check(&m);
+    assert_eq!(m.task_count(), 2);
+}
+
+#[test]
+fn resubscribing_replaces_everything_but_keeps_polled_pids_and_leader() {
+    let body = include_bytes!("../../../tests/fixtures/tutorial-0.21.json");
+    let polled = state::parse(body).unwrap();
+    let mut m = Model::from_state(&polled);
+    check(&m);
+    assert_eq!(m.state().leader, polled.leader);
+    let running = polled.frameworks[0]
+        .tasks
+        .iter()
+        .filter(|t| !is_terminal(&t.state))
+        .count();
+    assert_eq!(m.task_count(), running);
+    let fw = polled.frameworks[0].id.to_string();
+    let pid = polled.frameworks[0].pid.to_string();
+    assert!(!pid.is_empty());
+    let e = decode(
+        json!({"type": "SUBSCRIBED", "subscribed": {"get_state": {
+            "get_frameworks": {"frameworks": [{"framework_info": {"id": {"value": fw}, "name": "marathon"}}]}
+        }}})
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap();
+    m.apply(e);
+    check(&m);
+    assert_eq!(m.task_count(), 0);
+    assert_eq!(m.state().slaves.len(), 0);
+    assert_eq!(m.state().frameworks[0].pid, pid);
+    assert_eq!(m.state().leader, polled.leader);
+}
+
+/// The ports the decoder gives in number form (an agent's port without a pid, the ranges of a
+/// task's `ports` resource) reach the records as the state document's text forms do.
+#[test]
+fn v1_agent_ports_and_port_ranges_become_srv_records() {
+    let e = decode(
+        json!({"type": "SUBSCRIBED", "subscribed": {"get_state": {
+            "get_frameworks": {"frameworks": [{"framework_info": {"id": {"value": "f1"}, "name": "marathon"}}]},
+            "get_agents": {"agents": [{"agent_info": {"id": {"value": "a1"}, "hostname": "10.0.0.5", "port": 5051}}]},
+            "get_tasks": {"tasks": [{
+                "name": "web", "task_id": {"value": "web.1"}, "framework_id": {"value": "f1"},
+                "agent_id": {"value": "a1"}, "state": "TASK_RUNNING",
+                "resources": [{"name": "ports", "type": "RANGES", "ranges": {"range": [
+                    {"begin": 31000, "end": 31001}, {"begin": 31009, "end": 31005}, {"begin": 31007, "end": 31007}
+                ]}}]
+            }]}
+        }}})
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut m = Model::default();
+    m.set_leader("master@127.0.0.1:5050");
+    assert!(m.apply(e));
+    let config = crate::config::Config {
+        masters: vec!["127.0.0.1:5050".into()],
+        ..crate::config::Config::default()
+    };
+    let (_, list) =
+        crate::records::from_state::build_from_state(&config, m.state(), &config.masters, &[], &|_| Vec::new(), 1)
+            .unwrap();
+    let srv_ports = |name: &str| -> Vec<u16> {
+        let mut ports: Vec<u16> = list
+            .iter()
+            .filter(|r| r.name == name)
+            .filter_map(|r| match r.data {
+                RData::Srv { port, .. } => Some(port),
+                _ => None,
+            })
+            .collect();
+        ports.sort_unstable();
+        ports
+    };
+    assert_eq!(
+        srv_ports("_slave._tcp.mesos."),
+        [5051],
+        "the agent's port without a pid"
+    );
+    assert_eq!(
+        srv_ports("_web._tcp.marathon.mesos."),
+        [31000, 31001, 31007],
+        "the numeric ranges, a backwards one skipped"
+    );
+}
