@@ -232,7 +232,7 @@ fn zk_outage_keeps_the_records_and_a_restart_is_followed() {
     let node_a = member_a.node.clone();
     drop(member_a); // its connection died with the old server process; its session lives on
     let mut admin = zk.session();
-    admin.delete(&node_a).expect("delete").expect("A's node exists");
+    common::zk::delete(&mut admin, &node_a).expect("A's node exists");
     wait_until(
         "the records to name master B after the restart",
         CHANGE_DEADLINE,

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mesos_dns::mesos::zk::detect::encode_legacy_master_info;
-use mesos_dns::mesos::zk::proto::{create_mode, err};
+use mesos_dns::mesos::zk::proto::err;
 use mesos_dns::mesos::zk::session::Session;
 use serde_json::json;
 
@@ -165,13 +164,7 @@ impl ZooKeeper {
     fn register(&self, path: &str, prefix: &str, data: &[u8]) -> Member {
         let mut session = self.session();
         create_group(&mut session, path);
-        let node = session
-            .create(
-                &format!("{path}/{prefix}"),
-                data,
-                create_mode::EPHEMERAL | create_mode::SEQUENTIAL,
-            )
-            .expect("register master")
+        let node = create(&mut session, &format!("{path}/{prefix}"), data, EPHEMERAL | SEQUENTIAL)
             .unwrap_or_else(|code| panic!("cannot register under {path}: ZooKeeper error {code}"));
         Member { session, node }
     }
@@ -181,11 +174,94 @@ impl ZooKeeper {
     }
 }
 
+/// `create` flags (ZooKeeper's `CreateMode`).
+const EPHEMERAL: i32 = 1;
+const SEQUENTIAL: i32 = 2;
+
+/// Sends one request of `op` whose body `body` writes, framed as ZooKeeper frames it (the server only
+/// reads, so the library has no write requests): the reply's error code and body.
+fn write_request(session: &mut Session, op: i32, body: impl Fn(&mut Vec<u8>)) -> (i32, Vec<u8>) {
+    let build = |xid: i32| {
+        let mut f = vec![0; 4];
+        f.extend_from_slice(&xid.to_be_bytes());
+        f.extend_from_slice(&op.to_be_bytes());
+        body(&mut f);
+        let len = (f.len() - 4) as u32;
+        f[..4].copy_from_slice(&len.to_be_bytes());
+        f
+    };
+    session.request(build).expect("ZooKeeper write request")
+}
+
+/// A length-prefixed byte string.
+fn buffer(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as i32).to_be_bytes());
+    out.extend_from_slice(b);
+}
+
+/// `create(path, data, world:anyone all, flags)`: the path created, or ZooKeeper's error code.
+fn create(session: &mut Session, path: &str, data: &[u8], flags: i32) -> Result<String, i32> {
+    let (code, body) = write_request(session, 1, |f| {
+        buffer(f, path.as_bytes());
+        buffer(f, data);
+        f.extend_from_slice(&1i32.to_be_bytes()); // one ACL entry:
+        f.extend_from_slice(&31i32.to_be_bytes()); // every permission,
+        buffer(f, b"world");
+        buffer(f, b"anyone");
+        f.extend_from_slice(&flags.to_be_bytes());
+    });
+    if code != err::OK {
+        return Err(code);
+    }
+    // The reply body is the created path as a length-prefixed string.
+    let len = body
+        .get(..4)
+        .map_or(0, |l| i32::from_be_bytes([l[0], l[1], l[2], l[3]]).max(0) as usize);
+    Ok(String::from_utf8_lossy(body.get(4..4 + len).expect("created path")).into_owned())
+}
+
+/// `delete(path)` whatever its version.
+pub fn delete(session: &mut Session, path: &str) -> Result<(), i32> {
+    let (code, _) = write_request(session, 2, |f| {
+        buffer(f, path.as_bytes());
+        f.extend_from_slice(&(-1i32).to_be_bytes()); // any version
+    });
+    if code == err::OK {
+        Ok(())
+    } else {
+        Err(code)
+    }
+}
+
+/// A `MasterInfo` protobuf with `id`, `ip`, `port` and `pid`, as masters before 0.24 wrote them.
+fn encode_legacy_master_info(id: &str, ip: std::net::Ipv4Addr, port: u16) -> Vec<u8> {
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    fn bytes(out: &mut Vec<u8>, field: u64, b: &[u8]) {
+        varint(out, (field << 3) | 2);
+        varint(out, b.len() as u64);
+        out.extend_from_slice(b);
+    }
+    let mut out = Vec::new();
+    bytes(&mut out, 1, id.as_bytes());
+    varint(&mut out, 2 << 3);
+    varint(&mut out, u64::from(u32::from_le_bytes(ip.octets())));
+    varint(&mut out, 3 << 3);
+    varint(&mut out, u64::from(port));
+    bytes(&mut out, 4, format!("master@{ip}:{port}").as_bytes());
+    out
+}
+
 fn create_group(session: &mut Session, path: &str) {
     let mut parent = String::new();
     for part in path.split('/').filter(|p| !p.is_empty()) {
         parent = format!("{parent}/{part}");
-        match session.create(&parent, b"", 0).expect("create group") {
+        match create(session, &parent, b"", 0) {
             Ok(_) | Err(err::NODE_EXISTS) => {}
             Err(code) => panic!("cannot create {parent}: ZooKeeper error {code}"),
         }

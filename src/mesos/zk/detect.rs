@@ -324,34 +324,27 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
-/// Encodes a `MasterInfo` protobuf with `id`, `ip`, `port` and `pid`, as masters before 0.24 wrote them
-/// (tests use it to stand in for such a master).
-pub fn encode_legacy_master_info(id: &str, ip: Ipv4Addr, port: u16) -> Vec<u8> {
-    fn varint(out: &mut Vec<u8>, mut v: u64) {
-        while v >= 0x80 {
-            out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        out.push(v as u8);
-    }
-    fn bytes(out: &mut Vec<u8>, field: u64, b: &[u8]) {
-        varint(out, (field << 3) | 2);
-        varint(out, b.len() as u64);
-        out.extend_from_slice(b);
-    }
-    let mut out = Vec::new();
-    bytes(&mut out, 1, id.as_bytes());
-    varint(&mut out, 2 << 3);
-    varint(&mut out, u64::from(u32::from_le_bytes(ip.octets())));
-    varint(&mut out, 3 << 3);
-    varint(&mut out, u64::from(port));
-    bytes(&mut out, 4, format!("master@{ip}:{port}").as_bytes());
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `MasterInfo` protobuf as masters before 0.24 wrote it: id, ip 10.0.0.1 packed little-endian,
+    /// port, pid (written out byte by byte, independent of any encoder).
+    fn legacy_info(id: &str, port: [u8; 2]) -> Vec<u8> {
+        let pid = format!(
+            "master@10.0.0.1:{}",
+            u16::from(port[0] & 0x7f) | u16::from(port[1]) << 7
+        );
+        let head = [&[0x0a, id.len() as u8][..], id.as_bytes()].concat();
+        let ip = [0x10, 0x8a, 0x80, 0x80, 0x08];
+        [
+            &head[..],
+            &ip,
+            &[0x18, port[0], port[1], 0x22, pid.len() as u8],
+            pid.as_bytes(),
+        ]
+        .concat()
+    }
 
     #[test]
     fn lowest_json_sequence_leads() {
@@ -482,7 +475,7 @@ mod tests {
 
     #[test]
     fn protobuf_master_info_gives_ip_and_port() {
-        let data = encode_legacy_master_info("id-1", Ipv4Addr::new(10, 0, 0, 1), 5051);
+        let data = legacy_info("id-1", [0xbb, 0x27]);
         assert_eq!(
             master_addr(&data, false).unwrap(),
             MasterAddr {
@@ -495,7 +488,7 @@ mod tests {
     #[test]
     fn protobuf_address_message_wins_over_the_packed_ip() {
         // id "x", ip 10.0.0.1 packed, port 5050, address { ip "192.168.1.2", port 6060 }.
-        let mut data = encode_legacy_master_info("x", Ipv4Addr::new(10, 0, 0, 1), 5050);
+        let mut data = legacy_info("x", [0xba, 0x27]);
         let inner = [&[0x12, 11][..], b"192.168.1.2", &[0x18, 0xac, 0x2f]].concat();
         data.push(0x3a);
         data.push(inner.len() as u8);
@@ -505,7 +498,7 @@ mod tests {
 
     #[test]
     fn malformed_protobuf_is_an_error() {
-        let good = encode_legacy_master_info("id", Ipv4Addr::new(10, 0, 0, 1), 5050);
+        let good = legacy_info("id", [0xba, 0x27]);
         for cut in 1..good.len() {
             // Every prefix either reads as a (partial) message or is refused; never a panic.
             let _ = master_addr(&good[..cut], false);

@@ -16,8 +16,6 @@ pub const MAX_FRAME: usize = 4 * 1024 * 1024;
 
 /// Operation codes (`ZooDefs.OpCode`).
 pub mod op {
-    pub const CREATE: i32 = 1;
-    pub const DELETE: i32 = 2;
     pub const GET_DATA: i32 = 4;
     pub const GET_CHILDREN: i32 = 8;
     pub const PING: i32 = 11;
@@ -42,12 +40,6 @@ pub mod err {
     pub const NODE_EXISTS: i32 = -110;
     pub const SESSION_EXPIRED: i32 = -112;
     pub const AUTH_FAILED: i32 = -115;
-}
-
-/// `create` flags.
-pub mod create_mode {
-    pub const EPHEMERAL: i32 = 1;
-    pub const SEQUENTIAL: i32 = 2;
 }
 
 /// Watch event types (`Watcher.Event.EventType`).
@@ -175,25 +167,6 @@ pub fn ping_request() -> Vec<u8> {
 /// Ends the session at once (its ephemeral nodes go with it).
 pub fn close_request(xid: i32) -> Vec<u8> {
     Frame::new().header(xid, op::CLOSE).finish()
-}
-
-/// `create(path, data, world:anyone all, flags)`; `flags` from [`create_mode`].
-pub fn create_request(xid: i32, path: &str, data: &[u8], flags: i32) -> Vec<u8> {
-    Frame::new()
-        .header(xid, op::CREATE)
-        .string(path)
-        .buffer(data)
-        .int(1) // one ACL entry:
-        .int(31) // every permission
-        .string("world")
-        .string("anyone")
-        .int(flags)
-        .finish()
-}
-
-/// `delete(path)` whatever its version.
-pub fn delete_request(xid: i32, path: &str) -> Vec<u8> {
-    Frame::new().header(xid, op::DELETE).string(path).int(-1).finish()
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -334,11 +307,6 @@ pub fn decode_data(body: &[u8]) -> Result<&[u8], ProtoError> {
     Reader { buf: body }.buffer("node data")
 }
 
-/// The body of a `create` reply: the path created (with its sequence number, for sequential nodes).
-pub fn decode_created(body: &[u8]) -> Result<&str, ProtoError> {
-    Reader { buf: body }.string("created path")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,20 +341,6 @@ mod tests {
             payload(&f),
             [&[0, 0, 0, 7, 0, 0, 0, 8, 0, 0, 0, 6][..], b"/mesos", &[1]].concat()
         );
-    }
-
-    #[test]
-    fn create_request_layout() {
-        let f = create_request(
-            3,
-            "/m/json.info_",
-            b"{}",
-            create_mode::EPHEMERAL | create_mode::SEQUENTIAL,
-        );
-        let p = payload(&f);
-        assert_eq!(&p[..8], &[0, 0, 0, 3, 0, 0, 0, 1]);
-        assert_eq!(&p[p.len() - 4..], &[0, 0, 0, 3], "flags ephemeral|sequential");
-        assert!(p.windows(5).any(|w| w == b"world"));
     }
 
     #[test]
@@ -487,7 +441,6 @@ mod tests {
         body.extend_from_slice(&[0; 68]); // the Stat
         assert_eq!(decode_data(&body).unwrap(), b"{}");
         assert_eq!(decode_data(&[0xff, 0xff, 0xff, 0xff]).unwrap(), b"");
-        assert_eq!(decode_created(&[0, 0, 0, 2, b'/', b'a']).unwrap(), "/a");
         assert!(decode_data(&[0, 0]).is_err());
     }
 

@@ -149,19 +149,11 @@ impl Session {
         Ok(Ok(proto::decode_data(&body)?.to_vec()))
     }
 
-    /// `create(path, data, flags)`; returns the path created.
-    pub fn create(&mut self, path: &str, data: &[u8], flags: i32) -> Result<Result<String, i32>, SessionError> {
-        let (code, body) = self.call(|xid| proto::create_request(xid, path, data, flags))?;
-        if code != err::OK {
-            return Ok(Err(code));
-        }
-        Ok(Ok(proto::decode_created(&body)?.to_owned()))
-    }
-
-    /// `delete(path)`, any version.
-    pub fn delete(&mut self, path: &str) -> Result<Result<(), i32>, SessionError> {
-        let (code, _) = self.call(|xid| proto::delete_request(xid, path))?;
-        Ok(if code == err::OK { Ok(()) } else { Err(code) })
+    /// Sends a request that `build` encodes for the transaction ID it is given, and returns the reply's
+    /// error code and body. The detector only reads (the methods above); tests register fake masters
+    /// through this with requests of their own.
+    pub fn request(&mut self, build: impl FnOnce(i32) -> Vec<u8>) -> Result<(i32, Vec<u8>), SessionError> {
+        self.call(build)
     }
 
     /// Ends the session: the server deletes its ephemeral nodes at once.
