@@ -7,6 +7,7 @@
 
 pub mod addr;
 pub mod answer;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod forward;

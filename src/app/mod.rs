@@ -1,0 +1,218 @@
+//! The process: load the config, choose where state comes from, bind the sockets, start the refresher
+//! and the signal thread, and serve. Wiring only: every decision lives in the modules it calls.
+
+mod signals;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+
+use crate::cli;
+use crate::config::Config;
+use crate::forward::Upstreams;
+use crate::mesos::fetch::{self, Fetcher};
+use crate::mesos::zk;
+use crate::metrics::RefreshStatus;
+use crate::records::{Records, Zone};
+use crate::refresh::{self, StateSource, ZkLeader};
+use crate::serve::{Api, Server, Settings, TcpLimits};
+use signals::{watch_signals, Control};
+
+/// Loads the config, checks everything a deployment can get wrong before any socket is bound (exit
+/// status 2), then serves until a signal stops it (0) or serving fails (1).
+pub fn start(args: &cli::Args) -> ExitCode {
+    let config = match Config::load(&args.config) {
+        Ok((config, warnings)) => {
+            for w in warnings {
+                log::warn!("{w}");
+            }
+            Arc::new(config)
+        }
+        Err(e) => {
+            eprintln!("mesos-dns: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // The certificate files, credentials and ZooKeeper URL are checked before any socket is bound, like
+    // the rest of the config.
+    let source = match (args.state_file.clone(), config.zk.clone()) {
+        (Some(path), _) => Ok(StateSource::File(path)),
+        (None, Some(url)) => start_zk(&config, url).map(StateSource::ZooKeeper),
+        (None, None) => Fetcher::from_config(&config)
+            .map(|fetcher| StateSource::Masters(with_test_hooks(fetcher)))
+            .map_err(|e| e.to_string()),
+    };
+    let source = match source {
+        Ok(source) => source,
+        Err(e) => {
+            eprintln!("mesos-dns: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(config, source, args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e}");
+            eprintln!("mesos-dns: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Binds the sockets, starts the refresher and serves.
+fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(), String> {
+    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&config))));
+    let dns = config.dns_on.then(|| SocketAddr::new(config.listener, config.port));
+    let http = config
+        .http_on
+        .then(|| SocketAddr::new(config.http_listener, config.http_port));
+    let server = match (dns, http) {
+        (None, None) => None,
+        _ => {
+            let settings = relay_settings(&config, dns, args);
+            let server = Server::bind(dns, http, settings).map_err(|e| match (dns, http) {
+                (Some(dns), Some(http)) => format!("cannot listen for DNS on {dns} or HTTP on {http}: {e}"),
+                (Some(dns), None) => format!("cannot listen for DNS on {dns}: {e}"),
+                (None, _) => format!(
+                    "cannot listen for HTTP on {}: {e}",
+                    http.map_or_else(String::new, |h| h.to_string())
+                ),
+            })?;
+            if let Some(http) = server.http_addr() {
+                log::info!("serving the HTTP API on {http}");
+            }
+            if let Some(dns) = server.dns_addr() {
+                log::info!("serving DNS for {}. on {dns} (UDP and TCP)", config.domain);
+            }
+            Some(server)
+        }
+    };
+    let shared = Arc::new(ArcSwap::new(config.clone()));
+    let refresh_status = Arc::new(RefreshStatus::default());
+    let refresher = refresh::spawn_reloadable(
+        shared.clone(),
+        source,
+        records.clone(),
+        refresh_status.clone(),
+        args.verbosity,
+    )
+    .map_err(|e| format!("cannot start the refresher: {e}"))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let control = Control {
+        stop: stop.clone(),
+        waker: server.as_ref().map(Server::waker),
+        config_path: args.config.clone(),
+        config: shared.clone(),
+        refresher: refresher.thread().clone(),
+    };
+    let api = Api {
+        config: shared,
+        refresh: refresh_status,
+    };
+    watch_signals(control).map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    match server {
+        Some(server) => server
+            .run(records, stop, api)
+            .map_err(|e| format!("DNS server failed: {e}"))?,
+        None => {
+            while !stop.load(Ordering::Relaxed) && !refresher.is_finished() {
+                std::thread::park_timeout(Duration::from_millis(200));
+            }
+        }
+    }
+    log::info!("stopped");
+    Ok(())
+}
+
+/// The relay's settings: the upstream resolvers (from `resolvers`, else the resolv.conf file), never our
+/// own DNS address. Without DNS (`dnson: false`) there is nothing to relay.
+fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) -> Settings {
+    let upstreams = match dns {
+        Some(addr) => {
+            let resolv_conf = match config.resolvers.is_empty() {
+                true => {
+                    let path = args
+                        .resolv_conf
+                        .as_deref()
+                        .unwrap_or(std::path::Path::new("/etc/resolv.conf"));
+                    std::fs::read_to_string(path).ok()
+                }
+                false => None,
+            };
+            let local_ips = match config.listener.is_unspecified() {
+                true => refresh::interface_addrs().unwrap_or_default(),
+                false => Vec::new(),
+            };
+            let (upstreams, warnings) = Upstreams::new_with_local(config, resolv_conf.as_deref(), addr, &local_ips);
+            for w in warnings {
+                log::warn!("{w}");
+            }
+            if config.external_on && upstreams.all().next().is_none() {
+                log::warn!("no upstream resolvers (`resolvers` is empty and /etc/resolv.conf names none): names outside the domain get SERVFAIL");
+            }
+            upstreams
+        }
+        None => Upstreams::default(),
+    };
+    Settings {
+        external_on: config.external_on,
+        upstreams,
+        relay_timeout: Duration::from_secs(config.timeout),
+        tcp: TcpLimits::default(),
+    }
+}
+
+/// Starts the ZooKeeper detector; with a `zkDetectionTimeout`, the process exits with an error if no
+/// leader is found within it (as the original does).
+fn start_zk(config: &Config, url: zk::ZkUrl) -> Result<ZkLeader, String> {
+    // The settings state will be fetched with; the masters come from ZooKeeper (or, with
+    // zkDetectionTimeout 0 and no leader named yet, from `masters`: see `refresh`).
+    let fetcher = with_test_hooks(Fetcher::with_config(config, Vec::new()).map_err(|e| e.to_string())?);
+    let watch = Arc::new(zk::LeaderWatch::default());
+    zk::spawn_detector(url.clone(), watch.clone()).map_err(|e| format!("cannot start the ZooKeeper detector: {e}"))?;
+    if config.zk_detection_timeout > 0 {
+        let timeout = Duration::from_secs(config.zk_detection_timeout);
+        let w = watch.clone();
+        std::thread::Builder::new()
+            .name("mesos-dns-zk-timeout".into())
+            .spawn(move || {
+                if w.wait_first(Some(timeout)).is_none() {
+                    let msg = format!(
+                        "no leading master found through {url} within zkDetectionTimeout ({}s)",
+                        timeout.as_secs()
+                    );
+                    log::error!("{msg}");
+                    eprintln!("mesos-dns: {msg}");
+                    std::process::exit(1);
+                }
+            })
+            .map_err(|e| format!("cannot start the ZooKeeper timeout: {e}"))?;
+    }
+    Ok(ZkLeader::new(watch, fetcher))
+}
+
+/// Environment variables for tests, not for deployments (they are not in `--help`):
+/// `MESOS_DNS_FOLLOW_LOOPBACK_ONLY=1` lets the fetcher follow a `leader` field (or a redirect) only to a
+/// loopback address, so that a test can serve a state naming a real-looking leader and see that it is not
+/// contacted; `MESOS_DNS_MAX_STATE_BYTES=N` lowers the state body limit ([`fetch::MAX_BODY_BYTES`]).
+/// Both survive a SIGHUP reload.
+fn with_test_hooks(mut fetcher: Fetcher) -> Fetcher {
+    if std::env::var_os("MESOS_DNS_FOLLOW_LOOPBACK_ONLY").is_some_and(|v| v == "1") {
+        log::warn!("MESOS_DNS_FOLLOW_LOOPBACK_ONLY: a leader or redirect is followed only to a loopback address");
+        fetcher = fetcher.with_follow_filter(fetch::is_loopback_addr);
+    }
+    if let Some(value) = std::env::var_os("MESOS_DNS_MAX_STATE_BYTES") {
+        match value.to_str().and_then(|v| v.parse::<u64>().ok()) {
+            Some(limit) => {
+                log::warn!("MESOS_DNS_MAX_STATE_BYTES: state documents over {limit} bytes are refused");
+                fetcher = fetcher.with_body_limit(limit);
+            }
+            None => log::warn!("MESOS_DNS_MAX_STATE_BYTES={value:?} is not a number of bytes: ignored"),
+        }
+    }
+    fetcher
+}

@@ -1,0 +1,69 @@
+//! Signals: SIGTERM and SIGINT stop the server, SIGHUP reloads the config file (keys that need new
+//! sockets are reported as taking effect at the next start).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::config::Config;
+
+/// What the signal thread acts on.
+pub(super) struct Control {
+    pub(super) stop: Arc<AtomicBool>,
+    pub(super) waker: Option<Arc<mio::Waker>>,
+    pub(super) config_path: PathBuf,
+    pub(super) config: Arc<ArcSwap<Config>>,
+    pub(super) refresher: std::thread::Thread,
+}
+
+/// SIGTERM and SIGINT stop the server cleanly (sockets closed, exit status 0). SIGHUP reloads the config
+/// file: a valid one is used from the next refresh on (which starts at once); an invalid one is logged
+/// and the running config kept.
+pub(super) fn watch_signals(control: Control) -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+    std::thread::Builder::new()
+        .name("mesos-dns-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if signal == SIGHUP {
+                    reload(&control);
+                    continue;
+                }
+                log::info!("signal {signal}: stopping");
+                control.stop.store(true, Ordering::Relaxed);
+                if let Some(w) = &control.waker {
+                    let _ = w.wake();
+                }
+                return;
+            }
+        })?;
+    Ok(())
+}
+
+fn reload(control: &Control) {
+    let path = control.config_path.display();
+    let new = match Config::load(&control.config_path) {
+        Ok((new, warnings)) => {
+            for w in warnings {
+                log::warn!("{w}");
+            }
+            new
+        }
+        Err(e) => {
+            log::error!("SIGHUP: keeping the running config, {path} is not usable: {e}");
+            return;
+        }
+    };
+    let old = control.config.load();
+    // The sockets and the relay are set up once: these keys take effect at the next start.
+    for key in old.changes_needing_restart(&new) {
+        log::warn!("SIGHUP: `{key}` changed in {path}; it takes effect when mesos-dns restarts");
+    }
+    control.config.store(Arc::new(new));
+    control.refresher.unpark();
+    log::info!("SIGHUP: reloaded {path}");
+}
