@@ -15,9 +15,10 @@ use mesos_dns::logline;
 use mesos_dns::mesos::fetch::{self, Fetcher};
 use mesos_dns::mesos::zk;
 use mesos_dns::metrics::RefreshStatus;
-use mesos_dns::records::{Records, Zone};
+use mesos_dns::records::zone;
 use mesos_dns::refresh::{self, StateSource, ZkLeader};
 use mesos_dns::serve::{Api, Server, Settings, TcpLimits};
+use mesos_dns::snapshot::Records;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -100,7 +101,7 @@ fn keep_large_blocks_returnable() {
 
 /// Binds the sockets, starts the refresher and serves.
 fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(), String> {
-    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&config))));
+    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(zone(&config))));
     let dns = config.dns_on.then(|| SocketAddr::new(config.listener, config.port));
     let http = config
         .http_on
