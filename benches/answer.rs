@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mesos_dns::answer::{answer, Outcome, Transport};
 use mesos_dns::config::Config;
 use mesos_dns::records::from_state::build_snapshot;
-use mesos_dns::records::Records;
+use mesos_dns::snapshot::Records;
 use mesos_dns::wire::{Message, MAX_MESSAGE};
 
 /// A query as `dig` sends it (EDNS0, 1232-octet payload).

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use mesos_dns::config::Config;
-use mesos_dns::records::{Records, Zone};
+use mesos_dns::records::zone;
+use mesos_dns::snapshot::Records;
 
 /// Counts the bytes currently allocated and their peak.
 struct Counting;
@@ -99,7 +100,7 @@ fn main() {
     drop(body);
     report("body and header freed", 0, t.elapsed());
     let (before, t) = (CURRENT.load(Relaxed), Instant::now());
-    let records = Records::build(Zone::from_config(&config), &list, 1);
+    let records = Records::build(zone(&config), &list, 1);
     report("indexed", before, t.elapsed());
     std::hint::black_box(&records);
 }

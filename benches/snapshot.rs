@@ -11,7 +11,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use mesos_dns::config::Config;
 use mesos_dns::mesos::state;
 use mesos_dns::records::from_state::generate_from_state;
-use mesos_dns::records::{Records, Zone};
+use mesos_dns::records::zone;
+use mesos_dns::snapshot::Records;
 
 /// The state document, generated once per size and kept under target/.
 fn state_document() -> Vec<u8> {
@@ -50,14 +51,14 @@ fn bench(c: &mut Criterion) {
         b.iter(|| generate_from_state(&config, black_box(&parsed), &masters, &[], &no_dns).map(|l| l.len()))
     });
     g.bench_function("index", |b| {
-        b.iter(|| Records::build(Zone::from_config(&config), black_box(&list), 1).name_count())
+        b.iter(|| Records::build(zone(&config), black_box(&list), 1).name_count())
     });
     g.bench_function("parse_generate_index", |b| {
         b.iter(|| {
             let state = state::parse(black_box(&body)).expect("parses");
             let list = generate_from_state(&config, &state, &masters, &[], &no_dns).expect("records");
             drop(state);
-            Records::build(Zone::from_config(&config), &list, 1).name_count()
+            Records::build(zone(&config), &list, 1).name_count()
         })
     });
     g.finish();

@@ -6,7 +6,7 @@
 
 use std::cell::Cell;
 
-use crate::records::{Lookup, Node, Records};
+use crate::snapshot::{Lookup, Node, Records};
 use crate::wire::{
     class, field, lower_name, opcode, rcode, rtype, Edns, Full, Message, Owner, ParseError, Writer, HEADER_LEN,
     MAX_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, OPT_LEN,

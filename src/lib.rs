@@ -1,9 +1,10 @@
 //! Mesos-DNS: DNS-based service discovery for Apache Mesos.
 //!
 //! Data flows one way: the leading master's state JSON ([`mesos`]) becomes a list of named records
-//! ([`records::generate`]), which is indexed into a wire-ready, immutable snapshot ([`records::Records`]);
-//! the refresher ([`refresh`]) swaps new snapshots in, and the event loop ([`serve`]) answers queries
-//! from the current one through the pure function [`answer::answer`].
+//! ([`snapshot::RecordList`], filled by the naming rules of [`records::generate`]), which is indexed into
+//! a wire-ready, immutable snapshot ([`snapshot::Records`]); the refresher ([`refresh`]) swaps new
+//! snapshots in, and the event loop ([`serve`]) answers queries from the current one through the pure
+//! function [`answer::answer`].
 
 pub mod addr;
 pub mod answer;
@@ -18,4 +19,5 @@ pub mod metrics;
 pub mod records;
 pub mod refresh;
 pub mod serve;
+pub mod snapshot;
 pub mod wire;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::answer::Transport;
 use crate::forward::RelayStats;
-use crate::records::Records;
+use crate::snapshot::Records;
 
 /// What happened to a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

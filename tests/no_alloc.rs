@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mesos_dns::answer::{answer, error_reply, Outcome, Transport};
 use mesos_dns::config::Config;
-use mesos_dns::records::{RData, RecordList, Records, Zone};
+use mesos_dns::records::zone;
+use mesos_dns::snapshot::{RData, RecordList, Records};
 use mesos_dns::wire::MAX_MESSAGE;
 
 struct Counting;
@@ -65,7 +66,6 @@ fn query(name: &str, qtype: u16, edns: bool) -> Vec<u8> {
 
 #[test]
 fn answering_allocates_nothing() {
-    let zone = Zone::from_config(&Config::default());
     let mut list = RecordList::new();
     for i in 0..3u8 {
         list.push("nginx.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, i)));
@@ -92,7 +92,7 @@ fn answering_allocates_nothing() {
         "web.marathon.mesos.",
         IpAddr::V6(Ipv6Addr::new(0xfd01, 0xb, 0, 0, 0, 1, 0x8000, 2)),
     );
-    let records = Records::build(zone, &list, 1);
+    let records = Records::build(zone(&Config::default()), &list, 1);
     let queries = [
         (query("nginx.marathon.mesos", 1, true), "A"),
         (query("nginx.marathon.mesos", 28, false), "AAAA"),

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use mesos_dns::answer::{answer, Outcome, Transport};
-use mesos_dns::records::Records;
+use mesos_dns::snapshot::Records;
 use mesos_dns::wire::{Message, MAX_MESSAGE, MAX_UDP_PAYLOAD};
 
 fn snapshot() -> &'static Records {

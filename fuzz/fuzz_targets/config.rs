@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use mesos_dns::config::Config;
 use mesos_dns::forward::{parse_resolv_conf, Upstreams};
-use mesos_dns::records::Zone;
+use mesos_dns::records::zone;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -18,6 +18,6 @@ fuzz_target!(|data: &[u8]| {
     let rendered = config.to_json();
     let (again, _) = Config::from_json(&rendered.to_string()).expect("the rendered config loads again");
     assert_eq!(again.to_json(), rendered, "rendering is stable");
-    let _ = Zone::from_config(&config);
+    let _ = zone(&config);
     let _ = Upstreams::new(&config, Some(text), "127.0.0.1:53".parse().expect("addr"));
 });

@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use mesos_dns::config::Config;
 use mesos_dns::http::conn::HttpConn;
 use mesos_dns::http::{route, ApiContext, Response};
-use mesos_dns::records::Records;
+use mesos_dns::snapshot::Records;
 
 fn snapshot() -> &'static (Config, Records) {
     static SNAPSHOT: OnceLock<(Config, Records)> = OnceLock::new();

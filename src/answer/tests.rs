@@ -3,14 +3,13 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::*;
-use crate::config::Config;
-use crate::records::{RData, RecordList, Zone};
+use crate::snapshot::{RData, RecordList, Zone};
 use crate::wire::{NameRef, Section};
 
 fn zone() -> Zone {
     Zone {
         soa_minttl: 30,
-        ..Zone::from_config(&Config::default())
+        ..Zone::of_default_config()
     }
 }
 

@@ -17,9 +17,10 @@ use crate::forward::Upstreams;
 use crate::mesos::fetch::{self, Fetcher};
 use crate::mesos::zk;
 use crate::metrics::RefreshStatus;
-use crate::records::{Records, Zone};
+use crate::records::zone;
 use crate::refresh::{self, StateSource, ZkLeader};
 use crate::serve::{Api, Server, Settings, TcpLimits};
+use crate::snapshot::Records;
 use signals::{watch_signals, Control};
 
 /// Loads the config, checks everything a deployment can get wrong before any socket is bound (exit
@@ -65,7 +66,7 @@ pub fn start(args: &cli::Args) -> ExitCode {
 
 /// Binds the sockets, starts the refresher and serves.
 fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(), String> {
-    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&config))));
+    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(zone(&config))));
     let dns = config.dns_on.then(|| SocketAddr::new(config.listener, config.port));
     let http = config
         .http_on

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::config::Config;
-use crate::records::text_to_wire;
+use crate::wire::text_to_wire;
 use crate::wire::LowerName;
 
 /// The resolver lists, each zone's name in lower-case wire form.

@@ -16,7 +16,7 @@ pub mod conn;
 use serde_json::{json, Map, Value};
 
 use crate::config::Config;
-use crate::records::{Lookup, Node, Records, Srv};
+use crate::snapshot::{Lookup, Node, Records, Srv};
 use crate::wire::{text_to_wire, wire_to_text};
 
 /// An HTTP response before framing.
@@ -205,8 +205,8 @@ fn ports(records: &Records, host: &str) -> Value {
 
 /// The data of a record as the original's enumeration shows it: its rtype and an address or
 /// `target:port`.
-fn rdata_text(data: &crate::records::RData) -> (&'static str, String) {
-    use crate::records::RData;
+fn rdata_text(data: &crate::snapshot::RData) -> (&'static str, String) {
+    use crate::snapshot::RData;
     match data {
         RData::A(ip) => ("A", ip.to_string()),
         RData::Aaaa(ip) => ("AAAA", ip.to_string()),

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use crate::config::Config;
 use crate::mesos::state::{self, Header, State};
 use crate::records::generate::{generate, generate_streamed, GenInput};
-use crate::records::{RecordList, Records, Zone};
+use crate::snapshot::{RecordList, Records};
 
 /// Why a document gave no records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub fn build_snapshot(
 ) -> Result<(Records, RecordList), BuildError> {
     let header = state::parse_header(body).map_err(|e| BuildError::NotState(e.to_string()))?;
     let list = generate_from_body(config, &header, body, masters_for_records, self_addrs, resolve)?;
-    let records = Records::build(Zone::from_config(config), &list, serial);
+    let records = Records::build(super::zone(config), &list, serial);
     Ok((records, list))
 }
 
@@ -59,7 +59,7 @@ pub fn build_from_state(
     serial: u32,
 ) -> Result<(Records, RecordList), BuildError> {
     let list = generate_from_state(config, state, masters_for_records, self_addrs, resolve)?;
-    let records = Records::build(Zone::from_config(config), &list, serial);
+    let records = Records::build(super::zone(config), &list, serial);
     Ok((records, list))
 }
 
@@ -121,7 +121,7 @@ fn gen_input<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{Lookup, RData};
+    use crate::snapshot::{Lookup, RData};
     use crate::wire::wire_of;
     use std::net::Ipv4Addr;
 

@@ -23,7 +23,7 @@ use crate::config::IpSource;
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::{push_task_hash, HASH_LEN};
-use crate::records::RecordList;
+use crate::snapshot::RecordList;
 
 /// Everything besides the state document that decides which records are generated.
 pub struct GenInput<'a> {

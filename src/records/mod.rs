@@ -1,390 +1,30 @@
-//! Records: the named records generated from Mesos state ([`RecordList`], text form, used by logging and
-//! the HTTP API) and the immutable, wire-ready lookup snapshot built from them ([`Records`]).
+//! Records: the naming rules. They turn the master's state into the list of named records a snapshot is
+//! built from ([`generate`], [`from_state`]): labels ([`label`]), task-id hashes ([`taskid`]), which
+//! addresses a task gets and which of them point back to it. The list type and the lookup structure are
+//! [`crate::snapshot`]'s; this module fills the one and hands it to the other.
 
 pub mod from_state;
 pub mod generate;
-mod index;
 pub mod label;
-mod names;
-pub mod reverse;
 pub mod taskid;
 
-/// Kept for the relay's zone table and the refresher's tests, which have not moved to
-/// [`crate::wire::text_to_wire`] yet.
-pub(crate) use crate::wire::text_to_wire;
-pub use index::{Lookup, Node, Records, Srv, Zone};
+use crate::config::Config;
+use crate::snapshot::Zone;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-use names::ByteTable;
-
-/// The data of one generated record.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RData {
-    A(Ipv4Addr),
-    Aaaa(Ipv6Addr),
-    /// SRV with priority 0 and the configured weight; `target` is a fully qualified lower-case name.
-    Srv {
-        target: String,
-        port: u16,
-    },
-}
-
-/// One generated record: a fully qualified, lower-case name (with trailing dot) and its data.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Record {
-    pub name: String,
-    pub data: RData,
-}
-
-/// A record's data with its SRV target interned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Data {
-    A([u8; 4]),
-    Aaaa([u8; 16]),
-    Srv { target: u32, port: u16 },
-}
-
-const NONE: u32 = u32::MAX;
-
-/// [`Data`] as stored: an IPv6 address is an index into the list's `v6` table, which keeps an entry at
-/// 20 bytes instead of 32 (a million records at 100k tasks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Packed {
-    A([u8; 4]),
-    Aaaa(u32),
-    Srv { target: u32, port: u16 },
-}
-
-/// One stored record: its name's id, the previous record of the same name (a chain per name, for
-/// duplicate checks without a global set), the task it was generated for (`NONE` for agents,
-/// frameworks, masters), and its data.
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    name: u32,
-    prev: u32,
-    task: u32,
-    data: Packed,
-}
-
-/// A task that records were generated for (`/v1/enumerate`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TaskRef<'a> {
-    /// The framework's position in [`RecordList::frameworks`].
-    pub framework_index: usize,
-    /// The framework's name as Mesos reports it.
-    pub framework: &'a str,
-    pub name: &'a str,
-    pub id: &'a str,
-}
-
-/// The frameworks of the state and the tasks records were generated for, stored compactly (a
-/// 100k-task cluster keeps this table in every snapshot while `/v1/enumerate` is served): one text
-/// buffer for task names and ids.
-#[derive(Debug, Clone, Default)]
-struct TaskTable {
-    /// The name of every framework of the state, in state order: two frameworks with the same name
-    /// are two entries, and a framework without a running task has one all the same.
-    frameworks: Vec<String>,
-    /// Task names and ids, back to back.
-    text: String,
-    /// Per task: its framework (index into `frameworks`) and where its name and id end in `text`
-    /// (each starts where the previous one ended).
-    rows: Vec<(u32, u32, u32)>,
-}
-
-impl TaskTable {
-    /// Adds a task of framework `fw` (an index into `frameworks`); `None` when there is no such
-    /// framework or a count no longer fits in 32 bits.
-    fn push(&mut self, fw: u32, name: &str, id: &str) -> Option<u32> {
-        if fw as usize >= self.frameworks.len() {
-            return None;
-        }
-        let index = u32::try_from(self.rows.len()).ok()?;
-        self.text.push_str(name);
-        let name_end = u32::try_from(self.text.len()).ok()?;
-        self.text.push_str(id);
-        let id_end = u32::try_from(self.text.len()).ok()?;
-        self.rows.push((fw, name_end, id_end));
-        Some(index)
-    }
-
-    fn get(&self, i: usize) -> Option<TaskRef<'_>> {
-        let &(fw, name_end, id_end) = self.rows.get(i)?;
-        let start = match i {
-            0 => 0,
-            _ => self.rows.get(i - 1).map_or(0, |r| r.2 as usize),
-        };
-        Some(TaskRef {
-            framework_index: fw as usize,
-            framework: self.frameworks.get(fw as usize)?,
-            name: self.text.get(start..name_end as usize)?,
-            id: self.text.get(name_end as usize..id_end as usize)?,
-        })
-    }
-}
-
-/// The records generated from one state document, in generation order, never holding the same
-/// (name, data) twice. Names are interned: each is stored once however many records it has.
-#[derive(Debug, Clone)]
-pub struct RecordList {
-    names: ByteTable,
-    /// The last record of each name (index into `entries`), or `NONE`.
-    last: Vec<u32>,
-    entries: Vec<Entry>,
-    /// The IPv6 addresses of AAAA entries.
-    v6: Vec<[u8; 16]>,
-    tasks: TaskTable,
-    /// The task records are being generated for, or `NONE`.
-    current_task: u32,
-    /// The A/AAAA records (indexes into `entries`) whose address also points back to their name
-    /// (PTR records, `PTROn`), in generation order.
-    reverse: Vec<u32>,
-}
-
-impl Default for RecordList {
-    fn default() -> Self {
-        Self::with_capacity(0)
-    }
-}
-
-impl RecordList {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// An empty list with room for about `records` records.
-    pub fn with_capacity(records: usize) -> Self {
-        RecordList {
-            names: ByteTable::with_capacity(records / 3),
-            last: Vec::with_capacity(records / 3),
-            entries: Vec::with_capacity(records),
-            v6: Vec::new(),
-            tasks: TaskTable::default(),
-            current_task: NONE,
-            reverse: Vec::new(),
-        }
-    }
-
-    /// Lists a framework of the state (in state order, whether or not it has tasks); returns its
-    /// index for [`begin_task`](Self::begin_task).
-    pub fn add_framework(&mut self, name: &str) -> u32 {
-        self.tasks.frameworks.push(name.to_owned());
-        u32::try_from(self.tasks.frameworks.len() - 1).unwrap_or(NONE)
-    }
-
-    /// The name of every framework of the state, in state order (`/v1/enumerate`).
-    pub fn frameworks(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.tasks.frameworks.iter().map(String::as_str)
-    }
-
-    /// Records pushed from now on were generated for this task of framework `framework` (an index
-    /// from [`add_framework`](Self::add_framework)), until [`end_task`](Self::end_task).
-    pub fn begin_task(&mut self, framework: u32, name: &str, id: &str) {
-        self.current_task = self.tasks.push(framework, name, id).unwrap_or(NONE);
-    }
-
-    pub fn end_task(&mut self) {
-        self.current_task = NONE;
-    }
-
-    /// The tasks records were generated for, in generation order.
-    pub fn tasks(&self) -> impl ExactSizeIterator<Item = TaskRef<'_>> + '_ {
-        (0..self.tasks.rows.len()).map(|i| {
-            self.tasks.get(i).unwrap_or(TaskRef {
-                framework_index: 0,
-                framework: "",
-                name: "",
-                id: "",
-            })
-        })
-    }
-
-    /// The records generated for each task: (index into [`tasks`](Self::tasks), record), in generation
-    /// order. A record two tasks share is listed under the first.
-    pub fn task_records(&self) -> impl Iterator<Item = (usize, Record)> + '_ {
-        self.entries.iter().filter(|e| e.task != NONE).map(|e| {
-            (
-                e.task as usize,
-                Record {
-                    name: self.text(e.name).to_owned(),
-                    data: self.rdata(self.unpack(e.data)),
-                },
-            )
-        })
-    }
-
-    fn name_id(&mut self, name: &str) -> Option<u32> {
-        let id = self.names.intern(name.as_bytes())?;
-        if id as usize == self.last.len() {
-            self.last.push(NONE);
-        }
-        Some(id)
-    }
-
-    /// Adds a record unless the same (name, data) is already there. `name` must be fully qualified
-    /// (trailing dot) and lower-case. Returns whether it was added.
-    pub fn push(&mut self, name: &str, data: RData) -> bool {
-        match data {
-            RData::A(ip) => self.push_ip(name, IpAddr::V4(ip)),
-            RData::Aaaa(ip) => self.push_ip(name, IpAddr::V6(ip)),
-            RData::Srv { target, port } => self.push_srv(name, &target, port),
-        }
-    }
-
-    /// Adds an A or AAAA record (see [`push`](Self::push)).
-    pub fn push_ip(&mut self, name: &str, ip: IpAddr) -> bool {
-        let data = match ip {
-            IpAddr::V4(v4) => Data::A(v4.octets()),
-            IpAddr::V6(v6) => Data::Aaaa(v6.octets()),
-        };
-        self.name_id(name).is_some_and(|id| self.add(id, data))
-    }
-
-    /// Adds an A or AAAA record whose address also gets a PTR record back to `name` (reverse lookups,
-    /// `PTROn`). Returns whether it was added; a record already there keeps whatever it had.
-    pub fn push_ip_reverse(&mut self, name: &str, ip: IpAddr) -> bool {
-        let added = self.push_ip(name, ip);
-        if added {
-            if let Ok(index) = u32::try_from(self.entries.len().saturating_sub(1)) {
-                self.reverse.push(index);
-            }
-        }
-        added
-    }
-
-    /// The reverse mappings, (address, name), in generation order (allocates: for logs and tests).
-    pub fn reverse(&self) -> impl Iterator<Item = (IpAddr, String)> + '_ {
-        self.reverse_entries().filter_map(|(name, data)| {
-            let ip = match data {
-                Data::A(o) => IpAddr::V4(Ipv4Addr::from(o)),
-                Data::Aaaa(o) => IpAddr::V6(Ipv6Addr::from(o)),
-                Data::Srv { .. } => return None,
-            };
-            Some((ip, self.text(name).to_owned()))
-        })
-    }
-
-    /// (name id, data) of every record marked for reverse lookups, in generation order.
-    pub(crate) fn reverse_entries(&self) -> impl Iterator<Item = (u32, Data)> + '_ {
-        self.reverse
-            .iter()
-            .filter_map(|&i| self.entries.get(i as usize))
-            .map(|e| (e.name, self.unpack(e.data)))
-    }
-
-    /// Adds an SRV record (see [`push`](Self::push)).
-    pub fn push_srv(&mut self, name: &str, target: &str, port: u16) -> bool {
-        let Some(target) = self.name_id(target) else {
-            return false;
-        };
-        self.name_id(name)
-            .is_some_and(|id| self.add(id, Data::Srv { target, port }))
-    }
-
-    fn add(&mut self, name: u32, data: Data) -> bool {
-        let Some(last) = self.last.get_mut(name as usize) else {
-            return false;
-        };
-        let mut at = *last;
-        while let Some(e) = self.entries.get(at as usize) {
-            let same = match (e.data, data) {
-                (Packed::Aaaa(i), Data::Aaaa(ip)) => self.v6.get(i as usize) == Some(&ip),
-                (packed, _) => packed == pack(data, 0),
-            };
-            if same {
-                return false;
-            }
-            at = e.prev;
-        }
-        let (Ok(index), Ok(v6_index)) = (u32::try_from(self.entries.len()), u32::try_from(self.v6.len())) else {
-            return false;
-        };
-        let packed = pack(data, v6_index);
-        if let Data::Aaaa(ip) = data {
-            self.v6.push(ip);
-        }
-        self.entries.push(Entry {
-            name,
-            prev: *last,
-            task: self.current_task,
-            data: packed,
-        });
-        *last = index;
-        true
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Every record in generation order, as text (allocates: for logs, the HTTP API and tests).
-    pub fn iter(&self) -> impl Iterator<Item = Record> + '_ {
-        self.entries.iter().map(|e| Record {
-            name: self.text(e.name).to_owned(),
-            data: self.rdata(self.unpack(e.data)),
-        })
-    }
-
-    /// True if some record has exactly this name and data.
-    pub fn contains(&self, name: &str, data: &RData) -> bool {
-        let Some(id) = self.names.find(name.as_bytes()) else {
-            return false;
-        };
-        let mut at = self.last.get(id as usize).copied().unwrap_or(NONE);
-        while let Some(e) = self.entries.get(at as usize) {
-            if self.rdata(self.unpack(e.data)) == *data {
-                return true;
-            }
-            at = e.prev;
-        }
-        false
-    }
-
-    fn text(&self, id: u32) -> &str {
-        std::str::from_utf8(self.names.get(id)).unwrap_or("")
-    }
-
-    fn unpack(&self, data: Packed) -> Data {
-        match data {
-            Packed::A(o) => Data::A(o),
-            Packed::Aaaa(i) => Data::Aaaa(self.v6.get(i as usize).copied().unwrap_or([0; 16])),
-            Packed::Srv { target, port } => Data::Srv { target, port },
-        }
-    }
-
-    fn rdata(&self, data: Data) -> RData {
-        match data {
-            Data::A(o) => RData::A(Ipv4Addr::from(o)),
-            Data::Aaaa(o) => RData::Aaaa(Ipv6Addr::from(o)),
-            Data::Srv { target, port } => RData::Srv {
-                target: self.text(target).to_owned(),
-                port,
-            },
-        }
-    }
-
-    /// The interned names (text, lower-case, fully qualified).
-    pub(crate) fn names(&self) -> &ByteTable {
-        &self.names
-    }
-
-    /// (name id, data) of every record, in generation order.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (u32, Data)> + '_ {
-        self.entries.iter().map(|e| (e.name, self.unpack(e.data)))
-    }
-}
-
-/// `data` as stored, with `v6_index` for an IPv6 address.
-fn pack(data: Data, v6_index: u32) -> Packed {
-    match data {
-        Data::A(o) => Packed::A(o),
-        Data::Aaaa(_) => Packed::Aaaa(v6_index),
-        Data::Srv { target, port } => Packed::Srv { target, port },
+/// The zone settings of `config`, which a snapshot answers with.
+pub fn zone(config: &Config) -> Zone {
+    Zone {
+        domain: config.domain.clone(),
+        ttl: config.ttl,
+        soa_mname: config.soa_mname.clone(),
+        soa_rname: config.soa_rname.clone(),
+        soa_refresh: config.soa_refresh,
+        soa_retry: config.soa_retry,
+        soa_expire: config.soa_expire,
+        soa_minttl: config.soa_minttl,
+        srv_weight: config.srv_record_default_weight,
+        recurse_on: config.recurse_on,
+        set_truncate_bit: config.set_truncate_bit,
     }
 }
 
@@ -393,70 +33,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entries_stay_small() {
-        assert_eq!(std::mem::size_of::<Entry>(), 20);
+    fn the_unit_tests_zone_is_the_default_configs() {
+        assert_eq!(zone(&Config::default()), Zone::of_default_config());
     }
 
     #[test]
-    fn aaaa_records_are_kept_and_deduplicated_through_the_v6_table() {
-        let mut list = RecordList::new();
-        let (a, b) = ("2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap());
-        assert!(list.push("t.mesos.", RData::Aaaa(a)));
-        assert!(list.push("t.mesos.", RData::Aaaa(b)));
-        assert!(!list.push("t.mesos.", RData::Aaaa(a)), "a duplicate");
-        assert!(list.push("u.mesos.", RData::Aaaa(a)), "another name");
-        assert!(list.contains("t.mesos.", &RData::Aaaa(b)));
-        let data: Vec<RData> = list.iter().map(|r| r.data).collect();
-        assert_eq!(data, [RData::Aaaa(a), RData::Aaaa(b), RData::Aaaa(a)]);
-    }
-
-    #[test]
-    fn task_provenance_lists_each_task_with_its_own_records() {
-        let mut list = RecordList::new();
-        list.push("leader.mesos.", RData::A(Ipv4Addr::new(127, 0, 0, 1)));
-        let (marathon, chronos) = (list.add_framework("marathon"), list.add_framework("chronos"));
-        let (idle, marathon_again) = (list.add_framework("idle"), list.add_framework("marathon"));
-        list.begin_task(marathon, "web", "web.1");
-        list.push("web.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)));
-        list.end_task();
-        list.begin_task(chronos, "job", "job.7");
-        list.push("job.chronos.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 2)));
-        // A record the first task already has is not listed again.
-        list.push("web.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)));
-        list.end_task();
-        list.begin_task(marathon_again, "web", "web.2");
-        list.end_task();
-        // A framework index that was never given is no task.
-        list.begin_task(99, "ghost", "ghost.1");
-        list.push("ghost.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 3)));
-        list.end_task();
-        assert_eq!(idle, 2);
-        assert_eq!(
-            list.frameworks().collect::<Vec<_>>(),
-            ["marathon", "chronos", "idle", "marathon"]
-        );
-        let tasks: Vec<TaskRef<'_>> = list.tasks().collect();
-        let t = |framework_index, framework, name, id| TaskRef {
-            framework_index,
-            framework,
-            name,
-            id,
+    fn every_zone_setting_comes_from_its_key() {
+        let config = Config {
+            domain: "dc1.example".into(),
+            ttl: 5,
+            soa_mname: "ns.dc1.example.".into(),
+            soa_rname: "admin.dc1.example.".into(),
+            soa_refresh: 11,
+            soa_retry: 12,
+            soa_expire: 13,
+            soa_minttl: 14,
+            srv_record_default_weight: 7,
+            recurse_on: false,
+            set_truncate_bit: false,
+            ..Config::default()
         };
-        assert_eq!(
-            tasks,
-            [
-                t(0, "marathon", "web", "web.1"),
-                t(1, "chronos", "job", "job.7"),
-                t(3, "marathon", "web", "web.2")
-            ]
-        );
-        let owned: Vec<(usize, String)> = list.task_records().map(|(i, r)| (i, r.name)).collect();
-        assert_eq!(
-            owned,
-            [
-                (0, "web.marathon.mesos.".to_owned()),
-                (1, "job.chronos.mesos.".to_owned())
-            ]
-        );
+        let expect = Zone {
+            domain: "dc1.example".into(),
+            ttl: 5,
+            soa_mname: "ns.dc1.example.".into(),
+            soa_rname: "admin.dc1.example.".into(),
+            soa_refresh: 11,
+            soa_retry: 12,
+            soa_expire: 13,
+            soa_minttl: 14,
+            srv_weight: 7,
+            recurse_on: false,
+            set_truncate_bit: false,
+        };
+        assert_eq!(zone(&config), expect);
     }
 }

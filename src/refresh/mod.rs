@@ -29,7 +29,8 @@ use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
 use crate::mesos::state;
 use crate::metrics::RefreshStatus;
 use crate::records::from_state::{build_from_state, build_snapshot, generate_from_body, BuildError};
-use crate::records::{RData, Record, RecordList, Records, Zone};
+use crate::records::zone;
+use crate::snapshot::{RData, Record, RecordList, Records};
 
 pub use host::{interface_addrs, self_addrs, system_resolve};
 use model::Model;
@@ -359,7 +360,7 @@ impl Refresher {
             .map_err(RefreshError::Fetch)?;
         // The body and its parsed form are freed by now: index the records.
         let list = generated?;
-        let records = Records::build(Zone::from_config(config), &list, serial);
+        let records = Records::build(zone(config), &list, serial);
         Ok(Built {
             records,
             list,

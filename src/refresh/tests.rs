@@ -1,5 +1,5 @@
 use super::*;
-use crate::records::Lookup;
+use crate::snapshot::Lookup;
 use std::net::{IpAddr, Ipv4Addr};
 
 const TUTORIAL: &[u8] = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
@@ -14,7 +14,7 @@ fn config() -> Config {
 
 fn wire(name: &str) -> Vec<u8> {
     let mut v = Vec::new();
-    crate::records::text_to_wire(name, &mut v).unwrap();
+    crate::wire::text_to_wire(name, &mut v).unwrap();
     v
 }
 
@@ -44,7 +44,7 @@ fn failed_refresh_keeps_the_last_good_snapshot() {
     let path = &temp.0;
     std::fs::write(path, TUTORIAL).unwrap();
     let c = Arc::new(config());
-    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&c))));
+    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(crate::records::zone(&c))));
     let mut r = Refresher::new(c, StateSource::File(path.clone()), records.clone(), 2);
     r.tick();
     assert_eq!((r.successes, r.failures), (1, 0));
@@ -86,7 +86,7 @@ fn unreachable_masters_leave_the_unloaded_snapshot() {
         masters: vec![format!("127.0.0.1:{port}")],
         ..config()
     });
-    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(Zone::from_config(&c))));
+    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(crate::records::zone(&c))));
     let fetcher = Fetcher::from_config(&c)
         .unwrap()
         .with_follow_filter(crate::mesos::fetch::is_loopback_addr);

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::forward::RelayStats;
 use crate::http::{route, ApiContext, Response};
 use crate::metrics::{self, Metrics, RefreshStatus};
-use crate::records::Records;
+use crate::snapshot::Records;
 
 /// What the HTTP API needs from outside the loop.
 pub struct Api {

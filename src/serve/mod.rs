@@ -34,7 +34,7 @@ pub use api::Api;
 pub use tcp::TcpLimits;
 
 use crate::forward::{self, Forwarder, RelayStats, Upstreams};
-use crate::records::Records;
+use crate::snapshot::Records;
 use crate::wire::MAX_MESSAGE;
 use api::ApiView;
 use respond::{transport, Context, Responder};

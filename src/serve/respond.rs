@@ -9,7 +9,7 @@ use mio::Registry;
 use crate::answer::{answer, error_reply, Outcome, Transport};
 use crate::forward::{Client, Forwarder};
 use crate::metrics::{Kind, Metrics};
-use crate::records::Records;
+use crate::snapshot::Records;
 use crate::wire::{rcode, MAX_MESSAGE};
 
 use super::tcp::Respond;

@@ -3,7 +3,7 @@
 use super::*;
 use crate::mesos::operator::event::decode;
 use crate::mesos::state::{self, Status};
-use crate::records::RData;
+use crate::snapshot::RData;
 use serde_json::json;
 
 fn task(id: &str, fw: &str, agent: &str, st: &str) -> Task<'static> {

@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use super::*;
 use crate::mesos::state::parse;
 use crate::records::taskid::task_hash;
-use crate::records::RData;
+use crate::snapshot::RData;
 
 const FAKE: &[u8] = include_bytes!("../../../../tests/fixtures/fake.json");
 const TUTORIAL: &[u8] = include_bytes!("../../../../tests/fixtures/tutorial-0.21.json");

@@ -1,0 +1,180 @@
+//! The lookup snapshot the server answers from, and how a name is found in it: every name under the domain,
+//! keyed by its lower-case wire form, with its A, AAAA and SRV data ready to copy into a response (the
+//! NSD/Knot way: work is done when the snapshot is built, not when a query arrives). With reverse lookups
+//! on, the `in-addr.arpa` / `ip6.arpa` names of known addresses are nodes too (after every name of the
+//! domain), each holding its PTR targets. Building it from a record list is [`build`]'s.
+
+mod build;
+
+use super::names::ByteTable;
+use super::{RecordList, Zone};
+use crate::wire::is_at_or_below;
+
+/// An SRV record: priority 0, the zone's weight, this port, and the target node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Srv {
+    pub port: u16,
+    pub target: u32,
+}
+
+/// Everything stored at one name, borrowed from the snapshot. A node with no data is an empty
+/// non-terminal (or the apex).
+#[derive(Debug, Clone, Copy)]
+pub struct Node<'a> {
+    /// The name in lower-case wire form.
+    pub name: &'a [u8],
+    pub a: &'a [[u8; 4]],
+    pub aaaa: &'a [[u8; 16]],
+    pub srv: &'a [Srv],
+    /// PTR targets (node ids, names under the domain); only reverse names have any.
+    pub ptr: &'a [u32],
+}
+
+impl Node<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.a.is_empty() && self.aaaa.is_empty() && self.srv.is_empty() && self.ptr.is_empty()
+    }
+}
+
+/// Where a lower-case wire name falls relative to a snapshot.
+pub enum Lookup<'a> {
+    /// Not the domain nor below it.
+    Outside,
+    /// Below the domain, but no such name.
+    NotFound,
+    /// The name exists (possibly with no data: an empty non-terminal or the apex).
+    Found(Node<'a>),
+    /// The reverse name of an address we know (outside the domain, but ours to answer).
+    Reverse(Node<'a>),
+}
+
+/// One snapshot of every record: names interned in wire form (node id = name id), and the data of all
+/// nodes in one array per kind (A, AAAA, SRV, PTR), node `i` owning `a[starts[i][0]..starts[i + 1][0]]`
+/// of the first and likewise of the others, one `starts` row holding all four starts. Node ids from
+/// `first_reverse` on are reverse names.
+pub struct Records {
+    loaded: bool,
+    zone: Zone,
+    apex: Box<[u8]>,
+    soa_rdata: Box<[u8]>,
+    ns_rdata: Box<[u8]>,
+    serial: u32,
+    names: ByteTable,
+    a: Vec<[u8; 4]>,
+    aaaa: Vec<[u8; 16]>,
+    srv: Vec<Srv>,
+    ptr: Vec<u32>,
+    /// Per node (and one past the last): where its A, AAAA, SRV and PTR data start in the arrays above,
+    /// side by side so that one lookup reads one or two cache lines.
+    starts: Vec<[u32; 4]>,
+    first_reverse: u32,
+    skipped: usize,
+    /// The generated records with their tasks, kept for `/v1/enumerate` when it is served.
+    list: Option<RecordList>,
+}
+
+impl Records {
+    /// Keeps the record list this snapshot was built from (for `/v1/enumerate`).
+    pub fn with_list(mut self, list: RecordList) -> Records {
+        self.list = Some(list);
+        self
+    }
+
+    /// The record list, if kept.
+    pub fn list(&self) -> Option<&RecordList> {
+        self.list.as_ref()
+    }
+
+    /// Finds a lower-case wire name.
+    #[inline]
+    pub fn lookup(&self, wire: &[u8]) -> Lookup<'_> {
+        if let Some(id) = self.names.find(wire) {
+            if let Some(node) = self.node(id) {
+                return if id < self.first_reverse {
+                    Lookup::Found(node)
+                } else {
+                    Lookup::Reverse(node)
+                };
+            }
+        }
+        if is_at_or_below(wire, &self.apex) {
+            Lookup::NotFound
+        } else {
+            Lookup::Outside
+        }
+    }
+
+    /// The node with this id (SRV targets).
+    #[inline]
+    pub fn node(&self, id: u32) -> Option<Node<'_>> {
+        let i = id as usize;
+        let (start, end) = (self.starts.get(i)?, self.starts.get(i + 1)?);
+        let range = |k: usize| start[k] as usize..end[k] as usize;
+        // Columns as `build` fills them: A, AAAA, SRV, PTR.
+        Some(Node {
+            name: self.names.get(id),
+            a: self.a.get(range(0))?,
+            aaaa: self.aaaa.get(range(1))?,
+            srv: self.srv.get(range(2))?,
+            ptr: self.ptr.get(range(3))?,
+        })
+    }
+
+    /// Every node of the domain, in id order (the apex first); reverse names are not among them.
+    pub fn nodes(&self) -> impl Iterator<Item = Node<'_>> {
+        (0..self.first_reverse).filter_map(|id| self.node(id))
+    }
+
+    /// Whether this snapshot came from a successful refresh.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded
+    }
+
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+
+    /// The domain in lower-case wire form.
+    pub fn apex(&self) -> &[u8] {
+        &self.apex
+    }
+
+    /// Whether `wire` (lower-case) is the domain itself.
+    pub fn is_apex(&self, wire: &[u8]) -> bool {
+        wire == &*self.apex
+    }
+
+    /// The SOA RDATA (names uncompressed).
+    pub fn soa_rdata(&self) -> &[u8] {
+        &self.soa_rdata
+    }
+
+    /// The NS RDATA: `SOAMname`.
+    pub fn ns_rdata(&self) -> &[u8] {
+        &self.ns_rdata
+    }
+
+    pub fn serial(&self) -> u32 {
+        self.serial
+    }
+
+    /// Number of names (including empty non-terminals and the apex).
+    pub fn name_count(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Records of the list that could not be stored (invalid or outside the domain).
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+
+    /// Counts of (A, AAAA, SRV) records.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (self.a.len(), self.aaaa.len(), self.srv.len())
+    }
+
+    /// Number of PTR records (reverse lookups).
+    pub fn ptr_count(&self) -> usize {
+        self.ptr.len()
+    }
+}

@@ -1,0 +1,26 @@
+//! The snapshot: the immutable, wire-ready lookup structure queries are answered from ([`Records`]),
+//! built from a list of generated records ([`RecordList`]) and the zone settings ([`Zone`]).
+//!
+//! The record list is the interface to the naming rules: `crate::records` fills it from the master's
+//! state, this module indexes it. It sees only [`crate::wire`]: no Mesos state, no config, no naming
+//! rule, no I/O.
+//!
+//! - `list.rs`: [`RecordList`], the generated records and their tasks, names interned;
+//! - `lookup.rs`: [`Records`], finding a wire name in it ([`Lookup`], [`Node`]); `lookup/build.rs`:
+//!   building it from a list;
+//! - `names.rs`: the interned byte strings both use;
+//! - [`reverse`]: the reverse names of addresses (PTR records);
+//! - `zone.rs`: [`Zone`].
+
+mod list;
+mod lookup;
+mod names;
+pub mod reverse;
+mod zone;
+
+pub use list::{RData, Record, RecordList, TaskRef};
+pub use lookup::{Lookup, Node, Records, Srv};
+pub use zone::Zone;
+
+#[cfg(test)]
+mod tests;
