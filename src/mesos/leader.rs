@@ -27,8 +27,10 @@ use crate::mesos::iam::IamError;
 /// follows the leader once and trusts the document it gets there.
 pub(crate) const MAX_FOLLOWS: usize = 1;
 
-/// The state paths, newest first: masters before 0.25 serve only the second.
-const STATE_PATHS: [&str; 2] = ["/master/state", "/master/state.json"];
+/// Where a master serves its state.
+const STATE_PATH: &str = "/master/state";
+/// Where masters before 0.25 serve it (asked after a 404 on [`STATE_PATH`]).
+const OLD_STATE_PATH: &str = "/master/state.json";
 
 /// Decides whether the search may contact an address that it learnt from a master (the `leader` field
 /// or a redirect). Configured masters are always contacted.
@@ -93,14 +95,13 @@ struct Asking<'a> {
     master: &'a str,
     /// Where the current request goes: the master, or where it sent us.
     addr: HostPort,
-    /// `addr` as the URL spells it: as configured for the master itself (as the original logs it),
-    /// else as printed.
+    /// `addr` as the URL spells it: the master as configured (so that log lines name it as the user
+    /// wrote it), an address learnt from it as printed.
     authority: String,
-    /// Index into [`STATE_PATHS`].
-    path: usize,
+    /// [`STATE_PATH`] or [`OLD_STATE_PATH`].
+    path: &'static str,
+    /// How many times this master's search followed a leader or a redirect.
     follows: usize,
-    /// The current request's URL.
-    url: String,
 }
 
 /// What the next request should be, given the master asked and the leader its document names.
@@ -142,31 +143,36 @@ impl<'a> LeaderSearch<'a> {
 
     /// The request was answered with a status other than 200; `location` is the `Location` header.
     pub(crate) fn status(&mut self, status: u16, location: Option<&str>) -> Step {
-        let Some(asking) = self.asking.as_mut() else {
+        let Some(mut asking) = self.asking.take() else {
             return self.next_master();
         };
         match status {
-            404 if asking.path + 1 < STATE_PATHS.len() => {
-                asking.path += 1;
-                asking.url = url(self.scheme, &asking.authority, asking.path);
-                Step::Get(asking.url.clone())
+            404 if asking.path == STATE_PATH => {
+                asking.path = OLD_STATE_PATH;
+                self.ask(asking)
             }
-            300..=399 => self.redirect(location.unwrap_or("")),
-            401 | 403 => self.fail(Problem::Unauthorized {
-                status,
-                key: self.credentials_key,
-            }),
-            _ => self.fail(Problem::Status(status)),
+            300..=399 => {
+                let location = location.unwrap_or("");
+                match redirect_target(location).filter(|_| asking.follows < MAX_FOLLOWS) {
+                    Some(next) => self.follow_to(asking, next, format_args!("redirects to {location}")),
+                    None => self.fail(asking, Problem::BadRedirect(location.to_owned())),
+                }
+            }
+            401 | 403 => {
+                let key = self.credentials_key;
+                self.fail(asking, Problem::Unauthorized { status, key })
+            }
+            _ => self.fail(asking, Problem::Status(status)),
         }
     }
 
     /// The request was answered with 200 and a state document whose `leader` field is `leader`.
     pub(crate) fn document(&mut self, leader: &str) -> Verdict {
-        let Some(asking) = self.asking.as_ref() else {
+        let Some(asking) = self.asking.take() else {
             return Verdict::Next(self.next_master());
         };
         if leader.is_empty() {
-            return Verdict::Next(self.fail(Problem::NoLeader));
+            return Verdict::Next(self.fail(asking, Problem::NoLeader));
         }
         let hop = if asking.follows < MAX_FOLLOWS {
             next_hop(&asking.addr, leader)
@@ -175,15 +181,18 @@ impl<'a> LeaderSearch<'a> {
             Ok(Hop::Stay)
         };
         match hop {
-            Ok(Hop::Stay) => Verdict::Accept(self.accept(leader)),
-            Ok(Hop::Follow(next)) => Verdict::Next(self.follow_to(next, format_args!("names leader {leader}"))),
-            Err(problem) => Verdict::Next(self.fail(problem)),
+            Ok(Hop::Stay) => Verdict::Accept(self.accept(asking, leader)),
+            Ok(Hop::Follow(next)) => Verdict::Next(self.follow_to(asking, next, format_args!("names leader {leader}"))),
+            Err(problem) => Verdict::Next(self.fail(asking, problem)),
         }
     }
 
     /// The request gave nothing usable (no answer, or a body that is too big or not a state document).
     pub(crate) fn failed(&mut self, problem: Problem) -> Step {
-        self.fail(problem)
+        match self.asking.take() {
+            Some(asking) => self.fail(asking, problem),
+            None => self.next_master(),
+        }
     }
 
     /// The IAM login before the request failed: the search ends, as every master shares the endpoint.
@@ -199,16 +208,13 @@ impl<'a> LeaderSearch<'a> {
             self.next += 1;
             match HostPort::parse(master) {
                 Ok(addr) => {
-                    let url = url(self.scheme, master, 0);
-                    self.asking = Some(Asking {
+                    return self.ask(Asking {
                         master,
                         addr,
                         authority: master.clone(),
-                        path: 0,
+                        path: STATE_PATH,
                         follows: 0,
-                        url: url.clone(),
-                    });
-                    return Step::Get(url);
+                    })
                 }
                 Err(_) => self.attempts.push(Attempt {
                     master: master.clone(),
@@ -217,69 +223,59 @@ impl<'a> LeaderSearch<'a> {
                 }),
             }
         }
-        self.asking = None;
         Step::GiveUp(FetchError::AllFailed(std::mem::take(&mut self.attempts)))
     }
 
-    /// Notes why the current master failed and moves on.
-    fn fail(&mut self, problem: Problem) -> Step {
-        if let Some(asking) = self.asking.take() {
-            self.attempts.push(Attempt {
-                master: asking.master.to_owned(),
-                url: Some(asking.url),
-                problem,
-            });
-        }
+    /// Sends the request `asking` describes and waits for its answer.
+    fn ask(&mut self, asking: Asking<'a>) -> Step {
+        let url = asking.url(self.scheme);
+        self.asking = Some(asking);
+        Step::Get(url)
+    }
+
+    /// Notes why the master failed and moves on.
+    fn fail(&mut self, asking: Asking<'_>, problem: Problem) -> Step {
+        self.attempts.push(Attempt {
+            master: asking.master.to_owned(),
+            url: Some(asking.url(self.scheme)),
+            problem,
+        });
         self.next_master()
     }
 
-    /// A redirect to `location`.
-    fn redirect(&mut self, location: &str) -> Step {
-        let follows_left = self.asking.as_ref().is_some_and(|a| a.follows < MAX_FOLLOWS);
-        match redirect_target(location).filter(|_| follows_left) {
-            Some(next) => self.follow_to(next, format_args!("redirects to {location}")),
-            None => self.fail(Problem::BadRedirect(location.to_owned())),
-        }
-    }
-
-    /// Asks `next` (learnt from the current master, which `why` says how) if the follow filter allows.
-    fn follow_to(&mut self, next: HostPort, why: fmt::Arguments<'_>) -> Step {
+    /// Asks `next`, learnt from the current answer (`why` says how), if the follow filter allows.
+    fn follow_to(&mut self, asking: Asking<'a>, next: HostPort, why: fmt::Arguments<'_>) -> Step {
         if !(self.follow)(&next) {
-            return self.fail(Problem::FollowRefused(next));
+            return self.fail(asking, Problem::FollowRefused(next));
         }
-        let Some(asking) = self.asking.as_mut() else {
-            return self.next_master();
-        };
-        log::debug!("{} {why}: fetching from {next}", asking.url);
-        asking.authority = next.to_string();
-        asking.url = url(self.scheme, &asking.authority, 0);
-        asking.addr = next;
-        asking.path = 0;
-        asking.follows += 1;
-        Step::Get(asking.url.clone())
+        log::debug!("{} {why}: fetching from {next}", asking.url(self.scheme));
+        self.ask(Asking {
+            authority: next.to_string(),
+            addr: next,
+            path: STATE_PATH,
+            follows: asking.follows + 1,
+            ..asking
+        })
     }
 
-    /// The current document is the leader's.
-    fn accept(&mut self, leader: &str) -> Origin {
+    /// The answer to `asking` is the leader's document.
+    fn accept(&mut self, asking: Asking<'_>, leader: &str) -> Origin {
         for a in &self.attempts {
             log::debug!("skipped: {a}");
         }
-        let (master, url) = match self.asking.take() {
-            Some(asking) => (asking.master.to_owned(), asking.url),
-            None => (String::new(), String::new()),
-        };
         Origin {
-            master,
-            url,
+            master: asking.master.to_owned(),
+            url: asking.url(self.scheme),
             leader: leader.to_owned(),
         }
     }
 }
 
-/// The URL of the state at `authority` (`host:port`), the `path`-th of [`STATE_PATHS`].
-fn url(scheme: &str, authority: &str, path: usize) -> String {
-    let path = STATE_PATHS.get(path).copied().unwrap_or(STATE_PATHS[0]);
-    format!("{scheme}://{authority}{path}")
+impl Asking<'_> {
+    /// The URL of the current request.
+    fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://{}{}", self.authority, self.path)
+    }
 }
 
 /// The leader-follow decision: `asked` is where the document came from, `leader` its `leader` field.

@@ -423,8 +423,8 @@ fn urls_use_the_scheme_and_the_configured_spelling_of_a_master() {
 #[test]
 fn every_search_ends_within_its_request_budget_against_masters_that_always_point_elsewhere() {
     let masters = ["127.0.0.1:8001", "127.0.0.1:8002", "127.0.0.1:8003"];
-    let budget = STATE_PATHS.len() * (1 + MAX_FOLLOWS) * masters.len();
-    // Each address 404s the new path and redirects from the old one to a fresh address.
+    let budget = 2 * (1 + MAX_FOLLOWS) * masters.len(); // two paths per address
+                                                        // Each address 404s the new path and redirects from the old one to a fresh address.
     let mut fresh = 9000;
     let r = run_with(&masters, is_loopback_addr, budget, |url| {
         if url.ends_with("/master/state") {
