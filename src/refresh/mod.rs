@@ -4,9 +4,10 @@
 //! It owns the thread, the SOA serial and the logging of each refresh. [`schedule`] decides when the
 //! next refresh is due, [`source`] where documents come from, [`host`] the server's own addresses and
 //! the system resolver, [`stream`] the event subscription of `"stateSource": "stream"` and [`model`]
-//! the cluster picture its events edit; leader detection is [`crate::mesos::fetch`]'s, the pipeline from document to
-//! snapshot [`crate::records::from_state`]'s. Queries never wait on a refresh: they read whichever
-//! snapshot is current.
+//! the cluster picture its events edit; leader detection is [`crate::mesos::leader`]'s (driven over
+//! HTTP by [`crate::mesos::fetch`]), the pipeline from document to snapshot
+//! [`crate::records::from_state`]'s. Queries never wait on a refresh: they read whichever snapshot is
+//! current.
 
 pub mod host;
 pub mod model;
