@@ -6,7 +6,9 @@
 //! snapshots in, and the event loop ([`serve`]) answers queries from the current one through the pure
 //! function [`answer::answer`].
 
-pub mod addr;
+#![warn(unreachable_pub)]
+
+pub(crate) mod addr;
 pub mod answer;
 pub mod app;
 pub mod cli;
@@ -15,9 +17,9 @@ pub mod forward;
 pub mod http;
 pub mod logline;
 pub mod mesos;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod records;
-pub mod refresh;
+pub(crate) mod refresh;
 pub mod serve;
 pub mod snapshot;
 pub mod wire;

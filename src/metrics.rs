@@ -11,7 +11,7 @@ use crate::snapshot::Records;
 
 /// What happened to a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Answered from the records.
     Authoritative,
     /// Taken for relaying to an upstream resolver.
@@ -35,7 +35,7 @@ const TRANSPORTS: [&str; 2] = ["udp", "tcp"];
 
 /// Counters owned by the event loop.
 #[derive(Debug, Default, Clone)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     queries: [[u64; 4]; 2],
     responses: [[u64; 7]; 2],
     http: [u64; 6],
@@ -51,27 +51,22 @@ fn t(transport: Transport) -> usize {
 impl Metrics {
     /// Counts a query by transport and what became of it.
     #[inline]
-    pub fn query(&mut self, transport: Transport, kind: Kind) {
+    pub(crate) fn query(&mut self, transport: Transport, kind: Kind) {
         let k = KINDS.iter().position(|(x, _)| *x == kind).unwrap_or(3);
         self.queries[t(transport)][k] += 1;
     }
 
     /// Counts a response sent, by its rcode (read from the header).
     #[inline]
-    pub fn response(&mut self, transport: Transport, response: &[u8]) {
+    pub(crate) fn response(&mut self, transport: Transport, response: &[u8]) {
         let rcode = response.get(3).map_or(6, |b| usize::from(b & 0x0f).min(6));
         self.responses[t(transport)][rcode] += 1;
     }
 
     /// Counts an HTTP response by status (200, 400, 404, 405, 503, other).
-    pub fn http(&mut self, status: u16) {
+    pub(crate) fn http(&mut self, status: u16) {
         let i = [200, 400, 404, 405, 503].iter().position(|&s| s == status).unwrap_or(5);
         self.http[i] += 1;
-    }
-
-    pub fn queries(&self, transport: Transport, kind: Kind) -> u64 {
-        let k = KINDS.iter().position(|(x, _)| *x == kind).unwrap_or(3);
-        self.queries[t(transport)][k]
     }
 }
 
@@ -128,7 +123,7 @@ impl RefreshStatus {
 }
 
 /// Everything `/metrics` reports.
-pub struct Snapshot<'a> {
+pub(crate) struct Snapshot<'a> {
     pub metrics: &'a Metrics,
     pub relay: RelayStats,
     pub refresh: &'a RefreshStatus,
@@ -143,7 +138,7 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
 }
 
 /// The Prometheus text exposition format (version 0.0.4).
-pub fn render(s: &Snapshot<'_>) -> String {
+pub(crate) fn render(s: &Snapshot<'_>) -> String {
     let mut out = String::with_capacity(4096);
     family(
         &mut out,

@@ -242,7 +242,7 @@ impl Access {
 }
 
 /// `request` with an `Authorization` header when there is a value for it.
-pub fn with_authorization<B>(request: ureq::RequestBuilder<B>, value: Option<&str>) -> ureq::RequestBuilder<B> {
+pub(crate) fn with_authorization<B>(request: ureq::RequestBuilder<B>, value: Option<&str>) -> ureq::RequestBuilder<B> {
     match value {
         Some(value) => request.header("Authorization", value),
         None => request,
@@ -290,7 +290,7 @@ fn tls_config(config: &Config) -> Result<TlsConfig, AccessError> {
 }
 
 /// Where Linux distributions keep the system CA bundle (the list Go's `crypto/x509` tries).
-pub const SYSTEM_BUNDLES: &[&str] = &[
+pub(crate) const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/certs/ca-certificates.crt",                // Debian, Ubuntu, Gentoo, Arch
     "/etc/pki/tls/certs/ca-bundle.crt",                  // Fedora, RHEL 6
     "/etc/ssl/ca-bundle.pem",                            // openSUSE
@@ -300,7 +300,7 @@ pub const SYSTEM_BUNDLES: &[&str] = &[
 ];
 
 /// The system CA bundle: `SSL_CERT_FILE` when set, else the first of `candidates` that exists.
-pub fn system_bundle(ssl_cert_file: Option<&str>, candidates: &[&str]) -> Option<String> {
+pub(crate) fn system_bundle(ssl_cert_file: Option<&str>, candidates: &[&str]) -> Option<String> {
     if let Some(path) = ssl_cert_file.filter(|p| !p.is_empty()) {
         return Some(path.to_owned());
     }
@@ -311,7 +311,7 @@ pub fn system_bundle(ssl_cert_file: Option<&str>, candidates: &[&str]) -> Option
 }
 
 /// `Basic base64(principal:secret)` (RFC 7617).
-pub fn basic_authorization(principal: &str, secret: &str) -> String {
+pub(crate) fn basic_authorization(principal: &str, secret: &str) -> String {
     let mut out = String::from("Basic ");
     base64::encode_standard_into(format!("{principal}:{secret}").as_bytes(), &mut out);
     out

@@ -7,17 +7,17 @@ const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Appends `bytes` in standard base64 with `=` padding.
-pub fn encode_standard_into(bytes: &[u8], out: &mut String) {
+pub(crate) fn encode_standard_into(bytes: &[u8], out: &mut String) {
     encode_into(bytes, STANDARD, true, out);
 }
 
 /// Appends `bytes` in URL-safe base64 without padding (base64url, as JWTs use it).
-pub fn encode_url_into(bytes: &[u8], out: &mut String) {
+pub(crate) fn encode_url_into(bytes: &[u8], out: &mut String) {
     encode_into(bytes, URL_SAFE, false, out);
 }
 
 /// `bytes` in base64url without padding.
-pub fn encode_url(bytes: &[u8]) -> String {
+pub(crate) fn encode_url(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     encode_url_into(bytes, &mut out);
     out
@@ -38,7 +38,7 @@ fn encode_into(bytes: &[u8], alphabet: &[u8; 64], pad: bool, out: &mut String) {
 }
 
 /// Decodes base64url without padding; `None` on any other character or an impossible length.
-pub fn decode_url(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_url(text: &str) -> Option<Vec<u8>> {
     if text.len() % 4 == 1 {
         return None;
     }

@@ -28,20 +28,20 @@ use super::access::{AccessError, Untrusted};
 use super::base64;
 
 /// The config key that names the service account file.
-pub const FILE_KEY: &str = "IAMConfigFile";
+pub(crate) const FILE_KEY: &str = "IAMConfigFile";
 
 /// The `exp` asked for in the login JWT, in seconds after the login (the original's hour).
-pub const LOGIN_TOKEN_LIFETIME: u64 = 3600;
+pub(crate) const LOGIN_TOKEN_LIFETIME: u64 = 3600;
 
 /// A cached token is replaced this long before it expires at most (a quarter of its lifetime when that
 /// is shorter), so that a request never carries a token that runs out on the way.
-pub const RENEW_BEFORE: u64 = 300;
+pub(crate) const RENEW_BEFORE: u64 = 300;
 
 /// The largest login answer read (a token is a few KiB).
 const MAX_ANSWER_BYTES: u64 = 64 * 1024;
 
 /// The service account of `IAMConfigFile`: who logs in, where, and the key its login JWT is signed with.
-pub struct ServiceAccount {
+pub(crate) struct ServiceAccount {
     pub uid: String,
     pub login_endpoint: String,
     signer: Box<dyn Signer>,
@@ -59,7 +59,7 @@ impl fmt::Debug for ServiceAccount {
 
 impl ServiceAccount {
     /// Reads and checks the file; errors name `IAMConfigFile`, the path and the field.
-    pub fn load(path: &str) -> Result<ServiceAccount, AccessError> {
+    pub(crate) fn load(path: &str) -> Result<ServiceAccount, AccessError> {
         let error = |problem: String| AccessError { key: FILE_KEY, problem };
         let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read {path}: {e}")))?;
         ServiceAccount::from_json(&text).map_err(|p| error(format!("{path}: {p}")))
@@ -67,7 +67,7 @@ impl ServiceAccount {
 
     /// `{"uid", "private_key", "login_endpoint", "scheme"?}`, keys matched case-insensitively (as the
     /// original's JSON decoder does); other keys are ignored. The message says which field is wrong.
-    pub fn from_json(text: &str) -> Result<ServiceAccount, String> {
+    pub(crate) fn from_json(text: &str) -> Result<ServiceAccount, String> {
         const SHAPE: &str =
             r#"{"uid": ..., "private_key": "-----BEGIN PRIVATE KEY-----...", "login_endpoint": "https://..."}"#;
         let doc: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e}); expected {SHAPE}"))?;
@@ -110,7 +110,7 @@ impl ServiceAccount {
     }
 
     /// Whether the login endpoint is reached over TLS.
-    pub fn logs_in_over_https(&self) -> bool {
+    pub(crate) fn logs_in_over_https(&self) -> bool {
         self.login_endpoint
             .get(..8)
             .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
@@ -118,7 +118,7 @@ impl ServiceAccount {
 
     /// The login JWT: `{"alg":"RS256","typ":"JWT"}`, `{"exp": exp, "uid": uid}`, signed with
     /// RSASSA-PKCS1-v1_5 and SHA-256 (RFC 7518 section 3.3), each part base64url without padding.
-    pub fn login_jwt(&self, exp: u64) -> Result<String, String> {
+    pub(crate) fn login_jwt(&self, exp: u64) -> Result<String, String> {
         let mut jwt = base64::encode_url(br#"{"alg":"RS256","typ":"JWT"}"#);
         jwt.push('.');
         let claims = serde_json::json!({"uid": self.uid, "exp": exp});
@@ -154,7 +154,7 @@ fn rs256_signer(pem: &[u8]) -> Result<Box<dyn Signer>, String> {
 }
 
 /// The `exp` claim of a JWT (seconds since the epoch), if `token` is one.
-pub fn jwt_exp(token: &str) -> Option<u64> {
+pub(crate) fn jwt_exp(token: &str) -> Option<u64> {
     let mut parts = token.split('.');
     let (_header, claims, _signature) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
@@ -168,7 +168,7 @@ pub fn jwt_exp(token: &str) -> Option<u64> {
 
 /// Which token to send and when to log in again, on the caller's clock (seconds since the epoch).
 #[derive(Debug, Default)]
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     current: Option<Cached>,
 }
 
@@ -182,7 +182,7 @@ struct Cached {
 
 impl TokenCache {
     /// The `Authorization` value to send at `now`; `None`: log in first.
-    pub fn header(&self, now: u64) -> Option<&str> {
+    pub(crate) fn header(&self, now: u64) -> Option<&str> {
         self.current
             .as_ref()
             .filter(|c| now < c.renew_at)
@@ -191,7 +191,7 @@ impl TokenCache {
 
     /// A login at `now` that asked for `requested_exp` got `token`: returns the header to send, and keeps
     /// it until shortly before the token expires (its own `exp` if it is a JWT, else the one asked for).
-    pub fn issued(&mut self, token: &str, requested_exp: u64, now: u64) -> String {
+    pub(crate) fn issued(&mut self, token: &str, requested_exp: u64, now: u64) -> String {
         let expires = jwt_exp(token).unwrap_or(requested_exp);
         let margin = (expires.saturating_sub(now) / 4).clamp(1, RENEW_BEFORE);
         let header = format!("token={token}");
@@ -204,7 +204,7 @@ impl TokenCache {
 
     /// A master refused `header` (HTTP 401): the next request logs in again, unless another request
     /// has already replaced that token.
-    pub fn refused(&mut self, header: &str) {
+    pub(crate) fn refused(&mut self, header: &str) {
         if self.current.as_ref().is_some_and(|c| c.header == header) {
             self.current = None;
         }
@@ -263,7 +263,7 @@ impl std::error::Error for IamError {}
 
 /// The service account's logins and the token they gave, shared by every request to the masters (the
 /// state fetches and the event stream).
-pub struct IamLogin {
+pub(crate) struct IamLogin {
     account: ServiceAccount,
     agent: ureq::Agent,
     /// Whether the endpoint's certificate is checked against the system bundle (for the hint).
@@ -280,7 +280,7 @@ impl fmt::Debug for IamLogin {
 
 impl IamLogin {
     /// Logs in as `account` with `agent` (the masters' TLS settings and timeouts).
-    pub fn new(account: ServiceAccount, agent: ureq::Agent, system_bundle: bool) -> IamLogin {
+    pub(crate) fn new(account: ServiceAccount, agent: ureq::Agent, system_bundle: bool) -> IamLogin {
         IamLogin {
             account,
             agent,
@@ -290,7 +290,7 @@ impl IamLogin {
     }
 
     /// The `Authorization` value for a request now: the cached token, or a fresh one.
-    pub fn authorization(&self) -> Result<String, IamError> {
+    pub(crate) fn authorization(&self) -> Result<String, IamError> {
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         let now = unix_now();
         if let Some(header) = cache.header(now) {
@@ -311,7 +311,7 @@ impl IamLogin {
     }
 
     /// A master answered 401 to `header`.
-    pub fn refused(&self, header: &str) {
+    pub(crate) fn refused(&self, header: &str) {
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -4,11 +4,11 @@
 //! ([`fetch`]: the search's HTTP driver), or finding it through ZooKeeper ([`zk`]); the operator API's
 //! event stream ([`operator`]).
 
-pub mod access;
-pub mod base64;
+pub(crate) mod access;
+pub(crate) mod base64;
 pub mod fetch;
-pub mod iam;
-pub mod leader;
-pub mod operator;
+pub(crate) mod iam;
+pub(crate) mod leader;
+pub(crate) mod operator;
 pub mod state;
 pub mod zk;

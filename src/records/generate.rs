@@ -26,7 +26,7 @@ use crate::records::taskid::{push_task_hash, HASH_LEN};
 use crate::snapshot::RecordList;
 
 /// Everything besides the state document that decides which records are generated.
-pub struct GenInput<'a> {
+pub(crate) struct GenInput<'a> {
     /// The authoritative domain, lower-case, without trailing dot (`mesos`).
     pub domain: &'a str,
     /// Task address sources in priority order.
@@ -47,16 +47,16 @@ pub struct GenInput<'a> {
 }
 
 /// The status label holding the Docker containerizer's address (`docker` IP source).
-pub const DOCKER_IP_LABEL: &str = "Docker.NetworkSettings.IPAddress";
+pub(crate) const DOCKER_IP_LABEL: &str = "Docker.NetworkSettings.IPAddress";
 /// The status label holding the Mesos containerizer's address (`mesos` IP source).
-pub const MESOS_IP_LABEL: &str = "MesosContainerizer.NetworkSettings.IPAddress";
+pub(crate) const MESOS_IP_LABEL: &str = "MesosContainerizer.NetworkSettings.IPAddress";
 
 /// At most this many distinct addresses are taken for one task (each gives two records); a status
 /// with thousands of address labels must not multiply the record count.
-pub const MAX_ADDRS_PER_TASK: usize = 64;
+pub(crate) const MAX_ADDRS_PER_TASK: usize = 64;
 
 /// Generates every record of the behaviour spec (section 4) from one state document.
-pub fn generate(state: &State<'_>, input: &GenInput<'_>) -> RecordList {
+pub(crate) fn generate(state: &State<'_>, input: &GenInput<'_>) -> RecordList {
     let domain = input.domain.trim_end_matches('.').to_ascii_lowercase();
     let mut g = Generator::new(input, &domain, state);
     let frameworks = g.frameworks(state);
@@ -74,7 +74,7 @@ pub fn generate(state: &State<'_>, input: &GenInput<'_>) -> RecordList {
 
 /// [`generate`] from a state document's [`Header`] and its body, reading the tasks one at a time
 /// ([`state::for_each_task`]): the same records, without the parsed form of every task in memory.
-pub fn generate_streamed(
+pub(crate) fn generate_streamed(
     header: &Header<'_>,
     body: &[u8],
     input: &GenInput<'_>,

@@ -11,13 +11,13 @@
 //! trailing `-` once more after that refill, so that no label ends with `-` (the original can).
 
 /// The longest DNS label, in octets (RFC 1035).
-pub const MAX_LABEL_LEN: usize = 63;
+pub(crate) const MAX_LABEL_LEN: usize = 63;
 /// The longest name in text form without its trailing dot (255 octets on the wire).
-pub const MAX_NAME_LEN: usize = 253;
+pub(crate) const MAX_NAME_LEN: usize = 253;
 
 /// Which host name rules labels follow (`EnforceRFC952`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Spec {
+pub(crate) enum Spec {
     /// RFC 1123: labels may start with a digit, up to 63 characters. The default.
     #[default]
     Rfc1123,
@@ -27,7 +27,7 @@ pub enum Spec {
 
 impl Spec {
     /// The spec selected by the `EnforceRFC952` setting.
-    pub fn new(enforce_rfc952: bool) -> Spec {
+    pub(crate) fn new(enforce_rfc952: bool) -> Spec {
         if enforce_rfc952 {
             Spec::Rfc952
         } else {
@@ -36,7 +36,7 @@ impl Spec {
     }
 
     /// The longest label this spec makes.
-    pub const fn max_len(self) -> usize {
+    pub(crate) const fn max_len(self) -> usize {
         match self {
             Spec::Rfc1123 => MAX_LABEL_LEN,
             Spec::Rfc952 => 24,
@@ -44,14 +44,14 @@ impl Spec {
     }
 
     /// One label made from `name` (dots become `-`); empty when nothing usable is left.
-    pub fn label(self, name: &str) -> String {
+    pub(crate) fn label(self, name: &str) -> String {
         let mut out = String::with_capacity(name.len().min(self.max_len()));
         self.push_label(name, &mut out);
         out
     }
 
     /// Appends the label made from `name` to `out` (nothing when it is empty).
-    pub fn push_label(self, name: &str, out: &mut String) {
+    pub(crate) fn push_label(self, name: &str, out: &mut String) {
         let start = out.len();
         for c in name.chars() {
             let m = match c {
@@ -89,7 +89,7 @@ impl Spec {
 
     /// A domain fragment made from `name`: each dot-separated part becomes a label, empty ones are
     /// dropped (framework names: `Chronos With Space 2.0` gives `chronoswithspace2.0`).
-    pub fn domain_frag(self, name: &str) -> String {
+    pub(crate) fn domain_frag(self, name: &str) -> String {
         let mut out = String::with_capacity(name.len());
         for part in name.split('.') {
             let before = out.len();
@@ -109,7 +109,7 @@ impl Spec {
 /// The name as written, lower-cased, when it is usable as DNS labels as it is: every dot-separated
 /// part non-empty and made of `a-z`, `0-9`, `-` and `_` (parts over 63 octets are cut). `None`
 /// otherwise. This is the "raw" discovery name the original also serves (`liquor.store`).
-pub fn verbatim(name: &str) -> Option<String> {
+pub(crate) fn verbatim(name: &str) -> Option<String> {
     let mut out = String::with_capacity(name.len());
     for part in name.split('.') {
         let ok = !part.is_empty()
@@ -128,7 +128,7 @@ pub fn verbatim(name: &str) -> Option<String> {
 }
 
 /// `label` cut to at most `max` octets (at a character boundary).
-pub fn cut(label: &str, max: usize) -> &str {
+pub(crate) fn cut(label: &str, max: usize) -> &str {
     if label.len() <= max {
         return label;
     }
@@ -141,7 +141,7 @@ pub fn cut(label: &str, max: usize) -> &str {
 
 /// True for a fully qualified name in text form (`a.b.`) that DNS can carry: a trailing dot, no empty
 /// label, no label over 63 octets, at most 253 characters before the trailing dot.
-pub fn is_valid_name(name: &str) -> bool {
+pub(crate) fn is_valid_name(name: &str) -> bool {
     let Some(body) = name.strip_suffix('.') else {
         return false;
     };

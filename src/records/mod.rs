@@ -4,9 +4,9 @@
 //! [`crate::snapshot`]'s; this module fills the one and hands it to the other.
 
 pub mod from_state;
-pub mod generate;
-pub mod label;
-pub mod taskid;
+pub(crate) mod generate;
+pub(crate) mod label;
+pub(crate) mod taskid;
 
 use crate::config::Config;
 use crate::snapshot::Zone;

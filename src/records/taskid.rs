@@ -6,11 +6,12 @@
 const ALPHABET: &[u8; 32] = b"ybndrfg8ejkmcpqxot1uwisza345h769";
 
 /// How many characters of the encoded hash a task name carries.
-pub const HASH_LEN: usize = 5;
+pub(crate) const HASH_LEN: usize = 5;
 
+#[cfg(test)]
 /// z-base-32 of `bytes`: 5 bits a character, most significant first, the last character padded with
 /// zero bits; no padding characters.
-pub fn zbase32(bytes: &[u8]) -> String {
+pub(crate) fn zbase32(bytes: &[u8]) -> String {
     let mut out = String::with_capacity((bytes.len() * 8).div_ceil(5));
     let mut acc: u32 = 0;
     let mut bits = 0;
@@ -30,7 +31,7 @@ pub fn zbase32(bytes: &[u8]) -> String {
 }
 
 /// The task hash `H` of a task id: the first [`HASH_LEN`] z-base-32 characters of its SHA-1.
-pub fn task_hash(task_id: &str) -> [u8; HASH_LEN] {
+pub(crate) fn task_hash(task_id: &str) -> [u8; HASH_LEN] {
     let digest = sha1_smol::Sha1::from(task_id).digest().bytes();
     // 25 bits from the first four bytes.
     let top = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
@@ -42,7 +43,7 @@ pub fn task_hash(task_id: &str) -> [u8; HASH_LEN] {
 }
 
 /// Appends the task hash of `task_id` to `out`.
-pub fn push_task_hash(task_id: &str, out: &mut String) {
+pub(crate) fn push_task_hash(task_id: &str, out: &mut String) {
     out.extend(task_hash(task_id).iter().map(|&b| char::from(b)));
 }
 

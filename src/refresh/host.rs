@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 /// when listening on the unspecified address, every address of every interface that is up, except
 /// loopback and IPv6 link-local ones (useless to other hosts). `0.0.0.0` serves IPv4 only, so it gives
 /// IPv4 addresses only; `::` gives both families.
-pub fn self_addrs(listener: IpAddr) -> Vec<IpAddr> {
+pub(crate) fn self_addrs(listener: IpAddr) -> Vec<IpAddr> {
     if !listener.is_unspecified() {
         return vec![listener];
     }
@@ -93,14 +93,14 @@ impl Drop for IfAddrs {
 }
 
 /// The addresses of every interface that is up (loopback included), from `getifaddrs(3)`.
-pub fn interface_addrs() -> io::Result<Vec<IpAddr>> {
+pub(crate) fn interface_addrs() -> io::Result<Vec<IpAddr>> {
     Ok(IfAddrs::get()?.addresses())
 }
 
 /// The system resolver (`/etc/hosts`, then DNS as `nsswitch.conf` says) for host names in the state
 /// (agent pids, framework hosts); IP literals are returned as they are, without a lookup. A name that
 /// does not resolve gives no addresses (logged at debug level).
-pub fn system_resolve(host: &str) -> Vec<IpAddr> {
+pub(crate) fn system_resolve(host: &str) -> Vec<IpAddr> {
     let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return vec![ip];

@@ -9,11 +9,11 @@
 //! [`crate::records::from_state`]'s. Queries never wait on a refresh: they read whichever snapshot is
 //! current.
 
-pub mod host;
-pub mod model;
-pub mod schedule;
-pub mod source;
-pub mod stream;
+pub(crate) mod host;
+pub(crate) mod model;
+pub(crate) mod schedule;
+pub(crate) mod source;
+pub(crate) mod stream;
 
 use std::fmt;
 use std::io;
@@ -33,16 +33,16 @@ use crate::records::from_state::{build_from_state, build_snapshot, generate_from
 use crate::records::zone;
 use crate::snapshot::{RData, Record, RecordList, Records};
 
-pub use host::{interface_addrs, self_addrs, system_resolve};
+pub(crate) use host::{interface_addrs, self_addrs, system_resolve};
 use model::Model;
 use schedule::Schedule;
 use source::{read_capped, zk_masters};
-pub use source::{StateSource, ZkLeader};
+pub(crate) use source::{StateSource, ZkLeader};
 use stream::{Pumped, Streamer};
 
 /// Why one refresh produced no snapshot.
 #[derive(Debug)]
-pub enum RefreshError {
+pub(crate) enum RefreshError {
     /// No master gave a usable document.
     Fetch(FetchError),
     /// The state file could not be read.
@@ -82,26 +82,10 @@ impl From<BuildError> for RefreshError {
 
 /// Starts the refresher thread (`mesos-dns-refresh`): it refreshes at once, then every `refreshSeconds`,
 /// storing each new snapshot into `records`. It runs for the life of the process. `verbosity` is the
-/// number of `-v`: 1 logs the success/failure counts with each refresh, 2 also logs every record.
-pub fn spawn(
-    config: Arc<Config>,
-    source: StateSource,
-    records: Arc<ArcSwap<Records>>,
-    verbosity: u8,
-) -> io::Result<JoinHandle<()>> {
-    spawn_reloadable(
-        Arc::new(ArcSwap::new(config)),
-        source,
-        records,
-        Arc::default(),
-        verbosity,
-    )
-}
-
-/// [`spawn`] with a config that can be replaced while it runs (SIGHUP): store a new one into `config`
-/// and unpark the thread, and it refreshes at once with it (rebuilding its fetcher if the masters or
-/// the timeout changed).
-pub fn spawn_reloadable(
+/// number of `-v`: 1 logs the success/failure counts with each refresh, 2 also logs every record. The
+/// config can be replaced while it runs (SIGHUP): store a new one into `config` and unpark the thread,
+/// and it refreshes at once with it (rebuilding its fetcher if the masters or the timeout changed).
+pub(crate) fn spawn_reloadable(
     config: Arc<ArcSwap<Config>>,
     source: StateSource,
     records: Arc<ArcSwap<Records>>,

@@ -18,7 +18,7 @@ mod owned;
 
 /// At most this many status updates are kept per task (the newest): a task flapping between states
 /// must not grow without bound. Only the latest `TASK_RUNNING` one matters for records.
-pub const MAX_STATUSES: usize = 8;
+pub(crate) const MAX_STATUSES: usize = 8;
 
 /// Task states after which a task never runs again.
 const TERMINAL: [&str; 8] = [
@@ -38,7 +38,7 @@ fn is_terminal(state: &str) -> bool {
 
 /// The cluster as events left it.
 #[derive(Debug, Default)]
-pub struct Model {
+pub(crate) struct Model {
     state: State<'static>,
     /// Framework id -> index in `state.frameworks`.
     frameworks: HashMap<String, usize>,
@@ -50,7 +50,7 @@ pub struct Model {
 
 impl Model {
     /// A model holding a copy of a polled document (its terminal tasks left out).
-    pub fn from_state(state: &State<'_>) -> Model {
+    pub(crate) fn from_state(state: &State<'_>) -> Model {
         let mut m = Model::default();
         m.state.leader = Cow::Owned(state.leader.to_string());
         m.state.pid = Cow::Owned(state.pid.to_string());
@@ -73,22 +73,24 @@ impl Model {
     }
 
     /// The state document records are generated from.
-    pub fn state(&self) -> &State<'static> {
+    pub(crate) fn state(&self) -> &State<'static> {
         &self.state
     }
 
+    #[cfg(test)]
     /// Sets the `leader` field (the master the stream comes from).
-    pub fn set_leader(&mut self, leader: &str) {
+    pub(crate) fn set_leader(&mut self, leader: &str) {
         self.state.leader = Cow::Owned(leader.to_owned());
     }
 
+    #[cfg(test)]
     /// How many tasks are kept.
-    pub fn task_count(&self) -> usize {
+    pub(crate) fn task_count(&self) -> usize {
         self.state.frameworks.iter().map(|f| f.tasks.len()).sum()
     }
 
     /// Applies one event; true when the records may have changed.
-    pub fn apply(&mut self, event: Event) -> bool {
+    pub(crate) fn apply(&mut self, event: Event) -> bool {
         match event {
             Event::Subscribed {
                 frameworks,
@@ -138,7 +140,11 @@ impl Model {
                 true
             }
             Event::FrameworkRemoved { framework_id } => self.remove_framework(&framework_id),
-            Event::Heartbeat | Event::Other(_) => false,
+            Event::Heartbeat => false,
+            Event::Other(kind) => {
+                log::debug!("event stream: {kind} changes no record");
+                false
+            }
         }
     }
 

@@ -7,35 +7,35 @@ use std::time::{Duration, Instant};
 
 /// The refresh schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     next: Instant,
 }
 
 impl Schedule {
     /// The first refresh is due at `start`; later ones a `period` apart (see [`Schedule::refreshed`]).
-    pub fn new(start: Instant) -> Schedule {
+    pub(crate) fn new(start: Instant) -> Schedule {
         Schedule { next: start }
     }
 
     /// Whether a refresh is due at `now`.
-    pub fn due(&self, now: Instant) -> bool {
+    pub(crate) fn due(&self, now: Instant) -> bool {
         now >= self.next
     }
 
     /// A refresh ended at `now`: the next is due a `period` after the one that just ran was, or at once
     /// if that time has already passed.
-    pub fn refreshed(&mut self, period: Duration, now: Instant) {
+    pub(crate) fn refreshed(&mut self, period: Duration, now: Instant) {
         self.next = (self.next + period).max(now);
     }
 
     /// Something asks for a refresh at `now`.
-    pub fn now(&mut self, now: Instant) {
+    pub(crate) fn now(&mut self, now: Instant) {
         self.next = self.next.min(now);
     }
 
     /// How long to sleep at `now`: until the next refresh, or until `wake` (the event stream's next
     /// deadline) if that is sooner.
-    pub fn sleep(&self, now: Instant, wake: Option<Instant>) -> Duration {
+    pub(crate) fn sleep(&self, now: Instant, wake: Option<Instant>) -> Duration {
         let until = wake.map_or(self.next, |w| w.min(self.next));
         until.saturating_duration_since(now)
     }

@@ -14,7 +14,7 @@ use crate::mesos::zk::{GroupMasters, LeaderWatch};
 use super::RefreshError;
 
 /// Where state documents come from.
-pub enum StateSource {
+pub(crate) enum StateSource {
     /// The leading master among the configured ones, over HTTP.
     Masters(Fetcher),
     /// A state JSON file, read again at each refresh (`--state-file`: demos and offline tests).
@@ -26,7 +26,7 @@ pub enum StateSource {
 }
 
 /// The refresher's side of ZooKeeper leader detection.
-pub struct ZkLeader {
+pub(crate) struct ZkLeader {
     pub(super) watch: Arc<LeaderWatch>,
     /// The version of the masters the last refresh used.
     seen: AtomicU64,
@@ -82,7 +82,7 @@ impl ZkLeader {
 
 impl ZkLeader {
     /// Follows the masters published in `watch` (by [`crate::mesos::zk::spawn_detector`]).
-    pub fn new(watch: Arc<LeaderWatch>, fetcher: Fetcher) -> ZkLeader {
+    pub(crate) fn new(watch: Arc<LeaderWatch>, fetcher: Fetcher) -> ZkLeader {
         ZkLeader {
             watch,
             seen: AtomicU64::new(0),

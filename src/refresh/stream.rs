@@ -22,17 +22,17 @@ use crate::mesos::operator::client::{self, Message, StreamError};
 use crate::mesos::operator::event::Event;
 
 /// After an event, wait this long for another before rebuilding...
-pub const COALESCE_QUIET: Duration = Duration::from_millis(20);
+pub(crate) const COALESCE_QUIET: Duration = Duration::from_millis(20);
 /// ...but never longer than this after the first event of a burst.
-pub const COALESCE_MAX: Duration = Duration::from_millis(50);
+pub(crate) const COALESCE_MAX: Duration = Duration::from_millis(50);
 
 /// Resubscribing waits this long after the first failure, doubling up to [`BACKOFF_MAX`].
-pub const BACKOFF_MIN: Duration = Duration::from_millis(250);
-pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
+pub(crate) const BACKOFF_MIN: Duration = Duration::from_millis(250);
+pub(crate) const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// Exponential backoff between subscription attempts. Pure: the caller passes the time.
 #[derive(Debug, Clone)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     next: Duration,
 }
 
@@ -45,7 +45,7 @@ impl Default for Backoff {
 impl Backoff {
     /// A subscription that lived for `lived` ended: how long to wait before the next one. A stream
     /// that stayed up at least [`BACKOFF_MAX`] starts the sequence over.
-    pub fn failed(&mut self, lived: Duration) -> Duration {
+    pub(crate) fn failed(&mut self, lived: Duration) -> Duration {
         if lived >= BACKOFF_MAX {
             self.next = BACKOFF_MIN;
         }
@@ -57,7 +57,7 @@ impl Backoff {
 
 /// What [`Streamer::pump`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pumped {
+pub(crate) enum Pumped {
     /// Nothing that changes records.
     Idle,
     /// The model changed: publish a snapshot from it.
@@ -76,7 +76,7 @@ struct Live {
 }
 
 /// The subscription and the model it feeds; lives in the refresher thread.
-pub struct Streamer {
+pub(crate) struct Streamer {
     /// HTTPS and credentials towards the master, as for polling.
     access: Access,
     /// The operator API URL of the leader the last poll found.
@@ -92,7 +92,7 @@ pub struct Streamer {
 impl Streamer {
     /// A streamer that wakes `wake` (the refresher thread) when events arrive. It subscribes once a
     /// poll has said where the leader is.
-    pub fn new(wake: Thread, access: Access) -> Streamer {
+    pub(crate) fn new(wake: Thread, access: Access) -> Streamer {
         Streamer {
             access,
             target: None,
@@ -105,18 +105,19 @@ impl Streamer {
     }
 
     /// The model records are built from.
-    pub fn model(&self) -> &Model {
+    pub(crate) fn model(&self) -> &Model {
         &self.model
     }
 
+    #[cfg(test)]
     /// True while a subscription has delivered the state and is open.
-    pub fn is_live(&self) -> bool {
+    pub(crate) fn is_live(&self) -> bool {
         self.live.as_ref().is_some_and(|l| l.subscribed)
     }
 
     /// A poll succeeded: its document (as a model) is the truth now, and its master is the leader to
     /// subscribe to. A new leader ends the old subscription.
-    pub fn polled(&mut self, model: Model, state_url: &str) {
+    pub(crate) fn polled(&mut self, model: Model, state_url: &str) {
         self.model = model;
         let target = api_url(state_url);
         if target != self.target {
@@ -131,7 +132,7 @@ impl Streamer {
 
     /// Opens a subscription when one is due. Returns when it wants to be called again (`None`: it
     /// has nothing to do until events arrive or a poll succeeds).
-    pub fn maintain(&mut self, now: Instant) -> Option<Instant> {
+    pub(crate) fn maintain(&mut self, now: Instant) -> Option<Instant> {
         if self.live.is_some() {
             return None;
         }
@@ -160,7 +161,7 @@ impl Streamer {
 
     /// Applies the events that have arrived. After one that changes the model it keeps reading for
     /// [`COALESCE_QUIET`] more (at most [`COALESCE_MAX`] in all), so that a burst gives one rebuild.
-    pub fn pump(&mut self) -> Pumped {
+    pub(crate) fn pump(&mut self) -> Pumped {
         let Some(live) = self.live.as_mut() else {
             return Pumped::Idle;
         };

@@ -22,7 +22,7 @@ pub struct Api {
 }
 
 /// One turn's view of everything the HTTP routes read.
-pub struct ApiView<'a> {
+pub(super) struct ApiView<'a> {
     pub api: &'a Api,
     pub records: &'a Records,
     pub metrics: &'a Metrics,
@@ -33,7 +33,7 @@ pub struct ApiView<'a> {
 
 impl ApiView<'_> {
     /// The response to one request.
-    pub fn respond(&self, method: &str, path: &str) -> Response {
+    pub(super) fn respond(&self, method: &str, path: &str) -> Response {
         let config = self.api.config.load();
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -15,7 +15,7 @@ use crate::wire::{rcode, MAX_MESSAGE};
 use super::tcp::Respond;
 
 /// The answer policy and its buffers, owned by the loop.
-pub struct Responder {
+pub(super) struct Responder {
     out: Box<[u8]>,
     rng: Rng,
     /// Relay names outside the domain (`externalon`); when off they get REFUSED.
@@ -24,14 +24,14 @@ pub struct Responder {
 }
 
 /// What answering borrows from the loop for one turn.
-pub struct Context<'a> {
+pub(super) struct Context<'a> {
     pub records: &'a Records,
     pub forwarder: &'a mut Forwarder,
     pub registry: &'a Registry,
 }
 
 impl Responder {
-    pub fn new(external_on: bool) -> Responder {
+    pub(super) fn new(external_on: bool) -> Responder {
         Responder {
             out: vec![0u8; MAX_MESSAGE].into_boxed_slice(),
             rng: Rng::seeded(),
@@ -42,7 +42,7 @@ impl Responder {
 
     /// The response to `query` from `client`, or `None` when there is nothing to send now (dropped, or
     /// relayed).
-    pub fn respond(&mut self, query: &[u8], client: Client, cx: &mut Context<'_>) -> Option<&[u8]> {
+    pub(super) fn respond(&mut self, query: &[u8], client: Client, cx: &mut Context<'_>) -> Option<&[u8]> {
         let transport = transport(client);
         let code = match answer(query, cx.records, transport, self.rng.next(), &mut self.out) {
             Outcome::Reply(n) => {
@@ -77,7 +77,7 @@ impl Responder {
 }
 
 /// The transport a client's answer goes back on.
-pub fn transport(client: Client) -> Transport {
+pub(super) fn transport(client: Client) -> Transport {
     match client {
         Client::Udp(_) => Transport::Udp,
         Client::Tcp { .. } => Transport::Tcp,
@@ -85,7 +85,7 @@ pub fn transport(client: Client) -> Transport {
 }
 
 /// The responder as one TCP connection's [`Respond`]: every query is that client's.
-pub struct ForClient<'r, 'c, 'a> {
+pub(super) struct ForClient<'r, 'c, 'a> {
     pub responder: &'r mut Responder,
     pub client: Client,
     pub cx: &'c mut Context<'a>,

@@ -5,14 +5,14 @@
 
 /// Names one entry: its slot and the generation it was inserted with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Key {
+pub(super) struct Key {
     pub slot: usize,
     pub generation: u64,
 }
 
 /// Entries by slot, freed slots reused first; never more than `cap` entries, so slots stay below `cap`.
 #[derive(Debug)]
-pub struct Slab<T> {
+pub(super) struct Slab<T> {
     slots: Vec<Option<(u64, T)>>,
     free: Vec<usize>,
     len: usize,
@@ -22,7 +22,7 @@ pub struct Slab<T> {
 
 impl<T> Slab<T> {
     /// An empty slab that holds at most `cap` entries.
-    pub fn new(cap: usize) -> Slab<T> {
+    pub(super) fn new(cap: usize) -> Slab<T> {
         Slab {
             slots: Vec::new(),
             free: Vec::new(),
@@ -33,12 +33,12 @@ impl<T> Slab<T> {
     }
 
     /// How many entries there are.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.len
     }
 
     /// The slot the next [`insert`](Self::insert) will use, or `None` when the slab is full.
-    pub fn vacant(&self) -> Option<usize> {
+    pub(super) fn vacant(&self) -> Option<usize> {
         match self.free.last() {
             _ if self.len >= self.cap => None,
             Some(&slot) => Some(slot),
@@ -47,7 +47,7 @@ impl<T> Slab<T> {
     }
 
     /// Inserts `value` at [`vacant`](Self::vacant)'s slot; gives it back when the slab is full.
-    pub fn insert(&mut self, value: T) -> Result<Key, T> {
+    pub(super) fn insert(&mut self, value: T) -> Result<Key, T> {
         let Some(slot) = self.vacant() else {
             return Err(value);
         };
@@ -66,7 +66,7 @@ impl<T> Slab<T> {
     }
 
     /// The entry in `slot`, whichever generation it is.
-    pub fn get_mut(&mut self, slot: usize) -> Option<(Key, &mut T)> {
+    pub(super) fn get_mut(&mut self, slot: usize) -> Option<(Key, &mut T)> {
         let (generation, value) = self.slots.get_mut(slot)?.as_mut()?;
         let key = Key {
             slot,
@@ -76,14 +76,14 @@ impl<T> Slab<T> {
     }
 
     /// The entry `key` names, if it is still there (not removed, its slot not reused).
-    pub fn get_by_key(&mut self, key: Key) -> Option<&mut T> {
+    pub(super) fn get_by_key(&mut self, key: Key) -> Option<&mut T> {
         self.get_mut(key.slot)
             .filter(|(k, _)| *k == key)
             .map(|(_, value)| value)
     }
 
     /// Takes the entry out of `slot`, freeing the slot.
-    pub fn remove(&mut self, slot: usize) -> Option<T> {
+    pub(super) fn remove(&mut self, slot: usize) -> Option<T> {
         let (_, value) = self.slots.get_mut(slot)?.take()?;
         self.free.push(slot);
         self.len -= 1;
@@ -91,7 +91,7 @@ impl<T> Slab<T> {
     }
 
     /// Removes every entry for which `remove` says so, handing each to `removed`.
-    pub fn remove_where(&mut self, mut remove: impl FnMut(&T) -> bool, mut removed: impl FnMut(T)) {
+    pub(super) fn remove_where(&mut self, mut remove: impl FnMut(&T) -> bool, mut removed: impl FnMut(T)) {
         for slot in 0..self.slots.len() {
             if self.slots[slot].as_ref().is_some_and(|(_, value)| remove(value)) {
                 if let Some(value) = self.remove(slot) {

@@ -24,20 +24,20 @@ const UDP_BURST: usize = 64;
 const TCP_ROUNDS: usize = 4;
 
 /// One accepted DNS TCP client.
-pub struct DnsClient {
+pub(super) struct DnsClient {
     stream: TcpStream,
     pub conn: DnsConn,
 }
 
 /// One accepted HTTP API client.
-pub struct HttpClient {
+pub(super) struct HttpClient {
     stream: TcpStream,
     pub conn: HttpConn,
 }
 
 /// What a connection needs after its turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub(super) enum Step {
     /// Close it.
     Close,
     /// Nothing until its socket is ready again.
@@ -47,7 +47,7 @@ pub enum Step {
 }
 
 /// Serves queued datagrams; true if more may be waiting (the burst ran out before `WouldBlock`).
-pub fn serve_udp(udp: &UdpSocket, buf: &mut [u8], responder: &mut Responder, cx: &mut Context<'_>) -> bool {
+pub(super) fn serve_udp(udp: &UdpSocket, buf: &mut [u8], responder: &mut Responder, cx: &mut Context<'_>) -> bool {
     for _ in 0..UDP_BURST {
         let (n, peer) = match udp.recv_from(buf) {
             Ok(r) => r,
@@ -65,7 +65,7 @@ pub fn serve_udp(udp: &UdpSocket, buf: &mut [u8], responder: &mut Responder, cx:
 
 /// Accepts every waiting DNS connection. Past the cap, and our own relay connections come back to us
 /// (which would loop: closing it fails that relay attempt), are closed at once.
-pub fn accept_dns(
+pub(super) fn accept_dns(
     listener: &TcpListener,
     registry: &Registry,
     clients: &mut Slab<DnsClient>,
@@ -91,7 +91,7 @@ pub fn accept_dns(
 }
 
 /// Accepts every waiting HTTP connection; past the cap they are closed at once.
-pub fn accept_http(listener: &TcpListener, registry: &Registry, clients: &mut Slab<HttpClient>) {
+pub(super) fn accept_http(listener: &TcpListener, registry: &Registry, clients: &mut Slab<HttpClient>) {
     while let Some((mut stream, _)) = accept(listener) {
         let Some(slot) = clients.vacant() else {
             continue;
@@ -126,7 +126,7 @@ fn accept(listener: &TcpListener) -> Option<(TcpStream, std::net::SocketAddr)> {
 }
 
 /// The forwarder's name for the DNS client `key` names.
-pub fn tcp_client(key: Key) -> Client {
+pub(super) fn tcp_client(key: Key) -> Client {
     Client::Tcp {
         slot: key.slot,
         generation: key.generation,
@@ -134,7 +134,7 @@ pub fn tcp_client(key: Key) -> Client {
 }
 
 /// Reads, answers and writes for one DNS connection as far as its socket allows, within a few rounds.
-pub fn serve_dns_client(
+pub(super) fn serve_dns_client(
     client: &mut DnsClient,
     key: Key,
     buf: &mut [u8],
@@ -182,7 +182,7 @@ fn read(stream: &mut TcpStream, conn: &mut DnsConn, buf: &mut [u8], limits: &Tcp
 
 /// Sends a relayed answer to its client: a datagram, or a frame on its TCP connection if that is still
 /// the same connection.
-pub fn deliver(udp: Option<&UdpSocket>, clients: &mut Slab<DnsClient>, client: Client, answer: &[u8]) {
+pub(super) fn deliver(udp: Option<&UdpSocket>, clients: &mut Slab<DnsClient>, client: Client, answer: &[u8]) {
     match client {
         Client::Udp(peer) => {
             if let Some(udp) = udp {
@@ -201,7 +201,7 @@ pub fn deliver(udp: Option<&UdpSocket>, clients: &mut Slab<DnsClient>, client: C
 
 /// Serves one HTTP connection's requests from `view`; returns the statuses given (for the counters)
 /// through `status`, and false when the connection should close.
-pub fn serve_http_client(client: &mut HttpClient, view: &ApiView<'_>, status: &mut impl FnMut(u16)) -> bool {
+pub(super) fn serve_http_client(client: &mut HttpClient, view: &ApiView<'_>, status: &mut impl FnMut(u16)) -> bool {
     client.conn.on_ready(&mut client.stream, &mut |method, path| {
         let response = view.respond(method, path);
         status(response.status);
@@ -210,11 +210,11 @@ pub fn serve_http_client(client: &mut HttpClient, view: &ApiView<'_>, status: &m
 }
 
 /// Closes a DNS connection.
-pub fn close_dns(registry: &Registry, mut client: DnsClient) {
+pub(super) fn close_dns(registry: &Registry, mut client: DnsClient) {
     let _ = registry.deregister(&mut client.stream);
 }
 
 /// Closes an HTTP connection.
-pub fn close_http(registry: &Registry, mut client: HttpClient) {
+pub(super) fn close_http(registry: &Registry, mut client: HttpClient) {
     let _ = registry.deregister(&mut client.stream);
 }

@@ -38,13 +38,13 @@ const MAX_PENDING_INPUT: usize = 2 + MAX_MESSAGE;
 
 /// Gives each query its answer: the bytes to send back, or `None` when there is nothing to send now
 /// (dropped, or relayed: a relayed answer arrives later through [`DnsConn::push_relayed`]).
-pub trait Respond {
+pub(super) trait Respond {
     fn respond(&mut self, query: &[u8]) -> Option<&[u8]>;
 }
 
 /// What the driver does after a round of reading, answering and writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
+pub(super) enum Next {
     /// Close the connection.
     Close,
     /// Nothing to do until the socket is ready again.
@@ -55,7 +55,7 @@ pub enum Next {
 
 /// The connection's buffers and what it knows of its peer.
 #[derive(Debug)]
-pub struct DnsConn {
+pub(super) struct DnsConn {
     /// Received bytes; those before `answered` have been answered (dropped at the next receive).
     input: Vec<u8>,
     answered: usize,
@@ -68,7 +68,7 @@ pub struct DnsConn {
 
 impl DnsConn {
     /// A connection opened at `now`.
-    pub fn new(now: Instant) -> DnsConn {
+    pub(super) fn new(now: Instant) -> DnsConn {
         DnsConn {
             input: Vec::with_capacity(512),
             answered: 0,
@@ -80,27 +80,27 @@ impl DnsConn {
 
     /// Whether to read from the socket now: not after the peer's half-close, nor while answers wait for a
     /// client that does not read them or queries wait to be answered (backpressure: its reads block).
-    pub fn wants_input(&self, limits: &TcpLimits) -> bool {
+    pub(super) fn wants_input(&self, limits: &TcpLimits) -> bool {
         !self.peer_closed
             && self.output.len() < limits.max_pending_output
             && self.input.len() - self.answered < MAX_PENDING_INPUT
     }
 
     /// Takes bytes read from the socket.
-    pub fn received(&mut self, bytes: &[u8]) {
+    pub(super) fn received(&mut self, bytes: &[u8]) {
         self.input.drain(..self.answered);
         self.answered = 0;
         self.input.extend_from_slice(bytes);
     }
 
     /// The peer closed its side (a read returned 0).
-    pub fn peer_closed(&mut self) {
+    pub(super) fn peer_closed(&mut self) {
         self.peer_closed = true;
     }
 
     /// Answers every whole query received, in order, while the output has room; each one completed at
     /// `now` (answered, dropped or relayed) counts as progress against the idle timeout.
-    pub fn answer_queries(&mut self, now: Instant, limits: &TcpLimits, responder: &mut impl Respond) {
+    pub(super) fn answer_queries(&mut self, now: Instant, limits: &TcpLimits, responder: &mut impl Respond) {
         while self.output.len() < limits.max_pending_output {
             let Some((query, used)) = split_frame(&self.input[self.answered..]) else {
                 break;
@@ -115,18 +115,18 @@ impl DnsConn {
 
     /// Queues the answer to a relayed query (it arrives when the resolver answers, so possibly after the
     /// answers to later queries: RFC 7766 6.2.1.1 lets a server answer out of order).
-    pub fn push_relayed(&mut self, answer: &[u8]) {
+    pub(super) fn push_relayed(&mut self, answer: &[u8]) {
         self.output.push_frame(answer);
     }
 
     /// The answers queued for writing.
-    pub fn output(&mut self) -> &mut OutBuf {
+    pub(super) fn output(&mut self) -> &mut OutBuf {
         &mut self.output
     }
 
     /// What to do after a round; `socket_drained` says the last read found no more bytes (`WouldBlock`)
     /// rather than stopping because [`wants_input`](Self::wants_input) said no.
-    pub fn next(&self, socket_drained: bool) -> Next {
+    pub(super) fn next(&self, socket_drained: bool) -> Next {
         let query_ready = split_frame(&self.input[self.answered..]).is_some();
         let nothing_to_read = socket_drained || self.peer_closed;
         if self.peer_closed && self.output.is_empty() && !query_ready {
@@ -141,7 +141,7 @@ impl DnsConn {
 
     /// Whether it has completed no query for longer than the idle timeout (slow or silent clients, and
     /// clients that do not read their answers, are closed).
-    pub fn is_idle(&self, now: Instant, limits: &TcpLimits) -> bool {
+    pub(super) fn is_idle(&self, now: Instant, limits: &TcpLimits) -> bool {
         now.saturating_duration_since(self.progress) > limits.idle_timeout
     }
 }

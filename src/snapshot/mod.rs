@@ -15,7 +15,7 @@
 mod list;
 mod lookup;
 mod names;
-pub mod reverse;
+pub(crate) mod reverse;
 mod zone;
 
 pub use list::{RData, Record, RecordList, TaskRef};

@@ -7,7 +7,7 @@ const EMPTY: u32 = u32::MAX;
 
 /// A set of byte strings, each with a dense id in insertion order.
 #[derive(Debug, Clone)]
-pub struct ByteTable {
+pub(super) struct ByteTable {
     arena: Vec<u8>,
     /// (start, end) of each id's bytes in `arena`.
     spans: Vec<(u32, u32)>,
@@ -22,7 +22,7 @@ impl Default for ByteTable {
 }
 
 impl ByteTable {
-    pub fn with_capacity(names: usize) -> ByteTable {
+    pub(super) fn with_capacity(names: usize) -> ByteTable {
         let slots = (names.max(8) * 2).next_power_of_two();
         ByteTable {
             arena: Vec::with_capacity(names * 32),
@@ -33,13 +33,13 @@ impl ByteTable {
 
     /// Number of names.
     #[allow(clippy::len_without_is_empty)]
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.spans.len()
     }
 
     /// The bytes of name `id` (empty if there is no such id).
     #[inline]
-    pub fn get(&self, id: u32) -> &[u8] {
+    pub(super) fn get(&self, id: u32) -> &[u8] {
         match self.spans.get(id as usize) {
             Some(&(start, end)) => &self.arena[start as usize..end as usize],
             None => &[],
@@ -48,7 +48,7 @@ impl ByteTable {
 
     /// The id of `name`, if present.
     #[inline]
-    pub fn find(&self, name: &[u8]) -> Option<u32> {
+    pub(super) fn find(&self, name: &[u8]) -> Option<u32> {
         let mask = self.slots.len() - 1;
         let mut i = hash(name) as usize & mask;
         loop {
@@ -64,7 +64,7 @@ impl ByteTable {
     }
 
     /// The id of `name`, adding it if new; `None` only past 4 billion names or 4 GiB of names.
-    pub fn intern(&mut self, name: &[u8]) -> Option<u32> {
+    pub(super) fn intern(&mut self, name: &[u8]) -> Option<u32> {
         let mask = self.slots.len() - 1;
         let mut i = hash(name) as usize & mask;
         loop {
@@ -103,7 +103,7 @@ impl ByteTable {
     }
 
     /// Frees unused capacity (after building).
-    pub fn shrink_to_fit(&mut self) {
+    pub(super) fn shrink_to_fit(&mut self) {
         self.arena.shrink_to_fit();
         self.spans.shrink_to_fit();
     }
@@ -112,7 +112,7 @@ impl ByteTable {
 /// The rustc "Fx" hash over bytes, 8 at a time: names come from the master's state and lookups are on
 /// the per-query path, where SipHash's cost shows.
 #[inline]
-pub fn hash(bytes: &[u8]) -> u64 {
+pub(super) fn hash(bytes: &[u8]) -> u64 {
     const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
     let mut h = bytes.len() as u64;
     let mut chunks = bytes.chunks_exact(8);

@@ -6,13 +6,13 @@
 /// At most this many PTR records at one address, the first ones generated (in the order the master
 /// lists frameworks and tasks). Only a container address shared by several tasks (a pod, or bridge
 /// addresses that repeat across agents) gets near it: each task gives two names.
-pub const MAX_PTRS_PER_ADDRESS: usize = 4;
+pub(crate) const MAX_PTRS_PER_ADDRESS: usize = 4;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Writes the lower-case wire form of the reverse name of `octets` (4: `d.c.b.a.in-addr.arpa.`, 16:
 /// thirty-two nibbles then `ip6.arpa.`) into `out`. Any other length gives the root name.
-pub fn reverse_name(octets: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn reverse_name(octets: &[u8], out: &mut Vec<u8>) {
     out.clear();
     match octets.len() {
         4 => {

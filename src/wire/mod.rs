@@ -4,7 +4,7 @@
 
 mod message;
 mod name;
-pub mod tcp;
+pub(crate) mod tcp;
 mod writer;
 
 pub use message::{Edns, Message, ParseError, Question, RecordRef, Section};

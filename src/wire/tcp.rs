@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 /// The first complete frame in `input`: its message and the bytes it used (prefix included); `None`
 /// while the prefix or the body is still incomplete.
-pub fn split_frame(input: &[u8]) -> Option<(&[u8], usize)> {
+pub(crate) fn split_frame(input: &[u8]) -> Option<(&[u8], usize)> {
     let (&[hi, lo], rest) = input.split_first_chunk::<2>()?;
     let len = usize::from(u16::from_be_bytes([hi, lo]));
     Some((rest.get(..len)?, 2 + len))
@@ -14,7 +14,7 @@ pub fn split_frame(input: &[u8]) -> Option<(&[u8], usize)> {
 
 /// Bytes queued for a stream, written as far as it takes them.
 #[derive(Debug, Default)]
-pub struct OutBuf {
+pub(crate) struct OutBuf {
     bytes: Vec<u8>,
     /// How much of `bytes` the stream has taken.
     written: usize,
@@ -22,13 +22,13 @@ pub struct OutBuf {
 
 impl OutBuf {
     /// Queues `bytes`.
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.bytes.extend_from_slice(bytes);
     }
 
     /// Queues one DNS message behind its 2-octet length. A message longer than a frame can say is not
     /// queued (our answers are built in a `MAX_MESSAGE` buffer, so none is).
-    pub fn push_frame(&mut self, message: &[u8]) {
+    pub(crate) fn push_frame(&mut self, message: &[u8]) {
         let Ok(len) = u16::try_from(message.len()) else {
             return;
         };
@@ -37,22 +37,22 @@ impl OutBuf {
     }
 
     /// Bytes queued and not yet written.
-    pub fn pending(&self) -> &[u8] {
+    pub(crate) fn pending(&self) -> &[u8] {
         &self.bytes[self.written..]
     }
 
     /// How many bytes are queued and not yet written.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.bytes.len() - self.written
     }
 
     /// Whether everything queued has been written.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Marks `n` more bytes as written; once all are, the buffer starts again from its beginning.
-    pub fn wrote(&mut self, n: usize) {
+    pub(crate) fn wrote(&mut self, n: usize) {
         self.written = (self.written + n).min(self.bytes.len());
         if self.written == self.bytes.len() {
             self.bytes.clear();
@@ -62,7 +62,7 @@ impl OutBuf {
 
     /// Writes what `stream` takes without blocking. False on a fatal error (the connection is done);
     /// `WouldBlock` is not one: the rest waits for the next writable event.
-    pub fn flush_to<W: Write>(&mut self, stream: &mut W) -> bool {
+    pub(crate) fn flush_to<W: Write>(&mut self, stream: &mut W) -> bool {
         while !self.is_empty() {
             match stream.write(self.pending()) {
                 Ok(0) => return false,

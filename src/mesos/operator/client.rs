@@ -16,7 +16,7 @@ use crate::mesos::fetch::{CONNECT_TIMEOUT, MAX_BODY_BYTES};
 
 /// A master sends a heartbeat every 15 s by default; three missed ones mean the stream is dead even if
 /// TCP has not noticed.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(45);
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// Events waiting for the refresher at most; the reader blocks (and the master's TCP buffers fill)
 /// when the refresher falls this far behind, rather than memory growing.
@@ -24,7 +24,7 @@ const CHANNEL_CAPACITY: usize = 4096;
 
 /// What the reader thread tells the refresher.
 #[derive(Debug)]
-pub enum Message {
+pub(crate) enum Message {
     /// Boxed: `SUBSCRIBED` aside, events are small, and the channel holds thousands of slots.
     Event(Box<Event>),
     /// The stream is over; nothing follows.
@@ -33,7 +33,7 @@ pub enum Message {
 
 /// Why a subscription ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StreamError {
+pub(crate) enum StreamError {
     /// Connecting, sending or reading failed (refused, reset, timed out).
     Http(String),
     /// The IAM login the subscription needs failed.
@@ -59,7 +59,7 @@ impl fmt::Display for StreamError {
 }
 
 /// Starts a subscription to `url` (`http://host:port/api/v1`); `wake` is unparked after each message.
-pub fn subscribe(url: String, access: Access, wake: Thread) -> std::io::Result<Receiver<Message>> {
+pub(crate) fn subscribe(url: String, access: Access, wake: Thread) -> std::io::Result<Receiver<Message>> {
     let (tx, rx) = mpsc::sync_channel(CHANNEL_CAPACITY);
     thread::Builder::new().name("mesos-dns-stream".into()).spawn(move || {
         let end = match read_stream(&url, &access, &tx, &wake) {

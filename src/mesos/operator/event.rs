@@ -20,7 +20,7 @@ use crate::mesos::state::{lenient, ContainerStatus, Discovery, Framework, Label,
 
 /// One event, with what it carries in the shape [`crate::records::generate`] reads.
 #[derive(Debug)]
-pub enum Event {
+pub(crate) enum Event {
     /// The first event: the whole cluster.
     Subscribed {
         frameworks: Vec<Framework<'static>>,
@@ -47,7 +47,7 @@ pub enum Event {
 
 /// A `TASK_UPDATED` event.
 #[derive(Debug)]
-pub struct TaskUpdate {
+pub(crate) struct TaskUpdate {
     pub framework_id: String,
     pub task_id: String,
     /// The task's new state (`TASK_RUNNING`, `TASK_KILLED`, ...).
@@ -58,7 +58,7 @@ pub struct TaskUpdate {
 
 /// A record that is not an event.
 #[derive(Debug)]
-pub struct EventError(String);
+pub(crate) struct EventError(String);
 
 impl fmt::Display for EventError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -75,7 +75,7 @@ impl From<serde_json::Error> for EventError {
 }
 
 /// Decodes one RecordIO record of the stream.
-pub fn decode(record: &[u8]) -> Result<Event, EventError> {
+pub(crate) fn decode(record: &[u8]) -> Result<Event, EventError> {
     // A reader, not a slice: serde_json then never borrows from the input, which is what lets the
     // `'static` state types be deserialized directly.
     let mut de = serde_json::Deserializer::from_reader(record);

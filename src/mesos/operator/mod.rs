@@ -5,13 +5,13 @@
 //! is the refresher's ([`crate::refresh::model`]), and so is when to subscribe
 //! ([`crate::refresh::stream`]).
 
-pub mod client;
-pub mod event;
-pub mod recordio;
+pub(crate) mod client;
+pub(crate) mod event;
+pub(crate) mod recordio;
 
 /// The operator API endpoint of the master a state document was read from:
 /// `http://10.0.0.1:5050/master/state` -> `http://10.0.0.1:5050/api/v1`.
-pub fn api_url(state_url: &str) -> Option<String> {
+pub(crate) fn api_url(state_url: &str) -> Option<String> {
     let base = state_url
         .strip_suffix("/master/state")
         .or_else(|| state_url.strip_suffix("/master/state.json"))?;

@@ -9,7 +9,7 @@ const MAX_LENGTH_DIGITS: usize = 20;
 
 /// Splits a byte stream into records.
 #[derive(Debug)]
-pub struct Decoder {
+pub(crate) struct Decoder {
     buf: Vec<u8>,
     /// Where the unread part of `buf` starts (consumed bytes are dropped lazily, not per record).
     start: usize,
@@ -18,7 +18,7 @@ pub struct Decoder {
 
 /// The stream is not RecordIO; it cannot be resynchronised.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FrameError {
+pub(crate) enum FrameError {
     /// The length prefix is not a decimal number followed by `\n`.
     BadLength(String),
     /// A record announces more bytes than allowed.
@@ -38,7 +38,7 @@ impl std::error::Error for FrameError {}
 
 impl Decoder {
     /// A decoder that refuses records over `max_record` bytes.
-    pub fn new(max_record: u64) -> Decoder {
+    pub(crate) fn new(max_record: u64) -> Decoder {
         Decoder {
             buf: Vec::new(),
             start: 0,
@@ -47,7 +47,7 @@ impl Decoder {
     }
 
     /// Appends bytes read from the stream.
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         if self.start > 0 && self.start == self.buf.len() {
             self.buf.clear();
             self.start = 0;
@@ -60,7 +60,7 @@ impl Decoder {
 
     /// The next complete record, `None` until one has arrived in full. After an error the stream is
     /// unusable and the decoder keeps returning it.
-    pub fn next_record(&mut self) -> Result<Option<&[u8]>, FrameError> {
+    pub(crate) fn next_record(&mut self) -> Result<Option<&[u8]>, FrameError> {
         let pending = &self.buf[self.start..];
         let Some(newline) = pending.iter().take(MAX_LENGTH_DIGITS + 1).position(|&b| b == b'\n') else {
             let head = &pending[..pending.len().min(MAX_LENGTH_DIGITS + 1)];
@@ -94,8 +94,9 @@ impl Decoder {
         Ok(Some(&self.buf[from..from + length]))
     }
 
+    #[cfg(test)]
     /// Bytes received but not yet returned as a record.
-    pub fn buffered(&self) -> usize {
+    pub(crate) fn buffered(&self) -> usize {
         self.buf.len() - self.start
     }
 }
@@ -104,8 +105,9 @@ fn bad_length(bytes: &[u8]) -> FrameError {
     FrameError::BadLength(String::from_utf8_lossy(bytes).into_owned())
 }
 
+#[cfg(test)]
 /// One record in RecordIO form (for tests and the fake master).
-pub fn encode(record: &[u8]) -> Vec<u8> {
+pub(crate) fn encode(record: &[u8]) -> Vec<u8> {
     let mut out = format!("{}\n", record.len()).into_bytes();
     out.extend_from_slice(record);
     out

@@ -67,7 +67,7 @@ macro_rules! non_objects_to {
 }
 
 /// A string; anything else reads as "".
-pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
+pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = Cow<'de, str>;
@@ -95,7 +95,7 @@ pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error
 }
 
 /// A number (or a numeric string); anything else reads as 0.
-pub fn float<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+pub(crate) fn float<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = f64;
@@ -126,7 +126,7 @@ pub fn float<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 }
 
 /// A port number 0-65535 (integral number or numeric string); anything else reads as `None`.
-pub fn port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+pub(crate) fn port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = Option<u16>;
@@ -194,7 +194,7 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Element<T> {
 
 /// A task's statuses, keeping only the most recent `TASK_RUNNING` one (the first listed among
 /// equal timestamps); anything that is not an array reads as none.
-pub fn latest_running<'de, D>(d: D) -> Result<Vec<super::Status<'de>>, D::Error>
+pub(crate) fn latest_running<'de, D>(d: D) -> Result<Vec<super::Status<'de>>, D::Error>
 where
     D: Deserializer<'de>,
 {
@@ -224,7 +224,7 @@ where
 
 /// Walks a state document's `frameworks[].tasks[]`, handing each task (read as [`lenient::array`]
 /// would read it) to `each` with its framework's index among the object entries.
-pub struct TaskWalk<'w, 'a> {
+pub(crate) struct TaskWalk<'w, 'a> {
     pub each: &'w mut dyn FnMut(usize, super::Task<'a>),
 }
 
@@ -337,7 +337,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Tasks<'_, 'a> {
 }
 
 /// The document itself: a JSON object, and nothing else.
-pub fn top_object<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn top_object<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -356,7 +356,7 @@ where
 }
 
 /// An object; anything else reads as the default.
-pub fn object<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn object<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,
@@ -366,7 +366,7 @@ where
 
 /// An array of objects; anything else reads as empty, and elements that are not objects are
 /// skipped.
-pub fn array<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+pub(crate) fn array<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,
