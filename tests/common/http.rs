@@ -1,8 +1,8 @@
 //! The HTTP/1.1 server core of the fake masters and the fake login endpoint: an accept loop on a
-//! loopback address (a stop flag, a bounded number of connections, one request per connection), the
-//! request as read (method, path, headers, body), and the ways to answer it: a whole body, a body
-//! written as it goes, a chunked stream that stays open, or no answer at all. What to answer is the
-//! handler's business.
+//! loopback address (a stop flag, a bounded number of connections, one request per connection), over
+//! plain TCP or TLS (rustls, given a server config), the request as read (method, path, headers,
+//! body), and the ways to answer it: a whole body, a body written as it goes, a chunked stream that
+//! stays open, or no answer at all. What to answer is the handler's business.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
+
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 /// At most this many connections per server (a bound on its accept loop).
 const MAX_CONNECTIONS: usize = 100_000;
@@ -40,9 +42,57 @@ impl Request {
     }
 }
 
+/// An accepted connection: plain TCP, or TLS over it (its handshake done by the first read).
+pub enum Conn {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ServerConnection, TcpStream>>),
+}
+
+impl Conn {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(tcp) => tcp,
+            Conn::Tls(tls) => &tls.sock,
+        }
+    }
+
+    /// Ends a body that the connection's close ends: with TLS, says so (close_notify) first.
+    pub fn finish(mut self) -> io::Result<()> {
+        if let Conn::Tls(tls) = &mut self {
+            tls.conn.send_close_notify();
+        }
+        self.flush()
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(tcp) => tcp.read(buf),
+            Conn::Tls(tls) => tls.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(tcp) => tcp.write(buf),
+            Conn::Tls(tls) => tls.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(tcp) => tcp.flush(),
+            Conn::Tls(tls) => tls.flush(),
+        }
+    }
+}
+
 /// The connection a request came on, to be answered once (every answer ends with `Connection: close`).
 pub struct Reply {
-    conn: TcpStream,
+    conn: Conn,
 }
 
 impl Reply {
@@ -50,12 +100,13 @@ impl Reply {
     pub fn send(self, status: u16, body: &[u8]) -> io::Result<()> {
         let mut out = self.send_head(status, "application/json", Some(body.len() as u64))?;
         out.write_all(body)?;
-        out.flush()
+        out.finish()
     }
 
     /// Writes the status line and headers; the body follows on the returned connection. With a
-    /// `length` it is announced in `Content-Length`, else the body ends when the connection closes.
-    pub fn send_head(self, status: u16, content_type: &str, length: Option<u64>) -> io::Result<TcpStream> {
+    /// `length` it is announced in `Content-Length`, else the body ends when the connection closes;
+    /// either way [`Conn::finish`] ends it.
+    pub fn send_head(self, status: u16, content_type: &str, length: Option<u64>) -> io::Result<Conn> {
         let mut out = self.conn;
         let length = length.map_or(String::new(), |n| format!("Content-Length: {n}\r\n"));
         write!(
@@ -79,14 +130,14 @@ impl Reply {
     }
 
     /// Never answers: the connection stays open for as long as the caller keeps it.
-    pub fn hold(self) -> TcpStream {
+    pub fn hold(self) -> Conn {
         self.conn
     }
 }
 
 /// An open chunked response body.
 pub struct Chunked {
-    conn: TcpStream,
+    conn: Conn,
 }
 
 impl Chunked {
@@ -101,12 +152,13 @@ impl Chunked {
 
     /// Breaks the stream off without its last chunk, as a master that goes away does.
     pub fn break_off(&self) {
-        let _ = self.conn.shutdown(Shutdown::Both);
+        let _ = self.conn.tcp().shutdown(Shutdown::Both);
     }
 }
 
-/// An HTTP server on a loopback address, answering one request per connection with `handler` on its
-/// own thread, one connection at a time. Stops (and closes its port) on [`HttpServer::stop`] or drop.
+/// An HTTP(S) server on a loopback address, answering one request per connection with `handler` on
+/// its own thread, one connection at a time. Stops (and closes its port) on [`HttpServer::stop`] or
+/// drop.
 pub struct HttpServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
@@ -114,11 +166,12 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
-    /// Listens on `ip:port` (port 0: any free one), which must be a loopback address; fails if it
-    /// cannot bind. `name` names the thread.
+    /// Listens on `ip:port` (port 0: any free one), which must be a loopback address; with `tls`,
+    /// speaks HTTPS. Fails if it cannot bind. `name` names the thread.
     pub fn start(
         ip: IpAddr,
         port: u16,
+        tls: Option<Arc<ServerConfig>>,
         name: &str,
         mut handler: impl FnMut(Request, Reply) + Send + 'static,
     ) -> io::Result<HttpServer> {
@@ -137,10 +190,12 @@ impl HttpServer {
                     if stopping.load(Ordering::SeqCst) {
                         break; // dropping the listener closes the port
                     }
-                    let Ok(conn) = conn else { continue };
+                    let Some(mut conn) = conn.ok().and_then(|tcp| wrap(tcp, tls.as_ref())) else {
+                        continue;
+                    };
                     // A connection that sends no request (the wake-up from `stop`, a client that gave
-                    // up) is closed unanswered.
-                    if let Some(request) = read_request(&conn) {
+                    // up or failed the TLS handshake) is closed unanswered.
+                    if let Some(request) = read_request(&mut conn) {
                         handler(request, Reply { conn });
                     }
                 }
@@ -154,7 +209,7 @@ impl HttpServer {
 
     /// A server on 127.0.0.1 at any free port; panics if it cannot bind.
     pub fn start_local(name: &str, handler: impl FnMut(Request, Reply) + Send + 'static) -> HttpServer {
-        HttpServer::start(IpAddr::from([127, 0, 0, 1]), 0, name, handler)
+        HttpServer::start(IpAddr::from([127, 0, 0, 1]), 0, None, name, handler)
             .unwrap_or_else(|e| panic!("bind {name} on loopback: {e}"))
     }
 
@@ -178,12 +233,24 @@ impl Drop for HttpServer {
     }
 }
 
+/// The accepted socket with its timeouts set, and TLS over it if `tls`.
+fn wrap(tcp: TcpStream, tls: Option<&Arc<ServerConfig>>) -> Option<Conn> {
+    tcp.set_read_timeout(Some(IO_TIMEOUT)).ok()?;
+    tcp.set_write_timeout(Some(IO_TIMEOUT)).ok()?;
+    Some(match tls {
+        None => Conn::Plain(tcp),
+        Some(config) => {
+            let session = ServerConnection::new(config.clone()).ok()?;
+            Conn::Tls(Box::new(StreamOwned::new(session, tcp)))
+        }
+    })
+}
+
 /// Reads the request line, the headers and a `Content-Length` body; `None` if the connection closes
-/// or times out first, or the request is not HTTP.
-fn read_request(conn: &TcpStream) -> Option<Request> {
-    conn.set_read_timeout(Some(IO_TIMEOUT)).ok()?;
-    conn.set_write_timeout(Some(IO_TIMEOUT)).ok()?;
-    let mut reader = BufReader::new(conn.try_clone().ok()?);
+/// or times out first, or the request is not HTTP. (Bytes after the body are dropped: one request per
+/// connection.)
+fn read_request(conn: &mut Conn) -> Option<Request> {
+    let mut reader = BufReader::new(conn);
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;

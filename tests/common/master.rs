@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
-use super::http::{Chunked, HttpServer, Reply, Request};
+use super::http::{Chunked, Conn, HttpServer, Reply, Request};
 use super::*;
 
 /// What the fake master answers on the state paths.
@@ -61,7 +61,7 @@ struct Shared {
     /// silent until an event is emitted.
     subscribed: Option<Vec<u8>>,
     streams: VecDeque<Chunked>,
-    held: VecDeque<TcpStream>,
+    held: VecDeque<Conn>,
     subscriptions: usize,
     authorize: Option<Authorize>,
     requests: usize,
@@ -86,6 +86,16 @@ impl FakeMaster {
     /// A master on this loopback address and port (0: any free port); fails if it cannot bind.
     pub fn start_on(ip: &str, port: u16) -> io::Result<FakeMaster> {
         let ip: IpAddr = ip.parse().map_err(io::Error::other)?;
+        FakeMaster::start_with(ip, port, None)
+    }
+
+    /// A master speaking HTTPS with `tls` on 127.0.0.1 (any free port), answering `503` until told
+    /// otherwise.
+    pub fn start_tls(tls: Arc<rustls::ServerConfig>) -> FakeMaster {
+        FakeMaster::start_with(Ipv4Addr::LOCALHOST.into(), 0, Some(tls)).expect("bind fake HTTPS master")
+    }
+
+    fn start_with(ip: IpAddr, port: u16, tls: Option<Arc<rustls::ServerConfig>>) -> io::Result<FakeMaster> {
         let shared = Arc::new(Mutex::new(Shared {
             mode: Mode::Status(503),
             api: Api::Status(404),
@@ -99,7 +109,7 @@ impl FakeMaster {
             paths: Vec::new(),
         }));
         let serving = shared.clone();
-        let server = HttpServer::start(ip, port, "fake-master", move |request, reply| {
+        let server = HttpServer::start(ip, port, tls, "fake-master", move |request, reply| {
             let _ = answer(request, reply, &serving);
         })?;
         Ok(FakeMaster { server, shared })
@@ -377,5 +387,5 @@ fn send_huge(reply: Reply, len: u64, announce: bool) -> io::Result<()> {
         left -= n as u64;
     }
     out.write_all(tail)?;
-    out.flush()
+    out.finish()
 }
