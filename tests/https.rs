@@ -1,16 +1,20 @@
-//! HTTPS and basic authentication towards the masters: a fake master over TLS (Python's `ssl`, in
-//! `tests/support/https_master.py`) with a certificate from a CA made in the test (`openssl`), requiring
-//! basic auth and a client certificate. A wrong CA, a wrong password or a missing client certificate
+//! HTTPS and basic authentication towards the masters: a fake master over TLS (the shared fake master
+//! on rustls's server side) with a certificate from a CA made in the test (`openssl`), requiring basic
+//! auth and a client certificate. A wrong CA, a wrong password or a missing client certificate
 //! (each applied with SIGHUP) fail the refresh with a clear log line and keep the records. Without
 //! `caCertFile` the system bundle is trusted, and a failed check says to set `caCertFile`.
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
 
 use common::*;
 use serde_json::{json, Value};
@@ -96,69 +100,61 @@ fn make_ca(dir: &Path, ca: &str) {
     );
 }
 
-/// The fake master over HTTPS; stopped (its stdin closed, then killed) on drop.
-struct HttpsMaster {
-    child: Child,
-    _stdin: ChildStdin,
-    addr: String,
-    /// What it prints after "ready" ("subscribed" for each event-stream subscription).
-    lines: Receiver<String>,
+/// The TLS side of the fake master in `dir`: the certificate `master.pem` (key `master.key`), and
+/// client certificates required, signed by `good-ca.pem` (mutual TLS).
+fn master_tls(dir: &Path) -> Arc<ServerConfig> {
+    let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(dir.join("master.pem"))
+        .and_then(|certs| certs.collect())
+        .expect("master certificate");
+    let key = PrivateKeyDer::from_pem_file(dir.join("master.key")).expect("master key");
+    let mut client_ca = RootCertStore::empty();
+    for ca in CertificateDer::pem_file_iter(dir.join("good-ca.pem")).expect("client CA") {
+        client_ca
+            .add(ca.expect("client CA certificate"))
+            .expect("client CA accepted");
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let clients = WebPkiClientVerifier::builder_with_provider(Arc::new(client_ca), provider.clone())
+        .build()
+        .expect("client verifier");
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_client_cert_verifier(clients)
+        .with_single_cert(certs, key)
+        .expect("server certificate");
+    Arc::new(config)
 }
 
-impl HttpsMaster {
-    fn start(dir: &Path, state: &Value) -> HttpsMaster {
-        let port = free_port();
-        let addr = format!("127.0.0.1:{port}");
-        let mut state = state.clone();
-        state["leader"] = format!("master@{addr}").into();
-        state["pid"] = format!("master@{addr}").into();
-        std::fs::write(dir.join("state.json"), serde_json::to_vec(&state).unwrap()).unwrap();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/https_master.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--cert",
-                "master.pem",
-                "--key",
-                "master.key",
-            ])
-            .args(["--state", "state.json", "--user", PRINCIPAL, "--password", SECRET])
-            .args(["--client-ca", "good-ca.pem"])
-            .current_dir(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs the fake HTTPS master");
-        let stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut ready = String::new();
-        stdout.read_line(&mut ready).unwrap();
-        assert_eq!(ready.trim(), "ready", "the fake HTTPS master started");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        HttpsMaster {
-            child,
-            _stdin: stdin,
-            addr,
-            lines,
+/// `Basic base64(user:password)`, the `Authorization` header of basic authentication (RFC 7617).
+fn basic_authorization(user: &str, password: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::from("Basic ");
+    for group in format!("{user}:{password}").as_bytes().chunks(3) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= group.len() {
+                char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize])
+            } else {
+                '='
+            });
         }
     }
+    out
 }
 
-impl Drop for HttpsMaster {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A fake master over mutual TLS serving `state`, and its event streams (silent), only with the right
+/// basic authentication.
+fn https_master(dir: &Path, state: &Value) -> FakeMaster {
+    let master = FakeMaster::start_tls(master_tls(dir));
+    master.set_state(state.clone());
+    master.open_streams();
+    let expected = basic_authorization(PRINCIPAL, SECRET);
+    master.authorize_with(move |req| req.header("authorization") == Some(expected.as_str()));
+    master
 }
 
 struct Pki {
@@ -181,7 +177,7 @@ impl Pki {
 
     /// A config for `master` over mutual TLS with basic auth (the good CA, the client certificate, the
     /// right credentials), with `extra` keys merged in (a `null` value removes a key).
-    fn config(&self, master: &HttpsMaster, extra: Value) -> TestConfig {
+    fn config(&self, master: &FakeMaster, extra: Value) -> TestConfig {
         let mut config = json!({
             "mesosHTTPSOn": true,
             "caCertFile": self.path("good-ca.pem"),
@@ -195,7 +191,7 @@ impl Pki {
                 c.insert(k.clone(), v.clone());
             }
         }
-        TestConfig::write(std::slice::from_ref(&master.addr), config)
+        TestConfig::write(&[master.addr()], config)
     }
 }
 
@@ -239,7 +235,7 @@ fn reload_and_fail(server: &Server, config: &Path, edit: impl FnOnce(&mut Value)
 #[test]
 fn https_master_with_basic_auth_and_client_certificate() {
     let pki = Pki::new();
-    let master = HttpsMaster::start(&pki.dir, &tutorial());
+    let master = https_master(&pki.dir, &tutorial());
     let cfg = pki.config(&master, json!({"refreshSeconds": 3600}));
     // -vv: the most verbose level a user can ask for on the command line must not show the secret.
     let args = ["-vv".to_owned(), format!("-config={}", cfg.path.display())];
@@ -248,7 +244,7 @@ fn https_master_with_basic_auth_and_client_certificate() {
     assert_eq!(server.a_records(NGINX), vec![NGINX_IP]);
     assert!(server
         .log_text()
-        .contains(&format!("https://{}/master/state", master.addr)));
+        .contains(&format!("https://{}/master/state", master.addr())));
 
     let wrong_ca = reload_and_fail(&server, &cfg.path, |c| {
         c["caCertFile"] = pki.path("other-ca.pem").into()
@@ -323,7 +319,7 @@ fn basic_auth_without_credentials_is_refused_at_start() {
 #[test]
 fn without_ca_cert_file_the_system_bundle_is_trusted() {
     let pki = Pki::new();
-    let master = HttpsMaster::start(&pki.dir, &tutorial());
+    let master = https_master(&pki.dir, &tutorial());
     let cfg = pki.config(&master, json!({"caCertFile": null}));
     let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
     // SSL_CERT_FILE names the system bundle, as for Go programs and OpenSSL.
@@ -338,7 +334,7 @@ fn without_ca_cert_file_a_failed_check_says_to_set_it() {
     // The original skips certificate checks without `caCertFile`; we check against the system bundle,
     // which here (SSL_CERT_FILE) does not hold the masters' CA.
     let pki = Pki::new();
-    let master = HttpsMaster::start(&pki.dir, &tutorial());
+    let master = https_master(&pki.dir, &tutorial());
     let cfg = pki.config(&master, json!({"caCertFile": null}));
     let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
     let other = pki.path("other-ca.pem");
@@ -359,13 +355,14 @@ fn without_ca_cert_file_a_failed_check_says_to_set_it() {
 #[test]
 fn event_stream_subscribes_over_https_with_the_credentials() {
     let pki = Pki::new();
-    let master = HttpsMaster::start(&pki.dir, &tutorial());
+    let master = https_master(&pki.dir, &tutorial());
     let cfg = pki.config(&master, json!({"stateSource": "stream"}));
     let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
     let server = Server::spawn(&args, cfg.port, cfg.dir.clone());
     server.wait_loaded();
     // The master answers /api/v1 only over mutual TLS and with the right Authorization header.
-    let line = master.lines.recv_timeout(Duration::from_secs(20));
-    assert_eq!(line.as_deref(), Ok("subscribed"), "{}", server.log_text());
+    wait_until("an authorized subscription", Duration::from_secs(20), || {
+        master.subscriptions() >= 1
+    });
     assert_eq!(server.a_records(NGINX), vec![NGINX_IP]);
 }

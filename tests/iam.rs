@@ -9,15 +9,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::http::{HttpServer, Reply, Request};
 use common::*;
 use serde_json::{json, Value};
 
@@ -178,8 +177,6 @@ struct Dcos {
     state_refused: usize,
     subscriptions_ok: usize,
     subscriptions_refused: usize,
-    /// Open event streams (held, never written to).
-    streams: Vec<TcpStream>,
 }
 
 impl Dcos {
@@ -189,100 +186,28 @@ impl Dcos {
             .and_then(|a| a.strip_prefix("token="))
             .is_some_and(|t| self.tokens.iter().any(|(token, exp)| token == t && now < *exp))
     }
-}
 
-/// A request as the fakes read it.
-struct Request {
-    method: String,
-    path: String,
-    authorization: Option<String>,
-    body: Vec<u8>,
-}
-
-fn read_request(conn: &TcpStream) -> Option<Request> {
-    conn.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut reader = BufReader::new(conn.try_clone().ok()?);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut words = line.split_whitespace();
-    let (method, path) = (words.next()?.to_owned(), words.next()?.to_owned());
-    let (mut length, mut authorization) = (0usize, None);
-    for _ in 0..100 {
-        let mut header = String::new();
-        if reader.read_line(&mut header).ok()? == 0 || header.trim().is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':')?;
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => length = value.trim().parse().ok()?,
-            "authorization" => authorization = Some(value.trim().to_owned()),
-            _ => {}
-        }
-    }
-    let mut body = vec![0; length.min(1 << 20)];
-    reader.read_exact(&mut body).ok()?;
-    Some(Request {
-        method,
-        path,
-        authorization,
-        body,
-    })
-}
-
-fn respond(mut conn: &TcpStream, status: u16, body: &[u8]) {
-    let _ = write!(
-        conn,
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = conn.write_all(body);
-}
-
-/// One loopback listener served by `handle` on its own thread; stopped on drop.
-struct Listener {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Listener {
-    fn start(handle: impl Fn(TcpStream) + Send + 'static) -> Listener {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = stop.clone();
-        let thread = thread::spawn(move || {
-            for conn in listener.incoming().take(10_000) {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(conn) = conn {
-                    handle(conn);
-                }
-            }
-        });
-        Listener {
-            addr,
-            stop,
-            thread: Some(thread),
-        }
+    /// The master's authorization check: a valid issued token, counted by what it was for.
+    fn authorize(&mut self, req: &Request) -> bool {
+        let valid = self.valid(req.header("authorization"));
+        let counter = match (req.method.as_str(), req.path.as_str(), valid) {
+            ("GET", "/master/state" | "/master/state.json", true) => &mut self.state_ok,
+            ("GET", "/master/state" | "/master/state.json", false) => &mut self.state_refused,
+            ("POST", "/api/v1", true) => &mut self.subscriptions_ok,
+            ("POST", "/api/v1", false) => &mut self.subscriptions_refused,
+            _ => return valid,
+        };
+        *counter += 1;
+        valid
     }
 }
 
-impl Drop for Listener {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
+/// A login endpoint and a master that serves the tutorial state, and event streams that stay silent
+/// (subscriptions that have not delivered their state yet), only to its tokens.
 struct FakeDcos {
     shared: Arc<Mutex<Dcos>>,
-    master: Listener,
-    login: Listener,
+    master: FakeMaster,
+    login: HttpServer,
 }
 
 impl FakeDcos {
@@ -293,21 +218,18 @@ impl FakeDcos {
             ..Dcos::default()
         }));
         let (s, public_der) = (shared.clone(), key.public_der.clone());
-        let login = Listener::start(move |conn| serve_login(&conn, &s, &public_der));
+        let login = HttpServer::start_local("fake-login", move |req, reply| {
+            serve_login(&req, reply, &s, &public_der)
+        });
+        let master = FakeMaster::serving(tutorial());
+        master.open_streams();
         let s = shared.clone();
-        // The state names its own address as leader; the listener's address is known once it is bound.
-        let state: Arc<Mutex<Vec<u8>>> = Arc::default();
-        let st = state.clone();
-        let master = Listener::start(move |conn| serve_master(conn, &s, &st));
-        let mut doc = tutorial();
-        doc["leader"] = json!(format!("master@{}", master.addr));
-        doc["pid"] = doc["leader"].clone();
-        *state.lock().unwrap() = serde_json::to_vec(&doc).unwrap();
+        master.authorize_with(move |req| s.lock().unwrap().authorize(req));
         FakeDcos { shared, master, login }
     }
 
     fn login_url(&self) -> String {
-        format!("http://{}{LOGIN_PATH}", self.login.addr)
+        format!("http://{}{LOGIN_PATH}", self.login.addr())
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Dcos) -> T) -> T {
@@ -333,8 +255,7 @@ impl FakeDcos {
     }
 }
 
-fn serve_login(conn: &TcpStream, shared: &Mutex<Dcos>, public_der: &[u8]) {
-    let Some(req) = read_request(conn) else { return };
+fn serve_login(req: &Request, reply: Reply, shared: &Mutex<Dcos>, public_der: &[u8]) {
     let mut d = shared.lock().unwrap();
     let checked = (|| -> Result<(), String> {
         if req.method != "POST" || req.path != LOGIN_PATH {
@@ -348,13 +269,13 @@ fn serve_login(conn: &TcpStream, shared: &Mutex<Dcos>, public_der: &[u8]) {
     })();
     if let Err(why) = checked {
         d.bad_logins.push(why);
-        respond(conn, 401, br#"{"title":"Invalid login"}"#);
+        let _ = reply.send(401, br#"{"title":"Invalid login"}"#);
         return;
     }
     d.logins += 1;
     if d.login_status != 200 {
         let status = d.login_status;
-        respond(conn, status, b"{}");
+        let _ = reply.send(status, b"{}");
         return;
     }
     // DC/OS tokens are JWTs; ours carry the `exp` the client can read (the signature part is a dummy).
@@ -363,37 +284,7 @@ fn serve_login(conn: &TcpStream, shared: &Mutex<Dcos>, public_der: &[u8]) {
     let claims = b64url_encode(format!(r#"{{"uid":"{UID}","exp":{exp},"n":{}}}"#, d.issued).as_bytes());
     let token = format!("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{claims}.c2lnbmF0dXJl");
     d.tokens.push((token.clone(), exp));
-    respond(conn, 200, json!({ "token": token }).to_string().as_bytes());
-}
-
-fn serve_master(conn: TcpStream, shared: &Mutex<Dcos>, state: &Mutex<Vec<u8>>) {
-    let Some(req) = read_request(&conn) else { return };
-    let mut d = shared.lock().unwrap();
-    let valid = d.valid(req.authorization.as_deref());
-    match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/master/state" | "/master/state.json") if valid => {
-            d.state_ok += 1;
-            respond(&conn, 200, &state.lock().unwrap());
-        }
-        ("GET", "/master/state" | "/master/state.json") => {
-            d.state_refused += 1;
-            respond(&conn, 401, b"");
-        }
-        ("POST", "/api/v1") if valid => {
-            d.subscriptions_ok += 1;
-            let mut c = &conn;
-            let _ = c.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/recordio\r\nTransfer-Encoding: chunked\r\n\r\n",
-            );
-            // Held open without events: a subscription that has not delivered its state yet.
-            d.streams.push(conn);
-        }
-        ("POST", "/api/v1") => {
-            d.subscriptions_refused += 1;
-            respond(&conn, 401, b"");
-        }
-        _ => respond(&conn, 404, b""),
-    }
+    let _ = reply.send(200, json!({ "token": token }).to_string().as_bytes());
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -407,7 +298,7 @@ fn iam_config(dcos: &FakeDcos, key: &Key, extra: Value) -> TestConfig {
     if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
         c.extend(e.clone());
     }
-    TestConfig::write(&[dcos.master.addr.to_string()], config)
+    TestConfig::write(&[dcos.master.addr()], config)
 }
 
 /// The binary with an IAM config for `dcos` (its scratch directory removed on drop).
@@ -604,7 +495,7 @@ fn an_unreachable_login_endpoint_fails_the_refresh_naming_the_key() {
     let dcos = FakeDcos::start(&key);
     let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let cfg = TestConfig::write(
-        &[dcos.master.addr.to_string()],
+        &[dcos.master.addr()],
         json!({
             "mesosAuthentication": "iam",
             "IAMConfigFile": key.account_file(&format!("http://{closed}{LOGIN_PATH}")),

@@ -1,14 +1,17 @@
-//! Test harness for end-to-end tests, by concern: `master` (the fake Mesos master), `server` (the real
-//! `mesos-dns` binary under test, config files, ports), `dns` (a tiny DNS client with its own decoder,
-//! independent of `src/wire`), `dig` (dig/kdig runners), `upstream` (the upstream resolvers the relay
-//! tests use: our scriptable responder, and `unbound`), `zk` (a real ZooKeeper) and `stream_master`
-//! (a 1.x master streaming operator-API events). Everything talks to loopback only, and every wait is a
-//! poll with a deadline. This file holds the deadlines and the state fixtures.
+//! Test harness for end-to-end tests, by concern: `http` (the HTTP/1.1 server core of the fakes),
+//! `master` (the fake Mesos master: state documents, failures, event streams, an authorization check),
+//! `stream_master` (a fake master with a cluster picture that it streams as operator-API events),
+//! `server` (the real `mesos-dns` binary under test, config files, ports), `dns` (a tiny DNS client
+//! with its own decoder, independent of `src/wire`), `dig` (dig/kdig runners), `upstream` (the upstream
+//! resolvers the relay tests use: our scriptable responder, and `unbound`) and `zk` (a real
+//! ZooKeeper). Everything talks to loopback only, and every wait is a poll with a deadline. This file
+//! holds the deadlines and the state fixtures.
 
 #![allow(dead_code)] // each test binary uses part of the harness
 
 pub mod dig;
 pub mod dns;
+pub mod http;
 pub mod master;
 pub mod server;
 pub mod stream_master;
@@ -27,7 +30,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -1,17 +1,16 @@
-//! A fake Mesos 1.x master for the event-stream tests: it serves `/master/state` and streams scripted
-//! operator-API events on `POST /api/v1` (RecordIO in HTTP chunks, as a real master does). It keeps one
-//! cluster picture: every event it streams also changes the state document it serves, unless a test
-//! changes the cluster silently to prove that a change came through a poll. Loopback only; agent
-//! addresses are data and never contacted.
+//! A fake Mesos 1.x master for the event-stream tests: a [`FakeMaster`] with its event streams open
+//! and one cluster picture (one framework, `marathon`, and one agent) that it serves at
+//! `/master/state` and in the SUBSCRIBED event of each stream. Every event it streams also changes
+//! that picture, unless a test changes the cluster silently to prove that a change came through a
+//! poll. Loopback only; agent addresses are data and never contacted.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::net::Ipv4Addr;
+use std::sync::Mutex;
+use std::time::Instant;
 
 use serde_json::{json, Value};
+
+use super::master::{Cluster, FakeMaster};
 
 pub const FW: &str = "20240101-000000-0100007f-5050-0000";
 pub const AGENT: &str = "20240101-000000-0100007f-5050-0000-S1";
@@ -25,77 +24,47 @@ pub struct FakeTask {
     pub state: &'static str,
 }
 
-struct Shared {
-    tasks: Vec<FakeTask>,
-    /// The status `/api/v1` answers with; 200 streams.
-    api_status: u16,
-    subscribers: Vec<TcpStream>,
-    subscriptions: usize,
-}
-
 /// A fake Mesos 1.x master on 127.0.0.1 with one framework (`marathon`) and one agent.
 pub struct StreamMaster {
-    addr: SocketAddr,
-    shared: Arc<Mutex<Shared>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    master: FakeMaster,
+    /// The cluster picture; held while the master is told about a change, so that changes reach it
+    /// in order.
+    tasks: Mutex<Vec<FakeTask>>,
 }
 
 impl StreamMaster {
     pub fn start(tasks: &[(&str, &str)]) -> StreamMaster {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake master");
-        let addr = listener.local_addr().expect("address");
-        let shared = Arc::new(Mutex::new(Shared {
-            tasks: tasks
-                .iter()
-                .map(|(id, name)| FakeTask {
-                    id: id.to_string(),
-                    name: name.to_string(),
-                    state: "TASK_RUNNING",
-                })
-                .collect(),
-            api_status: 200,
-            subscribers: Vec::new(),
-            subscriptions: 0,
-        }));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (shared2, stop2) = (shared.clone(), stop.clone());
-        let thread = thread::spawn(move || {
-            for conn in listener.incoming().take(10_000) {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(conn) = conn {
-                    let _ = serve(conn, addr, &shared2);
-                }
-            }
-        });
+        let tasks: Vec<FakeTask> = tasks
+            .iter()
+            .map(|(id, name)| FakeTask {
+                id: id.to_string(),
+                name: name.to_string(),
+                state: "TASK_RUNNING",
+            })
+            .collect();
+        let master = FakeMaster::start();
+        master.set_cluster(cluster(&tasks));
+        master.open_streams();
         StreamMaster {
-            addr,
-            shared,
-            stop,
-            thread: Some(thread),
+            master,
+            tasks: Mutex::new(tasks),
         }
     }
 
     pub fn addr(&self) -> String {
-        self.addr.to_string()
+        self.master.addr()
     }
 
     pub fn subscriptions(&self) -> usize {
-        self.shared.lock().unwrap().subscriptions
+        self.master.subscriptions()
     }
 
     /// Streams one event to every subscriber (and keeps the cluster in step with it); returns the
     /// time just before it was written.
     pub fn emit(&self, event: Value) -> Instant {
-        let mut s = self.shared.lock().unwrap();
-        apply(&mut s.tasks, &event);
-        let chunk = chunk(&record(&event));
-        let at = Instant::now();
-        s.subscribers
-            .retain_mut(|c| c.write_all(&chunk).and_then(|()| c.flush()).is_ok());
-        at
+        let mut tasks = self.tasks.lock().unwrap();
+        apply(&mut tasks, &event);
+        self.master.emit(&event, cluster(&tasks))
     }
 
     /// `TASK_ADDED` (staging) then `TASK_UPDATED` (running); returns when the second was written.
@@ -108,50 +77,34 @@ impl StreamMaster {
 
     /// Changes the cluster without telling subscribers: only a poll can see it.
     pub fn add_task_silently(&self, id: &str, name: &str) {
-        self.shared.lock().unwrap().tasks.push(FakeTask {
+        let mut tasks = self.tasks.lock().unwrap();
+        tasks.push(FakeTask {
             id: id.into(),
             name: name.into(),
             state: "TASK_RUNNING",
         });
+        self.master.set_cluster(cluster(&tasks));
     }
 
     /// Closes every open stream; with `refuse`, answers SUBSCRIBE with 503 from now on.
     pub fn break_streams(&self, refuse: bool) {
-        let mut s = self.shared.lock().unwrap();
         if refuse {
-            s.api_status = 503;
+            self.master.refuse_streams(503);
         }
-        for c in s.subscribers.drain(..) {
-            let _ = c.shutdown(Shutdown::Both);
-        }
+        self.master.break_streams();
     }
 
     pub fn accept_streams(&self) {
-        self.shared.lock().unwrap().api_status = 200;
+        self.master.open_streams();
     }
 }
 
-impl Drop for StreamMaster {
-    fn drop(&mut self) {
-        self.break_streams(true);
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+/// The picture as the master shows it.
+fn cluster(tasks: &[FakeTask]) -> Cluster {
+    Cluster {
+        state: state_doc(tasks),
+        subscribed: subscribed(tasks),
     }
-}
-
-fn record(event: &Value) -> Vec<u8> {
-    let body = event.to_string();
-    format!("{}\n{body}", body.len()).into_bytes()
-}
-
-fn chunk(data: &[u8]) -> Vec<u8> {
-    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
-    out.extend_from_slice(data);
-    out.extend_from_slice(b"\r\n");
-    out
 }
 
 /// What the master's own picture does with an event it streams.
@@ -208,7 +161,8 @@ pub fn subscribed(tasks: &[FakeTask]) -> Value {
     }})
 }
 
-pub fn state_doc(tasks: &[FakeTask], addr: SocketAddr) -> Value {
+/// The state document; `leader` and `pid` are the serving master's business.
+pub fn state_doc(tasks: &[FakeTask]) -> Value {
     let tasks: Vec<Value> = tasks
         .iter()
         .map(|t| {
@@ -217,63 +171,7 @@ pub fn state_doc(tasks: &[FakeTask], addr: SocketAddr) -> Value {
         })
         .collect();
     json!({
-        "leader": format!("master@{addr}"), "pid": format!("master@{addr}"),
         "frameworks": [{"id": FW, "name": "marathon", "pid": "scheduler(1)@10.1.0.1:8080", "tasks": tasks}],
         "slaves": [{"id": AGENT, "pid": format!("slave(1)@{AGENT_IP}:5051"), "hostname": AGENT_IP.to_string()}]
     })
-}
-
-/// Answers one request: the state document, or a subscription that stays open in `subscribers`.
-fn serve(conn: TcpStream, addr: SocketAddr, shared: &Mutex<Shared>) -> std::io::Result<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line)? == 0 {
-        return Ok(());
-    }
-    let mut length = 0usize;
-    for _ in 0..100 {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = header.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().unwrap_or(0).min(1 << 20);
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    let path = request_line.split_whitespace().nth(1).unwrap_or("").to_owned();
-    let mut out = conn;
-    let mut s = shared.lock().unwrap();
-    match path.as_str() {
-        "/api/v1" if s.api_status == 200 && String::from_utf8_lossy(&body).contains("SUBSCRIBE") => {
-            s.subscriptions += 1;
-            write!(
-                out,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-            )?;
-            out.write_all(&chunk(&record(&subscribed(&s.tasks))))?;
-            out.flush()?;
-            s.subscribers.push(out);
-            Ok(())
-        }
-        "/master/state" => {
-            let body = state_doc(&s.tasks, addr).to_string();
-            write!(
-                out,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            )
-        }
-        _ => {
-            let status = if path == "/api/v1" { s.api_status } else { 404 };
-            write!(
-                out,
-                "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )
-        }
-    }
 }
