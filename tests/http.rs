@@ -1,7 +1,8 @@
 //! The HTTP API over loopback with a real HTTP client: every endpoint's status, content type and JSON
 //! shape against the tutorial state (the `/v1/config`, `/v1/axfr` and `/v1/enumerate` documents whole,
 //! as the original's handlers write them for the same state), `/metrics` checked by the Prometheus
-//! project's own text parser (the `prometheus-client` Python package), and bad requests.
+//! project's own text parser (the `prometheus-client` Python package), bad requests, and a slow reader of a
+//! big streamed document (DNS answered meanwhile, memory bounded, closed after the idle timeout).
 
 mod common;
 
