@@ -20,6 +20,6 @@ pub mod mesos;
 pub(crate) mod metrics;
 pub mod records;
 pub(crate) mod refresh;
-pub mod serve;
+pub(crate) mod serve;
 pub mod snapshot;
 pub mod wire;

@@ -72,7 +72,7 @@ impl Metrics {
 
 /// The refresher's figures, written by its thread and read by the loop (`/ready`, `/metrics`).
 #[derive(Debug, Default)]
-pub struct RefreshStatus {
+pub(crate) struct RefreshStatus {
     loaded: AtomicBool,
     successes: AtomicU64,
     failures: AtomicU64,
@@ -82,30 +82,30 @@ pub struct RefreshStatus {
 
 impl RefreshStatus {
     /// Records a successful refresh at `now_ms` (Unix milliseconds) that took `took_ms`.
-    pub fn success(&self, now_ms: u64, took_ms: u64) {
+    pub(crate) fn success(&self, now_ms: u64, took_ms: u64) {
         self.successes.fetch_add(1, Ordering::Relaxed);
         self.last_success_ms.store(now_ms, Ordering::Relaxed);
         self.last_duration_ms.store(took_ms, Ordering::Relaxed);
         self.loaded.store(true, Ordering::Release);
     }
 
-    pub fn failure(&self, took_ms: u64) {
+    pub(crate) fn failure(&self, took_ms: u64) {
         self.failures.fetch_add(1, Ordering::Relaxed);
         self.last_duration_ms.store(took_ms, Ordering::Relaxed);
     }
 
-    pub fn loaded(&self) -> bool {
+    pub(crate) fn loaded(&self) -> bool {
         self.loaded.load(Ordering::Acquire)
     }
 
     /// Unix milliseconds of the last successful refresh (0: none yet).
-    pub fn last_success_ms(&self) -> u64 {
+    pub(crate) fn last_success_ms(&self) -> u64 {
         self.last_success_ms.load(Ordering::Relaxed)
     }
 
     /// Why the server is not ready, if it is not: no snapshot yet, or the last successful refresh is
     /// older than three refresh periods.
-    pub fn readiness(&self, now_ms: u64, refresh_seconds: u64) -> Result<(), String> {
+    pub(crate) fn readiness(&self, now_ms: u64, refresh_seconds: u64) -> Result<(), String> {
         if !self.loaded() {
             return Err("no successful refresh yet".into());
         }

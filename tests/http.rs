@@ -1,7 +1,8 @@
 //! The HTTP API over loopback with a real HTTP client: every endpoint's status, content type and JSON
 //! shape against the tutorial state (the `/v1/config`, `/v1/axfr` and `/v1/enumerate` documents whole,
 //! as the original's handlers write them for the same state), `/metrics` checked by the Prometheus
-//! project's own text parser (the `prometheus-client` Python package), and bad requests.
+//! project's own text parser (the `prometheus-client` Python package), bad requests, and a slow reader of a
+//! big streamed document (DNS answered meanwhile, memory bounded, closed after the idle timeout).
 
 mod common;
 
@@ -521,4 +522,115 @@ fn enumeration_off_hides_enumerate_and_axfr() {
     assert_eq!(get_json(http_port, "/v1/enumerate").0, 404);
     assert_eq!(get_json(http_port, "/v1/axfr").0, 404);
     assert_eq!(get_json(http_port, "/v1/version").0, 200);
+}
+
+/// A generated state of `tasks` tasks (tests/fixtures/gen-state.py).
+fn generated_state(tasks: usize, agents: usize) -> Value {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gen-state.py");
+    let out = Command::new("python3")
+        .args([script, "--tasks", &tasks.to_string(), "--agents", &agents.to_string()])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("python3 runs gen-state.py");
+    assert!(out.status.success(), "gen-state.py failed");
+    serde_json::from_slice(&out.stdout).expect("gen-state.py writes JSON")
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// The TCP state (`/proc/net/tcp`'s hex code: `01` established) of the server's end of the connection
+/// from `client`.
+fn server_end_state(http_port: u16, client: std::net::SocketAddr) -> Option<String> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let (local, remote) = (format!(":{http_port:04X}"), format!(":{:04X}", client.port()));
+    table.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        (f.len() > 3 && f[1].ends_with(&local) && f[2].ends_with(&remote)).then(|| f[3].to_owned())
+    })
+}
+
+/// A client that reads a few KB of `/v1/enumerate` (tens of MB at 20k tasks, more than the socket
+/// buffers hold) and then stops reading: DNS is answered promptly meanwhile, the server holds no more
+/// than a chunk of the document (its RSS stays far below the document's size), and it closes the
+/// connection after the idle timeout (10 s), before the document was sent. A client that reads gets it
+/// all.
+#[test]
+fn a_slow_reader_of_a_big_document_neither_stalls_dns_nor_holds_the_document() {
+    let (_master, server, port, _) = api_server_on(generated_state(20_000, 1_000));
+    let pid = server.pid();
+    let idle_rss = rss_kib(pid);
+
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    slow.write_all(b"GET /v1/enumerate HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = vec![0u8; 4096];
+    let mut got = 0;
+    while got < first.len() {
+        got += slow.read(&mut first[got..]).unwrap();
+    }
+    let head = String::from_utf8_lossy(&first);
+    assert!(
+        head.starts_with("HTTP/1.1 200 OK") && head.contains("Transfer-Encoding: chunked"),
+        "{head}"
+    );
+
+    // The server has filled the socket buffers and waits for the client: DNS is answered meanwhile.
+    let client = slow.local_addr().unwrap();
+    assert_eq!(server_end_state(port, client).as_deref(), Some("01"), "established");
+    for i in 0..20 {
+        let id = 40_000 + i;
+        let answer = dns::udp(
+            server.port,
+            &dns::query(id, "leader.mesos", dns::A),
+            Duration::from_secs(1),
+        )
+        .unwrap_or_else(|e| panic!("query {i} not answered within 1 s during the slow read: {e}"));
+        let answer = dns::parse(&answer).unwrap();
+        assert!(answer.id == id && !answer.answers.is_empty(), "query {i}");
+    }
+    let grown_kib = rss_kib(pid).saturating_sub(idle_rss);
+    assert!(
+        grown_kib < 16 * 1024,
+        "the server grew by {grown_kib} KiB while one slow client reads"
+    );
+
+    // Not read for the idle timeout: closed (the buffered bytes still arrive, then the end).
+    wait_until("the server to close the slow reader", Duration::from_secs(20), || {
+        server_end_state(port, client).map_or(true, |state| state != "01")
+    });
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    assert!(!rest.ends_with(b"0\r\n\r\n"), "closed before the last chunk");
+
+    // A client that reads gets the whole document, bigger than what the slow reader's server grew by
+    // (HTTP/1.0: the body ends with the connection).
+    let mut reader = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    reader.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    reader.write_all(b"GET /v1/enumerate HTTP/1.0\r\n\r\n").unwrap();
+    let mut whole = Vec::new();
+    reader.read_to_end(&mut whole).unwrap();
+    let text = String::from_utf8(whole).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("HTTP/1.1 200 OK") && !head.contains("chunked"),
+        "{head}"
+    );
+    assert!(body.len() > 20 << 20, "a document of {} bytes", body.len());
+    let doc: Value = serde_json::from_str(body).unwrap();
+    let tasks: usize = doc["frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["tasks"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(tasks > 15_000, "{tasks} running tasks listed");
+    assert!(rss_kib(pid).saturating_sub(idle_rss) < 16 * 1024, "memory given back");
 }

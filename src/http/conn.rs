@@ -1,11 +1,18 @@
 //! One HTTP/1.1 server connection over a non-blocking stream: bounded request heads parsed with
 //! `httparse`, no request bodies, keep-alive and pipelined requests answered in order, bounded output,
-//! and the time of the last request for the loop's idle timeout. Generic over the stream, so it is
+//! and the time of its last progress for the loop's idle timeout. Generic over the stream, so it is
 //! tested with an in-memory one.
+//!
+//! A streamed body ([`Body::Streamed`]) is written one chunk of at most [`CHUNK`] bytes (plus one
+//! value) per call, with chunked transfer encoding (HTTP/1.0: to the end of the connection), and the
+//! next chunk is made only once the socket took the last one whole: the connection holds one chunk,
+//! whatever the document's size. Requests behind it wait. Its progress (a chunk taken) restarts the
+//! idle clock, so a client that does not take a chunk within the idle timeout is closed.
 
 use std::io::{self, Read, Write};
 use std::time::Instant;
 
+use super::body::{Body, Cursor, Fill};
 use super::Response;
 use crate::wire::tcp::OutBuf;
 
@@ -15,15 +22,38 @@ pub const MAX_HEAD: usize = 8 * 1024;
 pub const MAX_HEADERS: usize = 32;
 /// Responses waiting for a client that does not read, at most; past that requests wait.
 const MAX_OUTPUT: usize = 1 << 20;
+/// The most bytes of a streamed body made per call (one turn of the event loop), past one value.
+pub const CHUNK: usize = 64 * 1024;
+
+/// What the connection needs after a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Close it.
+    Close,
+    /// Nothing until its socket is ready again.
+    Wait,
+    /// The socket took the whole chunk of a streamed body: call again on the next turn without waiting
+    /// for an event (none would come).
+    Busy,
+}
+
+/// A body being written.
+struct Streaming {
+    cursor: Box<dyn Cursor>,
+    /// Chunked transfer encoding (HTTP/1.1); else the body ends with the connection.
+    chunked: bool,
+}
 
 /// One HTTP connection's buffers.
-#[derive(Debug)]
 pub struct HttpConn {
     input: Vec<u8>,
     output: OutBuf,
     close_after_write: bool,
     peer_closed: bool,
-    /// When the last request was answered (or the connection opened).
+    streaming: Option<Streaming>,
+    /// Scratch for the next chunk of `streaming`.
+    chunk: Vec<u8>,
+    /// When the last request was answered, the last chunk made (or the connection opened).
     pub last_activity: Instant,
 }
 
@@ -38,6 +68,7 @@ struct Head {
     method: String,
     path: String,
     close: bool,
+    http10: bool,
     bad: Option<(u16, &'static str)>,
 }
 
@@ -48,17 +79,52 @@ impl HttpConn {
             output: OutBuf::default(),
             close_after_write: false,
             peer_closed: false,
+            streaming: None,
+            chunk: Vec::new(),
             last_activity: Instant::now(),
         }
     }
 
+    /// Whether a streamed body is being written.
+    pub fn is_streaming(&self) -> bool {
+        self.streaming.is_some()
+    }
+
     /// Reads what is there, answers every complete request with `handle(method, path)` (HEAD: the body
-    /// is left out) and writes what the stream takes. Returns false when the connection should close.
+    /// is left out), makes at most one chunk of a streamed body and writes what the stream takes.
     pub fn on_ready<S: Read + Write>(
         &mut self,
         stream: &mut S,
         handle: &mut dyn FnMut(&str, &str) -> Response,
-    ) -> bool {
+    ) -> Progress {
+        if !self.read(stream) {
+            return Progress::Close;
+        }
+        let mut made_chunk = false;
+        loop {
+            self.answer(handle);
+            if !self.output.flush_to(stream) {
+                return Progress::Close;
+            }
+            if self.streaming.is_none() || !self.output.is_empty() {
+                break;
+            }
+            if made_chunk {
+                return Progress::Busy;
+            }
+            self.next_chunk();
+            made_chunk = true;
+        }
+        let drained = self.output.is_empty() && self.streaming.is_none();
+        if drained && (self.close_after_write || (self.peer_closed && self.input.is_empty())) {
+            Progress::Close
+        } else {
+            Progress::Wait
+        }
+    }
+
+    /// Reads while there is room; false on a fatal error.
+    fn read<S: Read>(&mut self, stream: &mut S) -> bool {
         let mut buf = [0u8; 4096];
         while !self.peer_closed && !self.close_after_write && self.output.len() < MAX_OUTPUT {
             match stream.read(&mut buf) {
@@ -74,7 +140,12 @@ impl HttpConn {
                 Err(_) => return false,
             }
         }
-        while !self.close_after_write && self.output.len() < MAX_OUTPUT {
+        true
+    }
+
+    /// Answers the complete requests in the input, until one has a streamed body.
+    fn answer(&mut self, handle: &mut dyn FnMut(&str, &str) -> Response) {
+        while !self.close_after_write && self.streaming.is_none() && self.output.len() < MAX_OUTPUT {
             let Some((head, used)) = self.parse() else { break };
             self.input.drain(..used);
             self.last_activity = Instant::now();
@@ -86,20 +157,39 @@ impl HttpConn {
                     Response {
                         status,
                         content_type: "text/plain; charset=utf-8",
-                        body,
+                        body: Body::Whole(body),
                         allow: None,
                     }
                 }
                 None => handle(&head.method, &head.path),
             };
             self.close_after_write |= head.close;
-            self.frame(&response, head.method == "HEAD");
+            self.frame(response, &head);
         }
-        if !self.output.flush_to(stream) {
-            return false;
+    }
+
+    /// Makes the next chunk of the streamed body, and the end of the body after the last.
+    fn next_chunk(&mut self) {
+        let Some(s) = &mut self.streaming else { return };
+        self.last_activity = Instant::now();
+        self.chunk.clear();
+        let fill = s.cursor.fill(&mut self.chunk, CHUNK);
+        if !self.chunk.is_empty() {
+            if s.chunked {
+                self.output.push(format!("{:x}\r\n", self.chunk.len()).as_bytes());
+                self.output.push(&self.chunk);
+                self.output.push(b"\r\n");
+            } else {
+                self.output.push(&self.chunk);
+            }
         }
-        let drained = self.output.is_empty();
-        !(drained && (self.close_after_write || (self.peer_closed && self.input.is_empty())))
+        if fill == Fill::Done {
+            if s.chunked {
+                self.output.push(b"0\r\n\r\n");
+            }
+            self.streaming = None;
+            self.chunk = Vec::new();
+        }
     }
 
     /// The next request head, and how many input bytes it used; a request that cannot be served gets
@@ -116,6 +206,7 @@ impl HttpConn {
                     method: String::new(),
                     path: String::new(),
                     close: true,
+                    http10: false,
                     bad: Some((status, why)),
                 },
                 self.input.len(),
@@ -149,6 +240,7 @@ impl HttpConn {
                     method: req.method.unwrap_or("").to_string(),
                     path: req.path.unwrap_or("/").to_string(),
                     close,
+                    http10,
                     bad: None,
                 };
                 Some((head, used))
@@ -156,8 +248,9 @@ impl HttpConn {
         }
     }
 
-    /// Appends a framed response.
-    fn frame(&mut self, r: &Response, head_only: bool) {
+    /// Appends a framed response (its head, and its body unless `head` is a HEAD request); a streamed
+    /// body is started.
+    fn frame(&mut self, r: Response, head: &Head) {
         let reason = match r.status {
             200 => "OK",
             400 => "Bad Request",
@@ -168,17 +261,34 @@ impl HttpConn {
             503 => "Service Unavailable",
             _ => "Unknown",
         };
+        let framing = match &r.body {
+            Body::Whole(bytes) => format!("Content-Length: {}", bytes.len()),
+            Body::Streamed(_) if head.http10 => {
+                self.close_after_write = true;
+                String::new()
+            }
+            Body::Streamed(_) => "Transfer-Encoding: chunked".to_owned(),
+        };
         let connection = if self.close_after_write { "close" } else { "keep-alive" };
         let allow = r.allow.map_or_else(String::new, |a| format!("Allow: {a}\r\n"));
-        let head = format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {connection}\r\n{allow}\r\n",
-            r.status,
-            r.content_type,
-            r.body.len()
-        );
-        self.output.push(head.as_bytes());
-        if !head_only {
-            self.output.push(&r.body);
+        let mut text = format!("HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\n", r.status, r.content_type);
+        if !framing.is_empty() {
+            text.push_str(&framing);
+            text.push_str("\r\n");
+        }
+        text.push_str(&format!("Connection: {connection}\r\n{allow}\r\n"));
+        self.output.push(text.as_bytes());
+        if head.method == "HEAD" {
+            return;
+        }
+        match r.body {
+            Body::Whole(bytes) => self.output.push(&bytes),
+            Body::Streamed(cursor) => {
+                self.streaming = Some(Streaming {
+                    cursor,
+                    chunked: !head.http10,
+                })
+            }
         }
     }
 }
@@ -225,7 +335,7 @@ mod tests {
         Response {
             status: 200,
             content_type: "text/plain",
-            body: format!("{method} {path}").into_bytes(),
+            body: Body::Whole(format!("{method} {path}").into_bytes()),
             allow: None,
         }
     }
@@ -240,7 +350,7 @@ mod tests {
         let mut c = HttpConn::new();
         let mut open = true;
         for _ in 0..input.len() + 2 {
-            open = c.on_ready(&mut m, &mut echo);
+            open = c.on_ready(&mut m, &mut echo) != Progress::Close;
             if !open {
                 break;
             }
@@ -298,5 +408,127 @@ mod tests {
         assert!(out.starts_with("HTTP/1.1 400") && !open, "{out}");
         let (out, open) = run(b"", 64, true);
         assert!(out.is_empty() && !open);
+    }
+
+    /// A document of `left` bytes of `x`, as many per fill as the budget says.
+    struct Letters {
+        left: usize,
+    }
+
+    impl Cursor for Letters {
+        fn fill(&mut self, out: &mut Vec<u8>, budget: usize) -> Fill {
+            let n = budget.min(self.left);
+            out.resize(out.len() + n, b'x');
+            self.left -= n;
+            if self.left == 0 {
+                Fill::Done
+            } else {
+                Fill::More
+            }
+        }
+    }
+
+    fn letters(method: &str, path: &str) -> Response {
+        match path {
+            "/big" => Response {
+                status: 200,
+                content_type: "text/plain",
+                body: Body::Streamed(Box::new(Letters { left: CHUNK * 2 + 5 })),
+                allow: None,
+            },
+            _ => echo(method, path),
+        }
+    }
+
+    /// Calls `on_ready` until it waits; the output and how many calls said Busy.
+    fn stream(input: &[u8]) -> (Vec<u8>, usize, HttpConn, Progress) {
+        let mut m = Mock {
+            input: input.to_vec(),
+            chunk: 4096,
+            eof: false,
+            out: Vec::new(),
+        };
+        let mut c = HttpConn::new();
+        let mut busy = 0;
+        loop {
+            match c.on_ready(&mut m, &mut letters) {
+                Progress::Busy => busy += 1,
+                done => return (m.out, busy, c, done),
+            }
+            assert!(busy < 100, "never finishes");
+        }
+    }
+
+    #[test]
+    fn a_streamed_body_is_chunked_one_chunk_per_call_then_the_next_request_is_answered() {
+        let (out, busy, c, end) = stream(b"GET /big HTTP/1.1\r\n\r\nGET /after HTTP/1.1\r\n\r\n");
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let (head, rest) = text.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.contains("Transfer-Encoding: chunked") && !head.contains("Content-Length"),
+            "{head}"
+        );
+        let x = "x".repeat(CHUNK);
+        let want_body = format!("{:x}\r\n{x}\r\n{:x}\r\n{x}\r\n5\r\nxxxxx\r\n0\r\n\r\n", CHUNK, CHUNK);
+        assert!(rest.starts_with(&want_body), "three chunks and the end");
+        assert!(
+            rest[want_body.len()..].starts_with("HTTP/1.1 200 OK"),
+            "then the pipelined request"
+        );
+        assert!(rest.ends_with("GET /after"));
+        assert_eq!(busy, 2, "a chunk per call: two calls came back for more");
+        assert!(!c.is_streaming() && end == Progress::Wait);
+    }
+
+    #[test]
+    fn a_streamed_body_to_http10_ends_with_the_connection_and_head_has_none() {
+        let (out, _, _, end) = stream(b"GET /big HTTP/1.0\r\n\r\n");
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(
+            !head.contains("chunked") && head.contains("Connection: close"),
+            "{head}"
+        );
+        assert_eq!(body.len(), CHUNK * 2 + 5);
+        assert_eq!(end, Progress::Close);
+        let (out, busy, _, _) = stream(b"HEAD /big HTTP/1.1\r\n\r\n");
+        let text = String::from_utf8_lossy(&out).into_owned();
+        assert!(
+            text.ends_with("Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"),
+            "{text}"
+        );
+        assert_eq!(busy, 0);
+    }
+
+    #[test]
+    fn a_client_that_does_not_read_holds_one_chunk() {
+        struct Full;
+        impl Read for Full {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::WouldBlock.into())
+            }
+        }
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::WouldBlock.into())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut m = Mock {
+            input: b"GET /big HTTP/1.1\r\n\r\n".to_vec(),
+            chunk: 4096,
+            eof: false,
+            out: Vec::new(),
+        };
+        let mut c = HttpConn::new();
+        assert_eq!(c.on_ready(&mut Full, &mut letters), Progress::Wait);
+        let _ = c.on_ready(&mut m, &mut letters); // reads the request; the head goes out
+        for _ in 0..10 {
+            assert_eq!(c.on_ready(&mut Full, &mut letters), Progress::Wait);
+        }
+        assert!(c.output.len() <= CHUNK + 16, "{} bytes queued", c.output.len());
+        assert!(c.is_streaming());
     }
 }

@@ -1,8 +1,9 @@
 //! The HTTP API of the original Mesos-DNS (`/v1/version`, `/v1/config`, `/v1/hosts/{host}`,
 //! `/v1/hosts/{host}/ports`, `/v1/services/{service}`, `/v1/enumerate`, `/v1/axfr`) plus `/health`,
 //! `/ready` and `/metrics`: pure functions from (method, path, snapshot) to a response. The connection
-//! handling is in [`conn`]; the event loop serves both. `/v1/enumerate` and `/v1/axfr` walk every
-//! record, so at 100k tasks they hold the loop for tens of milliseconds.
+//! handling is in [`conn`]; the event loop serves both. `/v1/enumerate` and `/v1/axfr` ([`enumerate`],
+//! [`axfr`]) grow with the cluster: they are streamed ([`body`]) from the snapshot the request started
+//! with, a bounded chunk per turn of the loop.
 //!
 //! The `/v1` documents are the original's, key for key (its `resolver.go` handlers, `models.AXFR`,
 //! `records.EnumerationData`, `records.Config` as Go's encoding/json writes them). Deliberate
@@ -11,32 +12,49 @@
 //! `/v1/hosts/{host}/ports`, which the original never implemented (501), lists the SRV records naming
 //! the host.
 
+mod axfr;
+pub mod body;
 pub mod conn;
+mod enumerate;
 
-use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+pub use body::{Body, Cursor, Fill};
 
 use crate::config::Config;
 use crate::snapshot::{Lookup, Node, Records, Srv};
 use crate::wire::{text_to_wire, wire_to_text};
 
 /// An HTTP response before framing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub content_type: &'static str,
-    pub body: Vec<u8>,
+    pub body: Body,
     /// `Allow` header value, for 405.
     pub allow: Option<&'static str>,
 }
 
 impl Response {
-    fn json(status: u16, value: &Value) -> Response {
+    /// A JSON document (and a newline), whole.
+    pub fn json(status: u16, value: &Value) -> Response {
         let mut body = serde_json::to_vec(value).unwrap_or_default();
         body.push(b'\n');
         Response {
             status,
             content_type: "application/json",
-            body,
+            body: Body::Whole(body),
+            allow: None,
+        }
+    }
+
+    fn streamed(cursor: impl Cursor + 'static) -> Response {
+        Response {
+            status: 200,
+            content_type: "application/json",
+            body: Body::Streamed(Box::new(cursor)),
             allow: None,
         }
     }
@@ -45,7 +63,7 @@ impl Response {
         Response {
             status,
             content_type,
-            body: body.into_bytes(),
+            body: Body::Whole(body.into_bytes()),
             allow: None,
         }
     }
@@ -54,7 +72,8 @@ impl Response {
 /// What the routes read.
 pub struct ApiContext<'a> {
     pub config: &'a Config,
-    pub records: &'a Records,
+    /// The snapshot; streamed documents keep a reference to it until they are written.
+    pub records: &'a Arc<Records>,
     /// `Err(reason)` while not ready (see `metrics::RefreshStatus::readiness`).
     pub readiness: Result<(), String>,
     /// Renders `/metrics` (only called for that path).
@@ -83,8 +102,8 @@ pub fn route(method: &str, path: &str, ctx: &ApiContext<'_>) -> Response {
         ["v1", "enumerate" | "axfr"] if !ctx.config.enumeration_on => {
             Response::json(404, &json!({"error": "enumeration is turned off (EnumerationOn)"}))
         }
-        ["v1", "enumerate"] => Response::json(200, &enumerate(ctx.records)),
-        ["v1", "axfr"] => Response::json(200, &axfr(ctx.config, ctx.records)),
+        ["v1", "enumerate"] => Response::streamed(enumerate::Enumerate::new(ctx.records.clone())),
+        ["v1", "axfr"] => Response::streamed(axfr::Axfr::new(ctx.records.clone(), ctx.config.refresh_seconds)),
         ["health"] => Response::json(200, &json!({"status": "ok"})),
         ["ready"] => match &ctx.readiness {
             Ok(()) => Response::json(200, &json!({"status": "ready"})),
@@ -203,81 +222,7 @@ fn ports(records: &Records, host: &str) -> Value {
     Value::Array(list)
 }
 
-/// The data of a record as the original's enumeration shows it: its rtype and an address or
-/// `target:port`.
-fn rdata_text(data: &crate::snapshot::RData) -> (&'static str, String) {
-    use crate::snapshot::RData;
-    match data {
-        RData::A(ip) => ("A", ip.to_string()),
-        RData::Aaaa(ip) => ("AAAA", ip.to_string()),
-        RData::Srv { target, port } => ("SRV", format!("{target}:{port}")),
-    }
-}
-
-/// `/v1/enumerate` (the original's `EnumerationData`): every framework of the state in state order,
-/// tasks or not, and two of the same name apart; under each its running tasks in generation order,
-/// each with the records generated for it (`{"name", "host", "rtype"}`; a record two tasks share is
-/// listed under the first).
-fn enumerate(records: &Records) -> Value {
-    let Some(list) = records.list() else {
-        return json!({"frameworks": []});
-    };
-    let mut per_task: Vec<Vec<Value>> = vec![Vec::new(); list.tasks().len()];
-    for (task, record) in list.task_records() {
-        let (rtype, host) = rdata_text(&record.data);
-        if let Some(slot) = per_task.get_mut(task) {
-            slot.push(json!({"name": record.name, "host": host, "rtype": rtype}));
-        }
-    }
-    let mut per_framework: Vec<Vec<Value>> = vec![Vec::new(); list.frameworks().len()];
-    for (task, records) in list.tasks().zip(per_task) {
-        if let Some(slot) = per_framework.get_mut(task.framework_index) {
-            slot.push(json!({"name": task.name, "id": task.id, "records": records}));
-        }
-    }
-    let frameworks: Vec<Value> = list
-        .frameworks()
-        .zip(per_framework)
-        .map(|(name, tasks)| json!({"name": name, "tasks": tasks}))
-        .collect();
-    json!({ "frameworks": frameworks })
-}
-
-/// `/v1/axfr` (the original's `models.AXFR`): the zone's SOA fields, `RefreshSeconds` from the
-/// config, and every record set by type, name -> values (addresses, or `target:port` for SRV).
-/// `Domain` has no trailing dot, the names and `Mname`/`Rname` have one. Reverse (PTR) names are left
-/// out, as the original has none.
-fn axfr(config: &Config, records: &Records) -> Value {
-    let (mut a, mut aaaa, mut srv) = (Map::new(), Map::new(), Map::new());
-    for node in records.nodes() {
-        let name = wire_to_text(node.name);
-        if !node.a.is_empty() {
-            a.insert(name.clone(), node.a.iter().map(v4_text).collect());
-        }
-        if !node.aaaa.is_empty() {
-            aaaa.insert(name.clone(), node.aaaa.iter().map(v6_text).collect());
-        }
-        if !node.srv.is_empty() {
-            let target = |s: &Srv| {
-                records
-                    .node(s.target)
-                    .map_or_else(String::new, |t| wire_to_text(t.name))
-            };
-            let values = node.srv.iter().map(|s| format!("{}:{}", target(s), s.port));
-            srv.insert(name, values.collect());
-        }
-    }
-    let zone = records.zone();
-    json!({
-        "TTL": zone.ttl,
-        "Serial": records.serial(),
-        "RefreshSeconds": config.refresh_seconds,
-        "Mname": zone.soa_mname,
-        "Rname": zone.soa_rname,
-        "Domain": zone.domain,
-        "Records": {"As": a, "AAAAs": aaaa, "SRVs": srv},
-    })
-}
-
+#[cfg(test)]
+mod cursor_tests;
 #[cfg(test)]
 mod tests;

@@ -5,16 +5,17 @@
 use super::*;
 use crate::records::from_state::build_snapshot;
 use crate::records::taskid::push_task_hash;
+use serde_json::Map;
 
 const TUTORIAL: &[u8] = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
 
-fn snapshot(body: &[u8]) -> (Config, Records) {
+fn snapshot(body: &[u8]) -> (Config, Arc<Records>) {
     let config = Config::default();
     let (records, list) = build_snapshot(&config, body, &["127.0.0.1:5050".into()], &[], &|_| Vec::new(), 1).unwrap();
-    (config, records.with_list(list))
+    (config, Arc::new(records.with_list(list)))
 }
 
-fn tutorial() -> (Config, Records) {
+pub(super) fn tutorial() -> (Config, Arc<Records>) {
     snapshot(TUTORIAL)
 }
 
@@ -49,11 +50,11 @@ fn cluster_state() -> Value {
     state
 }
 
-fn cluster() -> (Config, Records) {
+pub(super) fn cluster() -> (Config, Arc<Records>) {
     snapshot(&serde_json::to_vec(&cluster_state()).unwrap())
 }
 
-fn route_json(snapshot: &(Config, Records), path: &str) -> (u16, Value) {
+fn route_json(snapshot: &(Config, Arc<Records>), path: &str) -> (u16, Value) {
     let (config, records) = snapshot;
     let ctx = ApiContext {
         config,
@@ -63,7 +64,7 @@ fn route_json(snapshot: &(Config, Records), path: &str) -> (u16, Value) {
     };
     let r = route("GET", path, &ctx);
     assert_eq!(r.content_type, "application/json", "{path}");
-    (r.status, serde_json::from_slice(&r.body).unwrap())
+    (r.status, serde_json::from_slice(&r.body.into_bytes()).unwrap())
 }
 
 fn get(path: &str) -> (u16, Value) {
@@ -245,12 +246,16 @@ fn health_ready_metrics_and_errors() {
     assert_eq!(route("GET", "/health", &not_ready).status, 200);
     let r = route("GET", "/ready", &not_ready);
     assert_eq!(r.status, 503);
-    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    let v: Value = serde_json::from_slice(&r.body.into_bytes()).unwrap();
     assert_eq!(v["reason"], "no successful refresh yet");
     let m = route("GET", "/metrics?x=1", &not_ready);
     assert_eq!(
-        (m.status, m.content_type, m.body.as_slice()),
-        (200, "text/plain; version=0.0.4; charset=utf-8", &b"mesos_dns_x 1\n"[..])
+        (m.status, m.content_type, m.body.into_bytes()),
+        (
+            200,
+            "text/plain; version=0.0.4; charset=utf-8",
+            b"mesos_dns_x 1\n".to_vec()
+        )
     );
     let post = route("POST", "/v1/version", &not_ready);
     assert_eq!((post.status, post.allow), (405, Some("GET, HEAD")));

@@ -9,12 +9,15 @@ use arc_swap::ArcSwap;
 
 use crate::config::Config;
 use crate::forward::RelayStats;
-use crate::http::{route, ApiContext, Response};
+use crate::http::{route, ApiContext, Body, Response};
 use crate::metrics::{self, Metrics, RefreshStatus};
 use crate::snapshot::Records;
 
+/// Streamed responses being written at most (`/v1/axfr`, `/v1/enumerate`); more are answered 503.
+pub(super) const MAX_STREAMS: usize = 8;
+
 /// What the HTTP API needs from outside the loop.
-pub struct Api {
+pub(crate) struct Api {
     /// The running config (reloaded on SIGHUP).
     pub config: Arc<ArcSwap<Config>>,
     /// The refresher's figures.
@@ -24,11 +27,13 @@ pub struct Api {
 /// One turn's view of everything the HTTP routes read.
 pub(super) struct ApiView<'a> {
     pub api: &'a Api,
-    pub records: &'a Records,
+    pub records: &'a Arc<Records>,
     pub metrics: &'a Metrics,
     pub relay: RelayStats,
     /// Open DNS TCP connections.
     pub tcp_open: usize,
+    /// HTTP connections writing a streamed response.
+    pub streams_open: usize,
 }
 
 impl ApiView<'_> {
@@ -54,6 +59,13 @@ impl ApiView<'_> {
             readiness: self.api.refresh.readiness(now_ms, config.refresh_seconds),
             metrics: &render,
         };
-        route(method, path, &ctx)
+        let response = route(method, path, &ctx);
+        if matches!(response.body, Body::Streamed(_)) && self.streams_open >= MAX_STREAMS {
+            return Response::json(
+                503,
+                &serde_json::json!({"error": "too many large responses being written; retry later"}),
+            );
+        }
+        response
     }
 }

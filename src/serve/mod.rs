@@ -30,8 +30,8 @@ use arc_swap::ArcSwap;
 use mio::net::{TcpListener, UdpSocket};
 use mio::{Events, Interest, Poll, Registry, Token};
 
-pub use api::Api;
-pub use tcp::TcpLimits;
+pub(crate) use api::Api;
+pub(crate) use tcp::TcpLimits;
 
 use crate::forward::{self, Forwarder, RelayStats, Upstreams};
 use crate::snapshot::Records;
@@ -108,7 +108,7 @@ impl SocketId {
 
 /// What the loop needs to know besides the sockets.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Relay names outside the domain (`externalon`); when off they get REFUSED.
     pub external_on: bool,
     /// Where to relay them.
@@ -121,7 +121,7 @@ pub struct Settings {
 
 /// The DNS server: its sockets, bound before anything else starts. Either part may be off (`dnson`,
 /// `httpon`): the original serves the HTTP API without DNS too.
-pub struct Server {
+pub(crate) struct Server {
     poll: Poll,
     /// The DNS UDP socket and TCP listener, on the same address.
     dns: Option<(UdpSocket, TcpListener)>,
@@ -133,7 +133,7 @@ pub struct Server {
 
 impl Server {
     /// Binds the UDP socket and TCP listener on `dns`, and the HTTP API on `http`, each if given.
-    pub fn bind(dns: Option<SocketAddr>, http: Option<SocketAddr>, settings: Settings) -> io::Result<Server> {
+    pub(crate) fn bind(dns: Option<SocketAddr>, http: Option<SocketAddr>, settings: Settings) -> io::Result<Server> {
         let poll = Poll::new()?;
         let dns = match dns {
             Some(addr) => {
@@ -169,22 +169,22 @@ impl Server {
     }
 
     /// Wakes the loop from another thread (after setting the stop flag, so it stops at once).
-    pub fn waker(&self) -> Arc<mio::Waker> {
+    pub(crate) fn waker(&self) -> Arc<mio::Waker> {
         self.waker.clone()
     }
 
     /// The bound DNS address (UDP; the TCP listener is on the same address and port), if it serves DNS.
-    pub fn dns_addr(&self) -> Option<SocketAddr> {
+    pub(crate) fn dns_addr(&self) -> Option<SocketAddr> {
         self.dns.as_ref().and_then(|(udp, _)| udp.local_addr().ok())
     }
 
     /// The bound HTTP API address, if it serves one.
-    pub fn http_addr(&self) -> Option<SocketAddr> {
+    pub(crate) fn http_addr(&self) -> Option<SocketAddr> {
         self.http.as_ref().and_then(|h| h.local_addr().ok())
     }
 
     /// Serves until `stop` is set (checked at least once a second).
-    pub fn run(self, records: Arc<ArcSwap<Records>>, stop: Arc<AtomicBool>, api: Api) -> io::Result<()> {
+    pub(crate) fn run(self, records: Arc<ArcSwap<Records>>, stop: Arc<AtomicBool>, api: Api) -> io::Result<()> {
         let Server {
             mut poll,
             dns,
@@ -225,6 +225,10 @@ struct Loop {
     /// DNS connections with work left after their rounds: served again without waiting.
     busy: Vec<Key>,
     still_busy: Vec<Key>,
+    /// HTTP connections whose socket took the last chunk of a streamed response: their next chunk is
+    /// made on the next turn, after the DNS sockets had theirs.
+    http_busy: Vec<Key>,
+    http_still_busy: Vec<Key>,
     last_sweep: Instant,
     last_stats: (Instant, RelayStats),
 }
@@ -255,6 +259,8 @@ impl Loop {
             udp_backlog: false,
             busy: Vec::new(),
             still_busy: Vec::new(),
+            http_busy: Vec::new(),
+            http_still_busy: Vec::new(),
             last_sweep: Instant::now(),
             last_stats,
         }
@@ -263,7 +269,7 @@ impl Loop {
     /// How long the next poll may wait: not at all with work left over, else until the forwarder's next
     /// deadline, at most a second (the stop flag and the sweep are looked at between polls).
     fn poll_timeout(&self, now: Instant) -> Duration {
-        let timeout = if self.udp_backlog || !self.busy.is_empty() {
+        let timeout = if self.udp_backlog || !self.busy.is_empty() || !self.http_busy.is_empty() {
             Duration::ZERO
         } else {
             Duration::from_secs(1)
@@ -276,7 +282,7 @@ impl Loop {
 
     /// One turn: work left from the last one, then every ready socket, then what the forwarder has for
     /// clients, then housekeeping.
-    fn turn(&mut self, events: &Events, registry: &Registry, records: &Records, api: &Api, now: Instant) {
+    fn turn(&mut self, events: &Events, registry: &Registry, records: &Arc<Records>, api: &Api, now: Instant) {
         if self.udp_backlog {
             self.serve_udp(registry, records);
         }
@@ -285,6 +291,11 @@ impl Loop {
             self.serve_dns_client(key.slot, Some(key), registry, records, now);
         }
         self.busy = busy; // empty, keeping its capacity
+        let mut http_busy = std::mem::take(&mut self.http_busy);
+        for key in http_busy.drain(..) {
+            self.serve_http_client(key.slot, Some(key), registry, records, api);
+        }
+        self.http_busy = http_busy;
         for event in events.iter() {
             match SocketId::of(event.token()) {
                 SocketId::Udp => self.serve_udp(registry, records),
@@ -294,10 +305,11 @@ impl Loop {
                 SocketId::RelayUdp(i) => self.forwarder.on_udp_ready(i, &mut self.buf, registry),
                 SocketId::DnsConn(slot) => self.serve_dns_client(slot, None, registry, records, now),
                 SocketId::RelayTcp(slot) => self.forwarder.on_tcp_ready(slot, registry),
-                SocketId::HttpConn(slot) => self.serve_http_client(slot, registry, records, api),
+                SocketId::HttpConn(slot) => self.serve_http_client(slot, None, registry, records, api),
             }
         }
         std::mem::swap(&mut self.busy, &mut self.still_busy);
+        std::mem::swap(&mut self.http_busy, &mut self.http_still_busy);
         self.forwarder.expire(now, registry);
         self.deliver_relayed();
         if now.saturating_duration_since(self.last_sweep) >= SWEEP_EVERY {
@@ -373,26 +385,43 @@ impl Loop {
         }
     }
 
-    fn serve_http_client(&mut self, slot: usize, registry: &Registry, records: &Records, api: &Api) {
-        let Some((_, client)) = self.http_clients.get_mut(slot) else {
+    /// Serves the HTTP connection in `slot` (if it is still the one `only` names, when given).
+    fn serve_http_client(
+        &mut self,
+        slot: usize,
+        only: Option<Key>,
+        registry: &Registry,
+        records: &Arc<Records>,
+        api: &Api,
+    ) {
+        let streams_open = self.http_clients.iter().filter(|c| c.conn.is_streaming()).count();
+        let Some((key, client)) = self.http_clients.get_mut(slot) else {
             return;
         };
+        if only.is_some_and(|k| k != key) {
+            return;
+        }
         let view = ApiView {
             api,
             records,
             metrics: &self.responder.metrics,
             relay: self.forwarder.stats,
             tcp_open: self.dns_clients.len(),
+            streams_open,
         };
         let mut statuses = Vec::new();
-        let open = sockets::serve_http_client(client, &view, &mut |status| statuses.push(status));
+        let step = sockets::serve_http_client(client, &view, &mut |status| statuses.push(status));
         for status in statuses {
             self.responder.metrics.http(status);
         }
-        if !open {
-            if let Some(client) = self.http_clients.remove(slot) {
-                sockets::close_http(registry, client);
+        match step {
+            Step::Close => {
+                if let Some(client) = self.http_clients.remove(slot) {
+                    sockets::close_http(registry, client);
+                }
             }
+            Step::Busy if !self.http_still_busy.contains(&key) => self.http_still_busy.push(key),
+            Step::Busy | Step::Wait => {}
         }
     }
 

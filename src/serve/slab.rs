@@ -37,6 +37,11 @@ impl<T> Slab<T> {
         self.len
     }
 
+    /// Every entry, in slot order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.slots.iter().flatten().map(|(_, value)| value)
+    }
+
     /// The slot the next [`insert`](Self::insert) will use, or `None` when the slab is full.
     pub(super) fn vacant(&self) -> Option<usize> {
         match self.free.last() {

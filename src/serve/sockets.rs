@@ -10,7 +10,7 @@ use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Interest, Registry};
 
 use crate::forward::{Client, Forwarder};
-use crate::http::conn::HttpConn;
+use crate::http::conn::{HttpConn, Progress};
 
 use super::api::ApiView;
 use super::respond::{Context, ForClient, Responder};
@@ -199,14 +199,19 @@ pub(super) fn deliver(udp: Option<&UdpSocket>, clients: &mut Slab<DnsClient>, cl
     }
 }
 
-/// Serves one HTTP connection's requests from `view`; returns the statuses given (for the counters)
-/// through `status`, and false when the connection should close.
-pub(super) fn serve_http_client(client: &mut HttpClient, view: &ApiView<'_>, status: &mut impl FnMut(u16)) -> bool {
-    client.conn.on_ready(&mut client.stream, &mut |method, path| {
+/// Serves one HTTP connection's requests from `view` (and the next chunk of a streamed response);
+/// returns the statuses given (for the counters) through `status`.
+pub(crate) fn serve_http_client(client: &mut HttpClient, view: &ApiView<'_>, status: &mut impl FnMut(u16)) -> Step {
+    let progress = client.conn.on_ready(&mut client.stream, &mut |method, path| {
         let response = view.respond(method, path);
         status(response.status);
         response
-    })
+    });
+    match progress {
+        Progress::Close => Step::Close,
+        Progress::Wait => Step::Wait,
+        Progress::Busy => Step::Busy,
+    }
 }
 
 /// Closes a DNS connection.

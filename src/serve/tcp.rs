@@ -13,7 +13,7 @@ use crate::wire::MAX_MESSAGE;
 
 /// Limits of the TCP side.
 #[derive(Debug, Clone, Copy)]
-pub struct TcpLimits {
+pub(crate) struct TcpLimits {
     /// Open connections at most; more are accepted and closed at once.
     pub max_connections: usize,
     /// A connection that completes no query for this long is closed (RFC 7766 6.2.3).

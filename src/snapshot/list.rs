@@ -28,7 +28,7 @@ pub struct Record {
 
 /// A record's data with its SRV target interned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Data {
+pub(crate) enum Data {
     A([u8; 4]),
     Aaaa([u8; 16]),
     Srv { target: u32, port: u16 },
@@ -334,7 +334,22 @@ impl RecordList {
         false
     }
 
-    fn text(&self, id: u32) -> &str {
+    /// The task at `index` of [`tasks`](Self::tasks) (for cursors that resume at an index).
+    pub fn task(&self, index: usize) -> Option<TaskRef<'_>> {
+        self.tasks.get(index)
+    }
+
+    /// The record at `index` (generation order, `0..len()`): the task it was generated for (`None` for
+    /// agents, frameworks, masters), its name's id ([`text`](Self::text)) and its data. Borrowed, for
+    /// cursors that resume at an index (the streamed `/v1/enumerate`).
+    pub(crate) fn entry_at(&self, index: usize) -> Option<(Option<usize>, u32, Data)> {
+        let e = self.entries.get(index)?;
+        let task = (e.task != NONE).then_some(e.task as usize);
+        Some((task, e.name, self.unpack(e.data)))
+    }
+
+    /// The text of an interned name (lower-case, fully qualified).
+    pub(crate) fn text(&self, id: u32) -> &str {
         std::str::from_utf8(self.names.get(id)).unwrap_or("")
     }
 

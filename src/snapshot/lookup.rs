@@ -125,6 +125,12 @@ impl Records {
         (0..self.first_reverse).filter_map(|id| self.node(id))
     }
 
+    /// How many nodes [`nodes`](Self::nodes) walks: the domain's are ids `0..domain_node_count()` (for
+    /// cursors that resume at a node id, the streamed HTTP documents).
+    pub fn domain_node_count(&self) -> u32 {
+        self.first_reverse
+    }
+
     /// Whether this snapshot came from a successful refresh.
     pub fn is_loaded(&self) -> bool {
         self.loaded

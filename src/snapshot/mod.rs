@@ -18,6 +18,7 @@ mod names;
 pub(crate) mod reverse;
 mod zone;
 
+pub(crate) use list::Data;
 pub use list::{RData, Record, RecordList, TaskRef};
 pub use lookup::{Lookup, Node, Records, Srv};
 pub use zone::Zone;
