@@ -29,12 +29,18 @@ fn api_server() -> (FakeMaster, Server, u16) {
 
 /// A server with the HTTP API on `state`; also the absolute path of its config file.
 fn api_server_on(state: Value) -> (FakeMaster, Server, u16, PathBuf) {
+    api_server_with(state, json!({}))
+}
+
+/// [`api_server_on`] with `extra` config keys.
+fn api_server_with(state: Value, extra: Value) -> (FakeMaster, Server, u16, PathBuf) {
     let master = FakeMaster::serving(state);
     let http_port = free_port();
-    let cfg = TestConfig::write(
-        &[master.addr()],
-        json!({ "httpon": true, "httpListener": "127.0.0.1", "httpport": http_port }),
-    );
+    let mut keys = json!({ "httpon": true, "httpListener": "127.0.0.1", "httpport": http_port });
+    if let (Some(k), Some(e)) = (keys.as_object_mut(), extra.as_object()) {
+        k.extend(e.clone());
+    }
+    let cfg = TestConfig::write(&[master.addr()], keys);
     let path = cfg.path.clone();
     let args = ["-v".to_owned(), format!("-config={}", path.display())];
     let server = Server::spawn(&args, cfg.port, cfg.dir);
@@ -563,7 +569,9 @@ fn server_end_state(http_port: u16, client: std::net::SocketAddr) -> Option<Stri
 /// all.
 #[test]
 fn a_slow_reader_of_a_big_document_neither_stalls_dns_nor_holds_the_document() {
-    let (_master, server, port, _) = api_server_on(generated_state(20_000, 1_000));
+    // No refresh during the test: each one builds a new snapshot beside the old (tens of MB here), which
+    // would hide what the HTTP request holds.
+    let (_master, server, port, _) = api_server_with(generated_state(20_000, 1_000), json!({"refreshSeconds": 600}));
     let pid = server.pid();
     let idle_rss = rss_kib(pid);
 
