@@ -6,14 +6,15 @@
 //! Records are made in the original's order: frameworks, agents, the server itself, masters, tasks.
 //! With `D` the domain, `F` the framework's labels, `T` the task's label (or discovery name), `H` the
 //! task hash ([`super::taskid`]), `S` the agent id's last `-` part:
-//! - tasks (`TASK_RUNNING` on a known agent): `T.F.D`, `T-H-S.F.D` (task addresses), `T.F.slave.D`,
+//! - tasks (`TASK_RUNNING` on a known agent; with `hideUnhealthyTasks`, not `healthy: false`): `T.F.D`, `T-H-S.F.D` (task addresses), `T.F.slave.D`,
 //!   `T-H-S.F.slave.D` (agent addresses); SRV from `resources.ports` and from discovery info;
-//! - agents: `slave.D`, `_slave._tcp.D`; frameworks: `F.D`, `_framework._tcp.F.D`;
-//! - masters: `leader.D`, `_leader._tcp.D`, `_leader._udp.D`, `master.D`, `masterN.D`;
+//!   (addresses from [`addrs`], which drops `unroutableNetworks`);
+//! - agents: `slave.D`, `_slave._tcp.D`, `HOSTNAME.slave.D` ([`hosts`]); frameworks: `F.D`, `_framework._tcp.F.D`;
+//! - masters: `leader.D`, `_leader._tcp.D`, `_leader._udp.D`, `HOSTNAME.master.D`, `master.D`, `masterN.D`;
 //! - the server: `SOAMname` A/AAAA.
 //!
 //! With reverse lookups on (`PTROn`), some address records are marked to point back to their name
-//! (PTR): an agent's addresses to `slave.D`; a task's own addresses to `T.F.D` and `T-H-S.F.D`, unless
+//! (PTR): an agent's addresses to `HOSTNAME.slave.D` then `slave.D`; a task's own addresses to `T.F.D` and `T-H-S.F.D`, unless
 //! the address is an agent's (host networking), which names the agent only.
 
 use std::collections::{HashMap, HashSet};
