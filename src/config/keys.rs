@@ -77,7 +77,8 @@ fn addresses(list: &[SocketAddr]) -> Value {
     list.iter().map(|a| a.to_string()).collect::<Vec<_>>().into()
 }
 
-/// Every key the original accepts, and ours (`PTROn`, `stateSource`), in the order they are read.
+/// Every key the original accepts, and ours (`PTROn`, `stateSource`, `unroutableNetworks`,
+/// `hideUnhealthyTasks`), in the order they are read.
 pub(super) static KEYS: &[Key] = &[
     key("masters", |f, c, _| set(&mut c.masters, f.strings()?)).json("Masters", |c| c.masters.clone().into()),
     key("zk", |f, c, _| {
@@ -199,6 +200,20 @@ pub(super) static KEYS: &[Key] = &[
     .json("IPSources", |c| {
         c.ip_sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().into()
     }),
+    key("unroutableNetworks", |f, c, _| {
+        set(&mut c.unroutable_networks, f.strings_as(parse_networks)?)
+    })
+    .json("UnroutableNetworks", |c| {
+        c.unroutable_networks
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .into()
+    }),
+    key("hideUnhealthyTasks", |f, c, _| {
+        set(&mut c.hide_unhealthy_tasks, f.bool()?)
+    })
+    .json("HideUnhealthyTasks", |c| c.hide_unhealthy_tasks.into()),
     key("EnforceRFC952", |f, c, _| set(&mut c.enforce_rfc952, f.bool()?))
         .json("EnforceRFC952", |c| c.enforce_rfc952.into()),
     key("SetTruncateBit", |f, c, _| set(&mut c.set_truncate_bit, f.bool()?))

@@ -12,12 +12,14 @@ use std::path::Path;
 
 use serde_json::Value;
 
+mod cidr;
 mod fields;
 mod keys;
 mod types;
 mod values;
 mod zk_url;
 
+pub use cidr::Cidr;
 use fields::{Entries, Fields};
 pub(crate) use types::REDACTED;
 pub use types::{Auth, Credentials, IpSource, StateSourceMode};
@@ -61,6 +63,12 @@ pub struct Config {
     pub soa_minttl: u32,
     pub srv_record_default_weight: u16,
     pub ip_sources: Vec<IpSource>,
+    /// `unroutableNetworks` (ours): task addresses in these networks are not published; the next IP
+    /// source is tried instead.
+    pub unroutable_networks: Vec<Cidr>,
+    /// `hideUnhealthyTasks` (ours): a task whose latest `TASK_RUNNING` status says `healthy: false`
+    /// gets no records.
+    pub hide_unhealthy_tasks: bool,
     pub enforce_rfc952: bool,
     pub set_truncate_bit: bool,
     pub enumeration_on: bool,
@@ -134,6 +142,8 @@ impl Default for Config {
             soa_minttl: 60,
             srv_record_default_weight: 1,
             ip_sources: vec![IpSource::Netinfo, IpSource::Mesos, IpSource::Host],
+            unroutable_networks: Vec::new(),
+            hide_unhealthy_tasks: false,
             enforce_rfc952: false,
             set_truncate_bit: true,
             enumeration_on: true,

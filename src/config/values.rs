@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::addr::{Host, HostPort};
 
 use super::fields::string_list;
-use super::{show, Credentials, IpSource};
+use super::{show, Cidr, Credentials, IpSource};
 
 /// Checks a DNS name made of letter-digit-hyphen labels (the original's `domain` and zone rule).
 pub(super) fn check_ldh_name(name: &str) -> Result<(), String> {
@@ -161,6 +161,11 @@ pub(super) fn parse_ip_sources(list: &[String]) -> Result<Vec<IpSource>, String>
         out.push(src);
     }
     Ok(out)
+}
+
+/// `unroutableNetworks`: CIDR networks, each checked (an empty list is none).
+pub(super) fn parse_networks(list: &[String]) -> Result<Vec<Cidr>, String> {
+    list.iter().map(|s| Cidr::parse(s)).collect()
 }
 
 /// `{principal, secret}` (keys case-insensitive, like every other key); null or both empty mean none.

@@ -27,8 +27,12 @@ pub struct State<'a, T = Task<'a>> {
     /// This master's own pid.
     #[serde(borrow, deserialize_with = "lenient::string")]
     pub pid: Cow<'a, str>,
+    /// The host name of the master that served the document (its `pid`'s master).
     #[serde(borrow, deserialize_with = "lenient::string")]
     pub hostname: Cow<'a, str>,
+    /// The leading master's `MasterInfo` (Mesos 0.24 and later).
+    #[serde(borrow, deserialize_with = "lenient::object")]
+    pub leader_info: MasterInfo<'a>,
     /// The agents (`slaves` in every Mesos version's state document).
     #[serde(borrow, deserialize_with = "lenient::array")]
     pub slaves: Vec<Slave<'a>>,
@@ -47,6 +51,14 @@ impl<'de> Deserialize<'de> for Skipped {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         serde::de::IgnoredAny::deserialize(d).map(|_| Skipped)
     }
+}
+
+/// A master's `MasterInfo`; only its host name is read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MasterInfo<'a> {
+    #[serde(borrow, deserialize_with = "lenient::string")]
+    pub hostname: Cow<'a, str>,
 }
 
 /// An agent.
@@ -133,6 +145,10 @@ pub struct Status<'a> {
     /// Seconds since the epoch, fractional.
     #[serde(deserialize_with = "lenient::float")]
     pub timestamp: f64,
+    /// The task's health check result with this update; `None` when the task has no health check
+    /// (the field is absent) or the value is not a boolean.
+    #[serde(deserialize_with = "lenient::opt_bool")]
+    pub healthy: Option<bool>,
     #[serde(borrow, deserialize_with = "lenient::array")]
     pub labels: Vec<Label<'a>>,
     #[serde(borrow, deserialize_with = "lenient::object")]
@@ -259,6 +275,20 @@ impl Task<'_> {
             }
         }
         best
+    }
+}
+
+impl<T> State<'_, T> {
+    /// The leading master's host name: `leader_info`'s, else the document's own `hostname` when the
+    /// document comes from the leader (its `pid` is the `leader`); empty when neither says.
+    pub fn leader_hostname(&self) -> &str {
+        if !self.leader_info.hostname.is_empty() {
+            &self.leader_info.hostname
+        } else if !self.leader.is_empty() && self.pid == self.leader {
+            &self.hostname
+        } else {
+            ""
+        }
     }
 }
 

@@ -115,6 +115,8 @@ fn gen_input<'a>(
         self_addrs,
         resolve,
         ptr_on: config.ptr_on,
+        unroutable: &config.unroutable_networks,
+        hide_unhealthy: config.hide_unhealthy_tasks,
     }
 }
 

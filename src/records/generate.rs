@@ -6,24 +6,30 @@
 //! Records are made in the original's order: frameworks, agents, the server itself, masters, tasks.
 //! With `D` the domain, `F` the framework's labels, `T` the task's label (or discovery name), `H` the
 //! task hash ([`super::taskid`]), `S` the agent id's last `-` part:
-//! - tasks (`TASK_RUNNING` on a known agent): `T.F.D`, `T-H-S.F.D` (task addresses), `T.F.slave.D`,
+//! - tasks (`TASK_RUNNING` on a known agent; with `hideUnhealthyTasks`, not `healthy: false`): `T.F.D`, `T-H-S.F.D` (task addresses), `T.F.slave.D`,
 //!   `T-H-S.F.slave.D` (agent addresses); SRV from `resources.ports` and from discovery info;
-//! - agents: `slave.D`, `_slave._tcp.D`; frameworks: `F.D`, `_framework._tcp.F.D`;
-//! - masters: `leader.D`, `_leader._tcp.D`, `_leader._udp.D`, `master.D`, `masterN.D`;
+//!   (addresses from [`addrs`], which drops `unroutableNetworks`);
+//! - agents: `slave.D`, `_slave._tcp.D`, `HOSTNAME.slave.D` ([`hosts`]); frameworks: `F.D`, `_framework._tcp.F.D`;
+//! - masters: `leader.D`, `_leader._tcp.D`, `_leader._udp.D`, `HOSTNAME.master.D`, `master.D`, `masterN.D`;
 //! - the server: `SOAMname` A/AAAA.
 //!
 //! With reverse lookups on (`PTROn`), some address records are marked to point back to their name
-//! (PTR): an agent's addresses to `slave.D`; a task's own addresses to `T.F.D` and `T-H-S.F.D`, unless
+//! (PTR): an agent's addresses to `HOSTNAME.slave.D` then `slave.D`; a task's own addresses to `T.F.D` and `T-H-S.F.D`, unless
 //! the address is an agent's (host networking), which names the agent only.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use crate::config::IpSource;
+use crate::config::{Cidr, IpSource};
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::{push_task_hash, HASH_LEN};
 use crate::snapshot::RecordList;
+
+mod addrs;
+mod hosts;
+
+use addrs::task_addrs;
 
 /// Everything besides the state document that decides which records are generated.
 pub(crate) struct GenInput<'a> {
@@ -44,16 +50,12 @@ pub(crate) struct GenInput<'a> {
     pub resolve: &'a dyn Fn(&str) -> Vec<IpAddr>,
     /// Mark task and agent addresses for reverse lookups (`PTROn`).
     pub ptr_on: bool,
+    /// Task addresses in these networks are not published (`unroutableNetworks`).
+    pub unroutable: &'a [Cidr],
+    /// A task whose latest `TASK_RUNNING` status says `healthy: false` gets no records
+    /// (`hideUnhealthyTasks`).
+    pub hide_unhealthy: bool,
 }
-
-/// The status label holding the Docker containerizer's address (`docker` IP source).
-pub(crate) const DOCKER_IP_LABEL: &str = "Docker.NetworkSettings.IPAddress";
-/// The status label holding the Mesos containerizer's address (`mesos` IP source).
-pub(crate) const MESOS_IP_LABEL: &str = "MesosContainerizer.NetworkSettings.IPAddress";
-
-/// At most this many distinct addresses are taken for one task (each gives two records); a status
-/// with thousands of address labels must not multiply the record count.
-pub(crate) const MAX_ADDRS_PER_TASK: usize = 64;
 
 /// Generates every record of the behaviour spec (section 4) from one state document.
 pub(crate) fn generate(state: &State<'_>, input: &GenInput<'_>) -> RecordList {
@@ -165,13 +167,6 @@ fn push_task_addr(out: &mut RecordList, name: &str, ip: IpAddr, reverse: bool, a
     }
 }
 
-/// Appends `ip` unless it is already there or the list is full.
-fn add_unique(list: &mut Vec<IpAddr>, ip: IpAddr) {
-    if list.len() < MAX_ADDRS_PER_TASK && !list.contains(&ip) {
-        list.push(ip);
-    }
-}
-
 /// `_` + `label`, cut to 63 octets (we: the original can make a 64-octet label here).
 fn underscore(label: &str) -> String {
     let mut s = String::with_capacity(label.len() + 1);
@@ -222,52 +217,6 @@ fn canonical(t: &str, task_id: &str, s: &str) -> String {
         out.push_str(&suffix);
     }
     out
-}
-
-/// The addresses of a task from the first IP source that yields any (`netinfo`, `docker`, `mesos`
-/// read the most recent `TASK_RUNNING` status; `host` is the agent's addresses).
-fn task_addrs(task: &Task<'_>, sources: &[IpSource], agent: &[IpAddr], out: &mut Vec<IpAddr>) {
-    out.clear();
-    let status = task.latest_running_status();
-    let parse = |text: &str, out: &mut Vec<IpAddr>| {
-        if let Ok(ip) = text.parse::<IpAddr>() {
-            add_unique(out, ip);
-        }
-    };
-    for source in sources {
-        match (source, status) {
-            (IpSource::Netinfo, Some(s)) => {
-                for ni in &s.container_status.network_infos {
-                    if ni.ip_addresses.is_empty() {
-                        parse(&ni.ip_address, out);
-                    } else {
-                        for a in &ni.ip_addresses {
-                            parse(&a.ip_address, out);
-                        }
-                    }
-                }
-            }
-            (IpSource::Docker | IpSource::Mesos, Some(s)) => {
-                let key = if *source == IpSource::Docker {
-                    DOCKER_IP_LABEL
-                } else {
-                    MESOS_IP_LABEL
-                };
-                for l in s.labels.iter().filter(|l| l.key == key) {
-                    parse(&l.value, out);
-                }
-            }
-            (IpSource::Host, _) => {
-                for &ip in agent {
-                    add_unique(out, ip);
-                }
-            }
-            (_, None) => {}
-        }
-        if !out.is_empty() {
-            return;
-        }
-    }
 }
 
 /// A framework of the state as its tasks need it: its index in the list's frameworks
@@ -350,6 +299,8 @@ impl Generator<'_, '_> {
             let (host, port) = s.host_port();
             let ips = self.host_addrs(host);
             if !ips.is_empty() {
+                // Before `slave.D`, so that the agent's own name is its addresses' first PTR.
+                self.agent_host_name(&s.hostname, &ips);
                 if let Some(name) = build(&mut self.buf, &["slave", self.domain]) {
                     if self.input.ptr_on {
                         for &ip in &ips {
@@ -406,6 +357,7 @@ impl Generator<'_, '_> {
                 }
             }
         }
+        self.leader_host_name(state.leader_hostname(), &leader_ips);
         let Some(all) = build(&mut self.buf, &["master", domain]).map(str::to_owned) else {
             return;
         };
@@ -450,10 +402,18 @@ impl Generator<'_, '_> {
         if fname.is_empty() || task.state != "TASK_RUNNING" {
             return;
         }
+        let unhealthy = || task.latest_running_status().and_then(|s| s.healthy) == Some(false);
+        if self.input.hide_unhealthy && unhealthy() {
+            return;
+        }
         let Some(agent_ips) = agents.get(&*task.slave_id) else {
             return;
         };
-        task_addrs(task, self.input.ip_sources, agent_ips, task_ips);
+        let sources = addrs::Sources {
+            order: self.input.ip_sources,
+            unroutable: self.input.unroutable,
+        };
+        task_addrs(task, &sources, agent_ips, task_ips);
         let tail = agent_tail(&task.slave_id);
         self.out.begin_task(fw.index, &task.name, &task.id);
         let ctx = TaskCtx {

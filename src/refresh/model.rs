@@ -55,6 +55,7 @@ impl Model {
         m.state.leader = Cow::Owned(state.leader.to_string());
         m.state.pid = Cow::Owned(state.pid.to_string());
         m.state.hostname = Cow::Owned(state.hostname.to_string());
+        m.state.leader_info.hostname = Cow::Owned(state.leader_info.hostname.to_string());
         for f in &state.frameworks {
             m.upsert_framework(owned::framework(f));
             for t in &f.tasks {
@@ -111,6 +112,8 @@ impl Model {
                 self.state.leader = old.leader;
                 self.state.pid = old.pid;
                 self.state.hostname = old.hostname;
+                // The v1 state has no `MasterInfo`: the leader's host name stays the poll's.
+                self.state.leader_info = old.leader_info;
                 for mut f in frameworks {
                     if let Some(pid) = pids.get(&*f.id) {
                         f.pid = pid.clone();

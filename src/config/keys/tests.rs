@@ -6,7 +6,7 @@ use serde_json::json;
 
 /// Every key set to a value other than its default (secrets aside, which `/v1/config` redacts).
 fn every_key_set() -> Value {
-    json!({
+    let mut doc = json!({
         "masters": ["10.0.0.1:5050"], "zk": "zk://127.0.0.1:2181/mesos", "zkDetectionTimeout": 0,
         "stateSource": "stream", "refreshSeconds": 5, "stateTimeoutSeconds": 7, "ttl": 9, "domain": "dc.mesos",
         "port": 5353, "listener": "127.0.0.1", "httpListener": "::1", "httpport": 8080, "dnson": true,
@@ -17,7 +17,13 @@ fn every_key_set() -> Value {
         "EnforceRFC952": true, "SetTruncateBit": false, "EnumerationOn": false, "PTROn": true,
         "mesosHTTPSOn": true, "caCertFile": "/ca.pem", "certFile": "/c.pem", "keyFile": "/k.pem",
         "IAMConfigFile": "/iam.json", "mesosCredentials": null, "mesosAuthentication": "iam", "File": "/x.json"
-    })
+    });
+    // A second literal: one holding every key passes `json!`'s recursion limit.
+    let ours = json!({"unroutableNetworks": ["172.17.0.0/16", "fd00::/8"], "hideUnhealthyTasks": true});
+    if let (Value::Object(all), Value::Object(ours)) = (&mut doc, ours) {
+        all.extend(ours);
+    }
+    doc
 }
 
 #[test]

@@ -84,6 +84,10 @@ fn each_validation_error_names_its_key() {
         (with("IPSources", json!(["netinfo", "rkt"])), "IPSources"),
         (with("IPSources", json!([])), "IPSources"),
         (with("IPSources", json!(["host", "HOST"])), "IPSources"),
+        (with("unroutableNetworks", json!(["172.17.0.0"])), "unroutableNetworks"),
+        (with("unroutableNetworks", json!(["fd00::/129"])), "unroutableNetworks"),
+        (with("unroutableNetworks", json!("172.17.0.0/16")), "unroutableNetworks"),
+        (with("hideUnhealthyTasks", json!("true")), "hideUnhealthyTasks"),
         (with("EnforceRFC952", json!(1)), "EnforceRFC952"),
         (with("SetTruncateBit", json!("false")), "SetTruncateBit"),
         (with("EnumerationOn", json!(0)), "EnumerationOn"),
@@ -133,6 +137,12 @@ fn error_messages_say_what_was_expected_and_what_was_given() {
     );
     let err = load(with("IPSources", json!(["rkt"]))).unwrap_err();
     assert!(err.to_string().contains("`rkt` is not an IP source"), "{err}");
+    let err = load(with("unroutableNetworks", json!(["10.0.0.0/8", "docker0"]))).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "config key `unroutableNetworks`: `docker0` is not a network: expected address/prefix, such as \
+         172.17.0.0/16 or fd00::/8"
+    );
     let err = load(json!({})).unwrap_err();
     assert!(err.to_string().contains("`zk`"), "{err}");
 }

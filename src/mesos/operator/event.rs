@@ -399,6 +399,8 @@ struct V1Status<'a> {
     state: Cow<'a, str>,
     #[serde(deserialize_with = "lenient::float")]
     timestamp: f64,
+    #[serde(deserialize_with = "lenient::opt_bool")]
+    healthy: Option<bool>,
     #[serde(borrow, deserialize_with = "lenient::object")]
     labels: Labels<'a>,
     #[serde(borrow, deserialize_with = "lenient::object")]
@@ -410,6 +412,7 @@ impl<'a> From<V1Status<'a>> for Status<'a> {
         Status {
             state: s.state,
             timestamp: s.timestamp,
+            healthy: s.healthy,
             labels: s.labels.labels,
             container_status: s.container_status,
         }

@@ -38,6 +38,7 @@ fn status(s: &Status<'_>) -> Status<'static> {
     Status {
         state: text(&s.state),
         timestamp: s.timestamp,
+        healthy: s.healthy,
         labels: s.labels.iter().map(label).collect(),
         container_status: container(&s.container_status),
     }

@@ -245,3 +245,34 @@ fn v1_agent_ports_and_port_ranges_become_srv_records() {
         "the numeric ranges, a backwards one skipped"
     );
 }
+
+#[test]
+fn a_task_updated_that_flips_health_changes_its_records_with_hide_unhealthy_tasks() {
+    let status = |ts: u32, healthy: bool| {
+        json!({"type": "TASK_UPDATED", "task_updated": {
+            "framework_id": {"value": "f1"}, "state": "TASK_RUNNING",
+            "status": {"task_id": {"value": "web.1"}, "state": "TASK_RUNNING", "timestamp": ts, "healthy": healthy}
+        }})
+    };
+    let mut m = Model::default();
+    m.set_leader("master@127.0.0.1:5050");
+    assert!(m.apply(subscribed()));
+    let config = crate::config::Config {
+        masters: vec!["127.0.0.1:5050".into()],
+        hide_unhealthy_tasks: true,
+        ..crate::config::Config::default()
+    };
+    let web_a = |m: &Model| {
+        let (_, list) =
+            crate::records::from_state::build_from_state(&config, m.state(), &config.masters, &[], &|_| Vec::new(), 1)
+                .unwrap();
+        list.iter().filter(|r| r.name == "web.marathon.mesos.").count()
+    };
+    assert_eq!(web_a(&m), 1, "no health check: published");
+    for (ts, healthy, records) in [(1, false, 0), (2, true, 1), (3, false, 0)] {
+        let e = decode(status(ts, healthy).to_string().as_bytes()).unwrap();
+        assert!(m.apply(e), "a health change may change the records");
+        check(&m);
+        assert_eq!(web_a(&m), records, "healthy: {healthy} at {ts}");
+    }
+}

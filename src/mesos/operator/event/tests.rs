@@ -185,3 +185,27 @@ fn odd_fields_read_as_empty_and_non_events_are_errors() {
         assert!(decode(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
     }
 }
+
+#[test]
+fn a_status_carries_its_health_check_result_and_none_without_one() {
+    let healthy = |status: serde_json::Value| {
+        let e = decode_json(json!({"type": "TASK_UPDATED", "task_updated": {
+            "framework_id": {"value": "f"}, "state": "TASK_RUNNING", "status": status
+        }}));
+        let Event::TaskUpdated(u) = e else { panic!("{e:?}") };
+        u.status.healthy
+    };
+    assert_eq!(
+        healthy(json!({"task_id": {"value": "t"}, "healthy": false})),
+        Some(false)
+    );
+    assert_eq!(healthy(json!({"task_id": {"value": "t"}, "healthy": true})), Some(true));
+    assert_eq!(healthy(json!({"task_id": {"value": "t"}})), None);
+    assert_eq!(healthy(json!({"task_id": {"value": "t"}, "healthy": "no"})), None);
+    // And in a task's statuses (SUBSCRIBED, TASK_ADDED).
+    let mut task = v1_task();
+    task["statuses"][0]["healthy"] = json!(false);
+    let e = decode_json(json!({"type": "TASK_ADDED", "task_added": {"task": task}}));
+    let Event::TaskAdded(t) = e else { panic!("{e:?}") };
+    assert_eq!(t.statuses[0].healthy, Some(false));
+}

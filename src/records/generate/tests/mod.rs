@@ -31,6 +31,8 @@ struct Opts<'a> {
     masters: &'a [String],
     self_addrs: &'a [IpAddr],
     ptr_on: bool,
+    unroutable: &'a [Cidr],
+    hide_unhealthy: bool,
 }
 
 impl Default for Opts<'_> {
@@ -42,6 +44,8 @@ impl Default for Opts<'_> {
             masters: &[],
             self_addrs: &[],
             ptr_on: false,
+            unroutable: &[],
+            hide_unhealthy: false,
         }
     }
 }
@@ -57,6 +61,8 @@ fn gen_with(doc: &[u8], o: Opts<'_>) -> RecordList {
         self_addrs: o.self_addrs,
         resolve: &fake_resolve,
         ptr_on: o.ptr_on,
+        unroutable: o.unroutable,
+        hide_unhealthy: o.hide_unhealthy,
     };
     let whole = generate(&state, &input);
     // Every test also checks that reading the tasks one at a time gives the very same list.
@@ -152,6 +158,7 @@ fn hash(id: &str) -> String {
 }
 
 mod fixtures;
+mod health_hosts_networks;
 mod masters;
 mod odd;
 mod reverse;
