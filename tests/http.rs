@@ -298,7 +298,7 @@ fn bad_requests_get_the_right_status() {
 }
 
 #[test]
-fn config_is_the_original_config_document_with_our_two_keys() {
+fn config_is_the_original_config_document_with_our_own_keys() {
     let since = unix_now();
     let (master, server, port, path) = api_server_on(tutorial());
     let (status, mut v) = get_json(port, "/v1/config");
