@@ -214,6 +214,10 @@ pub(super) static KEYS: &[Key] = &[
     key("keyFile", |f, c, _| set(&mut c.key_file, f.string()?)).json("KeyFile", |c| c.key_file.clone().into()),
     key("IAMConfigFile", |f, c, _| set(&mut c.iam_config_file, f.string()?))
         .json("IAMConfigFile", |c| c.iam_config_file.clone().into()),
+    // Issue 18, not the original's; not in `/v1/config`, whose members are the original's.
+    key("staticRecordsFile", |f, c, _| {
+        set(&mut c.static_records_file, f.string()?)
+    }),
     key("mesosCredentials", |f, c, warnings| {
         let credentials = f
             .value()
