@@ -251,11 +251,16 @@ impl Ctx<'_> {
         counts: &mut Counts,
     ) -> Result<(), Full> {
         let ttl = self.records.zone().ttl;
+        let owner = Owner::Pointer(HEADER_LEN);
+        if let Some(target) = node.cname() {
+            return self.alias(w, target, qtype, ttl, counts);
+        }
         match qtype {
-            rtype::A => self.a(w, node, ttl, counts),
-            rtype::AAAA => self.aaaa(w, node, ttl, counts),
-            rtype::SRV => self.srv(w, node, ttl, counts),
+            rtype::A => self.a(w, node, owner, ttl, counts),
+            rtype::AAAA => self.aaaa(w, node, owner, ttl, counts),
+            rtype::SRV => self.srv(w, node, owner, ttl, counts),
             rtype::PTR => self.ptr(w, node, ttl, counts),
+            rtype::TXT => self.txt(w, node, owner, ttl, counts),
             rtype::SOA if at_apex => {
                 self.soa(w, ttl)?;
                 counts.answer += 1;
@@ -278,15 +283,16 @@ impl Ctx<'_> {
                     self.ns(w, ttl)?;
                     counts.answer += 1;
                 }
-                for rrset in [rtype::A, rtype::AAAA, rtype::SRV, rtype::PTR] {
+                for rrset in [rtype::A, rtype::AAAA, rtype::SRV, rtype::PTR, rtype::TXT] {
                     if minimal && counts.answer > 0 {
                         break;
                     }
                     match rrset {
-                        rtype::A => self.a(w, node, ttl, counts)?,
-                        rtype::AAAA => self.aaaa(w, node, ttl, counts)?,
-                        rtype::SRV => self.srv(w, node, ttl, counts)?,
-                        _ => self.ptr(w, node, ttl, counts)?,
+                        rtype::A => self.a(w, node, owner, ttl, counts)?,
+                        rtype::AAAA => self.aaaa(w, node, owner, ttl, counts)?,
+                        rtype::SRV => self.srv(w, node, owner, ttl, counts)?,
+                        rtype::PTR => self.ptr(w, node, ttl, counts)?,
+                        _ => self.txt(w, node, owner, ttl, counts)?,
                     }
                 }
                 Ok(())
@@ -295,23 +301,87 @@ impl Ctx<'_> {
         }
     }
 
-    fn a(&self, w: &mut Writer<'_>, node: Node<'_>, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+    /// A name that is an alias (RFC 1034 3.6.2): the CNAME answers any type; for a type other than
+    /// CNAME and ANY, the target's records of that type follow when the target is ours (one hop: a
+    /// target that is an alias again is left to the resolver).
+    fn alias(&self, w: &mut Writer<'_>, target: &[u8], qtype: u16, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+        // The target name sits after the CNAME's owner pointer, type, class, TTL and RDLENGTH.
+        let target_at = w.len() + 12;
+        w.record(Owner::Pointer(HEADER_LEN), rtype::CNAME, ttl, |w| w.bytes(target))?;
+        counts.answer += 1;
+        if qtype == rtype::CNAME || qtype == rtype::ANY || target_at >= 0x4000 {
+            return Ok(());
+        }
+        let Lookup::Found(t) = self.records.lookup(target) else {
+            return Ok(());
+        };
+        if t.cname().is_some() {
+            return Ok(());
+        }
+        let owner = Owner::Pointer(target_at);
+        match qtype {
+            rtype::A => self.a(w, t, owner, ttl, counts),
+            rtype::AAAA => self.aaaa(w, t, owner, ttl, counts),
+            rtype::SRV => self.srv(w, t, owner, ttl, counts),
+            rtype::TXT => self.txt(w, t, owner, ttl, counts),
+            _ => Ok(()),
+        }
+    }
+
+    /// TXT records in file order, RDATA as stored.
+    fn txt(
+        &self,
+        w: &mut Writer<'_>,
+        node: Node<'_>,
+        owner: Owner<'_>,
+        ttl: u32,
+        counts: &mut Counts,
+    ) -> Result<(), Full> {
+        for rdata in node.extra_rdata(rtype::TXT) {
+            w.record(owner, rtype::TXT, ttl, |w| w.bytes(rdata))?;
+            counts.answer += 1;
+        }
+        Ok(())
+    }
+
+    fn a(
+        &self,
+        w: &mut Writer<'_>,
+        node: Node<'_>,
+        owner: Owner<'_>,
+        ttl: u32,
+        counts: &mut Counts,
+    ) -> Result<(), Full> {
         for i in Shuffle::new(node.a.len(), self.random) {
-            w.record(Owner::Pointer(HEADER_LEN), rtype::A, ttl, |w| w.bytes(&node.a[i]))?;
+            w.record(owner, rtype::A, ttl, |w| w.bytes(&node.a[i]))?;
             counts.answer += 1;
         }
         Ok(())
     }
 
-    fn aaaa(&self, w: &mut Writer<'_>, node: Node<'_>, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+    fn aaaa(
+        &self,
+        w: &mut Writer<'_>,
+        node: Node<'_>,
+        owner: Owner<'_>,
+        ttl: u32,
+        counts: &mut Counts,
+    ) -> Result<(), Full> {
         for i in Shuffle::new(node.aaaa.len(), self.random.rotate_left(17)) {
-            w.record(Owner::Pointer(HEADER_LEN), rtype::AAAA, ttl, |w| w.bytes(&node.aaaa[i]))?;
+            w.record(owner, rtype::AAAA, ttl, |w| w.bytes(&node.aaaa[i]))?;
             counts.answer += 1;
         }
         Ok(())
     }
 
-    fn srv(&self, w: &mut Writer<'_>, node: Node<'_>, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
+    fn srv(
+        &self,
+        w: &mut Writer<'_>,
+        node: Node<'_>,
+        owner: Owner<'_>,
+        ttl: u32,
+        counts: &mut Counts,
+    ) -> Result<(), Full> {
         let weight = self.records.zone().srv_weight;
         self.srv_start.set(w.len());
         for i in Shuffle::new(node.srv.len(), self.random.rotate_left(34)) {
@@ -320,7 +390,7 @@ impl Ctx<'_> {
                 continue;
             };
             // RFC 2782: the target is not compressed.
-            w.record(Owner::Pointer(HEADER_LEN), rtype::SRV, ttl, |w| {
+            w.record(owner, rtype::SRV, ttl, |w| {
                 w.u16(0)?;
                 w.u16(weight)?;
                 w.u16(srv.port)?;

@@ -327,6 +327,7 @@ fn config_is_the_original_config_document_with_our_own_keys() {
     // A second statement: one literal with every key passes `json!`'s recursion limit.
     want["HideUnhealthyTasks"] = json!(false);
     want["UnroutableNetworks"] = json!([]);
+    want["StaticRecordsFile"] = json!("");
     assert_same_document(&v, &want, "config");
     assert!(path.is_absolute());
 }

@@ -517,3 +517,4 @@ fn hostile_packets_get_the_expected_reaction() {
 }
 
 mod ptr;
+mod statics;

@@ -38,6 +38,11 @@ pub fn start(args: &cli::Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A bad static records file stops the start as a bad config does (the refresher reads it again).
+    if let Err(e) = refresh::StaticRecords::load(&config) {
+        eprintln!("mesos-dns: {e}");
+        return ExitCode::from(2);
+    }
     // The certificate files, credentials and ZooKeeper URL are checked before any socket is bound, like
     // the rest of the config.
     let source = match (args.state_file.clone(), config.zk.clone()) {

@@ -229,6 +229,11 @@ pub(super) static KEYS: &[Key] = &[
     key("keyFile", |f, c, _| set(&mut c.key_file, f.string()?)).json("KeyFile", |c| c.key_file.clone().into()),
     key("IAMConfigFile", |f, c, _| set(&mut c.iam_config_file, f.string()?))
         .json("IAMConfigFile", |c| c.iam_config_file.clone().into()),
+    // Ours (issue 18), shown in `/v1/config` as our other keys are.
+    key("staticRecordsFile", |f, c, _| {
+        set(&mut c.static_records_file, f.string()?)
+    })
+    .json("StaticRecordsFile", |c| c.static_records_file.clone().into()),
     key("mesosCredentials", |f, c, warnings| {
         let credentials = f
             .value()

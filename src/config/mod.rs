@@ -85,6 +85,9 @@ pub struct Config {
     pub mesos_credentials: Option<Credentials>,
     /// `IAMConfigFile` as given, used or not.
     pub iam_config_file: String,
+    /// A master file of static records served beside the generated ones (`staticRecordsFile`); empty
+    /// for none.
+    pub static_records_file: String,
     /// `stateSource` (ours, not the original's): `poll` (default) or `stream`.
     pub state_source: StateSourceMode,
     /// The absolute path of the file this was loaded from (the original's `File`); empty when parsed
@@ -155,6 +158,7 @@ impl Default for Config {
             mesos_authentication: Auth::None,
             mesos_credentials: None,
             iam_config_file: String::new(),
+            static_records_file: String::new(),
             state_source: StateSourceMode::Poll,
             file: String::new(),
         }

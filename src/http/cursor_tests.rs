@@ -34,6 +34,8 @@ fn enumerate_value(records: &Records) -> Value {
             RData::A(ip) => ("A", ip.to_string()),
             RData::Aaaa(ip) => ("AAAA", ip.to_string()),
             RData::Srv { target, port } => ("SRV", format!("{target}:{port}")),
+            RData::Cname(target) => ("CNAME", target.clone()),
+            RData::Txt(_) => ("TXT", String::new()),
         };
         per_task[task].push(json!({"name": record.name, "host": host, "rtype": rtype}));
     }

@@ -1,7 +1,8 @@
 //! `/v1/enumerate` (the original's `EnumerationData`) as a [`Cursor`] over one snapshot's record list:
 //! every framework of the state in state order, tasks or not, and two of the same name apart; under
 //! each its running tasks in generation order, each with the records generated for it
-//! (`{"host", "name", "rtype"}`; a record two tasks share is listed under the first).
+//! (`{"host", "name", "rtype"}`; a record two tasks share is listed under the first). Static records
+//! (`staticRecordsFile`) belong to no task and are not listed: `/v1/axfr` shows them.
 //!
 //! One pass in generation order, which is the document's order: the generator lists a framework's
 //! tasks together and in framework order, and pushes a task's records between its `begin_task` and
@@ -139,6 +140,17 @@ impl Cursor for Enumerate {
                                 json_str(out, &self.text);
                                 "SRV"
                             }
+                            // Static records have no task, so none reaches here; listed as text anyway.
+                            Data::Other(i) => match list.other(i) {
+                                Some(crate::snapshot::RData::Cname(target)) => {
+                                    json_str(out, target);
+                                    "CNAME"
+                                }
+                                _ => {
+                                    json_str(out, "");
+                                    "TXT"
+                                }
+                            },
                         };
                         out.extend_from_slice(b",\"name\":");
                         json_str(out, list.text(name));

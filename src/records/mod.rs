@@ -7,6 +7,7 @@ pub mod from_state;
 pub(crate) mod generate;
 pub(crate) mod label;
 pub(crate) mod taskid;
+pub mod zonefile;
 
 use crate::config::Config;
 use crate::snapshot::Zone;

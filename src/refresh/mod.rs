@@ -13,6 +13,7 @@ pub(crate) mod host;
 pub(crate) mod model;
 pub(crate) mod schedule;
 pub(crate) mod source;
+pub(crate) mod statics;
 pub(crate) mod stream;
 
 use std::fmt;
@@ -29,7 +30,7 @@ use crate::config::{Config, StateSourceMode};
 use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
 use crate::mesos::state;
 use crate::metrics::RefreshStatus;
-use crate::records::from_state::{build_from_state, build_snapshot, generate_from_body, BuildError};
+use crate::records::from_state::{generate_from_body, generate_from_state, BuildError};
 use crate::records::zone;
 use crate::snapshot::{RData, Record, RecordList, Records};
 
@@ -38,6 +39,7 @@ use model::Model;
 use schedule::Schedule;
 use source::{read_capped, zk_masters};
 pub(crate) use source::{StateSource, ZkLeader};
+pub(crate) use statics::StaticRecords;
 use stream::{Pumped, Streamer};
 
 /// Why one refresh produced no snapshot.
@@ -116,6 +118,10 @@ struct Refresher {
     last_success: Option<Instant>,
     /// The event subscription, with `"stateSource": "stream"` and masters ([`stream`]).
     stream: Option<Streamer>,
+    /// The records of `staticRecordsFile`, added to every snapshot ([`statics`]).
+    statics: StaticRecords,
+    /// The collision lines last logged (each set is logged once, not at every refresh).
+    logged_collisions: Vec<String>,
 }
 
 /// What a successful refresh reports.
@@ -141,7 +147,16 @@ impl Refresher {
             last_serial: 0,
             last_success: None,
             stream: None,
+            statics: StaticRecords::default(),
+            logged_collisions: Vec::new(),
         }
+        .with_statics()
+    }
+
+    /// Loads the static records of the starting config (`app` has checked the file already).
+    fn with_statics(mut self) -> Refresher {
+        self.reload_statics();
+        self
     }
 
     /// A streamer when the config asks for one and state comes from masters (found from `masters` or
@@ -196,14 +211,14 @@ impl Refresher {
         let config = &*self.config;
         let resolve = system_resolve;
         let self_addrs = self_addrs(config.listener);
-        let (records, list) = build_from_state(
+        let list = generate_from_state(
             config,
             stream.model().state(),
             &self.masters_for_records(),
             &self_addrs,
             &resolve,
-            serial,
         )?;
+        let (records, list) = self.index(list, serial);
         Ok(Built {
             records,
             list,
@@ -270,6 +285,7 @@ impl Refresher {
             StateSource::File(_) => {}
         }
         self.config = latest;
+        self.reload_statics();
         self.stream = self.stream_for_config();
         log::info!("config reloaded: refreshing now");
         true
@@ -317,7 +333,9 @@ impl Refresher {
             }
             StateSource::File(path) => {
                 let body = read_capped(path)?;
-                let (records, list) = build_snapshot(config, &body, &config.masters, &self_addrs, &resolve, serial)?;
+                let header = state::parse_header(&body).map_err(|e| BuildError::NotState(e.to_string()))?;
+                let list = generate_from_body(config, &header, &body, &config.masters, &self_addrs, &resolve)?;
+                let (records, list) = self.index(list, serial);
                 return Ok(Built {
                     records,
                     list,
@@ -332,7 +350,8 @@ impl Refresher {
                 .fetch_with(|_, _, body| state::parse(body).map(|state| Model::from_state(&state)))
                 .map_err(RefreshError::Fetch)?;
             let model = model.map_err(|e| BuildError::NotState(e.to_string()))?;
-            let (records, list) = build_from_state(config, model.state(), named, &self_addrs, &resolve, serial)?;
+            let list = generate_from_state(config, model.state(), named, &self_addrs, &resolve)?;
+            let (records, list) = self.index(list, serial);
             return Ok(Built {
                 records,
                 list,
@@ -344,14 +363,49 @@ impl Refresher {
             .fetch_with(|_, header, body| generate_from_body(config, header, body, named, &self_addrs, &resolve))
             .map_err(RefreshError::Fetch)?;
         // The body and its parsed form are freed by now: index the records.
-        let list = generated?;
-        let records = Records::build(zone(config), &list, serial);
+        let (records, list) = self.index(generated?, serial);
         Ok(Built {
             records,
             list,
             from: origin.url,
             polled: None,
         })
+    }
+
+    /// Adds the static records to a generated list and indexes it.
+    fn index(&self, mut list: RecordList, serial: u32) -> (Records, RecordList) {
+        self.statics.append_to(&mut list);
+        let records = Records::build(zone(&self.config), &list, serial);
+        (records, list)
+    }
+
+    /// Re-reads `staticRecordsFile` for a newly adopted config; a bad file keeps the records held.
+    fn reload_statics(&mut self) {
+        match StaticRecords::load(&self.config) {
+            Ok(statics) => {
+                if !self.config.static_records_file.is_empty() {
+                    log::info!(
+                        "loaded {} static records from {}",
+                        statics.len(),
+                        self.config.static_records_file
+                    );
+                }
+                self.statics = statics;
+                self.logged_collisions.clear();
+            }
+            Err(e) => log::error!("keeping the {} static records loaded before: {e}", self.statics.len()),
+        }
+    }
+
+    /// Logs what static records did at generated names, once per distinct set.
+    fn log_collisions(&mut self, records: &Records) {
+        let collisions = records.static_collisions();
+        if collisions != self.logged_collisions.as_slice() {
+            for line in collisions {
+                log::warn!("staticRecordsFile: {line}");
+            }
+            self.logged_collisions = collisions.to_vec();
+        }
     }
 
     fn store(&mut self, built: Built, serial: u32, took: Duration) {
@@ -361,6 +415,7 @@ impl Refresher {
         self.successes += 1;
         self.last_serial = serial;
         self.last_success = Some(Instant::now());
+        self.log_collisions(&records);
         let (a, aaaa, srv) = records.counts();
         let (names, skipped, count) = (records.name_count(), records.skipped(), list.len());
         if self.verbosity >= 2 {
@@ -438,6 +493,11 @@ impl fmt::Display for RecordLine<'_> {
             RData::A(ip) => write!(f, "{name} {ttl} IN A {ip}"),
             RData::Aaaa(ip) => write!(f, "{name} {ttl} IN AAAA {ip}"),
             RData::Srv { target, port } => write!(f, "{name} {ttl} IN SRV 0 {} {port} {target}", self.weight),
+            RData::Cname(target) => write!(f, "{name} {ttl} IN CNAME {target}"),
+            RData::Txt(strings) => {
+                write!(f, "{name} {ttl} IN TXT")?;
+                strings.iter().try_for_each(|s| write!(f, " {s:?}"))
+            }
         }
     }
 }

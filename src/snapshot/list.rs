@@ -17,6 +17,10 @@ pub enum RData {
         target: String,
         port: u16,
     },
+    /// An alias (static records only): the fully qualified, lower-case target, in the domain or not.
+    Cname(String),
+    /// Character strings (static records only), each at most 255 octets.
+    Txt(Vec<String>),
 }
 
 /// One generated record: a fully qualified, lower-case name (with trailing dot) and its data.
@@ -31,7 +35,12 @@ pub struct Record {
 pub(crate) enum Data {
     A([u8; 4]),
     Aaaa([u8; 16]),
-    Srv { target: u32, port: u16 },
+    Srv {
+        target: u32,
+        port: u16,
+    },
+    /// A CNAME or TXT record: an index into the list's table of them ([`RecordList::other`]).
+    Other(u32),
 }
 
 const NONE: u32 = u32::MAX;
@@ -43,6 +52,7 @@ enum Packed {
     A([u8; 4]),
     Aaaa(u32),
     Srv { target: u32, port: u16 },
+    Other(u32),
 }
 
 /// One stored record: its name's id, the previous record of the same name (a chain per name, for
@@ -129,6 +139,10 @@ pub struct RecordList {
     /// The A/AAAA records (indexes into `entries`) whose address also points back to their name
     /// (PTR records, `PTROn`), in generation order.
     reverse: Vec<u32>,
+    /// The data of CNAME and TXT records (rare: static records only).
+    others: Vec<RData>,
+    /// Entries from this index on are static records (`staticRecordsFile`), appended after generation.
+    static_from: u32,
 }
 
 impl Default for RecordList {
@@ -152,6 +166,8 @@ impl RecordList {
             tasks: TaskTable::default(),
             current_task: NONE,
             reverse: Vec::new(),
+            others: Vec::new(),
+            static_from: NONE,
         }
     }
 
@@ -218,7 +234,43 @@ impl RecordList {
             RData::A(ip) => self.push_ip(name, IpAddr::V4(ip)),
             RData::Aaaa(ip) => self.push_ip(name, IpAddr::V6(ip)),
             RData::Srv { target, port } => self.push_srv(name, &target, port),
+            other @ (RData::Cname(_) | RData::Txt(_)) => self.push_other(name, other),
         }
+    }
+
+    /// Adds a CNAME or TXT record (see [`push`](Self::push)).
+    fn push_other(&mut self, name: &str, data: RData) -> bool {
+        let Some(id) = self.name_id(name) else {
+            return false;
+        };
+        if self.contains(name, &data) {
+            return false;
+        }
+        let Ok(index) = u32::try_from(self.others.len()) else {
+            return false;
+        };
+        self.others.push(data);
+        let added = self.add(id, Data::Other(index));
+        if !added {
+            self.others.pop();
+        }
+        added
+    }
+
+    /// Records pushed from now on are static records (`staticRecordsFile`): generation is done.
+    pub fn begin_static(&mut self) {
+        self.end_task();
+        self.static_from = u32::try_from(self.entries.len()).unwrap_or(NONE);
+    }
+
+    /// Whether the record at `index` (generation order) is a static record.
+    pub fn is_static(&self, index: usize) -> bool {
+        self.static_from != NONE && index >= self.static_from as usize
+    }
+
+    /// The data of a [`Data::Other`] record.
+    pub(crate) fn other(&self, index: u32) -> Option<&RData> {
+        self.others.get(index as usize)
     }
 
     /// Adds an A or AAAA record (see [`push`](Self::push)).
@@ -248,7 +300,7 @@ impl RecordList {
             let ip = match data {
                 Data::A(o) => IpAddr::V4(Ipv4Addr::from(o)),
                 Data::Aaaa(o) => IpAddr::V6(Ipv6Addr::from(o)),
-                Data::Srv { .. } => return None,
+                Data::Srv { .. } | Data::Other(_) => return None,
             };
             Some((ip, self.text(name).to_owned()))
         })
@@ -358,6 +410,7 @@ impl RecordList {
             Packed::A(o) => Data::A(o),
             Packed::Aaaa(i) => Data::Aaaa(self.v6.get(i as usize).copied().unwrap_or([0; 16])),
             Packed::Srv { target, port } => Data::Srv { target, port },
+            Packed::Other(i) => Data::Other(i),
         }
     }
 
@@ -369,6 +422,7 @@ impl RecordList {
                 target: self.text(target).to_owned(),
                 port,
             },
+            Data::Other(i) => self.others.get(i as usize).cloned().unwrap_or(RData::Txt(Vec::new())),
         }
     }
 
@@ -389,6 +443,7 @@ fn pack(data: Data, v6_index: u32) -> Packed {
         Data::A(o) => Packed::A(o),
         Data::Aaaa(_) => Packed::Aaaa(v6_index),
         Data::Srv { target, port } => Packed::Srv { target, port },
+        Data::Other(i) => Packed::Other(i),
     }
 }
 

@@ -17,6 +17,15 @@ pub struct Srv {
     pub target: u32,
 }
 
+/// A CNAME or TXT record (static records only): its type and where its RDATA, ready to copy, sits in
+/// the snapshot's blob.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extra {
+    pub rtype: u16,
+    pub start: u32,
+    pub end: u32,
+}
+
 /// Everything stored at one name, borrowed from the snapshot. A node with no data is an empty
 /// non-terminal (or the apex).
 #[derive(Debug, Clone, Copy)]
@@ -28,11 +37,34 @@ pub struct Node<'a> {
     pub srv: &'a [Srv],
     /// PTR targets (node ids, names under the domain); only reverse names have any.
     pub ptr: &'a [u32],
+    /// CNAME and TXT records (static records only; a CNAME is alone at its name).
+    pub extra: &'a [Extra],
+    /// The RDATA the `extra` records point into.
+    pub blob: &'a [u8],
 }
 
-impl Node<'_> {
+impl<'a> Node<'a> {
     pub fn is_empty(&self) -> bool {
-        self.a.is_empty() && self.aaaa.is_empty() && self.srv.is_empty() && self.ptr.is_empty()
+        self.a.is_empty() && self.aaaa.is_empty() && self.srv.is_empty() && self.ptr.is_empty() && self.extra.is_empty()
+    }
+
+    /// The RDATA of this node's `extra` records of type `rtype`.
+    #[inline]
+    pub fn extra_rdata(&self, rtype: u16) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let blob = self.blob;
+        self.extra
+            .iter()
+            .filter(move |e| e.rtype == rtype)
+            .map(move |e| blob.get(e.start as usize..e.end as usize).unwrap_or_default())
+    }
+
+    /// The CNAME target (wire form), if this name is an alias.
+    #[inline]
+    pub fn cname(&self) -> Option<&'a [u8]> {
+        if self.extra.is_empty() {
+            return None;
+        }
+        self.extra_rdata(crate::wire::rtype::CNAME).next()
     }
 }
 
@@ -49,8 +81,8 @@ pub enum Lookup<'a> {
 }
 
 /// One snapshot of every record: names interned in wire form (node id = name id), and the data of all
-/// nodes in one array per kind (A, AAAA, SRV, PTR), node `i` owning `a[starts[i][0]..starts[i + 1][0]]`
-/// of the first and likewise of the others, one `starts` row holding all four starts. Node ids from
+/// nodes in one array per kind (A, AAAA, SRV, PTR, CNAME/TXT), node `i` owning `a[starts[i][0]..starts[i + 1][0]]`
+/// of the first and likewise of the others, one `starts` row holding all five starts. Node ids from
 /// `first_reverse` on are reverse names.
 pub struct Records {
     loaded: bool,
@@ -64,11 +96,15 @@ pub struct Records {
     aaaa: Vec<[u8; 16]>,
     srv: Vec<Srv>,
     ptr: Vec<u32>,
+    extra: Vec<Extra>,
+    blob: Vec<u8>,
     /// Per node (and one past the last): where its A, AAAA, SRV and PTR data start in the arrays above,
     /// side by side so that one lookup reads one or two cache lines.
-    starts: Vec<[u32; 4]>,
+    starts: Vec<[u32; 5]>,
     first_reverse: u32,
     skipped: usize,
+    /// What static records did to generated ones at the same names, a line each (for the log).
+    collisions: Vec<String>,
     /// The generated records with their tasks, kept for `/v1/enumerate` when it is served.
     list: Option<RecordList>,
 }
@@ -110,13 +146,15 @@ impl Records {
         let i = id as usize;
         let (start, end) = (self.starts.get(i)?, self.starts.get(i + 1)?);
         let range = |k: usize| start[k] as usize..end[k] as usize;
-        // Columns as `build` fills them: A, AAAA, SRV, PTR.
+        // Columns as `build` fills them: A, AAAA, SRV, PTR, other.
         Some(Node {
             name: self.names.get(id),
             a: self.a.get(range(0))?,
             aaaa: self.aaaa.get(range(1))?,
             srv: self.srv.get(range(2))?,
             ptr: self.ptr.get(range(3))?,
+            extra: self.extra.get(range(4))?,
+            blob: &self.blob,
         })
     }
 
@@ -177,6 +215,16 @@ impl Records {
     /// Counts of (A, AAAA, SRV) records.
     pub fn counts(&self) -> (usize, usize, usize) {
         (self.a.len(), self.aaaa.len(), self.srv.len())
+    }
+
+    /// What static records did to generated records at the same names, a line each.
+    pub fn static_collisions(&self) -> &[String] {
+        &self.collisions
+    }
+
+    /// Number of CNAME and TXT records (static records).
+    pub fn extra_count(&self) -> usize {
+        self.extra.len()
     }
 
     /// Number of PTR records (reverse lookups).

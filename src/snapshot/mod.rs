@@ -20,7 +20,7 @@ mod zone;
 
 pub(crate) use list::Data;
 pub use list::{RData, Record, RecordList, TaskRef};
-pub use lookup::{Lookup, Node, Records, Srv};
+pub use lookup::{Extra, Lookup, Node, Records, Srv};
 pub use zone::Zone;
 
 #[cfg(test)]

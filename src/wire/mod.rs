@@ -48,8 +48,10 @@ pub mod field {
 pub mod rtype {
     pub const A: u16 = 1;
     pub const NS: u16 = 2;
+    pub const CNAME: u16 = 5;
     pub const SOA: u16 = 6;
     pub const PTR: u16 = 12;
+    pub const TXT: u16 = 16;
     pub const AAAA: u16 = 28;
     pub const SRV: u16 = 33;
     pub const OPT: u16 = 41;

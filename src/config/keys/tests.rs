@@ -23,6 +23,7 @@ fn every_key_set() -> Value {
     if let (Value::Object(all), Value::Object(ours)) = (&mut doc, ours) {
         all.extend(ours);
     }
+    doc["staticRecordsFile"] = json!("/static.zone");
     doc
 }
 
@@ -38,7 +39,7 @@ fn the_test_document_sets_every_key_of_the_table() {
 }
 
 #[test]
-fn every_key_is_in_v1_config_under_its_own_letters_but_the_two_the_original_leaves_out() {
+fn every_key_is_in_v1_config_under_its_own_letters_but_the_two_the_original_leaves_out_and_ours() {
     let (c, warnings) = Config::from_json(&every_key_set().to_string()).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     let json = c.to_json();

@@ -114,7 +114,13 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
     keys.push("SOASerial"); // added by the HTTP API from the records' serial
     keys.sort_unstable();
     let mut expected = ORIGINAL_CONFIG_KEYS.to_vec();
-    expected.extend(["PTROn", "StateSource", "HideUnhealthyTasks", "UnroutableNetworks"]);
+    expected.extend([
+        "PTROn",
+        "StateSource",
+        "HideUnhealthyTasks",
+        "UnroutableNetworks",
+        "StaticRecordsFile",
+    ]);
     expected.sort_unstable();
     assert_eq!(keys, expected);
     // The JSON types encoding/json gives those fields.

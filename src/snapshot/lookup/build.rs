@@ -2,12 +2,12 @@
 //! empty ancestors), reverse names for the addresses marked for PTR records, and every node's data placed
 //! side by side by a counting sort. The work of answering is done here, once per refresh.
 
-use super::{Records, Srv};
+use super::{Extra, Records, Srv};
 use crate::snapshot::list::Data;
 use crate::snapshot::names::ByteTable;
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
-use crate::snapshot::{RecordList, Zone};
-use crate::wire::{is_at_or_below, parents, text_to_wire};
+use crate::snapshot::{RData, RecordList, Zone};
+use crate::wire::{is_at_or_below, parents, rtype, text_to_wire};
 
 const NONE: u32 = u32::MAX;
 
@@ -55,7 +55,7 @@ impl Records {
                 _ if target == NONE => continue,
                 Data::A(ip) => reverse_name(&ip, &mut wire),
                 Data::Aaaa(ip) => reverse_name(&ip, &mut wire),
-                Data::Srv { .. } => continue,
+                Data::Srv { .. } | Data::Other(_) => continue,
             }
             // A domain under `arpa` would hold the reverse name already: it is not answered twice.
             if is_at_or_below(&wire, &apex) {
@@ -67,12 +67,14 @@ impl Records {
         }
         let nodes = names.len();
         // Two passes: count each node's records, then place them (a counting sort by node). Columns of
-        // `starts`: A, AAAA, SRV, PTR.
+        // `starts`: A, AAAA, SRV, PTR, other (CNAME and TXT).
         const A: usize = 0;
         const AAAA: usize = 1;
         const SRV: usize = 2;
         const PTR: usize = 3;
-        let mut starts = vec![[0u32; 4]; nodes + 1];
+        const OTHER: usize = 4;
+        let statics = StaticMask::of(list, &names, &node, nodes);
+        let mut starts = vec![[0u32; 5]; nodes + 1];
         for &(n, _) in &ptr_pairs {
             if let Some(c) = starts.get_mut(n as usize + 1).map(|s| &mut s[PTR]) {
                 if (*c as usize) < MAX_PTRS_PER_ADDRESS {
@@ -81,21 +83,25 @@ impl Records {
             }
         }
         let mut skipped = 0;
-        for (name, data) in list.entries() {
+        for (i, (name, data)) in list.entries().enumerate() {
             let n = node(name) as usize;
+            if !statics.keeps(list, i, n, data) {
+                continue;
+            }
             let column = match data {
                 _ if n >= nodes => None,
                 Data::A(_) => Some(A),
                 Data::Aaaa(_) => Some(AAAA),
                 Data::Srv { target, .. } if node(target) != NONE => Some(SRV),
                 Data::Srv { .. } => None,
+                Data::Other(_) => Some(OTHER),
             };
             match column.zip(starts.get_mut(n + 1)) {
                 Some((k, s)) => s[k] += 1,
                 None => skipped += 1,
             }
         }
-        let mut sum = [0u32; 4];
+        let mut sum = [0u32; 5];
         for counts in &mut starts {
             for (count, total) in counts.iter_mut().zip(&mut sum) {
                 *total += *count;
@@ -107,6 +113,8 @@ impl Records {
         let mut aaaa = vec![[0u8; 16]; total(AAAA)];
         let mut srv = vec![Srv { port: 0, target: 0 }; total(SRV)];
         let mut ptr = vec![0u32; total(PTR)];
+        let mut extra = vec![Extra::default(); total(OTHER)];
+        let mut blob = Vec::new();
         // Where each node's next record of each kind goes.
         let mut next = starts.clone();
         for (n, target) in ptr_pairs {
@@ -118,9 +126,9 @@ impl Records {
                 }
             }
         }
-        for (name, data) in list.entries() {
+        for (i, (name, data)) in list.entries().enumerate() {
             let n = node(name) as usize;
-            let Some(at) = next.get_mut(n).filter(|_| n < nodes) else {
+            let Some(at) = next.get_mut(n).filter(|_| n < nodes && statics.keeps(list, i, n, data)) else {
                 continue;
             };
             match data {
@@ -130,6 +138,11 @@ impl Records {
                     let target = node(target);
                     if target != NONE {
                         place(&mut srv, &mut at[SRV], Srv { port, target });
+                    }
+                }
+                Data::Other(i) => {
+                    if let Some(e) = list.other(i).and_then(|d| encode_other(d, &mut blob, &mut wire)) {
+                        place(&mut extra, &mut at[OTHER], e);
                     }
                 }
             }
@@ -168,9 +181,12 @@ impl Records {
             aaaa,
             srv,
             ptr,
+            extra,
+            blob,
             starts,
             first_reverse,
             skipped,
+            collisions: statics.collisions,
             list: None,
         }
     }
@@ -197,4 +213,148 @@ fn intern_with_ancestors(names: &mut ByteTable, wire: &[u8], apex: &[u8]) -> Opt
         names.intern(parent)?;
     }
     Some(id)
+}
+
+/// A CNAME or TXT record's RDATA appended to `blob`, ready to copy.
+fn encode_other(data: &RData, blob: &mut Vec<u8>, wire: &mut Vec<u8>) -> Option<Extra> {
+    let start = u32::try_from(blob.len()).ok()?;
+    let rtype = match data {
+        RData::Cname(target) => {
+            text_to_wire(target, wire)?;
+            blob.extend_from_slice(wire);
+            rtype::CNAME
+        }
+        RData::Txt(strings) => {
+            for s in strings {
+                let len = u8::try_from(s.len()).ok()?;
+                blob.push(len);
+                blob.extend_from_slice(s.as_bytes());
+            }
+            rtype::TXT
+        }
+        RData::A(_) | RData::Aaaa(_) | RData::Srv { .. } => return None,
+    };
+    let end = u32::try_from(blob.len()).ok()?;
+    Some(Extra { rtype, start, end })
+}
+
+/// Which record types the static records define at each node, and what that does to the generated
+/// records there: a static record replaces the generated records of its type at its name (the others
+/// stay), and a static CNAME at a name that has generated records, or names below it, is refused.
+struct StaticMask {
+    /// Per node: the bits of the types static records define there (empty without static records).
+    bits: Vec<u8>,
+    /// Nodes whose static CNAME is refused.
+    refused: Vec<u32>,
+    /// What happened, one line per name, for the refresher to log.
+    collisions: Vec<String>,
+}
+
+const BIT_A: u8 = 1;
+const BIT_AAAA: u8 = 2;
+const BIT_SRV: u8 = 4;
+const BIT_CNAME: u8 = 8;
+const BIT_TXT: u8 = 16;
+
+impl StaticMask {
+    fn of(list: &RecordList, names: &ByteTable, node: &dyn Fn(u32) -> u32, nodes: usize) -> StaticMask {
+        let mut mask = StaticMask {
+            bits: Vec::new(),
+            refused: Vec::new(),
+            collisions: Vec::new(),
+        };
+        let mut any = false;
+        for (i, (name, data)) in list.entries().enumerate() {
+            if !list.is_static(i) {
+                continue;
+            }
+            if !any {
+                mask.bits = vec![0; nodes];
+                any = true;
+            }
+            if let Some(b) = mask.bits.get_mut(node(name) as usize) {
+                *b |= bit(list, data);
+            }
+        }
+        if !any {
+            return mask;
+        }
+        // Generated types a static record replaces, and static CNAMEs at generated names.
+        let mut generated = vec![0u8; nodes];
+        for (i, (name, data)) in list.entries().enumerate() {
+            if list.is_static(i) {
+                continue;
+            }
+            if let Some(g) = generated.get_mut(node(name) as usize) {
+                *g |= bit(list, data);
+            }
+        }
+        let is_cname = |n: u32| mask.bits.get(n as usize).is_some_and(|b| b & BIT_CNAME != 0);
+        // A CNAME's name has no names below it (they would make it an empty non-terminal too).
+        let mut has_below = vec![false; nodes];
+        if (0..nodes as u32).any(is_cname) {
+            for id in 0..nodes as u32 {
+                for p in parents(names.get(id)) {
+                    if let Some(pid) = names.find(p).filter(|&pid| is_cname(pid)) {
+                        if let Some(h) = has_below.get_mut(pid as usize) {
+                            *h = true;
+                        }
+                    }
+                }
+            }
+        }
+        for n in (0..nodes as u32).filter(|&n| is_cname(n)) {
+            let below = has_below.get(n as usize).copied().unwrap_or(false);
+            if generated.get(n as usize).is_some_and(|&g| g != 0) || below {
+                mask.refused.push(n);
+                mask.collisions.push(format!(
+                    "the static CNAME at {} is refused: the name has generated records or names below it",
+                    crate::wire::wire_to_text(names.get(n))
+                ));
+            }
+        }
+        for (n, (&s, &g)) in mask.bits.iter().zip(&generated).enumerate() {
+            let replaced = s & g & !BIT_CNAME;
+            if replaced != 0 {
+                let types: Vec<&str> = [(BIT_A, "A"), (BIT_AAAA, "AAAA"), (BIT_SRV, "SRV")]
+                    .iter()
+                    .filter(|(b, _)| replaced & b != 0)
+                    .map(|&(_, t)| t)
+                    .collect();
+                mask.collisions.push(format!(
+                    "static records at {} replace its generated {} records",
+                    crate::wire::wire_to_text(names.get(n as u32)),
+                    types.join(", ")
+                ));
+            }
+        }
+        mask
+    }
+
+    /// Whether the record at `index` of `list`, at node `n`, goes into the snapshot.
+    fn keeps(&self, list: &RecordList, index: usize, n: usize, data: Data) -> bool {
+        let Some(&bits) = self.bits.get(n) else {
+            return true;
+        };
+        if list.is_static(index) {
+            return !(matches!(data, Data::Other(_))
+                && bit(list, data) == BIT_CNAME
+                && self.refused.contains(&(n as u32)));
+        }
+        let b = bit(list, data);
+        // A static CNAME that stands replaces nothing: it was refused if anything generated is here.
+        bits & b & !BIT_CNAME == 0
+    }
+}
+
+fn bit(list: &RecordList, data: Data) -> u8 {
+    match data {
+        Data::A(_) => BIT_A,
+        Data::Aaaa(_) => BIT_AAAA,
+        Data::Srv { .. } => BIT_SRV,
+        Data::Other(i) => match list.other(i) {
+            Some(RData::Cname(_)) => BIT_CNAME,
+            _ => BIT_TXT,
+        },
+    }
 }

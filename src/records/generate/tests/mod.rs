@@ -127,6 +127,7 @@ fn render_data(data: &RData) -> String {
         RData::A(a) => format!("A {a}"),
         RData::Aaaa(a) => format!("AAAA {a}"),
         RData::Srv { target, port } => format!("SRV {port} {target}"),
+        other => format!("{other:?}"),
     }
 }
 
