@@ -221,6 +221,11 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
             "Upstream datagrams dropped: unknown ID, wrong source or question.",
             s.relay.rejected,
         ),
+        (
+            "relay_truncated_total",
+            "Upstream answers too big for their UDP client (or truncated upstream): sent with TC and no records.",
+            s.relay.truncated,
+        ),
     ];
     for (name, help, value) in relay {
         family(&mut out, name, "counter", help);

@@ -10,6 +10,7 @@
 
 mod random;
 pub mod table;
+mod truncate;
 mod upstreams;
 mod verify;
 
@@ -22,8 +23,9 @@ use mio::{Interest, Registry, Token};
 
 pub use random::SecureRandom;
 pub use table::{Client, RelayStats, MAX_PENDING};
+pub use truncate::client_udp_limit;
 pub use upstreams::{parse_resolv_conf, ListId, Upstreams};
-pub use verify::{client_udp_limit, verify, Accepted, Rejected};
+pub use verify::{verify, Accepted, Rejected};
 
 use table::{Io, Table};
 
