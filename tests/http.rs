@@ -304,7 +304,7 @@ fn config_is_the_original_config_document_with_our_two_keys() {
     assert!(dead.starts_with("127.0.0.1:"), "{resolvers}");
     // Go's records.Config through encoding/json for the test config (tests/common's test_config with
     // the HTTP keys): the field names, the HttpPort/DnsOn/HttpOn tags, File the absolute path.
-    let want = json!({
+    let mut want = json!({
         "RefreshSeconds": 1, "Port": server.port, "Timeout": 1, "StateTimeoutSeconds": 5,
         "ZkDetectionTimeout": 30, "HttpPort": port, "TTL": 60, "SRVRecordDefaultWeight": 1,
         "SOASerial": "checked", "SOARefresh": 60, "SOARetry": 600, "SOAExpire": 86400, "SOAMinttl": 60,
@@ -318,6 +318,9 @@ fn config_is_the_original_config_document_with_our_two_keys() {
         "MesosCredentials": {"Principal": "", "Secret": ""}, "IAMConfigFile": "", "MesosAuthentication": "",
         "PTROn": false, "StateSource": "poll",
     });
+    // Ours too (more than one `json!` takes in one go).
+    want["UDPReceiveBuffer"] = json!(4194304);
+    want["UDPSendBuffer"] = json!(4194304);
     assert_same_document(&v, &want, "config");
     assert!(path.is_absolute());
 }

@@ -13,7 +13,7 @@ use arc_swap::ArcSwap;
 
 use crate::cli;
 use crate::config::Config;
-use crate::forward::Upstreams;
+use crate::forward::{UdpBuffers, Upstreams};
 use crate::mesos::fetch::{self, Fetcher};
 use crate::mesos::zk;
 use crate::metrics::RefreshStatus;
@@ -169,6 +169,10 @@ fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) ->
         upstreams,
         relay_timeout: Duration::from_secs(config.timeout),
         tcp: TcpLimits::default(),
+        udp_buffers: UdpBuffers {
+            receive: config.udp_receive_buffer,
+            send: config.udp_send_buffer,
+        },
     }
 }
 

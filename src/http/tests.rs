@@ -124,8 +124,8 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     assert_eq!(status, 200);
     // Go's records.Config through encoding/json (field names, the HttpPort/DnsOn/HttpOn tags), for the
     // defaults; Resolvers is empty (read from /etc/resolv.conf) and Masters [] where Go has null. Plus
-    // ours: PTROn, StateSource.
-    let want = json!({
+    // ours: PTROn, StateSource, UDPReceiveBuffer, UDPSendBuffer.
+    let mut want = json!({
         "RefreshSeconds": 60, "Port": 53, "Timeout": 5, "StateTimeoutSeconds": 300, "ZkDetectionTimeout": 30,
         "HttpPort": 8123, "TTL": 60, "SRVRecordDefaultWeight": 1,
         "SOASerial": 1, "SOARefresh": 60, "SOARetry": 600, "SOAExpire": 86400, "SOAMinttl": 60,
@@ -138,6 +138,9 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
         "MesosCredentials": {"Principal": "", "Secret": ""}, "IAMConfigFile": "", "MesosAuthentication": "",
         "PTROn": false, "StateSource": "poll",
     });
+    // Ours too (more than one `json!` takes in one go).
+    want["UDPReceiveBuffer"] = json!(4194304);
+    want["UDPSendBuffer"] = json!(4194304);
     assert_same_document(&v, &want, "config");
 }
 

@@ -33,7 +33,7 @@ use mio::{Events, Interest, Poll, Registry, Token};
 pub(crate) use api::Api;
 pub(crate) use tcp::TcpLimits;
 
-use crate::forward::{self, Forwarder, RelayStats, Upstreams};
+use crate::forward::{self, set_udp_buffers, Forwarder, RelayStats, UdpBuffers, Upstreams};
 use crate::snapshot::Records;
 use crate::wire::MAX_MESSAGE;
 use api::ApiView;
@@ -117,6 +117,9 @@ pub(crate) struct Settings {
     pub relay_timeout: Duration,
     /// Limits of the DNS TCP side.
     pub tcp: TcpLimits,
+    /// The kernel buffers of the DNS UDP socket and the relay sockets (`udpReceiveBuffer`,
+    /// `udpSendBuffer`).
+    pub udp_buffers: UdpBuffers,
 }
 
 /// The DNS server: its sockets, bound before anything else starts. Either part may be off (`dnson`,
@@ -138,6 +141,7 @@ impl Server {
         let dns = match dns {
             Some(addr) => {
                 let mut udp = UdpSocket::bind(addr)?;
+                set_udp_buffers(&udp, settings.udp_buffers, "DNS UDP socket");
                 let mut tcp = TcpListener::bind(addr)?;
                 poll.registry()
                     .register(&mut udp, SocketId::Udp.token(), Interest::READABLE)?;
@@ -156,7 +160,12 @@ impl Server {
             }
             None => None,
         };
-        let forwarder = Forwarder::new(settings.upstreams.clone(), settings.relay_timeout, poll.registry())?;
+        let forwarder = Forwarder::new(
+            settings.upstreams.clone(),
+            settings.relay_timeout,
+            settings.udp_buffers,
+            poll.registry(),
+        )?;
         let waker = Arc::new(mio::Waker::new(poll.registry(), SocketId::Wake.token())?);
         Ok(Server {
             poll,

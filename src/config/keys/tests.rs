@@ -6,7 +6,7 @@ use serde_json::json;
 
 /// Every key set to a value other than its default (secrets aside, which `/v1/config` redacts).
 fn every_key_set() -> Value {
-    json!({
+    let mut doc = json!({
         "masters": ["10.0.0.1:5050"], "zk": "zk://127.0.0.1:2181/mesos", "zkDetectionTimeout": 0,
         "stateSource": "stream", "refreshSeconds": 5, "stateTimeoutSeconds": 7, "ttl": 9, "domain": "dc.mesos",
         "port": 5353, "listener": "127.0.0.1", "httpListener": "::1", "httpport": 8080, "dnson": true,
@@ -17,7 +17,11 @@ fn every_key_set() -> Value {
         "EnforceRFC952": true, "SetTruncateBit": false, "EnumerationOn": false, "PTROn": true,
         "mesosHTTPSOn": true, "caCertFile": "/ca.pem", "certFile": "/c.pem", "keyFile": "/k.pem",
         "IAMConfigFile": "/iam.json", "mesosCredentials": null, "mesosAuthentication": "iam", "File": "/x.json"
-    })
+    });
+    // More than one `json!` takes in one go.
+    doc["udpReceiveBuffer"] = json!(0);
+    doc["udpSendBuffer"] = json!(65536);
+    doc
 }
 
 #[test]
@@ -91,6 +95,8 @@ fn restart_only_change(key: &str) -> Option<Value> {
         "resolvers" => json!(["127.0.0.1"]),
         "zoneResolvers" => json!({"consul": ["127.0.0.1"]}),
         "timeout" => json!(3),
+        "udpReceiveBuffer" => json!(0),
+        "udpSendBuffer" => json!(1 << 20),
         "externalon" => json!(false),
         _ => return None,
     })
@@ -120,6 +126,8 @@ fn the_sockets_relay_and_zookeeper_keys_are_restart_only_and_each_change_is_seen
             "resolvers",
             "zoneResolvers",
             "timeout",
+            "udpReceiveBuffer",
+            "udpSendBuffer",
             "externalon"
         ]
     );

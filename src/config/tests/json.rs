@@ -108,13 +108,13 @@ const ORIGINAL_CONFIG_KEYS: &[&str] = &[
 ];
 
 #[test]
-fn to_json_has_every_key_of_the_original_but_the_serial_and_our_two() {
+fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
     let json = Config::default().to_json();
     let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
     keys.push("SOASerial"); // added by the HTTP API from the records' serial
     keys.sort_unstable();
     let mut expected = ORIGINAL_CONFIG_KEYS.to_vec();
-    expected.extend(["PTROn", "StateSource"]);
+    expected.extend(["PTROn", "StateSource", "UDPReceiveBuffer", "UDPSendBuffer"]);
     expected.sort_unstable();
     assert_eq!(keys, expected);
     // The JSON types encoding/json gives those fields.
