@@ -278,6 +278,36 @@ fn relayed_answer_too_big_for_a_udp_client_is_truncated_and_whole_over_tcp() {
     assert!(!dns::parse(&got).expect("decodable").tc());
 }
 
+/// Asks `name` over UDP from a socket `connect()`ed to `ip`:`port`, which takes a reply from that
+/// address only (as glibc, musl and dig do); `None` if nothing came from there within a second.
+fn ask_connected(ip: Ipv4Addr, port: u16, name: &str) -> Option<Response> {
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    sock.connect((ip, port)).expect("connect");
+    sock.set_read_timeout(Some(Duration::from_secs(1))).expect("timeout");
+    let id = fresh_id();
+    sock.send(&dns::query(id, name, dns::A)).expect("send");
+    let mut buf = [0u8; 4096];
+    let n = sock.recv(&mut buf).ok()?;
+    let r = dns::parse(&buf[..n]).expect("decodable");
+    assert_eq!(r.id, id);
+    Some(r)
+}
+
+#[test]
+fn on_every_address_udp_replies_leave_from_the_address_asked() {
+    // All of 127/8 is local on Linux: 127.0.0.5 is a second address of this host, not its primary one.
+    let up = Upstream::start(Behaviour::Answer(vec![MADE_UP]));
+    let (_master, server) = relaying(&[up.resolver()], json!({ "listener": "0.0.0.0" }));
+    for ip in [Ipv4Addr::new(127, 0, 0, 1), Ipv4Addr::new(127, 0, 0, 5)] {
+        let r = ask_connected(ip, server.port, NGINX)
+            .unwrap_or_else(|| panic!("no authoritative reply from {ip}; log:\n{}", server.log_text()));
+        assert_eq!(r.answer_data(dns::A), vec![NGINX_IP.to_string()], "{ip}");
+        let r = ask_connected(ip, server.port, WWW)
+            .unwrap_or_else(|| panic!("no relayed reply from {ip}; log:\n{}", server.log_text()));
+        assert_eq!(r.answer_data(dns::A), vec![MADE_UP.to_string()], "{ip}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Transports
 

@@ -312,7 +312,10 @@ mod tests {
         let mut f = forwarder(upstream.local_addr().unwrap(), &poll);
         f.relay(
             &query(0x1111),
-            Client::Udp("127.0.0.1:40000".parse().unwrap()),
+            Client::Udp {
+                peer: "127.0.0.1:40000".parse().unwrap(),
+                local: None,
+            },
             poll.registry(),
         );
         let mut buf = [0u8; 512];
@@ -372,7 +375,10 @@ mod tests {
         let mut poll = mio::Poll::new().unwrap();
         let upstream = StdUdp::bind("127.0.0.1:0").unwrap();
         let mut f = forwarder(upstream.local_addr().unwrap(), &poll);
-        let client = Client::Udp("127.0.0.1:40000".parse().unwrap());
+        let client = Client::Udp {
+            peer: "127.0.0.1:40000".parse().unwrap(),
+            local: None,
+        };
         f.relay(&query(0x4444), client, poll.registry());
         let mut buf = [0u8; 512];
         let (n, from) = upstream.recv_from(&mut buf).unwrap();

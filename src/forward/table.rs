@@ -9,7 +9,7 @@
 //! here is unit-tested on virtual time without a socket.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::random::SecureRandom;
@@ -25,18 +25,17 @@ pub const MAX_PENDING: usize = 4096;
 /// Who is waiting for an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Client {
-    Udp(SocketAddr),
+    /// A datagram's sender, and the address it sent to when we listen on every address (the answer
+    /// must leave from there).
+    Udp { peer: SocketAddr, local: Option<IpAddr> },
     /// A TCP connection of the event loop: its slot and the generation that tells reuses apart.
-    Tcp {
-        slot: usize,
-        generation: u64,
-    },
+    Tcp { slot: usize, generation: u64 },
 }
 
 impl Client {
     fn transport(self) -> Transport {
         match self {
-            Client::Udp(_) => Transport::Udp,
+            Client::Udp { .. } => Transport::Udp,
             Client::Tcp { .. } => Transport::Tcp,
         }
     }

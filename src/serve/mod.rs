@@ -19,6 +19,7 @@ mod respond;
 mod slab;
 mod sockets;
 mod tcp;
+mod udp;
 
 use std::io;
 use std::net::SocketAddr;
@@ -40,6 +41,7 @@ use api::ApiView;
 use respond::{transport, Context, Responder};
 use slab::{Key, Slab};
 use sockets::{DnsClient, HttpClient, Step};
+use udp::DnsUdp;
 
 const UDP: usize = 0;
 const TCP: usize = 1;
@@ -127,7 +129,7 @@ pub(crate) struct Settings {
 pub(crate) struct Server {
     poll: Poll,
     /// The DNS UDP socket and TCP listener, on the same address.
-    dns: Option<(UdpSocket, TcpListener)>,
+    dns: Option<(DnsUdp, TcpListener)>,
     http: Option<TcpListener>,
     forwarder: Forwarder,
     waker: Arc<mio::Waker>,
@@ -147,7 +149,7 @@ impl Server {
                     .register(&mut udp, SocketId::Udp.token(), Interest::READABLE)?;
                 poll.registry()
                     .register(&mut tcp, SocketId::Tcp.token(), Interest::READABLE)?;
-                Some((udp, tcp))
+                Some((DnsUdp::new(udp)?, tcp))
             }
             None => None,
         };
@@ -184,7 +186,7 @@ impl Server {
 
     /// The bound DNS address (UDP; the TCP listener is on the same address and port), if it serves DNS.
     pub(crate) fn dns_addr(&self) -> Option<SocketAddr> {
-        self.dns.as_ref().and_then(|(udp, _)| udp.local_addr().ok())
+        self.dns.as_ref().and_then(|(udp, _)| udp.socket.local_addr().ok())
     }
 
     /// The bound HTTP API address, if it serves one.
@@ -220,7 +222,7 @@ impl Server {
 
 /// Everything the loop owns between turns.
 struct Loop {
-    dns: Option<(UdpSocket, TcpListener)>,
+    dns: Option<(DnsUdp, TcpListener)>,
     http: Option<TcpListener>,
     forwarder: Forwarder,
     responder: Responder,
@@ -244,7 +246,7 @@ struct Loop {
 
 impl Loop {
     fn new(
-        dns: Option<(UdpSocket, TcpListener)>,
+        dns: Option<(DnsUdp, TcpListener)>,
         http: Option<TcpListener>,
         forwarder: Forwarder,
         settings: &Settings,
