@@ -40,6 +40,7 @@ pub(crate) struct Metrics {
     queries: [[u64; 4]; 2],
     responses: [[u64; 8]; 2],
     http: [u64; 6],
+    tcp_refused: u64,
 }
 
 fn t(transport: Transport) -> usize {
@@ -66,6 +67,11 @@ impl Metrics {
             _ => 7,
         };
         self.responses[t(transport)][i] += 1;
+    }
+
+    /// Counts DNS TCP connections closed at once because the connection limit was reached.
+    pub(crate) fn tcp_refused(&mut self, n: u64) {
+        self.tcp_refused += n;
     }
 
     /// Counts an HTTP response by status (200, 400, 404, 405, 503, other).
@@ -286,6 +292,13 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
     let _ = writeln!(out, "mesos_dns_tcp_connections_open {}", s.tcp_open);
     family(
         &mut out,
+        "tcp_connections_refused_total",
+        "counter",
+        "DNS TCP connections closed at once: the connection limit was reached.",
+    );
+    let _ = writeln!(out, "mesos_dns_tcp_connections_refused_total {}", s.metrics.tcp_refused);
+    family(
+        &mut out,
         "http_responses_total",
         "counter",
         "HTTP API responses by status.",
@@ -351,5 +364,27 @@ mod tests {
         // Another extended rcode (BADCOOKIE, 23) is "other".
         assert_eq!(counted(&response(7, Some((1, 0)))), "other");
         assert_eq!(counted(&[0x12]), "other");
+    }
+
+    #[test]
+    fn refused_tcp_connections_are_rendered_as_a_counter() {
+        let mut metrics = Metrics::default();
+        metrics.tcp_refused(3);
+        metrics.tcp_refused(5);
+        let records = Records::unloaded(crate::records::zone(&crate::config::Config::default()));
+        let refresh = RefreshStatus::default();
+        let text = render(&Snapshot {
+            metrics: &metrics,
+            relay: RelayStats::default(),
+            refresh: &refresh,
+            records: &records,
+            tcp_open: 512,
+            now_ms: 0,
+        });
+        assert!(
+            text.contains("# TYPE mesos_dns_tcp_connections_refused_total counter\n"),
+            "{text}"
+        );
+        assert!(text.contains("\nmesos_dns_tcp_connections_refused_total 8\n"), "{text}");
     }
 }

@@ -60,6 +60,8 @@ const _: () = assert!(forward::TCP_TOKEN_BASE < HTTP_CONN_BASE);
 
 /// How often the relay counters are logged (when they changed).
 const STATS_EVERY: Duration = Duration::from_secs(60);
+/// How often, at most, TCP connections refused at the cap are logged.
+const REFUSED_LOG_EVERY: Duration = Duration::from_secs(60);
 /// How often idle connections are looked for.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
 
@@ -242,6 +244,9 @@ struct Loop {
     http_still_busy: Vec<Key>,
     last_sweep: Instant,
     last_stats: (Instant, RelayStats),
+    /// TCP connections refused at the cap since the last log line, and when that was.
+    refused_unlogged: u64,
+    last_refused_log: Option<Instant>,
 }
 
 impl Loop {
@@ -274,6 +279,8 @@ impl Loop {
             http_still_busy: Vec::new(),
             last_sweep: Instant::now(),
             last_stats,
+            refused_unlogged: 0,
+            last_refused_log: None,
         }
     }
 
@@ -345,8 +352,24 @@ impl Loop {
     }
 
     fn accept_dns(&mut self, registry: &Registry, now: Instant) {
-        if let Some((_, listener)) = &self.dns {
-            sockets::accept_dns(listener, registry, &mut self.dns_clients, &self.forwarder, now);
+        let Some((_, listener)) = &self.dns else { return };
+        let refused = sockets::accept_dns(listener, registry, &mut self.dns_clients, &self.forwarder, now);
+        if refused == 0 {
+            return;
+        }
+        self.responder.metrics.tcp_refused(refused);
+        self.refused_unlogged += refused;
+        if self
+            .last_refused_log
+            .map_or(true, |at| now.saturating_duration_since(at) >= REFUSED_LOG_EVERY)
+        {
+            log::warn!(
+                "{} DNS TCP connections refused: {} are open, the most allowed (logged once a minute at most)",
+                self.refused_unlogged,
+                self.dns_clients.len()
+            );
+            self.refused_unlogged = 0;
+            self.last_refused_log = Some(now);
         }
     }
 

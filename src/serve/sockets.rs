@@ -65,16 +65,22 @@ pub(super) fn serve_udp(udp: &DnsUdp, buf: &mut [u8], responder: &mut Responder,
 }
 
 /// Accepts every waiting DNS connection. Past the cap, and our own relay connections come back to us
-/// (which would loop: closing it fails that relay attempt), are closed at once.
+/// (which would loop: closing it fails that relay attempt), are closed at once. Returns how many were
+/// closed for the cap.
 pub(super) fn accept_dns(
     listener: &TcpListener,
     registry: &Registry,
     clients: &mut Slab<DnsClient>,
     forwarder: &Forwarder,
     now: Instant,
-) {
+) -> u64 {
+    let mut refused = 0;
     while let Some((mut stream, peer)) = accept(listener) {
-        let Some(slot) = clients.vacant().filter(|_| !forwarder.is_own_connection(peer)) else {
+        if forwarder.is_own_connection(peer) {
+            continue;
+        }
+        let Some(slot) = clients.vacant() else {
+            refused += 1;
             continue;
         };
         if let Err(e) = registry.register(
@@ -89,6 +95,7 @@ pub(super) fn accept_dns(
         // `vacant` said there is room.
         let _ = clients.insert(DnsClient { stream, conn });
     }
+    refused
 }
 
 /// Accepts every waiting HTTP connection; past the cap they are closed at once.
