@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::answer::Transport;
 use crate::forward::RelayStats;
 use crate::snapshot::Records;
+use crate::wire::{field, rcode, read_u16, rtype, Message, OPT_LEN};
 
 /// What happened to a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +29,8 @@ const KINDS: [(Kind, &str); 4] = [
     (Kind::Refused, "refused"),
     (Kind::Dropped, "dropped"),
 ];
-const RCODES: [&str; 7] = [
-    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "other",
+const RCODES: [&str; 8] = [
+    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "BADVERS", "other",
 ];
 const TRANSPORTS: [&str; 2] = ["udp", "tcp"];
 
@@ -37,8 +38,9 @@ const TRANSPORTS: [&str; 2] = ["udp", "tcp"];
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Metrics {
     queries: [[u64; 4]; 2],
-    responses: [[u64; 7]; 2],
+    responses: [[u64; 8]; 2],
     http: [u64; 6],
+    tcp_refused: u64,
 }
 
 fn t(transport: Transport) -> usize {
@@ -56,11 +58,20 @@ impl Metrics {
         self.queries[t(transport)][k] += 1;
     }
 
-    /// Counts a response sent, by its rcode (read from the header).
+    /// Counts a response sent, by its rcode (the header's four bits and the OPT record's upper eight).
     #[inline]
     pub(crate) fn response(&mut self, transport: Transport, response: &[u8]) {
-        let rcode = response.get(3).map_or(6, |b| usize::from(b & 0x0f).min(6));
-        self.responses[t(transport)][rcode] += 1;
+        let i = match full_rcode(response) {
+            Some(code @ 0..=5) => usize::from(code),
+            Some(rcode::BADVERS) => 6,
+            _ => 7,
+        };
+        self.responses[t(transport)][i] += 1;
+    }
+
+    /// Counts DNS TCP connections closed at once because the connection limit was reached.
+    pub(crate) fn tcp_refused(&mut self, n: u64) {
+        self.tcp_refused += n;
     }
 
     /// Counts an HTTP response by status (200, 400, 404, 405, 503, other).
@@ -68,6 +79,26 @@ impl Metrics {
         let i = [200, 400, 404, 405, 503].iter().position(|&s| s == status).unwrap_or(5);
         self.http[i] += 1;
     }
+}
+
+/// The 12-bit rcode of a response (RFC 6891 6.1.3). The OPT record is looked for where we and most
+/// servers write it, last and without options (11 bytes); only when that says "extended", or the
+/// message has additional records but ends otherwise, is the whole message parsed to find it.
+#[inline]
+fn full_rcode(response: &[u8]) -> Option<u16> {
+    let low = u16::from(*response.get(3)? & 0x0f);
+    if read_u16(response, field::ARCOUNT.start)? == 0 {
+        return Some(low);
+    }
+    let tail = response.len().checked_sub(OPT_LEN).and_then(|at| response.get(at..));
+    let ext = match tail {
+        Some(&[0, t1, t2, _, _, 0, .., 0, 0]) if u16::from_be_bytes([t1, t2]) == rtype::OPT => return Some(low),
+        _ => Message::parse(response)
+            .ok()
+            .and_then(|m| m.edns())
+            .map_or(0, |e| e.ext_rcode),
+    };
+    Some(u16::from(ext) << 4 | low)
 }
 
 /// The refresher's figures, written by its thread and read by the loop (`/ready`, `/metrics`).
@@ -196,6 +227,11 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
             "Upstream datagrams dropped: unknown ID, wrong source or question.",
             s.relay.rejected,
         ),
+        (
+            "relay_truncated_total",
+            "Upstream answers too big for their UDP client (or truncated upstream): sent with TC and no records.",
+            s.relay.truncated,
+        ),
     ];
     for (name, help, value) in relay {
         family(&mut out, name, "counter", help);
@@ -256,6 +292,13 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
     let _ = writeln!(out, "mesos_dns_tcp_connections_open {}", s.tcp_open);
     family(
         &mut out,
+        "tcp_connections_refused_total",
+        "counter",
+        "DNS TCP connections closed at once: the connection limit was reached.",
+    );
+    let _ = writeln!(out, "mesos_dns_tcp_connections_refused_total {}", s.metrics.tcp_refused);
+    family(
+        &mut out,
         "http_responses_total",
         "counter",
         "HTTP API responses by status.",
@@ -268,4 +311,80 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A response to `www.` with header rcode `low` and, if given, an OPT record carrying `ext` and
+    /// `options` bytes of options.
+    fn response(low: u8, opt: Option<(u8, usize)>) -> Vec<u8> {
+        let mut r = vec![
+            0x12,
+            0x34,
+            0x81,
+            0x80 | low,
+            0,
+            1,
+            0,
+            0,
+            0,
+            0,
+            0,
+            u8::from(opt.is_some()),
+        ];
+        r.extend_from_slice(b"\x03www\x00\x00\x01\x00\x01");
+        if let Some((ext, options)) = opt {
+            r.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, ext, 0, 0, 0, 0, options as u8]);
+            // One option of `options - 4` bytes (code 10, a cookie).
+            if options >= 4 {
+                r.extend_from_slice(&[0, 10, 0, (options - 4) as u8]);
+                r.resize(r.len() + options - 4, 0xab);
+            }
+        }
+        r
+    }
+
+    fn counted(response: &[u8]) -> &'static str {
+        let mut m = Metrics::default();
+        m.response(Transport::Udp, response);
+        let i = m.responses[0].iter().position(|&n| n == 1).unwrap();
+        RCODES[i]
+    }
+
+    #[test]
+    fn badvers_is_counted_as_badvers_not_noerror() {
+        assert_eq!(counted(&response(0, None)), "NOERROR");
+        assert_eq!(counted(&response(3, Some((0, 0)))), "NXDOMAIN");
+        assert_eq!(counted(&response(0, Some((1, 0)))), "BADVERS");
+        // With options the OPT record is found by parsing.
+        assert_eq!(counted(&response(0, Some((1, 12)))), "BADVERS");
+        assert_eq!(counted(&response(2, Some((0, 12)))), "SERVFAIL");
+        // Another extended rcode (BADCOOKIE, 23) is "other".
+        assert_eq!(counted(&response(7, Some((1, 0)))), "other");
+        assert_eq!(counted(&[0x12]), "other");
+    }
+
+    #[test]
+    fn refused_tcp_connections_are_rendered_as_a_counter() {
+        let mut metrics = Metrics::default();
+        metrics.tcp_refused(3);
+        metrics.tcp_refused(5);
+        let records = Records::unloaded(crate::records::zone(&crate::config::Config::default()));
+        let refresh = RefreshStatus::default();
+        let text = render(&Snapshot {
+            metrics: &metrics,
+            relay: RelayStats::default(),
+            refresh: &refresh,
+            records: &records,
+            tcp_open: 512,
+            now_ms: 0,
+        });
+        assert!(
+            text.contains("# TYPE mesos_dns_tcp_connections_refused_total counter\n"),
+            "{text}"
+        );
+        assert!(text.contains("\nmesos_dns_tcp_connections_refused_total 8\n"), "{text}");
+    }
 }

@@ -328,6 +328,8 @@ fn config_is_the_original_config_document_with_our_own_keys() {
     want["HideUnhealthyTasks"] = json!(false);
     want["UnroutableNetworks"] = json!([]);
     want["StaticRecordsFile"] = json!("");
+    want["UDPReceiveBuffer"] = json!(4194304);
+    want["UDPSendBuffer"] = json!(4194304);
     assert_same_document(&v, &want, "config");
     assert!(path.is_absolute());
 }

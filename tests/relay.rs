@@ -218,6 +218,96 @@ fn unusual_answer() -> Vec<u8> {
     m
 }
 
+/// A 740-byte answer to `www.google.com` A, without TC: 43 A records and a TXT record in the
+/// additional section. More than a client without EDNS takes over UDP (512).
+fn answer_of_740_bytes() -> Vec<u8> {
+    let mut m = vec![0, 0, 0x81, 0x80, 0, 1, 0, 43, 0, 0, 0, 1];
+    m.extend_from_slice(b"\x03www\x06google\x03com\x00\x00\x01\x00\x01");
+    for i in 0..43u8 {
+        m.extend_from_slice(b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x01\x03");
+        m.push(i + 1);
+    }
+    m.extend_from_slice(b"\xc0\x0c\x00\x10\x00\x01\x00\x00\x00\x3c\x00\x08\x07padding");
+    m
+}
+
+#[test]
+fn relayed_answer_too_big_for_a_udp_client_is_truncated_and_whole_over_tcp() {
+    let big = answer_of_740_bytes();
+    assert_eq!(big.len(), 740);
+    assert_eq!(dns::parse(&big).expect("valid").answers.len(), 43);
+    let up = Upstream::start(Behaviour::Raw(big.clone()));
+    let (_master, server) = relaying(&[up.resolver()], json!({}));
+
+    // Without EDNS: TC, the question, no records.
+    let id = fresh_id();
+    let query = dns::query(id, WWW, dns::A);
+    let got = dns::udp(server.port, &query, Duration::from_secs(3)).unwrap_or_else(|e| {
+        panic!(
+            "no UDP answer: {e}; log:
+{}",
+            server.log_text()
+        )
+    });
+    assert!(
+        got.len() <= 512,
+        "{} bytes over UDP to a client without EDNS",
+        got.len()
+    );
+    let r = dns::parse(&got).expect("decodable");
+    assert_eq!((r.id, r.rcode), (id, dns::NOERROR));
+    assert!(r.tc(), "TC set: {r:?}");
+    assert!(
+        r.answers.is_empty() && r.additional.is_empty(),
+        "whole RRsets only: none: {r:?}"
+    );
+    assert_eq!(r.questions.len(), 1);
+    // Over TCP, the whole answer.
+    let id = fresh_id();
+    let got = dns::tcp(server.port, &dns::query(id, WWW, dns::A), Duration::from_secs(3)).expect("TCP answer");
+    let mut want = big.clone();
+    want[..2].copy_from_slice(&id.to_be_bytes());
+    assert_eq!(got, want);
+    // A client offering 1232 bytes over EDNS takes it whole over UDP.
+    let id = fresh_id();
+    let mut query = dns::query(id, WWW, dns::A);
+    query[11] = 1;
+    query.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
+    let got = dns::udp(server.port, &query, Duration::from_secs(3)).expect("UDP answer");
+    assert_eq!(got.len(), 740);
+    assert!(!dns::parse(&got).expect("decodable").tc());
+}
+
+/// Asks `name` over UDP from a socket `connect()`ed to `ip`:`port`, which takes a reply from that
+/// address only (as glibc, musl and dig do); `None` if nothing came from there within a second.
+fn ask_connected(ip: Ipv4Addr, port: u16, name: &str) -> Option<Response> {
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    sock.connect((ip, port)).expect("connect");
+    sock.set_read_timeout(Some(Duration::from_secs(1))).expect("timeout");
+    let id = fresh_id();
+    sock.send(&dns::query(id, name, dns::A)).expect("send");
+    let mut buf = [0u8; 4096];
+    let n = sock.recv(&mut buf).ok()?;
+    let r = dns::parse(&buf[..n]).expect("decodable");
+    assert_eq!(r.id, id);
+    Some(r)
+}
+
+#[test]
+fn on_every_address_udp_replies_leave_from_the_address_asked() {
+    // All of 127/8 is local on Linux: 127.0.0.5 is a second address of this host, not its primary one.
+    let up = Upstream::start(Behaviour::Answer(vec![MADE_UP]));
+    let (_master, server) = relaying(&[up.resolver()], json!({ "listener": "0.0.0.0" }));
+    for ip in [Ipv4Addr::new(127, 0, 0, 1), Ipv4Addr::new(127, 0, 0, 5)] {
+        let r = ask_connected(ip, server.port, NGINX)
+            .unwrap_or_else(|| panic!("no authoritative reply from {ip}; log:\n{}", server.log_text()));
+        assert_eq!(r.answer_data(dns::A), vec![NGINX_IP.to_string()], "{ip}");
+        let r = ask_connected(ip, server.port, WWW)
+            .unwrap_or_else(|| panic!("no relayed reply from {ip}; log:\n{}", server.log_text()));
+        assert_eq!(r.answer_data(dns::A), vec![MADE_UP.to_string()], "{ip}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Transports
 

@@ -167,6 +167,12 @@ fn connections_past_the_cap_are_closed_at_once() {
             "over the cap: closed at once"
         );
     }
+    // Counted and logged, once for the burst (at most once a minute).
+    wait_until("the refusals in the log", Duration::from_secs(5), || {
+        server.log_text().contains("DNS TCP connections refused")
+    });
+    let log = server.log_text();
+    assert_eq!(log.matches("DNS TCP connections refused").count(), 1, "{log}");
     drop(conns);
     prober.finish();
 }

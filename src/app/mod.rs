@@ -3,7 +3,7 @@
 
 mod signals;
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use arc_swap::ArcSwap;
 
 use crate::cli;
 use crate::config::Config;
-use crate::forward::Upstreams;
+use crate::forward::{UdpBuffers, Upstreams};
 use crate::mesos::fetch::{self, Fetcher};
 use crate::mesos::zk;
 use crate::metrics::RefreshStatus;
@@ -149,8 +149,13 @@ fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) ->
                 }
                 false => None,
             };
+            // With every interface, the addresses we answer on for sure are the interfaces' own
+            // (loopback's at least, if they cannot be listed).
             let local_ips = match config.listener.is_unspecified() {
-                true => refresh::interface_addrs().unwrap_or_default(),
+                true => refresh::interface_addrs().unwrap_or_else(|e| {
+                    log::warn!("cannot list the interface addresses ({e}): only loopback's are known to be ours");
+                    vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()]
+                }),
                 false => Vec::new(),
             };
             let (upstreams, warnings) = Upstreams::new_with_local(config, resolv_conf.as_deref(), addr, &local_ips);
@@ -169,6 +174,10 @@ fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) ->
         upstreams,
         relay_timeout: Duration::from_secs(config.timeout),
         tcp: TcpLimits::default(),
+        udp_buffers: UdpBuffers {
+            receive: config.udp_receive_buffer,
+            send: config.udp_send_buffer,
+        },
     }
 }
 

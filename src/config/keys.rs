@@ -19,6 +19,8 @@ use super::{field, show, Auth, Config, ConfigError, StateSourceMode, ZkUrl, REDA
 const MAX_SECONDS: u64 = u32::MAX as u64;
 /// DNS TTLs are 31-bit (RFC 2181 section 8); the original's field is an `int32`.
 const MAX_TTL: u32 = i32::MAX as u32;
+/// Socket buffer sizes are a C `int`.
+const MAX_SOCKET_BUFFER: u32 = i32::MAX as u32;
 /// What a resolver `timeout` of 0 means: the original then uses its default, 5 s.
 const ZERO_TIMEOUT_MEANS: u64 = 5;
 
@@ -164,6 +166,17 @@ pub(super) static KEYS: &[Key] = &[
     })
     .json("Timeout", |c| c.timeout.into())
     .restart_only(|a, b| a.timeout != b.timeout),
+    // Ours: the kernel buffers of the UDP sockets, in bytes (0: the OS default); setsockopt takes an int.
+    key("udpReceiveBuffer", |f, c, _| {
+        set(&mut c.udp_receive_buffer, f.int(false, MAX_SOCKET_BUFFER)?)
+    })
+    .json("UDPReceiveBuffer", |c| c.udp_receive_buffer.into())
+    .restart_only(|a, b| a.udp_receive_buffer != b.udp_receive_buffer),
+    key("udpSendBuffer", |f, c, _| {
+        set(&mut c.udp_send_buffer, f.int(false, MAX_SOCKET_BUFFER)?)
+    })
+    .json("UDPSendBuffer", |c| c.udp_send_buffer.into())
+    .restart_only(|a, b| a.udp_send_buffer != b.udp_send_buffer),
     key("externalon", |f, c, _| set(&mut c.external_on, f.bool()?))
         .json("ExternalOn", |c| c.external_on.into())
         .restart_only(|a, b| a.external_on != b.external_on),

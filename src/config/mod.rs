@@ -51,6 +51,11 @@ pub struct Config {
     /// `zoneResolvers`: zone (lower-case, no trailing dot) -> resolvers.
     pub zone_resolvers: BTreeMap<String, Vec<SocketAddr>>,
     pub timeout: u64,
+    /// `udpReceiveBuffer` (ours): bytes of kernel receive buffer asked for each UDP socket (the DNS
+    /// socket and the relay's); 0 leaves the OS default.
+    pub udp_receive_buffer: u32,
+    /// `udpSendBuffer` (ours): the same for the send buffer.
+    pub udp_send_buffer: u32,
     pub external_on: bool,
     pub recurse_on: bool,
     /// `SOAMname`, fully qualified lower-case (`ns1.mesos.`).
@@ -135,6 +140,8 @@ impl Default for Config {
             resolvers: Vec::new(),
             zone_resolvers: BTreeMap::new(),
             timeout: 5,
+            udp_receive_buffer: crate::forward::DEFAULT_UDP_BUFFER,
+            udp_send_buffer: crate::forward::DEFAULT_UDP_BUFFER,
             external_on: true,
             recurse_on: true,
             soa_mname: "ns1.mesos.".into(),

@@ -8,8 +8,10 @@
 //! The event loop owns the `Poll`; this module registers its sockets under the tokens from
 //! [`UDP_TOKEN_BASE`] and [`TCP_TOKEN_BASE`], and queues answers in an outbox the loop drains.
 
+mod buffers;
 mod random;
 pub mod table;
+mod truncate;
 mod upstreams;
 mod verify;
 
@@ -20,10 +22,12 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
 
+pub use buffers::{set_udp_buffers, UdpBuffers, DEFAULT_UDP_BUFFER};
 pub use random::SecureRandom;
 pub use table::{Client, RelayStats, MAX_PENDING};
+pub use truncate::client_udp_limit;
 pub use upstreams::{parse_resolv_conf, ListId, Upstreams};
-pub use verify::{client_udp_limit, verify, Accepted, Rejected};
+pub use verify::{verify, Accepted, Rejected};
 
 use table::{Io, Table};
 
@@ -55,9 +59,14 @@ pub struct Forwarder {
 
 impl Forwarder {
     /// Binds the UDP sockets for the address families of the resolvers, on random ports, and registers
-    /// them. `timeout` is per resolver. Fails if the OS gives no random numbers: relaying with
+    /// them, with `buffers` asked for each. `timeout` is per resolver. Fails if the OS gives no random numbers: relaying with
     /// predictable IDs and ports would invite cache poisoning (RFC 5452).
-    pub fn new(upstreams: Upstreams, timeout: Duration, registry: &Registry) -> io::Result<Forwarder> {
+    pub fn new(
+        upstreams: Upstreams,
+        timeout: Duration,
+        buffers: UdpBuffers,
+        registry: &Registry,
+    ) -> io::Result<Forwarder> {
         let mut random = SecureRandom::new().map_err(|e| {
             io::Error::other(format!(
                 "the relay needs random query IDs and ports, but the operating system gives no random numbers: {e}"
@@ -72,6 +81,7 @@ impl Forwarder {
         for (_, any) in families.into_iter().filter(|(used, _)| *used) {
             for _ in 0..SOCKETS_PER_FAMILY {
                 let mut socket = bind_random_port(any, &mut random)?;
+                set_udp_buffers(&socket, buffers, "relay socket");
                 registry.register(&mut socket, Token(UDP_TOKEN_BASE + sockets.len()), Interest::READABLE)?;
                 locals.push(socket.local_addr()?);
                 sockets.push(socket);
@@ -286,7 +296,13 @@ mod tests {
             ..Config::default()
         };
         let (upstreams, _) = Upstreams::new(&config, None, "127.0.0.1:1".parse().unwrap());
-        Forwarder::new(upstreams, Duration::from_secs(5), poll.registry()).unwrap()
+        Forwarder::new(
+            upstreams,
+            Duration::from_secs(5),
+            UdpBuffers::default(),
+            poll.registry(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -296,7 +312,10 @@ mod tests {
         let mut f = forwarder(upstream.local_addr().unwrap(), &poll);
         f.relay(
             &query(0x1111),
-            Client::Udp("127.0.0.1:40000".parse().unwrap()),
+            Client::Udp {
+                peer: "127.0.0.1:40000".parse().unwrap(),
+                local: None,
+            },
             poll.registry(),
         );
         let mut buf = [0u8; 512];
@@ -356,7 +375,10 @@ mod tests {
         let mut poll = mio::Poll::new().unwrap();
         let upstream = StdUdp::bind("127.0.0.1:0").unwrap();
         let mut f = forwarder(upstream.local_addr().unwrap(), &poll);
-        let client = Client::Udp("127.0.0.1:40000".parse().unwrap());
+        let client = Client::Udp {
+            peer: "127.0.0.1:40000".parse().unwrap(),
+            local: None,
+        };
         f.relay(&query(0x4444), client, poll.registry());
         let mut buf = [0u8; 512];
         let (n, from) = upstream.recv_from(&mut buf).unwrap();

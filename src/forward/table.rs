@@ -9,12 +9,13 @@
 //! here is unit-tested on virtual time without a socket.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::random::SecureRandom;
+use super::truncate::{fits_udp_client, truncated_reply};
 use super::upstreams::{ListId, Upstreams};
-use super::verify::{client_udp_limit, verify, Accepted};
+use super::verify::{verify, Accepted};
 use crate::answer::{error_reply, Outcome, Transport};
 use crate::wire::{lower_name, rcode, read_u16, Message, MAX_MESSAGE};
 
@@ -24,18 +25,17 @@ pub const MAX_PENDING: usize = 4096;
 /// Who is waiting for an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Client {
-    Udp(SocketAddr),
+    /// A datagram's sender, and the address it sent to when we listen on every address (the answer
+    /// must leave from there).
+    Udp { peer: SocketAddr, local: Option<IpAddr> },
     /// A TCP connection of the event loop: its slot and the generation that tells reuses apart.
-    Tcp {
-        slot: usize,
-        generation: u64,
-    },
+    Tcp { slot: usize, generation: u64 },
 }
 
 impl Client {
     fn transport(self) -> Transport {
         match self {
-            Client::Udp(_) => Transport::Udp,
+            Client::Udp { .. } => Transport::Udp,
             Client::Tcp { .. } => Transport::Tcp,
         }
     }
@@ -56,6 +56,8 @@ pub struct RelayStats {
     pub servfail: u64,
     /// Datagrams dropped: unknown ID, wrong source, wrong question, not a response (RFC 5452).
     pub rejected: u64,
+    /// Answers too big for their UDP client (or truncated upstream): sent as a truncated reply.
+    pub truncated: u64,
 }
 
 /// One attempt of one pending query. It goes stale when the query moves on, so a late report about it
@@ -471,31 +473,47 @@ impl Table {
         Some(p)
     }
 
+    /// An answer came: a UDP client gets it if it fits and is whole, else the truncated reply
+    /// ([`truncated_reply`]: no records, TC set), and retries over TCP.
     fn finish_answered(&mut self, slot: usize, answer: &[u8]) {
-        let Some(p) = self.take(slot) else { return };
-        let fits = match p.client {
-            Client::Udp(_) => answer.len() <= client_udp_limit(&p.wire),
-            Client::Tcp { .. } => true,
-        };
-        let answer = match (&p.truncated, fits) {
-            (Some(tc), false) => &tc[..],
-            _ => answer,
-        };
-        self.deliver(p.client, p.client_id, answer);
+        let Some(mut p) = self.take(slot) else { return };
+        self.deliver_fitting(&mut p, answer);
     }
 
-    /// Every resolver failed: SERVFAIL, or the truncated answer if one came.
+    /// Every resolver failed: SERVFAIL, or the truncated reply if a truncated answer came.
     fn finish_failed(&mut self, slot: usize) {
         let Some(mut p) = self.take(slot) else { return };
-        match p.truncated {
-            Some(tc) => self.deliver(p.client, p.client_id, &tc),
-            None => {
-                if let Some(id) = p.wire.get_mut(..2) {
+        match p.truncated.take() {
+            Some(tc) => self.deliver_fitting(&mut p, &tc),
+            None => self.servfail_pending(&mut p),
+        }
+    }
+
+    fn deliver_fitting(&mut self, p: &mut Pending, answer: &[u8]) {
+        if matches!(p.client, Client::Tcp { .. }) || fits_udp_client(&p.wire, answer) {
+            self.deliver(p.client, p.client_id, answer);
+            return;
+        }
+        self.scratch.resize(MAX_MESSAGE, 0);
+        match truncated_reply(&p.wire, answer, &mut self.scratch) {
+            Some(n) => {
+                self.stats.answered += 1;
+                self.stats.truncated += 1;
+                if let Some(id) = self.scratch.get_mut(..2) {
                     id.copy_from_slice(&p.client_id.to_be_bytes());
                 }
-                self.servfail(&p.wire, p.client);
+                self.outbox.push_back((p.client, self.scratch[..n].into()));
             }
+            None => self.servfail_pending(p),
         }
+    }
+
+    /// SERVFAIL for the client of `p`, under its own ID.
+    fn servfail_pending(&mut self, p: &mut Pending) {
+        if let Some(id) = p.wire.get_mut(..2) {
+            id.copy_from_slice(&p.client_id.to_be_bytes());
+        }
+        self.servfail(&p.wire, p.client);
     }
 
     /// Queues `answer` for `client` under the client's ID.

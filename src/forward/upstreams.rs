@@ -26,18 +26,24 @@ impl Upstreams {
     }
 
     /// [`Upstreams::new`], knowing the host's own addresses: when `own` is the unspecified address (we
-    /// listen on every interface), a resolver at any of `local_ips` on our port is ourselves too.
+    /// listen on every interface), a resolver on our port at the unspecified address or at one of
+    /// `local_ips` (the addresses configured on the interfaces, loopback's `127.0.0.1` and `::1`
+    /// included) is ourselves too. Other loopback addresses are not: they may be redirected elsewhere
+    /// by the host's NAT rules (Docker's embedded DNS `127.0.0.11:53` is a DNAT to another port), and
+    /// one that does reach us is caught at run time by the loop detection (`Table::is_own_query`).
     pub fn new_with_local(
         config: &Config,
         resolv_conf: Option<&str>,
         own: SocketAddr,
         local_ips: &[IpAddr],
     ) -> (Upstreams, Vec<String>) {
+        let own_ip = own.ip().to_canonical();
         let is_own = |r: SocketAddr| {
             let ip = r.ip().to_canonical();
             r.port() == own.port()
-                && (ip == own.ip().to_canonical()
-                    || (own.ip().is_unspecified() && (ip.is_loopback() || local_ips.contains(&ip))))
+                && (ip == own_ip
+                    || (own_ip.is_unspecified()
+                        && (ip.is_unspecified() || local_ips.iter().any(|l| l.to_canonical() == ip))))
         };
         let mut warnings = Vec::new();
         let mut keep = |list: &[SocketAddr], what: &str| -> Vec<SocketAddr> {
@@ -184,16 +190,41 @@ mod tests {
 
     #[test]
     fn our_own_address_is_never_a_resolver() {
-        let c = config(&["127.0.0.1:5353", "127.0.0.1:53"], &[]);
-        let (u, _) = Upstreams::new(&c, None, "0.0.0.0:5353".parse().unwrap());
+        let any: SocketAddr = "0.0.0.0:5353".parse().unwrap();
+        let loopback = ["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        let c = config(&["127.0.0.1:5353", "127.0.0.1:53", "0.0.0.0:5353"], &[]);
+        let (u, _) = Upstreams::new_with_local(&c, None, any, &loopback);
         assert_eq!(u.list(0), &["127.0.0.1:53".parse::<SocketAddr>().unwrap()]);
         // IPv4-mapped forms and the host's own (non-loopback) addresses are ourselves too.
         let c = config(&["[::ffff:127.0.0.1]:5353", "192.0.2.7:5353", "192.0.2.8:5353"], &[]);
-        let local = ["192.0.2.7".parse().unwrap()];
-        let (u, w) = Upstreams::new_with_local(&c, None, "0.0.0.0:5353".parse().unwrap(), &local);
+        let local = ["127.0.0.1".parse().unwrap(), "192.0.2.7".parse().unwrap()];
+        let (u, w) = Upstreams::new_with_local(&c, None, any, &local);
         assert_eq!(u.list(0), &["192.0.2.8:5353".parse::<SocketAddr>().unwrap()]);
         assert_eq!(w.len(), 2);
         assert!(u.list(7).is_empty());
+        // A specific listener is only itself: another local address on our port is another server.
+        let c = config(&["127.0.0.1:5353", "127.0.0.2:5353"], &[]);
+        let (u, _) = Upstreams::new_with_local(&c, None, "127.0.0.2:5353".parse().unwrap(), &loopback);
+        assert_eq!(u.list(0), &["127.0.0.1:5353".parse::<SocketAddr>().unwrap()]);
+    }
+
+    #[test]
+    fn dockers_embedded_dns_stays_a_resolver_on_every_interface() {
+        // Docker's resolv.conf names 127.0.0.11, which its NAT rules redirect to the embedded DNS on
+        // another port: it is not us, whether we listen on 53 or elsewhere (all of 127/8 is local, but
+        // only the interfaces' own addresses are what we answer on for sure).
+        let resolv = "nameserver 127.0.0.11\noptions ndots:0\n";
+        let local = ["127.0.0.1".parse().unwrap(), "172.17.0.2".parse().unwrap()];
+        for own in ["0.0.0.0:53", "0.0.0.0:5353", "[::]:53"] {
+            let (u, w) = Upstreams::new_with_local(&config(&[], &[]), Some(resolv), own.parse().unwrap(), &local);
+            assert_eq!(u.list(0), &["127.0.0.11:53".parse::<SocketAddr>().unwrap()], "{own}");
+            assert!(w.is_empty(), "{own}: {w:?}");
+        }
+        // The container's own address on our port is still us.
+        let c = config(&["172.17.0.2:53", "127.0.0.11:53"], &[]);
+        let (u, w) = Upstreams::new_with_local(&c, None, "0.0.0.0:53".parse().unwrap(), &local);
+        assert_eq!(u.list(0), &["127.0.0.11:53".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(w.len(), 1);
     }
 
     #[test]

@@ -44,14 +44,6 @@ pub fn verify(query: &[u8], answer: &[u8]) -> Result<Accepted, Rejected> {
     })
 }
 
-/// The UDP size a client accepts: its EDNS0 payload size, 512 without EDNS0 (RFC 6891 6.2.5).
-pub fn client_udp_limit(query: &[u8]) -> usize {
-    Message::parse(query)
-        .ok()
-        .and_then(|m| m.edns())
-        .map_or(512, |e| usize::from(e.udp_size).max(512))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,14 +90,5 @@ mod tests {
         let mut no_question = answer([0x81, 0x80], name, 1);
         no_question[5] = 0;
         assert!(verify(QUERY, &no_question).is_err());
-    }
-
-    #[test]
-    fn client_limit_comes_from_edns() {
-        assert_eq!(client_udp_limit(QUERY), 512);
-        let mut q = QUERY.to_vec();
-        q[11] = 1;
-        q.extend_from_slice(&[0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(client_udp_limit(&q), 4096);
     }
 }

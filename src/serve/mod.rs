@@ -19,6 +19,7 @@ mod respond;
 mod slab;
 mod sockets;
 mod tcp;
+mod udp;
 
 use std::io;
 use std::net::SocketAddr;
@@ -33,13 +34,14 @@ use mio::{Events, Interest, Poll, Registry, Token};
 pub(crate) use api::Api;
 pub(crate) use tcp::TcpLimits;
 
-use crate::forward::{self, Forwarder, RelayStats, Upstreams};
+use crate::forward::{self, set_udp_buffers, Forwarder, RelayStats, UdpBuffers, Upstreams};
 use crate::snapshot::Records;
 use crate::wire::MAX_MESSAGE;
 use api::ApiView;
 use respond::{transport, Context, Responder};
 use slab::{Key, Slab};
 use sockets::{DnsClient, HttpClient, Step};
+use udp::DnsUdp;
 
 const UDP: usize = 0;
 const TCP: usize = 1;
@@ -58,6 +60,8 @@ const _: () = assert!(forward::TCP_TOKEN_BASE < HTTP_CONN_BASE);
 
 /// How often the relay counters are logged (when they changed).
 const STATS_EVERY: Duration = Duration::from_secs(60);
+/// How often, at most, TCP connections refused at the cap are logged.
+const REFUSED_LOG_EVERY: Duration = Duration::from_secs(60);
 /// How often idle connections are looked for.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
 
@@ -117,6 +121,9 @@ pub(crate) struct Settings {
     pub relay_timeout: Duration,
     /// Limits of the DNS TCP side.
     pub tcp: TcpLimits,
+    /// The kernel buffers of the DNS UDP socket and the relay sockets (`udpReceiveBuffer`,
+    /// `udpSendBuffer`).
+    pub udp_buffers: UdpBuffers,
 }
 
 /// The DNS server: its sockets, bound before anything else starts. Either part may be off (`dnson`,
@@ -124,7 +131,7 @@ pub(crate) struct Settings {
 pub(crate) struct Server {
     poll: Poll,
     /// The DNS UDP socket and TCP listener, on the same address.
-    dns: Option<(UdpSocket, TcpListener)>,
+    dns: Option<(DnsUdp, TcpListener)>,
     http: Option<TcpListener>,
     forwarder: Forwarder,
     waker: Arc<mio::Waker>,
@@ -138,12 +145,13 @@ impl Server {
         let dns = match dns {
             Some(addr) => {
                 let mut udp = UdpSocket::bind(addr)?;
+                set_udp_buffers(&udp, settings.udp_buffers, "DNS UDP socket");
                 let mut tcp = TcpListener::bind(addr)?;
                 poll.registry()
                     .register(&mut udp, SocketId::Udp.token(), Interest::READABLE)?;
                 poll.registry()
                     .register(&mut tcp, SocketId::Tcp.token(), Interest::READABLE)?;
-                Some((udp, tcp))
+                Some((DnsUdp::new(udp)?, tcp))
             }
             None => None,
         };
@@ -156,7 +164,12 @@ impl Server {
             }
             None => None,
         };
-        let forwarder = Forwarder::new(settings.upstreams.clone(), settings.relay_timeout, poll.registry())?;
+        let forwarder = Forwarder::new(
+            settings.upstreams.clone(),
+            settings.relay_timeout,
+            settings.udp_buffers,
+            poll.registry(),
+        )?;
         let waker = Arc::new(mio::Waker::new(poll.registry(), SocketId::Wake.token())?);
         Ok(Server {
             poll,
@@ -175,7 +188,7 @@ impl Server {
 
     /// The bound DNS address (UDP; the TCP listener is on the same address and port), if it serves DNS.
     pub(crate) fn dns_addr(&self) -> Option<SocketAddr> {
-        self.dns.as_ref().and_then(|(udp, _)| udp.local_addr().ok())
+        self.dns.as_ref().and_then(|(udp, _)| udp.socket.local_addr().ok())
     }
 
     /// The bound HTTP API address, if it serves one.
@@ -211,7 +224,7 @@ impl Server {
 
 /// Everything the loop owns between turns.
 struct Loop {
-    dns: Option<(UdpSocket, TcpListener)>,
+    dns: Option<(DnsUdp, TcpListener)>,
     http: Option<TcpListener>,
     forwarder: Forwarder,
     responder: Responder,
@@ -231,11 +244,14 @@ struct Loop {
     http_still_busy: Vec<Key>,
     last_sweep: Instant,
     last_stats: (Instant, RelayStats),
+    /// TCP connections refused at the cap since the last log line, and when that was.
+    refused_unlogged: u64,
+    last_refused_log: Option<Instant>,
 }
 
 impl Loop {
     fn new(
-        dns: Option<(UdpSocket, TcpListener)>,
+        dns: Option<(DnsUdp, TcpListener)>,
         http: Option<TcpListener>,
         forwarder: Forwarder,
         settings: &Settings,
@@ -263,6 +279,8 @@ impl Loop {
             http_still_busy: Vec::new(),
             last_sweep: Instant::now(),
             last_stats,
+            refused_unlogged: 0,
+            last_refused_log: None,
         }
     }
 
@@ -334,8 +352,24 @@ impl Loop {
     }
 
     fn accept_dns(&mut self, registry: &Registry, now: Instant) {
-        if let Some((_, listener)) = &self.dns {
-            sockets::accept_dns(listener, registry, &mut self.dns_clients, &self.forwarder, now);
+        let Some((_, listener)) = &self.dns else { return };
+        let refused = sockets::accept_dns(listener, registry, &mut self.dns_clients, &self.forwarder, now);
+        if refused == 0 {
+            return;
+        }
+        self.responder.metrics.tcp_refused(refused);
+        self.refused_unlogged += refused;
+        if self
+            .last_refused_log
+            .map_or(true, |at| now.saturating_duration_since(at) >= REFUSED_LOG_EVERY)
+        {
+            log::warn!(
+                "{} DNS TCP connections refused: {} are open, the most allowed (logged once a minute at most)",
+                self.refused_unlogged,
+                self.dns_clients.len()
+            );
+            self.refused_unlogged = 0;
+            self.last_refused_log = Some(now);
         }
     }
 

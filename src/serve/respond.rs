@@ -56,7 +56,7 @@ impl Responder {
             }
             Outcome::Outside if !self.external_on => rcode::REFUSED,
             // Our own relayed query came back (a resolver that forwards to us): stop the loop here.
-            Outcome::Outside if matches!(client, Client::Udp(peer) if cx.forwarder.is_own_query(peer, query)) => {
+            Outcome::Outside if matches!(client, Client::Udp { peer, .. } if cx.forwarder.is_own_query(peer, query)) => {
                 rcode::SERVFAIL
             }
             Outcome::Outside => {
@@ -79,7 +79,7 @@ impl Responder {
 /// The transport a client's answer goes back on.
 pub(super) fn transport(client: Client) -> Transport {
     match client {
-        Client::Udp(_) => Transport::Udp,
+        Client::Udp { .. } => Transport::Udp,
         Client::Tcp { .. } => Transport::Tcp,
     }
 }

@@ -6,7 +6,7 @@
 use std::io::{self, Read};
 use std::time::Instant;
 
-use mio::net::{TcpListener, TcpStream, UdpSocket};
+use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry};
 
 use crate::forward::{Client, Forwarder};
@@ -16,6 +16,7 @@ use super::api::ApiView;
 use super::respond::{Context, ForClient, Responder};
 use super::slab::{Key, Slab};
 use super::tcp::{DnsConn, Next, TcpLimits};
+use super::udp::DnsUdp;
 use super::SocketId;
 
 /// Datagrams handled per wake-up before other sockets get a turn.
@@ -47,33 +48,39 @@ pub(super) enum Step {
 }
 
 /// Serves queued datagrams; true if more may be waiting (the burst ran out before `WouldBlock`).
-pub(super) fn serve_udp(udp: &UdpSocket, buf: &mut [u8], responder: &mut Responder, cx: &mut Context<'_>) -> bool {
+pub(super) fn serve_udp(udp: &DnsUdp, buf: &mut [u8], responder: &mut Responder, cx: &mut Context<'_>) -> bool {
     for _ in 0..UDP_BURST {
-        let (n, peer) = match udp.recv_from(buf) {
+        let (n, peer, local) = match udp.recv(buf) {
             Ok(r) => r,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
             // ICMP errors from earlier sends surface here; they concern nobody now.
             Err(_) => continue,
         };
-        if let Some(answer) = responder.respond(&buf[..n], Client::Udp(peer), cx) {
+        if let Some(answer) = responder.respond(&buf[..n], Client::Udp { peer, local }, cx) {
             // A full send buffer drops the answer, as the network could; the client retries.
-            let _ = udp.send_to(answer, peer);
+            let _ = udp.send(answer, peer, local);
         }
     }
     true
 }
 
 /// Accepts every waiting DNS connection. Past the cap, and our own relay connections come back to us
-/// (which would loop: closing it fails that relay attempt), are closed at once.
+/// (which would loop: closing it fails that relay attempt), are closed at once. Returns how many were
+/// closed for the cap.
 pub(super) fn accept_dns(
     listener: &TcpListener,
     registry: &Registry,
     clients: &mut Slab<DnsClient>,
     forwarder: &Forwarder,
     now: Instant,
-) {
+) -> u64 {
+    let mut refused = 0;
     while let Some((mut stream, peer)) = accept(listener) {
-        let Some(slot) = clients.vacant().filter(|_| !forwarder.is_own_connection(peer)) else {
+        if forwarder.is_own_connection(peer) {
+            continue;
+        }
+        let Some(slot) = clients.vacant() else {
+            refused += 1;
             continue;
         };
         if let Err(e) = registry.register(
@@ -88,6 +95,7 @@ pub(super) fn accept_dns(
         // `vacant` said there is room.
         let _ = clients.insert(DnsClient { stream, conn });
     }
+    refused
 }
 
 /// Accepts every waiting HTTP connection; past the cap they are closed at once.
@@ -182,11 +190,11 @@ fn read(stream: &mut TcpStream, conn: &mut DnsConn, buf: &mut [u8], limits: &Tcp
 
 /// Sends a relayed answer to its client: a datagram, or a frame on its TCP connection if that is still
 /// the same connection.
-pub(super) fn deliver(udp: Option<&UdpSocket>, clients: &mut Slab<DnsClient>, client: Client, answer: &[u8]) {
+pub(super) fn deliver(udp: Option<&DnsUdp>, clients: &mut Slab<DnsClient>, client: Client, answer: &[u8]) {
     match client {
-        Client::Udp(peer) => {
+        Client::Udp { peer, local } => {
             if let Some(udp) = udp {
-                let _ = udp.send_to(answer, peer);
+                let _ = udp.send(answer, peer, local);
             }
         }
         Client::Tcp { slot, generation } => {

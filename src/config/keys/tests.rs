@@ -24,6 +24,8 @@ fn every_key_set() -> Value {
         all.extend(ours);
     }
     doc["staticRecordsFile"] = json!("/static.zone");
+    doc["udpReceiveBuffer"] = json!(0);
+    doc["udpSendBuffer"] = json!(65536);
     doc
 }
 
@@ -98,6 +100,8 @@ fn restart_only_change(key: &str) -> Option<Value> {
         "resolvers" => json!(["127.0.0.1"]),
         "zoneResolvers" => json!({"consul": ["127.0.0.1"]}),
         "timeout" => json!(3),
+        "udpReceiveBuffer" => json!(0),
+        "udpSendBuffer" => json!(1 << 20),
         "externalon" => json!(false),
         _ => return None,
     })
@@ -127,6 +131,8 @@ fn the_sockets_relay_and_zookeeper_keys_are_restart_only_and_each_change_is_seen
             "resolvers",
             "zoneResolvers",
             "timeout",
+            "udpReceiveBuffer",
+            "udpSendBuffer",
             "externalon"
         ]
     );

@@ -120,6 +120,8 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
         "HideUnhealthyTasks",
         "UnroutableNetworks",
         "StaticRecordsFile",
+        "UDPReceiveBuffer",
+        "UDPSendBuffer",
     ]);
     expected.sort_unstable();
     assert_eq!(keys, expected);

@@ -27,7 +27,7 @@ fn truncated_udp_answer_is_retried_over_tcp_to_the_same_resolver() {
 }
 
 #[test]
-fn truncated_answer_too_big_for_the_client_is_passed_on_with_tc() {
+fn answer_too_big_for_the_client_is_passed_on_truncated_without_records() {
     // 40 A records: 672 bytes, more than a client without EDNS takes over UDP.
     let many: Vec<Ipv4Addr> = (1..=40).map(|i| Ipv4Addr::new(127, 1, 3, i)).collect();
     let t0 = Instant::now();
@@ -55,7 +55,7 @@ fn truncated_answer_too_big_for_the_client_is_passed_on_with_tc() {
             assert_eq!(
                 got,
                 with_id(&truncated, 0x7001),
-                "512 bytes is all it takes: the truncated answer"
+                "512 bytes is all it takes: header and question, TC set"
             );
             assert_ne!(Message::parse(&got).unwrap().flags() & field::TC, 0);
         }
@@ -70,7 +70,7 @@ fn truncated_answer_too_big_for_the_client_is_passed_on_with_tc() {
 }
 
 #[test]
-fn failed_tcp_retry_passes_the_truncated_answer_on() {
+fn failed_tcp_retry_passes_the_truncation_on_without_the_partial_records() {
     let t0 = Instant::now();
     for fail_by_timeout in [false, true] {
         let mut t = table(&[resolver(1), resolver(2)]);
@@ -84,12 +84,46 @@ fn failed_tcp_retry_passes_the_truncated_answer_on() {
         } else {
             t.on_tcp_failed(conn, t0 + MS);
         }
-        assert_eq!(one_reply(&mut t, UDP_CLIENT), with_id(&truncated, 0x7100));
+        assert_eq!(
+            one_reply(&mut t, UDP_CLIENT),
+            with_id(&reply(&sent.wire, field::TC, &[]), 0x7100),
+            "TC set, the upstream's partial answer section left out"
+        );
         assert_eq!(
             ios(&mut t),
             [Io::CloseTcp { conn }],
             "and the next resolver is not asked"
         );
+    }
+}
+
+#[test]
+fn udp_answer_bigger_than_the_client_takes_is_truncated_to_header_and_question() {
+    // An upstream that ignores the client's limit: 46 A records, 768 bytes, to a client without EDNS
+    // (512) and to one offering 4096 (capped at our 1232), over UDP without TC.
+    let many: Vec<Ipv4Addr> = (1..=46).map(|i| Ipv4Addr::new(127, 1, 3, i)).collect();
+    let t0 = Instant::now();
+    for (q, fits) in [
+        (query(0x7201, WWW, rtype::A), false),
+        (query_edns(0x7202, WWW, rtype::A, 4096), true),
+    ] {
+        let mut t = table(&[resolver(1)]);
+        t.relay(&q, UDP_CLIENT, t0);
+        let sent = one_udp(&mut t);
+        let big = answer(&sent.wire, &many);
+        assert_eq!(big.len(), 768);
+        t.on_udp_answer(sent.socket, sent.to, &big, t0);
+        assert!(ios(&mut t).is_empty(), "no TCP retry of our own: the client retries");
+        let got = one_reply(&mut t, UDP_CLIENT);
+        if fits {
+            assert_eq!(got, with_id(&big, 0x7202));
+            assert_eq!(t.stats.truncated, 0);
+        } else {
+            let msg = Message::parse(&got).expect("parses");
+            assert_ne!(msg.flags() & field::TC, 0);
+            assert_eq!(got, with_id(&reply(&sent.wire, field::TC, &[]), 0x7201));
+            assert_eq!((t.stats.truncated, t.stats.answered), (1, 1));
+        }
     }
 }
 

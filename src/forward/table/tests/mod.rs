@@ -15,7 +15,10 @@ const WWW: &str = "www.google.com";
 const MADE_UP: Ipv4Addr = Ipv4Addr::new(127, 1, 2, 3);
 const MADE_UP_2: Ipv4Addr = Ipv4Addr::new(127, 1, 2, 4);
 const SPOOF_ADDR: Ipv4Addr = Ipv4Addr::new(127, 6, 6, 6);
-const UDP_CLIENT: Client = Client::Udp(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40000));
+const UDP_CLIENT: Client = Client::Udp {
+    peer: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40000),
+    local: None,
+};
 const TCP_CLIENT: Client = Client::Tcp { slot: 3, generation: 7 };
 
 fn resolver(n: u8) -> SocketAddr {

@@ -11,7 +11,7 @@ fn first_resolver_silent_so_the_second_answers_after_one_timeout() {
         t.relay(&q, client, t0);
         // Where it went, over which socket or connection, and the bytes.
         let ask = |t: &mut Table| match client {
-            Client::Udp(_) => {
+            Client::Udp { .. } => {
                 let s = one_udp(t);
                 (s.socket, s.to, s.wire)
             }
@@ -32,7 +32,7 @@ fn first_resolver_silent_so_the_second_answers_after_one_timeout() {
         let up = answer(&wire, &[MADE_UP]);
         let late = answer(&first_wire, &[SPOOF_ADDR]);
         match client {
-            Client::Udp(_) => {
+            Client::Udp { .. } => {
                 t.on_udp_answer(via, to, &up, t0 + TIMEOUT + MS);
                 // The first resolver's answer, late: its ID is no longer pending.
                 t.on_udp_answer(first_via, resolver(1), &late, t0 + TIMEOUT + MS);

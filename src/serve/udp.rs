@@ -1,0 +1,289 @@
+//! The DNS UDP socket. Bound to a specific address it is plain `recv_from`/`send_to`. Bound to the
+//! unspecified address (every interface, `listener: 0.0.0.0`), a reply must leave from the address
+//! the query was sent to, or the client drops it (glibc, musl, dig...): each datagram is received
+//! with `recvmsg` and its destination address (`IP_PKTINFO` / `IPV6_PKTINFO`), and the reply is sent
+//! with `sendmsg` naming that address as its source. Both use buffers on the stack: no allocation.
+
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::AsRawFd;
+
+use mio::net::UdpSocket;
+
+/// Room for one `in6_pktinfo` control message (the larger of the two), aligned for `cmsghdr`.
+#[repr(C, align(8))]
+struct ControlBuf([u8; 64]);
+
+/// The DNS UDP socket and whether it reports destination addresses.
+pub(crate) struct DnsUdp {
+    pub(crate) socket: UdpSocket,
+    pktinfo: bool,
+}
+
+impl DnsUdp {
+    /// Wraps `socket`; asks for destination addresses if it is bound to the unspecified address.
+    pub(crate) fn new(socket: UdpSocket) -> io::Result<DnsUdp> {
+        let local = socket.local_addr()?;
+        let pktinfo = local.ip().is_unspecified();
+        if pktinfo {
+            match local {
+                SocketAddr::V4(_) => set_flag(&socket, libc::IPPROTO_IP, libc::IP_PKTINFO)?,
+                SocketAddr::V6(_) => {
+                    set_flag(&socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO)?;
+                    // IPv4 datagrams on a dual-stack socket report theirs this way.
+                    let _ = set_flag(&socket, libc::IPPROTO_IP, libc::IP_PKTINFO);
+                }
+            }
+        }
+        Ok(DnsUdp { socket, pktinfo })
+    }
+
+    /// One datagram: its length, its sender and (listening on every address) the address it was sent to.
+    #[inline]
+    pub(crate) fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr, Option<IpAddr>)> {
+        if !self.pktinfo {
+            let (n, peer) = self.socket.recv_from(buf)?;
+            return Ok((n, peer, None));
+        }
+        // SAFETY: all-zero is a valid value of these C structs.
+        let mut from: libc::sockaddr_storage = unsafe { zeroed() };
+        let mut control = ControlBuf([0; 64]);
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: as above.
+        let mut msg: libc::msghdr = unsafe { zeroed() };
+        msg.msg_name = std::ptr::addr_of_mut!(from).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.0.as_mut_ptr().cast();
+        msg.msg_controllen = control.0.len() as _;
+        // SAFETY: every pointer in `msg` points at a live buffer of the length given.
+        let n = unsafe { libc::recvmsg(self.socket.as_raw_fd(), &mut msg, 0) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let peer = to_socket_addr(&from).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
+        // SAFETY: the kernel wrote `msg_controllen` bytes of well-formed control messages.
+        let local = unsafe { destination(&msg) };
+        Ok((n as usize, peer, local))
+    }
+
+    /// Sends `reply` to `peer`, from `local` if given (the address its query was sent to).
+    #[inline]
+    pub(crate) fn send(&self, reply: &[u8], peer: SocketAddr, local: Option<IpAddr>) -> io::Result<usize> {
+        let Some(local) = local.filter(|_| self.pktinfo) else {
+            return self.socket.send_to(reply, peer);
+        };
+        let (mut to, to_len) = from_socket_addr(peer);
+        let mut control = ControlBuf([0; 64]);
+        let mut iov = libc::iovec {
+            iov_base: reply.as_ptr().cast_mut().cast(),
+            iov_len: reply.len(),
+        };
+        // SAFETY: all-zero is a valid msghdr.
+        let mut msg: libc::msghdr = unsafe { zeroed() };
+        msg.msg_name = std::ptr::addr_of_mut!(to).cast();
+        msg.msg_namelen = to_len;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.0.as_mut_ptr().cast();
+        // SAFETY: the control buffer has room for one pktinfo message of either family (checked by the
+        // tests), and is aligned for cmsghdr; CMSG_* walk only what `msg_controllen` says.
+        unsafe {
+            let (level, kind, data_len) = match local {
+                IpAddr::V4(_) => (libc::IPPROTO_IP, libc::IP_PKTINFO, size_of::<libc::in_pktinfo>()),
+                IpAddr::V6(_) => (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO, size_of::<libc::in6_pktinfo>()),
+            };
+            msg.msg_controllen = libc::CMSG_SPACE(data_len as u32) as _;
+            let cmsg = libc::CMSG_FIRSTHDR(&msg);
+            if cmsg.is_null() {
+                return Err(io::Error::from(io::ErrorKind::InvalidInput));
+            }
+            (*cmsg).cmsg_level = level;
+            (*cmsg).cmsg_type = kind;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(data_len as u32) as _;
+            let data = libc::CMSG_DATA(cmsg);
+            match local {
+                IpAddr::V4(ip) => {
+                    let mut info: libc::in_pktinfo = zeroed();
+                    info.ipi_spec_dst.s_addr = u32::from_ne_bytes(ip.octets());
+                    std::ptr::write_unaligned(data.cast(), info);
+                }
+                IpAddr::V6(ip) => {
+                    let mut info: libc::in6_pktinfo = zeroed();
+                    info.ipi6_addr.s6_addr = ip.octets();
+                    std::ptr::write_unaligned(data.cast(), info);
+                }
+            }
+            let n = libc::sendmsg(self.socket.as_raw_fd(), &msg, 0);
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(n as usize)
+        }
+    }
+}
+
+fn set_flag(socket: &UdpSocket, level: libc::c_int, option: libc::c_int) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: the fd is open; the value is a c_int of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            option,
+            std::ptr::addr_of!(on).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The destination address in the control messages of a received `msg`, IPv4-mapped written as IPv4.
+///
+/// # Safety
+/// `msg` must be what `recvmsg` filled in.
+unsafe fn destination(msg: &libc::msghdr) -> Option<IpAddr> {
+    let mut cmsg = libc::CMSG_FIRSTHDR(msg);
+    while !cmsg.is_null() {
+        let data = libc::CMSG_DATA(cmsg);
+        match ((*cmsg).cmsg_level, (*cmsg).cmsg_type) {
+            (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
+                let info: libc::in_pktinfo = std::ptr::read_unaligned(data.cast());
+                return Some(IpAddr::V4(Ipv4Addr::from(info.ipi_addr.s_addr.to_ne_bytes())));
+            }
+            (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+                let info: libc::in6_pktinfo = std::ptr::read_unaligned(data.cast());
+                return Some(IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)).to_canonical());
+            }
+            _ => {}
+        }
+        cmsg = libc::CMSG_NXTHDR(msg, cmsg);
+    }
+    None
+}
+
+fn to_socket_addr(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match libc::c_int::from(storage.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says it is a sockaddr_in, which fits in the storage.
+            let a: libc::sockaddr_in = unsafe { std::ptr::read(std::ptr::from_ref(storage).cast()) };
+            let ip = Ipv4Addr::from(a.sin_addr.s_addr.to_ne_bytes());
+            Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(a.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says it is a sockaddr_in6, which fits in the storage.
+            let a: libc::sockaddr_in6 = unsafe { std::ptr::read(std::ptr::from_ref(storage).cast()) };
+            let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(a.sin6_port),
+                a.sin6_flowinfo,
+                a.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
+}
+
+fn from_socket_addr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: all-zero is a valid sockaddr_storage; each arm writes a smaller sockaddr into it.
+    let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            // SAFETY: as above.
+            let mut sin: libc::sockaddr_in = unsafe { zeroed() };
+            sin.sin_family = libc::AF_INET as libc::sa_family_t;
+            sin.sin_port = a.port().to_be();
+            sin.sin_addr.s_addr = u32::from_ne_bytes(a.ip().octets());
+            // SAFETY: sockaddr_in fits in sockaddr_storage.
+            unsafe { std::ptr::write(std::ptr::addr_of_mut!(storage).cast(), sin) };
+            size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            // SAFETY: as above.
+            let mut sin6: libc::sockaddr_in6 = unsafe { zeroed() };
+            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sin6.sin6_port = a.port().to_be();
+            sin6.sin6_addr.s6_addr = a.ip().octets();
+            sin6.sin6_flowinfo = a.flowinfo();
+            sin6.sin6_scope_id = a.scope_id();
+            // SAFETY: sockaddr_in6 fits in sockaddr_storage.
+            unsafe { std::ptr::write(std::ptr::addr_of_mut!(storage).cast(), sin6) };
+            size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_control_buffer_holds_either_pktinfo() {
+        // SAFETY: CMSG_SPACE is a pure size computation.
+        let need = unsafe { libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32) } as usize;
+        assert!(need <= size_of::<ControlBuf>(), "{need}");
+    }
+
+    #[test]
+    fn addresses_survive_the_round_trip_through_sockaddr() {
+        for addr in ["127.0.0.5:5353", "[::1]:53", "[::ffff:127.0.0.1]:40000"] {
+            let addr: SocketAddr = addr.parse().unwrap();
+            assert_eq!(to_socket_addr(&from_socket_addr(addr).0), Some(addr));
+        }
+    }
+
+    /// Sends `query` from a socket connected to `to` and waits for what comes back (a connected socket
+    /// takes datagrams from `to` only).
+    fn exchange_connected(to: SocketAddr, server: &DnsUdp) -> Option<(SocketAddr, Option<IpAddr>)> {
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.connect(to).unwrap();
+        client.send(b"ping").unwrap();
+        let mut buf = [0u8; 64];
+        let started = std::time::Instant::now();
+        let (n, peer, local) = loop {
+            match server.recv(&mut buf) {
+                Ok(r) => break r,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    assert!(started.elapsed() < Duration::from_secs(3), "the query never came");
+                    std::thread::yield_now();
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(&buf[..n], b"ping");
+        server.send(b"pong", peer, local).unwrap();
+        client.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+        client.recv(&mut buf).ok().filter(|&n| &buf[..n] == b"pong")?;
+        Some((peer, local))
+    }
+
+    #[test]
+    fn on_every_address_the_reply_leaves_from_the_address_asked() {
+        let server = DnsUdp::new(UdpSocket::bind("0.0.0.0:0".parse().unwrap()).unwrap()).unwrap();
+        let port = server.socket.local_addr().unwrap().port();
+        for ip in [Ipv4Addr::new(127, 0, 0, 1), Ipv4Addr::new(127, 0, 0, 5)] {
+            let got = exchange_connected(SocketAddr::new(ip.into(), port), &server);
+            let (_, local) = got.unwrap_or_else(|| panic!("no reply from {ip}"));
+            assert_eq!(local, Some(IpAddr::V4(ip)));
+        }
+    }
+
+    #[test]
+    fn a_specific_listener_needs_no_destination() {
+        let server = DnsUdp::new(UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap()).unwrap();
+        let to = server.socket.local_addr().unwrap();
+        assert_eq!(exchange_connected(to, &server).map(|r| r.1), Some(None));
+    }
+}
