@@ -1,4 +1,4 @@
-//! Answering allocates nothing once warmed up: A, AAAA, SRV with additional records, NXDOMAIN, a
+//! Answering allocates nothing once warmed up: A, AAAA, SRV with additional records, NXDOMAIN, CNAME, TXT, a
 //! truncated answer, FORMERR, PTR (compressed targets) and an error reply, counted by a global allocator
 //! that counts. Only the test's own thread is counted: the test harness's threads allocate as they
 //! please (under load, the main thread does while the test runs), and that is not the answer path.
@@ -92,12 +92,22 @@ fn answering_allocates_nothing() {
         "web.marathon.mesos.",
         IpAddr::V6(Ipv6Addr::new(0xfd01, 0xb, 0, 0, 0, 1, 0x8000, 2)),
     );
+    // Static records: an alias to a name of ours, and character strings.
+    list.begin_static();
+    list.push("www.marathon.mesos.", RData::Cname("nginx.marathon.mesos.".into()));
+    list.push(
+        "nginx.marathon.mesos.",
+        RData::Txt(vec!["v=1".into(), "owner=web".into()]),
+    );
     let records = Records::build(zone(&Config::default()), &list, 1);
     let queries = [
         (query("nginx.marathon.mesos", 1, true), "A"),
         (query("nginx.marathon.mesos", 28, false), "AAAA"),
         (query("_nginx._tcp.marathon.mesos", 33, true), "SRV"),
         (query("nothing.marathon.mesos", 1, false), "NXDOMAIN"),
+        (query("www.marathon.mesos", 1, true), "CNAME with the target's A"),
+        (query("www.marathon.mesos", 16, false), "CNAME with the target's TXT"),
+        (query("nginx.marathon.mesos", 16, true), "TXT"),
         (query("big.marathon.mesos", 1, false), "truncated"),
         (query("nginx.marathon.mesos", 1, true)[..20].to_vec(), "FORMERR"),
         (query("7.0.3.10.in-addr.arpa", 12, true), "PTR"),
