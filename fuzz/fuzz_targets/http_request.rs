@@ -6,23 +6,23 @@
 #![no_main]
 
 use std::io::{self, Read, Write};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use mesos_dns::config::Config;
-use mesos_dns::http::conn::HttpConn;
+use mesos_dns::http::conn::{HttpConn, Progress};
 use mesos_dns::http::{route, ApiContext, Response};
 use mesos_dns::snapshot::Records;
 
-fn snapshot() -> &'static (Config, Records) {
-    static SNAPSHOT: OnceLock<(Config, Records)> = OnceLock::new();
+fn snapshot() -> &'static (Config, Arc<Records>) {
+    static SNAPSHOT: OnceLock<(Config, Arc<Records>)> = OnceLock::new();
     SNAPSHOT.get_or_init(|| {
         let config = Config::default();
         let body = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
         let masters = ["127.0.0.1:5050".to_string()];
         let (records, list) = mesos_dns::records::from_state::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
             .expect("tutorial-0.21.json builds");
-        (config, records.with_list(list))
+        (config, Arc::new(records.with_list(list)))
     })
 }
 
@@ -71,10 +71,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut conn = HttpConn::new();
     // Each event reads until end of stream, so the connection must be done after a couple of events
-    // (more only while more than 1 MiB of answers waits to be written).
+    // (more only while more than 1 MiB of answers waits to be written, or a streamed document's chunks:
+    // the tutorial's are one chunk each, one turn per streamed request).
     let mut closed = false;
-    for _ in 0..2 + input.len() / 16 {
-        if !conn.on_ready(&mut client, &mut handle) {
+    for _ in 0..2 + input.len() / 16 + input.len() / 8 {
+        if conn.on_ready(&mut client, &mut handle) == Progress::Close {
             closed = true;
             break;
         }

@@ -1,10 +1,11 @@
 //! An upstream resolver's answer, arbitrary bytes, arriving for a pending relayed query, fed straight
 //! to the relay table (`forward::table`: no sockets, virtual time). The table relays a fixed client
 //! query; the fuzz input comes back as the answer under the ID the table chose, so it reaches the
-//! checks. Whatever the bytes, the client gets exactly one reply: the answer itself under the client's
-//! ID when `verify` accepts it, else (once the attempt times out) SERVFAIL. A truncated answer is
-//! retried over TCP to the same resolver; the retry then gets the same bytes as its answer, or fails,
-//! and either way the client gets those bytes. The first input byte picks the client query (its value
+//! checks. Whatever the bytes, the client gets exactly one reply: when `verify` accepts the answer,
+//! the answer itself under the client's ID if it fits the client's UDP limit untruncated, else a TC
+//! reply with no records within that limit; otherwise (once the attempt times out) SERVFAIL. A
+//! truncated answer is retried over TCP to the same resolver; the retry then gets the same bytes as its
+//! answer, or fails. The first input byte picks the client query (its value
 //! is replaced by the ID anyway) and, with its top bit, whether the TCP retry fails.
 #![no_main]
 
@@ -15,8 +16,8 @@ use std::time::{Duration, Instant};
 use libfuzzer_sys::fuzz_target;
 use mesos_dns::config::Config;
 use mesos_dns::forward::table::{Io, Table};
-use mesos_dns::forward::{verify, Accepted, Client, SecureRandom, Upstreams};
-use mesos_dns::wire::{rcode, Message};
+use mesos_dns::forward::{client_udp_limit, verify, Accepted, Client, SecureRandom, Upstreams};
+use mesos_dns::wire::{field, rcode, Message};
 
 /// Client queries (client ID 0xbeef): plain A, mixed-case SRV with EDNS0 (1232), AAAA with DO and
 /// a 4096-byte payload.
@@ -71,7 +72,10 @@ fuzz_target!(|data: &[u8]| {
         return; // not a UDP datagram
     }
     let query = QUERIES[usize::from(pick) % QUERIES.len()];
-    let client = Client::Udp(CLIENT.parse().expect("addr"));
+    let client = Client::Udp {
+        peer: CLIENT.parse().expect("addr"),
+        local: None,
+    };
     let upstream: SocketAddr = UPSTREAM.parse().expect("addr");
     RIG.with_borrow_mut(|Rig { table, now }| {
         table.relay(query, client, *now);
@@ -116,10 +120,22 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(reply.get(..2), Some(&b"\xbe\xef"[..]), "the client's ID");
         match verdict {
             Ok(_) => {
-                assert_eq!(reply[2..], answer[2..], "the answer is passed on byte for byte");
-                assert_eq!(table.stats.answered, before.answered + 1);
                 let msg = Message::parse(&answer).expect("accepted answers parse");
                 assert!(msg.is_response() && msg.qdcount() == 1);
+                let limit = client_udp_limit(query);
+                if reply[2..] == answer[2..] {
+                    assert!(answer.len() <= limit, "passed on whole only when it fits the client");
+                    assert!(
+                        msg.flags() & field::TC == 0 || answer.get(6..8) == Some(&[0u8, 0][..]),
+                        "a truncated answer with records is never passed on as is"
+                    );
+                    assert_eq!(table.stats.answered, before.answered + 1);
+                } else {
+                    let r = Message::parse(reply).expect("the truncated reply parses");
+                    assert!(r.flags() & field::TC != 0, "TC set");
+                    assert_eq!(reply.get(6..8), Some(&[0u8, 0][..]), "no answer records");
+                    assert!(reply.len() <= limit, "the truncated reply fits the client");
+                }
             }
             Err(_) => {
                 if answer.len() >= 2 {
