@@ -256,11 +256,9 @@ impl Ctx<'_> {
             return self.alias(w, target, qtype, ttl, counts);
         }
         match qtype {
-            rtype::A => self.a(w, node, owner, ttl, counts),
-            rtype::AAAA => self.aaaa(w, node, owner, ttl, counts),
-            rtype::SRV => self.srv(w, node, owner, ttl, counts),
-            rtype::PTR => self.ptr(w, node, ttl, counts),
-            rtype::TXT => self.txt(w, node, owner, ttl, counts),
+            rtype::A | rtype::AAAA | rtype::SRV | rtype::PTR | rtype::TXT => {
+                self.rrset(w, node, owner, qtype, ttl, counts)
+            }
             rtype::SOA if at_apex => {
                 self.soa(w, ttl)?;
                 counts.answer += 1;
@@ -287,13 +285,7 @@ impl Ctx<'_> {
                     if minimal && counts.answer > 0 {
                         break;
                     }
-                    match rrset {
-                        rtype::A => self.a(w, node, owner, ttl, counts)?,
-                        rtype::AAAA => self.aaaa(w, node, owner, ttl, counts)?,
-                        rtype::SRV => self.srv(w, node, owner, ttl, counts)?,
-                        rtype::PTR => self.ptr(w, node, ttl, counts)?,
-                        _ => self.txt(w, node, owner, ttl, counts)?,
-                    }
+                    self.rrset(w, node, owner, rrset, ttl, counts)?;
                 }
                 Ok(())
             }
@@ -318,60 +310,51 @@ impl Ctx<'_> {
         if t.cname().is_some() {
             return Ok(());
         }
-        let owner = Owner::Pointer(target_at);
         match qtype {
-            rtype::A => self.a(w, t, owner, ttl, counts),
-            rtype::AAAA => self.aaaa(w, t, owner, ttl, counts),
-            rtype::SRV => self.srv(w, t, owner, ttl, counts),
-            rtype::TXT => self.txt(w, t, owner, ttl, counts),
+            rtype::A | rtype::AAAA | rtype::SRV | rtype::TXT => {
+                self.rrset(w, t, Owner::Pointer(target_at), qtype, ttl, counts)
+            }
             _ => Ok(()),
         }
     }
 
-    /// TXT records in file order, RDATA as stored.
-    fn txt(
+    /// The RRset of `rrtype` at `node` (A, AAAA and SRV shuffled; PTR and TXT in stored order), owned
+    /// by `owner`; other types have none here.
+    fn rrset(
         &self,
         w: &mut Writer<'_>,
         node: Node<'_>,
         owner: Owner<'_>,
+        rrtype: u16,
         ttl: u32,
         counts: &mut Counts,
     ) -> Result<(), Full> {
-        for rdata in node.extra_rdata(rtype::TXT) {
-            w.record(owner, rtype::TXT, ttl, |w| w.bytes(rdata))?;
-            counts.answer += 1;
+        match rrtype {
+            rtype::A => {
+                for i in Shuffle::new(node.a.len(), self.random) {
+                    w.record(owner, rtype::A, ttl, |w| w.bytes(&node.a[i]))?;
+                    counts.answer += 1;
+                }
+                Ok(())
+            }
+            rtype::AAAA => {
+                for i in Shuffle::new(node.aaaa.len(), self.random.rotate_left(17)) {
+                    w.record(owner, rtype::AAAA, ttl, |w| w.bytes(&node.aaaa[i]))?;
+                    counts.answer += 1;
+                }
+                Ok(())
+            }
+            rtype::SRV => self.srv(w, node, owner, ttl, counts),
+            rtype::PTR => self.ptr(w, node, ttl, counts),
+            rtype::TXT => {
+                for rdata in node.extra_rdata(rtype::TXT) {
+                    w.record(owner, rtype::TXT, ttl, |w| w.bytes(rdata))?;
+                    counts.answer += 1;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
         }
-        Ok(())
-    }
-
-    fn a(
-        &self,
-        w: &mut Writer<'_>,
-        node: Node<'_>,
-        owner: Owner<'_>,
-        ttl: u32,
-        counts: &mut Counts,
-    ) -> Result<(), Full> {
-        for i in Shuffle::new(node.a.len(), self.random) {
-            w.record(owner, rtype::A, ttl, |w| w.bytes(&node.a[i]))?;
-            counts.answer += 1;
-        }
-        Ok(())
-    }
-
-    fn aaaa(
-        &self,
-        w: &mut Writer<'_>,
-        node: Node<'_>,
-        owner: Owner<'_>,
-        ttl: u32,
-        counts: &mut Counts,
-    ) -> Result<(), Full> {
-        for i in Shuffle::new(node.aaaa.len(), self.random.rotate_left(17)) {
-            w.record(owner, rtype::AAAA, ttl, |w| w.bytes(&node.aaaa[i]))?;
-            counts.answer += 1;
-        }
-        Ok(())
     }
 
     fn srv(
@@ -386,7 +369,7 @@ impl Ctx<'_> {
         self.srv_start.set(w.len());
         for i in Shuffle::new(node.srv.len(), self.random.rotate_left(34)) {
             let srv = node.srv[i];
-            let Some(target) = self.records.node(srv.target) else {
+            let Some(target) = self.records.name(srv.target) else {
                 continue;
             };
             // RFC 2782: the target is not compressed.
@@ -394,7 +377,7 @@ impl Ctx<'_> {
                 w.u16(0)?;
                 w.u16(weight)?;
                 w.u16(srv.port)?;
-                w.bytes(target.name)
+                w.bytes(target)
             })?;
             counts.answer += 1;
         }
@@ -407,17 +390,17 @@ impl Ctx<'_> {
         let apex_len = self.records.apex().len();
         let mut domain_at = None;
         for &t in node.ptr {
-            let Some(target) = self.records.node(t) else { continue };
+            let Some(target) = self.records.name(t) else { continue };
             // Targets are names under the domain, so the domain is their last `apex_len` octets.
-            let prefix = target.name.len().saturating_sub(apex_len);
+            let prefix = target.len().saturating_sub(apex_len);
             w.record(Owner::Pointer(HEADER_LEN), rtype::PTR, ttl, |w| match domain_at {
                 Some(at) => {
-                    w.bytes(target.name.get(..prefix).unwrap_or_default())?;
+                    w.bytes(target.get(..prefix).unwrap_or_default())?;
                     w.pointer(at)
                 }
                 None => {
                     let at = w.len() + prefix;
-                    w.bytes(target.name)?;
+                    w.bytes(target)?;
                     domain_at = (at < 0x4000).then_some(at);
                     Ok(())
                 }

@@ -158,6 +158,13 @@ impl Records {
         })
     }
 
+    /// The lower-case wire name of node `id` alone: what an SRV or PTR target needs, without reading
+    /// the node's record ranges as [`node`](Self::node) does.
+    #[inline]
+    pub fn name(&self, id: u32) -> Option<&[u8]> {
+        Some(self.names.get(id)).filter(|name| !name.is_empty())
+    }
+
     /// Every node of the domain, in id order (the apex first); reverse names are not among them.
     pub fn nodes(&self) -> impl Iterator<Item = Node<'_>> {
         (0..self.first_reverse).filter_map(|id| self.node(id))
