@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,20 +20,6 @@ use serde_json::{json, Value};
 
 const PRINCIPAL: &str = "mesos-dns";
 const SECRET: &str = "s3cret-4-test";
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run openssl (apt-get install -y openssl; .ci/run does): {e}"));
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A CA (`NAME-ca.pem`) and a certificate it signed for `cn` (`NAME.pem`, `NAME.key`) with `san`.
 fn issue(dir: &Path, ca: &str, name: &str, cn: &str, san: &str) {

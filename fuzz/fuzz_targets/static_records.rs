@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mesos_dns::records::zonefile::parse;
-use mesos_dns::snapshot::{Lookup, RecordList, Records, Zone};
+use mesos_dns::snapshot::{Lookup, RecordList, Records};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -16,19 +16,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(r.name == "mesos." || r.name.ends_with(".mesos."), "{} is outside", r.name);
         list.push(&r.name, r.data.clone());
     }
-    let zone = Zone {
-        domain: "mesos".into(),
-        ttl: 60,
-        soa_mname: "ns1.mesos.".into(),
-        soa_rname: "root.ns1.mesos.".into(),
-        soa_refresh: 60,
-        soa_retry: 600,
-        soa_expire: 86400,
-        soa_minttl: 60,
-        srv_weight: 1,
-        recurse_on: true,
-        set_truncate_bit: true,
-    };
+    let zone = mesos_dns::records::zone(&mesos_dns::config::Config::default());
     let snapshot = Records::build(zone, &list, 1);
     for node in snapshot.nodes() {
         assert!(matches!(snapshot.lookup(node.name), Lookup::Found(_)));

@@ -111,3 +111,19 @@ pub fn tutorial_moved() -> Value {
     }
     state
 }
+
+/// Runs `openssl` in `dir` (the TLS and IAM tests make their keys and certificates with it); fails the
+/// test with openssl's message if it fails.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run openssl (apt-get install -y openssl; .ci/run does): {e}"));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
