@@ -25,8 +25,15 @@ fn query(name: &str, qtype: u16) -> Vec<u8> {
 fn snapshot() -> Records {
     let config = Config::default();
     let body = include_bytes!("../tests/fixtures/fake.json");
-    let (records, _) =
-        build_snapshot(&config, body, &["127.0.0.1:5050".into()], &[], &|_| Vec::new(), 1).expect("fake.json builds");
+    let (records, _) = build_snapshot(
+        &config,
+        body,
+        &[mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")],
+        &[],
+        &|_| Vec::new(),
+        1,
+    )
+    .expect("fake.json builds");
     records
 }
 

@@ -89,7 +89,7 @@ fn main() {
     report("header parsed", before, t.elapsed());
     let (before, t) = (CURRENT.load(Relaxed), Instant::now());
     let config = Config::default();
-    let masters = ["127.0.0.1:5050".to_owned()];
+    let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
     // As a refresh does it: the tasks are read one at a time while their records are generated.
     let list =
         mesos_dns::records::from_state::generate_from_body(&config, &header, &body, &masters, &[], &|_| Vec::new())

@@ -38,7 +38,7 @@ fn state_document() -> Vec<u8> {
 fn bench(c: &mut Criterion) {
     let body = state_document();
     let config = Config::default();
-    let masters = ["127.0.0.1:5050".to_string()];
+    let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
     let no_dns = |_: &str| Vec::new();
     let parsed = state::parse(&body).expect("the generated state parses");
     let list = generate_from_state(&config, &parsed, &masters, &[], &no_dns).expect("records");

@@ -28,6 +28,22 @@ pub enum Host {
 }
 
 impl Host {
+    /// A host alone, without a port: an IPv4 address, an IPv6 address (with or without brackets) or a
+    /// host name (kept lower-case), by the grammar of the module doc.
+    pub fn parse(s: &str) -> Result<Host, AddrError> {
+        if let Some(inside) = s.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+            let v6: Ipv6Addr = inside.parse().map_err(|_| AddrError::NotIpv6(inside.to_owned()))?;
+            return Ok(Host::Ip(IpAddr::V6(v6)));
+        }
+        if let Ok(v6) = s.parse::<Ipv6Addr>() {
+            return Ok(Host::Ip(IpAddr::V6(v6)));
+        }
+        Ok(match host_ip(s)? {
+            Some(ip) => Host::Ip(ip),
+            None => Host::Name(s.to_ascii_lowercase()),
+        })
+    }
+
     /// The address, when the host is an IP literal.
     pub fn ip(&self) -> Option<IpAddr> {
         match self {
@@ -407,6 +423,23 @@ mod tests {
             ("1.2.3", AddrError::NotIpv4("1.2.3".into())),
         ] {
             assert_eq!(HostPort::parse_or(given, 53), Err(why), "{given}");
+        }
+    }
+
+    #[test]
+    fn a_host_alone_is_an_address_or_a_name() {
+        assert_eq!(Host::parse("10.0.0.1"), Ok(Host::Ip("10.0.0.1".parse().unwrap())));
+        assert_eq!(Host::parse("::1"), Ok(Host::Ip("::1".parse().unwrap())));
+        assert_eq!(Host::parse("[fd00::1]"), Ok(Host::Ip("fd00::1".parse().unwrap())));
+        assert_eq!(Host::parse("M1.Example"), Ok(Host::Name("m1.example".into())));
+        for (given, why) in [
+            ("", AddrError::NoHost),
+            ("[nope]", AddrError::NotIpv6("nope".into())),
+            ("1.2.3", AddrError::NotIpv4("1.2.3".into())),
+            ("m1:5050", AddrError::BadName("m1:5050".into())),
+            ("a b", AddrError::BadName("a b".into())),
+        ] {
+            assert_eq!(Host::parse(given), Err(why), "{given}");
         }
     }
 

@@ -8,7 +8,7 @@
 
 #![warn(unreachable_pub)]
 
-pub(crate) mod addr;
+pub mod addr;
 pub mod answer;
 pub mod app;
 pub mod cli;

@@ -15,7 +15,7 @@ fn snapshot() -> &'static Records {
     SNAPSHOT.get_or_init(|| {
         let config = mesos_dns::config::Config::default();
         let body = include_bytes!("../../tests/fixtures/fake.json");
-        let masters = ["127.0.0.1:5050".to_string()];
+        let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
         let (records, _) = mesos_dns::records::from_state::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
             .expect("fake.json builds");
         records

@@ -19,7 +19,7 @@ fn snapshot() -> &'static (Config, Arc<Records>) {
     SNAPSHOT.get_or_init(|| {
         let config = Config::default();
         let body = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
-        let masters = ["127.0.0.1:5050".to_string()];
+        let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
         let (records, list) = mesos_dns::records::from_state::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
             .expect("tutorial-0.21.json builds");
         (config, Arc::new(records.with_list(list)))

@@ -18,7 +18,7 @@ const NAMES: usize = 24;
 
 fuzz_target!(|data: &[u8]| {
     let config = Config::default();
-    let masters = ["127.0.0.1:5050".to_string()];
+    let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
     let self_addrs = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
     // Host names resolve to one documentation address, without touching the system resolver.
     let resolve = |_: &str| vec![IpAddr::V4(Ipv4Addr::new(192, 0, 2, 53))];

@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     }
     for json in [true, false] {
         if let Ok(addr) = master_addr(data, json) {
-            assert!(addr.port != 0 && !addr.host.is_empty());
+            assert!(addr.port() != 0 && !addr.host().to_string().is_empty());
         }
     }
 });

@@ -82,7 +82,9 @@ fn addresses(list: &[SocketAddr]) -> Value {
 /// Every key the original accepts, and ours (`PTROn`, `stateSource`, `unroutableNetworks`,
 /// `hideUnhealthyTasks`), in the order they are read.
 pub(super) static KEYS: &[Key] = &[
-    key("masters", |f, c, _| set(&mut c.masters, f.strings()?)).json("Masters", |c| c.masters.clone().into()),
+    key("masters", |f, c, _| set(&mut c.masters, f.strings_as(parse_masters)?)).json("Masters", |c| {
+        c.masters.iter().map(ToString::to_string).collect::<Vec<_>>().into()
+    }),
     key("zk", |f, c, _| {
         // An empty `zk` is none, as in the original.
         set(

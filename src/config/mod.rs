@@ -12,6 +12,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::addr::HostPort;
+
 mod cidr;
 mod fields;
 mod keys;
@@ -23,15 +25,14 @@ pub use cidr::Cidr;
 use fields::{Entries, Fields};
 pub(crate) use types::REDACTED;
 pub use types::{Auth, Credentials, IpSource, StateSourceMode};
-use values::normalize_master;
 pub use values::parse_resolver;
 pub use zk_url::ZkUrl;
 
 /// The effective configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// `masters`: `host:port` of every master, as written.
-    pub masters: Vec<String>,
+    /// `masters`: every master's address, in the order given (parsed once, at load; none twice).
+    pub masters: Vec<HostPort>,
     /// `zk`; `None` when empty.
     pub zk: Option<ZkUrl>,
     pub zk_detection_timeout: u64,
@@ -223,14 +224,6 @@ fn check_relations(c: &Config) -> Result<(), ConfigError> {
             "masters",
             "no Mesos master to ask: give `masters` (host:port list) or `zk`",
         ));
-    }
-    let mut seen = Vec::with_capacity(c.masters.len());
-    for m in &c.masters {
-        let normal = normalize_master(m).map_err(|p| field("masters", format!("`{m}` is not host:port: {p}")))?;
-        if seen.contains(&normal) {
-            return Err(field("masters", format!("`{m}` is listed twice")));
-        }
-        seen.push(normal);
     }
     if !c.dns_on && !c.http_on {
         return Err(field(

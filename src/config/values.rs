@@ -80,14 +80,27 @@ pub(super) fn parse_listen_ip(raw: &str) -> Result<IpAddr, String> {
         .map_err(|_| format!("expected an IP address, got {}", show(&Value::from(raw))))
 }
 
-/// A `masters` entry: `host:port` ([`HostPort`]), a host name also following the LDH rule. The value is the
-/// normal form (lower-case name, IP address by value) that spots one master listed twice.
-pub(super) fn normalize_master(s: &str) -> Result<HostPort, String> {
+/// A `masters` entry: `host:port` ([`HostPort`]), a host name also following the LDH rule.
+fn parse_master(s: &str) -> Result<HostPort, String> {
     let master = HostPort::parse(s).map_err(|e| e.to_string())?;
     if let Host::Name(name) = master.host() {
         check_ldh_name(name)?;
     }
     Ok(master)
+}
+
+/// The `masters` list: every entry `host:port`, none twice (compared in normal form: a name in any
+/// case, an IP address however it is spelled).
+pub(super) fn parse_masters(list: &[String]) -> Result<Vec<HostPort>, String> {
+    let mut out: Vec<HostPort> = Vec::with_capacity(list.len());
+    for s in list {
+        let master = parse_master(s).map_err(|p| format!("`{s}` is not host:port: {p}"))?;
+        if out.contains(&master) {
+            return Err(format!("`{s}` is listed twice"));
+        }
+        out.push(master);
+    }
+    Ok(out)
 }
 
 /// One upstream resolver: `ip`, `ip:port`, `[ipv6]:port`, bare IPv6 or `[ipv6]`; the port defaults to 53.

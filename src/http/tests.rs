@@ -11,7 +11,15 @@ const TUTORIAL: &[u8] = include_bytes!("../../tests/fixtures/tutorial-0.21.json"
 
 fn snapshot(body: &[u8]) -> (Config, Arc<Records>) {
     let config = Config::default();
-    let (records, list) = build_snapshot(&config, body, &["127.0.0.1:5050".into()], &[], &|_| Vec::new(), 1).unwrap();
+    let (records, list) = build_snapshot(
+        &config,
+        body,
+        &[crate::addr::HostPort::parse("127.0.0.1:5050").unwrap()],
+        &[],
+        &|_| Vec::new(),
+        1,
+    )
+    .unwrap();
     (config, Arc::new(records.with_list(list)))
 }
 

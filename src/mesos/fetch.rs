@@ -12,6 +12,7 @@
 use std::io;
 use std::time::Duration;
 
+use crate::addr::HostPort;
 use crate::config::Config;
 use crate::mesos::access::{with_authorization, Access, SendError};
 use crate::mesos::iam::IamError;
@@ -32,7 +33,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Fetches state documents from the configured masters.
 pub struct Fetcher {
     agent: ureq::Agent,
-    masters: Vec<String>,
+    masters: Vec<HostPort>,
     follow: FollowFilter,
     body_limit: u64,
     access: Access,
@@ -51,10 +52,10 @@ enum Answer {
 }
 
 impl Fetcher {
-    /// A fetcher for these masters (`host:port` each) with `timeout` as the overall limit of one request
-    /// (`None`: no limit), reaching them as `access` says (HTTPS, client certificate, credentials).
-    /// Follows leaders anywhere; see [`Fetcher::with_follow_filter`].
-    fn with_access(masters: Vec<String>, timeout: Option<Duration>, access: Access) -> Fetcher {
+    /// A fetcher for these masters with `timeout` as the overall limit of one request (`None`: no
+    /// limit), reaching them as `access` says (HTTPS, client certificate, credentials). Follows leaders
+    /// anywhere; see [`Fetcher::with_follow_filter`].
+    fn with_access(masters: Vec<HostPort>, timeout: Option<Duration>, access: Access) -> Fetcher {
         let connect = match timeout {
             Some(t) => t.min(CONNECT_TIMEOUT),
             None => CONNECT_TIMEOUT,
@@ -90,21 +91,16 @@ impl Fetcher {
     /// A fetcher for `masters` (the configured ones, or the leader ZooKeeper names) with
     /// `stateTimeoutSeconds` (0: no limit, as the original's Go client), over HTTPS and with credentials
     /// when the config asks (see [`Access`]).
-    pub fn with_config(config: &Config, masters: Vec<String>) -> Result<Fetcher, FetchError> {
+    pub fn with_config(config: &Config, masters: Vec<HostPort>) -> Result<Fetcher, FetchError> {
         let access = Access::from_config(config).map_err(FetchError::Access)?;
         let timeout = (config.state_timeout_seconds > 0).then(|| Duration::from_secs(config.state_timeout_seconds));
         Ok(Fetcher::with_access(masters, timeout, access))
     }
 
-    /// This fetcher, settings and all, asking `masters` instead (the leader ZooKeeper names first).
-    pub fn with_masters(&self, masters: Vec<String>) -> Fetcher {
-        Fetcher {
-            agent: self.agent.clone(),
-            masters,
-            follow: self.follow,
-            body_limit: self.body_limit,
-            access: self.access.clone(),
-        }
+    /// Asks `masters` from now on (the ones ZooKeeper names, the leader first), keeping every setting
+    /// and the agent's open connections.
+    pub fn set_masters(&mut self, masters: Vec<HostPort>) {
+        self.masters = masters;
     }
 
     /// Only contact addresses learnt from a master (leader or redirect) when `filter` returns true for
@@ -142,7 +138,7 @@ impl Fetcher {
     }
 
     /// The configured masters, in the order they are tried.
-    pub fn masters(&self) -> &[String] {
+    pub fn masters(&self) -> &[HostPort] {
         &self.masters
     }
 
@@ -256,7 +252,6 @@ fn classify(e: ureq::Error, body_limit: u64) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::addr::HostPort;
 
     fn refuses_everything(_: &HostPort) -> bool {
         false
@@ -266,7 +261,9 @@ mod tests {
     fn reconfigured_fetcher_keeps_the_follow_filter_and_body_limit() {
         // A SIGHUP rebuilds the fetcher from the new config; the test hooks must survive it.
         let config = Config {
-            masters: vec!["127.0.0.1:8001".into(), "127.0.0.1:8002".into()],
+            masters: ["127.0.0.1:8001", "127.0.0.1:8002"]
+                .map(|m| HostPort::parse(m).unwrap())
+                .to_vec(),
             ..Config::default()
         };
         let old = Fetcher::with_config(&config, vec![])
@@ -283,6 +280,12 @@ mod tests {
         }
         assert_eq!(old.reconfigured(&config).unwrap().masters(), config.masters);
         assert!(old.reconfigured_for_zk(&config).unwrap().masters().is_empty());
+        // ZooKeeper names new masters: the same fetcher asks them, hooks and all.
+        let mut zk = old.reconfigured_for_zk(&config).unwrap();
+        zk.set_masters(config.masters.clone());
+        assert_eq!(zk.masters(), config.masters);
+        assert_eq!(zk.body_limit, 100);
+        assert!(!(zk.follow)(&leader));
         let fresh = Fetcher::from_config(&config).unwrap();
         assert_eq!(fresh.body_limit, MAX_BODY_BYTES);
         assert!((fresh.follow)(&leader), "follows anywhere unless told otherwise");

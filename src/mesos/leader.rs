@@ -46,7 +46,7 @@ pub fn is_loopback_addr(addr: &HostPort) -> bool {
 /// Where an accepted document came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
-    /// The configured master that was asked first (`host:port`, as configured).
+    /// The configured master that was asked first (`host:port`).
     pub master: String,
     /// The URL the accepted document was read from (the leader's when the master pointed elsewhere).
     pub url: String,
@@ -75,7 +75,7 @@ pub(crate) enum Verdict {
 
 /// One leader search over the configured masters, fed the answers to the requests it asks for.
 pub(crate) struct LeaderSearch<'a> {
-    masters: &'a [String],
+    masters: &'a [HostPort],
     /// `http` or `https`.
     scheme: &'static str,
     /// The config key named when a master refuses the credentials (401, 403).
@@ -92,11 +92,10 @@ pub(crate) struct LeaderSearch<'a> {
 /// Where the search is with one configured master.
 struct Asking<'a> {
     /// As configured.
-    master: &'a str,
+    master: &'a HostPort,
     /// Where the current request goes: the master, or where it sent us.
     addr: HostPort,
-    /// `addr` as the URL spells it: the master as configured (so that log lines name it as the user
-    /// wrote it), an address learnt from it as printed.
+    /// `addr` as the URL spells it.
     authority: String,
     /// [`STATE_PATH`] or [`OLD_STATE_PATH`].
     path: &'static str,
@@ -114,10 +113,10 @@ enum Hop {
 }
 
 impl<'a> LeaderSearch<'a> {
-    /// A search over `masters` (`host:port` each, as configured) with URLs of `scheme`; a refused
-    /// request names `credentials_key`; learnt addresses are contacted when `follow` allows.
+    /// A search over `masters` (in the order configured) with URLs of `scheme`; a refused request
+    /// names `credentials_key`; learnt addresses are contacted when `follow` allows.
     pub(crate) fn new(
-        masters: &'a [String],
+        masters: &'a [HostPort],
         scheme: &'static str,
         credentials_key: &'static str,
         follow: FollowFilter,
@@ -202,28 +201,19 @@ impl<'a> LeaderSearch<'a> {
         Step::GiveUp(FetchError::Login(error))
     }
 
-    /// Asks the next configured master that is `host:port`, or gives up when none is left.
+    /// Asks the next configured master, or gives up when none is left.
     fn next_master(&mut self) -> Step {
-        while let Some(master) = self.masters.get(self.next) {
-            self.next += 1;
-            match HostPort::parse(master) {
-                Ok(addr) => {
-                    return self.ask(Asking {
-                        master,
-                        addr,
-                        authority: master.clone(),
-                        path: STATE_PATH,
-                        follows: 0,
-                    })
-                }
-                Err(_) => self.attempts.push(Attempt {
-                    master: master.clone(),
-                    url: None,
-                    problem: Problem::BadAddress,
-                }),
-            }
-        }
-        Step::GiveUp(FetchError::AllFailed(std::mem::take(&mut self.attempts)))
+        let Some(master) = self.masters.get(self.next) else {
+            return Step::GiveUp(FetchError::AllFailed(std::mem::take(&mut self.attempts)));
+        };
+        self.next += 1;
+        self.ask(Asking {
+            master,
+            addr: master.clone(),
+            authority: master.to_string(),
+            path: STATE_PATH,
+            follows: 0,
+        })
     }
 
     /// Sends the request `asking` describes and waits for its answer.
@@ -236,7 +226,7 @@ impl<'a> LeaderSearch<'a> {
     /// Notes why the master failed and moves on.
     fn fail(&mut self, asking: Asking<'_>, problem: Problem) -> Step {
         self.attempts.push(Attempt {
-            master: asking.master.to_owned(),
+            master: asking.master.to_string(),
             url: Some(asking.url(self.scheme)),
             problem,
         });
@@ -264,7 +254,7 @@ impl<'a> LeaderSearch<'a> {
             log::debug!("skipped: {a}");
         }
         Origin {
-            master: asking.master.to_owned(),
+            master: asking.master.to_string(),
             url: asking.url(self.scheme),
             leader: leader.to_owned(),
         }
@@ -306,8 +296,6 @@ fn redirect_target(location: &str) -> Option<HostPort> {
 /// Why one master did not give a usable document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
-    /// The configured address is not `host:port`.
-    BadAddress,
     /// Nothing listens there (TCP connection refused).
     Refused,
     /// The host name does not resolve.
@@ -341,7 +329,6 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::BadAddress => write!(f, "the address is not host:port"),
             Problem::Refused => write!(f, "connection refused (is the master running and listening there?)"),
             Problem::HostNotFound => write!(f, "the host name does not resolve"),
             Problem::Io(e) => write!(f, "network error: {e}"),

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::addr::HostPort;
 use crate::config::Config;
 use crate::mesos::state::{self, Header, State};
 use crate::records::generate::{generate, generate_streamed, GenInput};
@@ -38,7 +39,7 @@ impl std::error::Error for BuildError {}
 pub fn build_snapshot(
     config: &Config,
     body: &[u8],
-    masters_for_records: &[String],
+    masters_for_records: &[HostPort],
     self_addrs: &[IpAddr],
     resolve: &dyn Fn(&str) -> Vec<IpAddr>,
     serial: u32,
@@ -53,7 +54,7 @@ pub fn build_snapshot(
 pub fn build_from_state(
     config: &Config,
     state: &State<'_>,
-    masters_for_records: &[String],
+    masters_for_records: &[HostPort],
     self_addrs: &[IpAddr],
     resolve: &dyn Fn(&str) -> Vec<IpAddr>,
     serial: u32,
@@ -69,7 +70,7 @@ pub fn build_from_state(
 pub fn generate_from_state(
     config: &Config,
     state: &State<'_>,
-    masters_for_records: &[String],
+    masters_for_records: &[HostPort],
     self_addrs: &[IpAddr],
     resolve: &dyn Fn(&str) -> Vec<IpAddr>,
 ) -> Result<RecordList, BuildError> {
@@ -89,7 +90,7 @@ pub fn generate_from_body(
     config: &Config,
     header: &Header<'_>,
     body: &[u8],
-    masters_for_records: &[String],
+    masters_for_records: &[HostPort],
     self_addrs: &[IpAddr],
     resolve: &dyn Fn(&str) -> Vec<IpAddr>,
 ) -> Result<RecordList, BuildError> {
@@ -102,7 +103,7 @@ pub fn generate_from_body(
 
 fn gen_input<'a>(
     config: &'a Config,
-    masters: &'a [String],
+    masters: &'a [HostPort],
     self_addrs: &'a [IpAddr],
     resolve: &'a dyn Fn(&str) -> Vec<IpAddr>,
 ) -> GenInput<'a> {
@@ -132,7 +133,7 @@ mod tests {
 
     fn config() -> Config {
         Config {
-            masters: vec!["127.0.0.1:5050".into()],
+            masters: vec![HostPort::parse("127.0.0.1:5050").unwrap()],
             listener: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)),
             ..Config::default()
         }

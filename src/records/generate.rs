@@ -20,6 +20,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
+use crate::addr::{Host, HostPort};
 use crate::config::{Cidr, IpSource};
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
@@ -39,9 +40,9 @@ pub(crate) struct GenInput<'a> {
     pub ip_sources: &'a [IpSource],
     /// RFC 952 label rules instead of RFC 1123.
     pub enforce_rfc952: bool,
-    /// The masters, `host:port`, in order: the configured ones, or with `zk` the ones ZooKeeper names,
-    /// the leader first.
-    pub masters: &'a [String],
+    /// The masters in order: the configured ones, or with `zk` the ones ZooKeeper names, the leader
+    /// first.
+    pub masters: &'a [HostPort],
     /// SOA MNAME, fully qualified lower-case (`ns1.mesos.`): gets A/AAAA records of `self_addrs`.
     pub soa_mname: &'a str,
     /// The addresses the server itself answers on.
@@ -263,6 +264,14 @@ impl Generator<'_, '_> {
         ips
     }
 
+    /// The addresses of a parsed host: an IP address as it is, a name as [`Self::host_addrs`] gives.
+    fn addrs_of(&mut self, host: &Host) -> Vec<IpAddr> {
+        match host {
+            Host::Ip(ip) => vec![*ip],
+            Host::Name(name) => self.host_addrs(name),
+        }
+    }
+
     /// `F.D` and `_framework._tcp.F.D`; lists every framework (for `/v1/enumerate`, tasks or not)
     /// and returns each one's index and `F`, in state order.
     fn frameworks<T>(&mut self, state: &State<'_, T>) -> Vec<FrameworkRef> {
@@ -336,15 +345,17 @@ impl Generator<'_, '_> {
 
     /// `leader.D`, `_leader._tcp.D`, `_leader._udp.D`, `master.D` and `masterN.D`. The numbering is the
     /// original's: [`GenInput::masters`] in order, a master whose address is already listed is skipped,
-    /// the leader numbered where it is listed (`host:port` as in its pid) or else after the others.
+    /// the leader numbered where it is listed (the address of its pid; we: compared as addresses, a
+    /// name in any case, where the original compares the text) or else after the others.
     fn masters<T>(&mut self, state: &State<'_, T>) {
         let Some(leader) = state.leader.split('@').nth(1) else {
             return;
         };
-        let Some((host, port)) = crate::addr::split_host_port(leader) else {
+        let Ok(leader) = HostPort::parse(leader) else {
             return;
         };
-        let leader_ips = self.host_addrs(host);
+        let port = leader.port();
+        let leader_ips = self.addrs_of(leader.host());
         let domain = self.domain;
         if let Some(name) = build(&mut self.buf, &["leader", domain]) {
             push_addrs(&mut self.out, name, &leader_ips);
@@ -365,11 +376,8 @@ impl Generator<'_, '_> {
         let mut n = 0usize;
         let mut leader_numbered = false;
         for master in self.input.masters {
-            let Some((mhost, _)) = crate::addr::split_host_port(master) else {
-                continue;
-            };
-            let is_leader = master.as_str() == leader;
-            let ips = self.host_addrs(mhost);
+            let is_leader = *master == leader;
+            let ips = self.addrs_of(master.host());
             if !is_leader && !push_addrs(&mut self.out, &all, &ips) {
                 continue; // a duplicate (or unresolvable) master
             }

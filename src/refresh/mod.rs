@@ -26,6 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 
+use crate::addr::HostPort;
 use crate::config::{Config, StateSourceMode};
 use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
 use crate::mesos::state;
@@ -174,7 +175,7 @@ impl Refresher {
     }
 
     /// The masters the `master*` records name: with `zk`, those of [`zk_masters`], else `masters`.
-    fn masters_for_records(&self) -> Vec<String> {
+    fn masters_for_records(&self) -> Vec<HostPort> {
         match &self.source {
             StateSource::ZooKeeper(zk) => {
                 let published = zk.watch.current().0;
@@ -195,7 +196,7 @@ impl Refresher {
     fn pump_stream(&mut self) -> bool {
         match self.stream.as_mut().map(Streamer::pump) {
             Some(Pumped::Changed) => {
-                self.tick_with(Self::build_from_stream);
+                self.tick_with(|refresher, serial| refresher.build_from_stream(serial));
                 false
             }
             Some(Pumped::Lost) => true,
@@ -298,7 +299,7 @@ impl Refresher {
     }
 
     /// [`Refresher::tick`] with another way to build the snapshot.
-    fn tick_with(&mut self, build: fn(&Self, u32) -> Result<Built, RefreshError>) {
+    fn tick_with(&mut self, build: fn(&mut Self, u32) -> Result<Built, RefreshError>) {
         let started = Instant::now();
         let serial = next_serial(self.last_serial, unix_now());
         let outcome = match panic::catch_unwind(AssertUnwindSafe(|| build(self, serial))) {
@@ -317,20 +318,15 @@ impl Refresher {
         }
     }
 
-    fn refresh_once(&self, serial: u32) -> Result<Built, RefreshError> {
+    fn refresh_once(&mut self, serial: u32) -> Result<Built, RefreshError> {
+        let zk_named = self.follow_zk_masters()?;
         let config = &*self.config;
         let self_addrs = self_addrs(config.listener);
         // The generator looks each distinct host name up once per refresh.
         let resolve = system_resolve;
-        let (zk_fetcher, named);
-        let (fetcher, named): (&Fetcher, &[String]) = match &self.source {
+        let (fetcher, named): (&Fetcher, &[HostPort]) = match &self.source {
             StateSource::Masters(fetcher) => (fetcher, &config.masters),
-            StateSource::ZooKeeper(zk) => {
-                let masters = zk.masters_for_refresh(config)?;
-                zk_fetcher = zk.fetcher.with_masters(masters.fetch);
-                named = masters.named;
-                (&zk_fetcher, &named)
-            }
+            StateSource::ZooKeeper(zk) => (&zk.fetcher, zk_named.as_deref().unwrap_or_default()),
             StateSource::File(path) => {
                 let body = read_capped(path)?;
                 let header = state::parse_header(&body).map_err(|e| BuildError::NotState(e.to_string()))?;
@@ -370,6 +366,17 @@ impl Refresher {
             from: origin.url,
             polled: None,
         })
+    }
+
+    /// With `zk`: points the fetcher at the masters ZooKeeper names now and returns the masters the
+    /// records name ([`zk_masters`]); `None` for the other sources.
+    fn follow_zk_masters(&mut self) -> Result<Option<Vec<HostPort>>, RefreshError> {
+        let StateSource::ZooKeeper(zk) = &mut self.source else {
+            return Ok(None);
+        };
+        let masters = zk.masters_for_refresh(&self.config)?;
+        zk.fetcher.set_masters(masters.fetch);
+        Ok(Some(masters.named))
     }
 
     /// Adds the static records to a generated list and indexes it.

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::addr::HostPort;
 use crate::config::Config;
 use crate::mesos::fetch::{Fetcher, MAX_BODY_BYTES};
 use crate::mesos::zk::{GroupMasters, LeaderWatch};
@@ -30,8 +31,8 @@ pub(crate) struct ZkLeader {
     pub(super) watch: Arc<LeaderWatch>,
     /// The version of the masters the last refresh used.
     seen: AtomicU64,
-    /// The settings the leader is fetched with (TLS, credentials, timeout, test hooks); its masters are
-    /// replaced by [`ZkMasters::fetch`] at each refresh.
+    /// The one fetcher of the ZooKeeper source (TLS, credentials, timeout, test hooks); its masters are
+    /// set to [`ZkMasters::fetch`] at each refresh.
     pub(super) fetcher: Fetcher,
 }
 
@@ -39,9 +40,9 @@ pub(crate) struct ZkLeader {
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct ZkMasters {
     /// Tried in this order.
-    pub(super) fetch: Vec<String>,
+    pub(super) fetch: Vec<HostPort>,
     /// The masters list of record generation (`master0.D` is its first).
-    pub(super) named: Vec<String>,
+    pub(super) named: Vec<HostPort>,
 }
 
 /// With masters published by ZooKeeper: they are named (the leader first, as Go's detector reports
@@ -53,7 +54,7 @@ pub(super) struct ZkMasters {
 /// group's members as soon as it lists the group, so an empty group leaves it nothing to fetch from.
 pub(super) fn zk_masters(
     published: Option<&GroupMasters>,
-    configured: &[String],
+    configured: &[HostPort],
     detection_timeout_secs: u64,
 ) -> Result<ZkMasters, RefreshError> {
     match published {
@@ -94,7 +95,10 @@ impl ZkLeader {
 impl StateSource {
     pub(super) fn describe(&self) -> String {
         match self {
-            StateSource::Masters(f) => format!("masters {}", f.masters().join(", ")),
+            StateSource::Masters(f) => {
+                let masters: Vec<String> = f.masters().iter().map(HostPort::to_string).collect();
+                format!("masters {}", masters.join(", "))
+            }
             StateSource::File(p) => format!("state file {}", p.display()),
             StateSource::ZooKeeper(_) => "the masters named by ZooKeeper".to_owned(),
         }
@@ -130,40 +134,38 @@ mod tests {
     use super::*;
 
     fn group(leader: &str, others: &[&str]) -> GroupMasters {
-        let addr = |a: &str| {
-            let (host, port) = a.rsplit_once(':').unwrap();
-            crate::mesos::zk::MasterAddr {
-                host: host.into(),
-                port: port.parse().unwrap(),
-            }
-        };
+        let addr = |a: &str| HostPort::parse(a).unwrap();
         GroupMasters::new(addr(leader), others.iter().map(|o| addr(o)))
     }
 
-    fn strings(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    fn addrs(list: &[&str]) -> Vec<HostPort> {
+        list.iter().map(|s| HostPort::parse(s).unwrap()).collect()
+    }
+
+    fn shown(list: &[HostPort]) -> Vec<String> {
+        list.iter().map(HostPort::to_string).collect()
     }
 
     #[test]
     fn zookeeper_masters_are_named_leader_first_and_fetched_before_the_configured() {
         let published = group("10.0.0.2:5050", &["10.0.0.1:5050", "10.0.0.3:5050"]);
-        let configured = strings(&["10.0.0.1:5050", "10.0.0.9:5050"]);
+        let configured = addrs(&["10.0.0.1:5050", "10.0.0.9:5050"]);
         for timeout in [0, 30] {
             let m = zk_masters(Some(&published), &configured, timeout).unwrap();
-            assert_eq!(m.named, ["10.0.0.2:5050", "10.0.0.1:5050", "10.0.0.3:5050"]);
+            assert_eq!(shown(&m.named), ["10.0.0.2:5050", "10.0.0.1:5050", "10.0.0.3:5050"]);
             assert_eq!(
-                m.fetch,
+                shown(&m.fetch),
                 ["10.0.0.2:5050", "10.0.0.1:5050", "10.0.0.3:5050", "10.0.0.9:5050"]
             );
         }
         let alone = zk_masters(Some(&group("10.0.0.2:5050", &[])), &[], 30).unwrap();
-        assert_eq!(alone.named, ["10.0.0.2:5050"]);
-        assert_eq!(alone.fetch, ["10.0.0.2:5050"]);
+        assert_eq!(shown(&alone.named), ["10.0.0.2:5050"]);
+        assert_eq!(shown(&alone.fetch), ["10.0.0.2:5050"]);
     }
 
     #[test]
     fn without_a_zookeeper_leader_the_configured_masters_serve_only_with_timeout_zero() {
-        let configured = strings(&["10.0.0.1:5050", "10.0.0.9:5050"]);
+        let configured = addrs(&["10.0.0.1:5050", "10.0.0.9:5050"]);
         let m = zk_masters(None, &configured, 0).unwrap();
         assert_eq!(m.named, configured);
         assert_eq!(m.fetch, configured);

@@ -6,7 +6,7 @@ const TUTORIAL: &[u8] = include_bytes!("../../tests/fixtures/tutorial-0.21.json"
 
 fn config() -> Config {
     Config {
-        masters: vec!["127.0.0.1:5050".into()],
+        masters: vec![crate::addr::HostPort::parse("127.0.0.1:5050").unwrap()],
         listener: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)),
         ..Config::default()
     }
@@ -83,7 +83,7 @@ fn unreachable_masters_leave_the_unloaded_snapshot() {
         .unwrap()
         .port();
     let c = Arc::new(Config {
-        masters: vec![format!("127.0.0.1:{port}")],
+        masters: vec![crate::addr::HostPort::parse(&format!("127.0.0.1:{port}")).unwrap()],
         ..config()
     });
     let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(crate::records::zone(&c))));

@@ -31,7 +31,13 @@ fn example_config_parses_cleanly_and_only_talks_to_loopback() {
     assert!(c.resolvers.iter().all(|r| r.ip().is_loopback()), "{:?}", c.resolvers);
     assert!(c.zone_resolvers.values().flatten().all(|r| r.ip().is_loopback()));
     assert!(c.listener.is_loopback() && c.http_listener.is_loopback());
-    assert!(c.masters.iter().all(|m| m.starts_with("127.0.0.1:")), "{:?}", c.masters);
+    assert!(
+        c.masters
+            .iter()
+            .all(|m| m.host().ip().is_some_and(|ip| ip == Ipv4Addr::LOCALHOST)),
+        "{:?}",
+        c.masters
+    );
     assert!(c.zk.is_none());
     assert_ne!(c.port, 53, "the example must run without root");
 }
@@ -132,6 +138,18 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
     assert_eq!(json["ZoneResolvers"], json!({}));
     assert_eq!(json["Masters"], json!([]));
     assert_eq!(json["IAMConfigFile"], json!(""));
+}
+
+#[test]
+fn masters_show_as_host_port_strings_that_load_back() {
+    let (c, _) = load(json!({"masters": ["10.0.0.1:5050", "[2001:DB8::1]:5050", "Master-2.Example:5050"]})).unwrap();
+    let json = c.to_json();
+    assert_eq!(
+        json["Masters"],
+        json!(["10.0.0.1:5050", "[2001:db8::1]:5050", "master-2.example:5050"])
+    );
+    let (again, _) = Config::from_json(&json.to_string()).unwrap();
+    assert_eq!(again.masters, c.masters);
 }
 
 #[test]

@@ -27,6 +27,11 @@ fn with(key: &str, value: Value) -> Value {
     doc
 }
 
+/// Masters as `/v1/config` prints them.
+fn shown(masters: &[HostPort]) -> Vec<String> {
+    masters.iter().map(ToString::to_string).collect()
+}
+
 fn error_key(doc: Value) -> &'static str {
     match load(doc.clone()) {
         Err(ConfigError::Field { key, .. }) => key,
@@ -38,7 +43,7 @@ fn error_key(doc: Value) -> &'static str {
 fn seed_tutorial_config_loads_as_is() {
     let (c, warnings) = Config::from_json(SEED).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
-    assert_eq!(c.masters, vec!["10.41.40.151:5050"]);
+    assert_eq!(shown(&c.masters), vec!["10.41.40.151:5050"]);
     assert_eq!(c.refresh_seconds, 60);
     assert_eq!(c.ttl, 60);
     assert_eq!(c.domain, "mesos");
@@ -60,7 +65,7 @@ fn keys_match_case_insensitively() {
         assert!(warnings.is_empty(), "{key}: {warnings:?}");
     }
     let (c, _) = load(json!({"Masters": ["m:1"], "HttpPort": 9000, "DnsOn": false, "soamname": "NS.Example"})).unwrap();
-    assert_eq!(c.masters, vec!["m:1"]);
+    assert_eq!(shown(&c.masters), vec!["m:1"]);
     assert_eq!(c.http_port, 9000);
     assert!(!c.dns_on);
     assert_eq!(c.soa_mname, "ns.example.");
@@ -122,7 +127,7 @@ fn a_document_with_only_masters_gets_every_default() {
     let (c, warnings) = load(json!({"masters": ["10.0.0.1:5050"]})).unwrap();
     assert!(warnings.is_empty());
     let expected = Config {
-        masters: vec!["10.0.0.1:5050".into()],
+        masters: vec![HostPort::parse("10.0.0.1:5050").unwrap()],
         ..Config::default()
     };
     assert_eq!(c, expected);
@@ -156,6 +161,11 @@ fn every_value_is_read_into_its_field() {
     let (c, warnings) = load(doc).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(c.masters.len(), 3);
+    assert_eq!(
+        shown(&c.masters),
+        ["10.0.0.1:5050", "[2001:db8::1]:5050", "master-2.example:5050"],
+        "typed once, at load"
+    );
     assert_eq!(c.zk_detection_timeout, 0);
     assert_eq!((c.refresh_seconds, c.state_timeout_seconds, c.ttl), (5, 7, 9));
     assert_eq!(c.domain, "prod.mesos");

@@ -8,9 +8,11 @@
 //! Every member of either kind is reported, the leader first ([`member_nodes`], [`GroupMasters`]).
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 
 use serde::Deserialize;
+
+use crate::addr::{AddrError, Host, HostPort};
 
 /// The two member prefixes, the preferred first.
 const PREFIXES: [&str; 2] = ["json.info_", "info_"];
@@ -73,37 +75,20 @@ pub fn is_json_node(name: &str) -> bool {
     name.starts_with(PREFIXES[0])
 }
 
-/// A master's address as its member node gives it, as the refresher should fetch it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MasterAddr {
-    /// An IP address when the node gives one, else a host name.
-    pub host: String,
-    pub port: u16,
-}
-
-impl fmt::Display for MasterAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.host.parse::<IpAddr>() {
-            Ok(IpAddr::V6(v6)) => write!(f, "[{v6}]:{}", self.port),
-            _ => write!(f, "{}:{}", self.host, self.port),
-        }
-    }
-}
-
 /// The masters registered in the group, as the detector publishes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupMasters {
     /// The leading master: the one state is fetched from.
-    pub leader: MasterAddr,
+    pub leader: HostPort,
     /// The other members, in [`member_nodes`] order, each address once and never the leader's (a
     /// master of Mesos 0.23 registers twice, as `json.info_` and as `info_`).
-    pub others: Vec<MasterAddr>,
+    pub others: Vec<HostPort>,
 }
 
 impl GroupMasters {
     /// The leader and the other members' addresses (in order; repeats and the leader's are dropped).
-    pub fn new(leader: MasterAddr, members: impl IntoIterator<Item = MasterAddr>) -> GroupMasters {
-        let mut others: Vec<MasterAddr> = Vec::new();
+    pub fn new(leader: HostPort, members: impl IntoIterator<Item = HostPort>) -> GroupMasters {
+        let mut others: Vec<HostPort> = Vec::new();
         for m in members {
             if m != leader && !others.contains(&m) {
                 others.push(m);
@@ -114,11 +99,8 @@ impl GroupMasters {
 
     /// `host:port` of every master, the leader first: the masters list that Go's detector sends, which
     /// the `master*` records are numbered from.
-    pub fn addresses(&self) -> Vec<String> {
-        std::iter::once(&self.leader)
-            .chain(&self.others)
-            .map(MasterAddr::to_string)
-            .collect()
+    pub fn addresses(&self) -> Vec<HostPort> {
+        std::iter::once(&self.leader).chain(&self.others).cloned().collect()
     }
 }
 
@@ -131,6 +113,8 @@ pub enum InfoError {
     Protobuf(&'static str),
     /// Neither an IP address nor a host name in it.
     NoAddress,
+    /// The host it gives is neither an IP address nor a host name.
+    BadHost(String, AddrError),
     /// The port is 0 or above 65535.
     BadPort(i64),
 }
@@ -141,6 +125,7 @@ impl fmt::Display for InfoError {
             InfoError::Json(e) => write!(f, "the master's JSON info does not parse: {e}"),
             InfoError::Protobuf(e) => write!(f, "the master's protobuf info is malformed: {e}"),
             InfoError::NoAddress => write!(f, "the master's info has no address"),
+            InfoError::BadHost(host, e) => write!(f, "the master's info gives the host {host:?}: {e}"),
             InfoError::BadPort(p) => write!(f, "the master's info has port {p}"),
         }
     }
@@ -149,7 +134,7 @@ impl fmt::Display for InfoError {
 impl std::error::Error for InfoError {}
 
 /// The address in a member node's data; `json` says which format (see [`is_json_node`]).
-pub fn master_addr(data: &[u8], json: bool) -> Result<MasterAddr, InfoError> {
+pub fn master_addr(data: &[u8], json: bool) -> Result<HostPort, InfoError> {
     if json {
         from_json(data)
     } else {
@@ -182,7 +167,7 @@ struct JsonAddress {
 
 /// `{"address": {"hostname", "ip", "port"}, "hostname", "ip", "port", ...}`: the `address` object when
 /// it is there (an IP rather than a name when it has one), else the top-level fields.
-fn from_json(data: &[u8]) -> Result<MasterAddr, InfoError> {
+fn from_json(data: &[u8]) -> Result<HostPort, InfoError> {
     let info: JsonInfo = serde_json::from_slice(data).map_err(|e| InfoError::Json(e.to_string()))?;
     let address = info.address.unwrap_or(JsonAddress {
         hostname: None,
@@ -195,7 +180,15 @@ fn from_json(data: &[u8]) -> Result<MasterAddr, InfoError> {
         .or_else(|| non_empty(info.hostname))
         .ok_or(InfoError::NoAddress)?;
     let port = port(address.port.or(info.port))?;
-    Ok(MasterAddr { host, port })
+    master_at(host, port)
+}
+
+/// The address of a host text and a port read from a member node.
+fn master_at(host: String, port: u16) -> Result<HostPort, InfoError> {
+    match Host::parse(&host) {
+        Ok(host) => Ok(HostPort::new(host, port)),
+        Err(e) => Err(InfoError::BadHost(host, e)),
+    }
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -217,7 +210,7 @@ pub fn unpack_ipv4(packed: u32) -> Ipv4Addr {
 
 /// The protobuf `MasterInfo`: `ip` (field 2, uint32), `port` (3, uint32), `hostname` (5, string) and
 /// `address` (7, message `Address { hostname = 1; ip = 2; port = 3 }`); other fields are skipped.
-fn from_protobuf(data: &[u8]) -> Result<MasterAddr, InfoError> {
+fn from_protobuf(data: &[u8]) -> Result<HostPort, InfoError> {
     let (mut ip, mut port_field, mut hostname) = (None, None, None);
     let (mut a_ip, mut a_host, mut a_port) = (None, None, None);
     for field in Fields::new(data) {
@@ -244,7 +237,7 @@ fn from_protobuf(data: &[u8]) -> Result<MasterAddr, InfoError> {
         .or_else(|| non_empty(hostname))
         .ok_or(InfoError::NoAddress)?;
     let port = port(a_port.or(port_field))?;
-    Ok(MasterAddr { host, port })
+    master_at(host, port)
 }
 
 /// A protobuf field's value, for the wire types we meet (varint and length-delimited); fixed-width
@@ -397,8 +390,8 @@ mod tests {
         assert!(member_nodes(&[]).is_empty());
     }
 
-    fn at(ip: &str, port: u16) -> MasterAddr {
-        MasterAddr { host: ip.into(), port }
+    fn at(ip: &str, port: u16) -> HostPort {
+        HostPort::new(Host::parse(ip).unwrap(), port)
     }
 
     #[test]
@@ -414,12 +407,13 @@ mod tests {
             ],
         );
         assert_eq!(group.leader, at("10.0.0.2", 5050));
+        let shown = |g: &GroupMasters| g.addresses().iter().map(HostPort::to_string).collect::<Vec<_>>();
         assert_eq!(
-            group.addresses(),
+            shown(&group),
             ["10.0.0.2:5050", "10.0.0.3:5050", "10.0.0.1:5051", "[::1]:5050"]
         );
         let alone = GroupMasters::new(at("10.0.0.1", 5050), []);
-        assert_eq!(alone.addresses(), ["10.0.0.1:5050"]);
+        assert_eq!(shown(&alone), ["10.0.0.1:5050"]);
         assert!(alone.others.is_empty());
     }
 
@@ -438,13 +432,7 @@ mod tests {
             "hostname":"m1.example.com","id":"e9b4-...","ip":16777226,"pid":"master@10.0.0.1:5050",
             "port":5050,"version":"1.4.0"}"#;
         let addr = master_addr(data, true).unwrap();
-        assert_eq!(
-            addr,
-            MasterAddr {
-                host: "10.0.0.1".into(),
-                port: 5050
-            }
-        );
+        assert_eq!(addr, HostPort::parse("10.0.0.1:5050").unwrap());
         assert_eq!(addr.to_string(), "10.0.0.1:5050");
     }
 
@@ -456,13 +444,17 @@ mod tests {
         assert_eq!(addr.to_string(), "m1:5051");
         let addr = master_addr(br#"{"address":{"ip":"::1","port":7}}"#, true).unwrap();
         assert_eq!(addr.to_string(), "[::1]:7");
-        assert_eq!(master_addr(br#"{"hostname":"m1"}"#, true).unwrap().port, 5050);
+        assert_eq!(master_addr(br#"{"hostname":"m1"}"#, true).unwrap().port(), 5050);
     }
 
     #[test]
     fn unusable_json_info_is_an_error() {
         assert!(matches!(master_addr(b"not json", true), Err(InfoError::Json(_))));
         assert_eq!(master_addr(b"{}", true), Err(InfoError::NoAddress));
+        assert_eq!(
+            master_addr(br#"{"hostname":"m 1","port":5050}"#, true),
+            Err(InfoError::BadHost("m 1".into(), AddrError::BadName("m 1".into())))
+        );
         assert_eq!(
             master_addr(br#"{"address":{"ip":"10.0.0.1","port":70000}}"#, true),
             Err(InfoError::BadPort(70000))
@@ -478,10 +470,7 @@ mod tests {
         let data = legacy_info("id-1", [0xbb, 0x27]);
         assert_eq!(
             master_addr(&data, false).unwrap(),
-            MasterAddr {
-                host: "10.0.0.1".into(),
-                port: 5051
-            }
+            HostPort::parse("10.0.0.1:5051").unwrap()
         );
     }
 

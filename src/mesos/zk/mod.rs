@@ -18,7 +18,7 @@ use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 pub use crate::config::ZkUrl;
-pub use detect::{GroupMasters, MasterAddr};
+pub use detect::GroupMasters;
 use proto::{err, event};
 use session::{Session, SessionError};
 
@@ -237,7 +237,7 @@ fn read_member(
     s: &mut Session,
     url: &ZkUrl,
     node: &str,
-) -> Result<Option<Result<MasterAddr, detect::InfoError>>, SessionError> {
+) -> Result<Option<Result<HostPort, detect::InfoError>>, SessionError> {
     match s.get_data(&url.child(node), false)? {
         Err(err::NO_NODE) => Ok(None),
         Err(code) => Err(SessionError::Server(code)),
@@ -248,7 +248,12 @@ fn read_member(
 /// Publishes the masters read from the group, logging what changed; `leader_path` is the leader's node.
 fn publish(watch: &LeaderWatch, masters: GroupMasters, leader_path: &str) {
     let previous_leader = watch.current().0.map(|m| m.leader);
-    let listed = masters.addresses().join(", ");
+    let listed = masters
+        .addresses()
+        .iter()
+        .map(HostPort::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     let new_leader = previous_leader.as_ref() != Some(&masters.leader);
     let leader = masters.leader.to_string();
     if !watch.publish(masters) {
@@ -274,11 +279,8 @@ fn resolve(host: &HostPort) -> Result<SocketAddr, SessionError> {
 mod tests {
     use super::*;
 
-    fn addr(port: u16) -> MasterAddr {
-        MasterAddr {
-            host: "10.0.0.1".into(),
-            port,
-        }
+    fn addr(port: u16) -> HostPort {
+        HostPort::parse("10.0.0.1:1").unwrap().with_port(port)
     }
 
     fn led_by(port: u16, others: &[u16]) -> GroupMasters {

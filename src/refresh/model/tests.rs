@@ -216,7 +216,7 @@ fn v1_agent_ports_and_port_ranges_become_srv_records() {
     m.set_leader("master@127.0.0.1:5050");
     assert!(m.apply(e));
     let config = crate::config::Config {
-        masters: vec!["127.0.0.1:5050".into()],
+        masters: vec![crate::addr::HostPort::parse("127.0.0.1:5050").unwrap()],
         ..crate::config::Config::default()
     };
     let (_, list) =
@@ -258,7 +258,7 @@ fn a_task_updated_that_flips_health_changes_its_records_with_hide_unhealthy_task
     m.set_leader("master@127.0.0.1:5050");
     assert!(m.apply(subscribed()));
     let config = crate::config::Config {
-        masters: vec!["127.0.0.1:5050".into()],
+        masters: vec![crate::addr::HostPort::parse("127.0.0.1:5050").unwrap()],
         hide_unhealthy_tasks: true,
         ..crate::config::Config::default()
     };

@@ -60,10 +60,15 @@ impl Run {
     }
 }
 
+/// Masters as config load gives them.
+fn addrs(masters: &[&str]) -> Vec<HostPort> {
+    masters.iter().map(|m| HostPort::parse(m).unwrap()).collect()
+}
+
 /// Runs a search over `masters` as the driver would, answering each GET with `answer`. Fails the test if
 /// the search sends more than `limit` requests.
 fn run_with(masters: &[&str], follow: FollowFilter, limit: usize, mut answer: impl FnMut(&str) -> Says) -> Run {
-    let masters: Vec<String> = masters.iter().map(|m| m.to_string()).collect();
+    let masters = addrs(masters);
     let mut search = LeaderSearch::new(&masters, "http", "mesosCredentials", follow);
     let mut gets = Vec::new();
     let mut step = search.start();
@@ -168,9 +173,6 @@ fn every_failure_is_reported_per_master_in_order() {
         "127.0.0.1:8003",
         "127.0.0.1:8004",
         "127.0.0.1:8005",
-        "nonsense",
-        "10.0.0.1",
-        "10.0.0.1:+5",
     ];
     let r = run(
         &masters,
@@ -193,10 +195,6 @@ fn every_failure_is_reported_per_master_in_order() {
             Problem::NotState("expected value".into()),
             Problem::NoLeader,
             Problem::Status(404),
-            // Signs were read as ports once (`u16::from_str` takes "+5").
-            Problem::BadAddress,
-            Problem::BadAddress,
-            Problem::BadAddress,
         ]
     );
     let masters_named: Vec<_> = r.attempts().iter().map(|a| a.master.as_str()).collect();
@@ -205,11 +203,6 @@ fn every_failure_is_reported_per_master_in_order() {
         r.attempts()[4].url.as_deref(),
         Some("http://127.0.0.1:8005/master/state.json"),
         "the last URL asked"
-    );
-    assert_eq!(
-        r.attempts()[5].url,
-        None,
-        "an address that is not host:port is never asked"
     );
     assert_eq!(r.gets.len(), 6, "{:?}", r.gets);
 }
@@ -344,7 +337,7 @@ fn unusable_redirects_fail_the_master() {
     ]
     .into_iter()
     .collect();
-    let masters: Vec<String> = masters.iter().map(|m| m.to_string()).collect();
+    let masters = addrs(&masters);
     let mut search = LeaderSearch::new(&masters, "http", "mesosAuthentication", is_loopback_addr);
     let mut step = search.start();
     while let Step::Get(url) = step {
@@ -406,10 +399,10 @@ fn no_masters_is_an_error() {
 }
 
 #[test]
-fn urls_use_the_scheme_and_the_configured_spelling_of_a_master() {
-    let masters = vec!["Master-1:5050".to_owned()];
+fn urls_use_the_scheme_and_the_parsed_form_of_a_master() {
+    let masters = addrs(&["Master-1:5050"]);
     let mut search = LeaderSearch::new(&masters, "https", "mesosCredentials", |_| true);
-    assert_eq!(search.start(), Step::Get("https://Master-1:5050/master/state".into()));
+    assert_eq!(search.start(), Step::Get("https://master-1:5050/master/state".into()));
     // The same host in another case is this master; another host is printed as parsed.
     assert!(matches!(search.document("master@master-1:5051"), Verdict::Accept(_)));
     let mut search = LeaderSearch::new(&masters, "https", "mesosCredentials", |_| true);

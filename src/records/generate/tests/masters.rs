@@ -5,7 +5,9 @@ use super::*;
 /// The master records alone for a leader string and masters list (domain `foo.com`).
 fn master_records(leader: &str, masters: &[&str]) -> BTreeSet<String> {
     let doc = serde_json::json!({ "leader": leader }).to_string();
-    let masters: Vec<String> = masters.iter().map(|m| m.to_string()).collect();
+    // Config load and the ZooKeeper detector hand over addresses only: an entry that is not one never
+    // reaches generation.
+    let masters: Vec<HostPort> = masters.iter().filter_map(|m| HostPort::parse(m).ok()).collect();
     let list = gen_with(
         doc.as_bytes(),
         Opts {

@@ -28,7 +28,7 @@ struct Opts<'a> {
     domain: &'a str,
     sources: &'a [IpSource],
     rfc952: bool,
-    masters: &'a [String],
+    masters: &'a [HostPort],
     self_addrs: &'a [IpAddr],
     ptr_on: bool,
     unroutable: &'a [Cidr],
