@@ -1,7 +1,9 @@
 //! The pipeline from one state document to a records snapshot: reject a document without a leader,
-//! generate the records ([`super::generate`], spec section 4) and index them ([`Records::build`]).
-//! Pure apart from the `resolve` callback for host names; the refresher, the benches, the fuzz targets
-//! and the HTTP tests all build snapshots through here.
+//! resolve the host names it needs ([`super::generate::lookup`]: listed by a pure step, then looked up
+//! through the `resolve` callback, the pipeline's only I/O), generate the records from the state, the
+//! config and those addresses ([`super::generate`], spec section 4, pure) and index them
+//! ([`Records::build`]). The refresher, the benches, the fuzz targets and the HTTP tests all build
+//! snapshots through here.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -9,7 +11,9 @@ use std::net::IpAddr;
 use crate::addr::HostPort;
 use crate::config::Config;
 use crate::mesos::state::{self, Header, State};
+use crate::records::generate::lookup::{names_to_resolve, HostAddrs};
 use crate::records::generate::{generate, generate_streamed, GenInput};
+use crate::records::label::Spec;
 use crate::snapshot::{RecordList, Records};
 
 /// Why a document gave no records.
@@ -77,9 +81,10 @@ pub fn generate_from_state(
     if state.leader.is_empty() {
         return Err(BuildError::NoLeader);
     }
+    let hosts = resolve_hosts(config, state, masters_for_records, resolve);
     Ok(generate(
         state,
-        &gen_input(config, masters_for_records, self_addrs, resolve),
+        &gen_input(config, masters_for_records, self_addrs, &hosts),
     ))
 }
 
@@ -97,15 +102,27 @@ pub fn generate_from_body(
     if header.leader.is_empty() {
         return Err(BuildError::NoLeader);
     }
-    let input = gen_input(config, masters_for_records, self_addrs, resolve);
+    let hosts = resolve_hosts(config, header, masters_for_records, resolve);
+    let input = gen_input(config, masters_for_records, self_addrs, &hosts);
     generate_streamed(header, body, &input).map_err(|e| BuildError::NotState(e.to_string()))
+}
+
+/// The addresses of every host name generation will need (a header names them all: tasks name none).
+fn resolve_hosts<T>(
+    config: &Config,
+    state: &State<'_, T>,
+    masters: &[HostPort],
+    resolve: &dyn Fn(&str) -> Vec<IpAddr>,
+) -> HostAddrs {
+    let names = names_to_resolve(state, masters, Spec::new(config.enforce_rfc952));
+    HostAddrs::resolve(&names, resolve)
 }
 
 fn gen_input<'a>(
     config: &'a Config,
     masters: &'a [HostPort],
     self_addrs: &'a [IpAddr],
-    resolve: &'a dyn Fn(&str) -> Vec<IpAddr>,
+    hosts: &'a HostAddrs,
 ) -> GenInput<'a> {
     GenInput {
         domain: &config.domain,
@@ -114,7 +131,7 @@ fn gen_input<'a>(
         masters,
         soa_mname: &config.soa_mname,
         self_addrs,
-        resolve,
+        hosts,
         ptr_on: config.ptr_on,
         unroutable: &config.unroutable_networks,
         hide_unhealthy: config.hide_unhealthy_tasks,

@@ -1,6 +1,6 @@
 //! Pure record generation: one parsed Mesos state document plus the naming settings give a [`RecordList`]
-//! (behaviour spec section 4). Nothing here does I/O: host names that are not IP literals go through
-//! the caller's [`GenInput::resolve`]. Nothing here panics on any input: a name that DNS cannot carry
+//! (behaviour spec section 4). Nothing here does I/O: host names are resolved before generation runs
+//! ([`lookup`]) and read from [`GenInput::hosts`]. Nothing here panics on any input: a name that DNS cannot carry
 //! (an empty label, a name over 253 characters) is skipped, never cut into something else.
 //!
 //! Records are made in the original's order: frameworks, agents, the server itself, masters, tasks.
@@ -20,7 +20,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use crate::addr::{Host, HostPort};
+use crate::addr::HostPort;
 use crate::config::{Cidr, IpSource};
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
@@ -29,8 +29,10 @@ use crate::snapshot::RecordList;
 
 mod addrs;
 mod hosts;
+pub(crate) mod lookup;
 
 use addrs::task_addrs;
+use lookup::HostAddrs;
 
 /// Everything besides the state document that decides which records are generated.
 pub(crate) struct GenInput<'a> {
@@ -47,8 +49,9 @@ pub(crate) struct GenInput<'a> {
     pub soa_mname: &'a str,
     /// The addresses the server itself answers on.
     pub self_addrs: &'a [IpAddr],
-    /// Resolves a host name that is not an IP literal (agent pids, master hosts). Tests pass a fake.
-    pub resolve: &'a dyn Fn(&str) -> Vec<IpAddr>,
+    /// The addresses of the host names in the state and in `masters` ([`lookup::names_to_resolve`]),
+    /// resolved before generation.
+    pub hosts: &'a HostAddrs,
     /// Mark task and agent addresses for reverse lookups (`PTROn`).
     pub ptr_on: bool,
     /// Task addresses in these networks are not published (`unroutableNetworks`).
@@ -104,8 +107,6 @@ struct Generator<'i, 'a> {
     out: RecordList,
     /// The name being built (one buffer for every name).
     buf: String,
-    /// Host names already resolved during this run.
-    resolved: HashMap<String, Vec<IpAddr>>,
     /// Every agent address (as stored), with reverse lookups on: their PTR names the agent, not a task.
     agent_addrs: HashSet<IpAddr>,
 }
@@ -119,7 +120,6 @@ impl<'i, 'a> Generator<'i, 'a> {
             // About ten records per task, as the fixtures and generated states give.
             out: RecordList::with_capacity(state.frameworks.iter().map(|f| f.tasks.len()).sum::<usize>() * 10 + 64),
             buf: String::with_capacity(128),
-            resolved: HashMap::new(),
             agent_addrs: HashSet::new(),
         }
     }
@@ -238,40 +238,6 @@ struct TaskCtx<'t> {
 }
 
 impl Generator<'_, '_> {
-    /// The addresses of a host: an IP literal (`[v6]` allowed) as it is, else what the resolver gives
-    /// (once per host name and run).
-    fn host_addrs(&mut self, host: &str) -> Vec<IpAddr> {
-        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            return vec![ip];
-        }
-        // Only things that look like host names go to the resolver.
-        if host.is_empty() || host.len() > label::MAX_NAME_LEN || !host.bytes().all(|b| b.is_ascii_graphic()) {
-            return Vec::new();
-        }
-        // Host names are case-insensitive: one look-up for `Agent1` and `agent1`.
-        let key = host.to_ascii_lowercase();
-        if let Some(ips) = self.resolved.get(&key) {
-            return ips.clone();
-        }
-        let mut ips = Vec::new();
-        for ip in (self.input.resolve)(host) {
-            if !ips.contains(&ip) {
-                ips.push(ip);
-            }
-        }
-        self.resolved.insert(key, ips.clone());
-        ips
-    }
-
-    /// The addresses of a parsed host: an IP address as it is, a name as [`Self::host_addrs`] gives.
-    fn addrs_of(&mut self, host: &Host) -> Vec<IpAddr> {
-        match host {
-            Host::Ip(ip) => vec![*ip],
-            Host::Name(name) => self.host_addrs(name),
-        }
-    }
-
     /// `F.D` and `_framework._tcp.F.D`; lists every framework (for `/v1/enumerate`, tasks or not)
     /// and returns each one's index and `F`, in state order.
     fn frameworks<T>(&mut self, state: &State<'_, T>) -> Vec<FrameworkRef> {
@@ -283,7 +249,7 @@ impl Generator<'_, '_> {
             let ips = if fname.is_empty() {
                 Vec::new()
             } else {
-                self.host_addrs(host)
+                self.input.hosts.of(host)
             };
             if !ips.is_empty() {
                 if let Some(name) = build(&mut self.buf, &[&fname, self.domain]) {
@@ -306,7 +272,7 @@ impl Generator<'_, '_> {
         let mut agents = HashMap::with_capacity(state.slaves.len());
         for s in &state.slaves {
             let (host, port) = s.host_port();
-            let ips = self.host_addrs(host);
+            let ips = self.input.hosts.of(host);
             if !ips.is_empty() {
                 // Before `slave.D`, so that the agent's own name is its addresses' first PTR.
                 self.agent_host_name(&s.hostname, &ips);
@@ -355,7 +321,7 @@ impl Generator<'_, '_> {
             return;
         };
         let port = leader.port();
-        let leader_ips = self.addrs_of(leader.host());
+        let leader_ips = self.input.hosts.of_host(leader.host());
         let domain = self.domain;
         if let Some(name) = build(&mut self.buf, &["leader", domain]) {
             push_addrs(&mut self.out, name, &leader_ips);
@@ -377,7 +343,7 @@ impl Generator<'_, '_> {
         let mut leader_numbered = false;
         for master in self.input.masters {
             let is_leader = *master == leader;
-            let ips = self.addrs_of(master.host());
+            let ips = self.input.hosts.of_host(master.host());
             if !is_leader && !push_addrs(&mut self.out, &all, &ips) {
                 continue; // a duplicate (or unresolvable) master
             }

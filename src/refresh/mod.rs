@@ -322,7 +322,7 @@ impl Refresher {
         let zk_named = self.follow_zk_masters()?;
         let config = &*self.config;
         let self_addrs = self_addrs(config.listener);
-        // The generator looks each distinct host name up once per refresh.
+        // Each distinct host name is looked up once per refresh, before the records are generated.
         let resolve = system_resolve;
         let (fetcher, named): (&Fetcher, &[HostPort]) = match &self.source {
             StateSource::Masters(fetcher) => (fetcher, &config.masters),

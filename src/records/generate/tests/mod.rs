@@ -52,6 +52,8 @@ impl Default for Opts<'_> {
 
 fn gen_with(doc: &[u8], o: Opts<'_>) -> RecordList {
     let state = parse(doc).unwrap();
+    let names = lookup::names_to_resolve(&state, o.masters, Spec::new(o.rfc952));
+    let hosts = HostAddrs::resolve(&names, &fake_resolve);
     let input = GenInput {
         domain: o.domain,
         ip_sources: o.sources,
@@ -59,7 +61,7 @@ fn gen_with(doc: &[u8], o: Opts<'_>) -> RecordList {
         masters: o.masters,
         soa_mname: "ns1.mesos.",
         self_addrs: o.self_addrs,
-        resolve: &fake_resolve,
+        hosts: &hosts,
         ptr_on: o.ptr_on,
         unroutable: o.unroutable,
         hide_unhealthy: o.hide_unhealthy,
