@@ -18,6 +18,7 @@ pub mod http;
 pub mod logline;
 pub mod mesos;
 pub(crate) mod metrics;
+pub(crate) mod random;
 pub mod records;
 pub(crate) mod refresh;
 pub(crate) mod serve;

@@ -9,7 +9,6 @@
 //! [`UDP_TOKEN_BASE`] and [`TCP_TOKEN_BASE`], and queues answers in an outbox the loop drains.
 
 mod buffers;
-mod random;
 pub mod table;
 mod truncate;
 mod upstreams;
@@ -22,8 +21,8 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
 
+pub use crate::random::SecureRandom;
 pub use buffers::{set_udp_buffers, UdpBuffers, DEFAULT_UDP_BUFFER};
-pub use random::SecureRandom;
 pub use table::{Client, RelayStats, MAX_PENDING};
 pub use truncate::client_udp_limit;
 pub use upstreams::{parse_resolv_conf, ListId, Upstreams};

@@ -12,11 +12,11 @@ use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::random::SecureRandom;
 use super::truncate::{fits_udp_client, truncated_reply};
 use super::upstreams::{ListId, Upstreams};
 use super::verify::{verify, Accepted};
 use crate::answer::{error_reply, Outcome, Transport};
+use crate::random::SecureRandom;
 use crate::wire::{lower_name, rcode, read_u16, Message, MAX_MESSAGE};
 
 /// Pending queries at most; past that new ones get SERVFAIL at once.

@@ -134,6 +134,7 @@ pub(crate) struct Server {
     dns: Option<(DnsUdp, TcpListener)>,
     http: Option<TcpListener>,
     forwarder: Forwarder,
+    responder: Responder,
     waker: Arc<mio::Waker>,
     settings: Settings,
 }
@@ -170,12 +171,14 @@ impl Server {
             settings.udp_buffers,
             poll.registry(),
         )?;
+        let responder = Responder::new(settings.external_on)?;
         let waker = Arc::new(mio::Waker::new(poll.registry(), SocketId::Wake.token())?);
         Ok(Server {
             poll,
             dns,
             http,
             forwarder,
+            responder,
             waker,
             settings,
         })
@@ -203,11 +206,12 @@ impl Server {
             dns,
             http,
             forwarder,
+            responder,
             settings,
             ..
         } = self;
         let mut events = Events::with_capacity(256);
-        let mut state = Loop::new(dns, http, forwarder, &settings);
+        let mut state = Loop::new(dns, http, forwarder, responder, &settings);
         while !stop.load(Ordering::Relaxed) {
             let timeout = state.poll_timeout(Instant::now());
             if let Err(e) = poll.poll(&mut events, Some(timeout)) {
@@ -254,6 +258,7 @@ impl Loop {
         dns: Option<(DnsUdp, TcpListener)>,
         http: Option<TcpListener>,
         forwarder: Forwarder,
+        responder: Responder,
         settings: &Settings,
     ) -> Loop {
         let last_stats = (Instant::now(), forwarder.stats);
@@ -261,7 +266,7 @@ impl Loop {
             dns,
             http,
             forwarder,
-            responder: Responder::new(settings.external_on),
+            responder,
             // Slots become tokens: no more than the range between ours and the forwarder's.
             dns_clients: Slab::new(
                 settings

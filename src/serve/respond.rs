@@ -1,14 +1,17 @@
 //! What one query gets, whichever socket it came on: an authoritative answer from the snapshot, REFUSED
 //! for a name outside the domain when relaying is off, SERVFAIL for our own relayed query come back, or
 //! a relay through the forwarder (whose answer comes later, through its outbox). Counts every query and
-//! response in [`Metrics`]. Owns the reply buffer and the cheap randomness answers are shuffled with;
-//! it does not allocate.
+//! response in [`Metrics`]. Owns the reply buffer and the answer shuffle's generator
+//! ([`ShuffleRng`]); it does not allocate.
+
+use std::io;
 
 use mio::Registry;
 
 use crate::answer::{answer, error_reply, Outcome, Transport};
 use crate::forward::{Client, Forwarder};
 use crate::metrics::{Kind, Metrics};
+use crate::random::ShuffleRng;
 use crate::snapshot::Records;
 use crate::wire::{rcode, MAX_MESSAGE};
 
@@ -17,7 +20,7 @@ use super::tcp::Respond;
 /// The answer policy and its buffers, owned by the loop.
 pub(super) struct Responder {
     out: Box<[u8]>,
-    rng: Rng,
+    rng: ShuffleRng,
     /// Relay names outside the domain (`externalon`); when off they get REFUSED.
     external_on: bool,
     pub metrics: Metrics,
@@ -31,13 +34,19 @@ pub(super) struct Context<'a> {
 }
 
 impl Responder {
-    pub(super) fn new(external_on: bool) -> Responder {
-        Responder {
+    /// Fails if the OS gives no random numbers to seed the answer shuffle with.
+    pub(super) fn new(external_on: bool) -> io::Result<Responder> {
+        let rng = ShuffleRng::from_os().map_err(|e| {
+            io::Error::other(format!(
+                "answers are shuffled with a seed from the operating system, which gives no random numbers: {e}"
+            ))
+        })?;
+        Ok(Responder {
             out: vec![0u8; MAX_MESSAGE].into_boxed_slice(),
-            rng: Rng::seeded(),
+            rng,
             external_on,
             metrics: Metrics::default(),
-        }
+        })
     }
 
     /// The response to `query` from `client`, or `None` when there is nothing to send now (dropped, or
@@ -94,25 +103,5 @@ pub(super) struct ForClient<'r, 'c, 'a> {
 impl Respond for ForClient<'_, '_, '_> {
     fn respond(&mut self, query: &[u8]) -> Option<&[u8]> {
         self.responder.respond(query, self.client, self.cx)
-    }
-}
-
-/// xorshift64*: cheap per-query randomness for answer order (not for anything security-related: relay
-/// IDs come from the forwarder's own secure source).
-struct Rng(u64);
-
-impl Rng {
-    fn seeded() -> Rng {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        Rng((t ^ u64::from(std::process::id()).rotate_left(32)) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 }
