@@ -137,7 +137,7 @@ impl Fetcher {
         &self.access
     }
 
-    /// The configured masters, in the order they are tried.
+    /// The masters, in the order they are tried (the configured ones, or those ZooKeeper names).
     pub fn masters(&self) -> &[HostPort] {
         &self.masters
     }
