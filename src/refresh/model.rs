@@ -36,6 +36,12 @@ fn is_terminal(state: &str) -> bool {
     TERMINAL.contains(&state)
 }
 
+/// Only running tasks have records (see [`crate::records::generate`]), so a change to a task that is
+/// neither running nor was changes none.
+fn is_running(state: &str) -> bool {
+    state == "TASK_RUNNING"
+}
+
 /// The cluster as events left it.
 #[derive(Debug, Default)]
 pub(crate) struct Model {
@@ -128,10 +134,7 @@ impl Model {
                 }
                 true
             }
-            Event::TaskAdded(task) => {
-                self.add_task(task);
-                true
-            }
+            Event::TaskAdded(task) => self.add_task(task),
             Event::TaskUpdated(update) => self.update_task(update),
             Event::AgentAdded(agent) => {
                 self.upsert_agent(agent);
@@ -199,19 +202,26 @@ impl Model {
         true
     }
 
-    fn add_task(&mut self, mut task: Task<'static>) {
+    /// Adds or replaces a task; true when the records may have changed (it or the task it replaced
+    /// is running: no other task has records).
+    fn add_task(&mut self, mut task: Task<'static>) -> bool {
         if is_terminal(&task.state) {
-            self.remove_task(&task.framework_id, &task.id);
-            return;
+            return self.remove_task(&task.framework_id, &task.id);
         }
         trim_statuses(&mut task);
         let f = self.framework_index(&task.framework_id);
         let tasks = &mut self.state.frameworks[f].tasks;
+        let running = is_running(&task.state);
         match self.tasks[f].get(&*task.id) {
-            Some(&i) => tasks[i] = task,
+            Some(&i) => {
+                let was_running = is_running(&tasks[i].state);
+                tasks[i] = task;
+                running || was_running
+            }
             None => {
                 self.tasks[f].insert(task.id.to_string(), tasks.len());
                 tasks.push(task);
+                running
             }
         }
     }
@@ -229,12 +239,14 @@ impl Model {
             return false;
         };
         let task = &mut self.state.frameworks[f].tasks[i];
+        let was_running = is_running(&task.state);
         task.state = Cow::Owned(u.state);
         task.statuses.push(u.status);
         trim_statuses(task);
-        true
+        was_running || is_running(&task.state)
     }
 
+    /// Drops a task; true when it was running (had records).
     fn remove_task(&mut self, framework_id: &str, task_id: &str) -> bool {
         let Some(&f) = self.frameworks.get(framework_id) else {
             return false;
@@ -243,11 +255,11 @@ impl Model {
             return false;
         };
         let tasks = &mut self.state.frameworks[f].tasks;
-        tasks.swap_remove(i);
+        let removed = tasks.swap_remove(i);
         if let Some(moved) = tasks.get(i) {
             self.tasks[f].insert(moved.id.to_string(), i);
         }
-        true
+        is_running(&removed.state)
     }
 
     fn upsert_agent(&mut self, agent: Slave<'static>) {

@@ -1,7 +1,8 @@
 //! When the next refresh is due, as a pure function of the clock: polls every period from the start, a
 //! refresh that overran its period is followed by the next one at once (missed periods are not made
-//! up), and a reload, a broken event stream or a new ZooKeeper leader ask for one now. The refresher
-//! thread asks it how long to sleep; nothing here reads a clock.
+//! up), and a reload, a broken event stream or a new ZooKeeper leader ask for one now ([`Schedule`]);
+//! and when to publish what stream events changed ([`Pacer`]). The refresher thread asks them how long
+//! to sleep; nothing here reads a clock.
 
 use std::time::{Duration, Instant};
 
@@ -38,6 +39,70 @@ impl Schedule {
     pub(crate) fn sleep(&self, now: Instant, wake: Option<Instant>) -> Duration {
         let until = wake.map_or(self.next, |w| w.min(self.next));
         until.saturating_duration_since(now)
+    }
+}
+
+/// The shortest window after a publish in which further events are batched.
+pub(crate) const BURST_WINDOW_MIN: Duration = Duration::from_millis(1);
+/// The longest: however slow a publish was, a change waits no longer than this for the next one.
+pub(crate) const BURST_WINDOW_MAX: Duration = Duration::from_secs(1);
+
+/// When to publish the changes stream events made. The first change after a quiet spell is published
+/// at once, so that its latency is the cost of the update and not of a timer. Changes that arrive
+/// within a window after a publish are batched and published together when it closes: a burst gives
+/// one publish per window, not one per event. The window is as long as the last publish took
+/// ([`BURST_WINDOW_MIN`] at least, [`BURST_WINDOW_MAX`] at most), so that under a steady flood of
+/// events publishing takes at most about half of the refresher's time, and a change waits at most a
+/// window plus one publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pacer {
+    /// When the first change not yet published arrived.
+    pending_since: Option<Instant>,
+    /// Until when changes are batched (the end of the last publish plus its window).
+    window_end: Option<Instant>,
+}
+
+impl Default for Pacer {
+    fn default() -> Pacer {
+        Pacer::new()
+    }
+}
+
+impl Pacer {
+    /// Nothing pending, nothing published.
+    pub(crate) const fn new() -> Pacer {
+        Pacer {
+            pending_since: None,
+            window_end: None,
+        }
+    }
+
+    /// A change arrived at `now`.
+    pub(crate) fn changed(&mut self, now: Instant) {
+        self.pending_since.get_or_insert(now);
+    }
+
+    /// When the pending changes are to be published (`None`: nothing is pending).
+    pub(crate) fn due_at(&self) -> Option<Instant> {
+        let since = self.pending_since?;
+        Some(self.window_end.map_or(since, |end| end.max(since)))
+    }
+
+    /// Whether a publish is due at `now`.
+    pub(crate) fn due(&self, now: Instant) -> bool {
+        self.due_at().is_some_and(|at| now >= at)
+    }
+
+    /// A publish of every pending change ran from `started` to `ended`.
+    pub(crate) fn published(&mut self, started: Instant, ended: Instant) {
+        let took = ended.saturating_duration_since(started);
+        self.pending_since = None;
+        self.window_end = Some(ended + took.clamp(BURST_WINDOW_MIN, BURST_WINDOW_MAX));
+    }
+
+    /// The pending changes were superseded (a poll replaced the model and published it).
+    pub(crate) fn clear(&mut self) {
+        self.pending_since = None;
     }
 }
 
@@ -100,5 +165,73 @@ mod tests {
             Duration::from_millis(59_000)
         );
         assert!(!s.due(at(t0, 1_250)));
+    }
+
+    #[test]
+    fn the_first_change_after_a_quiet_spell_is_published_at_once() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new();
+        assert_eq!(p.due_at(), None, "nothing pending");
+        assert!(!p.due(at(t0, 1)));
+        p.changed(at(t0, 5));
+        assert_eq!(p.due_at(), Some(at(t0, 5)));
+        assert!(p.due(at(t0, 5)));
+        p.published(at(t0, 5), at(t0, 7));
+        assert_eq!(p.due_at(), None);
+        // Long after the window closed: at once again.
+        p.changed(at(t0, 500));
+        assert_eq!(p.due_at(), Some(at(t0, 500)));
+    }
+
+    #[test]
+    fn changes_within_the_window_after_a_publish_are_batched_until_it_closes() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new();
+        p.changed(at(t0, 0));
+        // A 5 ms publish: the window is 5 ms from its end.
+        p.published(at(t0, 0), at(t0, 5));
+        for ms in [6, 8, 9] {
+            p.changed(at(t0, ms));
+            assert_eq!(p.due_at(), Some(at(t0, 10)), "change at {ms} ms");
+            assert!(!p.due(at(t0, 9)));
+        }
+        assert!(p.due(at(t0, 10)));
+        // One publish for the three; the burst goes on and the next window opens after it, the
+        // minimum 1 ms after a publish that took less.
+        p.published(at(t0, 10), at(t0, 10));
+        p.changed(at(t0, 10));
+        assert_eq!(p.due_at(), Some(at(t0, 11)));
+    }
+
+    #[test]
+    fn the_window_is_as_long_as_the_last_publish_took_within_bounds() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new();
+        p.changed(at(t0, 0));
+        // A 400 ms publish: changes during the next 400 ms wait for its end.
+        p.published(at(t0, 0), at(t0, 400));
+        p.changed(at(t0, 401));
+        assert_eq!(p.due_at(), Some(at(t0, 800)));
+        // A 5 s publish: the window is capped at a second.
+        p.published(at(t0, 800), at(t0, 5_800));
+        p.changed(at(t0, 5_801));
+        assert_eq!(p.due_at(), Some(at(t0, 6_800)));
+        // A clock that went backwards counts as a publish of no time.
+        p.published(at(t0, 7_000), at(t0, 6_900));
+        p.changed(at(t0, 6_900));
+        assert_eq!(p.due_at(), Some(at(t0, 6_901)));
+    }
+
+    #[test]
+    fn a_poll_clears_what_was_pending_but_keeps_the_window() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new();
+        p.changed(at(t0, 0));
+        p.published(at(t0, 0), at(t0, 4));
+        p.changed(at(t0, 5));
+        p.clear();
+        assert_eq!(p.due_at(), None);
+        p.changed(at(t0, 6));
+        assert_eq!(p.due_at(), Some(at(t0, 8)));
     }
 }

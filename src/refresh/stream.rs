@@ -5,26 +5,26 @@
 //!
 //! This module owns the subscription's life: where to subscribe (the master the last successful poll
 //! came from, so leader detection and its follow filter stay in [`crate::mesos::fetch`]), applying
-//! events with a short coalescing window for bursts, and resubscribing with exponential backoff when
-//! the stream breaks. It does not build or store snapshots: the refresher does that from
+//! events and saying when their changes are due to be published (at once after a quiet spell, batched
+//! while a burst lasts: [`Pacer`]), and resubscribing with exponential backoff when the stream breaks. It does not build or store snapshots: the refresher does that from
 //! [`Streamer::model`], and keeps polling every `refreshSeconds` as the safety net and the fallback.
 //! The protocol (RecordIO, event decoding, the HTTP stream on its own thread) is
 //! [`crate::mesos::operator`]'s; applying an event is [`super::model`]'s.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use super::model::Model;
+use super::schedule::Pacer;
 use crate::mesos::access::Access;
 use crate::mesos::operator::api_url;
 use crate::mesos::operator::client::{self, Message, StreamError};
 use crate::mesos::operator::event::Event;
 
-/// After an event, wait this long for another before rebuilding...
-pub(crate) const COALESCE_QUIET: Duration = Duration::from_millis(20);
-/// ...but never longer than this after the first event of a burst.
-pub(crate) const COALESCE_MAX: Duration = Duration::from_millis(50);
+/// At most this many events are applied per [`Streamer::pump`], so that a flood of them cannot keep
+/// the refresher from publishing (the channel holds as many).
+const MAX_EVENTS_PER_PUMP: usize = 4096;
 
 /// Resubscribing waits this long after the first failure, doubling up to [`BACKOFF_MAX`].
 pub(crate) const BACKOFF_MIN: Duration = Duration::from_millis(250);
@@ -58,9 +58,11 @@ impl Backoff {
 /// What [`Streamer::pump`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Pumped {
-    /// Nothing that changes records.
+    /// Nothing to publish now (nothing changed, or what changed is not due yet: see
+    /// [`Streamer::maintain`]).
     Idle,
-    /// The model changed: publish a snapshot from it.
+    /// The model changed and a publish is due: publish a snapshot from it, then call
+    /// [`Streamer::published`].
     Changed,
     /// A stream that had delivered the state broke: events may have been missed, poll now.
     Lost,
@@ -85,6 +87,8 @@ pub(crate) struct Streamer {
     model: Model,
     backoff: Backoff,
     next_try: Instant,
+    /// When the model's unpublished changes are due.
+    pacer: Pacer,
     /// The refresher thread, woken by each batch of events.
     wake: Thread,
 }
@@ -100,6 +104,7 @@ impl Streamer {
             model: Model::default(),
             backoff: Backoff::default(),
             next_try: Instant::now(),
+            pacer: Pacer::new(),
             wake,
         }
     }
@@ -119,6 +124,7 @@ impl Streamer {
     /// subscribe to. A new leader ends the old subscription.
     pub(crate) fn polled(&mut self, model: Model, state_url: &str) {
         self.model = model;
+        self.pacer.clear();
         let target = api_url(state_url);
         if target != self.target {
             if let Some(old) = self.live.take() {
@@ -130,9 +136,23 @@ impl Streamer {
         }
     }
 
-    /// Opens a subscription when one is due. Returns when it wants to be called again (`None`: it
-    /// has nothing to do until events arrive or a poll succeeds).
+    /// A snapshot of the model was published, from `started` to `ended`.
+    pub(crate) fn published(&mut self, started: Instant, ended: Instant) {
+        self.pacer.published(started, ended);
+    }
+
+    /// Opens a subscription when one is due. Returns when it wants to be called again: when a
+    /// resubscription or a publish of applied changes is due (`None`: it has nothing to do until
+    /// events arrive or a poll succeeds).
     pub(crate) fn maintain(&mut self, now: Instant) -> Option<Instant> {
+        let subscribe = self.subscribe_due(now);
+        match (subscribe, self.pacer.due_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn subscribe_due(&mut self, now: Instant) -> Option<Instant> {
         if self.live.is_some() {
             return None;
         }
@@ -159,33 +179,18 @@ impl Streamer {
         }
     }
 
-    /// Applies the events that have arrived. After one that changes the model it keeps reading for
-    /// [`COALESCE_QUIET`] more (at most [`COALESCE_MAX`] in all), so that a burst gives one rebuild.
-    pub(crate) fn pump(&mut self) -> Pumped {
+    /// Applies the events that have arrived (without waiting for more) and says whether a publish is
+    /// due at `now`.
+    pub(crate) fn pump(&mut self, now: Instant) -> Pumped {
         let Some(live) = self.live.as_mut() else {
             return Pumped::Idle;
         };
-        let mut changed = false;
-        let mut burst_end: Option<Instant> = None;
-        loop {
-            let msg = match burst_end {
-                None => live.rx.try_recv().map_err(|e| matches!(e, TryRecvError::Disconnected)),
-                Some(end) => {
-                    let now = Instant::now();
-                    let wait = COALESCE_QUIET.min(end.saturating_duration_since(now));
-                    if wait.is_zero() {
-                        break;
-                    }
-                    live.rx
-                        .recv_timeout(wait)
-                        .map_err(|e| matches!(e, RecvTimeoutError::Disconnected))
-                }
-            };
-            let event = match msg {
+        for _ in 0..MAX_EVENTS_PER_PUMP {
+            let event = match live.rx.try_recv() {
                 Ok(Message::Event(event)) => *event,
                 Ok(Message::Ended(error)) => return self.lost(error),
-                Err(true) => return self.lost(StreamError::Closed),
-                Err(false) => break,
+                Err(TryRecvError::Disconnected) => return self.lost(StreamError::Closed),
+                Err(TryRecvError::Empty) => break,
             };
             if let Event::Subscribed { heartbeat, .. } = &event {
                 live.subscribed = true;
@@ -199,11 +204,10 @@ impl Streamer {
                 continue;
             }
             if self.model.apply(event) {
-                changed = true;
-                burst_end.get_or_insert_with(|| Instant::now() + COALESCE_MAX);
+                self.pacer.changed(now);
             }
         }
-        if changed {
+        if self.pacer.due(now) {
             Pumped::Changed
         } else {
             Pumped::Idle
@@ -251,7 +255,7 @@ mod tests {
     fn nothing_to_subscribe_to_before_a_poll() {
         let mut s = Streamer::new(std::thread::current(), Access::plain());
         assert_eq!(s.maintain(Instant::now()), None);
-        assert_eq!(s.pump(), Pumped::Idle);
+        assert_eq!(s.pump(Instant::now()), Pumped::Idle);
         assert!(!s.is_live());
     }
 }

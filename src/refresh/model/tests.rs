@@ -83,7 +83,10 @@ fn task_lifecycle_adds_updates_and_drops() {
     assert!(m.apply(subscribed()));
     check(&m);
     assert_eq!(ids(&m), ["f1/db.1:TASK_STAGING", "f1/web.1:TASK_RUNNING"]);
-    assert!(m.apply(Event::TaskAdded(task("api.1", "f1", "a1", "TASK_STAGING"))));
+    assert!(
+        !m.apply(Event::TaskAdded(task("api.1", "f1", "a1", "TASK_STAGING"))),
+        "a staging task has no records"
+    );
     assert!(m.apply(update("f1", "api.1", "TASK_RUNNING")));
     check(&m);
     assert_eq!(
@@ -95,7 +98,10 @@ fn task_lifecycle_adds_updates_and_drops() {
     assert_eq!(ids(&m), ["f1/api.1:TASK_RUNNING", "f1/db.1:TASK_STAGING"]);
     assert!(!m.apply(update("f1", "web.1", "TASK_RUNNING")), "unknown task: ignored");
     assert!(!m.apply(update("nope", "api.1", "TASK_FINISHED")));
-    assert!(m.apply(update("f1", "db.1", "TASK_FINISHED")));
+    assert!(
+        !m.apply(update("f1", "db.1", "TASK_FINISHED")),
+        "a staging task that ends had no records"
+    );
     check(&m);
     assert_eq!(ids(&m), ["f1/api.1:TASK_RUNNING"]);
     assert!(!m.apply(Event::Heartbeat));
