@@ -251,6 +251,110 @@ mod tests {
         assert_eq!(b.failed(Duration::from_secs(1)), BACKOFF_MIN * 2);
     }
 
+    fn running(id: &str) -> Message {
+        let task = crate::mesos::state::Task {
+            id: id.to_owned().into(),
+            name: id.to_owned().into(),
+            framework_id: "f1".into(),
+            state: "TASK_RUNNING".into(),
+            ..Default::default()
+        };
+        Message::Event(Box::new(Event::TaskAdded(task)))
+    }
+
+    /// A streamer with a live subscription whose events come from the returned sender.
+    fn live_streamer(t0: Instant) -> (Streamer, std::sync::mpsc::SyncSender<Message>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        let mut s = Streamer::new(std::thread::current(), Access::plain());
+        // As after a poll of that master (so that `polled` sees no new leader and nothing here
+        // subscribes for real).
+        s.target = api_url(STATE_URL);
+        s.live = Some(Live {
+            rx,
+            url: "http://127.0.0.1:5050/api/v1".into(),
+            since: t0,
+            subscribed: false,
+        });
+        (s, tx)
+    }
+
+    const STATE_URL: &str = "http://127.0.0.1:5050/master/state";
+
+    fn ms(t0: Instant, ms: u64) -> Instant {
+        t0 + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn a_change_after_quiet_is_due_at_once_and_a_burst_waits_for_the_window() {
+        let t0 = Instant::now();
+        let (mut s, tx) = live_streamer(t0);
+        let subscribed = Event::Subscribed {
+            frameworks: Vec::new(),
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            heartbeat: None,
+        };
+        tx.send(Message::Event(Box::new(subscribed))).unwrap();
+        assert_eq!(s.pump(t0), Pumped::Changed, "SUBSCRIBED is published at once");
+        assert!(s.is_live());
+        // That publish took 40 ms: for 40 ms after it, changes wait.
+        s.published(t0, ms(t0, 40));
+        tx.send(running("a.1")).unwrap();
+        tx.send(running("b.1")).unwrap();
+        assert_eq!(s.pump(ms(t0, 45)), Pumped::Idle);
+        assert_eq!(s.model().task_count(), 2, "applied, not yet published");
+        assert_eq!(
+            s.maintain(ms(t0, 45)),
+            Some(ms(t0, 80)),
+            "the refresher sleeps until then"
+        );
+        tx.send(running("c.1")).unwrap();
+        assert_eq!(s.pump(ms(t0, 79)), Pumped::Idle);
+        assert_eq!(s.pump(ms(t0, 80)), Pumped::Changed, "one publish for the three");
+        s.published(ms(t0, 80), ms(t0, 81));
+        assert_eq!(s.maintain(ms(t0, 81)), None, "nothing pending");
+        // Quiet for a while: the next change is due at once again.
+        tx.send(running("d.1")).unwrap();
+        assert_eq!(s.pump(ms(t0, 500)), Pumped::Changed);
+        s.published(ms(t0, 500), ms(t0, 501));
+        // Events that change no record are applied but publish nothing.
+        tx.send(Message::Event(Box::new(Event::Heartbeat))).unwrap();
+        assert_eq!(s.pump(ms(t0, 900)), Pumped::Idle);
+        assert_eq!(s.maintain(ms(t0, 900)), None);
+        // A poll supersedes what was pending.
+        tx.send(running("e.1")).unwrap();
+        assert_eq!(s.pump(ms(t0, 901)), Pumped::Changed);
+        s.polled(Model::default(), STATE_URL);
+        assert!(s.is_live(), "the same leader: the subscription stays");
+        assert_eq!(s.maintain(ms(t0, 902)), None);
+        assert_eq!(s.pump(ms(t0, 902)), Pumped::Idle);
+    }
+
+    #[test]
+    fn events_before_subscribed_are_ignored_and_a_closed_stream_is_lost() {
+        let t0 = Instant::now();
+        let (mut s, tx) = live_streamer(t0);
+        tx.send(running("a.1")).unwrap();
+        assert_eq!(s.pump(t0), Pumped::Idle);
+        assert_eq!(s.model().task_count(), 0);
+        assert_eq!(s.maintain(t0), None);
+        drop(tx);
+        // Not subscribed yet: a refusal, no poll needed; resubscribing waits for the backoff.
+        assert_eq!(s.pump(t0), Pumped::Idle);
+        assert!(s.live.is_none());
+        assert!(s.next_try > Instant::now());
+        let (mut s, tx) = live_streamer(t0);
+        tx.send(Message::Event(Box::new(Event::Subscribed {
+            frameworks: Vec::new(),
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            heartbeat: None,
+        })))
+        .unwrap();
+        tx.send(Message::Ended(StreamError::Closed)).unwrap();
+        assert_eq!(s.pump(t0), Pumped::Lost, "a live stream broke: poll now");
+    }
+
     #[test]
     fn nothing_to_subscribe_to_before_a_poll() {
         let mut s = Streamer::new(std::thread::current(), Access::plain());
