@@ -293,4 +293,6 @@ fn trim_statuses(task: &mut Task<'static>) {
 }
 
 #[cfg(test)]
+mod equivalence;
+#[cfg(test)]
 mod tests;
