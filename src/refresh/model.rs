@@ -16,10 +16,6 @@ use crate::mesos::state::{Framework, Slave, State, Task};
 
 mod owned;
 
-/// At most this many status updates are kept per task (the newest): a task flapping between states
-/// must not grow without bound. Only the latest `TASK_RUNNING` one matters for records.
-pub(crate) const MAX_STATUSES: usize = 8;
-
 /// Task states after which a task never runs again.
 const TERMINAL: [&str; 8] = [
     "TASK_FINISHED",
@@ -208,7 +204,7 @@ impl Model {
         if is_terminal(&task.state) {
             return self.remove_task(&task.framework_id, &task.id);
         }
-        trim_statuses(&mut task);
+        keep_latest_running(&mut task);
         let f = self.framework_index(&task.framework_id);
         let tasks = &mut self.state.frameworks[f].tasks;
         let running = is_running(&task.state);
@@ -242,7 +238,7 @@ impl Model {
         let was_running = is_running(&task.state);
         task.state = Cow::Owned(u.state);
         task.statuses.push(u.status);
-        trim_statuses(task);
+        keep_latest_running(task);
         was_running || is_running(&task.state)
     }
 
@@ -284,11 +280,25 @@ impl Model {
     }
 }
 
-/// Keeps the newest [`MAX_STATUSES`] statuses, in their order.
-fn trim_statuses(task: &mut Task<'static>) {
-    if task.statuses.len() > MAX_STATUSES {
-        let extra = task.statuses.len() - MAX_STATUSES;
-        task.statuses.drain(..extra);
+/// Keeps only the status record generation reads, the latest `TASK_RUNNING` one
+/// ([`Task::latest_running_status`]), as a polled document keeps it: a task's other statuses and its
+/// older ones (flapping, health checks) are dropped as they arrive, so none grows without bound.
+fn keep_latest_running(task: &mut Task<'static>) {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, s) in task.statuses.iter().enumerate() {
+        if s.state == "TASK_RUNNING" && s.timestamp > best.map_or(-1.0, |(_, ts)| ts) {
+            best = Some((i, s.timestamp));
+        }
+    }
+    match best {
+        Some((i, _)) if task.statuses.len() > 1 => {
+            let latest = task.statuses.swap_remove(i);
+            task.statuses.clear();
+            task.statuses.push(latest);
+            task.statuses.shrink_to_fit();
+        }
+        Some(_) => {}
+        None => task.statuses = Vec::new(),
     }
 }
 

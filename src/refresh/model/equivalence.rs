@@ -296,8 +296,6 @@ impl Cluster {
                 } else {
                     t.state = state.into();
                     t.statuses.push(status);
-                    let extra = t.statuses.len().saturating_sub(MAX_STATUSES);
-                    t.statuses.drain(..extra);
                 }
                 event
             }
