@@ -42,18 +42,23 @@ impl Schedule {
     }
 }
 
-/// The shortest window after a publish in which further events are batched.
+/// The window after a publish in which further changes are batched is this share of the time that
+/// publish took...
+const BURST_WINDOW_DIVISOR: u32 = 4;
+/// ...but at least this...
 pub(crate) const BURST_WINDOW_MIN: Duration = Duration::from_millis(1);
-/// The longest: however slow a publish was, a change waits no longer than this for the next one.
-pub(crate) const BURST_WINDOW_MAX: Duration = Duration::from_secs(1);
+/// ...and at most this: however slow a publish was, a change waits no longer than this beyond the
+/// publishes in front of it.
+pub(crate) const BURST_WINDOW_MAX: Duration = Duration::from_millis(50);
 
 /// When to publish the changes stream events made. The first change after a quiet spell is published
 /// at once, so that its latency is the cost of the update and not of a timer. Changes that arrive
-/// within a window after a publish are batched and published together when it closes: a burst gives
-/// one publish per window, not one per event. The window is as long as the last publish took
-/// ([`BURST_WINDOW_MIN`] at least, [`BURST_WINDOW_MAX`] at most), so that under a steady flood of
-/// events publishing takes at most about half of the refresher's time, and a change waits at most a
-/// window plus one publish.
+/// within a short window after a publish are batched and published together when it closes: a burst
+/// gives one publish per window, not one per event. The window is a quarter of the time the last
+/// publish took, 1 ms to 50 ms ([`BURST_WINDOW_MIN`], [`BURST_WINDOW_MAX`]): short, so that a change
+/// waits at most 50 ms for the timer (a slow publish is better followed at once than waited for:
+/// waiting as long as it took would double the latency to halve the CPU); proportional, so that a
+/// flood of cheap publishes leaves the refresher a fifth of its time at least.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pacer {
     /// When the first change not yet published arrived.
@@ -97,7 +102,8 @@ impl Pacer {
     pub(crate) fn published(&mut self, started: Instant, ended: Instant) {
         let took = ended.saturating_duration_since(started);
         self.pending_since = None;
-        self.window_end = Some(ended + took.clamp(BURST_WINDOW_MIN, BURST_WINDOW_MAX));
+        let window = (took / BURST_WINDOW_DIVISOR).clamp(BURST_WINDOW_MIN, BURST_WINDOW_MAX);
+        self.window_end = Some(ended + window);
     }
 
     /// The pending changes were superseded (a poll replaced the model and published it).
@@ -188,34 +194,38 @@ mod tests {
         let t0 = Instant::now();
         let mut p = Pacer::new();
         p.changed(at(t0, 0));
-        // A 5 ms publish: the window is 5 ms from its end.
-        p.published(at(t0, 0), at(t0, 5));
-        for ms in [6, 8, 9] {
+        // A 20 ms publish: the window is 5 ms from its end.
+        p.published(at(t0, 0), at(t0, 20));
+        for ms in [21, 23, 24] {
             p.changed(at(t0, ms));
-            assert_eq!(p.due_at(), Some(at(t0, 10)), "change at {ms} ms");
-            assert!(!p.due(at(t0, 9)));
+            assert_eq!(p.due_at(), Some(at(t0, 25)), "change at {ms} ms");
+            assert!(!p.due(at(t0, 24)));
         }
-        assert!(p.due(at(t0, 10)));
+        assert!(p.due(at(t0, 25)));
         // One publish for the three; the burst goes on and the next window opens after it, the
-        // minimum 1 ms after a publish that took less.
-        p.published(at(t0, 10), at(t0, 10));
-        p.changed(at(t0, 10));
-        assert_eq!(p.due_at(), Some(at(t0, 11)));
+        // minimum 1 ms after a publish that took less than 4.
+        p.published(at(t0, 25), at(t0, 25));
+        p.changed(at(t0, 25));
+        assert_eq!(p.due_at(), Some(at(t0, 26)));
     }
 
     #[test]
-    fn the_window_is_as_long_as_the_last_publish_took_within_bounds() {
+    fn the_window_is_a_quarter_of_the_last_publish_within_bounds() {
         let t0 = Instant::now();
         let mut p = Pacer::new();
         p.changed(at(t0, 0));
-        // A 400 ms publish: changes during the next 400 ms wait for its end.
-        p.published(at(t0, 0), at(t0, 400));
-        p.changed(at(t0, 401));
-        assert_eq!(p.due_at(), Some(at(t0, 800)));
-        // A 5 s publish: the window is capped at a second.
-        p.published(at(t0, 800), at(t0, 5_800));
-        p.changed(at(t0, 5_801));
-        assert_eq!(p.due_at(), Some(at(t0, 6_800)));
+        // A 40 ms publish: changes during the next 10 ms wait for the window to close.
+        p.published(at(t0, 0), at(t0, 40));
+        p.changed(at(t0, 41));
+        assert_eq!(p.due_at(), Some(at(t0, 50)));
+        // A 400 ms publish (a full rebuild at 100k tasks): the window is capped at 50 ms.
+        p.published(at(t0, 50), at(t0, 450));
+        p.changed(at(t0, 451));
+        assert_eq!(p.due_at(), Some(at(t0, 500)));
+        // A change that arrived during the publish is due when the window closes too.
+        p.published(at(t0, 500), at(t0, 5_500));
+        p.changed(at(t0, 5_000));
+        assert_eq!(p.due_at(), Some(at(t0, 5_550)));
         // A clock that went backwards counts as a publish of no time.
         p.published(at(t0, 7_000), at(t0, 6_900));
         p.changed(at(t0, 6_900));
@@ -227,11 +237,11 @@ mod tests {
         let t0 = Instant::now();
         let mut p = Pacer::new();
         p.changed(at(t0, 0));
-        p.published(at(t0, 0), at(t0, 4));
-        p.changed(at(t0, 5));
+        p.published(at(t0, 0), at(t0, 40));
+        p.changed(at(t0, 41));
         p.clear();
         assert_eq!(p.due_at(), None);
-        p.changed(at(t0, 6));
-        assert_eq!(p.due_at(), Some(at(t0, 8)));
+        p.changed(at(t0, 42));
+        assert_eq!(p.due_at(), Some(at(t0, 50)));
     }
 }

@@ -297,7 +297,7 @@ mod tests {
         tx.send(Message::Event(Box::new(subscribed))).unwrap();
         assert_eq!(s.pump(t0), Pumped::Changed, "SUBSCRIBED is published at once");
         assert!(s.is_live());
-        // That publish took 40 ms: for 40 ms after it, changes wait.
+        // That publish took 40 ms: for 10 ms after it, changes wait.
         s.published(t0, ms(t0, 40));
         tx.send(running("a.1")).unwrap();
         tx.send(running("b.1")).unwrap();
@@ -305,14 +305,14 @@ mod tests {
         assert_eq!(s.model().task_count(), 2, "applied, not yet published");
         assert_eq!(
             s.maintain(ms(t0, 45)),
-            Some(ms(t0, 80)),
+            Some(ms(t0, 50)),
             "the refresher sleeps until then"
         );
         tx.send(running("c.1")).unwrap();
-        assert_eq!(s.pump(ms(t0, 79)), Pumped::Idle);
-        assert_eq!(s.pump(ms(t0, 80)), Pumped::Changed, "one publish for the three");
-        s.published(ms(t0, 80), ms(t0, 81));
-        assert_eq!(s.maintain(ms(t0, 81)), None, "nothing pending");
+        assert_eq!(s.pump(ms(t0, 49)), Pumped::Idle);
+        assert_eq!(s.pump(ms(t0, 50)), Pumped::Changed, "one publish for the three");
+        s.published(ms(t0, 50), ms(t0, 51));
+        assert_eq!(s.maintain(ms(t0, 51)), None, "nothing pending");
         // Quiet for a while: the next change is due at once again.
         tx.send(running("d.1")).unwrap();
         assert_eq!(s.pump(ms(t0, 500)), Pumped::Changed);
