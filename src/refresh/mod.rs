@@ -191,12 +191,16 @@ impl Refresher {
         }
     }
 
-    /// Applies the events that arrived and publishes a snapshot if they changed anything; true when
-    /// a live stream broke and a poll should run now.
+    /// Applies the events that arrived and publishes a snapshot when their changes are due (see
+    /// [`Streamer::maintain`]); true when a live stream broke and a poll should run now.
     fn pump_stream(&mut self) -> bool {
-        match self.stream.as_mut().map(Streamer::pump) {
+        let started = Instant::now();
+        match self.stream.as_mut().map(|s| s.pump(started)) {
             Some(Pumped::Changed) => {
                 self.tick_with(|refresher, serial| refresher.build_from_stream(serial));
+                if let Some(stream) = self.stream.as_mut() {
+                    stream.published(started, Instant::now());
+                }
                 false
             }
             Some(Pumped::Lost) => true,

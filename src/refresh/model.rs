@@ -16,10 +16,6 @@ use crate::mesos::state::{Framework, Slave, State, Task};
 
 mod owned;
 
-/// At most this many status updates are kept per task (the newest): a task flapping between states
-/// must not grow without bound. Only the latest `TASK_RUNNING` one matters for records.
-pub(crate) const MAX_STATUSES: usize = 8;
-
 /// Task states after which a task never runs again.
 const TERMINAL: [&str; 8] = [
     "TASK_FINISHED",
@@ -34,6 +30,12 @@ const TERMINAL: [&str; 8] = [
 
 fn is_terminal(state: &str) -> bool {
     TERMINAL.contains(&state)
+}
+
+/// Only running tasks have records (see [`crate::records::generate`]), so a change to a task that is
+/// neither running nor was changes none.
+fn is_running(state: &str) -> bool {
+    state == "TASK_RUNNING"
 }
 
 /// The cluster as events left it.
@@ -128,10 +130,7 @@ impl Model {
                 }
                 true
             }
-            Event::TaskAdded(task) => {
-                self.add_task(task);
-                true
-            }
+            Event::TaskAdded(task) => self.add_task(task),
             Event::TaskUpdated(update) => self.update_task(update),
             Event::AgentAdded(agent) => {
                 self.upsert_agent(agent);
@@ -199,19 +198,26 @@ impl Model {
         true
     }
 
-    fn add_task(&mut self, mut task: Task<'static>) {
+    /// Adds or replaces a task; true when the records may have changed (it or the task it replaced
+    /// is running: no other task has records).
+    fn add_task(&mut self, mut task: Task<'static>) -> bool {
         if is_terminal(&task.state) {
-            self.remove_task(&task.framework_id, &task.id);
-            return;
+            return self.remove_task(&task.framework_id, &task.id);
         }
-        trim_statuses(&mut task);
+        keep_latest_running(&mut task);
         let f = self.framework_index(&task.framework_id);
         let tasks = &mut self.state.frameworks[f].tasks;
+        let running = is_running(&task.state);
         match self.tasks[f].get(&*task.id) {
-            Some(&i) => tasks[i] = task,
+            Some(&i) => {
+                let was_running = is_running(&tasks[i].state);
+                tasks[i] = task;
+                running || was_running
+            }
             None => {
                 self.tasks[f].insert(task.id.to_string(), tasks.len());
                 tasks.push(task);
+                running
             }
         }
     }
@@ -229,12 +235,14 @@ impl Model {
             return false;
         };
         let task = &mut self.state.frameworks[f].tasks[i];
+        let was_running = is_running(&task.state);
         task.state = Cow::Owned(u.state);
         task.statuses.push(u.status);
-        trim_statuses(task);
-        true
+        keep_latest_running(task);
+        was_running || is_running(&task.state)
     }
 
+    /// Drops a task; true when it was running (had records).
     fn remove_task(&mut self, framework_id: &str, task_id: &str) -> bool {
         let Some(&f) = self.frameworks.get(framework_id) else {
             return false;
@@ -243,11 +251,11 @@ impl Model {
             return false;
         };
         let tasks = &mut self.state.frameworks[f].tasks;
-        tasks.swap_remove(i);
+        let removed = tasks.swap_remove(i);
         if let Some(moved) = tasks.get(i) {
             self.tasks[f].insert(moved.id.to_string(), i);
         }
-        true
+        is_running(&removed.state)
     }
 
     fn upsert_agent(&mut self, agent: Slave<'static>) {
@@ -272,13 +280,29 @@ impl Model {
     }
 }
 
-/// Keeps the newest [`MAX_STATUSES`] statuses, in their order.
-fn trim_statuses(task: &mut Task<'static>) {
-    if task.statuses.len() > MAX_STATUSES {
-        let extra = task.statuses.len() - MAX_STATUSES;
-        task.statuses.drain(..extra);
+/// Keeps only the status record generation reads, the latest `TASK_RUNNING` one
+/// ([`Task::latest_running_status`]), as a polled document keeps it: a task's other statuses and its
+/// older ones (flapping, health checks) are dropped as they arrive, so none grows without bound.
+fn keep_latest_running(task: &mut Task<'static>) {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, s) in task.statuses.iter().enumerate() {
+        if s.state == "TASK_RUNNING" && s.timestamp > best.map_or(-1.0, |(_, ts)| ts) {
+            best = Some((i, s.timestamp));
+        }
+    }
+    match best {
+        Some((i, _)) if task.statuses.len() > 1 => {
+            let latest = task.statuses.swap_remove(i);
+            task.statuses.clear();
+            task.statuses.push(latest);
+            task.statuses.shrink_to_fit();
+        }
+        Some(_) => {}
+        None => task.statuses = Vec::new(),
     }
 }
 
+#[cfg(test)]
+mod equivalence;
 #[cfg(test)]
 mod tests;

@@ -5,26 +5,26 @@
 //!
 //! This module owns the subscription's life: where to subscribe (the master the last successful poll
 //! came from, so leader detection and its follow filter stay in [`crate::mesos::fetch`]), applying
-//! events with a short coalescing window for bursts, and resubscribing with exponential backoff when
-//! the stream breaks. It does not build or store snapshots: the refresher does that from
+//! events and saying when their changes are due to be published (at once after a quiet spell, batched
+//! while a burst lasts: [`Pacer`]), and resubscribing with exponential backoff when the stream breaks. It does not build or store snapshots: the refresher does that from
 //! [`Streamer::model`], and keeps polling every `refreshSeconds` as the safety net and the fallback.
 //! The protocol (RecordIO, event decoding, the HTTP stream on its own thread) is
 //! [`crate::mesos::operator`]'s; applying an event is [`super::model`]'s.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use super::model::Model;
+use super::schedule::Pacer;
 use crate::mesos::access::Access;
 use crate::mesos::operator::api_url;
 use crate::mesos::operator::client::{self, Message, StreamError};
 use crate::mesos::operator::event::Event;
 
-/// After an event, wait this long for another before rebuilding...
-pub(crate) const COALESCE_QUIET: Duration = Duration::from_millis(20);
-/// ...but never longer than this after the first event of a burst.
-pub(crate) const COALESCE_MAX: Duration = Duration::from_millis(50);
+/// At most this many events are applied per [`Streamer::pump`], so that a flood of them cannot keep
+/// the refresher from publishing (the channel holds as many).
+const MAX_EVENTS_PER_PUMP: usize = 4096;
 
 /// Resubscribing waits this long after the first failure, doubling up to [`BACKOFF_MAX`].
 pub(crate) const BACKOFF_MIN: Duration = Duration::from_millis(250);
@@ -58,9 +58,11 @@ impl Backoff {
 /// What [`Streamer::pump`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Pumped {
-    /// Nothing that changes records.
+    /// Nothing to publish now (nothing changed, or what changed is not due yet: see
+    /// [`Streamer::maintain`]).
     Idle,
-    /// The model changed: publish a snapshot from it.
+    /// The model changed and a publish is due: publish a snapshot from it, then call
+    /// [`Streamer::published`].
     Changed,
     /// A stream that had delivered the state broke: events may have been missed, poll now.
     Lost,
@@ -85,6 +87,8 @@ pub(crate) struct Streamer {
     model: Model,
     backoff: Backoff,
     next_try: Instant,
+    /// When the model's unpublished changes are due.
+    pacer: Pacer,
     /// The refresher thread, woken by each batch of events.
     wake: Thread,
 }
@@ -100,6 +104,7 @@ impl Streamer {
             model: Model::default(),
             backoff: Backoff::default(),
             next_try: Instant::now(),
+            pacer: Pacer::new(),
             wake,
         }
     }
@@ -119,6 +124,7 @@ impl Streamer {
     /// subscribe to. A new leader ends the old subscription.
     pub(crate) fn polled(&mut self, model: Model, state_url: &str) {
         self.model = model;
+        self.pacer.clear();
         let target = api_url(state_url);
         if target != self.target {
             if let Some(old) = self.live.take() {
@@ -130,9 +136,23 @@ impl Streamer {
         }
     }
 
-    /// Opens a subscription when one is due. Returns when it wants to be called again (`None`: it
-    /// has nothing to do until events arrive or a poll succeeds).
+    /// A snapshot of the model was published, from `started` to `ended`.
+    pub(crate) fn published(&mut self, started: Instant, ended: Instant) {
+        self.pacer.published(started, ended);
+    }
+
+    /// Opens a subscription when one is due. Returns when it wants to be called again: when a
+    /// resubscription or a publish of applied changes is due (`None`: it has nothing to do until
+    /// events arrive or a poll succeeds).
     pub(crate) fn maintain(&mut self, now: Instant) -> Option<Instant> {
+        let subscribe = self.subscribe_due(now);
+        match (subscribe, self.pacer.due_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn subscribe_due(&mut self, now: Instant) -> Option<Instant> {
         if self.live.is_some() {
             return None;
         }
@@ -159,33 +179,18 @@ impl Streamer {
         }
     }
 
-    /// Applies the events that have arrived. After one that changes the model it keeps reading for
-    /// [`COALESCE_QUIET`] more (at most [`COALESCE_MAX`] in all), so that a burst gives one rebuild.
-    pub(crate) fn pump(&mut self) -> Pumped {
+    /// Applies the events that have arrived (without waiting for more) and says whether a publish is
+    /// due at `now`.
+    pub(crate) fn pump(&mut self, now: Instant) -> Pumped {
         let Some(live) = self.live.as_mut() else {
             return Pumped::Idle;
         };
-        let mut changed = false;
-        let mut burst_end: Option<Instant> = None;
-        loop {
-            let msg = match burst_end {
-                None => live.rx.try_recv().map_err(|e| matches!(e, TryRecvError::Disconnected)),
-                Some(end) => {
-                    let now = Instant::now();
-                    let wait = COALESCE_QUIET.min(end.saturating_duration_since(now));
-                    if wait.is_zero() {
-                        break;
-                    }
-                    live.rx
-                        .recv_timeout(wait)
-                        .map_err(|e| matches!(e, RecvTimeoutError::Disconnected))
-                }
-            };
-            let event = match msg {
+        for _ in 0..MAX_EVENTS_PER_PUMP {
+            let event = match live.rx.try_recv() {
                 Ok(Message::Event(event)) => *event,
                 Ok(Message::Ended(error)) => return self.lost(error),
-                Err(true) => return self.lost(StreamError::Closed),
-                Err(false) => break,
+                Err(TryRecvError::Disconnected) => return self.lost(StreamError::Closed),
+                Err(TryRecvError::Empty) => break,
             };
             if let Event::Subscribed { heartbeat, .. } = &event {
                 live.subscribed = true;
@@ -199,11 +204,10 @@ impl Streamer {
                 continue;
             }
             if self.model.apply(event) {
-                changed = true;
-                burst_end.get_or_insert_with(|| Instant::now() + COALESCE_MAX);
+                self.pacer.changed(now);
             }
         }
-        if changed {
+        if self.pacer.due(now) {
             Pumped::Changed
         } else {
             Pumped::Idle
@@ -247,11 +251,115 @@ mod tests {
         assert_eq!(b.failed(Duration::from_secs(1)), BACKOFF_MIN * 2);
     }
 
+    fn running(id: &str) -> Message {
+        let task = crate::mesos::state::Task {
+            id: id.to_owned().into(),
+            name: id.to_owned().into(),
+            framework_id: "f1".into(),
+            state: "TASK_RUNNING".into(),
+            ..Default::default()
+        };
+        Message::Event(Box::new(Event::TaskAdded(task)))
+    }
+
+    /// A streamer with a live subscription whose events come from the returned sender.
+    fn live_streamer(t0: Instant) -> (Streamer, std::sync::mpsc::SyncSender<Message>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        let mut s = Streamer::new(std::thread::current(), Access::plain());
+        // As after a poll of that master (so that `polled` sees no new leader and nothing here
+        // subscribes for real).
+        s.target = api_url(STATE_URL);
+        s.live = Some(Live {
+            rx,
+            url: "http://127.0.0.1:5050/api/v1".into(),
+            since: t0,
+            subscribed: false,
+        });
+        (s, tx)
+    }
+
+    const STATE_URL: &str = "http://127.0.0.1:5050/master/state";
+
+    fn ms(t0: Instant, ms: u64) -> Instant {
+        t0 + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn a_change_after_quiet_is_due_at_once_and_a_burst_waits_for_the_window() {
+        let t0 = Instant::now();
+        let (mut s, tx) = live_streamer(t0);
+        let subscribed = Event::Subscribed {
+            frameworks: Vec::new(),
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            heartbeat: None,
+        };
+        tx.send(Message::Event(Box::new(subscribed))).unwrap();
+        assert_eq!(s.pump(t0), Pumped::Changed, "SUBSCRIBED is published at once");
+        assert!(s.is_live());
+        // That publish took 40 ms: for 10 ms after it, changes wait.
+        s.published(t0, ms(t0, 40));
+        tx.send(running("a.1")).unwrap();
+        tx.send(running("b.1")).unwrap();
+        assert_eq!(s.pump(ms(t0, 45)), Pumped::Idle);
+        assert_eq!(s.model().task_count(), 2, "applied, not yet published");
+        assert_eq!(
+            s.maintain(ms(t0, 45)),
+            Some(ms(t0, 50)),
+            "the refresher sleeps until then"
+        );
+        tx.send(running("c.1")).unwrap();
+        assert_eq!(s.pump(ms(t0, 49)), Pumped::Idle);
+        assert_eq!(s.pump(ms(t0, 50)), Pumped::Changed, "one publish for the three");
+        s.published(ms(t0, 50), ms(t0, 51));
+        assert_eq!(s.maintain(ms(t0, 51)), None, "nothing pending");
+        // Quiet for a while: the next change is due at once again.
+        tx.send(running("d.1")).unwrap();
+        assert_eq!(s.pump(ms(t0, 500)), Pumped::Changed);
+        s.published(ms(t0, 500), ms(t0, 501));
+        // Events that change no record are applied but publish nothing.
+        tx.send(Message::Event(Box::new(Event::Heartbeat))).unwrap();
+        assert_eq!(s.pump(ms(t0, 900)), Pumped::Idle);
+        assert_eq!(s.maintain(ms(t0, 900)), None);
+        // A poll supersedes what was pending.
+        tx.send(running("e.1")).unwrap();
+        assert_eq!(s.pump(ms(t0, 901)), Pumped::Changed);
+        s.polled(Model::default(), STATE_URL);
+        assert!(s.is_live(), "the same leader: the subscription stays");
+        assert_eq!(s.maintain(ms(t0, 902)), None);
+        assert_eq!(s.pump(ms(t0, 902)), Pumped::Idle);
+    }
+
+    #[test]
+    fn events_before_subscribed_are_ignored_and_a_closed_stream_is_lost() {
+        let t0 = Instant::now();
+        let (mut s, tx) = live_streamer(t0);
+        tx.send(running("a.1")).unwrap();
+        assert_eq!(s.pump(t0), Pumped::Idle);
+        assert_eq!(s.model().task_count(), 0);
+        assert_eq!(s.maintain(t0), None);
+        drop(tx);
+        // Not subscribed yet: a refusal, no poll needed; resubscribing waits for the backoff.
+        assert_eq!(s.pump(t0), Pumped::Idle);
+        assert!(s.live.is_none());
+        assert!(s.next_try > Instant::now());
+        let (mut s, tx) = live_streamer(t0);
+        tx.send(Message::Event(Box::new(Event::Subscribed {
+            frameworks: Vec::new(),
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            heartbeat: None,
+        })))
+        .unwrap();
+        tx.send(Message::Ended(StreamError::Closed)).unwrap();
+        assert_eq!(s.pump(t0), Pumped::Lost, "a live stream broke: poll now");
+    }
+
     #[test]
     fn nothing_to_subscribe_to_before_a_poll() {
         let mut s = Streamer::new(std::thread::current(), Access::plain());
         assert_eq!(s.maintain(Instant::now()), None);
-        assert_eq!(s.pump(), Pumped::Idle);
+        assert_eq!(s.pump(Instant::now()), Pumped::Idle);
         assert!(!s.is_live());
     }
 }

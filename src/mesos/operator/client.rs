@@ -4,19 +4,27 @@
 //! when the refresher drops its end.
 
 use std::fmt;
-use std::io::Read;
+use std::io::BufReader;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
 use super::event::{self, Event};
-use super::recordio::Decoder;
+use super::recordio::{skip, FrameError, Frames};
 use crate::mesos::access::{with_authorization, Access, SendError};
-use crate::mesos::fetch::{CONNECT_TIMEOUT, MAX_BODY_BYTES};
+use crate::mesos::fetch::CONNECT_TIMEOUT;
 
 /// A master sends a heartbeat every 15 s by default; three missed ones mean the stream is dead even if
 /// TCP has not noticed.
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// The largest record accepted. Records are parsed as they arrive, never held whole, so this bounds
+/// nothing but a garbage length: 8 GiB takes `SUBSCRIBED` of a cluster of about ten million tasks
+/// (81 MB per 100k).
+const MAX_RECORD_BYTES: u64 = 8 << 30;
+
+/// The stream is read through a buffer of this size (the only buffer it has).
+const READ_BUFFER: usize = 64 * 1024;
 
 /// Events waiting for the refresher at most; the reader blocks (and the master's TCP buffers fill)
 /// when the refresher falls this far behind, rather than memory growing.
@@ -95,30 +103,27 @@ fn read_stream(url: &str, access: &Access, tx: &SyncSender<Message>, wake: &Thre
     if status != 200 {
         return Err(StreamError::Status(status));
     }
-    let mut body = resp.into_body().into_reader();
-    // The first record is the whole state: allow what a state document may be.
-    let mut decoder = Decoder::new(MAX_BODY_BYTES);
-    let mut buf = vec![0u8; 64 * 1024];
+    let body = BufReader::with_capacity(READ_BUFFER, resp.into_body().into_reader());
+    let mut frames = Frames::new(body, MAX_RECORD_BYTES);
     loop {
-        let n = match body.read(&mut buf) {
-            Ok(0) => return Err(StreamError::Closed),
-            Ok(n) => n,
-            Err(e) => return Err(StreamError::Http(e.to_string())),
+        let length = match frames.next_length() {
+            Ok(Some(length)) => length,
+            Ok(None) => return Err(StreamError::Closed),
+            Err(FrameError::Io(e)) => return Err(StreamError::Http(e.to_string())),
+            Err(e) => return Err(StreamError::Protocol(e.to_string())),
         };
-        decoder.push(&buf[..n]);
-        let mut sent = false;
-        while let Some(record) = decoder
-            .next_record()
-            .map_err(|e| StreamError::Protocol(e.to_string()))?
-        {
-            let event = event::decode(record).map_err(|e| StreamError::Protocol(e.to_string()))?;
-            if tx.send(Message::Event(Box::new(event))).is_err() {
-                return Ok(());
-            }
-            sent = true;
+        // Parsed straight from the stream: `SUBSCRIBED` (the whole cluster) is never held whole.
+        let mut record = frames.body(length);
+        let event = event::decode_from(&mut record).map_err(|e| match record.left() {
+            // The stream broke inside the record: a connection problem, not a bad record.
+            left if left > 0 && e.is_io() => StreamError::Http(e.to_string()),
+            _ => StreamError::Protocol(e.to_string()),
+        })?;
+        // A record that parsed whole has been read to its end; this only checks it.
+        skip(&mut record).map_err(|e| StreamError::Http(e.to_string()))?;
+        if tx.send(Message::Event(Box::new(event))).is_err() {
+            return Ok(());
         }
-        if sent {
-            wake.unpark();
-        }
+        wake.unpark();
     }
 }

@@ -1,6 +1,6 @@
 //! Decoding one event of the operator API's `SUBSCRIBE` stream (the protobuf-JSON form of
 //! `mesos.v1.master.Event`) straight into the state types record generation reads
-//! ([`crate::mesos::state`]). Pure.
+//! ([`crate::mesos::state`]), as the record is read from the stream ([`decode_from`]). Pure.
 //!
 //! The record is read as a stream, so every string comes out owned: the decoded values outlive the
 //! record and move into the refresher's model as they are, without a copy. As with the state
@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::io::Read;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -56,13 +57,28 @@ pub(crate) struct TaskUpdate {
     pub status: Status<'static>,
 }
 
-/// A record that is not an event.
+/// A record that is not an event, or could not be read.
 #[derive(Debug)]
-pub(crate) struct EventError(String);
+pub(crate) struct EventError {
+    message: String,
+    /// Reading the record failed (rather than its JSON).
+    io: bool,
+}
+
+impl EventError {
+    /// Reading the record failed: the stream broke, the record may have been good.
+    pub(crate) fn is_io(&self) -> bool {
+        self.io
+    }
+}
 
 impl fmt::Display for EventError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "not an operator API event: {}", self.0)
+        if self.io {
+            write!(f, "reading an event: {}", self.message)
+        } else {
+            write!(f, "not an operator API event: {}", self.message)
+        }
     }
 }
 
@@ -70,12 +86,23 @@ impl std::error::Error for EventError {}
 
 impl From<serde_json::Error> for EventError {
     fn from(e: serde_json::Error) -> EventError {
-        EventError(e.to_string())
+        EventError {
+            io: e.is_io(),
+            message: e.to_string(),
+        }
     }
 }
 
-/// Decodes one RecordIO record of the stream.
+#[cfg(test)]
+/// Decodes one RecordIO record held in memory.
 pub(crate) fn decode(record: &[u8]) -> Result<Event, EventError> {
+    decode_from(record)
+}
+
+/// Decodes one record as it is read from `record` (which ends where the record does), so that not
+/// even the biggest (`SUBSCRIBED`, the whole cluster) is ever held whole. Give it a buffered reader:
+/// it is read a byte at a time.
+pub(crate) fn decode_from<R: Read>(record: R) -> Result<Event, EventError> {
     // A reader, not a slice: serde_json then never borrows from the input, which is what lets the
     // `'static` state types be deserialized directly.
     let mut de = serde_json::Deserializer::from_reader(record);
@@ -95,7 +122,8 @@ pub(crate) fn decode(record: &[u8]) -> Result<Event, EventError> {
                     .map(|f| f.framework_info.into())
                     .collect(),
                 agents: state.get_agents.agents.into_iter().map(Slave::from).collect(),
-                tasks: state.get_tasks.tasks.into_iter().map(Task::from).collect(),
+                // Same layout: collected in place, so a million tasks are not held twice.
+                tasks: state.get_tasks.tasks.into_iter().map(|t| t.0).collect(),
                 heartbeat: (secs > 0.0 && secs < 1e9).then(|| Duration::from_secs_f64(secs)),
             }
         }
@@ -125,7 +153,12 @@ pub(crate) fn decode(record: &[u8]) -> Result<Event, EventError> {
             framework_id: raw.framework_removed.framework_info.id.value.into_owned(),
         },
         "HEARTBEAT" => Event::Heartbeat,
-        "" => return Err(EventError("no `type`".into())),
+        "" => {
+            return Err(EventError {
+                message: "no `type`".into(),
+                io: false,
+            })
+        }
         other => Event::Other(other.to_owned()),
     })
 }
@@ -226,7 +259,19 @@ struct GetState<'a> {
 #[serde(default)]
 struct GetTasks<'a> {
     #[serde(borrow, deserialize_with = "lenient::array")]
-    tasks: Vec<V1Task<'a>>,
+    tasks: Vec<StateTask<'a>>,
+}
+
+/// A v1 task turned into the state type as soon as it is read, so that `SUBSCRIBED`'s tasks are
+/// never all held in both forms.
+#[derive(Default)]
+#[repr(transparent)]
+struct StateTask<'a>(Task<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for StateTask<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StateTask<'a>, D::Error> {
+        V1Task::deserialize(d).map(|t| StateTask(t.into()))
+    }
 }
 
 #[derive(Default, Deserialize)]

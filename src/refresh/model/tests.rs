@@ -83,7 +83,10 @@ fn task_lifecycle_adds_updates_and_drops() {
     assert!(m.apply(subscribed()));
     check(&m);
     assert_eq!(ids(&m), ["f1/db.1:TASK_STAGING", "f1/web.1:TASK_RUNNING"]);
-    assert!(m.apply(Event::TaskAdded(task("api.1", "f1", "a1", "TASK_STAGING"))));
+    assert!(
+        !m.apply(Event::TaskAdded(task("api.1", "f1", "a1", "TASK_STAGING"))),
+        "a staging task has no records"
+    );
     assert!(m.apply(update("f1", "api.1", "TASK_RUNNING")));
     check(&m);
     assert_eq!(
@@ -95,7 +98,10 @@ fn task_lifecycle_adds_updates_and_drops() {
     assert_eq!(ids(&m), ["f1/api.1:TASK_RUNNING", "f1/db.1:TASK_STAGING"]);
     assert!(!m.apply(update("f1", "web.1", "TASK_RUNNING")), "unknown task: ignored");
     assert!(!m.apply(update("nope", "api.1", "TASK_FINISHED")));
-    assert!(m.apply(update("f1", "db.1", "TASK_FINISHED")));
+    assert!(
+        !m.apply(update("f1", "db.1", "TASK_FINISHED")),
+        "a staging task that ends had no records"
+    );
     check(&m);
     assert_eq!(ids(&m), ["f1/api.1:TASK_RUNNING"]);
     assert!(!m.apply(Event::Heartbeat));
@@ -103,17 +109,40 @@ fn task_lifecycle_adds_updates_and_drops() {
 }
 
 #[test]
-fn statuses_are_capped_keeping_the_newest() {
+fn only_the_latest_running_status_is_kept_as_a_poll_keeps_it() {
+    let status = |st: &str, ts: f64| {
+        let mut e = update("f1", "web.1", st);
+        if let Event::TaskUpdated(u) = &mut e {
+            u.status.timestamp = ts;
+        }
+        e
+    };
     let mut m = Model::default();
     m.apply(subscribed());
+    let web = |m: &Model| -> Vec<(String, f64)> {
+        let t = m.state().frameworks[0].tasks.iter().find(|t| t.id == "web.1").unwrap();
+        t.statuses.iter().map(|s| (s.state.to_string(), s.timestamp)).collect()
+    };
     for i in 0..20 {
         let st = if i % 2 == 0 { "TASK_RUNNING" } else { "TASK_UNREACHABLE" };
-        m.apply(update("f1", "web.1", st));
+        m.apply(status(st, 100.0 + f64::from(i)));
+        assert!(web(&m).len() <= 1, "flapping does not grow the task: {:?}", web(&m));
     }
-    let t = &m.state().frameworks[0].tasks.iter().find(|t| t.id == "web.1").unwrap();
-    assert_eq!(t.statuses.len(), MAX_STATUSES);
-    assert_eq!(t.state, "TASK_UNREACHABLE");
-    assert_eq!(t.statuses.last().unwrap().state, "TASK_UNREACHABLE");
+    assert_eq!(web(&m), [("TASK_RUNNING".to_owned(), 118.0)]);
+    // A running status that arrives late, older than the one kept, does not replace it.
+    m.apply(status("TASK_RUNNING", 50.0));
+    assert_eq!(web(&m), [("TASK_RUNNING".to_owned(), 118.0)]);
+    m.apply(status("TASK_RUNNING", 200.0));
+    assert_eq!(web(&m), [("TASK_RUNNING".to_owned(), 200.0)]);
+    // A task that never ran keeps no status.
+    let mut staging = task("new.1", "f1", "a1", "TASK_STAGING");
+    staging.statuses = vec![Status {
+        state: Cow::Borrowed("TASK_STAGING"),
+        ..Status::default()
+    }];
+    m.apply(Event::TaskAdded(staging));
+    let t = m.state().frameworks[0].tasks.iter().find(|t| t.id == "new.1").unwrap();
+    assert!(t.statuses.is_empty());
 }
 
 #[test]

@@ -209,3 +209,44 @@ fn a_status_carries_its_health_check_result_and_none_without_one() {
     let Event::TaskAdded(t) = e else { panic!("{e:?}") };
     assert_eq!(t.statuses[0].healthy, Some(false));
 }
+
+#[test]
+fn a_subscribed_bigger_than_the_read_buffer_is_decoded_from_the_stream_and_the_next_event_follows() {
+    use crate::mesos::operator::recordio::{encode, skip, Frames};
+    use std::io::BufReader;
+    let tasks: Vec<serde_json::Value> = (0..2000)
+        .map(|i| {
+            let mut t = v1_task();
+            t["task_id"]["value"] = json!(format!("nginx.{i}"));
+            t
+        })
+        .collect();
+    let subscribed = json!({"type": "SUBSCRIBED", "subscribed": {"get_state": {"get_tasks": {"tasks": tasks}}}});
+    let record = subscribed.to_string().into_bytes();
+    assert!(record.len() > 1 << 20, "{} bytes", record.len());
+    let stream = [encode(&record), encode(br#"{"type":"HEARTBEAT"}"#)].concat();
+    let mut frames = Frames::new(BufReader::with_capacity(4096, &stream[..]), u64::MAX);
+    let length = frames.next_length().unwrap().unwrap();
+    let mut body = frames.body(length);
+    match decode_from(&mut body).unwrap() {
+        Event::Subscribed { tasks, .. } => {
+            assert_eq!(tasks.len(), 2000);
+            assert_eq!(tasks[1999].id, "nginx.1999");
+            assert_eq!(tasks[1999].resources.port_ranges, [(31000, 31001), (31005, 31005)]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(body.left(), 0, "the record is read to its end");
+    skip(&mut body).unwrap();
+    let length = frames.next_length().unwrap().unwrap();
+    assert!(matches!(decode_from(frames.body(length)), Ok(Event::Heartbeat)));
+
+    // Cut off inside the record: a reading error, not a malformed event.
+    let cut = &stream[..stream.len() / 2];
+    let mut frames = Frames::new(BufReader::with_capacity(4096, cut), u64::MAX);
+    let length = frames.next_length().unwrap().unwrap();
+    let err = decode_from(frames.body(length)).unwrap_err();
+    assert!(err.is_io(), "{err}");
+    let bad = decode(br#"{"type":"#).unwrap_err();
+    assert!(!bad.is_io(), "{bad}");
+}
