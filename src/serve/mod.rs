@@ -24,6 +24,7 @@ mod udp;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,7 +35,7 @@ use mio::{Events, Interest, Poll, Registry, Token};
 pub(crate) use api::Api;
 pub(crate) use tcp::TcpLimits;
 
-use crate::forward::{self, set_udp_buffers, Forwarder, RelayStats, UdpBuffers, Upstreams};
+use crate::forward::{self, set_udp_buffers, Forwarder, RelayConfig, RelayStats, UdpBuffers};
 use crate::snapshot::Records;
 use crate::wire::MAX_MESSAGE;
 use api::ApiView;
@@ -115,15 +116,37 @@ impl SocketId {
 pub(crate) struct Settings {
     /// Relay names outside the domain (`externalon`); when off they get REFUSED.
     pub external_on: bool,
-    /// Where to relay them.
-    pub upstreams: Upstreams,
-    /// How long to wait for one resolver (`timeout`).
-    pub relay_timeout: Duration,
+    /// Where and how to relay them.
+    pub relay: RelayConfig,
     /// Limits of the DNS TCP side.
     pub tcp: TcpLimits,
     /// The kernel buffers of the DNS UDP socket and the relay sockets (`udpReceiveBuffer`,
     /// `udpSendBuffer`).
     pub udp_buffers: UdpBuffers,
+}
+
+/// What SIGHUP asks of the relay in the event loop.
+#[derive(Debug)]
+pub(crate) enum RelayReload {
+    /// Forget the cached answers (the config file was not usable: nothing else changes).
+    Flush,
+    /// Use this config from now on, with an empty cache.
+    Apply(RelayConfig),
+}
+
+/// Hands [`RelayReload`]s to the event loop from another thread, and wakes it to take them.
+#[derive(Clone)]
+pub(crate) struct RelayReloader {
+    sender: Sender<RelayReload>,
+    waker: Arc<mio::Waker>,
+}
+
+impl RelayReloader {
+    pub(crate) fn send(&self, reload: RelayReload) {
+        if self.sender.send(reload).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
 }
 
 /// The DNS server: its sockets, bound before anything else starts. Either part may be off (`dnson`,
@@ -135,6 +158,7 @@ pub(crate) struct Server {
     http: Option<TcpListener>,
     forwarder: Forwarder,
     waker: Arc<mio::Waker>,
+    reloads: (Sender<RelayReload>, Receiver<RelayReload>),
     settings: Settings,
 }
 
@@ -164,12 +188,7 @@ impl Server {
             }
             None => None,
         };
-        let forwarder = Forwarder::new(
-            settings.upstreams.clone(),
-            settings.relay_timeout,
-            settings.udp_buffers,
-            poll.registry(),
-        )?;
+        let forwarder = Forwarder::new(settings.relay.clone(), settings.udp_buffers, poll.registry())?;
         let waker = Arc::new(mio::Waker::new(poll.registry(), SocketId::Wake.token())?);
         Ok(Server {
             poll,
@@ -177,8 +196,17 @@ impl Server {
             http,
             forwarder,
             waker,
+            reloads: mpsc::channel(),
             settings,
         })
+    }
+
+    /// Where SIGHUP sends the relay's new config.
+    pub(crate) fn relay_reloader(&self) -> RelayReloader {
+        RelayReloader {
+            sender: self.reloads.0.clone(),
+            waker: self.waker.clone(),
+        }
     }
 
     /// Wakes the loop from another thread (after setting the stop flag, so it stops at once).
@@ -204,10 +232,11 @@ impl Server {
             http,
             forwarder,
             settings,
+            reloads,
             ..
         } = self;
         let mut events = Events::with_capacity(256);
-        let mut state = Loop::new(dns, http, forwarder, &settings);
+        let mut state = Loop::new(dns, http, forwarder, reloads.1, &settings);
         while !stop.load(Ordering::Relaxed) {
             let timeout = state.poll_timeout(Instant::now());
             if let Err(e) = poll.poll(&mut events, Some(timeout)) {
@@ -227,6 +256,8 @@ struct Loop {
     dns: Option<(DnsUdp, TcpListener)>,
     http: Option<TcpListener>,
     forwarder: Forwarder,
+    /// SIGHUP's new relay configs (the waker's event says when to look).
+    reloads: Receiver<RelayReload>,
     responder: Responder,
     dns_clients: Slab<DnsClient>,
     http_clients: Slab<HttpClient>,
@@ -254,6 +285,7 @@ impl Loop {
         dns: Option<(DnsUdp, TcpListener)>,
         http: Option<TcpListener>,
         forwarder: Forwarder,
+        reloads: Receiver<RelayReload>,
         settings: &Settings,
     ) -> Loop {
         let last_stats = (Instant::now(), forwarder.stats);
@@ -261,6 +293,7 @@ impl Loop {
             dns,
             http,
             forwarder,
+            reloads,
             responder: Responder::new(settings.external_on),
             // Slots become tokens: no more than the range between ours and the forwarder's.
             dns_clients: Slab::new(
@@ -302,7 +335,7 @@ impl Loop {
     /// clients, then housekeeping.
     fn turn(&mut self, events: &Events, registry: &Registry, records: &Arc<Records>, api: &Api, now: Instant) {
         if self.udp_backlog {
-            self.serve_udp(registry, records);
+            self.serve_udp(registry, records, now);
         }
         let mut busy = std::mem::take(&mut self.busy);
         for key in busy.drain(..) {
@@ -316,9 +349,10 @@ impl Loop {
         self.http_busy = http_busy;
         for event in events.iter() {
             match SocketId::of(event.token()) {
-                SocketId::Udp => self.serve_udp(registry, records),
+                SocketId::Udp => self.serve_udp(registry, records, now),
                 SocketId::Tcp => self.accept_dns(registry, now),
-                SocketId::Wake | SocketId::Unused => {}
+                SocketId::Wake => self.apply_reloads(registry),
+                SocketId::Unused => {}
                 SocketId::Http => self.accept_http(registry),
                 SocketId::RelayUdp(i) => self.forwarder.on_udp_ready(i, &mut self.buf, registry),
                 SocketId::DnsConn(slot) => self.serve_dns_client(slot, None, registry, records, now),
@@ -341,12 +375,13 @@ impl Loop {
         }
     }
 
-    fn serve_udp(&mut self, registry: &Registry, records: &Records) {
+    fn serve_udp(&mut self, registry: &Registry, records: &Records, now: Instant) {
         let Some((udp, _)) = &self.dns else { return };
         let mut cx = Context {
             records,
             forwarder: &mut self.forwarder,
             registry,
+            now,
         };
         self.udp_backlog = sockets::serve_udp(udp, &mut self.buf, &mut self.responder, &mut cx);
     }
@@ -398,6 +433,7 @@ impl Loop {
             records,
             forwarder: &mut self.forwarder,
             registry,
+            now,
         };
         let step = sockets::serve_dns_client(
             client,
@@ -456,6 +492,16 @@ impl Loop {
             }
             Step::Busy if !self.http_still_busy.contains(&key) => self.http_still_busy.push(key),
             Step::Busy | Step::Wait => {}
+        }
+    }
+
+    /// Applies what SIGHUP sent the relay.
+    fn apply_reloads(&mut self, registry: &Registry) {
+        while let Ok(reload) = self.reloads.try_recv() {
+            match reload {
+                RelayReload::Flush => self.forwarder.flush_cache(),
+                RelayReload::Apply(config) => self.forwarder.reconfigure(config, registry),
+            }
         }
     }
 
