@@ -7,7 +7,7 @@
 //! |----------------------------|-------------------|-------------------------------------------------|
 //! | `0`                        | `Udp`             | the DNS UDP socket                              |
 //! | `1`                        | `Tcp`             | the DNS TCP listener                            |
-//! | `2`                        | `Wake`            | the waker: another thread asks the loop to look at its stop flag |
+//! | `2`                        | `Wake`            | the waker: another thread asks the loop to look at its stop flag, or at SIGHUP's relay config |
 //! | `3`                        | `Http`            | the HTTP API listener                           |
 //! | `forward::UDP_TOKEN_BASE+` | `RelayUdp(i)`     | a relay socket towards the upstream resolvers   |
 //! | `DNS_CONN_BASE+`           | `DnsConn(slot)`   | one accepted DNS TCP connection                 |
@@ -528,13 +528,18 @@ impl Loop {
 
 fn log_relay_stats(s: RelayStats) {
     log::info!(
-        "relay: {} relayed, {} answered, {} SERVFAIL, {} timeouts, {} errors, {} rejected (spoofed or stray)",
+        "relay: {} relayed, {} answered, {} SERVFAIL, {} timeouts, {} errors, {} rejected (spoofed or stray); \
+         cache: {} hits, {} misses, {} served stale, {} entries",
         s.relayed,
         s.answered,
         s.servfail,
         s.timeouts,
         s.errors,
-        s.rejected
+        s.rejected,
+        s.cache.hits,
+        s.cache.misses,
+        s.cache.stale,
+        s.cache.entries
     );
 }
 
