@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Relay benchmark: dnsperf through mesos-dns (names outside the domain, relayed to a local upstream) vs
-# dnsperf straight at that upstream, plus authoritative answers from mesos-dns for reference.
+# Relay benchmark: dnsperf through mesos-dns (names outside the domain, relayed to a local upstream)
+# without its answer cache, the same names answered from the cache (a second mesos-dns, `cacheOn`, warmed
+# with one pass through the names first), dnsperf straight at that upstream, and authoritative answers
+# from mesos-dns for reference. The summary gives each one's CPU per query, and the cached and uncached
+# relay's CPU next to the authoritative answer's.
 #
 # The upstream is Debian's unbound with local data for the queried names and `local-zone: "." refuse`, so
 # it never recurses anywhere. Everything listens on 127.0.0.1; every process started here is killed at
@@ -143,27 +146,39 @@ up_pid=$!
 pids+=("$up_pid")
 
 # --- mesos-dns: the tutorial state from a file, the upstream as its only resolver -------------------
-DNS_PORT=$(free_port)
-while [[ $DNS_PORT == "$UP_PORT" ]]; do DNS_PORT=$(free_port); done
-cat >"$work/config.json" <<EOF
+# Two servers: one without the answer cache (every query relayed), one with it.
+# start_mesos_dns NAME CACHE_ON -> sets ${NAME}_port and ${NAME}_pid
+start_mesos_dns() {
+    local name=$1 cache_on=$2 port
+    port=$(free_port)
+    while [[ $port == "$UP_PORT" || $port == "${uncached_port:-}" ]]; do port=$(free_port); done
+    cat >"$work/$name.json" <<EOF
 {
   "masters": ["127.0.0.1:5050"],
   "listener": "127.0.0.1",
-  "port": $DNS_PORT,
+  "port": $port,
   "httpon": false,
   "refreshSeconds": 60,
   "timeout": 5,
   "resolvers": ["127.0.0.1:$UP_PORT"],
+  "cacheOn": $cache_on,
   "domain": "mesos"
 }
 EOF
-"${PIN_SERVER[@]}" "$BIN" -v -config="$work/config.json" -state-file=tests/fixtures/tutorial-0.21.json >"$work/mesos-dns.log" 2>&1 &
-dns_pid=$!
-pids+=("$dns_pid")
+    "${PIN_SERVER[@]}" "$BIN" -v -config="$work/$name.json" -state-file=tests/fixtures/tutorial-0.21.json \
+        >"$work/mesos-dns-$name.log" 2>&1 &
+    pids+=("$!")
+    printf -v "${name}_port" '%s' "$port"
+    printf -v "${name}_pid" '%s' "$!"
+}
+start_mesos_dns uncached false
+start_mesos_dns cached true
 
 wait_answering "$UP_PORT" host1.example.com
-wait_answering "$DNS_PORT" nginx.marathon-0.7.6.mesos
-wait_answering "$DNS_PORT" host1.example.com
+for port in "$uncached_port" "$cached_port"; do
+    wait_answering "$port" nginx.marathon-0.7.6.mesos
+    wait_answering "$port" host1.example.com
+done
 
 for i in $(seq 1 "$NAMES"); do echo "host$i.example.com A"; done >"$work/outside.txt"
 printf '%s A\n' nginx.marathon-0.7.6.mesos leader.mesos master.mesos >"$work/inside.txt"
@@ -173,9 +188,9 @@ printf '%s SRV\n' _nginx._tcp.marathon-0.7.6.mesos >>"$work/inside.txt"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # Runs dnsperf against port $2 with query file $3; saves its report as $work/$1.out and the CPU ticks
-# mesos-dns and unbound spent meanwhile as $work/$1.cpu.
+# the mesos-dns of pid $4 and unbound spent meanwhile as $work/$1.cpu.
 run() {
-    local name=$1 port=$2 file=$3
+    local name=$1 port=$2 file=$3 dns_pid=$4
     local args=(-s 127.0.0.1 -p "$port" -d "$file" -l "$DURATION" -q "$OUTSTANDING" -c 4 -t 2)
     [[ -n $RATE ]] && args+=(-Q "$RATE")
     step "dnsperf: $name (${args[*]})"
@@ -187,9 +202,12 @@ run() {
     grep -E 'Queries (sent|completed|lost)|Queries per second|Average Latency' "$work/$name.out" >&2
 }
 
-run relayed "$DNS_PORT" "$work/outside.txt"
-run direct "$UP_PORT" "$work/outside.txt"
-run authoritative "$DNS_PORT" "$work/inside.txt"
+run relayed "$uncached_port" "$work/outside.txt" "$uncached_pid"
+step "warming the cache: one pass through the names"
+"${PIN_CLIENT[@]}" dnsperf -s 127.0.0.1 -p "$cached_port" -d "$work/outside.txt" -n 1 -q 10 >/dev/null 2>&1
+run cached "$cached_port" "$work/outside.txt" "$cached_pid"
+run direct "$UP_PORT" "$work/outside.txt" "$uncached_pid"
+run authoritative "$cached_port" "$work/inside.txt" "$cached_pid"
 
 # --- Summary ---------------------------------------------------------------------------------------
 field() { # field NAME 'Label:' -> the first number after the label
@@ -201,19 +219,22 @@ cpu_per_query() {
     awk -v ticks="$(cut -d' ' -f"$2" "$work/$1.cpu")" -v n="$(field "$1" 'Queries completed:')" -v hz="$CLK_TCK" \
         'BEGIN { printf "%.2f", (n > 0 ? ticks / hz * 1e6 / n : 0) }'
 }
-printf '\n%-40s %10s %8s %14s %16s %16s\n' "run ($DURATION s, ${RATE:-max} qps offered)" "QPS" "lost" \
+printf '\n%-44s %10s %8s %14s %16s %16s\n' "run ($DURATION s, ${RATE:-max} qps offered)" "QPS" "lost" \
     "avg latency" "mesos-dns CPU" "unbound CPU"
-for name in relayed direct authoritative; do
+for name in relayed cached direct authoritative; do
     label=$name
     case $name in
     relayed) label="relayed: dnsperf -> mesos-dns -> unbound" ;;
+    cached) label="cached:  dnsperf -> mesos-dns (cache hits)" ;;
     direct) label="direct:  dnsperf -> unbound" ;;
     authoritative) label="authoritative: dnsperf -> mesos-dns" ;;
     esac
-    printf '%-40s %10.0f %8s %11.3f ms %11s us/q %11s us/q\n' "$label" "$(field "$name" 'Queries per second:')" \
+    printf '%-44s %10.0f %8s %11.3f ms %11s us/q %11s us/q\n' "$label" "$(field "$name" 'Queries per second:')" \
         "$(field "$name" 'Queries lost:')" "$(awk "BEGIN { print $(field "$name" 'Average Latency (s):') * 1000 }")" \
         "$(cpu_per_query "$name" 1)" "$(cpu_per_query "$name" 2)"
 done
 awk -v r="$(field relayed 'Queries per second:')" -v d="$(field direct 'Queries per second:')" \
     -v rl="$(field relayed 'Average Latency (s):')" -v dl="$(field direct 'Average Latency (s):')" \
     'BEGIN { printf "\nrelayed / direct: %.2f x the QPS, %.2f x the average latency\n", r / d, rl / dl }'
+awk -v c="$(cpu_per_query cached 1)" -v r="$(cpu_per_query relayed 1)" -v a="$(cpu_per_query authoritative 1)" \
+    'BEGIN { if (a > 0) printf "mesos-dns CPU per query against an authoritative answer: cached %.2f x, uncached relay %.2f x\n", c / a, r / a }'

@@ -17,15 +17,18 @@ pub(crate) enum Kind {
     Authoritative,
     /// Taken for relaying to an upstream resolver.
     Relayed,
+    /// Outside the domain, answered from the relay's cache.
+    Cached,
     /// Outside the domain and not relayed (`externalon: false`, or a loop): REFUSED or SERVFAIL.
     Refused,
     /// Not answered: unreadable, or a response.
     Dropped,
 }
 
-const KINDS: [(Kind, &str); 4] = [
+const KINDS: [(Kind, &str); 5] = [
     (Kind::Authoritative, "authoritative"),
     (Kind::Relayed, "relayed"),
+    (Kind::Cached, "cached"),
     (Kind::Refused, "refused"),
     (Kind::Dropped, "dropped"),
 ];
@@ -37,7 +40,7 @@ const TRANSPORTS: [&str; 2] = ["udp", "tcp"];
 /// Counters owned by the event loop.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Metrics {
-    queries: [[u64; 4]; 2],
+    queries: [[u64; KINDS.len()]; 2],
     responses: [[u64; 8]; 2],
     http: [u64; 6],
     tcp_refused: u64,
@@ -54,7 +57,7 @@ impl Metrics {
     /// Counts a query by transport and what became of it.
     #[inline]
     pub(crate) fn query(&mut self, transport: Transport, kind: Kind) {
-        let k = KINDS.iter().position(|(x, _)| *x == kind).unwrap_or(3);
+        let k = KINDS.iter().position(|(x, _)| *x == kind).unwrap_or(KINDS.len() - 1);
         self.queries[t(transport)][k] += 1;
     }
 
@@ -237,6 +240,45 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
         family(&mut out, name, "counter", help);
         let _ = writeln!(out, "mesos_dns_{name} {value}");
     }
+    let c = s.relay.cache;
+    let cache = [
+        (
+            "relay_cache_hits_total",
+            "Relayed queries answered from the cache.",
+            c.hits,
+        ),
+        (
+            "relay_cache_misses_total",
+            "Relayed queries not found fresh in the cache (asked upstream).",
+            c.misses,
+        ),
+        (
+            "relay_cache_evictions_total",
+            "Cached answers dropped to make room for another.",
+            c.evictions,
+        ),
+        (
+            "relay_cache_stale_total",
+            "Expired cached answers served because every resolver failed (RFC 8767).",
+            c.stale,
+        ),
+        (
+            "relay_cache_prefetches_total",
+            "Popular cached answers refreshed upstream before they expired.",
+            c.prefetches,
+        ),
+    ];
+    for (name, help, value) in cache {
+        family(&mut out, name, "counter", help);
+        let _ = writeln!(out, "mesos_dns_{name} {value}");
+    }
+    family(
+        &mut out,
+        "relay_cache_entries",
+        "gauge",
+        "Answers in the relay's cache.",
+    );
+    let _ = writeln!(out, "mesos_dns_relay_cache_entries {}", c.entries);
     family(&mut out, "refreshes_total", "counter", "State refreshes by result.");
     let _ = writeln!(
         out,
@@ -364,6 +406,46 @@ mod tests {
         // Another extended rcode (BADCOOKIE, 23) is "other".
         assert_eq!(counted(&response(7, Some((1, 0)))), "other");
         assert_eq!(counted(&[0x12]), "other");
+    }
+
+    #[test]
+    fn cache_counters_and_cached_queries_are_rendered() {
+        let mut metrics = Metrics::default();
+        metrics.query(Transport::Udp, Kind::Cached);
+        metrics.query(Transport::Udp, Kind::Cached);
+        let records = Records::unloaded(crate::records::zone(&crate::config::Config::default()));
+        let refresh = RefreshStatus::default();
+        let relay = RelayStats {
+            cache: crate::forward::CacheStats {
+                hits: 11,
+                misses: 12,
+                evictions: 13,
+                stale: 14,
+                prefetches: 15,
+                entries: 16,
+            },
+            ..RelayStats::default()
+        };
+        let text = render(&Snapshot {
+            metrics: &metrics,
+            relay,
+            refresh: &refresh,
+            records: &records,
+            tcp_open: 0,
+            now_ms: 0,
+        });
+        for line in [
+            "mesos_dns_dns_queries_total{transport=\"udp\",kind=\"cached\"} 2",
+            "mesos_dns_relay_cache_hits_total 11",
+            "mesos_dns_relay_cache_misses_total 12",
+            "mesos_dns_relay_cache_evictions_total 13",
+            "mesos_dns_relay_cache_stale_total 14",
+            "mesos_dns_relay_cache_prefetches_total 15",
+            "mesos_dns_relay_cache_entries 16",
+        ] {
+            assert!(text.contains(&format!("\n{line}\n")), "{line} in:\n{text}");
+        }
+        assert!(text.contains("# TYPE mesos_dns_relay_cache_entries gauge\n"));
     }
 
     #[test]

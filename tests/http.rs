@@ -330,6 +330,10 @@ fn config_is_the_original_config_document_with_our_own_keys() {
     want["StaticRecordsFile"] = json!("");
     want["UDPReceiveBuffer"] = json!(4194304);
     want["UDPSendBuffer"] = json!(4194304);
+    want["CacheOn"] = json!(true);
+    want["CacheMaxEntries"] = json!(10000);
+    want["ServeStaleSeconds"] = json!(86400);
+    want["RelayAllowFrom"] = json!([]);
     assert_same_document(&v, &want, "config");
     assert!(path.is_absolute());
 }

@@ -1,5 +1,6 @@
 //! Answering allocates nothing once warmed up: A, AAAA, SRV with additional records, NXDOMAIN, CNAME, TXT, a
-//! truncated answer, FORMERR, PTR (compressed targets) and an error reply, counted by a global allocator
+//! truncated answer, FORMERR, PTR (compressed targets), an error reply and a relayed answer from the
+//! cache (fresh, truncated for UDP, stale, or a miss), counted by a global allocator
 //! that counts. Only the test's own thread is counted: the test harness's threads allocate as they
 //! please (under load, the main thread does while the test runs), and that is not the answer path.
 
@@ -7,9 +8,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use mesos_dns::answer::{answer, error_reply, Outcome, Transport};
 use mesos_dns::config::Config;
+use mesos_dns::forward::cache::{Cache, CacheConfig, Lookup};
 use mesos_dns::records::zone;
 use mesos_dns::snapshot::{RData, RecordList, Records};
 use mesos_dns::wire::MAX_MESSAGE;
@@ -155,4 +158,57 @@ fn answering_allocates_nothing() {
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     COUNTED.with(|c| c.set(false));
     assert_eq!(after - before, 0, "allocations while answering");
+}
+
+/// An upstream's answer to `query` (a query built by [`query`] without EDNS): `n` A records, TTL 60.
+fn upstream_answer(query: &[u8], n: u8) -> Vec<u8> {
+    let mut a = query.to_vec();
+    a[2..4].copy_from_slice(&[0x81, 0x80]);
+    a[7] = n;
+    for i in 0..n {
+        a.extend_from_slice(b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x01\x02");
+        a.push(i);
+    }
+    a
+}
+
+#[test]
+fn a_cache_hit_allocates_nothing() {
+    let mut cache = Cache::new(CacheConfig {
+        max_entries: 100,
+        serve_stale: Duration::from_secs(3600),
+    });
+    let t0 = Instant::now();
+    let small = query("www.example.com", 1, false);
+    let big = query("big.example.com", 1, false);
+    assert!(cache.store(&small, &upstream_answer(&small, 2), t0));
+    assert!(cache.store(&big, &upstream_answer(&big, 40), t0));
+    let mixed = query("WwW.ExAmPlE.cOm", 1, false);
+    let unknown = query("nothing.example.com", 1, false);
+    let mut out = vec![0u8; MAX_MESSAGE];
+    let mut run = |cache: &mut Cache, at: Instant| {
+        for (q, t, what) in [
+            (&small, Transport::Udp, "hit"),
+            (&mixed, Transport::Udp, "hit in another case"),
+            (&small, Transport::Tcp, "hit over TCP"),
+            (&big, Transport::Udp, "hit truncated for UDP"),
+            (&big, Transport::Tcp, "big hit over TCP"),
+        ] {
+            assert!(matches!(cache.lookup(q, t, at, &mut out), Lookup::Hit { .. }), "{what}");
+        }
+        assert_eq!(cache.lookup(&unknown, Transport::Udp, at, &mut out), Lookup::Miss);
+        assert!(cache
+            .stale(&small, Transport::Udp, at + Duration::from_secs(120), &mut out)
+            .is_some());
+    };
+    run(&mut cache, t0);
+    COUNTED.with(|c| c.set(true));
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for i in 0..1000u64 {
+        // Early in the entries' lives: no prefetch is asked (that one relays, and may allocate).
+        run(&mut cache, t0 + Duration::from_millis(i));
+    }
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTED.with(|c| c.set(false));
+    assert_eq!(after - before, 0, "allocations while answering from the cache");
 }

@@ -3,9 +3,12 @@
 //! `unbound` with local data). Every resolver address in here is 127.0.0.0/8 or ::1.
 //!
 //! Only what needs a real process or a real peer is here: byte-for-byte pass-through, dig and kdig,
-//! unbound, the transports on real sockets, loop prevention through the server itself, and the event
-//! loop never waiting on upstreams. The relay's decisions (resolver order, timeouts, SERVFAIL, TCP after
-//! truncation, RFC 5452 checks, IDs, zones) are unit tests on virtual time in `src/forward/table/tests/`.
+//! unbound, the transports on real sockets, loop prevention through the server itself, the event
+//! loop never waiting on upstreams, the answer cache (a repeat not asked upstream, TTLs aging,
+//! serve-stale), `relayAllowFrom` and a SIGHUP with new resolvers. Tests of what goes upstream for
+//! each query turn the cache off (`cacheOn: false`). The relay's decisions (resolver order, timeouts, SERVFAIL, TCP after
+//! truncation, RFC 5452 checks, IDs, zones) are unit tests on virtual time in `src/forward/table/tests/`,
+//! the cache's (what is kept, for how long, eviction, prefetch) in `src/forward/cache/tests.rs`.
 
 mod common;
 
@@ -110,7 +113,8 @@ fn outside_name_is_relayed_and_the_upstream_answer_comes_back() {
 fn relayed_answer_reads_the_same_in_dig_over_udp_and_tcp() {
     let up = Upstream::start(Behaviour::Rcode(dns::NXDOMAIN));
     up.set(WWW, Behaviour::Answer(vec![MADE_UP]));
-    let (_master, server) = relaying(&[up.resolver()], json!({}));
+    // Without the cache, so that the second question goes upstream too.
+    let (_master, server) = relaying(&[up.resolver()], json!({ "cacheOn": false }));
     for transport in [Transport::Udp, Transport::Tcp] {
         let d = dig(server.port, WWW, "A", transport);
         assert_eq!(d.status, "NOERROR", "{transport:?}:\n{}", d.raw);
@@ -136,7 +140,8 @@ fn upstream_answer_is_passed_back_byte_for_byte_except_the_id() {
     );
     let up = Upstream::start(Behaviour::Rcode(dns::NXDOMAIN));
     up.set(WWW, Behaviour::Raw(template.clone()));
-    let (_master, server) = relaying(&[up.resolver()], json!({}));
+    // Without the cache: a cached answer keeps only the question's own records.
+    let (_master, server) = relaying(&[up.resolver()], json!({ "cacheOn": false }));
 
     for (i, transport) in [Transport::Udp, Transport::Tcp].into_iter().enumerate() {
         let id = fresh_id();
@@ -237,7 +242,8 @@ fn relayed_answer_too_big_for_a_udp_client_is_truncated_and_whole_over_tcp() {
     assert_eq!(big.len(), 740);
     assert_eq!(dns::parse(&big).expect("valid").answers.len(), 43);
     let up = Upstream::start(Behaviour::Raw(big.clone()));
-    let (_master, server) = relaying(&[up.resolver()], json!({}));
+    // Without the cache: the TCP answer is compared with the upstream's bytes, additional TXT included.
+    let (_master, server) = relaying(&[up.resolver()], json!({ "cacheOn": false }));
 
     // Without EDNS: TC, the question, no records.
     let id = fresh_id();
@@ -355,7 +361,7 @@ fn tcp_client_is_relayed_over_tcp() {
 fn ipv6_loopback_resolver_is_used_over_udp_and_tcp() {
     let up = Upstream::start_v6(Behaviour::Answer(vec![MADE_UP]));
     assert!(up.resolver().starts_with("[::1]:"), "{}", up.resolver());
-    let (_master, server) = relaying(&[up.resolver()], json!({}));
+    let (_master, server) = relaying(&[up.resolver()], json!({ "cacheOn": false }));
     for transport in [Transport::Udp, Transport::Tcp] {
         let r = server.ask(WWW, dns::A, transport);
         assert_eq!(r.answer_data(dns::A), vec![MADE_UP.to_string()], "{transport:?}: {r:?}");
@@ -618,4 +624,206 @@ fn empty_resolvers_fall_back_to_the_nameservers_of_resolv_conf() {
     assert_eq!(r.rcode, dns::NOERROR, "{r:?}");
     assert_eq!(r.answer_data(dns::A), vec![MADE_UP.to_string()]);
     assert_eq!(up.count(Transport::Udp), 1, "the resolv.conf nameserver was asked");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The answer cache
+
+/// An answer to `www.google.com` A: one record with this TTL (our `Upstream` makes up TTL 300).
+fn www_answer_with_ttl(ttl: u32, ip: Ipv4Addr) -> Vec<u8> {
+    let mut m = vec![0, 0, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+    m.extend_from_slice(b"\x03www\x06google\x03com\x00\x00\x01\x00\x01\xc0\x0c\x00\x01\x00\x01");
+    m.extend_from_slice(&ttl.to_be_bytes());
+    m.extend_from_slice(&[0, 4]);
+    m.extend_from_slice(&ip.octets());
+    m
+}
+
+fn a_ttls(r: &Response) -> Vec<u32> {
+    r.answers.iter().map(|a| a.ttl).collect()
+}
+
+#[test]
+fn a_repeated_name_is_asked_upstream_once_whatever_its_case_and_transport() {
+    let up = Upstream::start(Behaviour::Answer(vec![MADE_UP]));
+    let (_master, server) = relaying(&[up.resolver()], json!({}));
+    let first = server.ask(WWW, dns::A, Transport::Udp);
+    assert_eq!(first.answer_data(dns::A), vec![MADE_UP.to_string()]);
+    for (name, transport) in [
+        (WWW, Transport::Udp),
+        ("WwW.gOOgle.COM", Transport::Udp),
+        ("www.GOOGLE.com", Transport::Tcp),
+    ] {
+        let r = server.ask(name, dns::A, transport);
+        assert_eq!(r.rcode, dns::NOERROR, "{name} {transport:?}: {r:?}");
+        assert_eq!(r.answer_data(dns::A), vec![MADE_UP.to_string()], "{name}");
+        assert_eq!(
+            r.questions,
+            vec![(format!("{name}."), dns::A, 1)],
+            "the client's own case (0x20)"
+        );
+        let d = dig(server.port, name, "A", transport);
+        assert_eq!(d.answer_data("A"), vec![MADE_UP.to_string()], "{}", d.raw);
+    }
+    // dig sends EDNS, which is another entry: two questions upstream in all, for seven answers.
+    assert_eq!(up.names(), [WWW, WWW], "{:?}", up.seen());
+}
+
+#[test]
+fn a_cached_answer_outlives_unbound_and_its_ttl_counts_down() {
+    let unbound = Unbound::start(&["www.google.com. 2 IN A 127.1.2.3"]);
+    let (_master, server) = relaying(&[unbound.resolver()], json!({}));
+    let r = server.ask(WWW, dns::A, Transport::Udp);
+    assert_eq!(
+        (r.answer_data(dns::A), a_ttls(&r)),
+        (vec![MADE_UP.to_string()], vec![2])
+    );
+    drop(unbound);
+    // Unbound's local data always says 2: a 1 can only come from our cache, counting down.
+    wait_until("the cached TTL down to 1", Duration::from_secs(3), || {
+        let r = server.ask(WWW, dns::A, Transport::Udp);
+        assert_eq!(
+            r.answer_data(dns::A),
+            vec![MADE_UP.to_string()],
+            "answered with unbound gone"
+        );
+        let ttls = a_ttls(&r);
+        assert!(ttls == [2] || ttls == [1], "never above the original: {ttls:?}");
+        ttls == [1]
+    });
+}
+
+#[test]
+fn once_expired_the_name_is_asked_again_with_its_full_ttl() {
+    let up = Upstream::start(Behaviour::Rcode(dns::NXDOMAIN));
+    up.set(WWW, Behaviour::Raw(www_answer_with_ttl(1, MADE_UP)));
+    let (_master, server) = relaying(&[up.resolver()], json!({}));
+    assert_eq!(a_ttls(&server.ask(WWW, dns::A, Transport::Udp)), [1]);
+    wait_until("a second question upstream", Duration::from_secs(4), || {
+        let r = server.ask(WWW, dns::A, Transport::Udp);
+        assert_eq!(a_ttls(&r), [1], "fresh or just refreshed: {r:?}");
+        up.names().len() == 2
+    });
+}
+
+#[test]
+fn with_every_resolver_down_an_expired_answer_is_served_stale_with_ttl_30() {
+    for (serve_stale, want) in [(86400, dns::NOERROR), (0, dns::SERVFAIL)] {
+        let up = Upstream::start(Behaviour::Raw(www_answer_with_ttl(1, MADE_UP)));
+        let (_master, server) = relaying(&[up.resolver()], json!({ "serveStaleSeconds": serve_stale }));
+        assert_eq!(a_ttls(&server.ask(WWW, dns::A, Transport::Udp)), [1]);
+        drop(up);
+        // Within the second it is fresh (TTL 1); then relayed, timed out after 1 s, and served stale.
+        let mut last = None;
+        wait_until("the answer once the upstream timed out", Duration::from_secs(6), || {
+            let (r, took) = ask_timed(&server, WWW, dns::A, Transport::Udp, Duration::from_secs(3));
+            let relayed = took >= Duration::from_millis(900);
+            last = Some(r);
+            relayed
+        });
+        let r = last.expect("an answer");
+        assert_eq!(r.rcode, want, "serveStaleSeconds {serve_stale}: {r:?}");
+        if want == dns::NOERROR {
+            assert_eq!(r.answer_data(dns::A), vec![MADE_UP.to_string()]);
+            assert_eq!(a_ttls(&r), [30], "RFC 8767's TTL");
+            let tcp = server.ask(WWW, dns::A, Transport::Tcp);
+            assert_eq!((tcp.rcode, a_ttls(&tcp)), (dns::NOERROR, vec![30]), "over TCP too");
+        } else {
+            assert!(r.answers.is_empty());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Who may relay
+
+/// Asks `name` over UDP from `from` (a loopback address of this host) to the server.
+fn ask_from(from: Ipv4Addr, port: u16, name: &str) -> Response {
+    let sock = UdpSocket::bind((from, 0)).expect("bind the client address");
+    sock.set_read_timeout(Some(Duration::from_secs(3))).expect("timeout");
+    let id = fresh_id();
+    sock.send_to(&dns::query(id, name, dns::A), ("127.0.0.1", port))
+        .expect("send");
+    let mut buf = [0u8; 4096];
+    let n = sock
+        .recv(&mut buf)
+        .unwrap_or_else(|e| panic!("no answer for {name} from {from}: {e}"));
+    let r = dns::parse(&buf[..n]).expect("decodable");
+    assert_eq!(r.id, id);
+    r
+}
+
+#[test]
+fn relay_allow_from_refuses_outside_names_to_others_and_still_answers_the_domain() {
+    let up = Upstream::start(Behaviour::Answer(vec![MADE_UP]));
+    let (_master, server) = relaying(&[up.resolver()], json!({ "relayAllowFrom": ["127.0.0.1/32"] }));
+    let other = Ipv4Addr::new(127, 0, 0, 5);
+    let r = ask_from(other, server.port, "refused.example.com");
+    assert_eq!(r.rcode, dns::REFUSED, "{r:?}");
+    assert!(r.answers.is_empty());
+    let r = ask_from(other, server.port, NGINX);
+    assert_eq!(
+        (r.rcode, r.answer_data(dns::A)),
+        (dns::NOERROR, vec![NGINX_IP.to_string()]),
+        "the domain is answered to anyone"
+    );
+    let r = ask_from(Ipv4Addr::LOCALHOST, server.port, "allowed.example.com");
+    assert_eq!(r.answer_data(dns::A), vec![MADE_UP.to_string()], "{r:?}");
+    // Over TCP, from the other address (dig -b binds the client's end).
+    let out = std::process::Command::new("dig")
+        .args(["-b", "127.0.0.5", "@127.0.0.1", "-p", &server.port.to_string()])
+        .args([
+            "refused-tcp.example.com",
+            "A",
+            "+tcp",
+            "+norecurse",
+            "+time=2",
+            "+tries=1",
+        ])
+        .output()
+        .expect("run dig");
+    let d = parse_dig(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(d.status, "REFUSED", "{}", d.raw);
+    // A cached name is refused too: the cache is no way around the list.
+    let r = ask_from(Ipv4Addr::LOCALHOST, server.port, WWW);
+    assert_eq!(r.answer_data(dns::A), vec![MADE_UP.to_string()]);
+    assert_eq!(ask_from(other, server.port, WWW).rcode, dns::REFUSED);
+    assert_eq!(up.names(), ["allowed.example.com", WWW]);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// SIGHUP
+
+#[test]
+fn sighup_relays_to_the_new_resolvers_and_flushes_the_cache() {
+    let old = Upstream::start(Behaviour::Answer(vec![MADE_UP]));
+    // Another address family: the relay needs an IPv6 socket it did not have.
+    let new = Upstream::start_v6(Behaviour::Answer(vec![Ipv4Addr::new(127, 1, 2, 9)]));
+    let master = FakeMaster::serving(tutorial());
+    let cfg = TestConfig::write(&[master.addr()], json!({ "resolvers": [old.resolver()], "timeout": 1 }));
+    let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
+    let server = Server::spawn(&args, cfg.port, cfg.dir.clone());
+    server.wait_loaded();
+    assert_eq!(
+        server.ask(WWW, dns::A, Transport::Udp).answer_data(dns::A),
+        vec![MADE_UP.to_string()]
+    );
+
+    let mut config: Value = serde_json::from_slice(&std::fs::read(&cfg.path).expect("read")).expect("JSON");
+    config["resolvers"] = json!([new.resolver()]);
+    std::fs::write(&cfg.path, serde_json::to_vec_pretty(&config).expect("JSON")).expect("write");
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    assert_eq!(unsafe { libc::kill(server.pid() as i32, libc::SIGHUP) }, 0);
+    wait_until("the new resolver's answer", CHANGE_DEADLINE, || {
+        server.ask(WWW, dns::A, Transport::Udp).answer_data(dns::A) == vec!["127.1.2.9".to_owned()]
+    });
+    assert_eq!(old.names(), [WWW], "the old resolver is asked no more");
+    assert!(new.seen().iter().all(|s| s.from.is_ipv6()));
+    let r = server.ask("other.example.com", dns::A, Transport::Tcp);
+    assert_eq!(r.answer_data(dns::A), vec!["127.1.2.9".to_owned()]);
+    assert!(
+        !server.log_text().contains("`resolvers` changed"),
+        "not a restart-only key any more:\n{}",
+        server.log_text()
+    );
 }

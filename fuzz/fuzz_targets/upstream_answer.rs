@@ -6,7 +6,9 @@
 //! reply with no records within that limit; otherwise (once the attempt times out) SERVFAIL. A
 //! truncated answer is retried over TCP to the same resolver; the retry then gets the same bytes as its
 //! answer, or fails. The first input byte picks the client query (its value
-//! is replaced by the ID anyway) and, with its top bit, whether the TCP retry fails.
+//! is replaced by the ID anyway) and, with its top bit, whether the TCP retry fails. The table has its
+//! answer cache (without serve-stale, so a failure is still SERVFAIL): whatever it kept of the answer,
+//! a hit reads as an answer to the client's question under the client's ID.
 #![no_main]
 
 use std::cell::RefCell;
@@ -14,9 +16,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
+use mesos_dns::answer::Transport;
 use mesos_dns::config::Config;
 use mesos_dns::forward::table::{Io, Table};
-use mesos_dns::forward::{client_udp_limit, verify, Accepted, Client, SecureRandom, Upstreams};
+use mesos_dns::forward::{client_udp_limit, verify, Accepted, CacheConfig, Client, SecureRandom, Upstreams};
 use mesos_dns::wire::{field, rcode, Message};
 
 /// Client queries (client ID 0xbeef): plain A, mixed-case SRV with EDNS0 (1232), AAAA with DO and
@@ -45,10 +48,22 @@ fn rig() -> Rig {
         ..Config::default()
     };
     let (upstreams, _) = Upstreams::new(&config, None, "127.0.0.1:1".parse().expect("addr"));
-    let sockets = vec!["0.0.0.0:40001".parse().expect("addr"), "0.0.0.0:40002".parse().expect("addr")];
+    let sockets = vec![
+        "0.0.0.0:40001".parse().expect("addr"),
+        "0.0.0.0:40002".parse().expect("addr"),
+    ];
     let random = SecureRandom::new().expect("the OS gives random numbers");
     Rig {
-        table: Table::new(upstreams, TIMEOUT, sockets, random),
+        table: Table::new(
+            upstreams,
+            TIMEOUT,
+            sockets,
+            random,
+            Some(CacheConfig {
+                max_entries: 16,
+                serve_stale: Duration::ZERO,
+            }),
+        ),
         now: Instant::now(),
     }
 }
@@ -145,6 +160,30 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(msg.flags() & 0xf, rcode::SERVFAIL);
             }
         }
+        // What the cache kept, if anything, answers the same question (another ID, another case).
+        let mut again = query.to_vec();
+        again[..2].copy_from_slice(b"\x12\x34");
+        again[14] ^= 0x20; // a letter of the first label in each query
+        let mut out = vec![0u8; 65535];
+        if let Some(n) = table.lookup(&again, Transport::Tcp, *now, &mut out) {
+            let hit = Message::parse(&out[..n]).expect("a cached answer parses");
+            let q = Message::parse(&again).expect("query").question().expect("question");
+            assert_eq!(hit.id(), 0x1234, "the client's ID");
+            assert_eq!(
+                hit.question().map(|h| h.raw),
+                Some(q.raw),
+                "the client's question bytes"
+            );
+            assert!(
+                matches!(hit.rcode(), rcode::NOERROR | rcode::NXDOMAIN),
+                "{}",
+                hit.rcode()
+            );
+            assert_eq!(hit.flags() & field::TC, 0, "never a truncated answer");
+            assert!(matches!(verdict, Ok(_)), "only accepted answers are cached");
+        }
+        assert_eq!(table.next_io(), None, "no prefetch from a first hit");
+        table.flush_cache();
         // Past every deadline: the stale ones go, and nothing else happens.
         *now += 2 * TIMEOUT;
         table.expire(*now);

@@ -13,7 +13,7 @@ use arc_swap::ArcSwap;
 
 use crate::cli;
 use crate::config::Config;
-use crate::forward::{UdpBuffers, Upstreams};
+use crate::forward::{RelayConfig, UdpBuffers, Upstreams};
 use crate::mesos::fetch::{self, Fetcher};
 use crate::mesos::zk;
 use crate::metrics::RefreshStatus;
@@ -111,6 +111,9 @@ fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(),
     let control = Control {
         stop: stop.clone(),
         waker: server.as_ref().map(Server::waker),
+        relay: server.as_ref().map(Server::relay_reloader),
+        dns,
+        resolv_conf: args.resolv_conf.clone(),
         config_path: args.config.clone(),
         config: shared.clone(),
         refresher: refresher.thread().clone(),
@@ -134,17 +137,33 @@ fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(),
     Ok(())
 }
 
-/// The relay's settings: the upstream resolvers (from `resolvers`, else the resolv.conf file), never our
-/// own DNS address. Without DNS (`dnson: false`) there is nothing to relay.
+/// The loop's settings: the relay's (see [`relay_config`]), TCP limits, socket buffers.
 fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) -> Settings {
+    Settings {
+        external_on: config.external_on,
+        relay: relay_config(config, dns, args.resolv_conf.as_deref()),
+        tcp: TcpLimits::default(),
+        udp_buffers: UdpBuffers {
+            receive: config.udp_receive_buffer,
+            send: config.udp_send_buffer,
+        },
+    }
+}
+
+/// The relay's config: the upstream resolvers (from `resolvers`, else the resolv.conf file at
+/// `resolv_conf`, `/etc/resolv.conf` by default), never our own DNS address, and the cache and
+/// `relayAllowFrom` keys. Without DNS (`dnson: false`) there is nothing to relay. Used at start and on
+/// SIGHUP.
+pub(crate) fn relay_config(
+    config: &Config,
+    dns: Option<SocketAddr>,
+    resolv_conf: Option<&std::path::Path>,
+) -> RelayConfig {
     let upstreams = match dns {
         Some(addr) => {
             let resolv_conf = match config.resolvers.is_empty() {
                 true => {
-                    let path = args
-                        .resolv_conf
-                        .as_deref()
-                        .unwrap_or(std::path::Path::new("/etc/resolv.conf"));
+                    let path = resolv_conf.unwrap_or(std::path::Path::new("/etc/resolv.conf"));
                     std::fs::read_to_string(path).ok()
                 }
                 false => None,
@@ -169,16 +188,7 @@ fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) ->
         }
         None => Upstreams::default(),
     };
-    Settings {
-        external_on: config.external_on,
-        upstreams,
-        relay_timeout: Duration::from_secs(config.timeout),
-        tcp: TcpLimits::default(),
-        udp_buffers: UdpBuffers {
-            receive: config.udp_receive_buffer,
-            send: config.udp_send_buffer,
-        },
-    }
+    RelayConfig::from_config(config, upstreams)
 }
 
 /// Starts the ZooKeeper detector; with a `zkDetectionTimeout`, the process exits with an error if no

@@ -1,6 +1,8 @@
 //! Signals: SIGTERM and SIGINT stop the server, SIGHUP reloads the config file (keys that need new
-//! sockets are reported as taking effect at the next start).
+//! sockets are reported as taking effect at the next start) and hands the relay its new config (the
+//! resolvers, the cache settings, `relayAllowFrom`), flushing the answer cache.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -10,11 +12,17 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::config::Config;
+use crate::serve::{RelayReload, RelayReloader};
 
 /// What the signal thread acts on.
 pub(super) struct Control {
     pub(super) stop: Arc<AtomicBool>,
     pub(super) waker: Option<Arc<mio::Waker>>,
+    /// The event loop's relay, if it serves DNS at all.
+    pub(super) relay: Option<RelayReloader>,
+    /// Our DNS address and the resolv.conf to read, as at start (to make the relay's config again).
+    pub(super) dns: Option<SocketAddr>,
+    pub(super) resolv_conf: Option<PathBuf>,
     pub(super) config_path: PathBuf,
     pub(super) config: Arc<ArcSwap<Config>>,
     pub(super) refresher: std::thread::Thread,
@@ -55,6 +63,9 @@ fn reload(control: &Control) {
         }
         Err(e) => {
             log::error!("SIGHUP: keeping the running config, {path} is not usable: {e}");
+            if let Some(relay) = &control.relay {
+                relay.send(RelayReload::Flush);
+            }
             return;
         }
     };
@@ -62,6 +73,16 @@ fn reload(control: &Control) {
     // The sockets and the relay are set up once: these keys take effect at the next start.
     for key in old.changes_needing_restart(&new) {
         log::warn!("SIGHUP: `{key}` changed in {path}; it takes effect when mesos-dns restarts");
+    }
+    if let Some(relay) = &control.relay {
+        if old.resolvers != new.resolvers || old.zone_resolvers != new.zone_resolvers {
+            log::info!("SIGHUP: relaying to the new resolvers from now on");
+        }
+        relay.send(RelayReload::Apply(super::relay_config(
+            &new,
+            control.dns,
+            control.resolv_conf.as_deref(),
+        )));
     }
     control.config.store(Arc::new(new));
     control.refresher.unpark();

@@ -21,6 +21,8 @@ const MAX_SECONDS: u64 = u32::MAX as u64;
 const MAX_TTL: u32 = i32::MAX as u32;
 /// Socket buffer sizes are a C `int`.
 const MAX_SOCKET_BUFFER: u32 = i32::MAX as u32;
+/// Relayed answers cached at most: a million entries of up to 4 KiB is already 4 GiB.
+const MAX_CACHE_ENTRIES: u32 = 1_000_000;
 /// What a resolver `timeout` of 0 means: the original then uses its default, 5 s.
 const ZERO_TIMEOUT_MEANS: u64 = 5;
 
@@ -141,8 +143,7 @@ pub(super) static KEYS: &[Key] = &[
     key("resolvers", |f, c, _| {
         set(&mut c.resolvers, f.strings_as(parse_resolvers)?)
     })
-    .json("Resolvers", |c| addresses(&c.resolvers))
-    .restart_only(|a, b| a.resolvers != b.resolvers),
+    .json("Resolvers", |c| addresses(&c.resolvers)),
     key("zoneResolvers", |f, c, _| {
         let zones = f
             .value()
@@ -152,8 +153,7 @@ pub(super) static KEYS: &[Key] = &[
     .json("ZoneResolvers", |c| {
         let zones = c.zone_resolvers.iter().map(|(zone, rs)| (zone.clone(), addresses(rs)));
         Value::Object(zones.collect())
-    })
-    .restart_only(|a, b| a.zone_resolvers != b.zone_resolvers),
+    }),
     key("timeout", |f, c, warnings| {
         let timeout = f.int(false, MAX_SECONDS)?.map(|v| match v {
             0 => {
@@ -166,8 +166,7 @@ pub(super) static KEYS: &[Key] = &[
         });
         set(&mut c.timeout, timeout)
     })
-    .json("Timeout", |c| c.timeout.into())
-    .restart_only(|a, b| a.timeout != b.timeout),
+    .json("Timeout", |c| c.timeout.into()),
     // Ours: the kernel buffers of the UDP sockets, in bytes (0: the OS default); setsockopt takes an int.
     key("udpReceiveBuffer", |f, c, _| {
         set(&mut c.udp_receive_buffer, f.int(false, MAX_SOCKET_BUFFER)?)
@@ -182,6 +181,26 @@ pub(super) static KEYS: &[Key] = &[
     key("externalon", |f, c, _| set(&mut c.external_on, f.bool()?))
         .json("ExternalOn", |c| c.external_on.into())
         .restart_only(|a, b| a.external_on != b.external_on),
+    // Ours (issue 16): the relay's answer cache, serve-stale and who may relay; applied on SIGHUP.
+    key("cacheOn", |f, c, _| set(&mut c.cache_on, f.bool()?)).json("CacheOn", |c| c.cache_on.into()),
+    key("cacheMaxEntries", |f, c, _| {
+        set(&mut c.cache_max_entries, f.int(true, MAX_CACHE_ENTRIES)?)
+    })
+    .json("CacheMaxEntries", |c| c.cache_max_entries.into()),
+    key("serveStaleSeconds", |f, c, _| {
+        set(&mut c.serve_stale_seconds, f.int(false, MAX_TTL)?)
+    })
+    .json("ServeStaleSeconds", |c| c.serve_stale_seconds.into()),
+    key("relayAllowFrom", |f, c, _| {
+        set(&mut c.relay_allow_from, f.strings_as(parse_networks)?)
+    })
+    .json("RelayAllowFrom", |c| {
+        c.relay_allow_from
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .into()
+    }),
     key("recurseon", |f, c, _| set(&mut c.recurse_on, f.bool()?)).json("RecurseOn", |c| c.recurse_on.into()),
     key("SOAMname", |f, c, _| {
         set(&mut c.soa_mname, f.string_as(normalize_soa_name)?)

@@ -58,6 +58,16 @@ pub struct Config {
     /// `udpSendBuffer` (ours): the same for the send buffer.
     pub udp_send_buffer: u32,
     pub external_on: bool,
+    /// `cacheOn` (ours): keep relayed answers for their TTL and answer repeats from memory.
+    pub cache_on: bool,
+    /// `cacheMaxEntries` (ours): relayed answers kept at most.
+    pub cache_max_entries: u32,
+    /// `serveStaleSeconds` (ours, RFC 8767): how long past its expiry a cached answer may still be
+    /// served when every resolver fails (0: never).
+    pub serve_stale_seconds: u32,
+    /// `relayAllowFrom` (ours): the client networks whose outside names are relayed; empty: every
+    /// client, as the original.
+    pub relay_allow_from: Vec<Cidr>,
     pub recurse_on: bool,
     /// `SOAMname`, fully qualified lower-case (`ns1.mesos.`).
     pub soa_mname: String,
@@ -144,6 +154,10 @@ impl Default for Config {
             udp_receive_buffer: crate::forward::DEFAULT_UDP_BUFFER,
             udp_send_buffer: crate::forward::DEFAULT_UDP_BUFFER,
             external_on: true,
+            cache_on: true,
+            cache_max_entries: 10_000,
+            serve_stale_seconds: 86_400,
+            relay_allow_from: Vec::new(),
             recurse_on: true,
             soa_mname: "ns1.mesos.".into(),
             soa_rname: "root.ns1.mesos.".into(),

@@ -3,12 +3,15 @@
 //! truncated answer, RFC 5452 checks, SERVFAIL) are [`table`]'s; this file is its socket driver: it owns
 //! the UDP relay sockets and the upstream TCP connections, carries out the table's I/O commands, and
 //! tells the table what the sockets did and when. The upstream answer goes back byte for byte but for
-//! the ID.
+//! the ID. Repeated questions are answered from the [`cache`] without a socket; who may relay at all
+//! is [`acl`]'s decision; SIGHUP hands a new [`RelayConfig`] to [`Forwarder::reconfigure`].
 //!
 //! The event loop owns the `Poll`; this module registers its sockets under the tokens from
 //! [`UDP_TOKEN_BASE`] and [`TCP_TOKEN_BASE`], and queues answers in an outbox the loop drains.
 
+pub mod acl;
 mod buffers;
+pub mod cache;
 pub mod table;
 mod truncate;
 mod upstreams;
@@ -21,8 +24,12 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Registry, Token};
 
+use crate::answer::Transport;
+use crate::config::{Cidr, Config};
+
 pub use crate::random::SecureRandom;
 pub use buffers::{set_udp_buffers, UdpBuffers, DEFAULT_UDP_BUFFER};
+pub use cache::{CacheConfig, CacheStats};
 pub use table::{Client, RelayStats, MAX_PENDING};
 pub use truncate::client_udp_limit;
 pub use upstreams::{parse_resolv_conf, ListId, Upstreams};
@@ -47,51 +54,143 @@ struct UpstreamTcp {
     input: Vec<u8>,
 }
 
+/// What the relay is told by the config, at start and on SIGHUP.
+#[derive(Debug, Clone, Default)]
+pub struct RelayConfig {
+    /// Where to relay (`resolvers`, `zoneResolvers`, or resolv.conf's nameservers).
+    pub upstreams: Upstreams,
+    /// How long to wait for one resolver (`timeout`).
+    pub timeout: Duration,
+    /// The answer cache (`cacheOn`, `cacheMaxEntries`, `serveStaleSeconds`); `None`: no cache.
+    pub cache: Option<CacheConfig>,
+    /// Who may relay (`relayAllowFrom`); empty: everyone.
+    pub allow_from: Vec<Cidr>,
+}
+
+impl RelayConfig {
+    /// The config's relay settings around `upstreams` (which take resolv.conf and our own addresses
+    /// into account: see [`Upstreams::new_with_local`]).
+    pub fn from_config(config: &Config, upstreams: Upstreams) -> RelayConfig {
+        RelayConfig {
+            upstreams,
+            timeout: Duration::from_secs(config.timeout),
+            cache: config.cache_on.then(|| CacheConfig {
+                max_entries: config.cache_max_entries as usize,
+                serve_stale: Duration::from_secs(u64::from(config.serve_stale_seconds)),
+            }),
+            allow_from: config.relay_allow_from.clone(),
+        }
+    }
+}
+
 /// The relay: its sockets and connections around the [`Table`] of pending queries.
 pub struct Forwarder {
     table: Table,
     sockets: Vec<UdpSocket>,
     tcp: Vec<Option<UpstreamTcp>>,
+    allow_from: Vec<Cidr>,
+    buffers: UdpBuffers,
+    random: SecureRandom,
     /// The table's counters, as of the end of the last call.
     pub stats: RelayStats,
 }
 
 impl Forwarder {
     /// Binds the UDP sockets for the address families of the resolvers, on random ports, and registers
-    /// them, with `buffers` asked for each. `timeout` is per resolver. Fails if the OS gives no random numbers: relaying with
+    /// them, with `buffers` asked for each. Fails if the OS gives no random numbers: relaying with
     /// predictable IDs and ports would invite cache poisoning (RFC 5452).
-    pub fn new(
-        upstreams: Upstreams,
-        timeout: Duration,
-        buffers: UdpBuffers,
-        registry: &Registry,
-    ) -> io::Result<Forwarder> {
-        let mut random = SecureRandom::new().map_err(|e| {
+    pub fn new(config: RelayConfig, buffers: UdpBuffers, registry: &Registry) -> io::Result<Forwarder> {
+        let no_random = |e| {
             io::Error::other(format!(
                 "the relay needs random query IDs and ports, but the operating system gives no random numbers: {e}"
             ))
-        })?;
-        let mut sockets = Vec::new();
-        let mut locals = Vec::new();
+        };
+        let random = SecureRandom::new().map_err(no_random)?;
+        let mut forwarder = Forwarder {
+            table: Table::new(
+                config.upstreams.clone(),
+                config.timeout,
+                Vec::new(),
+                SecureRandom::new().map_err(no_random)?,
+                config.cache,
+            ),
+            sockets: Vec::new(),
+            tcp: Vec::new(),
+            allow_from: config.allow_from,
+            buffers,
+            random,
+            stats: RelayStats::default(),
+        };
+        forwarder.bind_families(&config.upstreams, registry)?;
+        Ok(forwarder)
+    }
+
+    /// Binds [`SOCKETS_PER_FAMILY`] sockets for each address family `upstreams` use that has none yet.
+    fn bind_families(&mut self, upstreams: &Upstreams, registry: &Registry) -> io::Result<()> {
         let families = [
             (upstreams.all().any(|a| a.is_ipv4()), IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
             (upstreams.all().any(|a| a.is_ipv6()), IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
         ];
         for (_, any) in families.into_iter().filter(|(used, _)| *used) {
+            if self.table.sockets().iter().any(|s| s.is_ipv4() == any.is_ipv4()) {
+                continue;
+            }
             for _ in 0..SOCKETS_PER_FAMILY {
-                let mut socket = bind_random_port(any, &mut random)?;
-                set_udp_buffers(&socket, buffers, "relay socket");
-                registry.register(&mut socket, Token(UDP_TOKEN_BASE + sockets.len()), Interest::READABLE)?;
-                locals.push(socket.local_addr()?);
-                sockets.push(socket);
+                let mut socket = bind_random_port(any, &mut self.random)?;
+                set_udp_buffers(&socket, self.buffers, "relay socket");
+                let token = Token(UDP_TOKEN_BASE + self.sockets.len());
+                registry.register(&mut socket, token, Interest::READABLE)?;
+                self.table.add_socket(socket.local_addr()?);
+                self.sockets.push(socket);
             }
         }
-        Ok(Forwarder {
-            table: Table::new(upstreams, timeout, locals, random),
-            sockets,
-            tcp: Vec::new(),
-            stats: RelayStats::default(),
-        })
+        Ok(())
+    }
+
+    /// Applies a reloaded config (SIGHUP): the new resolver lists and timeout (pending queries go on:
+    /// see [`Table::set_upstreams`]), sockets for an address family not used before, the cache
+    /// settings, who may relay. The cache is flushed whatever changed.
+    pub fn reconfigure(&mut self, config: RelayConfig, registry: &Registry) {
+        if let Err(e) = self.bind_families(&config.upstreams, registry) {
+            log::error!("SIGHUP: cannot open relay sockets for the new resolvers: {e}");
+        }
+        self.table.set_upstreams(config.upstreams, config.timeout);
+        self.table.set_cache(config.cache);
+        self.table.flush_cache();
+        self.allow_from = config.allow_from;
+        self.stats = self.table.stats();
+    }
+
+    /// Forgets every cached answer.
+    pub fn flush_cache(&mut self) {
+        self.table.flush_cache();
+        self.stats = self.table.stats();
+    }
+
+    /// Whether a client at `ip` may have names outside the domain relayed (`relayAllowFrom`).
+    #[inline]
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        acl::allowed(&self.allow_from, ip)
+    }
+
+    /// Answers `query` from the cache into `out`, if it holds a fresh answer; a popular entry about to
+    /// expire is refreshed in the background (the client is answered at once all the same).
+    #[inline]
+    pub fn cached(
+        &mut self,
+        query: &[u8],
+        transport: Transport,
+        now: Instant,
+        out: &mut [u8],
+        registry: &Registry,
+    ) -> Option<usize> {
+        let n = self.table.lookup(query, transport, now, out);
+        if self.table.next_io_pending() {
+            self.run(registry);
+        } else {
+            self.stats.cache = self.table.stats().cache;
+        }
+        n
     }
 
     /// Whether a UDP query is one we relayed, come back to us: see [`Table::is_own_query`].
@@ -203,7 +302,7 @@ impl Forwarder {
                 }
             }
         }
-        self.stats = self.table.stats;
+        self.stats = self.table.stats();
     }
 }
 
@@ -295,13 +394,13 @@ mod tests {
             ..Config::default()
         };
         let (upstreams, _) = Upstreams::new(&config, None, "127.0.0.1:1".parse().unwrap());
-        Forwarder::new(
+        let relay = RelayConfig {
             upstreams,
-            Duration::from_secs(5),
-            UdpBuffers::default(),
-            poll.registry(),
-        )
-        .unwrap()
+            timeout: Duration::from_secs(5),
+            cache: None,
+            allow_from: Vec::new(),
+        };
+        Forwarder::new(relay, UdpBuffers::default(), poll.registry()).unwrap()
     }
 
     #[test]

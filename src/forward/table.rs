@@ -1,7 +1,10 @@
 //! The relay without sockets: the table of pending relayed queries, their upstream IDs and deadlines,
 //! which resolver is asked next, the TCP retry of answers truncated over UDP, the RFC 5452 checks on
 //! what comes back (the resolver asked, the ID sent, the question asked), loop detection, and SERVFAIL
-//! when every resolver has failed.
+//! when every resolver has failed, or an expired cached answer in its place (serve-stale, RFC 8767).
+//! Answers that come back go to the [`Cache`] too (which decides what it keeps); a cache hit that
+//! asks for a prefetch is relayed here for a [`Client::Prefetch`], whose answer only refreshes the
+//! cache.
 //!
 //! It takes bytes and the time (`now`) and returns decisions: I/O commands ([`Io`]) for the driver in
 //! `forward/mod.rs` to carry out, and answers for clients in [`Table::outbox`]. The driver reports what
@@ -12,6 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use super::cache::{Cache, CacheConfig, CacheStats, Lookup};
 use super::truncate::{fits_udp_client, truncated_reply};
 use super::upstreams::{ListId, Upstreams};
 use super::verify::{verify, Accepted};
@@ -30,12 +34,14 @@ pub enum Client {
     Udp { peer: SocketAddr, local: Option<IpAddr> },
     /// A TCP connection of the event loop: its slot and the generation that tells reuses apart.
     Tcp { slot: usize, generation: u64 },
+    /// Nobody: a refresh of a popular cache entry before it expires. Its answer goes to the cache only.
+    Prefetch,
 }
 
 impl Client {
     fn transport(self) -> Transport {
         match self {
-            Client::Udp { .. } => Transport::Udp,
+            Client::Udp { .. } | Client::Prefetch => Transport::Udp,
             Client::Tcp { .. } => Transport::Tcp,
         }
     }
@@ -58,6 +64,8 @@ pub struct RelayStats {
     pub rejected: u64,
     /// Answers too big for their UDP client (or truncated upstream): sent as a truncated reply.
     pub truncated: u64,
+    /// The answer cache's counters.
+    pub cache: CacheStats,
 }
 
 /// One attempt of one pending query. It goes stale when the query moves on, so a late report about it
@@ -103,7 +111,8 @@ struct Pending {
     /// The client's query under the current attempt's ID: the bytes sent upstream.
     wire: Box<[u8]>,
     list: ListId,
-    /// Index in the list of the resolver being asked.
+    /// Index in the list of the resolver being asked (`usize::MAX` once a reload dropped it from the
+    /// list: the next one asked is then the first).
     tried: usize,
     upstream: SocketAddr,
     via: Option<Via>,
@@ -139,13 +148,21 @@ pub struct Table {
     io: VecDeque<Io>,
     outbox: VecDeque<(Client, Box<[u8]>)>,
     scratch: Vec<u8>,
+    cache: Option<Cache>,
     pub stats: RelayStats,
 }
 
 impl Table {
     /// A table relaying to `upstreams`, waiting `timeout` for each resolver, over the driver's UDP
-    /// sockets whose local addresses are `sockets` (index = socket number in [`Io::SendUdp`]).
-    pub fn new(upstreams: Upstreams, timeout: Duration, sockets: Vec<SocketAddr>, random: SecureRandom) -> Table {
+    /// sockets whose local addresses are `sockets` (index = socket number in [`Io::SendUdp`]), with an
+    /// answer cache if `cache` is given.
+    pub fn new(
+        upstreams: Upstreams,
+        timeout: Duration,
+        sockets: Vec<SocketAddr>,
+        random: SecureRandom,
+        cache: Option<CacheConfig>,
+    ) -> Table {
         Table {
             upstreams,
             timeout,
@@ -161,8 +178,90 @@ impl Table {
             io: VecDeque::new(),
             outbox: VecDeque::new(),
             scratch: Vec::with_capacity(MAX_MESSAGE),
+            cache: cache.map(Cache::new),
             stats: RelayStats::default(),
         }
+    }
+
+    /// The counters, the cache's included.
+    pub fn stats(&self) -> RelayStats {
+        RelayStats {
+            cache: self.cache.as_ref().map_or_else(CacheStats::default, |c| c.stats),
+            ..self.stats
+        }
+    }
+
+    /// Answers `query` from the cache into `out`, if it holds a fresh answer (see [`Cache::lookup`]).
+    /// A hit that asks for a prefetch has the query relayed for [`Client::Prefetch`] at once.
+    pub fn lookup(&mut self, query: &[u8], transport: Transport, now: Instant, out: &mut [u8]) -> Option<usize> {
+        match self.cache.as_mut()?.lookup(query, transport, now, out) {
+            Lookup::Miss => None,
+            Lookup::Hit { len, prefetch } => {
+                if prefetch {
+                    self.relay(query, Client::Prefetch, now);
+                }
+                Some(len)
+            }
+        }
+    }
+
+    /// Forgets every cached answer (SIGHUP).
+    pub fn flush_cache(&mut self) {
+        if let Some(c) = &mut self.cache {
+            c.flush();
+        }
+    }
+
+    /// Caches with `config` from now on (`None`: no cache); a changed config starts an empty cache.
+    pub fn set_cache(&mut self, config: Option<CacheConfig>) {
+        if self.cache.as_ref().map(Cache::config) != config {
+            let stats = self.cache.as_ref().map(|c| c.stats);
+            self.cache = config.map(Cache::new);
+            if let (Some(c), Some(stats)) = (&mut self.cache, stats) {
+                c.stats = CacheStats { entries: 0, ..stats };
+            }
+        }
+    }
+
+    /// Relays to `upstreams` from now on, waiting `timeout` for each. A pending query keeps its
+    /// current attempt (its answer is still taken from the resolver asked); after it, the query goes
+    /// on in its list of the new lists from the resolver after the one asked, or from the first if
+    /// that one is no longer listed.
+    pub fn set_upstreams(&mut self, upstreams: Upstreams, timeout: Duration) {
+        for p in self.pending.iter_mut().flatten() {
+            let Some(q) = Message::parse(&p.wire).ok().and_then(|m| m.question()) else {
+                continue;
+            };
+            p.list = upstreams.select(&lower_name(&q.name));
+            // `tried` is the index of the resolver asked; the next is `tried + 1`, wrapping to 0.
+            p.tried = upstreams
+                .list(p.list)
+                .iter()
+                .position(|a| *a == p.upstream)
+                .unwrap_or(usize::MAX);
+        }
+        self.upstreams = upstreams;
+        self.timeout = timeout;
+    }
+
+    /// The driver bound one more UDP socket, at `local`: it is socket number `sockets().len()`.
+    pub fn add_socket(&mut self, local: SocketAddr) {
+        self.sockets.push(local);
+    }
+
+    /// The local addresses of the driver's UDP sockets, by index.
+    pub fn sockets(&self) -> &[SocketAddr] {
+        &self.sockets
+    }
+
+    /// The resolver lists.
+    pub fn upstreams(&self) -> &Upstreams {
+        &self.upstreams
+    }
+
+    /// Whether an I/O command is waiting.
+    pub fn next_io_pending(&self) -> bool {
+        !self.io.is_empty()
     }
 
     /// The next I/O command, oldest first.
@@ -263,7 +362,7 @@ impl Table {
         }
         match verify(&p.wire, answer) {
             Err(_) => self.stats.rejected += 1,
-            Ok(Accepted::Complete) => self.finish_answered(slot, answer),
+            Ok(Accepted::Complete) => self.finish_answered(slot, answer, now),
             Ok(Accepted::Truncated) => {
                 p.truncated = Some(answer.into());
                 self.end_attempt(slot);
@@ -277,7 +376,7 @@ impl Table {
     pub fn on_tcp_answer(&mut self, conn: usize, answer: &[u8], now: Instant) {
         let Some((slot, p)) = self.on_conn(conn) else { return };
         if verify(&p.wire, answer).is_ok() && answer.get(..2) == p.wire.get(..2) {
-            self.finish_answered(slot, answer);
+            self.finish_answered(slot, answer, now);
         } else {
             self.stats.rejected += 1;
             self.next_resolver(slot, now);
@@ -341,7 +440,7 @@ impl Table {
                 return;
             };
             let Some(&upstream) = self.upstreams.list(p.list).get(p.tried) else {
-                self.finish_failed(slot);
+                self.finish_failed(slot, now);
                 return;
             };
             self.attempts += 1;
@@ -369,7 +468,7 @@ impl Table {
                     // No socket of the resolver's address family, or no random ID.
                     log::debug!("relay to {upstream}: cannot send");
                     self.stats.errors += 1;
-                    p.tried += 1;
+                    p.tried = p.tried.wrapping_add(1);
                 }
             }
         }
@@ -439,10 +538,10 @@ impl Table {
             return;
         };
         if p.truncated.is_some() {
-            self.finish_failed(slot);
+            self.finish_failed(slot, now);
             return;
         }
-        p.tried += 1;
+        p.tried = p.tried.wrapping_add(1);
         let over_tcp = p.client.transport() == Transport::Tcp;
         self.start_attempt(slot, over_tcp, now);
     }
@@ -475,21 +574,47 @@ impl Table {
 
     /// An answer came: a UDP client gets it if it fits and is whole, else the truncated reply
     /// ([`truncated_reply`]: no records, TC set), and retries over TCP.
-    fn finish_answered(&mut self, slot: usize, answer: &[u8]) {
+    /// The answer is offered to the cache first (a prefetch's goes nowhere else).
+    fn finish_answered(&mut self, slot: usize, answer: &[u8], now: Instant) {
         let Some(mut p) = self.take(slot) else { return };
+        if let Some(cache) = &mut self.cache {
+            cache.store(&p.wire, answer, now);
+        }
         self.deliver_fitting(&mut p, answer);
     }
 
-    /// Every resolver failed: SERVFAIL, or the truncated reply if a truncated answer came.
-    fn finish_failed(&mut self, slot: usize) {
+    /// Every resolver failed: the truncated reply if a truncated answer came, else a cached answer
+    /// expired not too long ago (serve-stale), else SERVFAIL.
+    fn finish_failed(&mut self, slot: usize, now: Instant) {
         let Some(mut p) = self.take(slot) else { return };
-        match p.truncated.take() {
-            Some(tc) => self.deliver_fitting(&mut p, &tc),
+        if let Some(tc) = p.truncated.take() {
+            self.deliver_fitting(&mut p, &tc);
+            return;
+        }
+        if p.client == Client::Prefetch {
+            return;
+        }
+        if let Some(id) = p.wire.get_mut(..2) {
+            id.copy_from_slice(&p.client_id.to_be_bytes());
+        }
+        self.scratch.resize(MAX_MESSAGE, 0);
+        let stale = self
+            .cache
+            .as_mut()
+            .and_then(|c| c.stale(&p.wire, p.client.transport(), now, &mut self.scratch));
+        match stale {
+            Some(n) => {
+                self.stats.answered += 1;
+                self.outbox.push_back((p.client, self.scratch[..n].into()));
+            }
             None => self.servfail_pending(&mut p),
         }
     }
 
     fn deliver_fitting(&mut self, p: &mut Pending, answer: &[u8]) {
+        if p.client == Client::Prefetch {
+            return;
+        }
         if matches!(p.client, Client::Tcp { .. }) || fits_udp_client(&p.wire, answer) {
             self.deliver(p.client, p.client_id, answer);
             return;
@@ -528,6 +653,9 @@ impl Table {
     }
 
     fn servfail(&mut self, query: &[u8], client: Client) {
+        if client == Client::Prefetch {
+            return;
+        }
         self.stats.servfail += 1;
         self.scratch.resize(MAX_MESSAGE, 0);
         if let Outcome::Reply(n) = error_reply(query, rcode::SERVFAIL, client.transport(), &mut self.scratch) {

@@ -7,7 +7,7 @@
 //! |----------------------------|-------------------|-------------------------------------------------|
 //! | `0`                        | `Udp`             | the DNS UDP socket                              |
 //! | `1`                        | `Tcp`             | the DNS TCP listener                            |
-//! | `2`                        | `Wake`            | the waker: another thread asks the loop to look at its stop flag |
+//! | `2`                        | `Wake`            | the waker: another thread asks the loop to look at its stop flag, or at SIGHUP's relay config |
 //! | `3`                        | `Http`            | the HTTP API listener                           |
 //! | `forward::UDP_TOKEN_BASE+` | `RelayUdp(i)`     | a relay socket towards the upstream resolvers   |
 //! | `DNS_CONN_BASE+`           | `DnsConn(slot)`   | one accepted DNS TCP connection                 |
@@ -24,6 +24,7 @@ mod udp;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,7 +35,7 @@ use mio::{Events, Interest, Poll, Registry, Token};
 pub(crate) use api::Api;
 pub(crate) use tcp::TcpLimits;
 
-use crate::forward::{self, set_udp_buffers, Forwarder, RelayStats, UdpBuffers, Upstreams};
+use crate::forward::{self, set_udp_buffers, Forwarder, RelayConfig, RelayStats, UdpBuffers};
 use crate::snapshot::Records;
 use crate::wire::MAX_MESSAGE;
 use api::ApiView;
@@ -115,15 +116,37 @@ impl SocketId {
 pub(crate) struct Settings {
     /// Relay names outside the domain (`externalon`); when off they get REFUSED.
     pub external_on: bool,
-    /// Where to relay them.
-    pub upstreams: Upstreams,
-    /// How long to wait for one resolver (`timeout`).
-    pub relay_timeout: Duration,
+    /// Where and how to relay them.
+    pub relay: RelayConfig,
     /// Limits of the DNS TCP side.
     pub tcp: TcpLimits,
     /// The kernel buffers of the DNS UDP socket and the relay sockets (`udpReceiveBuffer`,
     /// `udpSendBuffer`).
     pub udp_buffers: UdpBuffers,
+}
+
+/// What SIGHUP asks of the relay in the event loop.
+#[derive(Debug)]
+pub(crate) enum RelayReload {
+    /// Forget the cached answers (the config file was not usable: nothing else changes).
+    Flush,
+    /// Use this config from now on, with an empty cache.
+    Apply(RelayConfig),
+}
+
+/// Hands [`RelayReload`]s to the event loop from another thread, and wakes it to take them.
+#[derive(Clone)]
+pub(crate) struct RelayReloader {
+    sender: Sender<RelayReload>,
+    waker: Arc<mio::Waker>,
+}
+
+impl RelayReloader {
+    pub(crate) fn send(&self, reload: RelayReload) {
+        if self.sender.send(reload).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
 }
 
 /// The DNS server: its sockets, bound before anything else starts. Either part may be off (`dnson`,
@@ -136,6 +159,7 @@ pub(crate) struct Server {
     forwarder: Forwarder,
     responder: Responder,
     waker: Arc<mio::Waker>,
+    reloads: (Sender<RelayReload>, Receiver<RelayReload>),
     settings: Settings,
 }
 
@@ -165,12 +189,7 @@ impl Server {
             }
             None => None,
         };
-        let forwarder = Forwarder::new(
-            settings.upstreams.clone(),
-            settings.relay_timeout,
-            settings.udp_buffers,
-            poll.registry(),
-        )?;
+        let forwarder = Forwarder::new(settings.relay.clone(), settings.udp_buffers, poll.registry())?;
         let responder = Responder::new(settings.external_on)?;
         let waker = Arc::new(mio::Waker::new(poll.registry(), SocketId::Wake.token())?);
         Ok(Server {
@@ -180,8 +199,17 @@ impl Server {
             forwarder,
             responder,
             waker,
+            reloads: mpsc::channel(),
             settings,
         })
+    }
+
+    /// Where SIGHUP sends the relay's new config.
+    pub(crate) fn relay_reloader(&self) -> RelayReloader {
+        RelayReloader {
+            sender: self.reloads.0.clone(),
+            waker: self.waker.clone(),
+        }
     }
 
     /// Wakes the loop from another thread (after setting the stop flag, so it stops at once).
@@ -208,10 +236,11 @@ impl Server {
             forwarder,
             responder,
             settings,
+            reloads,
             ..
         } = self;
         let mut events = Events::with_capacity(256);
-        let mut state = Loop::new(dns, http, forwarder, responder, &settings);
+        let mut state = Loop::new(dns, http, forwarder, responder, reloads.1, &settings);
         while !stop.load(Ordering::Relaxed) {
             let timeout = state.poll_timeout(Instant::now());
             if let Err(e) = poll.poll(&mut events, Some(timeout)) {
@@ -231,6 +260,8 @@ struct Loop {
     dns: Option<(DnsUdp, TcpListener)>,
     http: Option<TcpListener>,
     forwarder: Forwarder,
+    /// SIGHUP's new relay configs (the waker's event says when to look).
+    reloads: Receiver<RelayReload>,
     responder: Responder,
     dns_clients: Slab<DnsClient>,
     http_clients: Slab<HttpClient>,
@@ -259,6 +290,7 @@ impl Loop {
         http: Option<TcpListener>,
         forwarder: Forwarder,
         responder: Responder,
+        reloads: Receiver<RelayReload>,
         settings: &Settings,
     ) -> Loop {
         let last_stats = (Instant::now(), forwarder.stats);
@@ -266,6 +298,7 @@ impl Loop {
             dns,
             http,
             forwarder,
+            reloads,
             responder,
             // Slots become tokens: no more than the range between ours and the forwarder's.
             dns_clients: Slab::new(
@@ -307,7 +340,7 @@ impl Loop {
     /// clients, then housekeeping.
     fn turn(&mut self, events: &Events, registry: &Registry, records: &Arc<Records>, api: &Api, now: Instant) {
         if self.udp_backlog {
-            self.serve_udp(registry, records);
+            self.serve_udp(registry, records, now);
         }
         let mut busy = std::mem::take(&mut self.busy);
         for key in busy.drain(..) {
@@ -321,9 +354,10 @@ impl Loop {
         self.http_busy = http_busy;
         for event in events.iter() {
             match SocketId::of(event.token()) {
-                SocketId::Udp => self.serve_udp(registry, records),
+                SocketId::Udp => self.serve_udp(registry, records, now),
                 SocketId::Tcp => self.accept_dns(registry, now),
-                SocketId::Wake | SocketId::Unused => {}
+                SocketId::Wake => self.apply_reloads(registry),
+                SocketId::Unused => {}
                 SocketId::Http => self.accept_http(registry),
                 SocketId::RelayUdp(i) => self.forwarder.on_udp_ready(i, &mut self.buf, registry),
                 SocketId::DnsConn(slot) => self.serve_dns_client(slot, None, registry, records, now),
@@ -346,12 +380,13 @@ impl Loop {
         }
     }
 
-    fn serve_udp(&mut self, registry: &Registry, records: &Records) {
+    fn serve_udp(&mut self, registry: &Registry, records: &Records, now: Instant) {
         let Some((udp, _)) = &self.dns else { return };
         let mut cx = Context {
             records,
             forwarder: &mut self.forwarder,
             registry,
+            now,
         };
         self.udp_backlog = sockets::serve_udp(udp, &mut self.buf, &mut self.responder, &mut cx);
     }
@@ -403,6 +438,7 @@ impl Loop {
             records,
             forwarder: &mut self.forwarder,
             registry,
+            now,
         };
         let step = sockets::serve_dns_client(
             client,
@@ -464,6 +500,16 @@ impl Loop {
         }
     }
 
+    /// Applies what SIGHUP sent the relay.
+    fn apply_reloads(&mut self, registry: &Registry) {
+        while let Ok(reload) = self.reloads.try_recv() {
+            match reload {
+                RelayReload::Flush => self.forwarder.flush_cache(),
+                RelayReload::Apply(config) => self.forwarder.reconfigure(config, registry),
+            }
+        }
+    }
+
     /// Sends the answers the forwarder has for clients.
     fn deliver_relayed(&mut self) {
         let udp = self.dns.as_ref().map(|(udp, _)| udp);
@@ -487,13 +533,18 @@ impl Loop {
 
 fn log_relay_stats(s: RelayStats) {
     log::info!(
-        "relay: {} relayed, {} answered, {} SERVFAIL, {} timeouts, {} errors, {} rejected (spoofed or stray)",
+        "relay: {} relayed, {} answered, {} SERVFAIL, {} timeouts, {} errors, {} rejected (spoofed or stray); \
+         cache: {} hits, {} misses, {} served stale, {} entries",
         s.relayed,
         s.answered,
         s.servfail,
         s.timeouts,
         s.errors,
-        s.rejected
+        s.rejected,
+        s.cache.hits,
+        s.cache.misses,
+        s.cache.stale,
+        s.cache.entries
     );
 }
 

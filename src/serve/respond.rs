@@ -1,10 +1,14 @@
 //! What one query gets, whichever socket it came on: an authoritative answer from the snapshot, REFUSED
-//! for a name outside the domain when relaying is off, SERVFAIL for our own relayed query come back, or
-//! a relay through the forwarder (whose answer comes later, through its outbox). Counts every query and
+//! for a name outside the domain when relaying is off or the client may not relay (`relayAllowFrom`),
+//! SERVFAIL for our own relayed query come back, an answer from the relay's cache, or a relay through
+//! the forwarder (whose answer comes later, through its outbox). Counts every query and
 //! response in [`Metrics`]. Owns the reply buffer and the answer shuffle's generator
 //! ([`ShuffleRng`]); it does not allocate.
 
 use std::io;
+
+use std::net::IpAddr;
+use std::time::Instant;
 
 use mio::Registry;
 
@@ -31,6 +35,8 @@ pub(super) struct Context<'a> {
     pub records: &'a Records,
     pub forwarder: &'a mut Forwarder,
     pub registry: &'a Registry,
+    /// The time of this turn (cached answers age by it).
+    pub now: Instant,
 }
 
 impl Responder {
@@ -49,9 +55,15 @@ impl Responder {
         })
     }
 
-    /// The response to `query` from `client`, or `None` when there is nothing to send now (dropped, or
-    /// relayed).
-    pub(super) fn respond(&mut self, query: &[u8], client: Client, cx: &mut Context<'_>) -> Option<&[u8]> {
+    /// The response to `query` from `client` (whose address is `peer`), or `None` when there is nothing
+    /// to send now (dropped, or relayed).
+    pub(super) fn respond(
+        &mut self,
+        query: &[u8],
+        client: Client,
+        peer: IpAddr,
+        cx: &mut Context<'_>,
+    ) -> Option<&[u8]> {
         let transport = transport(client);
         let code = match answer(query, cx.records, transport, self.rng.next(), &mut self.out) {
             Outcome::Reply(n) => {
@@ -64,11 +76,20 @@ impl Responder {
                 return None;
             }
             Outcome::Outside if !self.external_on => rcode::REFUSED,
+            Outcome::Outside if !cx.forwarder.allows(peer) => rcode::REFUSED,
             // Our own relayed query came back (a resolver that forwards to us): stop the loop here.
             Outcome::Outside if matches!(client, Client::Udp { peer, .. } if cx.forwarder.is_own_query(peer, query)) => {
                 rcode::SERVFAIL
             }
             Outcome::Outside => {
+                if let Some(n) = cx
+                    .forwarder
+                    .cached(query, transport, cx.now, &mut self.out, cx.registry)
+                {
+                    self.metrics.query(transport, Kind::Cached);
+                    self.metrics.response(transport, &self.out[..n]);
+                    return Some(&self.out[..n]);
+                }
                 self.metrics.query(transport, Kind::Relayed);
                 cx.forwarder.relay(query, client, cx.registry);
                 return None;
@@ -88,7 +109,7 @@ impl Responder {
 /// The transport a client's answer goes back on.
 pub(super) fn transport(client: Client) -> Transport {
     match client {
-        Client::Udp { .. } => Transport::Udp,
+        Client::Udp { .. } | Client::Prefetch => Transport::Udp,
         Client::Tcp { .. } => Transport::Tcp,
     }
 }
@@ -97,11 +118,13 @@ pub(super) fn transport(client: Client) -> Transport {
 pub(super) struct ForClient<'r, 'c, 'a> {
     pub responder: &'r mut Responder,
     pub client: Client,
+    /// The client's address.
+    pub peer: IpAddr,
     pub cx: &'c mut Context<'a>,
 }
 
 impl Respond for ForClient<'_, '_, '_> {
     fn respond(&mut self, query: &[u8]) -> Option<&[u8]> {
-        self.responder.respond(query, self.client, self.cx)
+        self.responder.respond(query, self.client, self.peer, self.cx)
     }
 }

@@ -27,6 +27,8 @@ const TCP_ROUNDS: usize = 4;
 /// One accepted DNS TCP client.
 pub(super) struct DnsClient {
     stream: TcpStream,
+    /// The client's address (who may relay is decided by it).
+    peer: std::net::IpAddr,
     pub conn: DnsConn,
 }
 
@@ -56,7 +58,7 @@ pub(super) fn serve_udp(udp: &DnsUdp, buf: &mut [u8], responder: &mut Responder,
             // ICMP errors from earlier sends surface here; they concern nobody now.
             Err(_) => continue,
         };
-        if let Some(answer) = responder.respond(&buf[..n], Client::Udp { peer, local }, cx) {
+        if let Some(answer) = responder.respond(&buf[..n], Client::Udp { peer, local }, peer.ip(), cx) {
             // A full send buffer drops the answer, as the network could; the client retries.
             let _ = udp.send(answer, peer, local);
         }
@@ -93,7 +95,11 @@ pub(super) fn accept_dns(
         }
         let conn = DnsConn::new(now);
         // `vacant` said there is room.
-        let _ = clients.insert(DnsClient { stream, conn });
+        let _ = clients.insert(DnsClient {
+            stream,
+            peer: peer.ip(),
+            conn,
+        });
     }
     refused
 }
@@ -154,6 +160,7 @@ pub(super) fn serve_dns_client(
     let mut responder = ForClient {
         responder,
         client: tcp_client(key),
+        peer: client.peer,
         cx,
     };
     for _ in 0..TCP_ROUNDS {
@@ -204,6 +211,8 @@ pub(super) fn deliver(udp: Option<&DnsUdp>, clients: &mut Slab<DnsClient>, clien
                 let _ = c.conn.output().flush_to(&mut c.stream);
             }
         }
+        // The forwarder keeps a prefetch's answer to itself.
+        Client::Prefetch => {}
     }
 }
 

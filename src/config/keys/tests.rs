@@ -26,6 +26,10 @@ fn every_key_set() -> Value {
     doc["staticRecordsFile"] = json!("/static.zone");
     doc["udpReceiveBuffer"] = json!(0);
     doc["udpSendBuffer"] = json!(65536);
+    doc["cacheOn"] = json!(false);
+    doc["cacheMaxEntries"] = json!(500);
+    doc["serveStaleSeconds"] = json!(0);
+    doc["relayAllowFrom"] = json!(["10.0.0.0/8", "::1/128"]);
     doc
 }
 
@@ -97,9 +101,6 @@ fn restart_only_change(key: &str) -> Option<Value> {
         "httpport" => json!(8124),
         "dnson" => json!(false),
         "httpon" => json!(false),
-        "resolvers" => json!(["127.0.0.1"]),
-        "zoneResolvers" => json!({"consul": ["127.0.0.1"]}),
-        "timeout" => json!(3),
         "udpReceiveBuffer" => json!(0),
         "udpSendBuffer" => json!(1 << 20),
         "externalon" => json!(false),
@@ -112,7 +113,7 @@ fn load(doc: &Value) -> Config {
 }
 
 #[test]
-fn the_sockets_relay_and_zookeeper_keys_are_restart_only_and_each_change_is_seen_alone() {
+fn the_sockets_and_zookeeper_keys_are_restart_only_and_each_change_is_seen_alone() {
     let restart_only: Vec<&str> = KEYS
         .iter()
         .filter(|k| k.restart_only.is_some())
@@ -128,9 +129,6 @@ fn the_sockets_relay_and_zookeeper_keys_are_restart_only_and_each_change_is_seen
             "httpport",
             "dnson",
             "httpon",
-            "resolvers",
-            "zoneResolvers",
-            "timeout",
             "udpReceiveBuffer",
             "udpSendBuffer",
             "externalon"

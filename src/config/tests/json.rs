@@ -128,6 +128,10 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
         "StaticRecordsFile",
         "UDPReceiveBuffer",
         "UDPSendBuffer",
+        "CacheOn",
+        "CacheMaxEntries",
+        "ServeStaleSeconds",
+        "RelayAllowFrom",
     ]);
     expected.sort_unstable();
     assert_eq!(keys, expected);

@@ -34,7 +34,7 @@ fn sockets() -> Vec<SocketAddr> {
 
 fn table_for(config: &Config, sockets: Vec<SocketAddr>) -> Table {
     let (upstreams, _) = Upstreams::new(config, None, "127.0.0.1:53".parse().unwrap());
-    Table::new(upstreams, TIMEOUT, sockets, SecureRandom::new().unwrap())
+    Table::new(upstreams, TIMEOUT, sockets, SecureRandom::new().unwrap(), None)
 }
 
 fn table(resolvers: &[SocketAddr]) -> Table {
@@ -174,5 +174,6 @@ fn assert_servfail_for(reply: &[u8], query: &[u8]) {
 }
 
 mod answers;
+mod cache;
 mod ids;
 mod order;

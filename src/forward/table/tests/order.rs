@@ -16,6 +16,7 @@ fn first_resolver_silent_so_the_second_answers_after_one_timeout() {
                 (s.socket, s.to, s.wire)
             }
             Client::Tcp { .. } => one_tcp(t),
+            Client::Prefetch => unreachable!(),
         };
         let (first_via, to, first_wire) = ask(&mut t);
         assert_eq!(to, resolver(1), "{client:?}: the first resolver is asked first");
@@ -42,6 +43,7 @@ fn first_resolver_silent_so_the_second_answers_after_one_timeout() {
                 t.on_tcp_answer(via, &up, t0 + TIMEOUT + MS);
                 assert_eq!(ios(&mut t), [Io::CloseTcp { conn: via }]);
             }
+            Client::Prefetch => unreachable!(),
         }
         assert_eq!(one_reply(&mut t, client), with_id(&up, 0x2222), "{client:?}");
         assert_eq!(t.pending_count(), 0);
