@@ -122,6 +122,9 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
         "StaticRecordsFile",
         "UDPReceiveBuffer",
         "UDPSendBuffer",
+        "TransferAllowFrom",
+        "Notify",
+        "Nameservers",
     ]);
     expected.sort_unstable();
     assert_eq!(keys, expected);
