@@ -413,7 +413,6 @@ impl Refresher {
             records, list, from, ..
         } = built;
         self.successes += 1;
-        self.last_serial = serial;
         self.last_success = Some(Instant::now());
         self.log_collisions(&records);
         let (a, aaaa, srv) = records.counts();
@@ -437,6 +436,10 @@ impl Refresher {
         } else {
             records
         };
+        // The serial moves only if a record changed; the change joins the journal IXFR answers from.
+        let records = crate::transfer::journal::follow(&self.records.load(), records, serial);
+        let serial = records.serial();
+        self.last_serial = serial;
         self.records.store(Arc::new(records));
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)

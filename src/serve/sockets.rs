@@ -27,6 +27,8 @@ const TCP_ROUNDS: usize = 4;
 /// One accepted DNS TCP client.
 pub(super) struct DnsClient {
     stream: TcpStream,
+    /// Its address (zone transfers are allowed by it).
+    peer: std::net::SocketAddr,
     pub conn: DnsConn,
 }
 
@@ -93,7 +95,7 @@ pub(super) fn accept_dns(
         }
         let conn = DnsConn::new(now);
         // `vacant` said there is room.
-        let _ = clients.insert(DnsClient { stream, conn });
+        let _ = clients.insert(DnsClient { stream, peer, conn });
     }
     refused
 }
@@ -154,6 +156,7 @@ pub(super) fn serve_dns_client(
     let mut responder = ForClient {
         responder,
         client: tcp_client(key),
+        peer: client.peer,
         cx,
     };
     for _ in 0..TCP_ROUNDS {

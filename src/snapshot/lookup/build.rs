@@ -6,7 +6,7 @@ use super::{Extra, Records, Srv};
 use crate::snapshot::list::Data;
 use crate::snapshot::names::ByteTable;
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
-use crate::snapshot::{RData, RecordList, Zone};
+use crate::snapshot::{Journal, RData, RecordList, Zone};
 use crate::wire::{is_at_or_below, parents, rtype, text_to_wire};
 
 const NONE: u32 = u32::MAX;
@@ -188,6 +188,7 @@ impl Records {
             skipped,
             collisions: statics.collisions,
             list: None,
+            journal: Journal::default(),
         }
     }
 }
