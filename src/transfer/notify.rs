@@ -146,3 +146,73 @@ fn message(records: &Records, keys: &Keys, id: u16, unix: u64, out: &mut Vec<u8>
         Signer::unprompted(key).sign(out, unix, 0, &[]);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{RecordList, Zone};
+    use crate::wire::{Message, Section};
+
+    fn records(serial: u32) -> Records {
+        Records::build(Zone::of_default_config(), &RecordList::new(), serial)
+    }
+
+    /// The messages due at `now`: (target, ID, the serial of the SOA they carry).
+    fn due(n: &mut Notifier, r: &Records, now: Instant) -> Vec<(SocketAddr, u16, u32)> {
+        let mut sent = Vec::new();
+        let mut out = Vec::new();
+        n.send_due(r, &Keys::default(), now, 0, &mut out, |to, m| {
+            let msg = Message::parse(m).unwrap();
+            assert_eq!(msg.opcode(), OPCODE_NOTIFY);
+            assert_eq!(msg.question().unwrap().qtype, rtype::SOA);
+            let soa = msg.records(Section::Answer).next().unwrap();
+            let serial = u32::from_be_bytes(soa.rdata[soa.rdata.len() - 20..][..4].try_into().unwrap());
+            sent.push((to, msg.id(), serial));
+        });
+        sent
+    }
+
+    fn ack(id: u16) -> Vec<u8> {
+        let mut r = vec![0, 0, 0xa4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        r[..2].copy_from_slice(&id.to_be_bytes());
+        r
+    }
+
+    #[test]
+    fn a_new_serial_is_sent_to_each_secondary_and_retried_with_backoff_until_answered() {
+        let (a, b): (SocketAddr, SocketAddr) = ("127.0.0.1:5301".parse().unwrap(), "127.0.0.1:5302".parse().unwrap());
+        let mut n = Notifier::new(vec![a, b], 7);
+        let t0 = Instant::now();
+        let r = records(10);
+        n.serving(&r, t0);
+        let first = due(&mut n, &r, t0);
+        assert_eq!(first.iter().map(|m| (m.0, m.2)).collect::<Vec<_>>(), [(a, 10), (b, 10)]);
+        assert!(due(&mut n, &r, t0 + Duration::from_millis(900)).is_empty());
+        assert!(!n.acknowledged(b, &ack(first[0].1)), "a's ID from b is not an answer");
+        assert!(n.acknowledged(a, &ack(first[0].1)));
+        // b is retried after 1, 2, 4, 8 s, then given up.
+        let mut at = t0;
+        let mut retries = Vec::new();
+        for wait in [1, 2, 4, 8] {
+            at += Duration::from_secs(wait);
+            retries.extend(due(&mut n, &r, at).into_iter().map(|m| m.0));
+        }
+        assert_eq!(retries, [b, b, b, b]);
+        assert_eq!(n.next_deadline(), Some(at + Duration::from_secs(16)));
+        assert!(due(&mut n, &r, at + Duration::from_secs(16)).is_empty());
+        assert_eq!(n.next_deadline(), None);
+        assert_eq!(
+            n.stats,
+            NotifyStats {
+                sent: 6,
+                acknowledged: 1,
+                given_up: 1
+            }
+        );
+        // The same serial again is not announced again; a new one is.
+        n.serving(&r, at);
+        assert_eq!(n.next_deadline(), None);
+        n.serving(&records(11), at);
+        assert_eq!(due(&mut n, &records(11), at).len(), 2);
+    }
+}
