@@ -305,3 +305,32 @@ fn knot_as_a_secondary_loads_the_zone_and_follows_a_scale_up_by_notify_and_ixfr(
         "no full transfer for the change:\n{log}"
     );
 }
+
+#[test]
+fn nameservers_are_the_apex_ns_records_and_the_soa_keeps_soamname() {
+    let master = FakeMaster::serving(tutorial());
+    let server = Server::start_with(
+        &[master.addr()],
+        json!({"nameservers": ["ns1.mesos", "Secondary.Example.com."]}),
+    );
+    server.wait_loaded();
+    for d in [
+        dig(server.port, "mesos", "NS", Transport::Udp),
+        kdig(server.port, "mesos", "NS", Transport::Tcp),
+    ] {
+        assert_eq!(
+            d.answer_data("NS"),
+            ["ns1.mesos.", "secondary.example.com."],
+            "{}",
+            d.raw
+        );
+        // The in-zone one's address comes along.
+        assert!(
+            d.additional.iter().any(|r| r.0 == "ns1.mesos." && r.1 == "A"),
+            "{}",
+            d.raw
+        );
+    }
+    let soa = dig(server.port, "mesos", "SOA", Transport::Udp);
+    assert!(soa.answer_data("SOA")[0].starts_with("ns1.mesos. "), "{}", soa.raw);
+}

@@ -247,3 +247,20 @@ fn serials_compare_in_serial_number_arithmetic() {
     assert!(serial_lt(u32::MAX, 3), "wrapped");
     assert!(!serial_lt(3, u32::MAX));
 }
+
+#[test]
+fn the_apex_ns_records_are_the_nameservers_when_given() {
+    let zone = Zone {
+        nameservers: vec!["ns1.mesos.".into(), "ns2.example.com.".into()],
+        ..Zone::of_default_config()
+    };
+    let records = Arc::new(Records::build(zone, &RecordList::new(), 3));
+    let (started, _) = start_tcp(&request(rtype::AXFR, "mesos.", None), &records, &policy(&[]));
+    let ns: Vec<Vec<u8>> = messages(started)
+        .iter()
+        .flat_map(|m| answers(m))
+        .filter(|r| r.1 == rtype::NS)
+        .map(|r| r.2)
+        .collect();
+    assert_eq!(ns, [wire_of("ns1.mesos"), wire_of("ns2.example.com")]);
+}
