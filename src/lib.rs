@@ -22,5 +22,5 @@ pub mod records;
 pub(crate) mod refresh;
 pub(crate) mod serve;
 pub mod snapshot;
-pub(crate) mod transfer;
+pub mod transfer;
 pub mod wire;

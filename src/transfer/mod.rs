@@ -295,5 +295,41 @@ pub(crate) fn check_signed<'k>(
     }
 }
 
+/// Every message one request gets from a server with `config`'s transfer keys, as the event loop
+/// would send them (a transfer run to its end; a signed query of another kind only checked): the whole
+/// protocol without sockets, for the fuzz target.
+pub fn serve_request(
+    query: &[u8],
+    peer: IpAddr,
+    records: &Arc<Records>,
+    config: &Config,
+    tcp: bool,
+    now: u64,
+) -> Vec<Vec<u8>> {
+    let policy = Policy::from_config(config);
+    let mut out = Vec::new();
+    if is_transfer(query) {
+        return match start(query, peer, records, &policy, tcp, now, &mut out) {
+            Start::Reply => vec![out],
+            Start::Drop => Vec::new(),
+            Start::Stream(mut t) => std::iter::from_fn(|| t.next_message(now).map(<[u8]>::to_vec)).collect(),
+        };
+    }
+    let mut stripped = Vec::new();
+    match check_signed(query, &policy.keys, now, &mut stripped, &mut out) {
+        Some(SignedQuery::Reply) => vec![out],
+        Some(SignedQuery::Valid { mut signer }) => {
+            // The answer itself is `crate::answer`'s (fuzzed on its own): sign its header alone.
+            out.clear();
+            out.extend_from_slice(stripped.get(..HEADER_LEN).unwrap_or_default());
+            out[field::FLAGS].copy_from_slice(&field::QR.to_be_bytes());
+            out[field::QDCOUNT.start..].fill(0);
+            signer.sign(&mut out, now, 0, &[]);
+            vec![out]
+        }
+        None => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests;
