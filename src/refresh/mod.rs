@@ -437,7 +437,12 @@ impl Refresher {
             records
         };
         // The serial moves only if a record changed; the change joins the journal IXFR answers from.
+        let diffing = Instant::now();
         let records = crate::transfer::journal::follow(&self.records.load(), records, serial);
+        log::debug!(
+            "changes since the last snapshot computed in {} ms",
+            diffing.elapsed().as_millis()
+        );
         let serial = records.serial();
         self.last_serial = serial;
         self.records.store(Arc::new(records));
