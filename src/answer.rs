@@ -265,8 +265,7 @@ impl Ctx<'_> {
                 Ok(())
             }
             rtype::NS if at_apex => {
-                self.ns(w, ttl)?;
-                counts.answer += 1;
+                counts.answer += self.ns(w, ttl)?;
                 Ok(())
             }
             rtype::ANY => {
@@ -278,8 +277,7 @@ impl Ctx<'_> {
                     if minimal {
                         return Ok(());
                     }
-                    self.ns(w, ttl)?;
-                    counts.answer += 1;
+                    counts.answer += self.ns(w, ttl)?;
                 }
                 for rrset in [rtype::A, rtype::AAAA, rtype::SRV, rtype::PTR, rtype::TXT] {
                     if minimal && counts.answer > 0 {
@@ -417,10 +415,14 @@ impl Ctx<'_> {
         })
     }
 
-    fn ns(&self, w: &mut Writer<'_>, ttl: u32) -> Result<(), Full> {
-        w.record(Owner::Pointer(self.apex_at), rtype::NS, ttl, |w| {
-            w.bytes(self.records.ns_rdata())
-        })
+    /// The apex NS records (`nameservers`, or `SOAMname`); how many were written.
+    fn ns(&self, w: &mut Writer<'_>, ttl: u32) -> Result<u16, Full> {
+        let mut n = 0;
+        for name in self.records.ns_names() {
+            w.record(Owner::Pointer(self.apex_at), rtype::NS, ttl, |w| w.bytes(name))?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Glue and SRV target addresses, best effort: whole RRsets while they fit, never TC.
@@ -454,8 +456,12 @@ impl Ctx<'_> {
                 }
             }
         } else if at_apex && (qtype == rtype::NS || qtype == rtype::ANY) {
-            if let Lookup::Found(ns) = self.records.lookup(self.records.ns_rdata()) {
-                let _ = self.addresses(w, Owner::Wire(ns.name), ns, ttl, counts);
+            for name in self.records.ns_names() {
+                if let Lookup::Found(ns) = self.records.lookup(name) {
+                    if self.addresses(w, Owner::Wire(ns.name), ns, ttl, counts).is_err() {
+                        return;
+                    }
+                }
             }
         }
     }

@@ -23,4 +23,5 @@ pub mod records;
 pub(crate) mod refresh;
 pub(crate) mod serve;
 pub mod snapshot;
+pub mod transfer;
 pub mod wire;

@@ -44,7 +44,33 @@ pub(crate) struct Metrics {
     responses: [[u64; 8]; 2],
     http: [u64; 6],
     tcp_refused: u64,
+    /// Zone transfer requests by [`TransferKind`].
+    transfers: [u64; 4],
+    /// TSIG-signed queries other than transfers (checked, answered signed or with a TSIG error).
+    signed_queries: u64,
+    /// The notifier's figures, copied after each of its turns.
+    pub(crate) notify: crate::transfer::notify::NotifyStats,
 }
+
+/// What became of a zone transfer request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransferKind {
+    /// The whole zone was sent (AXFR, or IXFR from a serial older than the journal).
+    Axfr,
+    /// The changes since the client's serial were sent.
+    Ixfr,
+    /// IXFR from the current serial: the SOA alone (or TC over UDP).
+    UpToDate,
+    /// Refused (network, key) or a TSIG error.
+    Refused,
+}
+
+const TRANSFER_KINDS: [(TransferKind, &str); 4] = [
+    (TransferKind::Axfr, "axfr"),
+    (TransferKind::Ixfr, "ixfr"),
+    (TransferKind::UpToDate, "up_to_date"),
+    (TransferKind::Refused, "refused"),
+];
 
 fn t(transport: Transport) -> usize {
     match transport {
@@ -75,6 +101,17 @@ impl Metrics {
     /// Counts DNS TCP connections closed at once because the connection limit was reached.
     pub(crate) fn tcp_refused(&mut self, n: u64) {
         self.tcp_refused += n;
+    }
+
+    /// Counts a zone transfer request.
+    pub(crate) fn transfer(&mut self, kind: TransferKind) {
+        let i = TRANSFER_KINDS.iter().position(|(k, _)| *k == kind).unwrap_or(0);
+        self.transfers[i] += 1;
+    }
+
+    /// Counts a TSIG-signed query (not a transfer).
+    pub(crate) fn signed_query(&mut self) {
+        self.signed_queries += 1;
     }
 
     /// Counts an HTTP response by status (200, 400, 404, 405, 503, other).
@@ -351,6 +388,40 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
             "mesos_dns_http_responses_total{{status=\"{status}\"}} {}",
             s.metrics.http[i]
         );
+    }
+    family(
+        &mut out,
+        "zone_transfers_total",
+        "counter",
+        "Zone transfer requests (AXFR, IXFR) by what they got.",
+    );
+    for (i, (_, kind)) in TRANSFER_KINDS.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "mesos_dns_zone_transfers_total{{kind=\"{kind}\"}} {}",
+            s.metrics.transfers[i]
+        );
+    }
+    family(
+        &mut out,
+        "tsig_signed_queries_total",
+        "counter",
+        "TSIG-signed queries other than zone transfers.",
+    );
+    let _ = writeln!(out, "mesos_dns_tsig_signed_queries_total {}", s.metrics.signed_queries);
+    family(
+        &mut out,
+        "notify_messages_total",
+        "counter",
+        "NOTIFY messages to secondaries: sent (retries included), acknowledged, given up after the last retry.",
+    );
+    let n = s.metrics.notify;
+    for (result, value) in [
+        ("sent", n.sent),
+        ("acknowledged", n.acknowledged),
+        ("given_up", n.given_up),
+    ] {
+        let _ = writeln!(out, "mesos_dns_notify_messages_total{{result=\"{result}\"}} {value}");
     }
     out
 }

@@ -147,6 +147,8 @@ fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) ->
             receive: config.udp_receive_buffer,
             send: config.udp_send_buffer,
         },
+        transfer: crate::transfer::Policy::from_config(config),
+        notify: config.notify.clone(),
     }
 }
 

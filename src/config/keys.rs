@@ -285,6 +285,31 @@ pub(super) static KEYS: &[Key] = &[
     // After the credentials and the service account file, which it takes.
     key("mesosAuthentication", read_authentication)
         .json("MesosAuthentication", |c| c.mesos_authentication.as_str().into()),
+    // Ours (issue 17): zone transfers to secondaries. The keys are read once, at start.
+    key("transferAllowFrom", |f, c, _| {
+        set(&mut c.transfer_allow_from, f.strings_as(parse_networks)?)
+    })
+    .json("TransferAllowFrom", |c| {
+        c.transfer_allow_from
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .into()
+    })
+    .restart_only(|a, b| a.transfer_allow_from != b.transfer_allow_from),
+    // Not in `/v1/config`: the secrets.
+    key("tsigKeys", |f, c, _| {
+        let keys = f.value().map(|v| parse_tsig_keys(v).map_err(|p| f.error(p)));
+        set(&mut c.tsig_keys, keys.transpose()?)
+    })
+    .restart_only(|a, b| a.tsig_keys != b.tsig_keys),
+    key("notify", |f, c, _| set(&mut c.notify, f.strings_as(parse_notify)?))
+        .json("Notify", |c| addresses(&c.notify))
+        .restart_only(|a, b| a.notify != b.notify),
+    key("nameservers", |f, c, _| {
+        set(&mut c.nameservers, f.strings_as(parse_nameservers)?)
+    })
+    .json("Nameservers", |c| c.nameservers.clone().into()),
     // The original reports the config file's path under this key; in a file it has no effect.
     key("File", |_, _, _| Ok(())).json("File", |c| c.file.clone().into()),
 ];

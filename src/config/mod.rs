@@ -24,7 +24,7 @@ mod zk_url;
 pub use cidr::Cidr;
 use fields::{Entries, Fields};
 pub(crate) use types::REDACTED;
-pub use types::{Auth, Credentials, IpSource, StateSourceMode};
+pub use types::{Auth, Credentials, IpSource, StateSourceMode, TsigKey};
 pub use values::parse_resolver;
 pub use zk_url::ZkUrl;
 
@@ -109,6 +109,15 @@ pub struct Config {
     /// The absolute path of the file this was loaded from (the original's `File`); empty when parsed
     /// from text.
     pub file: String,
+    /// `transferAllowFrom` (ours): the networks whose clients may transfer the zone (AXFR, IXFR);
+    /// empty: nobody (REFUSED).
+    pub transfer_allow_from: Vec<Cidr>,
+    /// `tsigKeys` (ours): when any is given, a transfer must be signed with one of them (RFC 8945).
+    pub tsig_keys: Vec<TsigKey>,
+    /// `notify` (ours): the secondaries told of each new serial (RFC 1996), `ip:port`.
+    pub notify: Vec<SocketAddr>,
+    /// `nameservers` (ours): the zone's apex NS names, fully qualified lower-case; empty: `SOAMname`.
+    pub nameservers: Vec<String>,
 }
 
 /// A config file that cannot be used; the message names the offending key.
@@ -183,6 +192,10 @@ impl Default for Config {
             static_records_file: String::new(),
             state_source: StateSourceMode::Poll,
             file: String::new(),
+            transfer_allow_from: Vec::new(),
+            tsig_keys: Vec::new(),
+            notify: Vec::new(),
+            nameservers: Vec::new(),
         }
     }
 }

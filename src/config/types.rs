@@ -102,3 +102,22 @@ impl Auth {
         }
     }
 }
+
+/// One of `tsigKeys` (RFC 8945): the key's name (lower-case, fully qualified), its algorithm (only
+/// `hmac-sha256`) and the decoded secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TsigKey {
+    pub name: String,
+    pub algorithm: String,
+    pub secret: Vec<u8>,
+}
+
+impl fmt::Debug for TsigKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TsigKey")
+            .field("name", &self.name)
+            .field("algorithm", &self.algorithm)
+            .field("secret", &REDACTED)
+            .finish()
+    }
+}

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::addr::{Host, HostPort};
 
 use super::fields::string_list;
-use super::{show, Cidr, Credentials, IpSource};
+use super::{show, Cidr, Credentials, IpSource, TsigKey};
 
 /// Checks a DNS name made of letter-digit-hyphen labels (the original's `domain` and zone rule).
 pub(super) fn check_ldh_name(name: &str) -> Result<(), String> {
@@ -212,4 +212,88 @@ pub(super) fn parse_credentials(v: &Value, warnings: &mut Vec<String>) -> Result
     }
     // The original always writes this object; empty, it means no credentials (and so round-trips).
     Ok((creds != Credentials::default()).then_some(creds))
+}
+
+/// `notify`: secondaries to tell of a new serial, each `ip:port` (the port is required: a secondary
+/// on loopback or beside another server rarely listens on 53).
+pub(super) fn parse_notify(list: &[String]) -> Result<Vec<SocketAddr>, String> {
+    list.iter()
+        .map(|s| {
+            s.trim()
+                .parse::<SocketAddr>()
+                .map_err(|_| format!("`{s}` is not ip:port (such as 10.0.0.2:53 or [fd00::2]:53)"))
+        })
+        .collect()
+}
+
+/// `nameservers`: fully qualified lower-case names, each checked.
+pub(super) fn parse_nameservers(list: &[String]) -> Result<Vec<String>, String> {
+    list.iter()
+        .map(|s| normalize_domain(s).map(|n| format!("{n}.")))
+        .collect()
+}
+
+/// `tsigKeys`: `[{"name", "algorithm", "secret"}]` (members case-insensitive); the algorithm is
+/// `hmac-sha256` and the secret standard base64 of at least 16 bytes; no name twice.
+pub(super) fn parse_tsig_keys(v: &Value) -> Result<Vec<TsigKey>, String> {
+    let list = match v {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(list) => list,
+        other => {
+            return Err(format!(
+                "expected a list of {{\"name\", \"algorithm\", \"secret\"}}, got {}",
+                show(other)
+            ))
+        }
+    };
+    let mut keys: Vec<TsigKey> = Vec::with_capacity(list.len());
+    for (i, entry) in list.iter().enumerate() {
+        let Value::Object(map) = entry else {
+            return Err(format!(
+                "entry {i} is not an object {{\"name\", \"algorithm\", \"secret\"}}"
+            ));
+        };
+        let member = |name: &str| {
+            map.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.as_str())
+        };
+        let name = member("name").ok_or_else(|| format!("entry {i} has no string `name`"))?;
+        let name = normalize_domain(name).map_err(|p| format!("entry {i}: {p}"))? + ".";
+        let algorithm = member("algorithm").unwrap_or("hmac-sha256").to_ascii_lowercase();
+        let algorithm = algorithm.trim_end_matches('.');
+        if algorithm != "hmac-sha256" {
+            return Err(format!(
+                "key `{name}`: algorithm `{algorithm}` is not supported (only hmac-sha256)"
+            ));
+        }
+        // The secret is not echoed in any message.
+        let secret = member("secret").and_then(decode_base64).ok_or_else(|| {
+            format!("key `{name}`: `secret` must be base64 (as `tsig-keygen` or `keymgr -t` write it)")
+        })?;
+        if secret.len() < 16 {
+            return Err(format!(
+                "key `{name}`: the secret is {} bytes; at least 16 are needed",
+                secret.len()
+            ));
+        }
+        if keys.iter().any(|k| k.name == name) {
+            return Err(format!("key `{name}` is given twice"));
+        }
+        keys.push(TsigKey {
+            name,
+            algorithm: algorithm.to_string(),
+            secret,
+        });
+    }
+    Ok(keys)
+}
+
+/// Standard base64 (RFC 4648 section 4, padding optional).
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let body = text.trim().trim_end_matches('=');
+    if body.bytes().any(|b| b == b'-' || b == b'_') {
+        return None;
+    }
+    crate::mesos::base64::decode_url(&body.replace('+', "-").replace('/', "_"))
 }

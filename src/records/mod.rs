@@ -26,6 +26,7 @@ pub fn zone(config: &Config) -> Zone {
         srv_weight: config.srv_record_default_weight,
         recurse_on: config.recurse_on,
         set_truncate_bit: config.set_truncate_bit,
+        nameservers: config.nameservers.clone(),
     }
 }
 
@@ -66,6 +67,7 @@ mod tests {
             srv_weight: 7,
             recurse_on: false,
             set_truncate_bit: false,
+            nameservers: Vec::new(),
         };
         assert_eq!(zone(&config), expect);
     }

@@ -424,7 +424,6 @@ impl Refresher {
             records, list, from, ..
         } = built;
         self.successes += 1;
-        self.last_serial = serial;
         self.last_success = Some(Instant::now());
         self.log_collisions(&records);
         let (a, aaaa, srv) = records.counts();
@@ -448,6 +447,15 @@ impl Refresher {
         } else {
             records
         };
+        // The serial moves only if a record changed; the change joins the journal IXFR answers from.
+        let diffing = Instant::now();
+        let records = crate::transfer::journal::follow(&self.records.load(), records, serial);
+        log::debug!(
+            "changes since the last snapshot computed in {} ms",
+            diffing.elapsed().as_millis()
+        );
+        let serial = records.serial();
+        self.last_serial = serial;
         self.records.store(Arc::new(records));
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -71,8 +71,23 @@ fn failed_refresh_keeps_the_last_good_snapshot() {
     assert_eq!(r.successes, 2);
     let second = records.load_full();
     assert!(!Arc::ptr_eq(&first, &second));
-    assert!(second.serial() > first.serial(), "serials increase");
+    assert_eq!(second.serial(), first.serial(), "the same records keep their serial");
     assert_eq!(a_of(&second, "nginx.marathon-0.7.6.mesos."), nginx);
+    assert!(second.journal().is_empty());
+
+    let moved = String::from_utf8_lossy(TUTORIAL).replace("10.114.227.92", "10.114.227.93");
+    std::fs::write(path, moved).unwrap();
+    r.tick();
+    let third = records.load_full();
+    assert!(third.serial() > second.serial(), "a change moves the serial");
+    assert_eq!(
+        a_of(&third, "nginx.marathon-0.7.6.mesos."),
+        [Ipv4Addr::new(10, 114, 227, 93)]
+    );
+    let change = &third.journal()[..];
+    assert_eq!(change.len(), 1);
+    assert_eq!(change[0].from_serial, second.serial());
+    assert!(!change[0].deleted.is_empty() && !change[0].added.is_empty());
 }
 
 #[test]

@@ -123,6 +123,10 @@ pub(crate) struct Settings {
     /// The kernel buffers of the DNS UDP socket and the relay sockets (`udpReceiveBuffer`,
     /// `udpSendBuffer`).
     pub udp_buffers: UdpBuffers,
+    /// Who may transfer the zone (`transferAllowFrom`, `tsigKeys`).
+    pub transfer: crate::transfer::Policy,
+    /// The secondaries told of each new serial (`notify`).
+    pub notify: Vec<SocketAddr>,
 }
 
 /// What SIGHUP asks of the relay in the event loop.
@@ -190,7 +194,7 @@ impl Server {
             None => None,
         };
         let forwarder = Forwarder::new(settings.relay.clone(), settings.udp_buffers, poll.registry())?;
-        let responder = Responder::new(settings.external_on)?;
+        let responder = Responder::new(settings.external_on, settings.transfer.clone(), settings.notify.clone())?;
         let waker = Arc::new(mio::Waker::new(poll.registry(), SocketId::Wake.token())?);
         Ok(Server {
             poll,
@@ -330,10 +334,10 @@ impl Loop {
         } else {
             Duration::from_secs(1)
         };
-        match self.forwarder.next_deadline() {
-            Some(due) => timeout.min(due.saturating_duration_since(now)),
-            None => timeout,
-        }
+        let next = [self.forwarder.next_deadline(), self.responder.notifier.next_deadline()];
+        next.into_iter()
+            .flatten()
+            .fold(timeout, |t, due| t.min(due.saturating_duration_since(now)))
     }
 
     /// One turn: work left from the last one, then every ready socket, then what the forwarder has for
@@ -369,6 +373,7 @@ impl Loop {
         std::mem::swap(&mut self.http_busy, &mut self.http_still_busy);
         self.forwarder.expire(now, registry);
         self.deliver_relayed();
+        self.notify(records, now);
         if now.saturating_duration_since(self.last_sweep) >= SWEEP_EVERY {
             self.last_sweep = now;
             self.close_idle(registry, now);
@@ -380,7 +385,7 @@ impl Loop {
         }
     }
 
-    fn serve_udp(&mut self, registry: &Registry, records: &Records, now: Instant) {
+    fn serve_udp(&mut self, registry: &Registry, records: &Arc<Records>, now: Instant) {
         let Some((udp, _)) = &self.dns else { return };
         let mut cx = Context {
             records,
@@ -425,7 +430,7 @@ impl Loop {
         slot: usize,
         only: Option<Key>,
         registry: &Registry,
-        records: &Records,
+        records: &Arc<Records>,
         now: Instant,
     ) {
         let Some((key, client)) = self.dns_clients.get_mut(slot) else {
@@ -508,6 +513,25 @@ impl Loop {
                 RelayReload::Apply(config) => self.forwarder.reconfigure(config, registry),
             }
         }
+    }
+
+    /// Tells the secondaries of a new serial, and sends the retries due (from the DNS UDP socket, where
+    /// their answers come back).
+    fn notify(&mut self, records: &Records, now: Instant) {
+        let Some((udp, _)) = &self.dns else { return };
+        let notifier = &mut self.responder.notifier;
+        notifier.serving(records, now);
+        if notifier.next_deadline().is_some_and(|due| due <= now) {
+            let mut message = Vec::new();
+            let keys = &self.responder.policy().keys.clone();
+            let notifier = &mut self.responder.notifier;
+            notifier.send_due(records, keys, now, respond::unix_now(), &mut message, |to, m| {
+                if let Err(e) = udp.send(m, to, None) {
+                    log::warn!("NOTIFY to {to}: {e}");
+                }
+            });
+        }
+        self.responder.metrics.notify = self.responder.notifier.stats;
     }
 
     /// Sends the answers the forwarder has for clients.

@@ -3,21 +3,25 @@
 //! SERVFAIL for our own relayed query come back, an answer from the relay's cache, or a relay through
 //! the forwarder (whose answer comes later, through its outbox). Counts every query and
 //! response in [`Metrics`]. Owns the reply buffer and the answer shuffle's generator
-//! ([`ShuffleRng`]); it does not allocate.
+//! ([`ShuffleRng`]); the query path does not allocate. Zone transfers, TSIG-signed queries and the
+//! answers to our NOTIFY messages go to `crate::transfer` (those paths may allocate: they are rare, and
+//! a transfer owns its buffers).
 
 use std::io;
-
-use std::net::IpAddr;
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use mio::Registry;
 
 use crate::answer::{answer, error_reply, Outcome, Transport};
 use crate::forward::{Client, Forwarder};
-use crate::metrics::{Kind, Metrics};
+use crate::metrics::{Kind, Metrics, TransferKind};
 use crate::random::ShuffleRng;
 use crate::snapshot::Records;
-use crate::wire::{rcode, MAX_MESSAGE};
+use crate::transfer::notify::Notifier;
+use crate::transfer::{self, Plan, Policy, SignedQuery, Start, Transfer};
+use crate::wire::{field, rcode, read_u16, MAX_MESSAGE};
 
 use super::tcp::Respond;
 
@@ -28,11 +32,20 @@ pub(super) struct Responder {
     /// Relay names outside the domain (`externalon`); when off they get REFUSED.
     external_on: bool,
     pub metrics: Metrics,
+    /// Who may transfer the zone, and the TSIG keys.
+    policy: Policy,
+    /// The NOTIFY messages of the latest serial.
+    pub notifier: Notifier,
+    /// Replies of the transfer and TSIG paths, and a signed query without its TSIG record.
+    reply: Vec<u8>,
+    stripped: Vec<u8>,
+    /// The transfer the last TCP query started, for its connection to take.
+    started: Option<Box<Transfer>>,
 }
 
 /// What answering borrows from the loop for one turn.
 pub(super) struct Context<'a> {
-    pub records: &'a Records,
+    pub records: &'a Arc<Records>,
     pub forwarder: &'a mut Forwarder,
     pub registry: &'a Registry,
     /// The time of this turn (cached answers age by it).
@@ -41,18 +54,29 @@ pub(super) struct Context<'a> {
 
 impl Responder {
     /// Fails if the OS gives no random numbers to seed the answer shuffle with.
-    pub(super) fn new(external_on: bool) -> io::Result<Responder> {
-        let rng = ShuffleRng::from_os().map_err(|e| {
+    pub(super) fn new(external_on: bool, policy: Policy, notify: Vec<SocketAddr>) -> io::Result<Responder> {
+        let mut rng = ShuffleRng::from_os().map_err(|e| {
             io::Error::other(format!(
                 "answers are shuffled with a seed from the operating system, which gives no random numbers: {e}"
             ))
         })?;
+        let seed = rng.next() as u16;
         Ok(Responder {
             out: vec![0u8; MAX_MESSAGE].into_boxed_slice(),
             rng,
             external_on,
             metrics: Metrics::default(),
+            policy,
+            notifier: Notifier::new(notify, seed),
+            reply: Vec::new(),
+            stripped: Vec::new(),
+            started: None,
         })
+    }
+
+    /// The keys NOTIFY messages are signed with.
+    pub(super) fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// The response to `query` from `client` (whose address is `peer`), or `None` when there is nothing
@@ -64,6 +88,116 @@ impl Responder {
         peer: IpAddr,
         cx: &mut Context<'_>,
     ) -> Option<&[u8]> {
+        let flags = read_u16(query, field::FLAGS.start).unwrap_or(0);
+        if let Client::Udp { peer: from, .. } = client {
+            if flags & field::QR != 0 && self.notifier.acknowledged(from, query) {
+                return None;
+            }
+            if transfer::is_ixfr(query) {
+                return self.transfer(query, from, false, cx);
+            }
+        }
+        // Without keys TSIG is not looked for (a signed query is answered unsigned, as before): the
+        // common case pays nothing for it.
+        if !self.policy.keys.is_empty() && read_u16(query, field::ARCOUNT.start).unwrap_or(0) > 0 {
+            let now = unix_now();
+            let mut stripped = std::mem::take(&mut self.stripped);
+            let checked = transfer::check_signed(query, &self.policy.keys, now, &mut stripped, &mut self.reply);
+            let signed = checked.is_some();
+            if let Some(SignedQuery::Valid { mut signer }) = checked {
+                let transport = transport(client);
+                let n = match answer(&stripped, cx.records, transport, self.rng.next(), &mut self.out) {
+                    Outcome::Reply(n) => n,
+                    // Relaying a signed query would pass on a signature made for us: refused.
+                    Outcome::Outside => match error_reply(&stripped, rcode::REFUSED, transport, &mut self.out) {
+                        Outcome::Reply(n) => n,
+                        _ => 0,
+                    },
+                    Outcome::Drop => 0,
+                };
+                self.reply.clear();
+                if n > 0 {
+                    self.reply.extend_from_slice(&self.out[..n]);
+                    signer.sign(&mut self.reply, now, 0, &[]);
+                }
+            }
+            self.stripped = stripped;
+            if signed {
+                self.metrics.signed_query();
+                if self.reply.is_empty() {
+                    return None;
+                }
+                self.metrics.response(transport(client), &self.reply);
+                return Some(&self.reply);
+            }
+        }
+        self.respond_unsigned(query, client, peer, cx)
+    }
+
+    /// A query from a TCP client at `peer`: a zone transfer request starts a transfer (taken with
+    /// [`Responder::take_started`]) or gets its refusal; any other query is answered as usual.
+    pub(super) fn respond_tcp(
+        &mut self,
+        query: &[u8],
+        peer: SocketAddr,
+        client: Client,
+        cx: &mut Context<'_>,
+    ) -> Option<&[u8]> {
+        if transfer::is_transfer(query) {
+            return self.transfer(query, peer, true, cx);
+        }
+        self.respond(query, client, peer.ip(), cx)
+    }
+
+    /// An AXFR or IXFR request.
+    fn transfer(&mut self, query: &[u8], peer: SocketAddr, tcp: bool, cx: &mut Context<'_>) -> Option<&[u8]> {
+        let transport = if tcp { Transport::Tcp } else { Transport::Udp };
+        let started = transfer::start(
+            query,
+            peer.ip(),
+            cx.records,
+            &self.policy,
+            tcp,
+            unix_now(),
+            &mut self.reply,
+        );
+        match started {
+            Start::Drop => {
+                self.metrics.query(transport, Kind::Dropped);
+                None
+            }
+            Start::Reply => {
+                let refused = self.reply.get(3).is_some_and(|b| b & 0x0f != 0);
+                self.metrics.transfer(if refused {
+                    TransferKind::Refused
+                } else {
+                    TransferKind::UpToDate
+                });
+                if refused {
+                    log::info!("zone transfer from {peer} refused (rcode {})", self.reply[3] & 0x0f);
+                }
+                self.metrics.response(transport, &self.reply);
+                Some(&self.reply)
+            }
+            Start::Stream(t) => {
+                let kind = match t.plan() {
+                    Plan::Axfr => TransferKind::Axfr,
+                    Plan::Ixfr { .. } => TransferKind::Ixfr,
+                };
+                log::info!("zone transfer to {peer}: {kind:?} of serial {}", cx.records.serial());
+                self.metrics.transfer(kind);
+                self.started = Some(t);
+                None
+            }
+        }
+    }
+
+    /// The transfer the last TCP query started, if any.
+    pub(super) fn take_started(&mut self) -> Option<Box<Transfer>> {
+        self.started.take()
+    }
+
+    fn respond_unsigned(&mut self, query: &[u8], client: Client, peer: IpAddr, cx: &mut Context<'_>) -> Option<&[u8]> {
         let transport = transport(client);
         let code = match answer(query, cx.records, transport, self.rng.next(), &mut self.out) {
             Outcome::Reply(n) => {
@@ -119,12 +253,25 @@ pub(super) struct ForClient<'r, 'c, 'a> {
     pub responder: &'r mut Responder,
     pub client: Client,
     /// The client's address.
-    pub peer: IpAddr,
+    pub peer: SocketAddr,
     pub cx: &'c mut Context<'a>,
 }
 
 impl Respond for ForClient<'_, '_, '_> {
     fn respond(&mut self, query: &[u8]) -> Option<&[u8]> {
-        self.responder.respond(query, self.client, self.peer, self.cx)
+        self.responder.respond_tcp(query, self.peer, self.client, self.cx)
     }
+
+    fn take_transfer(&mut self) -> Option<Box<Transfer>> {
+        self.responder.take_started()
+    }
+
+    fn unix_time(&self) -> u64 {
+        unix_now()
+    }
+}
+
+/// The time TSIG signs with.
+pub(super) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }

@@ -27,8 +27,8 @@ const TCP_ROUNDS: usize = 4;
 /// One accepted DNS TCP client.
 pub(super) struct DnsClient {
     stream: TcpStream,
-    /// The client's address (who may relay is decided by it).
-    peer: std::net::IpAddr,
+    /// Its address (zone transfers are allowed by it).
+    peer: std::net::SocketAddr,
     pub conn: DnsConn,
 }
 
@@ -95,11 +95,7 @@ pub(super) fn accept_dns(
         }
         let conn = DnsConn::new(now);
         // `vacant` said there is room.
-        let _ = clients.insert(DnsClient {
-            stream,
-            peer: peer.ip(),
-            conn,
-        });
+        let _ = clients.insert(DnsClient { stream, peer, conn });
     }
     refused
 }

@@ -3,13 +3,19 @@
 //! to read more, wait, or close. Owns the rules: 2-octet framing, pipelined queries answered in the order
 //! received, a bound on answers queued for a client that does not read them (past it, its queries are
 //! not read), an idle timeout counted from the last query completed, and the peer's half-close (answer
-//! what was sent, then close). The socket driver is `serve::sockets`; what each query gets is the
-//! responder's business.
+//! what was sent, then close). A zone transfer (AXFR, IXFR) the responder starts is streamed from here:
+//! its next message is made only when the output has room, and queries after it wait until it is done.
+//! The socket driver is `serve::sockets`; what each query gets is the responder's business.
 
 use std::time::{Duration, Instant};
 
+use crate::transfer::Transfer;
 use crate::wire::tcp::{split_frame, OutBuf};
 use crate::wire::MAX_MESSAGE;
+
+/// A transfer's next message is made while less than this is queued (and the pending-output bound
+/// allows): a slow secondary holds a few messages of memory, not the zone.
+const TRANSFER_QUEUE: usize = 64 * 1024;
 
 /// Limits of the TCP side.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +46,17 @@ const MAX_PENDING_INPUT: usize = 2 + MAX_MESSAGE;
 /// (dropped, or relayed: a relayed answer arrives later through [`DnsConn::push_relayed`]).
 pub(super) trait Respond {
     fn respond(&mut self, query: &[u8]) -> Option<&[u8]>;
+
+    /// The transfer the last query started, if it did (its messages then follow through
+    /// [`DnsConn::answer_queries`]).
+    fn take_transfer(&mut self) -> Option<Box<Transfer>> {
+        None
+    }
+
+    /// The time transfer messages are signed with (Unix seconds).
+    fn unix_time(&self) -> u64 {
+        0
+    }
 }
 
 /// What the driver does after a round of reading, answering and writing.
@@ -54,7 +71,6 @@ pub(super) enum Next {
 }
 
 /// The connection's buffers and what it knows of its peer.
-#[derive(Debug)]
 pub(super) struct DnsConn {
     /// Received bytes; those before `answered` have been answered (dropped at the next receive).
     input: Vec<u8>,
@@ -64,6 +80,8 @@ pub(super) struct DnsConn {
     progress: Instant,
     /// The peer closed its side: finish writing, then close.
     peer_closed: bool,
+    /// The zone transfer being sent, if one is.
+    transfer: Option<Box<Transfer>>,
 }
 
 impl DnsConn {
@@ -75,6 +93,7 @@ impl DnsConn {
             output: OutBuf::default(),
             progress: now,
             peer_closed: false,
+            transfer: None,
         }
     }
 
@@ -100,17 +119,49 @@ impl DnsConn {
 
     /// Answers every whole query received, in order, while the output has room; each one completed at
     /// `now` (answered, dropped or relayed) counts as progress against the idle timeout.
+    /// While a transfer is being sent, its messages come first (each one counts as progress) and later
+    /// queries wait for it to end.
     pub(super) fn answer_queries(&mut self, now: Instant, limits: &TcpLimits, responder: &mut impl Respond) {
-        while self.output.len() < limits.max_pending_output {
+        loop {
+            if !self.send_transfer(now, limits, responder) {
+                return;
+            }
             let Some((query, used)) = split_frame(&self.input[self.answered..]) else {
                 break;
             };
+            if self.output.len() >= limits.max_pending_output {
+                return;
+            }
             if let Some(answer) = responder.respond(query) {
                 self.output.push_frame(answer);
             }
             self.answered += used;
             self.progress = now;
+            self.transfer = responder.take_transfer();
         }
+    }
+
+    /// Queues the next messages of the transfer in progress while the output has room; true when no
+    /// transfer is left (queries may be answered).
+    fn send_transfer(&mut self, now: Instant, limits: &TcpLimits, responder: &impl Respond) -> bool {
+        let Some(transfer) = &mut self.transfer else {
+            return true;
+        };
+        let room = TRANSFER_QUEUE.min(limits.max_pending_output);
+        while self.output.len() < room {
+            match transfer.next_message(responder.unix_time()) {
+                Some(message) => {
+                    self.output.push_frame(message);
+                    self.progress = now;
+                }
+                None => break,
+            }
+        }
+        if transfer.is_done() {
+            self.transfer = None;
+            return true;
+        }
+        false
     }
 
     /// Queues the answer to a relayed query (it arrives when the resolver answers, so possibly after the
@@ -127,7 +178,7 @@ impl DnsConn {
     /// What to do after a round; `socket_drained` says the last read found no more bytes (`WouldBlock`)
     /// rather than stopping because [`wants_input`](Self::wants_input) said no.
     pub(super) fn next(&self, socket_drained: bool) -> Next {
-        let query_ready = split_frame(&self.input[self.answered..]).is_some();
+        let query_ready = split_frame(&self.input[self.answered..]).is_some() || self.transfer.is_some();
         let nothing_to_read = socket_drained || self.peer_closed;
         if self.peer_closed && self.output.is_empty() && !query_ready {
             Next::Close

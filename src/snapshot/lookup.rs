@@ -7,7 +7,7 @@
 mod build;
 
 use super::names::ByteTable;
-use super::{RecordList, Zone};
+use super::{Journal, RecordList, Zone};
 use crate::wire::is_at_or_below;
 
 /// An SRV record: priority 0, the zone's weight, this port, and the target node.
@@ -68,6 +68,18 @@ impl<'a> Node<'a> {
     }
 }
 
+/// The length of the uncompressed wire name at the start of `buf`.
+fn name_len(buf: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let len = usize::from(*buf.get(at)?);
+        at += 1 + len;
+        if len == 0 {
+            return Some(at);
+        }
+    }
+}
+
 /// Where a lower-case wire name falls relative to a snapshot.
 pub enum Lookup<'a> {
     /// Not the domain nor below it.
@@ -107,6 +119,8 @@ pub struct Records {
     collisions: Vec<String>,
     /// The generated records with their tasks, kept for `/v1/enumerate` when it is served.
     list: Option<RecordList>,
+    /// The changes from earlier serials to this one (for IXFR).
+    journal: Journal,
 }
 
 impl Records {
@@ -114,6 +128,28 @@ impl Records {
     pub fn with_list(mut self, list: RecordList) -> Records {
         self.list = Some(list);
         self
+    }
+
+    /// This snapshot with another SOA serial (a refresh that changed no record keeps the serial).
+    pub fn with_serial(mut self, serial: u32) -> Records {
+        self.serial = serial;
+        let len = self.soa_rdata.len();
+        // The serial is the first of the five numbers that end the RDATA.
+        if let Some(slot) = len.checked_sub(20).and_then(|at| self.soa_rdata.get_mut(at..at + 4)) {
+            slot.copy_from_slice(&serial.to_be_bytes());
+        }
+        self
+    }
+
+    /// Keeps the changes that led to this snapshot.
+    pub fn with_journal(mut self, journal: Journal) -> Records {
+        self.journal = journal;
+        self
+    }
+
+    /// The changes that led to this snapshot, oldest first.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
     }
 
     /// The record list, if kept.
@@ -200,9 +236,15 @@ impl Records {
         &self.soa_rdata
     }
 
-    /// The NS RDATA: `SOAMname`.
-    pub fn ns_rdata(&self) -> &[u8] {
-        &self.ns_rdata
+    /// The names of the apex NS records (wire form, uncompressed): `nameservers`, or `SOAMname`.
+    pub fn ns_names(&self) -> impl Iterator<Item = &[u8]> {
+        let mut rest: &[u8] = &self.ns_rdata;
+        std::iter::from_fn(move || {
+            let len = name_len(rest)?;
+            let (name, tail) = rest.split_at(len);
+            rest = tail;
+            Some(name)
+        })
     }
 
     pub fn serial(&self) -> u32 {

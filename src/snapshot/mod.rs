@@ -10,14 +10,17 @@
 //!   building it from a list;
 //! - `names.rs`: the interned byte strings both use;
 //! - [`reverse`]: the reverse names of addresses (PTR records);
-//! - `zone.rs`: [`Zone`].
+//! - `zone.rs`: [`Zone`];
+//! - `journal.rs`: [`Change`], what changed from one serial to the next (for IXFR).
 
+mod journal;
 mod list;
 mod lookup;
 mod names;
 pub(crate) mod reverse;
 mod zone;
 
+pub use journal::{Change, Journal};
 pub(crate) use list::Data;
 pub use list::{RData, Record, RecordList, TaskRef};
 pub use lookup::{Extra, Lookup, Node, Records, Srv};

@@ -16,6 +16,8 @@ pub struct Zone {
     pub srv_weight: u16,
     pub recurse_on: bool,
     pub set_truncate_bit: bool,
+    /// The apex NS names (fully qualified); empty: `soa_mname` alone.
+    pub nameservers: Vec<String>,
 }
 
 #[cfg(test)]
@@ -35,6 +37,7 @@ impl Zone {
             srv_weight: 1,
             recurse_on: true,
             set_truncate_bit: true,
+            nameservers: Vec::new(),
         }
     }
 }

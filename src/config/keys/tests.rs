@@ -30,6 +30,10 @@ fn every_key_set() -> Value {
     doc["cacheMaxEntries"] = json!(500);
     doc["serveStaleSeconds"] = json!(0);
     doc["relayAllowFrom"] = json!(["10.0.0.0/8", "::1/128"]);
+    doc["transferAllowFrom"] = json!(["127.0.0.0/8"]);
+    doc["tsigKeys"] = json!([{"name": "xfr", "algorithm": "hmac-sha256", "secret": "c2VjcmV0LXNlY3JldC1zZWNyZXQ="}]);
+    doc["notify"] = json!(["127.0.0.1:5300"]);
+    doc["nameservers"] = json!(["ns2.example.com"]);
     doc
 }
 
@@ -64,17 +68,21 @@ fn every_key_is_in_v1_config_under_its_own_letters_but_the_two_the_original_leav
             None => not_shown.push(key.name),
         }
     }
-    // `email` is an old spelling of SOARname; the HTTP API adds `SOASerial` from the records.
-    assert_eq!(not_shown, ["email", "SOASerial"]);
+    // `email` is an old spelling of SOARname; the HTTP API adds `SOASerial` from the records; the
+    // TSIG keys are secrets.
+    assert_eq!(not_shown, ["email", "SOASerial", "tsigKeys"]);
     assert_eq!(members.len(), KEYS.len() - not_shown.len());
 }
 
 #[test]
 fn v1_config_loads_back_as_known_keys_to_the_same_config() {
-    let (c, _) = Config::from_json(&every_key_set().to_string()).unwrap();
+    let (mut c, _) = Config::from_json(&every_key_set().to_string()).unwrap();
     let (again, warnings) = Config::from_json(&c.to_json().to_string()).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
-    // `File` is where a config was loaded from, never read from a document.
+    // `File` is where a config was loaded from, never read from a document; the TSIG keys are secrets,
+    // not shown.
+    assert!(again.tsig_keys.is_empty());
+    c.tsig_keys.clear();
     assert_eq!(again, c);
     let (c, _) = Config::from_json(r#"{"masters": ["m:1"]}"#).unwrap();
     let (again, warnings) = Config::from_json(&c.to_json().to_string()).unwrap();
@@ -104,6 +112,9 @@ fn restart_only_change(key: &str) -> Option<Value> {
         "udpReceiveBuffer" => json!(0),
         "udpSendBuffer" => json!(1 << 20),
         "externalon" => json!(false),
+        "transferAllowFrom" => json!(["10.0.0.0/8"]),
+        "tsigKeys" => json!([{"name": "k", "secret": "MDEyMzQ1Njc4OWFiY2RlZg=="}]),
+        "notify" => json!(["10.0.0.2:53"]),
         _ => return None,
     })
 }
@@ -113,7 +124,7 @@ fn load(doc: &Value) -> Config {
 }
 
 #[test]
-fn the_sockets_and_zookeeper_keys_are_restart_only_and_each_change_is_seen_alone() {
+fn the_sockets_relay_zookeeper_and_transfer_keys_are_restart_only_and_each_change_is_seen_alone() {
     let restart_only: Vec<&str> = KEYS
         .iter()
         .filter(|k| k.restart_only.is_some())
@@ -131,7 +142,10 @@ fn the_sockets_and_zookeeper_keys_are_restart_only_and_each_change_is_seen_alone
             "httpon",
             "udpReceiveBuffer",
             "udpSendBuffer",
-            "externalon"
+            "externalon",
+            "transferAllowFrom",
+            "tsigKeys",
+            "notify"
         ]
     );
     let base = json!({"masters": ["10.0.0.1:5050"]});
@@ -170,4 +184,38 @@ fn a_zk_password_change_is_seen_though_not_shown() {
     let (old, new) = (with_password("one"), with_password("two"));
     assert_eq!(old.to_json()["Zk"], new.to_json()["Zk"]);
     assert_eq!(old.changes_needing_restart(&new).collect::<Vec<_>>(), ["zk"]);
+}
+
+#[test]
+fn tsig_keys_are_decoded_and_bad_ones_named() {
+    let c =
+        load(&json!({"masters": ["m:1"], "tsigKeys": [{"Name": "Xfr.Key.", "secret": "MDEyMzQ1Njc4OWFiY2RlZg=="}]}));
+    assert_eq!(c.tsig_keys.len(), 1);
+    assert_eq!(c.tsig_keys[0].name, "xfr.key.");
+    assert_eq!(c.tsig_keys[0].algorithm, "hmac-sha256");
+    assert_eq!(c.tsig_keys[0].secret, b"0123456789abcdef");
+    assert!(
+        !format!("{:?}", c.tsig_keys[0]).contains("0123"),
+        "the secret is not in Debug"
+    );
+    let bad = |keys: Value| {
+        Config::from_json(&json!({"masters": ["m:1"], "tsigKeys": keys}).to_string())
+            .unwrap_err()
+            .to_string()
+    };
+    let e = bad(json!([{"name": "k", "algorithm": "hmac-md5", "secret": "MDEyMzQ1Njc4OWFiY2RlZg=="}]));
+    assert!(e.contains("`tsigKeys`") && e.contains("hmac-md5"), "{e}");
+    let e = bad(json!([{"name": "k", "secret": "not base64!"}]));
+    assert!(
+        e.contains("`tsigKeys`") && e.contains("base64") && !e.contains("not base64!"),
+        "{e}"
+    );
+    let e = bad(json!([{"name": "k", "secret": "c2hvcnQ="}]));
+    assert!(e.contains("at least 16"), "{e}");
+    let twice = json!({"name": "k", "secret": "MDEyMzQ1Njc4OWFiY2RlZg=="});
+    assert!(bad(json!([twice, twice])).contains("twice"));
+    let e = Config::from_json(&json!({"masters": ["m:1"], "notify": ["127.0.0.1"]}).to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`notify`") && e.contains("ip:port"), "{e}");
 }

@@ -132,6 +132,9 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
         "CacheMaxEntries",
         "ServeStaleSeconds",
         "RelayAllowFrom",
+        "TransferAllowFrom",
+        "Notify",
+        "Nameservers",
     ]);
     expected.sort_unstable();
     assert_eq!(keys, expected);

@@ -241,3 +241,68 @@ fn it_goes_round_again_only_while_there_is_work() {
     conn.received(&framed(1));
     assert_eq!(conn.next(true), Next::Again, "a whole query is buffered");
 }
+
+/// Starts an AXFR of a 5000-task zone for the query with ID 1; echoes the others.
+struct Xfr {
+    echo: Echo,
+    records: std::sync::Arc<crate::snapshot::Records>,
+    started: Option<Box<Transfer>>,
+}
+
+impl Respond for Xfr {
+    fn respond(&mut self, query: &[u8]) -> Option<&[u8]> {
+        if query[..2] == [0, 1] {
+            let question = b"\x05mesos\x00\x00\xfc\x00\x01";
+            let t = Transfer::new(self.records.clone(), crate::transfer::Plan::Axfr, 1, question, 0, None);
+            self.started = Some(Box::new(t));
+            return None;
+        }
+        self.echo.respond(query)
+    }
+
+    fn take_transfer(&mut self) -> Option<Box<Transfer>> {
+        self.started.take()
+    }
+}
+
+#[test]
+fn a_transfer_is_queued_as_the_client_reads_and_later_queries_wait_for_its_end() {
+    let mut list = crate::snapshot::RecordList::new();
+    for i in 0..5000u32 {
+        list.push(
+            &format!("task{i}.marathon.mesos."),
+            crate::snapshot::RData::A(std::net::Ipv4Addr::from(0x0a00_0000 + i)),
+        );
+    }
+    let records = crate::snapshot::Records::build(crate::snapshot::Zone::of_default_config(), &list, 1);
+    let mut xfr = Xfr {
+        echo: Echo::new(0),
+        records: std::sync::Arc::new(records),
+        started: None,
+    };
+    let t0 = Instant::now();
+    let mut conn = DnsConn::new(t0);
+    conn.received(&[framed(1), framed(2)].concat());
+    let mut ids = Vec::new();
+    for round in 0..100 {
+        conn.answer_queries(t0, &LIMITS, &mut xfr);
+        let queued = conn.output().len();
+        assert!(queued <= TRANSFER_QUEUE + 40 * 1024, "{queued} bytes queued");
+        let before = ids.len();
+        ids.extend(read_answers(&mut conn));
+        if ids.last() == Some(&2) {
+            break;
+        }
+        assert!(ids.len() > before, "round {round} made progress");
+        assert_eq!(conn.next(true), Next::Again, "more of the transfer to make");
+    }
+    let messages = ids.iter().filter(|&&id| id == 1).count();
+    assert!(messages > 3, "{messages} messages");
+    assert_eq!(
+        ids.len(),
+        messages + 1,
+        "the echo came once, after the transfer: {ids:?}"
+    );
+    assert_eq!(xfr.echo.seen, [2]);
+    assert_eq!(conn.next(true), Next::Wait);
+}

@@ -6,7 +6,7 @@ use super::{Extra, Records, Srv};
 use crate::snapshot::list::Data;
 use crate::snapshot::names::ByteTable;
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
-use crate::snapshot::{RData, RecordList, Zone};
+use crate::snapshot::{Journal, RData, RecordList, Zone};
 use crate::wire::{is_at_or_below, parents, rtype, text_to_wire};
 
 const NONE: u32 = u32::MAX;
@@ -157,6 +157,16 @@ impl Records {
         if text_to_wire(&zone.soa_rname, &mut rname).is_none() {
             rname = vec![0];
         }
+        // The apex NS names one after the other: `nameservers`, or the SOA's MNAME.
+        let mut ns = Vec::new();
+        for name in &zone.nameservers {
+            if text_to_wire(name, &mut wire).is_some() && ns.len() + wire.len() <= 4096 {
+                ns.extend_from_slice(&wire);
+            }
+        }
+        if ns.is_empty() {
+            ns = mname.clone();
+        }
         let mut soa = Vec::with_capacity(mname.len() + rname.len() + 20);
         soa.extend_from_slice(&mname);
         soa.extend_from_slice(&rname);
@@ -174,7 +184,7 @@ impl Records {
             zone,
             apex: apex.into_boxed_slice(),
             soa_rdata: soa.into_boxed_slice(),
-            ns_rdata: mname.into_boxed_slice(),
+            ns_rdata: ns.into_boxed_slice(),
             serial,
             names,
             a,
@@ -188,6 +198,7 @@ impl Records {
             skipped,
             collisions: statics.collisions,
             list: None,
+            journal: Journal::default(),
         }
     }
 }

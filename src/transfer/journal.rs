@@ -1,0 +1,133 @@
+//! The journal of changes IXFR answers from, computed in the refresher's thread when a new snapshot is
+//! about to be swapped in (never in the event loop): the records deleted and added since the snapshot
+//! served now, name by name. A refresh that changed no record keeps the serial, so secondaries do not
+//! transfer for nothing; one that did gets the new serial and the change appended to the journal,
+//! which keeps the last [`JOURNAL_LEN`].
+
+use std::sync::Arc;
+
+use super::rrs::{push_node, split};
+use crate::snapshot::{Change, Journal, Lookup, Node, Records};
+
+/// Changes kept for IXFR; a secondary further behind gets the whole zone.
+pub(crate) const JOURNAL_LEN: usize = 32;
+
+/// `next` as it is to be served after `previous`: with `previous`'s serial and journal when no record
+/// changed, else with `serial` and the journal grown by the change.
+pub(crate) fn follow(previous: &Records, next: Records, serial: u32) -> Records {
+    if !previous.is_loaded() || previous.apex() != next.apex() {
+        return next.with_serial(serial);
+    }
+    let (deleted, added) = diff(previous, &next);
+    let next = next.with_serial(previous.serial());
+    let soa_same = next.soa_rdata() == previous.soa_rdata();
+    if deleted.is_empty() && added.is_empty() && soa_same {
+        let journal = previous.journal().clone();
+        return next.with_journal(journal);
+    }
+    let next = next.with_serial(serial);
+    let change = Arc::new(Change {
+        from_serial: previous.serial(),
+        from_soa: previous.soa_rdata().into(),
+        to_soa: next.soa_rdata().into(),
+        deleted: deleted.into_boxed_slice(),
+        added: added.into_boxed_slice(),
+    });
+    let kept = previous.journal();
+    let skip = (kept.len() + 1).saturating_sub(JOURNAL_LEN);
+    let journal: Journal = kept.iter().skip(skip).cloned().chain([change]).collect();
+    next.with_journal(journal)
+}
+
+/// The records of `old` not in `new`, and those of `new` not in `old` (full form, one after the other).
+fn diff(old: &Records, new: &Records) -> (Vec<u8>, Vec<u8>) {
+    let (mut deleted, mut added) = (Vec::new(), Vec::new());
+    let (mut old_rrs, mut new_rrs) = (Vec::new(), Vec::new());
+    // With the same TTL and SRV weight, a node whose data is the same has the same records: compared
+    // without writing them (most nodes, in most refreshes).
+    let (oz, nz) = (old.zone(), new.zone());
+    let same_zone = oz.ttl == nz.ttl && oz.srv_weight == nz.srv_weight;
+    for (id, node) in (0..new.domain_node_count()).filter_map(|id| Some((id, new.node(id)?))) {
+        new_rrs.clear();
+        old_rrs.clear();
+        if let Some(was) = counterpart(old, id, node.name) {
+            if same_zone && same_data(old, &was, new, &node) {
+                continue;
+            }
+            push_node(&mut old_rrs, old, &was);
+        }
+        push_node(&mut new_rrs, new, &node);
+        if new_rrs != old_rrs {
+            set_difference(&old_rrs, &new_rrs, &mut deleted, &mut added);
+        }
+    }
+    for (id, node) in (0..old.domain_node_count()).filter_map(|id| Some((id, old.node(id)?))) {
+        if counterpart(new, id, node.name).is_none() {
+            push_node(&mut deleted, old, &node);
+        }
+    }
+    (deleted, added)
+}
+
+/// The node named `name` in `records`: most often at the same id (snapshots built from much the same
+/// state intern names in the same order), else found by name.
+fn counterpart<'r>(records: &'r Records, id: u32, name: &[u8]) -> Option<Node<'r>> {
+    match records.node(id) {
+        Some(n) if id < records.domain_node_count() && n.name == name => Some(n),
+        _ => match records.lookup(name) {
+            Lookup::Found(n) => Some(n),
+            _ => None,
+        },
+    }
+}
+
+/// Whether two nodes hold the same data in the same order (SRV targets compared by name, the apex's
+/// NS names too).
+fn same_data(old: &Records, a: &Node<'_>, new: &Records, b: &Node<'_>) -> bool {
+    a.a == b.a
+        && a.aaaa == b.aaaa
+        && a.srv.len() == b.srv.len()
+        && a.srv
+            .iter()
+            .zip(b.srv)
+            .all(|(x, y)| x.port == y.port && old.name(x.target) == new.name(y.target))
+        && a.extra.len() == b.extra.len()
+        && a.extra.iter().zip(b.extra).all(|(x, y)| {
+            x.rtype == y.rtype
+                && a.blob.get(x.start as usize..x.end as usize) == b.blob.get(y.start as usize..y.end as usize)
+        })
+        && (!new.is_apex(b.name) || old.ns_names().eq(new.ns_names()))
+}
+
+/// Appends the records only in `old` to `deleted` and those only in `new` to `added` (as sets: a
+/// record listed twice is one record).
+fn set_difference(old: &[u8], new: &[u8], deleted: &mut Vec<u8>, added: &mut Vec<u8>) {
+    let mut old: Vec<&[u8]> = split(old).collect();
+    let mut new: Vec<&[u8]> = split(new).collect();
+    old.sort_unstable();
+    old.dedup();
+    new.sort_unstable();
+    new.dedup();
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < new.len() {
+        match (old.get(i), new.get(j)) {
+            (Some(a), Some(b)) if a == b => {
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(b)) if a < b => {
+                deleted.extend_from_slice(a);
+                i += 1;
+            }
+            (Some(a), None) => {
+                deleted.extend_from_slice(a);
+                i += 1;
+            }
+            (_, Some(b)) => {
+                added.extend_from_slice(b);
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+}

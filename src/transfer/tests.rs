@@ -1,0 +1,266 @@
+//! The transfer protocol without sockets: requests in, messages out, read back with our own parser.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::*;
+use crate::config::TsigKey;
+use crate::snapshot::{RData, RecordList, Zone};
+use crate::wire::{class, wire_of, Section};
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// A zone of `tasks` tasks (an A and an SRV record each) and the A records of `extra` more.
+fn records_with(tasks: u32, extra: &[(&str, [u8; 4])], serial: u32) -> Records {
+    let mut list = RecordList::new();
+    for i in 0..tasks {
+        let ip = Ipv4Addr::from(0x0a00_0000 + i);
+        list.push(&format!("task{i}.marathon.mesos."), RData::A(ip));
+        list.push(
+            &format!("_task{i}._tcp.marathon.mesos."),
+            RData::Srv {
+                target: format!("task{i}.marathon.mesos."),
+                port: 31000,
+            },
+        );
+    }
+    for (name, ip) in extra {
+        list.push(name, RData::A(Ipv4Addr::from(*ip)));
+    }
+    Records::build(Zone::of_default_config(), &list, serial)
+}
+
+fn zone_with(tasks: u32, extra: &[(&str, [u8; 4])], serial: u32) -> Arc<Records> {
+    Arc::new(records_with(tasks, extra, serial))
+}
+
+fn policy(keys: &[TsigKey]) -> Policy {
+    Policy {
+        allow_from: vec![Cidr::parse("127.0.0.0/8").unwrap()],
+        keys: Keys::new(keys),
+    }
+}
+
+/// An AXFR or IXFR query for `name` (with the client's SOA serial for IXFR).
+fn request(qtype: u16, name: &str, serial: Option<u32>) -> Vec<u8> {
+    let mut q = vec![0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, u8::from(serial.is_some()), 0, 0];
+    q.extend_from_slice(&wire_of(name));
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&class::IN.to_be_bytes());
+    if let Some(serial) = serial {
+        q.extend_from_slice(&[0xc0, 0x0c, 0, 6, 0, 1, 0, 0, 0, 0]);
+        let mut rdata = vec![0, 0];
+        rdata.extend_from_slice(&serial.to_be_bytes());
+        rdata.extend_from_slice(&[0; 16]);
+        q.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        q.extend_from_slice(&rdata);
+    }
+    q
+}
+
+/// A record as read back: owner (lower-case wire), type, RDATA.
+type Rr = (Vec<u8>, u16, Vec<u8>);
+
+fn answers(msg: &[u8]) -> Vec<Rr> {
+    let m = Message::parse(msg).expect("a well-formed message");
+    m.records(Section::Answer)
+        .map(|r| (lower_name(&r.name).as_wire().to_vec(), r.rtype, r.rdata.to_vec()))
+        .collect()
+}
+
+fn start_tcp(query: &[u8], records: &Arc<Records>, policy: &Policy) -> (Start, Vec<u8>) {
+    let mut out = Vec::new();
+    let started = start(query, LOOPBACK, records, policy, true, 1_000, &mut out);
+    (started, out)
+}
+
+/// Every message of a transfer.
+fn messages(started: Start) -> Vec<Vec<u8>> {
+    let Start::Stream(mut t) = started else {
+        panic!("no transfer started")
+    };
+    let mut all = Vec::new();
+    while let Some(m) = t.next_message(1_000) {
+        all.push(m.to_vec());
+    }
+    assert!(t.is_done());
+    all
+}
+
+fn rcode_of(reply: &[u8]) -> u8 {
+    reply[3] & 0x0f
+}
+
+fn soa_serial(rr: &Rr) -> u32 {
+    assert_eq!(rr.1, rtype::SOA);
+    let rdata = &rr.2;
+    u32::from_be_bytes(rdata[rdata.len() - 20..rdata.len() - 16].try_into().unwrap())
+}
+
+#[test]
+fn axfr_sends_the_soa_first_and_last_and_every_record_of_the_zone_once() {
+    let records = zone_with(3, &[], 7);
+    let (started, _) = start_tcp(&request(rtype::AXFR, "MESOS.", None), &records, &policy(&[]));
+    let msgs = messages(started);
+    assert_eq!(msgs.len(), 1);
+    let rrs = answers(&msgs[0]);
+    assert_eq!((rrs[0].1, rrs.last().unwrap().1), (rtype::SOA, rtype::SOA));
+    assert_eq!(soa_serial(&rrs[0]), 7);
+    assert_eq!(rrs.iter().filter(|r| r.1 == rtype::SOA).count(), 2);
+    assert_eq!(rrs[1], (wire_of("mesos"), rtype::NS, wire_of("ns1.mesos")));
+    let a: Vec<&Rr> = rrs.iter().filter(|r| r.1 == rtype::A).collect();
+    assert_eq!(a.len(), 3);
+    assert!(a.contains(&&(wire_of("task1.marathon.mesos"), rtype::A, vec![10, 0, 0, 1])));
+    let srv = rrs.iter().find(|r| r.1 == rtype::SRV).unwrap();
+    assert_eq!(
+        &srv.2[..6],
+        &[0, 0, 0, 1, 0x79, 0x18],
+        "priority 0, the zone's weight, the port"
+    );
+    // The question echoed as asked, ID kept, AA set.
+    assert_eq!(&msgs[0][..2], &[0x12, 0x34]);
+    assert_eq!(msgs[0][2] & 0x84, 0x84);
+}
+
+#[test]
+fn a_large_zone_comes_in_bounded_messages_from_the_snapshot_it_started_with() {
+    let records = zone_with(5_000, &[], 7);
+    let (started, _) = start_tcp(&request(rtype::AXFR, "mesos.", None), &records, &policy(&[]));
+    drop(records); // a refresh swapped another snapshot in: the transfer holds its own
+    let msgs = messages(started);
+    assert!(msgs.len() > 5, "{} messages", msgs.len());
+    assert!(msgs.iter().all(|m| m.len() <= stream::MESSAGE_TARGET + 512));
+    let rrs: Vec<Rr> = msgs.iter().flat_map(|m| answers(m)).collect();
+    // SOA, NS, an A and an SRV per task, SOA.
+    assert_eq!(rrs.len(), 2 + 2 * 5_000 + 1);
+    assert_eq!(rrs.iter().filter(|r| r.1 == rtype::SOA).count(), 2);
+    assert_eq!(rrs.last().unwrap().1, rtype::SOA);
+}
+
+#[test]
+fn transfers_are_refused_to_other_networks_to_unsigned_requests_when_keys_are_set_and_over_udp() {
+    let records = zone_with(1, &[], 7);
+    let q = request(rtype::AXFR, "mesos.", None);
+    let mut out = Vec::new();
+    let other = IpAddr::V4(Ipv4Addr::new(10, 1, 1, 1));
+    assert!(matches!(
+        start(&q, other, &records, &policy(&[]), true, 0, &mut out),
+        Start::Reply
+    ));
+    assert_eq!(rcode_of(&out), rcode::REFUSED as u8);
+    assert!(matches!(
+        start(&q, LOOPBACK, &records, &Policy::default(), true, 0, &mut out),
+        Start::Reply
+    ));
+    assert_eq!(rcode_of(&out), rcode::REFUSED as u8, "nobody is allowed by default");
+    let keys = [TsigKey {
+        name: "xfr.".into(),
+        algorithm: "hmac-sha256".into(),
+        secret: b"0123456789abcdef".to_vec(),
+    }];
+    assert!(matches!(
+        start(&q, LOOPBACK, &records, &policy(&keys), true, 0, &mut out),
+        Start::Reply
+    ));
+    assert_eq!(rcode_of(&out), rcode::REFUSED as u8, "a key is needed");
+    assert!(matches!(
+        start(&q, LOOPBACK, &records, &policy(&[]), false, 0, &mut out),
+        Start::Reply
+    ));
+    assert_eq!(rcode_of(&out), rcode::REFUSED as u8, "AXFR over UDP");
+    let q = request(rtype::AXFR, "other.", None);
+    assert!(matches!(
+        start(&q, LOOPBACK, &records, &policy(&[]), true, 0, &mut out),
+        Start::Reply
+    ));
+    assert_eq!(rcode_of(&out), tsig::NOTAUTH as u8, "not our zone");
+}
+
+#[test]
+fn ixfr_sends_the_change_since_the_clients_serial_and_the_soa_alone_when_it_is_current() {
+    let old = zone_with(2, &[("web.mesos.", [10, 9, 9, 1])], 100);
+    let new = records_with(2, &[("web.mesos.", [10, 9, 9, 2]), ("new.mesos.", [10, 9, 9, 3])], 0);
+    let new = Arc::new(journal::follow(&old, new, 200));
+    assert_eq!(new.serial(), 200);
+    let p = policy(&[]);
+    let (started, _) = start_tcp(&request(rtype::IXFR, "mesos.", Some(100)), &new, &p);
+    let rrs: Vec<Rr> = messages(started).iter().flat_map(|m| answers(m)).collect();
+    let serials: Vec<u32> = rrs.iter().filter(|r| r.1 == rtype::SOA).map(soa_serial).collect();
+    assert_eq!(serials, [200, 100, 200, 200]);
+    let web = wire_of("web.mesos");
+    // Deleted between the old and the new SOA, added after the new one.
+    assert_eq!(rrs[2], (web.clone(), rtype::A, vec![10, 9, 9, 1]));
+    let mut added: Vec<Rr> = rrs[4..rrs.len() - 1].to_vec();
+    added.sort();
+    assert_eq!(
+        added,
+        [
+            (wire_of("new.mesos"), rtype::A, vec![10, 9, 9, 3]),
+            (web, rtype::A, vec![10, 9, 9, 2])
+        ]
+    );
+    assert_eq!(rrs[3].1, rtype::SOA);
+
+    let (started, reply) = start_tcp(&request(rtype::IXFR, "mesos.", Some(200)), &new, &p);
+    assert!(matches!(started, Start::Reply));
+    let rrs = answers(&reply);
+    assert_eq!(rrs.len(), 1);
+    assert_eq!(soa_serial(&rrs[0]), 200);
+
+    // Older than the journal: the whole zone, in AXFR form.
+    let (started, _) = start_tcp(&request(rtype::IXFR, "mesos.", Some(50)), &new, &p);
+    let rrs: Vec<Rr> = messages(started).iter().flat_map(|m| answers(m)).collect();
+    assert_eq!(rrs[1].1, rtype::NS);
+    assert_eq!(rrs.iter().filter(|r| r.1 == rtype::SOA).count(), 2);
+
+    // Over UDP with a change to send: the current SOA with TC.
+    let mut out = Vec::new();
+    let q = request(rtype::IXFR, "mesos.", Some(100));
+    assert!(matches!(
+        start(&q, LOOPBACK, &new, &p, false, 0, &mut out),
+        Start::Reply
+    ));
+    assert_ne!(out[2] & 0x02, 0, "TC");
+    assert_eq!(soa_serial(&answers(&out)[0]), 200);
+}
+
+#[test]
+fn the_same_records_keep_the_serial_and_the_journal_keeps_the_last_changes() {
+    let mut records = records_with(1, &[], 1);
+    let same = records_with(1, &[], 0);
+    let same = journal::follow(&records, same, 2);
+    assert_eq!(same.serial(), 1);
+    assert!(same.journal().is_empty());
+    for i in 0..40u8 {
+        let next = records_with(1, &[("x.mesos.", [10, 0, 1, i])], 0);
+        records = journal::follow(&records, next, 10 + u32::from(i));
+    }
+    assert_eq!(records.serial(), 49);
+    assert_eq!(records.journal().len(), journal::JOURNAL_LEN);
+    assert_eq!(records.journal().last().unwrap().from_serial, 48);
+    assert_eq!(records.journal()[0].from_serial, 49 - journal::JOURNAL_LEN as u32);
+}
+
+#[test]
+fn serials_compare_in_serial_number_arithmetic() {
+    assert!(serial_lt(1, 2));
+    assert!(!serial_lt(2, 2));
+    assert!(serial_lt(u32::MAX, 3), "wrapped");
+    assert!(!serial_lt(3, u32::MAX));
+}
+
+#[test]
+fn the_apex_ns_records_are_the_nameservers_when_given() {
+    let zone = Zone {
+        nameservers: vec!["ns1.mesos.".into(), "ns2.example.com.".into()],
+        ..Zone::of_default_config()
+    };
+    let records = Arc::new(Records::build(zone, &RecordList::new(), 3));
+    let (started, _) = start_tcp(&request(rtype::AXFR, "mesos.", None), &records, &policy(&[]));
+    let ns: Vec<Vec<u8>> = messages(started)
+        .iter()
+        .flat_map(|m| answers(m))
+        .filter(|r| r.1 == rtype::NS)
+        .map(|r| r.2)
+        .collect();
+    assert_eq!(ns, [wire_of("ns1.mesos"), wire_of("ns2.example.com")]);
+}

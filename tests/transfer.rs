@@ -1,0 +1,336 @@
+//! End-to-end zone transfers: the real binary against the fake master, transferred by `dig` and `kdig`
+//! (AXFR and IXFR, with and without the TSIG key), and Knot DNS (`knotd`, Debian's `knot` package) as a
+//! secondary on loopback that loads the zone and follows a scale-up by NOTIFY and IXFR.
+
+mod common;
+
+use std::fs::File;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+const KEY_NAME: &str = "xfr-key";
+const SECRET: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// `-y` for dig and kdig.
+fn key_arg(name: &str, secret: &str) -> String {
+    format!("hmac-sha256:{name}:{secret}")
+}
+
+/// The config keys of a server that transfers to loopback clients with the test key.
+fn transfer_config(extra: Value) -> Value {
+    let mut config = json!({
+        "transferAllowFrom": ["127.0.0.0/8"],
+        "tsigKeys": [{"name": KEY_NAME, "algorithm": "hmac-sha256", "secret": SECRET}],
+    });
+    if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
+        c.extend(e.clone());
+    }
+    config
+}
+
+/// Runs `tool` (dig or kdig) against the server and returns what it printed (stdout and stderr).
+fn run(tool: &str, port: u16, args: &[&str]) -> String {
+    let port = port.to_string();
+    let mut all = vec!["@127.0.0.1", "-p", &port];
+    all.extend_from_slice(args);
+    let out = Command::new(tool)
+        .args(&all)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {tool} (apt-get install -y dnsutils knot-dnsutils): {e}"));
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The records of a transfer as dig or kdig print them: (owner, type, rdata), TSIG lines left out.
+fn records(text: &str) -> Vec<(String, String, String)> {
+    text.lines()
+        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() >= 5 && f[2] == "IN").then(|| (f[0].to_owned(), f[3].to_owned(), f[4..].join(" ")))
+        })
+        .collect()
+}
+
+/// The serial of an SOA's rdata text.
+fn serial(rdata: &str) -> u32 {
+    rdata
+        .split(' ')
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .expect("an SOA serial")
+}
+
+/// The zone's serial as the server answers it.
+fn current_serial(port: u16) -> u32 {
+    let text = run("dig", port, &["+short", "mesos", "SOA"]);
+    serial(text.trim())
+}
+
+fn assert_whole_zone(text: &str, tool: &str) {
+    let rrs = records(text);
+    assert!(rrs.len() > 10, "{tool}: a zone expected:\n{text}");
+    let (first, last) = (&rrs[0], &rrs[rrs.len() - 1]);
+    assert_eq!(
+        (first.1.as_str(), last.1.as_str()),
+        ("SOA", "SOA"),
+        "{tool}: SOA first and last:\n{text}"
+    );
+    assert_eq!(first, last, "{tool}");
+    assert_eq!(rrs.iter().filter(|r| r.1 == "SOA").count(), 2, "{tool}:\n{text}");
+    assert!(
+        rrs.contains(&("mesos.".into(), "NS".into(), "ns1.mesos.".into())),
+        "{tool}:\n{text}"
+    );
+    assert!(
+        rrs.contains(&(format!("{NGINX}."), "A".into(), NGINX_IP.to_string())),
+        "{tool}: the task's address:\n{text}"
+    );
+    assert!(
+        rrs.iter()
+            .any(|r| r.0 == "_nginx._tcp.marathon-0.7.6.mesos." && r.1 == "SRV"),
+        "{tool}: the task's SRV record:\n{text}"
+    );
+}
+
+#[test]
+fn dig_and_kdig_transfer_the_signed_zone_with_the_key_and_are_refused_without_it() {
+    let master = FakeMaster::serving(tutorial());
+    let server = Server::start_with(&[master.addr()], transfer_config(json!({})));
+    server.wait_loaded();
+    let key = key_arg(KEY_NAME, SECRET);
+
+    let dig = run("dig", server.port, &["-y", &key, "mesos", "AXFR"]);
+    assert_whole_zone(&dig, "dig");
+    // dig checks every signature: a bad one says "tsig verify failure" and fails the transfer.
+    assert!(!dig.contains("failure") && !dig.contains("failed"), "{dig}");
+    assert!(
+        dig.contains("ANY\tTSIG\thmac-sha256.") && dig.contains("NOERROR"),
+        "signed:\n{dig}"
+    );
+    let kdig = run("kdig", server.port, &["-y", &key, "mesos", "AXFR"]);
+    assert_whole_zone(&kdig, "kdig");
+    assert!(!kdig.contains(";; ERROR") && !kdig.contains(";; WARNING"), "{kdig}");
+
+    let unsigned = run("dig", server.port, &["mesos", "AXFR"]);
+    assert!(
+        unsigned.contains("Transfer failed") && records(&unsigned).is_empty(),
+        "{unsigned}"
+    );
+    let wrong_secret = key_arg(KEY_NAME, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWX=");
+    let bad_sig = run("kdig", server.port, &["-y", &wrong_secret, "mesos", "AXFR"]);
+    assert!(bad_sig.contains("BADSIG") && records(&bad_sig).is_empty(), "{bad_sig}");
+    let bad_key = run(
+        "dig",
+        server.port,
+        &["-y", &key_arg("other-key", SECRET), "mesos", "AXFR"],
+    );
+    assert!(bad_key.contains("BADKEY") && records(&bad_key).is_empty(), "{bad_key}");
+
+    // IXFR from the current serial: the SOA alone; from an unknown one, the whole zone (AXFR form).
+    let now = current_serial(server.port);
+    let ixfr = run("kdig", server.port, &["-y", &key, "mesos", &format!("IXFR={now}")]);
+    let rrs = records(&ixfr);
+    assert_eq!(rrs.len(), 1, "{ixfr}");
+    assert_eq!(serial(&rrs[0].2), now);
+    let ixfr = run(
+        "dig",
+        server.port,
+        &["-y", &key, "mesos", &format!("IXFR={}", now - 1000)],
+    );
+    assert_whole_zone(&ixfr, "dig IXFR from an old serial");
+    let refused = run("dig", server.port, &["mesos", &format!("IXFR={}", now - 1000)]);
+    assert!(refused.contains("Transfer failed"), "{refused}");
+    // A signed SOA query over UDP is answered signed; a wrongly signed one gets NOTAUTH/BADSIG.
+    let soa = run("kdig", server.port, &["-y", &key, "+notcp", "mesos", "SOA"]);
+    assert!(
+        soa.contains("status: NOERROR") && soa.contains("TSIG PSEUDOSECTION"),
+        "{soa}"
+    );
+    let soa = run("kdig", server.port, &["-y", &wrong_secret, "+notcp", "mesos", "SOA"]);
+    assert!(soa.contains("BADSIG"), "{soa}");
+}
+
+#[test]
+fn transfers_are_refused_by_default_and_outside_transfer_allow_from() {
+    let master = FakeMaster::serving(tutorial());
+    let closed = Server::start(&[master.addr()]);
+    closed.wait_loaded();
+    let elsewhere = Server::start_with(&[master.addr()], json!({"transferAllowFrom": ["10.0.0.0/8"]}));
+    elsewhere.wait_loaded();
+    for port in [closed.port, elsewhere.port] {
+        let kdig = run("kdig", port, &["mesos", "AXFR"]);
+        assert!(kdig.contains("REFUSED") && records(&kdig).is_empty(), "{kdig}");
+    }
+    let open = Server::start_with(&[master.addr()], json!({"transferAllowFrom": ["127.0.0.1/32"]}));
+    open.wait_loaded();
+    assert_whole_zone(
+        &run("dig", open.port, &["mesos", "AXFR"]),
+        "dig without keys configured",
+    );
+}
+
+/// `knotd` as a child with its own config and storage in a scratch directory; killed on drop.
+struct Knot {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Knot {
+    /// A secondary of `mesos` on `port` from our server at `master_port`, with the test key for
+    /// transfers and for the NOTIFY messages it accepts.
+    fn start(master_port: u16, port: u16) -> Knot {
+        let dir = scratch_dir("knot");
+        let d = dir.display();
+        let config = format!(
+            "server:\n    listen: 127.0.0.1@{port}\n    rundir: {d}\n\
+             log:\n  - target: {d}/knot.log\n    any: info\n\
+             database:\n    storage: {d}\n\
+             key:\n  - id: {KEY_NAME}\n    algorithm: hmac-sha256\n    secret: {SECRET}\n\
+             remote:\n  - id: mesos-dns\n    address: 127.0.0.1@{master_port}\n    key: {KEY_NAME}\n\
+             acl:\n  - id: notify-from-mesos-dns\n    address: 127.0.0.1\n    key: {KEY_NAME}\n    action: notify\n\
+             zone:\n  - domain: mesos\n    master: mesos-dns\n    acl: notify-from-mesos-dns\n    \
+             zonefile-sync: -1\n    zonefile-load: none\n    journal-content: changes\n"
+        );
+        std::fs::write(dir.join("knot.conf"), config).expect("write knot.conf");
+        let program = if Path::new("/usr/sbin/knotd").exists() {
+            "/usr/sbin/knotd"
+        } else {
+            "knotd"
+        };
+        let stderr = File::create(dir.join("knotd.stderr")).expect("knotd stderr file");
+        let child = Command::new(program)
+            .arg("-c")
+            .arg(dir.join("knot.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start knotd (apt-get install -y knot; .ci/run does): {e}"));
+        Knot { child, port, dir }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("knot.log")).unwrap_or_default()
+    }
+
+    /// The addresses Knot answers for `name` (empty when none yet).
+    fn a_records(&self, name: &str) -> Vec<Ipv4Addr> {
+        let text = run(
+            "kdig",
+            self.port,
+            &["+short", "+notcp", "+time=1", "+retry=0", name, "A"],
+        );
+        let mut ips: Vec<Ipv4Addr> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        ips.sort();
+        ips
+    }
+}
+
+impl Drop for Knot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("---- knotd log ----\n{}\n---- end ----", self.log());
+            eprintln!(
+                "{}",
+                std::fs::read_to_string(self.dir.join("knotd.stderr")).unwrap_or_default()
+            );
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The serial of the last refresh the server logged.
+fn logged_serial(server: &Server) -> Option<u32> {
+    let log = server.log_text();
+    let line = log.lines().rev().find(|l| l.contains("refreshed records from"))?;
+    let at = line.find(", serial ")? + ", serial ".len();
+    line[at..].split(',').next()?.parse().ok()
+}
+
+#[test]
+fn knot_as_a_secondary_loads_the_zone_and_follows_a_scale_up_by_notify_and_ixfr() {
+    let master = FakeMaster::serving(tutorial());
+    let knot_port = free_port();
+    let server = Server::start_with(
+        &[master.addr()],
+        transfer_config(json!({"notify": [format!("127.0.0.1:{knot_port}")]})),
+    );
+    server.wait_loaded();
+    let knot = Knot::start(server.port, knot_port);
+    wait_until("Knot to load the zone and answer the task", START_DEADLINE, || {
+        knot.a_records(NGINX) == [NGINX_IP]
+    });
+    let before = logged_serial(&server).expect("a refresh was logged");
+
+    master.set_state(tutorial_scaled());
+    let mut refreshed = None;
+    wait_until("the server to refresh to the scaled state", CHANGE_DEADLINE, || {
+        let changed = logged_serial(&server).is_some_and(|s| s != before);
+        if changed {
+            refreshed = Some(Instant::now());
+        }
+        changed
+    });
+    let refreshed = refreshed.unwrap_or_else(Instant::now);
+    let mut both = vec![S2_IP, NGINX_IP];
+    both.sort();
+    wait_until("Knot to answer both instances", Duration::from_secs(3), || {
+        knot.a_records(NGINX) == both
+    });
+    let took = refreshed.elapsed();
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    let log = knot.log();
+    assert!(log.contains("notify, incoming"), "NOTIFY reached Knot:\n{log}");
+    assert!(
+        log.contains("IXFR, incoming") && log.contains("finished"),
+        "the change came by IXFR:\n{log}"
+    );
+    assert!(log.contains("AXFR, incoming"), "Knot bootstrapped by AXFR:\n{log}");
+    let after_ixfr = &log[log.find("IXFR, incoming").unwrap_or(0)..];
+    assert!(
+        !after_ixfr.contains("AXFR, incoming"),
+        "no full transfer for the change:\n{log}"
+    );
+}
+
+#[test]
+fn nameservers_are_the_apex_ns_records_and_the_soa_keeps_soamname() {
+    let master = FakeMaster::serving(tutorial());
+    let server = Server::start_with(
+        &[master.addr()],
+        json!({"nameservers": ["ns1.mesos", "Secondary.Example.com."]}),
+    );
+    server.wait_loaded();
+    for d in [
+        dig(server.port, "mesos", "NS", Transport::Udp),
+        kdig(server.port, "mesos", "NS", Transport::Tcp),
+    ] {
+        assert_eq!(
+            d.answer_data("NS"),
+            ["ns1.mesos.", "secondary.example.com."],
+            "{}",
+            d.raw
+        );
+        // The in-zone one's address comes along.
+        assert!(
+            d.additional.iter().any(|r| r.0 == "ns1.mesos." && r.1 == "A"),
+            "{}",
+            d.raw
+        );
+    }
+    let soa = dig(server.port, "mesos", "SOA", Transport::Udp);
+    assert!(soa.answer_data("SOA")[0].starts_with("ns1.mesos. "), "{}", soa.raw);
+}
