@@ -283,7 +283,7 @@ fn tls_config(config: &Config) -> Result<TlsConfig, AccessError> {
     };
     Ok(TlsConfig::builder()
         .provider(TlsProvider::Rustls)
-        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .unversioned_rustls_crypto_provider(Arc::new(super::crypto::provider()))
         .root_certs(RootCerts::new_with_certs(&roots))
         .client_cert(client_cert)
         .build())
