@@ -25,7 +25,7 @@ use crate::config::{Cidr, IpSource};
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::{push_task_hash, HASH_LEN};
-use crate::snapshot::RecordList;
+use crate::snapshot::{NameId, RecordList};
 
 mod addrs;
 mod hosts;
@@ -159,13 +159,18 @@ fn push_addrs(out: &mut RecordList, name: &str, ips: &[IpAddr]) -> bool {
 
 /// Adds an A/AAAA record of a task name; with reverse lookups on, a task's own address (not an
 /// agent's) also points back to it.
-fn push_task_addr(out: &mut RecordList, name: &str, ip: IpAddr, reverse: bool, agents: &HashSet<IpAddr>) {
+fn push_task_addr(out: &mut RecordList, name: NameId, ip: IpAddr, reverse: bool, agents: &HashSet<IpAddr>) {
     let ip = stored(ip);
     if reverse && !agents.contains(&ip) {
-        out.push_ip_reverse(name, ip);
+        out.push_ip_reverse_at(name, ip);
     } else {
-        out.push_ip(name, ip);
+        out.push_ip_at(name, ip);
     }
+}
+
+/// Builds a name as [`build`] does and interns it in `out`.
+fn intern(out: &mut RecordList, buf: &mut String, parts: &[&str]) -> Option<NameId> {
+    build(buf, parts).and_then(|name| out.intern(name))
 }
 
 /// `_` + `label`, cut to 63 octets (we: the original can make a 64-octet label here).
@@ -423,41 +428,61 @@ impl Generator<'_, '_> {
         let srv_t = underscore(t);
 
         // Address by address, the short name then the canonical one: the original's order, which
-        // `/v1/enumerate` shows.
-        let short_fd = build(&mut self.buf, &[t, f, d]).map(str::to_owned);
-        let canon_fd = build(&mut self.buf, &[&canon, f, d]).map(str::to_owned);
-        for &ip in ctx.task_ips {
-            for name in [&short_fd, &canon_fd].into_iter().flatten() {
-                push_task_addr(&mut self.out, name, ip, self.input.ptr_on, &self.agent_addrs);
+        // `/v1/enumerate` shows. Names are interned when their first record is pushed (as pushing by
+        // text would), then their records pushed by id.
+        let out = &mut self.out;
+        let buf = &mut self.buf;
+        if !ctx.task_ips.is_empty() {
+            let short_fd = intern(out, buf, &[t, f, d]);
+            let canon_fd = intern(out, buf, &[&canon, f, d]);
+            for &ip in ctx.task_ips {
+                for name in [short_fd, canon_fd].into_iter().flatten() {
+                    push_task_addr(out, name, ip, self.input.ptr_on, &self.agent_addrs);
+                }
             }
         }
-        let short_fsd = build(&mut self.buf, &[t, f, "slave", d]).map(str::to_owned);
-        let canon_fsd = build(&mut self.buf, &[&canon, f, "slave", d]).map(str::to_owned);
-        for &ip in ctx.agent_ips {
-            for name in [&short_fsd, &canon_fsd].into_iter().flatten() {
-                push_addr(&mut self.out, name, ip);
+        let fsd = |out: &mut RecordList, buf: &mut String, label: &str| intern(out, buf, &[label, f, "slave", d]);
+        let mut canon_fsd = None;
+        if !ctx.agent_ips.is_empty() {
+            let short_fsd = fsd(out, buf, t);
+            canon_fsd = fsd(out, buf, &canon);
+            for &ip in ctx.agent_ips {
+                for name in [short_fsd, canon_fsd].into_iter().flatten() {
+                    out.push_ip_at(name, stored(ip));
+                }
             }
         }
 
         // SRV for the port resources, to the canonical name under `slave`.
-        if let Some(target) = &canon_fsd {
-            let mut names: Vec<String> = Vec::with_capacity(4);
+        let mut ports = ctx.task.resources.all_ports().peekable();
+        if ports.peek().is_some() && build(buf, &[&canon, f, "slave", d]).is_some() {
+            let mut name_texts: Vec<String> = Vec::with_capacity(4);
             for proto in ["_tcp", "_udp"] {
-                names.extend(build(&mut self.buf, &[&srv_t, proto, f, "slave", d]).map(str::to_owned));
+                name_texts.extend(build(buf, &[&srv_t, proto, f, "slave", d]).map(str::to_owned));
             }
             if !ctx.discovery {
                 for proto in ["_tcp", "_udp"] {
-                    names.extend(build(&mut self.buf, &[&srv_t, proto, f, d]).map(str::to_owned));
+                    name_texts.extend(build(buf, &[&srv_t, proto, f, d]).map(str::to_owned));
                 }
             }
-            if !names.is_empty() {
-                for port in ctx.task.resources.all_ports() {
-                    for name in &names {
-                        self.out.push_srv(name, target, port);
+            // The target is interned before the names, as the first push by text would.
+            let target = match name_texts.is_empty() {
+                true => None,
+                false => canon_fsd.or_else(|| fsd(out, buf, &canon)),
+            };
+            if let Some(target) = target {
+                let mut names = [None; 4];
+                for (slot, text) in names.iter_mut().zip(&name_texts) {
+                    *slot = out.intern(text);
+                }
+                for port in ports {
+                    for &name in names.iter().flatten() {
+                        out.push_srv_at(name, target, port);
                     }
                 }
             }
         }
+        let canon_fd = build(&mut self.buf, &[&canon, f, d]).map(str::to_owned);
 
         // SRV for the discovery-info ports, to the canonical name.
         let (true, Some(target)) = (ctx.discovery, &canon_fd) else {

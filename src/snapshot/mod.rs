@@ -19,7 +19,7 @@ pub(crate) mod reverse;
 mod zone;
 
 pub(crate) use list::Data;
-pub use list::{RData, Record, RecordList, TaskRef};
+pub use list::{NameId, RData, Record, RecordList, TaskRef};
 pub use lookup::{Extra, Lookup, Node, Records, Srv};
 pub use zone::Zone;
 
