@@ -455,6 +455,14 @@ impl RecordList {
         false
     }
 
+    /// Frees what only adding records needs (the names' hash index, the long chains' sets) once the
+    /// list is built and kept for reading (`/v1/enumerate`). Records can still be added after, more
+    /// slowly at first.
+    pub fn seal(&mut self) {
+        self.names.drop_index();
+        self.long = LongChains::default();
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
