@@ -56,13 +56,12 @@ enum Packed {
 }
 
 /// One stored record: its name's id, the previous record of the same name (a chain per name, for
-/// duplicate checks without a global set), the task it was generated for (`NONE` for agents,
-/// frameworks, masters), and its data.
+/// duplicate checks without a global set), and its data. The task it was generated for is found from
+/// its index ([`TaskTable::records`]): a task's records are added one after another.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     name: u32,
     prev: u32,
-    task: u32,
     data: Packed,
 }
 
@@ -94,12 +93,15 @@ struct TaskTable {
     /// Per task: its framework (index into `frameworks`) and where its name and id end in `text`
     /// (each starts where the previous one ended).
     rows: Vec<(u32, u32, u32)>,
+    /// Per task: the records generated for it, `start..end` in the list's entries (ascending and
+    /// disjoint, in task order).
+    records: Vec<(u32, u32)>,
 }
 
 impl TaskTable {
     /// Adds a task of framework `fw` (an index into `frameworks`); `None` when there is no such
     /// framework or a count no longer fits in 32 bits.
-    fn push(&mut self, fw: u32, name: &str, id: &str) -> Option<u32> {
+    fn push(&mut self, fw: u32, name: &str, id: &str, first_record: u32) -> Option<u32> {
         if fw as usize >= self.frameworks.len() {
             return None;
         }
@@ -109,7 +111,18 @@ impl TaskTable {
         self.text.push_str(id);
         let id_end = u32::try_from(self.text.len()).ok()?;
         self.rows.push((fw, name_end, id_end));
+        self.records.push((first_record, first_record));
         Some(index)
+    }
+
+    /// The task record `entry` was generated for, if any.
+    fn of_record(&self, entry: u32) -> Option<usize> {
+        let task = self
+            .records
+            .partition_point(|&(start, _)| start <= entry)
+            .checked_sub(1)?;
+        let &(_, end) = self.records.get(task)?;
+        (entry < end).then_some(task)
     }
 
     fn get(&self, i: usize) -> Option<TaskRef<'_>> {
@@ -229,7 +242,8 @@ impl RecordList {
     /// Records pushed from now on were generated for this task of framework `framework` (an index
     /// from [`add_framework`](Self::add_framework)), until [`end_task`](Self::end_task).
     pub fn begin_task(&mut self, framework: u32, name: &str, id: &str) {
-        self.current_task = self.tasks.push(framework, name, id).unwrap_or(NONE);
+        let first_record = u32::try_from(self.entries.len()).unwrap_or(NONE);
+        self.current_task = self.tasks.push(framework, name, id, first_record).unwrap_or(NONE);
         self.task_names_from = u32::try_from(self.names.len()).unwrap_or(NONE);
         self.task_entries_from = u32::try_from(self.entries.len()).unwrap_or(0);
     }
@@ -255,14 +269,18 @@ impl RecordList {
     /// The records generated for each task: (index into [`tasks`](Self::tasks), record), in generation
     /// order. A record two tasks share is listed under the first.
     pub fn task_records(&self) -> impl Iterator<Item = (usize, Record)> + '_ {
-        self.entries.iter().filter(|e| e.task != NONE).map(|e| {
-            (
-                e.task as usize,
-                Record {
-                    name: self.text(e.name).to_owned(),
-                    data: self.rdata(self.unpack(e.data)),
-                },
-            )
+        let records = self.tasks.records.iter().enumerate();
+        records.flat_map(move |(task, &(start, end))| {
+            let entries = self.entries.get(start as usize..end as usize).unwrap_or_default();
+            entries.iter().map(move |e| {
+                (
+                    task,
+                    Record {
+                        name: self.text(e.name).to_owned(),
+                        data: self.rdata(self.unpack(e.data)),
+                    },
+                )
+            })
         })
     }
 
@@ -409,9 +427,11 @@ impl RecordList {
         self.entries.push(Entry {
             name,
             prev: head,
-            task: self.current_task,
             data: packed,
         });
+        if let Some(span) = self.tasks.records.get_mut(self.current_task as usize) {
+            span.1 = index.saturating_add(1);
+        }
         if let Some(last) = self.last.get_mut(name as usize) {
             *last = index;
         }
@@ -504,7 +524,7 @@ impl RecordList {
     /// cursors that resume at an index (the streamed `/v1/enumerate`).
     pub(crate) fn entry_at(&self, index: usize) -> Option<(Option<usize>, u32, Data)> {
         let e = self.entries.get(index)?;
-        let task = (e.task != NONE).then_some(e.task as usize);
+        let task = self.tasks.of_record(u32::try_from(index).ok()?);
         Some((task, e.name, self.unpack(e.data)))
     }
 
@@ -561,7 +581,7 @@ mod tests {
 
     #[test]
     fn entries_stay_small() {
-        assert_eq!(std::mem::size_of::<Entry>(), 20);
+        assert_eq!(std::mem::size_of::<Entry>(), 16);
     }
 
     #[test]
