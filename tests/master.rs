@@ -198,8 +198,8 @@ fn master_that_never_answers_fails_the_refresh_after_state_timeout_seconds() {
     });
 }
 
-/// 200 MB: over the default body limit (128 MiB).
-const HUGE: u64 = 200_000_000;
+/// 2 GB: over the default body limit (1 GiB).
+const HUGE: u64 = 2_000_000_000;
 /// The peak RSS a server may reach while refusing a huge body: far below the body itself.
 const RSS_CEILING: u64 = 64 * 1024 * 1024;
 
@@ -212,9 +212,9 @@ fn assert_peak_rss_far_below_the_body(w: &Watched, line: &str) {
 }
 
 #[test]
-fn body_announced_as_200_mb_is_refused_without_reading_it() {
+fn body_announced_as_2_gb_is_refused_without_reading_it() {
     let w = Watched::tutorial(json!({}), &[]);
-    let line = w.expect_failed_refresh("is larger than 134217728 bytes", |m| m.set_huge(HUGE, true));
+    let line = w.expect_failed_refresh("is larger than 1073741824 bytes", |m| m.set_huge(HUGE, true));
     w.assert_old_records();
     assert_peak_rss_far_below_the_body(&w, &line);
 }
@@ -222,7 +222,7 @@ fn body_announced_as_200_mb_is_refused_without_reading_it() {
 #[test]
 fn body_of_unannounced_length_is_cut_at_the_limit() {
     // Without a Content-Length the body has to be read to find out; it is read up to the limit only.
-    // The limit is lowered to 8 MiB so that the peak RSS shows the difference from 200 MB plainly.
+    // The limit is lowered to 8 MiB so that the peak RSS shows the difference from the 2 GB body plainly.
     let limit = 8 * 1024 * 1024;
     let w = Watched::tutorial(json!({}), &[("MESOS_DNS_MAX_STATE_BYTES", &limit.to_string())]);
     let line = w.expect_failed_refresh(&format!("is larger than {limit} bytes"), |m| m.set_huge(HUGE, false));

@@ -21,10 +21,12 @@ use crate::mesos::state::{self, Header};
 
 pub use crate::mesos::leader::{is_loopback_addr, Attempt, FetchError, FollowFilter, Origin, Problem};
 
-/// The largest state document accepted. Big clusters produce tens of MiB (100k tasks on 5k agents: 46 MB);
-/// beyond this the body is an error rather than a reason to run out of memory. A body that announces a
-/// larger `Content-Length` is refused before any of it is read; one without a length is read up to here.
-pub const MAX_BODY_BYTES: u64 = 128 * 1024 * 1024;
+/// The largest state document accepted: 1 GiB. Big clusters produce tens of MiB (100k tasks on 5k agents:
+/// 46 MB) and a 1M-task cluster about 800 MB, which must still be polled; beyond this the body is an error
+/// rather than a reason to run out of memory (a refresh needs about three times the document). A body that
+/// announces a larger `Content-Length` is refused before any of it is read; one without a length is read
+/// up to here.
+pub const MAX_BODY_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// How long connecting to one master may take (bounded by `stateTimeoutSeconds` when that is shorter):
 /// a master that does not answer SYNs should not use up the whole state timeout before the next is tried.

@@ -25,7 +25,7 @@ use crate::config::{Cidr, IpSource};
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::{push_task_hash, HASH_LEN};
-use crate::snapshot::RecordList;
+use crate::snapshot::{NameId, RecordList};
 
 mod addrs;
 mod hosts;
@@ -109,6 +109,52 @@ struct Generator<'i, 'a> {
     buf: String,
     /// Every agent address (as stored), with reverse lookups on: their PTR names the agent, not a task.
     agent_addrs: HashSet<IpAddr>,
+    /// Per framework (index in the list), per task name `T`: the names its instances share.
+    shared: Vec<HashMap<String, SharedNames>>,
+}
+
+/// The names every instance of a task name `T` of one framework has, as interned so far: `T.F.D`,
+/// `T.F.slave.D` and the four `_T._tcp/_udp` SRV names. Looking them up once per task costs one hash
+/// look-up where interning them costs six (each a cache miss in a table of every name).
+#[derive(Debug, Clone, Copy, Default)]
+struct SharedNames {
+    /// Per name ([`SharedNames::SHORT_FD`], ...): `None` until interned, then the id (`None` inside
+    /// when the name is not one DNS can carry).
+    ids: [Option<Option<NameId>>; 6],
+}
+
+impl SharedNames {
+    const SHORT_FD: usize = 0;
+    const SHORT_FSD: usize = 1;
+    /// `_T._tcp.F.slave.D`, `_T._udp.F.slave.D`, `_T._tcp.F.D`, `_T._udp.F.D`.
+    const SRV: [usize; 4] = [2, 3, 4, 5];
+
+    /// The interned name `which`, made from `t` (`srv_t` for the SRV names) on first use.
+    fn get(&mut self, which: usize, out: &mut RecordList, buf: &mut String, names: &SharedParts<'_>) -> Option<NameId> {
+        let slot = self.ids.get_mut(which)?;
+        if let Some(id) = *slot {
+            return id;
+        }
+        let (t, s, f, d) = (names.t, names.srv_t, names.f, names.d);
+        let id = match which {
+            Self::SHORT_FD => intern(out, buf, &[t, f, d]),
+            Self::SHORT_FSD => intern(out, buf, &[t, f, "slave", d]),
+            2 => intern(out, buf, &[s, "_tcp", f, "slave", d]),
+            3 => intern(out, buf, &[s, "_udp", f, "slave", d]),
+            4 => intern(out, buf, &[s, "_tcp", f, d]),
+            _ => intern(out, buf, &[s, "_udp", f, d]),
+        };
+        *slot = Some(id);
+        id
+    }
+}
+
+/// What the [`SharedNames`] are made of.
+struct SharedParts<'p> {
+    t: &'p str,
+    srv_t: &'p str,
+    f: &'p str,
+    d: &'p str,
 }
 
 impl<'i, 'a> Generator<'i, 'a> {
@@ -121,6 +167,7 @@ impl<'i, 'a> Generator<'i, 'a> {
             out: RecordList::with_capacity(state.frameworks.iter().map(|f| f.tasks.len()).sum::<usize>() * 10 + 64),
             buf: String::with_capacity(128),
             agent_addrs: HashSet::new(),
+            shared: Vec::new(),
         }
     }
 }
@@ -159,13 +206,18 @@ fn push_addrs(out: &mut RecordList, name: &str, ips: &[IpAddr]) -> bool {
 
 /// Adds an A/AAAA record of a task name; with reverse lookups on, a task's own address (not an
 /// agent's) also points back to it.
-fn push_task_addr(out: &mut RecordList, name: &str, ip: IpAddr, reverse: bool, agents: &HashSet<IpAddr>) {
+fn push_task_addr(out: &mut RecordList, name: NameId, ip: IpAddr, reverse: bool, agents: &HashSet<IpAddr>) {
     let ip = stored(ip);
     if reverse && !agents.contains(&ip) {
-        out.push_ip_reverse(name, ip);
+        out.push_ip_reverse_at(name, ip);
     } else {
-        out.push_ip(name, ip);
+        out.push_ip_at(name, ip);
     }
+}
+
+/// Builds a name as [`build`] does and interns it in `out`.
+fn intern(out: &mut RecordList, buf: &mut String, parts: &[&str]) -> Option<NameId> {
+    build(buf, parts).and_then(|name| out.intern(name))
 }
 
 /// `_` + `label`, cut to 63 octets (we: the original can make a 64-octet label here).
@@ -230,6 +282,8 @@ struct FrameworkRef {
 /// What one task's records are made from, besides its name.
 struct TaskCtx<'t> {
     task: &'t Task<'t>,
+    /// The framework's index in the list.
+    framework: u32,
     fname: &'t str,
     agent_tail: &'t str,
     task_ips: &'t [IpAddr],
@@ -392,6 +446,7 @@ impl Generator<'_, '_> {
         self.out.begin_task(fw.index, &task.name, &task.id);
         let ctx = TaskCtx {
             task,
+            framework: fw.index,
             fname,
             agent_tail: &tail,
             task_ips,
@@ -423,41 +478,96 @@ impl Generator<'_, '_> {
         let srv_t = underscore(t);
 
         // Address by address, the short name then the canonical one: the original's order, which
-        // `/v1/enumerate` shows.
-        let short_fd = build(&mut self.buf, &[t, f, d]).map(str::to_owned);
-        let canon_fd = build(&mut self.buf, &[&canon, f, d]).map(str::to_owned);
-        for &ip in ctx.task_ips {
-            for name in [&short_fd, &canon_fd].into_iter().flatten() {
-                push_task_addr(&mut self.out, name, ip, self.input.ptr_on, &self.agent_addrs);
+        // `/v1/enumerate` shows. Names are interned when their first record is pushed (as pushing by
+        // text would), then their records pushed by id.
+        let fw = ctx.framework as usize;
+        if self.shared.len() <= fw {
+            self.shared.resize_with(fw + 1, HashMap::new);
+        }
+        let mut shared = self
+            .shared
+            .get(fw)
+            .and_then(|by_name| by_name.get(t))
+            .copied()
+            .unwrap_or_default();
+        let parts = SharedParts { t, srv_t: &srv_t, f, d };
+        let out = &mut self.out;
+        let buf = &mut self.buf;
+        if !ctx.task_ips.is_empty() {
+            let short_fd = shared.get(SharedNames::SHORT_FD, out, buf, &parts);
+            let canon_fd = intern(out, buf, &[&canon, f, d]);
+            for &ip in ctx.task_ips {
+                for name in [short_fd, canon_fd].into_iter().flatten() {
+                    push_task_addr(out, name, ip, self.input.ptr_on, &self.agent_addrs);
+                }
             }
         }
-        let short_fsd = build(&mut self.buf, &[t, f, "slave", d]).map(str::to_owned);
-        let canon_fsd = build(&mut self.buf, &[&canon, f, "slave", d]).map(str::to_owned);
-        for &ip in ctx.agent_ips {
-            for name in [&short_fsd, &canon_fsd].into_iter().flatten() {
-                push_addr(&mut self.out, name, ip);
+        let fsd = |out: &mut RecordList, buf: &mut String, label: &str| intern(out, buf, &[label, f, "slave", d]);
+        let mut canon_fsd = None;
+        if !ctx.agent_ips.is_empty() {
+            let short_fsd = shared.get(SharedNames::SHORT_FSD, out, buf, &parts);
+            canon_fsd = fsd(out, buf, &canon);
+            for &ip in ctx.agent_ips {
+                for name in [short_fsd, canon_fsd].into_iter().flatten() {
+                    out.push_ip_at(name, stored(ip));
+                }
             }
         }
 
         // SRV for the port resources, to the canonical name under `slave`.
-        if let Some(target) = &canon_fsd {
-            let mut names: Vec<String> = Vec::with_capacity(4);
+        let srv_names = match ctx.discovery {
+            true => &SharedNames::SRV[..2],
+            false => &SharedNames::SRV[..],
+        };
+        let mut ports = ctx.task.resources.all_ports().peekable();
+        if let (Some(target), Some(_)) = (canon_fsd, ports.peek()) {
+            // The common case: the target is interned already, so the names can be in turn.
+            let mut names = [None; 4];
+            for (slot, &which) in names.iter_mut().zip(srv_names) {
+                *slot = shared.get(which, out, buf, &parts);
+            }
+            for port in ports {
+                for &name in names.iter().flatten() {
+                    out.push_srv_at(name, target, port);
+                }
+            }
+        } else if ports.peek().is_some() && build(buf, &[&canon, f, "slave", d]).is_some() {
+            // The agent has no address: the target is interned here, before the names, only when
+            // some name is valid (as the first push by text would).
+            let mut name_texts: Vec<String> = Vec::with_capacity(4);
             for proto in ["_tcp", "_udp"] {
-                names.extend(build(&mut self.buf, &[&srv_t, proto, f, "slave", d]).map(str::to_owned));
+                name_texts.extend(build(buf, &[&srv_t, proto, f, "slave", d]).map(str::to_owned));
             }
             if !ctx.discovery {
                 for proto in ["_tcp", "_udp"] {
-                    names.extend(build(&mut self.buf, &[&srv_t, proto, f, d]).map(str::to_owned));
+                    name_texts.extend(build(buf, &[&srv_t, proto, f, d]).map(str::to_owned));
                 }
             }
-            if !names.is_empty() {
-                for port in ctx.task.resources.all_ports() {
-                    for name in &names {
-                        self.out.push_srv(name, target, port);
+            let target = match name_texts.is_empty() {
+                true => None,
+                false => fsd(out, buf, &canon),
+            };
+            if let Some(target) = target {
+                let mut names = [None; 4];
+                for (slot, text) in names.iter_mut().zip(&name_texts) {
+                    *slot = out.intern(text);
+                }
+                for port in ports {
+                    for &name in names.iter().flatten() {
+                        out.push_srv_at(name, target, port);
                     }
                 }
             }
         }
+        if let Some(by_name) = self.shared.get_mut(fw) {
+            match by_name.get_mut(t) {
+                Some(known) => *known = shared,
+                None => {
+                    by_name.insert(t.to_owned(), shared);
+                }
+            }
+        }
+        let canon_fd = build(&mut self.buf, &[&canon, f, d]).map(str::to_owned);
 
         // SRV for the discovery-info ports, to the canonical name.
         let (true, Some(target)) = (ctx.discovery, &canon_fd) else {

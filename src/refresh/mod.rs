@@ -387,6 +387,8 @@ impl Refresher {
     fn index(&self, mut list: RecordList, serial: u32) -> (Records, RecordList) {
         self.statics.append_to(&mut list);
         let records = Records::build(zone(&self.config), &list, serial);
+        // Only read from now on (`/v1/enumerate`): it need not keep what adding records needs.
+        list.seal();
         (records, list)
     }
 

@@ -31,7 +31,7 @@ pub struct Record {
 }
 
 /// A record's data with its SRV target interned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Data {
     A([u8; 4]),
     Aaaa([u8; 16]),
@@ -56,15 +56,18 @@ enum Packed {
 }
 
 /// One stored record: its name's id, the previous record of the same name (a chain per name, for
-/// duplicate checks without a global set), the task it was generated for (`NONE` for agents,
-/// frameworks, masters), and its data.
+/// duplicate checks without a global set), and its data. The task it was generated for is found from
+/// its index ([`TaskTable::records`]): a task's records are added one after another.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     name: u32,
     prev: u32,
-    task: u32,
     data: Packed,
 }
+
+/// A name interned in one [`RecordList`] ([`RecordList::intern`]); meaningless in another list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameId(u32);
 
 /// A task that records were generated for (`/v1/enumerate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,12 +93,15 @@ struct TaskTable {
     /// Per task: its framework (index into `frameworks`) and where its name and id end in `text`
     /// (each starts where the previous one ended).
     rows: Vec<(u32, u32, u32)>,
+    /// Per task: the records generated for it, `start..end` in the list's entries (ascending and
+    /// disjoint, in task order).
+    records: Vec<(u32, u32)>,
 }
 
 impl TaskTable {
     /// Adds a task of framework `fw` (an index into `frameworks`); `None` when there is no such
     /// framework or a count no longer fits in 32 bits.
-    fn push(&mut self, fw: u32, name: &str, id: &str) -> Option<u32> {
+    fn push(&mut self, fw: u32, name: &str, id: &str, first_record: u32) -> Option<u32> {
         if fw as usize >= self.frameworks.len() {
             return None;
         }
@@ -105,7 +111,18 @@ impl TaskTable {
         self.text.push_str(id);
         let id_end = u32::try_from(self.text.len()).ok()?;
         self.rows.push((fw, name_end, id_end));
+        self.records.push((first_record, first_record));
         Some(index)
+    }
+
+    /// The task record `entry` was generated for, if any.
+    fn of_record(&self, entry: u32) -> Option<usize> {
+        let task = self
+            .records
+            .partition_point(|&(start, _)| start <= entry)
+            .checked_sub(1)?;
+        let &(_, end) = self.records.get(task)?;
+        (entry < end).then_some(task)
     }
 
     fn get(&self, i: usize) -> Option<TaskRef<'_>> {
@@ -136,6 +153,10 @@ pub struct RecordList {
     tasks: TaskTable,
     /// The task records are being generated for, or `NONE`.
     current_task: u32,
+    /// The name count and record count when that task began (`NONE`, 0 outside a task): an SRV
+    /// record whose target was interned since cannot repeat a record from before ([`Self::add`]).
+    task_names_from: u32,
+    task_entries_from: u32,
     /// The A/AAAA records (indexes into `entries`) whose address also points back to their name
     /// (PTR records, `PTROn`), in generation order.
     reverse: Vec<u32>,
@@ -143,6 +164,38 @@ pub struct RecordList {
     others: Vec<RData>,
     /// Entries from this index on are static records (`staticRecordsFile`), appended after generation.
     static_from: u32,
+    /// The records of the names with many, for duplicate checks.
+    long: LongChains,
+}
+
+/// The names whose chain of records grew long, and every record of theirs: a duplicate check there is
+/// one hash look-up instead of a walk of the chain.
+#[derive(Debug, Clone, Default)]
+struct LongChains {
+    /// One bit per name id.
+    names: Vec<u64>,
+    records: std::collections::HashSet<(u32, Data)>,
+}
+
+impl LongChains {
+    /// A chain walked this far without its end is long.
+    const FROM: usize = 8;
+
+    fn is_long(&self, name: u32) -> bool {
+        self.names
+            .get(name as usize / 64)
+            .is_some_and(|w| w & (1 << (name % 64)) != 0)
+    }
+
+    fn mark(&mut self, name: u32) {
+        let word = name as usize / 64;
+        if self.names.len() <= word {
+            self.names.resize(word + 1, 0);
+        }
+        if let Some(w) = self.names.get_mut(word) {
+            *w |= 1 << (name % 64);
+        }
+    }
 }
 
 impl Default for RecordList {
@@ -165,9 +218,12 @@ impl RecordList {
             v6: Vec::new(),
             tasks: TaskTable::default(),
             current_task: NONE,
+            task_names_from: NONE,
+            task_entries_from: 0,
             reverse: Vec::new(),
             others: Vec::new(),
             static_from: NONE,
+            long: LongChains::default(),
         }
     }
 
@@ -186,11 +242,16 @@ impl RecordList {
     /// Records pushed from now on were generated for this task of framework `framework` (an index
     /// from [`add_framework`](Self::add_framework)), until [`end_task`](Self::end_task).
     pub fn begin_task(&mut self, framework: u32, name: &str, id: &str) {
-        self.current_task = self.tasks.push(framework, name, id).unwrap_or(NONE);
+        let first_record = u32::try_from(self.entries.len()).unwrap_or(NONE);
+        self.current_task = self.tasks.push(framework, name, id, first_record).unwrap_or(NONE);
+        self.task_names_from = u32::try_from(self.names.len()).unwrap_or(NONE);
+        self.task_entries_from = u32::try_from(self.entries.len()).unwrap_or(0);
     }
 
     pub fn end_task(&mut self) {
         self.current_task = NONE;
+        self.task_names_from = NONE;
+        self.task_entries_from = 0;
     }
 
     /// The tasks records were generated for, in generation order.
@@ -208,14 +269,18 @@ impl RecordList {
     /// The records generated for each task: (index into [`tasks`](Self::tasks), record), in generation
     /// order. A record two tasks share is listed under the first.
     pub fn task_records(&self) -> impl Iterator<Item = (usize, Record)> + '_ {
-        self.entries.iter().filter(|e| e.task != NONE).map(|e| {
-            (
-                e.task as usize,
-                Record {
-                    name: self.text(e.name).to_owned(),
-                    data: self.rdata(self.unpack(e.data)),
-                },
-            )
+        let records = self.tasks.records.iter().enumerate();
+        records.flat_map(move |(task, &(start, end))| {
+            let entries = self.entries.get(start as usize..end as usize).unwrap_or_default();
+            entries.iter().map(move |e| {
+                (
+                    task,
+                    Record {
+                        name: self.text(e.name).to_owned(),
+                        data: self.rdata(self.unpack(e.data)),
+                    },
+                )
+            })
         })
     }
 
@@ -275,17 +340,34 @@ impl RecordList {
 
     /// Adds an A or AAAA record (see [`push`](Self::push)).
     pub fn push_ip(&mut self, name: &str, ip: IpAddr) -> bool {
+        self.name_id(name).is_some_and(|id| self.push_ip_at(NameId(id), ip))
+    }
+
+    /// Interns `name` (fully qualified, lower-case) for the `*_at` pushes, which then skip hashing and
+    /// comparing its text again: a task's names get a dozen records each. `None` past 4 billion names.
+    pub fn intern(&mut self, name: &str) -> Option<NameId> {
+        self.name_id(name).map(NameId)
+    }
+
+    /// [`push_ip`](Self::push_ip) at an interned name.
+    pub fn push_ip_at(&mut self, name: NameId, ip: IpAddr) -> bool {
         let data = match ip {
             IpAddr::V4(v4) => Data::A(v4.octets()),
             IpAddr::V6(v6) => Data::Aaaa(v6.octets()),
         };
-        self.name_id(name).is_some_and(|id| self.add(id, data))
+        self.add(name.0, data)
     }
 
     /// Adds an A or AAAA record whose address also gets a PTR record back to `name` (reverse lookups,
     /// `PTROn`). Returns whether it was added; a record already there keeps whatever it had.
     pub fn push_ip_reverse(&mut self, name: &str, ip: IpAddr) -> bool {
-        let added = self.push_ip(name, ip);
+        self.name_id(name)
+            .is_some_and(|id| self.push_ip_reverse_at(NameId(id), ip))
+    }
+
+    /// [`push_ip_reverse`](Self::push_ip_reverse) at an interned name.
+    pub fn push_ip_reverse_at(&mut self, name: NameId, ip: IpAddr) -> bool {
+        let added = self.push_ip_at(name, ip);
         if added {
             if let Ok(index) = u32::try_from(self.entries.len().saturating_sub(1)) {
                 self.reverse.push(index);
@@ -323,20 +405,17 @@ impl RecordList {
             .is_some_and(|id| self.add(id, Data::Srv { target, port }))
     }
 
+    /// [`push_srv`](Self::push_srv) at interned names.
+    pub fn push_srv_at(&mut self, name: NameId, target: NameId, port: u16) -> bool {
+        self.add(name.0, Data::Srv { target: target.0, port })
+    }
+
     fn add(&mut self, name: u32, data: Data) -> bool {
-        let Some(last) = self.last.get_mut(name as usize) else {
+        let Some(&head) = self.last.get(name as usize) else {
             return false;
         };
-        let mut at = *last;
-        while let Some(e) = self.entries.get(at as usize) {
-            let same = match (e.data, data) {
-                (Packed::Aaaa(i), Data::Aaaa(ip)) => self.v6.get(i as usize) == Some(&ip),
-                (packed, _) => packed == pack(data, 0),
-            };
-            if same {
-                return false;
-            }
-            at = e.prev;
+        if self.repeats(name, head, data) {
+            return false;
         }
         let (Ok(index), Ok(v6_index)) = (u32::try_from(self.entries.len()), u32::try_from(self.v6.len())) else {
             return false;
@@ -347,12 +426,61 @@ impl RecordList {
         }
         self.entries.push(Entry {
             name,
-            prev: *last,
-            task: self.current_task,
+            prev: head,
             data: packed,
         });
-        *last = index;
+        if let Some(span) = self.tasks.records.get_mut(self.current_task as usize) {
+            span.1 = index.saturating_add(1);
+        }
+        if let Some(last) = self.last.get_mut(name as usize) {
+            *last = index;
+        }
+        if self.long.is_long(name) {
+            self.long.records.insert((name, data));
+        }
         true
+    }
+
+    /// Whether name `name`, whose newest record is `head`, has a record of `data` already. Its chain
+    /// runs from the newest record down; a name with many records (`slave.D`: one per agent) is looked
+    /// up in [`LongChains`] instead, so that adding n records to one name is not n² steps.
+    fn repeats(&mut self, name: u32, head: u32, data: Data) -> bool {
+        if self.long.is_long(name) {
+            return self.long.records.contains(&(name, data));
+        }
+        // An SRV record to a target first named in this task can only repeat one of this task's
+        // records: the walk stops at the older ones (`_app._tcp.marathon.slave.mesos.` holds every
+        // instance's ports).
+        let floor = match data {
+            Data::Srv { target, .. } if target >= self.task_names_from => self.task_entries_from,
+            _ => 0,
+        };
+        let mut at = head;
+        let mut steps = 0;
+        while let Some(e) = self.entries.get(at as usize).filter(|_| at >= floor) {
+            if self.unpack(e.data) == data {
+                return true;
+            }
+            at = e.prev;
+            steps += 1;
+        }
+        if steps >= LongChains::FROM {
+            let mut at = head;
+            while let Some(e) = self.entries.get(at as usize) {
+                self.long.records.insert((name, self.unpack(e.data)));
+                at = e.prev;
+            }
+            self.long.mark(name);
+        }
+        false
+    }
+
+    /// Frees what only adding records needs (the names' hash index, the long chains' sets) once the
+    /// list is built and kept for reading (`/v1/enumerate`). Records can still be added after, more
+    /// slowly at first.
+    pub fn seal(&mut self) {
+        self.names.drop_index();
+        self.long = LongChains::default();
     }
 
     pub fn len(&self) -> usize {
@@ -396,7 +524,7 @@ impl RecordList {
     /// cursors that resume at an index (the streamed `/v1/enumerate`).
     pub(crate) fn entry_at(&self, index: usize) -> Option<(Option<usize>, u32, Data)> {
         let e = self.entries.get(index)?;
-        let task = (e.task != NONE).then_some(e.task as usize);
+        let task = self.tasks.of_record(u32::try_from(index).ok()?);
         Some((task, e.name, self.unpack(e.data)))
     }
 
@@ -453,7 +581,7 @@ mod tests {
 
     #[test]
     fn entries_stay_small() {
-        assert_eq!(std::mem::size_of::<Entry>(), 20);
+        assert_eq!(std::mem::size_of::<Entry>(), 16);
     }
 
     #[test]
@@ -467,6 +595,64 @@ mod tests {
         assert!(list.contains("t.mesos.", &RData::Aaaa(b)));
         let data: Vec<RData> = list.iter().map(|r| r.data).collect();
         assert_eq!(data, [RData::Aaaa(a), RData::Aaaa(b), RData::Aaaa(a)]);
+    }
+
+    #[test]
+    fn a_name_with_many_records_still_refuses_each_duplicate() {
+        let mut list = RecordList::new();
+        let v4 = |i: u32| RData::A(Ipv4Addr::from(0x0a00_0000 + i));
+        let v6 = |i: u32| RData::Aaaa(Ipv6Addr::from(0xfd00_u128 << 112 | u128::from(i)));
+        for i in 0..100 {
+            assert!(list.push("slave.mesos.", v4(i)));
+            assert!(list.push("slave.mesos.", v6(i)));
+            // A repeat of the first, of the newest, and of one in the middle.
+            assert!(!list.push("slave.mesos.", v4(0)));
+            assert!(!list.push("slave.mesos.", v4(i)));
+            assert!(!list.push("slave.mesos.", v6(i / 2)));
+        }
+        assert!(
+            list.push("slave.mesos.", v4(100)),
+            "a new address after the chain grew long"
+        );
+        assert!(list.push("other.mesos.", v4(0)), "the same address at another name");
+        assert_eq!(list.len(), 202);
+        assert!(list.contains("slave.mesos.", &v6(99)));
+    }
+
+    #[test]
+    fn srv_records_are_deduplicated_within_a_task_and_across_tasks() {
+        let mut list = RecordList::new();
+        let fw = list.add_framework("marathon");
+        let srv = "_web._tcp.marathon.slave.mesos.";
+        list.begin_task(fw, "web", "web.1");
+        let (name, target) = (
+            list.intern(srv).unwrap(),
+            list.intern("web-1.marathon.slave.mesos.").unwrap(),
+        );
+        assert!(list.push_srv_at(name, target, 31000));
+        assert!(list.push_srv_at(name, target, 31001));
+        assert!(
+            !list.push_srv_at(name, target, 31000),
+            "a port listed twice in one task"
+        );
+        list.end_task();
+        list.begin_task(fw, "web", "web.2");
+        let other = list.intern("web-2.marathon.slave.mesos.").unwrap();
+        assert!(list.push_srv_at(name, other, 31000), "a new target under a shared name");
+        assert!(
+            !list.push_srv_at(name, target, 31001),
+            "a target named by an earlier task"
+        );
+        assert!(!list.push_srv(srv, "web-2.marathon.slave.mesos.", 31000));
+        list.end_task();
+        let ports: Vec<u16> = list
+            .iter()
+            .filter_map(|r| match r.data {
+                RData::Srv { port, .. } => Some(port),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ports, [31000, 31001, 31000]);
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod zone;
 
 pub use journal::{Change, Journal};
 pub(crate) use list::Data;
-pub use list::{RData, Record, RecordList, TaskRef};
+pub use list::{NameId, RData, Record, RecordList, TaskRef};
 pub use lookup::{Extra, Lookup, Node, Records, Srv};
 pub use zone::Zone;
 

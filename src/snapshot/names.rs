@@ -49,6 +49,10 @@ impl ByteTable {
     /// The id of `name`, if present.
     #[inline]
     pub(super) fn find(&self, name: &[u8]) -> Option<u32> {
+        if self.slots.is_empty() {
+            // Without its index (see `drop_index`): a scan.
+            return (0..self.spans.len() as u32).find(|&id| self.get(id) == name);
+        }
         let mask = self.slots.len() - 1;
         let mut i = hash(name) as usize & mask;
         loop {
@@ -65,6 +69,10 @@ impl ByteTable {
 
     /// The id of `name`, adding it if new; `None` only past 4 billion names or 4 GiB of names.
     pub(super) fn intern(&mut self, name: &[u8]) -> Option<u32> {
+        if self.slots.is_empty() {
+            self.slots = vec![EMPTY; 8];
+            self.grow();
+        }
         let mask = self.slots.len() - 1;
         let mut i = hash(name) as usize & mask;
         loop {
@@ -89,8 +97,14 @@ impl ByteTable {
         Some(id)
     }
 
+    /// Frees the hash index (a quarter of the table's memory at 100k tasks) of a table that is only
+    /// read by id from now on: `find` scans instead, and `intern` rebuilds the index.
+    pub(super) fn drop_index(&mut self) {
+        self.slots = Vec::new();
+    }
+
     fn grow(&mut self) {
-        let mut slots = vec![EMPTY; self.slots.len() * 2];
+        let mut slots = vec![EMPTY; (self.slots.len() * 2).max((self.spans.len() * 2).next_power_of_two())];
         let mask = slots.len() - 1;
         for id in 0..self.spans.len() as u32 {
             let mut i = hash(self.get(id)) as usize & mask;
@@ -152,5 +166,15 @@ mod tests {
         assert_eq!(t.find(b""), None);
         assert_eq!(t.get(99_999), b"");
         assert_eq!(t.intern(b""), Some(10_000), "the empty name is a name too");
+        t.drop_index();
+        assert_eq!(
+            t.find(names[77].as_bytes()),
+            Some(77),
+            "found by a scan without the index"
+        );
+        assert_eq!(t.find(b"nope.mesos."), None);
+        assert_eq!(t.intern(names[5].as_bytes()), Some(5), "interning rebuilds the index");
+        assert_eq!(t.intern(b"new.mesos."), Some(10_001));
+        assert_eq!(t.find(b"new.mesos."), Some(10_001));
     }
 }

@@ -213,15 +213,21 @@ fn place<T>(array: &mut [T], at: &mut u32, value: T) {
 
 /// Interns `wire` and every ancestor of it below `apex`; the id of `wire`.
 fn intern_with_ancestors(names: &mut ByteTable, wire: &[u8], apex: &[u8]) -> Option<u32> {
-    if let Some(id) = names.find(wire) {
+    // One probe a name: a name that was there already adds nothing, and its ancestors are there too.
+    let count = names.len();
+    let id = names.intern(wire)?;
+    if names.len() == count {
         return Some(id);
     }
-    let id = names.intern(wire)?;
     for parent in parents(wire) {
-        if parent.len() <= apex.len() || names.find(parent).is_some() {
+        if parent.len() <= apex.len() {
             break;
         }
+        let count = names.len();
         names.intern(parent)?;
+        if names.len() == count {
+            break;
+        }
     }
     Some(id)
 }
