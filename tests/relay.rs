@@ -734,6 +734,25 @@ fn with_every_resolver_down_an_expired_answer_is_served_stale_with_ttl_30() {
     }
 }
 
+#[test]
+fn a_resolver_that_keeps_the_client_waiting_is_overtaken_by_the_expired_answer_at_1_8_s() {
+    let up = Upstream::start(Behaviour::Raw(www_answer_with_ttl(1, MADE_UP)));
+    // A resolver timeout far beyond the stale timer: the answer must come from the timer.
+    let (_master, server) = relaying(&[up.resolver()], json!({ "timeout": 8 }));
+    assert_eq!(a_ttls(&server.ask(WWW, dns::A, Transport::Udp)), [1]);
+    up.set(WWW, Behaviour::Hang);
+    std::thread::sleep(Duration::from_millis(1100)); // the entry's one second of life
+    let asked = up.seen().len();
+    let (r, took) = ask_timed(&server, WWW, dns::A, Transport::Udp, Duration::from_secs(6));
+    assert_eq!((r.rcode, a_ttls(&r)), (dns::NOERROR, vec![30]), "{r:?}");
+    assert_eq!(r.answer_data(dns::A), vec![MADE_UP.to_string()]);
+    assert!(
+        took >= Duration::from_millis(1700) && took < Duration::from_secs(5),
+        "answered at the client response timer, not at once nor at the resolver's timeout: {took:?}"
+    );
+    assert!(up.seen().len() > asked, "the resolver was still asked");
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Who may relay
 

@@ -171,6 +171,11 @@ impl Cache {
         Lookup::Hit { len, prefetch }
     }
 
+    /// Whether expired answers may be served at all (`serveStaleSeconds` is not 0).
+    pub fn serves_stale(&self) -> bool {
+        !self.config.serve_stale.is_zero()
+    }
+
     /// Writes into `out` the answer to `query` from an entry expired less than `serve_stale` ago (or
     /// still fresh), every TTL [`STALE_TTL`]: for when every resolver failed (RFC 8767).
     pub fn stale(&mut self, query: &[u8], transport: Transport, now: Instant, out: &mut [u8]) -> Option<usize> {

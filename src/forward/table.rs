@@ -1,7 +1,8 @@
 //! The relay without sockets: the table of pending relayed queries, their upstream IDs and deadlines,
 //! which resolver is asked next, the TCP retry of answers truncated over UDP, the RFC 5452 checks on
 //! what comes back (the resolver asked, the ID sent, the question asked), loop detection, and SERVFAIL
-//! when every resolver has failed, or an expired cached answer in its place (serve-stale, RFC 8767).
+//! when every resolver has failed, or an expired cached answer in its place (serve-stale, RFC 8767),
+//! which a client the resolvers keep waiting also gets at RFC 8767's client response timer.
 //! Answers that come back go to the [`Cache`] too (which decides what it keeps); a cache hit that
 //! asks for a prefetch is relayed here for a [`Client::Prefetch`], whose answer only refreshes the
 //! cache.
@@ -120,7 +121,14 @@ struct Pending {
     attempt: u64,
     /// An answer truncated over UDP, kept while the TCP retry runs (and passed on if it fails).
     truncated: Option<Box<[u8]>>,
+    /// Which relay this is (the table's count of relays when it came), for its stale-answer timer.
+    serial: u64,
 }
+
+/// How long a client waits for the resolvers before an expired cached answer is served in place of
+/// theirs (RFC 8767's client response timer, at its recommended 1.8 s); the resolvers are still asked,
+/// and their answer refreshes the cache.
+pub const STALE_AFTER: Duration = Duration::from_millis(1800);
 
 struct TcpConn {
     /// The pending query this connection carries.
@@ -143,6 +151,8 @@ pub struct Table {
     tcp_free: Vec<usize>,
     /// (due, slot, attempt number), in order: every attempt has the same timeout.
     deadlines: VecDeque<(Instant, usize, u64)>,
+    /// (due, slot, relay serial) of the stale-answer timers ([`STALE_AFTER`]), in order.
+    stale_timers: VecDeque<(Instant, usize, u64)>,
     attempts: u64,
     random: SecureRandom,
     io: VecDeque<Io>,
@@ -173,6 +183,7 @@ impl Table {
             tcp: Vec::new(),
             tcp_free: Vec::new(),
             deadlines: VecDeque::new(),
+            stale_timers: VecDeque::new(),
             attempts: 0,
             random,
             io: VecDeque::new(),
@@ -286,7 +297,9 @@ impl Table {
 
     /// When the next timeout falls due, if any query is pending.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.deadlines.front().map(|d| d.0)
+        let timeout = self.deadlines.front().map(|d| d.0);
+        let stale = self.stale_timers.front().map(|d| d.0);
+        timeout.into_iter().chain(stale).min()
     }
 
     /// Whether a UDP query is one we relayed, come back to us (a resolver that forwards to us): it comes
@@ -340,7 +353,12 @@ impl Table {
             via: None,
             attempt: 0,
             truncated: None,
+            serial: self.stats.relayed,
         });
+        if client != Client::Prefetch && self.cache.as_ref().is_some_and(Cache::serves_stale) {
+            self.stale_timers
+                .push_back((now + STALE_AFTER, slot, self.stats.relayed));
+        }
         self.start_attempt(slot, client.transport() == Transport::Tcp, now);
     }
 
@@ -406,7 +424,15 @@ impl Table {
     }
 
     /// Times out attempts that are due at `now`: the next resolver is asked, or the client gets SERVFAIL.
+    /// A client kept waiting [`STALE_AFTER`] gets an expired cached answer if there is one.
     pub fn expire(&mut self, now: Instant) {
+        while let Some(&(due, slot, serial)) = self.stale_timers.front() {
+            if due > now {
+                break;
+            }
+            self.stale_timers.pop_front();
+            self.answer_stale_early(slot, serial, now);
+        }
         while let Some(&(due, slot, number)) = self.deadlines.front() {
             if due > now {
                 break;
@@ -608,6 +634,34 @@ impl Table {
                 self.outbox.push_back((p.client, self.scratch[..n].into()));
             }
             None => self.servfail_pending(&mut p),
+        }
+    }
+
+    /// The client of relay `serial` (if still pending at `slot`) has waited [`STALE_AFTER`]: it gets
+    /// an expired cached answer if there is one, and the relay goes on as a prefetch (its answer only
+    /// refreshes the cache).
+    fn answer_stale_early(&mut self, slot: usize, serial: u64, now: Instant) {
+        let Some(p) = self.pending.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        if p.serial != serial || p.client == Client::Prefetch {
+            return;
+        }
+        let Some(cache) = self.cache.as_mut() else { return };
+        // The client's own ID, then back to the current attempt's (the wire bytes are what was sent).
+        let wire_id = p.wire.get(..2).map(|id| [id[0], id[1]]);
+        if let Some(id) = p.wire.get_mut(..2) {
+            id.copy_from_slice(&p.client_id.to_be_bytes());
+        }
+        self.scratch.resize(MAX_MESSAGE, 0);
+        let stale = cache.stale(&p.wire, p.client.transport(), now, &mut self.scratch);
+        if let (Some(id), Some(wire)) = (wire_id, p.wire.get_mut(..2)) {
+            wire.copy_from_slice(&id);
+        }
+        if let Some(n) = stale {
+            self.stats.answered += 1;
+            self.outbox.push_back((p.client, self.scratch[..n].into()));
+            p.client = Client::Prefetch;
         }
     }
 

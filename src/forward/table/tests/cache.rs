@@ -149,3 +149,57 @@ fn new_resolver_lists_apply_to_pending_queries_after_their_current_attempt() {
     t.relay(&query(0x6666, WWW, rtype::A), UDP_CLIENT, t0);
     assert_eq!(one_udp(&mut t).to, resolver(4));
 }
+
+#[test]
+fn a_client_kept_waiting_gets_the_expired_answer_at_the_stale_timer_and_the_late_answer_refreshes_the_cache() {
+    let mut t = cached_table(&[resolver(1), resolver(2)], S * 3600);
+    let t0 = Instant::now();
+    relay_answered(&mut t, &query(0x1111, WWW, rtype::A), UDP_CLIENT, t0);
+    delivered(&mut t);
+    let later = t0 + S * 120;
+    let q = query(0x5555, WWW, rtype::A);
+    t.relay(&q, UDP_CLIENT, later);
+    one_udp(&mut t);
+    // The first resolver times out; the second is asked and is slow too.
+    t.expire(later + TIMEOUT);
+    let second = one_udp(&mut t);
+    assert!(delivered(&mut t).is_empty(), "no answer before the stale timer");
+    assert_eq!(
+        t.next_deadline(),
+        Some(later + STALE_AFTER),
+        "the stale timer comes first"
+    );
+    t.expire(later + STALE_AFTER);
+    let reply = one_reply(&mut t, UDP_CLIENT);
+    let m = Message::parse(&reply).unwrap();
+    assert_eq!((m.id(), m.rcode()), (0x5555, rcode::NOERROR));
+    let ttls: Vec<u32> = m.records(crate::wire::Section::Answer).map(|r| r.ttl).collect();
+    assert_eq!(ttls, [30]);
+    assert_eq!(t.pending_count(), 1, "the resolvers are still asked");
+    // The late answer goes to the cache, not to the client a second time.
+    t.on_udp_answer(
+        second.socket,
+        second.to,
+        &answer(&second.wire, &[MADE_UP_2]),
+        later + S * 2,
+    );
+    assert!(delivered(&mut t).is_empty());
+    let fresh = lookup(&mut t, &query(0x6666, WWW, rtype::A), later + S * 3).expect("refreshed");
+    assert_eq!(fresh[fresh.len() - 4..], MADE_UP_2.octets());
+    assert_eq!((t.stats().cache.stale, t.stats.servfail), (1, 0));
+}
+
+#[test]
+fn without_an_expired_answer_the_stale_timer_changes_nothing() {
+    let mut t = cached_table(&[resolver(1), resolver(2)], S * 3600);
+    let t0 = Instant::now();
+    let q = query(0x7777, WWW, rtype::A);
+    t.relay(&q, UDP_CLIENT, t0);
+    one_udp(&mut t);
+    t.expire(t0 + TIMEOUT);
+    let second = one_udp(&mut t);
+    t.expire(t0 + STALE_AFTER);
+    assert!(delivered(&mut t).is_empty(), "nothing cached: the client waits");
+    t.on_udp_answer(second.socket, second.to, &answer(&second.wire, &[MADE_UP]), t0 + S * 2);
+    assert_eq!(id_of(&one_reply(&mut t, UDP_CLIENT)), 0x7777);
+}
