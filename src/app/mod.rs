@@ -105,6 +105,12 @@ fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(),
         records.clone(),
         refresh_status.clone(),
         args.verbosity,
+        server.as_ref().map(|server| {
+            let waker = server.waker();
+            Box::new(move || {
+                let _ = waker.wake();
+            }) as Box<dyn Fn() + Send>
+        }),
     )
     .map_err(|e| format!("cannot start the refresher: {e}"))?;
     let stop = Arc::new(AtomicBool::new(false));

@@ -88,16 +88,20 @@ impl From<BuildError> for RefreshError {
 /// number of `-v`: 1 logs the success/failure counts with each refresh, 2 also logs every record. The
 /// config can be replaced while it runs (SIGHUP): store a new one into `config` and unpark the thread,
 /// and it refreshes at once with it (rebuilding its fetcher if the masters or the timeout changed).
+/// `swapped` is called after each new snapshot is stored (the server wakes its loop with it, so that
+/// the secondaries are told of a new serial at once).
 pub(crate) fn spawn_reloadable(
     config: Arc<ArcSwap<Config>>,
     source: StateSource,
     records: Arc<ArcSwap<Records>>,
     status: Arc<RefreshStatus>,
     verbosity: u8,
+    swapped: Option<Box<dyn Fn() + Send>>,
 ) -> io::Result<JoinHandle<()>> {
     let mut refresher = Refresher::new(config.load_full(), source, records, verbosity);
     refresher.shared = Some(config);
     refresher.status = status;
+    refresher.swapped = swapped;
     thread::Builder::new()
         .name("mesos-dns-refresh".into())
         .spawn(move || refresher.run())
@@ -123,6 +127,8 @@ struct Refresher {
     statics: StaticRecords,
     /// The collision lines last logged (each set is logged once, not at every refresh).
     logged_collisions: Vec<String>,
+    /// Called after each snapshot is stored.
+    swapped: Option<Box<dyn Fn() + Send>>,
 }
 
 /// What a successful refresh reports.
@@ -150,6 +156,7 @@ impl Refresher {
             stream: None,
             statics: StaticRecords::default(),
             logged_collisions: Vec::new(),
+            swapped: None,
         }
         .with_statics()
     }
@@ -459,6 +466,9 @@ impl Refresher {
         let serial = records.serial();
         self.last_serial = serial;
         self.records.store(Arc::new(records));
+        if let Some(swapped) = &self.swapped {
+            swapped();
+        }
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);

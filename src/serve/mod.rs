@@ -7,7 +7,7 @@
 //! |----------------------------|-------------------|-------------------------------------------------|
 //! | `0`                        | `Udp`             | the DNS UDP socket                              |
 //! | `1`                        | `Tcp`             | the DNS TCP listener                            |
-//! | `2`                        | `Wake`            | the waker: another thread asks the loop to look at its stop flag, or at SIGHUP's relay config |
+//! | `2`                        | `Wake`            | the waker: another thread asks the loop to look at its stop flag, or at SIGHUP's relay config, or at a new snapshot (NOTIFY) |
 //! | `3`                        | `Http`            | the HTTP API listener                           |
 //! | `forward::UDP_TOKEN_BASE+` | `RelayUdp(i)`     | a relay socket towards the upstream resolvers   |
 //! | `DNS_CONN_BASE+`           | `DnsConn(slot)`   | one accepted DNS TCP connection                 |
