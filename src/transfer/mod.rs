@@ -17,6 +17,7 @@ mod stream;
 pub(crate) mod tsig;
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub(crate) use stream::{Plan, Transfer};
@@ -33,13 +34,31 @@ pub(crate) struct Policy {
     allow_from: Vec<Cidr>,
     /// `tsigKeys`: when any, a transfer must be signed with one.
     pub(crate) keys: Keys,
+    /// How many transfers are running (each holds a [`Running`]).
+    running: Arc<AtomicUsize>,
 }
+
+/// A running transfer's place in the count of [`Policy`]; given back when the transfer ends.
+#[derive(Debug)]
+pub(crate) struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Transfers streamed at once at most; one more is answered SERVFAIL, which secondaries retry later
+/// (each running transfer keeps its snapshot alive while its client reads; BIND's `transfers-out`
+/// default is the same 10).
+pub(crate) const MAX_TRANSFERS: usize = 10;
 
 impl Policy {
     pub(crate) fn from_config(config: &Config) -> Policy {
         Policy {
             allow_from: config.transfer_allow_from.clone(),
             keys: Keys::new(&config.tsig_keys),
+            running: Arc::default(),
         }
     }
 
@@ -171,15 +190,14 @@ pub(crate) fn start(
         // AXFR is for streams only (RFC 5936 4.2).
         return refuse(rcode::REFUSED, signer.as_mut(), out);
     };
+    if policy.running.load(Ordering::Relaxed) >= MAX_TRANSFERS {
+        log::warn!("zone transfer to {peer} refused with SERVFAIL: {MAX_TRANSFERS} transfers are running");
+        return refuse(rcode::SERVFAIL, signer.as_mut(), out);
+    }
     let signer = signer.map(|s| s.owned());
-    Start::Stream(Box::new(Transfer::new(
-        records.clone(),
-        plan,
-        msg.id(),
-        q.raw,
-        msg.flags(),
-        signer,
-    )))
+    let transfer = Transfer::new(records.clone(), plan, msg.id(), q.raw, msg.flags(), signer);
+    policy.running.fetch_add(1, Ordering::Relaxed);
+    Start::Stream(Box::new(transfer.counted_in(Running(policy.running.clone()))))
 }
 
 /// Appends the current SOA to a reply's answer section.

@@ -34,6 +34,8 @@ pub(crate) struct Transfer {
     /// Opcode and RD copied from the request.
     flags: u16,
     signer: Option<OwnedSigner>,
+    /// Held while the transfer lives: the count of running transfers ([`super::Policy`]).
+    running: Option<super::Running>,
     /// The next segment of records to load (see [`Transfer::load`]), and the loaded one with the
     /// position of its next record.
     next_segment: usize,
@@ -62,6 +64,7 @@ impl Transfer {
             question: question.to_vec(),
             flags: flags & (field::OPCODE_MASK | field::RD),
             signer,
+            running: None,
             next_segment: 0,
             segment: Vec::new(),
             at: 0,
@@ -70,6 +73,12 @@ impl Transfer {
             bytes: 0,
             messages: 0,
         }
+    }
+
+    /// The transfer, counted among the running ones while it lives.
+    pub(crate) fn counted_in(mut self, running: super::Running) -> Transfer {
+        self.running = Some(running);
+        self
     }
 
     pub(crate) fn plan(&self) -> Plan {

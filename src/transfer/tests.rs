@@ -37,6 +37,7 @@ fn policy(keys: &[TsigKey]) -> Policy {
     Policy {
         allow_from: vec![Cidr::parse("127.0.0.0/8").unwrap()],
         keys: Keys::new(keys),
+        running: Arc::default(),
     }
 }
 
@@ -263,4 +264,28 @@ fn the_apex_ns_records_are_the_nameservers_when_given() {
         .map(|r| r.2)
         .collect();
     assert_eq!(ns, [wire_of("ns1.mesos"), wire_of("ns2.example.com")]);
+}
+
+#[test]
+fn at_most_max_transfers_run_at_once_and_a_finished_one_frees_its_place() {
+    let records = zone_with(1, &[], 7);
+    let q = request(rtype::AXFR, "mesos.", None);
+    let policy = policy(&[]);
+    let mut out = Vec::new();
+    let mut running: Vec<Box<Transfer>> = (0..MAX_TRANSFERS)
+        .map(|_| match start(&q, LOOPBACK, &records, &policy, true, 0, &mut out) {
+            Start::Stream(t) => t,
+            _ => panic!("a transfer below the limit is refused"),
+        })
+        .collect();
+    assert!(matches!(
+        start(&q, LOOPBACK, &records, &policy, true, 0, &mut out),
+        Start::Reply
+    ));
+    assert_eq!(rcode_of(&out), rcode::SERVFAIL as u8, "one over the limit");
+    running.pop();
+    assert!(matches!(
+        start(&q, LOOPBACK, &records, &policy, true, 0, &mut out),
+        Start::Stream(_)
+    ));
 }
