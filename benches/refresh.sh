@@ -60,6 +60,6 @@ records=$(grep -m1 -oE '[0-9]+ records \([^)]*\) under [0-9]+ names' "$work/log"
 echo "state: $TASKS tasks on $AGENTS agents, $((size / 1024 / 1024)) MB; $records"
 echo "refresh (fetch start -> snapshot live), ms: $(echo $times | tr '\n' ' ')"
 echo "python json.load, best of 3: $py_ms ms"
-awk -v b="$best" -v m="$median" -v p="$py_ms" 'BEGIN {printf "ratio refresh/python: best %.2f, median %.2f  (target <= 0.30)\n", b / p, m / p}'
-awk -v h="$hwm" -v s="$size" 'BEGIN {printf "peak RSS: %d MB = %.2f x the document  (target <= 3.00)\n", h / 1024, h * 1024 / s}'
+awk -v b="$best" -v m="$median" -v p="$py_ms" 'BEGIN {printf "ratio refresh/python: best %.2f, median %.2f  (target <= 0.25)\n", b / p, m / p}'
+awk -v h="$hwm" -v s="$size" 'BEGIN {printf "peak RSS: %d MB = %.2f x the document  (target <= 2.50)\n", h / 1024, h * 1024 / s}'
 echo "queries answered during the refreshes: $answered"

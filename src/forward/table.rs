@@ -332,11 +332,11 @@ impl Table {
         let Some(q) = msg.question() else { return };
         let list = self.upstreams.select(&lower_name(&q.name));
         let Some(&upstream) = self.upstreams.list(list).first() else {
-            self.servfail(query, client);
+            self.stale_or_servfail(query, client, now);
             return;
         };
         if self.pending_count() >= MAX_PENDING {
-            self.servfail(query, client);
+            self.stale_or_servfail(query, client, now);
             return;
         }
         let slot = self.free.pop().unwrap_or_else(|| {
@@ -704,6 +704,24 @@ impl Table {
             id.copy_from_slice(&client_id.to_be_bytes());
         }
         self.outbox.push_back((client, self.scratch.as_slice().into()));
+    }
+
+    /// A query that cannot be relayed (no resolver, or the table is full): an expired cached answer if
+    /// there is one (serve-stale), else SERVFAIL.
+    fn stale_or_servfail(&mut self, query: &[u8], client: Client, now: Instant) {
+        if client != Client::Prefetch {
+            self.scratch.resize(MAX_MESSAGE, 0);
+            let stale = self
+                .cache
+                .as_mut()
+                .and_then(|c| c.stale(query, client.transport(), now, &mut self.scratch));
+            if let Some(n) = stale {
+                self.stats.answered += 1;
+                self.outbox.push_back((client, self.scratch[..n].into()));
+                return;
+            }
+        }
+        self.servfail(query, client);
     }
 
     fn servfail(&mut self, query: &[u8], client: Client) {

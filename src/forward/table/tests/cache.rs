@@ -203,3 +203,31 @@ fn without_an_expired_answer_the_stale_timer_changes_nothing() {
     t.on_udp_answer(second.socket, second.to, &answer(&second.wire, &[MADE_UP]), t0 + S * 2);
     assert_eq!(id_of(&one_reply(&mut t, UDP_CLIENT)), 0x7777);
 }
+
+#[test]
+fn with_the_table_full_an_expired_answer_is_served_instead_of_servfail() {
+    let mut t = cached_table(&[resolver(1)], S * 3600);
+    let t0 = Instant::now();
+    relay_answered(&mut t, &query(0x1111, WWW, rtype::A), UDP_CLIENT, t0);
+    delivered(&mut t);
+    let later = t0 + S * 120;
+    for i in 0..MAX_PENDING {
+        t.relay(
+            &query(0x2222, &format!("h{i}.example.com"), rtype::A),
+            UDP_CLIENT,
+            later,
+        );
+    }
+    ios(&mut t);
+    assert_eq!(t.pending_count(), MAX_PENDING);
+    t.relay(&query(0x3333, WWW, rtype::A), UDP_CLIENT, later);
+    let reply = one_reply(&mut t, UDP_CLIENT);
+    let m = Message::parse(&reply).unwrap();
+    assert_eq!((m.id(), m.rcode()), (0x3333, rcode::NOERROR));
+    assert_eq!((t.stats().cache.stale, t.stats.servfail), (1, 0));
+    t.relay(&query(0x4444, "not-cached.example.com", rtype::A), UDP_CLIENT, later);
+    assert_servfail_for(
+        &one_reply(&mut t, UDP_CLIENT),
+        &query(0x4444, "not-cached.example.com", rtype::A),
+    );
+}
