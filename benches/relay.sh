@@ -55,7 +55,7 @@ CLK_TCK=$(getconf CLK_TCK)
 
 step "building the release binary"
 cargo build --release --bin mesos-dns
-BIN=target/release/mesos-dns
+BIN=${BIN:-target/release/mesos-dns}
 
 # --- Scratch space and clean-up --------------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/mesos-dns-relay-bench.XXXXXX")
