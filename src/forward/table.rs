@@ -332,11 +332,11 @@ impl Table {
         let Some(q) = msg.question() else { return };
         let list = self.upstreams.select(&lower_name(&q.name));
         let Some(&upstream) = self.upstreams.list(list).first() else {
-            self.stale_or_servfail(query, client, now);
+            self.stale_or_servfail(query, client, msg.id(), now);
             return;
         };
         if self.pending_count() >= MAX_PENDING {
-            self.stale_or_servfail(query, client, now);
+            self.stale_or_servfail(query, client, msg.id(), now);
             return;
         }
         let slot = self.free.pop().unwrap_or_else(|| {
@@ -617,23 +617,8 @@ impl Table {
             self.deliver_fitting(&mut p, &tc);
             return;
         }
-        if p.client == Client::Prefetch {
-            return;
-        }
-        if let Some(id) = p.wire.get_mut(..2) {
-            id.copy_from_slice(&p.client_id.to_be_bytes());
-        }
-        self.scratch.resize(MAX_MESSAGE, 0);
-        let stale = self
-            .cache
-            .as_mut()
-            .and_then(|c| c.stale(&p.wire, p.client.transport(), now, &mut self.scratch));
-        match stale {
-            Some(n) => {
-                self.stats.answered += 1;
-                self.outbox.push_back((p.client, self.scratch[..n].into()));
-            }
-            None => self.servfail_pending(&mut p),
+        if !self.deliver_stale(&p.wire, p.client, p.client_id, now) {
+            self.servfail_pending(&mut p);
         }
     }
 
@@ -641,28 +626,31 @@ impl Table {
     /// an expired cached answer if there is one, and the relay goes on as a prefetch (its answer only
     /// refreshes the cache).
     fn answer_stale_early(&mut self, slot: usize, serial: u64, now: Instant) {
-        let Some(p) = self.pending.get_mut(slot).and_then(Option::as_mut) else {
+        let Some(mut p) = self.pending.get_mut(slot).and_then(Option::take) else {
             return;
         };
-        if p.serial != serial || p.client == Client::Prefetch {
-            return;
-        }
-        let Some(cache) = self.cache.as_mut() else { return };
-        // The client's own ID, then back to the current attempt's (the wire bytes are what was sent).
-        let wire_id = p.wire.get(..2).map(|id| [id[0], id[1]]);
-        if let Some(id) = p.wire.get_mut(..2) {
-            id.copy_from_slice(&p.client_id.to_be_bytes());
-        }
-        self.scratch.resize(MAX_MESSAGE, 0);
-        let stale = cache.stale(&p.wire, p.client.transport(), now, &mut self.scratch);
-        if let (Some(id), Some(wire)) = (wire_id, p.wire.get_mut(..2)) {
-            wire.copy_from_slice(&id);
-        }
-        if let Some(n) = stale {
-            self.stats.answered += 1;
-            self.outbox.push_back((p.client, self.scratch[..n].into()));
+        if p.serial == serial && self.deliver_stale(&p.wire, p.client, p.client_id, now) {
             p.client = Client::Prefetch;
         }
+        self.pending[slot] = Some(p);
+    }
+
+    /// Queues for `client` (under its ID `client_id`) an expired cached answer to `query` if there is
+    /// one (serve-stale); false if there is none, or nobody to answer (a prefetch).
+    fn deliver_stale(&mut self, query: &[u8], client: Client, client_id: u16, now: Instant) -> bool {
+        if client == Client::Prefetch {
+            return false;
+        }
+        let Some(cache) = self.cache.as_mut() else { return false };
+        self.scratch.resize(MAX_MESSAGE, 0);
+        let Some(n) = cache.stale(query, client.transport(), now, &mut self.scratch) else {
+            return false;
+        };
+        // The reply carries the ID of `query`, which may be the upstream attempt's.
+        self.scratch[..2].copy_from_slice(&client_id.to_be_bytes());
+        self.stats.answered += 1;
+        self.outbox.push_back((client, self.scratch[..n].into()));
+        true
     }
 
     fn deliver_fitting(&mut self, p: &mut Pending, answer: &[u8]) {
@@ -708,20 +696,10 @@ impl Table {
 
     /// A query that cannot be relayed (no resolver, or the table is full): an expired cached answer if
     /// there is one (serve-stale), else SERVFAIL.
-    fn stale_or_servfail(&mut self, query: &[u8], client: Client, now: Instant) {
-        if client != Client::Prefetch {
-            self.scratch.resize(MAX_MESSAGE, 0);
-            let stale = self
-                .cache
-                .as_mut()
-                .and_then(|c| c.stale(query, client.transport(), now, &mut self.scratch));
-            if let Some(n) = stale {
-                self.stats.answered += 1;
-                self.outbox.push_back((client, self.scratch[..n].into()));
-                return;
-            }
+    fn stale_or_servfail(&mut self, query: &[u8], client: Client, client_id: u16, now: Instant) {
+        if !self.deliver_stale(query, client, client_id, now) {
+            self.servfail(query, client);
         }
-        self.servfail(query, client);
     }
 
     fn servfail(&mut self, query: &[u8], client: Client) {

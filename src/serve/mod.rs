@@ -519,19 +519,11 @@ impl Loop {
     /// their answers come back).
     fn notify(&mut self, records: &Records, now: Instant) {
         let Some((udp, _)) = &self.dns else { return };
-        let notifier = &mut self.responder.notifier;
-        notifier.serving(records, now);
-        if notifier.next_deadline().is_some_and(|due| due <= now) {
-            let mut message = Vec::new();
-            let keys = &self.responder.policy().keys.clone();
-            let notifier = &mut self.responder.notifier;
-            notifier.send_due(records, keys, now, respond::unix_now(), &mut message, |to, m| {
-                if let Err(e) = udp.send(m, to, None) {
-                    log::warn!("NOTIFY to {to}: {e}");
-                }
-            });
-        }
-        self.responder.metrics.notify = self.responder.notifier.stats;
+        self.responder.notify(records, now, |to, m| {
+            if let Err(e) = udp.send(m, to, None) {
+                log::warn!("NOTIFY to {to}: {e}");
+            }
+        });
     }
 
     /// Sends the answers the forwarder has for clients.

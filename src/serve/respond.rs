@@ -74,9 +74,16 @@ impl Responder {
         })
     }
 
-    /// The keys NOTIFY messages are signed with.
-    pub(super) fn policy(&self) -> &Policy {
-        &self.policy
+    /// Tells the secondaries of a new serial in `records`, and sends the retries due at `now`, each
+    /// message through `send` (signed with the transfer keys, if any).
+    pub(super) fn notify(&mut self, records: &Records, now: Instant, send: impl FnMut(SocketAddr, &[u8])) {
+        self.notifier.serving(records, now);
+        if self.notifier.next_deadline().is_some_and(|due| due <= now) {
+            let keys = &self.policy.keys;
+            self.notifier
+                .send_due(records, keys, now, unix_now(), &mut self.reply, send);
+        }
+        self.metrics.notify = self.notifier.stats;
     }
 
     /// The response to `query` from `client` (whose address is `peer`), or `None` when there is nothing
