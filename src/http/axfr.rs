@@ -151,7 +151,7 @@ fn open(out: &mut Vec<u8>, set: Set) -> At {
 impl Cursor for Axfr {
     fn fill(&mut self, out: &mut Vec<u8>, budget: usize) -> Fill {
         let stop = out.len().saturating_add(budget);
-        let nodes = self.records.domain_node_count();
+        let nodes = self.records.node_id_bound();
         // Nodes looked at without writing count against the budget too: a scan stays bounded.
         let mut steps = 0usize;
         while out.len() < stop && steps < budget {
@@ -182,7 +182,7 @@ impl Cursor for Axfr {
                 value: 0,
                 any,
             };
-            let Some(node) = self.records.node(node_id) else {
+            let Some(node) = self.records.domain_node(node_id) else {
                 self.at = next_node;
                 continue;
             };

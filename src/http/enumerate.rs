@@ -15,6 +15,8 @@ use std::sync::Arc;
 use super::body::{json_display, json_str, Cursor, Fill};
 use crate::snapshot::{Data, Records};
 
+mod tasks;
+
 /// Where the cursor is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum At {
@@ -58,6 +60,12 @@ impl Enumerate {
 
 impl Cursor for Enumerate {
     fn fill(&mut self, out: &mut Vec<u8>, budget: usize) -> Fill {
+        if self.records.list().is_none() && self.records.tasks().is_some() {
+            let records = Arc::clone(&self.records);
+            if let Some(table) = records.tasks() {
+                return self.fill_tasks(&records, table, out, budget);
+            }
+        }
         let Some(list) = self.records.list() else {
             if self.at != At::Done {
                 out.extend_from_slice(b"{\"frameworks\":[]}\n");

@@ -12,7 +12,7 @@ use crate::addr::HostPort;
 use crate::config::Config;
 use crate::mesos::state::{self, Header, State};
 use crate::records::generate::lookup::{names_to_resolve, HostAddrs};
-use crate::records::generate::{generate, generate_streamed, GenInput};
+use crate::records::generate::{generate, generate_streamed, generate_with_tasks, GenInput, TaskGen};
 use crate::records::label::Spec;
 use crate::snapshot::{RecordList, Records};
 
@@ -83,6 +83,25 @@ pub fn generate_from_state(
     }
     let hosts = resolve_hosts(config, state, masters_for_records, resolve);
     Ok(generate(
+        state,
+        &gen_input(config, masters_for_records, self_addrs, &hosts),
+    ))
+}
+
+/// [`generate_from_state`], with the generator of single tasks' records that edits of the snapshot use
+/// afterwards (stream mode: [`TaskGen`]), made from the same state and host addresses.
+pub(crate) fn generate_for_edits(
+    config: &Config,
+    state: &State<'_>,
+    masters_for_records: &[HostPort],
+    self_addrs: &[IpAddr],
+    resolve: &dyn Fn(&str) -> Vec<IpAddr>,
+) -> Result<(RecordList, TaskGen), BuildError> {
+    if state.leader.is_empty() {
+        return Err(BuildError::NoLeader);
+    }
+    let hosts = resolve_hosts(config, state, masters_for_records, resolve);
+    Ok(generate_with_tasks(
         state,
         &gen_input(config, masters_for_records, self_addrs, &hosts),
     ))

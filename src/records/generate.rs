@@ -4,6 +4,8 @@
 //! (an empty label, a name over 253 characters) is skipped, never cut into something else.
 //!
 //! Records are made in the original's order: frameworks, agents, the server itself, masters, tasks.
+//! [`generate_fixed`] makes the first four, and its [`TaskGen`] each task's on its own
+//! ([`one_task`]); [`generate`] is the two in turn, so the naming rules have one copy.
 //! With `D` the domain, `F` the framework's labels, `T` the task's label (or discovery name), `H` the
 //! task hash ([`super::taskid`]), `S` the agent id's last `-` part:
 //! - tasks (`TASK_RUNNING` on a known agent; with `hideUnhealthyTasks`, not `healthy: false`): `T.F.D`, `T-H-S.F.D` (task addresses), `T.F.slave.D`,
@@ -30,9 +32,12 @@ use crate::snapshot::{NameId, RecordList};
 mod addrs;
 mod hosts;
 pub(crate) mod lookup;
+mod one_task;
 
 use addrs::task_addrs;
 use lookup::HostAddrs;
+pub(crate) use one_task::TaskGen;
+use one_task::TaskNamer;
 
 /// Everything besides the state document that decides which records are generated.
 pub(crate) struct GenInput<'a> {
@@ -63,19 +68,49 @@ pub(crate) struct GenInput<'a> {
 
 /// Generates every record of the behaviour spec (section 4) from one state document.
 pub(crate) fn generate(state: &State<'_>, input: &GenInput<'_>) -> RecordList {
+    generate_with_tasks(state, input).0
+}
+
+/// [`generate`], and the [`TaskGen`] that made the tasks' records (to make single tasks' later).
+pub(crate) fn generate_with_tasks(state: &State<'_>, input: &GenInput<'_>) -> (RecordList, TaskGen) {
+    let (mut out, mut tasks) = fixed(state, input, record_capacity(state));
+    for (i, f) in state.frameworks.iter().enumerate() {
+        for task in &f.tasks {
+            tasks.task_into(&mut out, i, task);
+        }
+    }
+    (out, tasks)
+}
+
+/// The records that are not a task's (frameworks, agents, the server, masters: [`generate`]'s
+/// first part, in its order), and the [`TaskGen`] that makes the tasks' from the same state.
+#[cfg(test)]
+pub(crate) fn generate_fixed(state: &State<'_>, input: &GenInput<'_>) -> (RecordList, TaskGen) {
+    let capacity = state.slaves.len() * 4 + state.frameworks.len() * 2 + 64;
+    fixed(state, input, capacity)
+}
+
+/// About ten records per task, as the fixtures and generated states give.
+fn record_capacity<T>(state: &State<'_, T>) -> usize {
+    state.frameworks.iter().map(|f| f.tasks.len()).sum::<usize>() * 10 + 64
+}
+
+/// Frameworks, agents, the server and masters, in a list with room for `capacity` records; and what
+/// the tasks' records need from them.
+fn fixed<T>(state: &State<'_, T>, input: &GenInput<'_>, capacity: usize) -> (RecordList, TaskGen) {
     let domain = input.domain.trim_end_matches('.').to_ascii_lowercase();
-    let mut g = Generator::new(input, &domain, state);
+    let mut g = Generator::new(input, &domain, capacity);
     let frameworks = g.frameworks(state);
     let agents = g.agents(state);
     g.server();
     g.masters(state);
-    let mut task_ips = Vec::new();
-    for (f, fw) in state.frameworks.iter().zip(&frameworks) {
-        for task in &f.tasks {
-            g.task(fw, task, &agents, &mut task_ips);
-        }
-    }
-    g.out
+    let tasks = TaskGen::from_parts(
+        g.namer,
+        frameworks,
+        g.out.frameworks().map(str::to_owned).collect(),
+        agents,
+    );
+    (g.out, tasks)
 }
 
 /// [`generate`] from a state document's [`Header`] and its body, reading the tasks one at a time
@@ -85,19 +120,9 @@ pub(crate) fn generate_streamed(
     body: &[u8],
     input: &GenInput<'_>,
 ) -> Result<RecordList, serde_json::Error> {
-    let domain = input.domain.trim_end_matches('.').to_ascii_lowercase();
-    let mut g = Generator::new(input, &domain, header);
-    let frameworks = g.frameworks(header);
-    let agents = g.agents(header);
-    g.server();
-    g.masters(header);
-    let mut task_ips = Vec::new();
-    state::for_each_task(body, &mut |i, task| {
-        if let Some(fw) = frameworks.get(i) {
-            g.task(fw, &task, &agents, &mut task_ips);
-        }
-    })?;
-    Ok(g.out)
+    let (mut out, mut tasks) = fixed(header, input, record_capacity(header));
+    state::for_each_task(body, &mut |i, task| tasks.task_into(&mut out, i, &task))?;
+    Ok(out)
 }
 
 struct Generator<'i, 'a> {
@@ -105,12 +130,10 @@ struct Generator<'i, 'a> {
     spec: Spec,
     domain: &'i str,
     out: RecordList,
-    /// The name being built (one buffer for every name).
+    /// The name being built (one buffer for every name but tasks').
     buf: String,
-    /// Every agent address (as stored), with reverse lookups on: their PTR names the agent, not a task.
-    agent_addrs: HashSet<IpAddr>,
-    /// Per framework (index in the list), per task name `T`: the names its instances share.
-    shared: Vec<HashMap<String, SharedNames>>,
+    /// What the tasks' records are made with; the agents' addresses are added to it.
+    namer: TaskNamer,
 }
 
 /// The names every instance of a task name `T` of one framework has, as interned so far: `T.F.D`,
@@ -158,16 +181,14 @@ struct SharedParts<'p> {
 }
 
 impl<'i, 'a> Generator<'i, 'a> {
-    fn new<T>(input: &'i GenInput<'a>, domain: &'i str, state: &State<'_, T>) -> Self {
+    fn new(input: &'i GenInput<'a>, domain: &'i str, capacity: usize) -> Self {
         Generator {
             input,
             spec: Spec::new(input.enforce_rfc952),
             domain,
-            // About ten records per task, as the fixtures and generated states give.
-            out: RecordList::with_capacity(state.frameworks.iter().map(|f| f.tasks.len()).sum::<usize>() * 10 + 64),
+            out: RecordList::with_capacity(capacity),
             buf: String::with_capacity(128),
-            agent_addrs: HashSet::new(),
-            shared: Vec::new(),
+            namer: TaskNamer::new(input, domain),
         }
     }
 }
@@ -322,7 +343,7 @@ impl Generator<'_, '_> {
     }
 
     /// `slave.D` and `_slave._tcp.D`; returns the known agents by id with their addresses.
-    fn agents<'s, T>(&mut self, state: &'s State<'_, T>) -> HashMap<&'s str, Vec<IpAddr>> {
+    fn agents<T>(&mut self, state: &State<'_, T>) -> HashMap<String, Vec<IpAddr>> {
         let mut agents = HashMap::with_capacity(state.slaves.len());
         for s in &state.slaves {
             let (host, port) = s.host_port();
@@ -334,7 +355,7 @@ impl Generator<'_, '_> {
                     if self.input.ptr_on {
                         for &ip in &ips {
                             self.out.push_ip_reverse(name, stored(ip));
-                            self.agent_addrs.insert(stored(ip));
+                            self.namer.agent_addrs.insert(stored(ip));
                         }
                     } else {
                         push_addrs(&mut self.out, name, &ips);
@@ -348,7 +369,7 @@ impl Generator<'_, '_> {
                 }
             }
             if !s.id.is_empty() {
-                agents.insert(&*s.id, ips);
+                agents.insert(s.id.to_string(), ips);
             }
         }
         agents
@@ -416,40 +437,34 @@ impl Generator<'_, '_> {
             }
         }
     }
+}
 
-    /// The records of a task of framework `fw`, if it is `TASK_RUNNING` on a known
-    /// agent. `task_ips` is scratch space.
-    fn task(
-        &mut self,
-        fw: &FrameworkRef,
-        task: &Task<'_>,
-        agents: &HashMap<&str, Vec<IpAddr>>,
-        task_ips: &mut Vec<IpAddr>,
-    ) {
+impl TaskNamer {
+    /// Adds to `out` the records of a task of framework `fw` on the agent with addresses
+    /// `agent_ips`, if it is `TASK_RUNNING` (and not hidden as unhealthy).
+    fn task(&mut self, out: &mut RecordList, fw: &FrameworkRef, task: &Task<'_>, agent_ips: &[IpAddr]) {
         let fname = fw.fname.as_str();
         if fname.is_empty() || task.state != "TASK_RUNNING" {
             return;
         }
         let unhealthy = || task.latest_running_status().and_then(|s| s.healthy) == Some(false);
-        if self.input.hide_unhealthy && unhealthy() {
+        if self.hide_unhealthy && unhealthy() {
             return;
         }
-        let Some(agent_ips) = agents.get(&*task.slave_id) else {
-            return;
-        };
+        let mut task_ips = std::mem::take(&mut self.task_ips);
         let sources = addrs::Sources {
-            order: self.input.ip_sources,
-            unroutable: self.input.unroutable,
+            order: &self.ip_sources,
+            unroutable: &self.unroutable,
         };
-        task_addrs(task, &sources, agent_ips, task_ips);
+        task_addrs(task, &sources, agent_ips, &mut task_ips);
         let tail = agent_tail(&task.slave_id);
-        self.out.begin_task(fw.index, &task.name, &task.id);
+        out.begin_task(fw.index, &task.name, &task.id);
         let ctx = TaskCtx {
             task,
             framework: fw.index,
             fname,
             agent_tail: &tail,
-            task_ips,
+            task_ips: &task_ips,
             agent_ips,
             discovery: task.has_discovery(),
         };
@@ -458,22 +473,23 @@ impl Generator<'_, '_> {
             let t = self.spec.label(&task.discovery.name);
             if let Some(raw) = label::verbatim(&task.discovery.name) {
                 if raw != t {
-                    self.task_records(&ctx, &raw);
+                    self.task_records(out, &ctx, &raw);
                 }
             }
-            self.task_records(&ctx, &t);
+            self.task_records(out, &ctx, &t);
         } else {
-            self.task_records(&ctx, &self.spec.label(&task.name));
+            self.task_records(out, &ctx, &self.spec.label(&task.name));
         }
-        self.out.end_task();
+        out.end_task();
+        self.task_ips = task_ips;
     }
 
-    /// The records of one task under the name `t`.
-    fn task_records(&mut self, ctx: &TaskCtx<'_>, t: &str) {
+    /// Adds to `out` the records of one task under the name `t`.
+    fn task_records(&mut self, out: &mut RecordList, ctx: &TaskCtx<'_>, t: &str) {
         if t.is_empty() {
             return;
         }
-        let (d, f) = (self.domain, ctx.fname);
+        let (d, f) = (self.domain.as_str(), ctx.fname);
         let canon = canonical(t, &ctx.task.id, ctx.agent_tail);
         let srv_t = underscore(t);
 
@@ -491,14 +507,13 @@ impl Generator<'_, '_> {
             .copied()
             .unwrap_or_default();
         let parts = SharedParts { t, srv_t: &srv_t, f, d };
-        let out = &mut self.out;
         let buf = &mut self.buf;
         if !ctx.task_ips.is_empty() {
             let short_fd = shared.get(SharedNames::SHORT_FD, out, buf, &parts);
             let canon_fd = intern(out, buf, &[&canon, f, d]);
             for &ip in ctx.task_ips {
                 for name in [short_fd, canon_fd].into_iter().flatten() {
-                    push_task_addr(out, name, ip, self.input.ptr_on, &self.agent_addrs);
+                    push_task_addr(out, name, ip, self.ptr_on, &self.agent_addrs);
                 }
             }
         }
@@ -567,7 +582,7 @@ impl Generator<'_, '_> {
                 }
             }
         }
-        let canon_fd = build(&mut self.buf, &[&canon, f, d]).map(str::to_owned);
+        let canon_fd = build(buf, &[&canon, f, d]).map(str::to_owned);
 
         // SRV for the discovery-info ports, to the canonical name.
         let (true, Some(target)) = (ctx.discovery, &canon_fd) else {
@@ -583,12 +598,12 @@ impl Generator<'_, '_> {
             let named = (!pname.is_empty()).then(|| underscore(&pname));
             for proto in protos {
                 let proto = underscore(proto);
-                if let Some(name) = build(&mut self.buf, &[&srv_t, &proto, f, d]) {
-                    self.out.push_srv(name, target, port);
+                if let Some(name) = build(buf, &[&srv_t, &proto, f, d]) {
+                    out.push_srv(name, target, port);
                 }
                 if let Some(named) = &named {
-                    if let Some(name) = build(&mut self.buf, &[named, &srv_t, &proto, f, d]) {
-                        self.out.push_srv(name, target, port);
+                    if let Some(name) = build(buf, &[named, &srv_t, &proto, f, d]) {
+                        out.push_srv(name, target, port);
                     }
                 }
             }

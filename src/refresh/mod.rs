@@ -4,12 +4,13 @@
 //! It owns the thread, the SOA serial and the logging of each refresh. [`schedule`] decides when the
 //! next refresh is due, [`source`] where documents come from, [`host`] the server's own addresses and
 //! the system resolver, [`stream`] the event subscription of `"stateSource": "stream"` and [`model`]
-//! the cluster picture its events edit; leader detection is [`crate::mesos::leader`]'s (driven over
+//! the cluster picture its events edit, [`incremental`] the snapshot those events edit in turn; leader detection is [`crate::mesos::leader`]'s (driven over
 //! HTTP by [`crate::mesos::fetch`]), the pipeline from document to snapshot
 //! [`crate::records::from_state`]'s. Queries never wait on a refresh: they read whichever snapshot is
 //! current.
 
 pub(crate) mod host;
+mod incremental;
 pub(crate) mod model;
 pub(crate) mod schedule;
 pub(crate) mod source;
@@ -31,12 +32,13 @@ use crate::config::{Config, StateSourceMode};
 use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
 use crate::mesos::state;
 use crate::metrics::RefreshStatus;
-use crate::records::from_state::{generate_from_body, generate_from_state, BuildError};
+use crate::records::from_state::{generate_for_edits, generate_from_body, generate_from_state, BuildError};
 use crate::records::zone;
 use crate::snapshot::{RData, Record, RecordList, Records};
 
 pub(crate) use host::{interface_addrs, self_addrs, system_resolve};
-use model::Model;
+use incremental::Incremental;
+use model::{Changed, Model};
 use schedule::Schedule;
 use source::{read_capped, zk_masters};
 pub(crate) use source::{StateSource, ZkLeader};
@@ -123,6 +125,9 @@ struct Refresher {
     last_success: Option<Instant>,
     /// The event subscription, with `"stateSource": "stream"` and masters ([`stream`]).
     stream: Option<Streamer>,
+    /// In stream mode, the snapshot task events edit (from the last full build of the model; none
+    /// with static records, whose rules against generated names only a full build applies).
+    incremental: Option<Incremental>,
     /// The records of `staticRecordsFile`, added to every snapshot ([`statics`]).
     statics: StaticRecords,
     /// The collision lines last logged (each set is logged once, not at every refresh).
@@ -138,6 +143,8 @@ struct Built {
     from: String,
     /// In stream mode: the polled document as the stream's model.
     polled: Option<Model>,
+    /// An edited snapshot: the names whose records may have changed (the rest are the same).
+    touched: Option<Vec<Vec<u8>>>,
 }
 
 impl Refresher {
@@ -154,6 +161,7 @@ impl Refresher {
             last_serial: 0,
             last_success: None,
             stream: None,
+            incremental: None,
             statics: StaticRecords::default(),
             logged_collisions: Vec::new(),
             swapped: None,
@@ -215,28 +223,69 @@ impl Refresher {
         }
     }
 
-    /// Builds a snapshot from the stream's model.
-    fn build_from_stream(&self, serial: u32) -> Result<Built, RefreshError> {
+    /// A snapshot of the stream's model: the last one edited by the tasks that changed, or (after
+    /// anything else changed) a full build.
+    fn build_from_stream(&mut self, serial: u32) -> Result<Built, RefreshError> {
+        let Some(stream) = &mut self.stream else {
+            return Err(RefreshError::Document(BuildError::NotState("no event stream".into())));
+        };
+        let changes = stream.take_changes();
+        if let (Changed::Tasks(tasks), Some(inc)) = (&changes, self.incremental.as_mut()) {
+            inc.apply(stream.model(), tasks);
+            let (records, touched) = inc.publish();
+            return Ok(Built {
+                records,
+                list: RecordList::new(),
+                from: "the event stream".into(),
+                polled: None,
+                touched: Some(touched),
+            });
+        }
         let Some(stream) = &self.stream else {
             return Err(RefreshError::Document(BuildError::NotState("no event stream".into())));
         };
+        let masters = self.masters_for_records();
+        let (built, inc) = self.build_from_model(stream.model(), &masters, serial, "the event stream".into())?;
+        self.incremental = inc;
+        Ok(built)
+    }
+
+    /// A full build from a model, and (without static records) the snapshot task events edit from
+    /// now on.
+    fn build_from_model(
+        &self,
+        model: &Model,
+        named: &[HostPort],
+        serial: u32,
+        from: String,
+    ) -> Result<(Built, Option<Incremental>), RefreshError> {
         let config = &*self.config;
-        let resolve = system_resolve;
         let self_addrs = self_addrs(config.listener);
-        let list = generate_from_state(
-            config,
-            stream.model().state(),
-            &self.masters_for_records(),
-            &self_addrs,
-            &resolve,
-        )?;
+        if !self.statics.is_empty() {
+            let list = generate_from_state(config, model.state(), named, &self_addrs, &system_resolve)?;
+            let (records, list) = self.index(list, serial);
+            let built = Built {
+                records,
+                list,
+                from,
+                polled: None,
+                touched: None,
+            };
+            return Ok((built, None));
+        }
+        let (list, gen) = generate_for_edits(config, model.state(), named, &self_addrs, &system_resolve)?;
+        let frameworks: Vec<String> = list.frameworks().map(str::to_owned).collect();
         let (records, list) = self.index(list, serial);
-        Ok(Built {
+        let mut inc = Incremental::start(records, model, gen, frameworks);
+        let (records, _) = inc.publish();
+        let built = Built {
             records,
             list,
-            from: "the event stream".into(),
+            from,
             polled: None,
-        })
+            touched: None,
+        };
+        Ok((built, Some(inc)))
     }
 
     fn run(&mut self) {
@@ -299,6 +348,7 @@ impl Refresher {
         self.config = latest;
         self.reload_statics();
         self.stream = self.stream_for_config();
+        self.incremental = None;
         log::info!("config reloaded: refreshing now");
         true
     }
@@ -322,6 +372,10 @@ impl Refresher {
             Ok(mut built) => {
                 if let (Some(model), Some(stream)) = (built.polled.take(), self.stream.as_mut()) {
                     stream.polled(model, &built.from);
+                    if self.incremental.is_some() {
+                        // The snapshot being stored was built from this very model.
+                        let _ = stream.take_changes();
+                    }
                 }
                 self.store(built, serial, took)
             }
@@ -348,6 +402,7 @@ impl Refresher {
                     list,
                     from: path.display().to_string(),
                     polled: None,
+                    touched: None,
                 });
             }
         };
@@ -357,14 +412,11 @@ impl Refresher {
                 .fetch_with(|_, _, body| state::parse(body).map(|state| Model::from_state(&state)))
                 .map_err(RefreshError::Fetch)?;
             let model = model.map_err(|e| BuildError::NotState(e.to_string()))?;
-            let list = generate_from_state(config, model.state(), named, &self_addrs, &resolve)?;
-            let (records, list) = self.index(list, serial);
-            return Ok(Built {
-                records,
-                list,
-                from: origin.url,
-                polled: Some(model),
-            });
+            let named = named.to_vec();
+            let (mut built, inc) = self.build_from_model(&model, &named, serial, origin.url)?;
+            self.incremental = inc;
+            built.polled = Some(model);
+            return Ok(built);
         }
         let (generated, origin) = fetcher
             .fetch_with(|_, header, body| generate_from_body(config, header, body, named, &self_addrs, &resolve))
@@ -376,6 +428,7 @@ impl Refresher {
             list,
             from: origin.url,
             polled: None,
+            touched: None,
         })
     }
 
@@ -430,13 +483,18 @@ impl Refresher {
 
     fn store(&mut self, built: Built, serial: u32, took: Duration) {
         let Built {
-            records, list, from, ..
+            records,
+            list,
+            from,
+            touched,
+            ..
         } = built;
         self.successes += 1;
         self.last_success = Some(Instant::now());
         self.log_collisions(&records);
         let (a, aaaa, srv) = records.counts();
-        let (names, skipped, count) = (records.name_count(), records.skipped(), list.len());
+        let (names, skipped) = (records.name_count(), records.skipped());
+        let count = a + aaaa + srv + records.extra_count();
         if self.verbosity >= 2 {
             let (ttl, weight) = (self.config.ttl, self.config.srv_record_default_weight);
             for record in list.iter() {
@@ -450,15 +508,21 @@ impl Refresher {
                 );
             }
         }
-        // `/v1/enumerate` needs which task each record came from: keep the list only when it is served.
-        let records = if self.config.enumeration_on {
+        // `/v1/enumerate` needs which task each record came from: keep the list only when it is served
+        // (an edited snapshot has its task table instead).
+        let records = if self.config.enumeration_on && records.tasks().is_none() {
             records.with_list(list)
         } else {
             records
         };
         // The serial moves only if a record changed; the change joins the journal IXFR answers from.
         let diffing = Instant::now();
-        let records = crate::transfer::journal::follow(&self.records.load(), records, serial);
+        let previous = self.records.load();
+        let records = match &touched {
+            Some(names) => crate::transfer::journal::follow_touched(&previous, records, serial, names),
+            None => crate::transfer::journal::follow(&previous, records, serial),
+        };
+        drop(previous);
         log::debug!(
             "changes since the last snapshot computed in {} ms",
             diffing.elapsed().as_millis()

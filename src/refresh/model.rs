@@ -38,6 +38,57 @@ fn is_running(state: &str) -> bool {
     state == "TASK_RUNNING"
 }
 
+/// What an event changed, as far as records go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Changed {
+    /// No record can have changed.
+    #[default]
+    Nothing,
+    /// Only these tasks (framework id, task id) were added, updated or removed: their records are
+    /// the only ones that can have changed (a key may repeat).
+    Tasks(Vec<(String, String)>),
+    /// Anything else (`SUBSCRIBED`, agents, frameworks): rebuild everything.
+    Everything,
+}
+
+impl Changed {
+    /// Past this many tasks a merge gives [`Changed::Everything`]: a rebuild costs less than as many
+    /// edits, and the list stays bounded however long nobody takes it.
+    pub(crate) const MAX_TASKS: usize = 65_536;
+
+    /// The one task `key` when `changed`, else nothing.
+    fn task(changed: bool, framework_id: &str, task_id: &str) -> Changed {
+        match changed {
+            true => Changed::Tasks(vec![(framework_id.to_owned(), task_id.to_owned())]),
+            false => Changed::Nothing,
+        }
+    }
+
+    /// Everything when `changed`, else nothing.
+    fn everything(changed: bool) -> Changed {
+        match changed {
+            true => Changed::Everything,
+            false => Changed::Nothing,
+        }
+    }
+
+    pub(crate) fn is_nothing(&self) -> bool {
+        matches!(self, Changed::Nothing)
+    }
+
+    /// Adds what `later` changed: the tasks of both, or everything if either says so.
+    pub(crate) fn merge(&mut self, later: Changed) {
+        match (&mut *self, later) {
+            (_, Changed::Nothing) | (Changed::Everything, _) => {}
+            (Changed::Tasks(keys), Changed::Tasks(more)) if keys.len() + more.len() <= Self::MAX_TASKS => {
+                keys.extend(more);
+            }
+            (Changed::Nothing, later @ Changed::Tasks(_)) => *self = later,
+            _ => *self = Changed::Everything,
+        }
+    }
+}
+
 /// The cluster as events left it.
 #[derive(Debug, Default)]
 pub(crate) struct Model {
@@ -92,8 +143,17 @@ impl Model {
         self.state.frameworks.iter().map(|f| f.tasks.len()).sum()
     }
 
-    /// Applies one event; true when the records may have changed.
-    pub(crate) fn apply(&mut self, event: Event) -> bool {
+    /// A task by its framework's id and its own: its framework's index in [`Model::state`]'s
+    /// frameworks, and the task (`None` when there is none, or no longer: terminal tasks are dropped).
+    pub(crate) fn task(&self, framework_id: &str, task_id: &str) -> Option<(usize, &Task<'static>)> {
+        let &f = self.frameworks.get(framework_id)?;
+        let &i = self.tasks.get(f)?.get(task_id)?;
+        let task = self.state.frameworks.get(f)?.tasks.get(i)?;
+        Some((f, task))
+    }
+
+    /// Applies one event; says which records may have changed.
+    pub(crate) fn apply(&mut self, event: Event) -> Changed {
         match event {
             Event::Subscribed {
                 frameworks,
@@ -128,24 +188,24 @@ impl Model {
                 for t in tasks {
                     self.add_task(t);
                 }
-                true
+                Changed::Everything
             }
             Event::TaskAdded(task) => self.add_task(task),
             Event::TaskUpdated(update) => self.update_task(update),
             Event::AgentAdded(agent) => {
                 self.upsert_agent(agent);
-                true
+                Changed::Everything
             }
-            Event::AgentRemoved { agent_id } => self.remove_agent(&agent_id),
+            Event::AgentRemoved { agent_id } => Changed::everything(self.remove_agent(&agent_id)),
             Event::FrameworkAdded(framework) => {
                 self.upsert_framework(framework);
-                true
+                Changed::Everything
             }
-            Event::FrameworkRemoved { framework_id } => self.remove_framework(&framework_id),
-            Event::Heartbeat => false,
+            Event::FrameworkRemoved { framework_id } => Changed::everything(self.remove_framework(&framework_id)),
+            Event::Heartbeat => Changed::Nothing,
             Event::Other(kind) => {
                 log::debug!("event stream: {kind} changes no record");
-                false
+                Changed::Nothing
             }
         }
     }
@@ -198,17 +258,20 @@ impl Model {
         true
     }
 
-    /// Adds or replaces a task; true when the records may have changed (it or the task it replaced
-    /// is running: no other task has records).
-    fn add_task(&mut self, mut task: Task<'static>) -> bool {
+    /// Adds or replaces a task. Its records may have changed when it or the task it replaced is
+    /// running (no other task has records); a task of an unknown framework adds that framework.
+    fn add_task(&mut self, mut task: Task<'static>) -> Changed {
         if is_terminal(&task.state) {
-            return self.remove_task(&task.framework_id, &task.id);
+            let removed = self.remove_task(&task.framework_id, &task.id);
+            return Changed::task(removed, &task.framework_id, &task.id);
         }
         keep_latest_running(&mut task);
+        let known = self.frameworks.contains_key(&*task.framework_id);
         let f = self.framework_index(&task.framework_id);
         let tasks = &mut self.state.frameworks[f].tasks;
         let running = is_running(&task.state);
-        match self.tasks[f].get(&*task.id) {
+        let key = Changed::task(true, &task.framework_id, &task.id);
+        let changed = match self.tasks[f].get(&*task.id) {
             Some(&i) => {
                 let was_running = is_running(&tasks[i].state);
                 tasks[i] = task;
@@ -219,27 +282,33 @@ impl Model {
                 tasks.push(task);
                 running
             }
+        };
+        match (known, changed) {
+            (false, _) => Changed::Everything,
+            (true, true) => key,
+            (true, false) => Changed::Nothing,
         }
     }
 
-    fn update_task(&mut self, u: TaskUpdate) -> bool {
+    fn update_task(&mut self, u: TaskUpdate) -> Changed {
         if is_terminal(&u.state) {
-            return self.remove_task(&u.framework_id, &u.task_id);
+            let removed = self.remove_task(&u.framework_id, &u.task_id);
+            return Changed::task(removed, &u.framework_id, &u.task_id);
         }
         let Some(&f) = self.frameworks.get(&u.framework_id) else {
             log::debug!("update for task {} of unknown framework {}", u.task_id, u.framework_id);
-            return false;
+            return Changed::Nothing;
         };
         let Some(&i) = self.tasks[f].get(&u.task_id) else {
             log::debug!("update for unknown task {}", u.task_id);
-            return false;
+            return Changed::Nothing;
         };
         let task = &mut self.state.frameworks[f].tasks[i];
         let was_running = is_running(&task.state);
         task.state = Cow::Owned(u.state);
         task.statuses.push(u.status);
         keep_latest_running(task);
-        was_running || is_running(&task.state)
+        Changed::task(was_running || is_running(&task.state), &u.framework_id, &u.task_id)
     }
 
     /// Drops a task; true when it was running (had records).

@@ -58,6 +58,10 @@ impl StaticRecords {
         Ok(StaticRecords { records })
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.records.len()
     }

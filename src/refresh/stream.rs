@@ -15,7 +15,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use super::model::Model;
+use super::model::{Changed, Model};
 use super::schedule::Pacer;
 use crate::mesos::access::Access;
 use crate::mesos::operator::api_url;
@@ -89,6 +89,8 @@ pub(crate) struct Streamer {
     next_try: Instant,
     /// When the model's unpublished changes are due.
     pacer: Pacer,
+    /// What changed since the refresher last took it ([`Streamer::take_changes`]).
+    changes: Changed,
     /// The refresher thread, woken by each batch of events.
     wake: Thread,
 }
@@ -105,6 +107,7 @@ impl Streamer {
             backoff: Backoff::default(),
             next_try: Instant::now(),
             pacer: Pacer::new(),
+            changes: Changed::Nothing,
             wake,
         }
     }
@@ -120,10 +123,17 @@ impl Streamer {
         self.live.as_ref().is_some_and(|l| l.subscribed)
     }
 
+    /// What the model's events changed since this was last called (a poll, which replaces the model,
+    /// is [`Changed::Everything`]): the refresher takes it when it publishes from the model.
+    pub(crate) fn take_changes(&mut self) -> Changed {
+        std::mem::take(&mut self.changes)
+    }
+
     /// A poll succeeded: its document (as a model) is the truth now, and its master is the leader to
     /// subscribe to. A new leader ends the old subscription.
     pub(crate) fn polled(&mut self, model: Model, state_url: &str) {
         self.model = model;
+        self.changes = Changed::Everything;
         self.pacer.clear();
         let target = api_url(state_url);
         if target != self.target {
@@ -203,8 +213,10 @@ impl Streamer {
                 log::debug!("event before SUBSCRIBED ignored: {event:?}");
                 continue;
             }
-            if self.model.apply(event) {
+            let changed = self.model.apply(event);
+            if !changed.is_nothing() {
                 self.pacer.changed(now);
+                self.changes.merge(changed);
             }
         }
         if self.pacer.due(now) {
@@ -353,6 +365,52 @@ mod tests {
         .unwrap();
         tx.send(Message::Ended(StreamError::Closed)).unwrap();
         assert_eq!(s.pump(t0), Pumped::Lost, "a live stream broke: poll now");
+    }
+
+    #[test]
+    fn the_changes_since_the_last_take_name_the_tasks_or_say_everything() {
+        let t0 = Instant::now();
+        let (mut s, tx) = live_streamer(t0);
+        let send = |e: Event| tx.send(Message::Event(Box::new(e))).unwrap();
+        send(Event::Subscribed {
+            frameworks: vec![crate::mesos::state::Framework {
+                id: "f1".into(),
+                name: "marathon".into(),
+                ..Default::default()
+            }],
+            agents: Vec::new(),
+            tasks: Vec::new(),
+            heartbeat: None,
+        });
+        assert_eq!(s.take_changes(), Changed::Nothing, "nothing applied yet");
+        s.pump(t0);
+        assert_eq!(s.take_changes(), Changed::Everything, "SUBSCRIBED");
+        assert_eq!(s.take_changes(), Changed::Nothing, "taken");
+        tx.send(running("a.1")).unwrap();
+        tx.send(running("b.1")).unwrap();
+        send(Event::Heartbeat);
+        s.pump(ms(t0, 1));
+        tx.send(running("a.1")).unwrap();
+        s.pump(ms(t0, 2));
+        let key = |t: &str| ("f1".to_owned(), t.to_owned());
+        assert_eq!(
+            s.take_changes(),
+            Changed::Tasks(vec![key("a.1"), key("b.1"), key("a.1")]),
+            "every task event since the last take, across pumps"
+        );
+        send(Event::Heartbeat);
+        s.pump(ms(t0, 3));
+        assert_eq!(s.take_changes(), Changed::Nothing, "a heartbeat changes nothing");
+        tx.send(running("c.1")).unwrap();
+        send(Event::AgentAdded(crate::mesos::state::Slave {
+            id: "a1".into(),
+            ..Default::default()
+        }));
+        tx.send(running("d.1")).unwrap();
+        s.pump(ms(t0, 4));
+        assert_eq!(s.take_changes(), Changed::Everything, "an agent event wins");
+        s.polled(Model::default(), STATE_URL);
+        assert_eq!(s.take_changes(), Changed::Everything, "a poll replaced the model");
     }
 
     #[test]

@@ -6,7 +6,11 @@
 
 mod build;
 
-use super::names::ByteTable;
+use std::sync::Arc;
+
+use super::chunk::{Chunk, NameIndex, CHUNK, CHUNK_BITS, DOMAIN, REVERSE};
+use super::reverse::MAX_PTRS_PER_ADDRESS;
+use super::tasks::TaskTable;
 use super::{Journal, RecordList, Zone};
 use crate::wire::is_at_or_below;
 
@@ -92,42 +96,59 @@ pub enum Lookup<'a> {
     Reverse(Node<'a>),
 }
 
-/// One snapshot of every record: names interned in wire form (node id = name id), and the data of all
-/// nodes in one array per kind (A, AAAA, SRV, PTR, CNAME/TXT), node `i` owning `a[starts[i][0]..starts[i + 1][0]]`
-/// of the first and likewise of the others, one `starts` row holding all five starts. Node ids from
-/// `first_reverse` on are reverse names.
+/// One snapshot of every record: every name (node) with its data, in copy-on-write chunks of
+/// consecutive node ids ([`Chunk`]) found through a sharded name index ([`NameIndex`]). A node id is
+/// stable while its name exists, so SRV and PTR data name their targets by id. The domain's names
+/// and the reverse names share the id space; each node says which it is.
+#[derive(Clone)]
 pub struct Records {
     loaded: bool,
     zone: Zone,
-    apex: Box<[u8]>,
+    pub(super) apex: Box<[u8]>,
     soa_rdata: Box<[u8]>,
     ns_rdata: Box<[u8]>,
     serial: u32,
-    names: ByteTable,
-    a: Vec<[u8; 4]>,
-    aaaa: Vec<[u8; 16]>,
-    srv: Vec<Srv>,
-    ptr: Vec<u32>,
-    extra: Vec<Extra>,
-    blob: Vec<u8>,
-    /// Per node (and one past the last): where its A, AAAA, SRV and PTR data start in the arrays above,
-    /// side by side so that one lookup reads one or two cache lines.
-    starts: Vec<[u32; 5]>,
-    first_reverse: u32,
+    pub(super) index: NameIndex,
+    pub(super) chunks: Vec<Arc<Chunk>>,
+    /// Ids of freed nodes, for new names to take.
+    pub(super) free: Vec<u32>,
+    pub(super) totals: Totals,
     skipped: usize,
     /// What static records did to generated ones at the same names, a line each (for the log).
     collisions: Vec<String>,
     /// The generated records with their tasks, kept for `/v1/enumerate` when it is served.
-    list: Option<RecordList>,
+    list: Option<Arc<RecordList>>,
+    /// The tasks and their records when the snapshot is kept up to date by edits (stream mode).
+    tasks: Option<Arc<TaskTable>>,
     /// The changes from earlier serials to this one (for IXFR).
     journal: Journal,
+    /// Whether edits count references ([`Records::start_counting`]).
+    pub(super) counting: bool,
+}
+
+/// Record and name counts (for logs and metrics).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Totals {
+    pub(super) names: usize,
+    pub(super) columns: [usize; 5],
 }
 
 impl Records {
     /// Keeps the record list this snapshot was built from (for `/v1/enumerate`).
     pub fn with_list(mut self, list: RecordList) -> Records {
-        self.list = Some(list);
+        self.list = Some(Arc::new(list));
         self
+    }
+
+    /// Keeps the task table of an edited snapshot (for `/v1/enumerate`).
+    pub(crate) fn with_tasks(mut self, tasks: Arc<TaskTable>) -> Records {
+        self.tasks = Some(tasks);
+        self
+    }
+
+    /// The task table, if kept.
+    pub(crate) fn tasks(&self) -> Option<&TaskTable> {
+        self.tasks.as_deref()
     }
 
     /// This snapshot with another SOA serial (a refresh that changed no record keeps the serial).
@@ -154,18 +175,18 @@ impl Records {
 
     /// The record list, if kept.
     pub fn list(&self) -> Option<&RecordList> {
-        self.list.as_ref()
+        self.list.as_deref()
     }
 
     /// Finds a lower-case wire name.
     #[inline]
     pub fn lookup(&self, wire: &[u8]) -> Lookup<'_> {
-        if let Some(id) = self.names.find(wire) {
-            if let Some(node) = self.node(id) {
-                return if id < self.first_reverse {
-                    Lookup::Found(node)
-                } else {
-                    Lookup::Reverse(node)
+        if let Some(id) = self.find(wire) {
+            if let Some((chunk, i)) = self.chunk_of(id) {
+                let node = node_at(chunk, i);
+                return match chunk.kinds.get(i) {
+                    Some(&REVERSE) => Lookup::Reverse(node),
+                    _ => Lookup::Found(node),
                 };
             }
         }
@@ -176,40 +197,61 @@ impl Records {
         }
     }
 
-    /// The node with this id (SRV targets).
+    /// The id of a lower-case wire name, if it is a node.
+    #[inline]
+    pub(crate) fn find(&self, wire: &[u8]) -> Option<u32> {
+        self.index.find(wire, |id| self.name_bytes(id))
+    }
+
+    /// The chunk holding node `id` and its place there, if `id` is a node.
+    #[inline]
+    fn chunk_of(&self, id: u32) -> Option<(&Chunk, usize)> {
+        let chunk = self.chunks.get((id >> CHUNK_BITS) as usize)?;
+        let i = id as usize & (CHUNK - 1);
+        chunk.kinds.get(i).filter(|&&k| k != super::chunk::FREE)?;
+        Some((chunk, i))
+    }
+
+    #[inline]
+    fn name_bytes(&self, id: u32) -> &[u8] {
+        match self.chunks.get((id >> CHUNK_BITS) as usize) {
+            Some(chunk) => chunk.name(id as usize & (CHUNK - 1)),
+            None => &[],
+        }
+    }
+
+    /// The node with this id (SRV and PTR targets), of the domain or a reverse name.
     #[inline]
     pub fn node(&self, id: u32) -> Option<Node<'_>> {
-        let i = id as usize;
-        let (start, end) = (self.starts.get(i)?, self.starts.get(i + 1)?);
-        let range = |k: usize| start[k] as usize..end[k] as usize;
-        // Columns as `build` fills them: A, AAAA, SRV, PTR, other.
-        Some(Node {
-            name: self.names.get(id),
-            a: self.a.get(range(0))?,
-            aaaa: self.aaaa.get(range(1))?,
-            srv: self.srv.get(range(2))?,
-            ptr: self.ptr.get(range(3))?,
-            extra: self.extra.get(range(4))?,
-            blob: &self.blob,
-        })
+        let (chunk, i) = self.chunk_of(id)?;
+        Some(node_at(chunk, i))
+    }
+
+    /// The node with this id if it is a name of the domain (not a reverse name, not a free id).
+    #[inline]
+    pub fn domain_node(&self, id: u32) -> Option<Node<'_>> {
+        let (chunk, i) = self.chunk_of(id)?;
+        (chunk.kinds.get(i) == Some(&DOMAIN)).then(|| node_at(chunk, i))
     }
 
     /// The lower-case wire name of node `id` alone: what an SRV or PTR target needs, without reading
     /// the node's record ranges as [`node`](Self::node) does.
     #[inline]
     pub fn name(&self, id: u32) -> Option<&[u8]> {
-        Some(self.names.get(id)).filter(|name| !name.is_empty())
+        Some(self.name_bytes(id)).filter(|name| !name.is_empty())
     }
 
     /// Every node of the domain, in id order (the apex first); reverse names are not among them.
     pub fn nodes(&self) -> impl Iterator<Item = Node<'_>> {
-        (0..self.first_reverse).filter_map(|id| self.node(id))
+        (0..self.node_id_bound()).filter_map(|id| self.domain_node(id))
     }
 
-    /// How many nodes [`nodes`](Self::nodes) walks: the domain's are ids `0..domain_node_count()` (for
-    /// cursors that resume at a node id, the streamed HTTP documents).
-    pub fn domain_node_count(&self) -> u32 {
-        self.first_reverse
+    /// Node ids are below this (for cursors that resume at a node id, the streamed HTTP documents
+    /// and zone transfers: [`domain_node`](Self::domain_node) of each id in turn walks the domain).
+    pub fn node_id_bound(&self) -> u32 {
+        let full = self.chunks.len().saturating_sub(1) * CHUNK;
+        let last = self.chunks.last().map_or(0, |c| c.len());
+        (full + last) as u32
     }
 
     /// Whether this snapshot came from a successful refresh.
@@ -253,7 +295,7 @@ impl Records {
 
     /// Number of names (including empty non-terminals and the apex).
     pub fn name_count(&self) -> usize {
-        self.names.len()
+        self.totals.names
     }
 
     /// Records of the list that could not be stored (invalid or outside the domain).
@@ -263,7 +305,8 @@ impl Records {
 
     /// Counts of (A, AAAA, SRV) records.
     pub fn counts(&self) -> (usize, usize, usize) {
-        (self.a.len(), self.aaaa.len(), self.srv.len())
+        let c = &self.totals.columns;
+        (c[0], c[1], c[2])
     }
 
     /// What static records did to generated records at the same names, a line each.
@@ -273,11 +316,65 @@ impl Records {
 
     /// Number of CNAME and TXT records (static records).
     pub fn extra_count(&self) -> usize {
-        self.extra.len()
+        self.totals.columns[4]
     }
 
     /// Number of PTR records (reverse lookups).
     pub fn ptr_count(&self) -> usize {
-        self.ptr.len()
+        self.totals.columns[3]
+    }
+}
+
+/// Node `i` of `chunk`. A reverse name shows its first [`MAX_PTRS_PER_ADDRESS`] PTR targets (edits
+/// may hold more, in the order they came).
+#[inline]
+fn node_at(chunk: &Chunk, i: usize) -> Node<'_> {
+    let (s, e) = match (chunk.starts.get(i), chunk.starts.get(i + 1)) {
+        (Some(s), Some(e)) => (*s, *e),
+        _ => ([0; 5], [0; 5]),
+    };
+    let r = |k: usize| s[k] as usize..e[k] as usize;
+    let ptr = chunk.ptr.get(r(3)).unwrap_or_default();
+    Node {
+        name: chunk.name(i),
+        a: chunk.a.get(r(0)).unwrap_or_default(),
+        aaaa: chunk.aaaa.get(r(1)).unwrap_or_default(),
+        srv: chunk.srv.get(r(2)).unwrap_or_default(),
+        ptr: ptr.get(..ptr.len().min(MAX_PTRS_PER_ADDRESS)).unwrap_or_default(),
+        extra: chunk.extra.get(r(4)).unwrap_or_default(),
+        blob: &chunk.blob,
+    }
+}
+
+#[cfg(test)]
+impl Records {
+    /// Every name (reverse names too) with its records as sorted text, for comparing two snapshots as
+    /// DNS sees them (RRset order has no meaning there).
+    pub(crate) fn describe(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        use crate::wire::wire_to_text;
+        let target = |id: u32| self.name(id).map(wire_to_text).unwrap_or_default();
+        (0..self.node_id_bound())
+            .filter_map(|id| self.node(id))
+            .map(|n| {
+                let mut rrs: Vec<String> =
+                    n.a.iter()
+                        .map(|ip| format!("A {}", std::net::Ipv4Addr::from(*ip)))
+                        .collect();
+                rrs.extend(
+                    n.aaaa
+                        .iter()
+                        .map(|ip| format!("AAAA {}", std::net::Ipv6Addr::from(*ip))),
+                );
+                rrs.extend(n.srv.iter().map(|s| format!("SRV {} {}", s.port, target(s.target))));
+                rrs.extend(n.ptr.iter().map(|&p| format!("PTR {}", target(p))));
+                rrs.extend(
+                    n.extra
+                        .iter()
+                        .map(|e| format!("{} {:?}", e.rtype, n.blob.get(e.start as usize..e.end as usize))),
+                );
+                rrs.sort();
+                (wire_to_text(n.name), rrs)
+            })
+            .collect()
     }
 }

@@ -15,10 +15,23 @@ pub(crate) const JOURNAL_LEN: usize = 32;
 /// `next` as it is to be served after `previous`: with `previous`'s serial and journal when no record
 /// changed, else with `serial` and the journal grown by the change.
 pub(crate) fn follow(previous: &Records, next: Records, serial: u32) -> Records {
+    follow_names(previous, next, serial, None)
+}
+
+/// [`follow`] for a snapshot edited from `previous` where only the records at `touched` (wire names)
+/// may have changed: only those names are compared (a publish in stream mode costs what changed).
+pub(crate) fn follow_touched(previous: &Records, next: Records, serial: u32, touched: &[Vec<u8>]) -> Records {
+    follow_names(previous, next, serial, Some(touched))
+}
+
+fn follow_names(previous: &Records, next: Records, serial: u32, touched: Option<&[Vec<u8>]>) -> Records {
     if !previous.is_loaded() || previous.apex() != next.apex() {
         return next.with_serial(serial);
     }
-    let (deleted, added) = diff(previous, &next);
+    let (deleted, added) = match touched {
+        Some(names) => diff_at(previous, &next, names),
+        None => diff(previous, &next),
+    };
     let next = next.with_serial(previous.serial());
     let soa_same = next.soa_rdata() == previous.soa_rdata();
     if deleted.is_empty() && added.is_empty() && soa_same {
@@ -47,7 +60,7 @@ fn diff(old: &Records, new: &Records) -> (Vec<u8>, Vec<u8>) {
     // without writing them (most nodes, in most refreshes).
     let (oz, nz) = (old.zone(), new.zone());
     let same_zone = oz.ttl == nz.ttl && oz.srv_weight == nz.srv_weight;
-    for (id, node) in (0..new.domain_node_count()).filter_map(|id| Some((id, new.node(id)?))) {
+    for (id, node) in (0..new.node_id_bound()).filter_map(|id| Some((id, new.domain_node(id)?))) {
         new_rrs.clear();
         old_rrs.clear();
         if let Some(was) = counterpart(old, id, node.name) {
@@ -61,7 +74,7 @@ fn diff(old: &Records, new: &Records) -> (Vec<u8>, Vec<u8>) {
             set_difference(&old_rrs, &new_rrs, &mut deleted, &mut added);
         }
     }
-    for (id, node) in (0..old.domain_node_count()).filter_map(|id| Some((id, old.node(id)?))) {
+    for (id, node) in (0..old.node_id_bound()).filter_map(|id| Some((id, old.domain_node(id)?))) {
         if counterpart(new, id, node.name).is_none() {
             push_node(&mut deleted, old, &node);
         }
@@ -69,11 +82,39 @@ fn diff(old: &Records, new: &Records) -> (Vec<u8>, Vec<u8>) {
     (deleted, added)
 }
 
+/// [`diff`] of the records at these names alone.
+fn diff_at(old: &Records, new: &Records, names: &[Vec<u8>]) -> (Vec<u8>, Vec<u8>) {
+    let (mut deleted, mut added) = (Vec::new(), Vec::new());
+    let (mut old_rrs, mut new_rrs) = (Vec::new(), Vec::new());
+    for name in names {
+        old_rrs.clear();
+        new_rrs.clear();
+        if let Some(n) = found(old, name) {
+            push_node(&mut old_rrs, old, &n);
+        }
+        if let Some(n) = found(new, name) {
+            push_node(&mut new_rrs, new, &n);
+        }
+        if new_rrs != old_rrs {
+            set_difference(&old_rrs, &new_rrs, &mut deleted, &mut added);
+        }
+    }
+    (deleted, added)
+}
+
+/// The node of `name` if it is one of the domain (reverse names are not in the zone a transfer sends).
+fn found<'r>(records: &'r Records, name: &[u8]) -> Option<Node<'r>> {
+    match records.lookup(name) {
+        Lookup::Found(n) => Some(n),
+        Lookup::Reverse(_) | Lookup::NotFound | Lookup::Outside => None,
+    }
+}
+
 /// The node named `name` in `records`: most often at the same id (snapshots built from much the same
 /// state intern names in the same order), else found by name.
 fn counterpart<'r>(records: &'r Records, id: u32, name: &[u8]) -> Option<Node<'r>> {
-    match records.node(id) {
-        Some(n) if id < records.domain_node_count() && n.name == name => Some(n),
+    match records.domain_node(id) {
+        Some(n) if n.name == name => Some(n),
         _ => match records.lookup(name) {
             Lookup::Found(n) => Some(n),
             _ => None,

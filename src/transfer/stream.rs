@@ -145,11 +145,11 @@ impl Transfer {
         let out = &mut self.segment;
         match self.plan {
             Plan::Axfr => {
-                let nodes = records.domain_node_count() as usize;
+                let nodes = records.node_id_bound() as usize;
                 if i == 0 || i == nodes + 1 {
                     push_soa(out, records, records.soa_rdata());
                 } else if i <= nodes {
-                    if let Some(node) = records.node((i - 1) as u32) {
+                    if let Some(node) = records.domain_node((i - 1) as u32) {
                         push_node(out, records, &node);
                     }
                 } else {

@@ -57,6 +57,12 @@ fn check(m: &Model) {
     }
 }
 
+/// The change of the tasks `keys` (framework id/task id).
+fn tasks(keys: &[&str]) -> Changed {
+    let keys = keys.iter().map(|k| k.split_once('/').unwrap());
+    Changed::Tasks(keys.map(|(f, t)| (f.to_owned(), t.to_owned())).collect())
+}
+
 fn subscribed() -> Event {
     Event::Subscribed {
         frameworks: vec![Framework {
@@ -80,32 +86,77 @@ fn subscribed() -> Event {
 #[test]
 fn task_lifecycle_adds_updates_and_drops() {
     let mut m = Model::default();
-    assert!(m.apply(subscribed()));
+    assert_eq!(m.apply(subscribed()), Changed::Everything);
     check(&m);
     assert_eq!(ids(&m), ["f1/db.1:TASK_STAGING", "f1/web.1:TASK_RUNNING"]);
-    assert!(
-        !m.apply(Event::TaskAdded(task("api.1", "f1", "a1", "TASK_STAGING"))),
+    assert_eq!(
+        m.apply(Event::TaskAdded(task("api.1", "f1", "a1", "TASK_STAGING"))),
+        Changed::Nothing,
         "a staging task has no records"
     );
-    assert!(m.apply(update("f1", "api.1", "TASK_RUNNING")));
+    assert_eq!(m.apply(update("f1", "api.1", "TASK_RUNNING")), tasks(&["f1/api.1"]));
     check(&m);
     assert_eq!(
         ids(&m),
         ["f1/api.1:TASK_RUNNING", "f1/db.1:TASK_STAGING", "f1/web.1:TASK_RUNNING"]
     );
-    assert!(m.apply(update("f1", "web.1", "TASK_KILLED")), "killed tasks leave");
+    let (f, api) = m.task("f1", "api.1").unwrap();
+    assert_eq!((f, &*api.id, &*api.state), (0, "api.1", "TASK_RUNNING"));
+    assert_eq!(
+        m.apply(Event::TaskAdded(task("new.1", "f1", "a1", "TASK_RUNNING"))),
+        tasks(&["f1/new.1"])
+    );
+    assert_eq!(m.task("f1", "new.1").map(|(f, t)| (f, &*t.id)), Some((0, "new.1")));
+    assert_eq!(
+        m.apply(update("f1", "web.1", "TASK_KILLED")),
+        tasks(&["f1/web.1"]),
+        "killed tasks leave"
+    );
+    assert!(m.task("f1", "web.1").is_none(), "a removed task is gone");
+    assert_eq!(
+        m.apply(Event::TaskAdded(task("new.1", "f1", "a1", "TASK_FINISHED"))),
+        tasks(&["f1/new.1"]),
+        "a task re-added as finished leaves"
+    );
+    assert!(m.task("f1", "new.1").is_none());
     check(&m);
     assert_eq!(ids(&m), ["f1/api.1:TASK_RUNNING", "f1/db.1:TASK_STAGING"]);
-    assert!(!m.apply(update("f1", "web.1", "TASK_RUNNING")), "unknown task: ignored");
-    assert!(!m.apply(update("nope", "api.1", "TASK_FINISHED")));
-    assert!(
-        !m.apply(update("f1", "db.1", "TASK_FINISHED")),
+    assert_eq!(
+        m.apply(update("f1", "web.1", "TASK_RUNNING")),
+        Changed::Nothing,
+        "unknown task: ignored"
+    );
+    assert_eq!(m.apply(update("nope", "api.1", "TASK_FINISHED")), Changed::Nothing);
+    assert!(m.task("nope", "api.1").is_none());
+    assert_eq!(
+        m.apply(update("f1", "db.1", "TASK_FINISHED")),
+        Changed::Nothing,
         "a staging task that ends had no records"
     );
     check(&m);
     assert_eq!(ids(&m), ["f1/api.1:TASK_RUNNING"]);
-    assert!(!m.apply(Event::Heartbeat));
-    assert!(!m.apply(Event::Other("X".into())));
+    assert_eq!(m.apply(Event::Heartbeat), Changed::Nothing);
+    assert_eq!(m.apply(Event::Other("X".into())), Changed::Nothing);
+}
+
+#[test]
+fn changes_merge_task_keys_and_everything_wins() {
+    let mut c = Changed::Nothing;
+    c.merge(Changed::Nothing);
+    assert_eq!(c, Changed::Nothing);
+    c.merge(tasks(&["f1/a"]));
+    c.merge(Changed::Nothing);
+    c.merge(tasks(&["f1/b", "f2/a"]));
+    assert_eq!(c, tasks(&["f1/a", "f1/b", "f2/a"]));
+    c.merge(Changed::Everything);
+    assert_eq!(c, Changed::Everything);
+    c.merge(tasks(&["f1/c"]));
+    assert_eq!(c, Changed::Everything, "nothing undoes everything");
+
+    // Too many tasks to edit one by one: everything.
+    let mut c = Changed::Tasks(vec![(String::new(), String::new()); Changed::MAX_TASKS]);
+    c.merge(tasks(&["f1/a"]));
+    assert_eq!(c, Changed::Everything);
 }
 
 #[test]
@@ -149,10 +200,11 @@ fn only_the_latest_running_status_is_kept_as_a_poll_keeps_it() {
 fn agents_and_frameworks_come_and_go() {
     let mut m = Model::default();
     m.apply(subscribed());
-    m.apply(Event::AgentAdded(Slave {
+    let added = m.apply(Event::AgentAdded(Slave {
         id: "a2".into(),
         ..Slave::default()
     }));
+    assert_eq!(added, Changed::Everything);
     m.apply(Event::AgentAdded(Slave {
         id: "a1".into(),
         pid: "slave(1)@10.0.0.7:5051".into(),
@@ -160,31 +212,52 @@ fn agents_and_frameworks_come_and_go() {
     }));
     check(&m);
     assert_eq!(m.state().slaves.len(), 2);
-    assert!(m.apply(Event::AgentRemoved { agent_id: "a1".into() }));
-    assert!(!m.apply(Event::AgentRemoved { agent_id: "a1".into() }));
+    assert_eq!(
+        m.apply(Event::AgentRemoved { agent_id: "a1".into() }),
+        Changed::Everything
+    );
+    assert_eq!(m.apply(Event::AgentRemoved { agent_id: "a1".into() }), Changed::Nothing);
     check(&m);
     assert_eq!(m.state().slaves.iter().map(|s| &*s.id).collect::<Vec<_>>(), ["a2"]);
 
-    m.apply(Event::TaskAdded(task("x.1", "f2", "a2", "TASK_RUNNING")));
+    assert_eq!(
+        m.apply(Event::TaskAdded(task("x.1", "f2", "a2", "TASK_RUNNING"))),
+        Changed::Everything,
+        "a task of an unknown framework adds the framework"
+    );
     check(&m);
     assert_eq!(
         m.state().frameworks[1].name,
         "",
         "a task of an unknown framework waits for its name"
     );
-    m.apply(Event::FrameworkAdded(Framework {
+    let added = m.apply(Event::FrameworkAdded(Framework {
         id: "f2".into(),
         name: "chronos".into(),
         ..Framework::default()
     }));
+    assert_eq!(added, Changed::Everything);
     assert_eq!(m.state().frameworks[1].name, "chronos");
     assert_eq!(m.state().frameworks[1].tasks.len(), 1, "renaming keeps the tasks");
-    assert!(m.apply(Event::FrameworkRemoved {
-        framework_id: "f1".into()
-    }));
+    assert_eq!(
+        m.apply(Event::FrameworkRemoved {
+            framework_id: "f1".into()
+        }),
+        Changed::Everything
+    );
+    assert_eq!(
+        m.apply(Event::FrameworkRemoved {
+            framework_id: "f1".into()
+        }),
+        Changed::Nothing
+    );
     check(&m);
     assert_eq!(ids(&m), ["f2/x.1:TASK_RUNNING"]);
-    m.apply(Event::TaskAdded(task("y.1", "f2", "a2", "TASK_RUNNING")));
+    assert_eq!(m.task("f2", "x.1").map(|(f, _)| f), Some(0), "f2 moved down a place");
+    assert_eq!(
+        m.apply(Event::TaskAdded(task("y.1", "f2", "a2", "TASK_RUNNING"))),
+        tasks(&["f2/y.1"])
+    );
     check(&m);
     assert_eq!(m.task_count(), 2);
 }
@@ -243,7 +316,7 @@ fn v1_agent_ports_and_port_ranges_become_srv_records() {
     .unwrap();
     let mut m = Model::default();
     m.set_leader("master@127.0.0.1:5050");
-    assert!(m.apply(e));
+    assert_eq!(m.apply(e), Changed::Everything);
     let config = crate::config::Config {
         masters: vec![crate::addr::HostPort::parse("127.0.0.1:5050").unwrap()],
         ..crate::config::Config::default()
@@ -285,7 +358,7 @@ fn a_task_updated_that_flips_health_changes_its_records_with_hide_unhealthy_task
     };
     let mut m = Model::default();
     m.set_leader("master@127.0.0.1:5050");
-    assert!(m.apply(subscribed()));
+    assert_eq!(m.apply(subscribed()), Changed::Everything);
     let config = crate::config::Config {
         masters: vec![crate::addr::HostPort::parse("127.0.0.1:5050").unwrap()],
         hide_unhealthy_tasks: true,
@@ -300,7 +373,11 @@ fn a_task_updated_that_flips_health_changes_its_records_with_hide_unhealthy_task
     assert_eq!(web_a(&m), 1, "no health check: published");
     for (ts, healthy, records) in [(1, false, 0), (2, true, 1), (3, false, 0)] {
         let e = decode(status(ts, healthy).to_string().as_bytes()).unwrap();
-        assert!(m.apply(e), "a health change may change the records");
+        assert_eq!(
+            m.apply(e),
+            tasks(&["f1/web.1"]),
+            "a health change may change the records"
+        );
         check(&m);
         assert_eq!(web_a(&m), records, "healthy: {healthy} at {ts}");
     }

@@ -2,7 +2,10 @@
 //! empty ancestors), reverse names for the addresses marked for PTR records, and every node's data placed
 //! side by side by a counting sort. The work of answering is done here, once per refresh.
 
-use super::{Extra, Records, Srv};
+use std::sync::Arc;
+
+use super::{Extra, Records, Srv, Totals};
+use crate::snapshot::chunk::{Chunk, NameIndex, A, AAAA, CHUNK, DOMAIN, OTHER, PTR, REVERSE, SRV};
 use crate::snapshot::list::Data;
 use crate::snapshot::names::ByteTable;
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
@@ -68,11 +71,6 @@ impl Records {
         let nodes = names.len();
         // Two passes: count each node's records, then place them (a counting sort by node). Columns of
         // `starts`: A, AAAA, SRV, PTR, other (CNAME and TXT).
-        const A: usize = 0;
-        const AAAA: usize = 1;
-        const SRV: usize = 2;
-        const PTR: usize = 3;
-        const OTHER: usize = 4;
         let statics = StaticMask::of(list, &names, &node, nodes);
         let mut starts = vec![[0u32; 5]; nodes + 1];
         for &(n, _) in &ptr_pairs {
@@ -179,13 +177,7 @@ impl Records {
         ] {
             soa.extend_from_slice(&v.to_be_bytes());
         }
-        Records {
-            loaded: true,
-            zone,
-            apex: apex.into_boxed_slice(),
-            soa_rdata: soa.into_boxed_slice(),
-            ns_rdata: ns.into_boxed_slice(),
-            serial,
+        let flat = Flat {
             names,
             a,
             aaaa,
@@ -195,11 +187,122 @@ impl Records {
             blob,
             starts,
             first_reverse,
+        };
+        let (index, chunks, totals) = flat.into_chunks();
+        Records {
+            loaded: true,
+            zone,
+            apex: apex.into_boxed_slice(),
+            soa_rdata: soa.into_boxed_slice(),
+            ns_rdata: ns.into_boxed_slice(),
+            serial,
+            index,
+            chunks,
+            free: Vec::new(),
+            totals,
             skipped,
             collisions: statics.collisions,
             list: None,
+            tasks: None,
             journal: Journal::default(),
+            counting: false,
         }
+    }
+}
+
+/// A snapshot as the build lays it out: one array per kind over every node.
+struct Flat {
+    names: ByteTable,
+    a: Vec<[u8; 4]>,
+    aaaa: Vec<[u8; 16]>,
+    srv: Vec<Srv>,
+    ptr: Vec<u32>,
+    extra: Vec<Extra>,
+    blob: Vec<u8>,
+    starts: Vec<[u32; 5]>,
+    first_reverse: u32,
+}
+
+impl Flat {
+    /// Cuts the arrays into chunks, one column at a time, each freed once copied (so that the peak is
+    /// the snapshot and one column, not two snapshots).
+    fn into_chunks(self) -> (NameIndex, Vec<Arc<Chunk>>, Totals) {
+        let Flat {
+            names,
+            a,
+            aaaa,
+            srv,
+            ptr,
+            extra,
+            blob,
+            starts,
+            first_reverse,
+        } = self;
+        let nodes = names.len();
+        let totals = Totals {
+            names: nodes,
+            columns: [a.len(), aaaa.len(), srv.len(), ptr.len(), extra.len()],
+        };
+        let mut chunks: Vec<Chunk> = (0..nodes.div_ceil(CHUNK)).map(|_| Chunk::default()).collect();
+        let mut index = NameIndex::with_capacity(nodes);
+        for (c, chunk) in chunks.iter_mut().enumerate() {
+            let ids = c * CHUNK..((c + 1) * CHUNK).min(nodes);
+            for id in ids.clone() {
+                let kind = if (id as u32) < first_reverse { DOMAIN } else { REVERSE };
+                chunk.push_node(names.get(id as u32), kind);
+            }
+            // Local starts: the global ones less the chunk's first.
+            if let (Some(first), Some(rows)) = (starts.get(ids.start), starts.get(ids.start..=ids.end)) {
+                chunk.starts = rows
+                    .iter()
+                    .map(|row| std::array::from_fn(|k| row[k] - first[k]))
+                    .collect();
+            }
+        }
+        {
+            let get = |id: u32| names.get(id);
+            for id in 0..nodes as u32 {
+                index.insert(names.get(id), id, get);
+            }
+        }
+        drop(names);
+        let bounds = |c: usize, k: usize| {
+            let lo = starts.get(c * CHUNK).map_or(0, |r| r[k] as usize);
+            let hi = starts
+                .get(((c + 1) * CHUNK).min(starts.len() - 1))
+                .map_or(lo, |r| r[k] as usize);
+            lo..hi
+        };
+        split_column(&mut chunks, a, bounds, A, |ch| &mut ch.a);
+        split_column(&mut chunks, aaaa, bounds, AAAA, |ch| &mut ch.aaaa);
+        split_column(&mut chunks, srv, bounds, SRV, |ch| &mut ch.srv);
+        split_column(&mut chunks, ptr, bounds, PTR, |ch| &mut ch.ptr);
+        for (c, chunk) in chunks.iter_mut().enumerate() {
+            for e in extra.get(bounds(c, OTHER)).unwrap_or_default() {
+                let bytes = blob.get(e.start as usize..e.end as usize).unwrap_or_default();
+                let start = chunk.blob.len() as u32;
+                chunk.blob.extend_from_slice(bytes);
+                chunk.extra.push(Extra {
+                    rtype: e.rtype,
+                    start,
+                    end: chunk.blob.len() as u32,
+                });
+            }
+        }
+        (index, chunks.into_iter().map(Arc::new).collect(), totals)
+    }
+}
+
+/// Moves each chunk's part of one column into it.
+fn split_column<T: Copy>(
+    chunks: &mut [Chunk],
+    column: Vec<T>,
+    bounds: impl Fn(usize, usize) -> std::ops::Range<usize>,
+    k: usize,
+    field: fn(&mut Chunk) -> &mut Vec<T>,
+) {
+    for (c, chunk) in chunks.iter_mut().enumerate() {
+        field(chunk).extend_from_slice(column.get(bounds(c, k)).unwrap_or_default());
     }
 }
 

@@ -71,6 +71,8 @@ fn gen_with(doc: &[u8], o: Opts<'_>) -> RecordList {
     let header = crate::mesos::state::parse_header(doc).unwrap();
     let streamed = generate_streamed(&header, doc, &input).unwrap();
     assert_same(&whole, &streamed);
+    // And that the fixed records plus each task's own list give them too.
+    one_task::assert_split_matches(&state, &input, &whole);
     whole
 }
 
@@ -164,4 +166,5 @@ mod fixtures;
 mod health_hosts_networks;
 mod masters;
 mod odd;
+mod one_task;
 mod reverse;

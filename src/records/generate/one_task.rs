@@ -1,0 +1,116 @@
+//! One task's records on their own ([`TaskGen`]), for updating a snapshot task by task: what the
+//! naming rules of a task need from the rest of the state (its framework's `F`, its agent's
+//! addresses, every agent address for the reverse marks, the settings), taken once from a full state
+//! and owned, so that it outlives the document and the [`GenInput`] it came from. The rules
+//! themselves are [`super`]'s ([`TaskNamer::task`]), which [`super::generate`] runs for every task.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use super::{FrameworkRef, GenInput, SharedNames};
+use crate::config::{Cidr, IpSource};
+#[cfg(test)]
+use crate::mesos::state::State;
+use crate::mesos::state::Task;
+use crate::records::label::Spec;
+use crate::snapshot::RecordList;
+
+/// The settings and state-wide facts every task's records are made with (owned copies).
+pub(super) struct TaskNamer {
+    pub(super) spec: Spec,
+    /// The domain, lower-case, without trailing dot.
+    pub(super) domain: String,
+    pub(super) ip_sources: Vec<IpSource>,
+    pub(super) unroutable: Vec<Cidr>,
+    pub(super) ptr_on: bool,
+    pub(super) hide_unhealthy: bool,
+    /// Every agent address (as stored), with reverse lookups on: their PTR names the agent, not a task.
+    pub(super) agent_addrs: HashSet<IpAddr>,
+    /// The name being built.
+    pub(super) buf: String,
+    /// Per framework (index in the state), per task name `T`: the names its instances share, as
+    /// interned in the list the tasks are being added to (so only valid for that one list).
+    pub(super) shared: Vec<HashMap<String, SharedNames>>,
+    /// A task's addresses (scratch space).
+    pub(super) task_ips: Vec<IpAddr>,
+}
+
+impl TaskNamer {
+    /// No agent addresses yet: [`super::Generator::agents`] adds them.
+    pub(super) fn new(input: &GenInput<'_>, domain: &str) -> TaskNamer {
+        TaskNamer {
+            spec: Spec::new(input.enforce_rfc952),
+            domain: domain.to_owned(),
+            ip_sources: input.ip_sources.to_vec(),
+            unroutable: input.unroutable.to_vec(),
+            ptr_on: input.ptr_on,
+            hide_unhealthy: input.hide_unhealthy,
+            agent_addrs: HashSet::new(),
+            buf: String::with_capacity(128),
+            shared: Vec::new(),
+            task_ips: Vec::new(),
+        }
+    }
+}
+
+/// What generating one task's records needs from the rest of the state, taken once from a full state.
+pub(crate) struct TaskGen {
+    namer: TaskNamer,
+    /// Per framework of the state (same index): its index in a list and its `F`.
+    frameworks: Vec<FrameworkRef>,
+    /// Every framework's name, in state order (each task's list lists them, as a full one does).
+    framework_names: Vec<String>,
+    /// The known agents by id, with their addresses.
+    agents: HashMap<String, Vec<IpAddr>>,
+}
+
+impl TaskGen {
+    /// From a full state and the settings, as [`super::generate`] would see them.
+    #[cfg(test)]
+    pub(crate) fn new(state: &State<'_>, input: &GenInput<'_>) -> TaskGen {
+        super::generate_fixed(state, input).1
+    }
+
+    pub(super) fn from_parts(
+        namer: TaskNamer,
+        frameworks: Vec<FrameworkRef>,
+        framework_names: Vec<String>,
+        agents: HashMap<String, Vec<IpAddr>>,
+    ) -> TaskGen {
+        TaskGen {
+            namer,
+            frameworks,
+            framework_names,
+            agents,
+        }
+    }
+
+    /// The records of one task of framework `framework_index` (index in `state.frameworks`), exactly
+    /// as [`super::generate`] makes them for that task (same names, same data, same reverse marks),
+    /// in a fresh list holding only them and the framework list. Empty when the task has none (not
+    /// running, unknown agent or framework, hidden as unhealthy, no name DNS can carry).
+    pub(crate) fn task(&mut self, framework_index: usize, task: &Task<'_>) -> RecordList {
+        let mut out = RecordList::with_capacity(16);
+        for name in &self.framework_names {
+            out.add_framework(name);
+        }
+        // The shared names' ids are another list's.
+        if let Some(names) = self.namer.shared.get_mut(framework_index) {
+            names.clear();
+        }
+        self.task_into(&mut out, framework_index, task);
+        out
+    }
+
+    /// Adds one task's records to `out`, the list every earlier call of this generator added to
+    /// (the shared names are looked up there).
+    pub(super) fn task_into(&mut self, out: &mut RecordList, framework_index: usize, task: &Task<'_>) {
+        let Some(fw) = self.frameworks.get(framework_index) else {
+            return;
+        };
+        let Some(agent_ips) = self.agents.get(&*task.slave_id) else {
+            return;
+        };
+        self.namer.task(out, fw, task, agent_ips);
+    }
+}

@@ -1,0 +1,194 @@
+//! Stream mode's snapshot, kept up to date by edits ([`Incremental`]): after a full build (a poll, a
+//! SUBSCRIBED, an agent or framework event), each task event takes the task's old records out of the
+//! snapshot and puts its new ones in, and publishing is a clone that shares every chunk no edit touched
+//! (`crate::snapshot::chunk`). A publish costs what changed, not the cluster.
+//!
+//! Which records a task has is the naming rules' business ([`TaskGen`]); which tasks changed, the
+//! model's ([`Changed`](super::model::Changed)). This module only moves records between the two, and
+//! remembers each task's records (in the snapshot's [`TaskTable`], which `/v1/enumerate` reads) so that
+//! they can be taken out again. Pure: no I/O.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::model::Model;
+use crate::mesos::state::Task;
+use crate::records::generate::TaskGen;
+use crate::snapshot::reverse::reverse_name;
+use crate::snapshot::{Data, RData, RecordList, Records, Rr, TaskEntry, TaskRecord, TaskTable};
+use crate::wire::text_to_wire;
+
+/// The snapshot being edited, its tasks, and what changed since the last publish.
+pub(crate) struct Incremental {
+    records: Records,
+    tasks: TaskTable,
+    /// (framework id, task id) -> slot in `tasks`.
+    slots: HashMap<(String, String), usize>,
+    gen: TaskGen,
+    /// Owner names of records added or taken out since the last publish (for the IXFR journal).
+    touched: HashSet<Vec<u8>>,
+    wire: Vec<u8>,
+    target: Vec<u8>,
+    reverse: Vec<u8>,
+}
+
+impl Incremental {
+    /// Takes over a snapshot just built from `model`'s state (with its frameworks in `frameworks`):
+    /// counts every task's records in it and pins the rest.
+    pub(crate) fn start(mut records: Records, model: &Model, gen: TaskGen, frameworks: Vec<String>) -> Incremental {
+        records.start_counting();
+        let mut inc = Incremental {
+            records,
+            tasks: TaskTable::new(frameworks),
+            slots: HashMap::new(),
+            gen,
+            touched: HashSet::new(),
+            wire: Vec::with_capacity(256),
+            target: Vec::with_capacity(256),
+            reverse: Vec::with_capacity(80),
+        };
+        for (f, framework) in model.state().frameworks.iter().enumerate() {
+            for task in &framework.tasks {
+                inc.add_task(f, &framework.id, task);
+            }
+        }
+        inc.records.pin_uncounted();
+        inc.touched.clear();
+        inc
+    }
+
+    /// Applies the changes of these tasks (framework id, task id) as the model now has them.
+    pub(crate) fn apply(&mut self, model: &Model, tasks: &[(String, String)]) {
+        for key in tasks {
+            if let Some(slot) = self.slots.remove(key) {
+                if let Some(entry) = self.tasks.take(slot) {
+                    self.remove_records(&entry);
+                }
+            }
+            if let Some((f, task)) = model.task(&key.0, &key.1) {
+                self.add_task(f, &key.0, task);
+            }
+        }
+    }
+
+    /// The snapshot as edited so far, to be stored, and the names whose records changed since the last
+    /// publish.
+    pub(crate) fn publish(&mut self) -> (Records, Vec<Vec<u8>>) {
+        let records = self.records.clone().with_tasks(Arc::new(self.tasks.clone()));
+        (records, self.touched.drain().collect())
+    }
+
+    /// Generates a task's records and adds them.
+    fn add_task(&mut self, framework: usize, framework_id: &str, task: &Task<'_>) {
+        let list = self.gen.task(framework, task);
+        let Some(t) = list.tasks().next() else { return };
+        let entry = TaskEntry {
+            framework: t.framework_index as u32,
+            name: t.name.into(),
+            id: t.id.into(),
+            records: self.add_records(&list),
+        };
+        let slot = self.tasks.insert(entry);
+        self.slots.insert((framework_id.to_owned(), task.id.to_string()), slot);
+    }
+
+    /// Adds the records of a one-task list; those stored, as the task keeps them.
+    fn add_records(&mut self, list: &RecordList) -> Box<[TaskRecord]> {
+        let back: HashSet<(IpAddr, String)> = list.reverse().collect();
+        let mut kept = Vec::with_capacity(list.len());
+        for (_, record) in list.task_records() {
+            if text_to_wire(&record.name, &mut self.wire).is_none() {
+                continue;
+            }
+            let ip = match record.data {
+                RData::A(ip) => Some(IpAddr::V4(ip)),
+                RData::Aaaa(ip) => Some(IpAddr::V6(ip)),
+                _ => None,
+            };
+            let data = match &record.data {
+                RData::A(ip) => Data::A(ip.octets()),
+                RData::Aaaa(ip) => Data::Aaaa(ip.octets()),
+                RData::Srv { target, port } => {
+                    if text_to_wire(target, &mut self.target).is_none() {
+                        continue;
+                    }
+                    Data::Srv { target: 0, port: *port }
+                }
+                RData::Cname(_) | RData::Txt(_) => continue,
+            };
+            let Some(rr) = rr_of(data, &self.target) else { continue };
+            if !self.records.add(&self.wire, rr) {
+                continue;
+            }
+            self.touched.insert(self.wire.clone());
+            let reverse = ip.is_some_and(|ip| back.contains(&(ip, record.name.clone())));
+            if let (true, Some(ip)) = (reverse, ip) {
+                reverse_of(ip, &mut self.reverse);
+                if self.records.add(&self.reverse, Rr::Ptr(&self.wire)) {
+                    self.touched.insert(self.reverse.clone());
+                }
+            }
+            let (Some(owner), data) = (self.records.find(&self.wire), data) else {
+                continue;
+            };
+            let data = match data {
+                Data::Srv { port, .. } => match self.records.find(&self.target) {
+                    Some(target) => Data::Srv { target, port },
+                    None => continue,
+                },
+                other => other,
+            };
+            kept.push(TaskRecord { owner, data, reverse });
+        }
+        kept.into_boxed_slice()
+    }
+
+    /// Takes a task's records out (the PTR records first: they name the owner).
+    fn remove_records(&mut self, entry: &TaskEntry) {
+        for r in entry.records.iter() {
+            let Some(owner) = self.records.name(r.owner).map(<[u8]>::to_vec) else {
+                continue;
+            };
+            let target = match r.data {
+                Data::Srv { target, .. } => self.records.name(target).map(<[u8]>::to_vec).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            if r.reverse {
+                let ip = match r.data {
+                    Data::A(o) => Some(IpAddr::from(o)),
+                    Data::Aaaa(o) => Some(IpAddr::from(o)),
+                    _ => None,
+                };
+                if let Some(ip) = ip {
+                    reverse_of(ip, &mut self.reverse);
+                    if self.records.remove(&self.reverse, Rr::Ptr(&owner)) {
+                        self.touched.insert(self.reverse.clone());
+                    }
+                }
+            }
+            if let Some(rr) = rr_of(r.data, &target) {
+                if self.records.remove(&owner, rr) {
+                    self.touched.insert(owner);
+                }
+            }
+        }
+    }
+}
+
+/// A record's data as an edit names it (`target`: an SRV record's target, wire form).
+fn rr_of(data: Data, target: &[u8]) -> Option<Rr<'_>> {
+    match data {
+        Data::A(ip) => Some(Rr::A(ip)),
+        Data::Aaaa(ip) => Some(Rr::Aaaa(ip)),
+        Data::Srv { port, .. } => Some(Rr::Srv { port, target }),
+        Data::Other(_) => None,
+    }
+}
+
+fn reverse_of(ip: IpAddr, out: &mut Vec<u8>) {
+    match ip {
+        IpAddr::V4(a) => reverse_name(&a.octets(), out),
+        IpAddr::V6(a) => reverse_name(&a.octets(), out),
+    }
+}

@@ -1,0 +1,314 @@
+//! The storage of a [`Records`](super::Records) snapshot in copy-on-write pieces, so that a snapshot
+//! that differs from the one before in a few names shares everything else with it (stream mode at
+//! 100k tasks publishes a change in the time it takes to copy a few pieces, not the whole zone):
+//!
+//! - [`Chunk`]: the nodes of [`CHUNK`] consecutive ids, each with its name, its kind and its A, AAAA,
+//!   SRV, PTR and CNAME/TXT data, one array per kind as the whole snapshot once had them;
+//! - [`NameIndex`]: name -> node id, an open-addressing table cut into shards by hash.
+//!
+//! Both are behind `Arc`s; editing one ([`Arc::make_mut`]) copies it only while a published snapshot
+//! still shares it. Reading a node costs two pointer hops more than a flat array.
+
+use std::sync::Arc;
+
+use super::lookup::{Extra, Srv};
+use super::names::hash;
+
+/// Nodes per chunk (a power of two).
+pub(super) const CHUNK_BITS: u32 = 8;
+pub(super) const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// What a node id holds.
+pub(super) const FREE: u8 = 0;
+pub(super) const DOMAIN: u8 = 1;
+pub(super) const REVERSE: u8 = 2;
+
+/// Columns of [`Chunk::starts`].
+pub(super) const A: usize = 0;
+pub(super) const AAAA: usize = 1;
+pub(super) const SRV: usize = 2;
+pub(super) const PTR: usize = 3;
+pub(super) const OTHER: usize = 4;
+
+/// A record's count that edits never take away: the records that are not any task's (frameworks,
+/// agents, masters, the server's own name).
+pub(super) const PINNED: u32 = u32::MAX;
+
+/// The nodes of ids `base..base + len()`.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Chunk {
+    /// Names (lower-case wire form), each at its span; a freed node's bytes stay until [`Chunk::compact`].
+    pub(super) arena: Vec<u8>,
+    pub(super) spans: Vec<(u32, u32)>,
+    /// [`FREE`], [`DOMAIN`] or [`REVERSE`], per node.
+    pub(super) kinds: Vec<u8>,
+    /// Per node and one past the last: where its data starts in each column.
+    pub(super) starts: Vec<[u32; 5]>,
+    pub(super) a: Vec<[u8; 4]>,
+    pub(super) aaaa: Vec<[u8; 16]>,
+    pub(super) srv: Vec<Srv>,
+    pub(super) ptr: Vec<u32>,
+    pub(super) extra: Vec<Extra>,
+    pub(super) blob: Vec<u8>,
+    /// Edits only ([`super::Records::start_counting`]), else empty. Per node: its records, the SRV
+    /// and PTR records naming it and its names below (a node with none is gone).
+    pub(super) uses: Vec<u32>,
+    /// Per record of the A, AAAA, SRV and PTR columns: how many tasks generate it, or [`PINNED`].
+    pub(super) refs: [Vec<u32>; 4],
+    /// Whether `uses` and `refs` are kept.
+    pub(super) counting: bool,
+}
+
+impl Chunk {
+    pub(super) fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    #[inline]
+    pub(super) fn name(&self, i: usize) -> &[u8] {
+        match self.spans.get(i) {
+            Some(&(start, end)) => self.arena.get(start as usize..end as usize).unwrap_or_default(),
+            None => &[],
+        }
+    }
+
+    /// The range of node `i`'s data in column `k`.
+    #[inline]
+    pub(super) fn range(&self, i: usize, k: usize) -> std::ops::Range<usize> {
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(s), Some(e)) => s[k] as usize..e[k] as usize,
+            _ => 0..0,
+        }
+    }
+
+    /// Appends a node with no data; its index in the chunk.
+    pub(super) fn push_node(&mut self, name: &[u8], kind: u8) -> usize {
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(name);
+        self.spans.push((start, self.arena.len() as u32));
+        self.kinds.push(kind);
+        let last = self.starts.last().copied().unwrap_or_default();
+        if self.starts.is_empty() {
+            self.starts.push(last);
+        }
+        self.starts.push(last);
+        if self.counting {
+            self.uses.push(0);
+        }
+        self.len() - 1
+    }
+
+    /// Gives node `i` (free, without data) a new name and kind.
+    pub(super) fn reuse_node(&mut self, i: usize, name: &[u8], kind: u8) {
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(name);
+        if let (Some(span), Some(k)) = (self.spans.get_mut(i), self.kinds.get_mut(i)) {
+            *span = (start, start + name.len() as u32);
+            *k = kind;
+        }
+    }
+
+    /// Marks node `i` free (it holds no data by now).
+    pub(super) fn free_node(&mut self, i: usize) {
+        if let (Some(span), Some(k)) = (self.spans.get_mut(i), self.kinds.get_mut(i)) {
+            *span = (0, 0);
+            *k = FREE;
+        }
+        let live: usize = self.spans.iter().map(|&(s, e)| (e - s) as usize).sum();
+        if self.arena.len() > 4096 && self.arena.len() > 2 * live {
+            self.compact();
+        }
+    }
+
+    /// Drops the bytes of freed and renamed nodes.
+    fn compact(&mut self) {
+        let mut arena = Vec::with_capacity(self.arena.len() / 2);
+        for span in &mut self.spans {
+            let bytes = self.arena.get(span.0 as usize..span.1 as usize).unwrap_or_default();
+            let start = arena.len() as u32;
+            arena.extend_from_slice(bytes);
+            *span = (start, arena.len() as u32);
+        }
+        self.arena = arena;
+    }
+
+    /// Inserts `value` at the end of node `i`'s column `k` (with one reference); its position.
+    pub(super) fn insert<T>(&mut self, i: usize, k: usize, value: T, column: fn(&mut Chunk) -> &mut Vec<T>) -> usize {
+        let at = self.range(i, k).end;
+        let col = column(self);
+        if at > col.len() {
+            return at;
+        }
+        col.insert(at, value);
+        if let Some(refs) = self.refs.get_mut(k).filter(|_| self.counting) {
+            refs.insert(at.min(refs.len()), 1);
+        }
+        for s in self.starts.iter_mut().skip(i + 1) {
+            s[k] += 1;
+        }
+        at
+    }
+
+    /// Removes the record at `at` of column `k`, which is node `i`'s.
+    pub(super) fn remove<T>(&mut self, i: usize, k: usize, at: usize, column: fn(&mut Chunk) -> &mut Vec<T>) {
+        let col = column(self);
+        if at >= col.len() {
+            return;
+        }
+        col.remove(at);
+        if let Some(refs) = self.refs.get_mut(k).filter(|_| self.counting) {
+            if at < refs.len() {
+                refs.remove(at);
+            }
+        }
+        for s in self.starts.iter_mut().skip(i + 1) {
+            s[k] = s[k].saturating_sub(1);
+        }
+    }
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// One shard of the name index: open addressing, linear probing, at most half full.
+#[derive(Debug, Clone)]
+pub(super) struct Shard {
+    slots: Vec<u32>,
+    len: usize,
+}
+
+/// Name -> node id, in shards chosen by the high bits of the name's hash.
+#[derive(Debug, Clone)]
+pub(super) struct NameIndex {
+    shards: Vec<Arc<Shard>>,
+}
+
+impl NameIndex {
+    /// An index for about `names` names: shards of about 512 each.
+    pub(super) fn with_capacity(names: usize) -> NameIndex {
+        let count = (names / 512).next_power_of_two().clamp(1, 1 << 16);
+        let per = (names / count + 1).max(4) * 2;
+        let shard = Arc::new(Shard {
+            slots: vec![EMPTY; per.next_power_of_two()],
+            len: 0,
+        });
+        NameIndex {
+            shards: vec![shard; count],
+        }
+    }
+
+    #[inline]
+    fn shard_of(&self, h: u64) -> usize {
+        ((h >> 32) as usize) & (self.shards.len() - 1)
+    }
+
+    /// The id of `wire`, reading node names through `name`.
+    #[inline]
+    pub(super) fn find<'n>(&self, wire: &[u8], name: impl Fn(u32) -> &'n [u8]) -> Option<u32> {
+        let h = hash(wire);
+        let shard = self.shards.get(self.shard_of(h))?;
+        let mask = shard.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let id = *shard.slots.get(i)?;
+            if id == EMPTY {
+                return None;
+            }
+            if name(id) == wire {
+                return Some(id);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds `id` as the node of `wire` (not present yet).
+    pub(super) fn insert<'n>(&mut self, wire: &[u8], id: u32, name: impl Fn(u32) -> &'n [u8]) {
+        let h = hash(wire);
+        let s = self.shard_of(h);
+        let Some(shard) = self.shards.get_mut(s) else { return };
+        let shard = Arc::make_mut(shard);
+        if (shard.len + 1) * 2 > shard.slots.len() {
+            let mut slots = vec![EMPTY; shard.slots.len() * 2];
+            let mask = slots.len() - 1;
+            for &old in shard.slots.iter().filter(|&&x| x != EMPTY) {
+                let mut i = hash(name(old)) as usize & mask;
+                while slots[i] != EMPTY {
+                    i = (i + 1) & mask;
+                }
+                slots[i] = old;
+            }
+            shard.slots = slots;
+        }
+        let mask = shard.slots.len() - 1;
+        let mut i = h as usize & mask;
+        while shard.slots[i] != EMPTY {
+            i = (i + 1) & mask;
+        }
+        shard.slots[i] = id;
+        shard.len += 1;
+    }
+
+    /// Takes `wire` (the node `id`) out, shifting later entries of its probe run back.
+    pub(super) fn remove<'n>(&mut self, wire: &[u8], id: u32, name: impl Fn(u32) -> &'n [u8]) {
+        let h = hash(wire);
+        let s = self.shard_of(h);
+        let Some(shard) = self.shards.get_mut(s) else { return };
+        let mask = shard.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            match shard.slots.get(i) {
+                Some(&x) if x == id => break,
+                Some(&EMPTY) | None => return,
+                Some(_) => i = (i + 1) & mask,
+            }
+        }
+        let shard = Arc::make_mut(shard);
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let other = shard.slots[j];
+            if other == EMPTY {
+                break;
+            }
+            let home = hash(name(other)) as usize & mask;
+            // `other` may move to the hole at `i` unless its home lies cyclically in (i, j].
+            let stays = if i <= j {
+                i < home && home <= j
+            } else {
+                i < home || home <= j
+            };
+            if !stays {
+                shard.slots[i] = other;
+                i = j;
+            }
+        }
+        shard.slots[i] = EMPTY;
+        shard.len -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_found_after_inserts_growth_and_removals() {
+        let names: Vec<Vec<u8>> = (0..5000)
+            .map(|i| format!("\x07task{i:03}\x05mesos\x00").into_bytes())
+            .collect();
+        let get = |id: u32| names.get(id as usize).map_or(&[][..], |n| n.as_slice());
+        let mut index = NameIndex::with_capacity(100);
+        for (id, n) in names.iter().enumerate() {
+            index.insert(n, id as u32, get);
+        }
+        let before = index.clone();
+        for (id, n) in names.iter().enumerate().filter(|(id, _)| id % 3 == 0) {
+            index.remove(n, id as u32, get);
+        }
+        for (id, n) in names.iter().enumerate() {
+            let want = (id % 3 != 0).then_some(id as u32);
+            assert_eq!(index.find(n, get), want, "{id}");
+            assert_eq!(before.find(n, get), Some(id as u32), "a clone is not changed by edits");
+        }
+        assert_eq!(index.find(b"\x04none\x00", get), None);
+    }
+}

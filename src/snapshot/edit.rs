@@ -1,0 +1,341 @@
+//! Editing a snapshot in place, record by record, for stream mode: a task's records are added when it
+//! starts running and taken away when it stops, and the next snapshot is this one cloned, sharing
+//! every chunk no edit touched ([`super::chunk`]).
+//!
+//! Several tasks can generate the same record (instances on one agent give `T.F.slave.D` the same
+//! address), so each record counts the tasks that generate it and goes when the last one does; the
+//! records that are no task's (frameworks, agents, masters) are pinned. Each node counts its uses (its
+//! records, the SRV and PTR records naming it, its names below) and goes when it has none, so that names and
+//! their empty non-terminals exist exactly as a full build of the same records would make them.
+
+use std::sync::Arc;
+
+use super::chunk::{Chunk, A, AAAA, CHUNK, CHUNK_BITS, DOMAIN, FREE, PINNED, PTR, REVERSE, SRV};
+use super::lookup::Srv;
+use super::Records;
+use crate::wire::{is_at_or_below, parents};
+
+/// One record as an edit names it: its data, with SRV and PTR targets by wire name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rr<'a> {
+    A([u8; 4]),
+    Aaaa([u8; 16]),
+    Srv {
+        port: u16,
+        target: &'a [u8],
+    },
+    /// At a reverse name: the name it points back to.
+    Ptr(&'a [u8]),
+}
+
+/// A record's value in its column, targets by node id.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Value {
+    A([u8; 4]),
+    Aaaa([u8; 16]),
+    Srv(Srv),
+    Ptr(u32),
+}
+
+impl Records {
+    /// Whether edits are possible ([`Records::start_counting`] ran).
+    pub fn is_counting(&self) -> bool {
+        self.counting
+    }
+
+    /// Prepares a built snapshot for edits: every record counted at 0 (tasks then [`add`](Self::add)
+    /// theirs, and [`pin_uncounted`](Self::pin_uncounted) pins the rest), every node's uses counted.
+    pub fn start_counting(&mut self) {
+        self.counting = true;
+        let mut uses = vec![0u32; self.node_id_bound() as usize];
+        for id in 0..self.node_id_bound() {
+            let Some(node) = self.node(id) else { continue };
+            let (chunk, i) = self.place(id);
+            let own: usize = (0..5).map(|k| self.chunks[chunk].range(i, k).len()).sum();
+            if let Some(u) = uses.get_mut(id as usize) {
+                *u += own as u32;
+            }
+            for target in node.srv.iter().map(|s| s.target).chain(node.ptr.iter().copied()) {
+                if let Some(u) = uses.get_mut(target as usize) {
+                    *u += 1;
+                }
+            }
+            if self.domain_node(id).is_some() && !self.is_apex(node.name) {
+                if let Some(parent) = parents(node.name).next().and_then(|p| self.find(p)) {
+                    if let Some(u) = uses.get_mut(parent as usize) {
+                        *u += 1;
+                    }
+                }
+            }
+        }
+        for (c, chunk) in self.chunks.iter_mut().enumerate() {
+            let chunk = Arc::make_mut(chunk);
+            chunk.counting = true;
+            chunk.refs = [
+                vec![0; chunk.a.len()],
+                vec![0; chunk.aaaa.len()],
+                vec![0; chunk.srv.len()],
+                vec![0; chunk.ptr.len()],
+            ];
+            let from = c * CHUNK;
+            // A node nothing uses (the apex; a name whose records were all skipped) stays for good.
+            chunk.uses = (0..chunk.len())
+                .map(|i| match uses.get(from + i) {
+                    _ if chunk.kinds.get(i) == Some(&FREE) => 0,
+                    Some(&u) if u > 0 && from + i != 0 => u,
+                    _ => PINNED,
+                })
+                .collect();
+        }
+    }
+
+    /// Pins every record no task has added since [`start_counting`](Self::start_counting).
+    pub fn pin_uncounted(&mut self) {
+        for chunk in &mut self.chunks {
+            if chunk.refs.iter().flatten().any(|&r| r == 0) {
+                let chunk = Arc::make_mut(chunk);
+                for r in chunk.refs.iter_mut().flatten().filter(|r| **r == 0) {
+                    *r = PINNED;
+                }
+            }
+        }
+    }
+
+    /// Adds one task's reference to a record at `owner` (lower-case wire form), making the record and
+    /// its names when it is new; false when it cannot be stored (an owner outside the domain, or a
+    /// reverse name inside it; no counting).
+    pub fn add(&mut self, owner: &[u8], rr: Rr<'_>) -> bool {
+        if !self.counting || !self.belongs(owner, rr) {
+            return false;
+        }
+        let kind = if matches!(rr, Rr::Ptr(_)) { REVERSE } else { DOMAIN };
+        let Some(value) = self.value_making(rr) else {
+            return false;
+        };
+        let Some(id) = self.ensure(owner, kind) else {
+            return false;
+        };
+        let (c, i) = self.place(id);
+        let k = column(value);
+        if let Some(at) = self.position(c, i, value) {
+            let chunk = Arc::make_mut(&mut self.chunks[c]);
+            if let Some(r) = chunk.refs[k].get_mut(at).filter(|r| **r != PINNED) {
+                *r += 1;
+            }
+            return true;
+        }
+        let chunk = Arc::make_mut(&mut self.chunks[c]);
+        match value {
+            Value::A(v) => chunk.insert(i, k, v, |ch| &mut ch.a),
+            Value::Aaaa(v) => chunk.insert(i, k, v, |ch| &mut ch.aaaa),
+            Value::Srv(v) => chunk.insert(i, k, v, |ch| &mut ch.srv),
+            Value::Ptr(v) => chunk.insert(i, k, v, |ch| &mut ch.ptr),
+        };
+        self.totals.columns[k] += 1;
+        self.used(id);
+        if let Some(target) = target_of(value) {
+            self.used(target);
+        }
+        true
+    }
+
+    /// Takes one task's reference to a record away, and the record with the last one (and the names
+    /// nothing uses any more); false when there is no such record.
+    pub fn remove(&mut self, owner: &[u8], rr: Rr<'_>) -> bool {
+        if !self.counting {
+            return false;
+        }
+        let (Some(id), Some(value)) = (self.find(owner), self.value_found(rr)) else {
+            return false;
+        };
+        let (c, i) = self.place(id);
+        let Some(at) = self.position(c, i, value) else {
+            return false;
+        };
+        let k = column(value);
+        let chunk = Arc::make_mut(&mut self.chunks[c]);
+        match chunk.refs[k].get_mut(at) {
+            Some(r) if *r == PINNED => return true,
+            Some(r) if *r > 1 => {
+                *r -= 1;
+                return true;
+            }
+            _ => {}
+        }
+        match value {
+            Value::A(_) => chunk.remove(i, k, at, |ch| &mut ch.a),
+            Value::Aaaa(_) => chunk.remove(i, k, at, |ch| &mut ch.aaaa),
+            Value::Srv(_) => chunk.remove(i, k, at, |ch| &mut ch.srv),
+            Value::Ptr(_) => chunk.remove(i, k, at, |ch| &mut ch.ptr),
+        }
+        self.totals.columns[k] = self.totals.columns[k].saturating_sub(1);
+        self.release(id);
+        if let Some(target) = target_of(value) {
+            self.release(target);
+        }
+        true
+    }
+
+    /// Whether a record at `owner` is one this snapshot stores: names of the domain, and reverse names
+    /// outside it (a domain under `arpa` holds them already).
+    fn belongs(&self, owner: &[u8], rr: Rr<'_>) -> bool {
+        let inside = is_at_or_below(owner, &self.apex);
+        match rr {
+            Rr::Ptr(target) => !inside && is_at_or_below(target, &self.apex),
+            Rr::Srv { target, .. } => inside && is_at_or_below(target, &self.apex),
+            Rr::A(_) | Rr::Aaaa(_) => inside,
+        }
+    }
+
+    fn value_making(&mut self, rr: Rr<'_>) -> Option<Value> {
+        Some(match rr {
+            Rr::A(ip) => Value::A(ip),
+            Rr::Aaaa(ip) => Value::Aaaa(ip),
+            Rr::Srv { port, target } => Value::Srv(Srv {
+                port,
+                target: self.ensure(target, DOMAIN)?,
+            }),
+            Rr::Ptr(target) => Value::Ptr(self.find(target)?),
+        })
+    }
+
+    fn value_found(&self, rr: Rr<'_>) -> Option<Value> {
+        Some(match rr {
+            Rr::A(ip) => Value::A(ip),
+            Rr::Aaaa(ip) => Value::Aaaa(ip),
+            Rr::Srv { port, target } => Value::Srv(Srv {
+                port,
+                target: self.find(target)?,
+            }),
+            Rr::Ptr(target) => Value::Ptr(self.find(target)?),
+        })
+    }
+
+    /// Chunk index and place of a node id.
+    fn place(&self, id: u32) -> (usize, usize) {
+        ((id >> CHUNK_BITS) as usize, id as usize & (CHUNK - 1))
+    }
+
+    /// Where `value` is in node `i` of chunk `c`.
+    fn position(&self, c: usize, i: usize, value: Value) -> Option<usize> {
+        let chunk = self.chunks.get(c)?;
+        let range = chunk.range(i, column(value));
+        let start = range.start;
+        let found = match value {
+            Value::A(v) => chunk.a.get(range)?.iter().position(|x| *x == v),
+            Value::Aaaa(v) => chunk.aaaa.get(range)?.iter().position(|x| *x == v),
+            Value::Srv(v) => chunk.srv.get(range)?.iter().position(|x| *x == v),
+            Value::Ptr(v) => chunk.ptr.get(range)?.iter().position(|x| *x == v),
+        };
+        found.map(|p| start + p)
+    }
+
+    /// The node of `wire`, made (with no uses yet) when it is new; a new name of the domain is a use
+    /// of its parent, made in turn.
+    fn ensure(&mut self, wire: &[u8], kind: u8) -> Option<u32> {
+        if let Some(id) = self.find(wire) {
+            return Some(id);
+        }
+        if kind == DOMAIN && wire.len() <= self.apex.len() {
+            return None; // the apex exists; anything shorter is outside
+        }
+        let id = match self.free.pop() {
+            Some(id) => {
+                let (c, i) = self.place(id);
+                Arc::make_mut(self.chunks.get_mut(c)?).reuse_node(i, wire, kind);
+                id
+            }
+            None => {
+                if self.chunks.last().map_or(true, |c| c.len() >= CHUNK) {
+                    self.chunks.push(Arc::new(Chunk {
+                        counting: true,
+                        ..Chunk::default()
+                    }));
+                }
+                let c = self.chunks.len() - 1;
+                let chunk = Arc::make_mut(self.chunks.last_mut()?);
+                let i = chunk.push_node(wire, kind);
+                ((c * CHUNK) + i) as u32
+            }
+        };
+        let chunks = &self.chunks;
+        let name = |id: u32| match chunks.get((id >> CHUNK_BITS) as usize) {
+            Some(chunk) => chunk.name(id as usize & (CHUNK - 1)),
+            None => &[],
+        };
+        self.index.insert(wire, id, name);
+        self.totals.names += 1;
+        if kind == DOMAIN {
+            if let Some(parent) = parents(wire).next() {
+                if let Some(p) = self.ensure(parent, DOMAIN) {
+                    self.used(p);
+                }
+            }
+        }
+        Some(id)
+    }
+
+    /// One more use of node `id`.
+    fn used(&mut self, id: u32) {
+        let (c, i) = self.place(id);
+        if let Some(u) = self.chunks.get_mut(c).and_then(|ch| Arc::make_mut(ch).uses.get_mut(i)) {
+            if *u != PINNED {
+                *u += 1;
+            }
+        }
+    }
+
+    /// One use of node `id` less; with none left, the node goes, and with it a use of its parent.
+    fn release(&mut self, id: u32) {
+        let (c, i) = self.place(id);
+        let Some(chunk) = self.chunks.get_mut(c) else { return };
+        let chunk = Arc::make_mut(chunk);
+        let Some(u) = chunk.uses.get_mut(i) else { return };
+        if *u == PINNED {
+            return;
+        }
+        *u = u.saturating_sub(1);
+        if *u > 0 {
+            return;
+        }
+        let name = chunk.name(i).to_vec();
+        let kind = chunk.kinds.get(i).copied().unwrap_or(FREE);
+        let chunks = &self.chunks;
+        let lookup = |id: u32| match chunks.get((id >> CHUNK_BITS) as usize) {
+            Some(chunk) => chunk.name(id as usize & (CHUNK - 1)),
+            None => &[],
+        };
+        self.index.remove(&name, id, lookup);
+        if let Some(chunk) = self.chunks.get_mut(c) {
+            Arc::make_mut(chunk).free_node(i);
+        }
+        self.free.push(id);
+        self.totals.names = self.totals.names.saturating_sub(1);
+        if kind == DOMAIN {
+            if let Some(parent) = parents(&name).next().and_then(|p| self.find(p)) {
+                self.release(parent);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+/// The node an SRV or PTR record names (a use of it).
+fn target_of(value: Value) -> Option<u32> {
+    match value {
+        Value::Srv(s) => Some(s.target),
+        Value::Ptr(t) => Some(t),
+        Value::A(_) | Value::Aaaa(_) => None,
+    }
+}
+
+fn column(value: Value) -> usize {
+    match value {
+        Value::A(_) => A,
+        Value::Aaaa(_) => AAAA,
+        Value::Srv(_) => SRV,
+        Value::Ptr(_) => PTR,
+    }
+}

@@ -1,0 +1,220 @@
+//! Edits against full builds: a snapshot built from some tasks' records and edited (tasks taken away,
+//! others added) must describe exactly what a build from the resulting tasks' records gives.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::*;
+use crate::snapshot::reverse::reverse_name;
+use crate::snapshot::{RData, RecordList, Zone};
+use crate::wire::text_to_wire;
+
+/// A task's records: (name, data, points back).
+type Task = Vec<(String, RData, bool)>;
+
+fn task(i: usize, app: usize, agent: usize) -> Task {
+    let own = Ipv4Addr::new(10, 1, (i / 250) as u8, (i % 250) as u8 + 1);
+    let host = Ipv4Addr::new(10, 0, 0, agent as u8 + 1);
+    let short = format!("app{app}.marathon.mesos.");
+    let canon = format!("app{app}-{i}.marathon.mesos.");
+    let slave = format!("app{app}-{i}.marathon.slave.mesos.");
+    let mut t = vec![
+        (short.clone(), RData::A(own), true),
+        (canon.clone(), RData::A(own), true),
+        (format!("app{app}.marathon.slave.mesos."), RData::A(host), false),
+        (slave.clone(), RData::A(host), false),
+    ];
+    for srv in [
+        format!("_app{app}._tcp.marathon.mesos."),
+        format!("_app{app}._tcp.marathon.slave.mesos."),
+    ] {
+        t.push((
+            srv,
+            RData::Srv {
+                target: slave.clone(),
+                port: 31000 + (i % 7) as u16,
+            },
+            false,
+        ));
+    }
+    if i % 5 == 0 {
+        t.push((canon, RData::Aaaa(format!("fd00::{i:x}").parse().unwrap()), true));
+    }
+    t
+}
+
+fn fixed() -> Task {
+    vec![
+        ("slave.mesos.".into(), RData::A(Ipv4Addr::new(10, 0, 0, 1)), true),
+        ("leader.mesos.".into(), RData::A(Ipv4Addr::new(10, 0, 0, 9)), false),
+        (
+            "_leader._tcp.mesos.".into(),
+            RData::Srv {
+                target: "leader.mesos.".into(),
+                port: 5050,
+            },
+            false,
+        ),
+    ]
+}
+
+fn build<'t>(tasks: impl Iterator<Item = &'t Task>) -> Records {
+    let mut list = RecordList::new();
+    let fixed = fixed();
+    let tasks: Vec<&Task> = tasks.collect();
+    for t in std::iter::once(&fixed).chain(tasks) {
+        for (name, data, back) in t {
+            match (data, back) {
+                (RData::A(ip), true) => list.push_ip_reverse(name, IpAddr::V4(*ip)),
+                (RData::Aaaa(ip), true) => list.push_ip_reverse(name, IpAddr::V6(*ip)),
+                _ => list.push(name, data.clone()),
+            };
+        }
+    }
+    Records::build(Zone::of_default_config(), &list, 1)
+}
+
+fn wire(text: &str) -> Vec<u8> {
+    let mut w = Vec::new();
+    text_to_wire(text, &mut w).unwrap();
+    w
+}
+
+/// Adds (`add`) or takes away a task's records, PTR records included.
+fn edit(records: &mut Records, t: &Task, add: bool) {
+    for (name, data, back) in t {
+        let owner = wire(name);
+        let target;
+        let (rr, ip): (Rr<'_>, Option<Vec<u8>>) = match data {
+            RData::A(ip) => (Rr::A(ip.octets()), Some(ip.octets().to_vec())),
+            RData::Aaaa(ip) => (Rr::Aaaa(ip.octets()), Some(ip.octets().to_vec())),
+            RData::Srv { target: t, port } => {
+                target = wire(t);
+                (
+                    Rr::Srv {
+                        port: *port,
+                        target: &target,
+                    },
+                    None,
+                )
+            }
+            _ => unreachable!("tasks have no other records"),
+        };
+        let apply =
+            |r: &mut Records, owner: &[u8], rr: Rr<'_>| if add { r.add(owner, rr) } else { r.remove(owner, rr) };
+        assert!(apply(records, &owner, rr), "{name} {data:?} (add: {add})");
+        if let (true, Some(ip)) = (*back, ip) {
+            let mut rev = Vec::new();
+            reverse_name(&ip, &mut rev);
+            assert!(apply(records, &rev, Rr::Ptr(&owner)), "PTR of {name}");
+        }
+    }
+}
+
+fn first_difference(got: &Records, want: &Records) -> String {
+    let (g, w) = (got.describe(), want.describe());
+    for (name, rrs) in &w {
+        match g.get(name) {
+            None => return format!("{name} missing (want {rrs:?})"),
+            Some(x) if x != rrs => return format!("{name}: edited {x:?}, built {rrs:?}"),
+            _ => {}
+        }
+    }
+    match g.keys().find(|n| !w.contains_key(*n)) {
+        Some(n) => format!("{n} only in the edited snapshot: {:?}", g.get(n)),
+        None => "none".into(),
+    }
+}
+
+#[test]
+fn an_edited_snapshot_describes_what_a_build_of_the_same_tasks_gives() {
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % n as u64) as usize
+    };
+    // 600 tasks of 12 apps on 4 agents: names shared by many, chunks edited across, ids reused.
+    let all: Vec<Task> = (0..600).map(|i| task(i, i % 12, i % 4)).collect();
+    let mut live: Vec<bool> = (0..all.len()).map(|i| i % 3 != 0).collect();
+    let mut records = build(all.iter().zip(&live).filter(|(_, &l)| l).map(|(t, _)| t));
+    records.start_counting();
+    for (t, _) in all.iter().zip(&live).filter(|(_, &l)| l) {
+        edit(&mut records, t, true);
+    }
+    records.pin_uncounted();
+    let start = records.clone();
+    for step in 0..400 {
+        let i = next(all.len());
+        edit(&mut records, &all[i], !live[i]);
+        live[i] = !live[i];
+        if step % 40 == 0 || step == 399 {
+            let want = build(all.iter().zip(&live).filter(|(_, &l)| l).map(|(t, _)| t));
+            assert!(
+                records.describe() == want.describe(),
+                "step {step}: {}",
+                first_difference(&records, &want)
+            );
+            assert_eq!(records.name_count(), want.name_count(), "step {step}: names");
+            assert_eq!(records.counts(), want.counts(), "step {step}: record counts");
+        }
+    }
+    // Every task gone: what is left is the fixed records (pinned) and their names.
+    for (i, t) in all.iter().enumerate().filter(|(i, _)| live[*i]) {
+        let _ = i;
+        edit(&mut records, t, false);
+    }
+    let want = build(std::iter::empty());
+    assert!(
+        records.describe() == want.describe(),
+        "{}",
+        first_difference(&records, &want)
+    );
+    assert!(
+        start.describe() != records.describe(),
+        "a clone taken before the edits is not changed by them"
+    );
+}
+
+#[test]
+fn a_record_two_tasks_share_stays_until_the_last_one_goes() {
+    let (one, two) = (task(1, 0, 0), task(2, 0, 0));
+    let mut records = build([&one].into_iter());
+    records.start_counting();
+    edit(&mut records, &one, true);
+    records.pin_uncounted();
+    edit(&mut records, &two, true);
+    edit(&mut records, &one, false);
+    assert!(records.describe() == build([&two].into_iter()).describe());
+    // The agent's address at the shared name came from both; it is still there.
+    let node = match records.lookup(&wire("app0.marathon.slave.mesos.")) {
+        crate::snapshot::Lookup::Found(n) => n,
+        _ => panic!("the shared name is gone"),
+    };
+    assert_eq!(node.a, &[[10, 0, 0, 1]]);
+    edit(&mut records, &two, false);
+    assert!(matches!(
+        records.lookup(&wire("app0.marathon.slave.mesos.")),
+        crate::snapshot::Lookup::NotFound
+    ));
+    assert!(
+        matches!(
+            records.lookup(&wire("marathon.mesos.")),
+            crate::snapshot::Lookup::NotFound
+        ),
+        "an empty non-terminal goes with the last name below it"
+    );
+    assert!(
+        !records.remove(&wire("leader.mesos."), Rr::A([10, 0, 0, 7])),
+        "no such record"
+    );
+    assert!(
+        records.remove(&wire("leader.mesos."), Rr::A([10, 0, 0, 9])),
+        "pinned: found, kept"
+    );
+    assert!(matches!(records.lookup(&wire("leader.mesos.")), crate::snapshot::Lookup::Found(n) if n.a.len() == 1));
+    assert!(
+        !records.add(&wire("web.example.com."), Rr::A([1, 2, 3, 4])),
+        "outside the domain"
+    );
+}
