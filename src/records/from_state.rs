@@ -12,7 +12,7 @@ use crate::addr::HostPort;
 use crate::config::Config;
 use crate::mesos::state::{self, Header, State};
 use crate::records::generate::lookup::{names_to_resolve, HostAddrs};
-use crate::records::generate::{generate, generate_streamed, generate_with_tasks, GenInput, TaskGen};
+use crate::records::generate::{generate, generate_fixed, generate_streamed, GenInput, TaskGen};
 use crate::records::label::Spec;
 use crate::snapshot::{RecordList, Records};
 
@@ -88,8 +88,9 @@ pub fn generate_from_state(
     ))
 }
 
-/// [`generate_from_state`], with the generator of single tasks' records that edits of the snapshot use
-/// afterwards (stream mode: [`TaskGen`]), made from the same state and host addresses.
+/// The records of [`generate_from_state`] that are no task's (frameworks, agents, masters, the
+/// server), with the generator of single tasks' records (stream mode: [`TaskGen`]) made from the same
+/// state and host addresses: the snapshot edits build on, adding every task's records in turn.
 pub(crate) fn generate_for_edits(
     config: &Config,
     state: &State<'_>,
@@ -101,7 +102,7 @@ pub(crate) fn generate_for_edits(
         return Err(BuildError::NoLeader);
     }
     let hosts = resolve_hosts(config, state, masters_for_records, resolve);
-    Ok(generate_with_tasks(
+    Ok(generate_fixed(
         state,
         &gen_input(config, masters_for_records, self_addrs, &hosts),
     ))

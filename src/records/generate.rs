@@ -68,23 +68,17 @@ pub(crate) struct GenInput<'a> {
 
 /// Generates every record of the behaviour spec (section 4) from one state document.
 pub(crate) fn generate(state: &State<'_>, input: &GenInput<'_>) -> RecordList {
-    generate_with_tasks(state, input).0
-}
-
-/// [`generate`], and the [`TaskGen`] that made the tasks' records (to make single tasks' later).
-pub(crate) fn generate_with_tasks(state: &State<'_>, input: &GenInput<'_>) -> (RecordList, TaskGen) {
     let (mut out, mut tasks) = fixed(state, input, record_capacity(state));
     for (i, f) in state.frameworks.iter().enumerate() {
         for task in &f.tasks {
             tasks.task_into(&mut out, i, task);
         }
     }
-    (out, tasks)
+    out
 }
 
 /// The records that are not a task's (frameworks, agents, the server, masters: [`generate`]'s
 /// first part, in its order), and the [`TaskGen`] that makes the tasks' from the same state.
-#[cfg(test)]
 pub(crate) fn generate_fixed(state: &State<'_>, input: &GenInput<'_>) -> (RecordList, TaskGen) {
     let capacity = state.slaves.len() * 4 + state.frameworks.len() * 2 + 64;
     fixed(state, input, capacity)

@@ -23,8 +23,9 @@ use crate::wire::text_to_wire;
 pub(crate) struct Incremental {
     records: Records,
     tasks: TaskTable,
-    /// (framework id, task id) -> slot in `tasks`.
-    slots: HashMap<(String, String), usize>,
+    /// (framework index, task id) -> slot in `tasks` (indexes hold until the next full build: a
+    /// framework that goes is a full build).
+    slots: HashMap<(u32, Box<str>), u32>,
     gen: TaskGen,
     /// Owner names of records added or taken out since the last publish (for the IXFR journal).
     touched: HashSet<Vec<u8>>,
@@ -34,8 +35,8 @@ pub(crate) struct Incremental {
 }
 
 impl Incremental {
-    /// Takes over a snapshot just built from `model`'s state (with its frameworks in `frameworks`):
-    /// counts every task's records in it and pins the rest.
+    /// Starts from a snapshot of the records of `model`'s state that are no task's (with its
+    /// frameworks in `frameworks`), which stay pinned, and adds every task's.
     pub(crate) fn start(mut records: Records, model: &Model, gen: TaskGen, frameworks: Vec<String>) -> Incremental {
         records.start_counting();
         let mut inc = Incremental {
@@ -50,24 +51,29 @@ impl Incremental {
         };
         for (f, framework) in model.state().frameworks.iter().enumerate() {
             for task in &framework.tasks {
-                inc.add_task(f, &framework.id, task);
+                inc.add_task(f, task);
             }
         }
-        inc.records.pin_uncounted();
-        inc.touched.clear();
+        inc.records.shrink_to_fit();
+        inc.slots.shrink_to_fit();
+        inc.touched = HashSet::new();
         inc
     }
 
     /// Applies the changes of these tasks (framework id, task id) as the model now has them.
     pub(crate) fn apply(&mut self, model: &Model, tasks: &[(String, String)]) {
-        for key in tasks {
-            if let Some(slot) = self.slots.remove(key) {
-                if let Some(entry) = self.tasks.take(slot) {
+        for (framework_id, task_id) in tasks {
+            let Some(f) = model.framework_position(framework_id) else {
+                continue;
+            };
+            let key = (f as u32, Box::<str>::from(task_id.as_str()));
+            if let Some(slot) = self.slots.remove(&key) {
+                if let Some(entry) = self.tasks.take(slot as usize) {
                     self.remove_records(&entry);
                 }
             }
-            if let Some((f, task)) = model.task(&key.0, &key.1) {
-                self.add_task(f, &key.0, task);
+            if let Some((f, task)) = model.task(framework_id, task_id) {
+                self.add_task(f, task);
             }
         }
     }
@@ -80,23 +86,26 @@ impl Incremental {
     }
 
     /// Generates a task's records and adds them.
-    fn add_task(&mut self, framework: usize, framework_id: &str, task: &Task<'_>) {
+    fn add_task(&mut self, framework: usize, task: &Task<'_>) {
         let list = self.gen.task(framework, task);
         let Some(t) = list.tasks().next() else { return };
+        let (records, v6) = self.add_records(&list);
         let entry = TaskEntry {
             framework: t.framework_index as u32,
             name: t.name.into(),
             id: t.id.into(),
-            records: self.add_records(&list),
+            records,
+            v6,
         };
-        let slot = self.tasks.insert(entry);
-        self.slots.insert((framework_id.to_owned(), task.id.to_string()), slot);
+        let slot = self.tasks.insert(entry) as u32;
+        self.slots.insert((framework as u32, task.id.as_ref().into()), slot);
     }
 
     /// Adds the records of a one-task list; those stored, as the task keeps them.
-    fn add_records(&mut self, list: &RecordList) -> Box<[TaskRecord]> {
+    fn add_records(&mut self, list: &RecordList) -> (Box<[TaskRecord]>, Box<[[u8; 16]]>) {
         let back: HashSet<(IpAddr, String)> = list.reverse().collect();
         let mut kept = Vec::with_capacity(list.len());
+        let mut v6 = Vec::new();
         for (_, record) in list.task_records() {
             if text_to_wire(&record.name, &mut self.wire).is_none() {
                 continue;
@@ -139,23 +148,24 @@ impl Incremental {
                 },
                 other => other,
             };
-            kept.push(TaskRecord { owner, data, reverse });
+            kept.extend(TaskRecord::new(owner, data, reverse, &mut v6));
         }
-        kept.into_boxed_slice()
+        (kept.into_boxed_slice(), v6.into_boxed_slice())
     }
 
     /// Takes a task's records out (the PTR records first: they name the owner).
     fn remove_records(&mut self, entry: &TaskEntry) {
         for r in entry.records.iter() {
+            let data = entry.data(r);
             let Some(owner) = self.records.name(r.owner).map(<[u8]>::to_vec) else {
                 continue;
             };
-            let target = match r.data {
+            let target = match data {
                 Data::Srv { target, .. } => self.records.name(target).map(<[u8]>::to_vec).unwrap_or_default(),
                 _ => Vec::new(),
             };
-            if r.reverse {
-                let ip = match r.data {
+            if r.reverse() {
+                let ip = match data {
                     Data::A(o) => Some(IpAddr::from(o)),
                     Data::Aaaa(o) => Some(IpAddr::from(o)),
                     _ => None,
@@ -167,7 +177,7 @@ impl Incremental {
                     }
                 }
             }
-            if let Some(rr) = rr_of(r.data, &target) {
+            if let Some(rr) = rr_of(data, &target) {
                 if self.records.remove(&owner, rr) {
                     self.touched.insert(owner);
                 }

@@ -241,6 +241,8 @@ impl Refresher {
                 touched: Some(touched),
             });
         }
+        // A full build: what only the old edits needed goes first.
+        self.incremental = None;
         let Some(stream) = &self.stream else {
             return Err(RefreshError::Document(BuildError::NotState("no event stream".into())));
         };
@@ -273,6 +275,7 @@ impl Refresher {
             };
             return Ok((built, None));
         }
+        // The records of no task, then every task's added to them as events add one.
         let (list, gen) = generate_for_edits(config, model.state(), named, &self_addrs, &system_resolve)?;
         let frameworks: Vec<String> = list.frameworks().map(str::to_owned).collect();
         let (records, list) = self.index(list, serial);
@@ -407,7 +410,9 @@ impl Refresher {
             }
         };
         if self.stream.is_some() {
-            // Stream mode: the document becomes the stream's model, and records come from that.
+            // Stream mode: the document becomes the stream's model, and records come from that. What
+            // only the old edits needed goes first (a failed poll leaves the next event a full build).
+            self.incremental = None;
             let (model, origin) = fetcher
                 .fetch_with(|_, _, body| state::parse(body).map(|state| Model::from_state(&state)))
                 .map_err(RefreshError::Fetch)?;

@@ -152,6 +152,11 @@ impl Model {
         Some((f, task))
     }
 
+    /// A framework's index in [`Model::state`]'s frameworks.
+    pub(crate) fn framework_position(&self, framework_id: &str) -> Option<usize> {
+        self.frameworks.get(framework_id).copied()
+    }
+
     /// Applies one event; says which records may have changed.
     pub(crate) fn apply(&mut self, event: Event) -> Changed {
         match event {
@@ -169,13 +174,20 @@ impl Model {
                     .filter(|f| !f.pid.is_empty())
                     .map(|f| (f.id.to_string(), f.pid.clone()))
                     .collect();
-                let old = std::mem::take(&mut self.state);
+                // The old cluster goes before the new one is indexed (at 100k tasks, tens of MB).
+                let State {
+                    leader,
+                    pid,
+                    hostname,
+                    leader_info,
+                    ..
+                } = std::mem::take(&mut self.state);
                 *self = Model::default();
-                self.state.leader = old.leader;
-                self.state.pid = old.pid;
-                self.state.hostname = old.hostname;
+                self.state.leader = leader;
+                self.state.pid = pid;
+                self.state.hostname = hostname;
                 // The v1 state has no `MasterInfo`: the leader's host name stays the poll's.
-                self.state.leader_info = old.leader_info;
+                self.state.leader_info = leader_info;
                 for mut f in frameworks {
                     if let Some(pid) = pids.get(&*f.id) {
                         f.pid = pid.clone();

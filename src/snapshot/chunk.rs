@@ -81,6 +81,23 @@ impl Chunk {
         }
     }
 
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.arena.shrink_to_fit();
+        self.spans.shrink_to_fit();
+        self.kinds.shrink_to_fit();
+        self.starts.shrink_to_fit();
+        self.a.shrink_to_fit();
+        self.aaaa.shrink_to_fit();
+        self.srv.shrink_to_fit();
+        self.ptr.shrink_to_fit();
+        self.extra.shrink_to_fit();
+        self.blob.shrink_to_fit();
+        self.uses.shrink_to_fit();
+        for r in &mut self.refs {
+            r.shrink_to_fit();
+        }
+    }
+
     /// Appends a node with no data; its index in the chunk.
     pub(super) fn push_node(&mut self, name: &[u8], kind: u8) -> usize {
         let start = self.arena.len() as u32;
@@ -180,12 +197,18 @@ pub(super) struct Shard {
 #[derive(Debug, Clone)]
 pub(super) struct NameIndex {
     shards: Vec<Arc<Shard>>,
+    /// Names in all shards.
+    len: usize,
 }
+
+/// Names per shard on average: past twice this, the shards are doubled (an edit copies one shard,
+/// so shards stay small however many names are added after the build).
+const PER_SHARD: usize = 512;
 
 impl NameIndex {
     /// An index for about `names` names: shards of about 512 each.
     pub(super) fn with_capacity(names: usize) -> NameIndex {
-        let count = (names / 512).next_power_of_two().clamp(1, 1 << 16);
+        let count = (names / PER_SHARD).next_power_of_two().clamp(1, 1 << 16);
         let per = (names / count + 1).max(4) * 2;
         let shard = Arc::new(Shard {
             slots: vec![EMPTY; per.next_power_of_two()],
@@ -193,6 +216,7 @@ impl NameIndex {
         });
         NameIndex {
             shards: vec![shard; count],
+            len: 0,
         }
     }
 
@@ -222,6 +246,14 @@ impl NameIndex {
 
     /// Adds `id` as the node of `wire` (not present yet).
     pub(super) fn insert<'n>(&mut self, wire: &[u8], id: u32, name: impl Fn(u32) -> &'n [u8]) {
+        if self.len >= self.shards.len() * PER_SHARD * 2 && self.shards.len() < 1 << 16 {
+            self.reshard(&name);
+        }
+        self.place(wire, id, &name);
+    }
+
+    fn place<'n>(&mut self, wire: &[u8], id: u32, name: &dyn Fn(u32) -> &'n [u8]) {
+        self.len += 1;
         let h = hash(wire);
         let s = self.shard_of(h);
         let Some(shard) = self.shards.get_mut(s) else { return };
@@ -283,6 +315,21 @@ impl NameIndex {
         }
         shard.slots[i] = EMPTY;
         shard.len -= 1;
+        self.len -= 1;
+    }
+
+    /// The same names in twice as many shards.
+    fn reshard<'n>(&mut self, name: &dyn Fn(u32) -> &'n [u8]) {
+        let ids: Vec<u32> = self
+            .shards
+            .iter()
+            .flat_map(|s| s.slots.iter().copied().filter(|&x| x != EMPTY))
+            .collect();
+        let mut bigger = NameIndex::with_capacity(self.shards.len() * 2 * PER_SHARD);
+        for id in ids {
+            bigger.place(name(id), id, name);
+        }
+        *self = bigger;
     }
 }
 
@@ -300,6 +347,10 @@ mod tests {
         for (id, n) in names.iter().enumerate() {
             index.insert(n, id as u32, get);
         }
+        assert!(
+            index.shards.len() >= 4,
+            "5000 names added to a one-shard index spread over more"
+        );
         let before = index.clone();
         for (id, n) in names.iter().enumerate().filter(|(id, _)| id % 3 == 0) {
             index.remove(n, id as u32, get);

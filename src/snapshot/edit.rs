@@ -43,8 +43,9 @@ impl Records {
         self.counting
     }
 
-    /// Prepares a built snapshot for edits: every record counted at 0 (tasks then [`add`](Self::add)
-    /// theirs, and [`pin_uncounted`](Self::pin_uncounted) pins the rest), every node's uses counted.
+    /// Prepares a snapshot built from the records of no task (frameworks, agents, masters) for edits:
+    /// each of them pinned (no task's removal takes it away, even one that generated it too), every
+    /// node's uses counted. Tasks then [`add`](Self::add) theirs.
     pub fn start_counting(&mut self) {
         self.counting = true;
         let mut uses = vec![0u32; self.node_id_bound() as usize];
@@ -72,10 +73,10 @@ impl Records {
             let chunk = Arc::make_mut(chunk);
             chunk.counting = true;
             chunk.refs = [
-                vec![0; chunk.a.len()],
-                vec![0; chunk.aaaa.len()],
-                vec![0; chunk.srv.len()],
-                vec![0; chunk.ptr.len()],
+                vec![PINNED; chunk.a.len()],
+                vec![PINNED; chunk.aaaa.len()],
+                vec![PINNED; chunk.srv.len()],
+                vec![PINNED; chunk.ptr.len()],
             ];
             let from = c * CHUNK;
             // A node nothing uses (the apex; a name whose records were all skipped) stays for good.
@@ -89,16 +90,12 @@ impl Records {
         }
     }
 
-    /// Pins every record no task has added since [`start_counting`](Self::start_counting).
-    pub fn pin_uncounted(&mut self) {
+    /// Frees the room edits left in the arrays (after adding a whole cluster's tasks).
+    pub fn shrink_to_fit(&mut self) {
         for chunk in &mut self.chunks {
-            if chunk.refs.iter().flatten().any(|&r| r == 0) {
-                let chunk = Arc::make_mut(chunk);
-                for r in chunk.refs.iter_mut().flatten().filter(|r| **r == 0) {
-                    *r = PINNED;
-                }
-            }
+            Arc::make_mut(chunk).shrink_to_fit();
         }
+        self.free.shrink_to_fit();
     }
 
     /// Adds one task's reference to a record at `owner` (lower-case wire form), making the record and

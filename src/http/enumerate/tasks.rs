@@ -69,7 +69,8 @@ impl Enumerate {
                     }
                 }
                 At::Record { first } => {
-                    let Some(r) = table.get(self.task).and_then(|t| t.records.get(self.entry)) else {
+                    let Some((task, r)) = table.get(self.task).and_then(|t| Some((t, t.records.get(self.entry)?)))
+                    else {
                         out.extend_from_slice(b"]}");
                         self.task += 1;
                         self.at = At::Task { first: false };
@@ -79,7 +80,7 @@ impl Enumerate {
                         out.push(b',');
                     }
                     out.extend_from_slice(b"{\"host\":");
-                    let rtype = match r.data {
+                    let rtype = match task.data(r) {
                         Data::A(ip) => {
                             json_display(out, Ipv4Addr::from(ip));
                             "A"

@@ -9,10 +9,10 @@ use crate::records::from_state::generate_for_edits;
 use crate::refresh::incremental::Incremental;
 
 fn rebuild(config: &Config, model: &Model) -> Incremental {
-    let (list, gen) = generate_for_edits(config, model.state(), &config.masters, &[], &|_| Vec::new())
+    let (fixed, gen) = generate_for_edits(config, model.state(), &config.masters, &[], &|_| Vec::new())
         .unwrap_or_else(|e| panic!("the model: {e}"));
-    let frameworks = list.frameworks().map(str::to_owned).collect();
-    let records = Records::build(crate::records::zone(config), &list, 1);
+    let frameworks = fixed.frameworks().map(str::to_owned).collect();
+    let records = Records::build(crate::records::zone(config), &fixed, 1);
     Incremental::start(records, model, gen, frameworks)
 }
 
