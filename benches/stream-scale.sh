@@ -5,11 +5,13 @@
 # millisecond (2,000 queries a second in all at most). Also reported: the p50/p99 of a fixed name
 # asked 200 times a second meanwhile, the CPU of the refresher and stream threads over the window,
 # and the server's RSS (current and peak). Runs the same in poll mode (refreshSeconds POLL_SECONDS)
-# and in stream mode (refreshSeconds 60).
+# and in stream mode (refreshSeconds STREAM_SECONDS, 60: the polls, the safety net, are edits too when
+# only tasks differ).
 #
 #   bash benches/stream-scale.sh                      # 100k tasks, 50 new tasks/s, 10 s per mode
 #   RATE=200 SECONDS_PER_MODE=10 bash benches/stream-scale.sh
 #   MODES=stream TASKS=10000 AGENTS=500 bash benches/stream-scale.sh
+#   MODES=stream STREAM_SECONDS=5 bash benches/stream-scale.sh      # stream mode polling every 5 s too
 #   SUBSCRIBED_TASKS=1000000 MODES=stream SECONDS_PER_MODE=0 bash benches/stream-scale.sh
 #       # a 1M-task SUBSCRIBED (the polled state keeps TASKS): time to resolvable and RSS only
 set -euo pipefail
@@ -17,6 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 TASKS=${TASKS:-100000} AGENTS=${AGENTS:-5000} RATE=${RATE:-50} SECONDS_PER_MODE=${SECONDS_PER_MODE:-10}
 MODES=${MODES:-poll stream} POLL_SECONDS=${POLL_SECONDS:-5} SUBSCRIBED_TASKS=${SUBSCRIBED_TASKS:-0}
+STREAM_SECONDS=${STREAM_SECONDS:-60}
 source benches/common.sh
 
 cargo build --release --quiet
@@ -24,7 +27,7 @@ sub=$([[ $SUBSCRIBED_TASKS != 0 ]] && echo " (SUBSCRIBED: $SUBSCRIBED_TASKS task
 echo "cluster: $TASKS tasks on $AGENTS agents$sub; $RATE new tasks/s for $SECONDS_PER_MODE s"
 for mode in $MODES; do
     http_port=$(free_port) dns_port=$(free_port)
-    refresh=$([[ $mode == stream ]] && echo 60 || echo "$POLL_SECONDS")
+    refresh=$([[ $mode == stream ]] && echo "$STREAM_SECONDS" || echo "$POLL_SECONDS")
     cat >"$work/config-$mode.json" <<JSON
 {"masters": ["127.0.0.1:$http_port"], "refreshSeconds": $refresh, "listener": "127.0.0.1", "port": $dns_port,
  "httpon": false, "resolvers": ["127.0.0.1:9"], "stateTimeoutSeconds": 60, "stateSource": "$mode"}

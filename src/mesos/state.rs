@@ -18,7 +18,7 @@ use crate::addr::split_pid;
 /// A master state document, borrowing its strings from the JSON text where it can. `T` is what a task
 /// reads as: [`Task`], or [`Skipped`] for a [`Header`] (everything but the tasks, which
 /// [`for_each_task`] then reads one at a time).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default, bound(deserialize = "T: Deserialize<'de> + Default"))]
 pub struct State<'a, T = Task<'a>> {
     /// The leading master's pid, `master@10.0.0.1:5050`.
@@ -54,7 +54,7 @@ impl<'de> Deserialize<'de> for Skipped {
 }
 
 /// A master's `MasterInfo`; only its host name is read.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct MasterInfo<'a> {
     #[serde(borrow, deserialize_with = "lenient::string")]
@@ -62,7 +62,7 @@ pub struct MasterInfo<'a> {
 }
 
 /// An agent.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Slave<'a> {
     #[serde(borrow, deserialize_with = "lenient::string")]
@@ -79,7 +79,7 @@ pub struct Slave<'a> {
 }
 
 /// A framework (scheduler) and its current tasks.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default, bound(deserialize = "T: Deserialize<'de> + Default"))]
 pub struct Framework<'a, T = Task<'a>> {
     #[serde(borrow, deserialize_with = "lenient::string")]
@@ -96,7 +96,7 @@ pub struct Framework<'a, T = Task<'a>> {
 }
 
 /// A task.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Task<'a> {
     #[serde(borrow, deserialize_with = "lenient::string")]
@@ -124,7 +124,7 @@ pub struct Task<'a> {
 }
 
 /// The resources of a task; only the port ranges matter here (`cpus`, `mem`, ... are skipped).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Resources<'a> {
     /// `"[31000-31002, 31005-31005]"`: see [`parse_ports`].
@@ -137,7 +137,7 @@ pub struct Resources<'a> {
 }
 
 /// One task status update.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Status<'a> {
     #[serde(borrow, deserialize_with = "lenient::string")]
@@ -156,7 +156,7 @@ pub struct Status<'a> {
 }
 
 /// A `{key, value}` label.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Label<'a> {
     #[serde(borrow, deserialize_with = "lenient::string")]
@@ -166,7 +166,7 @@ pub struct Label<'a> {
 }
 
 /// The container part of a status (Mesos 0.25 and later).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct ContainerStatus<'a> {
     #[serde(borrow, deserialize_with = "lenient::array")]
@@ -174,7 +174,7 @@ pub struct ContainerStatus<'a> {
 }
 
 /// One network of a container.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct NetworkInfo<'a> {
     /// Mesos 0.26 and later.
@@ -186,7 +186,7 @@ pub struct NetworkInfo<'a> {
 }
 
 /// One address of a container network.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct IpAddress<'a> {
     #[serde(borrow, deserialize_with = "lenient::string")]
@@ -197,7 +197,7 @@ pub struct IpAddress<'a> {
 }
 
 /// A task's `DiscoveryInfo`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Discovery<'a> {
     #[serde(borrow, deserialize_with = "lenient::string")]
@@ -207,7 +207,7 @@ pub struct Discovery<'a> {
 }
 
 /// The `ports` object of a `DiscoveryInfo`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct DiscoveryPorts<'a> {
     #[serde(borrow, deserialize_with = "lenient::array")]
@@ -215,7 +215,7 @@ pub struct DiscoveryPorts<'a> {
 }
 
 /// One named port of a `DiscoveryInfo`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct DiscoveryPort<'a> {
     /// `None` when absent or not a port number (0-65535).

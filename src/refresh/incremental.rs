@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::model::Model;
+use crate::addr::HostPort;
 use crate::mesos::state::Task;
 use crate::records::generate::TaskGen;
 use crate::snapshot::reverse::reverse_name;
@@ -27,8 +28,14 @@ pub(crate) struct Incremental {
     /// framework that goes is a full build).
     slots: HashMap<(u32, Box<str>), u32>,
     gen: TaskGen,
-    /// Owner names of records added or taken out since the last publish (for the IXFR journal).
+    /// Names of the domain whose records were added or taken out since the last publish (for the IXFR
+    /// journal).
     touched: HashSet<Vec<u8>>,
+    /// Whether `touched` is kept (not while the whole cluster is added at the start: the journal then
+    /// compares everything).
+    tracking: bool,
+    /// The masters the records of the last full build name.
+    masters: Vec<HostPort>,
     wire: Vec<u8>,
     target: Vec<u8>,
     reverse: Vec<u8>,
@@ -37,7 +44,13 @@ pub(crate) struct Incremental {
 impl Incremental {
     /// Starts from a snapshot of the records of `model`'s state that are no task's (with its
     /// frameworks in `frameworks`), which stay pinned, and adds every task's.
-    pub(crate) fn start(mut records: Records, model: &Model, gen: TaskGen, frameworks: Vec<String>) -> Incremental {
+    pub(crate) fn start(
+        mut records: Records,
+        model: &Model,
+        gen: TaskGen,
+        frameworks: Vec<String>,
+        masters: &[HostPort],
+    ) -> Incremental {
         records.start_counting();
         let mut inc = Incremental {
             records,
@@ -45,6 +58,8 @@ impl Incremental {
             slots: HashMap::new(),
             gen,
             touched: HashSet::new(),
+            tracking: false,
+            masters: masters.to_vec(),
             wire: Vec::with_capacity(256),
             target: Vec::with_capacity(256),
             reverse: Vec::with_capacity(80),
@@ -56,7 +71,7 @@ impl Incremental {
         }
         inc.records.shrink_to_fit();
         inc.slots.shrink_to_fit();
-        inc.touched = HashSet::new();
+        inc.tracking = true;
         inc
     }
 
@@ -76,6 +91,11 @@ impl Incremental {
                 self.add_task(f, task);
             }
         }
+    }
+
+    /// The masters its records name (a poll naming others is a full build).
+    pub(crate) fn masters(&self) -> &[HostPort] {
+        &self.masters
     }
 
     /// The snapshot as edited so far, to be stored, and the names whose records changed since the last
@@ -130,13 +150,14 @@ impl Incremental {
             if !self.records.add(&self.wire, rr) {
                 continue;
             }
-            self.touched.insert(self.wire.clone());
+            if self.tracking {
+                self.touched.insert(self.wire.clone());
+            }
             let reverse = ip.is_some_and(|ip| back.contains(&(ip, record.name.clone())));
             if let (true, Some(ip)) = (reverse, ip) {
                 reverse_of(ip, &mut self.reverse);
-                if self.records.add(&self.reverse, Rr::Ptr(&self.wire)) {
-                    self.touched.insert(self.reverse.clone());
-                }
+                // (Reverse names are not in the zone a transfer sends: not touched.)
+                self.records.add(&self.reverse, Rr::Ptr(&self.wire));
             }
             let (Some(owner), data) = (self.records.find(&self.wire), data) else {
                 continue;
@@ -172,9 +193,7 @@ impl Incremental {
                 };
                 if let Some(ip) = ip {
                     reverse_of(ip, &mut self.reverse);
-                    if self.records.remove(&self.reverse, Rr::Ptr(&owner)) {
-                        self.touched.insert(self.reverse.clone());
-                    }
+                    self.records.remove(&self.reverse, Rr::Ptr(&owner));
                 }
             }
             if let Some(rr) = rr_of(data, &target) {

@@ -279,7 +279,7 @@ impl Refresher {
         let (list, gen) = generate_for_edits(config, model.state(), named, &self_addrs, &system_resolve)?;
         let frameworks: Vec<String> = list.frameworks().map(str::to_owned).collect();
         let (records, list) = self.index(list, serial);
-        let mut inc = Incremental::start(records, model, gen, frameworks);
+        let mut inc = Incremental::start(records, model, gen, frameworks, named);
         let (records, _) = inc.publish();
         let built = Built {
             records,
@@ -410,14 +410,39 @@ impl Refresher {
             }
         };
         if self.stream.is_some() {
-            // Stream mode: the document becomes the stream's model, and records come from that. What
-            // only the old edits needed goes first (a failed poll leaves the next event a full build).
-            self.incremental = None;
+            // Stream mode: the document becomes the stream's model, and records come from that.
             let (model, origin) = fetcher
                 .fetch_with(|_, _, body| state::parse(body).map(|state| Model::from_state(&state)))
                 .map_err(RefreshError::Fetch)?;
             let model = model.map_err(|e| BuildError::NotState(e.to_string()))?;
             let named = named.to_vec();
+            // Only tasks differ from the model the edits follow: the poll edits them too (with those
+            // events changed that are not published yet).
+            if let (Some(inc), Some(stream)) = (self.incremental.as_mut(), self.stream.as_mut()) {
+                let mut changes = stream.take_changes();
+                match inc.masters() == named.as_slice() {
+                    true => changes.merge(stream.model().changes_to(&model)),
+                    false => changes = Changed::Everything,
+                }
+                let tasks = match changes {
+                    Changed::Nothing => Some(Vec::new()),
+                    Changed::Tasks(tasks) => Some(tasks),
+                    Changed::Everything => None,
+                };
+                if let Some(tasks) = tasks {
+                    inc.apply(&model, &tasks);
+                    let (records, touched) = inc.publish();
+                    return Ok(Built {
+                        records,
+                        list: RecordList::new(),
+                        from: origin.url,
+                        polled: Some(model),
+                        touched: Some(touched),
+                    });
+                }
+            }
+            // What only the old edits needed goes first (a failed build leaves the next event one).
+            self.incremental = None;
             let (mut built, inc) = self.build_from_model(&model, &named, serial, origin.url)?;
             self.incremental = inc;
             built.polled = Some(model);

@@ -152,6 +152,44 @@ impl Model {
         Some((f, task))
     }
 
+    /// What a poll that gives `new` changes against this model: the tasks that differ (added, gone
+    /// or changed in any field), or [`Changed::Everything`] when anything but tasks does (the leader,
+    /// a framework, an agent, their order).
+    pub(crate) fn changes_to(&self, new: &Model) -> Changed {
+        let (old_s, new_s) = (&self.state, &new.state);
+        let same_masters = old_s.leader == new_s.leader
+            && old_s.pid == new_s.pid
+            && old_s.hostname == new_s.hostname
+            && old_s.leader_info == new_s.leader_info;
+        let same_frameworks = old_s.frameworks.len() == new_s.frameworks.len()
+            && old_s
+                .frameworks
+                .iter()
+                .zip(&new_s.frameworks)
+                .all(|(a, b)| a.id == b.id && a.name == b.name && a.pid == b.pid && a.hostname == b.hostname);
+        if !same_masters || !same_frameworks || old_s.slaves != new_s.slaves {
+            return Changed::Everything;
+        }
+        let mut keys = Vec::new();
+        for (old_f, new_f) in old_s.frameworks.iter().zip(&new_s.frameworks) {
+            for t in &new_f.tasks {
+                if self.task(&new_f.id, &t.id).map(|(_, old)| old) != Some(t) {
+                    keys.push((new_f.id.to_string(), t.id.to_string()));
+                }
+            }
+            for t in &old_f.tasks {
+                if new.task(&old_f.id, &t.id).is_none() {
+                    keys.push((old_f.id.to_string(), t.id.to_string()));
+                }
+            }
+        }
+        match keys.len() {
+            0 => Changed::Nothing,
+            n if n > Changed::MAX_TASKS => Changed::Everything,
+            _ => Changed::Tasks(keys),
+        }
+    }
+
     /// A framework's index in [`Model::state`]'s frameworks.
     pub(crate) fn framework_position(&self, framework_id: &str) -> Option<usize> {
         self.frameworks.get(framework_id).copied()

@@ -98,6 +98,14 @@ impl Chunk {
         }
     }
 
+    /// Appends the name and kind of a node whose data (and `starts` row) are in place already.
+    pub(super) fn push_name(&mut self, name: &[u8], kind: u8) {
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(name);
+        self.spans.push((start, self.arena.len() as u32));
+        self.kinds.push(kind);
+    }
+
     /// Appends a node with no data; its index in the chunk.
     pub(super) fn push_node(&mut self, name: &[u8], kind: u8) -> usize {
         let start = self.arena.len() as u32;

@@ -382,3 +382,37 @@ fn a_task_updated_that_flips_health_changes_its_records_with_hide_unhealthy_task
         assert_eq!(web_a(&m), records, "healthy: {healthy} at {ts}");
     }
 }
+
+#[test]
+fn a_poll_that_differs_in_tasks_only_names_them_and_any_other_difference_is_everything() {
+    let doc = |tasks: serde_json::Value, agent_host: &str| {
+        let state = json!({
+            "leader": "master@127.0.0.1:5050",
+            "frameworks": [{"id": "f1", "name": "marathon", "tasks": tasks}],
+            "slaves": [{"id": "a1", "hostname": agent_host}],
+        });
+        Model::from_state(&state::parse(state.to_string().as_bytes()).unwrap())
+    };
+    let t = |id: &str, st: &str| json!({"id": id, "name": "web", "framework_id": "f1", "slave_id": "a1", "state": st});
+    let before = doc(json!([t("w.1", "TASK_RUNNING"), t("w.2", "TASK_RUNNING")]), "10.0.0.1");
+    assert_eq!(
+        before.changes_to(&before),
+        Changed::Nothing,
+        "the same document changes nothing"
+    );
+    let after = doc(
+        json!([
+            t("w.1", "TASK_KILLED"),
+            t("w.3", "TASK_RUNNING"),
+            t("w.2", "TASK_RUNNING")
+        ]),
+        "10.0.0.1",
+    );
+    assert_eq!(
+        before.changes_to(&after),
+        tasks(&["f1/w.3", "f1/w.1"]),
+        "a task gone (killed: dropped) and a new one, whatever the order"
+    );
+    let moved = doc(json!([t("w.1", "TASK_RUNNING"), t("w.2", "TASK_RUNNING")]), "10.0.0.2");
+    assert_eq!(before.changes_to(&moved), Changed::Everything, "an agent changed");
+}

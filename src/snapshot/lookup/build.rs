@@ -243,14 +243,12 @@ impl Flat {
             names: nodes,
             columns: [a.len(), aaaa.len(), srv.len(), ptr.len(), extra.len()],
         };
+        // The names are only read by id from here on: their hash table goes first.
+        let mut names = names;
+        names.drop_index();
         let mut chunks: Vec<Chunk> = (0..nodes.div_ceil(CHUNK)).map(|_| Chunk::default()).collect();
-        let mut index = NameIndex::with_capacity(nodes);
         for (c, chunk) in chunks.iter_mut().enumerate() {
             let ids = c * CHUNK..((c + 1) * CHUNK).min(nodes);
-            for id in ids.clone() {
-                let kind = if (id as u32) < first_reverse { DOMAIN } else { REVERSE };
-                chunk.push_node(names.get(id as u32), kind);
-            }
             // Local starts: the global ones less the chunk's first.
             if let (Some(first), Some(rows)) = (starts.get(ids.start), starts.get(ids.start..=ids.end)) {
                 chunk.starts = rows
@@ -259,13 +257,6 @@ impl Flat {
                     .collect();
             }
         }
-        {
-            let get = |id: u32| names.get(id);
-            for id in 0..nodes as u32 {
-                index.insert(names.get(id), id, get);
-            }
-        }
-        drop(names);
         let bounds = |c: usize, k: usize| {
             let lo = starts.get(c * CHUNK).map_or(0, |r| r[k] as usize);
             let hi = starts
@@ -289,6 +280,26 @@ impl Flat {
                 });
             }
         }
+        drop((extra, blob, starts));
+        for (c, chunk) in chunks.iter_mut().enumerate() {
+            let ids = (c * CHUNK) as u32..((c + 1) * CHUNK).min(nodes) as u32;
+            let bytes: usize = ids.clone().map(|id| names.get(id).len()).sum();
+            chunk.arena.reserve_exact(bytes);
+            chunk.spans.reserve_exact(ids.len());
+            chunk.kinds.reserve_exact(ids.len());
+            for id in ids {
+                let kind = if id < first_reverse { DOMAIN } else { REVERSE };
+                chunk.push_name(names.get(id), kind);
+            }
+        }
+        let mut index = NameIndex::with_capacity(nodes);
+        {
+            let get = |id: u32| names.get(id);
+            for id in 0..nodes as u32 {
+                index.insert(names.get(id), id, get);
+            }
+        }
+        drop(names);
         (index, chunks.into_iter().map(Arc::new).collect(), totals)
     }
 }

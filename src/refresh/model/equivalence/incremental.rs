@@ -1,6 +1,7 @@
 //! The incremental snapshot against a full rebuild: over the same random event sequences, a snapshot
 //! edited only for the tasks [`Model::apply`] names ([`Incremental`], rebuilt on
-//! [`Changed::Everything`] as the refresher does) must describe, after every step, exactly what a full
+//! [`Changed::Everything`] as the refresher does; now and then a poll's document replaces the model
+//! and what differs is edited: [`Model::changes_to`]) must describe, after every step, exactly what a full
 //! build of the master's state document gives: every name (empty non-terminals and reverse names
 //! included) with the same A, AAAA, SRV and PTR records, and the same name and record counts.
 
@@ -13,7 +14,7 @@ fn rebuild(config: &Config, model: &Model) -> Incremental {
         .unwrap_or_else(|e| panic!("the model: {e}"));
     let frameworks = fixed.frameworks().map(str::to_owned).collect();
     let records = Records::build(crate::records::zone(config), &fixed, 1);
-    Incremental::start(records, model, gen, frameworks)
+    Incremental::start(records, model, gen, frameworks, &config.masters)
 }
 
 fn full(config: &Config, cluster: &Cluster) -> Records {
@@ -38,6 +39,8 @@ fn capped(mut names: BTreeMap<String, Vec<String>>) -> BTreeMap<String, Vec<Stri
 #[test]
 fn the_edited_snapshot_answers_as_a_full_rebuild_after_random_event_sequences() {
     let mut edits = 0;
+    let mut polls = 0;
+    let mut edited_polls = 0;
     for seed in 1..=32u64 {
         let mut rng = Rng(seed);
         let config = config(seed % 2 == 0, seed % 3 == 0);
@@ -51,7 +54,18 @@ fn the_edited_snapshot_answers_as_a_full_rebuild_after_random_event_sequences() 
                 cluster.random_event(&mut rng)
             };
             let decoded = decode(event.to_string().as_bytes()).unwrap();
-            match model.apply(decoded) {
+            let mut changed = model.apply(decoded);
+            // Every seventh step a poll comes too: the master's document replaces the model, and what
+            // differs from it (the event's tasks, or more) is edited, as the refresher does.
+            if step % 7 == 3 {
+                let polled = Model::from_state(&state::parse(&cluster.state_doc()).unwrap());
+                let diff = model.changes_to(&polled);
+                polls += 1;
+                edited_polls += usize::from(matches!(diff, Changed::Tasks(_) | Changed::Nothing));
+                changed.merge(diff);
+                model = polled;
+            }
+            match changed {
                 Changed::Nothing => {}
                 Changed::Tasks(keys) => {
                     inc.apply(&model, &keys);
@@ -84,4 +98,8 @@ fn the_edited_snapshot_answers_as_a_full_rebuild_after_random_event_sequences() 
         }
     }
     assert!(edits > 100, "only {edits} task edits: the sequences hardly test them");
+    assert!(
+        edited_polls > polls / 5,
+        "only {edited_polls} of {polls} polls were edits, not full builds"
+    );
 }
