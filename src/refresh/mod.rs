@@ -430,6 +430,10 @@ impl Refresher {
                     Changed::Everything => None,
                 };
                 if let Some(tasks) = tasks {
+                    log::info!(
+                        "the poll differs from the event stream's model in {} tasks only: edited, not rebuilt",
+                        tasks.len()
+                    );
                     inc.apply(&model, &tasks);
                     let (records, touched) = inc.publish();
                     return Ok(Built {

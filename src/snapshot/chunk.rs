@@ -108,6 +108,11 @@ impl Chunk {
 
     /// Appends a node with no data; its index in the chunk.
     pub(super) fn push_node(&mut self, name: &[u8], kind: u8) -> usize {
+        room(&mut self.arena, name.len());
+        room(&mut self.spans, 1);
+        room(&mut self.kinds, 1);
+        room(&mut self.starts, 2);
+        room(&mut self.uses, 1);
         let start = self.arena.len() as u32;
         self.arena.extend_from_slice(name);
         self.spans.push((start, self.arena.len() as u32));
@@ -164,8 +169,10 @@ impl Chunk {
         if at > col.len() {
             return at;
         }
+        room(col, 1);
         col.insert(at, value);
         if let Some(refs) = self.refs.get_mut(k).filter(|_| self.counting) {
+            room(refs, 1);
             refs.insert(at.min(refs.len()), 1);
         }
         for s in self.starts.iter_mut().skip(i + 1) {
@@ -189,6 +196,71 @@ impl Chunk {
         for s in self.starts.iter_mut().skip(i + 1) {
             s[k] = s[k].saturating_sub(1);
         }
+    }
+}
+
+/// Names interned straight into chunks and a name index, for a build: a name is stored once, where
+/// the snapshot keeps it (node ids in insertion order; kinds and data are set by the build after).
+#[derive(Debug)]
+pub(super) struct ChunkNames {
+    pub(super) chunks: Vec<Chunk>,
+    pub(super) index: NameIndex,
+    len: usize,
+}
+
+impl ChunkNames {
+    pub(super) fn with_capacity(names: usize) -> ChunkNames {
+        ChunkNames {
+            chunks: Vec::with_capacity(names.div_ceil(CHUNK)),
+            index: NameIndex::with_capacity(names),
+            len: 0,
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub(super) fn get(&self, id: u32) -> &[u8] {
+        name_in(&self.chunks, id)
+    }
+
+    pub(super) fn find(&self, wire: &[u8]) -> Option<u32> {
+        self.index.find(wire, |id| name_in(&self.chunks, id))
+    }
+
+    /// The id of `wire`, adding it if new; `None` past 4 billion names.
+    pub(super) fn intern(&mut self, wire: &[u8]) -> Option<u32> {
+        if let Some(id) = self.find(wire) {
+            return Some(id);
+        }
+        let id = u32::try_from(self.len).ok().filter(|&id| id != u32::MAX)?;
+        if self.chunks.last().map_or(true, |c| c.len() >= CHUNK) {
+            self.chunks.push(Chunk::default());
+        }
+        let chunk = self.chunks.last_mut()?;
+        room(&mut chunk.arena, wire.len());
+        chunk.push_name(wire, DOMAIN);
+        self.len += 1;
+        let chunks = &self.chunks;
+        self.index.insert(wire, id, |i| name_in(chunks, i));
+        Some(id)
+    }
+}
+
+fn name_in(chunks: &[Chunk], id: u32) -> &[u8] {
+    match chunks.get((id >> CHUNK_BITS) as usize) {
+        Some(chunk) => chunk.name(id as usize & (CHUNK - 1)),
+        None => &[],
+    }
+}
+
+/// Makes room for `more` elements, growing by an eighth rather than doubling: a cluster's worth of
+/// edits leaves a few per cent unused instead of up to half.
+fn room<T>(v: &mut Vec<T>, more: usize) {
+    if v.len() + more > v.capacity() {
+        v.reserve_exact((v.len() / 8).max(more).max(4));
     }
 }
 

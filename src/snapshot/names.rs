@@ -115,12 +115,6 @@ impl ByteTable {
         }
         self.slots = slots;
     }
-
-    /// Frees unused capacity (after building).
-    pub(super) fn shrink_to_fit(&mut self) {
-        self.arena.shrink_to_fit();
-        self.spans.shrink_to_fit();
-    }
 }
 
 /// The rustc "Fx" hash over bytes, 8 at a time: names come from the master's state and lookups are on

@@ -5,9 +5,8 @@
 use std::sync::Arc;
 
 use super::{Extra, Records, Srv, Totals};
-use crate::snapshot::chunk::{Chunk, NameIndex, A, AAAA, CHUNK, DOMAIN, OTHER, PTR, REVERSE, SRV};
+use crate::snapshot::chunk::{Chunk, ChunkNames, NameIndex, A, AAAA, CHUNK, OTHER, PTR, REVERSE, SRV};
 use crate::snapshot::list::Data;
-use crate::snapshot::names::ByteTable;
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
 use crate::snapshot::{Journal, RData, RecordList, Zone};
 use crate::wire::{is_at_or_below, parents, rtype, text_to_wire};
@@ -34,7 +33,7 @@ impl Records {
             None => vec![0],
         };
         let text = list.names();
-        let mut names = ByteTable::with_capacity(text.len() + text.len() / 4 + 1);
+        let mut names = ChunkNames::with_capacity(text.len() + text.len() / 4 + 1);
         let _ = names.intern(&apex);
         // Text name id -> node id, with the ancestors of every name interned as well (empty
         // non-terminals answer NODATA, RFC 8020).
@@ -146,7 +145,6 @@ impl Records {
             }
         }
         drop(next);
-        names.shrink_to_fit();
         let mut mname = Vec::new();
         let mut rname = Vec::new();
         if text_to_wire(&zone.soa_mname, &mut mname).is_none() {
@@ -212,7 +210,7 @@ impl Records {
 
 /// A snapshot as the build lays it out: one array per kind over every node.
 struct Flat {
-    names: ByteTable,
+    names: ChunkNames,
     a: Vec<[u8; 4]>,
     aaaa: Vec<[u8; 16]>,
     srv: Vec<Srv>,
@@ -243,12 +241,15 @@ impl Flat {
             names: nodes,
             columns: [a.len(), aaaa.len(), srv.len(), ptr.len(), extra.len()],
         };
-        // The names are only read by id from here on: their hash table goes first.
-        let mut names = names;
-        names.drop_index();
-        let mut chunks: Vec<Chunk> = (0..nodes.div_ceil(CHUNK)).map(|_| Chunk::default()).collect();
+        let ChunkNames { mut chunks, index, .. } = names;
         for (c, chunk) in chunks.iter_mut().enumerate() {
             let ids = c * CHUNK..((c + 1) * CHUNK).min(nodes);
+            for (i, kind) in chunk.kinds.iter_mut().enumerate() {
+                if (ids.start + i) as u32 >= first_reverse {
+                    *kind = REVERSE;
+                }
+            }
+            chunk.arena.shrink_to_fit();
             // Local starts: the global ones less the chunk's first.
             if let (Some(first), Some(rows)) = (starts.get(ids.start), starts.get(ids.start..=ids.end)) {
                 chunk.starts = rows
@@ -280,26 +281,6 @@ impl Flat {
                 });
             }
         }
-        drop((extra, blob, starts));
-        for (c, chunk) in chunks.iter_mut().enumerate() {
-            let ids = (c * CHUNK) as u32..((c + 1) * CHUNK).min(nodes) as u32;
-            let bytes: usize = ids.clone().map(|id| names.get(id).len()).sum();
-            chunk.arena.reserve_exact(bytes);
-            chunk.spans.reserve_exact(ids.len());
-            chunk.kinds.reserve_exact(ids.len());
-            for id in ids {
-                let kind = if id < first_reverse { DOMAIN } else { REVERSE };
-                chunk.push_name(names.get(id), kind);
-            }
-        }
-        let mut index = NameIndex::with_capacity(nodes);
-        {
-            let get = |id: u32| names.get(id);
-            for id in 0..nodes as u32 {
-                index.insert(names.get(id), id, get);
-            }
-        }
-        drop(names);
         (index, chunks.into_iter().map(Arc::new).collect(), totals)
     }
 }
@@ -326,7 +307,7 @@ fn place<T>(array: &mut [T], at: &mut u32, value: T) {
 }
 
 /// Interns `wire` and every ancestor of it below `apex`; the id of `wire`.
-fn intern_with_ancestors(names: &mut ByteTable, wire: &[u8], apex: &[u8]) -> Option<u32> {
+fn intern_with_ancestors(names: &mut ChunkNames, wire: &[u8], apex: &[u8]) -> Option<u32> {
     // One probe a name: a name that was there already adds nothing, and its ancestors are there too.
     let count = names.len();
     let id = names.intern(wire)?;
@@ -388,7 +369,7 @@ const BIT_CNAME: u8 = 8;
 const BIT_TXT: u8 = 16;
 
 impl StaticMask {
-    fn of(list: &RecordList, names: &ByteTable, node: &dyn Fn(u32) -> u32, nodes: usize) -> StaticMask {
+    fn of(list: &RecordList, names: &ChunkNames, node: &dyn Fn(u32) -> u32, nodes: usize) -> StaticMask {
         let mut mask = StaticMask {
             bits: Vec::new(),
             refused: Vec::new(),
