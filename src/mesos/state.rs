@@ -18,7 +18,7 @@ use crate::addr::split_pid;
 /// A master state document, borrowing its strings from the JSON text where it can. `T` is what a task
 /// reads as: [`Task`], or [`Skipped`] for a [`Header`] (everything but the tasks, which
 /// [`for_each_task`] then reads one at a time).
-#[derive(Debug, Default, PartialEq, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(default, bound(deserialize = "T: Deserialize<'de> + Default"))]
 pub struct State<'a, T = Task<'a>> {
     /// The leading master's pid, `master@10.0.0.1:5050`.
@@ -79,7 +79,7 @@ pub struct Slave<'a> {
 }
 
 /// A framework (scheduler) and its current tasks.
-#[derive(Debug, Default, PartialEq, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(default, bound(deserialize = "T: Deserialize<'de> + Default"))]
 pub struct Framework<'a, T = Task<'a>> {
     #[serde(borrow, deserialize_with = "lenient::string")]

@@ -563,7 +563,11 @@ impl Refresher {
         );
         let serial = records.serial();
         self.last_serial = serial;
+        let full_build = touched.is_none();
         self.records.store(Arc::new(records));
+        if full_build {
+            return_free_memory();
+        }
         if let Some(swapped) = &self.swapped {
             swapped();
         }
@@ -628,6 +632,18 @@ impl fmt::Display for RecordLine<'_> {
                 strings.iter().try_for_each(|s| write!(f, " {s:?}"))
             }
         }
+    }
+}
+
+/// Hands the pages of what a full build freed (the previous snapshot's chunks, the record list) back
+/// to the system. glibc keeps freed small blocks in its heap, and a snapshot is thousands of them:
+/// without this a 100k-task server settles at nearly twice the resident memory, and the next
+/// refresh's peak rises on top. (The static musl build's mimalloc returns memory itself.)
+fn return_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free pages of the allocator's own heaps; it takes no pointer.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
