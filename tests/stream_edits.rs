@@ -9,12 +9,10 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::knot::{Knot, KEY_NAME, SECRET};
 use common::stream_master::*;
 use common::*;
 use serde_json::{json, Value};
@@ -238,23 +236,6 @@ fn enumerate_of_an_edited_snapshot_follows_task_events_in_the_poll_mode_shape() 
 
 // ---------------------------------------------------------------------------------------------------
 // Zone transfers
-
-/// Runs `tool` (dig or kdig) against `port` and returns what it printed (stdout and stderr).
-fn run(tool: &str, port: u16, args: &[&str]) -> String {
-    let port = port.to_string();
-    let mut all = vec!["@127.0.0.1", "-p", &port];
-    all.extend_from_slice(args);
-    let out = Command::new(tool)
-        .args(&all)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {tool} (apt-get install -y dnsutils knot-dnsutils): {e}"));
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// The records of a transfer as dig or kdig print them, TSIG lines left out.
 fn records(text: &str) -> Vec<Rec> {
@@ -538,92 +519,6 @@ fn records_two_instances_share_stay_until_the_last_instance_goes() {
 // ---------------------------------------------------------------------------------------------------
 // Knot DNS as a secondary
 
-const KEY_NAME: &str = "xfr-key";
-const SECRET: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-
-/// `knotd` as a child with its own config and storage in a scratch directory; killed on drop.
-struct Knot {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Knot {
-    /// A secondary of `mesos` on `port` from our server at `master_port`, with the test key for
-    /// transfers and for the NOTIFY messages it accepts; it transfers its copy to loopback clients.
-    fn start(master_port: u16, port: u16) -> Knot {
-        let dir = scratch_dir("knot-edits");
-        let d = dir.display();
-        let config = format!(
-            "server:\n    listen: 127.0.0.1@{port}\n    rundir: {d}\n\
-             log:\n  - target: {d}/knot.log\n    any: info\n\
-             database:\n    storage: {d}\n\
-             key:\n  - id: {KEY_NAME}\n    algorithm: hmac-sha256\n    secret: {SECRET}\n\
-             remote:\n  - id: mesos-dns\n    address: 127.0.0.1@{master_port}\n    key: {KEY_NAME}\n\
-             acl:\n  - id: notify-from-mesos-dns\n    address: 127.0.0.1\n    key: {KEY_NAME}\n    action: notify\n\
-             \x20 - id: transfer-to-loopback\n    address: 127.0.0.1\n    action: transfer\n\
-             zone:\n  - domain: mesos\n    master: mesos-dns\n    acl: [notify-from-mesos-dns, transfer-to-loopback]\n    \
-             zonefile-sync: -1\n    zonefile-load: none\n    journal-content: changes\n"
-        );
-        std::fs::write(dir.join("knot.conf"), config).expect("write knot.conf");
-        let program = if Path::new("/usr/sbin/knotd").exists() {
-            "/usr/sbin/knotd"
-        } else {
-            "knotd"
-        };
-        let stderr = File::create(dir.join("knotd.stderr")).expect("knotd stderr file");
-        let child = Command::new(program)
-            .arg("-c")
-            .arg(dir.join("knot.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start knotd (apt-get install -y knot; .ci/run does): {e}"));
-        Knot { child, port, dir }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("knot.log")).unwrap_or_default()
-    }
-
-    /// The addresses Knot answers for `name` (empty when none yet).
-    fn a_records(&self, name: &str) -> Vec<Ipv4Addr> {
-        let text = run(
-            "kdig",
-            self.port,
-            &["+short", "+notcp", "+time=1", "+retry=0", name, "A"],
-        );
-        let mut ips: Vec<Ipv4Addr> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
-        ips.sort();
-        ips
-    }
-
-    /// How many transfers of `kind` (AXFR or IXFR) Knot logged as finished.
-    fn finished(&self, kind: &str) -> usize {
-        let tag = format!("{kind}, incoming");
-        self.log()
-            .lines()
-            .filter(|l| l.contains(&tag) && l.contains("finished"))
-            .count()
-    }
-}
-
-impl Drop for Knot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- knotd log ----\n{}\n---- end ----", self.log());
-            eprintln!(
-                "{}",
-                std::fs::read_to_string(self.dir.join("knotd.stderr")).unwrap_or_default()
-            );
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// Waits until Knot answers `want` for `name`, at most 3 s after `since`; returns how long it took.
 fn knot_follows(knot: &Knot, server: &Server, name: &str, want: &[Ipv4Addr], since: Instant) -> Duration {
     let deadline = Duration::from_secs(3);
@@ -659,7 +554,7 @@ fn knot_as_a_secondary_of_a_stream_mode_server_follows_task_events_by_ixfr() {
     let (axfrs, ixfrs) = (knot.finished("AXFR"), knot.finished("IXFR"));
     let key = format!("hmac-sha256:{KEY_NAME}:{SECRET}");
     let same_zones = |what: &str| {
-        let theirs = axfr_set(knot.port, "kdig");
+        let theirs = axfr_set(knot.port(), "kdig");
         let ours = signed_axfr_set(server.port, "kdig", &["-y", &key]);
         assert_eq!(theirs, ours, "{what}: Knot's copy is the server's zone");
     };
@@ -681,7 +576,7 @@ fn knot_as_a_secondary_of_a_stream_mode_server_follows_task_events_by_ixfr() {
     assert!(log.contains("notify, incoming"), "NOTIFY reached Knot:\n{log}");
     assert_eq!(knot.finished("AXFR"), axfrs, "no full transfer for the edits:\n{log}");
     assert_eq!(knot.a_records(&name("web")), [AGENT_IP], "the rest of the zone stays");
-    assert_eq!(current_serial(knot.port), current_serial(server.port));
+    assert_eq!(current_serial(knot.port()), current_serial(server.port));
     same_zones("after the kill");
     println!(
         "event -> answered by Knot: start {:.0} ms, kill {:.0} ms",

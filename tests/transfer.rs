@@ -4,17 +4,12 @@
 
 mod common;
 
-use std::fs::File;
-use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{json, Value};
 
-const KEY_NAME: &str = "xfr-key";
-const SECRET: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+use common::knot::{Knot, KEY_NAME, SECRET};
 
 /// `-y` for dig and kdig.
 fn key_arg(name: &str, secret: &str) -> String {
@@ -31,23 +26,6 @@ fn transfer_config(extra: Value) -> Value {
         c.extend(e.clone());
     }
     config
-}
-
-/// Runs `tool` (dig or kdig) against the server and returns what it printed (stdout and stderr).
-fn run(tool: &str, port: u16, args: &[&str]) -> String {
-    let port = port.to_string();
-    let mut all = vec!["@127.0.0.1", "-p", &port];
-    all.extend_from_slice(args);
-    let out = Command::new(tool)
-        .args(&all)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {tool} (apt-get install -y dnsutils knot-dnsutils): {e}"));
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// The records of a transfer as dig or kdig print them: (owner, type, rdata), TSIG lines left out.
@@ -177,79 +155,6 @@ fn transfers_are_refused_by_default_and_outside_transfer_allow_from() {
         &run("dig", open.port, &["mesos", "AXFR"]),
         "dig without keys configured",
     );
-}
-
-/// `knotd` as a child with its own config and storage in a scratch directory; killed on drop.
-struct Knot {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Knot {
-    /// A secondary of `mesos` on `port` from our server at `master_port`, with the test key for
-    /// transfers and for the NOTIFY messages it accepts.
-    fn start(master_port: u16, port: u16) -> Knot {
-        let dir = scratch_dir("knot");
-        let d = dir.display();
-        let config = format!(
-            "server:\n    listen: 127.0.0.1@{port}\n    rundir: {d}\n\
-             log:\n  - target: {d}/knot.log\n    any: info\n\
-             database:\n    storage: {d}\n\
-             key:\n  - id: {KEY_NAME}\n    algorithm: hmac-sha256\n    secret: {SECRET}\n\
-             remote:\n  - id: mesos-dns\n    address: 127.0.0.1@{master_port}\n    key: {KEY_NAME}\n\
-             acl:\n  - id: notify-from-mesos-dns\n    address: 127.0.0.1\n    key: {KEY_NAME}\n    action: notify\n\
-             zone:\n  - domain: mesos\n    master: mesos-dns\n    acl: notify-from-mesos-dns\n    \
-             zonefile-sync: -1\n    zonefile-load: none\n    journal-content: changes\n"
-        );
-        std::fs::write(dir.join("knot.conf"), config).expect("write knot.conf");
-        let program = if Path::new("/usr/sbin/knotd").exists() {
-            "/usr/sbin/knotd"
-        } else {
-            "knotd"
-        };
-        let stderr = File::create(dir.join("knotd.stderr")).expect("knotd stderr file");
-        let child = Command::new(program)
-            .arg("-c")
-            .arg(dir.join("knot.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start knotd (apt-get install -y knot; .ci/run does): {e}"));
-        Knot { child, port, dir }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("knot.log")).unwrap_or_default()
-    }
-
-    /// The addresses Knot answers for `name` (empty when none yet).
-    fn a_records(&self, name: &str) -> Vec<Ipv4Addr> {
-        let text = run(
-            "kdig",
-            self.port,
-            &["+short", "+notcp", "+time=1", "+retry=0", name, "A"],
-        );
-        let mut ips: Vec<Ipv4Addr> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
-        ips.sort();
-        ips
-    }
-}
-
-impl Drop for Knot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- knotd log ----\n{}\n---- end ----", self.log());
-            eprintln!(
-                "{}",
-                std::fs::read_to_string(self.dir.join("knotd.stderr")).unwrap_or_default()
-            );
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// The serial of the last refresh the server logged.

@@ -152,3 +152,20 @@ pub fn parse_dig(text: &str) -> Dig {
     }
     d
 }
+
+/// Runs `tool` (dig or kdig) against the server and returns what it printed (stdout and stderr).
+pub fn run(tool: &str, port: u16, args: &[&str]) -> String {
+    let port = port.to_string();
+    let mut all = vec!["@127.0.0.1", "-p", &port];
+    all.extend_from_slice(args);
+    let out = Command::new(tool)
+        .args(&all)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {tool} (apt-get install -y dnsutils knot-dnsutils): {e}"));
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}

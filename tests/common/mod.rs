@@ -12,6 +12,7 @@
 pub mod dig;
 pub mod dns;
 pub mod http;
+pub mod knot;
 pub mod master;
 pub mod server;
 pub mod stream_master;
