@@ -237,17 +237,6 @@ fn enumerate_of_an_edited_snapshot_follows_task_events_in_the_poll_mode_shape() 
 // ---------------------------------------------------------------------------------------------------
 // Zone transfers
 
-/// The records of a transfer as dig or kdig print them, TSIG lines left out.
-fn records(text: &str) -> Vec<Rec> {
-    text.lines()
-        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() >= 5 && f[2] == "IN").then(|| (f[0].to_owned(), f[3].to_owned(), f[4..].join(" ")))
-        })
-        .collect()
-}
-
 fn soa_serial(rdata: &str) -> Option<u32> {
     rdata.split(' ').nth(2)?.parse().ok()
 }
@@ -267,7 +256,7 @@ fn signed_axfr_set(port: u16, tool: &str, args: &[&str]) -> BTreeSet<Rec> {
     let mut all = args.to_vec();
     all.extend(["mesos", "AXFR"]);
     let text = run(tool, port, &all);
-    let rrs = records(&text);
+    let rrs = transfer_records(&text);
     assert!(
         rrs.len() > 2 && rrs[0].1 == "SOA" && rrs[rrs.len() - 1] == rrs[0],
         "{tool}: an AXFR:\n{text}"
@@ -277,7 +266,7 @@ fn signed_axfr_set(port: u16, tool: &str, args: &[&str]) -> BTreeSet<Rec> {
 
 /// What an incremental IXFR answer deletes and adds (over all its deltas), or why it is not one.
 fn ixfr_changes(text: &str, new_serial: u32) -> Result<(BTreeSet<Rec>, BTreeSet<Rec>), String> {
-    let rrs = records(text);
+    let rrs = transfer_records(text);
     let [first, body @ .., last] = rrs.as_slice() else {
         return Err(format!("fewer than two records:\n{text}"));
     };

@@ -28,17 +28,6 @@ fn transfer_config(extra: Value) -> Value {
     config
 }
 
-/// The records of a transfer as dig or kdig print them: (owner, type, rdata), TSIG lines left out.
-fn records(text: &str) -> Vec<(String, String, String)> {
-    text.lines()
-        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() >= 5 && f[2] == "IN").then(|| (f[0].to_owned(), f[3].to_owned(), f[4..].join(" ")))
-        })
-        .collect()
-}
-
 /// The serial of an SOA's rdata text.
 fn serial(rdata: &str) -> u32 {
     rdata
@@ -55,7 +44,7 @@ fn current_serial(port: u16) -> u32 {
 }
 
 fn assert_whole_zone(text: &str, tool: &str) {
-    let rrs = records(text);
+    let rrs = transfer_records(text);
     assert!(rrs.len() > 10, "{tool}: a zone expected:\n{text}");
     let (first, last) = (&rrs[0], &rrs[rrs.len() - 1]);
     assert_eq!(
@@ -101,23 +90,29 @@ fn dig_and_kdig_transfer_the_signed_zone_with_the_key_and_are_refused_without_it
 
     let unsigned = run("dig", server.port, &["mesos", "AXFR"]);
     assert!(
-        unsigned.contains("Transfer failed") && records(&unsigned).is_empty(),
+        unsigned.contains("Transfer failed") && transfer_records(&unsigned).is_empty(),
         "{unsigned}"
     );
     let wrong_secret = key_arg(KEY_NAME, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWX=");
     let bad_sig = run("kdig", server.port, &["-y", &wrong_secret, "mesos", "AXFR"]);
-    assert!(bad_sig.contains("BADSIG") && records(&bad_sig).is_empty(), "{bad_sig}");
+    assert!(
+        bad_sig.contains("BADSIG") && transfer_records(&bad_sig).is_empty(),
+        "{bad_sig}"
+    );
     let bad_key = run(
         "dig",
         server.port,
         &["-y", &key_arg("other-key", SECRET), "mesos", "AXFR"],
     );
-    assert!(bad_key.contains("BADKEY") && records(&bad_key).is_empty(), "{bad_key}");
+    assert!(
+        bad_key.contains("BADKEY") && transfer_records(&bad_key).is_empty(),
+        "{bad_key}"
+    );
 
     // IXFR from the current serial: the SOA alone; from an unknown one, the whole zone (AXFR form).
     let now = current_serial(server.port);
     let ixfr = run("kdig", server.port, &["-y", &key, "mesos", &format!("IXFR={now}")]);
-    let rrs = records(&ixfr);
+    let rrs = transfer_records(&ixfr);
     assert_eq!(rrs.len(), 1, "{ixfr}");
     assert_eq!(serial(&rrs[0].2), now);
     let ixfr = run(
@@ -147,7 +142,7 @@ fn transfers_are_refused_by_default_and_outside_transfer_allow_from() {
     elsewhere.wait_loaded();
     for port in [closed.port, elsewhere.port] {
         let kdig = run("kdig", port, &["mesos", "AXFR"]);
-        assert!(kdig.contains("REFUSED") && records(&kdig).is_empty(), "{kdig}");
+        assert!(kdig.contains("REFUSED") && transfer_records(&kdig).is_empty(), "{kdig}");
     }
     let open = Server::start_with(&[master.addr()], json!({"transferAllowFrom": ["127.0.0.1/32"]}));
     open.wait_loaded();

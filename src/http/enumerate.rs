@@ -91,24 +91,12 @@ impl Cursor for Enumerate {
                         self.at = At::Done;
                         continue;
                     };
-                    if self.framework > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(b"{\"name\":");
-                    json_str(out, name);
-                    out.extend_from_slice(b",\"tasks\":[");
+                    open_framework(out, self.framework, name);
                     self.at = At::Task { first: true };
                 }
                 At::Task { first } => match list.task(self.task) {
                     Some(task) if task.framework_index == self.framework => {
-                        if !first {
-                            out.push(b',');
-                        }
-                        out.extend_from_slice(b"{\"id\":");
-                        json_str(out, task.id);
-                        out.extend_from_slice(b",\"name\":");
-                        json_str(out, task.name);
-                        out.extend_from_slice(b",\"records\":[");
+                        open_task(out, first, task.id, task.name);
                         self.at = At::Record { first: true };
                     }
                     _ => {
@@ -127,27 +115,8 @@ impl Cursor for Enumerate {
                     Some((None, _, _)) => self.entry += 1,
                     Some((Some(task), _, _)) if task < self.task => self.entry += 1,
                     Some((Some(task), name, data)) if task == self.task => {
-                        if !first {
-                            out.push(b',');
-                        }
-                        out.extend_from_slice(b"{\"host\":");
-                        let rtype = match data {
-                            Data::A(ip) => {
-                                json_display(out, Ipv4Addr::from(ip));
-                                "A"
-                            }
-                            Data::Aaaa(ip) => {
-                                json_display(out, Ipv6Addr::from(ip));
-                                "AAAA"
-                            }
-                            Data::Srv { target, port } => {
-                                self.text.clear();
-                                self.text.push_str(list.text(target));
-                                self.text.push(':');
-                                self.text.push_str(&port.to_string());
-                                json_str(out, &self.text);
-                                "SRV"
-                            }
+                        let text = &mut self.text;
+                        push_record(out, first, list.text(name), |out| match data {
                             // Static records have no task, so none reaches here; listed as text anyway.
                             Data::Other(i) => match list.other(i) {
                                 Some(crate::snapshot::RData::Cname(target)) => {
@@ -159,12 +128,9 @@ impl Cursor for Enumerate {
                                     "TXT"
                                 }
                             },
-                        };
-                        out.extend_from_slice(b",\"name\":");
-                        json_str(out, list.text(name));
-                        out.extend_from_slice(b",\"rtype\":");
-                        json_str(out, rtype);
-                        out.push(b'}');
+                            Data::Srv { target, .. } => push_host(out, data, list.text(target), text),
+                            _ => push_host(out, data, "", text),
+                        });
                         self.entry += 1;
                         self.at = At::Record { first: false };
                     }
@@ -179,6 +145,69 @@ impl Cursor for Enumerate {
         match self.at {
             At::Done => Fill::Done,
             _ => Fill::More,
+        }
+    }
+}
+
+/// A framework's entry up to its task list (after a comma unless it is the first).
+fn open_framework(out: &mut Vec<u8>, index: usize, name: &str) {
+    if index > 0 {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"{\"name\":");
+    json_str(out, name);
+    out.extend_from_slice(b",\"tasks\":[");
+}
+
+/// A task's entry up to its record list.
+fn open_task(out: &mut Vec<u8>, first: bool, id: &str, name: &str) {
+    if !first {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"{\"id\":");
+    json_str(out, id);
+    out.extend_from_slice(b",\"name\":");
+    json_str(out, name);
+    out.extend_from_slice(b",\"records\":[");
+}
+
+/// One record, `{"host":...,"name":...,"rtype":...}`: `host` writes the host and says the type.
+fn push_record(out: &mut Vec<u8>, first: bool, name: &str, host: impl FnOnce(&mut Vec<u8>) -> &'static str) {
+    if !first {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"{\"host\":");
+    let rtype = host(out);
+    out.extend_from_slice(b",\"name\":");
+    json_str(out, name);
+    out.extend_from_slice(b",\"rtype\":");
+    json_str(out, rtype);
+    out.push(b'}');
+}
+
+/// The host of an A or AAAA record (its address), or of an SRV record (`target:port`, built in
+/// `text`); its type.
+fn push_host(out: &mut Vec<u8>, data: Data, target: &str, text: &mut String) -> &'static str {
+    match data {
+        Data::A(ip) => {
+            json_display(out, Ipv4Addr::from(ip));
+            "A"
+        }
+        Data::Aaaa(ip) => {
+            json_display(out, Ipv6Addr::from(ip));
+            "AAAA"
+        }
+        Data::Srv { port, .. } => {
+            text.clear();
+            text.push_str(target);
+            text.push(':');
+            text.push_str(&port.to_string());
+            json_str(out, text);
+            "SRV"
+        }
+        Data::Other(_) => {
+            json_str(out, "");
+            "TXT"
         }
     }
 }

@@ -130,46 +130,46 @@ impl Incremental {
             if text_to_wire(&record.name, &mut self.wire).is_none() {
                 continue;
             }
-            let ip = match record.data {
-                RData::A(ip) => Some(IpAddr::V4(ip)),
-                RData::Aaaa(ip) => Some(IpAddr::V6(ip)),
-                _ => None,
-            };
-            let data = match &record.data {
-                RData::A(ip) => Data::A(ip.octets()),
-                RData::Aaaa(ip) => Data::Aaaa(ip.octets()),
-                RData::Srv { target, port } => {
-                    if text_to_wire(target, &mut self.target).is_none() {
-                        continue;
-                    }
-                    Data::Srv { target: 0, port: *port }
-                }
+            let (rr, ip) = match &record.data {
+                RData::A(ip) => (Rr::A(ip.octets()), Some(IpAddr::V4(*ip))),
+                RData::Aaaa(ip) => (Rr::Aaaa(ip.octets()), Some(IpAddr::V6(*ip))),
+                RData::Srv { target, port } => match text_to_wire(target, &mut self.target) {
+                    Some(()) => (
+                        Rr::Srv {
+                            port: *port,
+                            target: &self.target,
+                        },
+                        None,
+                    ),
+                    None => continue,
+                },
                 RData::Cname(_) | RData::Txt(_) => continue,
             };
-            let Some(rr) = rr_of(data, &self.target) else { continue };
             if !self.records.add(&self.wire, rr) {
                 continue;
             }
             if self.tracking {
                 self.touched.insert(self.wire.clone());
             }
-            let reverse = ip.is_some_and(|ip| back.contains(&(ip, record.name.clone())));
-            if let (true, Some(ip)) = (reverse, ip) {
+            let reverse = ip.filter(|&ip| back.contains(&(ip, record.name)));
+            if let Some(ip) = reverse {
                 reverse_of(ip, &mut self.reverse);
                 // (Reverse names are not in the zone a transfer sends: not touched.)
                 self.records.add(&self.reverse, Rr::Ptr(&self.wire));
             }
-            let (Some(owner), data) = (self.records.find(&self.wire), data) else {
+            let Some(owner) = self.records.find(&self.wire) else {
                 continue;
             };
-            let data = match data {
-                Data::Srv { port, .. } => match self.records.find(&self.target) {
+            let data = match rr {
+                Rr::A(ip) => Data::A(ip),
+                Rr::Aaaa(ip) => Data::Aaaa(ip),
+                Rr::Srv { port, target } => match self.records.find(target) {
                     Some(target) => Data::Srv { target, port },
                     None => continue,
                 },
-                other => other,
+                Rr::Ptr(_) => continue,
             };
-            kept.extend(TaskRecord::new(owner, data, reverse, &mut v6));
+            kept.extend(TaskRecord::new(owner, data, reverse.is_some(), &mut v6));
         }
         (kept.into_boxed_slice(), v6.into_boxed_slice())
     }

@@ -147,6 +147,20 @@ struct Built {
     touched: Option<Vec<Vec<u8>>>,
 }
 
+impl Built {
+    /// What an edited snapshot publishes: no record list, and the names the edits touched.
+    fn edited(inc: &mut Incremental, from: String) -> Built {
+        let (records, touched) = inc.publish();
+        Built {
+            records,
+            list: RecordList::new(),
+            from,
+            polled: None,
+            touched: Some(touched),
+        }
+    }
+}
+
 impl Refresher {
     fn new(config: Arc<Config>, source: StateSource, records: Arc<ArcSwap<Records>>, verbosity: u8) -> Refresher {
         Refresher {
@@ -226,27 +240,17 @@ impl Refresher {
     /// A snapshot of the stream's model: the last one edited by the tasks that changed, or (after
     /// anything else changed) a full build.
     fn build_from_stream(&mut self, serial: u32) -> Result<Built, RefreshError> {
-        let Some(stream) = &mut self.stream else {
-            return Err(RefreshError::Document(BuildError::NotState("no event stream".into())));
-        };
+        let no_stream = || RefreshError::Document(BuildError::NotState("no event stream".into()));
+        let stream = self.stream.as_mut().ok_or_else(no_stream)?;
         let changes = stream.take_changes();
         if let (Changed::Tasks(tasks), Some(inc)) = (&changes, self.incremental.as_mut()) {
             inc.apply(stream.model(), tasks);
-            let (records, touched) = inc.publish();
-            return Ok(Built {
-                records,
-                list: RecordList::new(),
-                from: "the event stream".into(),
-                polled: None,
-                touched: Some(touched),
-            });
+            return Ok(Built::edited(inc, "the event stream".into()));
         }
         // A full build: what only the old edits needed goes first.
         self.incremental = None;
-        let Some(stream) = &self.stream else {
-            return Err(RefreshError::Document(BuildError::NotState("no event stream".into())));
-        };
         let masters = self.masters_for_records();
+        let stream = self.stream.as_ref().ok_or_else(no_stream)?;
         let (built, inc) = self.build_from_model(stream.model(), &masters, serial, "the event stream".into())?;
         self.incremental = inc;
         Ok(built)
@@ -263,24 +267,19 @@ impl Refresher {
     ) -> Result<(Built, Option<Incremental>), RefreshError> {
         let config = &*self.config;
         let self_addrs = self_addrs(config.listener);
-        if !self.statics.is_empty() {
+        let (records, list, inc) = if self.statics.is_empty() {
+            // The records of no task, then every task's added to them as events add one.
+            let (list, gen) = generate_for_edits(config, model.state(), named, &self_addrs, &system_resolve)?;
+            let frameworks: Vec<String> = list.frameworks().map(str::to_owned).collect();
+            let (records, list) = self.index(list, serial);
+            let mut inc = Incremental::start(records, model, gen, frameworks, named);
+            let (records, _) = inc.publish();
+            (records, list, Some(inc))
+        } else {
             let list = generate_from_state(config, model.state(), named, &self_addrs, &system_resolve)?;
             let (records, list) = self.index(list, serial);
-            let built = Built {
-                records,
-                list,
-                from,
-                polled: None,
-                touched: None,
-            };
-            return Ok((built, None));
-        }
-        // The records of no task, then every task's added to them as events add one.
-        let (list, gen) = generate_for_edits(config, model.state(), named, &self_addrs, &system_resolve)?;
-        let frameworks: Vec<String> = list.frameworks().map(str::to_owned).collect();
-        let (records, list) = self.index(list, serial);
-        let mut inc = Incremental::start(records, model, gen, frameworks, named);
-        let (records, _) = inc.publish();
+            (records, list, None)
+        };
         let built = Built {
             records,
             list,
@@ -288,7 +287,7 @@ impl Refresher {
             polled: None,
             touched: None,
         };
-        Ok((built, Some(inc)))
+        Ok((built, inc))
     }
 
     fn run(&mut self) {
@@ -435,14 +434,9 @@ impl Refresher {
                         tasks.len()
                     );
                     inc.apply(&model, &tasks);
-                    let (records, touched) = inc.publish();
-                    return Ok(Built {
-                        records,
-                        list: RecordList::new(),
-                        from: origin.url,
-                        polled: Some(model),
-                        touched: Some(touched),
-                    });
+                    let mut built = Built::edited(inc, origin.url);
+                    built.polled = Some(model);
+                    return Ok(built);
                 }
             }
             // What only the old edits needed goes first (a failed build leaves the next event one).

@@ -249,9 +249,11 @@ impl ChunkNames {
     }
 }
 
-fn name_in(chunks: &[Chunk], id: u32) -> &[u8] {
+/// The name of node `id` in a run of chunks (empty if there is no such node).
+#[inline]
+pub(super) fn name_in<C: std::borrow::Borrow<Chunk>>(chunks: &[C], id: u32) -> &[u8] {
     match chunks.get((id >> CHUNK_BITS) as usize) {
-        Some(chunk) => chunk.name(id as usize & (CHUNK - 1)),
+        Some(chunk) => chunk.borrow().name(id as usize & (CHUNK - 1)),
         None => &[],
     }
 }

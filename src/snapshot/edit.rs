@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::chunk::{Chunk, A, AAAA, CHUNK, CHUNK_BITS, DOMAIN, FREE, PINNED, PTR, REVERSE, SRV};
+use super::chunk::{name_in, Chunk, A, AAAA, CHUNK, CHUNK_BITS, DOMAIN, FREE, PINNED, PTR, REVERSE, SRV};
 use super::lookup::Srv;
 use super::Records;
 use crate::wire::{is_at_or_below, parents};
@@ -38,11 +38,6 @@ enum Value {
 }
 
 impl Records {
-    /// Whether edits are possible ([`Records::start_counting`] ran).
-    pub fn is_counting(&self) -> bool {
-        self.counting
-    }
-
     /// Prepares a snapshot built from the records of no task (frameworks, agents, masters) for edits:
     /// each of them pinned (no task's removal takes it away, even one that generated it too), every
     /// node's uses counted. Tasks then [`add`](Self::add) theirs.
@@ -256,11 +251,7 @@ impl Records {
             }
         };
         let chunks = &self.chunks;
-        let name = |id: u32| match chunks.get((id >> CHUNK_BITS) as usize) {
-            Some(chunk) => chunk.name(id as usize & (CHUNK - 1)),
-            None => &[],
-        };
-        self.index.insert(wire, id, name);
+        self.index.insert(wire, id, |id| name_in(chunks, id));
         self.totals.names += 1;
         if kind == DOMAIN {
             if let Some(parent) = parents(wire).next() {
@@ -298,11 +289,7 @@ impl Records {
         let name = chunk.name(i).to_vec();
         let kind = chunk.kinds.get(i).copied().unwrap_or(FREE);
         let chunks = &self.chunks;
-        let lookup = |id: u32| match chunks.get((id >> CHUNK_BITS) as usize) {
-            Some(chunk) => chunk.name(id as usize & (CHUNK - 1)),
-            None => &[],
-        };
-        self.index.remove(&name, id, lookup);
+        self.index.remove(&name, id, |id| name_in(chunks, id));
         if let Some(chunk) = self.chunks.get_mut(c) {
             Arc::make_mut(chunk).free_node(i);
         }

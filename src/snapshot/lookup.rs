@@ -8,7 +8,7 @@ mod build;
 
 use std::sync::Arc;
 
-use super::chunk::{Chunk, NameIndex, CHUNK, CHUNK_BITS, DOMAIN, REVERSE};
+use super::chunk::{name_in, Chunk, NameIndex, CHUNK, CHUNK_BITS, DOMAIN, REVERSE};
 use super::reverse::MAX_PTRS_PER_ADDRESS;
 use super::tasks::TaskTable;
 use super::{Journal, RecordList, Zone};
@@ -214,10 +214,7 @@ impl Records {
 
     #[inline]
     fn name_bytes(&self, id: u32) -> &[u8] {
-        match self.chunks.get((id >> CHUNK_BITS) as usize) {
-            Some(chunk) => chunk.name(id as usize & (CHUNK - 1)),
-            None => &[],
-        }
+        name_in(&self.chunks, id)
     }
 
     /// The node with this id (SRV and PTR targets), of the domain or a reverse name.

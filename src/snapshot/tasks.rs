@@ -83,7 +83,6 @@ pub(crate) struct TaskTable {
     frameworks: Arc<[String]>,
     chunks: Vec<Arc<Vec<Option<TaskEntry>>>>,
     free: Vec<u32>,
-    len: usize,
 }
 
 impl TaskTable {
@@ -102,7 +101,11 @@ impl TaskTable {
     /// Number of tasks.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.chunks
+            .iter()
+            .flat_map(|c| c.iter())
+            .filter(|t| t.is_some())
+            .count()
     }
 
     /// Slots are below this.
@@ -116,7 +119,6 @@ impl TaskTable {
 
     /// Stores a task; its slot.
     pub(crate) fn insert(&mut self, entry: TaskEntry) -> usize {
-        self.len += 1;
         if let Some(slot) = self.free.pop() {
             let slot = slot as usize;
             if let Some(place) = self
@@ -148,7 +150,6 @@ impl TaskTable {
         chunk.get(slot % CHUNK)?.as_ref()?;
         let entry = Arc::make_mut(chunk).get_mut(slot % CHUNK)?.take()?;
         self.free.push(slot as u32);
-        self.len -= 1;
         Some(entry)
     }
 }

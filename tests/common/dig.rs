@@ -169,3 +169,14 @@ pub fn run(tool: &str, port: u16, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// The records of a transfer as dig or kdig print them: (owner, type, rdata), TSIG lines left out.
+pub fn transfer_records(text: &str) -> Vec<(String, String, String)> {
+    text.lines()
+        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() >= 5 && f[2] == "IN").then(|| (f[0].to_owned(), f[3].to_owned(), f[4..].join(" ")))
+        })
+        .collect()
+}

@@ -3,10 +3,8 @@
 //! tasks of the table that are its (in slot order: the table keeps no generation order), each with its
 //! records; a record two tasks share is listed under each.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-
-use super::{At, Enumerate};
-use crate::http::body::{json_display, json_str, Fill};
+use super::{open_framework, open_task, push_host, push_record, At, Enumerate};
+use crate::http::body::Fill;
 use crate::snapshot::{Data, Records, TaskTable};
 use crate::wire::wire_to_text;
 
@@ -36,12 +34,7 @@ impl Enumerate {
                         self.at = At::Done;
                         continue;
                     };
-                    if self.framework > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(b"{\"name\":");
-                    json_str(out, name);
-                    out.extend_from_slice(b",\"tasks\":[");
+                    open_framework(out, self.framework, name);
                     self.task = 0;
                     self.at = At::Task { first: true };
                 }
@@ -54,14 +47,7 @@ impl Enumerate {
                     }
                     match table.get(self.task) {
                         Some(task) if task.framework as usize == self.framework => {
-                            if !first {
-                                out.push(b',');
-                            }
-                            out.extend_from_slice(b"{\"id\":");
-                            json_str(out, &task.id);
-                            out.extend_from_slice(b",\"name\":");
-                            json_str(out, &task.name);
-                            out.extend_from_slice(b",\"records\":[");
+                            open_task(out, first, &task.id, &task.name);
                             self.entry = 0;
                             self.at = At::Record { first: true };
                         }
@@ -76,38 +62,14 @@ impl Enumerate {
                         self.at = At::Task { first: false };
                         continue;
                     };
-                    if !first {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(b"{\"host\":");
-                    let rtype = match task.data(r) {
-                        Data::A(ip) => {
-                            json_display(out, Ipv4Addr::from(ip));
-                            "A"
-                        }
-                        Data::Aaaa(ip) => {
-                            json_display(out, Ipv6Addr::from(ip));
-                            "AAAA"
-                        }
-                        Data::Srv { target, port } => {
-                            self.text.clear();
-                            self.text
-                                .push_str(&records.name(target).map(wire_to_text).unwrap_or_default());
-                            self.text.push(':');
-                            self.text.push_str(&port.to_string());
-                            json_str(out, &self.text);
-                            "SRV"
-                        }
-                        Data::Other(_) => {
-                            json_str(out, "");
-                            "TXT"
-                        }
+                    let data = task.data(r);
+                    let target = match data {
+                        Data::Srv { target, .. } => records.name(target).map(wire_to_text).unwrap_or_default(),
+                        _ => String::new(),
                     };
-                    out.extend_from_slice(b",\"name\":");
-                    json_str(out, &records.name(r.owner).map(wire_to_text).unwrap_or_default());
-                    out.extend_from_slice(b",\"rtype\":");
-                    json_str(out, rtype);
-                    out.push(b'}');
+                    let owner = records.name(r.owner).map(wire_to_text).unwrap_or_default();
+                    let text = &mut self.text;
+                    push_record(out, first, &owner, |out| push_host(out, data, &target, text));
                     self.entry += 1;
                     self.at = At::Record { first: false };
                 }
