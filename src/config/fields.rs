@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use std::fmt;
 
-use super::{field, keys, show, ConfigError};
+use super::values::string_list;
+use super::{field, show, ConfigError};
 
 /// The top-level object's members in document order (a `serde_json::Map` would sort them, and for keys
 /// that differ only by case Go's decoder lets the last one in the document win).
@@ -38,11 +39,16 @@ impl<'de> Deserialize<'de> for Entries {
 pub(super) struct Fields(HashMap<String, Value>);
 
 impl Fields {
-    pub(super) fn new(entries: Vec<(String, Value)>, warnings: &mut Vec<String>) -> Fields {
+    /// The members whose lower-cased name `is_known`; each other one gets a warning (once).
+    pub(super) fn new(
+        entries: Vec<(String, Value)>,
+        is_known: impl Fn(&str) -> bool,
+        warnings: &mut Vec<String>,
+    ) -> Fields {
         let mut map = HashMap::new();
         for (key, value) in entries {
             let lower = key.to_lowercase();
-            if keys::is_known(&lower) {
+            if is_known(&lower) {
                 map.insert(lower, value);
             } else {
                 let warning = format!("unknown config key `{key}` ignored");
@@ -145,21 +151,5 @@ impl<'a> Field<'a> {
         self.strings()?
             .map(|v| parse(&v).map_err(|p| self.error(p)))
             .transpose()
-    }
-}
-
-/// A JSON array of strings; null is an empty list.
-pub(super) fn string_list(v: &Value) -> Result<Vec<String>, String> {
-    match v {
-        Value::Null => Ok(Vec::new()),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                Value::String(s) => Ok(s.clone()),
-                other => Err(format!("expected an array of strings, but item {i} is {}", show(other))),
-            })
-            .collect(),
-        other => Err(format!("expected an array of strings, got {}", show(other))),
     }
 }

@@ -207,7 +207,7 @@ impl Config {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let Entries(entries) = serde_json::from_str(text).map_err(ConfigError::Json)?;
         let mut warnings = Vec::new();
-        let fields = Fields::new(entries, &mut warnings);
+        let fields = Fields::new(entries, keys::is_known, &mut warnings);
         let config = build(&fields, &mut warnings)?;
         Ok((config, warnings))
     }

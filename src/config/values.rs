@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use crate::addr::{Host, HostPort};
 
-use super::fields::string_list;
 use super::{show, Cidr, Credentials, IpSource, TsigKey};
 
 /// Checks a DNS name made of letter-digit-hyphen labels (the original's `domain` and zone rule).
@@ -296,4 +295,20 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
         return None;
     }
     crate::mesos::base64::decode_url(&body.replace('+', "-").replace('/', "_"))
+}
+
+/// A JSON array of strings; null is an empty list.
+pub(super) fn string_list(v: &Value) -> Result<Vec<String>, String> {
+    match v {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(format!("expected an array of strings, but item {i} is {}", show(other))),
+            })
+            .collect(),
+        other => Err(format!("expected an array of strings, got {}", show(other))),
+    }
 }

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use super::lookup::{Extra, Srv};
+use super::data::{Extra, Srv};
 use super::names::hash;
 
 /// Nodes per chunk (a power of two).

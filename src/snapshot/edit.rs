@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::chunk::{name_in, Chunk, A, AAAA, CHUNK, CHUNK_BITS, DOMAIN, FREE, PINNED, PTR, REVERSE, SRV};
-use super::lookup::Srv;
+use super::data::Srv;
 use super::Records;
 use crate::wire::{is_at_or_below, parents};
 

@@ -9,26 +9,11 @@ mod build;
 use std::sync::Arc;
 
 use super::chunk::{name_in, Chunk, NameIndex, CHUNK, CHUNK_BITS, DOMAIN, REVERSE};
+use super::data::{Extra, Srv};
 use super::reverse::MAX_PTRS_PER_ADDRESS;
 use super::tasks::TaskTable;
 use super::{Journal, RecordList, Zone};
 use crate::wire::is_at_or_below;
-
-/// An SRV record: priority 0, the zone's weight, this port, and the target node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Srv {
-    pub port: u16,
-    pub target: u32,
-}
-
-/// A CNAME or TXT record (static records only): its type and where its RDATA, ready to copy, sits in
-/// the snapshot's blob.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Extra {
-    pub rtype: u16,
-    pub start: u32,
-    pub end: u32,
-}
 
 /// Everything stored at one name, borrowed from the snapshot. A node with no data is an empty
 /// non-terminal (or the apex).

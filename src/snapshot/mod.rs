@@ -8,7 +8,8 @@
 //! - `list.rs`: [`RecordList`], the generated records and their tasks, names interned;
 //! - `lookup.rs`: [`Records`], finding a wire name in it ([`Lookup`], [`Node`]); `lookup/build.rs`:
 //!   building it from a list;
-//! - `chunk.rs`: its copy-on-write storage, nodes in chunks and a sharded name index;
+//! - `chunk.rs`: its copy-on-write storage, nodes in chunks and a sharded name index; `data.rs`: the
+//!   SRV and CNAME/TXT data they store;
 //! - `edit.rs`: editing it record by record ([`Rr`]), with counts, for stream mode;
 //! - `tasks.rs`: the tasks of an edited snapshot ([`TaskTable`]), for `/v1/enumerate`;
 //! - `names.rs`: the interned byte strings both use;
@@ -17,6 +18,7 @@
 //! - `journal.rs`: [`Change`], what changed from one serial to the next (for IXFR).
 
 mod chunk;
+mod data;
 mod edit;
 mod journal;
 mod list;
@@ -26,11 +28,12 @@ pub(crate) mod reverse;
 mod tasks;
 mod zone;
 
+pub use data::{Extra, Srv};
 pub use edit::Rr;
 pub use journal::{Change, Journal};
 pub(crate) use list::Data;
 pub use list::{NameId, RData, Record, RecordList, TaskRef};
-pub use lookup::{Extra, Lookup, Node, Records, Srv};
+pub use lookup::{Lookup, Node, Records};
 pub(crate) use tasks::{TaskEntry, TaskRecord, TaskTable};
 pub use zone::Zone;
 
