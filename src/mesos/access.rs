@@ -19,8 +19,9 @@ use ureq::tls::{parse_pem, Certificate, ClientCert, PemItem, PrivateKey, RootCer
 use ureq::Body;
 
 use super::base64;
-use super::fetch::CONNECT_TIMEOUT;
-use super::iam::{IamError, IamLogin, ServiceAccount};
+use super::error::IamError;
+pub(crate) use super::error::{AccessError, Untrusted};
+use super::iam::{IamLogin, ServiceAccount};
 use crate::config::{Auth as AuthSetting, Config};
 
 /// Scheme, TLS settings and credentials for requests to the masters. Clones share the IAM token.
@@ -58,20 +59,9 @@ impl fmt::Debug for Access {
     }
 }
 
-/// A TLS or credentials setting that cannot be used; the message names the config key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessError {
-    pub key: &'static str,
-    pub problem: String,
-}
-
-impl fmt::Display for AccessError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "config key `{}`: {}", self.key, self.problem)
-    }
-}
-
-impl std::error::Error for AccessError {}
+/// How long connecting to one master may take (bounded by `stateTimeoutSeconds` when that is shorter):
+/// a master that does not answer SYNs should not use up the whole state timeout before the next is tried.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a request to a master was not sent or got no answer.
 #[derive(Debug)]
@@ -80,48 +70,6 @@ pub enum SendError {
     Login(IamError),
     /// The request itself failed.
     Http(ureq::Error),
-}
-
-/// A peer whose certificate did not verify, and what it was checked against.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Untrusted {
-    /// What rustls says (`invalid peer certificate: UnknownIssuer`).
-    pub detail: String,
-    /// Checked against the system bundle (`caCertFile` empty), not a file the config names.
-    pub system_bundle: bool,
-}
-
-impl Untrusted {
-    /// The certificate failure in `e`, if that is what it is.
-    pub fn from_error(e: &ureq::Error, system_bundle: bool) -> Option<Untrusted> {
-        let rustls_error = match e {
-            ureq::Error::Rustls(r) => Some(r),
-            ureq::Error::Io(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()),
-            _ => None,
-        }?;
-        matches!(
-            rustls_error,
-            rustls::Error::InvalidCertificate(_) | rustls::Error::InvalidCertRevocationList(_)
-        )
-        .then(|| Untrusted {
-            detail: rustls_error.to_string(),
-            system_bundle,
-        })
-    }
-}
-
-impl fmt::Display for Untrusted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.system_bundle {
-            write!(
-                f,
-                "TLS certificate check failed ({}) against the system CA bundle: set `caCertFile` to the masters' CA",
-                self.detail
-            )
-        } else {
-            write!(f, "TLS certificate check failed ({}) against `caCertFile`", self.detail)
-        }
-    }
 }
 
 impl Access {
@@ -197,7 +145,7 @@ impl Access {
 
     /// The certificate failure in `e`, if that is what it is, with what was trusted.
     pub fn untrusted(&self, e: &ureq::Error) -> Option<Untrusted> {
-        Untrusted::from_error(e, self.system_bundle)
+        super::crypto::untrusted(e, self.system_bundle)
     }
 
     /// The config key that holds the credentials (for messages about a refused request).
@@ -486,18 +434,18 @@ mod tests {
         let unknown = e(rustls::Error::InvalidCertificate(
             rustls::CertificateError::UnknownIssuer,
         ));
-        let from_system = Untrusted::from_error(&unknown, true).unwrap().to_string();
+        let from_system = crate::mesos::crypto::untrusted(&unknown, true).unwrap().to_string();
         assert!(
             from_system.contains("UnknownIssuer") && from_system.contains("set `caCertFile` to the masters' CA"),
             "{from_system}"
         );
-        let from_file = Untrusted::from_error(&unknown, false).unwrap().to_string();
+        let from_file = crate::mesos::crypto::untrusted(&unknown, false).unwrap().to_string();
         assert!(from_file.contains("against `caCertFile`"), "{from_file}");
         assert!(!from_file.contains("set `caCertFile`"), "{from_file}");
         let direct = ureq::Error::Rustls(rustls::Error::InvalidCertificate(rustls::CertificateError::Expired));
-        assert!(Untrusted::from_error(&direct, true).is_some());
+        assert!(crate::mesos::crypto::untrusted(&direct, true).is_some());
         // Other TLS and network failures are not certificate problems.
-        assert!(Untrusted::from_error(&e(rustls::Error::HandshakeNotComplete), true).is_none());
-        assert!(Untrusted::from_error(&ureq::Error::HostNotFound, true).is_none());
+        assert!(crate::mesos::crypto::untrusted(&e(rustls::Error::HandshakeNotComplete), true).is_none());
+        assert!(crate::mesos::crypto::untrusted(&ureq::Error::HostNotFound, true).is_none());
     }
 }

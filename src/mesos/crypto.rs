@@ -5,6 +5,7 @@
 //! them in a static that keeps their code (57 KB) in the static binary whether they are used or
 //! not. This provider names its parts one by one instead: the AES-GCM suites of TLS 1.3 and 1.2, ring's
 //! key exchanges, webpki's ring signature checks (the same table as rustls's), the OS's random numbers.
+//! It also says when a failed request was a certificate that did not verify ([`untrusted`]).
 
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ use rustls::pki_types::PrivateKeyDer;
 use rustls::sign::SigningKey;
 use rustls::SignatureScheme;
 use webpki::ring as algs;
+
+use super::error::Untrusted;
 
 /// The provider the HTTPS client is built with.
 pub(crate) fn provider() -> CryptoProvider {
@@ -99,6 +102,23 @@ static SIGNATURE_CHECKS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
         (SignatureScheme::RSA_PKCS1_SHA256, &[algs::RSA_PKCS1_2048_8192_SHA256]),
     ],
 };
+
+/// The certificate failure in `e`, if that is what it is.
+pub(crate) fn untrusted(e: &ureq::Error, system_bundle: bool) -> Option<Untrusted> {
+    let rustls_error = match e {
+        ureq::Error::Rustls(r) => Some(r),
+        ureq::Error::Io(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        _ => None,
+    }?;
+    matches!(
+        rustls_error,
+        rustls::Error::InvalidCertificate(_) | rustls::Error::InvalidCertRevocationList(_)
+    )
+    .then(|| Untrusted {
+        detail: rustls_error.to_string(),
+        system_bundle,
+    })
+}
 
 #[cfg(test)]
 mod tests {

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use crate::addr::HostPort;
 use crate::config::Config;
-use crate::mesos::access::{with_authorization, Access, SendError};
-use crate::mesos::iam::IamError;
+use crate::mesos::access::{with_authorization, Access, SendError, CONNECT_TIMEOUT};
+use crate::mesos::error::IamError;
 use crate::mesos::leader::{LeaderSearch, Step, Verdict};
 use crate::mesos::state::{self, Header};
 
@@ -27,10 +27,6 @@ pub use crate::mesos::leader::{is_loopback_addr, Attempt, FetchError, FollowFilt
 /// announces a larger `Content-Length` is refused before any of it is read; one without a length is read
 /// up to here.
 pub const MAX_BODY_BYTES: u64 = 1024 * 1024 * 1024;
-
-/// How long connecting to one master may take (bounded by `stateTimeoutSeconds` when that is shorter):
-/// a master that does not answer SYNs should not use up the whole state timeout before the next is tried.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Fetches state documents from the configured masters.
 pub struct Fetcher {

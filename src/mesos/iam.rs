@@ -24,11 +24,12 @@ use rustls::sign::{Signer, SigningKey};
 use rustls::SignatureScheme;
 use serde_json::Value;
 
-use super::access::{AccessError, Untrusted};
 use super::base64;
+use super::error::AccessError;
+pub(crate) use super::error::{IamError, LoginProblem};
 
 /// The config key that names the service account file.
-pub(crate) const FILE_KEY: &str = "IAMConfigFile";
+pub(crate) use super::error::IAM_FILE_KEY as FILE_KEY;
 
 /// The `exp` asked for in the login JWT, in seconds after the login (the original's hour).
 pub(crate) const LOGIN_TOKEN_LIFETIME: u64 = 3600;
@@ -211,56 +212,6 @@ impl TokenCache {
     }
 }
 
-/// Why a login gave no token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginProblem {
-    /// The login JWT could not be signed.
-    Sign(String),
-    /// The endpoint's certificate did not verify.
-    Untrusted(Untrusted),
-    /// Connecting, sending or reading failed.
-    Network(String),
-    /// An answer other than 200.
-    Status(u16),
-    /// A 200 without `{"token": "..."}`.
-    BadAnswer(String),
-}
-
-impl fmt::Display for LoginProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LoginProblem::Sign(e) => write!(f, "cannot sign the login token with `private_key`: {e}"),
-            LoginProblem::Untrusted(u) => write!(f, "{u}"),
-            LoginProblem::Network(e) => write!(f, "{e}"),
-            LoginProblem::Status(s @ (401 | 403)) => write!(
-                f,
-                "HTTP status {s}: the service account was refused (check `uid` and `private_key`)"
-            ),
-            LoginProblem::Status(s) => write!(f, "HTTP status {s}"),
-            LoginProblem::BadAnswer(e) => write!(f, "the answer is not {{\"token\": ...}}: {e}"),
-        }
-    }
-}
-
-/// A failed login, naming the endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IamError {
-    pub endpoint: String,
-    pub problem: LoginProblem,
-}
-
-impl fmt::Display for IamError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "IAM login (see `{FILE_KEY}`) at {} failed: {}",
-            self.endpoint, self.problem
-        )
-    }
-}
-
-impl std::error::Error for IamError {}
-
 /// The service account's logins and the token they gave, shared by every request to the masters (the
 /// state fetches and the event stream).
 pub(crate) struct IamLogin {
@@ -330,7 +281,7 @@ impl IamLogin {
         let mut resp = match request.send(body.as_str()) {
             Ok(r) => r,
             Err(e) => {
-                return Err(match Untrusted::from_error(&e, self.system_bundle) {
+                return Err(match super::crypto::untrusted(&e, self.system_bundle) {
                     Some(u) => LoginProblem::Untrusted(u),
                     None => LoginProblem::Network(e.to_string()),
                 })

@@ -20,8 +20,7 @@
 use std::fmt;
 
 use crate::addr::HostPort;
-use crate::mesos::access::Untrusted;
-use crate::mesos::iam::IamError;
+use crate::mesos::error::{AccessError, IamError, Untrusted};
 
 /// At most this many extra fetches per configured master (leader follow or HTTP redirect); the original
 /// follows the leader once and trusts the document it gets there.
@@ -377,7 +376,7 @@ pub enum FetchError {
     /// The configuration lists no master but a `zk`, which is only read at start.
     ZkNeedsRestart,
     /// The TLS or credentials settings cannot be used.
-    Access(crate::mesos::access::AccessError),
+    Access(AccessError),
     /// The IAM login failed (the same endpoint serves every master: the others are not tried).
     Login(IamError),
     /// Every master was tried; one entry per master, in order.

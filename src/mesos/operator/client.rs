@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use super::event::{self, Event};
 use super::recordio::{skip, FrameError, Frames};
+use crate::mesos::access::CONNECT_TIMEOUT;
 use crate::mesos::access::{with_authorization, Access, SendError};
-use crate::mesos::fetch::CONNECT_TIMEOUT;
 
 /// A master sends a heartbeat every 15 s by default; three missed ones mean the stream is dead even if
 /// TCP has not noticed.
