@@ -28,6 +28,10 @@ pub use types::{Auth, Credentials, IpSource, StateSourceMode, TsigKey};
 pub use values::parse_resolver;
 pub use zk_url::ZkUrl;
 
+/// The kernel buffer asked for each direction of each UDP socket by default (`udpReceiveBuffer`,
+/// `udpSendBuffer`): 4 MiB, as NSD and Knot ask.
+pub(crate) const DEFAULT_UDP_BUFFER: u32 = 4 << 20;
+
 /// The effective configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -160,8 +164,8 @@ impl Default for Config {
             resolvers: Vec::new(),
             zone_resolvers: BTreeMap::new(),
             timeout: 5,
-            udp_receive_buffer: crate::forward::DEFAULT_UDP_BUFFER,
-            udp_send_buffer: crate::forward::DEFAULT_UDP_BUFFER,
+            udp_receive_buffer: DEFAULT_UDP_BUFFER,
+            udp_send_buffer: DEFAULT_UDP_BUFFER,
             external_on: true,
             cache_on: true,
             cache_max_entries: 10_000,

@@ -6,8 +6,7 @@
 use std::io;
 use std::os::fd::AsRawFd;
 
-/// The default asked for each direction: 4 MiB.
-pub const DEFAULT_UDP_BUFFER: u32 = 4 << 20;
+use crate::config::DEFAULT_UDP_BUFFER;
 
 /// The buffer sizes to ask for, in bytes; 0 leaves the OS default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,7 +28,7 @@ use crate::answer::Transport;
 use crate::config::{Cidr, Config};
 
 pub use crate::random::SecureRandom;
-pub use buffers::{set_udp_buffers, UdpBuffers, DEFAULT_UDP_BUFFER};
+pub use buffers::{set_udp_buffers, UdpBuffers};
 pub use cache::{CacheConfig, CacheStats};
 pub use table::{Client, RelayStats, MAX_PENDING};
 pub use truncate::client_udp_limit;
