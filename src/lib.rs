@@ -11,6 +11,7 @@
 pub mod addr;
 pub mod answer;
 pub mod app;
+pub(crate) mod base64;
 pub mod cli;
 pub mod config;
 pub mod forward;

@@ -294,7 +294,7 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
     if body.bytes().any(|b| b == b'-' || b == b'_') {
         return None;
     }
-    crate::mesos::base64::decode_url(&body.replace('+', "-").replace('/', "_"))
+    crate::base64::decode_url(&body.replace('+', "-").replace('/', "_"))
 }
 
 /// A JSON array of strings; null is an empty list.

@@ -18,10 +18,10 @@ use ureq::http::Response;
 use ureq::tls::{parse_pem, Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig, TlsProvider};
 use ureq::Body;
 
-use super::base64;
 use super::error::IamError;
 pub(crate) use super::error::{AccessError, Untrusted};
 use super::iam::{IamLogin, ServiceAccount};
+use crate::base64;
 use crate::config::{Auth as AuthSetting, Config};
 
 /// Scheme, TLS settings and credentials for requests to the masters. Clones share the IAM token.

@@ -24,9 +24,9 @@ use rustls::sign::{Signer, SigningKey};
 use rustls::SignatureScheme;
 use serde_json::Value;
 
-use super::base64;
 use super::error::AccessError;
 pub(crate) use super::error::{IamError, LoginProblem};
+use crate::base64;
 
 /// The config key that names the service account file.
 pub(crate) use super::error::IAM_FILE_KEY as FILE_KEY;

@@ -1,11 +1,10 @@
 //! Apache Mesos: the master's state document ([`state`]), how the masters are reached ([`access`]: HTTPS,
-//! credentials; [`iam`]: DC/OS service-account logins; [`base64`] for both; [`crypto`]: their TLS
+//! credentials; [`iam`]: DC/OS service-account logins; [`crypto`]: their TLS
 //! provider; [`error`]: what goes wrong reaching them), finding the leading master among the configured ones ([`leader`]: the search as a pure state machine) and fetching its state
 //! ([`fetch`]: the search's HTTP driver), or finding it through ZooKeeper ([`zk`]); the operator API's
 //! event stream ([`operator`]).
 
 pub(crate) mod access;
-pub(crate) mod base64;
 pub(crate) mod crypto;
 pub(crate) mod error;
 pub mod fetch;

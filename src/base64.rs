@@ -1,4 +1,4 @@
-//! Base64 (RFC 4648) for the few places the masters' authentication needs it: the standard alphabet with
+//! Base64 (RFC 4648) for the few places that need it (the masters' authentication, TSIG secrets in the config): the standard alphabet with
 //! padding for HTTP basic credentials (section 4), and the URL-safe alphabet without padding for JSON
 //! Web Tokens (section 5; RFC 7515 section 2), both ways. Twenty lines do not justify a crate; the RFC's
 //! test vectors below pin them down.
