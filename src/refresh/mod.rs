@@ -212,13 +212,9 @@ impl Refresher {
         match &self.source {
             StateSource::ZooKeeper(zk) => {
                 let published = zk.watch.current().0;
-                zk_masters(
-                    published.as_ref(),
-                    &self.config.masters,
-                    self.config.zk_detection_timeout,
-                )
-                .map(|m| m.named)
-                .unwrap_or_default()
+                zk_masters(published.as_ref(), &self.config.masters, zk.falls_back(&self.config))
+                    .map(|m| m.named)
+                    .unwrap_or_default()
             }
             _ => self.config.masters.clone(),
         }

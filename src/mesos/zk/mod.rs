@@ -51,6 +51,8 @@ struct Published {
     /// Bumped at each change, so a reader can tell whether it has seen the latest.
     version: u64,
     waiter: Option<Thread>,
+    /// `zkDetectionTimeout` passed before any leader was named: the configured masters may be used.
+    timed_out: bool,
 }
 
 impl LeaderWatch {
@@ -86,13 +88,30 @@ impl LeaderWatch {
         self.lock().waiter = Some(thread);
     }
 
-    /// Waits for the first masters (with their leader), at most `timeout` (`None`: for ever).
+    /// Says that `zkDetectionTimeout` passed with no leader named: [`LeaderWatch::wait_first`] returns
+    /// from now on, and [`LeaderWatch::detection_timed_out`] is true.
+    pub fn time_out_detection(&self) {
+        self.lock().timed_out = true;
+        self.changed.notify_all();
+    }
+
+    /// Whether `zkDetectionTimeout` passed before ZooKeeper named a leader (it stays true once a
+    /// leader is named; what counts then is the leader).
+    pub fn detection_timed_out(&self) -> bool {
+        self.lock().timed_out
+    }
+
+    /// Waits for the first masters (with their leader), at most `timeout` (`None`: for ever), and not
+    /// at all once the detection has timed out (`None` then, while no leader is named).
     pub fn wait_first(&self, timeout: Option<Duration>) -> Option<GroupMasters> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut p = self.lock();
         loop {
             if let Some(m) = &p.masters {
                 return Some(m.clone());
+            }
+            if p.timed_out {
+                return None;
             }
             p = match deadline {
                 None => self.changed.wait(p).unwrap_or_else(|e| e.into_inner()),
@@ -328,5 +347,21 @@ mod tests {
         assert!(watch.publish(led_by(5051, &[5052])), "a new member is a change");
         assert!(watch.publish(led_by(5051, &[])), "a member that left is a change");
         assert_eq!(watch.current().1, 4);
+    }
+
+    #[test]
+    fn a_detection_timeout_ends_the_wait_for_a_first_leader() {
+        let watch = Arc::new(LeaderWatch::default());
+        assert!(!watch.detection_timed_out());
+        let w = watch.clone();
+        let waiter = thread::spawn(move || w.wait_first(None));
+        watch.time_out_detection();
+        assert_eq!(waiter.join().unwrap(), None, "the waiter returns without a leader");
+        assert!(watch.detection_timed_out());
+        assert_eq!(watch.wait_first(None), None, "and later waits do not wait");
+        assert_eq!(watch.current(), (None, 0), "a timeout is no change of masters");
+        // A leader named later is followed: it is what a wait returns from now on.
+        assert!(watch.publish(led_by(5050, &[])));
+        assert_eq!(watch.wait_first(None), Some(led_by(5050, &[])));
     }
 }
