@@ -155,13 +155,10 @@ fn zookeeper_and_the_masters_stopped_later_leave_the_records_and_the_relay() {
     assert!(server.is_running(), "the server exited:\n{}", server.log_text());
     assert_eq!(server.a_records(NGINX), vec![NGINX_IP], "the last records stay");
     assert_relays(&server);
-    // Seconds of failed refreshes and reconnections: each logged once.
-    assert_eq!(
-        lines_with(&server, "keeping the records of"),
-        1,
-        "{}",
-        server.log_text()
-    );
+    // Over three seconds of failed refreshes (one a second) and of reconnections: each kind of failure
+    // logged once (a refresh caught by the master's going may fail otherwise first: one more line).
+    let kept = lines_with(&server, "keeping the records of");
+    assert!(kept <= 2, "{kept} lines:\n{}", server.log_text());
     assert_eq!(
         lines_with(&server, "lost the ZooKeeper session"),
         1,
