@@ -1,7 +1,10 @@
 //! The log line format: `[2026-11-25T05:02:06.401Z INFO  mesos_dns::refresh] message`, as env_logger's
 //! default with millisecond timestamps, written without its timestamp and colour dependencies (a
 //! calendar library alone would be a tenth of the static binary). Also where the lines go: stderr
-//! always, and a file as well when glog's `-log_dir` asks for one ([`Tee`]).
+//! always, and a file as well when glog's `-log_dir` asks for one ([`Tee`]). How often an outage's
+//! repeated lines are written is [`throttle`]'s.
+
+pub mod throttle;
 
 use std::fmt::Write;
 use std::io;

@@ -136,6 +136,8 @@ fn every_kind_of_bad_answer_is_logged_counted_and_the_old_records_kept() {
     let not_a_state = "the body is not a Mesos state document";
     let no_leader = "the state names no leader";
     type Misbehave = Box<dyn FnOnce(&FakeMaster)>;
+    // No two neighbours fail with the same message: a failure that reads as the last one logged is
+    // logged again only a minute later.
     let cases: Vec<(&str, Misbehave)> = vec![
         ("HTTP status 500", Box::new(|m| m.set_status(500))),
         (not_a_state, Box::new(|m| m.set_garbage())),
@@ -144,14 +146,14 @@ fn every_kind_of_bad_answer_is_logged_counted_and_the_old_records_kept() {
             not_a_state,
             Box::new(|m| m.set_body(br#"[{"leader":"master@127.0.0.1:5050"}]"#)),
         ),
-        (not_a_state, Box::new(|m| m.set_body(br#""master@127.0.0.1:5050""#))),
-        (not_a_state, Box::new(|m| m.set_body(b"null"))),
         // An object of another API (no state fields at all), and a state of a master outside the quorum.
         (
             no_leader,
             Box::new(|m| m.set_body(br#"{"message":"Not the leading master"}"#)),
         ),
+        (not_a_state, Box::new(|m| m.set_body(br#""master@127.0.0.1:5050""#))),
         (no_leader, Box::new(|m| m.set_leaderless_state(tutorial_moved()))),
+        (not_a_state, Box::new(|m| m.set_body(b"null"))),
     ];
     for (why, misbehave) in cases {
         w.expect_failed_refresh(why, misbehave);

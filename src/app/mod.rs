@@ -199,33 +199,55 @@ pub(crate) fn relay_config(
     RelayConfig::from_config(config, upstreams)
 }
 
-/// Starts the ZooKeeper detector; with a `zkDetectionTimeout`, the process exits with an error if no
-/// leader is found within it (as the original does).
+/// Starts the ZooKeeper detector, and with a `zkDetectionTimeout` the clock of the fall-back on the
+/// configured masters ([`watch_detection_timeout`]). An unreachable ensemble is never fatal: the
+/// detector keeps trying (see [`zk`]).
 fn start_zk(config: &Config, url: zk::ZkUrl) -> Result<ZkLeader, String> {
-    // The settings state will be fetched with; the masters come from ZooKeeper (or, with
-    // zkDetectionTimeout 0 and no leader named yet, from `masters`: see `refresh`).
+    // The settings state will be fetched with; the masters come from ZooKeeper (or, while ZooKeeper
+    // names no leader, with zkDetectionTimeout 0 or once it passed, from `masters`: see `refresh`).
     let fetcher = with_test_hooks(Fetcher::with_config(config, Vec::new()).map_err(|e| e.to_string())?);
     let watch = Arc::new(zk::LeaderWatch::default());
     zk::spawn_detector(url.clone(), watch.clone()).map_err(|e| format!("cannot start the ZooKeeper detector: {e}"))?;
     if config.zk_detection_timeout > 0 {
-        let timeout = Duration::from_secs(config.zk_detection_timeout);
-        let w = watch.clone();
-        std::thread::Builder::new()
-            .name("mesos-dns-zk-timeout".into())
-            .spawn(move || {
-                if w.wait_first(Some(timeout)).is_none() {
-                    let msg = format!(
-                        "no leading master found through {url} within zkDetectionTimeout ({}s)",
-                        timeout.as_secs()
-                    );
-                    log::error!("{msg}");
-                    eprintln!("mesos-dns: {msg}");
-                    std::process::exit(1);
-                }
-            })
+        watch_detection_timeout(&url, &watch, config)
             .map_err(|e| format!("cannot start the ZooKeeper timeout: {e}"))?;
     }
     Ok(ZkLeader::new(watch, fetcher))
+}
+
+/// When ZooKeeper names no leader within `zkDetectionTimeout`, logs the error and marks the watch
+/// timed out: from its next refresh on (at once if it waits for the first leader) the refresher fetches
+/// from the configured `masters`, until ZooKeeper names a leader. We: the original exits 1 here,
+/// leaving the node without its nameserver.
+fn watch_detection_timeout(url: &zk::ZkUrl, watch: &Arc<zk::LeaderWatch>, config: &Config) -> std::io::Result<()> {
+    let timeout = Duration::from_secs(config.zk_detection_timeout);
+    let missing = format!(
+        "no leading master found through {url} within zkDetectionTimeout ({}s)",
+        timeout.as_secs()
+    );
+    let masters = config.masters.clone();
+    let watch = watch.clone();
+    std::thread::Builder::new()
+        .name("mesos-dns-zk-timeout".into())
+        .spawn(move || {
+            if watch.wait_first(Some(timeout)).is_some() {
+                return;
+            }
+            watch.time_out_detection();
+            match masters.is_empty() {
+                true => log::error!(
+                    "{missing}, and no `masters` to fall back on: no records until ZooKeeper names a leader"
+                ),
+                false => {
+                    let listed: Vec<String> = masters.iter().map(ToString::to_string).collect();
+                    log::error!(
+                        "{missing}: trying the configured masters ({}) until ZooKeeper names one",
+                        listed.join(", ")
+                    );
+                }
+            }
+        })
+        .map(drop)
 }
 
 /// Environment variables for tests, not for deployments (they are not in `--help`):

@@ -29,6 +29,7 @@ use arc_swap::ArcSwap;
 
 use crate::addr::HostPort;
 use crate::config::{Config, StateSourceMode};
+use crate::logline::throttle::Throttle;
 use crate::mesos::fetch::{FetchError, Fetcher, MAX_BODY_BYTES};
 use crate::mesos::state;
 use crate::metrics::RefreshStatus;
@@ -134,6 +135,8 @@ struct Refresher {
     logged_collisions: Vec<String>,
     /// Called after each snapshot is stored.
     swapped: Option<Box<dyn Fn() + Send>>,
+    /// A run of failed refreshes: its first is logged, then one a minute, and its end.
+    outage: Throttle,
 }
 
 /// What a successful refresh reports.
@@ -179,6 +182,7 @@ impl Refresher {
             statics: StaticRecords::default(),
             logged_collisions: Vec::new(),
             swapped: None,
+            outage: Throttle::default(),
         }
         .with_statics()
     }
@@ -208,13 +212,9 @@ impl Refresher {
         match &self.source {
             StateSource::ZooKeeper(zk) => {
                 let published = zk.watch.current().0;
-                zk_masters(
-                    published.as_ref(),
-                    &self.config.masters,
-                    self.config.zk_detection_timeout,
-                )
-                .map(|m| m.named)
-                .unwrap_or_default()
+                zk_masters(published.as_ref(), &self.config.masters, zk.falls_back(&self.config))
+                    .map(|m| m.named)
+                    .unwrap_or_default()
             }
             _ => self.config.masters.clone(),
         }
@@ -351,6 +351,7 @@ impl Refresher {
         self.reload_statics();
         self.stream = self.stream_for_config();
         self.incremental = None;
+        self.outage.log_next();
         log::info!("config reloaded: refreshing now");
         true
     }
@@ -518,6 +519,9 @@ impl Refresher {
             ..
         } = built;
         self.successes += 1;
+        if let Some(failed) = self.outage.recovered() {
+            log::info!("state refresh succeeded again after {failed} failed refreshes");
+        }
         self.last_success = Some(Instant::now());
         self.log_collisions(&records);
         let (a, aaaa, srv) = records.counts();
@@ -582,15 +586,18 @@ impl Refresher {
     fn keep(&mut self, error: &RefreshError, took: Duration) {
         self.failures += 1;
         self.status.failure(took.as_millis() as u64);
+        let Some(left_out) = self.outage.failure(Instant::now(), &error.to_string()) else {
+            return;
+        };
         match self.last_success {
             Some(at) => log::warn!(
-                "state refresh failed after {} ms, keeping the records of {}s ago: {error}{}",
+                "state refresh failed after {} ms, keeping the records of {}s ago: {error}{}{left_out}",
                 took.as_millis(),
                 at.elapsed().as_secs(),
                 self.counts_suffix()
             ),
             None => log::error!(
-                "state refresh failed after {} ms, no records yet (the domain answers SERVFAIL): {error}{}",
+                "state refresh failed after {} ms, no records yet (the domain answers SERVFAIL): {error}{}{left_out}",
                 took.as_millis(),
                 self.counts_suffix()
             ),

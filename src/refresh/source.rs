@@ -22,7 +22,7 @@ pub(crate) enum StateSource {
     File(PathBuf),
     /// The masters that ZooKeeper names (`zk`), over HTTP: the leader first, then the other members,
     /// then the configured `masters` (which are used alone while ZooKeeper names no leader, with
-    /// `zkDetectionTimeout` 0). A change in the group wakes the refresher at once.
+    /// `zkDetectionTimeout` 0 or once it has passed). A change in the group wakes the refresher at once.
     ZooKeeper(ZkLeader),
 }
 
@@ -47,15 +47,17 @@ pub(super) struct ZkMasters {
 
 /// With masters published by ZooKeeper: they are named (the leader first, as Go's detector reports
 /// them) and fetched from in that order, followed by the configured masters not among them. Without
-/// (no leader named yet): the configured masters, fetched from and named, when `zkDetectionTimeout`
-/// is 0 (spec section 3); otherwise, or with none configured, there is nothing to refresh from.
+/// (no leader named yet): the configured masters, fetched from and named, when `fall_back` (see
+/// [`ZkLeader::falls_back`]: `zkDetectionTimeout` is 0, spec section 3, or has passed); otherwise, or
+/// with none configured, there is nothing to refresh from.
 ///
 /// We: the configured masters stay in use until ZooKeeper names a leader. Go replaces them with the
 /// group's members as soon as it lists the group, so an empty group leaves it nothing to fetch from.
+/// And Go exits when `zkDetectionTimeout` passes; we fall back on the configured masters.
 pub(super) fn zk_masters(
     published: Option<&GroupMasters>,
     configured: &[HostPort],
-    detection_timeout_secs: u64,
+    fall_back: bool,
 ) -> Result<ZkMasters, RefreshError> {
     match published {
         Some(group) => {
@@ -64,7 +66,7 @@ pub(super) fn zk_masters(
             fetch.extend(configured.iter().filter(|m| !named.contains(m)).cloned());
             Ok(ZkMasters { fetch, named })
         }
-        None if detection_timeout_secs == 0 && !configured.is_empty() => Ok(ZkMasters {
+        None if fall_back && !configured.is_empty() => Ok(ZkMasters {
             fetch: configured.to_vec(),
             named: configured.to_vec(),
         }),
@@ -77,7 +79,13 @@ impl ZkLeader {
     pub(super) fn masters_for_refresh(&self, config: &Config) -> Result<ZkMasters, RefreshError> {
         let (published, version) = self.watch.current();
         self.seen.store(version, Ordering::Relaxed);
-        zk_masters(published.as_ref(), &config.masters, config.zk_detection_timeout)
+        zk_masters(published.as_ref(), &config.masters, self.falls_back(config))
+    }
+
+    /// Whether the configured masters stand in while ZooKeeper names no leader: with
+    /// `zkDetectionTimeout` 0 at once, else once it has passed (the watch says so).
+    pub(super) fn falls_back(&self, config: &Config) -> bool {
+        config.zk_detection_timeout == 0 || self.watch.detection_timed_out()
     }
 }
 
@@ -150,29 +158,45 @@ mod tests {
     fn zookeeper_masters_are_named_leader_first_and_fetched_before_the_configured() {
         let published = group("10.0.0.2:5050", &["10.0.0.1:5050", "10.0.0.3:5050"]);
         let configured = addrs(&["10.0.0.1:5050", "10.0.0.9:5050"]);
-        for timeout in [0, 30] {
-            let m = zk_masters(Some(&published), &configured, timeout).unwrap();
+        for fall_back in [true, false] {
+            let m = zk_masters(Some(&published), &configured, fall_back).unwrap();
             assert_eq!(shown(&m.named), ["10.0.0.2:5050", "10.0.0.1:5050", "10.0.0.3:5050"]);
             assert_eq!(
                 shown(&m.fetch),
                 ["10.0.0.2:5050", "10.0.0.1:5050", "10.0.0.3:5050", "10.0.0.9:5050"]
             );
         }
-        let alone = zk_masters(Some(&group("10.0.0.2:5050", &[])), &[], 30).unwrap();
+        let alone = zk_masters(Some(&group("10.0.0.2:5050", &[])), &[], false).unwrap();
         assert_eq!(shown(&alone.named), ["10.0.0.2:5050"]);
         assert_eq!(shown(&alone.fetch), ["10.0.0.2:5050"]);
     }
 
     #[test]
-    fn without_a_zookeeper_leader_the_configured_masters_serve_only_with_timeout_zero() {
+    fn without_a_zookeeper_leader_the_configured_masters_serve_only_when_falling_back() {
         let configured = addrs(&["10.0.0.1:5050", "10.0.0.9:5050"]);
-        let m = zk_masters(None, &configured, 0).unwrap();
+        let m = zk_masters(None, &configured, true).unwrap();
         assert_eq!(m.named, configured);
         assert_eq!(m.fetch, configured);
         assert!(matches!(
-            zk_masters(None, &configured, 30),
+            zk_masters(None, &configured, false),
             Err(RefreshError::NoZkLeader)
         ));
-        assert!(matches!(zk_masters(None, &[], 0), Err(RefreshError::NoZkLeader)));
+        assert!(matches!(zk_masters(None, &[], true), Err(RefreshError::NoZkLeader)));
+    }
+
+    #[test]
+    fn the_configured_masters_stand_in_with_timeout_zero_or_once_it_passed() {
+        let zk = ZkLeader::new(
+            Arc::new(LeaderWatch::default()),
+            Fetcher::with_config(&Config::default(), Vec::new()).unwrap(),
+        );
+        let with_timeout = |secs| Config {
+            zk_detection_timeout: secs,
+            ..Config::default()
+        };
+        assert!(zk.falls_back(&with_timeout(0)));
+        assert!(!zk.falls_back(&with_timeout(30)), "not before the timeout");
+        zk.watch.time_out_detection();
+        assert!(zk.falls_back(&with_timeout(30)), "once it passed");
     }
 }

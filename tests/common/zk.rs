@@ -41,6 +41,14 @@ pub struct ZooKeeper {
 impl ZooKeeper {
     /// Starts a fresh server and waits until it opens sessions.
     pub fn start() -> ZooKeeper {
+        let mut zk = ZooKeeper::not_started();
+        zk.launch();
+        zk
+    }
+
+    /// A fresh server's port and config, not running yet (its port refuses connections): start it with
+    /// [`ZooKeeper::restart`].
+    pub fn not_started() -> ZooKeeper {
         for jar in JARS {
             assert!(
                 Path::new(jar).exists(),
@@ -58,9 +66,7 @@ impl ZooKeeper {
             data.display()
         );
         std::fs::write(dir.join("zoo.cfg"), cfg).expect("write zoo.cfg");
-        let mut zk = ZooKeeper { child: None, port, dir };
-        zk.launch();
-        zk
+        ZooKeeper { child: None, port, dir }
     }
 
     fn launch(&mut self) {
@@ -116,9 +122,10 @@ impl ZooKeeper {
         );
     }
 
-    /// Starts the killed server again on the same port with the same data (nodes and sessions survive).
+    /// Starts the killed server again on the same port with the same data (nodes and sessions survive),
+    /// or one made by [`ZooKeeper::not_started`] for the first time.
     pub fn restart(&mut self) {
-        assert!(self.child.is_none(), "restart a killed ZooKeeper only");
+        assert!(self.child.is_none(), "restart a killed or not started ZooKeeper only");
         self.launch();
     }
 

@@ -3,6 +3,8 @@
 //! watch, reads every member's address and publishes them, the leader first, in a [`LeaderWatch`],
 //! which wakes the refresher at once when they change. When every host is down (or the group empties)
 //! the last masters stay published, so the refresher keeps fetching from the leader and the records stay.
+//! It never gives up: an unreachable ensemble is tried again and again, with a backoff of 2 s at most,
+//! and logged once a minute ([`crate::logline::throttle`]).
 //!
 //! This module owns the thread and the hand-over; [`proto`] owns the wire encoding, [`session`] the
 //! socket, [`detect`] the choice and order of the members. The URL is parsed with the config
@@ -23,6 +25,7 @@ use proto::{err, event};
 use session::{Session, SessionError};
 
 use crate::addr::HostPort;
+use crate::logline::throttle::Throttle;
 
 /// The session timeout asked of ZooKeeper (Mesos' own default is 10 s).
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,6 +51,8 @@ struct Published {
     /// Bumped at each change, so a reader can tell whether it has seen the latest.
     version: u64,
     waiter: Option<Thread>,
+    /// `zkDetectionTimeout` passed before any leader was named: the configured masters may be used.
+    timed_out: bool,
 }
 
 impl LeaderWatch {
@@ -83,13 +88,30 @@ impl LeaderWatch {
         self.lock().waiter = Some(thread);
     }
 
-    /// Waits for the first masters (with their leader), at most `timeout` (`None`: for ever).
+    /// Says that `zkDetectionTimeout` passed with no leader named: [`LeaderWatch::wait_first`] returns
+    /// from now on, and [`LeaderWatch::detection_timed_out`] is true.
+    pub fn time_out_detection(&self) {
+        self.lock().timed_out = true;
+        self.changed.notify_all();
+    }
+
+    /// Whether `zkDetectionTimeout` passed before ZooKeeper named a leader (it stays true once a
+    /// leader is named; what counts then is the leader).
+    pub fn detection_timed_out(&self) -> bool {
+        self.lock().timed_out
+    }
+
+    /// Waits for the first masters (with their leader), at most `timeout` (`None`: for ever), and not
+    /// at all once the detection has timed out (`None` then, while no leader is named).
     pub fn wait_first(&self, timeout: Option<Duration>) -> Option<GroupMasters> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut p = self.lock();
         loop {
             if let Some(m) = &p.masters {
                 return Some(m.clone());
+            }
+            if p.timed_out {
+                return None;
             }
             p = match deadline {
                 None => self.changed.wait(p).unwrap_or_else(|e| e.into_inner()),
@@ -115,27 +137,33 @@ pub fn spawn_detector(url: ZkUrl, watch: Arc<LeaderWatch>) -> std::io::Result<Jo
 fn detect_forever(url: &ZkUrl, watch: &LeaderWatch) {
     log::info!("detecting the leading Mesos master through {url}");
     let mut backoff = MIN_BACKOFF;
-    // Log the first failure of an outage as a warning, the rest at debug level.
-    let mut in_outage = false;
+    // Each host's outage logs its first failure, then a line a minute with the count left out, and
+    // its end.
+    let mut outages: Vec<Throttle> = url.hosts.iter().map(|_| Throttle::default()).collect();
     loop {
         let mut had_session = false;
-        for host in &url.hosts {
-            let mut connected = false;
-            let e = match follow(host, url, watch, &mut connected) {
+        for (host, outage) in url.hosts.iter().zip(&mut outages) {
+            let mut listed = false;
+            let e = match follow(host, url, watch, outage, &mut listed) {
                 Ok(never) => match never {},
                 Err(e) => e,
             };
-            if connected {
-                had_session = true;
-                in_outage = false;
-                log::warn!("lost the ZooKeeper session with {host}: {e}; reconnecting (keeping the last leader)");
-            } else if !in_outage {
-                in_outage = true;
-                log::warn!("cannot reach ZooKeeper {host}: {e}; trying the next host (keeping the last leader)");
-            } else {
-                log::debug!("cannot reach ZooKeeper {host}: {e}");
+            had_session |= listed;
+            let Some(suppressed) = outage.failure(Instant::now(), &e.to_string()) else {
+                log::debug!("ZooKeeper {host}: {e}");
+                continue;
+            };
+            match listed {
+                true => log::warn!(
+                    "lost the ZooKeeper session with {host}: {e}; reconnecting (keeping the last leader){suppressed}"
+                ),
+                false => {
+                    log::warn!("cannot use ZooKeeper {host}: {e}; retrying (a leader named before is kept){suppressed}")
+                }
             }
         }
+        // Only a session that worked resets the pause: one that breaks before listing the group (a
+        // server that refuses it) is retried no faster than an unreachable one.
         backoff = if had_session {
             MIN_BACKOFF
         } else {
@@ -148,18 +176,35 @@ fn detect_forever(url: &ZkUrl, watch: &LeaderWatch) {
 enum Never {}
 
 /// One session with one host: list the group, publish its masters, wait for the watch, again. Returns
-/// only when the session breaks.
-fn follow(host: &HostPort, url: &ZkUrl, watch: &LeaderWatch, connected: &mut bool) -> Result<Never, SessionError> {
+/// only when the session breaks; `listed` says whether it listed the group (it worked). The first
+/// listing ends the host's `outage`, and is logged.
+fn follow(
+    host: &HostPort,
+    url: &ZkUrl,
+    watch: &LeaderWatch,
+    outage: &mut Throttle,
+    listed: &mut bool,
+) -> Result<Never, SessionError> {
     let addr = resolve(host)?;
     let mut s = Session::connect(addr, SESSION_TIMEOUT, url.digest.as_deref())?;
-    *connected = true;
-    log::info!(
-        "connected to ZooKeeper {host} (session timeout {} ms)",
-        s.timeout().as_millis()
-    );
+    let timeout_ms = s.timeout().as_millis();
+    match outage.failing() {
+        false => log::info!("connected to ZooKeeper {host} (session timeout {timeout_ms} ms)"),
+        true => log::debug!("connected to ZooKeeper {host} (session timeout {timeout_ms} ms)"),
+    }
     let mut warned_missing = false;
     loop {
-        let children = match s.get_children(&url.path, true)? {
+        let children = s.get_children(&url.path, true)?;
+        if !*listed {
+            *listed = true;
+            if let Some(failures) = outage.recovered() {
+                let attempts = if failures == 1 { "attempt" } else { "attempts" };
+                log::info!(
+                    "connected to ZooKeeper {host} (session timeout {timeout_ms} ms) after {failures} failed {attempts}"
+                );
+            }
+        }
+        let children = match children {
             Ok(c) => c,
             Err(err::NO_NODE) => {
                 if !warned_missing {
@@ -302,5 +347,21 @@ mod tests {
         assert!(watch.publish(led_by(5051, &[5052])), "a new member is a change");
         assert!(watch.publish(led_by(5051, &[])), "a member that left is a change");
         assert_eq!(watch.current().1, 4);
+    }
+
+    #[test]
+    fn a_detection_timeout_ends_the_wait_for_a_first_leader() {
+        let watch = Arc::new(LeaderWatch::default());
+        assert!(!watch.detection_timed_out());
+        let w = watch.clone();
+        let waiter = thread::spawn(move || w.wait_first(None));
+        watch.time_out_detection();
+        assert_eq!(waiter.join().unwrap(), None, "the waiter returns without a leader");
+        assert!(watch.detection_timed_out());
+        assert_eq!(watch.wait_first(None), None, "and later waits do not wait");
+        assert_eq!(watch.current(), (None, 0), "a timeout is no change of masters");
+        // A leader named later is followed: it is what a wait returns from now on.
+        assert!(watch.publish(led_by(5050, &[])));
+        assert_eq!(watch.wait_first(None), Some(led_by(5050, &[])));
     }
 }
