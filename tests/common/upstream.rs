@@ -162,6 +162,13 @@ impl Upstream {
         self
     }
 
+    /// Answers every name without a behaviour of its own this way from now on (`Hang`: a resolver
+    /// that went dark; then its default again: it came back).
+    pub fn set_default(&self, behaviour: Behaviour) -> &Upstream {
+        self.state.lock().unwrap().default = behaviour;
+        self
+    }
+
     /// Its address, as a `resolvers` entry (`127.0.0.1:port` or `[::1]:port`).
     pub fn resolver(&self) -> String {
         self.addr.to_string()
