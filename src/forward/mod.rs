@@ -3,7 +3,7 @@
 //! truncated answer, RFC 5452 checks, SERVFAIL) are [`table`]'s; this file is its socket driver: it owns
 //! the UDP relay sockets and the upstream TCP connections, carries out the table's I/O commands, and
 //! tells the table what the sockets did and when. The upstream answer goes back byte for byte but for
-//! the ID; ICMP errors on the sockets go to the table too ([`icmp`]). Which resolver is up, its RTT
+//! the ID; ICMP errors on the sockets go to the table too (`icmp.rs`). Which resolver is up, its RTT
 //! and when it is probed are [`health`]'s. Repeated questions are answered from the [`cache`] without
 //! a socket; who may relay at all is [`acl`]'s decision; SIGHUP hands a new [`RelayConfig`] to
 //! [`Forwarder::reconfigure`].
