@@ -415,7 +415,7 @@ impl Table {
             self.stale_timers
                 .push_back((now + STALE_AFTER, slot, self.stats.relayed));
         }
-        if !self.ask_next(slot, client.transport() == Transport::Tcp, now) {
+        if !self.ask_next(slot, client.transport() == Transport::Tcp, false, now) {
             self.finish_failed(slot, now);
         }
     }

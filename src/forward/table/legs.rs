@@ -86,23 +86,28 @@ impl Table {
         };
         if p.probe.is_none() && p.truncated.is_none() && p.in_flight() < MAX_LEGS {
             let over_tcp = p.client.transport() == Transport::Tcp;
-            self.ask_next(attempt.slot, over_tcp, now);
+            self.ask_next(attempt.slot, over_tcp, true, now);
         }
     }
 
     /// The index in the list of the resolver to ask next: the first not asked yet that is up, else
-    /// the first not asked yet (so when every resolver is down, all are tried in order).
-    pub(super) fn next_index(&self, p: &Pending) -> Option<usize> {
+    /// (so when every resolver is down, all are tried in order) the first not asked yet. A hedge (the
+    /// resolver asked is only slow) goes to one that is up, unless none of the list is.
+    pub(super) fn next_index(&self, p: &Pending, hedge: bool) -> Option<usize> {
         let list = self.upstreams.list(p.list);
         let unasked = |i: &usize| *i < 64 && p.asked & (1 << i) == 0;
         let mut candidates = (0..list.len()).filter(unasked);
         let first = candidates.clone().next()?;
-        Some(candidates.find(|&i| self.health.is_up(list[i])).unwrap_or(first))
+        let up = candidates.find(|&i| self.health.is_up(list[i]));
+        if hedge && list.iter().any(|a| self.health.is_up(*a)) {
+            return up;
+        }
+        Some(up.unwrap_or(first))
     }
 
-    /// Asks the next resolver of `slot`'s list (skipping those that cannot even be asked); false if
-    /// none is left.
-    pub(super) fn ask_next(&mut self, slot: usize, over_tcp: bool, now: Instant) -> bool {
+    /// Asks the next resolver of `slot`'s list (skipping those that cannot even be asked; see
+    /// [`Table::next_index`] for `hedge`); false if none is left.
+    pub(super) fn ask_next(&mut self, slot: usize, over_tcp: bool, hedge: bool, now: Instant) -> bool {
         loop {
             let Some(p) = self.pending.get(slot).and_then(Option::as_ref) else {
                 return false;
@@ -110,7 +115,9 @@ impl Table {
             if p.probe.is_some() {
                 return false;
             }
-            let Some(i) = self.next_index(p) else { return false };
+            let Some(i) = self.next_index(p, hedge) else {
+                return false;
+            };
             let Some(&upstream) = self.upstreams.list(p.list).get(i) else {
                 return false;
             };
@@ -252,7 +259,7 @@ impl Table {
             return;
         }
         let (in_flight, over_tcp) = (p.in_flight(), p.client.transport() == Transport::Tcp);
-        if in_flight < MAX_LEGS && self.ask_next(slot, over_tcp, now) {
+        if in_flight < MAX_LEGS && self.ask_next(slot, over_tcp, false, now) {
             return;
         }
         if in_flight == 0 {

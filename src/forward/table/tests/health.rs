@@ -268,3 +268,36 @@ fn a_black_holed_first_resolver_costs_a_few_queries_and_is_preferred_again_when_
     assert!(up(&t, resolver(1)));
     assert_eq!(ask(&mut t, "again.example.com", now + 2 * MS).to, resolver(1));
 }
+
+#[test]
+fn a_slow_resolver_is_not_hedged_to_one_that_is_down_but_its_timeout_falls_back_to_it() {
+    let mut t = table(&[resolver(1), resolver(2)]);
+    let t0 = Instant::now();
+    // The first resolver refuses twice: down, and the second is the one asked first.
+    for i in 0..2u32 {
+        let first = ask(&mut t, &format!("x{i}.example.com"), t0);
+        t.on_udp_unreachable(first.socket, first.to, &first.wire, t0);
+        let second = one_udp(&mut t);
+        answer_sent(&mut t, &second, t0 + MS);
+        delivered(&mut t);
+    }
+    assert!(!up(&t, resolver(1)) && up(&t, resolver(2)));
+    let at = t0 + 2 * MS;
+    let sent = ask(&mut t, "slow.example.com", at);
+    assert_eq!(sent.to, resolver(2));
+    // Past its hedging delay (its RTT was 1 ms: 50 ms) only the probe of the first goes out.
+    t.expire(at + Duration::from_millis(60));
+    let probes = sent_udp(&mut t);
+    assert!(
+        probes.iter().all(|s| is_probe(&s.wire)),
+        "no hedge to a resolver that is down"
+    );
+    // Its timeout gives the down resolver its turn: better than SERVFAIL.
+    t.expire(at + TIMEOUT);
+    let last = sent_udp(&mut t);
+    assert!(
+        last.iter().any(|s| s.to == resolver(1) && !is_probe(&s.wire)),
+        "{:?}",
+        last.iter().map(|s| s.to).collect::<Vec<_>>()
+    );
+}
