@@ -119,6 +119,12 @@ fn a_black_holed_first_resolver_costs_a_few_queries_and_is_preferred_again_when_
     assert_eq!(metric(http_port, &second.resolver(), "answered_total"), 30.0);
     assert!(metric(http_port, &second.resolver(), "srtt_seconds") > 0.0);
 
+    // Down, it is only probed. It comes back just after the third probe went out: that one is lost,
+    // and the wait to the next has grown to its cap (the slow end of the comeback).
+    let sent = metric(http_port, &hole_label, "sent_total");
+    wait_until("three probes", Duration::from_secs(15), || {
+        metric(http_port, &hole_label, "sent_total") >= sent + 3.0
+    });
     // It comes back on the same port: within a few seconds, queries go to it first again.
     drop((hole, hole_tcp));
     let back = Upstream::start_at(hole_addr, Behaviour::Rcode(dns::SERVFAIL));
