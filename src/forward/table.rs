@@ -1,13 +1,12 @@
 //! The relay without sockets: the table of pending relayed queries, their upstream IDs and deadlines,
 //! which resolver is asked next (the first of the list that is up, see [`Health`]; a second one too
 //! when the first has not answered within its hedging delay, the first valid answer winning), the
-//! probes of resolvers that are down, the TCP retry of answers truncated over UDP, the RFC 5452 checks on
-//! what comes back (the resolver asked, the ID sent, the question asked), loop detection, and SERVFAIL
-//! when every resolver has failed, or an expired cached answer in its place (serve-stale, RFC 8767),
-//! which a client the resolvers keep waiting also gets at RFC 8767's client response timer.
-//! Answers that come back go to the [`Cache`] too (which decides what it keeps); a cache hit that
-//! asks for a prefetch is relayed here for a [`Client::Prefetch`], whose answer only refreshes the
-//! cache.
+//! probes of resolvers that are down, the TCP retry of answers truncated over UDP, the RFC 5452 checks
+//! on what comes back (the resolver asked, the ID sent, the question asked), loop detection, and
+//! SERVFAIL when every resolver has failed, or an expired cached answer in its place (serve-stale, RFC
+//! 8767), which a client the resolvers keep waiting also gets at RFC 8767's client response timer.
+//! Answers that come back go to the [`Cache`] too (which decides what it keeps); a cache hit that asks
+//! for a prefetch is relayed here for a [`Client::Prefetch`], whose answer only refreshes the cache.
 //!
 //! It takes bytes and the time (`now`) and returns decisions: I/O commands ([`Io`]) for the driver in
 //! `forward/mod.rs` to carry out, and answers for clients in [`Table::outbox`]. The driver reports what
@@ -35,9 +34,11 @@ pub const MAX_PENDING: usize = 4096;
 /// Resolvers one query waits on at once: the one asked, and the next asked when it is slow (hedging).
 const MAX_LEGS: usize = 2;
 
-/// The probe sent to a resolver that is down: `. NS`, recursion desired. Every resolver answers it
-/// from its priming data without asking anyone, and any answer that passes the RFC 5452 checks (even
-/// REFUSED) shows it is back.
+/// The probe sent to a resolver that is down: `. NS`, recursion desired. It is tiny, a recursive
+/// resolver answers it from its root priming data without asking anyone, it asks about no name of
+/// ours or of a client's, and any answer that passes the RFC 5452 checks (even REFUSED) shows it is
+/// back. (Real queries as probes would need live traffic, and would make a client wait on a resolver
+/// known to be down.)
 const PROBE_QUERY: [u8; 17] = [0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1];
 
 /// Who is waiting for an answer.
