@@ -87,20 +87,25 @@ mod tests {
 
     #[test]
     fn a_closed_port_comes_back_as_an_error_naming_the_destination_and_payload() {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        set_recverr(&socket, true).unwrap();
-        let closed = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        socket.send_to(b"\x12\x34query", closed).unwrap();
-        let started = Instant::now();
-        let mut buf = [0u8; 64];
-        loop {
-            if let Some((to, n)) = take_error(&socket, &mut buf) {
-                assert_eq!((to, &buf[..n]), (closed, &b"\x12\x34query"[..]));
-                break;
+        for (any, ipv4) in [("127.0.0.1:0", true), ("[::1]:0", false)] {
+            let socket = UdpSocket::bind(any).unwrap();
+            set_recverr(&socket, ipv4).unwrap();
+            let closed = UdpSocket::bind(any).unwrap().local_addr().unwrap();
+            socket.send_to(b"\x12\x34query", closed).unwrap();
+            let started = Instant::now();
+            let mut buf = [0u8; 64];
+            loop {
+                if let Some((to, n)) = take_error(&socket, &mut buf) {
+                    assert_eq!((to, &buf[..n]), (closed, &b"\x12\x34query"[..]));
+                    break;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(3),
+                    "{any}: no ICMP error queued"
+                );
+                std::thread::sleep(Duration::from_millis(5));
             }
-            assert!(started.elapsed() < Duration::from_secs(3), "no ICMP error queued");
-            std::thread::sleep(Duration::from_millis(5));
+            assert!(take_error(&socket, &mut buf).is_none(), "one error per datagram");
         }
-        assert!(take_error(&socket, &mut buf).is_none(), "one error per datagram");
     }
 }
