@@ -196,7 +196,7 @@ impl Health {
         if !r.up {
             r.up = true;
             r.next_probe = None;
-            log::warn!("resolver {} answers again: preferred in its place", r.addr);
+            log::warn!("resolver {} answers again: asked in its turn again", r.addr);
         }
     }
 

@@ -301,3 +301,25 @@ fn a_slow_resolver_is_not_hedged_to_one_that_is_down_but_its_timeout_falls_back_
         last.iter().map(|s| s.to).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn a_truncated_answer_from_the_hedge_is_retried_over_tcp_from_that_resolver_alone() {
+    let mut t = table(&[resolver(1), resolver(2)]);
+    let t0 = Instant::now();
+    let first = ask(&mut t, WWW, t0);
+    t.expire(t0 + HEDGE_UNMEASURED);
+    let second = one_udp(&mut t);
+    let tc = reply(&second.wire, field::TC, &[]);
+    t.on_udp_answer(second.socket, second.to, &tc, t0 + HEDGE_UNMEASURED + MS);
+    let (conn, to, wire) = one_tcp(&mut t);
+    assert_eq!(to, resolver(2), "the resolver that answered");
+    // The first resolver's leg is over: its answer now is a stray.
+    answer_sent(&mut t, &first, t0 + HEDGE_UNMEASURED + 2 * MS);
+    assert_eq!(t.stats.rejected, 1);
+    // No hedge for the TCP retry: only its timeout ends it, with the truncated answer.
+    t.expire(t0 + HEDGE_UNMEASURED + Duration::from_millis(500));
+    assert!(ios(&mut t).is_empty() && delivered(&mut t).is_empty());
+    let whole = answer(&wire, &[MADE_UP]);
+    t.on_tcp_answer(conn, &whole, t0 + HEDGE_UNMEASURED + Duration::from_millis(600));
+    assert_eq!(one_reply(&mut t, UDP_CLIENT), with_id(&whole, 0x1000));
+}
