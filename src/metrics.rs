@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::answer::Transport;
+use crate::forward::health::ResolverHealth;
 use crate::forward::RelayStats;
 use crate::snapshot::Records;
 use crate::wire::{field, rcode, read_u16, rtype, Message, OPT_LEN};
@@ -197,6 +198,8 @@ impl RefreshStatus {
 pub(crate) struct Snapshot<'a> {
     pub metrics: &'a Metrics,
     pub relay: RelayStats,
+    /// Each resolver's health and counters.
+    pub resolvers: &'a [ResolverHealth],
     pub refresh: &'a RefreshStatus,
     pub records: &'a Records,
     pub tcp_open: usize,
@@ -206,6 +209,58 @@ pub(crate) struct Snapshot<'a> {
 /// The HELP and TYPE lines of a metric family.
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP mesos_dns_{name} {help}\n# TYPE mesos_dns_{name} {kind}");
+}
+
+/// Each resolver's counters, state and smoothed RTT, labelled `resolver="127.0.0.1:53"`.
+fn render_resolvers(out: &mut String, resolvers: &[ResolverHealth]) {
+    type Value = fn(&ResolverHealth) -> String;
+    let families: [(&str, &str, &str, Value); 6] = [
+        (
+            "relay_resolver_sent_total",
+            "counter",
+            "Queries sent to each resolver (probes of a resolver that is down included).",
+            |r| r.sent.to_string(),
+        ),
+        (
+            "relay_resolver_answered_total",
+            "counter",
+            "Valid answers from each resolver.",
+            |r| r.answered.to_string(),
+        ),
+        (
+            "relay_resolver_timeouts_total",
+            "counter",
+            "Queries each resolver left unanswered past its RTO (srtt + 4 * rttvar, 1 s at least).",
+            |r| r.timeouts.to_string(),
+        ),
+        (
+            "relay_resolver_errors_total",
+            "counter",
+            "Queries each resolver refused at once (ICMP unreachable, send or TCP connect failure).",
+            |r| r.errors.to_string(),
+        ),
+        (
+            "relay_resolver_up",
+            "gauge",
+            "1 if the resolver is asked in its turn, 0 if it is down (two failures in a row) and only probed.",
+            |r| u8::from(r.is_up()).to_string(),
+        ),
+        (
+            "relay_resolver_srtt_seconds",
+            "gauge",
+            "Each resolver's smoothed round-trip time (RFC 6298); absent until it answers.",
+            |r| r.srtt().map_or_else(String::new, |d| d.as_secs_f64().to_string()),
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        family(out, name, kind, help);
+        for r in resolvers {
+            let v = value(r);
+            if !v.is_empty() {
+                let _ = writeln!(out, "mesos_dns_{name}{{resolver=\"{}\"}} {v}", r.addr);
+            }
+        }
+    }
 }
 
 /// The Prometheus text exposition format (version 0.0.4).
@@ -316,6 +371,7 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
         "Answers in the relay's cache.",
     );
     let _ = writeln!(out, "mesos_dns_relay_cache_entries {}", c.entries);
+    render_resolvers(&mut out, s.resolvers);
     family(&mut out, "refreshes_total", "counter", "State refreshes by result.");
     let _ = writeln!(
         out,
@@ -500,6 +556,7 @@ mod tests {
         let text = render(&Snapshot {
             metrics: &metrics,
             relay,
+            resolvers: &[],
             refresh: &refresh,
             records: &records,
             tcp_open: 0,
@@ -529,6 +586,7 @@ mod tests {
         let text = render(&Snapshot {
             metrics: &metrics,
             relay: RelayStats::default(),
+            resolvers: &[],
             refresh: &refresh,
             records: &records,
             tcp_open: 512,

@@ -184,9 +184,21 @@ fuzz_target!(|data: &[u8]| {
         }
         assert_eq!(table.next_io(), None, "no prefetch from a first hit");
         table.flush_cache();
-        // Past every deadline: the stale ones go, and nothing else happens.
+        // Past every deadline: the stale ones go. A resolver that failed twice (rejected answers
+        // count as silence) is probed then: the probe is answered, so the next input finds it up.
+        *now += 2 * TIMEOUT;
+        table.expire(*now);
+        while let Some(io) = table.next_io() {
+            let Io::SendUdp { socket, to, attempt } = io else {
+                panic!("only a probe goes out: {io:?}");
+            };
+            let mut probe_answer = table.wire(attempt).expect("the probe is current").to_vec();
+            probe_answer[2] |= 0x80;
+            table.on_udp_answer(socket, to, &probe_answer, *now);
+        }
         *now += 2 * TIMEOUT;
         table.expire(*now);
         assert_eq!((table.next_deadline(), table.outbox().count()), (None, 0));
+        assert!(table.resolvers().iter().all(|r| r.is_up()));
     });
 });

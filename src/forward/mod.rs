@@ -3,8 +3,10 @@
 //! truncated answer, RFC 5452 checks, SERVFAIL) are [`table`]'s; this file is its socket driver: it owns
 //! the UDP relay sockets and the upstream TCP connections, carries out the table's I/O commands, and
 //! tells the table what the sockets did and when. The upstream answer goes back byte for byte but for
-//! the ID. Repeated questions are answered from the [`cache`] without a socket; who may relay at all
-//! is [`acl`]'s decision; SIGHUP hands a new [`RelayConfig`] to [`Forwarder::reconfigure`].
+//! the ID; ICMP errors on the sockets go to the table too (`icmp.rs`). Which resolver is up, its RTT
+//! and when it is probed are [`health`]'s. Repeated questions are answered from the [`cache`] without
+//! a socket; who may relay at all is [`acl`]'s decision; SIGHUP hands a new [`RelayConfig`] to
+//! [`Forwarder::reconfigure`].
 //!
 //! The event loop owns the `Poll`; this module registers its sockets under the tokens from
 //! [`UDP_TOKEN_BASE`] and [`TCP_TOKEN_BASE`], and queues answers in an outbox the loop drains.
@@ -12,6 +14,8 @@
 pub mod acl;
 mod buffers;
 pub mod cache;
+pub mod health;
+mod icmp;
 pub mod table;
 mod truncate;
 mod upstreams;
@@ -138,6 +142,11 @@ impl Forwarder {
             for _ in 0..SOCKETS_PER_FAMILY {
                 let mut socket = bind_random_port(any, &mut self.random)?;
                 set_udp_buffers(&socket, self.buffers, "relay socket");
+                if let Err(e) = icmp::set_recverr(&socket, any.is_ipv4()) {
+                    log::warn!(
+                        "relay socket: cannot ask for ICMP errors ({e}): a closed resolver port costs the timeout"
+                    );
+                }
                 let token = Token(UDP_TOKEN_BASE + self.sockets.len());
                 registry.register(&mut socket, token, Interest::READABLE)?;
                 self.table.add_socket(socket.local_addr()?);
@@ -234,12 +243,35 @@ impl Forwarder {
             };
             let (n, from) = match socket.recv_from(buf) {
                 Ok(r) => r,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(_) => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.take_icmp_errors(index, buf, registry);
+                    return;
+                }
+                Err(_) => {
+                    self.take_icmp_errors(index, buf, registry);
+                    continue;
+                }
             };
             self.table.on_udp_answer(index, from, &buf[..n], Instant::now());
             self.run(registry);
         }
+    }
+
+    /// Reports the ICMP errors queued on UDP socket `index` (a resolver's closed port) to the table.
+    fn take_icmp_errors(&mut self, index: usize, buf: &mut [u8], registry: &Registry) {
+        for _ in 0..READS_PER_EVENT {
+            let Some((to, n)) = self.sockets.get(index).and_then(|s| icmp::take_error(s, buf)) else {
+                return;
+            };
+            log::debug!("relay to {to}: unreachable");
+            self.table.on_udp_unreachable(index, to, &buf[..n], Instant::now());
+            self.run(registry);
+        }
+    }
+
+    /// Every resolver's health and counters (`/metrics`).
+    pub fn resolvers(&self) -> &[health::ResolverHealth] {
+        self.table.resolvers()
     }
 
     /// Handles readiness of upstream TCP connection `conn`.

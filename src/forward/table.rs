@@ -1,22 +1,26 @@
 //! The relay without sockets: the table of pending relayed queries, their upstream IDs and deadlines,
-//! which resolver is asked next, the TCP retry of answers truncated over UDP, the RFC 5452 checks on
-//! what comes back (the resolver asked, the ID sent, the question asked), loop detection, and SERVFAIL
-//! when every resolver has failed, or an expired cached answer in its place (serve-stale, RFC 8767),
-//! which a client the resolvers keep waiting also gets at RFC 8767's client response timer.
-//! Answers that come back go to the [`Cache`] too (which decides what it keeps); a cache hit that
-//! asks for a prefetch is relayed here for a [`Client::Prefetch`], whose answer only refreshes the
-//! cache.
+//! which resolver is asked next (the first of the list that is up, see [`Health`]; a second one too
+//! when the first has not answered within its hedging delay, the first valid answer winning), the
+//! probes of resolvers that are down, the TCP retry of answers truncated over UDP, the RFC 5452 checks
+//! on what comes back (the resolver asked, the ID sent, the question asked), loop detection, and
+//! SERVFAIL when every resolver has failed, or an expired cached answer in its place (serve-stale, RFC
+//! 8767), which a client the resolvers keep waiting also gets at RFC 8767's client response timer.
+//! Answers that come back go to the [`Cache`] too (which decides what it keeps); a cache hit that asks
+//! for a prefetch is relayed here for a [`Client::Prefetch`], whose answer only refreshes the cache.
 //!
 //! It takes bytes and the time (`now`) and returns decisions: I/O commands ([`Io`]) for the driver in
 //! `forward/mod.rs` to carry out, and answers for clients in [`Table::outbox`]. The driver reports what
 //! happened (a datagram arrived, a TCP answer arrived, a send or a connection failed), so every decision
-//! here is unit-tested on virtual time without a socket.
+//! here is unit-tested on virtual time without a socket. How a query's legs (the resolvers asked for
+//! it) start and end is `table/legs.rs`'s part.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::cache::{Cache, CacheConfig, CacheStats, Lookup};
+use super::health::{Health, ResolverHealth};
 use super::truncate::{fits_udp_client, truncated_reply};
 use super::upstreams::{ListId, Upstreams};
 use super::verify::{verify, Accepted};
@@ -26,6 +30,16 @@ use crate::wire::{lower_name, rcode, read_u16, Message, MAX_MESSAGE};
 
 /// Pending queries at most; past that new ones get SERVFAIL at once.
 pub const MAX_PENDING: usize = 4096;
+
+/// Resolvers one query waits on at once: the one asked, and the next asked when it is slow (hedging).
+const MAX_LEGS: usize = 2;
+
+/// The probe sent to a resolver that is down: `. NS`, recursion desired. It is tiny, a recursive
+/// resolver answers it from its root priming data without asking anyone, it asks about no name of
+/// ours or of a client's, and any answer that passes the RFC 5452 checks (even REFUSED) shows it is
+/// back. (Real queries as probes would need live traffic, and would make a client wait on a resolver
+/// known to be down.)
+const PROBE_QUERY: [u8; 17] = [0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1];
 
 /// Who is waiting for an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,23 +120,55 @@ enum Via {
     Tcp { conn: usize },
 }
 
+/// One resolver asked for one pending query: an attempt in flight.
+#[derive(Debug, Clone, Copy)]
+struct Leg {
+    via: Via,
+    upstream: SocketAddr,
+    /// The ID it was asked under.
+    id: u16,
+    number: u64,
+    sent: Instant,
+}
+
 struct Pending {
     client: Client,
     client_id: u16,
-    /// The client's query under the current attempt's ID: the bytes sent upstream.
+    /// The client's query; its ID is each leg's as it is sent ([`Table::wire`]).
     wire: Box<[u8]>,
     list: ListId,
-    /// Index in the list of the resolver being asked (`usize::MAX` once a reload dropped it from the
-    /// list: the next one asked is then the first).
-    tried: usize,
-    upstream: SocketAddr,
-    via: Option<Via>,
-    /// The current attempt's number (0: none).
-    attempt: u64,
+    /// The resolvers of the list asked so far (bit i: the i-th; a list longer than 64 is asked in
+    /// its first 64 only).
+    asked: u64,
+    /// The attempts in flight.
+    legs: [Option<Leg>; MAX_LEGS],
     /// An answer truncated over UDP, kept while the TCP retry runs (and passed on if it fails).
     truncated: Option<Box<[u8]>>,
     /// Which relay this is (the table's count of relays when it came), for its stale-answer timer.
     serial: u64,
+    /// A probe of this resolver (which is down): it asks nobody else, answers nobody, caches nothing.
+    probe: Option<SocketAddr>,
+}
+
+impl Pending {
+    fn in_flight(&self) -> usize {
+        self.legs.iter().flatten().count()
+    }
+
+    fn leg(&self, number: u64) -> Option<usize> {
+        self.legs.iter().position(|l| l.is_some_and(|l| l.number == number))
+    }
+}
+
+/// A timer of a leg or a resolver, other than the fixed `timeout` of every leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    /// The resolver asked has not answered within its hedging delay: ask the next one too.
+    Hedge { slot: usize, number: u64 },
+    /// Has the resolver answered anything since `sent`? If not, it has failed once.
+    Check { upstream: SocketAddr, sent: Instant },
+    /// A probe's time is up.
+    Probe { slot: usize, number: u64 },
 }
 
 /// How long a client waits for the resolvers before an expired cached answer is served in place of
@@ -153,6 +199,9 @@ pub struct Table {
     deadlines: VecDeque<(Instant, usize, u64)>,
     /// (due, slot, relay serial) of the stale-answer timers ([`STALE_AFTER`]), in order.
     stale_timers: VecDeque<(Instant, usize, u64)>,
+    /// Hedging, health checks and probe timeouts, soonest first.
+    timers: BinaryHeap<Reverse<(Instant, Timer)>>,
+    health: Health,
     attempts: u64,
     random: SecureRandom,
     io: VecDeque<Io>,
@@ -174,6 +223,8 @@ impl Table {
         cache: Option<CacheConfig>,
     ) -> Table {
         Table {
+            health: Health::new(upstreams.all()),
+            timers: BinaryHeap::new(),
             upstreams,
             timeout,
             sockets,
@@ -235,22 +286,25 @@ impl Table {
     }
 
     /// Relays to `upstreams` from now on, waiting `timeout` for each. A pending query keeps its
-    /// current attempt (its answer is still taken from the resolver asked); after it, the query goes
-    /// on in its list of the new lists from the resolver after the one asked, or from the first if
-    /// that one is no longer listed.
+    /// attempts in flight (their answers are still taken from the resolvers asked); after them, the
+    /// query goes on in its list of the new lists from the resolver after the last one asked, or from
+    /// the first if none asked is still listed. Resolvers still listed keep their health.
     pub fn set_upstreams(&mut self, upstreams: Upstreams, timeout: Duration) {
-        for p in self.pending.iter_mut().flatten() {
+        for p in self.pending.iter_mut().flatten().filter(|p| p.probe.is_none()) {
             let Some(q) = Message::parse(&p.wire).ok().and_then(|m| m.question()) else {
                 continue;
             };
             p.list = upstreams.select(&lower_name(&q.name));
-            // `tried` is the index of the resolver asked; the next is `tried + 1`, wrapping to 0.
-            p.tried = upstreams
-                .list(p.list)
+            let list = upstreams.list(p.list);
+            let last = p
+                .legs
                 .iter()
-                .position(|a| *a == p.upstream)
-                .unwrap_or(usize::MAX);
+                .flatten()
+                .filter_map(|l| list.iter().position(|a| *a == l.upstream))
+                .max();
+            p.asked = last.map_or(0, |i| u64::MAX >> 63u32.saturating_sub(i.min(63) as u32));
         }
+        self.health.set(upstreams.all());
         self.upstreams = upstreams;
         self.timeout = timeout;
     }
@@ -270,6 +324,11 @@ impl Table {
         &self.upstreams
     }
 
+    /// Every resolver's health and counters.
+    pub fn resolvers(&self) -> &[ResolverHealth] {
+        self.health.all()
+    }
+
     /// Whether an I/O command is waiting.
     pub fn next_io_pending(&self) -> bool {
         !self.io.is_empty()
@@ -280,9 +339,12 @@ impl Table {
         self.io.pop_front()
     }
 
-    /// The bytes to send for `attempt`; `None` if the attempt is over.
-    pub fn wire(&self, attempt: Attempt) -> Option<&[u8]> {
-        self.current(attempt).map(|p| &p.wire[..])
+    /// The bytes to send for `attempt` (under its ID); `None` if the attempt is over.
+    pub fn wire(&mut self, attempt: Attempt) -> Option<&[u8]> {
+        let p = self.pending.get_mut(attempt.slot).and_then(Option::as_mut)?;
+        let leg = p.legs[p.leg(attempt.number)?]?;
+        p.wire.get_mut(..2)?.copy_from_slice(&leg.id.to_be_bytes());
+        Some(&p.wire[..])
     }
 
     /// Answers ready for their clients (upstream answers under the client's ID, or SERVFAIL).
@@ -290,16 +352,20 @@ impl Table {
         self.outbox.drain(..)
     }
 
-    /// Number of queries waiting for an upstream.
+    /// Number of queries (and probes) waiting for an upstream.
     pub fn pending_count(&self) -> usize {
         self.pending.len() - self.free.len()
     }
 
-    /// When the next timeout falls due, if any query is pending.
+    /// When the next timer falls due, if any.
     pub fn next_deadline(&self) -> Option<Instant> {
         let timeout = self.deadlines.front().map(|d| d.0);
         let stale = self.stale_timers.front().map(|d| d.0);
-        timeout.into_iter().chain(stale).min()
+        let timer = self.timers.peek().map(|t| t.0 .0);
+        [timeout, stale, timer, self.health.next_probe()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Whether a UDP query is one we relayed, come back to us (a resolver that forwards to us): it comes
@@ -331,81 +397,106 @@ impl Table {
         };
         let Some(q) = msg.question() else { return };
         let list = self.upstreams.select(&lower_name(&q.name));
-        let Some(&upstream) = self.upstreams.list(list).first() else {
-            self.stale_or_servfail(query, client, msg.id(), now);
-            return;
-        };
-        if self.pending_count() >= MAX_PENDING {
+        if self.upstreams.list(list).is_empty() || self.pending_count() >= MAX_PENDING {
             self.stale_or_servfail(query, client, msg.id(), now);
             return;
         }
-        let slot = self.free.pop().unwrap_or_else(|| {
-            self.pending.push(None);
-            self.pending.len() - 1
-        });
-        self.pending[slot] = Some(Pending {
+        let slot = self.new_slot(Pending {
             client,
             client_id: msg.id(),
             wire: query.into(),
             list,
-            tried: 0,
-            upstream,
-            via: None,
-            attempt: 0,
+            asked: 0,
+            legs: [None; MAX_LEGS],
             truncated: None,
             serial: self.stats.relayed,
+            probe: None,
         });
         if client != Client::Prefetch && self.cache.as_ref().is_some_and(Cache::serves_stale) {
             self.stale_timers
                 .push_back((now + STALE_AFTER, slot, self.stats.relayed));
         }
-        self.start_attempt(slot, client.transport() == Transport::Tcp, now);
+        if !self.ask_next(slot, client.transport() == Transport::Tcp, false, now) {
+            self.finish_failed(slot, now);
+        }
     }
 
     /// A datagram `answer` from `from` arrived on UDP socket `socket`.
     pub fn on_udp_answer(&mut self, socket: usize, from: SocketAddr, answer: &[u8], now: Instant) {
-        let Some(id) = read_u16(answer, 0) else {
-            return;
-        };
-        let Some(&slot) = self.by_id.get(&(socket, id)) else {
+        let Some((slot, k)) = self.udp_leg(socket, answer) else {
             self.stats.rejected += 1;
             return;
         };
         let Some(p) = self.pending.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        if from != p.upstream {
+        let Some(leg) = p.legs[k] else { return };
+        if from != leg.upstream {
             self.stats.rejected += 1;
             return;
         }
         match verify(&p.wire, answer) {
             Err(_) => self.stats.rejected += 1,
-            Ok(Accepted::Complete) => self.finish_answered(slot, answer, now),
-            Ok(Accepted::Truncated) => {
-                p.truncated = Some(answer.into());
-                self.end_attempt(slot);
-                self.start_attempt(slot, true, now);
+            Ok(Accepted::Complete) => {
+                self.health
+                    .on_answer(from, now.saturating_duration_since(leg.sent), now);
+                self.finish_answered(slot, answer, now);
             }
+            Ok(Accepted::Truncated) => {
+                self.health
+                    .on_answer(from, now.saturating_duration_since(leg.sent), now);
+                if p.probe.is_some() {
+                    self.take(slot);
+                    return;
+                }
+                p.truncated = Some(answer.into());
+                self.end_legs(slot);
+                if !self.start_leg(slot, from, true, now) {
+                    self.finish_failed(slot, now);
+                }
+            }
+        }
+    }
+
+    /// An ICMP error (port or host unreachable) came back on UDP socket `socket` for the datagram
+    /// `sent` (its payload as the error queue gives it) to `to`: that resolver refused it, so the
+    /// query goes on without waiting for the timeout.
+    pub fn on_udp_unreachable(&mut self, socket: usize, to: SocketAddr, sent: &[u8], now: Instant) {
+        let Some((slot, k)) = self.udp_leg(socket, sent) else {
+            return;
+        };
+        let Some(leg) = self.pending.get(slot).and_then(Option::as_ref).and_then(|p| p.legs[k]) else {
+            return;
+        };
+        if leg.upstream == to {
+            self.leg_failed(slot, k, now);
         }
     }
 
     /// The framed answer `answer` arrived on TCP connection `conn`. Anything but the answer to what we
     /// asked ends the attempt: a TCP resolver has no second chance on that connection.
     pub fn on_tcp_answer(&mut self, conn: usize, answer: &[u8], now: Instant) {
-        let Some((slot, p)) = self.on_conn(conn) else { return };
-        if verify(&p.wire, answer).is_ok() && answer.get(..2) == p.wire.get(..2) {
+        let Some((slot, k)) = self.on_conn(conn) else { return };
+        let Some(p) = self.pending.get(slot).and_then(Option::as_ref) else {
+            return;
+        };
+        let Some(leg) = p.legs[k] else { return };
+        if verify(&p.wire, answer).is_ok() && read_u16(answer, 0) == Some(leg.id) {
+            self.health
+                .on_answer(leg.upstream, now.saturating_duration_since(leg.sent), now);
             self.finish_answered(slot, answer, now);
         } else {
             self.stats.rejected += 1;
-            self.next_resolver(slot, now);
+            self.end_leg(slot, k);
+            self.leg_ended(slot, now);
         }
     }
 
     /// TCP connection `conn` failed (connect, write, read, or closed before the answer).
     pub fn on_tcp_failed(&mut self, conn: usize, now: Instant) {
-        let Some((slot, _)) = self.on_conn(conn) else { return };
-        self.stats.errors += 1;
-        self.next_resolver(slot, now);
+        if let Some((slot, k)) = self.on_conn(conn) {
+            self.leg_failed(slot, k, now);
+        }
     }
 
     /// TCP connection `conn` was opened from `local`.
@@ -417,14 +508,15 @@ impl Table {
 
     /// The datagram of `attempt` could not be sent: the next resolver is asked at once.
     pub fn on_send_failed(&mut self, attempt: Attempt, now: Instant) {
-        if self.current(attempt).is_some() {
-            self.stats.errors += 1;
-            self.next_resolver(attempt.slot, now);
+        if let Some(k) = self.current(attempt) {
+            self.leg_failed(attempt.slot, k, now);
         }
     }
 
-    /// Times out attempts that are due at `now`: the next resolver is asked, or the client gets SERVFAIL.
-    /// A client kept waiting [`STALE_AFTER`] gets an expired cached answer if there is one.
+    /// Runs the timers due at `now`: a client kept waiting [`STALE_AFTER`] gets an expired cached
+    /// answer if there is one; a resolver slow past its hedging delay has the next one asked too; an
+    /// attempt past `timeout` ends (the next resolver is asked, or the client gets SERVFAIL); a
+    /// resolver silent past its RTO has failed once; probes of resolvers that are down go out.
     pub fn expire(&mut self, now: Instant) {
         while let Some(&(due, slot, serial)) = self.stale_timers.front() {
             if due > now {
@@ -438,161 +530,38 @@ impl Table {
                 break;
             }
             self.deadlines.pop_front();
-            if self.current(Attempt { slot, number }).is_some() {
+            if let Some(k) = self.current(Attempt { slot, number }) {
                 self.stats.timeouts += 1;
-                self.next_resolver(slot, now);
+                self.end_leg(slot, k);
+                self.leg_ended(slot, now);
             }
         }
-    }
-
-    fn current(&self, attempt: Attempt) -> Option<&Pending> {
-        self.pending
-            .get(attempt.slot)
-            .and_then(Option::as_ref)
-            .filter(|p| p.attempt == attempt.number && p.via.is_some())
-    }
-
-    /// The pending query whose current attempt is TCP connection `conn`.
-    fn on_conn(&self, conn: usize) -> Option<(usize, &Pending)> {
-        let slot = self.tcp.get(conn).and_then(Option::as_ref)?.slot;
-        let p = self.pending.get(slot).and_then(Option::as_ref)?;
-        (p.via == Some(Via::Tcp { conn })).then_some((slot, p))
-    }
-
-    /// Asks the current resolver of `slot`; if it cannot even be asked, the next one.
-    fn start_attempt(&mut self, slot: usize, over_tcp: bool, now: Instant) {
-        loop {
-            let Some(p) = self.pending.get(slot).and_then(Option::as_ref) else {
-                return;
-            };
-            let Some(&upstream) = self.upstreams.list(p.list).get(p.tried) else {
-                self.finish_failed(slot, now);
-                return;
-            };
-            self.attempts += 1;
-            let attempt = Attempt {
-                slot,
-                number: self.attempts,
-            };
-            let via = if over_tcp {
-                self.open_tcp(attempt, upstream)
-            } else {
-                self.send_udp(attempt, upstream)
-            };
-            let Some(p) = self.pending.get_mut(slot).and_then(Option::as_mut) else {
-                return;
-            };
-            match via {
-                Some(via) => {
-                    p.upstream = upstream;
-                    p.via = Some(via);
-                    p.attempt = attempt.number;
-                    self.deadlines.push_back((now + self.timeout, slot, attempt.number));
-                    return;
-                }
-                None => {
-                    // No socket of the resolver's address family, or no random ID.
-                    log::debug!("relay to {upstream}: cannot send");
-                    self.stats.errors += 1;
-                    p.tried = p.tried.wrapping_add(1);
+        while let Some(&Reverse((due, timer))) = self.timers.peek() {
+            if due > now {
+                break;
+            }
+            self.timers.pop();
+            match timer {
+                Timer::Hedge { slot, number } => self.hedge(Attempt { slot, number }, now),
+                Timer::Check { upstream, sent } => self.health.on_check(upstream, sent, now),
+                Timer::Probe { slot, number } => {
+                    if let Some(k) = self.current(Attempt { slot, number }) {
+                        self.end_leg(slot, k);
+                        if let Some(upstream) = self.take(slot).and_then(|p| p.probe) {
+                            self.health.on_probe_failed(upstream, true, now);
+                        }
+                    }
                 }
             }
         }
-    }
-
-    /// A fresh random ID on a randomly chosen socket of the resolver's address family, unique among
-    /// the queries pending on that socket.
-    fn send_udp(&mut self, attempt: Attempt, upstream: SocketAddr) -> Option<Via> {
-        let same_family = |a: &&SocketAddr| a.is_ipv4() == upstream.is_ipv4();
-        let count = self.sockets.iter().filter(same_family).count();
-        if count == 0 {
-            return None;
+        while let Some(upstream) = self.health.probe_due(now) {
+            self.probe(upstream, now);
         }
-        let pick = self.random.below(count)?;
-        let socket = self
-            .sockets
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| same_family(a))
-            .nth(pick)?
-            .0;
-        let mut id = self.random.u16()?;
-        while self.by_id.contains_key(&(socket, id)) {
-            id = self.random.u16()?;
-        }
-        self.set_wire_id(attempt.slot, id)?;
-        self.by_id.insert((socket, id), attempt.slot);
-        self.io.push_back(Io::SendUdp {
-            socket,
-            to: upstream,
-            attempt,
-        });
-        Some(Via::Udp { socket, id })
-    }
-
-    /// A fresh random ID on TCP too: the answer is matched to its connection, but the ID is checked too.
-    fn open_tcp(&mut self, attempt: Attempt, upstream: SocketAddr) -> Option<Via> {
-        let id = self.random.u16()?;
-        self.set_wire_id(attempt.slot, id)?;
-        let conn = self.tcp_free.pop().unwrap_or_else(|| {
-            self.tcp.push(None);
-            self.tcp.len() - 1
-        });
-        self.tcp[conn] = Some(TcpConn {
-            slot: attempt.slot,
-            local: None,
-        });
-        self.io.push_back(Io::OpenTcp {
-            conn,
-            to: upstream,
-            attempt,
-        });
-        Some(Via::Tcp { conn })
-    }
-
-    fn set_wire_id(&mut self, slot: usize, id: u16) -> Option<()> {
-        let p = self.pending.get_mut(slot).and_then(Option::as_mut)?;
-        p.wire.get_mut(..2)?.copy_from_slice(&id.to_be_bytes());
-        Some(())
-    }
-
-    /// Gives up on the current attempt of `slot` and asks the next resolver; when that was the TCP retry
-    /// of a truncated answer, the client gets the truncated answer and can retry over TCP itself.
-    fn next_resolver(&mut self, slot: usize, now: Instant) {
-        self.end_attempt(slot);
-        let Some(p) = self.pending.get_mut(slot).and_then(Option::as_mut) else {
-            return;
-        };
-        if p.truncated.is_some() {
-            self.finish_failed(slot, now);
-            return;
-        }
-        p.tried = p.tried.wrapping_add(1);
-        let over_tcp = p.client.transport() == Transport::Tcp;
-        self.start_attempt(slot, over_tcp, now);
-    }
-
-    /// Forgets the current attempt's ID, or has its connection closed.
-    fn end_attempt(&mut self, slot: usize) {
-        let Some(p) = self.pending.get_mut(slot).and_then(Option::as_mut) else {
-            return;
-        };
-        match p.via.take() {
-            Some(Via::Udp { socket, id }) => {
-                self.by_id.remove(&(socket, id));
-            }
-            Some(Via::Tcp { conn }) if self.tcp.get_mut(conn).and_then(Option::take).is_some() => {
-                self.tcp_free.push(conn);
-                self.io.push_back(Io::CloseTcp { conn });
-            }
-            Some(Via::Tcp { .. }) | None => {}
-        }
-        p.attempt = 0;
     }
 
     /// Removes `slot` from the table, returning what it held.
     fn take(&mut self, slot: usize) -> Option<Pending> {
-        self.end_attempt(slot);
+        self.end_legs(slot);
         let p = self.pending.get_mut(slot).and_then(Option::take)?;
         self.free.push(slot);
         Some(p)
@@ -603,6 +572,9 @@ impl Table {
     /// The answer is offered to the cache first (a prefetch's goes nowhere else).
     fn finish_answered(&mut self, slot: usize, answer: &[u8], now: Instant) {
         let Some(mut p) = self.take(slot) else { return };
+        if p.probe.is_some() {
+            return;
+        }
         if let Some(cache) = &mut self.cache {
             cache.store(&p.wire, answer, now);
         }
@@ -719,5 +691,6 @@ fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
+mod legs;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::config::Config;
+use crate::forward::health::ResolverHealth;
 use crate::forward::RelayStats;
 use crate::http::{route, ApiContext, Body, Response};
 use crate::metrics::{self, Metrics, RefreshStatus};
@@ -30,6 +31,7 @@ pub(super) struct ApiView<'a> {
     pub records: &'a Arc<Records>,
     pub metrics: &'a Metrics,
     pub relay: RelayStats,
+    pub resolvers: &'a [ResolverHealth],
     /// Open DNS TCP connections.
     pub tcp_open: usize,
     /// HTTP connections writing a streamed response.
@@ -47,6 +49,7 @@ impl ApiView<'_> {
             metrics::render(&metrics::Snapshot {
                 metrics: self.metrics,
                 relay: self.relay,
+                resolvers: self.resolvers,
                 refresh: &self.api.refresh,
                 records: self.records,
                 tcp_open: self.tcp_open,

@@ -486,6 +486,7 @@ impl Loop {
             records,
             metrics: &self.responder.metrics,
             relay: self.forwarder.stats,
+            resolvers: self.forwarder.resolvers(),
             tcp_open: self.dns_clients.len(),
             streams_open,
         };

@@ -109,6 +109,18 @@ impl Upstream {
         Upstream::serve(udp, tcp, default)
     }
 
+    /// A responder on exactly `addr` (a loopback address whose port the test has just let go, e.g. a
+    /// resolver that comes back).
+    pub fn start_at(addr: SocketAddr, default: Behaviour) -> Upstream {
+        assert!(
+            addr.ip().is_loopback(),
+            "test resolvers live on loopback only, not {addr}"
+        );
+        let udp = UdpSocket::bind(addr).expect("bind responder UDP on the given port");
+        let tcp = TcpListener::bind(addr).expect("bind responder TCP on the given port");
+        Upstream::serve(udp, tcp, default)
+    }
+
     fn serve(udp: UdpSocket, tcp: TcpListener, default: Behaviour) -> Upstream {
         let addr = udp.local_addr().expect("responder address");
         let state = Arc::new(Mutex::new(State {

@@ -163,12 +163,9 @@ fn a_client_kept_waiting_gets_the_expired_answer_at_the_stale_timer_and_the_late
     // The first resolver times out; the second is asked and is slow too.
     t.expire(later + TIMEOUT);
     let second = one_udp(&mut t);
+    t.expire(later + STALE_AFTER - MS);
     assert!(delivered(&mut t).is_empty(), "no answer before the stale timer");
-    assert_eq!(
-        t.next_deadline(),
-        Some(later + STALE_AFTER),
-        "the stale timer comes first"
-    );
+    assert!(ios(&mut t).is_empty(), "nobody else to ask");
     t.expire(later + STALE_AFTER);
     let reply = one_reply(&mut t, UDP_CLIENT);
     let m = Message::parse(&reply).unwrap();

@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::*;
 use crate::config::Config;
+use crate::forward::health::{HEDGE_MIN, HEDGE_UNMEASURED, PROBE_FIRST, PROBE_MAX, PROBE_TIMEOUT};
 use crate::wire::{field, rtype};
 
 const TIMEOUT: Duration = Duration::from_secs(1);
@@ -175,5 +176,6 @@ fn assert_servfail_for(reply: &[u8], query: &[u8]) {
 
 mod answers;
 mod cache;
+mod health;
 mod ids;
 mod order;

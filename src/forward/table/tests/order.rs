@@ -3,7 +3,7 @@
 use super::*;
 
 #[test]
-fn first_resolver_silent_so_the_second_answers_after_one_timeout() {
+fn first_resolver_silent_so_the_second_is_asked_too_after_the_hedging_delay() {
     for client in [UDP_CLIENT, TCP_CLIENT] {
         let mut t = table(&[resolver(1), resolver(2)]);
         let t0 = Instant::now();
@@ -20,33 +20,44 @@ fn first_resolver_silent_so_the_second_answers_after_one_timeout() {
         };
         let (first_via, to, first_wire) = ask(&mut t);
         assert_eq!(to, resolver(1), "{client:?}: the first resolver is asked first");
-        assert_eq!(t.next_deadline(), Some(t0 + TIMEOUT));
-        t.expire(t0 + TIMEOUT - MS);
+        assert_eq!(t.next_deadline(), Some(t0 + HEDGE_UNMEASURED), "{client:?}");
+        t.expire(t0 + HEDGE_UNMEASURED - MS);
         assert!(
             ios(&mut t).is_empty() && delivered(&mut t).is_empty(),
             "{client:?}: not yet"
         );
-        t.expire(t0 + TIMEOUT);
+        t.expire(t0 + HEDGE_UNMEASURED);
         let (via, to, wire) = ask(&mut t);
-        assert_eq!(to, resolver(2), "{client:?}: then the second, after one timeout");
-        assert_eq!(t.stats.timeouts, 1);
+        assert_eq!(
+            to,
+            resolver(2),
+            "{client:?}: then the second too, the first still waited for"
+        );
+        assert_ne!(
+            id_of(&wire),
+            id_of(&first_wire),
+            "{client:?}: each resolver has its own ID"
+        );
         let up = answer(&wire, &[MADE_UP]);
         let late = answer(&first_wire, &[SPOOF_ADDR]);
+        let at = t0 + HEDGE_UNMEASURED + MS;
         match client {
             Client::Udp { .. } => {
-                t.on_udp_answer(via, to, &up, t0 + TIMEOUT + MS);
+                t.on_udp_answer(via, to, &up, at);
                 // The first resolver's answer, late: its ID is no longer pending.
-                t.on_udp_answer(first_via, resolver(1), &late, t0 + TIMEOUT + MS);
+                t.on_udp_answer(first_via, resolver(1), &late, at);
                 assert_eq!(t.stats.rejected, 1);
             }
             Client::Tcp { .. } => {
-                t.on_tcp_answer(via, &up, t0 + TIMEOUT + MS);
-                assert_eq!(ios(&mut t), [Io::CloseTcp { conn: via }]);
+                t.on_tcp_answer(via, &up, at);
+                let mut closed = ios(&mut t);
+                closed.sort_by_key(|io| format!("{io:?}"));
+                assert_eq!(closed, [Io::CloseTcp { conn: first_via }, Io::CloseTcp { conn: via }]);
             }
             Client::Prefetch => unreachable!(),
         }
         assert_eq!(one_reply(&mut t, client), with_id(&up, 0x2222), "{client:?}");
-        assert_eq!(t.pending_count(), 0);
+        assert_eq!((t.pending_count(), t.stats.timeouts), (0, 0));
     }
 }
 
@@ -69,45 +80,50 @@ fn tcp_client_moves_past_a_refusing_resolver_at_once() {
 }
 
 #[test]
-fn every_resolver_dead_gives_servfail_within_timeout_times_count() {
+fn every_resolver_dead_gives_servfail_once_each_was_waited_out() {
     let resolvers = [resolver(1), resolver(2), resolver(3)];
-    // Over UDP all three are waited out.
+    let hedge = HEDGE_UNMEASURED;
+    // Over UDP: the second is asked at the first's hedging delay; two at a time at most, so the third
+    // waits for the first's timeout.
     let mut t = table(&resolvers);
     let t0 = Instant::now();
     let q = query(0x4444, "over-udp.example.com", rtype::A);
     t.relay(&q, UDP_CLIENT, t0);
-    for (i, r) in resolvers.iter().enumerate() {
-        assert_eq!(one_udp(&mut t).to, *r, "in the configured order");
-        t.expire(t0 + TIMEOUT * i as u32 + TIMEOUT - MS);
-        assert!(delivered(&mut t).is_empty(), "not before {} timeouts", i + 1);
-        t.expire(t0 + TIMEOUT * (i as u32 + 1));
-    }
+    assert_eq!(one_udp(&mut t).to, resolvers[0]);
+    t.expire(t0 + hedge);
+    assert_eq!(one_udp(&mut t).to, resolvers[1]);
+    t.expire(t0 + TIMEOUT - MS);
+    assert!(ios(&mut t).is_empty(), "two in flight at most");
+    t.expire(t0 + TIMEOUT);
+    assert_eq!(one_udp(&mut t).to, resolvers[2], "in the configured order");
+    t.expire(t0 + TIMEOUT + hedge);
+    assert!(ios(&mut t).is_empty() && delivered(&mut t).is_empty());
+    t.expire(t0 + 2 * TIMEOUT - MS);
+    assert!(delivered(&mut t).is_empty(), "not before the last one's timeout");
+    t.expire(t0 + 2 * TIMEOUT);
     assert_servfail_for(&one_reply(&mut t, UDP_CLIENT), &q);
     assert!(ios(&mut t).is_empty());
     assert_eq!((t.stats.timeouts, t.stats.servfail), (3, 1));
 
-    // Over TCP the third refuses at once: two timeouts.
+    // Over TCP the third refuses at once: the second's timeout ends it.
     let mut t = table(&resolvers);
     let q = query(0x4445, "over-tcp.example.com", rtype::A);
     t.relay(&q, TCP_CLIENT, t0);
     assert_eq!(one_tcp(&mut t).1, resolvers[0]);
-    t.expire(t0 + TIMEOUT);
+    t.expire(t0 + hedge);
     assert_eq!(one_tcp(&mut t).1, resolvers[1]);
-    t.expire(t0 + 2 * TIMEOUT);
+    t.expire(t0 + TIMEOUT);
     let (conn, to, _) = one_tcp(&mut t);
     assert_eq!(to, resolvers[2]);
-    assert!(delivered(&mut t).is_empty());
-    t.on_tcp_failed(conn, t0 + 2 * TIMEOUT + MS);
-    assert_servfail_for(&one_reply(&mut t, TCP_CLIENT), &q);
+    t.on_tcp_failed(conn, t0 + TIMEOUT + MS);
     assert_eq!(ios(&mut t), [Io::CloseTcp { conn }]);
+    assert!(delivered(&mut t).is_empty(), "the second is still waited for");
+    t.expire(t0 + TIMEOUT + hedge);
+    assert_servfail_for(&one_reply(&mut t, TCP_CLIENT), &q);
     assert_eq!((t.stats.timeouts, t.stats.errors, t.stats.servfail), (2, 1, 1));
-    assert_eq!(
-        (t.pending_count(), t.next_deadline().is_some()),
-        (0, true),
-        "stale deadlines stay"
-    );
+    assert_eq!(t.pending_count(), 0);
     t.expire(t0 + 10 * TIMEOUT);
-    assert_eq!((t.next_deadline(), t.stats.timeouts), (None, 2), "and are ignored");
+    assert_eq!(t.stats.timeouts, 2, "stale deadlines are ignored");
 }
 
 #[test]
