@@ -1,0 +1,477 @@
+//! The snapshot file's format (`snapshotFile`): every record of a [`Records`] snapshot as compact bytes
+//! ([`encode`]), and those bytes checked and read back as a [`RecordList`] ([`SnapshotFile`]) for
+//! [`Records::build`]. Pure: no file, no clock, no config; reading and writing the file, and deciding
+//! whether it is young enough and of the right domain, are the caller's.
+//!
+//! The file holds records, not the Mesos state it came from: it is the same whether the snapshot was
+//! built from a poll or edited by stream events, it holds no credential, and it is a fraction of the
+//! state's size. Layout (integers big-endian):
+//!
+//! ```text
+//! header   magic "MESOSDNS", version u16, flags u16 (0), file length u64, written-at u64 (Unix
+//!          seconds), SOA serial u32, name count u32, record count u32, domain length u16, domain
+//! names    per name: length u16, text (fully qualified, lower-case), record count u32
+//! records  each name's records, in the names' order: kind u8, then
+//!            A / A+PTR 4 octets, AAAA / AAAA+PTR 16 octets, SRV target (a name's index) u32 + port u16,
+//!            CNAME target length u16 + text, TXT RDATA length u16 + RDATA
+//! trailer  SHA-256 of everything before it
+//! ```
+//!
+//! A record "+PTR" also gets the PTR record back to its name (`PTROn`). Empty non-terminals are not
+//! stored: building the snapshot makes them again.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ring::digest;
+
+use crate::snapshot::reverse::reverse_name;
+use crate::snapshot::{NameId, RData, RecordList, Records};
+use crate::wire::{rtype, wire_to_text};
+
+/// The first octets of every snapshot file.
+pub const MAGIC: [u8; 8] = *b"MESOSDNS";
+/// The format version this build writes and reads.
+pub const VERSION: u16 = 1;
+
+/// Where each header field sits.
+mod field {
+    use std::ops::Range;
+    pub(super) const MAGIC: Range<usize> = 0..8;
+    pub(super) const VERSION: Range<usize> = 8..10;
+    pub(super) const FLAGS: Range<usize> = 10..12;
+    pub(super) const LENGTH: Range<usize> = 12..20;
+    pub(super) const WRITTEN_AT: Range<usize> = 20..28;
+    pub(super) const SERIAL: Range<usize> = 28..32;
+    pub(super) const NAMES: Range<usize> = 32..36;
+    pub(super) const RECORDS: Range<usize> = 36..40;
+    pub(super) const DOMAIN_LEN: Range<usize> = 40..42;
+    pub(super) const DOMAIN: usize = 42;
+}
+
+/// The SHA-256 trailer's length.
+const CHECKSUM_LEN: usize = 32;
+
+/// Record kinds.
+mod kind {
+    pub(super) const A: u8 = 1;
+    pub(super) const A_PTR: u8 = 2;
+    pub(super) const AAAA: u8 = 3;
+    pub(super) const AAAA_PTR: u8 = 4;
+    pub(super) const SRV: u8 = 5;
+    pub(super) const CNAME: u8 = 6;
+    pub(super) const TXT: u8 = 7;
+}
+
+/// The fewest octets one record takes (an A record), which bounds what a count may claim.
+const MIN_RECORD_LEN: usize = 5;
+/// The fewest octets one name takes (a one-letter name and its count).
+const MIN_NAME_LEN: usize = 7;
+
+/// Why bytes are not a usable snapshot file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatError {
+    /// Not a snapshot file at all (another file at the path).
+    Foreign,
+    /// A snapshot file of a format version this build does not read.
+    Version(u16),
+    /// Shorter than its header says: the write was cut short.
+    Truncated { have: usize, want: u64 },
+    /// The checksum does not match: the bytes changed after they were written.
+    Checksum,
+    /// The checksum matches but the contents do not read (a bug, or a file made to look right).
+    Malformed(&'static str),
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormatError::Foreign => write!(f, "not a mesos-dns snapshot file (foreign)"),
+            FormatError::Version(v) => {
+                write!(
+                    f,
+                    "snapshot file format version {v}, this build reads version {VERSION} (foreign)"
+                )
+            }
+            FormatError::Truncated { have, want } => {
+                write!(f, "truncated: {have} bytes of the {want} its header announces")
+            }
+            FormatError::Checksum => write!(f, "corrupt: the checksum does not match the contents"),
+            FormatError::Malformed(what) => write!(f, "corrupt: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {}
+
+/// The records of `records` as a snapshot file, written at `written_at` (Unix seconds).
+pub fn encode(records: &Records, written_at: u64) -> Vec<u8> {
+    let (a, aaaa, srv) = records.counts();
+    let mut out = Vec::with_capacity(64 + records.name_count() * 40 + (a + aaaa + srv) * 8);
+    let domain = records.zone().domain.as_bytes();
+    let domain = domain.get(..usize::from(u16::MAX)).unwrap_or(domain);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&VERSION.to_be_bytes());
+    out.extend_from_slice(&0u16.to_be_bytes());
+    out.resize(field::WRITTEN_AT.start, 0); // the length, filled in last
+    out.extend_from_slice(&written_at.to_be_bytes());
+    out.extend_from_slice(&records.serial().to_be_bytes());
+    out.resize(field::DOMAIN_LEN.start, 0); // the counts, filled in below
+    out.extend_from_slice(&(domain.len() as u16).to_be_bytes());
+    out.extend_from_slice(domain);
+    let stored = stored_names(records);
+    let mut text = String::new();
+    for &(id, count) in &stored.names {
+        let name = records.name(id).unwrap_or_default();
+        text.clear();
+        text.push_str(&wire_to_text(name));
+        push_text(&mut out, &text);
+        out.extend_from_slice(&count.to_be_bytes());
+    }
+    let mut wire = Vec::new();
+    for &(id, _) in &stored.names {
+        let Some(node) = records.domain_node(id) else {
+            continue;
+        };
+        for ip in node.a {
+            let ptr = stored.ptr_on && points_back(records, ip, id, &mut wire);
+            out.push(if ptr { kind::A_PTR } else { kind::A });
+            out.extend_from_slice(ip);
+        }
+        for ip in node.aaaa {
+            let ptr = stored.ptr_on && points_back(records, ip, id, &mut wire);
+            out.push(if ptr { kind::AAAA_PTR } else { kind::AAAA });
+            out.extend_from_slice(ip);
+        }
+        for srv in node.srv {
+            let Some(&target) = stored.index.get(srv.target as usize) else {
+                continue;
+            };
+            out.push(kind::SRV);
+            out.extend_from_slice(&target.to_be_bytes());
+            out.extend_from_slice(&srv.port.to_be_bytes());
+        }
+        for extra in node.extra {
+            let rdata = node
+                .blob
+                .get(extra.start as usize..extra.end as usize)
+                .unwrap_or_default();
+            match extra.rtype {
+                rtype::CNAME => {
+                    text.clear();
+                    text.push_str(&wire_to_text(rdata));
+                    out.push(kind::CNAME);
+                    push_text(&mut out, &text);
+                }
+                _ => {
+                    out.push(kind::TXT);
+                    out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+                    out.extend_from_slice(rdata);
+                }
+            }
+        }
+    }
+    let names = stored.names.len() as u32;
+    put(&mut out, field::NAMES, &names.to_be_bytes());
+    let total = stored.names.iter().fold(0u32, |sum, &(_, n)| sum.saturating_add(n));
+    put(&mut out, field::RECORDS, &total.to_be_bytes());
+    let length = (out.len() + CHECKSUM_LEN) as u64;
+    put(&mut out, field::LENGTH, &length.to_be_bytes());
+    let sum = digest::digest(&digest::SHA256, &out);
+    out.extend_from_slice(sum.as_ref());
+    out
+}
+
+/// Appends a length (u16) and text; a name's text is at most 255 octets (765 with replaced octets).
+fn push_text(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    let bytes = bytes.get(..usize::from(u16::MAX)).unwrap_or(bytes);
+    out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Overwrites `range` of `out` (which holds it) with `bytes`.
+fn put(out: &mut [u8], range: std::ops::Range<usize>, bytes: &[u8]) {
+    if let Some(slot) = out.get_mut(range) {
+        slot.copy_from_slice(bytes);
+    }
+}
+
+/// The names a file stores: every name of the domain with records, and every SRV target (which may
+/// have none), in node id order.
+struct StoredNames {
+    /// (node id, record count).
+    names: Vec<(u32, u32)>,
+    /// Node id -> index in `names` (`u32::MAX`: not stored).
+    index: Vec<u32>,
+    /// Whether the snapshot has PTR records at all.
+    ptr_on: bool,
+}
+
+fn stored_names(records: &Records) -> StoredNames {
+    let bound = records.node_id_bound();
+    let mut wanted = vec![false; bound as usize];
+    for node_id in 0..bound {
+        let Some(node) = records.domain_node(node_id) else {
+            continue;
+        };
+        if node.a.len() + node.aaaa.len() + node.srv.len() + node.extra.len() > 0 {
+            if let Some(w) = wanted.get_mut(node_id as usize) {
+                *w = true;
+            }
+        }
+        for srv in node.srv {
+            if records.domain_node(srv.target).is_some() {
+                if let Some(w) = wanted.get_mut(srv.target as usize) {
+                    *w = true;
+                }
+            }
+        }
+    }
+    let mut names = Vec::new();
+    let mut index = vec![u32::MAX; bound as usize];
+    for (node_id, _) in wanted.iter().enumerate().filter(|(_, &w)| w) {
+        let Some(node) = records.domain_node(node_id as u32) else {
+            continue;
+        };
+        let srv = node
+            .srv
+            .iter()
+            .filter(|s| records.domain_node(s.target).is_some())
+            .count();
+        let count = node.a.len() + node.aaaa.len() + srv + node.extra.len();
+        if let Some(slot) = index.get_mut(node_id) {
+            *slot = names.len() as u32;
+        }
+        names.push((node_id as u32, count as u32));
+    }
+    StoredNames {
+        names,
+        index,
+        ptr_on: records.ptr_count() > 0,
+    }
+}
+
+/// Whether the reverse name of `ip` holds a PTR record to node `id`.
+fn points_back(records: &Records, ip: &[u8], id: u32, wire: &mut Vec<u8>) -> bool {
+    reverse_name(ip, wire);
+    let reverse = records.find(wire).and_then(|r| records.node(r));
+    reverse.is_some_and(|node| node.ptr.contains(&id))
+}
+
+/// A snapshot file checked whole: its magic, version, length and checksum. Reading its records may
+/// still fail ([`SnapshotFile::record_list`]) if the checksum was made to match.
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotFile<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> SnapshotFile<'a> {
+    /// Checks the header and the checksum; every accessor reads within the checked length after.
+    pub fn new_checked(bytes: &'a [u8]) -> Result<SnapshotFile<'a>, FormatError> {
+        if bytes.get(field::MAGIC) != Some(&MAGIC[..]) {
+            return Err(match MAGIC.starts_with(bytes) && !bytes.is_empty() {
+                true => FormatError::Truncated {
+                    have: bytes.len(),
+                    want: field::DOMAIN as u64,
+                },
+                false => FormatError::Foreign,
+            });
+        }
+        let file = SnapshotFile { bytes };
+        let truncated = || FormatError::Truncated {
+            have: bytes.len(),
+            want: field::DOMAIN as u64,
+        };
+        let version = file.u16_at(field::VERSION.start).ok_or_else(truncated)?;
+        if version != VERSION {
+            return Err(FormatError::Version(version));
+        }
+        let length = file.u64_at(field::LENGTH.start).ok_or_else(truncated)?;
+        if (bytes.len() as u64) < length {
+            return Err(FormatError::Truncated {
+                have: bytes.len(),
+                want: length,
+            });
+        }
+        if (bytes.len() as u64) > length {
+            return Err(FormatError::Malformed("longer than its header announces"));
+        }
+        let Some(body_len) = bytes.len().checked_sub(CHECKSUM_LEN).filter(|&n| n >= field::DOMAIN) else {
+            return Err(FormatError::Malformed("shorter than a header"));
+        };
+        let (body, sum) = bytes.split_at(body_len);
+        if digest::digest(&digest::SHA256, body).as_ref() != sum {
+            return Err(FormatError::Checksum);
+        }
+        if file.u16_at(field::FLAGS.start) != Some(0) {
+            return Err(FormatError::Malformed("unknown flags"));
+        }
+        file.domain()?;
+        Ok(file)
+    }
+
+    /// When it was written (Unix seconds).
+    pub fn written_at(&self) -> u64 {
+        self.u64_at(field::WRITTEN_AT.start).unwrap_or(0)
+    }
+
+    /// The SOA serial of the snapshot it holds.
+    pub fn serial(&self) -> u32 {
+        self.u32_at(field::SERIAL.start).unwrap_or(0)
+    }
+
+    /// How many records it holds (as its header says).
+    pub fn record_count(&self) -> u32 {
+        self.u32_at(field::RECORDS.start).unwrap_or(0)
+    }
+
+    /// The domain its records are under (lower-case, no trailing dot).
+    pub fn domain(&self) -> Result<&'a str, FormatError> {
+        let len = self.u16_at(field::DOMAIN_LEN.start).unwrap_or(0);
+        let bytes = self
+            .body()
+            .get(field::DOMAIN..field::DOMAIN + usize::from(len))
+            .ok_or(FormatError::Malformed("the domain runs past the end"))?;
+        std::str::from_utf8(bytes).map_err(|_| FormatError::Malformed("the domain is not UTF-8"))
+    }
+
+    /// Its records, as the list they would have been generated as (names interned, PTR marks kept).
+    pub fn record_list(&self) -> Result<RecordList, FormatError> {
+        let mut at = Cursor {
+            bytes: self.body(),
+            at: field::DOMAIN + self.domain()?.len(),
+        };
+        let names = self.u32_at(field::NAMES.start).unwrap_or(0) as usize;
+        let records = self.record_count() as usize;
+        if names > at.left() / MIN_NAME_LEN || records > at.left() / MIN_RECORD_LEN {
+            return Err(FormatError::Malformed("counts larger than the file"));
+        }
+        let mut list = RecordList::with_capacity(records);
+        let mut table: Vec<(&str, NameId, u32)> = Vec::with_capacity(names);
+        let mut total = 0usize;
+        for _ in 0..names {
+            let text = at.text()?;
+            let count = at.u32()?;
+            total = total.saturating_add(count as usize);
+            let id = list.intern(text).ok_or(FormatError::Malformed("too many names"))?;
+            table.push((text, id, count));
+        }
+        if total != records {
+            return Err(FormatError::Malformed("the names' record counts do not add up"));
+        }
+        for &(text, id, count) in &table {
+            for _ in 0..count {
+                match at.u8()? {
+                    kind::A => list.push_ip_at(id, IpAddr::V4(Ipv4Addr::from(at.array::<4>()?))),
+                    kind::A_PTR => list.push_ip_reverse_at(id, IpAddr::V4(Ipv4Addr::from(at.array::<4>()?))),
+                    kind::AAAA => list.push_ip_at(id, IpAddr::V6(Ipv6Addr::from(at.array::<16>()?))),
+                    kind::AAAA_PTR => list.push_ip_reverse_at(id, IpAddr::V6(Ipv6Addr::from(at.array::<16>()?))),
+                    kind::SRV => {
+                        let target = at.u32()?;
+                        let port = at.u16()?;
+                        let &(_, target, _) = table
+                            .get(target as usize)
+                            .ok_or(FormatError::Malformed("an SRV target that is no name"))?;
+                        list.push_srv_at(id, target, port)
+                    }
+                    kind::CNAME => {
+                        let target = at.text()?;
+                        list.push(text, RData::Cname(target.to_owned()))
+                    }
+                    kind::TXT => {
+                        let len = at.u16()?;
+                        let strings = txt_strings(at.take(usize::from(len))?)?;
+                        list.push(text, RData::Txt(strings))
+                    }
+                    _ => return Err(FormatError::Malformed("an unknown record kind")),
+                };
+            }
+        }
+        if at.left() != 0 {
+            return Err(FormatError::Malformed("bytes after the last record"));
+        }
+        Ok(list)
+    }
+
+    /// Everything but the checksum.
+    fn body(&self) -> &'a [u8] {
+        let end = self.bytes.len().saturating_sub(CHECKSUM_LEN);
+        self.bytes.get(..end).unwrap_or_default()
+    }
+
+    fn u16_at(&self, at: usize) -> Option<u16> {
+        Some(u16::from_be_bytes(self.bytes.get(at..at + 2)?.try_into().ok()?))
+    }
+
+    fn u32_at(&self, at: usize) -> Option<u32> {
+        Some(u32::from_be_bytes(self.bytes.get(at..at + 4)?.try_into().ok()?))
+    }
+
+    fn u64_at(&self, at: usize) -> Option<u64> {
+        Some(u64::from_be_bytes(self.bytes.get(at..at + 8)?.try_into().ok()?))
+    }
+}
+
+/// The character strings of TXT RDATA.
+fn txt_strings(mut rdata: &[u8]) -> Result<Vec<String>, FormatError> {
+    let mut strings = Vec::new();
+    while let Some((&len, rest)) = rdata.split_first() {
+        let (s, rest) = rest
+            .split_at_checked(usize::from(len))
+            .ok_or(FormatError::Malformed("a TXT string runs past its record"))?;
+        let s = std::str::from_utf8(s).map_err(|_| FormatError::Malformed("a TXT string is not UTF-8"))?;
+        strings.push(s.to_owned());
+        rdata = rest;
+    }
+    Ok(strings)
+}
+
+/// Reads the body front to back; every read is bounds-checked.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn left(&self) -> usize {
+        self.bytes.len().saturating_sub(self.at)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
+        let end = self.at.checked_add(n).ok_or(FormatError::Malformed("past the end"))?;
+        let bytes = self
+            .bytes
+            .get(self.at..end)
+            .ok_or(FormatError::Malformed("a record runs past the end"))?;
+        self.at = end;
+        Ok(bytes)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], FormatError> {
+        let bytes = self.take(N)?;
+        bytes.try_into().map_err(|_| FormatError::Malformed("past the end"))
+    }
+
+    fn u8(&mut self) -> Result<u8, FormatError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, FormatError> {
+        self.array().map(u16::from_be_bytes)
+    }
+
+    fn u32(&mut self) -> Result<u32, FormatError> {
+        self.array().map(u32::from_be_bytes)
+    }
+
+    /// A name as text: length u16, then UTF-8.
+    fn text(&mut self) -> Result<&'a str, FormatError> {
+        let len = self.u16()?;
+        let bytes = self.take(usize::from(len))?;
+        std::str::from_utf8(bytes).map_err(|_| FormatError::Malformed("a name is not UTF-8"))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
