@@ -181,6 +181,12 @@ impl SnapshotFileStatus {
         self.last_write_ms.store(took_ms, Ordering::Relaxed);
     }
 
+    /// Successful writes so far.
+    #[cfg(test)]
+    pub(crate) fn writes_ok(&self) -> u64 {
+        self.writes_ok.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn write_failed(&self) {
         self.writes_failed.fetch_add(1, Ordering::Relaxed);
     }

@@ -17,8 +17,8 @@
 //! trailer  SHA-256 of everything before it
 //! ```
 //!
-//! A record "+PTR" also gets the PTR record back to its name (`PTROn`). Empty non-terminals are not
-//! stored: building the snapshot makes them again.
+//! A record "+PTR" also gets the PTR record back to its name (`PTROn`). Every name of the domain is
+//! stored, those without records too.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -27,7 +27,7 @@ use ring::digest;
 
 use crate::snapshot::reverse::reverse_name;
 use crate::snapshot::{NameId, RData, RecordList, Records};
-use crate::wire::{rtype, wire_to_text};
+use crate::wire::{rtype, text_to_wire, wire_to_text};
 
 /// The first octets of every snapshot file.
 pub const MAGIC: [u8; 8] = *b"MESOSDNS";
@@ -119,37 +119,47 @@ pub fn encode(records: &Records, written_at: u64) -> Vec<u8> {
     out.resize(field::DOMAIN_LEN.start, 0); // the counts, filled in below
     out.extend_from_slice(&(domain.len() as u16).to_be_bytes());
     out.extend_from_slice(domain);
-    let stored = stored_names(records);
-    let mut text = String::new();
-    for &(id, count) in &stored.names {
-        let name = records.name(id).unwrap_or_default();
-        text.clear();
-        text.push_str(&wire_to_text(name));
-        push_text(&mut out, &text);
-        out.extend_from_slice(&count.to_be_bytes());
+    // Every name of the domain in node id order, those without records too (an empty non-terminal
+    // is made again by the build anyway, but a name whose records were all dropped still answers
+    // NODATA, not NXDOMAIN). A name's index is its place in that order.
+    let bound = records.node_id_bound();
+    let mut index = vec![u32::MAX; bound as usize];
+    let mut names = 0u32;
+    for (id, slot) in index.iter_mut().enumerate() {
+        if records.domain_node(id as u32).is_some() {
+            *slot = names;
+            names += 1;
+        }
     }
-    let mut wire = Vec::new();
-    for &(id, _) in &stored.names {
+    let ptr_on = records.ptr_count() > 0;
+    // The records section is gathered beside the names and appended after them.
+    let mut body = Vec::with_capacity(a * 5 + aaaa * 17 + srv * 7);
+    let (mut total, mut wire) = (0u32, Vec::new());
+    for id in 0..bound {
         let Some(node) = records.domain_node(id) else {
             continue;
         };
+        let before = total;
         for ip in node.a {
-            let ptr = stored.ptr_on && points_back(records, ip, id, &mut wire);
-            out.push(if ptr { kind::A_PTR } else { kind::A });
-            out.extend_from_slice(ip);
+            let ptr = ptr_on && points_back(records, ip, id, &mut wire);
+            body.push(if ptr { kind::A_PTR } else { kind::A });
+            body.extend_from_slice(ip);
+            total += 1;
         }
         for ip in node.aaaa {
-            let ptr = stored.ptr_on && points_back(records, ip, id, &mut wire);
-            out.push(if ptr { kind::AAAA_PTR } else { kind::AAAA });
-            out.extend_from_slice(ip);
+            let ptr = ptr_on && points_back(records, ip, id, &mut wire);
+            body.push(if ptr { kind::AAAA_PTR } else { kind::AAAA });
+            body.extend_from_slice(ip);
+            total += 1;
         }
         for srv in node.srv {
-            let Some(&target) = stored.index.get(srv.target as usize) else {
+            let Some(&target) = index.get(srv.target as usize).filter(|&&t| t != u32::MAX) else {
                 continue;
             };
-            out.push(kind::SRV);
-            out.extend_from_slice(&target.to_be_bytes());
-            out.extend_from_slice(&srv.port.to_be_bytes());
+            body.push(kind::SRV);
+            body.extend_from_slice(&target.to_be_bytes());
+            body.extend_from_slice(&srv.port.to_be_bytes());
+            total += 1;
         }
         for extra in node.extra {
             let rdata = node
@@ -158,22 +168,23 @@ pub fn encode(records: &Records, written_at: u64) -> Vec<u8> {
                 .unwrap_or_default();
             match extra.rtype {
                 rtype::CNAME => {
-                    text.clear();
-                    text.push_str(&wire_to_text(rdata));
-                    out.push(kind::CNAME);
-                    push_text(&mut out, &text);
+                    body.push(kind::CNAME);
+                    push_name_text(&mut body, rdata);
                 }
                 _ => {
-                    out.push(kind::TXT);
-                    out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
-                    out.extend_from_slice(rdata);
+                    body.push(kind::TXT);
+                    body.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+                    body.extend_from_slice(rdata);
                 }
             }
+            total += 1;
         }
+        push_name_text(&mut out, node.name);
+        out.extend_from_slice(&(total - before).to_be_bytes());
     }
-    let names = stored.names.len() as u32;
+    out.extend_from_slice(&body);
+    drop(body);
     put(&mut out, field::NAMES, &names.to_be_bytes());
-    let total = stored.names.iter().fold(0u32, |sum, &(_, n)| sum.saturating_add(n));
     put(&mut out, field::RECORDS, &total.to_be_bytes());
     let length = (out.len() + CHECKSUM_LEN) as u64;
     put(&mut out, field::LENGTH, &length.to_be_bytes());
@@ -182,73 +193,36 @@ pub fn encode(records: &Records, written_at: u64) -> Vec<u8> {
     out
 }
 
-/// Appends a length (u16) and text; a name's text is at most 255 octets (765 with replaced octets).
-fn push_text(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
-    let bytes = bytes.get(..usize::from(u16::MAX)).unwrap_or(bytes);
-    out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
-    out.extend_from_slice(bytes);
+/// Appends a wire name as text, length (u16) first: its labels joined by dots, with the trailing dot
+/// (`wire_to_text`, without building a `String` for each of a few hundred thousand names).
+fn push_name_text(out: &mut Vec<u8>, wire: &[u8]) {
+    let at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    let mut pos = 0;
+    while let Some(&len) = wire.get(pos).filter(|&&len| len != 0) {
+        out.extend_from_slice(wire.get(pos + 1..pos + 1 + usize::from(len)).unwrap_or_default());
+        out.push(b'.');
+        pos += usize::from(len) + 1;
+    }
+    if out.len() == at + 2 {
+        out.push(b'.');
+    }
+    // Names are made from text, so their octets are UTF-8; any that are not are written as
+    // `wire_to_text` shows them.
+    if std::str::from_utf8(out.get(at + 2..).unwrap_or_default()).is_err() {
+        out.truncate(at + 2);
+        out.extend_from_slice(wire_to_text(wire).as_bytes());
+    }
+    let len = out.len() - at - 2;
+    let len = u16::try_from(len).unwrap_or(u16::MAX);
+    put(out, at..at + 2, &len.to_be_bytes());
+    out.truncate(at + 2 + usize::from(len));
 }
 
 /// Overwrites `range` of `out` (which holds it) with `bytes`.
 fn put(out: &mut [u8], range: std::ops::Range<usize>, bytes: &[u8]) {
     if let Some(slot) = out.get_mut(range) {
         slot.copy_from_slice(bytes);
-    }
-}
-
-/// The names a file stores: every name of the domain with records, and every SRV target (which may
-/// have none), in node id order.
-struct StoredNames {
-    /// (node id, record count).
-    names: Vec<(u32, u32)>,
-    /// Node id -> index in `names` (`u32::MAX`: not stored).
-    index: Vec<u32>,
-    /// Whether the snapshot has PTR records at all.
-    ptr_on: bool,
-}
-
-fn stored_names(records: &Records) -> StoredNames {
-    let bound = records.node_id_bound();
-    let mut wanted = vec![false; bound as usize];
-    for node_id in 0..bound {
-        let Some(node) = records.domain_node(node_id) else {
-            continue;
-        };
-        if node.a.len() + node.aaaa.len() + node.srv.len() + node.extra.len() > 0 {
-            if let Some(w) = wanted.get_mut(node_id as usize) {
-                *w = true;
-            }
-        }
-        for srv in node.srv {
-            if records.domain_node(srv.target).is_some() {
-                if let Some(w) = wanted.get_mut(srv.target as usize) {
-                    *w = true;
-                }
-            }
-        }
-    }
-    let mut names = Vec::new();
-    let mut index = vec![u32::MAX; bound as usize];
-    for (node_id, _) in wanted.iter().enumerate().filter(|(_, &w)| w) {
-        let Some(node) = records.domain_node(node_id as u32) else {
-            continue;
-        };
-        let srv = node
-            .srv
-            .iter()
-            .filter(|s| records.domain_node(s.target).is_some())
-            .count();
-        let count = node.a.len() + node.aaaa.len() + srv + node.extra.len();
-        if let Some(slot) = index.get_mut(node_id) {
-            *slot = names.len() as u32;
-        }
-        names.push((node_id as u32, count as u32));
-    }
-    StoredNames {
-        names,
-        index,
-        ptr_on: records.ptr_count() > 0,
     }
 }
 
@@ -350,6 +324,7 @@ impl<'a> SnapshotFile<'a> {
         let mut list = RecordList::with_capacity(records);
         let mut table: Vec<(&str, NameId, u32)> = Vec::with_capacity(names);
         let mut total = 0usize;
+        let mut wire = Vec::new();
         for _ in 0..names {
             let text = at.text()?;
             let count = at.u32()?;
@@ -377,6 +352,7 @@ impl<'a> SnapshotFile<'a> {
                     }
                     kind::CNAME => {
                         let target = at.text()?;
+                        text_to_wire(target, &mut wire).ok_or(FormatError::Malformed("a CNAME target is no name"))?;
                         list.push(text, RData::Cname(target.to_owned()))
                     }
                     kind::TXT => {

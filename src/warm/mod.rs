@@ -9,7 +9,7 @@
 //! `/metrics` show them (`crate::metrics`).
 
 pub mod format;
-pub(crate) mod writer;
+pub mod writer;
 
 use std::fmt;
 use std::io::{self, Read};
@@ -32,17 +32,17 @@ const MAX_FILE_BYTES: u64 = 1 << 30;
 const FUTURE_SKEW_SECONDS: u64 = 300;
 
 /// A snapshot file that passed every check, built into records.
-pub(crate) struct Loaded {
-    pub(crate) records: Records,
+pub struct Loaded {
+    pub records: Records,
     /// When the file was written (Unix seconds).
-    pub(crate) written_at: u64,
+    pub written_at: u64,
     /// How many records it held.
-    pub(crate) count: usize,
+    pub count: usize,
 }
 
 /// Why a snapshot file is not served.
 #[derive(Debug)]
-pub(crate) enum LoadError {
+pub enum LoadError {
     /// No file at the path (the first start, or the file was removed): nothing to say but that.
     Missing,
     Read(io::Error),
@@ -89,7 +89,7 @@ impl From<FormatError> for LoadError {
 }
 
 /// Reads `snapshotFile` and builds its records, if it passes every check at `now` (Unix seconds).
-pub(crate) fn load(config: &Config, now: u64) -> Result<Loaded, LoadError> {
+pub fn load(config: &Config, now: u64) -> Result<Loaded, LoadError> {
     let bytes = read(Path::new(&config.snapshot_file))?;
     let file = SnapshotFile::new_checked(&bytes)?;
     let domain = file.domain()?;
@@ -187,7 +187,8 @@ pub(crate) fn start(config: &Config, records: &ArcSwap<Records>, status: &Snapsh
     Some(written)
 }
 
-pub(crate) fn unix_now() -> u64 {
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 

@@ -191,7 +191,7 @@ impl Writer {
 /// Replaces the file at `path` with `bytes` so that a crash at any moment leaves either the old file or
 /// the new one whole: a temporary file beside it (`.NAME.tmp`, mode 0600, not following a link),
 /// written and synced, renamed over `path`, then the directory synced so that the rename lasts.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
@@ -236,6 +236,65 @@ mod tests {
         assert!(!worth_writing(last, 10, 1000 + 21599, 86400));
         assert!(worth_writing(last, 10, 1000 + 21600, 86400), "a quarter of the max age");
         assert!(!worth_writing(last, 10, 999, 86400), "the clock went back");
+    }
+
+    #[test]
+    fn publishes_during_the_wait_are_coalesced_into_one_write_of_the_newest() {
+        use crate::snapshot::{RData, RecordList};
+        use crate::warm::format::SnapshotFile;
+        let dir = std::env::temp_dir().join(format!("mesos-dns-writer-coalesce-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("snapshot");
+        let config = Config {
+            snapshot_file: path.display().to_string(),
+            refresh_seconds: 1,
+            ..Config::default()
+        };
+        let zone = crate::records::zone(&config);
+        let with_serial = |serial: u32| {
+            let mut list = RecordList::new();
+            list.push("web.mesos.", RData::A(std::net::Ipv4Addr::from(serial)));
+            Arc::new(Records::build(zone.clone(), &list, serial))
+        };
+        let records = Arc::new(ArcSwap::new(Arc::new(Records::unloaded(zone.clone()))));
+        let status = Arc::new(SnapshotFileStatus::default());
+        let handle = spawn(
+            Arc::new(ArcSwap::from_pointee(config)),
+            records.clone(),
+            status.clone(),
+            None,
+        )
+        .unwrap();
+        let serial_in_file = || {
+            let bytes = fs::read(&path).unwrap_or_default();
+            SnapshotFile::new_checked(&bytes).map(|f| f.serial()).ok()
+        };
+        // Until the file holds `serial` and the status counts it (the rename comes first).
+        let wait_for = |serial: u32, writes: u64| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while serial_in_file() != Some(serial) || status.writes_ok() < writes {
+                assert!(Instant::now() < deadline, "serial {serial} never written");
+                thread::sleep(Duration::from_millis(10));
+            }
+        };
+        records.store(with_serial(1));
+        handle.published();
+        wait_for(1, 1);
+        // Two publishes within the refresh period after that write: one write, of the newest.
+        records.store(with_serial(2));
+        handle.published();
+        records.store(with_serial(3));
+        handle.published();
+        wait_for(3, 2);
+        assert_eq!(status.writes_ok(), 2);
+        // The same records again: nothing to write.
+        handle.published();
+        records.store(with_serial(4));
+        handle.published();
+        wait_for(4, 3);
+        assert_eq!(status.writes_ok(), 3);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

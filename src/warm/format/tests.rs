@@ -225,3 +225,47 @@ fn an_srv_target_or_kind_out_of_range_is_corrupt() {
         assert!(matches!(err, FormatError::Malformed(_)), "{err}");
     }
 }
+
+/// The fuzz target's seeds (`fuzz/corpus/snapshot_file/seed-*`): real files of this version. Written
+/// again with `MESOS_DNS_WRITE_SEEDS=1`; read back on every run, so that a format change that leaves
+/// them stale is seen.
+#[test]
+fn the_fuzz_seeds_are_real_files_of_this_version() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/snapshot_file");
+    let mut small = RecordList::new();
+    small.push("web.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)));
+    small.push_ip_reverse("web.marathon.mesos.", IpAddr::V6(Ipv6Addr::LOCALHOST));
+    small.push(
+        "_web._tcp.marathon.mesos.",
+        RData::Srv {
+            target: "web.marathon.mesos.".into(),
+            port: 8080,
+        },
+    );
+    let seeds = [
+        (
+            "seed-fake-cluster",
+            encode(&fixture_snapshot(1_700_000_000), 1_700_000_060),
+        ),
+        (
+            "seed-one-task",
+            encode(&Records::build(Zone::of_default_config(), &small, 2), 3),
+        ),
+        (
+            "seed-empty",
+            encode(&Records::build(Zone::of_default_config(), &RecordList::new(), 1), 1),
+        ),
+    ];
+    for (name, bytes) in seeds {
+        let path = dir.join(name);
+        if std::env::var_os("MESOS_DNS_WRITE_SEEDS").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        let seed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            seed == bytes,
+            "{name} is stale: run this test with MESOS_DNS_WRITE_SEEDS=1"
+        );
+    }
+}
