@@ -26,7 +26,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ring::digest;
 
 use crate::snapshot::reverse::reverse_name;
-use crate::snapshot::{NameId, RData, RecordList, Records};
+use crate::snapshot::{NameId, Node, RData, RecordList, Records};
 use crate::wire::{rtype, text_to_wire, wire_to_text};
 
 /// The first octets of every snapshot file.
@@ -139,48 +139,10 @@ pub fn encode(records: &Records, written_at: u64) -> Vec<u8> {
         let Some(node) = records.domain_node(id) else {
             continue;
         };
-        let before = total;
-        for ip in node.a {
-            let ptr = ptr_on && points_back(records, ip, id, &mut wire);
-            body.push(if ptr { kind::A_PTR } else { kind::A });
-            body.extend_from_slice(ip);
-            total += 1;
-        }
-        for ip in node.aaaa {
-            let ptr = ptr_on && points_back(records, ip, id, &mut wire);
-            body.push(if ptr { kind::AAAA_PTR } else { kind::AAAA });
-            body.extend_from_slice(ip);
-            total += 1;
-        }
-        for srv in node.srv {
-            let Some(&target) = index.get(srv.target as usize).filter(|&&t| t != u32::MAX) else {
-                continue;
-            };
-            body.push(kind::SRV);
-            body.extend_from_slice(&target.to_be_bytes());
-            body.extend_from_slice(&srv.port.to_be_bytes());
-            total += 1;
-        }
-        for extra in node.extra {
-            let rdata = node
-                .blob
-                .get(extra.start as usize..extra.end as usize)
-                .unwrap_or_default();
-            match extra.rtype {
-                rtype::CNAME => {
-                    body.push(kind::CNAME);
-                    push_name_text(&mut body, rdata);
-                }
-                _ => {
-                    body.push(kind::TXT);
-                    body.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
-                    body.extend_from_slice(rdata);
-                }
-            }
-            total += 1;
-        }
+        let count = push_records(&mut body, records, (id, &node), &index, ptr_on, &mut wire);
         push_name_text(&mut out, node.name);
-        out.extend_from_slice(&(total - before).to_be_bytes());
+        out.extend_from_slice(&count.to_be_bytes());
+        total = total.saturating_add(count);
     }
     out.extend_from_slice(&body);
     drop(body);
@@ -191,6 +153,59 @@ pub fn encode(records: &Records, written_at: u64) -> Vec<u8> {
     let sum = digest::digest(&digest::SHA256, &out);
     out.extend_from_slice(sum.as_ref());
     out
+}
+
+/// Appends the records of node `id` to the records section; how many. `index` gives each node's
+/// place among the names (SRV targets are written as that).
+fn push_records(
+    body: &mut Vec<u8>,
+    records: &Records,
+    (id, node): (u32, &Node<'_>),
+    index: &[u32],
+    ptr_on: bool,
+    wire: &mut Vec<u8>,
+) -> u32 {
+    let mut count = 0;
+    for ip in node.a {
+        let ptr = ptr_on && points_back(records, ip, id, wire);
+        body.push(if ptr { kind::A_PTR } else { kind::A });
+        body.extend_from_slice(ip);
+        count += 1;
+    }
+    for ip in node.aaaa {
+        let ptr = ptr_on && points_back(records, ip, id, wire);
+        body.push(if ptr { kind::AAAA_PTR } else { kind::AAAA });
+        body.extend_from_slice(ip);
+        count += 1;
+    }
+    for srv in node.srv {
+        let Some(&target) = index.get(srv.target as usize).filter(|&&t| t != u32::MAX) else {
+            continue;
+        };
+        body.push(kind::SRV);
+        body.extend_from_slice(&target.to_be_bytes());
+        body.extend_from_slice(&srv.port.to_be_bytes());
+        count += 1;
+    }
+    for extra in node.extra {
+        let rdata = node
+            .blob
+            .get(extra.start as usize..extra.end as usize)
+            .unwrap_or_default();
+        match extra.rtype {
+            rtype::CNAME => {
+                body.push(kind::CNAME);
+                push_name_text(body, rdata);
+            }
+            _ => {
+                body.push(kind::TXT);
+                body.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+                body.extend_from_slice(rdata);
+            }
+        }
+        count += 1;
+    }
+    count
 }
 
 /// Appends a wire name as text, length (u16) first: its labels joined by dots, with the trailing dot
