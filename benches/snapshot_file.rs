@@ -3,7 +3,7 @@
 //! thread does after a refresh (encode, write, fsync, rename), and what a warm start does before the
 //! first refresh (read, check, decode, index). Each step is timed over a few rounds (best and median).
 //!
-//!   python3 /work/shared/tools/gen-state.py --agents 5000 --tasks 100000 > /tmp/state.json
+//!   python3 tests/fixtures/gen-state.py --agents 5000 --tasks 100000 > /tmp/state.json
 //!   cargo bench --bench snapshot_file -- /tmp/state.json [DIR]
 //!
 //! DIR is where the file is written (default: the system temp dir; use the disk the server would).
