@@ -25,4 +25,5 @@ pub(crate) mod refresh;
 pub(crate) mod serve;
 pub mod snapshot;
 pub mod transfer;
+pub mod warm;
 pub mod wire;

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use crate::answer::Transport;
 use crate::forward::health::ResolverHealth;
@@ -150,6 +151,54 @@ pub(crate) struct RefreshStatus {
     failures: AtomicU64,
     last_success_ms: AtomicU64,
     last_duration_ms: AtomicU64,
+    /// The snapshot file's figures (`snapshotFile`).
+    pub(crate) file: Arc<SnapshotFileStatus>,
+}
+
+/// The snapshot file's figures (`snapshotFile`): the records loaded from it at start (served until the
+/// first good refresh), and its writes since.
+#[derive(Debug, Default)]
+pub(crate) struct SnapshotFileStatus {
+    /// Records loaded from the file at start (0: none were).
+    loaded_records: AtomicU64,
+    /// Unix seconds the newest file was written at: the one loaded, then each written (0: none).
+    written_at: AtomicU64,
+    writes_ok: AtomicU64,
+    writes_failed: AtomicU64,
+    last_write_ms: AtomicU64,
+}
+
+impl SnapshotFileStatus {
+    /// `records` records written at `written_at` were loaded from the file at start.
+    pub(crate) fn loaded(&self, records: usize, written_at: u64) {
+        self.loaded_records.store(records as u64, Ordering::Relaxed);
+        self.written_at.store(written_at, Ordering::Relaxed);
+    }
+
+    /// The file was written at `at` (Unix seconds) in `took_ms`.
+    pub(crate) fn written(&self, at: u64, took_ms: u64) {
+        self.writes_ok.fetch_add(1, Ordering::Relaxed);
+        self.written_at.store(at, Ordering::Relaxed);
+        self.last_write_ms.store(took_ms, Ordering::Relaxed);
+    }
+
+    /// Successful writes so far.
+    #[cfg(test)]
+    pub(crate) fn writes_ok(&self) -> u64 {
+        self.writes_ok.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn write_failed(&self) {
+        self.writes_failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The age of the newest file at `now_ms` (0: none).
+    fn age_seconds(&self, now_ms: u64) -> u64 {
+        match self.written_at.load(Ordering::Relaxed) {
+            0 => 0,
+            at => (now_ms / 1000).saturating_sub(at),
+        }
+    }
 }
 
 impl RefreshStatus {
@@ -170,6 +219,13 @@ impl RefreshStatus {
         self.loaded.load(Ordering::Acquire)
     }
 
+    /// The number of records served from the snapshot file, while they are (until the first good
+    /// refresh).
+    fn serving_file_records(&self) -> Option<u64> {
+        let records = self.file.loaded_records.load(Ordering::Relaxed);
+        (records > 0 && !self.loaded()).then_some(records)
+    }
+
     /// Unix milliseconds of the last successful refresh (0: none yet).
     pub(crate) fn last_success_ms(&self) -> u64 {
         self.last_success_ms.load(Ordering::Relaxed)
@@ -179,7 +235,17 @@ impl RefreshStatus {
     /// older than three refresh periods.
     pub(crate) fn readiness(&self, now_ms: u64, refresh_seconds: u64) -> Result<(), String> {
         if !self.loaded() {
-            return Err("no successful refresh yet".into());
+            return Err(match self.serving_file_records() {
+                Some(records) => {
+                    let mut at = String::new();
+                    crate::logline::write_utc(&mut at, self.file.written_at.load(Ordering::Relaxed) * 1000);
+                    format!(
+                        "no successful refresh yet: serving {records} records from the snapshot file written at {at} ({} s ago)",
+                        self.file.age_seconds(now_ms)
+                    )
+                }
+                None => "no successful refresh yet".into(),
+            });
         }
         let age_ms = now_ms.saturating_sub(self.last_success_ms());
         let limit_ms = refresh_seconds.saturating_mul(3000);
@@ -418,6 +484,7 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
         s.now_ms.saturating_sub(last) as f64 / 1000.0
     };
     let _ = writeln!(out, "mesos_dns_snapshot_age_seconds {age:.3}");
+    snapshot_file(&mut out, s);
     family(&mut out, "records", "gauge", "Records being served, by type.");
     let (a, aaaa, srv) = s.records.counts();
     for (rtype, n) in [("A", a), ("AAAA", aaaa), ("SRV", srv)] {
@@ -480,6 +547,57 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
         let _ = writeln!(out, "mesos_dns_notify_messages_total{{result=\"{result}\"}} {value}");
     }
     out
+}
+
+/// The snapshot file's families (`snapshotFile`).
+fn snapshot_file(out: &mut String, s: &Snapshot<'_>) {
+    let file = &s.refresh.file;
+    family(
+        out,
+        "records_from_snapshot_file",
+        "gauge",
+        "1 while the records served are the snapshot file's (loaded at start, until the first good refresh).",
+    );
+    let _ = writeln!(
+        out,
+        "mesos_dns_records_from_snapshot_file {}",
+        u8::from(s.refresh.serving_file_records().is_some())
+    );
+    family(
+        out,
+        "snapshot_file_age_seconds",
+        "gauge",
+        "Age of the newest snapshot file, loaded at start or written since (0: none).",
+    );
+    let _ = writeln!(
+        out,
+        "mesos_dns_snapshot_file_age_seconds {}",
+        file.age_seconds(s.now_ms)
+    );
+    family(
+        out,
+        "snapshot_file_writes_total",
+        "counter",
+        "Snapshot file writes by result.",
+    );
+    for (result, n) in [("success", &file.writes_ok), ("failure", &file.writes_failed)] {
+        let _ = writeln!(
+            out,
+            "mesos_dns_snapshot_file_writes_total{{result=\"{result}\"}} {}",
+            n.load(Ordering::Relaxed)
+        );
+    }
+    family(
+        out,
+        "snapshot_file_last_write_duration_seconds",
+        "gauge",
+        "How long the last snapshot file write took (encoding, writing, syncing).",
+    );
+    let _ = writeln!(
+        out,
+        "mesos_dns_snapshot_file_last_write_duration_seconds {:.3}",
+        file.last_write_ms.load(Ordering::Relaxed) as f64 / 1000.0
+    );
 }
 
 #[cfg(test)]
@@ -574,6 +692,47 @@ mod tests {
             assert!(text.contains(&format!("\n{line}\n")), "{line} in:\n{text}");
         }
         assert!(text.contains("# TYPE mesos_dns_relay_cache_entries gauge\n"));
+    }
+
+    #[test]
+    fn records_from_the_snapshot_file_are_said_until_the_first_good_refresh() {
+        let records = Records::unloaded(crate::records::zone(&crate::config::Config::default()));
+        let refresh = RefreshStatus::default();
+        let render_at = |now_ms| {
+            render(&Snapshot {
+                metrics: &Metrics::default(),
+                relay: RelayStats::default(),
+                refresh: &refresh,
+                records: &records,
+                tcp_open: 0,
+                now_ms,
+            })
+        };
+        assert!(render_at(0).contains("\nmesos_dns_records_from_snapshot_file 0\n"));
+        assert_eq!(refresh.readiness(0, 60), Err("no successful refresh yet".to_owned()));
+        refresh.file.loaded(1234, 1_700_000_000);
+        let now_ms = 1_700_000_090_000;
+        assert_eq!(
+            refresh.readiness(now_ms, 60),
+            Err("no successful refresh yet: serving 1234 records from the snapshot file written at 2023-11-14T22:13:20.000Z (90 s ago)".to_owned())
+        );
+        let text = render_at(now_ms);
+        assert!(text.contains("\nmesos_dns_records_from_snapshot_file 1\n"), "{text}");
+        assert!(text.contains("\nmesos_dns_snapshot_file_age_seconds 90\n"), "{text}");
+        refresh.success(now_ms, 5);
+        refresh.file.written(1_700_000_100, 250);
+        refresh.file.write_failed();
+        assert_eq!(refresh.readiness(now_ms + 1000, 60), Ok(()));
+        let text = render_at(now_ms + 20_000);
+        for line in [
+            "mesos_dns_records_from_snapshot_file 0",
+            "mesos_dns_snapshot_file_age_seconds 10",
+            "mesos_dns_snapshot_file_writes_total{result=\"success\"} 1",
+            "mesos_dns_snapshot_file_writes_total{result=\"failure\"} 1",
+            "mesos_dns_snapshot_file_last_write_duration_seconds 0.250",
+        ] {
+            assert!(text.contains(&format!("\n{line}\n")), "{line} in:\n{text}");
+        }
     }
 
     #[test]

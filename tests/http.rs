@@ -328,6 +328,8 @@ fn config_is_the_original_config_document_with_our_own_keys() {
     want["HideUnhealthyTasks"] = json!(false);
     want["UnroutableNetworks"] = json!([]);
     want["StaticRecordsFile"] = json!("");
+    want["SnapshotFile"] = json!("");
+    want["SnapshotMaxAgeSeconds"] = json!(86400);
     want["UDPReceiveBuffer"] = json!(4194304);
     want["UDPSendBuffer"] = json!(4194304);
     want["CacheOn"] = json!(true);

@@ -21,6 +21,7 @@ use crate::records::zone;
 use crate::refresh::{self, StateSource, ZkLeader};
 use crate::serve::{Api, Server, Settings, TcpLimits};
 use crate::snapshot::Records;
+use crate::warm;
 use signals::{watch_signals, Control};
 
 /// Loads the config, checks everything a deployment can get wrong before any socket is bound (exit
@@ -99,18 +100,24 @@ fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(),
     };
     let shared = Arc::new(ArcSwap::new(config.clone()));
     let refresh_status = Arc::new(RefreshStatus::default());
+    // The snapshot file's records, before the refresher's first; then each published snapshot is
+    // handed to the file's writer.
+    let in_file = warm::start(&config, &records, &refresh_status.file);
+    let file_writer = warm::writer::spawn(shared.clone(), records.clone(), refresh_status.file.clone(), in_file)
+        .map_err(|e| format!("cannot start the snapshot file writer: {e}"))?;
+    let waker = server.as_ref().map(Server::waker);
     let refresher = refresh::spawn_reloadable(
         shared.clone(),
         source,
         records.clone(),
         refresh_status.clone(),
         args.verbosity,
-        server.as_ref().map(|server| {
-            let waker = server.waker();
-            Box::new(move || {
+        Some(Box::new(move || {
+            if let Some(waker) = &waker {
                 let _ = waker.wake();
-            }) as Box<dyn Fn() + Send>
-        }),
+            }
+            file_writer.published();
+        })),
     )
     .map_err(|e| format!("cannot start the refresher: {e}"))?;
     let stop = Arc::new(AtomicBool::new(false));

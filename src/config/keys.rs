@@ -268,6 +268,13 @@ pub(super) static KEYS: &[Key] = &[
         set(&mut c.static_records_file, f.string()?)
     })
     .json("StaticRecordsFile", |c| c.static_records_file.clone().into()),
+    // Ours (issue 23): the warm start's file. Read at start; the writer follows a reload.
+    key("snapshotFile", |f, c, _| set(&mut c.snapshot_file, f.string()?))
+        .json("SnapshotFile", |c| c.snapshot_file.clone().into()),
+    key("snapshotMaxAgeSeconds", |f, c, _| {
+        set(&mut c.snapshot_max_age_seconds, f.int(false, MAX_SECONDS)?)
+    })
+    .json("SnapshotMaxAgeSeconds", |c| c.snapshot_max_age_seconds.into()),
     key("mesosCredentials", |f, c, warnings| {
         let credentials = f
             .value()

@@ -108,6 +108,10 @@ pub struct Config {
     /// A master file of static records served beside the generated ones (`staticRecordsFile`); empty
     /// for none.
     pub static_records_file: String,
+    /// Where the last good records are kept for a warm start (`snapshotFile`, ours); empty: nowhere.
+    pub snapshot_file: String,
+    /// A snapshot file older than this is not served at start (`snapshotMaxAgeSeconds`, ours).
+    pub snapshot_max_age_seconds: u64,
     /// `stateSource` (ours, not the original's): `poll` (default) or `stream`.
     pub state_source: StateSourceMode,
     /// The absolute path of the file this was loaded from (the original's `File`); empty when parsed
@@ -194,6 +198,8 @@ impl Default for Config {
             mesos_credentials: None,
             iam_config_file: String::new(),
             static_records_file: String::new(),
+            snapshot_file: String::new(),
+            snapshot_max_age_seconds: 86_400,
             state_source: StateSourceMode::Poll,
             file: String::new(),
             transfer_allow_from: Vec::new(),

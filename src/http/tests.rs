@@ -132,7 +132,8 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     assert_eq!(status, 200);
     // Go's records.Config through encoding/json (field names, the HttpPort/DnsOn/HttpOn tags), for the
     // defaults; Resolvers is empty (read from /etc/resolv.conf) and Masters [] where Go has null. Plus
-    // ours: PTROn, StateSource, HideUnhealthyTasks, UnroutableNetworks, StaticRecordsFile,
+    // ours: PTROn, StateSource, HideUnhealthyTasks, UnroutableNetworks, StaticRecordsFile, SnapshotFile,
+    // SnapshotMaxAgeSeconds,
     // UDPReceiveBuffer, UDPSendBuffer, CacheOn, CacheMaxEntries, ServeStaleSeconds, RelayAllowFrom,
     // TransferAllowFrom, Notify, Nameservers.
     let mut want = json!({
@@ -152,6 +153,8 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     want["HideUnhealthyTasks"] = json!(false);
     want["UnroutableNetworks"] = json!([]);
     want["StaticRecordsFile"] = json!("");
+    want["SnapshotFile"] = json!("");
+    want["SnapshotMaxAgeSeconds"] = json!(86400);
     want["UDPReceiveBuffer"] = json!(4194304);
     want["UDPSendBuffer"] = json!(4194304);
     want["CacheOn"] = json!(true);

@@ -166,6 +166,9 @@ impl Built {
 
 impl Refresher {
     fn new(config: Arc<Config>, source: StateSource, records: Arc<ArcSwap<Records>>, verbosity: u8) -> Refresher {
+        // Above the serial of records stored before the first refresh (a warm start's), so that
+        // secondaries never see it go back.
+        let last_serial = records.load().serial();
         Refresher {
             config,
             shared: None,
@@ -175,7 +178,7 @@ impl Refresher {
             verbosity,
             successes: 0,
             failures: 0,
-            last_serial: 0,
+            last_serial,
             last_success: None,
             stream: None,
             incremental: None,

@@ -24,6 +24,8 @@ fn every_key_set() -> Value {
         all.extend(ours);
     }
     doc["staticRecordsFile"] = json!("/static.zone");
+    doc["snapshotFile"] = json!("/var/lib/mesos-dns/snapshot");
+    doc["snapshotMaxAgeSeconds"] = json!(3600);
     doc["udpReceiveBuffer"] = json!(0);
     doc["udpSendBuffer"] = json!(65536);
     doc["cacheOn"] = json!(false);

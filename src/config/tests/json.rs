@@ -126,6 +126,8 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
         "HideUnhealthyTasks",
         "UnroutableNetworks",
         "StaticRecordsFile",
+        "SnapshotFile",
+        "SnapshotMaxAgeSeconds",
         "UDPReceiveBuffer",
         "UDPSendBuffer",
         "CacheOn",
