@@ -705,6 +705,7 @@ mod tests {
                 refresh: &refresh,
                 records: &records,
                 tcp_open: 0,
+                resolvers: &[],
                 now_ms,
             })
         };
