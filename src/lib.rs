@@ -12,6 +12,7 @@ pub mod addr;
 pub mod answer;
 pub mod app;
 pub mod cli;
+pub(crate) mod clock;
 pub mod config;
 pub mod forward;
 pub mod http;

@@ -1,6 +1,9 @@
+use super::publish::{next_serial, RecordLine};
 use super::*;
-use crate::snapshot::Lookup;
+use crate::mesos::fetch::Fetcher;
+use crate::snapshot::{Lookup, RData, Record};
 use std::net::{IpAddr, Ipv4Addr};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const TUTORIAL: &[u8] = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
 
