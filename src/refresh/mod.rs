@@ -12,6 +12,8 @@
 //! [`crate::mesos::fetch`]), the pipeline from document to records [`crate::records::from_state`]'s.
 //! Queries never wait on a refresh: they read whichever snapshot is current.
 
+mod carried;
+mod carry;
 pub(crate) mod host;
 mod incremental;
 pub(crate) mod model;
@@ -161,6 +163,11 @@ impl Now {
             unix_ms: crate::clock::unix_now_ms(),
         }
     }
+
+    /// Unix seconds.
+    fn unix(&self) -> u64 {
+        self.unix_ms / 1000
+    }
 }
 
 /// The refresher's state between steps.
@@ -186,6 +193,10 @@ struct Refresher {
     statics: StaticRecords,
     /// The collision lines last logged (each set is logged once, not at every refresh).
     logged_collisions: Vec<String>,
+    /// Which agents' tasks a failover carries over ([`carry`]).
+    carrier: carry::Carrier,
+    /// How many tasks the snapshot being served carries over.
+    carried_tasks: usize,
     hooks: Hooks,
 }
 
@@ -206,6 +217,8 @@ impl Refresher {
             incremental: None,
             statics: StaticRecords::default(),
             logged_collisions: Vec::new(),
+            carrier: carry::Carrier::default(),
+            carried_tasks: 0,
             hooks: Hooks::default(),
         };
         // The static records of the starting config (`app` has checked the file already).

@@ -11,6 +11,8 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Instant;
 
+use super::carried::{self, CarriedTask};
+use super::carry::{News, View};
 use super::model::{Changed, Model};
 use super::plan::{plan, Editable, Plan};
 use super::publish::{next_serial, Built};
@@ -33,8 +35,13 @@ pub(super) enum Trigger {
 
 /// What a source gave one step.
 pub(super) enum Yielded {
-    /// Records generated from a document (poll mode, a state file), not indexed yet.
-    List { list: Box<RecordList>, from: String },
+    /// Records generated from a document (poll mode, a state file), not indexed yet, and what the
+    /// document says about failover.
+    List {
+        list: Box<RecordList>,
+        from: String,
+        view: View,
+    },
     /// The stream's model changed: by a poll that replaced it (`named`: the masters that poll's records
     /// name) or by events (`named` is `None`: the masters stay).
     Model {
@@ -65,10 +72,16 @@ impl Refresher {
         now.at + took
     }
 
-    /// The source, then the plan, then the build (`now` is the step's clock reading).
+    /// The source, then the carry step, then the plan, then the build (`now` is the step's clock
+    /// reading).
     fn build(&mut self, trigger: Trigger, serial: u32, now: Now) -> Result<Built, RefreshError> {
         match self.source_yield(trigger, now)? {
-            Yielded::List { list, from } => {
+            Yielded::List { mut list, from, view } => {
+                let news = self
+                    .carrier
+                    .observe(&view, now.unix(), self.config.failover_grace_seconds);
+                let carried = self.carry_over(&news);
+                carried::add_to_list(&mut list, &carried);
                 // The body and its parsed form are freed by now: index the records.
                 let (records, list) = self.index(*list, serial);
                 Ok(Built {
@@ -80,6 +93,15 @@ impl Refresher {
             }
             Yielded::Model { changes, from, named } => self.build_from_stream(changes, from, named, serial, now),
         }
+    }
+
+    /// The carry step's second half: the tasks the carried agents had in the snapshot being served,
+    /// to go into the next one; logs where carrying started and ended.
+    fn carry_over(&mut self, news: &News) -> Vec<CarriedTask> {
+        let carried = carried::take(&self.records.load(), self.carrier.carrying());
+        carried::log_news(news, &carried, self.config.failover_grace_seconds);
+        self.carried_tasks = carried.len();
+        carried
     }
 
     /// Asks the source what changed.
@@ -108,16 +130,21 @@ impl Refresher {
                 return Ok(Yielded::List {
                     list: Box::new(list),
                     from,
+                    view: View::of(&header),
                 });
             }
         };
         if self.stream.is_none() {
-            let (generated, origin) = fetcher
-                .fetch_with(|_, header, body| generate_from_body(config, header, body, named, &self_addrs, &resolve))
+            let ((generated, view), origin) = fetcher
+                .fetch_with(|_, header, body| {
+                    let generated = generate_from_body(config, header, body, named, &self_addrs, &resolve);
+                    (generated, View::of(header))
+                })
                 .map_err(RefreshError::Fetch)?;
             return Ok(Yielded::List {
                 list: Box::new(generated?),
                 from: origin.url,
+                view,
             });
         }
         // Stream mode: the document becomes the stream's model, and records come from that.
@@ -170,17 +197,27 @@ impl Refresher {
         from: String,
         named: Option<Vec<HostPort>>,
         serial: u32,
-        _now: Now,
+        now: Now,
     ) -> Result<Built, RefreshError> {
         let polled = named.is_some();
         let no_stream = || RefreshError::Document(BuildError::NotState("no event stream".into()));
+        // The carry step: only a new model (a poll, an event that changes more than tasks) or time
+        // (a grace period ending) can change what is carried.
+        let news = match polled || changes == Changed::Everything || !self.carrier.is_idle() {
+            true => {
+                let view = View::of(self.stream.as_ref().ok_or_else(no_stream)?.model().state());
+                self.carrier
+                    .observe(&view, now.unix(), self.config.failover_grace_seconds)
+            }
+            false => News::default(),
+        };
         let editable = Editable {
             editing: self.incremental.is_some(),
             same_masters: match (&self.incremental, &named) {
                 (Some(inc), Some(named)) => inc.masters() == named.as_slice(),
                 _ => true,
             },
-            same_carried: true,
+            same_carried: !news.changed(),
         };
         match plan(changes, editable) {
             Plan::Edit(tasks) => {
@@ -206,8 +243,9 @@ impl Refresher {
                 // rebuild too).
                 self.incremental = None;
                 let named = named.unwrap_or_else(|| self.masters_for_records());
+                let carried = self.carry_over(&news);
                 let stream = self.stream.as_ref().ok_or_else(no_stream)?;
-                let (built, inc) = self.build_from_model(stream.model(), &named, serial, from)?;
+                let (built, inc) = self.build_from_model(stream.model(), &named, serial, from, &carried)?;
                 self.incremental = inc;
                 Ok(built)
             }
@@ -222,6 +260,7 @@ impl Refresher {
         named: &[HostPort],
         serial: u32,
         from: String,
+        carried: &[CarriedTask],
     ) -> Result<(Built, Option<Incremental>), RefreshError> {
         let config = &*self.config;
         let self_addrs = self_addrs(config.listener);
@@ -230,11 +269,12 @@ impl Refresher {
             let (list, gen) = generate_for_edits(config, model.state(), named, &self_addrs, &system_resolve)?;
             let frameworks: Vec<String> = list.frameworks().map(str::to_owned).collect();
             let (records, list) = self.index(list, serial);
-            let mut inc = Incremental::start(records, model, gen, frameworks, named);
+            let mut inc = Incremental::start(records, model, gen, frameworks, named, carried);
             let (records, _) = inc.publish();
             (records, list, Some(inc))
         } else {
-            let list = generate_from_state(config, model.state(), named, &self_addrs, &system_resolve)?;
+            let mut list = generate_from_state(config, model.state(), named, &self_addrs, &system_resolve)?;
+            carried::add_to_list(&mut list, carried);
             let (records, list) = self.index(list, serial);
             (records, list, None)
         };

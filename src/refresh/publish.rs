@@ -49,8 +49,8 @@ impl Refresher {
                 );
             }
         }
-        // `/v1/enumerate` needs which task each record came from: a full build keeps its list when it
-        // is served (an edited snapshot has its task table instead).
+        // `/v1/enumerate` (and carrying a failover's tasks over) need which task each record came
+        // from: a full build keeps its list (an edited snapshot has its task table instead).
         let records = if self.keeps_list() && records.tasks().is_none() {
             records.with_list(list)
         } else {
@@ -78,6 +78,7 @@ impl Refresher {
                 hook(&published);
             }
         }
+        self.status.set_carried_tasks(self.carried_tasks as u64);
         self.status.success(now.unix_ms, millis(took));
         let (a, aaaa, srv) = published.counts();
         let count = a + aaaa + srv + published.extra_count();
@@ -116,9 +117,10 @@ impl Refresher {
         }
     }
 
-    /// Whether a full build's record list stays in the snapshot (for `/v1/enumerate`).
+    /// Whether a full build's record list stays in the snapshot: always, as a failover carries
+    /// tasks over from it (`/v1/enumerate` is served only with `enumerationOn`).
     fn keeps_list(&self) -> bool {
-        self.config.enumeration_on
+        true
     }
 
     /// Logs what static records did at generated names, once per distinct set.

@@ -306,6 +306,7 @@ mod tests {
             agents: Vec::new(),
             tasks: Vec::new(),
             heartbeat: None,
+            recovered: None,
         };
         tx.send(Message::Event(Box::new(subscribed))).unwrap();
         assert_eq!(s.pump(t0), Pumped::Changed, "SUBSCRIBED is published at once");
@@ -362,6 +363,7 @@ mod tests {
             agents: Vec::new(),
             tasks: Vec::new(),
             heartbeat: None,
+            recovered: None,
         })))
         .unwrap();
         tx.send(Message::Ended(StreamError::Closed)).unwrap();
@@ -382,6 +384,7 @@ mod tests {
             agents: Vec::new(),
             tasks: Vec::new(),
             heartbeat: None,
+            recovered: None,
         });
         assert_eq!(s.take_changes(), Changed::Nothing, "nothing applied yet");
         s.pump(t0);

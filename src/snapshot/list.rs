@@ -96,16 +96,33 @@ struct TaskTable {
     /// Per task: the records generated for it, `start..end` in the list's entries (ascending and
     /// disjoint, in task order).
     records: Vec<(u32, u32)>,
+    /// Per task: its agent (index into `agents`), so that a failover can carry an agent's tasks
+    /// over (4 bytes a task).
+    agent_of: Vec<u32>,
+    /// The agent ids tasks run on, each once.
+    agents: Vec<Box<str>>,
+    /// Agent id -> index in `agents`, while tasks are added (dropped by [`RecordList::seal`]).
+    agent_index: std::collections::HashMap<Box<str>, u32>,
 }
 
 impl TaskTable {
     /// Adds a task of framework `fw` (an index into `frameworks`); `None` when there is no such
     /// framework or a count no longer fits in 32 bits.
-    fn push(&mut self, fw: u32, name: &str, id: &str, first_record: u32) -> Option<u32> {
+    fn push(&mut self, fw: u32, name: &str, id: &str, agent: &str, first_record: u32) -> Option<u32> {
         if fw as usize >= self.frameworks.len() {
             return None;
         }
         let index = u32::try_from(self.rows.len()).ok()?;
+        let agent = match self.agent_index.get(agent) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.agents.len()).ok()?;
+                self.agents.push(agent.into());
+                self.agent_index.insert(agent.into(), i);
+                i
+            }
+        };
+        self.agent_of.push(agent);
         self.text.push_str(name);
         let name_end = u32::try_from(self.text.len()).ok()?;
         self.text.push_str(id);
@@ -242,8 +259,16 @@ impl RecordList {
     /// Records pushed from now on were generated for this task of framework `framework` (an index
     /// from [`add_framework`](Self::add_framework)), until [`end_task`](Self::end_task).
     pub fn begin_task(&mut self, framework: u32, name: &str, id: &str) {
+        self.begin_task_on(framework, name, id, "");
+    }
+
+    /// [`begin_task`](Self::begin_task) for a task that runs on agent `agent` (its id).
+    pub fn begin_task_on(&mut self, framework: u32, name: &str, id: &str, agent: &str) {
         let first_record = u32::try_from(self.entries.len()).unwrap_or(NONE);
-        self.current_task = self.tasks.push(framework, name, id, first_record).unwrap_or(NONE);
+        self.current_task = self
+            .tasks
+            .push(framework, name, id, agent, first_record)
+            .unwrap_or(NONE);
         self.task_names_from = u32::try_from(self.names.len()).unwrap_or(NONE);
         self.task_entries_from = u32::try_from(self.entries.len()).unwrap_or(0);
     }
@@ -281,6 +306,27 @@ impl RecordList {
                     },
                 )
             })
+        })
+    }
+
+    /// The id of the agent the task at `index` of [`tasks`](Self::tasks) runs on (empty when not
+    /// known).
+    pub fn task_agent(&self, index: usize) -> &str {
+        let agent = self.tasks.agent_of.get(index).copied().unwrap_or(NONE);
+        self.tasks.agents.get(agent as usize).map_or("", |a| a)
+    }
+
+    /// The records generated for the task at `index` of [`tasks`](Self::tasks), each with whether its
+    /// address also points back to its name (PTR).
+    pub fn records_of_task(&self, index: usize) -> impl Iterator<Item = (Record, bool)> + '_ {
+        let (start, end) = self.tasks.records.get(index).copied().unwrap_or((0, 0));
+        (start..end).filter_map(move |i| {
+            let e = self.entries.get(i as usize)?;
+            let record = Record {
+                name: self.text(e.name).to_owned(),
+                data: self.rdata(self.unpack(e.data)),
+            };
+            Some((record, self.reverse.binary_search(&i).is_ok()))
         })
     }
 
@@ -481,6 +527,7 @@ impl RecordList {
     pub fn seal(&mut self) {
         self.names.drop_index();
         self.long = LongChains::default();
+        self.tasks.agent_index = std::collections::HashMap::new();
     }
 
     pub fn len(&self) -> usize {
