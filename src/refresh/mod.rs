@@ -3,8 +3,9 @@
 //! snapshot and say why.
 //!
 //! It owns the thread, its loop and the state that lives between steps ([`Refresher`]). Each step is
-//! one pipeline whatever the mode ([`pipeline`]): a source yields what changed, a pure [`plan`] decides
-//! between edits and a rebuild, and one [`publish`] swaps, journals and notifies. [`schedule`] decides
+//! one pipeline whatever the mode ([`pipeline`]): a source yields what changed, a failover's carry
+//! step ([`carry`], [`carried`]) adds the tasks of agents that have not re-registered, a pure [`plan`]
+//! decides between edits and a rebuild, and one [`publish`] swaps, journals and notifies. [`schedule`] decides
 //! when the next step is due, [`source`] where documents come from, [`host`] the server's own
 //! addresses and the system resolver, [`stream`] the event subscription of `"stateSource": "stream"`
 //! and [`model`] the cluster picture its events edit, [`incremental`] the snapshot those events edit

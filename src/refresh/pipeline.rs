@@ -1,7 +1,9 @@
 //! One refresh step, whatever the mode: a source says what changed ([`Yielded`]: a record list
 //! generated from a polled document or a state file, or a stream model a poll replaced or events
-//! edited), [`plan`](super::plan::plan) decides between edits and a rebuild, and
-//! [`Refresher::publish`] ends it. The clock is read once, at the top of [`Refresher::step`].
+//! edited); the carry step decides which agents a failover carries ([`super::carry`]) and takes their
+//! tasks from the served snapshot into the new build ([`super::carried`]); [`plan`](super::plan::plan)
+//! decides between edits and a rebuild; and [`Refresher::publish`] ends it. The clock is read once,
+//! at the top of [`Refresher::step`].
 //!
 //! Which source runs is data: the [`Trigger`] (a due poll, or stream events due to be published) and
 //! the configured [`StateSource`]. State that outlives a step stays in the refresher: a polled

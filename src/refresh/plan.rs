@@ -24,7 +24,7 @@ pub(crate) struct Editable {
     /// other masters changes the `master*` records, which no task edit does).
     pub(crate) same_masters: bool,
     /// The tasks carried over from a failover are the same set as when the edited snapshot was built
-    /// (the carry step): a change there moves whole agents' records.
+    /// ([`super::carry`]): a change there moves whole agents' records.
     pub(crate) same_carried: bool,
 }
 
