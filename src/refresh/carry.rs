@@ -110,11 +110,22 @@ pub(crate) fn decide(
             }
         }
         None => {
-            for (id, why) in carrying {
-                if let Why::Grace { until } = *why {
-                    if until > now && !new.agents.contains(id) {
+            for (id, why) in carrying.iter().filter(|(id, _)| !new.agents.contains(*id)) {
+                match *why {
+                    Why::Grace { until } if until > now => {
                         next.insert(id.clone(), *why);
                     }
+                    // The list came from elsewhere (a poll, where the stream's SUBSCRIBED leaves an
+                    // empty list out): without it now, the fallback's clock starts.
+                    Why::Recovering if grace > 0 => {
+                        next.insert(
+                            id.clone(),
+                            Why::Grace {
+                                until: now.saturating_add(grace),
+                            },
+                        );
+                    }
+                    _ => {}
                 }
             }
             let leader_changed = last.is_some_and(|l| {
@@ -252,6 +263,19 @@ mod tests {
             d2.ended,
             [("a2".into(), Ended::Reregistered), ("a3".into(), Ended::GaveUp)]
         );
+    }
+
+    #[test]
+    fn a_recovering_agent_whose_list_goes_missing_falls_back_to_the_grace_period() {
+        let polled = view("m2", 200.0, &["a1"], Some(&["a2"]));
+        let d1 = decide(None, &BTreeMap::new(), &polled, 1000, GRACE);
+        let subscribed = view("m2", 200.0, &["a1"], None);
+        let d2 = decide(Some(&d1.seen), &d1.carrying, &subscribed, 1001, GRACE);
+        assert_eq!(d2.carrying["a2"], Why::Grace { until: 1301 });
+        assert!(!d2.changed(), "still carried: no new log line");
+        assert!(decide(Some(&d1.seen), &d1.carrying, &subscribed, 1001, 0)
+            .carrying
+            .is_empty());
     }
 
     #[test]
