@@ -13,6 +13,7 @@ pub mod answer;
 pub mod app;
 pub(crate) mod base64;
 pub mod cli;
+pub(crate) mod clock;
 pub mod config;
 pub mod forward;
 pub mod http;

@@ -151,6 +151,8 @@ pub(crate) struct RefreshStatus {
     failures: AtomicU64,
     last_success_ms: AtomicU64,
     last_duration_ms: AtomicU64,
+    /// Tasks a failover carries over (`crate::refresh::carry`).
+    carried_tasks: AtomicU64,
     /// The snapshot file's figures (`snapshotFile`).
     pub(crate) file: Arc<SnapshotFileStatus>,
 }
@@ -208,6 +210,11 @@ impl RefreshStatus {
         self.last_success_ms.store(now_ms, Ordering::Relaxed);
         self.last_duration_ms.store(took_ms, Ordering::Relaxed);
         self.loaded.store(true, Ordering::Release);
+    }
+
+    /// How many tasks the records being served carry over from before a failover.
+    pub(crate) fn set_carried_tasks(&self, n: u64) {
+        self.carried_tasks.store(n, Ordering::Relaxed);
     }
 
     pub(crate) fn failure(&self, took_ms: u64) {
@@ -471,6 +478,17 @@ pub(crate) fn render(s: &Snapshot<'_>) -> String {
         out,
         "mesos_dns_last_refresh_duration_seconds {:.3}",
         s.refresh.last_duration_ms.load(Ordering::Relaxed) as f64 / 1000.0
+    );
+    family(
+        &mut out,
+        "carried_tasks",
+        "gauge",
+        "Tasks served although the leader does not list them: their agent has not re-registered since a failover.",
+    );
+    let _ = writeln!(
+        out,
+        "mesos_dns_carried_tasks {}",
+        s.refresh.carried_tasks.load(Ordering::Relaxed)
     );
     family(
         &mut out,

@@ -340,6 +340,7 @@ fn config_is_the_original_config_document_with_our_own_keys() {
     want["TransferAllowFrom"] = json!([]);
     want["Notify"] = json!([]);
     want["Nameservers"] = json!([]);
+    want["FailoverGraceSeconds"] = json!(300);
     assert_same_document(&v, &want, "config");
     assert!(path.is_absolute());
 }

@@ -114,6 +114,11 @@ pub(super) static KEYS: &[Key] = &[
         set(&mut c.state_timeout_seconds, f.int(true, MAX_SECONDS)?)
     })
     .json("StateTimeoutSeconds", |c| c.state_timeout_seconds.into()),
+    // 0 turns the fallback off; `recovered_slaves` is followed whatever this says.
+    key("failoverGraceSeconds", |f, c, _| {
+        set(&mut c.failover_grace_seconds, f.int(false, MAX_SECONDS)?)
+    })
+    .json("FailoverGraceSeconds", |c| c.failover_grace_seconds.into()),
     // 0 is a valid TTL (RFC 2181 section 8: answers not to be cached), as in the original.
     key("ttl", |f, c, _| set(&mut c.ttl, f.int(false, MAX_TTL)?)).json("TTL", |c| c.ttl.into()),
     key("domain", |f, c, _| set(&mut c.domain, f.string_as(normalize_domain)?))

@@ -42,6 +42,9 @@ pub struct Config {
     pub zk_detection_timeout: u64,
     pub refresh_seconds: u64,
     pub state_timeout_seconds: u64,
+    /// `failoverGraceSeconds`: after a leader change, how long an agent missing from a state without
+    /// `recovered_slaves` keeps its tasks (0: not at all).
+    pub failover_grace_seconds: u64,
     pub ttl: u32,
     /// `domain`, lower-case, without trailing dot.
     pub domain: String,
@@ -157,6 +160,7 @@ impl Default for Config {
             zk_detection_timeout: 30,
             refresh_seconds: 60,
             state_timeout_seconds: 300,
+            failover_grace_seconds: 300,
             ttl: 60,
             domain: "mesos".into(),
             port: 53,

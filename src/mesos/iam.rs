@@ -15,7 +15,6 @@
 
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustls::crypto::ring::sign::RsaSigningKey;
 use rustls::pki_types::pem::PemObject;
@@ -27,6 +26,7 @@ use serde_json::Value;
 use super::error::AccessError;
 pub(crate) use super::error::{IamError, LoginProblem};
 use crate::base64;
+use crate::clock::unix_now;
 
 /// The config key that names the service account file.
 pub(crate) use super::error::IAM_FILE_KEY as FILE_KEY;
@@ -315,10 +315,6 @@ fn issued_token(answer: &str) -> Result<String, String> {
         return Err("the token holds characters a header cannot carry".into());
     }
     Ok(token.to_owned())
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

@@ -38,6 +38,15 @@ pub struct State<'a, T = Task<'a>> {
     pub slaves: Vec<Slave<'a>>,
     #[serde(borrow, deserialize_with = "lenient::array")]
     pub frameworks: Vec<Framework<'a, T>>,
+    /// When the leading master was elected, in Unix seconds (0 when absent): a newer one is a leader
+    /// change even when the same master leads again.
+    #[serde(deserialize_with = "lenient::float")]
+    pub elected_time: f64,
+    /// The agents a newly elected leader knows from its registry but that have not re-registered yet
+    /// (`SlaveInfo`s: `id`, `hostname`, `port`); the document lists none of their tasks. `None` when the
+    /// master does not send the field at all (an empty list is an answer: nobody is re-registering).
+    #[serde(borrow, deserialize_with = "lenient::opt_array")]
+    pub recovered_slaves: Option<Vec<Slave<'a>>>,
 }
 
 /// A state document without its tasks: what a refresh needs before it reads them one at a time.

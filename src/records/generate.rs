@@ -452,7 +452,7 @@ impl TaskNamer {
         };
         task_addrs(task, &sources, agent_ips, &mut task_ips);
         let tail = agent_tail(&task.slave_id);
-        out.begin_task(fw.index, &task.name, &task.id);
+        out.begin_task_on(fw.index, &task.name, &task.id, &task.slave_id);
         let ctx = TaskCtx {
             task,
             framework: fw.index,

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::carried::{self, CarriedTask};
 use super::model::Model;
 use crate::addr::HostPort;
 use crate::mesos::state::Task;
@@ -36,6 +37,9 @@ pub(crate) struct Incremental {
     tracking: bool,
     /// The masters the records of the last full build name.
     masters: Vec<HostPort>,
+    /// Agent id -> position in the task table's agents (fixed until the next full build: an agent
+    /// event is one).
+    agents: HashMap<String, u32>,
     wire: Vec<u8>,
     target: Vec<u8>,
     reverse: Vec<u8>,
@@ -43,23 +47,40 @@ pub(crate) struct Incremental {
 
 impl Incremental {
     /// Starts from a snapshot of the records of `model`'s state that are no task's (with its
-    /// frameworks in `frameworks`), which stay pinned, and adds every task's.
+    /// frameworks in `frameworks`), which stay pinned, and adds every task's, then the tasks a
+    /// failover carries over (`carried`: no event edits those; the next full build decides again).
     pub(crate) fn start(
         mut records: Records,
         model: &Model,
         gen: TaskGen,
-        frameworks: Vec<String>,
+        mut frameworks: Vec<String>,
         masters: &[HostPort],
+        carried: &[CarriedTask],
     ) -> Incremental {
         records.start_counting();
+        let mut agent_ids: Vec<String> = model.state().slaves.iter().map(|s| s.id.to_string()).collect();
+        for c in carried {
+            if !frameworks.contains(&c.framework) {
+                frameworks.push(c.framework.clone());
+            }
+            if !agent_ids.contains(&c.agent) {
+                agent_ids.push(c.agent.clone());
+            }
+        }
+        let agents = agent_ids
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.clone(), i as u32))
+            .collect();
         let mut inc = Incremental {
             records,
-            tasks: TaskTable::new(frameworks),
+            tasks: TaskTable::new(frameworks, agent_ids),
             slots: HashMap::new(),
             gen,
             touched: HashSet::new(),
             tracking: false,
             masters: masters.to_vec(),
+            agents,
             wire: Vec::with_capacity(256),
             target: Vec::with_capacity(256),
             reverse: Vec::with_capacity(80),
@@ -68,6 +89,9 @@ impl Incremental {
             for task in &framework.tasks {
                 inc.add_task(f, task);
             }
+        }
+        for task in carried {
+            inc.add_carried(task);
         }
         inc.records.shrink_to_fit();
         inc.slots.shrink_to_fit();
@@ -112,6 +136,7 @@ impl Incremental {
         let (records, v6) = self.add_records(&list);
         let entry = TaskEntry {
             framework: t.framework_index as u32,
+            agent: self.agents.get(&*task.slave_id).copied().unwrap_or(u32::MAX),
             name: t.name.into(),
             id: t.id.into(),
             records,
@@ -119,6 +144,29 @@ impl Incremental {
         };
         let slot = self.tasks.insert(entry) as u32;
         self.slots.insert((framework as u32, task.id.as_ref().into()), slot);
+    }
+
+    /// Adds a carried task's records (it has no slot: no event names it).
+    fn add_carried(&mut self, task: &CarriedTask) {
+        let frameworks = self.tasks.frameworks();
+        let Some(framework) = frameworks.iter().position(|f| *f == task.framework) else {
+            return;
+        };
+        let mut list = RecordList::new();
+        for f in frameworks {
+            list.add_framework(f);
+        }
+        carried::add_to_list(&mut list, std::slice::from_ref(task));
+        let (records, v6) = self.add_records(&list);
+        let entry = TaskEntry {
+            framework: framework as u32,
+            agent: self.agents.get(&task.agent).copied().unwrap_or(u32::MAX),
+            name: task.name.as_str().into(),
+            id: task.id.as_str().into(),
+            records,
+            v6,
+        };
+        self.tasks.insert(entry);
     }
 
     /// Adds the records of a one-task list; those stored, as the task keeps them.

@@ -123,6 +123,11 @@ impl Model {
         for s in &state.slaves {
             m.upsert_agent(owned::slave(s));
         }
+        m.state.elected_time = state.elected_time;
+        m.state.recovered_slaves = state
+            .recovered_slaves
+            .as_ref()
+            .map(|agents| agents.iter().map(owned::slave).collect());
         m
     }
 
@@ -160,7 +165,9 @@ impl Model {
         let same_masters = old_s.leader == new_s.leader
             && old_s.pid == new_s.pid
             && old_s.hostname == new_s.hostname
-            && old_s.leader_info == new_s.leader_info;
+            && old_s.leader_info == new_s.leader_info
+            && old_s.elected_time == new_s.elected_time
+            && old_s.recovered_slaves == new_s.recovered_slaves;
         let same_frameworks = old_s.frameworks.len() == new_s.frameworks.len()
             && old_s
                 .frameworks
@@ -202,6 +209,7 @@ impl Model {
                 frameworks,
                 agents,
                 tasks,
+                recovered,
                 heartbeat: _,
             } => {
                 // The v1 API has no scheduler pid: keep the ones a poll gave.
@@ -218,12 +226,16 @@ impl Model {
                     pid,
                     hostname,
                     leader_info,
+                    elected_time,
                     ..
                 } = std::mem::take(&mut self.state);
                 *self = Model::default();
                 self.state.leader = leader;
                 self.state.pid = pid;
                 self.state.hostname = hostname;
+                // Nor an election time: the poll's stays (the stream follows the leader it found).
+                self.state.elected_time = elected_time;
+                self.state.recovered_slaves = recovered;
                 // The v1 state has no `MasterInfo`: the leader's host name stays the poll's.
                 self.state.leader_info = leader_info;
                 for mut f in frameworks {
@@ -243,10 +255,15 @@ impl Model {
             Event::TaskAdded(task) => self.add_task(task),
             Event::TaskUpdated(update) => self.update_task(update),
             Event::AgentAdded(agent) => {
+                // A recovered agent that re-registers is an agent again.
+                self.forget_recovered(&agent.id);
                 self.upsert_agent(agent);
                 Changed::Everything
             }
-            Event::AgentRemoved { agent_id } => Changed::everything(self.remove_agent(&agent_id)),
+            Event::AgentRemoved { agent_id } => {
+                let recovered = self.forget_recovered(&agent_id);
+                Changed::everything(self.remove_agent(&agent_id) | recovered)
+            }
             Event::FrameworkAdded(framework) => {
                 self.upsert_framework(framework);
                 Changed::Everything
@@ -385,6 +402,16 @@ impl Model {
                 self.state.slaves.push(agent);
             }
         }
+    }
+
+    /// Takes an agent off the recovered list; true if it was on it.
+    fn forget_recovered(&mut self, id: &str) -> bool {
+        let Some(recovered) = self.state.recovered_slaves.as_mut() else {
+            return false;
+        };
+        let before = recovered.len();
+        recovered.retain(|a| a.id != id);
+        recovered.len() != before
     }
 
     fn remove_agent(&mut self, id: &str) -> bool {

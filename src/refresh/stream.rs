@@ -123,17 +123,18 @@ impl Streamer {
         self.live.as_ref().is_some_and(|l| l.subscribed)
     }
 
-    /// What the model's events changed since this was last called (a poll, which replaces the model,
-    /// is [`Changed::Everything`]): the refresher takes it when it publishes from the model.
+    /// What the model's events changed since this was last called: the refresher takes it when it
+    /// publishes from the model.
     pub(crate) fn take_changes(&mut self) -> Changed {
         std::mem::take(&mut self.changes)
     }
 
     /// A poll succeeded: its document (as a model) is the truth now, and its master is the leader to
-    /// subscribe to. A new leader ends the old subscription.
-    pub(crate) fn polled(&mut self, model: Model, state_url: &str) {
+    /// subscribe to. A new leader ends the old subscription. What changed against the model it
+    /// replaces is the refresher's to work out (take the changes first).
+    pub(crate) fn polled(&mut self, model: Model, state_url: &str, now: Instant) {
         self.model = model;
-        self.changes = Changed::Everything;
+        self.changes = Changed::Nothing;
         self.pacer.clear();
         let target = api_url(state_url);
         if target != self.target {
@@ -141,7 +142,7 @@ impl Streamer {
                 log::info!("the leader moved: leaving the event stream of {}", old.url);
             }
             self.target = target;
-            self.next_try = Instant::now();
+            self.next_try = now;
             self.backoff = Backoff::default();
         }
     }
@@ -198,8 +199,8 @@ impl Streamer {
         for _ in 0..MAX_EVENTS_PER_PUMP {
             let event = match live.rx.try_recv() {
                 Ok(Message::Event(event)) => *event,
-                Ok(Message::Ended(error)) => return self.lost(error),
-                Err(TryRecvError::Disconnected) => return self.lost(StreamError::Closed),
+                Ok(Message::Ended(error)) => return self.lost(error, now),
+                Err(TryRecvError::Disconnected) => return self.lost(StreamError::Closed, now),
                 Err(TryRecvError::Empty) => break,
             };
             if let Event::Subscribed { heartbeat, .. } = &event {
@@ -226,12 +227,12 @@ impl Streamer {
         }
     }
 
-    fn lost(&mut self, error: StreamError) -> Pumped {
+    fn lost(&mut self, error: StreamError, now: Instant) -> Pumped {
         let Some(live) = self.live.take() else {
             return Pumped::Idle;
         };
-        let wait = self.backoff.failed(live.since.elapsed());
-        self.next_try = Instant::now() + wait;
+        let wait = self.backoff.failed(now.saturating_duration_since(live.since));
+        self.next_try = now + wait;
         let what = if live.subscribed {
             "event stream ended"
         } else {
@@ -305,6 +306,7 @@ mod tests {
             agents: Vec::new(),
             tasks: Vec::new(),
             heartbeat: None,
+            recovered: None,
         };
         tx.send(Message::Event(Box::new(subscribed))).unwrap();
         assert_eq!(s.pump(t0), Pumped::Changed, "SUBSCRIBED is published at once");
@@ -336,7 +338,7 @@ mod tests {
         // A poll supersedes what was pending.
         tx.send(running("e.1")).unwrap();
         assert_eq!(s.pump(ms(t0, 901)), Pumped::Changed);
-        s.polled(Model::default(), STATE_URL);
+        s.polled(Model::default(), STATE_URL, Instant::now());
         assert!(s.is_live(), "the same leader: the subscription stays");
         assert_eq!(s.maintain(ms(t0, 902)), None);
         assert_eq!(s.pump(ms(t0, 902)), Pumped::Idle);
@@ -361,6 +363,7 @@ mod tests {
             agents: Vec::new(),
             tasks: Vec::new(),
             heartbeat: None,
+            recovered: None,
         })))
         .unwrap();
         tx.send(Message::Ended(StreamError::Closed)).unwrap();
@@ -381,6 +384,7 @@ mod tests {
             agents: Vec::new(),
             tasks: Vec::new(),
             heartbeat: None,
+            recovered: None,
         });
         assert_eq!(s.take_changes(), Changed::Nothing, "nothing applied yet");
         s.pump(t0);
@@ -409,8 +413,15 @@ mod tests {
         tx.send(running("d.1")).unwrap();
         s.pump(ms(t0, 4));
         assert_eq!(s.take_changes(), Changed::Everything, "an agent event wins");
-        s.polled(Model::default(), STATE_URL);
-        assert_eq!(s.take_changes(), Changed::Everything, "a poll replaced the model");
+        s.polled(Model::default(), STATE_URL, Instant::now());
+        tx.send(running("e.1")).unwrap();
+        s.pump(ms(t0, 5));
+        s.polled(Model::default(), STATE_URL, Instant::now());
+        assert_eq!(
+            s.take_changes(),
+            Changed::Nothing,
+            "a poll's changes are the refresher's to work out (it takes the events' first)"
+        );
     }
 
     #[test]

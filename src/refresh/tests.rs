@@ -1,6 +1,9 @@
+use super::publish::{next_serial, RecordLine};
 use super::*;
-use crate::snapshot::Lookup;
+use crate::mesos::fetch::Fetcher;
+use crate::snapshot::{Lookup, RData, Record};
 use std::net::{IpAddr, Ipv4Addr};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const TUTORIAL: &[u8] = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
 
@@ -163,4 +166,62 @@ fn refresh_errors_say_what_to_fix() {
         RefreshError::from(BuildError::NoLeader).to_string(),
         "the state document names no leader"
     );
+}
+
+/// A state with agents `S<n>` at `10.0.0.<n>`, a running task `web.<n>` on each of `tasks`, and
+/// `recovered_slaves` (none: no such field).
+fn failover_state(leader: &str, agents: &[u8], tasks: &[u8], recovered: Option<&[u8]>) -> String {
+    let agent = |n: &u8| format!(r#"{{"id":"S{n}","pid":"slave(1)@10.0.0.{n}:5051","hostname":"10.0.0.{n}"}}"#);
+    let task = |n: &u8| {
+        format!(
+            r#"{{"id":"web.{n}","name":"web","framework_id":"f1","slave_id":"S{n}","state":"TASK_RUNNING",
+            "statuses":[{{"state":"TASK_RUNNING","timestamp":1.0}}]}}"#
+        )
+    };
+    let list = |items: Vec<String>| items.join(",");
+    let recovered = recovered.map_or(String::new(), |r| {
+        format!(r#","recovered_slaves":[{}]"#, list(r.iter().map(agent).collect()))
+    });
+    format!(
+        r#"{{"leader":"master@{leader}:5050","frameworks":[{{"id":"f1","name":"marathon","tasks":[{}]}}],
+        "slaves":[{}]{recovered}}}"#,
+        list(tasks.iter().map(task).collect()),
+        list(agents.iter().map(agent).collect())
+    )
+}
+
+#[test]
+fn a_failover_carries_the_recovered_agents_tasks_through_the_pipeline() {
+    let temp = temp_path("failover");
+    let path = &temp.0;
+    let c = Arc::new(Config {
+        enumeration_on: false,
+        ..config()
+    });
+    let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(crate::records::zone(&c))));
+    let mut r = Refresher::new(c, StateSource::File(path.clone()), records.clone(), 0);
+    let web = |records: &Records| a_of(records, "web.marathon.mesos.");
+    let ips = |n: &[u8]| -> Vec<Ipv4Addr> { n.iter().map(|&n| Ipv4Addr::new(10, 0, 0, n)).collect() };
+    std::fs::write(path, failover_state("10.0.0.100", &[1, 2, 3], &[1, 2, 3], Some(&[]))).unwrap();
+    r.tick();
+    assert_eq!(web(&records.load()), ips(&[1, 2, 3]));
+    std::fs::write(path, failover_state("10.0.0.101", &[1], &[1], Some(&[2, 3]))).unwrap();
+    r.tick();
+    assert_eq!(
+        web(&records.load()),
+        ips(&[1, 2, 3]),
+        "carried (the list is kept without enumeration)"
+    );
+    assert_eq!(r.carried_tasks, 2);
+    // Carried again from the snapshot that carried them.
+    r.tick();
+    assert_eq!(web(&records.load()), ips(&[1, 2, 3]));
+    std::fs::write(path, failover_state("10.0.0.101", &[1], &[1], Some(&[3]))).unwrap();
+    r.tick();
+    assert_eq!(
+        web(&records.load()),
+        ips(&[1, 3]),
+        "agent S2 left the list without re-registering"
+    );
+    assert_eq!((r.carried_tasks, r.failures), (1, 0));
 }

@@ -96,16 +96,33 @@ struct TaskTable {
     /// Per task: the records generated for it, `start..end` in the list's entries (ascending and
     /// disjoint, in task order).
     records: Vec<(u32, u32)>,
+    /// Per task: its agent (index into `agents`), so that a failover can carry an agent's tasks
+    /// over (4 bytes a task).
+    agent_of: Vec<u32>,
+    /// The agent ids tasks run on, each once.
+    agents: Vec<Box<str>>,
+    /// Agent id -> index in `agents`, while tasks are added (dropped by [`RecordList::seal`]).
+    agent_index: std::collections::HashMap<Box<str>, u32>,
 }
 
 impl TaskTable {
     /// Adds a task of framework `fw` (an index into `frameworks`); `None` when there is no such
     /// framework or a count no longer fits in 32 bits.
-    fn push(&mut self, fw: u32, name: &str, id: &str, first_record: u32) -> Option<u32> {
+    fn push(&mut self, fw: u32, name: &str, id: &str, agent: &str, first_record: u32) -> Option<u32> {
         if fw as usize >= self.frameworks.len() {
             return None;
         }
         let index = u32::try_from(self.rows.len()).ok()?;
+        let agent = match self.agent_index.get(agent) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.agents.len()).ok()?;
+                self.agents.push(agent.into());
+                self.agent_index.insert(agent.into(), i);
+                i
+            }
+        };
+        self.agent_of.push(agent);
         self.text.push_str(name);
         let name_end = u32::try_from(self.text.len()).ok()?;
         self.text.push_str(id);
@@ -242,8 +259,16 @@ impl RecordList {
     /// Records pushed from now on were generated for this task of framework `framework` (an index
     /// from [`add_framework`](Self::add_framework)), until [`end_task`](Self::end_task).
     pub fn begin_task(&mut self, framework: u32, name: &str, id: &str) {
+        self.begin_task_on(framework, name, id, "");
+    }
+
+    /// [`begin_task`](Self::begin_task) for a task that runs on agent `agent` (its id).
+    pub fn begin_task_on(&mut self, framework: u32, name: &str, id: &str, agent: &str) {
         let first_record = u32::try_from(self.entries.len()).unwrap_or(NONE);
-        self.current_task = self.tasks.push(framework, name, id, first_record).unwrap_or(NONE);
+        self.current_task = self
+            .tasks
+            .push(framework, name, id, agent, first_record)
+            .unwrap_or(NONE);
         self.task_names_from = u32::try_from(self.names.len()).unwrap_or(NONE);
         self.task_entries_from = u32::try_from(self.entries.len()).unwrap_or(0);
     }
@@ -281,6 +306,27 @@ impl RecordList {
                     },
                 )
             })
+        })
+    }
+
+    /// The id of the agent the task at `index` of [`tasks`](Self::tasks) runs on (empty when not
+    /// known).
+    pub fn task_agent(&self, index: usize) -> &str {
+        let agent = self.tasks.agent_of.get(index).copied().unwrap_or(NONE);
+        self.tasks.agents.get(agent as usize).map_or("", |a| a)
+    }
+
+    /// The records generated for the task at `index` of [`tasks`](Self::tasks), each with whether its
+    /// address also points back to its name (PTR).
+    pub fn records_of_task(&self, index: usize) -> impl Iterator<Item = (Record, bool)> + '_ {
+        let (start, end) = self.tasks.records.get(index).copied().unwrap_or((0, 0));
+        (start..end).filter_map(move |i| {
+            let e = self.entries.get(i as usize)?;
+            let record = Record {
+                name: self.text(e.name).to_owned(),
+                data: self.rdata(self.unpack(e.data)),
+            };
+            Some((record, self.reverse.binary_search(&i).is_ok()))
         })
     }
 
@@ -481,6 +527,7 @@ impl RecordList {
     pub fn seal(&mut self) {
         self.names.drop_index();
         self.long = LongChains::default();
+        self.tasks.agent_index = std::collections::HashMap::new();
     }
 
     pub fn len(&self) -> usize {
@@ -576,132 +623,4 @@ fn pack(data: Data, v6_index: u32) -> Packed {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entries_stay_small() {
-        assert_eq!(std::mem::size_of::<Entry>(), 16);
-    }
-
-    #[test]
-    fn aaaa_records_are_kept_and_deduplicated_through_the_v6_table() {
-        let mut list = RecordList::new();
-        let (a, b) = ("2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap());
-        assert!(list.push("t.mesos.", RData::Aaaa(a)));
-        assert!(list.push("t.mesos.", RData::Aaaa(b)));
-        assert!(!list.push("t.mesos.", RData::Aaaa(a)), "a duplicate");
-        assert!(list.push("u.mesos.", RData::Aaaa(a)), "another name");
-        assert!(list.contains("t.mesos.", &RData::Aaaa(b)));
-        let data: Vec<RData> = list.iter().map(|r| r.data).collect();
-        assert_eq!(data, [RData::Aaaa(a), RData::Aaaa(b), RData::Aaaa(a)]);
-    }
-
-    #[test]
-    fn a_name_with_many_records_still_refuses_each_duplicate() {
-        let mut list = RecordList::new();
-        let v4 = |i: u32| RData::A(Ipv4Addr::from(0x0a00_0000 + i));
-        let v6 = |i: u32| RData::Aaaa(Ipv6Addr::from(0xfd00_u128 << 112 | u128::from(i)));
-        for i in 0..100 {
-            assert!(list.push("slave.mesos.", v4(i)));
-            assert!(list.push("slave.mesos.", v6(i)));
-            // A repeat of the first, of the newest, and of one in the middle.
-            assert!(!list.push("slave.mesos.", v4(0)));
-            assert!(!list.push("slave.mesos.", v4(i)));
-            assert!(!list.push("slave.mesos.", v6(i / 2)));
-        }
-        assert!(
-            list.push("slave.mesos.", v4(100)),
-            "a new address after the chain grew long"
-        );
-        assert!(list.push("other.mesos.", v4(0)), "the same address at another name");
-        assert_eq!(list.len(), 202);
-        assert!(list.contains("slave.mesos.", &v6(99)));
-    }
-
-    #[test]
-    fn srv_records_are_deduplicated_within_a_task_and_across_tasks() {
-        let mut list = RecordList::new();
-        let fw = list.add_framework("marathon");
-        let srv = "_web._tcp.marathon.slave.mesos.";
-        list.begin_task(fw, "web", "web.1");
-        let (name, target) = (
-            list.intern(srv).unwrap(),
-            list.intern("web-1.marathon.slave.mesos.").unwrap(),
-        );
-        assert!(list.push_srv_at(name, target, 31000));
-        assert!(list.push_srv_at(name, target, 31001));
-        assert!(
-            !list.push_srv_at(name, target, 31000),
-            "a port listed twice in one task"
-        );
-        list.end_task();
-        list.begin_task(fw, "web", "web.2");
-        let other = list.intern("web-2.marathon.slave.mesos.").unwrap();
-        assert!(list.push_srv_at(name, other, 31000), "a new target under a shared name");
-        assert!(
-            !list.push_srv_at(name, target, 31001),
-            "a target named by an earlier task"
-        );
-        assert!(!list.push_srv(srv, "web-2.marathon.slave.mesos.", 31000));
-        list.end_task();
-        let ports: Vec<u16> = list
-            .iter()
-            .filter_map(|r| match r.data {
-                RData::Srv { port, .. } => Some(port),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(ports, [31000, 31001, 31000]);
-    }
-
-    #[test]
-    fn task_provenance_lists_each_task_with_its_own_records() {
-        let mut list = RecordList::new();
-        list.push("leader.mesos.", RData::A(Ipv4Addr::new(127, 0, 0, 1)));
-        let (marathon, chronos) = (list.add_framework("marathon"), list.add_framework("chronos"));
-        let (idle, marathon_again) = (list.add_framework("idle"), list.add_framework("marathon"));
-        list.begin_task(marathon, "web", "web.1");
-        list.push("web.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)));
-        list.end_task();
-        list.begin_task(chronos, "job", "job.7");
-        list.push("job.chronos.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 2)));
-        // A record the first task already has is not listed again.
-        list.push("web.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)));
-        list.end_task();
-        list.begin_task(marathon_again, "web", "web.2");
-        list.end_task();
-        // A framework index that was never given is no task.
-        list.begin_task(99, "ghost", "ghost.1");
-        list.push("ghost.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 3)));
-        list.end_task();
-        assert_eq!(idle, 2);
-        assert_eq!(
-            list.frameworks().collect::<Vec<_>>(),
-            ["marathon", "chronos", "idle", "marathon"]
-        );
-        let tasks: Vec<TaskRef<'_>> = list.tasks().collect();
-        let t = |framework_index, framework, name, id| TaskRef {
-            framework_index,
-            framework,
-            name,
-            id,
-        };
-        assert_eq!(
-            tasks,
-            [
-                t(0, "marathon", "web", "web.1"),
-                t(1, "chronos", "job", "job.7"),
-                t(3, "marathon", "web", "web.2")
-            ]
-        );
-        let owned: Vec<(usize, String)> = list.task_records().map(|(i, r)| (i, r.name)).collect();
-        assert_eq!(
-            owned,
-            [
-                (0, "web.marathon.mesos.".to_owned()),
-                (1, "job.chronos.mesos.".to_owned())
-            ]
-        );
-    }
-}
+mod tests;

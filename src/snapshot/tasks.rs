@@ -56,6 +56,8 @@ impl TaskRecord {
 pub(crate) struct TaskEntry {
     /// The framework's position in [`TaskTable::frameworks`].
     pub(crate) framework: u32,
+    /// The agent's position in [`TaskTable::agents`] (a failover carries an agent's tasks over).
+    pub(crate) agent: u32,
     pub(crate) name: Box<str>,
     pub(crate) id: Box<str>,
     pub(crate) records: Box<[TaskRecord]>,
@@ -81,21 +83,34 @@ impl TaskEntry {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TaskTable {
     frameworks: Arc<[String]>,
+    agents: Arc<[String]>,
     chunks: Vec<Arc<Vec<Option<TaskEntry>>>>,
     free: Vec<u32>,
 }
 
 impl TaskTable {
-    /// An empty table for the frameworks of the state, in state order.
-    pub(crate) fn new(frameworks: Vec<String>) -> TaskTable {
+    /// An empty table for the frameworks of the state, in state order, and the agents its tasks
+    /// run on.
+    pub(crate) fn new(frameworks: Vec<String>, agents: Vec<String>) -> TaskTable {
         TaskTable {
             frameworks: frameworks.into(),
+            agents: agents.into(),
             ..TaskTable::default()
         }
     }
 
     pub(crate) fn frameworks(&self) -> &[String] {
         &self.frameworks
+    }
+
+    /// The id of the agent a task runs on (empty when not known).
+    pub(crate) fn agent(&self, entry: &TaskEntry) -> &str {
+        self.agents.get(entry.agent as usize).map_or("", String::as_str)
+    }
+
+    /// Every task, in slot order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &TaskEntry> + '_ {
+        self.chunks.iter().flat_map(|c| c.iter()).flatten()
     }
 
     /// Number of tasks.
@@ -161,6 +176,7 @@ mod tests {
     fn entry(id: &str) -> TaskEntry {
         TaskEntry {
             framework: 0,
+            agent: 0,
             name: "web".into(),
             id: id.into(),
             records: Box::new([]),
@@ -201,7 +217,7 @@ mod tests {
 
     #[test]
     fn slots_are_reused_and_clones_keep_what_they_saw() {
-        let mut table = TaskTable::new(vec!["marathon".into()]);
+        let mut table = TaskTable::new(vec!["marathon".into()], vec!["a1".into()]);
         let slots: Vec<usize> = (0..600).map(|i| table.insert(entry(&format!("t{i}")))).collect();
         assert_eq!(slots, (0..600).collect::<Vec<_>>());
         let published = table.clone();

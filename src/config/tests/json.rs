@@ -137,6 +137,7 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
         "TransferAllowFrom",
         "Notify",
         "Nameservers",
+        "FailoverGraceSeconds",
     ]);
     expected.sort_unstable();
     assert_eq!(keys, expected);

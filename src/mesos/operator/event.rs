@@ -27,6 +27,10 @@ pub(crate) enum Event {
         frameworks: Vec<Framework<'static>>,
         agents: Vec<Slave<'static>>,
         tasks: Vec<Task<'static>>,
+        /// `get_agents.recovered_agents`: agents a newly elected leader knows from its registry but
+        /// that have not re-registered (`None` when the field is absent; protobuf JSON leaves an
+        /// empty list out, so absent also reads as none from masters that know the field).
+        recovered: Option<Vec<Slave<'static>>>,
         /// How often the master promises a `HEARTBEAT`.
         heartbeat: Option<Duration>,
     },
@@ -121,6 +125,10 @@ pub(crate) fn decode_from<R: Read>(record: R) -> Result<Event, EventError> {
                     .into_iter()
                     .map(|f| f.framework_info.into())
                     .collect(),
+                recovered: state
+                    .get_agents
+                    .recovered_agents
+                    .map(|agents| agents.into_iter().map(Slave::from).collect()),
                 agents: state.get_agents.agents.into_iter().map(Slave::from).collect(),
                 // Same layout: collected in place, so a million tasks are not held twice.
                 tasks: state.get_tasks.tasks.into_iter().map(|t| t.0).collect(),
@@ -286,6 +294,9 @@ struct GetFrameworks<'a> {
 struct GetAgents<'a> {
     #[serde(borrow, deserialize_with = "lenient::array")]
     agents: Vec<V1Agent<'a>>,
+    /// `AgentInfo`s, not `Agent`s.
+    #[serde(borrow, deserialize_with = "lenient::opt_array")]
+    recovered_agents: Option<Vec<AgentInfo<'a>>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -337,6 +348,18 @@ struct AgentInfo<'a> {
     hostname: Cow<'a, str>,
     #[serde(deserialize_with = "lenient::port")]
     port: Option<u16>,
+}
+
+/// A recovered agent: no pid, its `hostname` and `port`.
+impl<'a> From<AgentInfo<'a>> for Slave<'a> {
+    fn from(info: AgentInfo<'a>) -> Slave<'a> {
+        Slave {
+            id: info.id.value,
+            pid: Cow::Borrowed(""),
+            hostname: info.hostname,
+            port: info.port,
+        }
+    }
 }
 
 /// A pid, when the master sends one, still comes first (as in a state document); without it,

@@ -393,6 +393,16 @@ where
     d.deserialize_any(Object(PhantomData))
 }
 
+/// [`array`] for a field whose absence means something else than an empty list: `Some` whenever the
+/// field is there (a value that is not an array reads as an empty one).
+pub(crate) fn opt_array<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    array(d).map(Some)
+}
+
 /// An array of objects; anything else reads as empty, and elements that are not objects are
 /// skipped.
 pub(crate) fn array<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>

@@ -250,3 +250,18 @@ fn an_agent_without_a_pid_is_at_its_hostname_and_port() {
         "a state document's `port` is not read"
     );
 }
+
+#[test]
+fn recovered_slaves_absent_is_none_and_present_is_a_list() {
+    let absent = parse(br#"{"leader":"master@10.0.0.1:5050","elected_time":1700000000.5}"#).unwrap();
+    assert_eq!(absent.recovered_slaves, None);
+    assert_eq!(absent.elected_time, 1_700_000_000.5);
+    let empty = parse(br#"{"recovered_slaves":[]}"#).unwrap();
+    assert_eq!(empty.recovered_slaves, Some(Vec::new()), "an empty list is an answer");
+    let body = br#"{"recovered_slaves":[{"id":"a-S2","hostname":"10.0.0.6","port":5051,"resources":{}}],
+        "slaves":[{"id":"a-S1","pid":"slave(1)@10.0.0.5:5051"}]}"#;
+    let listed = parse_header(body).unwrap();
+    let recovered = listed.recovered_slaves.unwrap();
+    assert_eq!((&*recovered[0].id, &*recovered[0].hostname), ("a-S2", "10.0.0.6"));
+    assert_eq!(listed.slaves.len(), 1);
+}

@@ -80,6 +80,7 @@ fn subscribed() -> Event {
             task("db.1", "f1", "a1", "TASK_STAGING"),
         ],
         heartbeat: None,
+        recovered: None,
     }
 }
 
@@ -415,4 +416,63 @@ fn a_poll_that_differs_in_tasks_only_names_them_and_any_other_difference_is_ever
     );
     let moved = doc(json!([t("w.1", "TASK_RUNNING"), t("w.2", "TASK_RUNNING")]), "10.0.0.2");
     assert_eq!(before.changes_to(&moved), Changed::Everything, "an agent changed");
+}
+
+#[test]
+fn recovered_agents_come_from_subscribed_and_polls_and_leave_with_agent_events() {
+    let recovered = |ids: &[&str]| -> Option<Vec<Slave<'static>>> {
+        Some(
+            ids.iter()
+                .map(|id| Slave {
+                    id: (*id).to_owned().into(),
+                    ..Slave::default()
+                })
+                .collect(),
+        )
+    };
+    let ids_of = |m: &Model| -> Option<Vec<String>> {
+        m.state()
+            .recovered_slaves
+            .as_ref()
+            .map(|r| r.iter().map(|s| s.id.to_string()).collect())
+    };
+    let mut m = Model::default();
+    let Event::Subscribed {
+        frameworks,
+        agents,
+        tasks,
+        heartbeat,
+        ..
+    } = subscribed()
+    else {
+        unreachable!()
+    };
+    let with_recovered = Event::Subscribed {
+        frameworks,
+        agents,
+        tasks,
+        heartbeat,
+        recovered: recovered(&["a2", "a3"]),
+    };
+    assert_eq!(m.apply(with_recovered), Changed::Everything);
+    assert_eq!(ids_of(&m), Some(vec!["a2".to_owned(), "a3".to_owned()]));
+    let a2 = Slave {
+        id: "a2".into(),
+        pid: "slave(1)@10.0.0.6:5051".into(),
+        ..Slave::default()
+    };
+    assert_eq!(m.apply(Event::AgentAdded(a2)), Changed::Everything);
+    assert_eq!(ids_of(&m), Some(vec!["a3".to_owned()]), "re-registered");
+    assert_eq!(
+        m.apply(Event::AgentRemoved { agent_id: "a3".into() }),
+        Changed::Everything,
+        "a recovered agent given up is a change although it had no tasks"
+    );
+    assert_eq!(ids_of(&m), Some(Vec::new()));
+    // A poll whose recovered list differs is more than a task change.
+    let body = br#"{"leader":"master@10.0.0.1:5050","elected_time":5.0,"recovered_slaves":[{"id":"a9"}]}"#;
+    let polled = Model::from_state(&state::parse(body).unwrap());
+    assert_eq!(ids_of(&polled), Some(vec!["a9".to_owned()]));
+    assert_eq!(polled.state().elected_time, 5.0);
+    assert_eq!(m.changes_to(&polled), Changed::Everything);
 }

@@ -48,11 +48,13 @@ fn subscribed_carries_frameworks_agents_tasks_and_heartbeat() {
         agents,
         tasks,
         heartbeat,
+        recovered,
     } = e
     else {
         panic!("{e:?}")
     };
     assert_eq!(heartbeat, Some(Duration::from_secs(15)));
+    assert_eq!(recovered, None, "no recovered_agents field");
     assert_eq!(
         (frameworks.len(), &*frameworks[0].id, &*frameworks[0].name),
         (1, "fw-1", "marathon")
@@ -249,4 +251,22 @@ fn a_subscribed_bigger_than_the_read_buffer_is_decoded_from_the_stream_and_the_n
     assert!(err.is_io(), "{err}");
     let bad = decode(br#"{"type":"#).unwrap_err();
     assert!(!bad.is_io(), "{bad}");
+}
+
+#[test]
+fn subscribed_reads_recovered_agents_as_agent_infos() {
+    let e = decode_json(
+        json!({"type": "SUBSCRIBED", "subscribed": {"get_state": {"get_agents": {
+            "agents": [{"agent_info": {"id": {"value": "a-S1"}, "hostname": "10.0.0.5", "port": 5051}}],
+            "recovered_agents": [{"id": {"value": "a-S2"}, "hostname": "10.0.0.6", "port": 5052}, 7]
+        }}}}),
+    );
+    let Event::Subscribed { agents, recovered, .. } = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(agents.len(), 1);
+    let recovered = recovered.expect("the field is there");
+    assert_eq!(recovered.len(), 1, "a non-object entry is skipped");
+    assert_eq!((&*recovered[0].id, &*recovered[0].hostname), ("a-S2", "10.0.0.6"));
+    assert_eq!(recovered[0].host_port(), ("10.0.0.6", Some(5052)));
 }

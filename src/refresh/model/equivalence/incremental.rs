@@ -14,7 +14,7 @@ fn rebuild(config: &Config, model: &Model) -> Incremental {
         .unwrap_or_else(|e| panic!("the model: {e}"));
     let frameworks = fixed.frameworks().map(str::to_owned).collect();
     let records = Records::build(crate::records::zone(config), &fixed, 1);
-    Incremental::start(records, model, gen, frameworks, &config.masters)
+    Incremental::start(records, model, gen, frameworks, &config.masters, &[])
 }
 
 fn full(config: &Config, cluster: &Cluster) -> Records {
