@@ -33,7 +33,7 @@ pub use cache::{CacheConfig, CacheStats};
 pub use table::{Client, RelayStats, MAX_PENDING};
 pub use truncate::client_udp_limit;
 pub use upstreams::{parse_resolv_conf, ListId, Upstreams};
-pub use verify::{verify, Accepted, Rejected};
+pub use verify::{verify, Accepted, Rejected, Verified};
 
 use table::{Io, Table};
 
@@ -178,7 +178,7 @@ impl Forwarder {
     #[inline]
     pub fn cached(
         &mut self,
-        query: &[u8],
+        query: &crate::wire::Message<'_>,
         transport: Transport,
         now: Instant,
         out: &mut [u8],
@@ -221,8 +221,8 @@ impl Forwarder {
 
     /// Takes a well-formed query for relaying. If it cannot be relayed (no resolver, table full), the
     /// client's SERVFAIL is queued at once.
-    pub fn relay(&mut self, query: &[u8], client: Client, registry: &Registry) {
-        self.table.relay(query, client, Instant::now());
+    pub fn relay(&mut self, query: &crate::wire::Message<'_>, client: Client, registry: &Registry) {
+        self.table.relay_message(query, client, Instant::now());
         self.run(registry);
     }
 
@@ -409,7 +409,7 @@ mod tests {
         let upstream = StdUdp::bind("127.0.0.1:0").unwrap();
         let mut f = forwarder(upstream.local_addr().unwrap(), &poll);
         f.relay(
-            &query(0x1111),
+            &crate::wire::Message::parse(&query(0x1111)).unwrap(),
             Client::Udp {
                 peer: "127.0.0.1:40000".parse().unwrap(),
                 local: None,
@@ -441,7 +441,11 @@ mod tests {
         let poll = mio::Poll::new().unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut f = forwarder(listener.local_addr().unwrap(), &poll);
-        f.relay(&query(0x2222), Client::Tcp { slot: 0, generation: 1 }, poll.registry());
+        f.relay(
+            &crate::wire::Message::parse(&query(0x2222)).unwrap(),
+            Client::Tcp { slot: 0, generation: 1 },
+            poll.registry(),
+        );
         let (_conn, peer) = listener.accept().unwrap();
         assert!(f.is_own_connection(peer));
         assert!(!f.is_own_connection("127.0.0.1:1".parse().unwrap()));
@@ -477,7 +481,11 @@ mod tests {
             peer: "127.0.0.1:40000".parse().unwrap(),
             local: None,
         };
-        f.relay(&query(0x4444), client, poll.registry());
+        f.relay(
+            &crate::wire::Message::parse(&query(0x4444)).unwrap(),
+            client,
+            poll.registry(),
+        );
         let mut buf = [0u8; 512];
         let (n, from) = upstream.recv_from(&mut buf).unwrap();
         let mut answer = buf[..n].to_vec();
@@ -496,11 +504,15 @@ mod tests {
         let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let mut f = forwarder(dead, &poll);
         let client = Client::Tcp { slot: 0, generation: 1 };
-        f.relay(&query(0x3333), client, poll.registry());
+        f.relay(
+            &crate::wire::Message::parse(&query(0x3333)).unwrap(),
+            client,
+            poll.registry(),
+        );
         let out = wait_outbox(&mut f, &mut poll, &mut [0; 4096]);
         assert_eq!(out.len(), 1);
         let reply = crate::wire::Message::parse(&out[0].1).unwrap();
-        assert_eq!((reply.id(), reply.rcode()), (0x3333, crate::wire::rcode::SERVFAIL));
+        assert_eq!((reply.id(), reply.rcode()), (0x3333, crate::wire::Rcode::SERVFAIL));
         assert_eq!((f.stats.errors, f.stats.timeouts, f.stats.servfail), (1, 0, 1));
     }
 }
