@@ -17,7 +17,7 @@ mod truncate;
 mod upstreams;
 mod verify;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,7 @@ use mio::{Interest, Registry, Token};
 
 use crate::answer::Transport;
 use crate::config::{Cidr, Config};
+use crate::wire::tcp::{split_frame, OutBuf};
 
 pub use crate::random::SecureRandom;
 pub use buffers::{set_udp_buffers, UdpBuffers, DEFAULT_UDP_BUFFER};
@@ -48,9 +49,8 @@ const READS_PER_EVENT: usize = 256;
 
 struct UpstreamTcp {
     stream: TcpStream,
-    /// The framed query and how much of it is written.
-    output: Vec<u8>,
-    written: usize,
+    /// The framed query, as far as it is written.
+    output: OutBuf,
     input: Vec<u8>,
 }
 
@@ -308,20 +308,19 @@ impl Forwarder {
 
 /// Connects to `to` and registers the connection as `conn`, with `wire` framed as its output.
 fn open_tcp(conn: usize, to: SocketAddr, wire: &[u8], registry: &Registry) -> io::Result<UpstreamTcp> {
-    let len = u16::try_from(wire.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // A frame says at most 65535 octets (`push_frame` would queue nothing).
+    u16::try_from(wire.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     let mut stream = TcpStream::connect(to)?;
     registry.register(
         &mut stream,
         Token(TCP_TOKEN_BASE + conn),
         Interest::READABLE | Interest::WRITABLE,
     )?;
-    let mut output = Vec::with_capacity(wire.len() + 2);
-    output.extend_from_slice(&len.to_be_bytes());
-    output.extend_from_slice(wire);
+    let mut output = OutBuf::default();
+    output.push_frame(wire);
     Ok(UpstreamTcp {
         stream,
         output,
-        written: 0,
         input: Vec::new(),
     })
 }
@@ -332,24 +331,24 @@ fn drive_tcp(c: &mut UpstreamTcp) -> io::Result<Option<usize>> {
     if let Some(e) = c.stream.take_error()? {
         return Err(e);
     }
-    while c.written < c.output.len() {
-        match c.stream.write(&c.output[c.written..]) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => c.written += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::NotConnected => {
-                return Ok(None)
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+    if !c.output.is_empty() {
+        // Connecting: there is no peer until the connection is made (the next writable event).
+        match c.stream.peer_addr() {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(None),
             Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+        if !c.output.flush_to(&mut c.stream) {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        if !c.output.is_empty() {
+            return Ok(None);
         }
     }
     let mut buf = [0u8; 4096];
     loop {
-        if let Some(&[hi, lo]) = c.input.get(..2) {
-            let len = usize::from(u16::from_be_bytes([hi, lo]));
-            if c.input.len() >= 2 + len {
-                return Ok(Some(len));
-            }
+        if let Some((answer, _)) = split_frame(&c.input) {
+            return Ok(Some(answer.len()));
         }
         match c.stream.read(&mut buf) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
