@@ -5,7 +5,7 @@
 use mesos_dns::answer::{answer, answer_message, Outcome, Transport};
 use mesos_dns::config::Config;
 use mesos_dns::records::from_state::build_snapshot;
-use mesos_dns::route::{route, From, Policy, Route};
+use mesos_dns::route::{route, Policy, Route, Sender};
 use mesos_dns::wire::Received;
 use mesos_dns::wire::MAX_MESSAGE;
 use std::hint::black_box;
@@ -28,7 +28,7 @@ fn main() {
         return;
     };
     let routed = args.next().as_deref() == Some("routed");
-    let from = From {
+    let from = Sender {
         transport: Transport::Udp,
         may_relay: true,
     };

@@ -138,7 +138,7 @@ fn answering_allocates_nothing() {
         for (q, what) in &queries {
             for t in [Transport::Udp, Transport::Tcp] {
                 // The server's way: read once, route, answer the parsed message.
-                let from = route::From {
+                let from = route::Sender {
                     transport: t,
                     may_relay: true,
                 };

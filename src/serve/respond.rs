@@ -24,7 +24,7 @@ use crate::transfer::notify::Notifier;
 use crate::transfer::{self, Plan, Policy, Signature, SignedQuery, Start, Transfer};
 use crate::wire::{rcode, Message, Received, MAX_MESSAGE};
 
-use super::route::{route, From, Outside, Policy as RoutePolicy, Route};
+use super::route::{route, Outside, Policy as RoutePolicy, Route, Sender};
 
 use super::tcp::Respond;
 
@@ -100,7 +100,7 @@ impl Responder {
         cx: &mut Context<'_>,
     ) -> Option<&[u8]> {
         let transport = transport(client);
-        let from = From {
+        let from = Sender {
             transport,
             may_relay: cx.forwarder.allows(peer.ip()),
         };
@@ -156,7 +156,7 @@ impl Responder {
             self.reply.clear();
             if n > 0 {
                 self.reply.extend_from_slice(&self.out[..n]);
-                signer.sign(&mut self.reply, now, 0, &[]);
+                transfer::sign_reply(&mut signer, &mut self.reply, msg, now);
             }
         }
         self.stripped = stripped;

@@ -1,5 +1,5 @@
 //! What one received message gets, decided once, from the message as read ([`Received`]), how it came
-//! ([`From`]) and the server's settings ([`Policy`]): a pure function with no sockets, clock or state,
+//! ([`Sender`]) and the server's settings ([`Policy`]): a pure function with no sockets, clock or state,
 //! unit-tested here and fuzzed on its own (`fuzz/fuzz_targets/route.rs`). The event loop carries the
 //! decision out (`respond.rs`): it owns the NOTIFY table, the transfer and TSIG paths, the snapshot and
 //! the relay. Whether a name is the domain's is the snapshot's to say, so an [`Route::Answer`] carries
@@ -11,7 +11,7 @@ use crate::wire::{Header, Message, Opcode, Received, Rtype};
 
 /// How a message came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct From {
+pub struct Sender {
     pub transport: Transport,
     /// Whether the client may have names outside the domain relayed (`relayAllowFrom`).
     pub may_relay: bool,
@@ -66,7 +66,7 @@ impl core::fmt::Debug for Route<'_> {
 
 /// Decides what `received` gets.
 #[inline]
-pub fn route<'a>(received: Received<'a>, from: From, policy: Policy) -> Route<'a> {
+pub fn route<'a>(received: Received<'a>, from: Sender, policy: Policy) -> Route<'a> {
     let msg = match received {
         Received::Short => return Route::Drop,
         Received::Malformed(h) if !h.is_response() => return Route::FormErr(h),
@@ -98,7 +98,7 @@ pub fn route<'a>(received: Received<'a>, from: From, policy: Policy) -> Route<'a
 }
 
 /// A response: only the answers to our NOTIFY messages (which go over UDP) are looked at.
-fn response(header: Header, from: From) -> Route<'static> {
+fn response(header: Header, from: Sender) -> Route<'static> {
     if header.opcode() == Opcode::NOTIFY && from.transport == Transport::Udp {
         Route::Ack(header)
     } else {

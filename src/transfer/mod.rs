@@ -252,6 +252,16 @@ pub enum SignedQuery<'k> {
     Reply,
 }
 
+/// Signs `reply`, the answer to a signed query that checked out (answered as `check_signed` stripped
+/// it: under the TSIG record's original ID), then gives it the ID of `request` as received: the MAC
+/// covers the original ID (RFC 8945 4.3.3), and a forwarder between may have changed the header's.
+pub fn sign_reply(signer: &mut Signer<'_>, reply: &mut Vec<u8>, request: &Message<'_>, now: u64) {
+    signer.sign(reply, now, 0, &[]);
+    if let Some(id) = reply.get_mut(field::ID) {
+        id.copy_from_slice(&request.id().to_be_bytes());
+    }
+}
+
 /// Checks a query signed with `signature` (not [`Signature::is_none`]: the router sends only those):
 /// `stripped` receives the query without its TSIG record, to be answered as usual and the answer signed;
 /// or a TSIG error reply is written into `out`.

@@ -50,7 +50,7 @@ impl Keys {
         Keys(keys)
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 

@@ -2,11 +2,11 @@
 
 use super::*;
 
-const UDP: From = From {
+const UDP: Sender = Sender {
     transport: Transport::Udp,
     may_relay: true,
 };
-const TCP: From = From {
+const TCP: Sender = Sender {
     transport: Transport::Tcp,
     may_relay: true,
 };
@@ -42,7 +42,7 @@ const OPT: &[u8] = b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00";
 /// A TSIG record whose RDATA cannot be read: still a TSIG record (FORMERR is the signed path's).
 const BAD_TSIG: &[u8] = b"\x01k\x00\x00\xfa\x00\xff\x00\x00\x00\x00\x00\x00";
 
-fn route_of(bytes: &[u8], from: From, policy: Policy) -> String {
+fn route_of(bytes: &[u8], from: Sender, policy: Policy) -> String {
     let r = route(Received::read(bytes), from, policy);
     // Only the variant's name: the message inside is the one given.
     format!("{r:?}").split('(').next().unwrap_or_default().to_string()
@@ -105,7 +105,7 @@ fn names_outside_the_domain_are_relayed_only_when_on_and_allowed() {
         other => panic!("{other:?}"),
     };
     assert_eq!(outside(UDP, PLAIN), Outside::Relay);
-    let denied = From {
+    let denied = Sender {
         may_relay: false,
         ..UDP
     };
