@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use super::truncate::{client_udp_limit, truncated_reply};
 use crate::answer::Transport;
-use crate::wire::{field, lower_name, Message, NameRef, Opcode, Rcode, Rtype, Section, MAX_NAME_LEN};
+use crate::wire::{field, is_at_or_below, lower_name, Message, NameRef, Opcode, Rcode, Rtype, Section, MAX_NAME_LEN};
 
 /// Stored answers are at most this long: it bounds the cache at `max_entries` times this. Bigger
 /// answers (rare: they come over TCP) are relayed each time.
@@ -443,22 +443,9 @@ fn cacheable(query: &Message<'_>, answer: &Message<'_>) -> Option<Kept> {
     })
 }
 
-/// Whether `name` is `zone` or below it.
+/// Whether `name` is `zone` or below it (by whole labels, ignoring case).
 fn is_within(name: &NameRef<'_>, zone: &NameRef<'_>) -> bool {
-    let (name, zone) = (lower_name(name), lower_name(zone));
-    let (name, zone) = (name.as_wire(), zone.as_wire());
-    // Label boundaries: the zone must start where a label of the name starts.
-    let Some(skip) = name.len().checked_sub(zone.len()) else {
-        return false;
-    };
-    if name[skip..] != *zone {
-        return false;
-    }
-    let mut at = 0;
-    while at < skip {
-        at += 1 + usize::from(name[at]);
-    }
-    at == skip
+    is_at_or_below(lower_name(name).as_wire(), lower_name(zone).as_wire())
 }
 
 #[cfg(test)]
