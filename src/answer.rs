@@ -8,8 +8,8 @@ use std::cell::Cell;
 
 use crate::snapshot::{Lookup, Node, Records};
 use crate::wire::{
-    class, field, lower_name, opcode, rcode, rtype, Edns, Full, Message, Owner, ParseError, Writer, HEADER_LEN,
-    MAX_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, OPT_LEN,
+    field, lower_name, rcode, rtype, Class, Edns, Full, Header, Message, Opcode, Owner, Received, Rtype, Writer,
+    HEADER_LEN, MAX_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, OPT_LEN,
 };
 
 /// How the query arrived: it decides the response size limit.
@@ -37,36 +37,50 @@ const MAX_TRACKED_TARGETS: usize = 64;
 /// An SRV record before its target: owner pointer, type, class, TTL, RDLENGTH, priority, weight, port.
 const SRV_FIXED_LEN: usize = 2 + 2 + 2 + 4 + 2 + 6;
 
-/// Answers `query` from `records` into `out` (which should hold [`MAX_MESSAGE`] bytes for TCP).
-/// `random` seeds the order of multi-record answers.
+/// Answers the bytes of `query` from `records` into `out` (which should hold [`MAX_MESSAGE`] bytes for
+/// TCP): reads them ([`Received::read`]) and goes on as [`answer_message`] does, or FORMERR for a
+/// readable header before an unreadable body. For callers without a router (fuzz, benches, tests); the
+/// server reads each query once and routes it (`serve::route`).
 pub fn answer(query: &[u8], records: &Records, transport: Transport, random: u64, out: &mut [u8]) -> Outcome {
-    let msg = match Message::parse(query) {
-        Ok(msg) => msg,
-        Err(ParseError::Short) => return Outcome::Drop,
-        Err(ParseError::Malformed) => return formerr(query, out),
-    };
+    match Received::read(query) {
+        Received::Message(msg) => answer_message(&msg, records, transport, random, out),
+        Received::Malformed(header) => formerr(&header, out),
+        Received::Short => Outcome::Drop,
+    }
+}
+
+/// Answers the parsed `query` from `records` into `out`. `random` seeds the order of multi-record
+/// answers.
+#[inline]
+pub fn answer_message(
+    msg: &Message<'_>,
+    records: &Records,
+    transport: Transport,
+    random: u64,
+    out: &mut [u8],
+) -> Outcome {
     if msg.is_response() {
         return Outcome::Drop;
     }
-    if msg.opcode() != opcode::QUERY {
-        return reply_error(&msg, rcode::NOTIMP, transport, out);
+    if msg.opcode() != Opcode::QUERY {
+        return reply_error(msg, rcode::NOTIMP, transport, out);
     }
     if msg.qdcount() != 1 {
-        return reply_error(&msg, rcode::FORMERR, transport, out);
+        return reply_error(msg, rcode::FORMERR, transport, out);
     }
     let Some(q) = msg.question() else {
-        return reply_error(&msg, rcode::FORMERR, transport, out);
+        return reply_error(msg, rcode::FORMERR, transport, out);
     };
     if msg.edns().is_some_and(|e| e.version > 0) {
-        return reply_error(&msg, rcode::BADVERS, transport, out);
+        return reply_error(msg, rcode::BADVERS, transport, out);
     }
-    if q.qclass != class::IN && q.qclass != class::ANY {
-        return reply_error(&msg, rcode::REFUSED, transport, out);
+    if q.qclass != Class::IN && q.qclass != Class::ANY {
+        return reply_error(msg, rcode::REFUSED, transport, out);
     }
     match q.qtype {
-        rtype::OPT => return reply_error(&msg, rcode::FORMERR, transport, out),
-        rtype::AXFR | rtype::IXFR => return reply_error(&msg, rcode::REFUSED, transport, out),
-        rtype::MAILA | rtype::MAILB => return reply_error(&msg, rcode::NOTIMP, transport, out),
+        Rtype::OPT => return reply_error(msg, rcode::FORMERR, transport, out),
+        Rtype::AXFR | Rtype::IXFR => return reply_error(msg, rcode::REFUSED, transport, out),
+        Rtype::MAILA | Rtype::MAILB => return reply_error(msg, rcode::NOTIMP, transport, out),
         _ => {}
     }
     let name = lower_name(&q.name);
@@ -77,40 +91,50 @@ pub fn answer(query: &[u8], records: &Records, transport: Transport, random: u64
         // A known address's reverse name is answered as the apex of its own zone: the SOA of a NODATA
         // answer is owned by the question name.
         Lookup::Reverse(node) => (Some(node), HEADER_LEN),
-        _ if !records.is_loaded() => return reply_error(&msg, rcode::SERVFAIL, transport, out),
+        _ if !records.is_loaded() => return reply_error(msg, rcode::SERVFAIL, transport, out),
         Lookup::NotFound => (None, domain_apex_at),
         Lookup::Found(node) => (Some(node), domain_apex_at),
     };
     let ctx = Ctx {
         records,
-        msg: &msg,
+        msg,
         apex_at,
         random,
         srv_start: Cell::new(0),
     };
-    ctx.respond(found, records.is_apex(name.as_wire()), q.qtype, transport, out)
+    ctx.respond(found, records.is_apex(name.as_wire()), q.qtype.to_int(), transport, out)
 }
 
 /// Answers a well-formed query with an error rcode (REFUSED or SERVFAIL for names outside the domain):
 /// the question echoed, OPT if the query had one. Drops what [`answer`] would drop.
 pub fn error_reply(query: &[u8], rcode: u16, transport: Transport, out: &mut [u8]) -> Outcome {
-    match Message::parse(query) {
-        Ok(msg) if !msg.is_response() => reply_error(&msg, rcode, transport, out),
-        Ok(_) | Err(ParseError::Short) => Outcome::Drop,
-        Err(ParseError::Malformed) => formerr(query, out),
+    match Received::read(query) {
+        Received::Message(msg) => error_reply_message(&msg, rcode, transport, out),
+        Received::Malformed(header) => formerr(&header, out),
+        Received::Short => Outcome::Drop,
     }
 }
 
-/// FORMERR for a message whose header is readable but whose body is not: the header alone.
-fn formerr(query: &[u8], out: &mut [u8]) -> Outcome {
-    let (Some(id), Some(flags)) = (crate::wire::read_u16(query, 0), crate::wire::read_u16(query, 2)) else {
+/// [`error_reply`] to a parsed query.
+pub fn error_reply_message(msg: &Message<'_>, rcode: u16, transport: Transport, out: &mut [u8]) -> Outcome {
+    if msg.is_response() {
         return Outcome::Drop;
-    };
-    if flags & field::QR != 0 {
+    }
+    reply_error(msg, rcode, transport, out)
+}
+
+/// FORMERR for a message whose header is readable but whose body is not: the header alone (nothing
+/// for a response).
+pub fn formerr(header: &Header, out: &mut [u8]) -> Outcome {
+    if header.is_response() {
         return Outcome::Drop;
     }
     let mut w = Writer::new(out, MIN_UDP_PAYLOAD);
-    match w.header(id, flags & (field::OPCODE_MASK | field::RD), rcode::FORMERR) {
+    match w.header(
+        header.id(),
+        header.flags() & (field::OPCODE_MASK | field::RD),
+        rcode::FORMERR,
+    ) {
         Ok(()) => Outcome::Reply(w.len()),
         Err(Full) => Outcome::Drop,
     }

@@ -24,6 +24,7 @@ pub(crate) mod random;
 pub mod records;
 pub(crate) mod refresh;
 pub(crate) mod serve;
+pub use serve::route;
 pub mod snapshot;
 pub mod transfer;
 pub mod warm;

@@ -10,12 +10,19 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use mesos_dns::answer::{answer, error_reply, Outcome, Transport};
+use mesos_dns::answer::{answer, answer_message, error_reply, formerr, Outcome, Transport};
 use mesos_dns::config::Config;
 use mesos_dns::forward::cache::{Cache, CacheConfig, Lookup};
 use mesos_dns::records::zone;
+use mesos_dns::route::{self, Route};
 use mesos_dns::snapshot::{RData, RecordList, Records};
-use mesos_dns::wire::MAX_MESSAGE;
+use mesos_dns::wire::{Message, Received, MAX_MESSAGE};
+
+/// The router's settings: keys configured (the TSIG check runs on queries with additional records).
+const POLICY: route::Policy = route::Policy {
+    tsig: true,
+    external_on: true,
+};
 
 struct Counting;
 
@@ -130,10 +137,17 @@ fn answering_allocates_nothing() {
     let mut run = |seed: u64| {
         for (q, what) in &queries {
             for t in [Transport::Udp, Transport::Tcp] {
-                assert!(
-                    matches!(answer(q, &records, t, seed, &mut out), Outcome::Reply(_)),
-                    "{what}"
-                );
+                // The server's way: read once, route, answer the parsed message.
+                let from = route::Sender {
+                    transport: t,
+                    may_relay: true,
+                };
+                let outcome = match route::route(Received::read(q), from, POLICY) {
+                    Route::Answer(msg, _) => answer_message(&msg, &records, t, seed, &mut out),
+                    Route::FormErr(header) => formerr(&header, &mut out),
+                    other => panic!("{what}: routed to {other:?}"),
+                };
+                assert!(matches!(outcome, Outcome::Reply(_)), "{what}");
             }
         }
         assert_eq!(
@@ -172,6 +186,10 @@ fn upstream_answer(query: &[u8], n: u8) -> Vec<u8> {
     a
 }
 
+fn parsed(m: &[u8]) -> Message<'_> {
+    Message::parse(m).expect("a well-formed message")
+}
+
 #[test]
 fn a_cache_hit_allocates_nothing() {
     let mut cache = Cache::new(CacheConfig {
@@ -181,8 +199,9 @@ fn a_cache_hit_allocates_nothing() {
     let t0 = Instant::now();
     let small = query("www.example.com", 1, false);
     let big = query("big.example.com", 1, false);
-    assert!(cache.store(&small, &upstream_answer(&small, 2), t0));
-    assert!(cache.store(&big, &upstream_answer(&big, 40), t0));
+    let (small_answer, big_answer) = (upstream_answer(&small, 2), upstream_answer(&big, 40));
+    assert!(cache.store(&parsed(&small), &parsed(&small_answer), t0));
+    assert!(cache.store(&parsed(&big), &parsed(&big_answer), t0));
     let mixed = query("WwW.ExAmPlE.cOm", 1, false);
     let unknown = query("nothing.example.com", 1, false);
     let mut out = vec![0u8; MAX_MESSAGE];
@@ -194,9 +213,16 @@ fn a_cache_hit_allocates_nothing() {
             (&big, Transport::Udp, "hit truncated for UDP"),
             (&big, Transport::Tcp, "big hit over TCP"),
         ] {
-            assert!(matches!(cache.lookup(q, t, at, &mut out), Lookup::Hit { .. }), "{what}");
+            // The query is read as the server reads it, inside the counted loop: reading allocates nothing.
+            assert!(
+                matches!(cache.lookup(&parsed(q), t, at, &mut out), Lookup::Hit { .. }),
+                "{what}"
+            );
         }
-        assert_eq!(cache.lookup(&unknown, Transport::Udp, at, &mut out), Lookup::Miss);
+        assert_eq!(
+            cache.lookup(&parsed(&unknown), Transport::Udp, at, &mut out),
+            Lookup::Miss
+        );
         assert!(cache
             .stale(&small, Transport::Udp, at + Duration::from_secs(120), &mut out)
             .is_some());

@@ -4,6 +4,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::*;
 use crate::snapshot::{RData, RecordList, Zone};
+use crate::wire::{class, rcode, rtype};
 use crate::wire::{NameRef, Section};
 
 fn zone() -> Zone {
@@ -75,13 +76,13 @@ fn text(name: &NameRef<'_>) -> String {
 fn section(resp: &[u8], s: Section) -> Vec<(String, u16, Vec<u8>)> {
     let m = Message::parse(resp).unwrap();
     m.records(s)
-        .map(|r| (text(&r.name), r.rtype, r.rdata.to_vec()))
+        .map(|r| (text(&r.name), r.rtype.to_int(), r.rdata.to_vec()))
         .collect()
 }
 
 fn rcode_of(resp: &[u8]) -> u16 {
     let m = Message::parse(resp).unwrap();
-    m.rcode() | m.edns().map_or(0, |e| u16::from(e.ext_rcode) << 4)
+    m.full_rcode().to_int()
 }
 
 fn flags_of(resp: &[u8]) -> u16 {
@@ -207,7 +208,7 @@ fn unknown_name_gets_nxdomain_with_soa() {
         .collect::<Vec<_>>();
     assert_eq!(auth.len(), 1);
     assert_eq!(
-        (text(&auth[0].name).as_str(), auth[0].rtype, auth[0].ttl),
+        (text(&auth[0].name).as_str(), auth[0].rtype.to_int(), auth[0].ttl),
         ("Mesos.", rtype::SOA, 30)
     );
     assert_eq!(auth[0].rdata, r.soa_rdata());

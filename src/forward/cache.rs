@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use super::truncate::{client_udp_limit, truncated_reply};
 use crate::answer::Transport;
-use crate::wire::{field, lower_name, opcode, rcode, rtype, Message, NameRef, Section, MAX_NAME_LEN};
+use crate::wire::{field, is_at_or_below, lower_name, Message, NameRef, Opcode, Rcode, Rtype, Section, MAX_NAME_LEN};
 
 /// Stored answers are at most this long: it bounds the cache at `max_entries` times this. Bigger
 /// answers (rare: they come over TCP) are relayed each time.
@@ -140,8 +140,8 @@ impl Cache {
     /// Answers `query` from the cache into `out` if a fresh entry holds it. A UDP client whose size
     /// limit the answer passes gets the truncated reply (TC, no records) instead, as a relayed answer
     /// would. Allocates nothing.
-    pub fn lookup(&mut self, query: &[u8], transport: Transport, now: Instant, out: &mut [u8]) -> Lookup {
-        let Some((key, msg)) = Key::of(query) else {
+    pub fn lookup(&mut self, msg: &Message<'_>, transport: Transport, now: Instant, out: &mut [u8]) -> Lookup {
+        let Some(key) = Key::of(msg) else {
             return Lookup::Miss;
         };
         let Some(&slot) = self.index.get(key.bytes()) else {
@@ -156,7 +156,7 @@ impl Cache {
             self.stats.misses += 1;
             return Lookup::Miss;
         }
-        let Some(len) = write_reply(entry, &msg, transport, Ttls::Aged(age.as_secs() as u32), out) else {
+        let Some(len) = write_reply(entry, msg, transport, Ttls::Aged(age.as_secs() as u32), out) else {
             self.stats.misses += 1;
             return Lookup::Miss;
         };
@@ -177,12 +177,14 @@ impl Cache {
     }
 
     /// Writes into `out` the answer to `query` from an entry expired less than `serve_stale` ago (or
-    /// still fresh), every TTL [`STALE_TTL`]: for when every resolver failed (RFC 8767).
+    /// still fresh), every TTL [`STALE_TTL`]: for when every resolver failed (RFC 8767). `query` is the
+    /// relay's stored copy, read here (a rare path).
     pub fn stale(&mut self, query: &[u8], transport: Transport, now: Instant, out: &mut [u8]) -> Option<usize> {
         if self.config.serve_stale.is_zero() {
             return None;
         }
-        let (key, msg) = Key::of(query)?;
+        let msg = Message::parse(query).ok()?;
+        let key = Key::of(&msg)?;
         let entry = self.entries.get_mut(*self.index.get(key.bytes())?)?;
         if now.saturating_duration_since(entry.stored) >= entry.lifetime + self.config.serve_stale {
             return None;
@@ -193,15 +195,14 @@ impl Cache {
         Some(len)
     }
 
-    /// Keeps `answer` (an upstream's, already checked to answer `query`, the client's bytes) if it may
-    /// be cached; returns whether it was.
-    pub fn store(&mut self, query: &[u8], answer: &[u8], now: Instant) -> bool {
+    /// Keeps `answer` (an upstream's, already checked to answer `query`, as `verify` parsed it) if it
+    /// may be cached; returns whether it was.
+    pub fn store(&mut self, q: &Message<'_>, a: &Message<'_>, now: Instant) -> bool {
         if self.config.max_entries == 0 {
             return false;
         }
-        let Some((key, q)) = Key::of(query) else { return false };
-        let Ok(a) = Message::parse(answer) else { return false };
-        let Some(kept) = cacheable(&q, &a) else { return false };
+        let Some(key) = Key::of(q) else { return false };
+        let Some(kept) = cacheable(q, a) else { return false };
         let slot = match self.index.get(key.bytes()) {
             Some(&slot) => slot,
             None => {
@@ -216,7 +217,7 @@ impl Cache {
         if entry.key[..] != *key.bytes() {
             entry.key = key.bytes().into();
         }
-        kept.write(answer, entry);
+        kept.write(a.bytes(), entry);
         entry.stored = now;
         entry.hits = 0;
         entry.referenced = false;
@@ -275,10 +276,9 @@ struct Key {
 }
 
 impl Key {
-    /// The key of a query (one question, opcode QUERY), with the parsed query.
-    fn of(query: &[u8]) -> Option<(Key, Message<'_>)> {
-        let msg = Message::parse(query).ok()?;
-        if msg.qdcount() != 1 || msg.opcode() != opcode::QUERY {
+    /// The key of a query (one question, opcode QUERY).
+    fn of(msg: &Message<'_>) -> Option<Key> {
+        if msg.qdcount() != 1 || msg.opcode() != Opcode::QUERY {
             return None;
         }
         let q = msg.question()?;
@@ -289,8 +289,8 @@ impl Key {
             len: wire.len() + 5,
         };
         key.buf.get_mut(..wire.len())?.copy_from_slice(wire);
-        key.buf[wire.len()..wire.len() + 2].copy_from_slice(&q.qtype.to_be_bytes());
-        key.buf[wire.len() + 2..wire.len() + 4].copy_from_slice(&q.qclass.to_be_bytes());
+        key.buf[wire.len()..wire.len() + 2].copy_from_slice(&q.qtype.to_int().to_be_bytes());
+        key.buf[wire.len() + 2..wire.len() + 4].copy_from_slice(&q.qclass.to_int().to_be_bytes());
         let flags = msg.flags();
         let edns = msg.edns();
         let bit = |on: bool, bit: u8| if on { bit } else { 0 };
@@ -298,7 +298,7 @@ impl Key {
             | bit(flags & field::CD != 0, KEY_CD)
             | bit(edns.is_some(), KEY_EDNS)
             | bit(flags & field::RD != 0, KEY_RD);
-        Some((key, msg))
+        Some(key)
     }
 
     fn bytes(&self) -> &[u8] {
@@ -310,8 +310,10 @@ impl Key {
 /// says. `None` if it does not fit `out`.
 fn write_reply(entry: &Entry, query: &Message<'_>, transport: Transport, ttls: Ttls, out: &mut [u8]) -> Option<usize> {
     let question = query.question()?.raw;
-    if transport == Transport::Udp && entry.message.len() > client_udp_limit(query.bytes()) {
-        let n = truncated_reply(query.bytes(), &entry.message, out)?;
+    if transport == Transport::Udp && entry.message.len() > client_udp_limit(query) {
+        // The stored answer is read only on this rare path (too big for the client).
+        let stored = Message::parse(&entry.message).ok()?;
+        let n = truncated_reply(query, &stored, out)?;
         out.get_mut(field::ID)?.copy_from_slice(&query.id().to_be_bytes());
         return Some(n);
     }
@@ -375,14 +377,13 @@ impl Kept {
 /// - a positive answer lives as long as its shortest TTL; its authority and additional sections (NS
 ///   and glue, the classic poisoning vector) are dropped.
 fn cacheable(query: &Message<'_>, answer: &Message<'_>) -> Option<Kept> {
-    let flags = answer.flags();
     let code = answer.rcode();
     let q = query.question()?;
-    if flags & field::TC != 0
-        || answer.opcode() != opcode::QUERY
-        || (code != rcode::NOERROR && code != rcode::NXDOMAIN)
+    if answer.is_truncated()
+        || answer.opcode() != Opcode::QUERY
+        || (code != Rcode::NOERROR && code != Rcode::NXDOMAIN)
         || answer.edns().is_some_and(|e| e.ext_rcode != 0)
-        || matches!(q.qtype, rtype::AXFR | rtype::IXFR | rtype::OPT)
+        || matches!(q.qtype, Rtype::AXFR | Rtype::IXFR | Rtype::OPT)
         || answer.qdcount() != 1
     {
         return None;
@@ -397,7 +398,7 @@ fn cacheable(query: &Message<'_>, answer: &Message<'_>) -> Option<Kept> {
         if rec.class != q.qclass || !chain.iter().any(|n| n.eq_ignore_case(&rec.name)) {
             return None;
         }
-        if rec.rtype == rtype::CNAME {
+        if rec.rtype == Rtype::CNAME {
             let (target, _) = NameRef::parse(answer.bytes(), rec.rdata_offset).ok()?;
             chain.push(target);
         }
@@ -407,8 +408,8 @@ fn cacheable(query: &Message<'_>, answer: &Message<'_>) -> Option<Kept> {
         answers += 1;
     }
     let mut authority = 0u16;
-    if code == rcode::NXDOMAIN || answers == 0 {
-        let soa = answer.records(Section::Authority).find(|r| r.rtype == rtype::SOA)?;
+    if code == Rcode::NXDOMAIN || answers == 0 {
+        let soa = answer.records(Section::Authority).find(|r| r.rtype == Rtype::SOA)?;
         // The zone must hold the last name of the chain: the one denied.
         let denied = chain.last()?;
         if !is_within(denied, &soa.name) {
@@ -418,7 +419,7 @@ fn cacheable(query: &Message<'_>, answer: &Message<'_>) -> Option<Kept> {
         let minimum = u32::from_be_bytes(minimum.try_into().ok()?);
         lifetime = lifetime.min(soa.ttl).min(minimum);
         for rec in answer.records(Section::Authority) {
-            let denial = matches!(rec.rtype, rtype::SOA | NSEC | NSEC3 | RRSIG);
+            let denial = matches!(rec.rtype, Rtype::SOA | Rtype::NSEC | Rtype::NSEC3 | Rtype::RRSIG);
             if !denial || rec.class != q.qclass || !is_within(&rec.name, &soa.name) {
                 return None;
             }
@@ -442,26 +443,9 @@ fn cacheable(query: &Message<'_>, answer: &Message<'_>) -> Option<Kept> {
     })
 }
 
-const RRSIG: u16 = 46;
-const NSEC: u16 = 47;
-const NSEC3: u16 = 50;
-
-/// Whether `name` is `zone` or below it.
+/// Whether `name` is `zone` or below it (by whole labels, ignoring case).
 fn is_within(name: &NameRef<'_>, zone: &NameRef<'_>) -> bool {
-    let (name, zone) = (lower_name(name), lower_name(zone));
-    let (name, zone) = (name.as_wire(), zone.as_wire());
-    // Label boundaries: the zone must start where a label of the name starts.
-    let Some(skip) = name.len().checked_sub(zone.len()) else {
-        return false;
-    };
-    if name[skip..] != *zone {
-        return false;
-    }
-    let mut at = 0;
-    while at < skip {
-        at += 1 + usize::from(name[at]);
-    }
-    at == skip
+    is_at_or_below(lower_name(name).as_wire(), lower_name(zone).as_wire())
 }
 
 #[cfg(test)]

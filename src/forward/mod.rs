@@ -21,7 +21,7 @@ mod truncate;
 mod upstreams;
 mod verify;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,7 @@ use mio::{Interest, Registry, Token};
 
 use crate::answer::Transport;
 use crate::config::{Cidr, Config};
+use crate::wire::tcp::{split_frame, OutBuf};
 
 pub use crate::random::SecureRandom;
 pub use buffers::{set_udp_buffers, UdpBuffers};
@@ -37,7 +38,7 @@ pub use cache::{CacheConfig, CacheStats};
 pub use table::{Client, RelayStats, MAX_PENDING};
 pub use truncate::client_udp_limit;
 pub use upstreams::{parse_resolv_conf, ListId, Upstreams};
-pub use verify::{verify, Accepted, Rejected};
+pub use verify::{verify, Accepted, Rejected, Verified};
 
 use table::{Io, Table};
 
@@ -52,9 +53,8 @@ const READS_PER_EVENT: usize = 256;
 
 struct UpstreamTcp {
     stream: TcpStream,
-    /// The framed query and how much of it is written.
-    output: Vec<u8>,
-    written: usize,
+    /// The framed query, as far as it is written.
+    output: OutBuf,
     input: Vec<u8>,
 }
 
@@ -187,7 +187,7 @@ impl Forwarder {
     #[inline]
     pub fn cached(
         &mut self,
-        query: &[u8],
+        query: &crate::wire::Message<'_>,
         transport: Transport,
         now: Instant,
         out: &mut [u8],
@@ -230,8 +230,8 @@ impl Forwarder {
 
     /// Takes a well-formed query for relaying. If it cannot be relayed (no resolver, table full), the
     /// client's SERVFAIL is queued at once.
-    pub fn relay(&mut self, query: &[u8], client: Client, registry: &Registry) {
-        self.table.relay(query, client, Instant::now());
+    pub fn relay(&mut self, query: &crate::wire::Message<'_>, client: Client, registry: &Registry) {
+        self.table.relay_message(query, client, Instant::now());
         self.run(registry);
     }
 
@@ -340,20 +340,19 @@ impl Forwarder {
 
 /// Connects to `to` and registers the connection as `conn`, with `wire` framed as its output.
 fn open_tcp(conn: usize, to: SocketAddr, wire: &[u8], registry: &Registry) -> io::Result<UpstreamTcp> {
-    let len = u16::try_from(wire.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // A frame says at most 65535 octets (`push_frame` would queue nothing).
+    u16::try_from(wire.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     let mut stream = TcpStream::connect(to)?;
     registry.register(
         &mut stream,
         Token(TCP_TOKEN_BASE + conn),
         Interest::READABLE | Interest::WRITABLE,
     )?;
-    let mut output = Vec::with_capacity(wire.len() + 2);
-    output.extend_from_slice(&len.to_be_bytes());
-    output.extend_from_slice(wire);
+    let mut output = OutBuf::default();
+    output.push_frame(wire);
     Ok(UpstreamTcp {
         stream,
         output,
-        written: 0,
         input: Vec::new(),
     })
 }
@@ -364,24 +363,24 @@ fn drive_tcp(c: &mut UpstreamTcp) -> io::Result<Option<usize>> {
     if let Some(e) = c.stream.take_error()? {
         return Err(e);
     }
-    while c.written < c.output.len() {
-        match c.stream.write(&c.output[c.written..]) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => c.written += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::NotConnected => {
-                return Ok(None)
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+    if !c.output.is_empty() {
+        // Connecting: there is no peer until the connection is made (the next writable event).
+        match c.stream.peer_addr() {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(None),
             Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+        if !c.output.flush_to(&mut c.stream) {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        if !c.output.is_empty() {
+            return Ok(None);
         }
     }
     let mut buf = [0u8; 4096];
     loop {
-        if let Some(&[hi, lo]) = c.input.get(..2) {
-            let len = usize::from(u16::from_be_bytes([hi, lo]));
-            if c.input.len() >= 2 + len {
-                return Ok(Some(len));
-            }
+        if let Some((answer, _)) = split_frame(&c.input) {
+            return Ok(Some(answer.len()));
         }
         match c.stream.read(&mut buf) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
@@ -441,7 +440,7 @@ mod tests {
         let upstream = StdUdp::bind("127.0.0.1:0").unwrap();
         let mut f = forwarder(upstream.local_addr().unwrap(), &poll);
         f.relay(
-            &query(0x1111),
+            &crate::wire::Message::parse(&query(0x1111)).unwrap(),
             Client::Udp {
                 peer: "127.0.0.1:40000".parse().unwrap(),
                 local: None,
@@ -473,7 +472,11 @@ mod tests {
         let poll = mio::Poll::new().unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut f = forwarder(listener.local_addr().unwrap(), &poll);
-        f.relay(&query(0x2222), Client::Tcp { slot: 0, generation: 1 }, poll.registry());
+        f.relay(
+            &crate::wire::Message::parse(&query(0x2222)).unwrap(),
+            Client::Tcp { slot: 0, generation: 1 },
+            poll.registry(),
+        );
         let (_conn, peer) = listener.accept().unwrap();
         assert!(f.is_own_connection(peer));
         assert!(!f.is_own_connection("127.0.0.1:1".parse().unwrap()));
@@ -509,7 +512,11 @@ mod tests {
             peer: "127.0.0.1:40000".parse().unwrap(),
             local: None,
         };
-        f.relay(&query(0x4444), client, poll.registry());
+        f.relay(
+            &crate::wire::Message::parse(&query(0x4444)).unwrap(),
+            client,
+            poll.registry(),
+        );
         let mut buf = [0u8; 512];
         let (n, from) = upstream.recv_from(&mut buf).unwrap();
         let mut answer = buf[..n].to_vec();
@@ -528,11 +535,15 @@ mod tests {
         let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let mut f = forwarder(dead, &poll);
         let client = Client::Tcp { slot: 0, generation: 1 };
-        f.relay(&query(0x3333), client, poll.registry());
+        f.relay(
+            &crate::wire::Message::parse(&query(0x3333)).unwrap(),
+            client,
+            poll.registry(),
+        );
         let out = wait_outbox(&mut f, &mut poll, &mut [0; 4096]);
         assert_eq!(out.len(), 1);
         let reply = crate::wire::Message::parse(&out[0].1).unwrap();
-        assert_eq!((reply.id(), reply.rcode()), (0x3333, crate::wire::rcode::SERVFAIL));
+        assert_eq!((reply.id(), reply.rcode()), (0x3333, crate::wire::Rcode::SERVFAIL));
         assert_eq!((f.stats.errors, f.stats.timeouts, f.stats.servfail), (1, 0, 1));
     }
 }

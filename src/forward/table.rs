@@ -23,7 +23,7 @@ use super::cache::{Cache, CacheConfig, CacheStats, Lookup};
 use super::health::{Health, ResolverHealth};
 use super::truncate::{fits_udp_client, truncated_reply};
 use super::upstreams::{ListId, Upstreams};
-use super::verify::{verify, Accepted};
+use super::verify::{verify, Accepted, Verified};
 use crate::answer::{error_reply, Outcome, Transport};
 use crate::random::SecureRandom;
 use crate::wire::{lower_name, rcode, read_u16, Message, MAX_MESSAGE};
@@ -255,12 +255,12 @@ impl Table {
 
     /// Answers `query` from the cache into `out`, if it holds a fresh answer (see [`Cache::lookup`]).
     /// A hit that asks for a prefetch has the query relayed for [`Client::Prefetch`] at once.
-    pub fn lookup(&mut self, query: &[u8], transport: Transport, now: Instant, out: &mut [u8]) -> Option<usize> {
+    pub fn lookup(&mut self, query: &Message<'_>, transport: Transport, now: Instant, out: &mut [u8]) -> Option<usize> {
         match self.cache.as_mut()?.lookup(query, transport, now, out) {
             Lookup::Miss => None,
             Lookup::Hit { len, prefetch } => {
                 if prefetch {
-                    self.relay(query, Client::Prefetch, now);
+                    self.relay_message(query, Client::Prefetch, now);
                 }
                 Some(len)
             }
@@ -391,10 +391,16 @@ impl Table {
     /// Takes a well-formed query for relaying. If it cannot be relayed (no resolver, table full), the
     /// client's SERVFAIL is queued at once.
     pub fn relay(&mut self, query: &[u8], client: Client, now: Instant) {
+        match Message::parse(query) {
+            Ok(msg) => self.relay_message(&msg, client, now),
+            Err(_) => self.stats.relayed += 1,
+        }
+    }
+
+    /// [`Table::relay`] for a query the server has read already.
+    pub fn relay_message(&mut self, msg: &Message<'_>, client: Client, now: Instant) {
         self.stats.relayed += 1;
-        let Ok(msg) = Message::parse(query) else {
-            return;
-        };
+        let query = msg.bytes();
         let Some(q) = msg.question() else { return };
         let list = self.upstreams.select(&lower_name(&q.name));
         if self.upstreams.list(list).is_empty() || self.pending_count() >= MAX_PENDING {
@@ -435,14 +441,21 @@ impl Table {
             self.stats.rejected += 1;
             return;
         }
-        match verify(&p.wire, answer) {
+        let Ok(asked) = Message::parse(&p.wire) else { return };
+        match verify(&asked, answer) {
             Err(_) => self.stats.rejected += 1,
-            Ok(Accepted::Complete) => {
+            Ok(Verified {
+                accepted: Accepted::Complete,
+                answer,
+            }) => {
                 self.health
                     .on_answer(from, now.saturating_duration_since(leg.sent), now);
-                self.finish_answered(slot, answer, now);
+                self.finish_answered(slot, &answer, now);
             }
-            Ok(Accepted::Truncated) => {
+            Ok(Verified {
+                accepted: Accepted::Truncated,
+                ..
+            }) => {
                 self.health
                     .on_answer(from, now.saturating_duration_since(leg.sent), now);
                 if p.probe.is_some() {
@@ -481,10 +494,13 @@ impl Table {
             return;
         };
         let Some(leg) = p.legs[k] else { return };
-        if verify(&p.wire, answer).is_ok() && read_u16(answer, 0) == Some(leg.id) {
+        let verified = Message::parse(&p.wire)
+            .ok()
+            .and_then(|asked| verify(&asked, answer).ok());
+        if let Some(v) = verified.filter(|_| read_u16(answer, 0) == Some(leg.id)) {
             self.health
                 .on_answer(leg.upstream, now.saturating_duration_since(leg.sent), now);
-            self.finish_answered(slot, answer, now);
+            self.finish_answered(slot, &v.answer, now);
         } else {
             self.stats.rejected += 1;
             self.end_leg(slot, k);
@@ -570,15 +586,22 @@ impl Table {
     /// An answer came: a UDP client gets it if it fits and is whole, else the truncated reply
     /// ([`truncated_reply`]: no records, TC set), and retries over TCP.
     /// The answer is offered to the cache first (a prefetch's goes nowhere else).
-    fn finish_answered(&mut self, slot: usize, answer: &[u8], now: Instant) {
+    fn finish_answered(&mut self, slot: usize, answer: &Message<'_>, now: Instant) {
         let Some(mut p) = self.take(slot) else { return };
         if p.probe.is_some() {
             return;
         }
-        if let Some(cache) = &mut self.cache {
-            cache.store(&p.wire, answer, now);
+        let wire = std::mem::take(&mut p.wire);
+        if let Ok(query) = Message::parse(&wire) {
+            if let Some(cache) = &mut self.cache {
+                cache.store(&query, answer, now);
+            }
+            if self.deliver_fitting(&p, &query, answer) {
+                return;
+            }
         }
-        self.deliver_fitting(&mut p, answer);
+        p.wire = wire;
+        self.servfail_pending(&mut p);
     }
 
     /// Every resolver failed: the truncated reply if a truncated answer came, else a cached answer
@@ -586,7 +609,14 @@ impl Table {
     fn finish_failed(&mut self, slot: usize, now: Instant) {
         let Some(mut p) = self.take(slot) else { return };
         if let Some(tc) = p.truncated.take() {
-            self.deliver_fitting(&mut p, &tc);
+            let wire = std::mem::take(&mut p.wire);
+            if let (Ok(query), Ok(answer)) = (Message::parse(&wire), Message::parse(&tc)) {
+                if self.deliver_fitting(&p, &query, &answer) {
+                    return;
+                }
+            }
+            p.wire = wire;
+            self.servfail_pending(&mut p);
             return;
         }
         if !self.deliver_stale(&p.wire, p.client, p.client_id, now) {
@@ -625,26 +655,27 @@ impl Table {
         true
     }
 
-    fn deliver_fitting(&mut self, p: &mut Pending, answer: &[u8]) {
+    /// Queues `answer` to `query` (both parsed) for the client of `p`, or the truncated reply; false
+    /// if that cannot be written (the client gets SERVFAIL).
+    fn deliver_fitting(&mut self, p: &Pending, query: &Message<'_>, answer: &Message<'_>) -> bool {
         if p.client == Client::Prefetch {
-            return;
+            return true;
         }
-        if matches!(p.client, Client::Tcp { .. }) || fits_udp_client(&p.wire, answer) {
-            self.deliver(p.client, p.client_id, answer);
-            return;
+        if matches!(p.client, Client::Tcp { .. }) || fits_udp_client(query, answer) {
+            self.deliver(p.client, p.client_id, answer.bytes());
+            return true;
         }
         self.scratch.resize(MAX_MESSAGE, 0);
-        match truncated_reply(&p.wire, answer, &mut self.scratch) {
-            Some(n) => {
-                self.stats.answered += 1;
-                self.stats.truncated += 1;
-                if let Some(id) = self.scratch.get_mut(..2) {
-                    id.copy_from_slice(&p.client_id.to_be_bytes());
-                }
-                self.outbox.push_back((p.client, self.scratch[..n].into()));
-            }
-            None => self.servfail_pending(p),
+        let Some(n) = truncated_reply(query, answer, &mut self.scratch) else {
+            return false;
+        };
+        self.stats.answered += 1;
+        self.stats.truncated += 1;
+        if let Some(id) = self.scratch.get_mut(..2) {
+            id.copy_from_slice(&p.client_id.to_be_bytes());
         }
+        self.outbox.push_back((p.client, self.scratch[..n].into()));
+        true
     }
 
     /// SERVFAIL for the client of `p`, under its own ID.

@@ -16,6 +16,7 @@
 
 mod api;
 mod respond;
+pub mod route;
 mod slab;
 mod sockets;
 mod tcp;

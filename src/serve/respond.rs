@@ -1,4 +1,5 @@
-//! What one query gets, whichever socket it came on: an authoritative answer from the snapshot, REFUSED
+//! What one query gets, whichever socket it came on, carried out as [`route`] decides it (the query is
+//! read once, here): an authoritative answer from the snapshot, REFUSED
 //! for a name outside the domain when relaying is off or the client may not relay (`relayAllowFrom`),
 //! SERVFAIL for our own relayed query come back, an answer from the relay's cache, or a relay through
 //! the forwarder (whose answer comes later, through its outbox). Counts every query and
@@ -8,20 +9,22 @@
 //! a transfer owns its buffers).
 
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use mio::Registry;
 
-use crate::answer::{answer, error_reply, Outcome, Transport};
+use crate::answer::{answer, answer_message, error_reply, error_reply_message, formerr, Outcome, Transport};
 use crate::forward::{Client, Forwarder};
 use crate::metrics::{Kind, Metrics, TransferKind};
 use crate::random::ShuffleRng;
 use crate::snapshot::Records;
 use crate::transfer::notify::Notifier;
-use crate::transfer::{self, Plan, Policy, SignedQuery, Start, Transfer};
-use crate::wire::{field, rcode, read_u16, MAX_MESSAGE};
+use crate::transfer::{self, Plan, Policy, Signature, SignedQuery, Start, Transfer};
+use crate::wire::{rcode, Message, Received, MAX_MESSAGE};
+
+use super::route::{route, Outside, Policy as RoutePolicy, Route, Sender};
 
 use super::tcp::Respond;
 
@@ -87,84 +90,100 @@ impl Responder {
     }
 
     /// The response to `query` from `client` (whose address is `peer`), or `None` when there is nothing
-    /// to send now (dropped, or relayed).
+    /// to send now (dropped, relayed, or a transfer started: see [`Responder::take_started`]). The
+    /// bytes are read once here and routed ([`route`]); every path below takes the parsed message.
     pub(super) fn respond(
         &mut self,
         query: &[u8],
         client: Client,
-        peer: IpAddr,
+        peer: SocketAddr,
         cx: &mut Context<'_>,
     ) -> Option<&[u8]> {
-        let flags = read_u16(query, field::FLAGS.start).unwrap_or(0);
-        if let Client::Udp { peer: from, .. } = client {
-            if flags & field::QR != 0 && self.notifier.acknowledged(from, query) {
-                return None;
+        let transport = transport(client);
+        let from = Sender {
+            transport,
+            may_relay: cx.forwarder.allows(peer.ip()),
+        };
+        let policy = RoutePolicy {
+            tsig: !self.policy.keys.is_empty(),
+            external_on: self.external_on,
+        };
+        match route(Received::read(query), from, policy) {
+            Route::Ack(header) if self.notifier.acknowledged(peer, &header) => None,
+            Route::Ack(_) | Route::Drop => {
+                self.metrics.query(transport, Kind::Dropped);
+                None
             }
-            if transfer::is_ixfr(query) {
-                return self.transfer(query, from, false, cx);
-            }
-        }
-        // Without keys TSIG is not looked for (a signed query is answered unsigned, as before): the
-        // common case pays nothing for it.
-        if !self.policy.keys.is_empty() && read_u16(query, field::ARCOUNT.start).unwrap_or(0) > 0 {
-            let now = unix_now();
-            let mut stripped = std::mem::take(&mut self.stripped);
-            let checked = transfer::check_signed(query, &self.policy.keys, now, &mut stripped, &mut self.reply);
-            let signed = checked.is_some();
-            if let Some(SignedQuery::Valid { mut signer }) = checked {
-                let transport = transport(client);
-                let n = match answer(&stripped, cx.records, transport, self.rng.next(), &mut self.out) {
-                    Outcome::Reply(n) => n,
-                    // Relaying a signed query would pass on a signature made for us: refused.
-                    Outcome::Outside => match error_reply(&stripped, rcode::REFUSED, transport, &mut self.out) {
-                        Outcome::Reply(n) => n,
-                        _ => 0,
-                    },
-                    Outcome::Drop => 0,
-                };
-                self.reply.clear();
-                if n > 0 {
-                    self.reply.extend_from_slice(&self.out[..n]);
-                    signer.sign(&mut self.reply, now, 0, &[]);
+            Route::FormErr(header) => match formerr(&header, &mut self.out) {
+                Outcome::Reply(n) => {
+                    self.metrics.query(transport, Kind::Authoritative);
+                    self.metrics.response(transport, &self.out[..n]);
+                    Some(&self.out[..n])
                 }
-            }
-            self.stripped = stripped;
-            if signed {
-                self.metrics.signed_query();
-                if self.reply.is_empty() {
-                    return None;
+                _ => {
+                    self.metrics.query(transport, Kind::Dropped);
+                    None
                 }
-                self.metrics.response(transport(client), &self.reply);
-                return Some(&self.reply);
-            }
+            },
+            Route::Transfer(msg, signature) => self.transfer(&msg, signature, peer, transport, cx),
+            Route::Signed(msg, signature) => self.signed(&msg, signature, transport, cx),
+            Route::Answer(msg, outside) => self.answer(&msg, outside, client, cx),
         }
-        self.respond_unsigned(query, client, peer, cx)
     }
 
-    /// A query from a TCP client at `peer`: a zone transfer request starts a transfer (taken with
-    /// [`Responder::take_started`]) or gets its refusal; any other query is answered as usual.
-    pub(super) fn respond_tcp(
+    /// A TSIG-signed query (keys configured): a TSIG error, or the usual answer signed.
+    fn signed(
         &mut self,
-        query: &[u8],
-        peer: SocketAddr,
-        client: Client,
+        msg: &Message<'_>,
+        signature: Signature<'_>,
+        transport: Transport,
         cx: &mut Context<'_>,
     ) -> Option<&[u8]> {
-        if transfer::is_transfer(query) {
-            return self.transfer(query, peer, true, cx);
+        let now = unix_now();
+        let mut stripped = std::mem::take(&mut self.stripped);
+        let checked = transfer::check_signed(msg, signature, &self.policy.keys, now, &mut stripped, &mut self.reply);
+        if let SignedQuery::Valid { mut signer } = checked {
+            // The query without its TSIG record is another message: read it (a rare path).
+            let n = match answer(&stripped, cx.records, transport, self.rng.next(), &mut self.out) {
+                Outcome::Reply(n) => n,
+                // Relaying a signed query would pass on a signature made for us: refused.
+                Outcome::Outside => match error_reply(&stripped, rcode::REFUSED, transport, &mut self.out) {
+                    Outcome::Reply(n) => n,
+                    _ => 0,
+                },
+                Outcome::Drop => 0,
+            };
+            self.reply.clear();
+            if n > 0 {
+                self.reply.extend_from_slice(&self.out[..n]);
+                transfer::sign_reply(&mut signer, &mut self.reply, msg, now);
+            }
         }
-        self.respond(query, client, peer.ip(), cx)
+        self.stripped = stripped;
+        self.metrics.signed_query();
+        if self.reply.is_empty() {
+            return None;
+        }
+        self.metrics.response(transport, &self.reply);
+        Some(&self.reply)
     }
 
     /// An AXFR or IXFR request.
-    fn transfer(&mut self, query: &[u8], peer: SocketAddr, tcp: bool, cx: &mut Context<'_>) -> Option<&[u8]> {
-        let transport = if tcp { Transport::Tcp } else { Transport::Udp };
+    fn transfer(
+        &mut self,
+        msg: &Message<'_>,
+        signature: Signature<'_>,
+        peer: SocketAddr,
+        transport: Transport,
+        cx: &mut Context<'_>,
+    ) -> Option<&[u8]> {
         let started = transfer::start(
-            query,
+            msg,
+            signature,
             peer.ip(),
             cx.records,
             &self.policy,
-            tcp,
+            transport == Transport::Tcp,
             unix_now(),
             &mut self.reply,
         );
@@ -204,9 +223,11 @@ impl Responder {
         self.started.take()
     }
 
-    fn respond_unsigned(&mut self, query: &[u8], client: Client, peer: IpAddr, cx: &mut Context<'_>) -> Option<&[u8]> {
+    /// A query for the snapshot: its answer, or for a name outside the domain REFUSED, SERVFAIL (our
+    /// own relayed query come back), an answer from the relay's cache, or the relay.
+    fn answer(&mut self, msg: &Message<'_>, outside: Outside, client: Client, cx: &mut Context<'_>) -> Option<&[u8]> {
         let transport = transport(client);
-        let code = match answer(query, cx.records, transport, self.rng.next(), &mut self.out) {
+        let code = match answer_message(msg, cx.records, transport, self.rng.next(), &mut self.out) {
             Outcome::Reply(n) => {
                 self.metrics.query(transport, Kind::Authoritative);
                 self.metrics.response(transport, &self.out[..n]);
@@ -216,28 +237,24 @@ impl Responder {
                 self.metrics.query(transport, Kind::Dropped);
                 return None;
             }
-            Outcome::Outside if !self.external_on => rcode::REFUSED,
-            Outcome::Outside if !cx.forwarder.allows(peer) => rcode::REFUSED,
+            Outcome::Outside if outside == Outside::Refuse => rcode::REFUSED,
             // Our own relayed query came back (a resolver that forwards to us): stop the loop here.
-            Outcome::Outside if matches!(client, Client::Udp { peer, .. } if cx.forwarder.is_own_query(peer, query)) => {
+            Outcome::Outside if matches!(client, Client::Udp { peer, .. } if cx.forwarder.is_own_query(peer, msg.bytes())) => {
                 rcode::SERVFAIL
             }
             Outcome::Outside => {
-                if let Some(n) = cx
-                    .forwarder
-                    .cached(query, transport, cx.now, &mut self.out, cx.registry)
-                {
+                if let Some(n) = cx.forwarder.cached(msg, transport, cx.now, &mut self.out, cx.registry) {
                     self.metrics.query(transport, Kind::Cached);
                     self.metrics.response(transport, &self.out[..n]);
                     return Some(&self.out[..n]);
                 }
                 self.metrics.query(transport, Kind::Relayed);
-                cx.forwarder.relay(query, client, cx.registry);
+                cx.forwarder.relay(msg, client, cx.registry);
                 return None;
             }
         };
         self.metrics.query(transport, Kind::Refused);
-        match error_reply(query, code, transport, &mut self.out) {
+        match error_reply_message(msg, code, transport, &mut self.out) {
             Outcome::Reply(n) => {
                 self.metrics.response(transport, &self.out[..n]);
                 Some(&self.out[..n])
@@ -266,7 +283,7 @@ pub(super) struct ForClient<'r, 'c, 'a> {
 
 impl Respond for ForClient<'_, '_, '_> {
     fn respond(&mut self, query: &[u8]) -> Option<&[u8]> {
-        self.responder.respond_tcp(query, self.peer, self.client, self.cx)
+        self.responder.respond(query, self.client, self.peer, self.cx)
     }
 
     fn take_transfer(&mut self) -> Option<Box<Transfer>> {

@@ -58,7 +58,7 @@ pub(super) fn serve_udp(udp: &DnsUdp, buf: &mut [u8], responder: &mut Responder,
             // ICMP errors from earlier sends surface here; they concern nobody now.
             Err(_) => continue,
         };
-        if let Some(answer) = responder.respond(&buf[..n], Client::Udp { peer, local }, peer.ip(), cx) {
+        if let Some(answer) = responder.respond(&buf[..n], Client::Udp { peer, local }, peer, cx) {
             // A full send buffer drops the answer, as the network could; the client retries.
             let _ = udp.send(answer, peer, local);
         }

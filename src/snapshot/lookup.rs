@@ -57,18 +57,6 @@ impl<'a> Node<'a> {
     }
 }
 
-/// The length of the uncompressed wire name at the start of `buf`.
-fn name_len(buf: &[u8]) -> Option<usize> {
-    let mut at = 0;
-    loop {
-        let len = usize::from(*buf.get(at)?);
-        at += 1 + len;
-        if len == 0 {
-            return Some(at);
-        }
-    }
-}
-
 /// Where a lower-case wire name falls relative to a snapshot.
 pub enum Lookup<'a> {
     /// Not the domain nor below it.
@@ -264,7 +252,7 @@ impl Records {
     pub fn ns_names(&self) -> impl Iterator<Item = &[u8]> {
         let mut rest: &[u8] = &self.ns_rdata;
         std::iter::from_fn(move || {
-            let len = name_len(rest)?;
+            let len = crate::wire::uncompressed_len(rest)?;
             let (name, tail) = rest.split_at(len);
             rest = tail;
             Some(name)

@@ -14,22 +14,22 @@ pub(crate) mod journal;
 pub(crate) mod notify;
 mod rrs;
 mod stream;
-pub(crate) mod tsig;
+pub mod tsig;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-pub(crate) use stream::{Plan, Transfer};
+pub use stream::{Plan, Transfer};
 
 use crate::config::{Cidr, Config};
 use crate::snapshot::Records;
-use crate::wire::{field, lower_name, rcode, read_u16, read_u32, rtype, Message, NameRef, Section, HEADER_LEN};
-use tsig::{Keys, Signer, Verdict};
+use crate::wire::{field, lower_name, rcode, read_u32, Header, Message, NameRef, Rtype, Section};
+use tsig::{Keys, Signer, Tsig, Verdict};
 
 /// Who may transfer the zone.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Policy {
+pub struct Policy {
     /// `transferAllowFrom`: empty, nobody.
     allow_from: Vec<Cidr>,
     /// `tsigKeys`: when any, a transfer must be signed with one.
@@ -54,12 +54,17 @@ impl Drop for Running {
 pub(crate) const MAX_TRANSFERS: usize = 10;
 
 impl Policy {
-    pub(crate) fn from_config(config: &Config) -> Policy {
+    pub fn from_config(config: &Config) -> Policy {
         Policy {
             allow_from: config.transfer_allow_from.clone(),
             keys: Keys::new(&config.tsig_keys),
             running: Arc::default(),
         }
+    }
+
+    /// The TSIG keys (`tsigKeys`).
+    pub fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     fn allows(&self, peer: IpAddr) -> bool {
@@ -72,7 +77,7 @@ impl Policy {
 }
 
 /// What a transfer request gets.
-pub(crate) enum Start {
+pub enum Start {
     /// The reply written into the output buffer.
     Reply,
     /// Nothing (a response, or too short to answer).
@@ -81,41 +86,29 @@ pub(crate) enum Start {
     Stream(Box<Transfer>),
 }
 
-/// The question type of a query, read without parsing the rest: `None` unless it is a query with
-/// one uncompressed question.
-fn qtype(query: &[u8]) -> Option<u16> {
-    let flags = read_u16(query, field::FLAGS.start)?;
-    if flags & field::QR != 0 || read_u16(query, field::QDCOUNT.start)? != 1 {
-        return None;
-    }
-    let mut at = HEADER_LEN;
-    loop {
-        let len = usize::from(*query.get(at)?);
-        if len == 0 {
-            return read_u16(query, at + 1);
-        }
-        if len > 63 {
-            return None;
-        }
-        at += 1 + len;
-    }
-}
+/// The TSIG record of a request, as the router found it once ([`Signature::of`]): none, one to check,
+/// or one that is misplaced or unreadable (FORMERR).
+pub struct Signature<'a>(Result<Option<Tsig<'a>>, ()>);
 
-/// Whether a query asks for a zone transfer (AXFR or IXFR): those are [`start`]'s.
-pub(crate) fn is_transfer(query: &[u8]) -> bool {
-    matches!(qtype(query), Some(rtype::AXFR | rtype::IXFR))
-}
+impl<'a> Signature<'a> {
+    /// Looks for the TSIG record that ends `msg` (RFC 8945 5.2).
+    pub fn of(msg: &Message<'a>) -> Signature<'a> {
+        Signature(tsig::find(msg))
+    }
 
-/// Whether a query is an IXFR (over UDP, answered by [`start`] too).
-pub(crate) fn is_ixfr(query: &[u8]) -> bool {
-    qtype(query) == Some(rtype::IXFR)
+    /// Whether the message carries no TSIG record at all.
+    pub fn is_none(&self) -> bool {
+        matches!(self.0, Ok(None))
+    }
 }
 
 /// Answers an AXFR or IXFR request from `peer` (`tcp`: on a stream) at `now` (Unix seconds): a reply
 /// written into `out` (refusals, TSIG errors, the single SOA of an up-to-date IXFR, the TC of an IXFR
 /// over UDP that needs more), or a transfer of `records` to stream.
-pub(crate) fn start(
-    query: &[u8],
+#[allow(clippy::too_many_arguments)]
+pub fn start(
+    msg: &Message<'_>,
+    signature: Signature<'_>,
     peer: IpAddr,
     records: &Arc<Records>,
     policy: &Policy,
@@ -124,31 +117,28 @@ pub(crate) fn start(
     out: &mut Vec<u8>,
 ) -> Start {
     out.clear();
-    let Ok(msg) = Message::parse(query) else {
-        return formerr(query, out);
-    };
     let Some(q) = msg.question() else {
-        return formerr(query, out);
+        return formerr(&msg.header(), out);
     };
-    let mut signer = match tsig::find(&msg) {
-        Err(()) => return formerr(query, out),
+    let mut signer = match signature.0 {
+        Err(()) => return formerr(&msg.header(), out),
         Ok(None) => None,
-        Ok(Some(t)) => match tsig::verify(query, &t, &policy.keys, now) {
+        Ok(Some(t)) => match tsig::verify(msg.bytes(), &t, &policy.keys, now) {
             Verdict::Valid(signer) => Some(signer),
             Verdict::BadTime(mut signer) => {
-                header(&msg, tsig::NOTAUTH, 0, out);
+                header(msg, tsig::NOTAUTH, 0, out);
                 signer.sign(out, now, tsig::BADTIME, &now.to_be_bytes()[2..]);
                 return Start::Reply;
             }
             Verdict::Bad(error) => {
-                header(&msg, tsig::NOTAUTH, 0, out);
+                header(msg, tsig::NOTAUTH, 0, out);
                 tsig::push_unsigned_error(out, &t, error);
                 return Start::Reply;
             }
         },
     };
     let refuse = |code: u16, signer: Option<&mut Signer<'_>>, out: &mut Vec<u8>| {
-        header(&msg, code, 0, out);
+        header(msg, code, 0, out);
         if let Some(s) = signer {
             s.sign(out, now, 0, &[]);
         }
@@ -163,8 +153,8 @@ pub(crate) fn start(
     if !records.is_loaded() {
         return refuse(rcode::SERVFAIL, signer.as_mut(), out);
     }
-    let plan = if q.qtype == rtype::IXFR {
-        let Some(known) = client_serial(&msg) else {
+    let plan = if q.qtype == Rtype::IXFR {
+        let Some(known) = client_serial(msg) else {
             return refuse(rcode::FORMERR, signer.as_mut(), out);
         };
         let up_to_date = !serial_lt(known, records.serial());
@@ -172,7 +162,7 @@ pub(crate) fn start(
             // Up to date: the current SOA alone (RFC 1995 2). Over UDP with changes to send, the same
             // SOA with TC: the client sees the newer serial and asks again over TCP.
             let flags = if up_to_date { 0 } else { field::TC };
-            header(&msg, rcode::NOERROR, flags, out);
+            header(msg, rcode::NOERROR, flags, out);
             push_current_soa(records, out);
             if let Some(s) = signer.as_mut() {
                 s.sign(out, now, 0, &[]);
@@ -212,7 +202,7 @@ fn push_current_soa(records: &Records, out: &mut Vec<u8>) {
 
 /// The serial of the SOA record in an IXFR request's authority section.
 fn client_serial(msg: &Message<'_>) -> Option<u32> {
-    let soa = msg.records(Section::Authority).find(|r| r.rtype == rtype::SOA)?;
+    let soa = msg.records(Section::Authority).find(|r| r.rtype == Rtype::SOA)?;
     let buf = msg.bytes();
     let (_, after_mname) = NameRef::parse(buf, soa.rdata_offset).ok()?;
     let (_, after_rname) = NameRef::parse(buf, after_mname).ok()?;
@@ -240,17 +230,14 @@ fn header(msg: &Message<'_>, code: u16, flags: u16, out: &mut Vec<u8>) {
     out.extend_from_slice(question);
 }
 
-/// FORMERR with the header alone, or nothing for what is not a readable query.
-fn formerr(query: &[u8], out: &mut Vec<u8>) -> Start {
-    let (Some(id), Some(flags)) = (read_u16(query, 0), read_u16(query, 2)) else {
-        return Start::Drop;
-    };
-    if flags & field::QR != 0 {
+/// FORMERR with the header alone, or nothing for a response.
+fn formerr(h: &Header, out: &mut Vec<u8>) -> Start {
+    if h.is_response() {
         return Start::Drop;
     }
     out.clear();
-    out.extend_from_slice(&id.to_be_bytes());
-    let flags = field::QR | (flags & (field::OPCODE_MASK | field::RD)) | rcode::FORMERR;
+    out.extend_from_slice(&h.id().to_be_bytes());
+    let flags = field::QR | (h.flags() & (field::OPCODE_MASK | field::RD)) | rcode::FORMERR;
     out.extend_from_slice(&flags.to_be_bytes());
     out.extend_from_slice(&[0; 8]);
     Start::Reply
@@ -258,94 +245,63 @@ fn formerr(query: &[u8], out: &mut Vec<u8>) -> Start {
 
 /// What a signed query of another kind gets (RFC 8945 5.2): either checked, with the query stripped of
 /// its TSIG record for the usual answer and a signer for that answer, or a TSIG error reply.
-pub(crate) enum SignedQuery<'k> {
+pub enum SignedQuery<'k> {
     /// Answer `stripped` as usual, then sign the answer.
     Valid { signer: Signer<'k> },
     /// Send the reply written into `out`.
     Reply,
 }
 
-/// Checks a query that may carry TSIG: `None` when it carries none (answer it as usual). When it does,
-/// `stripped` receives the query without its TSIG record.
-pub(crate) fn check_signed<'k>(
-    query: &[u8],
+/// Signs `reply`, the answer to a signed query that checked out (answered as `check_signed` stripped
+/// it: under the TSIG record's original ID), then gives it the ID of `request` as received: the MAC
+/// covers the original ID (RFC 8945 4.3.3), and a forwarder between may have changed the header's.
+pub fn sign_reply(signer: &mut Signer<'_>, reply: &mut Vec<u8>, request: &Message<'_>, now: u64) {
+    signer.sign(reply, now, 0, &[]);
+    if let Some(id) = reply.get_mut(field::ID) {
+        id.copy_from_slice(&request.id().to_be_bytes());
+    }
+}
+
+/// Checks a query signed with `signature` (not [`Signature::is_none`]: the router sends only those):
+/// `stripped` receives the query without its TSIG record, to be answered as usual and the answer signed;
+/// or a TSIG error reply is written into `out`.
+pub fn check_signed<'k>(
+    msg: &Message<'_>,
+    signature: Signature<'_>,
     keys: &'k Keys,
     now: u64,
     stripped: &mut Vec<u8>,
     out: &mut Vec<u8>,
-) -> Option<SignedQuery<'k>> {
-    if read_u16(query, field::ARCOUNT.start).unwrap_or(0) == 0 {
-        return None;
-    }
-    let msg = Message::parse(query).ok()?;
-    if msg.is_response() {
-        return None;
-    }
-    let t = match tsig::find(&msg) {
+) -> SignedQuery<'k> {
+    let t = match signature.0 {
         Ok(Some(t)) => t,
-        Ok(None) => return None,
-        Err(()) => {
-            formerr(query, out);
-            return Some(SignedQuery::Reply);
+        Ok(None) | Err(()) => {
+            formerr(&msg.header(), out);
+            return SignedQuery::Reply;
         }
     };
+    let query = msg.bytes();
     match tsig::verify(query, &t, keys, now) {
         Verdict::Valid(signer) => {
             stripped.clear();
             stripped.extend_from_slice(query.get(..t.start).unwrap_or_default());
             if let Some(h) = stripped.get_mut(..field::ARCOUNT.end) {
                 h[..2].copy_from_slice(&t.original_id.to_be_bytes());
-                let n = u16::from_be_bytes([h[10], h[11]]).saturating_sub(1);
+                let n = msg.header().arcount().saturating_sub(1);
                 h[field::ARCOUNT].copy_from_slice(&n.to_be_bytes());
             }
-            Some(SignedQuery::Valid { signer })
+            SignedQuery::Valid { signer }
         }
         Verdict::BadTime(mut signer) => {
-            header(&msg, tsig::NOTAUTH, 0, out);
+            header(msg, tsig::NOTAUTH, 0, out);
             signer.sign(out, now, tsig::BADTIME, &now.to_be_bytes()[2..]);
-            Some(SignedQuery::Reply)
+            SignedQuery::Reply
         }
         Verdict::Bad(error) => {
-            header(&msg, tsig::NOTAUTH, 0, out);
+            header(msg, tsig::NOTAUTH, 0, out);
             tsig::push_unsigned_error(out, &t, error);
-            Some(SignedQuery::Reply)
+            SignedQuery::Reply
         }
-    }
-}
-
-/// Every message one request gets from a server with `config`'s transfer keys, as the event loop
-/// would send them (a transfer run to its end; a signed query of another kind only checked): the whole
-/// protocol without sockets, for the fuzz target.
-pub fn serve_request(
-    query: &[u8],
-    peer: IpAddr,
-    records: &Arc<Records>,
-    config: &Config,
-    tcp: bool,
-    now: u64,
-) -> Vec<Vec<u8>> {
-    let policy = Policy::from_config(config);
-    let mut out = Vec::new();
-    if is_transfer(query) {
-        return match start(query, peer, records, &policy, tcp, now, &mut out) {
-            Start::Reply => vec![out],
-            Start::Drop => Vec::new(),
-            Start::Stream(mut t) => std::iter::from_fn(|| t.next_message(now).map(<[u8]>::to_vec)).collect(),
-        };
-    }
-    let mut stripped = Vec::new();
-    match check_signed(query, &policy.keys, now, &mut stripped, &mut out) {
-        Some(SignedQuery::Reply) => vec![out],
-        Some(SignedQuery::Valid { mut signer }) => {
-            // The answer itself is `crate::answer`'s (fuzzed on its own): sign its header alone.
-            out.clear();
-            out.extend_from_slice(stripped.get(..HEADER_LEN).unwrap_or_default());
-            out[field::FLAGS].copy_from_slice(&field::QR.to_be_bytes());
-            out[field::QDCOUNT.start..].fill(0);
-            signer.sign(&mut out, now, 0, &[]);
-            vec![out]
-        }
-        None => Vec::new(),
     }
 }
 

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use super::rrs::{push_compressed, push_soa};
 use super::tsig::{Keys, Signer};
 use crate::snapshot::Records;
-use crate::wire::{class, field, read_u16, rtype};
+use crate::wire::{class, field, rtype, Header, Opcode, Rcode};
 
 /// The NOTIFY opcode.
-pub(crate) const OPCODE_NOTIFY: u16 = 4;
+pub(crate) const OPCODE_NOTIFY: u16 = Opcode::NOTIFY.to_int();
 /// Messages sent to one secondary for one serial, at most.
 const ATTEMPTS: u32 = 5;
 /// The wait before the first retry; it doubles after each.
@@ -104,19 +104,16 @@ impl Notifier {
 
     /// Takes a response that came to the DNS socket from `peer`: true if it answers one of our
     /// notifications (which is then done).
-    pub(crate) fn acknowledged(&mut self, peer: SocketAddr, response: &[u8]) -> bool {
-        let (Some(id), Some(flags)) = (read_u16(response, 0), read_u16(response, 2)) else {
-            return false;
-        };
-        let opcode = (flags & field::OPCODE_MASK) >> field::OPCODE_SHIFT;
-        if flags & field::QR == 0 || opcode != OPCODE_NOTIFY {
+    pub(crate) fn acknowledged(&mut self, peer: SocketAddr, response: &Header) -> bool {
+        let id = response.id();
+        if !response.is_response() || response.opcode() != Opcode::NOTIFY {
             return false;
         }
         let Some(i) = self.pending.iter().position(|p| p.id == id && p.target == peer) else {
             return false;
         };
-        let code = flags & field::RCODE_MASK;
-        if code != 0 {
+        let code = response.rcode();
+        if code != Rcode::NOERROR {
             log::warn!("NOTIFY to {peer}: answered with rcode {code}; not sent again for this serial");
         }
         self.pending.swap_remove(i);
@@ -163,7 +160,7 @@ mod tests {
         let mut out = Vec::new();
         n.send_due(r, &Keys::default(), now, 0, &mut out, |to, m| {
             let msg = Message::parse(m).unwrap();
-            assert_eq!(msg.opcode(), OPCODE_NOTIFY);
+            assert_eq!(msg.opcode(), Opcode::NOTIFY);
             assert_eq!(msg.question().unwrap().qtype, rtype::SOA);
             let soa = msg.records(Section::Answer).next().unwrap();
             let serial = u32::from_be_bytes(soa.rdata[soa.rdata.len() - 20..][..4].try_into().unwrap());
@@ -172,10 +169,10 @@ mod tests {
         sent
     }
 
-    fn ack(id: u16) -> Vec<u8> {
+    fn ack(id: u16) -> Header {
         let mut r = vec![0, 0, 0xa4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         r[..2].copy_from_slice(&id.to_be_bytes());
-        r
+        Header::new_checked(&r).unwrap()
     }
 
     #[test]

@@ -63,24 +63,9 @@ pub(crate) fn push_node(out: &mut Vec<u8>, records: &Records, node: &Node<'_>) {
     }
 }
 
-/// The length of the uncompressed name at the start of `buf`.
-fn name_len(buf: &[u8]) -> Option<usize> {
-    let mut at = 0;
-    loop {
-        let len = usize::from(*buf.get(at)?);
-        if len == 0 {
-            return Some(at + 1);
-        }
-        if len > 63 {
-            return None;
-        }
-        at += 1 + len;
-    }
-}
-
 /// The length of the full-form record at the start of `buf`.
 pub(crate) fn rr_len(buf: &[u8]) -> Option<usize> {
-    let name = name_len(buf)?;
+    let name = crate::wire::uncompressed_len(buf)?;
     let rdlen = crate::wire::read_u16(buf, name + 8)?;
     let end = name + 10 + usize::from(rdlen);
     (end <= buf.len()).then_some(end)
@@ -99,7 +84,7 @@ pub(crate) fn split(mut buf: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// Appends a full-form record to a message whose question (at offset 12) is the apex: the owner's
 /// `apex_len` last octets become a pointer to it. A record not under the apex is copied as it is.
 pub(crate) fn push_compressed(out: &mut Vec<u8>, rr: &[u8], apex: &[u8]) {
-    let Some(owner_len) = name_len(rr) else {
+    let Some(owner_len) = crate::wire::uncompressed_len(rr) else {
         out.extend_from_slice(rr);
         return;
     };

@@ -17,7 +17,7 @@ pub(crate) const MESSAGE_TARGET: usize = 32 * 1024;
 
 /// Which records a transfer sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Plan {
+pub enum Plan {
     /// The whole zone.
     Axfr,
     /// The changes of the snapshot's journal from entry `from` on.
@@ -25,7 +25,7 @@ pub(crate) enum Plan {
 }
 
 /// A transfer being sent.
-pub(crate) struct Transfer {
+pub struct Transfer {
     records: Arc<Records>,
     plan: Plan,
     id: u16,
@@ -81,7 +81,7 @@ impl Transfer {
         self
     }
 
-    pub(crate) fn plan(&self) -> Plan {
+    pub fn plan(&self) -> Plan {
         self.plan
     }
 
@@ -91,7 +91,7 @@ impl Transfer {
     }
 
     /// The next message (signed at `now`, Unix seconds), or `None` once the last one was given.
-    pub(crate) fn next_message(&mut self, now: u64) -> Option<&[u8]> {
+    pub fn next_message(&mut self, now: u64) -> Option<&[u8]> {
         if self.done {
             return None;
         }

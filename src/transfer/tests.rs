@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::*;
 use crate::config::TsigKey;
 use crate::snapshot::{RData, RecordList, Zone};
-use crate::wire::{class, wire_of, Section};
+use crate::wire::{class, rcode, rtype, wire_of, Section};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -64,8 +64,28 @@ type Rr = (Vec<u8>, u16, Vec<u8>);
 fn answers(msg: &[u8]) -> Vec<Rr> {
     let m = Message::parse(msg).expect("a well-formed message");
     m.records(Section::Answer)
-        .map(|r| (lower_name(&r.name).as_wire().to_vec(), r.rtype, r.rdata.to_vec()))
+        .map(|r| {
+            (
+                lower_name(&r.name).as_wire().to_vec(),
+                r.rtype.to_int(),
+                r.rdata.to_vec(),
+            )
+        })
         .collect()
+}
+
+/// [`super::start`] on a request's bytes, read as the router reads them.
+fn start(
+    query: &[u8],
+    peer: IpAddr,
+    records: &Arc<Records>,
+    policy: &Policy,
+    tcp: bool,
+    now: u64,
+    out: &mut Vec<u8>,
+) -> Start {
+    let msg = Message::parse(query).expect("a well-formed request");
+    super::start(&msg, Signature::of(&msg), peer, records, policy, tcp, now, out)
 }
 
 fn start_tcp(query: &[u8], records: &Arc<Records>, policy: &Policy) -> (Start, Vec<u8>) {

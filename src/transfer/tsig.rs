@@ -33,7 +33,7 @@ pub(crate) struct Key {
 
 /// The configured keys (`tsigKeys`).
 #[derive(Clone, Default)]
-pub(crate) struct Keys(Vec<Key>);
+pub struct Keys(Vec<Key>);
 
 impl Keys {
     pub(crate) fn new(config: &[TsigKey]) -> Keys {
@@ -50,7 +50,7 @@ impl Keys {
         Keys(keys)
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
@@ -224,7 +224,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Signs the responses to one request: the first with the request's MAC and the full variables, each
 /// later one with the MAC before it and the timers only (RFC 8945 5.3.1).
-pub(crate) struct Signer<'k> {
+pub struct Signer<'k> {
     key: &'k Key,
     prior: Vec<u8>,
     first: bool,
@@ -251,7 +251,7 @@ impl<'k> Signer<'k> {
 
     /// Appends a TSIG record to the message in `msg` and counts it in ARCOUNT; `error` and `other` go
     /// into the record (BADTIME carries our time there).
-    pub(crate) fn sign(&mut self, msg: &mut Vec<u8>, now: u64, error: u16, other: &[u8]) {
+    pub fn sign(&mut self, msg: &mut Vec<u8>, now: u64, error: u16, other: &[u8]) {
         sign(self.key, &mut self.prior, &mut self.first, msg, now, error, other);
     }
 }

@@ -1,8 +1,118 @@
 //! A received DNS message as a view over its bytes: the header, the question, the record sections and
-//! the EDNS0 OPT record, all validated once by [`Message::parse`] so that no accessor can fail after it.
+//! the EDNS0 OPT record, all validated once by [`Message::parse`] so that no accessor can fail after it
+//! (smoltcp's `new_checked` way: one check, then accessors that cannot panic). [`Received::read`] is
+//! the edge where a datagram or TCP frame becomes meaning: a message, a readable header alone (what a
+//! FORMERR reply and a NOTIFY acknowledgement need), or nothing. Typed values (flags, [`Opcode`],
+//! [`Rcode`], counts, [`Rtype`], [`Class`]) come out; nobody downstream reads header offsets.
 
+use super::iana::{Class, Opcode, Rcode, Rtype};
 use super::name::NameRef;
-use super::{field, read_u16, read_u32, rtype, HEADER_LEN};
+use super::{field, read_u16, read_u32, HEADER_LEN};
+
+/// The fixed header of a message, checked to be there once ([`Header::new_checked`]); its accessors
+/// cannot fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header([u8; HEADER_LEN]);
+
+impl Header {
+    /// The header at the start of `buf`, if `buf` is at least that long.
+    #[inline]
+    pub fn new_checked(buf: &[u8]) -> Option<Header> {
+        buf.get(..HEADER_LEN)?.try_into().ok().map(Header)
+    }
+
+    #[inline]
+    fn u16_at(&self, range: core::ops::Range<usize>) -> u16 {
+        u16::from_be_bytes([self.0[range.start], self.0[range.start + 1]])
+    }
+
+    #[inline]
+    pub fn id(&self) -> u16 {
+        self.u16_at(field::ID)
+    }
+
+    /// The flags word: QR, opcode, AA, TC, RD, RA, AD, CD and the rcode bits ([`field`] masks).
+    #[inline]
+    pub fn flags(&self) -> u16 {
+        self.u16_at(field::FLAGS)
+    }
+
+    /// QR: a response.
+    #[inline]
+    pub fn is_response(&self) -> bool {
+        self.flags() & field::QR != 0
+    }
+
+    #[inline]
+    pub fn opcode(&self) -> Opcode {
+        Opcode::from_int((self.flags() & field::OPCODE_MASK) >> field::OPCODE_SHIFT)
+    }
+
+    /// The header RCODE (low four bits; the OPT record holds the rest).
+    #[inline]
+    pub fn rcode(&self) -> Rcode {
+        Rcode::from_int(self.flags() & field::RCODE_MASK)
+    }
+
+    /// TC: truncated.
+    #[inline]
+    pub fn is_truncated(&self) -> bool {
+        self.flags() & field::TC != 0
+    }
+
+    #[inline]
+    pub fn qdcount(&self) -> u16 {
+        self.u16_at(field::QDCOUNT)
+    }
+
+    #[inline]
+    pub fn ancount(&self) -> u16 {
+        self.u16_at(field::ANCOUNT)
+    }
+
+    #[inline]
+    pub fn nscount(&self) -> u16 {
+        self.u16_at(field::NSCOUNT)
+    }
+
+    #[inline]
+    pub fn arcount(&self) -> u16 {
+        self.u16_at(field::ARCOUNT)
+    }
+}
+
+/// What arrived, read once.
+#[derive(Debug, Clone, Copy)]
+pub enum Received<'a> {
+    /// Shorter than a header: nobody to answer.
+    Short,
+    /// The header is readable, the rest is not well-formed.
+    Malformed(Header),
+    /// A well-formed message.
+    Message(Message<'a>),
+}
+
+impl<'a> Received<'a> {
+    /// Reads `buf`: the one parse a received query gets.
+    #[inline]
+    pub fn read(buf: &'a [u8]) -> Received<'a> {
+        match Message::parse(buf) {
+            Ok(m) => Received::Message(m),
+            Err(ParseError::Malformed) => Header::new_checked(buf).map_or(Received::Short, Received::Malformed),
+            Err(ParseError::Short) => Received::Short,
+        }
+    }
+
+    /// The header, if there is one.
+    #[inline]
+    pub fn header(&self) -> Option<Header> {
+        match self {
+            Received::Short => None,
+            Received::Malformed(h) => Some(*h),
+            Received::Message(m) => Some(m.header()),
+        }
+    }
+}
 
 /// Why a message cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +136,8 @@ pub enum Section {
 #[derive(Debug, Clone, Copy)]
 pub struct Question<'a> {
     pub name: NameRef<'a>,
-    pub qtype: u16,
-    pub qclass: u16,
+    pub qtype: Rtype,
+    pub qclass: Class,
     /// The question's bytes exactly as received (to echo it with the client's case).
     pub raw: &'a [u8],
 }
@@ -45,8 +155,9 @@ pub struct Edns {
 #[derive(Debug, Clone, Copy)]
 pub struct RecordRef<'a> {
     pub name: NameRef<'a>,
-    pub rtype: u16,
-    pub class: u16,
+    pub rtype: Rtype,
+    /// The class (an OPT record's holds its UDP payload size).
+    pub class: Class,
     pub ttl: u32,
     pub rdata: &'a [u8],
     /// Offset of `rdata` within the message (names inside rdata may point before it).
@@ -57,6 +168,7 @@ pub struct RecordRef<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Message<'a> {
     buf: &'a [u8],
+    header: Header,
     question: Option<Question<'a>>,
     edns: Option<Edns>,
     /// Where the answer, authority and additional sections start, and where the message ends.
@@ -65,22 +177,20 @@ pub struct Message<'a> {
 
 impl<'a> Message<'a> {
     /// Validates the whole message once.
+    #[inline]
     pub fn parse(buf: &'a [u8]) -> Result<Message<'a>, ParseError> {
-        if buf.len() < HEADER_LEN {
-            return Err(ParseError::Short);
-        }
-        let count = |r: core::ops::Range<usize>| usize::from(read_u16(buf, r.start).unwrap_or(0));
+        let header = Header::new_checked(buf).ok_or(ParseError::Short)?;
         let mut pos = HEADER_LEN;
         let mut question = None;
-        for _ in 0..count(field::QDCOUNT) {
+        for _ in 0..header.qdcount() {
             let (name, end) = NameRef::parse(buf, pos).map_err(|_| ParseError::Malformed)?;
             let qtype = read_u16(buf, end).ok_or(ParseError::Malformed)?;
             let qclass = read_u16(buf, end + 2).ok_or(ParseError::Malformed)?;
             if question.is_none() {
                 question = Some(Question {
                     name,
-                    qtype,
-                    qclass,
+                    qtype: Rtype::from_int(qtype),
+                    qclass: Class::from_int(qclass),
                     raw: &buf[pos..end + 4],
                 });
             }
@@ -88,18 +198,18 @@ impl<'a> Message<'a> {
         }
         let mut sections = [pos; 4];
         let mut edns = None;
-        let counts = [count(field::ANCOUNT), count(field::NSCOUNT), count(field::ARCOUNT)];
+        let counts = [header.ancount(), header.nscount(), header.arcount()];
         for (i, n) in counts.into_iter().enumerate() {
             sections[i] = pos;
             for _ in 0..n {
                 let (rec, end) = read_record(buf, pos).ok_or(ParseError::Malformed)?;
-                if rec.rtype == rtype::OPT {
+                if rec.rtype == Rtype::OPT {
                     // RFC 6891 6.1.1: one OPT, in the additional section, owned by the root.
                     if i != 2 || edns.is_some() || !rec.name.is_root() {
                         return Err(ParseError::Malformed);
                     }
                     edns = Some(Edns {
-                        udp_size: rec.class,
+                        udp_size: rec.class.to_int(),
                         ext_rcode: (rec.ttl >> 24) as u8,
                         version: (rec.ttl >> 16) as u8,
                         dnssec_ok: rec.ttl & 0x8000 != 0,
@@ -114,6 +224,7 @@ impl<'a> Message<'a> {
         }
         Ok(Message {
             buf,
+            header,
             question,
             edns,
             sections,
@@ -125,29 +236,55 @@ impl<'a> Message<'a> {
         self.buf
     }
 
+    /// The fixed header.
+    #[inline]
+    pub fn header(&self) -> Header {
+        self.header
+    }
+
+    #[inline]
     pub fn id(&self) -> u16 {
-        read_u16(self.buf, field::ID.start).unwrap_or(0)
+        self.header.id()
     }
 
+    /// The flags word ([`Header::flags`]).
+    #[inline]
     pub fn flags(&self) -> u16 {
-        read_u16(self.buf, field::FLAGS.start).unwrap_or(0)
+        self.header.flags()
     }
 
+    #[inline]
     pub fn is_response(&self) -> bool {
-        self.flags() & field::QR != 0
+        self.header.is_response()
     }
 
-    pub fn opcode(&self) -> u16 {
-        (self.flags() & field::OPCODE_MASK) >> field::OPCODE_SHIFT
+    #[inline]
+    pub fn opcode(&self) -> Opcode {
+        self.header.opcode()
     }
 
     /// The header RCODE (low four bits).
-    pub fn rcode(&self) -> u16 {
-        self.flags() & field::RCODE_MASK
+    #[inline]
+    pub fn rcode(&self) -> Rcode {
+        self.header.rcode()
     }
 
+    /// The full RCODE: the header's four bits and the OPT record's upper eight (RFC 6891 6.1.3).
+    #[inline]
+    pub fn full_rcode(&self) -> Rcode {
+        let ext = self.edns.map_or(0, |e| u16::from(e.ext_rcode));
+        Rcode::from_int(ext << 4 | self.header.rcode().to_int())
+    }
+
+    #[inline]
     pub fn qdcount(&self) -> u16 {
-        read_u16(self.buf, field::QDCOUNT.start).unwrap_or(0)
+        self.header.qdcount()
+    }
+
+    /// TC: truncated.
+    #[inline]
+    pub fn is_truncated(&self) -> bool {
+        self.header.is_truncated()
     }
 
     /// The first question, if the message has one.
@@ -207,8 +344,8 @@ fn read_record(buf: &[u8], pos: usize) -> Option<(RecordRef<'_>, usize)> {
     Some((
         RecordRef {
             name,
-            rtype,
-            class,
+            rtype: Rtype::from_int(rtype),
+            class: Class::from_int(class),
             ttl,
             rdata,
             rdata_offset,
@@ -231,9 +368,9 @@ mod tests {
         let m = Message::parse(DIG_QUERY).unwrap();
         assert_eq!(m.id(), 0x2a2b);
         assert!(!m.is_response());
-        assert_eq!(m.opcode(), 0);
+        assert_eq!(m.opcode(), Opcode::QUERY);
         let q = m.question().unwrap();
-        assert_eq!((q.qtype, q.qclass), (rtype::A, 1));
+        assert_eq!((q.qtype, q.qclass), (Rtype::A, Class::IN));
         assert_eq!(q.raw.len(), 26);
         assert_eq!(
             m.edns(),
@@ -305,6 +442,33 @@ mod tests {
         assert_eq!(ans[0].ttl, 60);
         assert_eq!(ans[0].rdata, &[10, 0, 0, 1]);
         assert!(ans[0].name.eq_ignore_case(&msg.question().unwrap().name));
+    }
+
+    #[test]
+    fn what_arrived_is_read_once_into_a_message_a_header_or_nothing() {
+        assert!(matches!(Received::read(DIG_QUERY), Received::Message(m) if m.id() == 0x2a2b));
+        let Received::Malformed(h) = Received::read(&DIG_QUERY[..20]) else {
+            panic!("a header and half a question")
+        };
+        assert_eq!(
+            (h.id(), h.opcode(), h.is_response(), h.arcount()),
+            (0x2a2b, Opcode::QUERY, false, 1)
+        );
+        assert!(matches!(Received::read(&DIG_QUERY[..11]), Received::Short));
+        assert!(Received::read(&DIG_QUERY[..11]).header().is_none());
+    }
+
+    #[test]
+    fn the_full_rcode_joins_the_header_and_opt_bits() {
+        let mut m = DIG_QUERY.to_vec();
+        m[2] |= 0x80;
+        m[3] = 0x00;
+        m[43] = 1; // extended rcode 1, header 0: BADVERS
+        assert_eq!(Message::parse(&m).unwrap().full_rcode(), Rcode::BADVERS);
+        m[43] = 0;
+        m[3] = 3;
+        let msg = Message::parse(&m).unwrap();
+        assert_eq!((msg.rcode(), msg.full_rcode()), (Rcode::NXDOMAIN, Rcode::NXDOMAIN));
     }
 
     #[test]

@@ -2,15 +2,17 @@
 //! encoder that writes into a caller-supplied buffer ([`Writer`]). Nothing here allocates or panics on
 //! input; nothing here knows about Mesos or about which answer to give.
 
+mod iana;
 mod message;
 mod name;
 pub(crate) mod tcp;
 mod writer;
 
-pub use message::{Edns, Message, ParseError, Question, RecordRef, Section};
+pub use iana::{Class, Opcode, Rcode, Rtype};
+pub use message::{Edns, Header, Message, ParseError, Question, Received, RecordRef, Section};
 #[cfg(test)]
 pub(crate) use name::wire_of;
-pub(crate) use name::{is_at_or_below, parents, text_to_wire, wire_to_text};
+pub(crate) use name::{is_at_or_below, parents, text_to_wire, uncompressed_len, wire_to_text};
 pub use name::{lower_name, LowerName, NameRef, MAX_NAME_LEN};
 pub use writer::{Full, Owner, Writer, OPT_LEN};
 
@@ -44,45 +46,49 @@ pub mod field {
     pub const RCODE_MASK: u16 = 0x000f;
 }
 
-/// Record types we read or write.
+/// Record types we read or write, as the integers the writer and the snapshot store ([`Rtype`] names them).
 pub mod rtype {
-    pub const A: u16 = 1;
-    pub const NS: u16 = 2;
-    pub const CNAME: u16 = 5;
-    pub const SOA: u16 = 6;
-    pub const PTR: u16 = 12;
-    pub const TXT: u16 = 16;
-    pub const AAAA: u16 = 28;
-    pub const SRV: u16 = 33;
-    pub const OPT: u16 = 41;
-    pub const IXFR: u16 = 251;
-    pub const AXFR: u16 = 252;
-    pub const MAILB: u16 = 253;
-    pub const MAILA: u16 = 254;
-    pub const ANY: u16 = 255;
+    use super::Rtype;
+    pub const A: u16 = Rtype::A.to_int();
+    pub const NS: u16 = Rtype::NS.to_int();
+    pub const CNAME: u16 = Rtype::CNAME.to_int();
+    pub const SOA: u16 = Rtype::SOA.to_int();
+    pub const PTR: u16 = Rtype::PTR.to_int();
+    pub const TXT: u16 = Rtype::TXT.to_int();
+    pub const AAAA: u16 = Rtype::AAAA.to_int();
+    pub const SRV: u16 = Rtype::SRV.to_int();
+    pub const OPT: u16 = Rtype::OPT.to_int();
+    pub const IXFR: u16 = Rtype::IXFR.to_int();
+    pub const AXFR: u16 = Rtype::AXFR.to_int();
+    pub const MAILB: u16 = Rtype::MAILB.to_int();
+    pub const MAILA: u16 = Rtype::MAILA.to_int();
+    pub const ANY: u16 = Rtype::ANY.to_int();
 }
 
-/// Classes.
+/// Classes, as integers ([`Class`]).
 pub mod class {
-    pub const IN: u16 = 1;
-    pub const CH: u16 = 3;
-    pub const ANY: u16 = 255;
+    use super::Class;
+    pub const IN: u16 = Class::IN.to_int();
+    pub const CH: u16 = Class::CH.to_int();
+    pub const ANY: u16 = Class::ANY.to_int();
 }
 
-/// Response codes (the low four bits; BADVERS is extended, RFC 6891).
+/// Response codes as integers (the low four bits; BADVERS is extended, RFC 6891); [`Rcode`] names them.
 pub mod rcode {
-    pub const NOERROR: u16 = 0;
-    pub const FORMERR: u16 = 1;
-    pub const SERVFAIL: u16 = 2;
-    pub const NXDOMAIN: u16 = 3;
-    pub const NOTIMP: u16 = 4;
-    pub const REFUSED: u16 = 5;
-    pub const BADVERS: u16 = 16;
+    use super::Rcode;
+    pub const NOERROR: u16 = Rcode::NOERROR.to_int();
+    pub const FORMERR: u16 = Rcode::FORMERR.to_int();
+    pub const SERVFAIL: u16 = Rcode::SERVFAIL.to_int();
+    pub const NXDOMAIN: u16 = Rcode::NXDOMAIN.to_int();
+    pub const NOTIMP: u16 = Rcode::NOTIMP.to_int();
+    pub const REFUSED: u16 = Rcode::REFUSED.to_int();
+    pub const BADVERS: u16 = Rcode::BADVERS.to_int();
 }
 
-/// Opcodes.
+/// Opcodes, as integers ([`Opcode`]).
 pub mod opcode {
-    pub const QUERY: u16 = 0;
+    use super::Opcode;
+    pub const QUERY: u16 = Opcode::QUERY.to_int();
 }
 
 /// Reads a big-endian u16 at `at`, if the buffer holds it.

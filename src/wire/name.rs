@@ -239,6 +239,28 @@ pub(crate) fn wire_to_text(wire: &[u8]) -> String {
     out
 }
 
+/// The length of the uncompressed wire name at the start of `buf`, root label included: the crate's
+/// one walker of names without compression (the snapshot's stored names, records in transfer form).
+/// `None` if the name runs past `buf`, has a label over 63 octets (or a pointer: uncompressed names
+/// have none), or is longer than 255 octets.
+#[inline]
+pub(crate) fn uncompressed_len(buf: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let len = usize::from(*buf.get(at)?);
+        if len > MAX_LABEL_LEN {
+            return None;
+        }
+        at += 1 + len;
+        if at > MAX_NAME_LEN {
+            return None;
+        }
+        if len == 0 {
+            return Some(at);
+        }
+    }
+}
+
 /// The proper suffixes of an uncompressed wire name, nearest parent first, the root last
 /// (`a.b.` gives `b.` then `.`); nothing for the root itself.
 pub(crate) fn parents(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -451,6 +473,34 @@ mod tests {
         for text in ["a.", "_leader._tcp.mesos.", "1.0.0.10.in-addr.arpa."] {
             assert_eq!(wire_to_text(&wire_of(text)), text);
         }
+    }
+
+    #[test]
+    fn uncompressed_names_are_measured_and_long_labels_refused() {
+        assert_eq!(uncompressed_len(b"\x01a\x05mesos\x00rest"), Some(9));
+        assert_eq!(uncompressed_len(b"\x00"), Some(1));
+        assert_eq!(uncompressed_len(b"\x01a\x05mes"), None, "runs past the end");
+        let mut long = vec![64u8];
+        long.extend_from_slice(&[b'a'; 64]);
+        long.push(0);
+        assert_eq!(uncompressed_len(&long), None, "a 64-octet label");
+        long[0] = 63;
+        assert_eq!(uncompressed_len(&long[..]), None, "63 then a label of 'a' (97) octets");
+        assert_eq!(uncompressed_len(b"\xc0\x0c"), None, "a pointer");
+        let mut max = Vec::new();
+        for _ in 0..4 {
+            max.push(62);
+            max.extend_from_slice(&[b'a'; 62]);
+        }
+        max.push(0);
+        assert_eq!(uncompressed_len(&max), Some(253));
+        let mut over = Vec::new();
+        for _ in 0..4 {
+            over.push(63);
+            over.extend_from_slice(&[b'a'; 63]);
+        }
+        over.push(0);
+        assert_eq!(uncompressed_len(&over), None, "257 octets");
     }
 
     #[test]

@@ -2,7 +2,22 @@
 //! serve-stale and the prefetch decision. Messages are built by hand (uncompressed names).
 
 use super::*;
+use crate::wire::{rcode, rtype};
 use crate::wire::{Message, Section};
+
+/// The cache fed bytes, as the tests build them (the relay feeds it parsed messages).
+trait Bytes {
+    fn store_bytes(&mut self, query: &[u8], answer: &[u8], now: Instant) -> bool;
+}
+
+impl Bytes for Cache {
+    fn store_bytes(&mut self, query: &[u8], answer: &[u8], now: Instant) -> bool {
+        match (Message::parse(query), Message::parse(answer)) {
+            (Ok(q), Ok(a)) => self.store(&q, &a, now),
+            _ => false,
+        }
+    }
+}
 
 const S: Duration = Duration::from_secs(1);
 const WWW: &str = "www.google.com";
@@ -120,7 +135,7 @@ fn cache(max_entries: usize, serve_stale: Duration) -> Cache {
 /// Looks `query` up over TCP (no size limit); the reply if it hit.
 fn hit(c: &mut Cache, query: &[u8], now: Instant) -> Option<Vec<u8>> {
     let mut out = vec![0u8; 65535];
-    match c.lookup(query, Transport::Tcp, now, &mut out) {
+    match c.lookup(&Message::parse(query).unwrap(), Transport::Tcp, now, &mut out) {
         Lookup::Hit { len, .. } => Some(out[..len].to_vec()),
         Lookup::Miss => None,
     }
@@ -136,7 +151,7 @@ fn a_repeated_question_is_answered_under_the_clients_id_with_ttls_aged() {
     let t0 = Instant::now();
     let q = query(0x1111, WWW);
     let up = noerror(&q, &[a(WWW, 300, [127, 1, 2, 3]), a(WWW, 600, [127, 1, 2, 4])]);
-    assert!(c.store(&q, &up, t0));
+    assert!(c.store_bytes(&q, &up, t0));
     let reply = hit(&mut c, &query(0x2222, WWW), t0 + S * 3 / 2).expect("a hit");
     assert_eq!(&reply[..2], &[0x22, 0x22], "the client's ID");
     assert_eq!(reply[2..12], up[2..12], "the upstream's flags and counts");
@@ -161,7 +176,7 @@ fn an_unknown_question_is_a_miss() {
     let mut c = cache(10, Duration::ZERO);
     let t0 = Instant::now();
     let q = query(1, WWW);
-    c.store(&q, &noerror(&q, &[a(WWW, 60, [127, 1, 2, 3])]), t0);
+    c.store_bytes(&q, &noerror(&q, &[a(WWW, 60, [127, 1, 2, 3])]), t0);
     assert_eq!(hit(&mut c, &query(2, "mail.google.com"), t0), None);
     assert_eq!(
         hit(&mut c, &query_with(2, WWW, rtype::AAAA, None), t0),
@@ -176,13 +191,13 @@ fn the_clients_question_case_is_echoed_0x20() {
     let mut c = cache(10, Duration::ZERO);
     let t0 = Instant::now();
     let q = query(1, WWW);
-    c.store(&q, &noerror(&q, &[a(WWW, 60, [127, 1, 2, 3])]), t0);
+    c.store_bytes(&q, &noerror(&q, &[a(WWW, 60, [127, 1, 2, 3])]), t0);
     let mixed = query(2, "wWw.GoOGle.cOm");
     let reply = hit(&mut c, &mixed, t0).expect("case does not matter");
     assert_eq!(reply[12..mixed.len()], mixed[12..], "the client's question bytes");
     // And stored from a mixed-case query, a lower-case one hits too.
     let mut c = cache(10, Duration::ZERO);
-    c.store(&mixed, &noerror(&mixed, &[a("WWW.google.com", 60, [127, 1, 2, 3])]), t0);
+    c.store_bytes(&mixed, &noerror(&mixed, &[a("WWW.google.com", 60, [127, 1, 2, 3])]), t0);
     let reply = hit(&mut c, &q, t0).expect("hit");
     assert_eq!(reply[12..q.len()], q[12..]);
 }
@@ -193,7 +208,7 @@ fn nxdomain_and_nodata_live_for_the_soa_minimum_or_its_ttl_whichever_is_less() {
     let mut c = cache(10, Duration::ZERO);
     let q = query(1, "nope.example.org");
     let up = response(&q, 0, rcode::NXDOMAIN, [&[], &[soa("example.org", 3600, 60)], &[]]);
-    assert!(c.store(&q, &up, t0));
+    assert!(c.store_bytes(&q, &up, t0));
     let reply = hit(&mut c, &query(2, "nope.example.org"), t0 + S * 59).expect("negative hit");
     let m = Message::parse(&reply).unwrap();
     assert_eq!(m.rcode(), rcode::NXDOMAIN);
@@ -206,7 +221,7 @@ fn nxdomain_and_nodata_live_for_the_soa_minimum_or_its_ttl_whichever_is_less() {
     // NODATA: the SOA's own TTL is the shorter.
     let q = query_with(1, WWW, rtype::AAAA, None);
     let up = response(&q, 0, rcode::NOERROR, [&[], &[soa("google.com", 30, 300)], &[]]);
-    assert!(c.store(&q, &up, t0));
+    assert!(c.store_bytes(&q, &up, t0));
     assert!(hit(&mut c, &query_with(2, WWW, rtype::AAAA, None), t0 + S * 29).is_some());
     assert!(hit(&mut c, &query_with(2, WWW, rtype::AAAA, None), t0 + S * 30).is_none());
 }
@@ -217,11 +232,17 @@ fn negative_answers_without_a_soa_of_the_names_zone_are_not_cached() {
     let mut c = cache(10, Duration::ZERO);
     let q = query(1, "nope.example.org");
     let no_soa = response(&q, 0, rcode::NXDOMAIN, [&[], &[], &[]]);
-    assert!(!c.store(&q, &no_soa, t0), "RFC 2308 5: no SOA, no negative caching");
+    assert!(
+        !c.store_bytes(&q, &no_soa, t0),
+        "RFC 2308 5: no SOA, no negative caching"
+    );
     let other_zone = response(&q, 0, rcode::NXDOMAIN, [&[], &[soa("example.com", 60, 60)], &[]]);
-    assert!(!c.store(&q, &other_zone, t0), "a SOA of another zone");
+    assert!(!c.store_bytes(&q, &other_zone, t0), "a SOA of another zone");
     let suffix_not_label = response(&q, 0, rcode::NXDOMAIN, [&[], &[soa("ple.org", 60, 60)], &[]]);
-    assert!(!c.store(&q, &suffix_not_label, t0), "ple.org does not hold example.org");
+    assert!(
+        !c.store_bytes(&q, &suffix_not_label, t0),
+        "ple.org does not hold example.org"
+    );
     let with_ns = response(
         &q,
         0,
@@ -233,7 +254,7 @@ fn negative_answers_without_a_soa_of_the_names_zone_are_not_cached() {
         ],
     );
     assert!(
-        !c.store(&q, &with_ns, t0),
+        !c.store_bytes(&q, &with_ns, t0),
         "only denial records in a cached authority section"
     );
     assert_eq!(c.stats.entries, 0);
@@ -251,7 +272,7 @@ fn servfail_refused_truncated_and_timeless_answers_are_never_cached() {
         ("TC", response(&q, field::TC, rcode::NOERROR, [&rr, &[], &[]])),
         ("TTL 0", noerror(&q, &[a(WWW, 0, [127, 1, 2, 3])])),
     ] {
-        assert!(!c.store(&q, &up, t0), "{what}");
+        assert!(!c.store_bytes(&q, &up, t0), "{what}");
         assert_eq!(hit(&mut c, &query(2, WWW), t0), None, "{what}");
     }
     let mut stale = vec![0u8; 512];
@@ -272,7 +293,7 @@ fn answers_bigger_than_the_cap_are_not_cached() {
         .collect();
     let up = noerror(&q, &many);
     assert!(up.len() > MAX_CACHED_MESSAGE);
-    assert!(!c.store(&q, &up, t0));
+    assert!(!c.store_bytes(&q, &up, t0));
 }
 
 #[test]
@@ -295,7 +316,7 @@ fn only_the_questions_own_records_are_kept() {
             &[a("ns1.evil.net", 86400, [127, 6, 6, 6])],
         ],
     );
-    assert!(c.store(&q, &up, t0));
+    assert!(c.store_bytes(&q, &up, t0));
     let reply = hit(&mut c, &query(2, WWW), t0).expect("hit");
     let m = Message::parse(&reply).unwrap();
     assert_eq!(m.records(Section::Answer).count(), 2, "the chain");
@@ -313,7 +334,7 @@ fn only_the_questions_own_records_are_kept() {
         &q,
         &[a(WWW, 60, [127, 1, 2, 3]), a("www.bank.example", 86400, [127, 6, 6, 6])],
     );
-    assert!(!c.store(&q, &stray, t0));
+    assert!(!c.store_bytes(&q, &stray, t0));
 }
 
 #[test]
@@ -321,7 +342,7 @@ fn the_dnssec_and_edns_bits_of_the_query_are_part_of_the_key() {
     let t0 = Instant::now();
     let mut c = cache(10, Duration::ZERO);
     let plain = query(1, WWW);
-    c.store(&plain, &noerror(&plain, &[a(WWW, 60, [127, 1, 2, 3])]), t0);
+    c.store_bytes(&plain, &noerror(&plain, &[a(WWW, 60, [127, 1, 2, 3])]), t0);
     assert!(
         hit(&mut c, &query_with(2, WWW, rtype::A, Some(false)), t0).is_none(),
         "EDNS"
@@ -336,7 +357,7 @@ fn the_dnssec_and_edns_bits_of_the_query_are_part_of_the_key() {
     // An EDNS query's entry carries our OPT record with its DO bit, whatever the upstream's.
     let q = query_with(3, WWW, rtype::A, Some(true));
     let up = response(&q, 0, rcode::NOERROR, [&[a(WWW, 60, [127, 1, 2, 3])], &[], &[]]);
-    assert!(c.store(&q, &up, t0));
+    assert!(c.store_bytes(&q, &up, t0));
     let reply = hit(&mut c, &query_with(4, WWW, rtype::A, Some(true)), t0).expect("hit");
     let edns = Message::parse(&reply).unwrap().edns().expect("an OPT record");
     assert_eq!((edns.udp_size, edns.dnssec_ok, edns.ext_rcode), (1232, true, 0));
@@ -350,9 +371,10 @@ fn an_answer_too_big_for_a_udp_client_comes_back_truncated() {
     let many: Vec<Rr> = (0..40u8).map(|i| a(WWW, 60, [127, 1, 2, i])).collect();
     let up = noerror(&q, &many);
     assert!(up.len() > 512);
-    assert!(c.store(&q, &up, t0));
+    assert!(c.store_bytes(&q, &up, t0));
     let mut out = vec![0u8; 65535];
-    let Lookup::Hit { len, .. } = c.lookup(&query(9, WWW), Transport::Udp, t0, &mut out) else {
+    let Lookup::Hit { len, .. } = c.lookup(&Message::parse(&query(9, WWW)).unwrap(), Transport::Udp, t0, &mut out)
+    else {
         panic!("a hit")
     };
     let m = Message::parse(&out[..len]).unwrap();
@@ -373,7 +395,7 @@ fn when_full_the_entry_not_hit_since_the_last_sweep_goes_first() {
     let names = ["one.example", "two.example", "three.example"];
     let store = |c: &mut Cache, name: &str| {
         let q = query(1, name);
-        assert!(c.store(&q, &noerror(&q, &[a(name, 60, [127, 1, 2, 3])]), t0));
+        assert!(c.store_bytes(&q, &noerror(&q, &[a(name, 60, [127, 1, 2, 3])]), t0));
     };
     store(&mut c, names[0]);
     store(&mut c, names[1]);
@@ -395,7 +417,7 @@ fn an_expired_answer_is_served_stale_with_ttl_30_within_the_window_only() {
     let up = noerror(&q, &[a(WWW, 10, [127, 1, 2, 3])]);
     let mut out = vec![0u8; 512];
     let mut c = cache(10, S * 100);
-    c.store(&q, &up, t0);
+    c.store_bytes(&q, &up, t0);
     assert_eq!(hit(&mut c, &query(2, WWW), t0 + S * 50), None, "expired: relayed first");
     let n = c
         .stale(&query(2, WWW), Transport::Udp, t0 + S * 50, &mut out)
@@ -410,7 +432,7 @@ fn an_expired_answer_is_served_stale_with_ttl_30_within_the_window_only() {
     assert_eq!(c.stats.stale, 1);
     // serveStaleSeconds 0: never.
     let mut c = cache(10, Duration::ZERO);
-    c.store(&q, &up, t0);
+    c.store_bytes(&q, &up, t0);
     assert_eq!(c.stale(&query(2, WWW), Transport::Udp, t0 + S * 11, &mut out), None);
 }
 
@@ -422,18 +444,19 @@ fn a_popular_entry_in_the_last_tenth_of_its_life_asks_for_one_prefetch() {
     let t0 = Instant::now();
     let mut c = cache(10, Duration::ZERO);
     let q = query(1, WWW);
-    c.store(&q, &noerror(&q, &[a(WWW, 100, [127, 1, 2, 3])]), t0);
+    c.store_bytes(&q, &noerror(&q, &[a(WWW, 100, [127, 1, 2, 3])]), t0);
     let mut out = vec![0u8; 512];
-    let mut look = |c: &mut Cache, at: Duration| match c.lookup(&q, Transport::Udp, t0 + at, &mut out) {
-        Lookup::Hit { prefetch, .. } => prefetch,
-        Lookup::Miss => panic!("a hit at {at:?}"),
-    };
+    let mut look =
+        |c: &mut Cache, at: Duration| match c.lookup(&Message::parse(&q).unwrap(), Transport::Udp, t0 + at, &mut out) {
+            Lookup::Hit { prefetch, .. } => prefetch,
+            Lookup::Miss => panic!("a hit at {at:?}"),
+        };
     assert!(!look(&mut c, S * 95), "the first hit, late: not popular yet");
     assert!(look(&mut c, S * 96), "the second: refresh it");
     assert!(!look(&mut c, S * 97), "once: it is already being refreshed");
     assert_eq!(c.stats.prefetches, 1);
     // The refreshed answer starts over.
-    c.store(&q, &noerror(&q, &[a(WWW, 100, [127, 1, 2, 3])]), t0 + S * 97);
+    c.store_bytes(&q, &noerror(&q, &[a(WWW, 100, [127, 1, 2, 3])]), t0 + S * 97);
     assert!(!look(&mut c, S * 150));
 }
 
@@ -442,7 +465,7 @@ fn a_flush_forgets_everything_but_the_counters() {
     let t0 = Instant::now();
     let mut c = cache(10, S * 100);
     let q = query(1, WWW);
-    c.store(&q, &noerror(&q, &[a(WWW, 60, [127, 1, 2, 3])]), t0);
+    c.store_bytes(&q, &noerror(&q, &[a(WWW, 60, [127, 1, 2, 3])]), t0);
     assert!(hit(&mut c, &q, t0).is_some());
     c.flush();
     assert!(hit(&mut c, &q, t0).is_none());

@@ -81,3 +81,31 @@ fn a_tsig_record_that_is_not_last_is_refused() {
     unsigned[11] = 0;
     assert!(find(&Message::parse(&unsigned).unwrap()).unwrap().is_none());
 }
+
+#[test]
+fn a_signed_query_forwarded_under_another_id_is_answered_under_that_id() {
+    use crate::transfer::{check_signed, sign_reply, Signature, SignedQuery};
+    let original = u16::from_be_bytes([KDIG_QUERY[0], KDIG_QUERY[1]]);
+    let mut forwarded = KDIG_QUERY.to_vec();
+    forwarded[..2].copy_from_slice(&(original ^ 0x5a5a).to_be_bytes());
+    assert_eq!(
+        check(&forwarded, &kdig_key(), SIGNED_AT),
+        Ok(()),
+        "the MAC covers the original ID"
+    );
+    let msg = Message::parse(&forwarded).unwrap();
+    let keys = kdig_key();
+    let (mut stripped, mut out) = (Vec::new(), Vec::new());
+    let SignedQuery::Valid { mut signer } =
+        check_signed(&msg, Signature::of(&msg), &keys, SIGNED_AT, &mut stripped, &mut out)
+    else {
+        panic!("a valid signature")
+    };
+    assert_eq!(read_u16(&stripped, 0), Some(original), "answered under the original ID");
+    let mut reply = stripped.clone();
+    reply[2] |= 0x80;
+    sign_reply(&mut signer, &mut reply, &msg, SIGNED_AT);
+    assert_eq!(read_u16(&reply, 0), Some(original ^ 0x5a5a), "the client's ID");
+    let signed = Message::parse(&reply).unwrap();
+    assert_eq!(find(&signed).unwrap().expect("signed").original_id, original);
+}
