@@ -116,7 +116,7 @@ pub fn error_reply(query: &[u8], rcode: u16, transport: Transport, out: &mut [u8
 }
 
 /// [`error_reply`] to a parsed query.
-pub fn error_reply_message(msg: &Message<'_>, rcode: u16, transport: Transport, out: &mut [u8]) -> Outcome {
+pub(crate) fn error_reply_message(msg: &Message<'_>, rcode: u16, transport: Transport, out: &mut [u8]) -> Outcome {
     if msg.is_response() {
         return Outcome::Drop;
     }

@@ -4,7 +4,7 @@
 //! always, and a file as well when glog's `-log_dir` asks for one ([`Tee`]). How often an outage's
 //! repeated lines are written is [`throttle`]'s.
 
-pub mod throttle;
+pub(crate) mod throttle;
 
 use std::fmt::Write;
 use std::io;

@@ -679,7 +679,7 @@ mod tests {
         let records = Records::unloaded(crate::records::zone(&crate::config::Config::default()));
         let refresh = RefreshStatus::default();
         let relay = RelayStats {
-            cache: crate::forward::CacheStats {
+            cache: crate::forward::cache::CacheStats {
                 hits: 11,
                 misses: 12,
                 evictions: 13,

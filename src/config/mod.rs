@@ -21,12 +21,11 @@ mod types;
 mod values;
 mod zk_url;
 
-pub use cidr::Cidr;
+pub(crate) use cidr::Cidr;
 use fields::{Entries, Fields};
 pub(crate) use types::REDACTED;
-pub use types::{Auth, Credentials, IpSource, StateSourceMode, TsigKey};
-pub use values::parse_resolver;
-pub use zk_url::ZkUrl;
+pub(crate) use types::{Auth, Credentials, IpSource, StateSourceMode, TsigKey};
+pub(crate) use zk_url::ZkUrl;
 
 /// The kernel buffer asked for each direction of each UDP socket by default (`udpReceiveBuffer`,
 /// `udpSendBuffer`): 4 MiB, as NSD and Knot ask.

@@ -29,7 +29,7 @@ use crate::random::SecureRandom;
 use crate::wire::{lower_name, rcode, read_u16, Message, MAX_MESSAGE};
 
 /// Pending queries at most; past that new ones get SERVFAIL at once.
-pub const MAX_PENDING: usize = 4096;
+pub(crate) const MAX_PENDING: usize = 4096;
 
 /// Resolvers one query waits on at once: the one asked, and the next asked when it is slow (hedging).
 const MAX_LEGS: usize = 2;
@@ -174,7 +174,7 @@ enum Timer {
 /// How long a client waits for the resolvers before an expired cached answer is served in place of
 /// theirs (RFC 8767's client response timer, at its recommended 1.8 s); the resolvers are still asked,
 /// and their answer refreshes the cache.
-pub const STALE_AFTER: Duration = Duration::from_millis(1800);
+pub(crate) const STALE_AFTER: Duration = Duration::from_millis(1800);
 
 struct TcpConn {
     /// The pending query this connection carries.
@@ -320,6 +320,7 @@ impl Table {
     }
 
     /// The resolver lists.
+    #[cfg(test)]
     pub fn upstreams(&self) -> &Upstreams {
         &self.upstreams
     }
@@ -390,6 +391,7 @@ impl Table {
 
     /// Takes a well-formed query for relaying. If it cannot be relayed (no resolver, table full), the
     /// client's SERVFAIL is queued at once.
+    #[cfg(any(test, feature = "internals"))]
     pub fn relay(&mut self, query: &[u8], client: Client, now: Instant) {
         match Message::parse(query) {
             Ok(msg) => self.relay_message(&msg, client, now),

@@ -13,15 +13,15 @@
 //! the host.
 
 mod axfr;
-pub mod body;
-pub mod conn;
+pub(crate) mod body;
+pub(crate) mod conn;
 mod enumerate;
 
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-pub use body::{Body, Cursor, Fill};
+pub(crate) use body::{Body, Cursor};
 
 use crate::config::Config;
 use crate::snapshot::{Lookup, Node, Records, Srv};

@@ -258,6 +258,7 @@ impl RecordList {
 
     /// Records pushed from now on were generated for this task of framework `framework` (an index
     /// from [`add_framework`](Self::add_framework)), until [`end_task`](Self::end_task).
+    #[cfg(test)]
     pub fn begin_task(&mut self, framework: u32, name: &str, id: &str) {
         self.begin_task_on(framework, name, id, "");
     }
@@ -534,6 +535,7 @@ impl RecordList {
         self.entries.len()
     }
 
+    #[cfg(any(test, feature = "internals"))]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

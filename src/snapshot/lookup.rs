@@ -33,6 +33,7 @@ pub struct Node<'a> {
 }
 
 impl<'a> Node<'a> {
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.a.is_empty() && self.aaaa.is_empty() && self.srv.is_empty() && self.ptr.is_empty() && self.extra.is_empty()
     }

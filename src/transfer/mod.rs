@@ -14,13 +14,13 @@ pub(crate) mod journal;
 pub(crate) mod notify;
 mod rrs;
 mod stream;
-pub mod tsig;
+pub(crate) mod tsig;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-pub use stream::{Plan, Transfer};
+pub(crate) use stream::{Plan, Transfer};
 
 use crate::config::{Cidr, Config};
 use crate::snapshot::Records;
@@ -63,6 +63,7 @@ impl Policy {
     }
 
     /// The TSIG keys (`tsigKeys`).
+    #[cfg(any(test, feature = "internals"))]
     pub fn keys(&self) -> &Keys {
         &self.keys
     }

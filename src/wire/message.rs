@@ -105,6 +105,7 @@ impl<'a> Received<'a> {
 
     /// The header, if there is one.
     #[inline]
+    #[cfg(test)]
     pub fn header(&self) -> Option<Header> {
         match self {
             Received::Short => None,
@@ -271,6 +272,7 @@ impl<'a> Message<'a> {
 
     /// The full RCODE: the header's four bits and the OPT record's upper eight (RFC 6891 6.1.3).
     #[inline]
+    #[cfg(test)]
     pub fn full_rcode(&self) -> Rcode {
         let ext = self.edns.map_or(0, |e| u16::from(e.ext_rcode));
         Rcode::from_int(ext << 4 | self.header.rcode().to_int())

@@ -8,20 +8,23 @@ mod name;
 pub(crate) mod tcp;
 mod writer;
 
-pub use iana::{Class, Opcode, Rcode, Rtype};
-pub use message::{Edns, Header, Message, ParseError, Question, Received, RecordRef, Section};
+pub(crate) use iana::Class;
+pub use iana::{Opcode, Rcode, Rtype};
+pub(crate) use message::{Edns, Header};
+pub use message::{Message, Received, Section};
+pub use name::lower_name;
 #[cfg(test)]
 pub(crate) use name::wire_of;
 pub(crate) use name::{is_at_or_below, parents, text_to_wire, uncompressed_len, wire_to_text};
-pub use name::{lower_name, LowerName, NameRef, MAX_NAME_LEN};
-pub use writer::{Full, Owner, Writer, OPT_LEN};
+pub(crate) use name::{LowerName, NameRef, MAX_NAME_LEN};
+pub(crate) use writer::{Full, Owner, Writer, OPT_LEN};
 
 /// Length of the fixed message header.
-pub const HEADER_LEN: usize = 12;
+pub(crate) const HEADER_LEN: usize = 12;
 /// The largest DNS message (TCP length prefix limit).
 pub const MAX_MESSAGE: usize = 65535;
 /// The UDP payload size without EDNS0 (RFC 1035 4.2.1).
-pub const MIN_UDP_PAYLOAD: usize = 512;
+pub(crate) const MIN_UDP_PAYLOAD: usize = 512;
 /// The EDNS0 payload size we advertise and honour at most (DNS Flag Day 2020: no IP fragmentation).
 pub const MAX_UDP_PAYLOAD: usize = 1232;
 
@@ -39,7 +42,6 @@ pub mod field {
     pub const TC: u16 = 0x0200;
     pub const RD: u16 = 0x0100;
     pub const RA: u16 = 0x0080;
-    pub const AD: u16 = 0x0020;
     pub const CD: u16 = 0x0010;
     pub const OPCODE_SHIFT: u16 = 11;
     pub const OPCODE_MASK: u16 = 0x7800;
@@ -58,19 +60,18 @@ pub mod rtype {
     pub const AAAA: u16 = Rtype::AAAA.to_int();
     pub const SRV: u16 = Rtype::SRV.to_int();
     pub const OPT: u16 = Rtype::OPT.to_int();
+    #[cfg(test)]
     pub const IXFR: u16 = Rtype::IXFR.to_int();
+    #[cfg(test)]
     pub const AXFR: u16 = Rtype::AXFR.to_int();
-    pub const MAILB: u16 = Rtype::MAILB.to_int();
-    pub const MAILA: u16 = Rtype::MAILA.to_int();
     pub const ANY: u16 = Rtype::ANY.to_int();
 }
 
 /// Classes, as integers ([`Class`]).
-pub mod class {
+pub(crate) mod class {
     use super::Class;
-    pub const IN: u16 = Class::IN.to_int();
-    pub const CH: u16 = Class::CH.to_int();
-    pub const ANY: u16 = Class::ANY.to_int();
+    pub(crate) const IN: u16 = Class::IN.to_int();
+    pub(crate) const ANY: u16 = Class::ANY.to_int();
 }
 
 /// Response codes as integers (the low four bits; BADVERS is extended, RFC 6891); [`Rcode`] names them.
@@ -83,12 +84,6 @@ pub mod rcode {
     pub const NOTIMP: u16 = Rcode::NOTIMP.to_int();
     pub const REFUSED: u16 = Rcode::REFUSED.to_int();
     pub const BADVERS: u16 = Rcode::BADVERS.to_int();
-}
-
-/// Opcodes, as integers ([`Opcode`]).
-pub mod opcode {
-    use super::Opcode;
-    pub const QUERY: u16 = Opcode::QUERY.to_int();
 }
 
 /// Reads a big-endian u16 at `at`, if the buffer holds it.
