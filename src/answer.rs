@@ -15,7 +15,9 @@ use crate::wire::{
 /// How the query arrived: it decides the response size limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
+    /// Over UDP: the answer fits the client's payload size, else it is truncated.
     Udp,
+    /// Over TCP: up to 65535 octets.
     Tcp,
 }
 

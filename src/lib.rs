@@ -1,12 +1,17 @@
 //! Mesos-DNS: DNS-based service discovery for Apache Mesos.
 //!
-//! Data flows one way: the leading master's state JSON ([`mesos`]) becomes a list of named records
-//! ([`snapshot::RecordList`], filled by the naming rules of [`records::generate`]), which is indexed into
-//! a wire-ready, immutable snapshot ([`snapshot::Records`]); the refresher ([`refresh`]) swaps new
-//! snapshots in, and the event loop ([`serve`]) answers queries from the current one through the pure
-//! function [`answer::answer`].
+//! Data flows one way: the leading master's state JSON (`mesos`) becomes a list of named records
+//! (`snapshot::RecordList`, filled by the naming rules of `records::generate`), which is indexed into a
+//! wire-ready, immutable snapshot (`snapshot::Records`); the refresher (`refresh`) swaps new snapshots
+//! in, and the event loop (`serve`) answers queries from the current one through the pure function
+//! `answer::answer`.
+//!
+//! Every module is private. The crate's surface is what the binary needs: [`parse_args`] and
+//! [`expand_home`] for the command line, [`write_utc`] and [`Tee`] for the log, and [`start`]. The
+//! benches, fuzz targets and integration tests reach further through the hidden `internals` module,
+//! compiled only with the `internals` feature (never in the shipped binary).
 
-#![warn(unreachable_pub)]
+#![warn(missing_docs, unreachable_pub)]
 // Without the `internals` feature the hooks' items (`src/internals.rs`) are `pub` but unreachable; the
 // lint is enforced where the whole surface is visible (tests, benches, `clippy --all-targets`).
 #![cfg_attr(not(feature = "internals"), allow(unreachable_pub))]

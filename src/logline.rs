@@ -27,6 +27,7 @@ pub fn write_utc(out: &mut String, millis: u64) {
 /// Writes every log line to stderr and to a file. A failed write to either is dropped: logging never
 /// stops the server.
 pub struct Tee<W> {
+    /// The `-log_dir` file the lines are copied to.
     pub file: W,
 }
 

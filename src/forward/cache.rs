@@ -77,7 +77,12 @@ pub struct CacheStats {
 pub enum Lookup {
     /// The reply is `out[..len]`; if `prefetch`, the caller should relay the query once to refresh the
     /// entry (the answer goes to the cache only).
-    Hit { len: usize, prefetch: bool },
+    Hit {
+        /// The reply's length in `out`.
+        len: usize,
+        /// Whether to relay once more to refresh the entry.
+        prefetch: bool,
+    },
     /// Nothing fresh: relay it.
     Miss,
 }
@@ -111,10 +116,12 @@ pub struct Cache {
     entries: Vec<Entry>,
     /// The CLOCK hand: the next slot looked at for a victim.
     hand: usize,
+    /// Hits, misses and evictions so far.
     pub stats: CacheStats,
 }
 
 impl Cache {
+    /// An empty cache.
     pub fn new(config: CacheConfig) -> Cache {
         Cache {
             config,
@@ -125,6 +132,7 @@ impl Cache {
         }
     }
 
+    /// The limits it was made with.
     pub fn config(&self) -> CacheConfig {
         self.config
     }

@@ -73,6 +73,7 @@ struct Head {
 }
 
 impl HttpConn {
+    /// A connection before its first byte.
     pub fn new() -> HttpConn {
         HttpConn {
             input: Vec::new(),

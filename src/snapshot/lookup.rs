@@ -230,6 +230,7 @@ impl Records {
         self.loaded
     }
 
+    /// The zone: domain, SOA and NS fields.
     pub fn zone(&self) -> &Zone {
         &self.zone
     }
@@ -260,6 +261,7 @@ impl Records {
         })
     }
 
+    /// The SOA serial of this snapshot.
     pub fn serial(&self) -> u32 {
         self.serial
     }

@@ -54,6 +54,7 @@ impl Drop for Running {
 pub(crate) const MAX_TRANSFERS: usize = 10;
 
 impl Policy {
+    /// The policy the config sets (`transferAllowFrom`, `tsigKeys`).
     pub fn from_config(config: &Config) -> Policy {
         Policy {
             allow_from: config.transfer_allow_from.clone(),
@@ -248,7 +249,10 @@ fn formerr(h: &Header, out: &mut Vec<u8>) -> Start {
 /// its TSIG record for the usual answer and a signer for that answer, or a TSIG error reply.
 pub enum SignedQuery<'k> {
     /// Answer `stripped` as usual, then sign the answer.
-    Valid { signer: Signer<'k> },
+    Valid {
+        /// Signs the answer with the query's key.
+        signer: Signer<'k>,
+    },
     /// Send the reply written into `out`.
     Reply,
 }

@@ -26,6 +26,7 @@ impl Header {
         u16::from_be_bytes([self.0[range.start], self.0[range.start + 1]])
     }
 
+    /// The message ID.
     #[inline]
     pub fn id(&self) -> u16 {
         self.u16_at(field::ID)
@@ -43,6 +44,7 @@ impl Header {
         self.flags() & field::QR != 0
     }
 
+    /// The opcode.
     #[inline]
     pub fn opcode(&self) -> Opcode {
         Opcode::from_int((self.flags() & field::OPCODE_MASK) >> field::OPCODE_SHIFT)
@@ -60,6 +62,7 @@ impl Header {
         self.flags() & field::TC != 0
     }
 
+    /// The header's question count.
     #[inline]
     pub fn qdcount(&self) -> u16 {
         self.u16_at(field::QDCOUNT)
@@ -128,8 +131,11 @@ pub enum ParseError {
 /// The record sections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
+    /// The answer section.
     Answer,
+    /// The authority section.
     Authority,
+    /// The additional section.
     Additional,
 }
 
@@ -243,6 +249,7 @@ impl<'a> Message<'a> {
         self.header
     }
 
+    /// The message ID.
     #[inline]
     pub fn id(&self) -> u16 {
         self.header.id()
@@ -254,11 +261,13 @@ impl<'a> Message<'a> {
         self.header.flags()
     }
 
+    /// Whether QR is set.
     #[inline]
     pub fn is_response(&self) -> bool {
         self.header.is_response()
     }
 
+    /// The opcode.
     #[inline]
     pub fn opcode(&self) -> Opcode {
         self.header.opcode()
@@ -278,6 +287,7 @@ impl<'a> Message<'a> {
         Rcode::from_int(ext << 4 | self.header.rcode().to_int())
     }
 
+    /// The header's question count.
     #[inline]
     pub fn qdcount(&self) -> u16 {
         self.header.qdcount()

@@ -30,40 +30,67 @@ pub const MAX_UDP_PAYLOAD: usize = 1232;
 
 /// Header field byte ranges and flag bits.
 pub mod field {
+    /// The message ID.
     pub const ID: core::ops::Range<usize> = 0..2;
+    /// The flags word (QR, opcode, AA, TC, RD, RA, AD, CD, RCODE).
     pub const FLAGS: core::ops::Range<usize> = 2..4;
+    /// The question count.
     pub const QDCOUNT: core::ops::Range<usize> = 4..6;
+    /// The answer record count.
     pub const ANCOUNT: core::ops::Range<usize> = 6..8;
+    /// The authority record count.
     pub const NSCOUNT: core::ops::Range<usize> = 8..10;
+    /// The additional record count.
     pub const ARCOUNT: core::ops::Range<usize> = 10..12;
 
+    /// A response.
     pub const QR: u16 = 0x8000;
+    /// An authoritative answer.
     pub const AA: u16 = 0x0400;
+    /// Truncated.
     pub const TC: u16 = 0x0200;
+    /// Recursion desired.
     pub const RD: u16 = 0x0100;
+    /// Recursion available.
     pub const RA: u16 = 0x0080;
+    /// Checking disabled (RFC 4035).
     pub const CD: u16 = 0x0010;
+    /// Where the opcode starts in the flags word.
     pub const OPCODE_SHIFT: u16 = 11;
+    /// The opcode's bits in the flags word.
     pub const OPCODE_MASK: u16 = 0x7800;
+    /// The RCODE's bits in the flags word.
     pub const RCODE_MASK: u16 = 0x000f;
 }
 
 /// Record types we read or write, as the integers the writer and the snapshot store ([`Rtype`] names them).
 pub mod rtype {
     use super::Rtype;
+    /// [`Rtype::A`].
     pub const A: u16 = Rtype::A.to_int();
+    /// [`Rtype::NS`].
     pub const NS: u16 = Rtype::NS.to_int();
+    /// [`Rtype::CNAME`].
     pub const CNAME: u16 = Rtype::CNAME.to_int();
+    /// [`Rtype::SOA`].
     pub const SOA: u16 = Rtype::SOA.to_int();
+    /// [`Rtype::PTR`].
     pub const PTR: u16 = Rtype::PTR.to_int();
+    /// [`Rtype::TXT`].
     pub const TXT: u16 = Rtype::TXT.to_int();
+    /// [`Rtype::AAAA`].
     pub const AAAA: u16 = Rtype::AAAA.to_int();
+    /// [`Rtype::SRV`].
     pub const SRV: u16 = Rtype::SRV.to_int();
+    /// [`Rtype::OPT`].
     pub const OPT: u16 = Rtype::OPT.to_int();
+    /// [`Rtype::IXFR`].
     #[cfg(test)]
     pub const IXFR: u16 = Rtype::IXFR.to_int();
+    /// [`Rtype::AXFR`].
     #[cfg(test)]
     pub const AXFR: u16 = Rtype::AXFR.to_int();
+    /// [`Rtype::ANY`].
     pub const ANY: u16 = Rtype::ANY.to_int();
 }
 
@@ -77,12 +104,19 @@ pub(crate) mod class {
 /// Response codes as integers (the low four bits; BADVERS is extended, RFC 6891); [`Rcode`] names them.
 pub mod rcode {
     use super::Rcode;
+    /// [`Rcode::NOERROR`].
     pub const NOERROR: u16 = Rcode::NOERROR.to_int();
+    /// [`Rcode::FORMERR`].
     pub const FORMERR: u16 = Rcode::FORMERR.to_int();
+    /// [`Rcode::SERVFAIL`].
     pub const SERVFAIL: u16 = Rcode::SERVFAIL.to_int();
+    /// [`Rcode::NXDOMAIN`].
     pub const NXDOMAIN: u16 = Rcode::NXDOMAIN.to_int();
+    /// [`Rcode::NOTIMP`].
     pub const NOTIMP: u16 = Rcode::NOTIMP.to_int();
+    /// [`Rcode::REFUSED`].
     pub const REFUSED: u16 = Rcode::REFUSED.to_int();
+    /// [`Rcode::BADVERS`].
     pub const BADVERS: u16 = Rcode::BADVERS.to_int();
 }
 

@@ -36,11 +36,16 @@ pub(crate) mod xid {
 
 /// Server error codes (`KeeperException.Code`) that the client acts on.
 pub mod err {
+    /// Success.
     pub const OK: i32 = 0;
+    /// The node does not exist.
     pub const NO_NODE: i32 = -101;
+    /// The node exists already.
     #[cfg(any(test, feature = "internals"))]
     pub const NODE_EXISTS: i32 = -110;
+    /// The session has expired: a new one is needed.
     pub const SESSION_EXPIRED: i32 = -112;
+    /// Authentication failed.
     #[cfg(test)]
     pub const AUTH_FAILED: i32 = -115;
 }
@@ -251,9 +256,19 @@ pub enum Incoming<'a> {
     /// The answer to a ping.
     Pong,
     /// The answer to an authentication packet (`err` 0, or [`err::AUTH_FAILED`]).
-    Auth { err: i32 },
+    Auth {
+        /// The error code.
+        err: i32,
+    },
     /// The answer to the request numbered `xid`: `err` 0 and its `body`, or an error code.
-    Reply { xid: i32, err: i32, body: &'a [u8] },
+    Reply {
+        /// The request's number.
+        xid: i32,
+        /// The error code (0: none).
+        err: i32,
+        /// The reply's body.
+        body: &'a [u8],
+    },
 }
 
 /// A watch notification.
