@@ -4,11 +4,11 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mesos_dns::answer::{answer, Outcome, Transport};
-use mesos_dns::config::Config;
-use mesos_dns::records::from_state::build_snapshot;
-use mesos_dns::snapshot::Records;
-use mesos_dns::wire::{Message, MAX_MESSAGE};
+use mesos_dns::internals::answer::{answer, Outcome, Transport};
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::records::from_state::build_snapshot;
+use mesos_dns::internals::snapshot::Records;
+use mesos_dns::internals::wire::{Message, MAX_MESSAGE};
 
 /// A query as `dig` sends it (EDNS0, 1232-octet payload).
 fn query(name: &str, qtype: u16) -> Vec<u8> {
@@ -28,7 +28,7 @@ fn snapshot() -> Records {
     let (records, _) = build_snapshot(
         &config,
         body,
-        &[mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")],
+        &[mesos_dns::internals::addr::HostPort::parse("127.0.0.1:5050").expect("an address")],
         &[],
         &|_| Vec::new(),
         1,

@@ -11,9 +11,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
-use mesos_dns::config::Config;
-use mesos_dns::records::zone;
-use mesos_dns::snapshot::Records;
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::records::zone;
+use mesos_dns::internals::snapshot::Records;
 
 /// Counts the bytes currently allocated and their peak.
 struct Counting;
@@ -85,15 +85,17 @@ fn main() {
     let body = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     report("state body read", 0, t.elapsed());
     let (before, t) = (CURRENT.load(Relaxed), Instant::now());
-    let header = mesos_dns::mesos::state::parse_header(&body).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let header = mesos_dns::internals::mesos::state::parse_header(&body).unwrap_or_else(|e| panic!("{path}: {e}"));
     report("header parsed", before, t.elapsed());
     let (before, t) = (CURRENT.load(Relaxed), Instant::now());
     let config = Config::default();
-    let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
+    let masters = [mesos_dns::internals::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
     // As a refresh does it: the tasks are read one at a time while their records are generated.
     let list =
-        mesos_dns::records::from_state::generate_from_body(&config, &header, &body, &masters, &[], &|_| Vec::new())
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        mesos_dns::internals::records::from_state::generate_from_body(&config, &header, &body, &masters, &[], &|_| {
+            Vec::new()
+        })
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
     report("tasks read, records made", before, t.elapsed());
     let t = Instant::now();
     drop(header);

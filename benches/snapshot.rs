@@ -8,11 +8,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mesos_dns::config::Config;
-use mesos_dns::mesos::state;
-use mesos_dns::records::from_state::generate_from_state;
-use mesos_dns::records::zone;
-use mesos_dns::snapshot::Records;
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::mesos::state;
+use mesos_dns::internals::records::from_state::generate_from_state;
+use mesos_dns::internals::records::zone;
+use mesos_dns::internals::snapshot::Records;
 
 /// The state document, generated once per size and kept under target/.
 fn state_document() -> Vec<u8> {
@@ -38,7 +38,7 @@ fn state_document() -> Vec<u8> {
 fn bench(c: &mut Criterion) {
     let body = state_document();
     let config = Config::default();
-    let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
+    let masters = [mesos_dns::internals::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
     let no_dns = |_: &str| Vec::new();
     let parsed = state::parse(&body).expect("the generated state parses");
     let list = generate_from_state(&config, &parsed, &masters, &[], &no_dns).expect("records");

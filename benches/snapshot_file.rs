@@ -11,9 +11,9 @@
 
 use std::time::{Duration, Instant};
 
-use mesos_dns::config::Config;
-use mesos_dns::records::from_state::build_snapshot;
-use mesos_dns::warm::{self, format, writer::write_atomically};
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::records::from_state::build_snapshot;
+use mesos_dns::internals::warm::{self, format, writer::write_atomically};
 
 const ROUNDS: usize = 5;
 
@@ -53,7 +53,7 @@ fn main() {
         snapshot_file: file.display().to_string(),
         ..Config::default()
     };
-    let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
+    let masters = [mesos_dns::internals::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
     let (best, median, built) =
         timed(|| build_snapshot(&config, &body, &masters, &[], &|_| Vec::new(), 1).expect("a state document"));
     let (records, list) = built;

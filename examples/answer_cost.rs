@@ -2,12 +2,12 @@
 //! of KIND (`a`, `srv`, `nxdomain`) from the `fake.json` snapshot; `routed` takes the server's path
 //! (read once, route, answer the parsed message) instead of `answer` on the bytes. Instructions per
 //! answer = (Ir(N) - Ir(0)) / N; `benches/answer-cost.sh` runs it for two commits back to back.
-use mesos_dns::answer::{answer, answer_message, Outcome, Transport};
-use mesos_dns::config::Config;
-use mesos_dns::records::from_state::build_snapshot;
-use mesos_dns::route::{route, Policy, Route, Sender};
-use mesos_dns::wire::Received;
-use mesos_dns::wire::MAX_MESSAGE;
+use mesos_dns::internals::answer::{answer, answer_message, Outcome, Transport};
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::records::from_state::build_snapshot;
+use mesos_dns::internals::route::{route, Policy, Route, Sender};
+use mesos_dns::internals::wire::Received;
+use mesos_dns::internals::wire::MAX_MESSAGE;
 use std::hint::black_box;
 
 fn query(name: &str, qtype: u16) -> Vec<u8> {
@@ -38,7 +38,7 @@ fn main() {
     };
     let config = Config::default();
     let body = include_bytes!("../tests/fixtures/fake.json");
-    let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
+    let masters = [mesos_dns::internals::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
     let (records, _) = build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1).expect("fake.json builds");
     let q = match kind.as_str() {
         "a" => query("liquor-store.marathon.mesos", 1),

@@ -15,7 +15,9 @@ use crate::wire::{
 /// How the query arrived: it decides the response size limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
+    /// Over UDP: the answer fits the client's payload size, else it is truncated.
     Udp,
+    /// Over TCP: up to 65535 octets.
     Tcp,
 }
 
@@ -116,7 +118,7 @@ pub fn error_reply(query: &[u8], rcode: u16, transport: Transport, out: &mut [u8
 }
 
 /// [`error_reply`] to a parsed query.
-pub fn error_reply_message(msg: &Message<'_>, rcode: u16, transport: Transport, out: &mut [u8]) -> Outcome {
+pub(crate) fn error_reply_message(msg: &Message<'_>, rcode: u16, transport: Transport, out: &mut [u8]) -> Outcome {
     if msg.is_response() {
         return Outcome::Drop;
     }

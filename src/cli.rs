@@ -69,9 +69,13 @@ pub struct Args {
 /// A glog severity, as `-stderrthreshold` takes it (`INFO`, `WARNING`, `ERROR`, `FATAL`, any case, or 0-3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// `INFO` (0): every log line.
     Info,
+    /// `WARNING` (1).
     Warning,
+    /// `ERROR` (2).
     Error,
+    /// `FATAL` (3): errors only (there is no fatal level in `log`).
     Fatal,
 }
 

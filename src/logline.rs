@@ -4,7 +4,7 @@
 //! always, and a file as well when glog's `-log_dir` asks for one ([`Tee`]). How often an outage's
 //! repeated lines are written is [`throttle`]'s.
 
-pub mod throttle;
+pub(crate) mod throttle;
 
 use std::fmt::Write;
 use std::io;
@@ -27,6 +27,7 @@ pub fn write_utc(out: &mut String, millis: u64) {
 /// Writes every log line to stderr and to a file. A failed write to either is dropped: logging never
 /// stops the server.
 pub struct Tee<W> {
+    /// The `-log_dir` file the lines are copied to.
     pub file: W,
 }
 

@@ -1,11 +1,9 @@
-//! The `mesos-dns` binary: allocator tuning, the command line, logging, then [`app::start`]. Everything
+//! The `mesos-dns` binary: allocator tuning, the command line, logging, then [`mesos_dns::start`]. Everything
 //! else lives in the library.
 
 use std::process::ExitCode;
 
-use mesos_dns::app;
-use mesos_dns::cli::{self, CliError};
-use mesos_dns::logline;
+use mesos_dns::{Args, CliError};
 
 #[cfg(target_env = "musl")]
 #[global_allocator]
@@ -14,7 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     keep_large_blocks_returnable();
     let argv: Vec<String> = std::env::args().collect();
-    let args = match cli::parse_args(&argv) {
+    let args = match mesos_dns::parse_args(&argv) {
         Ok(args) => args,
         Err(CliError::Help(text)) => {
             println!("{text}");
@@ -31,9 +29,9 @@ fn main() -> ExitCode {
     }
     init_logging(&args);
     let mut args = args;
-    args.config = cli::expand_home(&args.config, std::env::var_os("HOME").as_deref());
+    args.config = mesos_dns::expand_home(&args.config, std::env::var_os("HOME").as_deref());
 
-    app::start(&args)
+    mesos_dns::start(&args)
 }
 
 /// With glibc's allocator, blocks from 256 KiB up are always mapped on their own, so that the large
@@ -51,7 +49,7 @@ fn keep_large_blocks_returnable() {
 
 /// `-v` logs warnings and each refresh, `-vv` every record too, `-stderrthreshold` sets the floor;
 /// `RUST_LOG` overrides them all. The log goes to stderr, and with `-log_dir` to `DIR/mesos-dns.log` too.
-fn init_logging(args: &cli::Args) {
+fn init_logging(args: &Args) {
     let level = args.log_level().as_str().to_ascii_lowercase();
     let mut builder = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level));
     builder.format(|out, record| {
@@ -60,7 +58,7 @@ fn init_logging(args: &cli::Args) {
             .map_or(0, |d| d.as_millis() as u64);
         let mut line = String::with_capacity(128);
         line.push('[');
-        logline::write_utc(&mut line, millis);
+        mesos_dns::write_utc(&mut line, millis);
         use std::fmt::Write as _;
         let _ = write!(line, " {:<5} {}] {}", record.level(), record.target(), record.args());
         line.push('\n');
@@ -72,7 +70,7 @@ fn init_logging(args: &cli::Args) {
             .and_then(|()| std::fs::OpenOptions::new().create(true).append(true).open(&path));
         match file {
             Ok(file) => {
-                builder.target(env_logger::Target::Pipe(Box::new(logline::Tee { file })));
+                builder.target(env_logger::Target::Pipe(Box::new(mesos_dns::Tee { file })));
             }
             Err(e) => {
                 file_problem = Some(format!(

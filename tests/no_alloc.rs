@@ -10,13 +10,13 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use mesos_dns::answer::{answer, answer_message, error_reply, formerr, Outcome, Transport};
-use mesos_dns::config::Config;
-use mesos_dns::forward::cache::{Cache, CacheConfig, Lookup};
-use mesos_dns::records::zone;
-use mesos_dns::route::{self, Route};
-use mesos_dns::snapshot::{RData, RecordList, Records};
-use mesos_dns::wire::{Message, Received, MAX_MESSAGE};
+use mesos_dns::internals::answer::{answer, answer_message, error_reply, formerr, Outcome, Transport};
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::forward::cache::{Cache, CacheConfig, Lookup};
+use mesos_dns::internals::records::zone;
+use mesos_dns::internals::route::{self, Route};
+use mesos_dns::internals::snapshot::{RData, RecordList, Records};
+use mesos_dns::internals::wire::{Message, Received, MAX_MESSAGE};
 
 /// The router's settings: keys configured (the TSIG check runs on queries with additional records).
 const POLICY: route::Policy = route::Policy {

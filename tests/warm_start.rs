@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
-use mesos_dns::warm::format::SnapshotFile;
+use mesos_dns::internals::warm::format::SnapshotFile;
 use serde_json::{json, Value};
 
 const NGINX: &str = "nginx.marathon-0.7.6.mesos";
@@ -226,16 +226,16 @@ fn ignored(file: &Path, extra: Value, reason: &str) {
 
 /// A good, young snapshot file of domain `dc1.mesos` (the server's is `mesos`).
 fn other_domain_file() -> Vec<u8> {
-    use mesos_dns::snapshot::{RData, RecordList, Records};
-    let config = mesos_dns::config::Config {
+    use mesos_dns::internals::snapshot::{RData, RecordList, Records};
+    let config = mesos_dns::internals::config::Config {
         domain: "dc1.mesos".into(),
         ..Default::default()
     };
     let mut list = RecordList::new();
     list.push("nginx.marathon-0.7.6.dc1.mesos.", RData::A("10.1.2.3".parse().unwrap()));
-    let records = Records::build(mesos_dns::records::zone(&config), &list, 1);
+    let records = Records::build(mesos_dns::internals::records::zone(&config), &list, 1);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    mesos_dns::warm::format::encode(&records, now)
+    mesos_dns::internals::warm::format::encode(&records, now)
 }
 
 #[test]

@@ -6,17 +6,17 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::answer::{answer, Outcome, Transport};
-use mesos_dns::snapshot::Records;
-use mesos_dns::wire::{Message, MAX_MESSAGE, MAX_UDP_PAYLOAD};
+use mesos_dns::internals::answer::{answer, Outcome, Transport};
+use mesos_dns::internals::snapshot::Records;
+use mesos_dns::internals::wire::{Message, MAX_MESSAGE, MAX_UDP_PAYLOAD};
 
 fn snapshot() -> &'static Records {
     static SNAPSHOT: OnceLock<Records> = OnceLock::new();
     SNAPSHOT.get_or_init(|| {
-        let config = mesos_dns::config::Config::default();
+        let config = mesos_dns::internals::config::Config::default();
         let body = include_bytes!("../../tests/fixtures/fake.json");
-        let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
-        let (records, _) = mesos_dns::records::from_state::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
+        let masters = [mesos_dns::internals::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
+        let (records, _) = mesos_dns::internals::records::from_state::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
             .expect("fake.json builds");
         records
     })

@@ -5,9 +5,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::config::Config;
-use mesos_dns::forward::{parse_resolv_conf, Upstreams};
-use mesos_dns::records::zone;
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::forward::{parse_resolv_conf, Upstreams};
+use mesos_dns::internals::records::zone;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

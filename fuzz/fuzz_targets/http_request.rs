@@ -9,18 +9,18 @@ use std::io::{self, Read, Write};
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::config::Config;
-use mesos_dns::http::conn::{HttpConn, Progress};
-use mesos_dns::http::{route, ApiContext, Response};
-use mesos_dns::snapshot::Records;
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::http::conn::{HttpConn, Progress};
+use mesos_dns::internals::http::{route, ApiContext, Response};
+use mesos_dns::internals::snapshot::Records;
 
 fn snapshot() -> &'static (Config, Arc<Records>) {
     static SNAPSHOT: OnceLock<(Config, Arc<Records>)> = OnceLock::new();
     SNAPSHOT.get_or_init(|| {
         let config = Config::default();
         let body = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
-        let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
-        let (records, list) = mesos_dns::records::from_state::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
+        let masters = [mesos_dns::internals::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
+        let (records, list) = mesos_dns::internals::records::from_state::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
             .expect("tutorial-0.21.json builds");
         (config, Arc::new(records.with_list(list)))
     })

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::wire::{lower_name, Message, Section};
+use mesos_dns::internals::wire::{lower_name, Message, Section};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(msg) = Message::parse(data) else { return };

@@ -1,4 +1,4 @@
-//! The router on arbitrary bytes (`mesos_dns::route`: what a received message gets). The first input
+//! The router on arbitrary bytes (`mesos_dns::internals::route`: what a received message gets). The first input
 //! byte picks the transport, whether the client may relay, whether TSIG keys are configured and whether
 //! relaying is on; the rest is the message. Whatever comes, nothing panics and each route holds only
 //! for what it says: nothing for short messages and responses (but NOTIFY answers over UDP), FORMERR
@@ -9,9 +9,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::answer::Transport;
-use mesos_dns::route::{route, Outside, Policy, Route, Sender};
-use mesos_dns::wire::{Message, Opcode, Received, Rtype};
+use mesos_dns::internals::answer::Transport;
+use mesos_dns::internals::route::{route, Outside, Policy, Route, Sender};
+use mesos_dns::internals::wire::{Message, Opcode, Received, Rtype};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, bytes)) = data.split_first() else {

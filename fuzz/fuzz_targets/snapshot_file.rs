@@ -6,9 +6,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::config::Config;
-use mesos_dns::snapshot::{Lookup, Records};
-use mesos_dns::warm::format::{encode, SnapshotFile};
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::snapshot::{Lookup, Records};
+use mesos_dns::internals::warm::format::{encode, SnapshotFile};
 
 /// `data` with its length field (octets 12..20) and SHA-256 trailer made to match.
 fn resealed(data: &[u8]) -> Option<Vec<u8>> {
@@ -24,7 +24,7 @@ fn read(bytes: &[u8]) {
     let Ok(file) = SnapshotFile::new_checked(bytes) else { return };
     let _ = (file.written_at(), file.serial(), file.record_count());
     let Ok(list) = file.record_list() else { return };
-    let zone = mesos_dns::records::zone(&Config::default());
+    let zone = mesos_dns::internals::records::zone(&Config::default());
     let records = Records::build(zone, &list, file.serial());
     for node in records.nodes() {
         assert!(matches!(records.lookup(node.name), Lookup::Found(_)));

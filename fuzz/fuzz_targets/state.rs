@@ -7,10 +7,10 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::answer::{answer, Outcome, Transport};
-use mesos_dns::config::Config;
-use mesos_dns::records::from_state::build_snapshot;
-use mesos_dns::wire::{rcode, rtype, Message, MAX_MESSAGE, MAX_UDP_PAYLOAD};
+use mesos_dns::internals::answer::{answer, Outcome, Transport};
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::records::from_state::build_snapshot;
+use mesos_dns::internals::wire::{rcode, rtype, Message, MAX_MESSAGE, MAX_UDP_PAYLOAD};
 
 /// How many names are queried per input: enough to reach tasks and SRV records, few enough to keep
 /// the target fast on big states.
@@ -18,7 +18,7 @@ const NAMES: usize = 24;
 
 fuzz_target!(|data: &[u8]| {
     let config = Config::default();
-    let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
+    let masters = [mesos_dns::internals::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
     let self_addrs = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
     // Host names resolve to one documentation address, without touching the system resolver.
     let resolve = |_: &str| vec![IpAddr::V4(Ipv4Addr::new(192, 0, 2, 53))];

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::records::zonefile::parse;
-use mesos_dns::snapshot::{Lookup, RecordList, Records};
+use mesos_dns::internals::records::zonefile::parse;
+use mesos_dns::internals::snapshot::{Lookup, RecordList, Records};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(r.name == "mesos." || r.name.ends_with(".mesos."), "{} is outside", r.name);
         list.push(&r.name, r.data.clone());
     }
-    let zone = mesos_dns::records::zone(&mesos_dns::config::Config::default());
+    let zone = mesos_dns::internals::records::zone(&mesos_dns::internals::config::Config::default());
     let snapshot = Records::build(zone, &list, 1);
     for node in snapshot.nodes() {
         assert!(matches!(snapshot.lookup(node.name), Lookup::Found(_)));

@@ -1,6 +1,6 @@
 //! Zone transfer requests and other TSIG-signed queries, arbitrary, against a snapshot of the tutorial
 //! cluster served with a TSIG key and loopback allowed, taken the server's way: read once, routed by
-//! the real router (`mesos_dns::route`), then the route's own handler (`transfer::start` with the
+//! the real router (`mesos_dns::internals::route`), then the route's own handler (`transfer::start` with the
 //! transfer run to its end, or `transfer::check_signed` with the stripped query answered by `answer`
 //! and signed). The first input byte picks TCP or UDP and whether the client is allowed; the rest is
 //! the query. Whatever comes, nothing panics, every message we send parses as a response with the
@@ -13,12 +13,12 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::answer::{answer, error_reply, Outcome, Transport};
-use mesos_dns::config::Config;
-use mesos_dns::route::{route, Policy as RoutePolicy, Route, Sender};
-use mesos_dns::snapshot::Records;
-use mesos_dns::transfer::{check_signed, sign_reply, start, Policy, SignedQuery, Start};
-use mesos_dns::wire::{rcode, Message, Received, Rtype, Section, MAX_MESSAGE};
+use mesos_dns::internals::answer::{answer, error_reply, Outcome, Transport};
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::route::{route, Policy as RoutePolicy, Route, Sender};
+use mesos_dns::internals::snapshot::Records;
+use mesos_dns::internals::transfer::{check_signed, sign_reply, start, Policy, SignedQuery, Start};
+use mesos_dns::internals::wire::{rcode, Message, Received, Rtype, Section, MAX_MESSAGE};
 
 /// When the seeds were signed (their TSIG time).
 const SIGNED_AT: u64 = 0x6b0e_c9b5;
@@ -33,9 +33,9 @@ fn setup() -> &'static (Policy, Arc<Records>) {
         .expect("the fuzz config loads")
         .0;
         let body = include_bytes!("../../tests/fixtures/tutorial-0.21.json");
-        let masters = [mesos_dns::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
+        let masters = [mesos_dns::internals::addr::HostPort::parse("127.0.0.1:5050").expect("an address")];
         let (records, _) =
-            mesos_dns::records::from_state::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
+            mesos_dns::internals::records::from_state::build_snapshot(&config, body, &masters, &[], &|_| Vec::new(), 1)
                 .expect("tutorial-0.21.json builds");
         (Policy::from_config(&config), Arc::new(records))
     })

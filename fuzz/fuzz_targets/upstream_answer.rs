@@ -16,11 +16,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::answer::Transport;
-use mesos_dns::config::Config;
-use mesos_dns::forward::table::{Io, Table};
-use mesos_dns::forward::{client_udp_limit, verify, Accepted, CacheConfig, Client, SecureRandom, Upstreams};
-use mesos_dns::wire::{field, rcode, Message, Rcode};
+use mesos_dns::internals::answer::Transport;
+use mesos_dns::internals::config::Config;
+use mesos_dns::internals::forward::table::{Io, Table};
+use mesos_dns::internals::forward::{client_udp_limit, verify, Accepted, CacheConfig, Client, SecureRandom, Upstreams};
+use mesos_dns::internals::wire::{field, rcode, Message, Rcode};
 
 /// Client queries (client ID 0xbeef): plain A, mixed-case SRV with EDNS0 (1232), AAAA with DO and
 /// a 4096-byte payload.

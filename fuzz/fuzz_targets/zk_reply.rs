@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::mesos::zk::detect::{leader_node, master_addr};
-use mesos_dns::mesos::zk::proto::{
+use mesos_dns::internals::mesos::zk::detect::{leader_node, master_addr};
+use mesos_dns::internals::mesos::zk::proto::{
     decode_children, decode_connect_response, decode_data, decode_incoming, frame_len, Incoming,
 };
 

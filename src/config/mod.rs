@@ -21,12 +21,11 @@ mod types;
 mod values;
 mod zk_url;
 
-pub use cidr::Cidr;
+pub(crate) use cidr::Cidr;
 use fields::{Entries, Fields};
 pub(crate) use types::REDACTED;
-pub use types::{Auth, Credentials, IpSource, StateSourceMode, TsigKey};
-pub use values::parse_resolver;
-pub use zk_url::ZkUrl;
+pub(crate) use types::{Auth, Credentials, IpSource, StateSourceMode, TsigKey};
+pub(crate) use zk_url::ZkUrl;
 
 /// The kernel buffer asked for each direction of each UDP socket by default (`udpReceiveBuffer`,
 /// `udpSendBuffer`): 4 MiB, as NSD and Knot ask.
@@ -39,31 +38,43 @@ pub struct Config {
     pub masters: Vec<HostPort>,
     /// `zk`; `None` when empty.
     pub zk: Option<ZkUrl>,
+    /// `zkDetectionTimeout`: seconds to wait at start for ZooKeeper to name a leader (0: use `masters` at once).
     pub zk_detection_timeout: u64,
+    /// `refreshSeconds`: seconds between state refreshes.
     pub refresh_seconds: u64,
+    /// `stateTimeoutSeconds`: the timeout of one state fetch.
     pub state_timeout_seconds: u64,
     /// `failoverGraceSeconds`: after a leader change, how long an agent missing from a state without
     /// `recovered_slaves` keeps its tasks (0: not at all).
     pub failover_grace_seconds: u64,
+    /// `ttl`: the TTL of the records served.
     pub ttl: u32,
     /// `domain`, lower-case, without trailing dot.
     pub domain: String,
+    /// `port`: the DNS port.
     pub port: u16,
+    /// `listener`: the DNS address.
     pub listener: IpAddr,
+    /// `httpListener`: the HTTP API address.
     pub http_listener: IpAddr,
+    /// `httpPort`: the HTTP API port.
     pub http_port: u16,
+    /// `dnson`: serve DNS.
     pub dns_on: bool,
+    /// `httpon`: serve the HTTP API.
     pub http_on: bool,
     /// `resolvers` with the port made explicit (53 by default). Empty: read `/etc/resolv.conf`.
     pub resolvers: Vec<SocketAddr>,
     /// `zoneResolvers`: zone (lower-case, no trailing dot) -> resolvers.
     pub zone_resolvers: BTreeMap<String, Vec<SocketAddr>>,
+    /// `timeout`: seconds each resolver gets for a relayed query.
     pub timeout: u64,
     /// `udpReceiveBuffer` (ours): bytes of kernel receive buffer asked for each UDP socket (the DNS
     /// socket and the relay's); 0 leaves the OS default.
     pub udp_receive_buffer: u32,
     /// `udpSendBuffer` (ours): the same for the send buffer.
     pub udp_send_buffer: u32,
+    /// `externalon`: relay names outside the domain (false: REFUSED).
     pub external_on: bool,
     /// `cacheOn` (ours): keep relayed answers for their TTL and answer repeats from memory.
     pub cache_on: bool,
@@ -75,16 +86,23 @@ pub struct Config {
     /// `relayAllowFrom` (ours): the client networks whose outside names are relayed; empty: every
     /// client, as the original.
     pub relay_allow_from: Vec<Cidr>,
+    /// `recurseon`: the RA flag of our answers.
     pub recurse_on: bool,
     /// `SOAMname`, fully qualified lower-case (`ns1.mesos.`).
     pub soa_mname: String,
     /// `SOARname` (or the old `email`, `@` made a dot), fully qualified lower-case.
     pub soa_rname: String,
+    /// `SOARefresh`: the SOA record's refresh field.
     pub soa_refresh: u32,
+    /// `SOARetry`: the SOA record's retry field.
     pub soa_retry: u32,
+    /// `SOAExpire`: the SOA record's expire field.
     pub soa_expire: u32,
+    /// `SOAMinttl`: the SOA record's minimum TTL.
     pub soa_minttl: u32,
+    /// `SRVRecordDefaultWeight`: the weight of the SRV records.
     pub srv_record_default_weight: u16,
+    /// `IPSources`: where a task's address is taken from, in order.
     pub ip_sources: Vec<IpSource>,
     /// `unroutableNetworks` (ours): task addresses in these networks are not published; the next IP
     /// source is tried instead.
@@ -92,14 +110,21 @@ pub struct Config {
     /// `hideUnhealthyTasks` (ours): a task whose latest `TASK_RUNNING` status says `healthy: false`
     /// gets no records.
     pub hide_unhealthy_tasks: bool,
+    /// `EnforceRFC952`: RFC 952 labels instead of RFC 1123.
     pub enforce_rfc952: bool,
+    /// `SetTruncateBit`: set TC on our oversized UDP answers (false: cut them silently).
     pub set_truncate_bit: bool,
+    /// `EnumerationOn`: serve `/v1/enumerate` and `/v1/axfr`.
     pub enumeration_on: bool,
     /// `PTROn` (ours): answer reverse lookups of task and agent addresses (PTR records).
     pub ptr_on: bool,
+    /// `mesosHTTPSOn`: talk to the masters over HTTPS.
     pub mesos_https_on: bool,
+    /// `caCertFile`: the PEM CAs the masters' certificates are checked against (empty: the system bundle).
     pub ca_cert_file: String,
+    /// `certFile`: the PEM client certificate for the masters (mutual TLS; empty: none).
     pub cert_file: String,
+    /// `keyFile`: the PEM key of `certFile`.
     pub key_file: String,
     /// `mesosAuthentication` with the credentials or service account file it takes: what requests to
     /// the masters use.

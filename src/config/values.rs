@@ -103,7 +103,7 @@ pub(super) fn parse_masters(list: &[String]) -> Result<Vec<HostPort>, String> {
 }
 
 /// One upstream resolver: `ip`, `ip:port`, `[ipv6]:port`, bare IPv6 or `[ipv6]`; the port defaults to 53.
-pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
+pub(crate) fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
     let addr = HostPort::parse_or(s, 53).map_err(|e| format!("`{s}` is not a resolver address: {e}"))?;
     match addr.host().ip() {
         Some(ip) => Ok(SocketAddr::new(ip, addr.port())),

@@ -10,7 +10,7 @@ use crate::config::Cidr;
 /// Whether a client at `ip` may relay through us. IPv4-mapped IPv6 addresses (a dual-stack socket's
 /// view of an IPv4 client) are matched as IPv4.
 #[inline]
-pub fn allowed(allow_from: &[Cidr], ip: IpAddr) -> bool {
+pub(crate) fn allowed(allow_from: &[Cidr], ip: IpAddr) -> bool {
     if allow_from.is_empty() {
         return true;
     }

@@ -10,7 +10,7 @@ use crate::config::DEFAULT_UDP_BUFFER;
 
 /// The buffer sizes to ask for, in bytes; 0 leaves the OS default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UdpBuffers {
+pub(crate) struct UdpBuffers {
     pub receive: u32,
     pub send: u32,
 }
@@ -26,7 +26,7 @@ impl Default for UdpBuffers {
 
 /// Asks for `sizes` on `socket` (`what` names it in the log). A refusal is logged, not fatal: the
 /// socket works with the OS default.
-pub fn set_udp_buffers(socket: &impl AsRawFd, sizes: UdpBuffers, what: &str) {
+pub(crate) fn set_udp_buffers(socket: &impl AsRawFd, sizes: UdpBuffers, what: &str) {
     for (option, size, name) in [
         (libc::SO_RCVBUF, sizes.receive, "receive"),
         (libc::SO_SNDBUF, sizes.send, "send"),

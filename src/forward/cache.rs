@@ -24,13 +24,13 @@ use crate::wire::{field, is_at_or_below, lower_name, Message, NameRef, Opcode, R
 
 /// Stored answers are at most this long: it bounds the cache at `max_entries` times this. Bigger
 /// answers (rare: they come over TCP) are relayed each time.
-pub const MAX_CACHED_MESSAGE: usize = 4096;
+pub(crate) const MAX_CACHED_MESSAGE: usize = 4096;
 /// No entry lives longer than a day, whatever the TTLs say (unbound's `cache-max-ttl`).
 const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
 /// The TTL of an answer served stale (RFC 8767 section 4).
-pub const STALE_TTL: u32 = 30;
+pub(crate) const STALE_TTL: u32 = 30;
 /// Hits an entry must have had before it is worth a prefetch.
-pub const PREFETCH_MIN_HITS: u32 = 2;
+pub(crate) const PREFETCH_MIN_HITS: u32 = 2;
 /// A hit in the last tenth of an entry's lifetime triggers its prefetch.
 const PREFETCH_FRACTION: u32 = 10;
 /// The payload size written in the OPT record of a cached answer: ours (as `truncate.rs` does).
@@ -77,7 +77,12 @@ pub struct CacheStats {
 pub enum Lookup {
     /// The reply is `out[..len]`; if `prefetch`, the caller should relay the query once to refresh the
     /// entry (the answer goes to the cache only).
-    Hit { len: usize, prefetch: bool },
+    Hit {
+        /// The reply's length in `out`.
+        len: usize,
+        /// Whether to relay once more to refresh the entry.
+        prefetch: bool,
+    },
     /// Nothing fresh: relay it.
     Miss,
 }
@@ -111,10 +116,12 @@ pub struct Cache {
     entries: Vec<Entry>,
     /// The CLOCK hand: the next slot looked at for a victim.
     hand: usize,
+    /// Hits, misses and evictions so far.
     pub stats: CacheStats,
 }
 
 impl Cache {
+    /// An empty cache.
     pub fn new(config: CacheConfig) -> Cache {
         Cache {
             config,
@@ -125,6 +132,7 @@ impl Cache {
         }
     }
 
+    /// The limits it was made with.
     pub fn config(&self) -> CacheConfig {
         self.config
     }
@@ -265,7 +273,7 @@ impl Cache {
 
 /// Whether an entry hit `hits` times, `age` into its `lifetime`, should be refreshed now: a popular
 /// entry in the last tenth of its life.
-pub fn wants_prefetch(hits: u32, age: Duration, lifetime: Duration) -> bool {
+pub(crate) fn wants_prefetch(hits: u32, age: Duration, lifetime: Duration) -> bool {
     hits >= PREFETCH_MIN_HITS && lifetime.saturating_sub(age) <= lifetime / PREFETCH_FRACTION
 }
 

@@ -17,26 +17,26 @@ use std::time::{Duration, Instant};
 /// Hedging delay bounds: never sooner than 50 ms (a loopback or LAN resolver's jitter is below it;
 /// sooner would double the upstream load for nothing), never later than 1 s (the target of a client
 /// that waits 5 s in all: a dead preferred resolver costs at most a fifth of it).
-pub const HEDGE_MIN: Duration = Duration::from_millis(50);
+pub(crate) const HEDGE_MIN: Duration = Duration::from_millis(50);
 /// See [`HEDGE_MIN`].
-pub const HEDGE_MAX: Duration = Duration::from_millis(1000);
+pub(crate) const HEDGE_MAX: Duration = Duration::from_millis(1000);
 /// The hedging delay for a resolver that has not answered yet: about what unbound assumes for a
 /// server it has no RTT for (376 ms), so a fresh resolver answering uncached names slowly is rarely
 /// doubled, and a dead one costs the first queries less than half a second.
-pub const HEDGE_UNMEASURED: Duration = Duration::from_millis(400);
+pub(crate) const HEDGE_UNMEASURED: Duration = Duration::from_millis(400);
 /// RFC 6298's lower bound on the RTO (and its initial RTO): a resolver silent for longer than its RTO
 /// has failed once.
-pub const RTO_MIN: Duration = Duration::from_secs(1);
+pub(crate) const RTO_MIN: Duration = Duration::from_secs(1);
 /// Failures in a row that mark a resolver down.
-pub const FAILURES_DOWN: u32 = 2;
+pub(crate) const FAILURES_DOWN: u32 = 2;
 /// The first probe of a resolver marked down, after this long; each failed probe doubles the wait up
 /// to [`PROBE_MAX`].
-pub const PROBE_FIRST: Duration = Duration::from_millis(500);
+pub(crate) const PROBE_FIRST: Duration = Duration::from_millis(500);
 /// The longest wait between probes: with [`PROBE_TIMEOUT`], a resolver that comes back is asked again
 /// within 3 s (the target is 5 s), for one `. NS` query every 3 s while it is dead.
-pub const PROBE_MAX: Duration = Duration::from_secs(2);
+pub(crate) const PROBE_MAX: Duration = Duration::from_secs(2);
 /// How long a probe waits for its answer.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// One resolver's state and counters.
 #[derive(Debug, Clone)]
@@ -113,20 +113,20 @@ impl ResolverHealth {
 
 /// The health of every resolver of every list, by address.
 #[derive(Debug, Clone, Default)]
-pub struct Health {
+pub(crate) struct Health {
     resolvers: Vec<ResolverHealth>,
 }
 
 impl Health {
     /// Every resolver in `addrs` up, unmeasured (an address listed twice is one resolver).
-    pub fn new<'a>(addrs: impl IntoIterator<Item = &'a SocketAddr>) -> Health {
+    pub(crate) fn new<'a>(addrs: impl IntoIterator<Item = &'a SocketAddr>) -> Health {
         let mut h = Health::default();
         h.set(addrs);
         h
     }
 
     /// The resolvers are `addrs` from now on: those known keep their state and counters.
-    pub fn set<'a>(&mut self, addrs: impl IntoIterator<Item = &'a SocketAddr>) {
+    pub(crate) fn set<'a>(&mut self, addrs: impl IntoIterator<Item = &'a SocketAddr>) {
         let mut old = std::mem::take(&mut self.resolvers);
         for &addr in addrs {
             if self.resolvers.iter().any(|r| r.addr == addr) {
@@ -138,7 +138,7 @@ impl Health {
     }
 
     /// Every resolver's state, in the order first listed.
-    pub fn all(&self) -> &[ResolverHealth] {
+    pub(crate) fn all(&self) -> &[ResolverHealth] {
         &self.resolvers
     }
 
@@ -151,13 +151,13 @@ impl Health {
     }
 
     /// Whether `addr` is up (an unknown resolver is).
-    pub fn is_up(&self, addr: SocketAddr) -> bool {
+    pub(crate) fn is_up(&self, addr: SocketAddr) -> bool {
         self.get_ref(addr).map_or(true, |r| r.up)
     }
 
     /// How long to wait for `addr` before asking the next resolver too: its RTO within
     /// [[`HEDGE_MIN`], [`HEDGE_MAX`]], or [`HEDGE_UNMEASURED`].
-    pub fn hedge_delay(&self, addr: SocketAddr) -> Duration {
+    pub(crate) fn hedge_delay(&self, addr: SocketAddr) -> Duration {
         self.get_ref(addr)
             .and_then(ResolverHealth::rto)
             .map_or(HEDGE_UNMEASURED, |rto| rto.clamp(HEDGE_MIN, HEDGE_MAX))
@@ -165,20 +165,20 @@ impl Health {
 
     /// How long after a send to `addr` silence counts as its failure: its RTO within [[`RTO_MIN`],
     /// `timeout`] (`timeout` if that is shorter than `RTO_MIN`).
-    pub fn check_after(&self, addr: SocketAddr, timeout: Duration) -> Duration {
+    pub(crate) fn check_after(&self, addr: SocketAddr, timeout: Duration) -> Duration {
         let rto = self.get_ref(addr).and_then(ResolverHealth::rto).unwrap_or(RTO_MIN);
         rto.max(RTO_MIN).min(timeout)
     }
 
     /// A query was sent to `addr`.
-    pub fn on_sent(&mut self, addr: SocketAddr) {
+    pub(crate) fn on_sent(&mut self, addr: SocketAddr) {
         if let Some(r) = self.get(addr) {
             r.sent += 1;
         }
     }
 
     /// `addr` answered, `rtt` after the send (RFC 6298 section 2 for the estimator): it is up.
-    pub fn on_answer(&mut self, addr: SocketAddr, rtt: Duration, now: Instant) {
+    pub(crate) fn on_answer(&mut self, addr: SocketAddr, rtt: Duration, now: Instant) {
         let Some(r) = self.get(addr) else { return };
         r.answered += 1;
         r.failures = 0;
@@ -201,7 +201,7 @@ impl Health {
     }
 
     /// A send to `addr` was refused at once (ICMP unreachable, send or connect failure).
-    pub fn on_error(&mut self, addr: SocketAddr, now: Instant) {
+    pub(crate) fn on_error(&mut self, addr: SocketAddr, now: Instant) {
         let Some(r) = self.get(addr) else { return };
         r.errors += 1;
         r.last_error = Some(now);
@@ -210,7 +210,7 @@ impl Health {
 
     /// A send to `addr` at `sent` has had [`Health::check_after`] to be answered: a failure unless
     /// `addr` answered anything since, or a refusal since was already counted.
-    pub fn on_check(&mut self, addr: SocketAddr, sent: Instant, now: Instant) {
+    pub(crate) fn on_check(&mut self, addr: SocketAddr, sent: Instant, now: Instant) {
         let Some(r) = self.get(addr) else { return };
         let heard = |at: Option<Instant>| at.is_some_and(|t| t >= sent);
         if heard(r.last_answer) || heard(r.last_error) {
@@ -222,7 +222,7 @@ impl Health {
 
     /// A down resolver whose probe is due at `now`, if any; its probe counts as out until
     /// [`Health::on_probe_failed`] or an answer.
-    pub fn probe_due(&mut self, now: Instant) -> Option<SocketAddr> {
+    pub(crate) fn probe_due(&mut self, now: Instant) -> Option<SocketAddr> {
         let r = self
             .resolvers
             .iter_mut()
@@ -233,7 +233,7 @@ impl Health {
 
     /// The probe of `addr` failed at `now` (no answer in [`PROBE_TIMEOUT`], refused, or none could be
     /// sent): the next one waits twice as long as the last, up to [`PROBE_MAX`].
-    pub fn on_probe_failed(&mut self, addr: SocketAddr, timed_out: bool, now: Instant) {
+    pub(crate) fn on_probe_failed(&mut self, addr: SocketAddr, timed_out: bool, now: Instant) {
         let Some(r) = self.get(addr) else { return };
         if timed_out {
             r.timeouts += 1;
@@ -246,7 +246,7 @@ impl Health {
     }
 
     /// When the next probe is due.
-    pub fn next_probe(&self) -> Option<Instant> {
+    pub(crate) fn next_probe(&self) -> Option<Instant> {
         self.resolvers.iter().filter_map(|r| r.next_probe).min()
     }
 }

@@ -11,12 +11,12 @@
 //! The event loop owns the `Poll`; this module registers its sockets under the tokens from
 //! [`UDP_TOKEN_BASE`] and [`TCP_TOKEN_BASE`], and queues answers in an outbox the loop drains.
 
-pub mod acl;
+pub(crate) mod acl;
 mod buffers;
-pub mod cache;
-pub mod health;
+pub(crate) mod cache;
+pub(crate) mod health;
 mod icmp;
-pub mod table;
+pub(crate) mod table;
 mod truncate;
 mod upstreams;
 mod verify;
@@ -33,19 +33,25 @@ use crate::config::{Cidr, Config};
 use crate::wire::tcp::{split_frame, OutBuf};
 
 pub use crate::random::SecureRandom;
-pub use buffers::{set_udp_buffers, UdpBuffers};
-pub use cache::{CacheConfig, CacheStats};
-pub use table::{Client, RelayStats, MAX_PENDING};
-pub use truncate::client_udp_limit;
-pub use upstreams::{parse_resolv_conf, ListId, Upstreams};
-pub use verify::{verify, Accepted, Rejected, Verified};
+pub(crate) use buffers::{set_udp_buffers, UdpBuffers};
+pub use cache::CacheConfig;
+pub use table::Client;
+pub(crate) use table::RelayStats;
+pub use upstreams::Upstreams;
+// The relay's pure parts, for the fuzz targets and tests (`src/internals.rs`).
+#[cfg(any(test, feature = "internals"))]
+pub use {
+    truncate::client_udp_limit,
+    upstreams::parse_resolv_conf,
+    verify::{verify, Accepted},
+};
 
 use table::{Io, Table};
 
 /// Tokens of the upstream UDP sockets: `UDP_TOKEN_BASE + i`.
-pub const UDP_TOKEN_BASE: usize = 16;
+pub(crate) const UDP_TOKEN_BASE: usize = 16;
 /// Tokens of upstream TCP connections: `TCP_TOKEN_BASE + slot`.
-pub const TCP_TOKEN_BASE: usize = 2 << 20;
+pub(crate) const TCP_TOKEN_BASE: usize = 2 << 20;
 /// UDP sockets per address family, each on a random port; each query picks one at random.
 const SOCKETS_PER_FAMILY: usize = 4;
 /// Datagrams read per readiness event of a socket, so one busy socket cannot starve the loop.
@@ -60,7 +66,7 @@ struct UpstreamTcp {
 
 /// What the relay is told by the config, at start and on SIGHUP.
 #[derive(Debug, Clone, Default)]
-pub struct RelayConfig {
+pub(crate) struct RelayConfig {
     /// Where to relay (`resolvers`, `zoneResolvers`, or resolv.conf's nameservers).
     pub upstreams: Upstreams,
     /// How long to wait for one resolver (`timeout`).
@@ -74,7 +80,7 @@ pub struct RelayConfig {
 impl RelayConfig {
     /// The config's relay settings around `upstreams` (which take resolv.conf and our own addresses
     /// into account: see [`Upstreams::new_with_local`]).
-    pub fn from_config(config: &Config, upstreams: Upstreams) -> RelayConfig {
+    pub(crate) fn from_config(config: &Config, upstreams: Upstreams) -> RelayConfig {
         RelayConfig {
             upstreams,
             timeout: Duration::from_secs(config.timeout),
@@ -88,7 +94,7 @@ impl RelayConfig {
 }
 
 /// The relay: its sockets and connections around the [`Table`] of pending queries.
-pub struct Forwarder {
+pub(crate) struct Forwarder {
     table: Table,
     sockets: Vec<UdpSocket>,
     tcp: Vec<Option<UpstreamTcp>>,
@@ -103,7 +109,7 @@ impl Forwarder {
     /// Binds the UDP sockets for the address families of the resolvers, on random ports, and registers
     /// them, with `buffers` asked for each. Fails if the OS gives no random numbers: relaying with
     /// predictable IDs and ports would invite cache poisoning (RFC 5452).
-    pub fn new(config: RelayConfig, buffers: UdpBuffers, registry: &Registry) -> io::Result<Forwarder> {
+    pub(crate) fn new(config: RelayConfig, buffers: UdpBuffers, registry: &Registry) -> io::Result<Forwarder> {
         let no_random = |e| {
             io::Error::other(format!(
                 "the relay needs random query IDs and ports, but the operating system gives no random numbers: {e}"
@@ -159,7 +165,7 @@ impl Forwarder {
     /// Applies a reloaded config (SIGHUP): the new resolver lists and timeout (pending queries go on:
     /// see [`Table::set_upstreams`]), sockets for an address family not used before, the cache
     /// settings, who may relay. The cache is flushed whatever changed.
-    pub fn reconfigure(&mut self, config: RelayConfig, registry: &Registry) {
+    pub(crate) fn reconfigure(&mut self, config: RelayConfig, registry: &Registry) {
         if let Err(e) = self.bind_families(&config.upstreams, registry) {
             log::error!("SIGHUP: cannot open relay sockets for the new resolvers: {e}");
         }
@@ -171,21 +177,21 @@ impl Forwarder {
     }
 
     /// Forgets every cached answer.
-    pub fn flush_cache(&mut self) {
+    pub(crate) fn flush_cache(&mut self) {
         self.table.flush_cache();
         self.stats = self.table.stats();
     }
 
     /// Whether a client at `ip` may have names outside the domain relayed (`relayAllowFrom`).
     #[inline]
-    pub fn allows(&self, ip: IpAddr) -> bool {
+    pub(crate) fn allows(&self, ip: IpAddr) -> bool {
         acl::allowed(&self.allow_from, ip)
     }
 
     /// Answers `query` from the cache into `out`, if it holds a fresh answer; a popular entry about to
     /// expire is refreshed in the background (the client is answered at once all the same).
     #[inline]
-    pub fn cached(
+    pub(crate) fn cached(
         &mut self,
         query: &crate::wire::Message<'_>,
         transport: Transport,
@@ -203,40 +209,41 @@ impl Forwarder {
     }
 
     /// Whether a UDP query is one we relayed, come back to us: see [`Table::is_own_query`].
-    pub fn is_own_query(&self, peer: SocketAddr, query: &[u8]) -> bool {
+    pub(crate) fn is_own_query(&self, peer: SocketAddr, query: &[u8]) -> bool {
         self.table.is_own_query(peer, query)
     }
 
     /// Whether a TCP connection accepted by the server is one of our own upstream connections: see
     /// [`Table::is_own_connection`].
-    pub fn is_own_connection(&self, peer: SocketAddr) -> bool {
+    pub(crate) fn is_own_connection(&self, peer: SocketAddr) -> bool {
         self.table.is_own_connection(peer)
     }
 
     /// Answers ready for their clients (upstream answers with the client's ID, or SERVFAIL).
-    pub fn outbox(&mut self) -> std::collections::vec_deque::Drain<'_, (Client, Box<[u8]>)> {
+    pub(crate) fn outbox(&mut self) -> std::collections::vec_deque::Drain<'_, (Client, Box<[u8]>)> {
         self.table.outbox()
     }
 
     /// Number of queries waiting for an upstream.
-    pub fn pending_count(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn pending_count(&self) -> usize {
         self.table.pending_count()
     }
 
     /// When the next timeout falls due, if any query is pending.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.table.next_deadline()
     }
 
     /// Takes a well-formed query for relaying. If it cannot be relayed (no resolver, table full), the
     /// client's SERVFAIL is queued at once.
-    pub fn relay(&mut self, query: &crate::wire::Message<'_>, client: Client, registry: &Registry) {
+    pub(crate) fn relay(&mut self, query: &crate::wire::Message<'_>, client: Client, registry: &Registry) {
         self.table.relay_message(query, client, Instant::now());
         self.run(registry);
     }
 
     /// Handles readiness of upstream UDP socket `index`.
-    pub fn on_udp_ready(&mut self, index: usize, buf: &mut [u8], registry: &Registry) {
+    pub(crate) fn on_udp_ready(&mut self, index: usize, buf: &mut [u8], registry: &Registry) {
         for _ in 0..READS_PER_EVENT {
             let Some(socket) = self.sockets.get(index) else {
                 return;
@@ -270,12 +277,12 @@ impl Forwarder {
     }
 
     /// Every resolver's health and counters (`/metrics`).
-    pub fn resolvers(&self) -> &[health::ResolverHealth] {
+    pub(crate) fn resolvers(&self) -> &[health::ResolverHealth] {
         self.table.resolvers()
     }
 
     /// Handles readiness of upstream TCP connection `conn`.
-    pub fn on_tcp_ready(&mut self, conn: usize, registry: &Registry) {
+    pub(crate) fn on_tcp_ready(&mut self, conn: usize, registry: &Registry) {
         let Some(c) = self.tcp.get_mut(conn).and_then(Option::as_mut) else {
             return;
         };
@@ -291,7 +298,7 @@ impl Forwarder {
     }
 
     /// Times out attempts that are due: the next resolver is asked, or the client gets SERVFAIL.
-    pub fn expire(&mut self, now: Instant, registry: &Registry) {
+    pub(crate) fn expire(&mut self, now: Instant, registry: &Registry) {
         self.table.expire(now);
         self.run(registry);
     }

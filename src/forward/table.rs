@@ -29,7 +29,7 @@ use crate::random::SecureRandom;
 use crate::wire::{lower_name, rcode, read_u16, Message, MAX_MESSAGE};
 
 /// Pending queries at most; past that new ones get SERVFAIL at once.
-pub const MAX_PENDING: usize = 4096;
+pub(crate) const MAX_PENDING: usize = 4096;
 
 /// Resolvers one query waits on at once: the one asked, and the next asked when it is slow (hedging).
 const MAX_LEGS: usize = 2;
@@ -46,9 +46,19 @@ const PROBE_QUERY: [u8; 17] = [0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1
 pub enum Client {
     /// A datagram's sender, and the address it sent to when we listen on every address (the answer
     /// must leave from there).
-    Udp { peer: SocketAddr, local: Option<IpAddr> },
+    Udp {
+        /// The sender.
+        peer: SocketAddr,
+        /// The address it sent to, when we listen on every address.
+        local: Option<IpAddr>,
+    },
     /// A TCP connection of the event loop: its slot and the generation that tells reuses apart.
-    Tcp { slot: usize, generation: u64 },
+    Tcp {
+        /// The connection's slot in the event loop.
+        slot: usize,
+        /// The slot's generation.
+        generation: u64,
+    },
     /// Nobody: a refresh of a popular cache entry before it expires. Its answer goes to the cache only.
     Prefetch,
 }
@@ -97,20 +107,29 @@ pub enum Io {
     /// Send [`Table::wire`]`(attempt)` from UDP socket `socket` to `to`; report a failure with
     /// [`Table::on_send_failed`].
     SendUdp {
+        /// The relay's UDP socket to send from.
         socket: usize,
+        /// The resolver.
         to: SocketAddr,
+        /// The query as sent to this resolver.
         attempt: Attempt,
     },
     /// Open a TCP connection to `to` and send [`Table::wire`]`(attempt)` framed on it. Report its
     /// local address ([`Table::on_tcp_opened`]), its answer ([`Table::on_tcp_answer`]) or its failure
     /// ([`Table::on_tcp_failed`]) under `conn`.
     OpenTcp {
+        /// The connection's number.
         conn: usize,
+        /// The resolver.
         to: SocketAddr,
+        /// The query as sent to this resolver.
         attempt: Attempt,
     },
     /// Close TCP connection `conn`, if it is open. A later `OpenTcp` may reuse the number.
-    CloseTcp { conn: usize },
+    CloseTcp {
+        /// The connection's number.
+        conn: usize,
+    },
 }
 
 /// How the current attempt travels.
@@ -174,7 +193,7 @@ enum Timer {
 /// How long a client waits for the resolvers before an expired cached answer is served in place of
 /// theirs (RFC 8767's client response timer, at its recommended 1.8 s); the resolvers are still asked,
 /// and their answer refreshes the cache.
-pub const STALE_AFTER: Duration = Duration::from_millis(1800);
+pub(crate) const STALE_AFTER: Duration = Duration::from_millis(1800);
 
 struct TcpConn {
     /// The pending query this connection carries.
@@ -208,6 +227,7 @@ pub struct Table {
     outbox: VecDeque<(Client, Box<[u8]>)>,
     scratch: Vec<u8>,
     cache: Option<Cache>,
+    /// The relay's counters so far.
     pub stats: RelayStats,
 }
 
@@ -320,6 +340,7 @@ impl Table {
     }
 
     /// The resolver lists.
+    #[cfg(test)]
     pub fn upstreams(&self) -> &Upstreams {
         &self.upstreams
     }
@@ -390,6 +411,7 @@ impl Table {
 
     /// Takes a well-formed query for relaying. If it cannot be relayed (no resolver, table full), the
     /// client's SERVFAIL is queued at once.
+    #[cfg(any(test, feature = "internals"))]
     pub fn relay(&mut self, query: &[u8], client: Client, now: Instant) {
         match Message::parse(query) {
             Ok(msg) => self.relay_message(&msg, client, now),

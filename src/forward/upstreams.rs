@@ -15,12 +15,13 @@ pub struct Upstreams {
 }
 
 /// Identifies one resolver list of an [`Upstreams`] (0: the default list, i + 1: zone i).
-pub type ListId = usize;
+pub(crate) type ListId = usize;
 
 impl Upstreams {
     /// Builds the lists from the config. When `resolvers` is empty, the nameservers of `resolv_conf` (the
     /// text of `/etc/resolv.conf`) are used. Resolvers that are `own` (our DNS address) are left out:
     /// asking ourselves would loop. Returns the lists and warnings to log.
+    #[cfg(any(test, feature = "internals"))]
     pub fn new(config: &Config, resolv_conf: Option<&str>, own: SocketAddr) -> (Upstreams, Vec<String>) {
         Upstreams::new_with_local(config, resolv_conf, own, &[])
     }

@@ -33,6 +33,7 @@ pub enum Body {
 
 impl Body {
     /// The whole document (runs a cursor to its end): for tests and small documents.
+    #[cfg(test)]
     pub fn into_bytes(self) -> Vec<u8> {
         match self {
             Body::Whole(bytes) => bytes,
@@ -56,18 +57,18 @@ impl std::fmt::Debug for Body {
 
 /// Appends `text` as a JSON string, escaped exactly as `serde_json` writes it (the whole-document
 /// routes use it, so both kinds of body agree byte for byte).
-pub fn json_str(out: &mut Vec<u8>, text: &str) {
+pub(crate) fn json_str(out: &mut Vec<u8>, text: &str) {
     // Writing to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, text);
 }
 
 /// Appends a value's `Display` form as a JSON string (addresses, `target:port`): none of them has a
 /// character JSON escapes.
-pub fn json_display(out: &mut Vec<u8>, value: impl Display) {
+pub(crate) fn json_display(out: &mut Vec<u8>, value: impl Display) {
     let _ = write!(out, "\"{value}\"");
 }
 
 /// Appends a number.
-pub fn json_number(out: &mut Vec<u8>, n: impl Into<u64>) {
+pub(crate) fn json_number(out: &mut Vec<u8>, n: impl Into<u64>) {
     let _ = write!(out, "{}", n.into());
 }

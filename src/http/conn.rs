@@ -17,13 +17,13 @@ use super::Response;
 use crate::wire::tcp::OutBuf;
 
 /// The largest request head accepted.
-pub const MAX_HEAD: usize = 8 * 1024;
+pub(crate) const MAX_HEAD: usize = 8 * 1024;
 /// The most headers accepted.
-pub const MAX_HEADERS: usize = 32;
+pub(crate) const MAX_HEADERS: usize = 32;
 /// Responses waiting for a client that does not read, at most; past that requests wait.
 const MAX_OUTPUT: usize = 1 << 20;
 /// The most bytes of a streamed body made per call (one turn of the event loop), past one value.
-pub const CHUNK: usize = 64 * 1024;
+pub(crate) const CHUNK: usize = 64 * 1024;
 
 /// What the connection needs after a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +73,7 @@ struct Head {
 }
 
 impl HttpConn {
+    /// A connection before its first byte.
     pub fn new() -> HttpConn {
         HttpConn {
             input: Vec::new(),

@@ -13,15 +13,15 @@
 //! the host.
 
 mod axfr;
-pub mod body;
-pub mod conn;
+pub(crate) mod body;
+pub(crate) mod conn;
 mod enumerate;
 
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-pub use body::{Body, Cursor, Fill};
+pub(crate) use body::{Body, Cursor};
 
 use crate::config::Config;
 use crate::snapshot::{Lookup, Node, Records, Srv};
@@ -30,8 +30,11 @@ use crate::wire::{text_to_wire, wire_to_text};
 /// An HTTP response before framing.
 #[derive(Debug)]
 pub struct Response {
+    /// The HTTP status code.
     pub status: u16,
+    /// The `Content-Type` header value.
     pub content_type: &'static str,
+    /// The body, whole or streamed.
     pub body: Body,
     /// `Allow` header value, for 405.
     pub allow: Option<&'static str>,
@@ -71,6 +74,7 @@ impl Response {
 
 /// What the routes read.
 pub struct ApiContext<'a> {
+    /// The config, for `/v1/config` and the routes it switches.
     pub config: &'a Config,
     /// The snapshot; streamed documents keep a reference to it until they are written.
     pub records: &'a Arc<Records>,

@@ -12,11 +12,11 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 /// At most one line of an outage a minute.
-pub const EVERY: Duration = Duration::from_secs(60);
+pub(crate) const EVERY: Duration = Duration::from_secs(60);
 
 /// One kind of failure's outage, if there is one.
 #[derive(Debug)]
-pub struct Throttle {
+pub(crate) struct Throttle {
     every: Duration,
     outage: Option<Outage>,
 }
@@ -36,7 +36,7 @@ struct Outage {
 /// What a logged failure line appends: nothing when no failure was left out since the last line, else
 /// how many (`; 11 more failures in the last 60 s were not logged`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Suppressed {
+pub(crate) struct Suppressed {
     /// Failures not logged since the last line.
     pub count: u64,
     /// Since the last line.
@@ -69,14 +69,14 @@ impl Default for Throttle {
 
 impl Throttle {
     /// At most one line a period `every`.
-    pub const fn new(every: Duration) -> Throttle {
+    pub(crate) const fn new(every: Duration) -> Throttle {
         Throttle { every, outage: None }
     }
 
     /// Counts a failure at `now` that reads `what`: `Some` when its line is to be logged (the first of
     /// an outage, one that reads otherwise than the last logged, or the first a period after the last
     /// logged), with what was left out since; `None` to stay quiet.
-    pub fn failure(&mut self, now: Instant, what: &str) -> Option<Suppressed> {
+    pub(crate) fn failure(&mut self, now: Instant, what: &str) -> Option<Suppressed> {
         let Some(outage) = self.outage.as_mut() else {
             self.outage = Some(Outage {
                 failures: 1,
@@ -106,7 +106,7 @@ impl Throttle {
     }
 
     /// Makes the next failure news (logged whatever it reads): after the settings changed, say.
-    pub fn log_next(&mut self) {
+    pub(crate) fn log_next(&mut self) {
         if let Some(outage) = self.outage.as_mut() {
             outage.logged = None;
         }
@@ -114,12 +114,12 @@ impl Throttle {
 
     /// Ends the outage, if there is one: `Some(failures)`, how many it had (its recovery is to be
     /// logged); `None` when nothing was failing. The next failure is the first of a new outage.
-    pub fn recovered(&mut self) -> Option<u64> {
+    pub(crate) fn recovered(&mut self) -> Option<u64> {
         self.outage.take().map(|o| o.failures)
     }
 
     /// Whether failures are being counted (no recovery since the last).
-    pub fn failing(&self) -> bool {
+    pub(crate) fn failing(&self) -> bool {
         self.outage.is_some()
     }
 }

@@ -26,7 +26,7 @@ use crate::config::{Auth as AuthSetting, Config};
 
 /// Scheme, TLS settings and credentials for requests to the masters. Clones share the IAM token.
 #[derive(Clone, Default)]
-pub struct Access {
+pub(crate) struct Access {
     /// `Some` with HTTPS; `None` for plain HTTP.
     tls: Option<TlsConfig>,
     /// Whether certificates are checked against the system bundle (no `caCertFile`).
@@ -65,7 +65,7 @@ pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a request to a master was not sent or got no answer.
 #[derive(Debug)]
-pub enum SendError {
+pub(crate) enum SendError {
     /// The IAM login that had to come first failed.
     Login(IamError),
     /// The request itself failed.
@@ -74,12 +74,13 @@ pub enum SendError {
 
 impl Access {
     /// Plain HTTP without credentials.
-    pub fn plain() -> Access {
+    #[cfg(test)]
+    pub(crate) fn plain() -> Access {
         Access::default()
     }
 
     /// Reads the certificate and service account files the config names and prepares the credentials.
-    pub fn from_config(config: &Config) -> Result<Access, AccessError> {
+    pub(crate) fn from_config(config: &Config) -> Result<Access, AccessError> {
         let account = match &config.mesos_authentication {
             AuthSetting::Iam { config_file } => Some(ServiceAccount::load(config_file)?),
             _ => None,
@@ -123,33 +124,28 @@ impl Access {
     }
 
     /// `https` or `http`.
-    pub fn scheme(&self) -> &'static str {
+    pub(crate) fn scheme(&self) -> &'static str {
         match self.tls {
             Some(_) => "https",
             None => "http",
         }
     }
 
-    /// The TLS settings for the HTTP agent (`None`: ureq's defaults, unused over plain HTTP).
-    pub fn tls_config(&self) -> Option<TlsConfig> {
-        self.tls.clone()
-    }
-
     /// The HTTP client settings every request to a master shares: these TLS settings, statuses and
     /// redirects left to the caller (a redirect names an address learnt from the network, which goes
     /// through the follow filter), no pooled connections (one request per refresh: a fresh connection is
     /// cheap and never a stale one), our user agent. Callers add their timeouts.
-    pub fn agent_config(&self) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    pub(crate) fn agent_config(&self) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
         agent_config(self.tls.as_ref())
     }
 
     /// The certificate failure in `e`, if that is what it is, with what was trusted.
-    pub fn untrusted(&self, e: &ureq::Error) -> Option<Untrusted> {
+    pub(crate) fn untrusted(&self, e: &ureq::Error) -> Option<Untrusted> {
         super::crypto::untrusted(e, self.system_bundle)
     }
 
     /// The config key that holds the credentials (for messages about a refused request).
-    pub fn credentials_key(&self) -> &'static str {
+    pub(crate) fn credentials_key(&self) -> &'static str {
         match self.auth {
             Auth::None => "mesosAuthentication",
             Auth::Basic(_) => "mesosCredentials",
@@ -159,7 +155,7 @@ impl Access {
 
     /// The `Authorization` header value to send now, if any (with IAM: the cached token, or a fresh
     /// login's).
-    pub fn authorization(&self) -> Result<Option<String>, IamError> {
+    pub(crate) fn authorization(&self) -> Result<Option<String>, IamError> {
         match &self.auth {
             Auth::None => Ok(None),
             Auth::Basic(value) => Ok(Some(value.clone())),
@@ -170,7 +166,7 @@ impl Access {
     /// Sends a request that `send` makes with the `Authorization` value it is given ([`with_authorization`]).
     /// With IAM, a 401 means the master refused the token (revoked, expired early, a new key): the
     /// request is sent once more after a new login.
-    pub fn send(
+    pub(crate) fn send(
         &self,
         mut send: impl FnMut(Option<&str>) -> Result<Response<Body>, ureq::Error>,
     ) -> Result<Response<Body>, SendError> {

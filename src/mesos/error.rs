@@ -10,7 +10,7 @@ pub(crate) const IAM_FILE_KEY: &str = "IAMConfigFile";
 
 /// A TLS or credentials setting that cannot be used; the message names the config key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessError {
+pub(crate) struct AccessError {
     pub key: &'static str,
     pub problem: String,
 }
@@ -25,7 +25,7 @@ impl std::error::Error for AccessError {}
 
 /// A peer whose certificate did not verify, and what it was checked against.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Untrusted {
+pub(crate) struct Untrusted {
     /// What rustls says (`invalid peer certificate: UnknownIssuer`).
     pub detail: String,
     /// Checked against the system bundle (`caCertFile` empty), not a file the config names.
@@ -48,7 +48,7 @@ impl fmt::Display for Untrusted {
 
 /// Why a login gave no token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginProblem {
+pub(crate) enum LoginProblem {
     /// The login JWT could not be signed.
     Sign(String),
     /// The endpoint's certificate did not verify.
@@ -79,7 +79,7 @@ impl fmt::Display for LoginProblem {
 
 /// A failed login, naming the endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IamError {
+pub(crate) struct IamError {
     pub endpoint: String,
     pub problem: LoginProblem,
 }

@@ -19,17 +19,17 @@ use crate::mesos::error::IamError;
 use crate::mesos::leader::{LeaderSearch, Step, Verdict};
 use crate::mesos::state::{self, Header};
 
-pub use crate::mesos::leader::{is_loopback_addr, Attempt, FetchError, FollowFilter, Origin, Problem};
+pub(crate) use crate::mesos::leader::{is_loopback_addr, FetchError, FollowFilter, Origin, Problem};
 
 /// The largest state document accepted: 1 GiB. Big clusters produce tens of MiB (100k tasks on 5k agents:
 /// 46 MB) and a 1M-task cluster about 800 MB, which must still be polled; beyond this the body is an error
 /// rather than a reason to run out of memory (a refresh needs about three times the document). A body that
 /// announces a larger `Content-Length` is refused before any of it is read; one without a length is read
 /// up to here.
-pub const MAX_BODY_BYTES: u64 = 1024 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// Fetches state documents from the configured masters.
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     agent: ureq::Agent,
     masters: Vec<HostPort>,
     follow: FollowFilter,
@@ -76,7 +76,7 @@ impl Fetcher {
     }
 
     /// The fetcher for `masters` with the config's settings ([`Fetcher::with_config`]).
-    pub fn from_config(config: &Config) -> Result<Fetcher, FetchError> {
+    pub(crate) fn from_config(config: &Config) -> Result<Fetcher, FetchError> {
         if config.masters.is_empty() && config.zk.is_some() {
             return Err(FetchError::ZkNeedsRestart);
         }
@@ -89,7 +89,7 @@ impl Fetcher {
     /// A fetcher for `masters` (the configured ones, or the leader ZooKeeper names) with
     /// `stateTimeoutSeconds` (0: no limit, as the original's Go client), over HTTPS and with credentials
     /// when the config asks (see [`Access`]).
-    pub fn with_config(config: &Config, masters: Vec<HostPort>) -> Result<Fetcher, FetchError> {
+    pub(crate) fn with_config(config: &Config, masters: Vec<HostPort>) -> Result<Fetcher, FetchError> {
         let access = Access::from_config(config).map_err(FetchError::Access)?;
         let timeout = (config.state_timeout_seconds > 0).then(|| Duration::from_secs(config.state_timeout_seconds));
         Ok(Fetcher::with_access(masters, timeout, access))
@@ -97,32 +97,32 @@ impl Fetcher {
 
     /// Asks `masters` from now on (the ones ZooKeeper names, the leader first), keeping every setting
     /// and the agent's open connections.
-    pub fn set_masters(&mut self, masters: Vec<HostPort>) {
+    pub(crate) fn set_masters(&mut self, masters: Vec<HostPort>) {
         self.masters = masters;
     }
 
     /// Only contact addresses learnt from a master (leader or redirect) when `filter` returns true for
     /// their `host:port`; otherwise that master counts as failed and the next is tried. Tests pass
     /// [`is_loopback_addr`] so that a fixture can never send traffic off the machine.
-    pub fn with_follow_filter(mut self, filter: FollowFilter) -> Fetcher {
+    pub(crate) fn with_follow_filter(mut self, filter: FollowFilter) -> Fetcher {
         self.follow = filter;
         self
     }
 
     /// Caps the body size (default [`MAX_BODY_BYTES`]).
-    pub fn with_body_limit(mut self, bytes: u64) -> Fetcher {
+    pub(crate) fn with_body_limit(mut self, bytes: u64) -> Fetcher {
         self.body_limit = bytes;
         self
     }
 
     /// The fetcher for a reloaded config ([`Fetcher::from_config`]) that keeps this one's follow filter
     /// and body limit: those are set by the process (tests), not by the config file.
-    pub fn reconfigured(&self, config: &Config) -> Result<Fetcher, FetchError> {
+    pub(crate) fn reconfigured(&self, config: &Config) -> Result<Fetcher, FetchError> {
         Ok(self.keeping_hooks(Fetcher::from_config(config)?))
     }
 
     /// [`Fetcher::reconfigured`] for a fetcher whose masters come from ZooKeeper: it keeps its masters.
-    pub fn reconfigured_for_zk(&self, config: &Config) -> Result<Fetcher, FetchError> {
+    pub(crate) fn reconfigured_for_zk(&self, config: &Config) -> Result<Fetcher, FetchError> {
         Ok(self.keeping_hooks(Fetcher::with_config(config, self.masters.clone())?))
     }
 
@@ -131,19 +131,19 @@ impl Fetcher {
     }
 
     /// How the masters are reached (HTTPS, credentials).
-    pub fn access(&self) -> &Access {
+    pub(crate) fn access(&self) -> &Access {
         &self.access
     }
 
     /// The masters, in the order they are tried (the configured ones, or those ZooKeeper names).
-    pub fn masters(&self) -> &[HostPort] {
+    pub(crate) fn masters(&self) -> &[HostPort] {
         &self.masters
     }
 
     /// Finds the leader's state document and hands its header and body to `accept`, called at most once
     /// and only with a document that names a leader. Returns what `accept` returned and where the
     /// document came from.
-    pub fn fetch_with<T>(
+    pub(crate) fn fetch_with<T>(
         &self,
         mut accept: impl FnMut(&Origin, &Header<'_>, &[u8]) -> T,
     ) -> Result<(T, Origin), FetchError> {

@@ -33,18 +33,18 @@ const OLD_STATE_PATH: &str = "/master/state.json";
 
 /// Decides whether the search may contact an address that it learnt from a master (the `leader` field
 /// or a redirect). Configured masters are always contacted.
-pub type FollowFilter = fn(&HostPort) -> bool;
+pub(crate) type FollowFilter = fn(&HostPort) -> bool;
 
 /// A follow filter that allows loopback IP literals only (127.0.0.0/8, ::1); host names are refused
 /// because resolving them could already leave the machine. Tests install it so that a fixture can never
 /// send traffic off the machine.
-pub fn is_loopback_addr(addr: &HostPort) -> bool {
+pub(crate) fn is_loopback_addr(addr: &HostPort) -> bool {
     addr.host().ip().is_some_and(|ip| ip.is_loopback())
 }
 
 /// Where an accepted document came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
+pub(crate) struct Origin {
     /// The configured master that was asked first (`host:port`).
     pub master: String,
     /// The URL the accepted document was read from (the leader's when the master pointed elsewhere).
@@ -294,7 +294,7 @@ fn redirect_target(location: &str) -> Option<HostPort> {
 
 /// Why one master did not give a usable document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Problem {
+pub(crate) enum Problem {
     /// Nothing listens there (TCP connection refused).
     Refused,
     /// The host name does not resolve.
@@ -353,7 +353,7 @@ impl fmt::Display for Problem {
 
 /// One failed attempt: which configured master, which URL (if one was requested) and what went wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     pub master: String,
     pub url: Option<String>,
     pub problem: Problem,
@@ -370,7 +370,7 @@ impl fmt::Display for Attempt {
 
 /// Why no state document was fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     /// The configuration lists no master.
     NoMasters,
     /// The configuration lists no master but a `zk`, which is only read at start.

@@ -7,9 +7,9 @@
 pub(crate) mod access;
 pub(crate) mod crypto;
 pub(crate) mod error;
-pub mod fetch;
+pub(crate) mod fetch;
 pub(crate) mod iam;
 pub(crate) mod leader;
 pub(crate) mod operator;
-pub mod state;
-pub mod zk;
+pub(crate) mod state;
+pub(crate) mod zk;

@@ -50,7 +50,7 @@ pub struct State<'a, T = Task<'a>> {
 }
 
 /// A state document without its tasks: what a refresh needs before it reads them one at a time.
-pub type Header<'a> = State<'a, Skipped>;
+pub(crate) type Header<'a> = State<'a, Skipped>;
 
 /// A task that was not read (only counted).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -259,7 +259,10 @@ pub fn parse_header(body: &[u8]) -> Result<Header<'_>, serde_json::Error> {
 /// Calls `each(framework, task)` for every task of the document, in order, `framework` being the
 /// index into the [`Header`]'s `frameworks` (which skip the same non-object entries). Each task is
 /// dropped after the call. The body should have parsed as a header: the errors are the same.
-pub fn for_each_task<'a>(body: &'a [u8], each: &mut dyn FnMut(usize, Task<'a>)) -> Result<(), serde_json::Error> {
+pub(crate) fn for_each_task<'a>(
+    body: &'a [u8],
+    each: &mut dyn FnMut(usize, Task<'a>),
+) -> Result<(), serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(body);
     serde::Deserializer::deserialize_map(&mut de, lenient::TaskWalk { each })?;
     de.end()
@@ -337,12 +340,12 @@ impl Resources<'_> {
 
 /// At most this many ports are taken from one task's `ports` resource: a task holding
 /// `[1-65535]` would otherwise make hundreds of thousands of SRV records.
-pub const MAX_PORTS_PER_TASK: usize = 1024;
+pub(crate) const MAX_PORTS_PER_TASK: usize = 1024;
 
 /// The ports of a `ports` resource string such as `"[31000-31002, 31005-31005]"`, in order, at most
 /// [`MAX_PORTS_PER_TASK`] of them. The brackets are optional; a bare number is a one-port range;
 /// malformed parts (not numbers, out of range, low above high) are skipped.
-pub fn parse_ports(ranges: &str) -> Ports<'_> {
+pub(crate) fn parse_ports(ranges: &str) -> Ports<'_> {
     let inner = ranges.split_once('[').map_or(ranges, |(_, rest)| rest);
     let inner = inner.split_once(']').map_or(inner, |(head, _)| head);
     Ports {
@@ -356,7 +359,7 @@ pub fn parse_ports(ranges: &str) -> Ports<'_> {
 
 /// Iterator over the ports of a `ports` resource string; see [`parse_ports`].
 #[derive(Debug, Clone)]
-pub struct Ports<'a> {
+pub(crate) struct Ports<'a> {
     /// The ranges not yet read.
     rest: Option<&'a str>,
     /// The current range `next..=last`, when `pending`.

@@ -10,11 +10,15 @@ use std::net::IpAddr;
 
 use crate::addr::HostPort;
 use crate::config::Config;
-use crate::mesos::state::{self, Header, State};
+#[cfg(any(test, feature = "internals"))]
+use crate::mesos::state::parse_header;
+use crate::mesos::state::{Header, State};
 use crate::records::generate::lookup::{names_to_resolve, HostAddrs};
 use crate::records::generate::{generate, generate_fixed, generate_streamed, GenInput, TaskGen};
 use crate::records::label::Spec;
-use crate::snapshot::{RecordList, Records};
+use crate::snapshot::RecordList;
+#[cfg(any(test, feature = "internals"))]
+use crate::snapshot::Records;
 
 /// Why a document gave no records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +44,7 @@ impl std::error::Error for BuildError {}
 /// the records (spec section 4) and indexes them. `masters_for_records` are the masters the `master*`
 /// records name; `self_addrs` get the `SOAMname` records; `resolve` looks up host names; `serial` is the
 /// SOA serial. Returns the snapshot and the record list it was built from (for logging and the HTTP API).
+#[cfg(any(test, feature = "internals"))]
 pub fn build_snapshot(
     config: &Config,
     body: &[u8],
@@ -48,14 +53,15 @@ pub fn build_snapshot(
     resolve: &dyn Fn(&str) -> Vec<IpAddr>,
     serial: u32,
 ) -> Result<(Records, RecordList), BuildError> {
-    let header = state::parse_header(body).map_err(|e| BuildError::NotState(e.to_string()))?;
+    let header = parse_header(body).map_err(|e| BuildError::NotState(e.to_string()))?;
     let list = generate_from_body(config, &header, body, masters_for_records, self_addrs, resolve)?;
     let records = Records::build(super::zone(config), &list, serial);
     Ok((records, list))
 }
 
 /// [`build_snapshot`] for a document that is already parsed whole (the event stream's model).
-pub fn build_from_state(
+#[cfg(test)]
+pub(crate) fn build_from_state(
     config: &Config,
     state: &State<'_>,
     masters_for_records: &[HostPort],

@@ -3,11 +3,11 @@
 //! addresses a task gets and which of them point back to it. The list type and the lookup structure are
 //! [`crate::snapshot`]'s; this module fills the one and hands it to the other.
 
-pub mod from_state;
+pub(crate) mod from_state;
 pub(crate) mod generate;
 pub(crate) mod label;
 pub(crate) mod taskid;
-pub mod zonefile;
+pub(crate) mod zonefile;
 
 use crate::config::Config;
 use crate::snapshot::Zone;

@@ -12,7 +12,7 @@ use crate::snapshot::RData;
 use crate::wire::{is_at_or_below, text_to_wire};
 
 /// The largest static records file read (it is held in memory and parsed whole).
-pub const MAX_FILE_BYTES: usize = 16 << 20;
+pub(crate) const MAX_FILE_BYTES: usize = 16 << 20;
 
 /// One record of the file: a lower-case, fully qualified name (trailing dot), its TTL and data.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -449,6 +449,4 @@ fn keep_latest_running(task: &mut Task<'static>) {
 }
 
 #[cfg(test)]
-mod equivalence;
-#[cfg(test)]
 mod tests;

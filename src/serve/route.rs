@@ -12,6 +12,7 @@ use crate::wire::{Header, Message, Opcode, Received, Rtype};
 /// How a message came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sender {
+    /// UDP or TCP.
     pub transport: Transport,
     /// Whether the client may have names outside the domain relayed (`relayAllowFrom`).
     pub may_relay: bool,

@@ -20,4 +20,4 @@ pub struct Change {
 }
 
 /// The changes that led to a snapshot, oldest first: the last one's `to_soa` is the snapshot's SOA.
-pub type Journal = Arc<[Arc<Change>]>;
+pub(crate) type Journal = Arc<[Arc<Change>]>;

@@ -10,11 +10,15 @@ use super::names::ByteTable;
 /// The data of one generated record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RData {
+    /// An A record.
     A(Ipv4Addr),
+    /// An AAAA record.
     Aaaa(Ipv6Addr),
     /// SRV with priority 0 and the configured weight; `target` is a fully qualified lower-case name.
     Srv {
+        /// The target host.
         target: String,
+        /// The target port.
         port: u16,
     },
     /// An alias (static records only): the fully qualified, lower-case target, in the domain or not.
@@ -222,6 +226,7 @@ impl Default for RecordList {
 }
 
 impl RecordList {
+    /// An empty list.
     pub fn new() -> Self {
         Self::default()
     }
@@ -258,6 +263,7 @@ impl RecordList {
 
     /// Records pushed from now on were generated for this task of framework `framework` (an index
     /// from [`add_framework`](Self::add_framework)), until [`end_task`](Self::end_task).
+    #[cfg(test)]
     pub fn begin_task(&mut self, framework: u32, name: &str, id: &str) {
         self.begin_task_on(framework, name, id, "");
     }
@@ -273,6 +279,7 @@ impl RecordList {
         self.task_entries_from = u32::try_from(self.entries.len()).unwrap_or(0);
     }
 
+    /// Records pushed from now on belong to no task.
     pub fn end_task(&mut self) {
         self.current_task = NONE;
         self.task_names_from = NONE;
@@ -530,10 +537,13 @@ impl RecordList {
         self.tasks.agent_index = std::collections::HashMap::new();
     }
 
+    /// The number of records.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether there are no records.
+    #[cfg(any(test, feature = "internals"))]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

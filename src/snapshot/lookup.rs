@@ -33,6 +33,7 @@ pub struct Node<'a> {
 }
 
 impl<'a> Node<'a> {
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.a.is_empty() && self.aaaa.is_empty() && self.srv.is_empty() && self.ptr.is_empty() && self.extra.is_empty()
     }
@@ -229,6 +230,7 @@ impl Records {
         self.loaded
     }
 
+    /// The zone: domain, SOA and NS fields.
     pub fn zone(&self) -> &Zone {
         &self.zone
     }
@@ -259,6 +261,7 @@ impl Records {
         })
     }
 
+    /// The SOA serial of this snapshot.
     pub fn serial(&self) -> u32 {
         self.serial
     }

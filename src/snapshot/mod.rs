@@ -28,14 +28,16 @@ pub(crate) mod reverse;
 mod tasks;
 mod zone;
 
-pub use data::{Extra, Srv};
-pub use edit::Rr;
-pub use journal::{Change, Journal};
+pub(crate) use data::Srv;
+pub(crate) use edit::Rr;
+pub(crate) use journal::{Change, Journal};
 pub(crate) use list::Data;
-pub use list::{NameId, RData, Record, RecordList, TaskRef};
-pub use lookup::{Lookup, Node, Records};
+pub(crate) use list::{NameId, Record};
+pub use list::{RData, RecordList};
+pub(crate) use lookup::Node;
+pub use lookup::{Lookup, Records};
 pub(crate) use tasks::{TaskEntry, TaskRecord, TaskTable};
-pub use zone::Zone;
+pub(crate) use zone::Zone;
 
 #[cfg(test)]
 mod tests;

@@ -14,13 +14,13 @@ pub(crate) mod journal;
 pub(crate) mod notify;
 mod rrs;
 mod stream;
-pub mod tsig;
+pub(crate) mod tsig;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-pub use stream::{Plan, Transfer};
+pub(crate) use stream::{Plan, Transfer};
 
 use crate::config::{Cidr, Config};
 use crate::snapshot::Records;
@@ -54,6 +54,7 @@ impl Drop for Running {
 pub(crate) const MAX_TRANSFERS: usize = 10;
 
 impl Policy {
+    /// The policy the config sets (`transferAllowFrom`, `tsigKeys`).
     pub fn from_config(config: &Config) -> Policy {
         Policy {
             allow_from: config.transfer_allow_from.clone(),
@@ -63,6 +64,7 @@ impl Policy {
     }
 
     /// The TSIG keys (`tsigKeys`).
+    #[cfg(any(test, feature = "internals"))]
     pub fn keys(&self) -> &Keys {
         &self.keys
     }
@@ -247,7 +249,10 @@ fn formerr(h: &Header, out: &mut Vec<u8>) -> Start {
 /// its TSIG record for the usual answer and a signer for that answer, or a TSIG error reply.
 pub enum SignedQuery<'k> {
     /// Answer `stripped` as usual, then sign the answer.
-    Valid { signer: Signer<'k> },
+    Valid {
+        /// Signs the answer with the query's key.
+        signer: Signer<'k>,
+    },
     /// Send the reply written into `out`.
     Reply,
 }

@@ -30,9 +30,9 @@ use crate::snapshot::{NameId, Node, RData, RecordList, Records};
 use crate::wire::{rtype, text_to_wire, wire_to_text};
 
 /// The first octets of every snapshot file.
-pub const MAGIC: [u8; 8] = *b"MESOSDNS";
+pub(crate) const MAGIC: [u8; 8] = *b"MESOSDNS";
 /// The format version this build writes and reads.
-pub const VERSION: u16 = 1;
+pub(crate) const VERSION: u16 = 1;
 
 /// Where each header field sits.
 mod field {

@@ -8,8 +8,8 @@
 //! when the refresher replaces the file's records (its first good refresh does), nor how `/ready` and
 //! `/metrics` show them (`crate::metrics`).
 
-pub mod format;
-pub mod writer;
+pub(crate) mod format;
+pub(crate) mod writer;
 
 use std::fmt;
 use std::io::{self, Read};

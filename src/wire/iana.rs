@@ -12,7 +12,11 @@ macro_rules! iana {
         pub struct $name(u16);
 
         impl $name {
-            $($(#[$cdoc])* pub const $konst: $name = $name($value);)*
+            $(
+                #[doc = concat!("`", stringify!($konst), "` (", stringify!($value), ").")]
+                $(#[$cdoc])*
+                pub const $konst: $name = $name($value);
+            )*
 
             /// The value as received.
             #[inline]

@@ -26,6 +26,7 @@ impl Header {
         u16::from_be_bytes([self.0[range.start], self.0[range.start + 1]])
     }
 
+    /// The message ID.
     #[inline]
     pub fn id(&self) -> u16 {
         self.u16_at(field::ID)
@@ -43,6 +44,7 @@ impl Header {
         self.flags() & field::QR != 0
     }
 
+    /// The opcode.
     #[inline]
     pub fn opcode(&self) -> Opcode {
         Opcode::from_int((self.flags() & field::OPCODE_MASK) >> field::OPCODE_SHIFT)
@@ -60,6 +62,7 @@ impl Header {
         self.flags() & field::TC != 0
     }
 
+    /// The header's question count.
     #[inline]
     pub fn qdcount(&self) -> u16 {
         self.u16_at(field::QDCOUNT)
@@ -105,6 +108,7 @@ impl<'a> Received<'a> {
 
     /// The header, if there is one.
     #[inline]
+    #[cfg(test)]
     pub fn header(&self) -> Option<Header> {
         match self {
             Received::Short => None,
@@ -127,8 +131,11 @@ pub enum ParseError {
 /// The record sections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
+    /// The answer section.
     Answer,
+    /// The authority section.
     Authority,
+    /// The additional section.
     Additional,
 }
 
@@ -242,6 +249,7 @@ impl<'a> Message<'a> {
         self.header
     }
 
+    /// The message ID.
     #[inline]
     pub fn id(&self) -> u16 {
         self.header.id()
@@ -253,11 +261,13 @@ impl<'a> Message<'a> {
         self.header.flags()
     }
 
+    /// Whether QR is set.
     #[inline]
     pub fn is_response(&self) -> bool {
         self.header.is_response()
     }
 
+    /// The opcode.
     #[inline]
     pub fn opcode(&self) -> Opcode {
         self.header.opcode()
@@ -271,11 +281,13 @@ impl<'a> Message<'a> {
 
     /// The full RCODE: the header's four bits and the OPT record's upper eight (RFC 6891 6.1.3).
     #[inline]
+    #[cfg(test)]
     pub fn full_rcode(&self) -> Rcode {
         let ext = self.edns.map_or(0, |e| u16::from(e.ext_rcode));
         Rcode::from_int(ext << 4 | self.header.rcode().to_int())
     }
 
+    /// The header's question count.
     #[inline]
     pub fn qdcount(&self) -> u16 {
         self.header.qdcount()

@@ -7,7 +7,7 @@
 use super::{read_u16, HEADER_LEN};
 
 /// The longest name in wire form, root label included (RFC 1035 3.1).
-pub const MAX_NAME_LEN: usize = 255;
+pub(crate) const MAX_NAME_LEN: usize = 255;
 /// The longest label (RFC 1035 3.1).
 const MAX_LABEL_LEN: usize = 63;
 /// A 255-octet name has at most 127 labels besides the root.
@@ -86,6 +86,7 @@ impl<'a> NameRef<'a> {
     }
 
     /// The length of the name written out uncompressed.
+    #[cfg(any(test, feature = "internals"))]
     pub fn wire_len(&self) -> usize {
         self.wire_len
     }
@@ -194,6 +195,7 @@ impl LowerName {
     }
 
     /// The offset of the suffix of `skip` labels within the wire form.
+    #[cfg(test)]
     pub fn suffix_offset(&self, skip: usize) -> usize {
         self.len - self.suffix(skip).len()
     }

@@ -5,11 +5,11 @@ use super::{field, rtype};
 
 /// The message would pass its size limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Full;
+pub(crate) struct Full;
 
 /// The owner name of a record being written.
 #[derive(Debug, Clone, Copy)]
-pub enum Owner<'a> {
+pub(crate) enum Owner<'a> {
     /// A compression pointer to a name already in the message.
     Pointer(usize),
     /// An uncompressed name in wire form.
@@ -17,7 +17,7 @@ pub enum Owner<'a> {
 }
 
 /// Writes one message into a borrowed buffer.
-pub struct Writer<'a> {
+pub(crate) struct Writer<'a> {
     buf: &'a mut [u8],
     len: usize,
     limit: usize,
@@ -25,76 +25,75 @@ pub struct Writer<'a> {
 
 impl<'a> Writer<'a> {
     /// A writer that will write at most `limit` bytes (and never more than the buffer holds).
-    pub fn new(buf: &'a mut [u8], limit: usize) -> Writer<'a> {
+    pub(crate) fn new(buf: &'a mut [u8], limit: usize) -> Writer<'a> {
         let limit = limit.min(buf.len());
         Writer { buf, len: 0, limit }
     }
 
     /// Bytes written so far.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The size limit.
-    pub fn limit(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn limit(&self) -> usize {
         self.limit
     }
 
     /// Changes the size limit (not beyond the buffer, not below what is written).
-    pub fn set_limit(&mut self, limit: usize) {
+    pub(crate) fn set_limit(&mut self, limit: usize) {
         self.limit = limit.clamp(self.len, self.buf.len());
     }
 
     /// Forgets everything written after `len` (to undo a partly written record).
-    pub fn truncate(&mut self, len: usize) {
+    pub(crate) fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
     }
 
-    pub fn bytes(&mut self, b: &[u8]) -> Result<(), Full> {
+    pub(crate) fn bytes(&mut self, b: &[u8]) -> Result<(), Full> {
         let end = self.len.checked_add(b.len()).filter(|&e| e <= self.limit).ok_or(Full)?;
         self.buf[self.len..end].copy_from_slice(b);
         self.len = end;
         Ok(())
     }
 
-    pub fn u16(&mut self, v: u16) -> Result<(), Full> {
+    pub(crate) fn u16(&mut self, v: u16) -> Result<(), Full> {
         self.bytes(&v.to_be_bytes())
     }
 
-    pub fn u32(&mut self, v: u32) -> Result<(), Full> {
+    pub(crate) fn u32(&mut self, v: u32) -> Result<(), Full> {
         self.bytes(&v.to_be_bytes())
     }
 
     /// A compression pointer to `offset` (which must be below 0x4000 to be expressible).
-    pub fn pointer(&mut self, offset: usize) -> Result<(), Full> {
+    pub(crate) fn pointer(&mut self, offset: usize) -> Result<(), Full> {
         debug_assert!(offset < 0x4000);
         self.u16(0xc000 | (offset as u16 & 0x3fff))
     }
 
     /// Overwrites a u16 already written (header counts and flags).
-    pub fn set_u16(&mut self, at: usize, v: u16) {
+    pub(crate) fn set_u16(&mut self, at: usize, v: u16) {
         if let Some(slot) = self.buf.get_mut(at..at + 2).filter(|_| at + 2 <= self.len) {
             slot.copy_from_slice(&v.to_be_bytes());
         }
     }
 
     /// Reads back a u16 already written.
-    pub fn get_u16(&self, at: usize) -> u16 {
+    #[cfg(test)]
+    pub(crate) fn get_u16(&self, at: usize) -> u16 {
         super::read_u16(&self.buf[..self.len], at).unwrap_or(0)
     }
 
     /// The bytes written so far.
-    pub fn written(&self) -> &[u8] {
+    #[cfg(test)]
+    pub(crate) fn written(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 
     /// Writes a whole record or nothing: owner, type, class IN, TTL, and the RDATA that `rdata` writes
     /// (its length is filled in afterwards).
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         owner: Owner<'_>,
         rtype: u16,
@@ -132,7 +131,7 @@ impl<'a> Writer<'a> {
     }
 
     /// The EDNS0 OPT pseudo-record (RFC 6891) with no options.
-    pub fn opt(&mut self, udp_size: u16, ext_rcode: u8, dnssec_ok: bool) -> Result<(), Full> {
+    pub(crate) fn opt(&mut self, udp_size: u16, ext_rcode: u8, dnssec_ok: bool) -> Result<(), Full> {
         let ttl = u32::from(ext_rcode) << 24 | if dnssec_ok { 0x8000 } else { 0 };
         let mut rec = [0u8; OPT_LEN];
         rec[1..3].copy_from_slice(&rtype::OPT.to_be_bytes());
@@ -142,7 +141,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Starts a response: the header with the query's ID, QR set, the given flags and rcode, zero counts.
-    pub fn header(&mut self, id: u16, flags: u16, rcode: u16) -> Result<(), Full> {
+    pub(crate) fn header(&mut self, id: u16, flags: u16, rcode: u16) -> Result<(), Full> {
         self.u16(id)?;
         self.u16(field::QR | flags | (rcode & field::RCODE_MASK))?;
         self.bytes(&[0; 8])
@@ -150,7 +149,7 @@ impl<'a> Writer<'a> {
 }
 
 /// The size of an OPT record without options.
-pub const OPT_LEN: usize = 11;
+pub(crate) const OPT_LEN: usize = 11;
 
 #[cfg(test)]
 mod tests {

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mesos_dns::mesos::zk::proto::err;
-use mesos_dns::mesos::zk::session::Session;
+use mesos_dns::internals::mesos::zk::proto::err;
+use mesos_dns::internals::mesos::zk::session::Session;
 use serde_json::json;
 
 use super::{free_port, scratch_dir, FakeMaster};

@@ -1,5 +1,6 @@
 //! Unit tests of config parsing: the seed config, defaults, case-insensitive keys, every validation error.
 
+use super::values::parse_resolver;
 use super::*;
 use serde_json::json;
 use std::net::Ipv6Addr;

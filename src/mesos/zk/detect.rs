@@ -38,7 +38,7 @@ pub fn leader_node<'a>(children: &[&'a str]) -> Option<&'a str> {
 /// Every member node, the leader first ([`leader_node`]), then the others by sequence number (the
 /// order in which they would lead; a tie, which ZooKeeper never makes, by name). Other children are
 /// left out. Go's detector reports the others in no fixed order (a map's): we fix this one.
-pub fn member_nodes<'a>(children: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn member_nodes<'a>(children: &[&'a str]) -> Vec<&'a str> {
     let Some(leader) = leader_node(children) else {
         return Vec::new();
     };
@@ -71,13 +71,13 @@ fn sequence(name: &str, prefix: &str) -> Option<u64> {
 }
 
 /// Whether a member node holds JSON (`json.info_`) or a protobuf (`info_`).
-pub fn is_json_node(name: &str) -> bool {
+pub(crate) fn is_json_node(name: &str) -> bool {
     name.starts_with(PREFIXES[0])
 }
 
 /// The masters registered in the group, as the detector publishes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupMasters {
+pub(crate) struct GroupMasters {
     /// The leading master: the one state is fetched from.
     pub leader: HostPort,
     /// The other members, in [`member_nodes`] order, each address once and never the leader's (a
@@ -87,7 +87,7 @@ pub struct GroupMasters {
 
 impl GroupMasters {
     /// The leader and the other members' addresses (in order; repeats and the leader's are dropped).
-    pub fn new(leader: HostPort, members: impl IntoIterator<Item = HostPort>) -> GroupMasters {
+    pub(crate) fn new(leader: HostPort, members: impl IntoIterator<Item = HostPort>) -> GroupMasters {
         let mut others: Vec<HostPort> = Vec::new();
         for m in members {
             if m != leader && !others.contains(&m) {
@@ -99,7 +99,7 @@ impl GroupMasters {
 
     /// `host:port` of every master, the leader first: the masters list that Go's detector sends, which
     /// the `master*` records are numbered from.
-    pub fn addresses(&self) -> Vec<HostPort> {
+    pub(crate) fn addresses(&self) -> Vec<HostPort> {
         std::iter::once(&self.leader).chain(&self.others).cloned().collect()
     }
 }
@@ -204,7 +204,7 @@ fn port(p: Option<i64>) -> Result<u16, InfoError> {
 
 /// Mesos packs the IPv4 address into a `uint32` by reading the four network-order bytes of `in_addr` as
 /// a little-endian integer (on the x86 hosts it runs on): `10.0.0.1` is `0x0100000a`.
-pub fn unpack_ipv4(packed: u32) -> Ipv4Addr {
+pub(crate) fn unpack_ipv4(packed: u32) -> Ipv4Addr {
     Ipv4Addr::from(packed.to_le_bytes())
 }
 

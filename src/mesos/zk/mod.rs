@@ -10,17 +10,17 @@
 //! socket, [`detect`] the choice and order of the members. The URL is parsed with the config
 //! ([`ZkUrl`]). It does not fetch state: the refresher does, from the published leader.
 
-pub mod detect;
-pub mod proto;
-pub mod session;
+pub(crate) mod detect;
+pub(crate) mod proto;
+pub(crate) mod session;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
-pub use crate::config::ZkUrl;
-pub use detect::GroupMasters;
+pub(crate) use crate::config::ZkUrl;
+pub(crate) use detect::GroupMasters;
 use proto::{err, event};
 use session::{Session, SessionError};
 
@@ -28,7 +28,7 @@ use crate::addr::HostPort;
 use crate::logline::throttle::Throttle;
 
 /// The session timeout asked of ZooKeeper (Mesos' own default is 10 s).
-pub const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The pause after every host of the ensemble failed, doubling up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
@@ -40,7 +40,7 @@ const NO_GROUP_POLL: Duration = Duration::from_secs(1);
 /// The group's masters as last seen in ZooKeeper, shared between the detector (writer) and the
 /// refresher.
 #[derive(Default)]
-pub struct LeaderWatch {
+pub(crate) struct LeaderWatch {
     inner: Mutex<Published>,
     changed: Condvar,
 }
@@ -63,7 +63,7 @@ impl LeaderWatch {
 
     /// Publishes the group's masters; a change (of the leader or of any other member) wakes the
     /// registered thread and any [`LeaderWatch::wait_first`]. Returns whether it was a change.
-    pub fn publish(&self, masters: GroupMasters) -> bool {
+    pub(crate) fn publish(&self, masters: GroupMasters) -> bool {
         let mut p = self.lock();
         if p.masters.as_ref() == Some(&masters) {
             return false;
@@ -78,32 +78,32 @@ impl LeaderWatch {
     }
 
     /// The current masters and their version (0 until the first).
-    pub fn current(&self) -> (Option<GroupMasters>, u64) {
+    pub(crate) fn current(&self) -> (Option<GroupMasters>, u64) {
         let p = self.lock();
         (p.masters.clone(), p.version)
     }
 
     /// `thread` is unparked at every change from now on.
-    pub fn wake_on_change(&self, thread: Thread) {
+    pub(crate) fn wake_on_change(&self, thread: Thread) {
         self.lock().waiter = Some(thread);
     }
 
     /// Says that `zkDetectionTimeout` passed with no leader named: [`LeaderWatch::wait_first`] returns
     /// from now on, and [`LeaderWatch::detection_timed_out`] is true.
-    pub fn time_out_detection(&self) {
+    pub(crate) fn time_out_detection(&self) {
         self.lock().timed_out = true;
         self.changed.notify_all();
     }
 
     /// Whether `zkDetectionTimeout` passed before ZooKeeper named a leader (it stays true once a
     /// leader is named; what counts then is the leader).
-    pub fn detection_timed_out(&self) -> bool {
+    pub(crate) fn detection_timed_out(&self) -> bool {
         self.lock().timed_out
     }
 
     /// Waits for the first masters (with their leader), at most `timeout` (`None`: for ever), and not
     /// at all once the detection has timed out (`None` then, while no leader is named).
-    pub fn wait_first(&self, timeout: Option<Duration>) -> Option<GroupMasters> {
+    pub(crate) fn wait_first(&self, timeout: Option<Duration>) -> Option<GroupMasters> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut p = self.lock();
         loop {
@@ -128,7 +128,7 @@ impl LeaderWatch {
 }
 
 /// Starts the detector thread (`mesos-dns-zk`) for this URL; it runs for the life of the process.
-pub fn spawn_detector(url: ZkUrl, watch: Arc<LeaderWatch>) -> std::io::Result<JoinHandle<()>> {
+pub(crate) fn spawn_detector(url: ZkUrl, watch: Arc<LeaderWatch>) -> std::io::Result<JoinHandle<()>> {
     thread::Builder::new()
         .name("mesos-dns-zk".into())
         .spawn(move || detect_forever(&url, &watch))

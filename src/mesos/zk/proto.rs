@@ -12,43 +12,49 @@ use std::fmt;
 
 /// The largest frame accepted from a server (ZooKeeper's own `jute.maxbuffer` default is 1 MiB of data;
 /// a directory listing can be larger, but not this large for a Mesos group).
-pub const MAX_FRAME: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_FRAME: usize = 4 * 1024 * 1024;
 
 /// Operation codes (`ZooDefs.OpCode`).
-pub mod op {
-    pub const GET_DATA: i32 = 4;
-    pub const GET_CHILDREN: i32 = 8;
-    pub const PING: i32 = 11;
-    pub const AUTH: i32 = 100;
-    pub const CLOSE: i32 = -11;
+pub(crate) mod op {
+    pub(crate) const GET_DATA: i32 = 4;
+    pub(crate) const GET_CHILDREN: i32 = 8;
+    pub(crate) const PING: i32 = 11;
+    pub(crate) const AUTH: i32 = 100;
+    #[cfg(any(test, feature = "internals"))]
+    pub(crate) const CLOSE: i32 = -11;
 }
 
 /// Reserved transaction ids (`xid`s) of the replies that do not answer a numbered request.
-pub mod xid {
+pub(crate) mod xid {
     /// A watch notification.
-    pub const WATCH_EVENT: i32 = -1;
+    pub(crate) const WATCH_EVENT: i32 = -1;
     /// The answer to a ping.
-    pub const PING: i32 = -2;
+    pub(crate) const PING: i32 = -2;
     /// The answer to an authentication packet.
-    pub const AUTH: i32 = -4;
+    pub(crate) const AUTH: i32 = -4;
 }
 
 /// Server error codes (`KeeperException.Code`) that the client acts on.
 pub mod err {
+    /// Success.
     pub const OK: i32 = 0;
+    /// The node does not exist.
     pub const NO_NODE: i32 = -101;
+    /// The node exists already.
+    #[cfg(any(test, feature = "internals"))]
     pub const NODE_EXISTS: i32 = -110;
+    /// The session has expired: a new one is needed.
     pub const SESSION_EXPIRED: i32 = -112;
+    /// Authentication failed.
+    #[cfg(test)]
     pub const AUTH_FAILED: i32 = -115;
 }
 
 /// Watch event types (`Watcher.Event.EventType`).
-pub mod event {
-    pub const NONE: i32 = -1;
-    pub const NODE_CREATED: i32 = 1;
-    pub const NODE_DELETED: i32 = 2;
-    pub const NODE_DATA_CHANGED: i32 = 3;
-    pub const NODE_CHILDREN_CHANGED: i32 = 4;
+pub(crate) mod event {
+    pub(crate) const NONE: i32 = -1;
+    pub(crate) const NODE_DELETED: i32 = 2;
+    pub(crate) const NODE_CHILDREN_CHANGED: i32 = 4;
 }
 
 /// Why bytes from the server could not be read.
@@ -120,7 +126,7 @@ impl Frame {
 }
 
 /// The session request that opens every connection: a new session (id 0) asking for `timeout_ms`.
-pub fn connect_request(timeout_ms: i32) -> Vec<u8> {
+pub(crate) fn connect_request(timeout_ms: i32) -> Vec<u8> {
     Frame::new()
         .int(0) // protocol version
         .long(0) // last zxid seen
@@ -132,7 +138,7 @@ pub fn connect_request(timeout_ms: i32) -> Vec<u8> {
 }
 
 /// `addAuth(scheme, auth)`: the `digest` scheme takes `user:password`.
-pub fn auth_request(scheme: &str, auth: &[u8]) -> Vec<u8> {
+pub(crate) fn auth_request(scheme: &str, auth: &[u8]) -> Vec<u8> {
     Frame::new()
         .header(xid::AUTH, op::AUTH)
         .int(0) // type, unused
@@ -142,7 +148,7 @@ pub fn auth_request(scheme: &str, auth: &[u8]) -> Vec<u8> {
 }
 
 /// `getChildren(path, watch)`.
-pub fn get_children_request(xid: i32, path: &str, watch: bool) -> Vec<u8> {
+pub(crate) fn get_children_request(xid: i32, path: &str, watch: bool) -> Vec<u8> {
     Frame::new()
         .header(xid, op::GET_CHILDREN)
         .string(path)
@@ -151,7 +157,7 @@ pub fn get_children_request(xid: i32, path: &str, watch: bool) -> Vec<u8> {
 }
 
 /// `getData(path, watch)`.
-pub fn get_data_request(xid: i32, path: &str, watch: bool) -> Vec<u8> {
+pub(crate) fn get_data_request(xid: i32, path: &str, watch: bool) -> Vec<u8> {
     Frame::new()
         .header(xid, op::GET_DATA)
         .string(path)
@@ -160,12 +166,13 @@ pub fn get_data_request(xid: i32, path: &str, watch: bool) -> Vec<u8> {
 }
 
 /// A ping, which keeps the session alive while nothing else is sent.
-pub fn ping_request() -> Vec<u8> {
+pub(crate) fn ping_request() -> Vec<u8> {
     Frame::new().header(xid::PING, op::PING).finish()
 }
 
 /// Ends the session at once (its ephemeral nodes go with it).
-pub fn close_request(xid: i32) -> Vec<u8> {
+#[cfg(any(test, feature = "internals"))]
+pub(crate) fn close_request(xid: i32) -> Vec<u8> {
     Frame::new().header(xid, op::CLOSE).finish()
 }
 
@@ -249,9 +256,19 @@ pub enum Incoming<'a> {
     /// The answer to a ping.
     Pong,
     /// The answer to an authentication packet (`err` 0, or [`err::AUTH_FAILED`]).
-    Auth { err: i32 },
+    Auth {
+        /// The error code.
+        err: i32,
+    },
     /// The answer to the request numbered `xid`: `err` 0 and its `body`, or an error code.
-    Reply { xid: i32, err: i32, body: &'a [u8] },
+    Reply {
+        /// The request's number.
+        xid: i32,
+        /// The error code (0: none).
+        err: i32,
+        /// The reply's body.
+        body: &'a [u8],
+    },
 }
 
 /// A watch notification.

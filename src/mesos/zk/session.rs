@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::proto::{self, err, Incoming, ProtoError};
 
 /// How long connecting to one ZooKeeper host may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why a session ended or a request failed.
 #[derive(Debug)]
@@ -152,11 +152,13 @@ impl Session {
     /// Sends a request that `build` encodes for the transaction ID it is given, and returns the reply's
     /// error code and body. The detector only reads (the methods above); tests register fake masters
     /// through this with requests of their own.
+    #[cfg(any(test, feature = "internals"))]
     pub fn request(&mut self, build: impl FnOnce(i32) -> Vec<u8>) -> Result<(i32, Vec<u8>), SessionError> {
         self.call(build)
     }
 
     /// Ends the session: the server deletes its ephemeral nodes at once.
+    #[cfg(any(test, feature = "internals"))]
     pub fn close(mut self) -> Result<(), SessionError> {
         self.call(proto::close_request).map(|_| ())
     }

@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::*;
 use crate::config::Config;
 use crate::mesos::operator::event::decode;
 use crate::mesos::state;
 use crate::records::from_state::{build_from_state, build_snapshot};
+use crate::refresh::model::*;
 use crate::snapshot::Records;
 use crate::wire::wire_to_text;
 

@@ -265,7 +265,7 @@ fn agents_and_frameworks_come_and_go() {
 
 #[test]
 fn resubscribing_replaces_everything_but_keeps_polled_pids_and_leader() {
-    let body = include_bytes!("../../../tests/fixtures/tutorial-0.21.json");
+    let body = include_bytes!("../../../../tests/fixtures/tutorial-0.21.json");
     let polled = state::parse(body).unwrap();
     let mut m = Model::from_state(&polled);
     check(&m);
@@ -476,3 +476,6 @@ fn recovered_agents_come_from_subscribed_and_polls_and_leave_with_agent_events()
     assert_eq!(polled.state().elected_time, 5.0);
     assert_eq!(m.changes_to(&polled), Changed::Everything);
 }
+
+// Property tests: the model and the incremental snapshot against a full rebuild.
+mod equivalence;
