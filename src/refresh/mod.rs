@@ -98,7 +98,9 @@ impl From<BuildError> for RefreshError {
 /// config can be replaced while it runs (SIGHUP): store a new one into `config` and unpark the thread,
 /// and it refreshes at once with it (rebuilding its fetcher if the masters or the timeout changed).
 /// `swapped` is called after each new snapshot is stored (the server wakes its loop with it, so that
-/// the secondaries are told of a new serial at once).
+/// the secondaries are told of a new serial at once, and the snapshot file's writer looks at it).
+/// Records stored into `records` before (a warm start's) are served until the first good refresh,
+/// whose serial is above theirs.
 pub(crate) fn spawn_reloadable(
     config: Arc<ArcSwap<Config>>,
     source: StateSource,
@@ -107,48 +109,14 @@ pub(crate) fn spawn_reloadable(
     verbosity: u8,
     swapped: Option<Box<dyn Fn() + Send>>,
 ) -> io::Result<JoinHandle<()>> {
-    let hooks = Hooks {
-        swapped,
-        ..Hooks::default()
-    };
-    spawn_with_hooks(config, source, records, status, verbosity, hooks)
-}
-
-/// [`spawn_reloadable`] with every hook ([`Hooks`]).
-pub(crate) fn spawn_with_hooks(
-    config: Arc<ArcSwap<Config>>,
-    source: StateSource,
-    records: Arc<ArcSwap<Records>>,
-    status: Arc<RefreshStatus>,
-    verbosity: u8,
-    hooks: Hooks,
-) -> io::Result<JoinHandle<()>> {
     let mut refresher = Refresher::new(config.load_full(), source, records, verbosity);
     refresher.shared = Some(config);
     refresher.status = status;
-    refresher.hooks = hooks;
+    refresher.swapped = swapped;
     thread::Builder::new()
         .name("mesos-dns-refresh".into())
         .spawn(move || refresher.run())
 }
-
-/// Who else takes part in the refresher's life: the places where warm start (a snapshot file read at
-/// start and written after changes) and the server plug in.
-#[derive(Default)]
-pub(crate) struct Hooks {
-    /// Called after each snapshot is stored (the server wakes its loop).
-    pub(crate) swapped: Option<Box<dyn Fn() + Send>>,
-    /// Called with the snapshot now served after each publish that changed a record (or was the
-    /// first): e.g. hand it to a thread that writes it to a file. Runs on the refresher thread, so it
-    /// must not block.
-    pub(crate) published: Option<PublishHook>,
-    /// Records to serve before the first refresh (e.g. read from a snapshot file): stored at start,
-    /// replaced by the first good refresh, which journals against them like any other.
-    pub(crate) initial: Option<Arc<Records>>,
-}
-
-/// What [`Hooks::published`] calls.
-pub(crate) type PublishHook = Box<dyn FnMut(&Arc<Records>) + Send>;
 
 /// The step's one reading of the clock.
 #[derive(Debug, Clone, Copy)]
@@ -199,7 +167,8 @@ struct Refresher {
     carrier: carry::Carrier,
     /// How many tasks the snapshot being served carries over.
     carried_tasks: usize,
-    hooks: Hooks,
+    /// Called after each snapshot is stored ([`spawn_reloadable`]).
+    swapped: Option<Box<dyn Fn() + Send>>,
     /// A run of failed refreshes: its first is logged, then one a minute, and its end.
     outage: Throttle,
 }
@@ -226,7 +195,7 @@ impl Refresher {
             logged_collisions: Vec::new(),
             carrier: carry::Carrier::default(),
             carried_tasks: 0,
-            hooks: Hooks::default(),
+            swapped: None,
             outage: Throttle::default(),
         };
         // The static records of the starting config (`app` has checked the file already).
@@ -267,10 +236,6 @@ impl Refresher {
             self.source.describe(),
             self.config.refresh_seconds.max(1)
         );
-        if let Some(initial) = self.hooks.initial.take() {
-            self.last_serial = initial.serial();
-            self.records.store(initial);
-        }
         if let StateSource::ZooKeeper(zk) = &self.source {
             zk.watch.wake_on_change(thread::current());
             // The first refresh waits (a period at most) for the detector rather than failing at once.

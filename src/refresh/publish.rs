@@ -24,7 +24,7 @@ pub(super) struct Built {
 
 impl Refresher {
     /// Stores a built snapshot: follows the journal from the current one, swaps it in, and tells
-    /// whoever listens (the server's wake-up, then the publish hook when a record changed). Returns the
+    /// whoever listens (the server's wake-up and the snapshot file's writer). Returns the
     /// snapshot now served.
     pub(super) fn publish(&mut self, built: Built, serial: u32, now: Now, took: Duration) -> Arc<Records> {
         let Built {
@@ -65,7 +65,6 @@ impl Refresher {
             Some(names) => journal::follow_touched(&previous, records, serial, names),
             None => journal::follow(&previous, records, serial),
         };
-        let changed = records.serial() != previous.serial() || !previous.is_loaded();
         drop(previous);
         self.last_serial = records.serial();
         let published = Arc::new(records);
@@ -73,13 +72,8 @@ impl Refresher {
         if touched.is_none() {
             return_free_memory();
         }
-        if let Some(swapped) = &self.hooks.swapped {
+        if let Some(swapped) = &self.swapped {
             swapped();
-        }
-        if changed {
-            if let Some(hook) = self.hooks.published.as_mut() {
-                hook(&published);
-            }
         }
         self.status.set_carried_tasks(self.carried_tasks as u64);
         self.status.success(now.unix_ms, millis(took));
