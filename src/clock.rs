@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds since the Unix epoch (0 if the clock is set before it).
-pub(crate) fn unix_now() -> u64 {
+pub fn unix_now() -> u64 {
     unix_now_ms() / 1000
 }
 

@@ -104,7 +104,8 @@ pub mod transfer {
 
 /// The warm-start snapshot file.
 pub mod warm {
-    pub use crate::warm::{load, unix_now};
+    pub use crate::clock::unix_now;
+    pub use crate::warm::load;
 
     /// The snapshot file's format.
     pub mod format {

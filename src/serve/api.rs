@@ -42,9 +42,7 @@ impl ApiView<'_> {
     /// The response to one request.
     pub(super) fn respond(&self, method: &str, path: &str) -> Response {
         let config = self.api.config.load();
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now_ms = crate::clock::unix_now_ms();
         let render = || {
             metrics::render(&metrics::Snapshot {
                 metrics: self.metrics,

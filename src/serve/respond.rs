@@ -11,7 +11,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use mio::Registry;
 
@@ -295,7 +295,4 @@ impl Respond for ForClient<'_, '_, '_> {
     }
 }
 
-/// The time TSIG signs with.
-pub(super) fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
+use crate::clock::unix_now;

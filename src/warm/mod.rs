@@ -15,7 +15,7 @@ use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
@@ -187,10 +187,7 @@ pub(crate) fn start(config: &Config, records: &ArcSwap<Records>, status: &Snapsh
     Some(written)
 }
 
-/// Seconds since the Unix epoch (0 if the clock is before it).
-pub fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
+pub(crate) use crate::clock::unix_now;
 
 #[cfg(test)]
 mod tests;
