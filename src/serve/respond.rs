@@ -16,6 +16,7 @@ use std::time::Instant;
 use mio::Registry;
 
 use crate::answer::{answer, answer_message, error_reply, error_reply_message, formerr, Outcome, Transport};
+use crate::clock::unix_now;
 use crate::forward::{Client, Forwarder};
 use crate::metrics::{Kind, Metrics, TransferKind};
 use crate::random::ShuffleRng;
@@ -294,5 +295,3 @@ impl Respond for ForClient<'_, '_, '_> {
         unix_now()
     }
 }
-
-use crate::clock::unix_now;

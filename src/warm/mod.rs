@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
+use crate::clock::unix_now;
 use crate::config::Config;
 use crate::metrics::SnapshotFileStatus;
 use crate::records::zone;
@@ -186,8 +187,6 @@ pub(crate) fn start(config: &Config, records: &ArcSwap<Records>, status: &Snapsh
     records.store(Arc::new(loaded.records));
     Some(written)
 }
-
-pub(crate) use crate::clock::unix_now;
 
 #[cfg(test)]
 mod tests;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 
 use super::format::encode;
-use super::unix_now;
+use crate::clock::unix_now;
 use crate::config::Config;
 use crate::metrics::SnapshotFileStatus;
 use crate::snapshot::Records;
