@@ -2,8 +2,10 @@
 //! defaults, validated up front so that every bad value is reported with the key that holds it.
 //!
 //! This module owns reading the document, the defaults, every check on a value and the effective
-//! configuration as JSON (for `/v1/config`); what each key is, is the table in [`keys`]. It does not read `/etc/resolv.conf` (an empty `resolvers` is
-//! left empty for the forwarder to fill), open files named by the config, or bind anything.
+//! configuration as JSON (for `/v1/config`); what each key is, is the table in [`keys`]; the keys set by
+//! `MESOS_DNS_<KEY>` variables go over the document's ([`env`]). It does not read `/etc/resolv.conf` (an
+//! empty `resolvers` is left empty for the forwarder to fill), open files named by the config, or bind
+//! anything.
 
 use std::collections::BTreeMap;
 use std::fmt;
