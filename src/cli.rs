@@ -29,9 +29,10 @@ use argh::FromArgs;
             Finer logging: the RUST_LOG environment variable (RUST_LOG=debug)."
 )]
 pub struct Args {
-    /// the config file (default: config.json in the working directory)
-    #[argh(option, default = "PathBuf::from(\"config.json\")")]
-    pub config: PathBuf,
+    /// the config file (default: config.json in the working directory; without it, the MESOS_DNS_<KEY>
+    /// environment variables alone)
+    #[argh(option)]
+    pub config: Option<PathBuf>,
 
     /// print the version and exit
     #[argh(switch)]

@@ -16,7 +16,7 @@ pub mod answer {
 
 /// The configuration as loaded.
 pub mod config {
-    pub use crate::config::Config;
+    pub use crate::config::{Config, Overrides};
 }
 
 /// The relay: resolver lists, the answer cache, the relay table and the upstream answer check.

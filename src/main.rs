@@ -29,7 +29,9 @@ fn main() -> ExitCode {
     }
     init_logging(&args);
     let mut args = args;
-    args.config = mesos_dns::expand_home(&args.config, std::env::var_os("HOME").as_deref());
+    args.config = args
+        .config
+        .map(|path| mesos_dns::expand_home(&path, std::env::var_os("HOME").as_deref()));
 
     mesos_dns::start(&args)
 }

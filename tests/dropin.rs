@@ -381,3 +381,48 @@ fn the_readme_dcos_unit_line_runs_as_written() {
     let server = run_readme_command(&format!("exec {exec}"), cfg, &[("MESOS_DNS_CONFIG", &path)]);
     assert_answers_nginx(&server);
 }
+
+#[test]
+fn the_readme_marathon_app_with_env_runs_as_written_without_a_config_file() {
+    let app: Value = serde_json::from_str(&readme_block("<!-- marathon-app-env -->")).expect("the app is JSON");
+    let cmd = app["cmd"].as_str().expect("cmd").to_string();
+    assert!(cmd.contains("exec ./mesos-dns") && !cmd.contains("-config"), "{cmd}");
+    assert!(
+        app["uris"].as_array().is_some_and(|u| u.len() == 1),
+        "only the binary fetched: {app}"
+    );
+    let env = app["env"].as_object().expect("env");
+    // Every variable the README sets is one this test replaces or keeps knowingly: nothing it names
+    // (masters, ZooKeeper, resolvers) may be contacted from a test.
+    let replaced = ["MESOS_DNS_ZK", "MESOS_DNS_MASTERS", "MESOS_DNS_RESOLVERS"];
+    let kept = ["MESOS_DNS_REFRESHSECONDS", "MESOS_DNS_IPSOURCES"];
+    for name in env.keys() {
+        assert!(
+            replaced.contains(&name.as_str()) || kept.contains(&name.as_str()),
+            "{name}"
+        );
+    }
+    // The sandbox holds the binary and no config.json: the environment is the whole config.
+    let (master, cfg) = tutorial_config(json!({}));
+    std::fs::remove_file(&cfg.path).expect("no config.json in the sandbox");
+    let (masters, port, dead) = (master.addr(), cfg.port.to_string(), dead_resolver());
+    let mut vars: Vec<(&str, &str)> = kept
+        .iter()
+        .filter_map(|name| Some((*name, env.get(*name)?.as_str()?)))
+        .collect();
+    vars.extend([
+        ("MESOS_DNS_ZK", ""),
+        ("MESOS_DNS_MASTERS", masters.as_str()),
+        ("MESOS_DNS_RESOLVERS", dead.as_str()),
+        ("MESOS_DNS_LISTENER", "127.0.0.1"),
+        ("MESOS_DNS_PORT", port.as_str()),
+        ("MESOS_DNS_HTTPON", "false"),
+    ]);
+    let server = run_readme_command(&cmd, cfg, &vars);
+    assert_answers_nginx(&server);
+    let log = server.log_text();
+    assert!(
+        log.contains("MESOS_DNS_REFRESHSECONDS"),
+        "the variables used are logged: {log}"
+    );
+}

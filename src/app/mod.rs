@@ -12,7 +12,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 
 use crate::cli;
-use crate::config::Config;
+use crate::config::{choose_file, Config, Overrides};
 use crate::forward::{RelayConfig, UdpBuffers, Upstreams};
 use crate::mesos::fetch::{self, Fetcher};
 use crate::mesos::zk;
@@ -27,7 +27,29 @@ use signals::{watch_signals, Control};
 /// Loads the config, checks everything a deployment can get wrong before any socket is bound (exit
 /// status 2), then serves until a signal stops it (0) or serving fails (1).
 pub fn start(args: &cli::Args) -> ExitCode {
-    let config = match Config::load(&args.config) {
+    // The environment is read once: a reload keeps these keys over the file's.
+    let env = match Overrides::from_vars(std::env::vars_os()) {
+        Ok((env, warnings)) => {
+            for w in warnings {
+                log::warn!("{w}");
+            }
+            env
+        }
+        Err(e) => {
+            eprintln!("mesos-dns: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let default_exists = std::path::Path::new("config.json").exists();
+    let config_path = choose_file(args.config.as_deref(), default_exists, &env);
+    if !env.is_empty() {
+        let vars: Vec<&str> = env.variables().collect();
+        let over = config_path
+            .as_ref()
+            .map_or("the defaults".to_string(), |p| p.display().to_string());
+        log::info!("config keys from the environment, over {over}: {}", vars.join(", "));
+    }
+    let config = match Config::load(config_path.as_deref(), &env) {
         Ok((config, warnings)) => {
             for w in warnings {
                 log::warn!("{w}");
@@ -60,7 +82,7 @@ pub fn start(args: &cli::Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(config, source, args) {
+    match run(config, source, args, Reload { config_path, env }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log::error!("{e}");
@@ -70,8 +92,16 @@ pub fn start(args: &cli::Args) -> ExitCode {
     }
 }
 
+/// Where the config comes from, for SIGHUP to read it again.
+struct Reload {
+    /// The file, if any (see [`choose_file`]).
+    config_path: Option<std::path::PathBuf>,
+    /// The keys the environment sets, as read at start.
+    env: Overrides,
+}
+
 /// Binds the sockets, starts the refresher and serves.
-fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(), String> {
+fn run(config: Arc<Config>, source: StateSource, args: &cli::Args, reload: Reload) -> Result<(), String> {
     let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(zone(&config))));
     let dns = config.dns_on.then(|| SocketAddr::new(config.listener, config.port));
     let http = config
@@ -127,7 +157,8 @@ fn run(config: Arc<Config>, source: StateSource, args: &cli::Args) -> Result<(),
         relay: server.as_ref().map(Server::relay_reloader),
         dns,
         resolv_conf: args.resolv_conf.clone(),
-        config_path: args.config.clone(),
+        config_path: reload.config_path,
+        env: reload.env,
         config: shared.clone(),
         refresher: refresher.thread().clone(),
     };

@@ -11,7 +11,7 @@ use arc_swap::ArcSwap;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::config::Config;
+use crate::config::{Config, Overrides};
 use crate::serve::{RelayReload, RelayReloader};
 
 /// What the signal thread acts on.
@@ -23,14 +23,17 @@ pub(super) struct Control {
     /// Our DNS address and the resolv.conf to read, as at start (to make the relay's config again).
     pub(super) dns: Option<SocketAddr>,
     pub(super) resolv_conf: Option<PathBuf>,
-    pub(super) config_path: PathBuf,
+    /// The config file (none: the environment alone is the config) and the environment's keys, which
+    /// stay over the file's.
+    pub(super) config_path: Option<PathBuf>,
+    pub(super) env: Overrides,
     pub(super) config: Arc<ArcSwap<Config>>,
     pub(super) refresher: std::thread::Thread,
 }
 
 /// SIGTERM and SIGINT stop the server cleanly (sockets closed, exit status 0). SIGHUP reloads the config
-/// file: a valid one is used from the next refresh on (which starts at once); an invalid one is logged
-/// and the running config kept.
+/// file, with the environment's keys over it as at start: a valid one is used from the next refresh on
+/// (which starts at once); an invalid one is logged and the running config kept.
 pub(super) fn watch_signals(control: Control) -> std::io::Result<()> {
     let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
     std::thread::Builder::new()
@@ -53,8 +56,11 @@ pub(super) fn watch_signals(control: Control) -> std::io::Result<()> {
 }
 
 fn reload(control: &Control) {
-    let path = control.config_path.display();
-    let new = match Config::load(&control.config_path) {
+    let path = match &control.config_path {
+        Some(path) => path.display().to_string(),
+        None => "the environment".to_string(),
+    };
+    let new = match Config::load(control.config_path.as_deref(), &control.env) {
         Ok((new, warnings)) => {
             for w in warnings {
                 log::warn!("{w}");

@@ -22,7 +22,7 @@ fn no_arguments_give_the_defaults() {
     assert_eq!(
         args,
         Args {
-            config: PathBuf::from("config.json"),
+            config: None,
             version: false,
             verbosity: 0,
             state_file: None,
@@ -47,7 +47,7 @@ fn the_seed_tutorial_command_line_parses() {
     .map(String::from)
     .collect();
     let args = parse_args(&argv).unwrap();
-    assert_eq!(args.config, PathBuf::from("/usr/local/mesos-dns/config.json"));
+    assert_eq!(args.config, Some(PathBuf::from("/usr/local/mesos-dns/config.json")));
     assert_eq!(args.verbosity, 1);
     assert!(!args.version);
     assert_eq!(args.state_file, None);
@@ -62,7 +62,11 @@ fn config_takes_every_go_and_double_dash_form() {
         &["--config", "/etc/m.json"],
         &["-config=other.json", "--config", "/etc/m.json"],
     ] {
-        assert_eq!(parse(argv).unwrap().config, PathBuf::from("/etc/m.json"), "{argv:?}");
+        assert_eq!(
+            parse(argv).unwrap().config,
+            Some(PathBuf::from("/etc/m.json")),
+            "{argv:?}"
+        );
     }
 }
 
@@ -70,9 +74,12 @@ fn config_takes_every_go_and_double_dash_form() {
 fn config_value_may_start_with_a_dash_or_contain_an_equals_sign() {
     assert_eq!(
         parse(&["-config", "-odd.json"]).unwrap().config,
-        PathBuf::from("-odd.json")
+        Some(PathBuf::from("-odd.json"))
     );
-    assert_eq!(parse(&["-config=a=b.json"]).unwrap().config, PathBuf::from("a=b.json"));
+    assert_eq!(
+        parse(&["-config=a=b.json"]).unwrap().config,
+        Some(PathBuf::from("a=b.json"))
+    );
 }
 
 #[test]
@@ -120,7 +127,7 @@ fn verbosity_takes_the_old_switches_and_the_new_levels() {
 #[test]
 fn a_bare_v_does_not_swallow_the_next_flag() {
     let args = parse(&["-v", "-config", "c.json"]).unwrap();
-    assert_eq!((args.verbosity, args.config), (1, PathBuf::from("c.json")));
+    assert_eq!((args.verbosity, args.config), (1, Some(PathBuf::from("c.json"))));
 }
 
 #[test]
@@ -155,7 +162,7 @@ fn all_flags_together() {
     assert_eq!(
         args,
         Args {
-            config: PathBuf::from("c.json"),
+            config: Some(PathBuf::from("c.json")),
             version: true,
             verbosity: 2,
             state_file: Some(PathBuf::from("s.json")),
@@ -231,7 +238,7 @@ fn malformed_arguments_are_usage_errors() {
 fn the_dcos_and_docker_command_lines_parse() {
     // dcos-mesos-dns.service: ExecStart=/opt/mesosphere/bin/mesos-dns --config=${MESOS_DNS_CONFIG} -logtostderr=true
     let args = parse(&["--config=/opt/mesosphere/etc/mesos-dns.json", "-logtostderr=true"]).unwrap();
-    assert_eq!(args.config, PathBuf::from("/opt/mesosphere/etc/mesos-dns.json"));
+    assert_eq!(args.config, Some(PathBuf::from("/opt/mesosphere/etc/mesos-dns.json")));
     assert!(args.logtostderr);
     assert_eq!(args.log_level(), log::LevelFilter::Warn);
     // Docker images: -v=2 -logtostderr=true, some -log_dir=...

@@ -42,6 +42,19 @@ pub(super) struct Key {
     /// For a key that takes effect only at the next start (the sockets and the relay are set up once):
     /// whether its value differs between two configs.
     pub(super) restart_only: Option<fn(&Config, &Config) -> bool>,
+    /// The JSON type of the value, which a `MESOS_DNS_<KEY>` variable's text is turned into.
+    pub(super) kind: Kind,
+}
+
+/// What a key's value is, as far as turning an environment variable's text into JSON goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A string, number or boolean (the default).
+    Scalar,
+    /// A list of strings.
+    List,
+    /// An object, or a list of objects: JSON only.
+    Json,
 }
 
 const fn key(name: &'static str, read: Reader) -> Key {
@@ -50,6 +63,7 @@ const fn key(name: &'static str, read: Reader) -> Key {
         read,
         json: None,
         restart_only: None,
+        kind: Kind::Scalar,
     }
 }
 
@@ -66,6 +80,10 @@ impl Key {
             restart_only: Some(changed),
             ..self
         }
+    }
+
+    const fn kind(self, kind: Kind) -> Key {
+        Key { kind, ..self }
     }
 }
 
@@ -84,9 +102,11 @@ fn addresses(list: &[SocketAddr]) -> Value {
 /// Every key the original accepts, and ours (`PTROn`, `stateSource`, `unroutableNetworks`,
 /// `hideUnhealthyTasks`), in the order they are read.
 pub(super) static KEYS: &[Key] = &[
-    key("masters", |f, c, _| set(&mut c.masters, f.strings_as(parse_masters)?)).json("Masters", |c| {
-        c.masters.iter().map(ToString::to_string).collect::<Vec<_>>().into()
-    }),
+    key("masters", |f, c, _| set(&mut c.masters, f.strings_as(parse_masters)?))
+        .json("Masters", |c| {
+            c.masters.iter().map(ToString::to_string).collect::<Vec<_>>().into()
+        })
+        .kind(Kind::List),
     key("zk", |f, c, _| {
         // An empty `zk` is none, as in the original.
         set(
@@ -148,7 +168,8 @@ pub(super) static KEYS: &[Key] = &[
     key("resolvers", |f, c, _| {
         set(&mut c.resolvers, f.strings_as(parse_resolvers)?)
     })
-    .json("Resolvers", |c| addresses(&c.resolvers)),
+    .json("Resolvers", |c| addresses(&c.resolvers))
+    .kind(Kind::List),
     key("zoneResolvers", |f, c, _| {
         let zones = f
             .value()
@@ -158,7 +179,8 @@ pub(super) static KEYS: &[Key] = &[
     .json("ZoneResolvers", |c| {
         let zones = c.zone_resolvers.iter().map(|(zone, rs)| (zone.clone(), addresses(rs)));
         Value::Object(zones.collect())
-    }),
+    })
+    .kind(Kind::Json),
     key("timeout", |f, c, warnings| {
         let timeout = f.int(false, MAX_SECONDS)?.map(|v| match v {
             0 => {
@@ -205,7 +227,8 @@ pub(super) static KEYS: &[Key] = &[
             .map(|n| n.to_string())
             .collect::<Vec<_>>()
             .into()
-    }),
+    })
+    .kind(Kind::List),
     key("recurseon", |f, c, _| set(&mut c.recurse_on, f.bool()?)).json("RecurseOn", |c| c.recurse_on.into()),
     key("SOAMname", |f, c, _| {
         set(&mut c.soa_mname, f.string_as(normalize_soa_name)?)
@@ -238,7 +261,8 @@ pub(super) static KEYS: &[Key] = &[
     })
     .json("IPSources", |c| {
         c.ip_sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().into()
-    }),
+    })
+    .kind(Kind::List),
     key("unroutableNetworks", |f, c, _| {
         set(&mut c.unroutable_networks, f.strings_as(parse_networks)?)
     })
@@ -248,7 +272,8 @@ pub(super) static KEYS: &[Key] = &[
             .map(|n| n.to_string())
             .collect::<Vec<_>>()
             .into()
-    }),
+    })
+    .kind(Kind::List),
     key("hideUnhealthyTasks", |f, c, _| {
         set(&mut c.hide_unhealthy_tasks, f.bool()?)
     })
@@ -293,7 +318,8 @@ pub(super) static KEYS: &[Key] = &[
         };
         let members = [("Principal", principal), ("Secret", secret)];
         Value::Object(Map::from_iter(members.map(|(k, v)| (k.to_string(), Value::from(v)))))
-    }),
+    })
+    .kind(Kind::Json),
     // After the credentials and the service account file, which it takes.
     key("mesosAuthentication", read_authentication)
         .json("MesosAuthentication", |c| c.mesos_authentication.as_str().into()),
@@ -308,20 +334,24 @@ pub(super) static KEYS: &[Key] = &[
             .collect::<Vec<_>>()
             .into()
     })
-    .restart_only(|a, b| a.transfer_allow_from != b.transfer_allow_from),
+    .restart_only(|a, b| a.transfer_allow_from != b.transfer_allow_from)
+    .kind(Kind::List),
     // Not in `/v1/config`: the secrets.
     key("tsigKeys", |f, c, _| {
         let keys = f.value().map(|v| parse_tsig_keys(v).map_err(|p| f.error(p)));
         set(&mut c.tsig_keys, keys.transpose()?)
     })
-    .restart_only(|a, b| a.tsig_keys != b.tsig_keys),
+    .restart_only(|a, b| a.tsig_keys != b.tsig_keys)
+    .kind(Kind::Json),
     key("notify", |f, c, _| set(&mut c.notify, f.strings_as(parse_notify)?))
         .json("Notify", |c| addresses(&c.notify))
-        .restart_only(|a, b| a.notify != b.notify),
+        .restart_only(|a, b| a.notify != b.notify)
+        .kind(Kind::List),
     key("nameservers", |f, c, _| {
         set(&mut c.nameservers, f.strings_as(parse_nameservers)?)
     })
-    .json("Nameservers", |c| c.nameservers.clone().into()),
+    .json("Nameservers", |c| c.nameservers.clone().into())
+    .kind(Kind::List),
     // The original reports the config file's path under this key; in a file it has no effect.
     key("File", |_, _, _| Ok(())).json("File", |c| c.file.clone().into()),
 ];

@@ -2,8 +2,10 @@
 //! defaults, validated up front so that every bad value is reported with the key that holds it.
 //!
 //! This module owns reading the document, the defaults, every check on a value and the effective
-//! configuration as JSON (for `/v1/config`); what each key is, is the table in [`keys`]. It does not read `/etc/resolv.conf` (an empty `resolvers` is
-//! left empty for the forwarder to fill), open files named by the config, or bind anything.
+//! configuration as JSON (for `/v1/config`); what each key is, is the table in [`keys`]; the keys set by
+//! `MESOS_DNS_<KEY>` variables go over the document's ([`env`]). It does not read `/etc/resolv.conf` (an
+//! empty `resolvers` is left empty for the forwarder to fill), open files named by the config, or bind
+//! anything.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,6 +17,7 @@ use serde_json::Value;
 use crate::addr::HostPort;
 
 mod cidr;
+mod env;
 mod fields;
 mod keys;
 mod types;
@@ -22,6 +25,8 @@ mod values;
 mod zk_url;
 
 pub(crate) use cidr::Cidr;
+pub(crate) use env::choose_file;
+pub use env::Overrides;
 use fields::{Entries, Fields};
 pub(crate) use types::REDACTED;
 pub(crate) use types::{Auth, Credentials, IpSource, StateSourceMode, TsigKey};
@@ -161,7 +166,16 @@ pub struct Config {
 pub enum ConfigError {
     Io(String, std::io::Error),
     Json(serde_json::Error),
-    Field { key: &'static str, problem: String },
+    Field {
+        key: &'static str,
+        problem: String,
+    },
+    /// A bad value of a key set by an environment variable (`MESOS_DNS_<KEY>`).
+    Env {
+        var: String,
+        key: &'static str,
+        problem: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -170,6 +184,9 @@ impl fmt::Display for ConfigError {
             ConfigError::Io(path, e) => write!(f, "cannot read config file {path}: {e}"),
             ConfigError::Json(e) => write!(f, "config file is not valid JSON: {e}"),
             ConfigError::Field { key, problem } => write!(f, "config key `{key}`: {problem}"),
+            ConfigError::Env { var, key, problem } => {
+                write!(f, "environment variable {var} (config key `{key}`): {problem}")
+            }
         }
     }
 }
@@ -243,18 +260,29 @@ impl Config {
     /// Parses and validates a config document. Also returns warnings (unknown keys, values that are
     /// accepted but probably not meant) for the caller to log.
     pub fn from_json(text: &str) -> Result<(Config, Vec<String>), ConfigError> {
+        Self::from_json_with(text, &Overrides::default())
+    }
+
+    /// [`Config::from_json`] with the keys the environment sets over the document's; an error about
+    /// one of those names its variable.
+    pub fn from_json_with(text: &str, env: &Overrides) -> Result<(Config, Vec<String>), ConfigError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let Entries(entries) = serde_json::from_str(text).map_err(ConfigError::Json)?;
+        let Entries(mut entries) = serde_json::from_str(text).map_err(ConfigError::Json)?;
+        entries.extend(env.members());
         let mut warnings = Vec::new();
         let fields = Fields::new(entries, keys::is_known, &mut warnings);
-        let config = build(&fields, &mut warnings)?;
+        let config = build(&fields, &mut warnings).map_err(|e| env.blame(e))?;
         Ok((config, warnings))
     }
 
-    /// Reads and parses a config file, remembering its absolute path (`File`).
-    pub fn load(path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
+    /// Reads and parses a config file, remembering its absolute path (`File`), with the environment's
+    /// keys over it; without a file, the environment's keys over the defaults.
+    pub fn load(path: Option<&Path>, env: &Overrides) -> Result<(Config, Vec<String>), ConfigError> {
+        let Some(path) = path else {
+            return Self::from_json_with("{}", env);
+        };
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io(path.display().to_string(), e))?;
-        let (mut config, warnings) = Self::from_json(&text)?;
+        let (mut config, warnings) = Self::from_json_with(&text, env)?;
         config.file = std::path::absolute(path)
             .unwrap_or_else(|_| path.to_path_buf())
             .display()

@@ -322,9 +322,15 @@ fn next_id() -> u16 {
 /// Runs the binary to completion with these arguments (for flags that exit at once); kills it if it
 /// runs longer than 20 s.
 pub fn run_to_exit(args: &[&str]) -> (ExitStatus, String, String) {
+    run_to_exit_with_env(args, &[])
+}
+
+/// [`run_to_exit`] with extra environment variables.
+pub fn run_to_exit_with_env(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String, String) {
     let mut child = Command::new(BIN)
         .args(args)
         .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

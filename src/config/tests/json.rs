@@ -168,7 +168,7 @@ fn load_remembers_the_absolute_path_of_the_file_and_to_json_shows_it() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("config.json");
     std::fs::write(&path, SEED).unwrap();
-    let (c, _) = Config::load(&path).unwrap();
+    let (c, _) = Config::load(Some(&path), &Default::default()).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(c.file, path.display().to_string());
     assert!(Path::new(&c.file).is_absolute());
