@@ -259,6 +259,7 @@ impl Default for Config {
 impl Config {
     /// Parses and validates a config document. Also returns warnings (unknown keys, values that are
     /// accepted but probably not meant) for the caller to log.
+    #[cfg(any(test, feature = "internals"))]
     pub fn from_json(text: &str) -> Result<(Config, Vec<String>), ConfigError> {
         Self::from_json_with(text, &Overrides::default())
     }
