@@ -343,7 +343,8 @@ impl Ctx<'_> {
     }
 
     /// The RRset of `rrtype` at `node` (A, AAAA and SRV shuffled; PTR and TXT in stored order), owned
-    /// by `owner`; other types have none here.
+    /// by `owner`; other types have none here. A and AAAA are cut to `aRecordLimit` after the shuffle,
+    /// before the size limit: the same records over UDP and TCP, and a random few each time.
     fn rrset(
         &self,
         w: &mut Writer<'_>,
@@ -355,14 +356,15 @@ impl Ctx<'_> {
     ) -> Result<(), Full> {
         match rrtype {
             rtype::A => {
-                for i in Shuffle::new(node.a.len(), self.random) {
+                for i in Shuffle::new(node.a.len(), self.random).cut(self.a_record_limit()) {
                     w.record(owner, rtype::A, ttl, |w| w.bytes(&node.a[i]))?;
                     counts.answer += 1;
                 }
                 Ok(())
             }
             rtype::AAAA => {
-                for i in Shuffle::new(node.aaaa.len(), self.random.rotate_left(17)) {
+                let order = Shuffle::new(node.aaaa.len(), self.random.rotate_left(17));
+                for i in order.cut(self.a_record_limit()) {
                     w.record(owner, rtype::AAAA, ttl, |w| w.bytes(&node.aaaa[i]))?;
                     counts.answer += 1;
                 }
@@ -378,6 +380,14 @@ impl Ctx<'_> {
                 Ok(())
             }
             _ => Ok(()),
+        }
+    }
+
+    /// How many records of an A or AAAA RRset an answer carries at most (`aRecordLimit`; 0: all).
+    fn a_record_limit(&self) -> usize {
+        match self.records.zone().a_record_limit {
+            0 => usize::MAX,
+            n => usize::from(n),
         }
     }
 
@@ -541,6 +551,13 @@ impl Shuffle {
             stride += 1;
         }
         Shuffle { n, at, stride, left: n }
+    }
+
+    /// The first `limit` of the order at most: a random `limit` of the records (each as likely as the
+    /// others to be among them, and to be first), in random order.
+    fn cut(mut self, limit: usize) -> Shuffle {
+        self.left = self.left.min(limit);
+        self
     }
 }
 

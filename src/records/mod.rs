@@ -26,6 +26,7 @@ pub fn zone(config: &Config) -> Zone {
         srv_weight: config.srv_record_default_weight,
         recurse_on: config.recurse_on,
         set_truncate_bit: config.set_truncate_bit,
+        a_record_limit: config.a_record_limit,
         nameservers: config.nameservers.clone(),
     }
 }
@@ -53,6 +54,7 @@ mod tests {
             srv_record_default_weight: 7,
             recurse_on: false,
             set_truncate_bit: false,
+            a_record_limit: 2,
             ..Config::default()
         };
         let expect = Zone {
@@ -67,6 +69,7 @@ mod tests {
             srv_weight: 7,
             recurse_on: false,
             set_truncate_bit: false,
+            a_record_limit: 2,
             nameservers: Vec::new(),
         };
         assert_eq!(zone(&config), expect);
