@@ -355,20 +355,10 @@ impl Ctx<'_> {
         counts: &mut Counts,
     ) -> Result<(), Full> {
         match rrtype {
-            rtype::A => {
-                for i in Shuffle::new(node.a.len(), self.random).cut(self.a_record_limit()) {
-                    w.record(owner, rtype::A, ttl, |w| w.bytes(&node.a[i]))?;
-                    counts.answer += 1;
-                }
-                Ok(())
-            }
+            rtype::A => self.addresses_answer(w, owner, rtype::A, ttl, node.a, self.random, counts),
             rtype::AAAA => {
-                let order = Shuffle::new(node.aaaa.len(), self.random.rotate_left(17));
-                for i in order.cut(self.a_record_limit()) {
-                    w.record(owner, rtype::AAAA, ttl, |w| w.bytes(&node.aaaa[i]))?;
-                    counts.answer += 1;
-                }
-                Ok(())
+                let random = self.random.rotate_left(17);
+                self.addresses_answer(w, owner, rtype::AAAA, ttl, node.aaaa, random, counts)
             }
             rtype::SRV => self.srv(w, node, owner, ttl, counts),
             rtype::PTR => self.ptr(w, node, ttl, counts),
@@ -383,12 +373,34 @@ impl Ctx<'_> {
         }
     }
 
-    /// How many records of an A or AAAA RRset an answer carries at most (`aRecordLimit`; 0: all).
-    fn a_record_limit(&self) -> usize {
-        match self.records.zone().a_record_limit {
-            0 => usize::MAX,
-            n => usize::from(n),
+    /// An A or AAAA RRset in the answer section, shuffled, then cut to `aRecordLimit`. The cut is
+    /// decided once, outside the loop: an RRset within the limit (every one, without a limit) is
+    /// written by the same loop as before the limit existed, at the same cost.
+    #[allow(clippy::too_many_arguments)]
+    fn addresses_answer<const L: usize>(
+        &self,
+        w: &mut Writer<'_>,
+        owner: Owner<'_>,
+        rrtype: u16,
+        ttl: u32,
+        rdata: &[[u8; L]],
+        random: u64,
+        counts: &mut Counts,
+    ) -> Result<(), Full> {
+        let limit = self.records.zone().a_records_max;
+        let order = Shuffle::new(rdata.len(), random);
+        if rdata.len() <= limit {
+            for i in order {
+                w.record(owner, rrtype, ttl, |w| w.bytes(&rdata[i]))?;
+                counts.answer += 1;
+            }
+        } else {
+            for i in order.cut(limit) {
+                w.record(owner, rrtype, ttl, |w| w.bytes(&rdata[i]))?;
+                counts.answer += 1;
+            }
         }
+        Ok(())
     }
 
     fn srv(

@@ -31,7 +31,7 @@ fn limited(limit: u16) -> Records {
     l.begin_static();
     l.push("www.mesos.", RData::Cname("web.marathon.mesos.".into()));
     let zone = Zone {
-        a_record_limit: limit,
+        a_records_max: if limit == 0 { usize::MAX } else { usize::from(limit) },
         ..zone()
     };
     Records::build(zone, &l, 1)
