@@ -343,7 +343,8 @@ impl Ctx<'_> {
     }
 
     /// The RRset of `rrtype` at `node` (A, AAAA and SRV shuffled; PTR and TXT in stored order), owned
-    /// by `owner`; other types have none here.
+    /// by `owner`; other types have none here. A and AAAA are cut to `aRecordLimit` after the shuffle,
+    /// before the size limit: the same records over UDP and TCP, and a random few each time.
     fn rrset(
         &self,
         w: &mut Writer<'_>,
@@ -354,19 +355,10 @@ impl Ctx<'_> {
         counts: &mut Counts,
     ) -> Result<(), Full> {
         match rrtype {
-            rtype::A => {
-                for i in Shuffle::new(node.a.len(), self.random) {
-                    w.record(owner, rtype::A, ttl, |w| w.bytes(&node.a[i]))?;
-                    counts.answer += 1;
-                }
-                Ok(())
-            }
+            rtype::A => self.addresses_answer(w, owner, rtype::A, ttl, node.a, self.random, counts),
             rtype::AAAA => {
-                for i in Shuffle::new(node.aaaa.len(), self.random.rotate_left(17)) {
-                    w.record(owner, rtype::AAAA, ttl, |w| w.bytes(&node.aaaa[i]))?;
-                    counts.answer += 1;
-                }
-                Ok(())
+                let random = self.random.rotate_left(17);
+                self.addresses_answer(w, owner, rtype::AAAA, ttl, node.aaaa, random, counts)
             }
             rtype::SRV => self.srv(w, node, owner, ttl, counts),
             rtype::PTR => self.ptr(w, node, ttl, counts),
@@ -379,6 +371,36 @@ impl Ctx<'_> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// An A or AAAA RRset in the answer section, shuffled, then cut to `aRecordLimit`. The cut is
+    /// decided once, outside the loop: an RRset within the limit (every one, without a limit) is
+    /// written by the same loop as before the limit existed, at the same cost.
+    #[allow(clippy::too_many_arguments)]
+    fn addresses_answer<const L: usize>(
+        &self,
+        w: &mut Writer<'_>,
+        owner: Owner<'_>,
+        rrtype: u16,
+        ttl: u32,
+        rdata: &[[u8; L]],
+        random: u64,
+        counts: &mut Counts,
+    ) -> Result<(), Full> {
+        let limit = self.records.zone().a_records_max;
+        let order = Shuffle::new(rdata.len(), random);
+        if rdata.len() <= limit {
+            for i in order {
+                w.record(owner, rrtype, ttl, |w| w.bytes(&rdata[i]))?;
+                counts.answer += 1;
+            }
+        } else {
+            for i in order.cut(limit) {
+                w.record(owner, rrtype, ttl, |w| w.bytes(&rdata[i]))?;
+                counts.answer += 1;
+            }
+        }
+        Ok(())
     }
 
     fn srv(
@@ -541,6 +563,13 @@ impl Shuffle {
             stride += 1;
         }
         Shuffle { n, at, stride, left: n }
+    }
+
+    /// The first `limit` of the order at most: a random `limit` of the records (each as likely as the
+    /// others to be among them, and to be first), in random order.
+    fn cut(mut self, limit: usize) -> Shuffle {
+        self.left = self.left.min(limit);
+        self
     }
 }
 

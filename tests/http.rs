@@ -341,6 +341,7 @@ fn config_is_the_original_config_document_with_our_own_keys() {
     want["Notify"] = json!([]);
     want["Nameservers"] = json!([]);
     want["FailoverGraceSeconds"] = json!(300);
+    want["ARecordLimit"] = json!(0);
     assert_same_document(&v, &want, "config");
     assert!(path.is_absolute());
 }

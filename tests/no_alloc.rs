@@ -1,7 +1,7 @@
 //! Answering allocates nothing once warmed up: A, AAAA, SRV with additional records, NXDOMAIN, CNAME, TXT, a
-//! truncated answer, FORMERR, PTR (compressed targets), an error reply and a relayed answer from the
-//! cache (fresh, truncated for UDP, stale, or a miss), counted by a global allocator
-//! that counts. Only the test's own thread is counted: the test harness's threads allocate as they
+//! truncated answer, A and AAAA cut by `aRecordLimit`, FORMERR, PTR (compressed targets), an error reply
+//! and a relayed answer from the cache (fresh, truncated for UDP, stale, or a miss), counted by a global
+//! allocator that counts. Only the test's own thread is counted: the test harness's threads allocate as they
 //! please (under load, the main thread does while the test runs), and that is not the answer path.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -110,6 +110,21 @@ fn answering_allocates_nothing() {
         RData::Txt(vec!["v=1".into(), "owner=web".into()]),
     );
     let records = Records::build(zone(&Config::default()), &list, 1);
+    // The same records answered with `aRecordLimit`: A and AAAA cut to two after the shuffle.
+    let limit = Config {
+        a_record_limit: 2,
+        ..Config::default()
+    };
+    let limited = Records::build(zone(&limit), &list, 1);
+    let limited_queries = [
+        (query("nginx.marathon.mesos", 1, true), "A, limited"),
+        (query("big.marathon.mesos", 1, false), "A of 200, limited"),
+        (query("nginx.marathon.mesos", 28, false), "AAAA, limited"),
+        (
+            query("www.marathon.mesos", 1, true),
+            "CNAME with the target's A, limited",
+        ),
+    ];
     let queries = [
         (query("nginx.marathon.mesos", 1, true), "A"),
         (query("nginx.marathon.mesos", 28, false), "AAAA"),
@@ -148,6 +163,14 @@ fn answering_allocates_nothing() {
                     other => panic!("{what}: routed to {other:?}"),
                 };
                 assert!(matches!(outcome, Outcome::Reply(_)), "{what}");
+            }
+        }
+        for (q, what) in &limited_queries {
+            for t in [Transport::Udp, Transport::Tcp] {
+                assert!(
+                    matches!(answer(q, &limited, t, seed, &mut out), Outcome::Reply(_)),
+                    "{what}"
+                );
             }
         }
         assert_eq!(

@@ -517,5 +517,6 @@ fn hostile_packets_get_the_expected_reaction() {
     }
 }
 
+mod limit;
 mod ptr;
 mod statics;

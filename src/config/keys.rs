@@ -256,6 +256,11 @@ pub(super) static KEYS: &[Key] = &[
         set(&mut c.srv_record_default_weight, f.int(false, u16::MAX)?)
     })
     .json("SRVRecordDefaultWeight", |c| c.srv_record_default_weight.into()),
+    // Ours (issue 25, Consul's `a_record_limit`): an answer cannot carry more than 65535 records.
+    key("aRecordLimit", |f, c, _| {
+        set(&mut c.a_record_limit, f.int(false, u16::MAX)?)
+    })
+    .json("ARecordLimit", |c| c.a_record_limit.into()),
     key("IPSources", |f, c, _| {
         set(&mut c.ip_sources, f.strings_as(parse_ip_sources)?)
     })

@@ -107,6 +107,9 @@ pub struct Config {
     pub soa_minttl: u32,
     /// `SRVRecordDefaultWeight`: the weight of the SRV records.
     pub srv_record_default_weight: u16,
+    /// `aRecordLimit` (ours, Consul's `a_record_limit`): the A or AAAA records an answer carries at
+    /// most, a random few each time (0: all).
+    pub a_record_limit: u16,
     /// `IPSources`: where a task's address is taken from, in order.
     pub ip_sources: Vec<IpSource>,
     /// `unroutableNetworks` (ours): task addresses in these networks are not published; the next IP
@@ -229,6 +232,7 @@ impl Default for Config {
             soa_expire: 86400,
             soa_minttl: 60,
             srv_record_default_weight: 1,
+            a_record_limit: 0,
             ip_sources: vec![IpSource::Netinfo, IpSource::Mesos, IpSource::Host],
             unroutable_networks: Vec::new(),
             hide_unhealthy_tasks: false,

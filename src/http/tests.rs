@@ -135,7 +135,7 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     // ours: PTROn, StateSource, HideUnhealthyTasks, UnroutableNetworks, StaticRecordsFile, SnapshotFile,
     // SnapshotMaxAgeSeconds,
     // UDPReceiveBuffer, UDPSendBuffer, CacheOn, CacheMaxEntries, ServeStaleSeconds, RelayAllowFrom,
-    // TransferAllowFrom, Notify, Nameservers, FailoverGraceSeconds.
+    // TransferAllowFrom, Notify, Nameservers, FailoverGraceSeconds, ARecordLimit.
     let mut want = json!({
         "RefreshSeconds": 60, "Port": 53, "Timeout": 5, "StateTimeoutSeconds": 300, "ZkDetectionTimeout": 30,
         "HttpPort": 8123, "TTL": 60, "SRVRecordDefaultWeight": 1,
@@ -161,6 +161,7 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     want["CacheMaxEntries"] = json!(10000);
     want["ServeStaleSeconds"] = json!(86400);
     want["FailoverGraceSeconds"] = json!(300);
+    want["ARecordLimit"] = json!(0);
     want["RelayAllowFrom"] = json!([]);
     // Ours, for zone transfers (tsigKeys is not shown: secrets).
     want["TransferAllowFrom"] = json!([]);

@@ -26,6 +26,10 @@ pub fn zone(config: &Config) -> Zone {
         srv_weight: config.srv_record_default_weight,
         recurse_on: config.recurse_on,
         set_truncate_bit: config.set_truncate_bit,
+        a_records_max: match config.a_record_limit {
+            0 => usize::MAX,
+            n => usize::from(n),
+        },
         nameservers: config.nameservers.clone(),
     }
 }
@@ -53,6 +57,7 @@ mod tests {
             srv_record_default_weight: 7,
             recurse_on: false,
             set_truncate_bit: false,
+            a_record_limit: 2,
             ..Config::default()
         };
         let expect = Zone {
@@ -67,6 +72,7 @@ mod tests {
             srv_weight: 7,
             recurse_on: false,
             set_truncate_bit: false,
+            a_records_max: 2,
             nameservers: Vec::new(),
         };
         assert_eq!(zone(&config), expect);

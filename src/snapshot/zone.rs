@@ -16,6 +16,9 @@ pub struct Zone {
     pub srv_weight: u16,
     pub recurse_on: bool,
     pub set_truncate_bit: bool,
+    /// The A or AAAA records an answer section carries at most: `aRecordLimit`, `usize::MAX` for its 0
+    /// (no limit), so that the answer path only compares a length with it.
+    pub a_records_max: usize,
     /// The apex NS names (fully qualified); empty: `soa_mname` alone.
     pub nameservers: Vec<String>,
 }
@@ -37,6 +40,7 @@ impl Zone {
             srv_weight: 1,
             recurse_on: true,
             set_truncate_bit: true,
+            a_records_max: usize::MAX,
             nameservers: Vec::new(),
         }
     }

@@ -37,6 +37,7 @@ fn every_key_set() -> Value {
     doc["notify"] = json!(["127.0.0.1:5300"]);
     doc["nameservers"] = json!(["ns2.example.com"]);
     doc["failoverGraceSeconds"] = json!(30);
+    doc["aRecordLimit"] = json!(2);
     doc
 }
 

@@ -76,6 +76,8 @@ fn each_validation_error_names_its_key() {
         (with("cacheMaxEntries", json!(0)), "cacheMaxEntries"),
         (with("cacheMaxEntries", json!(2_000_000)), "cacheMaxEntries"),
         (with("serveStaleSeconds", json!(-5)), "serveStaleSeconds"),
+        (with("aRecordLimit", json!(-1)), "aRecordLimit"),
+        (with("aRecordLimit", json!(65536)), "aRecordLimit"),
         (with("relayAllowFrom", json!(["10.0.0.1"])), "relayAllowFrom"),
         (with("relayAllowFrom", json!("10.0.0.0/8")), "relayAllowFrom"),
         (with("recurseon", json!("true")), "recurseon"),

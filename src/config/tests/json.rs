@@ -138,6 +138,7 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
         "Notify",
         "Nameservers",
         "FailoverGraceSeconds",
+        "ARecordLimit",
     ]);
     expected.sort_unstable();
     assert_eq!(keys, expected);
