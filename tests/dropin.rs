@@ -6,7 +6,6 @@
 mod common;
 
 use std::net::Ipv4Addr;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::upstream::{Behaviour, Upstream};
@@ -307,18 +306,6 @@ fn an_answer_too_big_for_udp_carries_the_records_that_fit_with_tc() {
     let full = dig(server.port, NGINX, "A", Transport::Udp);
     assert!(!full.has_flag("tc"));
     assert_eq!(full.answer_data("A").len(), 40, "{}", full.raw);
-}
-
-/// The fenced block of `README.md` that follows the line containing `marker`.
-fn readme_block(marker: &str) -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README.md");
-    let after = &readme[readme
-        .find(marker)
-        .unwrap_or_else(|| panic!("README has no `{marker}`"))..];
-    let start = after.find("```").expect("a code block after the marker");
-    let body = &after[start..];
-    let body = &body[body.find('\n').unwrap_or(0) + 1..];
-    body[..body.find("```").expect("the end of the code block")].to_string()
 }
 
 /// Runs a README command line with `sh -c` in `dir`, where `mesos-dns` is a link to the binary under

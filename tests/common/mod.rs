@@ -66,6 +66,19 @@ pub fn wait_until(what: &str, deadline: Duration, mut cond: impl FnMut() -> bool
 // ---------------------------------------------------------------------------------------------------
 // Fixtures
 
+/// The fenced block of `README.md` that follows the line containing `marker` (an HTML comment such as
+/// `<!-- marathon-app -->`): the tests that run the README's snippets as written read them with this.
+pub fn readme_block(marker: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README.md");
+    let after = &readme[readme
+        .find(marker)
+        .unwrap_or_else(|| panic!("README has no `{marker}`"))..];
+    let start = after.find("```").expect("a code block after the marker");
+    let body = &after[start..];
+    let body = &body[body.find('\n').unwrap_or(0) + 1..];
+    body[..body.find("```").expect("the end of the code block")].to_string()
+}
+
 /// A fixture document from `tests/fixtures/`.
 pub fn fixture(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);

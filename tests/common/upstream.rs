@@ -3,8 +3,9 @@
 //! [`Upstream`] is a scriptable responder of our own: one port served over UDP and TCP, answering each name
 //! as the test says (records, an RCODE, silence, exact bytes) and recording every query it gets, by
 //! transport. It sends only to whoever asked it. (Truncation and spoofed answers are the relay table's
-//! unit tests, in `src/forward/table/tests/`.) [`Unbound`] runs Debian's `unbound` as a child process
-//! with local data and no recursion at all (`local-zone: "." refuse`), so it never asks anyone.
+//! unit tests, in `src/forward/table/tests/`.) [`Unbound`] runs Debian's `unbound` as a child process:
+//! for the relay tests with local data and no recursion at all (`local-zone: "." refuse`), so it never
+//! asks anyone; for the README's stub-zone test with the config that test gives (loopback servers only).
 //!
 //! Answers are built by hand from RFC 1035, like the client in `super::dns`, without `src/wire`.
 
@@ -401,8 +402,9 @@ fn reply(query: &[u8], qend: usize, extra: u16, addrs: &[Ipv4Addr]) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------------
 // unbound
 
-/// Debian's `unbound` on 127.0.0.1, a child process with its config in a scratch directory: it answers
-/// its `local-data` and REFUSED for everything else (it never recurses). Killed on drop.
+/// Debian's `unbound` on 127.0.0.1, a child process with its config in a scratch directory: from
+/// [`Unbound::start`] it answers its `local-data` and REFUSED for everything else (it never recurses);
+/// [`Unbound::start_with`] runs the config a test gives. Killed on drop.
 pub struct Unbound {
     child: Child,
     pub port: u16,
@@ -414,6 +416,25 @@ impl Unbound {
     /// `www.google.com. 300 IN A 127.1.2.3`), one `static` local zone per owner name, and waits until
     /// it answers. Fails the test when unbound is missing (`apt-get install -y unbound`; .ci/run does).
     pub fn start(records: &[&str]) -> Unbound {
+        let mut conf = String::from(
+            "    module-config: \"iterator\"\n\
+             \x20   local-zone: \".\" refuse\n",
+        );
+        let mut zones = std::collections::BTreeSet::new();
+        for r in records {
+            let owner = r.split_whitespace().next().expect("a record line has an owner");
+            if zones.insert(owner.to_owned()) {
+                conf.push_str(&format!("    local-zone: \"{owner}\" static\n"));
+            }
+            conf.push_str(&format!("    local-data: \"{r}\"\n"));
+        }
+        Unbound::start_with(&conf)
+    }
+
+    /// Starts unbound with `config` (unbound.conf text: more `server:` lines, then any clauses) after
+    /// the harness's own `server:` lines (listen on a fresh port of 127.0.0.1, IPv4 only, in the
+    /// foreground as the current user, log to a file), and waits until it answers.
+    pub fn start_with(config: &str) -> Unbound {
         let port = super::free_port();
         let dir = scratch_dir("unbound");
         let mut conf = format!(
@@ -432,20 +453,11 @@ impl Unbound {
              \x20   verbosity: 1\n\
              \x20   num-threads: 1\n\
              \x20   so-reuseport: no\n\
-             \x20   module-config: \"iterator\"\n\
-             \x20   access-control: 127.0.0.0/8 allow\n\
-             \x20   local-zone: \".\" refuse\n",
+             \x20   access-control: 127.0.0.0/8 allow\n",
             dir = dir.display()
         );
-        let mut zones = std::collections::BTreeSet::new();
-        for r in records {
-            let owner = r.split_whitespace().next().expect("a record line has an owner");
-            if zones.insert(owner.to_owned()) {
-                conf.push_str(&format!("    local-zone: \"{owner}\" static\n"));
-            }
-            conf.push_str(&format!("    local-data: \"{r}\"\n"));
-        }
-        conf.push_str("remote-control:\n    control-enable: no\n");
+        conf.push_str(config);
+        conf.push_str("\nremote-control:\n    control-enable: no\n");
         let path = dir.join("unbound.conf");
         std::fs::write(&path, conf).expect("write unbound.conf");
         let program = ["unbound", "/usr/sbin/unbound"]
