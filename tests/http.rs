@@ -342,6 +342,9 @@ fn config_is_the_original_config_document_with_our_own_keys() {
     want["Nameservers"] = json!([]);
     want["FailoverGraceSeconds"] = json!(300);
     want["ARecordLimit"] = json!(0);
+    want["MinVisibility"] = json!("FRAMEWORK");
+    want["ExcludeFrameworks"] = json!([]);
+    want["ExcludeTaskLabels"] = json!([]);
     assert_same_document(&v, &want, "config");
     assert!(path.is_absolute());
 }

@@ -283,6 +283,27 @@ pub(super) static KEYS: &[Key] = &[
         set(&mut c.hide_unhealthy_tasks, f.bool()?)
     })
     .json("HideUnhealthyTasks", |c| c.hide_unhealthy_tasks.into()),
+    // Ours (issue 25): the task filters.
+    key("minVisibility", |f, c, _| {
+        set(&mut c.task_filter.min_visibility, f.string_as(parse_visibility)?)
+    })
+    .json("MinVisibility", |c| c.task_filter.min_visibility.as_str().into()),
+    key("excludeFrameworks", |f, c, _| {
+        set(&mut c.task_filter.exclude_frameworks, f.strings()?)
+    })
+    .json("ExcludeFrameworks", |c| c.task_filter.exclude_frameworks.clone().into())
+    .kind(Kind::List),
+    key("excludeTaskLabels", |f, c, _| {
+        set(
+            &mut c.task_filter.exclude_task_labels,
+            f.strings_as(parse_label_matches)?,
+        )
+    })
+    .json("ExcludeTaskLabels", |c| {
+        let labels = c.task_filter.exclude_task_labels.iter().map(ToString::to_string);
+        labels.collect::<Vec<_>>().into()
+    })
+    .kind(Kind::List),
     key("EnforceRFC952", |f, c, _| set(&mut c.enforce_rfc952, f.bool()?))
         .json("EnforceRFC952", |c| c.enforce_rfc952.into()),
     key("SetTruncateBit", |f, c, _| set(&mut c.set_truncate_bit, f.bool()?))

@@ -20,6 +20,7 @@ mod cidr;
 mod env;
 mod fields;
 mod keys;
+mod task_filter;
 mod types;
 mod values;
 mod zk_url;
@@ -28,6 +29,7 @@ pub(crate) use cidr::Cidr;
 pub(crate) use env::choose_file;
 pub use env::Overrides;
 use fields::{Entries, Fields};
+pub(crate) use task_filter::{LabelMatch, TaskFilter, Visibility};
 pub(crate) use types::REDACTED;
 pub(crate) use types::{Auth, Credentials, IpSource, StateSourceMode, TsigKey};
 pub(crate) use zk_url::ZkUrl;
@@ -118,6 +120,9 @@ pub struct Config {
     /// `hideUnhealthyTasks` (ours): a task whose latest `TASK_RUNNING` status says `healthy: false`
     /// gets no records.
     pub hide_unhealthy_tasks: bool,
+    /// `minVisibility`, `excludeFrameworks`, `excludeTaskLabels` (ours, issue 25): tasks that get no
+    /// records.
+    pub task_filter: TaskFilter,
     /// `EnforceRFC952`: RFC 952 labels instead of RFC 1123.
     pub enforce_rfc952: bool,
     /// `SetTruncateBit`: set TC on our oversized UDP answers (false: cut them silently).
@@ -236,6 +241,7 @@ impl Default for Config {
             ip_sources: vec![IpSource::Netinfo, IpSource::Mesos, IpSource::Host],
             unroutable_networks: Vec::new(),
             hide_unhealthy_tasks: false,
+            task_filter: TaskFilter::NONE,
             enforce_rfc952: false,
             set_truncate_bit: true,
             enumeration_on: true,

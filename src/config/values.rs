@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::addr::{Host, HostPort};
 
-use super::{show, Cidr, Credentials, IpSource, TsigKey};
+use super::{show, Cidr, Credentials, IpSource, LabelMatch, TsigKey, Visibility};
 
 /// Checks a DNS name made of letter-digit-hyphen labels (the original's `domain` and zone rule).
 pub(super) fn check_ldh_name(name: &str) -> Result<(), String> {
@@ -178,6 +178,16 @@ pub(super) fn parse_ip_sources(list: &[String]) -> Result<Vec<IpSource>, String>
 /// `unroutableNetworks`: CIDR networks, each checked (an empty list is none).
 pub(super) fn parse_networks(list: &[String]) -> Result<Vec<Cidr>, String> {
     list.iter().map(|s| Cidr::parse(s)).collect()
+}
+
+/// `excludeTaskLabels`: `KEY=VALUE` or `KEY` entries.
+pub(super) fn parse_label_matches(list: &[String]) -> Result<Vec<LabelMatch>, String> {
+    list.iter().map(|s| LabelMatch::parse(s)).collect()
+}
+
+/// `minVisibility`: `FRAMEWORK`, `CLUSTER` or `EXTERNAL`, in any case.
+pub(super) fn parse_visibility(s: &str) -> Result<Visibility, String> {
+    Visibility::parse(s).ok_or_else(|| format!("expected \"FRAMEWORK\", \"CLUSTER\" or \"EXTERNAL\", got {s:?}"))
 }
 
 /// `{principal, secret}` (keys case-insensitive, like every other key); null or both empty mean none.

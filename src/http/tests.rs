@@ -135,7 +135,8 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     // ours: PTROn, StateSource, HideUnhealthyTasks, UnroutableNetworks, StaticRecordsFile, SnapshotFile,
     // SnapshotMaxAgeSeconds,
     // UDPReceiveBuffer, UDPSendBuffer, CacheOn, CacheMaxEntries, ServeStaleSeconds, RelayAllowFrom,
-    // TransferAllowFrom, Notify, Nameservers, FailoverGraceSeconds, ARecordLimit.
+    // TransferAllowFrom, Notify, Nameservers, FailoverGraceSeconds, ARecordLimit,
+    // MinVisibility, ExcludeFrameworks, ExcludeTaskLabels.
     let mut want = json!({
         "RefreshSeconds": 60, "Port": 53, "Timeout": 5, "StateTimeoutSeconds": 300, "ZkDetectionTimeout": 30,
         "HttpPort": 8123, "TTL": 60, "SRVRecordDefaultWeight": 1,
@@ -162,6 +163,9 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     want["ServeStaleSeconds"] = json!(86400);
     want["FailoverGraceSeconds"] = json!(300);
     want["ARecordLimit"] = json!(0);
+    want["MinVisibility"] = json!("FRAMEWORK");
+    want["ExcludeFrameworks"] = json!([]);
+    want["ExcludeTaskLabels"] = json!([]);
     want["RelayAllowFrom"] = json!([]);
     // Ours, for zone transfers (tsigKeys is not shown: secrets).
     want["TransferAllowFrom"] = json!([]);

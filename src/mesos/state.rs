@@ -211,6 +211,10 @@ pub struct IpAddress<'a> {
 pub struct Discovery<'a> {
     #[serde(borrow, deserialize_with = "lenient::string")]
     pub name: Cow<'a, str>,
+    /// `FRAMEWORK`, `CLUSTER` or `EXTERNAL` (empty when absent), as both the state document and the
+    /// operator API write the enum.
+    #[serde(borrow, deserialize_with = "lenient::string")]
+    pub visibility: Cow<'a, str>,
     #[serde(borrow, deserialize_with = "lenient::object")]
     pub ports: DiscoveryPorts<'a>,
 }

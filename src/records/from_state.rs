@@ -161,6 +161,7 @@ fn gen_input<'a>(
         ptr_on: config.ptr_on,
         unroutable: &config.unroutable_networks,
         hide_unhealthy: config.hide_unhealthy_tasks,
+        filter: &config.task_filter,
     }
 }
 

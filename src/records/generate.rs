@@ -8,7 +8,8 @@
 //! ([`one_task`]); [`generate`] is the two in turn, so the naming rules have one copy.
 //! With `D` the domain, `F` the framework's labels, `T` the task's label (or discovery name), `H` the
 //! task hash ([`super::taskid`]), `S` the agent id's last `-` part:
-//! - tasks (`TASK_RUNNING` on a known agent; with `hideUnhealthyTasks`, not `healthy: false`): `T.F.D`, `T-H-S.F.D` (task addresses), `T.F.slave.D`,
+//! - tasks (`TASK_RUNNING` on a known agent; with `hideUnhealthyTasks`, not `healthy: false`; not
+//!   hidden by `minVisibility`, `excludeFrameworks`, `excludeTaskLabels`): `T.F.D`, `T-H-S.F.D` (task addresses), `T.F.slave.D`,
 //!   `T-H-S.F.slave.D` (agent addresses); SRV from `resources.ports` and from discovery info;
 //!   (addresses from [`addrs`], which drops `unroutableNetworks`);
 //! - agents: `slave.D`, `_slave._tcp.D`, `HOSTNAME.slave.D` ([`hosts`]); frameworks: `F.D`, `_framework._tcp.F.D`;
@@ -23,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::addr::HostPort;
-use crate::config::{Cidr, IpSource};
+use crate::config::{Cidr, IpSource, TaskFilter};
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::{push_task_hash, HASH_LEN};
@@ -64,6 +65,8 @@ pub(crate) struct GenInput<'a> {
     /// A task whose latest `TASK_RUNNING` status says `healthy: false` gets no records
     /// (`hideUnhealthyTasks`).
     pub hide_unhealthy: bool,
+    /// Tasks that get no records (`minVisibility`, `excludeFrameworks`, `excludeTaskLabels`).
+    pub filter: &'a TaskFilter,
 }
 
 /// Generates every record of the behaviour spec (section 4) from one state document.
@@ -292,6 +295,8 @@ fn canonical(t: &str, task_id: &str, s: &str) -> String {
 struct FrameworkRef {
     index: u32,
     fname: String,
+    /// Its tasks get no records (`excludeFrameworks`); its own name records stay.
+    excluded: bool,
 }
 
 /// What one task's records are made from, besides its name.
@@ -331,7 +336,8 @@ impl Generator<'_, '_> {
                     }
                 }
             }
-            labels.push(FrameworkRef { index, fname });
+            let excluded = self.input.filter.excludes_framework(&f.name);
+            labels.push(FrameworkRef { index, fname, excluded });
         }
         labels
     }
@@ -435,7 +441,7 @@ impl Generator<'_, '_> {
 
 impl TaskNamer {
     /// Adds to `out` the records of a task of framework `fw` on the agent with addresses
-    /// `agent_ips`, if it is `TASK_RUNNING` (and not hidden as unhealthy).
+    /// `agent_ips`, if it is `TASK_RUNNING` (and not hidden as unhealthy or by the task filters).
     fn task(&mut self, out: &mut RecordList, fw: &FrameworkRef, task: &Task<'_>, agent_ips: &[IpAddr]) {
         let fname = fw.fname.as_str();
         if fname.is_empty() || task.state != "TASK_RUNNING" {
@@ -443,6 +449,10 @@ impl TaskNamer {
         }
         let unhealthy = || task.latest_running_status().and_then(|s| s.healthy) == Some(false);
         if self.hide_unhealthy && unhealthy() {
+            return;
+        }
+        let labels = || task.labels.iter().map(|l| (&*l.key, &*l.value));
+        if fw.excluded || self.filter.hides_task(&task.discovery.visibility, labels()) {
             return;
         }
         let mut task_ips = std::mem::take(&mut self.task_ips);

@@ -198,3 +198,20 @@ fn each_keys_kind_agrees_with_what_v1_config_shows() {
         assert_eq!(key.kind, want, "{} ({member})", key.name);
     }
 }
+
+#[test]
+fn the_task_filters_read_from_the_environment() {
+    let got = members(&[
+        ("MESOS_DNS_MINVISIBILITY", "cluster"),
+        ("MESOS_DNS_EXCLUDEFRAMEWORKS", "chronos,Spark"),
+        ("MESOS_DNS_EXCLUDETASKLABELS", "dns=off, private"),
+    ]);
+    assert_eq!(
+        got,
+        json!({
+            "minVisibility": "cluster",
+            "excludeFrameworks": ["chronos", "Spark"],
+            "excludeTaskLabels": ["dns=off", "private"],
+        })
+    );
+}

@@ -38,6 +38,9 @@ fn every_key_set() -> Value {
     doc["nameservers"] = json!(["ns2.example.com"]);
     doc["failoverGraceSeconds"] = json!(30);
     doc["aRecordLimit"] = json!(2);
+    doc["minVisibility"] = json!("CLUSTER");
+    doc["excludeFrameworks"] = json!(["Chronos"]);
+    doc["excludeTaskLabels"] = json!(["dns=off", "private"]);
     doc
 }
 

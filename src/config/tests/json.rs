@@ -139,6 +139,9 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
         "Nameservers",
         "FailoverGraceSeconds",
         "ARecordLimit",
+        "MinVisibility",
+        "ExcludeFrameworks",
+        "ExcludeTaskLabels",
     ]);
     expected.sort_unstable();
     assert_eq!(keys, expected);

@@ -43,6 +43,7 @@ fn fake_json_parses_agents_frameworks_and_tasks() {
     );
     assert!(liquor.has_discovery());
     assert_eq!(liquor.discovery.name, "liquor.store");
+    assert_eq!(liquor.discovery.visibility, "CLUSTER");
     let dports: Vec<(Option<u16>, &str, &str)> = liquor
         .discovery
         .ports
@@ -264,4 +265,21 @@ fn recovered_slaves_absent_is_none_and_present_is_a_list() {
     let recovered = listed.recovered_slaves.unwrap();
     assert_eq!((&*recovered[0].id, &*recovered[0].hostname), ("a-S2", "10.0.0.6"));
     assert_eq!(listed.slaves.len(), 1);
+}
+
+#[test]
+fn task_labels_and_discovery_visibility_are_read() {
+    // As the master writes them: labels an array of `{key, value}`, the visibility the enum's name.
+    let doc = br#"{"frameworks": [{"name": "f", "tasks": [
+        {"id": "a", "labels": [{"key": "dns", "value": "off"}, {"key": "private"}],
+         "discovery": {"visibility": "EXTERNAL", "name": "web"}},
+        {"id": "b", "discovery": {"visibility": 2}, "labels": [null, {"key": 5, "value": "x"}]}]}]}"#;
+    let s = parse(doc).unwrap();
+    let (a, b) = (&s.frameworks[0].tasks[0], &s.frameworks[0].tasks[1]);
+    let labels: Vec<(&str, &str)> = a.labels.iter().map(|l| (&*l.key, &*l.value)).collect();
+    assert_eq!(labels, [("dns", "off"), ("private", "")]);
+    assert_eq!(a.discovery.visibility, "EXTERNAL");
+    assert_eq!(b.discovery.visibility, "", "not a string: none");
+    assert_eq!(b.labels.len(), 1);
+    assert_eq!(b.labels[0].key, "");
 }

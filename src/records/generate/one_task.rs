@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use super::{FrameworkRef, GenInput, SharedNames};
-use crate::config::{Cidr, IpSource};
+use crate::config::{Cidr, IpSource, TaskFilter};
 #[cfg(test)]
 use crate::mesos::state::State;
 use crate::mesos::state::Task;
@@ -24,6 +24,8 @@ pub(super) struct TaskNamer {
     pub(super) unroutable: Vec<Cidr>,
     pub(super) ptr_on: bool,
     pub(super) hide_unhealthy: bool,
+    /// `minVisibility` and `excludeTaskLabels` (`excludeFrameworks` is the framework's, in [`super::FrameworkRef`]).
+    pub(super) filter: TaskFilter,
     /// Every agent address (as stored), with reverse lookups on: their PTR names the agent, not a task.
     pub(super) agent_addrs: HashSet<IpAddr>,
     /// The name being built.
@@ -45,6 +47,7 @@ impl TaskNamer {
             unroutable: input.unroutable.to_vec(),
             ptr_on: input.ptr_on,
             hide_unhealthy: input.hide_unhealthy,
+            filter: input.filter.clone(),
             agent_addrs: HashSet::new(),
             buf: String::with_capacity(128),
             shared: Vec::new(),
@@ -88,7 +91,7 @@ impl TaskGen {
     /// The records of one task of framework `framework_index` (index in `state.frameworks`), exactly
     /// as [`super::generate`] makes them for that task (same names, same data, same reverse marks),
     /// in a fresh list holding only them and the framework list. Empty when the task has none (not
-    /// running, unknown agent or framework, hidden as unhealthy, no name DNS can carry).
+    /// running, unknown agent or framework, hidden as unhealthy or by a filter, no name DNS can carry).
     pub(crate) fn task(&mut self, framework_index: usize, task: &Task<'_>) -> RecordList {
         let mut out = RecordList::with_capacity(16);
         for name in &self.framework_names {

@@ -52,6 +52,7 @@ fn discovery(d: &Discovery<'_>) -> Discovery<'static> {
     };
     Discovery {
         name: text(&d.name),
+        visibility: text(&d.visibility),
         ports: DiscoveryPorts {
             ports: d.ports.ports.iter().map(port).collect(),
         },

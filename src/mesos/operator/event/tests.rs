@@ -87,8 +87,10 @@ fn subscribed_carries_frameworks_agents_tasks_and_heartbeat() {
         "10.0.0.9"
     );
     assert_eq!(&*t.discovery.name, "web");
+    assert_eq!(&*t.discovery.visibility, "FRAMEWORK");
     assert_eq!(t.discovery.ports.ports[0].number, Some(80));
     assert_eq!(&*t.labels[0].key, "k");
+    assert_eq!(&*t.labels[0].value, "v");
 }
 
 #[test]

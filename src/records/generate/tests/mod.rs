@@ -33,7 +33,11 @@ struct Opts<'a> {
     ptr_on: bool,
     unroutable: &'a [Cidr],
     hide_unhealthy: bool,
+    filter: &'a TaskFilter,
 }
+
+/// No task filter (a static, so that [`Opts`] can borrow it).
+static NO_FILTER: TaskFilter = TaskFilter::NONE;
 
 impl Default for Opts<'_> {
     fn default() -> Self {
@@ -46,6 +50,7 @@ impl Default for Opts<'_> {
             ptr_on: false,
             unroutable: &[],
             hide_unhealthy: false,
+            filter: &NO_FILTER,
         }
     }
 }
@@ -65,6 +70,7 @@ fn gen_with(doc: &[u8], o: Opts<'_>) -> RecordList {
         ptr_on: o.ptr_on,
         unroutable: o.unroutable,
         hide_unhealthy: o.hide_unhealthy,
+        filter: o.filter,
     };
     let whole = generate(&state, &input);
     // Every test also checks that reading the tasks one at a time gives the very same list.
@@ -162,6 +168,7 @@ fn hash(id: &str) -> String {
     String::from_utf8(task_hash(id).to_vec()).unwrap()
 }
 
+mod filters;
 mod fixtures;
 mod health_hosts_networks;
 mod masters;

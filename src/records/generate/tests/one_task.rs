@@ -136,6 +136,7 @@ fn a_running_tasks_list_holds_its_records_and_a_stopped_or_homeless_task_gives_n
         ptr_on: true,
         unroutable: &[],
         hide_unhealthy: false,
+        filter: &TaskFilter::NONE,
     };
     let mut tasks = TaskGen::new(&state, &input);
     let list = tasks.task(1, &state.frameworks[1].tasks[0]);
