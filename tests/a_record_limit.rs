@@ -5,9 +5,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpStream};
-use std::time::Duration;
 
 use common::*;
 use serde_json::{json, Value};
@@ -59,23 +56,6 @@ fn two_of_five(addresses: Vec<String>, what: &str) -> Vec<String> {
         "{what}: {addresses:?}"
     );
     addresses
-}
-
-/// GET on the HTTP API; the body (panics on anything but 200).
-fn http_get(port: u16, path: &str) -> String {
-    let mut conn =
-        TcpStream::connect_timeout(&(Ipv4Addr::LOCALHOST, port).into(), Duration::from_secs(3)).expect("connect HTTP");
-    conn.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
-    write!(
-        conn,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut text = String::new();
-    conn.read_to_string(&mut text).expect("read HTTP answer");
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    assert!(head.starts_with("HTTP/1.1 200"), "GET {path}: {head}");
-    body.to_owned()
 }
 
 #[test]
@@ -134,6 +114,6 @@ fn a_answers_carry_two_random_addresses_of_five_over_udp_and_tcp() {
         .collect();
     assert_eq!(glue, AGENTS.iter().copied().collect(), "{srv:?}");
 
-    let config: Value = serde_json::from_str(&http_get(http_port, "/v1/config")).expect("/v1/config is JSON");
+    let config: Value = serde_json::from_str(&http_get_ok(http_port, "/v1/config")).expect("/v1/config is JSON");
     assert_eq!(config["ARecordLimit"], json!(2), "{config}");
 }

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use serde_json::{json, Value};
 
@@ -24,20 +22,6 @@ fn srv_weight(server: &Server) -> Option<String> {
     data.first()?.split_whitespace().nth(1).map(str::to_string)
 }
 
-fn get_json(port: u16, path: &str) -> Value {
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(3)))
-            .build(),
-    );
-    let mut resp = agent
-        .get(format!("http://127.0.0.1:{port}{path}"))
-        .call()
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-    let body = resp.body_mut().read_to_string().expect("body");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
-}
-
 #[test]
 fn a_variable_overrides_the_file_in_answers_and_in_v1_config() {
     let master = FakeMaster::serving(tutorial());
@@ -53,7 +37,7 @@ fn a_variable_overrides_the_file_in_answers_and_in_v1_config() {
     server.wait_loaded();
     assert_eq!(nginx_ttl(&server), Some(7));
     assert_eq!(srv_weight(&server).as_deref(), Some("3"));
-    let config = get_json(http_port, "/v1/config");
+    let config = get_json_ok(http_port, "/v1/config");
     assert_eq!(config["TTL"], 7);
     assert_eq!(config["SRVRecordDefaultWeight"], 3);
     assert_eq!(

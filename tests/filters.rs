@@ -76,23 +76,6 @@ fn server_with(extra: Value) -> (FakeMaster, Server, u16) {
     (master, server, http_port)
 }
 
-fn get_json(port: u16, path: &str) -> Value {
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(5)))
-            .build(),
-    );
-    let url = format!("http://127.0.0.1:{port}{path}");
-    let body = agent
-        .get(&url)
-        .call()
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
-        .body_mut()
-        .read_to_string()
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: {e}: {body}"))
-}
-
 /// The status dig gets for a task's A and SRV names, and whether its address has a PTR record (an
 /// address we do not know is relayed, here to a dead resolver: SERVFAIL).
 fn statuses(port: u16, name: &str, fw: &str, n: u8) -> [String; 3] {
@@ -146,13 +129,13 @@ fn filtered_tasks_have_no_names_anywhere_and_their_frameworks_keep_theirs() {
             "{name}:\n{axfr}"
         );
     }
-    let enumerate = get_json(http, "/v1/enumerate").to_string();
+    let enumerate = get_json_ok(http, "/v1/enumerate").to_string();
     for (name, fw, _) in TASKS {
         let listed = enumerate.contains(&format!("\"{name}.{fw}.mesos.\""));
         assert_eq!(listed, !HIDDEN.contains(&name), "{name}: {enumerate}");
     }
 
-    let config = get_json(http, "/v1/config");
+    let config = get_json_ok(http, "/v1/config");
     assert_eq!(config["MinVisibility"], json!("CLUSTER"), "{config}");
     assert_eq!(config["ExcludeFrameworks"], json!(["chronos"]), "{config}");
     assert_eq!(config["ExcludeTaskLabels"], json!(["dns=off", "private"]), "{config}");
@@ -164,7 +147,7 @@ fn without_filters_every_task_has_its_names() {
     for (name, fw, n) in TASKS {
         assert_eq!(statuses(server.port, name, fw, n), shown(), "{name}");
     }
-    let config = get_json(http, "/v1/config");
+    let config = get_json_ok(http, "/v1/config");
     assert_eq!(config["MinVisibility"], json!("FRAMEWORK"), "{config}");
     assert_eq!(config["ExcludeFrameworks"], json!([]), "{config}");
 }

@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpStream};
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use common::dns;
@@ -48,7 +47,7 @@ impl Watched {
 
     /// `mesos_dns_refreshes_total{result="..."}` from `/metrics`.
     fn refreshes(&self, result: &str) -> u64 {
-        let text = http_get(self.http_port, "/metrics");
+        let text = http_get_ok(self.http_port, "/metrics");
         let key = format!("mesos_dns_refreshes_total{{result=\"{result}\"}} ");
         text.lines()
             .find_map(|l| l.strip_prefix(&key))
@@ -100,23 +99,6 @@ impl Watched {
         let leader = self.server.ask("leader.mesos", dns::A, Transport::Udp);
         assert_eq!(leader.answer_data(dns::A), vec!["127.0.0.1".to_owned()], "{leader:?}");
     }
-}
-
-/// GET on the HTTP API; the body (panics on anything but 200).
-fn http_get(port: u16, path: &str) -> String {
-    let mut conn =
-        TcpStream::connect_timeout(&(Ipv4Addr::LOCALHOST, port).into(), Duration::from_secs(3)).expect("connect HTTP");
-    conn.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
-    write!(
-        conn,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut text = String::new();
-    conn.read_to_string(&mut text).expect("read HTTP answer");
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    assert!(head.starts_with("HTTP/1.1 200"), "GET {path}: {head}");
-    body.to_owned()
 }
 
 /// The milliseconds in "state refresh failed after N ms".

@@ -7,13 +7,12 @@
 mod common;
 
 use std::net::Ipv4Addr;
-use std::time::Duration;
 
 use common::upstream::{Behaviour, Upstream};
 use common::zk::ZooKeeper;
 use common::{
-    dns, free_port, tutorial, tutorial_moved, wait_until, FakeMaster, Server, Transport, CHANGE_DEADLINE, NGINX,
-    NGINX_IP, S2_IP,
+    dns, free_port, http_get, tutorial, tutorial_moved, wait_until, FakeMaster, Server, Transport, CHANGE_DEADLINE,
+    NGINX, NGINX_IP, S2_IP,
 };
 use serde_json::{json, Value};
 
@@ -40,19 +39,9 @@ fn start(masters: &[String], up: &Upstream, extra: Value) -> (Server, u16) {
 
 /// `/ready`: its status and JSON body.
 fn ready(port: u16) -> (u16, Value) {
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(5)))
-            .build(),
-    );
-    let mut resp = agent
-        .get(&format!("http://127.0.0.1:{port}/ready"))
-        .call()
-        .unwrap_or_else(|e| panic!("GET /ready: {e}"));
-    let body = resp.body_mut().read_to_string().unwrap_or_default();
+    let (status, body) = http_get(port, "/ready");
     let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("/ready: {e}: {body}"));
-    (resp.status().as_u16(), json)
+    (status, json)
 }
 
 /// The outside name is relayed to `up` and its answer passed back.

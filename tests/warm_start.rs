@@ -9,7 +9,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
 use mesos_dns::internals::warm::format::SnapshotFile;
@@ -52,22 +52,6 @@ fn start(masters: &[String], file: &Path, extra: Value) -> (Server, u16) {
 /// A loopback address where no master listens (connections are refused).
 fn no_master() -> String {
     format!("127.0.0.1:{}", free_port())
-}
-
-/// GET over HTTP/1.1: (status, body).
-fn http_get(port: u16, path: &str) -> (u16, String) {
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(3)))
-            .build(),
-    );
-    let mut resp = agent
-        .get(format!("http://127.0.0.1:{port}{path}"))
-        .call()
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-    let body = resp.body_mut().read_to_string().unwrap_or_default();
-    (resp.status().as_u16(), body)
 }
 
 /// The value of an unlabelled metric.

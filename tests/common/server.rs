@@ -359,3 +359,33 @@ pub fn run_to_exit_with_env(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus,
         String::from_utf8_lossy(&stderr).into_owned(),
     )
 }
+
+/// GET `path` from the HTTP API on 127.0.0.1:`port`: its status and body, whatever the status (panics
+/// only when no answer comes within 5 s).
+pub fn http_get(port: u16, path: &str) -> (u16, String) {
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(5)))
+            .build(),
+    );
+    let mut resp = agent
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .call()
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let body = resp.body_mut().read_to_string().unwrap_or_default();
+    (resp.status().as_u16(), body)
+}
+
+/// The body of the answer to GET `path`, which must be 200.
+pub fn http_get_ok(port: u16, path: &str) -> String {
+    let (status, body) = http_get(port, path);
+    assert_eq!(status, 200, "GET {path}: {body}");
+    body
+}
+
+/// The JSON of the answer to GET `path`, which must be 200.
+pub fn get_json_ok(port: u16, path: &str) -> Value {
+    let body = http_get_ok(port, path);
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+}
