@@ -21,7 +21,7 @@ use argh::FromArgs;
 #[argh(
     help_triggers("--help"),
     note = "The original's Go-style flags work too: -config=FILE or -config FILE, -version,\n\
-            -v (or -v=1), -vv (or -v=2), -state-file=FILE, -resolv-conf=FILE, -h.\n\
+            -v (or -v=1), -vv (or -v=2), -check-config, -state-file=FILE, -resolv-conf=FILE, -h.\n\
             glog's flags are accepted: -logtostderr, -alsologtostderr (the log always goes to\n\
             stderr), -log_dir=DIR (also append it to DIR/mesos-dns.log), -stderrthreshold=LEVEL\n\
             (INFO, WARNING, ERROR or FATAL: the least severe level logged), -vmodule and\n\
@@ -37,6 +37,11 @@ pub struct Args {
     /// print the version and exit
     #[argh(switch)]
     pub version: bool,
+
+    /// load and check the config (file, environment, the files it names) as a start would, print
+    /// `config OK` or the error, and exit 0 or 2 without binding or contacting anything
+    #[argh(switch)]
+    pub check_config: bool,
 
     /// how much to log: 0 warnings and errors, 1 (-v) also each refresh, 2 (-vv) also every record
     #[argh(option, default = "0")]
@@ -200,7 +205,7 @@ fn usage(cmd: &str, problem: &str) -> CliError {
     CliError::Usage(format!("{cmd}: {problem}\nRun `{cmd} --help` for usage.\n"))
 }
 
-/// Rewrites Go-style arguments into argh's form: `--config PATH`, `--version`, `--verbosity N`,
+/// Rewrites Go-style arguments into argh's form: `--config PATH`, `--version`, `--check-config`, `--verbosity N`,
 /// `--state-file PATH`, or just `--help`. As with Go's `flag` package, one or two dashes are the same,
 /// a value follows `=` or comes as the next argument, a boolean flag takes only `=value`, and when a flag
 /// is given twice the last one counts. Help stops at once (errors before it still count).
@@ -209,6 +214,7 @@ fn normalize(args: &[String]) -> Result<Vec<String>, String> {
     let mut state_file = None;
     let mut resolv_conf = None;
     let mut version = false;
+    let mut check_config = false;
     let mut v: u8 = 0;
     let mut vv = false;
     let mut log_dir = None;
@@ -258,6 +264,11 @@ fn normalize(args: &[String]) -> Result<Vec<String>, String> {
             }
             "version" => {
                 version = inline
+                    .map_or(Some(true), go_bool)
+                    .ok_or_else(|| bad_bool(&flag, inline))?
+            }
+            "check-config" => {
+                check_config = inline
                     .map_or(Some(true), go_bool)
                     .ok_or_else(|| bad_bool(&flag, inline))?
             }
@@ -319,6 +330,9 @@ fn normalize(args: &[String]) -> Result<Vec<String>, String> {
     }
     if version {
         out.push("--version".into());
+    }
+    if check_config {
+        out.push("--check-config".into());
     }
     let verbosity = if vv { MAX_VERBOSITY } else { v };
     if verbosity > 0 {

@@ -7,9 +7,9 @@
 //! `answer::answer`.
 //!
 //! Every module is private. The crate's surface is what the binary needs: [`parse_args`] and
-//! [`expand_home`] for the command line, [`write_utc`] and [`Tee`] for the log, and [`start`]. The
-//! benches, fuzz targets and integration tests reach further through the hidden `internals` module,
-//! compiled only with the `internals` feature (never in the shipped binary).
+//! [`expand_home`] for the command line, [`write_utc`] and [`Tee`] for the log, [`start`] and
+//! [`check_config`]. The benches, fuzz targets and integration tests reach further through the hidden
+//! `internals` module, compiled only with the `internals` feature (never in the shipped binary).
 
 #![warn(missing_docs, unreachable_pub)]
 // Without the `internals` feature the hooks' items (`src/internals.rs`) are `pub` but unreachable; the
@@ -38,7 +38,7 @@ mod warm;
 mod wire;
 
 // The binary's surface: the command line, logging's line format, and the server.
-pub use app::start;
+pub use app::{check_config, start};
 pub use cli::{expand_home, parse_args, Args, CliError, Severity};
 pub use logline::{write_utc, Tee};
 

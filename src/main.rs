@@ -1,4 +1,5 @@
-//! The `mesos-dns` binary: allocator tuning, the command line, logging, then [`mesos_dns::start`]. Everything
+//! The `mesos-dns` binary: allocator tuning, the command line, logging, then [`mesos_dns::start`] (or
+//! [`mesos_dns::check_config`] with `-check-config`). Everything
 //! else lives in the library.
 
 use std::process::ExitCode;
@@ -33,7 +34,10 @@ fn main() -> ExitCode {
         .config
         .map(|path| mesos_dns::expand_home(&path, std::env::var_os("HOME").as_deref()));
 
-    mesos_dns::start(&args)
+    match args.check_config {
+        true => mesos_dns::check_config(&args),
+        false => mesos_dns::start(&args),
+    }
 }
 
 /// With glibc's allocator, blocks from 256 KiB up are always mapped on their own, so that the large

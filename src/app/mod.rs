@@ -1,6 +1,7 @@
 //! The process: load the config, choose where state comes from, bind the sockets, start the refresher
 //! and the signal thread, and serve. Wiring only: every decision lives in the modules it calls.
 
+mod check;
 mod signals;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -22,67 +23,46 @@ use crate::refresh::{self, StateSource, ZkLeader};
 use crate::serve::{Api, Server, Settings, TcpLimits};
 use crate::snapshot::Records;
 use crate::warm;
+pub use check::check_config;
 use signals::{watch_signals, Control};
 
 /// Loads the config, checks everything a deployment can get wrong before any socket is bound (exit
 /// status 2), then serves until a signal stops it (0) or serving fails (1).
 pub fn start(args: &cli::Args) -> ExitCode {
-    // The environment is read once: a reload keeps these keys over the file's.
-    let env = match Overrides::from_vars(std::env::vars_os()) {
-        Ok((env, warnings)) => {
-            for w in warnings {
-                log::warn!("{w}");
-            }
-            env
-        }
+    let mut warnings = Vec::new();
+    let prepared = prepare(args, &mut warnings);
+    for w in warnings {
+        log::warn!("{w}");
+    }
+    let prepared = match prepared {
+        Ok(prepared) => prepared,
         Err(e) => {
             eprintln!("mesos-dns: {e}");
             return ExitCode::from(2);
         }
     };
-    let default_exists = std::path::Path::new("config.json").exists();
-    let config_path = choose_file(args.config.as_deref(), default_exists, &env);
-    if !env.is_empty() {
-        let vars: Vec<&str> = env.variables().collect();
-        let over = config_path
+    if !prepared.reload.env.is_empty() {
+        let vars: Vec<&str> = prepared.reload.env.variables().collect();
+        let over = prepared
+            .reload
+            .config_path
             .as_ref()
             .map_or("the defaults".to_string(), |p| p.display().to_string());
         log::info!("config keys from the environment, over {over}: {}", vars.join(", "));
     }
-    let config = match Config::load(config_path.as_deref(), &env) {
-        Ok((config, warnings)) => {
-            for w in warnings {
-                log::warn!("{w}");
-            }
-            Arc::new(config)
-        }
-        Err(e) => {
-            eprintln!("mesos-dns: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    // A bad static records file stops the start as a bad config does (the refresher reads it again).
-    if let Err(e) = refresh::StaticRecords::load(&config) {
-        eprintln!("mesos-dns: {e}");
-        return ExitCode::from(2);
-    }
-    // The certificate files, credentials and ZooKeeper URL are checked before any socket is bound, like
-    // the rest of the config.
-    let source = match (args.state_file.clone(), config.zk.clone()) {
-        (Some(path), _) => Ok(StateSource::File(path)),
-        (None, Some(url)) => start_zk(&config, url).map(StateSource::ZooKeeper),
-        (None, None) => Fetcher::from_config(&config)
-            .map(|fetcher| StateSource::Masters(with_test_hooks(fetcher)))
-            .map_err(|e| e.to_string()),
-    };
+    let Prepared { config, source, reload } = prepared;
     let source = match source {
-        Ok(source) => source,
-        Err(e) => {
-            eprintln!("mesos-dns: {e}");
-            return ExitCode::from(2);
-        }
+        Source::File(path) => StateSource::File(path),
+        Source::Masters(fetcher) => StateSource::Masters(fetcher),
+        Source::ZooKeeper(url, fetcher) => match start_zk(&config, url, fetcher) {
+            Ok(zk) => StateSource::ZooKeeper(zk),
+            Err(e) => {
+                eprintln!("mesos-dns: {e}");
+                return ExitCode::from(2);
+            }
+        },
     };
-    match run(config, source, args, Reload { config_path, env }) {
+    match run(config, source, args, reload) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log::error!("{e}");
@@ -90,6 +70,59 @@ pub fn start(args: &cli::Args) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// What a start has loaded and checked before it binds anything or contacts anyone: the same steps for
+/// a start and for `-check-config` ([`check::check_config`]).
+struct Prepared {
+    config: Arc<Config>,
+    source: Source,
+    reload: Reload,
+}
+
+/// Where state will come from, with the fetcher built (so its certificate and credential files read).
+enum Source {
+    /// `-state-file`.
+    File(std::path::PathBuf),
+    /// `masters`.
+    Masters(Fetcher),
+    /// `zk`, with the fetcher for the masters it names.
+    ZooKeeper(zk::ZkUrl, Fetcher),
+}
+
+/// Reads the environment's keys and the config file, the static records file, and the certificate,
+/// key and IAM files the fetcher needs: every error a deployment can make in its config, named by key.
+/// Binds nothing, starts no thread, contacts nothing. What is accepted but probably not meant goes to
+/// `warnings`, also when a later step fails.
+fn prepare(args: &cli::Args, warnings: &mut Vec<String>) -> Result<Prepared, String> {
+    // The environment is read once: a reload keeps these keys over the file's.
+    let (env, env_warnings) = Overrides::from_vars(std::env::vars_os()).map_err(|e| e.to_string())?;
+    warnings.extend(env_warnings);
+    let default_exists = std::path::Path::new("config.json").exists();
+    let config_path = choose_file(args.config.as_deref(), default_exists, &env);
+    let (config, config_warnings) = Config::load(config_path.as_deref(), &env).map_err(|e| e.to_string())?;
+    warnings.extend(config_warnings);
+    // A bad static records file stops the start as a bad config does (the refresher reads it again).
+    refresh::StaticRecords::load(&config).map_err(|e| e.to_string())?;
+    // The certificate files, credentials and ZooKeeper URL are checked before any socket is bound, like
+    // the rest of the config.
+    let source = match (args.state_file.clone(), config.zk.clone()) {
+        (Some(path), _) => Source::File(path),
+        // The settings state will be fetched with; the masters come from ZooKeeper (or, while ZooKeeper
+        // names no leader, with zkDetectionTimeout 0 or once it passed, from `masters`: see `refresh`).
+        (None, Some(url)) => Source::ZooKeeper(
+            url,
+            with_test_hooks(Fetcher::with_config(&config, Vec::new()).map_err(|e| e.to_string())?),
+        ),
+        (None, None) => Source::Masters(with_test_hooks(
+            Fetcher::from_config(&config).map_err(|e| e.to_string())?,
+        )),
+    };
+    Ok(Prepared {
+        config: Arc::new(config),
+        source,
+        reload: Reload { config_path, env },
+    })
 }
 
 /// Where the config comes from, for SIGHUP to read it again.
@@ -240,10 +273,7 @@ pub(crate) fn relay_config(
 /// Starts the ZooKeeper detector, and with a `zkDetectionTimeout` the clock of the fall-back on the
 /// configured masters ([`watch_detection_timeout`]). An unreachable ensemble is never fatal: the
 /// detector keeps trying (see [`zk`]).
-fn start_zk(config: &Config, url: zk::ZkUrl) -> Result<ZkLeader, String> {
-    // The settings state will be fetched with; the masters come from ZooKeeper (or, while ZooKeeper
-    // names no leader, with zkDetectionTimeout 0 or once it passed, from `masters`: see `refresh`).
-    let fetcher = with_test_hooks(Fetcher::with_config(config, Vec::new()).map_err(|e| e.to_string())?);
+fn start_zk(config: &Config, url: zk::ZkUrl, fetcher: Fetcher) -> Result<ZkLeader, String> {
     let watch = Arc::new(zk::LeaderWatch::default());
     zk::spawn_detector(url.clone(), watch.clone()).map_err(|e| format!("cannot start the ZooKeeper detector: {e}"))?;
     if config.zk_detection_timeout > 0 {

@@ -24,6 +24,7 @@ fn no_arguments_give_the_defaults() {
         Args {
             config: None,
             version: false,
+            check_config: false,
             verbosity: 0,
             state_file: None,
             resolv_conf: None,
@@ -158,12 +159,21 @@ fn state_file_takes_both_forms() {
 
 #[test]
 fn all_flags_together() {
-    let args = parse(&["--config", "c.json", "-vv", "-version", "-state-file=s.json"]).unwrap();
+    let args = parse(&[
+        "--config",
+        "c.json",
+        "-vv",
+        "-version",
+        "-state-file=s.json",
+        "-check-config",
+    ])
+    .unwrap();
     assert_eq!(
         args,
         Args {
             config: Some(PathBuf::from("c.json")),
             version: true,
+            check_config: true,
             verbosity: 2,
             state_file: Some(PathBuf::from("s.json")),
             resolv_conf: None,
@@ -358,4 +368,43 @@ fn the_program_name_in_messages_is_the_file_name_of_argv0() {
         other => panic!("{other:?}"),
     }
     assert!(parse_args(&[]).is_ok(), "an empty argv still parses");
+}
+
+#[test]
+fn check_config_takes_every_go_and_double_dash_form() {
+    for argv in [
+        &["-check-config"][..],
+        &["--check-config"],
+        &["-check-config=true"],
+        &["-check-config=1", "-config=/etc/mesos-dns/config.json"],
+        &["-config", "/etc/mesos-dns/config.json", "--check-config=T"],
+        &["-check-config=false", "-check-config"],
+    ] {
+        assert!(parse(argv).unwrap().check_config, "{argv:?}");
+    }
+    let args = parse(&["-check-config", "-config=/etc/mesos-dns/config.json", "-v"]).unwrap();
+    assert_eq!(args.config, Some(PathBuf::from("/etc/mesos-dns/config.json")));
+    assert_eq!(args.verbosity, 1);
+    assert!(!parse(&["-check-config=false"]).unwrap().check_config);
+    assert!(!parse(&["-config=c.json"]).unwrap().check_config);
+}
+
+#[test]
+fn check_config_is_a_boolean_flag_that_takes_no_path() {
+    // A Go boolean flag takes its value only after `=`: the next argument is not its value.
+    assert!(usage_text(&["-check-config", "config.json"]).contains("unexpected argument `config.json`"));
+    assert!(usage_text(&["-check-config=maybe"]).contains("flag `-check-config` takes true or false, got `maybe`"));
+    assert!(usage_text(&["--check_config"]).contains("unknown flag `--check_config`"));
+}
+
+#[test]
+fn help_lists_check_config() {
+    let Err(CliError::Help(text)) = parse(&["-h"]) else {
+        panic!("-h is help");
+    };
+    assert!(text.contains("--check-config"), "{text}");
+    assert!(
+        text.contains("-check-config,"),
+        "the Go-style spelling is in the note: {text}"
+    );
 }
