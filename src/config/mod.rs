@@ -20,6 +20,8 @@ mod cidr;
 mod env;
 mod fields;
 mod keys;
+#[cfg(test)]
+mod manual;
 mod task_filter;
 mod types;
 mod values;
