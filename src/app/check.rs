@@ -12,7 +12,7 @@ use crate::cli;
 /// log go to stderr too.
 pub fn check_config(args: &cli::Args) -> ExitCode {
     let mut warnings = Vec::new();
-    let prepared = super::prepare(args, &mut warnings);
+    let prepared = super::prepare(args, &super::Environment::of_process(), &mut warnings);
     for w in warnings {
         eprintln!("mesos-dns: warning: {w}");
     }
@@ -38,3 +38,6 @@ pub fn check_config(args: &cli::Args) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -30,7 +30,7 @@ use signals::{watch_signals, Control};
 /// status 2), then serves until a signal stops it (0) or serving fails (1).
 pub fn start(args: &cli::Args) -> ExitCode {
     let mut warnings = Vec::new();
-    let prepared = prepare(args, &mut warnings);
+    let prepared = prepare(args, &Environment::of_process(), &mut warnings);
     for w in warnings {
         log::warn!("{w}");
     }
@@ -90,16 +90,32 @@ enum Source {
     ZooKeeper(zk::ZkUrl, Fetcher),
 }
 
+/// What a start takes from its surroundings besides the command line.
+struct Environment {
+    /// The process's variables (the `MESOS_DNS_*` ones are config keys).
+    vars: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    /// Whether `config.json` is in the working directory (the file read without `-config`).
+    default_config_exists: bool,
+}
+
+impl Environment {
+    fn of_process() -> Environment {
+        Environment {
+            vars: std::env::vars_os().collect(),
+            default_config_exists: std::path::Path::new("config.json").exists(),
+        }
+    }
+}
+
 /// Reads the environment's keys and the config file, the static records file, and the certificate,
 /// key and IAM files the fetcher needs: every error a deployment can make in its config, named by key.
 /// Binds nothing, starts no thread, contacts nothing. What is accepted but probably not meant goes to
 /// `warnings`, also when a later step fails.
-fn prepare(args: &cli::Args, warnings: &mut Vec<String>) -> Result<Prepared, String> {
+fn prepare(args: &cli::Args, environment: &Environment, warnings: &mut Vec<String>) -> Result<Prepared, String> {
     // The environment is read once: a reload keeps these keys over the file's.
-    let (env, env_warnings) = Overrides::from_vars(std::env::vars_os()).map_err(|e| e.to_string())?;
+    let (env, env_warnings) = Overrides::from_vars(environment.vars.iter().cloned()).map_err(|e| e.to_string())?;
     warnings.extend(env_warnings);
-    let default_exists = std::path::Path::new("config.json").exists();
-    let config_path = choose_file(args.config.as_deref(), default_exists, &env);
+    let config_path = choose_file(args.config.as_deref(), environment.default_config_exists, &env);
     let (config, config_warnings) = Config::load(config_path.as_deref(), &env).map_err(|e| e.to_string())?;
     warnings.extend(config_warnings);
     // A bad static records file stops the start as a bad config does (the refresher reads it again).
