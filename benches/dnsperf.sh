@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# dnsperf harness: our server beside NSD (Debian) and a C loop that only bounces packets, all serving
-# the records of tests/fixtures/fake.json on loopback. Each server is pinned to core 0 and dnsperf to
-# core 1; each run is bounded in time. Reports QPS, lost queries and CPU microseconds per answered
-# query (user and system, from /proc/PID/stat before and after), over UDP and TCP, and the ratios.
+# dnsperf harness: our server beside NSD and Knot (Debian's) and the floor, a C loop that only bounces
+# packets (benches/bounce.c), all serving the records of tests/fixtures/fake.json on loopback. Each
+# server is pinned to core 0 and dnsperf to core 1; each run is bounded in time. Reports QPS, lost
+# queries and CPU microseconds per answered query (user and system, from /proc/PID/stat before and
+# after), over UDP (and TCP for us and NSD in the first round), and the ratios of each round: on a
+# shared machine only ratios from one round mean something, so ROUNDS rounds (3) are run in turn.
 #
-#   bash benches/dnsperf.sh            # 10 s per run
-#   SECONDS_PER_RUN=30 bash benches/dnsperf.sh
+#   bash benches/dnsperf.sh            # 10 s per run, 3 rounds
+#   SECONDS_PER_RUN=30 ROUNDS=5 bash benches/dnsperf.sh
+#   BASE_BIN=/tmp/mesos-dns-before bash benches/dnsperf.sh   # another build beside ours, as `base`
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-RUN=${SECONDS_PER_RUN:-10}
+RUN=${SECONDS_PER_RUN:-10} ROUNDS=${ROUNDS:-3}
 STATE=${STATE:-tests/fixtures/fake.json}
-PORT_US=15353 PORT_NSD=15354 PORT_BOUNCE=15355
+PORT_US=15353 PORT_NSD=15354 PORT_BOUNCE=15355 PORT_KNOT=15356 PORT_BASE=15357
 SERVER_CPU=0 CLIENT_CPU=1
 
 need=()
 command -v dnsperf >/dev/null || need+=(dnsperf)
 command -v nsd >/dev/null || need+=(nsd)
 command -v gcc >/dev/null || need+=(gcc)
+command -v knotd >/dev/null || need+=(knot)
 if ((${#need[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
@@ -75,33 +79,56 @@ taskset -c $SERVER_CPU nsd -d -c "$work/nsd.conf" &
 nsd_pid=$!
 pids+=("$nsd_pid")
 
-# --- the bounce loop: receive a datagram, set QR, send it back; the floor of the kernel path ---------
-cat >"$work/bounce.c" <<'C'
-#include <arpa/inet.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-int main(int argc, char **argv) {
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1])), .sin_addr.s_addr = htonl(0x7f000001)};
-    if (bind(s, (struct sockaddr *)&a, sizeof a)) return 1;
-    unsigned char buf[4096];
-    for (;;) {
-        struct sockaddr_in from; socklen_t fl = sizeof from;
-        ssize_t n = recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
-        if (n < 12) continue;
-        buf[2] |= 0x80;
-        sendto(s, buf, n, 0, (struct sockaddr *)&from, fl);
-    }
-}
-C
-gcc -O2 -o "$work/bounce" "$work/bounce.c"
+mkdir -p "$work/knot"
+cat >"$work/knot.conf" <<CONF
+server:
+    listen: 127.0.0.1@$PORT_KNOT
+    rundir: $work/knot
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+log:
+  - target: $work/knot.log
+    any: warning
+database:
+    storage: $work/knot
+zone:
+  - domain: mesos
+    file: $work/mesos.zone
+    journal-content: none
+    zonefile-sync: -1
+CONF
+taskset -c $SERVER_CPU knotd -c "$work/knot.conf" 2>"$work/knotd.stderr" &
+knot=$!
+pids+=("$knot")
+
+if [[ -n ${BASE_BIN:-} ]]; then
+    sed -e "s/\"port\": $PORT_US/\"port\": $PORT_BASE/" "$work/config.json" >"$work/config-base.json"
+    taskset -c $SERVER_CPU "$BASE_BIN" -config="$work/config-base.json" -state-file="$STATE" 2>"$work/base.log" &
+    base=$!
+    pids+=("$base")
+fi
+
+# --- the floor: receive a datagram, set QR, send it back -----------------------------------------
+gcc -O2 -o "$work/bounce" benches/bounce.c
 taskset -c $SERVER_CPU "$work/bounce" $PORT_BOUNCE &
 bounce=$!
 pids+=("$bounce")
 
-for _ in $(seq 50); do
-    dig @127.0.0.1 -p $PORT_NSD mesos SOA +short +time=1 +tries=1 2>/dev/null | grep -q ns1 && break
-    sleep 0.1
+for port in $PORT_NSD $PORT_KNOT; do
+    for _ in $(seq 50); do
+        dig @127.0.0.1 -p $port mesos SOA +short +time=1 +tries=1 2>/dev/null | grep -q ns1 && break
+        sleep 0.1
+    done
+done
+# The same query's reply from each (sizes; the sections we add that the others do not).
+for name in $(awk '$4 == "A" {print $1; exit}' "$work/records") leader.mesos. no-such-task-1.marathon.mesos.; do
+    for port in $PORT_US $PORT_NSD $PORT_KNOT; do
+        printf '%-36s port %s: ' "$name A" "$port"
+        dig @127.0.0.1 -p "$port" "$name" A +time=1 +tries=1 | awk '/MSG SIZE/ {size = $NF}
+            /^;; flags:/ {gsub(/[;,]/, ""); c = sprintf("answer %s authority %s additional %s", $(NF-4), $(NF-2), $NF)}
+            END {printf "%s bytes, %s\n", size, c}'
+    done
 done
 
 # A process and all its descendants (NSD runs xfrd -> main -> server processes).
@@ -125,7 +152,6 @@ ticks() {
 }
 hz=$(getconf CLK_TCK)
 
-printf '\n%-10s %-4s %10s %8s %10s %10s %10s\n' server mode qps lost% 'user us/q' 'sys us/q' 'total us/q'
 declare -A result
 run() { # name pid port mode
     local name=$1 pid=$2 port=$3 mode=$4
@@ -143,18 +169,34 @@ run() { # name pid port mode
     sys=$(awk -v d=$((as - bs)) -v n="$completed" -v hz="$hz" 'BEGIN {printf "%.2f", d / hz * 1e6 / n}')
     total=$(awk -v a="$user" -v b="$sys" 'BEGIN {printf "%.2f", a + b}')
     printf '%-10s %-4s %10.0f %8s %10s %10s %10s\n' "$name" "$mode" "$qps" "$lost" "$user" "$sys" "$total"
-    result[$name.$mode.user]=$user result[$name.$mode.total]=$total result[$name.$mode.lost]=$lost
+    result[$name.$mode.user]=$user result[$name.$mode.sys]=$sys result[$name.$mode.total]=$total
+    result[$name.$mode.lost]=$lost
 }
-run mesos-dns "$us" $PORT_US udp
-run nsd "$nsd_pid" $PORT_NSD udp
-run bounce "$bounce" $PORT_BOUNCE udp
-run mesos-dns "$us" $PORT_US tcp
-run nsd "$nsd_pid" $PORT_NSD tcp
-
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-echo
-echo "UDP user CPU per query, mesos-dns / NSD:     $(ratio "${result[mesos-dns.udp.user]}" "${result[nsd.udp.user]}")  (target <= 0.75)"
-echo "UDP total CPU per query, mesos-dns / bounce: $(ratio "${result[mesos-dns.udp.total]}" "${result[bounce.udp.total]}")  (target <= 1.05)"
-echo "UDP total CPU per query, mesos-dns / NSD:    $(ratio "${result[mesos-dns.udp.total]}" "${result[nsd.udp.total]}")"
-echo "TCP total CPU per query, mesos-dns / NSD:    $(ratio "${result[mesos-dns.tcp.total]}" "${result[nsd.tcp.total]}")"
-echo "UDP lost: mesos-dns ${result[mesos-dns.udp.lost]}%  (target < 0.1%)"
+
+for round in $(seq "$ROUNDS"); do
+    printf '\nround %d\n%-10s %-4s %10s %8s %10s %10s %10s\n' "$round" server mode qps lost% 'user us/q' 'sys us/q' 'total us/q'
+    run mesos-dns "$us" $PORT_US udp
+    run nsd "$nsd_pid" $PORT_NSD udp
+    run knot "$knot" $PORT_KNOT udp
+    run bounce "$bounce" $PORT_BOUNCE udp
+    if [[ -n ${BASE_BIN:-} ]]; then
+        run base "$base" $PORT_BASE udp
+        echo "round $round UDP total CPU per query, mesos-dns / base: $(ratio "${result[mesos-dns.udp.total]}" "${result[base.udp.total]}")"
+    fi
+    if ((round == 1)); then
+        run mesos-dns "$us" $PORT_US tcp
+        run nsd "$nsd_pid" $PORT_NSD tcp
+    fi
+    u=mesos-dns.udp
+    echo "round $round UDP, mesos-dns against: NSD user $(ratio "${result[$u.user]}" "${result[nsd.udp.user]}") (target <= 0.6)," \
+        "NSD total $(ratio "${result[$u.total]}" "${result[nsd.udp.total]}") (<= 0.95)," \
+        "floor total $(ratio "${result[$u.total]}" "${result[bounce.udp.total]}") (<= 1.2)," \
+        "Knot total $(ratio "${result[$u.total]}" "${result[knot.udp.total]}");" \
+        "sys beyond the floor $(awk -v a="${result[$u.sys]}" -v b="${result[bounce.udp.sys]}" 'BEGIN {printf "%+.2f", a - b}') us," \
+        "NSD's $(awk -v a="${result[nsd.udp.sys]}" -v b="${result[bounce.udp.sys]}" 'BEGIN {printf "%+.2f", a - b}') us;" \
+        "lost ${result[$u.lost]}%"
+    if ((round == 1)); then
+        echo "round 1 TCP total CPU per query, mesos-dns / NSD: $(ratio "${result[mesos-dns.tcp.total]}" "${result[nsd.tcp.total]}")"
+    fi
+done

@@ -1,113 +1,142 @@
 #!/usr/bin/env bash
-# Soak: the release binary refreshing every second from a fake master whose state changes every second
-# (it cycles through generated states of different sizes and seeds), under a steady dnsperf load for
-# DURATION seconds. Everything is on 127.0.0.1. Samples the server's RSS every 10 s and reports the
-# first, last and largest sample, dnsperf's summary and the refresh counts from /metrics.
-# Fails if more than 0.1% of queries are lost, if any answer is not NOERROR, if any refresh fails, or if
-# RSS grew by more than 20% from the first sample to the last.
+# Soak: the release binary beside a fake master (benches/soak-master.py) of TASKS tasks (100k), first
+# quiet for QUIET seconds (the quiet cluster's resident RSS), then with churn for DURATION: every 2 s
+# 10% of the tasks are replaced (killed, and a new instance of the same app started elsewhere). Poll
+# mode polls every 2 s (every poll sees a new document); stream mode gets the kills and starts as
+# events. A light dnsperf load (RATE queries/s of names that stay) runs throughout. Prints the
+# server's resident RSS every SAMPLE_EVERY seconds, then per mode: the quiet RSS (smallest and largest
+# sample: between polls and inside one), the same after the warm-up (the first WARMUP seconds of
+# churn), the growth of the largest sample from the first to the last third after warm-up, and the
+# largest against the quiet cluster's largest.
+# Fails if RSS after warm-up exceeds 1.5x the quiet RSS, if its peaks grow by more than 10%, if a
+# refresh fails, or if more than 0.1% of queries are lost.
 #
-#   bash benches/soak.sh                       # 600 s at 10,000 queries per second
-#   DURATION=60 RATE=5000 bash benches/soak.sh
+#   bash benches/soak.sh                  # 30 minutes of churn per mode, poll then stream
+#   bash benches/soak.sh 10m              # a duration: seconds, or with s/m/h
+#   MODES=stream TASKS=10000 bash benches/soak.sh 120
+#
+# A secondary is not configured (the IXFR journal is then not kept); SECONDARY=1 sets
+# `transferAllowFrom` so that it is, within `ixfrJournalBytes` (16 MiB by default).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-DURATION=${DURATION:-600} RATE=${RATE:-10000} SAMPLE_EVERY=10
+duration_arg=${1:-30m}
+case $duration_arg in
+*h) DURATION=$((${duration_arg%h} * 3600)) ;;
+*m) DURATION=$((${duration_arg%m} * 60)) ;;
+*s) DURATION=${duration_arg%s} ;;
+*) DURATION=$duration_arg ;;
+esac
+TASKS=${TASKS:-100000} AGENTS=${AGENTS:-5000} MODES=${MODES:-poll stream} RATE=${RATE:-2000}
+QUIET=${QUIET:-60} WARMUP=${WARMUP:-120} SAMPLE_EVERY=${SAMPLE_EVERY:-10} SECONDARY=${SECONDARY:-0}
+((WARMUP < DURATION)) || WARMUP=$((DURATION / 3))
 
 if ! command -v dnsperf >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq dnsperf >/dev/null
 fi
-
 source benches/common.sh
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+rss_mb() { awk '/^VmRSS:/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 
 cargo build --release --quiet
-bin=target/release/mesos-dns
-master_port=$(free_port) dns_port=$(free_port) http_port=$(free_port)
-
-# --- four states of different sizes, all naming the fake master as leader --------------------------
-states=()
-for v in "1 40 800" "2 60 1200" "3 50 1000" "4 80 1600"; do
-    read -r seed agents tasks <<<"$v"
-    python3 tests/fixtures/gen-state.py --seed "$seed" --agents "$agents" --tasks "$tasks" --apps 120 \
-        --leader "127.0.0.1:$master_port" >"$work/state$seed.json"
-    states+=("$work/state$seed.json")
-done
-
-cat >"$work/config.json" <<JSON
-{"masters": ["127.0.0.1:$master_port"], "refreshSeconds": 1, "stateTimeoutSeconds": 5,
- "listener": "127.0.0.1", "port": $dns_port, "httpon": true, "httpListener": "127.0.0.1",
- "httpport": $http_port, "resolvers": ["127.0.0.1:9"], "externalon": false}
-JSON
-
-# --- the queries: every (name, type) that exists in all four states, from each state's -vv dump -------
-# (the dumps serve on a port the kernel picks: nothing to collide with the run's ports or anyone else's)
-sed -e 's/"httpon": true/"httpon": false/' -e "s/\"port\": $dns_port/\"port\": 0/" "$work/config.json" >"$work/dump.json"
-for s in "${states[@]}"; do
-    "$bin" -vv -config="$work/dump.json" -state-file="$s" 2>"$work/dump.log" &
-    dumper=$!
-    for _ in $(seq 100); do grep -q 'refreshed records' "$work/dump.log" 2>/dev/null && break; sleep 0.1; done
-    kill "$dumper" && wait "$dumper" || true
-    grep -q 'refreshed records' "$work/dump.log" || { echo "FAIL: no records from $s"; cat "$work/dump.log"; exit 1; }
-    grep -oE '\] [^ ]+\. [0-9]+ IN (A|AAAA|SRV) .*$' "$work/dump.log" | awk '{print $2, $5}' | sort -u >"$s.names"
-done
-sort "${states[@]/%/.names}" | uniq -c | awk -v n=${#states[@]} '$1 == n {print $2, $3}' |
-    shuf --random-source=<(yes) >"$work/queries"
-echo "names per state: $(wc -l "${states[@]/%/.names}" | awk '$2 != "total" {printf "%s ", $1}')- in all: $(wc -l <"$work/queries")"
-[[ -s "$work/queries" ]] || { echo "FAIL: no name is common to all states"; exit 1; }
-
-# --- run -------------------------------------------------------------------------------------------
-python3 benches/soak-master.py "$master_port" 1 "${states[@]}" &
-pids+=($!)
-for _ in $(seq 100); do curl -sf --max-time 1 -o /dev/null "http://127.0.0.1:$master_port/master/state" && break; sleep 0.1; done
-"$bin" -v -config="$work/config.json" 2>"$work/server.log" &
-server=$!
-pids+=("$server")
-for _ in $(seq 100); do grep -q 'refreshed records' "$work/server.log" 2>/dev/null && break; sleep 0.1; done
-grep -q 'refreshed records' "$work/server.log" || { echo "FAIL: no first refresh"; cat "$work/server.log"; exit 1; }
-
-dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/queries" -l "$DURATION" -Q "$RATE" -c 4 -t 2 >"$work/dnsperf.out" 2>&1 &
-perf=$!
-pids+=("$perf")
-
-# RSS every SAMPLE_EVERY seconds while dnsperf runs (bounded: DURATION / SAMPLE_EVERY + 6 samples).
-samples=()
-for _ in $(seq $((DURATION / SAMPLE_EVERY + 6))); do
-    sleep "$SAMPLE_EVERY"
-    kill -0 "$perf" 2>/dev/null || break
-    kill -0 "$server" 2>/dev/null || { echo "FAIL: the server exited"; tail "$work/server.log"; exit 1; }
-    samples+=("$(rss_kb "$server")")
-done
-wait "$perf" || true
-metrics=$(curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics" || true)
-
-# --- report ----------------------------------------------------------------------------------------
-ok=$(awk -F' ' '/^mesos_dns_refreshes_total\{result="success"\}/ {print $2}' <<<"$metrics")
-failed=$(awk -F' ' '/^mesos_dns_refreshes_total\{result="failure"\}/ {print $2}' <<<"$metrics")
-sizes=$({ grep -oE ': [0-9]+ records \(' "$work/server.log" || true; } | sort -u | wc -l)
-first=${samples[0]:-0} last=${samples[-1]:-0}
-max=$(printf '%s\n' "${samples[@]}" | sort -n | tail -1)
-qps=$(awk '/Queries per second/ {print $4}' "$work/dnsperf.out")
-sent=$(awk '/Queries sent/ {print $3}' "$work/dnsperf.out")
-lost=$(awk '/Queries lost/ {print $3}' "$work/dnsperf.out")
-lost_pct=$(awk '/Queries lost/ {gsub(/[()%]/, "", $4); print $4}' "$work/dnsperf.out")
-codes=$(grep -A0 'Response codes' "$work/dnsperf.out" | sed 's/.*Response codes: *//')
-
-echo "duration: ${DURATION} s at up to $RATE queries/s; ${#samples[@]} RSS samples every ${SAMPLE_EVERY} s"
-echo "dnsperf: sent $sent, QPS $qps, lost $lost ($lost_pct%), response codes: $codes"
-echo "refreshes (/metrics): $ok ok, $failed failed; distinct record counts seen: $sizes"
-grep 'state refresh failed' "$work/server.log" | head -5 || true
-echo "RSS: first $((first / 1024)) MB ($first kB), last $((last / 1024)) MB ($last kB), max $((max / 1024)) MB ($max kB)"
-awk -v f="$first" -v l="$last" 'BEGIN {printf "RSS growth first -> last: %+.1f%%\n", (l - f) * 100 / f}'
-
+bin=${BIN:-target/release/mesos-dns}
+echo "soak: $TASKS tasks on $AGENTS agents, quiet ${QUIET} s, then 10% replaced every 2 s for ${DURATION} s" \
+    "(warm-up ${WARMUP} s); dnsperf at $RATE queries/s; RSS every ${SAMPLE_EVERY} s"
 fail=0
-awk -v p="${lost_pct:-100}" 'BEGIN {exit !(p > 0.1)}' && { echo "FAIL: lost more than 0.1%"; fail=1; }
-grep -q 'Response codes: *NOERROR [0-9]* (100.00%)' "$work/dnsperf.out" || { echo "FAIL: answers other than NOERROR"; fail=1; }
-[[ "${failed:-x}" == 0 && "${ok:-0}" -gt 0 ]] || { echo "FAIL: refreshes failed (or /metrics unreadable)"; fail=1; }
-awk -v f="$first" -v l="$last" 'BEGIN {exit !(f == 0 || l > f * 1.2)}' && { echo "FAIL: RSS grew more than 20%"; fail=1; }
-if ((fail)); then
-    echo "--- dnsperf ---"; cat "$work/dnsperf.out"
-    echo "--- server log (last 20 lines) ---"; tail -20 "$work/server.log"
-    exit 1
-fi
-echo "PASS"
+summary=()
+for mode in $MODES; do
+    master_port=$(free_port) dns_port=$(free_port) http_port=$(free_port)
+    refresh=$([[ $mode == stream ]] && echo 60 || echo 2)
+    transfer=$([[ $SECONDARY == 1 ]] && echo '"transferAllowFrom": ["127.0.0.0/8"],' || true)
+    cat >"$work/config-$mode.json" <<JSON
+{"masters": ["127.0.0.1:$master_port"], "refreshSeconds": $refresh, "stateTimeoutSeconds": 300,
+ "listener": "127.0.0.1", "port": $dns_port, "httpon": true, "httpListener": "127.0.0.1",
+ "httpport": $http_port, "resolvers": ["127.0.0.1:9"], "externalon": false, $transfer
+ "stateSource": "$mode"}
+JSON
+    python3 benches/soak-master.py --port "$master_port" --tasks "$TASKS" --agents "$AGENTS" \
+        --queries "$work/queries-$mode" 2>"$work/master-$mode.log" &
+    master=$!
+    pids+=("$master")
+    for _ in $(seq 1200); do
+        curl -sf --max-time 5 -o /dev/null "http://127.0.0.1:$master_port/master/state" && break
+        sleep 0.1
+    done
+    "$bin" -v -config="$work/config-$mode.json" 2>"$work/server-$mode.log" &
+    server=$!
+    pids+=("$server")
+    for _ in $(seq 1200); do
+        grep -q 'refreshed records' "$work/server-$mode.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep -q 'refreshed records' "$work/server-$mode.log" || {
+        echo "FAIL: $mode: no first refresh"
+        tail "$work/server-$mode.log"
+        exit 1
+    }
+    dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/queries-$mode" -l $((QUIET + DURATION)) -Q "$RATE" -c 2 -t 2 \
+        >"$work/dnsperf-$mode.out" 2>&1 &
+    perf=$!
+    pids+=("$perf")
+
+    # Samples, bounded: (QUIET + DURATION) / SAMPLE_EVERY of them.
+    quiet=() churn=() t=0
+    for _ in $(seq $(((QUIET + DURATION) / SAMPLE_EVERY))); do
+        sleep "$SAMPLE_EVERY"
+        t=$((t + SAMPLE_EVERY))
+        kill -0 "$server" 2>/dev/null || {
+            echo "FAIL: $mode: the server exited"
+            tail "$work/server-$mode.log"
+            exit 1
+        }
+        rss=$(rss_mb "$server")
+        if ((t <= QUIET)); then
+            quiet+=("$rss")
+            phase=quiet
+            ((t + SAMPLE_EVERY > QUIET)) && kill -USR1 "$master"
+        else
+            churn+=("$((t - QUIET)):$rss")
+            phase=churn
+        fi
+        echo "$mode t=${t}s $phase rss=${rss}MB"
+    done
+    wait "$perf" || true
+    metrics=$(curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics" || true)
+    kill "$server" "$master" 2>/dev/null || true
+
+    ok=$(awk '/^mesos_dns_refreshes_total\{result="success"\}/ {print $2}' <<<"$metrics")
+    failed=$(awk '/^mesos_dns_refreshes_total\{result="failure"\}/ {print $2}' <<<"$metrics")
+    journal=$(awk '/^mesos_dns_ixfr_journal_bytes/ {print $2}' <<<"$metrics")
+    lost_pct=$(awk '/Queries lost/ {gsub(/[()%]/, "", $4); print $4}' "$work/dnsperf-$mode.out")
+    qps=$(awk '/Queries per second/ {print $4}' "$work/dnsperf-$mode.out")
+    lat=$(tr -d '(,' <"$work/dnsperf-$mode.out" | awk '/Average Latency/ {print $4 * 1000 " ms average, max " $8 * 1000 " ms"}')
+    # Each sample falls between polls (the resident floor) or inside one (a refresh's transient peak):
+    # both are reported, and the peaks of the first and last thirds after warm-up are compared.
+    quiet_min=$(printf '%s\n' "${quiet[@]}" | sort -n | head -1)
+    quiet_max=$(printf '%s\n' "${quiet[@]}" | sort -n | tail -1)
+    report=$(printf '%s\n' "${churn[@]}" | awk -F: -v w="$WARMUP" -v q="$quiet_max" '
+        $1 > w { n++; r[n] = $2; if ($2 > max) max = $2; if (min == "" || $2 < min) min = $2 }
+        END {
+            if (n < 3) { print "few"; exit }
+            k = int(n / 3); for (i = 1; i <= k; i++) { if (r[i] > a) a = r[i]; if (r[n - k + i] > b) b = r[n - k + i] }
+            printf "%d %d %.1f %.2f", min, max, (b - a) * 100 / a, max / q
+        }')
+    read -r after_min after_max drift ratio <<<"$report"
+    line="$mode: quiet RSS ${quiet_min}-${quiet_max} MB; with churn after warm-up ${after_min}-${after_max} MB"
+    line+=" (largest ${ratio}x the quiet largest), peak drift first->last third ${drift}%; refreshes ${ok:-?} ok ${failed:-?} failed;"
+    line+=" journal ${journal:-?} bytes; dnsperf ${qps:-?} q/s, lost ${lost_pct:-?}%, ${lat:-?}"
+    summary+=("$line")
+    grep -E 'refresh failed|WARN|ERROR' "$work/server-$mode.log" | head -5 | sed "s/^/  $mode log: /" || true
+    if [[ $report == few ]]; then
+        echo "FAIL: $mode: too few samples after warm-up"
+        fail=1
+        continue
+    fi
+    awk -v r="$ratio" 'BEGIN {exit !(r > 1.5)}' && { echo "FAIL: $mode: RSS above 1.5x the quiet cluster's"; fail=1; }
+    awk -v d="$drift" 'BEGIN {exit !(d > 10)}' && { echo "FAIL: $mode: RSS peaks grow by more than 10%"; fail=1; }
+    [[ "${failed:-x}" == 0 && "${ok:-0}" -gt 0 ]] || { echo "FAIL: $mode: refreshes failed (or /metrics unreadable)"; fail=1; }
+    awk -v p="${lost_pct:-100}" 'BEGIN {exit !(p > 0.1)}' && { echo "FAIL: $mode: lost more than 0.1% of queries"; fail=1; }
+done
+printf '%s\n' "${summary[@]}"
+((fail == 0)) && echo PASS
+exit "$fail"

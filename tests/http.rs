@@ -339,6 +339,7 @@ fn config_is_the_original_config_document_with_our_own_keys() {
     // Ours, for zone transfers (tsigKeys is not shown: secrets).
     want["TransferAllowFrom"] = json!([]);
     want["Notify"] = json!([]);
+    want["IXFRJournalBytes"] = json!(16777216);
     want["Nameservers"] = json!([]);
     want["FailoverGraceSeconds"] = json!(300);
     want["ARecordLimit"] = json!(0);

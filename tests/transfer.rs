@@ -234,3 +234,93 @@ fn nameservers_are_the_apex_ns_records_and_the_soa_keeps_soamname() {
     let soa = dig(server.port, "mesos", "SOA", Transport::Udp);
     assert!(soa.answer_data("SOA")[0].starts_with("ns1.mesos. "), "{}", soa.raw);
 }
+
+/// A value of `/metrics` (a sample without labels, or with these exact labels).
+fn metric(http_port: u16, sample: &str) -> f64 {
+    let text = http_get_ok(http_port, "/metrics");
+    text.lines()
+        .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{sample} in /metrics:\n{text}"))
+}
+
+/// The scaled tutorial with `count` more tasks of an app `bulk-N` (an A and an SRV record each, and
+/// more: far more bytes than a small journal holds).
+fn tutorial_with_bulk(count: usize) -> Value {
+    let mut state = tutorial_scaled();
+    let tasks = tasks_mut(&mut state);
+    let nginx = tasks.iter().find(|t| t["name"] == "nginx").expect("nginx task").clone();
+    for i in 0..count {
+        let mut task = nginx.clone();
+        task["id"] = json!(format!("bulk-{i}.7a1e{i:04x}-a36d-11e4-8c21-56847afe9799"));
+        task["name"] = json!(format!("bulk-{i}"));
+        task["slave_id"] = json!(TUTORIAL_S2);
+        tasks.push(task);
+    }
+    state
+}
+
+#[test]
+fn knot_falls_back_to_axfr_for_a_change_bigger_than_the_ixfr_journal_and_converges() {
+    // Room for the small changes of this test (a task's records), not for 150 tasks at once.
+    const JOURNAL_BYTES: u64 = 4096;
+    let master = FakeMaster::serving(tutorial());
+    let (knot_port, http_port) = (free_port(), free_port());
+    let server = Server::start_with(
+        &[master.addr()],
+        transfer_config(json!({
+            "notify": [format!("127.0.0.1:{knot_port}")],
+            "ixfrJournalBytes": JOURNAL_BYTES,
+            "httpon": true, "httpListener": "127.0.0.1", "httpport": http_port,
+        })),
+    );
+    server.wait_loaded();
+    let knot = Knot::start(server.port, knot_port);
+    wait_until("Knot to load the zone and answer the task", START_DEADLINE, || {
+        knot.a_records(NGINX) == [NGINX_IP]
+    });
+    let axfr = r#"mesos_dns_zone_transfers_total{kind="axfr"}"#;
+    let ixfr = r#"mesos_dns_zone_transfers_total{kind="ixfr"}"#;
+
+    // A small change is kept and goes by IXFR.
+    master.set_state(tutorial_scaled());
+    let mut both = vec![S2_IP, NGINX_IP];
+    both.sort();
+    wait_until("Knot to answer both instances", CHANGE_DEADLINE, || {
+        knot.a_records(NGINX) == both
+    });
+    wait_until("Knot's IXFR to finish", CHANGE_DEADLINE, || knot.finished("IXFR") == 1);
+    let kept = metric(http_port, "mesos_dns_ixfr_journal_bytes");
+    assert!(kept > 0.0 && kept <= JOURNAL_BYTES as f64, "{kept}");
+    assert_eq!(metric(http_port, ixfr), 1.0);
+    let full_before = metric(http_port, axfr);
+
+    // 150 tasks at once: bigger than the whole journal, not kept. Knot asks IXFR from its serial, gets
+    // the whole zone and answers the new tasks.
+    master.set_state(tutorial_with_bulk(150));
+    wait_until("Knot to answer the last new task", CHANGE_DEADLINE, || {
+        knot.a_records("bulk-149.marathon-0.7.6.mesos") == [S2_IP]
+    });
+    assert_eq!(metric(http_port, "mesos_dns_ixfr_journal_bytes"), 0.0);
+    assert_eq!(
+        metric(http_port, axfr),
+        full_before + 1.0,
+        "the IXFR request got the zone"
+    );
+    assert_eq!(
+        metric(http_port, ixfr),
+        1.0,
+        "no incremental transfer for the big change"
+    );
+    assert_eq!(knot.a_records(NGINX), both, "the rest of the zone came along");
+
+    // The next small change is kept again and goes by IXFR from the big change's serial.
+    master.set_state(tutorial_with_bulk(149));
+    wait_until("Knot to lose the removed task", CHANGE_DEADLINE, || {
+        knot.a_records("bulk-149.marathon-0.7.6.mesos").is_empty()
+    });
+    assert_eq!(metric(http_port, ixfr), 2.0);
+    assert_eq!(knot.a_records("bulk-148.marathon-0.7.6.mesos"), [S2_IP]);
+    let log = knot.log();
+    assert_eq!(log.matches("receiving AXFR-style IXFR").count(), 1, "{log}");
+    assert_eq!((knot.finished("AXFR"), knot.finished("IXFR")), (2, 2), "{log}");
+}

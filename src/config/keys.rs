@@ -23,6 +23,8 @@ const MAX_TTL: u32 = i32::MAX as u32;
 const MAX_SOCKET_BUFFER: u32 = i32::MAX as u32;
 /// Relayed answers cached at most: a million entries of up to 4 KiB is already 4 GiB.
 const MAX_CACHE_ENTRIES: u32 = 1_000_000;
+/// `ixfrJournalBytes` at most: 1 TiB, more than any zone's changes.
+const MAX_JOURNAL_BYTES: u64 = 1 << 40;
 /// What a resolver `timeout` of 0 means: the original then uses its default, 5 s.
 const ZERO_TIMEOUT_MEANS: u64 = 5;
 
@@ -373,6 +375,10 @@ pub(super) static KEYS: &[Key] = &[
         .json("Notify", |c| addresses(&c.notify))
         .restart_only(|a, b| a.notify != b.notify)
         .kind(Kind::List),
+    key("ixfrJournalBytes", |f, c, _| {
+        set(&mut c.ixfr_journal_bytes, f.int(false, MAX_JOURNAL_BYTES)?)
+    })
+    .json("IXFRJournalBytes", |c| c.ixfr_journal_bytes.into()),
     key("nameservers", |f, c, _| {
         set(&mut c.nameservers, f.strings_as(parse_nameservers)?)
     })

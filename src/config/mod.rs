@@ -39,6 +39,13 @@ pub(crate) use zk_url::ZkUrl;
 /// The kernel buffer asked for each direction of each UDP socket by default (`udpReceiveBuffer`,
 /// `udpSendBuffer`): 4 MiB, as NSD and Knot ask.
 pub(crate) const DEFAULT_UDP_BUFFER: u32 = 4 << 20;
+/// `ixfrJournalBytes` by default: 16 MiB. It holds tens of thousands of task changes (one is a few
+/// hundred bytes of records deleted and added), hours of ordinary churn, yet stays small beside the
+/// zone it serves (a quiet 100k-task cluster is ~75 MB resident), so a churning cluster's memory stays
+/// flat. Knot's `journal-max-usage` (1 GiB) and BIND's `max-journal-size` bound files on disk; this
+/// bounds memory on an agent shared with the tasks. A bigger change is sent as the whole zone, which
+/// is then about as cheap.
+pub(crate) const DEFAULT_IXFR_JOURNAL_BYTES: u64 = 16 << 20;
 
 /// The effective configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +174,9 @@ pub struct Config {
     pub tsig_keys: Vec<TsigKey>,
     /// `notify` (ours): the secondaries told of each new serial (RFC 1996), `ip:port`.
     pub notify: Vec<SocketAddr>,
+    /// `ixfrJournalBytes` (ours): the memory the IXFR journal may hold, oldest changes dropped first;
+    /// 0: none (every IXFR gets the whole zone).
+    pub ixfr_journal_bytes: u64,
     /// `nameservers` (ours): the zone's apex NS names, fully qualified lower-case; empty: `SOAMname`.
     pub nameservers: Vec<String>,
 }
@@ -263,6 +273,7 @@ impl Default for Config {
             transfer_allow_from: Vec::new(),
             tsig_keys: Vec::new(),
             notify: Vec::new(),
+            ixfr_journal_bytes: DEFAULT_IXFR_JOURNAL_BYTES,
             nameservers: Vec::new(),
         }
     }

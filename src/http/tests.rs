@@ -135,7 +135,7 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     // ours: PTROn, StateSource, HideUnhealthyTasks, UnroutableNetworks, StaticRecordsFile, SnapshotFile,
     // SnapshotMaxAgeSeconds,
     // UDPReceiveBuffer, UDPSendBuffer, CacheOn, CacheMaxEntries, ServeStaleSeconds, RelayAllowFrom,
-    // TransferAllowFrom, Notify, Nameservers, FailoverGraceSeconds, ARecordLimit,
+    // TransferAllowFrom, Notify, IXFRJournalBytes, Nameservers, FailoverGraceSeconds, ARecordLimit,
     // MinVisibility, ExcludeFrameworks, ExcludeTaskLabels.
     let mut want = json!({
         "RefreshSeconds": 60, "Port": 53, "Timeout": 5, "StateTimeoutSeconds": 300, "ZkDetectionTimeout": 30,
@@ -170,6 +170,7 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     // Ours, for zone transfers (tsigKeys is not shown: secrets).
     want["TransferAllowFrom"] = json!([]);
     want["Notify"] = json!([]);
+    want["IXFRJournalBytes"] = json!(16777216);
     want["Nameservers"] = json!([]);
     assert_same_document(&v, &want, "config");
 }

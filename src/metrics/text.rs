@@ -291,6 +291,12 @@ const FAMILIES: &[Family] = &[
         },
     },
     Family {
+        name: "ixfr_journal_bytes",
+        kind: GAUGE,
+        help: "Memory held by the IXFR journal, the changes kept for incremental transfers (`ixfrJournalBytes` bounds it).",
+        samples: |o, s| o.value(s.records.journal().bytes()),
+    },
+    Family {
         name: "tcp_connections_open",
         kind: GAUGE,
         help: "DNS TCP connections open.",

@@ -61,9 +61,10 @@ impl Refresher {
         };
         // The serial moves only if a record changed; the change joins the journal IXFR answers from.
         let previous = self.records.load_full();
+        let bound = journal::bound(&self.config);
         let records = match &touched {
-            Some(names) => journal::follow_touched(&previous, records, serial, names),
-            None => journal::follow(&previous, records, serial),
+            Some(names) => journal::follow_touched(&previous, records, serial, bound, names),
+            None => journal::follow(&previous, records, serial, bound),
         };
         drop(previous);
         self.last_serial = records.serial();

@@ -394,7 +394,7 @@ impl Loop {
             registry,
             now,
         };
-        self.udp_backlog = sockets::serve_udp(udp, &mut self.buf, &mut self.responder, &mut cx);
+        self.udp_backlog = sockets::serve_udp(udp, &mut self.responder, &mut cx);
     }
 
     fn accept_dns(&mut self, registry: &Registry, now: Instant) {

@@ -16,10 +16,10 @@ use super::api::ApiView;
 use super::respond::{Context, ForClient, Responder};
 use super::slab::{Key, Slab};
 use super::tcp::{DnsConn, Next, TcpLimits};
-use super::udp::DnsUdp;
+use super::udp::{DnsUdp, BATCH};
 use super::SocketId;
 
-/// Datagrams handled per wake-up before other sockets get a turn.
+/// Datagrams handled per wake-up before other sockets get a turn (in batches of [`BATCH`]).
 const UDP_BURST: usize = 64;
 /// Read/answer/write rounds per turn for one TCP connection before other sockets get theirs.
 const TCP_ROUNDS: usize = 4;
@@ -49,18 +49,31 @@ pub(super) enum Step {
     Busy,
 }
 
-/// Serves queued datagrams; true if more may be waiting (the burst ran out before `WouldBlock`).
-pub(super) fn serve_udp(udp: &DnsUdp, buf: &mut [u8], responder: &mut Responder, cx: &mut Context<'_>) -> bool {
-    for _ in 0..UDP_BURST {
-        let (n, peer, local) = match udp.recv(buf) {
-            Ok(r) => r,
+/// Serves queued datagrams, a batch at a time; true if more may be waiting (the burst ran out before
+/// the socket was read dry). A batch shorter than [`BATCH`] took every datagram there was: one that
+/// arrives later wakes the loop again (each datagram is an edge for epoll).
+pub(super) fn serve_udp(udp: &DnsUdp, responder: &mut Responder, cx: &mut Context<'_>) -> bool {
+    let Ok(mut batch) = udp.batch.try_borrow_mut() else {
+        return false;
+    };
+    for _ in 0..UDP_BURST / BATCH {
+        let got = match udp.recv_batch(&mut batch) {
+            Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
             // ICMP errors from earlier sends surface here; they concern nobody now.
             Err(_) => continue,
         };
-        if let Some(answer) = responder.respond(&buf[..n], Client::Udp { peer, local }, peer, cx) {
-            // A full send buffer drops the answer, as the network could; the client retries.
-            let _ = udp.send(answer, peer, local);
+        for i in 0..batch.len() {
+            let Some((query, peer, local)) = batch.datagram(i) else {
+                continue;
+            };
+            if let Some(answer) = responder.respond(query, Client::Udp { peer, local }, peer, cx) {
+                batch.reply(answer, peer, local);
+            }
+        }
+        udp.send_batch(&mut batch);
+        if got < BATCH {
+            return false;
         }
     }
     true

@@ -3,7 +3,12 @@
 //! the query was sent to, or the client drops it (glibc, musl, dig...): each datagram is received
 //! with `recvmsg` and its destination address (`IP_PKTINFO` / `IPV6_PKTINFO`), and the reply is sent
 //! with `sendmsg` naming that address as its source. Both use buffers on the stack: no allocation.
+//! Queries are taken and answered by the batch ([`batch`]: `recvmmsg` and `sendmmsg`, the same
+//! addresses); the single calls serve relayed answers.
 
+mod batch;
+
+use std::cell::RefCell;
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
@@ -11,14 +16,17 @@ use std::os::fd::AsRawFd;
 
 use mio::net::UdpSocket;
 
+pub(crate) use batch::{Batch, BATCH};
+
 /// Room for one `in6_pktinfo` control message (the larger of the two), aligned for `cmsghdr`.
 #[repr(C, align(8))]
 struct ControlBuf([u8; 64]);
 
-/// The DNS UDP socket and whether it reports destination addresses.
+/// The DNS UDP socket, whether it reports destination addresses, and the buffers of its batches.
 pub(crate) struct DnsUdp {
     pub(crate) socket: UdpSocket,
     pktinfo: bool,
+    pub(crate) batch: RefCell<Batch>,
 }
 
 impl DnsUdp {
@@ -36,40 +44,11 @@ impl DnsUdp {
                 }
             }
         }
-        Ok(DnsUdp { socket, pktinfo })
-    }
-
-    /// One datagram: its length, its sender and (listening on every address) the address it was sent to.
-    #[inline]
-    pub(crate) fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr, Option<IpAddr>)> {
-        if !self.pktinfo {
-            let (n, peer) = self.socket.recv_from(buf)?;
-            return Ok((n, peer, None));
-        }
-        // SAFETY: all-zero is a valid value of these C structs.
-        let mut from: libc::sockaddr_storage = unsafe { zeroed() };
-        let mut control = ControlBuf([0; 64]);
-        let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        };
-        // SAFETY: as above.
-        let mut msg: libc::msghdr = unsafe { zeroed() };
-        msg.msg_name = std::ptr::addr_of_mut!(from).cast();
-        msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.0.as_mut_ptr().cast();
-        msg.msg_controllen = control.0.len() as _;
-        // SAFETY: every pointer in `msg` points at a live buffer of the length given.
-        let n = unsafe { libc::recvmsg(self.socket.as_raw_fd(), &mut msg, 0) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let peer = to_socket_addr(&from).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
-        // SAFETY: the kernel wrote `msg_controllen` bytes of well-formed control messages.
-        let local = unsafe { destination(&msg) };
-        Ok((n as usize, peer, local))
+        Ok(DnsUdp {
+            socket,
+            pktinfo,
+            batch: RefCell::new(Batch::new()),
+        })
     }
 
     /// Sends `reply` to `peer`, from `local` if given (the address its query was sent to).
@@ -90,40 +69,48 @@ impl DnsUdp {
         msg.msg_namelen = to_len;
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
-        msg.msg_control = control.0.as_mut_ptr().cast();
-        // SAFETY: the control buffer has room for one pktinfo message of either family (checked by the
-        // tests), and is aligned for cmsghdr; CMSG_* walk only what `msg_controllen` says.
-        unsafe {
-            let (level, kind, data_len) = match local {
-                IpAddr::V4(_) => (libc::IPPROTO_IP, libc::IP_PKTINFO, size_of::<libc::in_pktinfo>()),
-                IpAddr::V6(_) => (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO, size_of::<libc::in6_pktinfo>()),
-            };
-            msg.msg_controllen = libc::CMSG_SPACE(data_len as u32) as _;
-            let cmsg = libc::CMSG_FIRSTHDR(&msg);
-            if cmsg.is_null() {
-                return Err(io::Error::from(io::ErrorKind::InvalidInput));
+        fill_pktinfo(&mut msg, &mut control, local);
+        // SAFETY: every pointer in `msg` points at a live buffer of the length given.
+        let n = unsafe { libc::sendmsg(self.socket.as_raw_fd(), &msg, 0) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+}
+
+/// Points `msg` at `control`, filled with one pktinfo message naming `local` as the source address.
+fn fill_pktinfo(msg: &mut libc::msghdr, control: &mut ControlBuf, local: IpAddr) {
+    msg.msg_control = control.0.as_mut_ptr().cast();
+    // SAFETY: the control buffer has room for one pktinfo message of either family (checked by the
+    // tests), and is aligned for cmsghdr; CMSG_* walk only what `msg_controllen` says.
+    unsafe {
+        let (level, kind, data_len) = match local {
+            IpAddr::V4(_) => (libc::IPPROTO_IP, libc::IP_PKTINFO, size_of::<libc::in_pktinfo>()),
+            IpAddr::V6(_) => (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO, size_of::<libc::in6_pktinfo>()),
+        };
+        msg.msg_controllen = libc::CMSG_SPACE(data_len as u32) as _;
+        let cmsg = libc::CMSG_FIRSTHDR(msg);
+        if cmsg.is_null() {
+            msg.msg_control = std::ptr::null_mut();
+            msg.msg_controllen = 0;
+            return;
+        }
+        (*cmsg).cmsg_level = level;
+        (*cmsg).cmsg_type = kind;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(data_len as u32) as _;
+        let data = libc::CMSG_DATA(cmsg);
+        match local {
+            IpAddr::V4(ip) => {
+                let mut info: libc::in_pktinfo = zeroed();
+                info.ipi_spec_dst.s_addr = u32::from_ne_bytes(ip.octets());
+                std::ptr::write_unaligned(data.cast(), info);
             }
-            (*cmsg).cmsg_level = level;
-            (*cmsg).cmsg_type = kind;
-            (*cmsg).cmsg_len = libc::CMSG_LEN(data_len as u32) as _;
-            let data = libc::CMSG_DATA(cmsg);
-            match local {
-                IpAddr::V4(ip) => {
-                    let mut info: libc::in_pktinfo = zeroed();
-                    info.ipi_spec_dst.s_addr = u32::from_ne_bytes(ip.octets());
-                    std::ptr::write_unaligned(data.cast(), info);
-                }
-                IpAddr::V6(ip) => {
-                    let mut info: libc::in6_pktinfo = zeroed();
-                    info.ipi6_addr.s6_addr = ip.octets();
-                    std::ptr::write_unaligned(data.cast(), info);
-                }
+            IpAddr::V6(ip) => {
+                let mut info: libc::in6_pktinfo = zeroed();
+                info.ipi6_addr.s6_addr = ip.octets();
+                std::ptr::write_unaligned(data.cast(), info);
             }
-            let n = libc::sendmsg(self.socket.as_raw_fd(), &msg, 0);
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(n as usize)
         }
     }
 }
@@ -245,28 +232,76 @@ mod tests {
     }
 
     /// Sends `query` from a socket connected to `to` and waits for what comes back (a connected socket
-    /// takes datagrams from `to` only).
+    /// takes datagrams from `to` only); the server takes it and answers by the batch.
     fn exchange_connected(to: SocketAddr, server: &DnsUdp) -> Option<(SocketAddr, Option<IpAddr>)> {
         let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         client.connect(to).unwrap();
         client.send(b"ping").unwrap();
-        let mut buf = [0u8; 64];
+        let mut batch = Batch::new();
         let started = std::time::Instant::now();
-        let (n, peer, local) = loop {
-            match server.recv(&mut buf) {
-                Ok(r) => break r,
+        loop {
+            match server.recv_batch(&mut batch) {
+                Ok(_) => break,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     assert!(started.elapsed() < Duration::from_secs(3), "the query never came");
                     std::thread::yield_now();
                 }
                 Err(e) => panic!("{e}"),
             }
-        };
-        assert_eq!(&buf[..n], b"ping");
-        server.send(b"pong", peer, local).unwrap();
+        }
+        assert_eq!(batch.len(), 1);
+        let (query, peer, local) = batch.datagram(0).expect("a whole datagram");
+        assert_eq!(query, b"ping");
+        batch.reply(b"pong", peer, local);
+        server.send_batch(&mut batch);
+        let mut buf = [0u8; 64];
         client.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
         client.recv(&mut buf).ok().filter(|&n| &buf[..n] == b"pong")?;
         Some((peer, local))
+    }
+
+    #[test]
+    fn a_batch_takes_every_waiting_datagram_drops_one_too_big_and_answers_each_sender() {
+        let server = DnsUdp::new(UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap()).unwrap();
+        let to = server.socket.local_addr().unwrap();
+        let clients: Vec<std::net::UdpSocket> = (0..BATCH + 3)
+            .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
+            .collect();
+        for (i, c) in clients.iter().enumerate() {
+            let query = if i == 1 { vec![7; 5000] } else { vec![i as u8; 12] };
+            c.send_to(&query, to).unwrap();
+        }
+        let mut batch = Batch::new();
+        let mut seen = Vec::new();
+        let started = std::time::Instant::now();
+        while seen.len() < clients.len() {
+            assert!(started.elapsed() < Duration::from_secs(3), "{seen:?}");
+            let n = match server.recv_batch(&mut batch) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => panic!("{e}"),
+            };
+            assert!(n <= BATCH);
+            for i in 0..n {
+                match batch.datagram(i) {
+                    Some((query, peer, local)) => {
+                        assert_eq!(local, None);
+                        seen.push(Some(query[0]));
+                        let answer = [query[0]; 3];
+                        batch.reply(&answer, peer, local);
+                    }
+                    None => seen.push(None),
+                }
+            }
+            server.send_batch(&mut batch);
+        }
+        assert_eq!(seen.iter().filter(|s| s.is_none()).count(), 1, "the 5000-byte datagram");
+        for (i, c) in clients.iter().enumerate().filter(|(i, _)| *i != 1) {
+            let mut buf = [0u8; 16];
+            c.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+            let n = c.recv(&mut buf).unwrap();
+            assert_eq!(&buf[..n], &[i as u8; 3], "client {i} gets its own answer");
+        }
     }
 
     #[test]

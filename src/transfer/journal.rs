@@ -2,29 +2,42 @@
 //! about to be swapped in (never in the event loop): the records deleted and added since the snapshot
 //! served now, name by name. A refresh that changed no record keeps the serial, so secondaries do not
 //! transfer for nothing; one that did gets the new serial and the change appended to the journal,
-//! which keeps the last [`JOURNAL_LEN`].
-
-use std::sync::Arc;
+//! which keeps the last changes within [`bound`] bytes (none when no one may transfer).
 
 use super::rrs::{push_node, split};
-use crate::snapshot::{Change, Journal, Lookup, Node, Records};
+use crate::config::Config;
+use crate::snapshot::{Change, Lookup, Node, Records};
 
-/// Changes kept for IXFR; a secondary further behind gets the whole zone.
-pub(crate) const JOURNAL_LEN: usize = 32;
+/// The bytes of changes kept for IXFR (a secondary further behind gets the whole zone): the
+/// config's `ixfrJournalBytes`, or none at all when no one may transfer the zone (no
+/// `transferAllowFrom` network and no `notify` secondary).
+pub(crate) fn bound(config: &Config) -> usize {
+    if config.transfer_allow_from.is_empty() && config.notify.is_empty() {
+        return 0;
+    }
+    usize::try_from(config.ixfr_journal_bytes).unwrap_or(usize::MAX)
+}
 
 /// `next` as it is to be served after `previous`: with `previous`'s serial and journal when no record
-/// changed, else with `serial` and the journal grown by the change.
-pub(crate) fn follow(previous: &Records, next: Records, serial: u32) -> Records {
-    follow_names(previous, next, serial, None)
+/// changed, else with `serial` and the journal grown by the change; the journal kept within `bound`
+/// bytes.
+pub(crate) fn follow(previous: &Records, next: Records, serial: u32, bound: usize) -> Records {
+    follow_names(previous, next, serial, bound, None)
 }
 
 /// [`follow`] for a snapshot edited from `previous` where only the records at `touched` (wire names)
 /// may have changed: only those names are compared (a publish in stream mode costs what changed).
-pub(crate) fn follow_touched(previous: &Records, next: Records, serial: u32, touched: &[Vec<u8>]) -> Records {
-    follow_names(previous, next, serial, Some(touched))
+pub(crate) fn follow_touched(
+    previous: &Records,
+    next: Records,
+    serial: u32,
+    bound: usize,
+    touched: &[Vec<u8>],
+) -> Records {
+    follow_names(previous, next, serial, bound, Some(touched))
 }
 
-fn follow_names(previous: &Records, next: Records, serial: u32, touched: Option<&[Vec<u8>]>) -> Records {
+fn follow_names(previous: &Records, next: Records, serial: u32, bound: usize, touched: Option<&[Vec<u8>]>) -> Records {
     if !previous.is_loaded() || previous.apex() != next.apex() {
         return next.with_serial(serial);
     }
@@ -35,20 +48,18 @@ fn follow_names(previous: &Records, next: Records, serial: u32, touched: Option<
     let next = next.with_serial(previous.serial());
     let soa_same = next.soa_rdata() == previous.soa_rdata();
     if deleted.is_empty() && added.is_empty() && soa_same {
-        let journal = previous.journal().clone();
+        let journal = previous.journal().within(bound);
         return next.with_journal(journal);
     }
     let next = next.with_serial(serial);
-    let change = Arc::new(Change {
+    let change = Change {
         from_serial: previous.serial(),
         from_soa: previous.soa_rdata().into(),
         to_soa: next.soa_rdata().into(),
         deleted: deleted.into_boxed_slice(),
         added: added.into_boxed_slice(),
-    });
-    let kept = previous.journal();
-    let skip = (kept.len() + 1).saturating_sub(JOURNAL_LEN);
-    let journal: Journal = kept.iter().skip(skip).cloned().chain([change]).collect();
+    };
+    let journal = previous.journal().pushed(change, bound);
     next.with_journal(journal)
 }
 

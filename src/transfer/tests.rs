@@ -200,7 +200,7 @@ fn transfers_are_refused_to_other_networks_to_unsigned_requests_when_keys_are_se
 fn ixfr_sends_the_change_since_the_clients_serial_and_the_soa_alone_when_it_is_current() {
     let old = zone_with(2, &[("web.mesos.", [10, 9, 9, 1])], 100);
     let new = records_with(2, &[("web.mesos.", [10, 9, 9, 2]), ("new.mesos.", [10, 9, 9, 3])], 0);
-    let new = Arc::new(journal::follow(&old, new, 200));
+    let new = Arc::new(journal::follow(&old, new, 200, BOUND));
     assert_eq!(new.serial(), 200);
     let p = policy(&[]);
     let (started, _) = start_tcp(&request(rtype::IXFR, "mesos.", Some(100)), &new, &p);
@@ -244,21 +244,103 @@ fn ixfr_sends_the_change_since_the_clients_serial_and_the_soa_alone_when_it_is_c
     assert_eq!(soa_serial(&answers(&out)[0]), 200);
 }
 
+/// A journal bound that holds every change of these tests.
+const BOUND: usize = 1 << 20;
+
+/// `count` snapshots one after the other, each with `x.mesos.` at a new address (a change of one
+/// record each), from serial 10 on, the journal kept within `bound` bytes.
+fn changed(mut records: Records, count: u8, bound: usize) -> Records {
+    for i in 0..count {
+        let next = records_with(1, &[("x.mesos.", [10, 0, 1, i])], 0);
+        records = journal::follow(&records, next, 10 + u32::from(i), bound);
+    }
+    records
+}
+
 #[test]
-fn the_same_records_keep_the_serial_and_the_journal_keeps_the_last_changes() {
-    let mut records = records_with(1, &[], 1);
+fn the_same_records_keep_the_serial_and_the_journal_keeps_every_change_within_its_bytes() {
+    let records = records_with(1, &[], 1);
     let same = records_with(1, &[], 0);
-    let same = journal::follow(&records, same, 2);
+    let same = journal::follow(&records, same, 2, BOUND);
     assert_eq!(same.serial(), 1);
     assert!(same.journal().is_empty());
-    for i in 0..40u8 {
-        let next = records_with(1, &[("x.mesos.", [10, 0, 1, i])], 0);
-        records = journal::follow(&records, next, 10 + u32::from(i));
-    }
+    assert_eq!(same.journal().bytes(), 0);
+    let records = changed(records, 40, BOUND);
     assert_eq!(records.serial(), 49);
-    assert_eq!(records.journal().len(), journal::JOURNAL_LEN);
-    assert_eq!(records.journal().last().unwrap().from_serial, 48);
-    assert_eq!(records.journal()[0].from_serial, 49 - journal::JOURNAL_LEN as u32);
+    let journal = records.journal();
+    assert_eq!(journal.len(), 40);
+    assert_eq!(journal[0].from_serial, 1);
+    assert_eq!(journal.last().unwrap().from_serial, 48);
+    assert_eq!(journal.bytes(), journal.iter().map(|c| c.bytes()).sum::<usize>());
+}
+
+#[test]
+fn the_oldest_changes_are_dropped_to_keep_the_journal_within_its_bound() {
+    let all = changed(records_with(1, &[], 1), 40, BOUND);
+    let one = all.journal()[5].bytes();
+    // Every change but the first is the same size (one A record deleted and one added): room for ten.
+    assert!(all.journal().iter().skip(1).all(|c| c.bytes() == one));
+    let bounded = changed(records_with(1, &[], 1), 40, 10 * one + one / 2);
+    let journal = bounded.journal();
+    assert_eq!(journal.len(), 10);
+    assert_eq!(journal.bytes(), 10 * one);
+    assert_eq!(journal[0].from_serial, 39, "the last ten changes, oldest first");
+    assert_eq!(journal.last().unwrap().from_serial, 48);
+    assert_eq!(&journal[..], &all.journal()[30..]);
+
+    // A lower bound (a reload) applies at the next publish, even one that changes nothing.
+    let next = records_with(1, &[("x.mesos.", [10, 0, 1, 39])], 0);
+    let same = journal::follow(&bounded, next, 60, 3 * one);
+    assert_eq!(same.serial(), 49);
+    assert_eq!(same.journal().len(), 3);
+    assert_eq!(same.journal()[0].from_serial, 46);
+}
+
+#[test]
+fn a_change_bigger_than_the_bound_is_not_kept_and_secondaries_behind_it_get_the_whole_zone() {
+    let small = changed(records_with(1, &[], 1), 3, BOUND);
+    assert_eq!(small.journal().len(), 3);
+    // 200 tasks more: far more bytes than the bound leaves room for.
+    let bound = 4 * small.journal()[0].bytes();
+    let big = journal::follow(&small, records_with(201, &[("x.mesos.", [10, 0, 1, 2])], 0), 100, bound);
+    assert_eq!(big.serial(), 100);
+    assert!(
+        big.journal().is_empty(),
+        "neither the big change nor the older ones (they lead elsewhere)"
+    );
+    assert_eq!(big.journal().bytes(), 0);
+    let big = Arc::new(big);
+    let p = policy(&[]);
+    for known in [11, 12] {
+        let (started, _) = start_tcp(&request(rtype::IXFR, "mesos.", Some(known)), &big, &p);
+        let rrs: Vec<Rr> = messages(started).iter().flat_map(|m| answers(m)).collect();
+        assert_eq!(rrs[1].1, rtype::NS, "from {known}: AXFR form");
+        assert_eq!(rrs.iter().filter(|r| r.1 == rtype::SOA).count(), 2);
+        assert_eq!(rrs.iter().filter(|r| r.1 == rtype::SRV).count(), 201);
+    }
+    // The next small change is kept again, and IXFR from the big change's serial sends it alone.
+    let after = journal::follow(&big, records_with(201, &[("x.mesos.", [10, 0, 1, 3])], 0), 101, bound);
+    assert_eq!(after.journal().len(), 1);
+    assert_eq!(after.journal()[0].from_serial, 100);
+    let (started, _) = start_tcp(&request(rtype::IXFR, "mesos.", Some(100)), &Arc::new(after), &p);
+    let rrs: Vec<Rr> = messages(started).iter().flat_map(|m| answers(m)).collect();
+    let serials: Vec<u32> = rrs.iter().filter(|r| r.1 == rtype::SOA).map(soa_serial).collect();
+    assert_eq!(serials, [101, 100, 101, 101]);
+}
+
+#[test]
+fn no_journal_is_kept_when_no_one_may_transfer_the_zone() {
+    let mut config = Config::default();
+    assert_eq!(journal::bound(&config), 0, "no transferAllowFrom, no notify");
+    let none = changed(records_with(1, &[], 1), 5, journal::bound(&config));
+    assert_eq!(none.serial(), 14, "the serial still moves with each change");
+    assert!(none.journal().is_empty());
+    config.notify = vec!["127.0.0.1:53".parse().unwrap()];
+    assert_eq!(journal::bound(&config), 16 << 20);
+    config.notify.clear();
+    config.transfer_allow_from = vec![Cidr::parse("127.0.0.0/8").unwrap()];
+    config.ixfr_journal_bytes = 1000;
+    assert_eq!(journal::bound(&config), 1000);
 }
 
 #[test]

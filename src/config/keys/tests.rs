@@ -35,6 +35,7 @@ fn every_key_set() -> Value {
     doc["transferAllowFrom"] = json!(["127.0.0.0/8"]);
     doc["tsigKeys"] = json!([{"name": "xfr", "algorithm": "hmac-sha256", "secret": "c2VjcmV0LXNlY3JldC1zZWNyZXQ="}]);
     doc["notify"] = json!(["127.0.0.1:5300"]);
+    doc["ixfrJournalBytes"] = json!(1_000_000);
     doc["nameservers"] = json!(["ns2.example.com"]);
     doc["failoverGraceSeconds"] = json!(30);
     doc["aRecordLimit"] = json!(2);
