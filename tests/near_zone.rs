@@ -240,3 +240,86 @@ fn without_the_key_fault_domains_change_nothing() {
     }
     assert_eq!(firsts.len(), 3, "any record first: {firsts:?}");
 }
+
+const FW: &str = "20240101-000000-0100007f-5050-0000";
+
+fn agent_id(n: u8) -> String {
+    format!("20240101-000000-0100007f-5050-0000-S{n}")
+}
+
+/// Agent `n` at 127.0.0.`n` in zone `zone` of region r1, as `get_agents` and `AGENT_ADDED` carry it.
+fn v1_agent(n: u8, zone: &str) -> Value {
+    json!({"agent_info": {"id": {"value": agent_id(n)}, "hostname": format!("127.0.0.{n}"), "port": 5051,
+        "domain": {"fault_domain": {"region": {"name": "r1"}, "zone": {"name": zone}}}},
+        "pid": format!("slave(1)@127.0.0.{n}:5051"), "active": true})
+}
+
+/// Task `web.N` on agent `n`, in `state`.
+fn v1_web(n: u8, state: &str) -> Value {
+    json!({"name": "web", "task_id": {"value": format!("web.{n}")}, "framework_id": {"value": FW},
+        "agent_id": {"value": agent_id(n)}, "state": state,
+        "statuses": [{"task_id": {"value": format!("web.{n}")}, "state": state, "timestamp": 1.7e9}]})
+}
+
+/// The cluster with `agents` (number, zone) and a running `web` on each: the SUBSCRIBED event and
+/// the state document.
+fn stream_cluster(agents: &[(u8, &str)]) -> Cluster {
+    let subscribed = json!({"type": "SUBSCRIBED", "subscribed": {
+        "get_state": {
+            "get_tasks": {"tasks": agents.iter().map(|&(n, _)| v1_web(n, "TASK_RUNNING")).collect::<Vec<_>>()},
+            "get_frameworks": {"frameworks": [{"framework_info": {"id": {"value": FW}, "name": "marathon", "hostname": "127.0.0.1"}, "active": true}]},
+            "get_agents": {"agents": agents.iter().map(|&(n, z)| v1_agent(n, z)).collect::<Vec<_>>()}
+        },
+        "heartbeat_interval_seconds": 15
+    }});
+    let state = json!({
+        "frameworks": [{"id": FW, "name": "marathon", "pid": "scheduler(1)@127.0.0.1:8080",
+            "tasks": agents.iter().map(|&(n, _)| json!({"id": format!("web.{n}"), "name": "web", "framework_id": FW,
+                "slave_id": agent_id(n), "state": "TASK_RUNNING", "statuses": [{"state": "TASK_RUNNING", "timestamp": 1.7e9}]})).collect::<Vec<_>>()}],
+        "slaves": agents.iter().map(|&(n, z)| json!({"id": agent_id(n), "pid": format!("slave(1)@127.0.0.{n}:5051"),
+            "hostname": format!("127.0.0.{n}"), "domain": {"fault_domain": {"region": {"name": "r1"}, "zone": {"name": z}}}})).collect::<Vec<_>>()
+    });
+    Cluster { state, subscribed }
+}
+
+#[test]
+fn stream_mode_takes_zones_from_get_agents_and_agent_added() {
+    let master = FakeMaster::start();
+    let mut agents = vec![(2, "z1"), (3, "z1"), (4, "z2")];
+    master.set_cluster(stream_cluster(&agents));
+    master.open_streams();
+    let server = Server::start_with(
+        &[master.addr()],
+        json!({"stateSource": "stream", "refreshSeconds": 60, "preferLocalZone": true}),
+    );
+    server.wait_loaded();
+    const WEB: &str = "web.marathon.mesos";
+    for _ in 0..10 {
+        let got = a_in_order(&dig_from(server.port, "127.0.0.2", WEB, "A"));
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(sorted(&got[..2]), strings(&["127.0.0.2", "127.0.0.3"]), "{got:?}");
+        assert_eq!(
+            a_in_order(&dig_from(server.port, "127.0.0.4", WEB, "A"))[0],
+            "127.0.0.4"
+        );
+    }
+    // An agent joins zone z2 and a task starts on it: the events alone tell the server.
+    agents.push((5, "z2"));
+    let cluster = || stream_cluster(&agents);
+    master.emit(
+        &json!({"type": "AGENT_ADDED", "agent_added": {"agent": v1_agent(5, "z2")}}),
+        cluster(),
+    );
+    master.emit(
+        &json!({"type": "TASK_ADDED", "task_added": {"task": v1_web(5, "TASK_RUNNING")}}),
+        cluster(),
+    );
+    wait_until("web.5 is published", CHANGE_DEADLINE, || {
+        server.a_records(WEB).len() == 4
+    });
+    for _ in 0..10 {
+        let got = a_in_order(&dig_from(server.port, "127.0.0.5", WEB, "A"));
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(sorted(&got[..2]), strings(&["127.0.0.4", "127.0.0.5"]), "{got:?}");
+    }
+}
