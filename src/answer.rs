@@ -408,15 +408,10 @@ impl Ctx<'_> {
         random: u64,
         counts: &mut Counts,
     ) -> Result<(), Full> {
-        let limit = self.records.zone().a_records_max;
         if let Some(near) = self.near {
-            // Local records fill the answer first, the cut after them.
-            for i in near.addresses(rdata, random).take(limit) {
-                w.record(owner, rrtype, ttl, |w| w.bytes(&rdata[i]))?;
-                counts.answer += 1;
-            }
-            return Ok(());
+            return self.addresses_near(w, owner, rrtype, ttl, rdata, near.addresses(rdata, random), counts);
         }
+        let limit = self.records.zone().a_records_max;
         let order = Shuffle::new(rdata.len(), random);
         if rdata.len() <= limit {
             for i in order {
@@ -428,6 +423,27 @@ impl Ctx<'_> {
                 w.record(owner, rrtype, ttl, |w| w.bytes(&rdata[i]))?;
                 counts.answer += 1;
             }
+        }
+        Ok(())
+    }
+
+    /// [`addresses_answer`](Self::addresses_answer) in zone order: local records fill the answer
+    /// first, the cut after them. Apart, so that the path without zones keeps its code as it was.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn addresses_near<const L: usize>(
+        &self,
+        w: &mut Writer<'_>,
+        owner: Owner<'_>,
+        rrtype: u16,
+        ttl: u32,
+        rdata: &[[u8; L]],
+        order: impl Iterator<Item = usize>,
+        counts: &mut Counts,
+    ) -> Result<(), Full> {
+        for i in order.take(self.records.zone().a_records_max) {
+            w.record(owner, rrtype, ttl, |w| w.bytes(&rdata[i]))?;
+            counts.answer += 1;
         }
         Ok(())
     }

@@ -21,8 +21,9 @@ impl<'a> Near<'a> {
     /// The zone of a query from `source`, when the snapshot has zones and the source is in one.
     #[inline]
     pub(super) fn of(records: &'a Records, source: Option<IpAddr>) -> Option<Near<'a>> {
+        let source = source?;
         let zones = records.zones()?;
-        let zone = zones.zone_of_source(source?)?;
+        let zone = zones.zone_of_source(source)?;
         Some(Near { zones, zone })
     }
 
