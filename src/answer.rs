@@ -2,9 +2,13 @@
 //! socket, clock or global state is involved, so it is unit-tested, fuzzed and benchmarked directly. It
 //! decides rcodes, truncation and section contents; it does not relay (names outside the domain come back
 //! as [`Outcome::Outside`] for the caller to handle). The reverse names of addresses the snapshot knows
-//! (with `PTROn`) are answered here too; every other reverse name is outside.
+//! (with `PTROn`) are answered here too; every other reverse name is outside. With `preferLocalZone`,
+//! the query's source address orders A, AAAA and SRV records, its zone's first (`near.rs`).
 
 use std::cell::Cell;
+use std::net::IpAddr;
+
+use near::Near;
 
 use crate::snapshot::{Lookup, Node, Records};
 use crate::wire::{
@@ -52,13 +56,27 @@ pub fn answer(query: &[u8], records: &Records, transport: Transport, random: u64
 }
 
 /// Answers the parsed `query` from `records` into `out`. `random` seeds the order of multi-record
-/// answers.
+/// answers. The source address is not known: answers are in no zone's order.
 #[inline]
 pub fn answer_message(
     msg: &Message<'_>,
     records: &Records,
     transport: Transport,
     random: u64,
+    out: &mut [u8],
+) -> Outcome {
+    answer_from(msg, records, transport, random, None, out)
+}
+
+/// [`answer_message`] to a query from `source`: with `preferLocalZone`, a source in a zone gets the
+/// A, AAAA and SRV records in its zone first (`near.rs`).
+#[inline]
+pub fn answer_from(
+    msg: &Message<'_>,
+    records: &Records,
+    transport: Transport,
+    random: u64,
+    source: Option<IpAddr>,
     out: &mut [u8],
 ) -> Outcome {
     if msg.is_response() {
@@ -103,6 +121,7 @@ pub fn answer_message(
         apex_at,
         random,
         srv_start: Cell::new(0),
+        near: Near::of(records, source),
     };
     ctx.respond(found, records.is_apex(name.as_wire()), q.qtype.to_int(), transport, out)
 }
@@ -185,6 +204,8 @@ struct Ctx<'a> {
     random: u64,
     /// Where the SRV records of the answer section start (for pointers to their targets).
     srv_start: Cell<usize>,
+    /// The query's zone, when its A, AAAA and SRV records are ordered local first.
+    near: Option<Near<'a>>,
 }
 
 /// Counts of records written per section.
@@ -387,6 +408,9 @@ impl Ctx<'_> {
         random: u64,
         counts: &mut Counts,
     ) -> Result<(), Full> {
+        if let Some(near) = self.near {
+            return self.addresses_near(w, owner, rrtype, ttl, rdata, near.addresses(rdata, random), counts);
+        }
         let limit = self.records.zone().a_records_max;
         let order = Shuffle::new(rdata.len(), random);
         if rdata.len() <= limit {
@@ -403,6 +427,27 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// [`addresses_answer`](Self::addresses_answer) in zone order: local records fill the answer
+    /// first, the cut after them. Apart, so that the path without zones keeps its code as it was.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn addresses_near<const L: usize>(
+        &self,
+        w: &mut Writer<'_>,
+        owner: Owner<'_>,
+        rrtype: u16,
+        ttl: u32,
+        rdata: &[[u8; L]],
+        order: impl Iterator<Item = usize>,
+        counts: &mut Counts,
+    ) -> Result<(), Full> {
+        for i in order.take(self.records.zone().a_records_max) {
+            w.record(owner, rrtype, ttl, |w| w.bytes(&rdata[i]))?;
+            counts.answer += 1;
+        }
+        Ok(())
+    }
+
     fn srv(
         &self,
         w: &mut Writer<'_>,
@@ -411,9 +456,26 @@ impl Ctx<'_> {
         ttl: u32,
         counts: &mut Counts,
     ) -> Result<(), Full> {
-        let weight = self.records.zone().srv_weight;
         self.srv_start.set(w.len());
-        for i in Shuffle::new(node.srv.len(), self.random.rotate_left(34)) {
+        let random = self.random.rotate_left(34);
+        match self.near {
+            None => self.srv_records(w, node, owner, ttl, counts, Shuffle::new(node.srv.len(), random)),
+            Some(near) => self.srv_records(w, node, owner, ttl, counts, near.srv(self.records, node, random)),
+        }
+    }
+
+    /// The SRV records of `node` in `order`.
+    fn srv_records(
+        &self,
+        w: &mut Writer<'_>,
+        node: Node<'_>,
+        owner: Owner<'_>,
+        ttl: u32,
+        counts: &mut Counts,
+        order: impl Iterator<Item = usize>,
+    ) -> Result<(), Full> {
+        let weight = self.records.zone().srv_weight;
+        for i in order {
             let srv = node.srv[i];
             let Some(target) = self.records.name(srv.target) else {
                 continue;
@@ -479,29 +541,11 @@ impl Ctx<'_> {
         let wants_srv_targets =
             qtype == rtype::SRV || (qtype == rtype::ANY && node.a.is_empty() && node.aaaa.is_empty());
         if wants_srv_targets {
-            // The SRV records were written in this same order, each 18 octets plus its target, so the
-            // target names sit at known offsets: point at them.
-            let mut record_at = self.srv_start.get();
-            let mut seen: [u32; MAX_TRACKED_TARGETS] = [u32::MAX; MAX_TRACKED_TARGETS];
-            for (k, i) in Shuffle::new(node.srv.len(), self.random.rotate_left(34)).enumerate() {
-                let target = node.srv[i].target;
-                let Some(t) = self.records.node(target) else { continue };
-                let name_at = record_at + SRV_FIXED_LEN;
-                record_at = name_at + t.name.len();
-                if seen[..k.min(MAX_TRACKED_TARGETS)].contains(&target) {
-                    continue;
-                }
-                if let Some(slot) = seen.get_mut(k) {
-                    *slot = target;
-                }
-                let owner = if name_at < 0x4000 {
-                    Owner::Pointer(name_at)
-                } else {
-                    Owner::Wire(t.name)
-                };
-                if self.addresses(w, owner, t, ttl, counts).is_err() {
-                    return;
-                }
+            // The SRV records were written in this same order.
+            let random = self.random.rotate_left(34);
+            match self.near {
+                None => self.srv_targets(w, node, ttl, counts, Shuffle::new(node.srv.len(), random)),
+                Some(near) => self.srv_targets(w, node, ttl, counts, near.srv(self.records, node, random)),
             }
         } else if at_apex && (qtype == rtype::NS || qtype == rtype::ANY) {
             for name in self.records.ns_names() {
@@ -510,6 +554,40 @@ impl Ctx<'_> {
                         return;
                     }
                 }
+            }
+        }
+    }
+
+    /// The addresses of the SRV targets of `node`, its SRV records written in `order`: each 18 octets
+    /// plus its target, so the target names sit at known offsets: point at them.
+    fn srv_targets(
+        &self,
+        w: &mut Writer<'_>,
+        node: Node<'_>,
+        ttl: u32,
+        counts: &mut Counts,
+        order: impl Iterator<Item = usize>,
+    ) {
+        let mut record_at = self.srv_start.get();
+        let mut seen: [u32; MAX_TRACKED_TARGETS] = [u32::MAX; MAX_TRACKED_TARGETS];
+        for (k, i) in order.enumerate() {
+            let target = node.srv[i].target;
+            let Some(t) = self.records.node(target) else { continue };
+            let name_at = record_at + SRV_FIXED_LEN;
+            record_at = name_at + t.name.len();
+            if seen[..k.min(MAX_TRACKED_TARGETS)].contains(&target) {
+                continue;
+            }
+            if let Some(slot) = seen.get_mut(k) {
+                *slot = target;
+            }
+            let owner = if name_at < 0x4000 {
+                Owner::Pointer(name_at)
+            } else {
+                Owner::Wire(t.name)
+            };
+            if self.addresses(w, owner, t, ttl, counts).is_err() {
+                return;
             }
         }
     }
@@ -601,5 +679,6 @@ fn splitmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+mod near;
 #[cfg(test)]
 mod tests;

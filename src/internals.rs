@@ -11,7 +11,7 @@ pub mod addr {
 
 /// The pure answer function and its error replies.
 pub mod answer {
-    pub use crate::answer::{answer, answer_message, error_reply, formerr, Outcome, Transport};
+    pub use crate::answer::{answer, answer_from, answer_message, error_reply, formerr, Outcome, Transport};
 }
 
 /// The configuration as loaded.
@@ -94,7 +94,7 @@ pub use crate::serve::route;
 
 /// The snapshot: the record list and the wire-ready index built from it.
 pub mod snapshot {
-    pub use crate::snapshot::{Lookup, RData, RecordList, Records};
+    pub use crate::snapshot::{Lookup, RData, RecordList, Records, ZoneMap};
 }
 
 /// Zone transfers: the transfer start and TSIG.

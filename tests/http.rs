@@ -343,6 +343,7 @@ fn config_is_the_original_config_document_with_our_own_keys() {
     want["Nameservers"] = json!([]);
     want["FailoverGraceSeconds"] = json!(300);
     want["ARecordLimit"] = json!(0);
+    want["PreferLocalZone"] = json!(false);
     want["MinVisibility"] = json!("FRAMEWORK");
     want["ExcludeFrameworks"] = json!([]);
     want["ExcludeTaskLabels"] = json!([]);

@@ -1,5 +1,6 @@
 //! Answering allocates nothing once warmed up: A, AAAA, SRV with additional records, NXDOMAIN, CNAME, TXT, a
-//! truncated answer, A and AAAA cut by `aRecordLimit`, FORMERR, PTR (compressed targets), an error reply
+//! truncated answer, A and AAAA cut by `aRecordLimit`, A, AAAA and SRV in zone order (`preferLocalZone`,
+//! with and without the limit), FORMERR, PTR (compressed targets), an error reply
 //! and a relayed answer from the cache (fresh, truncated for UDP, stale, or a miss), counted by a global
 //! allocator that counts. Only the test's own thread is counted: the test harness's threads allocate as they
 //! please (under load, the main thread does while the test runs), and that is not the answer path.
@@ -10,12 +11,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use mesos_dns::internals::answer::{answer, answer_message, error_reply, formerr, Outcome, Transport};
+use mesos_dns::internals::answer::{answer, answer_from, answer_message, error_reply, formerr, Outcome, Transport};
 use mesos_dns::internals::config::Config;
 use mesos_dns::internals::forward::cache::{Cache, CacheConfig, Lookup};
 use mesos_dns::internals::records::zone;
 use mesos_dns::internals::route::{self, Route};
-use mesos_dns::internals::snapshot::{RData, RecordList, Records};
+use mesos_dns::internals::snapshot::{RData, RecordList, Records, ZoneMap};
 use mesos_dns::internals::wire::{Message, Received, MAX_MESSAGE};
 
 /// The router's settings: keys configured (the TSIG check runs on queries with additional records).
@@ -77,6 +78,14 @@ fn query(name: &str, qtype: u16, edns: bool) -> Vec<u8> {
 #[test]
 fn answering_allocates_nothing() {
     let mut list = RecordList::new();
+    // Agents 0 and 2 in one zone, 1 in another: at the SRV targets' addresses and the A records'.
+    for i in 0..3u8 {
+        let addrs = [
+            IpAddr::V4(Ipv4Addr::new(10, 1, 0, i)),
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, i)),
+        ];
+        list.add_agent_zone(&format!("a{i}"), ("r", if i == 1 { "z1" } else { "z0" }), &addrs);
+    }
     for i in 0..3u8 {
         list.push("nginx.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, i)));
         list.push(
@@ -116,6 +125,29 @@ fn answering_allocates_nothing() {
         ..Config::default()
     };
     let limited = Records::build(zone(&limit), &list, 1);
+    // With `preferLocalZone` (the host is agent 1, for loopback queries), with and without the limit.
+    let host = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V4(Ipv4Addr::new(10, 1, 0, 1))];
+    let zones = || ZoneMap::of_list(&list, &host);
+    assert!(zones().is_some());
+    let zoned = [
+        Records::build(zone(&Config::default()), &list, 1).with_zones(zones()),
+        Records::build(zone(&limit), &list, 1).with_zones(zones()),
+    ];
+    let zoned_queries = [
+        (query("nginx.marathon.mesos", 1, true), "A, zone order"),
+        (query("nginx.marathon.mesos", 28, false), "AAAA, zone order"),
+        (query("_nginx._tcp.marathon.mesos", 33, true), "SRV, zone order"),
+        (query("big.marathon.mesos", 1, false), "A of 200, zone order"),
+        (
+            query("www.marathon.mesos", 1, true),
+            "CNAME with the target's A, zone order",
+        ),
+    ];
+    let sources = [
+        IpAddr::V4(Ipv4Addr::new(10, 1, 0, 0)),
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V4(Ipv4Addr::new(10, 9, 9, 9)),
+    ];
     let limited_queries = [
         (query("nginx.marathon.mesos", 1, true), "A, limited"),
         (query("big.marathon.mesos", 1, false), "A of 200, limited"),
@@ -171,6 +203,21 @@ fn answering_allocates_nothing() {
                     matches!(answer(q, &limited, t, seed, &mut out), Outcome::Reply(_)),
                     "{what}"
                 );
+            }
+        }
+        for (q, what) in &zoned_queries {
+            for t in [Transport::Udp, Transport::Tcp] {
+                for (records, &source) in zoned.iter().flat_map(|r| sources.iter().map(move |s| (r, s))) {
+                    let from = route::Sender {
+                        transport: t,
+                        may_relay: true,
+                    };
+                    let outcome = match route::route(Received::read(q), from, POLICY) {
+                        Route::Answer(msg, _) => answer_from(&msg, records, t, seed, Some(source), &mut out),
+                        other => panic!("{what}: routed to {other:?}"),
+                    };
+                    assert!(matches!(outcome, Outcome::Reply(_)), "{what} from {source}");
+                }
             }
         }
         assert_eq!(

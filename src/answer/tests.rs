@@ -518,5 +518,6 @@ fn hostile_packets_get_the_expected_reaction() {
 }
 
 mod limit;
+mod near;
 mod ptr;
 mod statics;

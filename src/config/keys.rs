@@ -263,6 +263,9 @@ pub(super) static KEYS: &[Key] = &[
         set(&mut c.a_record_limit, f.int(false, u16::MAX)?)
     })
     .json("ARecordLimit", |c| c.a_record_limit.into()),
+    // Ours (issue 25): zone-local answers for queries from agents.
+    key("preferLocalZone", |f, c, _| set(&mut c.prefer_local_zone, f.bool()?))
+        .json("PreferLocalZone", |c| c.prefer_local_zone.into()),
     key("IPSources", |f, c, _| {
         set(&mut c.ip_sources, f.strings_as(parse_ip_sources)?)
     })

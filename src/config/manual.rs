@@ -51,6 +51,7 @@ pub(crate) const MEANINGS: &[(&str, &str)] = &[
     ("SOAMinttl", "The SOA record's minimum TTL (the TTL of negative answers), in seconds."),
     ("srvRecordDefaultWeight", "The weight of the SRV records served."),
     ("aRecordLimit", "A and AAAA answers carry at most this many records, a random few each time (0: all)."),
+    ("preferLocalZone", "Answer a query from an agent with the A, AAAA and SRV records of tasks in its Mesos fault-domain zone first, then the rest (loopback counts as this host when it is an agent)."),
     ("IPSources", "Where a task's address is taken from, in order: `netinfo`, `mesos`, `docker`, `host`."),
     ("unroutableNetworks", "CIDR networks whose task addresses are not published; the next `IPSources` entry is used instead."),
     ("hideUnhealthyTasks", "A task whose latest TASK_RUNNING status says `healthy: false` gets no records."),

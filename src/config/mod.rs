@@ -121,6 +121,9 @@ pub struct Config {
     /// `aRecordLimit` (ours, Consul's `a_record_limit`): the A or AAAA records an answer carries at
     /// most, a random few each time (0: all).
     pub a_record_limit: u16,
+    /// `preferLocalZone` (ours, issue 25): a query from an agent's address gets the A, AAAA and SRV
+    /// records of the tasks in that agent's fault domain zone first.
+    pub prefer_local_zone: bool,
     /// `IPSources`: where a task's address is taken from, in order.
     pub ip_sources: Vec<IpSource>,
     /// `unroutableNetworks` (ours): task addresses in these networks are not published; the next IP
@@ -250,6 +253,7 @@ impl Default for Config {
             soa_minttl: 60,
             srv_record_default_weight: 1,
             a_record_limit: 0,
+            prefer_local_zone: false,
             ip_sources: vec![IpSource::Netinfo, IpSource::Mesos, IpSource::Host],
             unroutable_networks: Vec::new(),
             hide_unhealthy_tasks: false,

@@ -163,6 +163,7 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     want["ServeStaleSeconds"] = json!(86400);
     want["FailoverGraceSeconds"] = json!(300);
     want["ARecordLimit"] = json!(0);
+    want["PreferLocalZone"] = json!(false);
     want["MinVisibility"] = json!("FRAMEWORK");
     want["ExcludeFrameworks"] = json!([]);
     want["ExcludeTaskLabels"] = json!([]);

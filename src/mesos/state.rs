@@ -85,6 +85,57 @@ pub struct Slave<'a> {
     /// never read from a state document, whose `pid` carries the port.
     #[serde(skip)]
     pub port: Option<u16>,
+    /// The agent's fault domain (Mesos 1.5+), for `preferLocalZone`.
+    #[serde(borrow, deserialize_with = "lenient::object")]
+    pub domain: Domain<'a>,
+}
+
+/// An agent's `domain`: only its `fault_domain` is read.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Domain<'a> {
+    #[serde(borrow, deserialize_with = "lenient::object")]
+    pub fault_domain: FaultDomain<'a>,
+}
+
+/// The region and zone an agent is in (`fault_domain.region.name`, `fault_domain.zone.name`).
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct FaultDomain<'a> {
+    #[serde(borrow, deserialize_with = "lenient::object")]
+    pub region: Named<'a>,
+    #[serde(borrow, deserialize_with = "lenient::object")]
+    pub zone: Named<'a>,
+}
+
+/// A `{"name": ...}` object of a fault domain.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Named<'a> {
+    #[serde(borrow, deserialize_with = "lenient::string")]
+    pub name: Cow<'a, str>,
+}
+
+impl Domain<'_> {
+    /// The agent's zone as (region, zone) names; `None` without a zone name (an agent with no
+    /// domain has no zone).
+    pub fn zone(&self) -> Option<(&str, &str)> {
+        let fd = &self.fault_domain;
+        (!fd.zone.name.is_empty()).then_some((&*fd.region.name, &*fd.zone.name))
+    }
+
+    /// The same domain owning its strings.
+    pub fn to_owned_domain(&self) -> Domain<'static> {
+        let named = |n: &Named<'_>| Named {
+            name: Cow::Owned(n.name.to_string()),
+        };
+        Domain {
+            fault_domain: FaultDomain {
+                region: named(&self.fault_domain.region),
+                zone: named(&self.fault_domain.zone),
+            },
+        }
+    }
 }
 
 /// A framework (scheduler) and its current tasks.

@@ -12,7 +12,8 @@
 //!   hidden by `minVisibility`, `excludeFrameworks`, `excludeTaskLabels`): `T.F.D`, `T-H-S.F.D` (task addresses), `T.F.slave.D`,
 //!   `T-H-S.F.slave.D` (agent addresses); SRV from `resources.ports` and from discovery info;
 //!   (addresses from [`addrs`], which drops `unroutableNetworks`);
-//! - agents: `slave.D`, `_slave._tcp.D`, `HOSTNAME.slave.D` ([`hosts`]); frameworks: `F.D`, `_framework._tcp.F.D`;
+//! - agents: `slave.D`, `_slave._tcp.D`, `HOSTNAME.slave.D` ([`hosts`]), and their fault domain zones
+//!   noted for `preferLocalZone`; frameworks: `F.D`, `_framework._tcp.F.D`;
 //! - masters: `leader.D`, `_leader._tcp.D`, `_leader._udp.D`, `HOSTNAME.master.D`, `master.D`, `masterN.D`;
 //! - the server: `SOAMname` A/AAAA.
 //!
@@ -369,6 +370,9 @@ impl Generator<'_, '_> {
                 }
             }
             if !s.id.is_empty() {
+                if let Some(zone) = s.domain.zone() {
+                    self.out.add_agent_zone(&s.id, zone, &ips);
+                }
                 agents.insert(s.id.to_string(), ips);
             }
         }

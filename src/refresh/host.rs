@@ -1,9 +1,11 @@
 //! The host this server runs on, as record generation needs it: its own addresses (the `SOAMname`
-//! records) from `getifaddrs(3)`, and the system resolver for host names in the state. The only
-//! blocking OS look-ups of a refresh live here.
+//! records, and which agent the host is for `preferLocalZone`) from `getifaddrs(3)`, and the system
+//! resolver for host names in the state. The only blocking OS look-ups of a refresh live here.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+
+use crate::snapshot::{RecordList, ZoneMap};
 
 /// The addresses the server answers on, for the `SOAMname` records: the listener address itself, or,
 /// when listening on the unspecified address, every address of every interface that is up, except
@@ -95,6 +97,27 @@ impl Drop for IfAddrs {
 /// The addresses of every interface that is up (loopback included), from `getifaddrs(3)`.
 pub(crate) fn interface_addrs() -> io::Result<Vec<IpAddr>> {
     Ok(IfAddrs::get()?.addresses())
+}
+
+/// The zones `preferLocalZone` answers by, for the records of `list`: its agents' fault domains, and
+/// this host's interface addresses as they are at this build (loopback queries are the host's, when
+/// the host is an agent). `None` when no agent is in a zone.
+pub(crate) fn local_zones(list: &RecordList) -> Option<ZoneMap> {
+    let host = interface_addrs().unwrap_or_else(|e| {
+        log::warn!(
+            "preferLocalZone: cannot list the interface addresses, so queries from loopback are in no zone: {e}"
+        );
+        Vec::new()
+    });
+    let zones = ZoneMap::of_list(list, &host);
+    match &zones {
+        Some(z) => {
+            let (zones, agents, addresses) = z.counts();
+            log::debug!("preferLocalZone: {zones} zones, {agents} agent addresses, {addresses} record addresses");
+        }
+        None => log::debug!("preferLocalZone: no agent has a fault domain zone"),
+    }
+    zones
 }
 
 /// The system resolver (`/etc/hosts`, then DNS as `nsswitch.conf` says) for host names in the state

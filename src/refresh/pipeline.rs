@@ -303,7 +303,10 @@ impl Refresher {
     /// Adds the static records to a generated list and indexes it.
     fn index(&self, mut list: RecordList, serial: u32) -> (Records, RecordList) {
         self.statics.append_to(&mut list);
-        let records = Records::build(crate::records::zone(&self.config), &list, serial);
+        let mut records = Records::build(crate::records::zone(&self.config), &list, serial);
+        if self.config.prefer_local_zone {
+            records = records.with_zones(super::host::local_zones(&list));
+        }
         // Only read from now on (`/v1/enumerate`): it need not keep what adding records needs.
         list.seal();
         (records, list)

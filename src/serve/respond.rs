@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use mio::Registry;
 
-use crate::answer::{answer, answer_message, error_reply, error_reply_message, formerr, Outcome, Transport};
+use crate::answer::{answer, answer_from, error_reply, error_reply_message, formerr, Outcome, Transport};
 use crate::clock::unix_now;
 use crate::forward::{Client, Forwarder};
 use crate::metrics::{Kind, Metrics, TransferKind};
@@ -128,7 +128,7 @@ impl Responder {
             },
             Route::Transfer(msg, signature) => self.transfer(&msg, signature, peer, transport, cx),
             Route::Signed(msg, signature) => self.signed(&msg, signature, transport, cx),
-            Route::Answer(msg, outside) => self.answer(&msg, outside, client, cx),
+            Route::Answer(msg, outside) => self.answer(&msg, outside, client, peer, cx),
         }
     }
 
@@ -225,10 +225,19 @@ impl Responder {
     }
 
     /// A query for the snapshot: its answer, or for a name outside the domain REFUSED, SERVFAIL (our
-    /// own relayed query come back), an answer from the relay's cache, or the relay.
-    fn answer(&mut self, msg: &Message<'_>, outside: Outside, client: Client, cx: &mut Context<'_>) -> Option<&[u8]> {
+    /// own relayed query come back), an answer from the relay's cache, or the relay. The client's
+    /// address `peer` picks its zone's records first (`preferLocalZone`).
+    fn answer(
+        &mut self,
+        msg: &Message<'_>,
+        outside: Outside,
+        client: Client,
+        peer: SocketAddr,
+        cx: &mut Context<'_>,
+    ) -> Option<&[u8]> {
         let transport = transport(client);
-        let code = match answer_message(msg, cx.records, transport, self.rng.next(), &mut self.out) {
+        let source = Some(peer.ip());
+        let code = match answer_from(msg, cx.records, transport, self.rng.next(), source, &mut self.out) {
             Outcome::Reply(n) => {
                 self.metrics.query(transport, Kind::Authoritative);
                 self.metrics.response(transport, &self.out[..n]);

@@ -6,6 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::names::ByteTable;
+use super::zones::AgentZone;
 
 /// The data of one generated record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -187,6 +188,8 @@ pub struct RecordList {
     static_from: u32,
     /// The records of the names with many, for duplicate checks.
     long: LongChains,
+    /// The agents with a fault domain zone (`preferLocalZone`), in state order.
+    agent_zones: Vec<AgentZone>,
 }
 
 /// The names whose chain of records grew long, and every record of theirs: a duplicate check there is
@@ -246,7 +249,38 @@ impl RecordList {
             others: Vec::new(),
             static_from: NONE,
             long: LongChains::default(),
+            agent_zones: Vec::new(),
         }
+    }
+
+    /// Notes that agent `agent` (its id), at `addrs`, is in zone `zone` of region `region`
+    /// (`preferLocalZone`).
+    pub fn add_agent_zone(&mut self, agent: &str, (region, zone): (&str, &str), addrs: &[IpAddr]) {
+        self.agent_zones.push(AgentZone {
+            agent: agent.into(),
+            region: region.into(),
+            zone: zone.into(),
+            addrs: addrs.to_vec(),
+        });
+    }
+
+    /// The agents noted in a zone.
+    pub(crate) fn agent_zones(&self) -> &[AgentZone] {
+        &self.agent_zones
+    }
+
+    /// Every task's A and AAAA addresses, each with the id of the task's agent.
+    pub(crate) fn task_addresses(&self) -> impl Iterator<Item = (&str, IpAddr)> + '_ {
+        let records = self.tasks.records.iter().enumerate();
+        records.flat_map(move |(task, &(start, end))| {
+            let agent = self.task_agent(task);
+            let entries = self.entries.get(start as usize..end as usize).unwrap_or_default();
+            entries.iter().filter_map(move |e| match self.unpack(e.data) {
+                Data::A(o) => Some((agent, IpAddr::V4(Ipv4Addr::from(o)))),
+                Data::Aaaa(o) => Some((agent, IpAddr::V6(Ipv6Addr::from(o)))),
+                Data::Srv { .. } | Data::Other(_) => None,
+            })
+        })
     }
 
     /// Lists a framework of the state (in state order, whether or not it has tasks); returns its

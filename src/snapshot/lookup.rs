@@ -12,7 +12,7 @@ use super::chunk::{name_in, Chunk, NameIndex, CHUNK, CHUNK_BITS, DOMAIN, REVERSE
 use super::data::{Extra, Srv};
 use super::reverse::MAX_PTRS_PER_ADDRESS;
 use super::tasks::TaskTable;
-use super::{Journal, RecordList, Zone};
+use super::{Journal, RecordList, Zone, ZoneMap};
 use crate::wire::is_at_or_below;
 
 /// Everything stored at one name, borrowed from the snapshot. A node with no data is an empty
@@ -98,6 +98,8 @@ pub struct Records {
     journal: Journal,
     /// Whether edits count references ([`Records::start_counting`]).
     pub(super) counting: bool,
+    /// The zones of sources and addresses, with `preferLocalZone` and agents in zones.
+    pub(super) zones: Option<Arc<ZoneMap>>,
 }
 
 /// Record and name counts (for logs and metrics).
@@ -118,6 +120,18 @@ impl Records {
     pub(crate) fn with_tasks(mut self, tasks: Arc<TaskTable>) -> Records {
         self.tasks = Some(tasks);
         self
+    }
+
+    /// Answers queries from agents in a zone with that zone's records first (`preferLocalZone`).
+    pub fn with_zones(mut self, zones: Option<ZoneMap>) -> Records {
+        self.zones = zones.map(Arc::new);
+        self
+    }
+
+    /// The zones, with `preferLocalZone` and agents in zones.
+    #[inline]
+    pub fn zones(&self) -> Option<&ZoneMap> {
+        self.zones.as_deref()
     }
 
     /// The task table, if kept.

@@ -15,7 +15,8 @@
 //! - `names.rs`: the interned byte strings both use;
 //! - [`reverse`]: the reverse names of addresses (PTR records);
 //! - `zone.rs`: [`Zone`];
-//! - `journal.rs`: [`Change`], what changed from one serial to the next (for IXFR).
+//! - `journal.rs`: [`Change`], what changed from one serial to the next (for IXFR);
+//! - `zones.rs`: [`ZoneMap`], the fault-domain zones of sources and addresses (`preferLocalZone`).
 
 mod chunk;
 mod data;
@@ -27,6 +28,7 @@ mod names;
 pub(crate) mod reverse;
 mod tasks;
 mod zone;
+mod zones;
 
 pub(crate) use data::Srv;
 pub(crate) use edit::Rr;
@@ -38,6 +40,7 @@ pub(crate) use lookup::Node;
 pub use lookup::{Lookup, Records};
 pub(crate) use tasks::{TaskEntry, TaskRecord, TaskTable};
 pub(crate) use zone::Zone;
+pub use zones::ZoneMap;
 
 #[cfg(test)]
 mod tests;

@@ -39,6 +39,7 @@ fn every_key_set() -> Value {
     doc["nameservers"] = json!(["ns2.example.com"]);
     doc["failoverGraceSeconds"] = json!(30);
     doc["aRecordLimit"] = json!(2);
+    doc["preferLocalZone"] = json!(true);
     doc["minVisibility"] = json!("CLUSTER");
     doc["excludeFrameworks"] = json!(["Chronos"]);
     doc["excludeTaskLabels"] = json!(["dns=off", "private"]);

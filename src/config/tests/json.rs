@@ -140,6 +140,7 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
         "Nameservers",
         "FailoverGraceSeconds",
         "ARecordLimit",
+        "PreferLocalZone",
         "MinVisibility",
         "ExcludeFrameworks",
         "ExcludeTaskLabels",

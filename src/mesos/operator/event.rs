@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::mesos::state::{lenient, ContainerStatus, Discovery, Framework, Label, Resources, Slave, Status, Task};
+use crate::mesos::state::{
+    lenient, ContainerStatus, Discovery, Domain, Framework, Label, Resources, Slave, Status, Task,
+};
 
 /// One event, with what it carries in the shape [`crate::records::generate`] reads.
 #[derive(Debug)]
@@ -348,6 +350,8 @@ struct AgentInfo<'a> {
     hostname: Cow<'a, str>,
     #[serde(deserialize_with = "lenient::port")]
     port: Option<u16>,
+    #[serde(borrow, deserialize_with = "lenient::object")]
+    domain: Domain<'a>,
 }
 
 /// A recovered agent: no pid, its `hostname` and `port`.
@@ -358,6 +362,7 @@ impl<'a> From<AgentInfo<'a>> for Slave<'a> {
             pid: Cow::Borrowed(""),
             hostname: info.hostname,
             port: info.port,
+            domain: info.domain,
         }
     }
 }
@@ -371,6 +376,7 @@ impl<'a> From<V1Agent<'a>> for Slave<'a> {
             pid: agent.pid,
             hostname: agent.agent_info.hostname,
             port: agent.agent_info.port,
+            domain: agent.agent_info.domain,
         }
     }
 }

@@ -283,3 +283,18 @@ fn task_labels_and_discovery_visibility_are_read() {
     assert_eq!(b.labels.len(), 1);
     assert_eq!(b.labels[0].key, "");
 }
+
+#[test]
+fn an_agents_fault_domain_is_its_zone_and_odd_domains_are_none() {
+    let doc = br#"{"slaves": [
+        {"id": "a", "domain": {"fault_domain": {"region": {"name": "eu"}, "zone": {"name": "eu-1a"}}}},
+        {"id": "b"},
+        {"id": "c", "domain": null},
+        {"id": "d", "domain": {"fault_domain": {"region": {"name": "eu"}}}},
+        {"id": "e", "domain": {"fault_domain": {"region": 7, "zone": {"name": "z"}}}}
+    ]}"#;
+    let s = parse(doc).unwrap();
+    let zones: Vec<_> = s.slaves.iter().map(|a| a.domain.zone()).collect();
+    assert_eq!(zones, [Some(("eu", "eu-1a")), None, None, None, Some(("", "z"))]);
+    assert_eq!(s.slaves[0].domain.to_owned_domain(), s.slaves[0].domain);
+}

@@ -82,6 +82,7 @@ pub(super) fn slave(s: &Slave<'_>) -> Slave<'static> {
         pid: text(&s.pid),
         hostname: text(&s.hostname),
         port: s.port,
+        domain: s.domain.to_owned_domain(),
     }
 }
 

@@ -204,6 +204,7 @@ impl Records {
             tasks: None,
             journal: Journal::default(),
             counting: false,
+            zones: None,
         }
     }
 }

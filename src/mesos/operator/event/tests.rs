@@ -272,3 +272,29 @@ fn subscribed_reads_recovered_agents_as_agent_infos() {
     assert_eq!((&*recovered[0].id, &*recovered[0].hostname), ("a-S2", "10.0.0.6"));
     assert_eq!(recovered[0].host_port(), ("10.0.0.6", Some(5052)));
 }
+
+#[test]
+fn agent_infos_carry_their_fault_domain_zone() {
+    let domain = json!({"fault_domain": {"region": {"name": "eu"}, "zone": {"name": "eu-1a"}}});
+    let e = decode_json(json!({"type": "AGENT_ADDED", "agent_added": {"agent": {
+        "agent_info": {"id": {"value": "a"}, "hostname": "h", "domain": domain}, "pid": "slave(1)@1.2.3.4:5051"}}}));
+    assert!(
+        matches!(&e, Event::AgentAdded(s) if s.domain.zone() == Some(("eu", "eu-1a"))),
+        "{e:?}"
+    );
+    let e = decode_json(
+        json!({"type": "SUBSCRIBED", "subscribed": {"get_state": {"get_agents": {
+        "agents": [{"agent_info": {"id": {"value": "a"}, "domain": domain}}, {"agent_info": {"id": {"value": "b"}, "domain": null}}],
+        "recovered_agents": [{"id": {"value": "c"}, "domain": domain}]}}}}),
+    );
+    let Event::Subscribed { agents, recovered, .. } = e else {
+        panic!("{e:?}")
+    };
+    let zones: Vec<_> = agents.iter().map(|a| a.domain.zone()).collect();
+    assert_eq!(
+        zones,
+        [Some(("eu", "eu-1a")), None],
+        "an agent without a domain has no zone"
+    );
+    assert_eq!(recovered.unwrap()[0].domain.zone(), Some(("eu", "eu-1a")));
+}

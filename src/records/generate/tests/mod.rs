@@ -175,3 +175,4 @@ mod masters;
 mod odd;
 mod one_task;
 mod reverse;
+mod zones;
