@@ -520,3 +520,4 @@ fn hostile_packets_get_the_expected_reaction() {
 mod limit;
 mod ptr;
 mod statics;
+mod wildcard;

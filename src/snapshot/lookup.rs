@@ -98,6 +98,8 @@ pub struct Records {
     journal: Journal,
     /// Whether edits count references ([`Records::start_counting`]).
     pub(super) counting: bool,
+    /// Number of wildcard names (static records only): with none, a miss is not searched further.
+    pub(super) wildcards: usize,
 }
 
 /// Record and name counts (for logs and metrics).

@@ -26,6 +26,7 @@ mod lookup;
 mod names;
 pub(crate) mod reverse;
 mod tasks;
+mod wildcard;
 mod zone;
 
 pub(crate) use data::Srv;

@@ -204,7 +204,9 @@ impl Records {
             tasks: None,
             journal: Journal::default(),
             counting: false,
+            wildcards: 0,
         }
+        .with_wildcards()
     }
 }
 
