@@ -148,7 +148,10 @@ fn answering_allocates_nothing() {
         (query("x.lb.mesos", 33, true), "SRV from a wildcard"),
         (query("x.lb.mesos", 28, false), "NODATA at a wildcard"),
         (query("x.alias.mesos", 1, false), "CNAME from a wildcard to a wildcard"),
-        (query("y.nginx.marathon.mesos", 1, false), "NXDOMAIN in a zone with wildcards"),
+        (
+            query("y.nginx.marathon.mesos", 1, false),
+            "NXDOMAIN in a zone with wildcards",
+        ),
         (query("www.marathon.mesos", 1, true), "CNAME with the target's A"),
         (query("www.marathon.mesos", 16, false), "CNAME with the target's TXT"),
         (query("nginx.marathon.mesos", 16, true), "TXT"),

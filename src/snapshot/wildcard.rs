@@ -26,7 +26,11 @@ impl Records {
         self.wildcards = self
             .chunks
             .iter()
-            .map(|c| (0..c.len()).filter(|&i| c.kinds.get(i) == Some(&DOMAIN) && c.name(i).starts_with(STAR)).count())
+            .map(|c| {
+                (0..c.len())
+                    .filter(|&i| c.kinds.get(i) == Some(&DOMAIN) && c.name(i).starts_with(STAR))
+                    .count()
+            })
             .sum();
         self
     }

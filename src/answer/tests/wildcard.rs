@@ -53,7 +53,10 @@ fn a_wildcard_answers_any_depth_with_the_question_name_as_owner() {
         let mut ips: Vec<u8> = got.iter().map(|r| r.2[3]).collect();
         ips.sort();
         assert_eq!(ips, [10, 11, 12, 13]);
-        assert!(got.iter().all(|r| r.0 == format!("{name}.") && r.1 == rtype::A), "{got:?}");
+        assert!(
+            got.iter().all(|r| r.0 == format!("{name}.") && r.1 == rtype::A),
+            "{got:?}"
+        );
         assert!(section(&resp, Section::Authority).is_empty());
     }
 }
@@ -79,7 +82,12 @@ fn srv_and_txt_wildcards_answer_with_their_additional_addresses() {
         [("_http._tcp.lb.mesos.".to_owned(), rtype::SRV)]
     );
     let extra = section(&resp, Section::Additional);
-    assert!(extra.iter().any(|r| r.0 == "web.marathon.mesos." && r.2 == [10, 0, 0, 1]), "{extra:?}");
+    assert!(
+        extra
+            .iter()
+            .any(|r| r.0 == "web.marathon.mesos." && r.2 == [10, 0, 0, 1]),
+        "{extra:?}"
+    );
     let txt = section(&ask("t.lb.mesos", rtype::TXT), Section::Answer);
     assert_eq!(txt, [("t.lb.mesos.".to_owned(), rtype::TXT, b"\x04wild".to_vec())]);
 }
@@ -87,19 +95,34 @@ fn srv_and_txt_wildcards_answer_with_their_additional_addresses() {
 #[test]
 fn explicit_and_existing_names_win_and_block_the_wildcard() {
     let explicit = section(&ask("explicit.lb.mesos", rtype::A), Section::Answer);
-    assert_eq!(explicit, [("explicit.lb.mesos.".to_owned(), rtype::A, vec![10, 9, 9, 1])]);
+    assert_eq!(
+        explicit,
+        [("explicit.lb.mesos.".to_owned(), rtype::A, vec![10, 9, 9, 1])]
+    );
     let generated = section(&ask("gen.lb.mesos", rtype::A), Section::Answer);
     assert_eq!(generated, [("gen.lb.mesos.".to_owned(), rtype::A, vec![10, 0, 0, 2])]);
     let nodata = ask("explicit.lb.mesos", rtype::AAAA);
-    assert_eq!(rcode_of(&nodata), rcode::NOERROR, "an explicit name's NODATA is not the wildcard's");
+    assert_eq!(
+        rcode_of(&nodata),
+        rcode::NOERROR,
+        "an explicit name's NODATA is not the wildcard's"
+    );
     assert!(section(&nodata, Section::Answer).is_empty());
     let ent = ask("ent.lb.mesos", rtype::A);
     assert_eq!(rcode_of(&ent), rcode::NOERROR, "an empty non-terminal is a name");
     assert!(section(&ent, Section::Answer).is_empty());
-    for blocked in ["y.explicit.lb.mesos", "y.ent.lb.mesos", "y.gen.lb.mesos", "y.x.ent.lb.mesos"] {
+    for blocked in [
+        "y.explicit.lb.mesos",
+        "y.ent.lb.mesos",
+        "y.gen.lb.mesos",
+        "y.x.ent.lb.mesos",
+    ] {
         let resp = ask(blocked, rtype::A);
         assert_eq!(rcode_of(&resp), rcode::NXDOMAIN, "{blocked}");
-        assert_eq!(owners_and_types(&resp, Section::Authority), [("mesos.".to_owned(), rtype::SOA)]);
+        assert_eq!(
+            owners_and_types(&resp, Section::Authority),
+            [("mesos.".to_owned(), rtype::SOA)]
+        );
     }
     assert_eq!(rcode_of(&ask("nope.marathon.mesos", rtype::A)), rcode::NXDOMAIN);
 }
@@ -109,7 +132,10 @@ fn the_wildcards_parent_is_an_empty_non_terminal_and_the_literal_star_is_a_name(
     let lb = ask("lb.mesos", rtype::A);
     assert_eq!(rcode_of(&lb), rcode::NOERROR);
     assert!(section(&lb, Section::Answer).is_empty());
-    assert_eq!(owners_and_types(&lb, Section::Authority), [("mesos.".to_owned(), rtype::SOA)]);
+    assert_eq!(
+        owners_and_types(&lb, Section::Authority),
+        [("mesos.".to_owned(), rtype::SOA)]
+    );
     let star = section(&ask("*.lb.mesos", rtype::A), Section::Answer);
     assert_eq!(star.len(), 4);
     assert!(star.iter().all(|r| r.0 == "*.lb.mesos."));
@@ -131,7 +157,9 @@ fn a_cname_wildcard_aliases_the_question_name_and_a_cname_target_may_be_synthesi
     let chased = owners_and_types(&ask("to-wild.mesos", rtype::A), Section::Answer);
     assert_eq!(chased.len(), 5, "{chased:?}");
     assert_eq!(chased[0], ("to-wild.mesos.".to_owned(), rtype::CNAME));
-    assert!(chased[1..].iter().all(|r| *r == ("far.away.lb.mesos.".to_owned(), rtype::A)));
+    assert!(chased[1..]
+        .iter()
+        .all(|r| *r == ("far.away.lb.mesos.".to_owned(), rtype::A)));
 }
 
 #[test]

@@ -141,10 +141,7 @@ $ORIGIN alias.mesos.
     );
     assert_eq!(
         error_line("*.lb A 10.0.0.1\n*.lb CNAME web.mesos.\n"),
-        (
-            2,
-            "*.lb.mesos. has a CNAME and other records (lines 1 and 2)".into()
-        ),
+        (2, "*.lb.mesos. has a CNAME and other records (lines 1 and 2)".into()),
         "a wildcard CNAME is alone at its name as any CNAME"
     );
 }

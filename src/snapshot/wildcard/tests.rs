@@ -19,10 +19,21 @@ fn source(zone: &HashMap<Vec<u8>, u32>, qname: &str) -> Option<u32> {
 
 #[test]
 fn the_source_of_synthesis_is_star_below_the_closest_encloser() {
-    let zone = names(&["mesos", "lb.mesos", "*.lb.mesos", "web.lb.mesos", "a.b.lb.mesos", "b.lb.mesos"]);
+    let zone = names(&[
+        "mesos",
+        "lb.mesos",
+        "*.lb.mesos",
+        "web.lb.mesos",
+        "a.b.lb.mesos",
+        "b.lb.mesos",
+    ]);
     assert_eq!(source(&zone, "x.lb.mesos"), Some(2), "depth 1");
     assert_eq!(source(&zone, "x.y.z.lb.mesos"), Some(2), "depth 3");
-    assert_eq!(source(&zone, "x.*.lb.mesos"), None, "below the wildcard: its own encloser, no *");
+    assert_eq!(
+        source(&zone, "x.*.lb.mesos"),
+        None,
+        "below the wildcard: its own encloser, no *"
+    );
     assert_eq!(source(&zone, "x.web.lb.mesos"), None, "an explicit name blocks");
     assert_eq!(source(&zone, "x.b.lb.mesos"), None, "an empty non-terminal blocks");
     assert_eq!(source(&zone, "x.mesos"), None, "no wildcard at the apex");
@@ -34,14 +45,24 @@ fn a_wildcard_at_the_apex_or_under_an_empty_non_terminal_answers_its_subtree() {
     assert_eq!(source(&zone, "anything.mesos"), Some(1));
     assert_eq!(source(&zone, "x.y.mesos"), Some(1));
     assert_eq!(source(&zone, "x.b.lb.mesos"), Some(4));
-    assert_eq!(source(&zone, "x.lb.mesos"), None, "lb is the closest encloser, without a *");
+    assert_eq!(
+        source(&zone, "x.lb.mesos"),
+        None,
+        "lb is the closest encloser, without a *"
+    );
 }
 
 #[test]
 fn names_up_to_255_octets_search_without_overflow() {
-    let long = format!("{}.lb.mesos", ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(52)].join("."));
+    let long = format!(
+        "{}.lb.mesos",
+        ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(52)].join(".")
+    );
     assert_eq!(wire_of(&long).len(), 255);
-    let deep = long.split_once('.').map(|(_, rest)| rest.to_owned()).unwrap_or_default();
+    let deep = long
+        .split_once('.')
+        .map(|(_, rest)| rest.to_owned())
+        .unwrap_or_default();
     let zone = names(&["mesos", "lb.mesos", &deep, &format!("*.{deep}")]);
     assert_eq!(source(&zone, &long), Some(3));
     assert_eq!(source_of_synthesis(b"", |_| Some(0)), None);
