@@ -112,7 +112,8 @@ pub fn answer_from(
         // answer is owned by the question name.
         Lookup::Reverse(node) => (Some(node), HEADER_LEN),
         _ if !records.is_loaded() => return reply_error(msg, rcode::SERVFAIL, transport, out),
-        Lookup::NotFound => (None, domain_apex_at),
+        // A wildcard's records, owned by the question name (RFC 4592); NXDOMAIN without one.
+        Lookup::NotFound => (records.wildcard(name.as_wire()), domain_apex_at),
         Lookup::Found(node) => (Some(node), domain_apex_at),
     };
     let ctx = Ctx {
@@ -339,8 +340,8 @@ impl Ctx<'_> {
     }
 
     /// A name that is an alias (RFC 1034 3.6.2): the CNAME answers any type; for a type other than
-    /// CNAME and ANY, the target's records of that type follow when the target is ours (one hop: a
-    /// target that is an alias again is left to the resolver).
+    /// CNAME and ANY, the target's records of that type follow when the target is ours, a wildcard's
+    /// included (one hop: a target that is an alias again is left to the resolver).
     fn alias(&self, w: &mut Writer<'_>, target: &[u8], qtype: u16, ttl: u32, counts: &mut Counts) -> Result<(), Full> {
         // The target name sits after the CNAME's owner pointer, type, class, TTL and RDLENGTH.
         let target_at = w.len() + 12;
@@ -349,8 +350,13 @@ impl Ctx<'_> {
         if qtype == rtype::CNAME || qtype == rtype::ANY || target_at >= 0x4000 {
             return Ok(());
         }
-        let Lookup::Found(t) = self.records.lookup(target) else {
-            return Ok(());
+        let t = match self.records.lookup(target) {
+            Lookup::Found(t) => t,
+            Lookup::NotFound => match self.records.wildcard(target) {
+                Some(t) => t,
+                None => return Ok(()),
+            },
+            Lookup::Outside | Lookup::Reverse(_) => return Ok(()),
         };
         if t.cname().is_some() {
             return Ok(());

@@ -1,6 +1,6 @@
 //! Answering allocates nothing once warmed up: A, AAAA, SRV with additional records, NXDOMAIN, CNAME, TXT, a
 //! truncated answer, A and AAAA cut by `aRecordLimit`, A, AAAA and SRV in zone order (`preferLocalZone`,
-//! with and without the limit), FORMERR, PTR (compressed targets), an error reply
+//! with and without the limit), wildcard answers, FORMERR, PTR (compressed targets), an error reply
 //! and a relayed answer from the cache (fresh, truncated for UDP, stale, or a miss), counted by a global
 //! allocator that counts. Only the test's own thread is counted: the test harness's threads allocate as they
 //! please (under load, the main thread does while the test runs), and that is not the answer path.
@@ -118,6 +118,18 @@ fn answering_allocates_nothing() {
         "nginx.marathon.mesos.",
         RData::Txt(vec!["v=1".into(), "owner=web".into()]),
     );
+    // Wildcards (RFC 4592): addresses, an SRV, and an alias synthesized for names below `lb`.
+    for i in 0..3u8 {
+        list.push("*.lb.mesos.", RData::A(Ipv4Addr::new(10, 9, 9, i)));
+    }
+    list.push(
+        "*.lb.mesos.",
+        RData::Srv {
+            target: "nginx-0.marathon.slave.mesos.".into(),
+            port: 80,
+        },
+    );
+    list.push("*.alias.mesos.", RData::Cname("x.lb.mesos.".into()));
     let records = Records::build(zone(&Config::default()), &list, 1);
     // The same records answered with `aRecordLimit`: A and AAAA cut to two after the shuffle.
     let limit = Config {
@@ -151,6 +163,7 @@ fn answering_allocates_nothing() {
     let limited_queries = [
         (query("nginx.marathon.mesos", 1, true), "A, limited"),
         (query("big.marathon.mesos", 1, false), "A of 200, limited"),
+        (query("x.lb.mesos", 1, false), "A from a wildcard, limited"),
         (query("nginx.marathon.mesos", 28, false), "AAAA, limited"),
         (
             query("www.marathon.mesos", 1, true),
@@ -162,6 +175,14 @@ fn answering_allocates_nothing() {
         (query("nginx.marathon.mesos", 28, false), "AAAA"),
         (query("_nginx._tcp.marathon.mesos", 33, true), "SRV"),
         (query("nothing.marathon.mesos", 1, false), "NXDOMAIN"),
+        (query("a.b.c.lb.mesos", 1, true), "A from a wildcard"),
+        (query("x.lb.mesos", 33, true), "SRV from a wildcard"),
+        (query("x.lb.mesos", 28, false), "NODATA at a wildcard"),
+        (query("x.alias.mesos", 1, false), "CNAME from a wildcard to a wildcard"),
+        (
+            query("y.nginx.marathon.mesos", 1, false),
+            "NXDOMAIN in a zone with wildcards",
+        ),
         (query("www.marathon.mesos", 1, true), "CNAME with the target's A"),
         (query("www.marathon.mesos", 16, false), "CNAME with the target's TXT"),
         (query("nginx.marathon.mesos", 16, true), "TXT"),

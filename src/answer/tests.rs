@@ -521,3 +521,4 @@ mod limit;
 mod near;
 mod ptr;
 mod statics;
+mod wildcard;

@@ -100,6 +100,8 @@ pub struct Records {
     pub(super) counting: bool,
     /// The zones of sources and addresses, with `preferLocalZone` and agents in zones.
     pub(super) zones: Option<Arc<ZoneMap>>,
+    /// Number of wildcard names (static records only): with none, a miss is not searched further.
+    pub(super) wildcards: usize,
 }
 
 /// Record and name counts (for logs and metrics).

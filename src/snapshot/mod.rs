@@ -27,6 +27,7 @@ mod lookup;
 mod names;
 pub(crate) mod reverse;
 mod tasks;
+mod wildcard;
 mod zone;
 mod zones;
 

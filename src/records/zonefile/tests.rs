@@ -115,3 +115,33 @@ fn the_error_names_its_line() {
     let e = parse("a A nope\n", "mesos", 60).unwrap_err();
     assert_eq!(e.to_string(), "line 1: bad IPv4 address \"nope\"");
 }
+
+#[test]
+fn wildcard_owners_are_read_like_any_name() {
+    let text = "\
+*.lb      IN A     10.9.9.10
+*.LB.mesos. 30 IN SRV 0 0 80 web.mesos.
+$ORIGIN alias.mesos.
+*         CNAME web.mesos.
+";
+    assert_eq!(
+        ok(text),
+        [
+            ("*.lb.mesos.".into(), 60, RData::A(Ipv4Addr::new(10, 9, 9, 10))),
+            (
+                "*.lb.mesos.".into(),
+                30,
+                RData::Srv {
+                    target: "web.mesos.".into(),
+                    port: 80
+                }
+            ),
+            ("*.alias.mesos.".into(), 60, RData::Cname("web.mesos.".into())),
+        ]
+    );
+    assert_eq!(
+        error_line("*.lb A 10.0.0.1\n*.lb CNAME web.mesos.\n"),
+        (2, "*.lb.mesos. has a CNAME and other records (lines 1 and 2)".into()),
+        "a wildcard CNAME is alone at its name as any CNAME"
+    );
+}

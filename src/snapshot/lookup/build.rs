@@ -205,7 +205,9 @@ impl Records {
             journal: Journal::default(),
             counting: false,
             zones: None,
+            wildcards: 0,
         }
+        .with_wildcards()
     }
 }
 
