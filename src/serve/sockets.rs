@@ -4,6 +4,7 @@
 //! connection is made here: those are the state machines'; what a query gets is the [`Responder`]'s.
 
 use std::io::{self, Read};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use mio::net::{TcpListener, TcpStream};
@@ -14,6 +15,7 @@ use crate::http::conn::{HttpConn, Progress};
 
 use super::api::ApiView;
 use super::respond::{Context, ForClient, Responder};
+use super::rrl::{self, Limiter, Verdict};
 use super::slab::{Key, Slab};
 use super::tcp::{DnsConn, Next, TcpLimits};
 use super::udp::DnsUdp;
@@ -49,8 +51,15 @@ pub(super) enum Step {
     Busy,
 }
 
-/// Serves queued datagrams; true if more may be waiting (the burst ran out before `WouldBlock`).
-pub(super) fn serve_udp(udp: &DnsUdp, buf: &mut [u8], responder: &mut Responder, cx: &mut Context<'_>) -> bool {
+/// Serves queued datagrams, their answers within `limiter`'s rate if given; true if more may be
+/// waiting (the burst ran out before `WouldBlock`).
+pub(super) fn serve_udp(
+    udp: &DnsUdp,
+    buf: &mut [u8],
+    responder: &mut Responder,
+    cx: &mut Context<'_>,
+    mut limiter: Option<&mut Limiter>,
+) -> bool {
     for _ in 0..UDP_BURST {
         let (n, peer, local) = match udp.recv(buf) {
             Ok(r) => r,
@@ -59,11 +68,44 @@ pub(super) fn serve_udp(udp: &DnsUdp, buf: &mut [u8], responder: &mut Responder,
             Err(_) => continue,
         };
         if let Some(answer) = responder.respond(&buf[..n], Client::Udp { peer, local }, peer, cx) {
-            // A full send buffer drops the answer, as the network could; the client retries.
-            let _ = udp.send(answer, peer, local);
+            // `verified`: a valid server cookie (RFC 7873) exempts a query; until cookies are read,
+            // none does.
+            let verdict = send_udp(udp, answer, peer, local, limiter.as_deref_mut(), false, cx.now);
+            responder.metrics.rate_limit(verdict);
         }
     }
     true
+}
+
+/// Sends `answer` to `peer` (from `local`), unless `limiter` holds it back: then an empty truncated
+/// form is sent in its place ([`Verdict::Slip`]), or nothing. `verified`: the query carried a valid
+/// server cookie.
+#[inline]
+pub(super) fn send_udp(
+    udp: &DnsUdp,
+    answer: &[u8],
+    peer: SocketAddr,
+    local: Option<IpAddr>,
+    limiter: Option<&mut Limiter>,
+    verified: bool,
+    now: Instant,
+) -> Verdict {
+    let verdict = limiter.map_or(Verdict::Send, |l| l.check(peer.ip(), verified, now));
+    // A full send buffer drops an answer, as the network could; the client retries.
+    match verdict {
+        Verdict::Send => {
+            let _ = udp.send(answer, peer, local);
+        }
+        Verdict::Slip => {
+            // The header and question: the largest question is 12 + 255 + 4 bytes.
+            let mut short = [0u8; 512];
+            if let Some(n) = rrl::slipped(answer, &mut short) {
+                let _ = udp.send(&short[..n], peer, local);
+            }
+        }
+        Verdict::Drop => {}
+    }
+    verdict
 }
 
 /// Accepts every waiting DNS connection. Past the cap, and our own relay connections come back to us
