@@ -21,7 +21,7 @@ use crate::wire::{field, uncompressed_len};
 
 /// The limit's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RateLimit {
+pub struct RateLimit {
     /// Responses a second per client network (`rateLimit`, above 0).
     pub rate: u32,
     /// Every this many-th response over the limit slips (`rateLimitSlip`; 0: none).
@@ -40,7 +40,7 @@ impl RateLimit {
 
 /// What becomes of one response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub enum Verdict {
     /// Within the limit: sent.
     Send,
     /// Over the limit, and its turn to slip: sent empty with TC set ([`slipped`]).
@@ -72,7 +72,7 @@ struct Bucket {
 }
 
 /// The buckets of the client networks.
-pub(crate) struct Limiter {
+pub struct Limiter {
     rate: u64,
     slip: u32,
     start: Instant,
@@ -82,7 +82,7 @@ pub(crate) struct Limiter {
 
 impl Limiter {
     /// An empty table: every network starts with a full bucket.
-    pub(crate) fn new(limit: RateLimit, start: Instant) -> Limiter {
+    pub fn new(limit: RateLimit, start: Instant) -> Limiter {
         let full = Bucket {
             net: NOBODY,
             at_ms: 0,
@@ -101,7 +101,7 @@ impl Limiter {
     /// What becomes of a response to a client at `ip` at `now`; `verified`: its query carried a
     /// valid server cookie (never limited, and not counted).
     #[inline]
-    pub(crate) fn check(&mut self, ip: IpAddr, verified: bool, now: Instant) -> Verdict {
+    pub fn check(&mut self, ip: IpAddr, verified: bool, now: Instant) -> Verdict {
         if verified {
             return Verdict::Send;
         }
@@ -177,7 +177,7 @@ fn network(ip: IpAddr) -> u64 {
 
 /// Writes the slipped form of `answer` into `out`: its header with TC set and no records, and its
 /// question. `None` if the answer is not readable that far or does not fit (then it is dropped).
-pub(crate) fn slipped(answer: &[u8], out: &mut [u8]) -> Option<usize> {
+pub fn slipped(answer: &[u8], out: &mut [u8]) -> Option<usize> {
     let header = answer.get(..field::ARCOUNT.end)?;
     let qdcount = u16::from_be_bytes([header[field::QDCOUNT.start], header[field::QDCOUNT.start + 1]]);
     let question = match qdcount {
