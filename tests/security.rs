@@ -209,8 +209,8 @@ fn relay_allow_from_replaces_the_default() {
 // ---------------------------------------------------------------------------------------------------
 // Response rate limiting
 
-/// Floods the server with queries for `name` from each of `from` in turn for `length` (one every
-/// millisecond or so, at most `length` in milliseconds of them), counting the answers that come back
+/// Floods the server with queries for `name` from each of `from` in turn for `length` (four every
+/// millisecond or so, at most four times `length` in milliseconds of them), counting the answers that come back
 /// until 300 ms after the last query. Returns (queries sent, answers, truncated answers, how long it
 /// took).
 fn flood(from: &[Ipv4Addr], port: u16, name: &str, length: Duration) -> (usize, usize, usize, Duration) {
@@ -240,13 +240,15 @@ fn flood(from: &[Ipv4Addr], port: u16, name: &str, length: Duration) -> (usize, 
         }
     };
     let start = Instant::now();
-    let most = length.as_millis() as usize;
+    let most = 4 * length.as_millis() as usize;
     while sent < most && start.elapsed() < length {
-        if socks[sent % socks.len()].send(&query).is_ok() {
-            sent += 1;
+        for _ in 0..4 {
+            if socks[sent % socks.len()].send(&query).is_ok() {
+                sent += 1;
+            }
         }
         drain(&mut answers, &mut truncated);
-        // Pacing, not waiting for anything: about a thousand queries a second.
+        // Pacing, not waiting for anything: four queries a millisecond at most.
         thread::sleep(Duration::from_millis(1));
     }
     let took = start.elapsed();
@@ -269,7 +271,8 @@ fn rate_limit_holds_a_flood_from_one_network_while_another_is_answered_in_full()
             flood(&[PUBLIC, PUBLIC_NEIGHBOUR], server.port, NGINX, Duration::from_secs(2));
         // The burst (one second's worth) and the rate over the flood and the 300 ms after it.
         let most = rate + ((took.as_secs_f64() + 0.3) * rate as f64).ceil() as usize;
-        assert!(sent > 500, "the flood was {sent} queries");
+        eprintln!("flood: {sent} queries in {took:?}, {answers} answered (at most {most} allowed)");
+        assert!(sent > 10 * most, "the flood was {sent} queries");
         assert!(
             (rate..=most).contains(&answers),
             "{answers} answers to {sent} queries in {took:?}, want {rate} to {most}"
