@@ -92,6 +92,11 @@ pub mod records {
 /// The query router.
 pub use crate::serve::route;
 
+/// Response rate limiting (`rateLimit`).
+pub mod rrl {
+    pub use crate::serve::rrl::{slipped, Limiter, RateLimit, Verdict};
+}
+
 /// The snapshot: the record list and the wire-ready index built from it.
 pub mod snapshot {
     pub use crate::snapshot::{Lookup, RData, RecordList, Records, ZoneMap};

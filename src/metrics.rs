@@ -45,6 +45,11 @@ pub(crate) struct Metrics {
     responses: [[u64; 8]; 2],
     http: [u64; 6],
     tcp_refused: u64,
+    /// Names outside the domain refused to clients `relayAllowFrom` (or its default) leaves out.
+    relay_not_allowed: u64,
+    /// UDP responses over `rateLimit`, and those of them sent as empty truncated answers.
+    rate_limited: u64,
+    rate_limit_slipped: u64,
     /// Zone transfer requests by [`TransferKind`].
     transfers: [u64; 4],
     /// TSIG-signed queries other than transfers (checked, answered signed or with a TSIG error).
@@ -102,6 +107,27 @@ impl Metrics {
     /// Counts DNS TCP connections closed at once because the connection limit was reached.
     pub(crate) fn tcp_refused(&mut self, n: u64) {
         self.tcp_refused += n;
+    }
+
+    /// Counts a name outside the domain refused to a client that may not relay (`relayAllowFrom`).
+    #[inline]
+    pub(crate) fn relay_not_allowed(&mut self) {
+        self.relay_not_allowed += 1;
+    }
+
+    /// Counts a UDP response over `rateLimit`: dropped, or slipped (sent as an empty truncated
+    /// answer); one within it is not counted here.
+    #[inline]
+    pub(crate) fn rate_limit(&mut self, verdict: crate::serve::rrl::Verdict) {
+        use crate::serve::rrl::Verdict;
+        match verdict {
+            Verdict::Send => {}
+            Verdict::Slip => {
+                self.rate_limited += 1;
+                self.rate_limit_slipped += 1;
+            }
+            Verdict::Drop => self.rate_limited += 1,
+        }
     }
 
     /// Counts a zone transfer request.

@@ -335,7 +335,20 @@ fn config_is_the_original_config_document_with_our_own_keys() {
     want["CacheOn"] = json!(true);
     want["CacheMaxEntries"] = json!(10000);
     want["ServeStaleSeconds"] = json!(86400);
-    want["RelayAllowFrom"] = json!([]);
+    // Absent: loopback and private networks (issue 26).
+    want["RelayAllowFrom"] = json!([
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10"
+    ]);
+    want["RateLimit"] = json!(0);
+    want["RateLimitSlip"] = json!(2);
     // Ours, for zone transfers (tsigKeys is not shown: secrets).
     want["TransferAllowFrom"] = json!([]);
     want["Notify"] = json!([]);

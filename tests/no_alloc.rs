@@ -17,6 +17,7 @@ use mesos_dns::internals::forward::cache::{Cache, CacheConfig, Lookup};
 use mesos_dns::internals::records::zone;
 use mesos_dns::internals::route::{self, Route};
 use mesos_dns::internals::snapshot::{RData, RecordList, Records, ZoneMap};
+use mesos_dns::internals::rrl::{slipped, Limiter, RateLimit, Verdict};
 use mesos_dns::internals::wire::{Message, Received, MAX_MESSAGE};
 
 /// The router's settings: keys configured (the TSIG check runs on queries with additional records).
@@ -328,4 +329,33 @@ fn a_cache_hit_allocates_nothing() {
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     COUNTED.with(|c| c.set(false));
     assert_eq!(after - before, 0, "allocations while answering from the cache");
+}
+
+#[test]
+fn rate_limiting_allocates_nothing() {
+    let t0 = Instant::now();
+    let mut limiter = Limiter::new(RateLimit { rate: 5, slip: 2 }, t0);
+    let answer = upstream_answer(&query("www.example.com", 1, false), 3);
+    let mut short = [0u8; 512];
+    let (mut sent, mut slips) = (0, 0);
+    COUNTED.with(|c| c.set(true));
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    // One flooding network, and many networks once each (new buckets, slots given up).
+    for i in 0..20_000u32 {
+        let at = t0 + Duration::from_micros(u64::from(i) * 10);
+        match limiter.check(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7)), false, at) {
+            Verdict::Send => sent += 1,
+            Verdict::Slip => slips += usize::from(slipped(&answer, &mut short).is_some()),
+            Verdict::Drop => {}
+        }
+        let other = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + (i << 8)));
+        let _ = limiter.check(other, false, at);
+        let _ = limiter.check(IpAddr::V6(Ipv6Addr::from(u128::from(i) << 72)), i % 2 == 0, at);
+    }
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTED.with(|c| c.set(false));
+    assert_eq!(after - before, 0, "allocations while rate limiting");
+    // Under 0.2 s of flood at 5 a second: the burst (the next token is due at 200 ms).
+    assert_eq!(sent, 5);
+    assert_eq!(slips, (20_000 - 5) / 2);
 }

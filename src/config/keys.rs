@@ -27,6 +27,11 @@ const MAX_CACHE_ENTRIES: u32 = 1_000_000;
 const MAX_JOURNAL_BYTES: u64 = 1 << 40;
 /// What a resolver `timeout` of 0 means: the original then uses its default, 5 s.
 const ZERO_TIMEOUT_MEANS: u64 = 5;
+/// `rateLimit`: responses a second per client network (Knot allows up to 2^32; a million is past any
+/// one node's reach).
+const MAX_RATE_LIMIT: u32 = 1_000_000;
+/// `rateLimitSlip`: as Knot.
+const MAX_RATE_LIMIT_SLIP: u32 = 100;
 
 /// Reads a key's member (absent or not) over what the config holds so far, adding any warning.
 type Reader = fn(Field<'_>, &mut Config, &mut Vec<String>) -> Result<(), ConfigError>;
@@ -220,8 +225,17 @@ pub(super) static KEYS: &[Key] = &[
         set(&mut c.serve_stale_seconds, f.int(false, MAX_TTL)?)
     })
     .json("ServeStaleSeconds", |c| c.serve_stale_seconds.into()),
-    key("relayAllowFrom", |f, c, _| {
-        set(&mut c.relay_allow_from, f.strings_as(parse_networks)?)
+    // Ours (issue 26): absent, loopback and private networks; given, the list replaces them.
+    key("relayAllowFrom", |f, c, warnings| {
+        let list = f.strings_as(parse_networks)?;
+        if list.as_ref().is_some_and(Vec::is_empty) {
+            warnings.push(
+                "config key `relayAllowFrom` is []: no client may have names outside the domain relayed \
+                 (leave the key out for loopback and private networks, or give [\"0.0.0.0/0\", \"::/0\"] for everyone)"
+                    .to_owned(),
+            );
+        }
+        set(&mut c.relay_allow_from, list)
     })
     .json("RelayAllowFrom", |c| {
         c.relay_allow_from
@@ -231,6 +245,17 @@ pub(super) static KEYS: &[Key] = &[
             .into()
     })
     .kind(Kind::List),
+    // Ours (issue 26): response rate limiting, with Knot's names.
+    key("rateLimit", |f, c, _| {
+        set(&mut c.rate_limit, f.int(false, MAX_RATE_LIMIT)?)
+    })
+    .json("RateLimit", |c| c.rate_limit.into())
+    .restart_only(|a, b| a.rate_limit != b.rate_limit),
+    key("rateLimitSlip", |f, c, _| {
+        set(&mut c.rate_limit_slip, f.int(false, MAX_RATE_LIMIT_SLIP)?)
+    })
+    .json("RateLimitSlip", |c| c.rate_limit_slip.into())
+    .restart_only(|a, b| a.rate_limit_slip != b.rate_limit_slip),
     key("recurseon", |f, c, _| set(&mut c.recurse_on, f.bool()?)).json("RecurseOn", |c| c.recurse_on.into()),
     key("SOAMname", |f, c, _| {
         set(&mut c.soa_mname, f.string_as(normalize_soa_name)?)

@@ -99,8 +99,8 @@ pub struct Config {
     /// `serveStaleSeconds` (ours, RFC 8767): how long past its expiry a cached answer may still be
     /// served when every resolver fails (0: never).
     pub serve_stale_seconds: u32,
-    /// `relayAllowFrom` (ours): the client networks whose outside names are relayed; empty: every
-    /// client, as the original.
+    /// `relayAllowFrom` (ours): the client networks whose outside names are relayed; by default
+    /// loopback and private networks (`forward::acl::DEFAULT_ALLOW_FROM`); empty: nobody.
     pub relay_allow_from: Vec<Cidr>,
     /// `recurseon`: the RA flag of our answers.
     pub recurse_on: bool,
@@ -124,6 +124,12 @@ pub struct Config {
     /// `preferLocalZone` (ours, issue 25): a query from an agent's address gets the A, AAAA and SRV
     /// records of the tasks in that agent's fault domain zone first.
     pub prefer_local_zone: bool,
+    /// `rateLimit` (ours, Knot's name): UDP responses a second per client network (/24, /56) at most;
+    /// 0: no limit.
+    pub rate_limit: u32,
+    /// `rateLimitSlip` (ours, Knot's name): of the responses over the limit, every this many-th goes
+    /// out as an empty truncated answer, the rest are dropped (0: none slips).
+    pub rate_limit_slip: u32,
     /// `IPSources`: where a task's address is taken from, in order.
     pub ip_sources: Vec<IpSource>,
     /// `unroutableNetworks` (ours): task addresses in these networks are not published; the next IP
@@ -243,7 +249,7 @@ impl Default for Config {
             cache_on: true,
             cache_max_entries: 10_000,
             serve_stale_seconds: 86_400,
-            relay_allow_from: Vec::new(),
+            relay_allow_from: crate::forward::acl::default_allow_from(),
             recurse_on: true,
             soa_mname: "ns1.mesos.".into(),
             soa_rname: "root.ns1.mesos.".into(),
@@ -254,6 +260,8 @@ impl Default for Config {
             srv_record_default_weight: 1,
             a_record_limit: 0,
             prefer_local_zone: false,
+            rate_limit: 0,
+            rate_limit_slip: 2,
             ip_sources: vec![IpSource::Netinfo, IpSource::Mesos, IpSource::Host],
             unroutable_networks: Vec::new(),
             hide_unhealthy_tasks: false,

@@ -73,7 +73,7 @@ pub(crate) struct RelayConfig {
     pub timeout: Duration,
     /// The answer cache (`cacheOn`, `cacheMaxEntries`, `serveStaleSeconds`); `None`: no cache.
     pub cache: Option<CacheConfig>,
-    /// Who may relay (`relayAllowFrom`); empty: everyone.
+    /// Who may relay (`relayAllowFrom`, or its default); empty: nobody.
     pub allow_from: Vec<Cidr>,
 }
 

@@ -135,7 +135,8 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     // ours: PTROn, StateSource, HideUnhealthyTasks, UnroutableNetworks, StaticRecordsFile, SnapshotFile,
     // SnapshotMaxAgeSeconds,
     // UDPReceiveBuffer, UDPSendBuffer, CacheOn, CacheMaxEntries, ServeStaleSeconds, RelayAllowFrom,
-    // TransferAllowFrom, Notify, IXFRJournalBytes, Nameservers, FailoverGraceSeconds, ARecordLimit,
+    // TransferAllowFrom, Notify, IXFRJournalBytes, Nameservers, FailoverGraceSeconds, ARecordLimit, RateLimit,
+    // RateLimitSlip,
     // MinVisibility, ExcludeFrameworks, ExcludeTaskLabels.
     let mut want = json!({
         "RefreshSeconds": 60, "Port": 53, "Timeout": 5, "StateTimeoutSeconds": 300, "ZkDetectionTimeout": 30,
@@ -167,7 +168,9 @@ fn config_is_every_key_of_the_original_config_with_the_serial_of_the_records() {
     want["MinVisibility"] = json!("FRAMEWORK");
     want["ExcludeFrameworks"] = json!([]);
     want["ExcludeTaskLabels"] = json!([]);
-    want["RelayAllowFrom"] = json!([]);
+    want["RelayAllowFrom"] = json!(crate::forward::acl::DEFAULT_ALLOW_FROM);
+    want["RateLimit"] = json!(0);
+    want["RateLimitSlip"] = json!(2);
     // Ours, for zone transfers (tsigKeys is not shown: secrets).
     want["TransferAllowFrom"] = json!([]);
     want["Notify"] = json!([]);

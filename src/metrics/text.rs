@@ -309,6 +309,23 @@ const FAMILIES: &[Family] = &[
         samples: |o, s| o.value(s.metrics.tcp_refused),
     },
     Family {
+        name: "relay_not_allowed_total",
+        kind: COUNTER,
+        help: "Queries for names outside the domain refused: the client is not in relayAllowFrom (absent: loopback and private networks).",
+        samples: |o, s| o.value(s.metrics.relay_not_allowed),
+    },
+    Family {
+        name: "rate_limited_responses_total",
+        kind: COUNTER,
+        help: "UDP responses over rateLimit, by what became of them: dropped, or slipped (sent empty with TC so that the client retries over TCP).",
+        samples: |o, s| {
+            let m = s.metrics;
+            let dropped = m.rate_limited - m.rate_limit_slipped;
+            o.labelled(&[("action", &"dropped")], dropped);
+            o.labelled(&[("action", &"slipped")], m.rate_limit_slipped);
+        },
+    },
+    Family {
         name: "http_responses_total",
         kind: COUNTER,
         help: "HTTP API responses by status.",

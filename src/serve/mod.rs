@@ -17,6 +17,7 @@
 mod api;
 mod respond;
 pub mod route;
+pub(crate) mod rrl;
 mod slab;
 mod sockets;
 mod tcp;
@@ -34,13 +35,15 @@ use mio::net::{TcpListener, UdpSocket};
 use mio::{Events, Interest, Poll, Registry, Token};
 
 pub(crate) use api::Api;
+pub(crate) use rrl::RateLimit;
 pub(crate) use tcp::TcpLimits;
 
-use crate::forward::{self, set_udp_buffers, Forwarder, RelayConfig, RelayStats, UdpBuffers};
+use crate::forward::{self, set_udp_buffers, Client, Forwarder, RelayConfig, RelayStats, UdpBuffers};
 use crate::snapshot::Records;
 use crate::wire::MAX_MESSAGE;
 use api::ApiView;
 use respond::{transport, Context, Responder};
+use rrl::Limiter;
 use slab::{Key, Slab};
 use sockets::{DnsClient, HttpClient, Step};
 use udp::DnsUdp;
@@ -128,6 +131,8 @@ pub(crate) struct Settings {
     pub transfer: crate::transfer::Policy,
     /// The secondaries told of each new serial (`notify`).
     pub notify: Vec<SocketAddr>,
+    /// Response rate limiting over UDP (`rateLimit`, `rateLimitSlip`), if on.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// What SIGHUP asks of the relay in the event loop.
@@ -275,6 +280,8 @@ struct Loop {
     buf: Box<[u8]>,
     /// The UDP burst ran out before the socket was empty: serve it again without waiting.
     udp_backlog: bool,
+    /// Response rate limiting over UDP (`rateLimit`), if on.
+    limiter: Option<Limiter>,
     /// DNS connections with work left after their rounds: served again without waiting.
     busy: Vec<Key>,
     still_busy: Vec<Key>,
@@ -316,6 +323,7 @@ impl Loop {
             limits: settings.tcp,
             buf: vec![0u8; MAX_MESSAGE].into_boxed_slice(),
             udp_backlog: false,
+            limiter: settings.rate_limit.map(|limit| Limiter::new(limit, Instant::now())),
             busy: Vec::new(),
             still_busy: Vec::new(),
             http_busy: Vec::new(),
@@ -373,7 +381,7 @@ impl Loop {
         std::mem::swap(&mut self.busy, &mut self.still_busy);
         std::mem::swap(&mut self.http_busy, &mut self.http_still_busy);
         self.forwarder.expire(now, registry);
-        self.deliver_relayed();
+        self.deliver_relayed(now);
         self.notify(records, now);
         if now.saturating_duration_since(self.last_sweep) >= SWEEP_EVERY {
             self.last_sweep = now;
@@ -394,7 +402,8 @@ impl Loop {
             registry,
             now,
         };
-        self.udp_backlog = sockets::serve_udp(udp, &mut self.responder, &mut cx);
+        let limiter = self.limiter.as_mut();
+        self.udp_backlog = sockets::serve_udp(udp, &mut self.responder, &mut cx, limiter);
     }
 
     fn accept_dns(&mut self, registry: &Registry, now: Instant) {
@@ -528,12 +537,17 @@ impl Loop {
         });
     }
 
-    /// Sends the answers the forwarder has for clients.
-    fn deliver_relayed(&mut self) {
+    /// Sends the answers the forwarder has for clients (over UDP within `rateLimit`).
+    fn deliver_relayed(&mut self, now: Instant) {
         let udp = self.dns.as_ref().map(|(udp, _)| udp);
         for (client, answer) in self.forwarder.outbox() {
-            sockets::deliver(udp, &mut self.dns_clients, client, &answer);
             self.responder.metrics.response(transport(client), &answer);
+            if let (Client::Udp { peer, local }, Some(udp)) = (client, udp) {
+                let verdict = sockets::send_udp(udp, &answer, peer, local, self.limiter.as_mut(), false, now);
+                self.responder.metrics.rate_limit(verdict);
+                continue;
+            }
+            sockets::deliver(udp, &mut self.dns_clients, client, &answer);
         }
     }
 

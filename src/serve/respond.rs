@@ -1,6 +1,7 @@
 //! What one query gets, whichever socket it came on, carried out as [`route`] decides it (the query is
 //! read once, here): an authoritative answer from the snapshot, REFUSED
-//! for a name outside the domain when relaying is off or the client may not relay (`relayAllowFrom`),
+//! for a name outside the domain when relaying is off or the client may not relay (`relayAllowFrom`:
+//! counted, and logged once a minute at most),
 //! SERVFAIL for our own relayed query come back, an answer from the relay's cache, or a relay through
 //! the forwarder (whose answer comes later, through its outbox). Counts every query and
 //! response in [`Metrics`]. Owns the reply buffer and the answer shuffle's generator
@@ -17,6 +18,7 @@ use mio::Registry;
 
 use crate::answer::{answer, answer_from, error_reply, error_reply_message, formerr, Outcome, Transport};
 use crate::clock::unix_now;
+use crate::forward::acl::Refusals;
 use crate::forward::{Client, Forwarder};
 use crate::metrics::{Kind, Metrics, TransferKind};
 use crate::random::ShuffleRng;
@@ -45,6 +47,8 @@ pub(super) struct Responder {
     stripped: Vec<u8>,
     /// The transfer the last TCP query started, for its connection to take.
     started: Option<Box<Transfer>>,
+    /// Relays refused by `relayAllowFrom`: their log lines, one a minute at most.
+    refusals: Refusals,
 }
 
 /// What answering borrows from the loop for one turn.
@@ -75,6 +79,7 @@ impl Responder {
             reply: Vec::new(),
             stripped: Vec::new(),
             started: None,
+            refusals: Refusals::default(),
         })
     }
 
@@ -248,6 +253,13 @@ impl Responder {
                 return None;
             }
             Outcome::Outside if outside == Outside::Refuse => rcode::REFUSED,
+            Outcome::Outside if outside == Outside::NotAllowed => {
+                self.metrics.relay_not_allowed();
+                if let Some(line) = self.refusals.refused(peer.ip(), cx.now) {
+                    log::warn!("{line}");
+                }
+                rcode::REFUSED
+            }
             // Our own relayed query came back (a resolver that forwards to us): stop the loop here.
             Outcome::Outside if matches!(client, Client::Udp { peer, .. } if cx.forwarder.is_own_query(peer, msg.bytes())) => {
                 rcode::SERVFAIL

@@ -30,8 +30,10 @@ pub struct Policy {
 /// What a name outside the domain gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outside {
-    /// REFUSED: relaying is off, or this client may not relay.
+    /// REFUSED: relaying is off (`externalon: false`).
     Refuse,
+    /// REFUSED: this client may not relay (`relayAllowFrom`, or its default); counted and logged.
+    NotAllowed,
     /// The relay (or its cache).
     Relay,
 }
@@ -90,10 +92,10 @@ pub fn route<'a>(received: Received<'a>, from: Sender, policy: Policy) -> Route<
             return Route::Signed(msg, signature);
         }
     }
-    let outside = if policy.external_on && from.may_relay {
-        Outside::Relay
-    } else {
-        Outside::Refuse
+    let outside = match (policy.external_on, from.may_relay) {
+        (false, _) => Outside::Refuse,
+        (true, false) => Outside::NotAllowed,
+        (true, true) => Outside::Relay,
     };
     Route::Answer(msg, outside)
 }

@@ -4,6 +4,7 @@
 //! connection is made here: those are the state machines'; what a query gets is the [`Responder`]'s.
 
 use std::io::{self, Read};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use mio::net::{TcpListener, TcpStream};
@@ -14,6 +15,7 @@ use crate::http::conn::{HttpConn, Progress};
 
 use super::api::ApiView;
 use super::respond::{Context, ForClient, Responder};
+use super::rrl::{self, Limiter, Verdict};
 use super::slab::{Key, Slab};
 use super::tcp::{DnsConn, Next, TcpLimits};
 use super::udp::{DnsUdp, BATCH};
@@ -21,6 +23,8 @@ use super::SocketId;
 
 /// Datagrams handled per wake-up before other sockets get a turn (in batches of [`BATCH`]).
 const UDP_BURST: usize = 64;
+/// A slipped answer is the header and question: the largest question is 12 + 255 + 4 bytes.
+const SLIPPED_MAX: usize = 512;
 /// Read/answer/write rounds per turn for one TCP connection before other sockets get theirs.
 const TCP_ROUNDS: usize = 4;
 
@@ -49,10 +53,16 @@ pub(super) enum Step {
     Busy,
 }
 
-/// Serves queued datagrams, a batch at a time; true if more may be waiting (the burst ran out before
-/// the socket was read dry). A batch shorter than [`BATCH`] took every datagram there was: one that
-/// arrives later wakes the loop again (each datagram is an edge for epoll).
-pub(super) fn serve_udp(udp: &DnsUdp, responder: &mut Responder, cx: &mut Context<'_>) -> bool {
+/// Serves queued datagrams, a batch at a time, their answers within `limiter`'s rate if given; true if
+/// more may be waiting (the burst ran out before the socket was read dry). A batch shorter than
+/// [`BATCH`] took every datagram there was: one that arrives later wakes the loop again (each datagram is
+/// an edge for epoll).
+pub(super) fn serve_udp(
+    udp: &DnsUdp,
+    responder: &mut Responder,
+    cx: &mut Context<'_>,
+    mut limiter: Option<&mut Limiter>,
+) -> bool {
     let Ok(mut batch) = udp.batch.try_borrow_mut() else {
         return false;
     };
@@ -67,9 +77,23 @@ pub(super) fn serve_udp(udp: &DnsUdp, responder: &mut Responder, cx: &mut Contex
             let Some((query, peer, local)) = batch.datagram(i) else {
                 continue;
             };
-            if let Some(answer) = responder.respond(query, Client::Udp { peer, local }, peer, cx) {
-                batch.reply(answer, peer, local);
+            let Some(answer) = responder.respond(query, Client::Udp { peer, local }, peer, cx) else {
+                continue;
+            };
+            // `verified`: a valid server cookie (RFC 7873) exempts a query; until cookies are read,
+            // none does.
+            let verdict = limiter.as_deref_mut().map_or(Verdict::Send, |l| l.check(peer.ip(), false, cx.now));
+            match verdict {
+                Verdict::Send => batch.reply(answer, peer, local),
+                Verdict::Slip => {
+                    let mut short = [0u8; SLIPPED_MAX];
+                    if let Some(n) = rrl::slipped(answer, &mut short) {
+                        batch.reply(&short[..n], peer, local);
+                    }
+                }
+                Verdict::Drop => {}
             }
+            responder.metrics.rate_limit(verdict);
         }
         udp.send_batch(&mut batch);
         if got < BATCH {
@@ -77,6 +101,36 @@ pub(super) fn serve_udp(udp: &DnsUdp, responder: &mut Responder, cx: &mut Contex
         }
     }
     true
+}
+
+/// Sends `answer` to `peer` (from `local`), unless `limiter` holds it back: then an empty truncated
+/// form is sent in its place ([`Verdict::Slip`]), or nothing. `verified`: the query carried a valid
+/// server cookie.
+#[inline]
+pub(super) fn send_udp(
+    udp: &DnsUdp,
+    answer: &[u8],
+    peer: SocketAddr,
+    local: Option<IpAddr>,
+    limiter: Option<&mut Limiter>,
+    verified: bool,
+    now: Instant,
+) -> Verdict {
+    let verdict = limiter.map_or(Verdict::Send, |l| l.check(peer.ip(), verified, now));
+    // A full send buffer drops an answer, as the network could; the client retries.
+    match verdict {
+        Verdict::Send => {
+            let _ = udp.send(answer, peer, local);
+        }
+        Verdict::Slip => {
+            let mut short = [0u8; SLIPPED_MAX];
+            if let Some(n) = rrl::slipped(answer, &mut short) {
+                let _ = udp.send(&short[..n], peer, local);
+            }
+        }
+        Verdict::Drop => {}
+    }
+    verdict
 }
 
 /// Accepts every waiting DNS connection. Past the cap, and our own relay connections come back to us

@@ -40,6 +40,8 @@ fn every_key_set() -> Value {
     doc["failoverGraceSeconds"] = json!(30);
     doc["aRecordLimit"] = json!(2);
     doc["preferLocalZone"] = json!(true);
+    doc["rateLimit"] = json!(100);
+    doc["rateLimitSlip"] = json!(3);
     doc["minVisibility"] = json!("CLUSTER");
     doc["excludeFrameworks"] = json!(["Chronos"]);
     doc["excludeTaskLabels"] = json!(["dns=off", "private"]);
@@ -121,6 +123,8 @@ fn restart_only_change(key: &str) -> Option<Value> {
         "udpReceiveBuffer" => json!(0),
         "udpSendBuffer" => json!(1 << 20),
         "externalon" => json!(false),
+        "rateLimit" => json!(50),
+        "rateLimitSlip" => json!(1),
         "transferAllowFrom" => json!(["10.0.0.0/8"]),
         "tsigKeys" => json!([{"name": "k", "secret": "MDEyMzQ1Njc4OWFiY2RlZg=="}]),
         "notify" => json!(["10.0.0.2:53"]),
@@ -152,6 +156,8 @@ fn the_sockets_relay_zookeeper_and_transfer_keys_are_restart_only_and_each_chang
             "udpReceiveBuffer",
             "udpSendBuffer",
             "externalon",
+            "rateLimit",
+            "rateLimitSlip",
             "transferAllowFrom",
             "tsigKeys",
             "notify"

@@ -141,6 +141,8 @@ fn to_json_has_every_key_of_the_original_but_the_serial_and_ours() {
         "FailoverGraceSeconds",
         "ARecordLimit",
         "PreferLocalZone",
+        "RateLimit",
+        "RateLimitSlip",
         "MinVisibility",
         "ExcludeFrameworks",
         "ExcludeTaskLabels",
@@ -184,4 +186,25 @@ fn load_remembers_the_absolute_path_of_the_file_and_to_json_shows_it() {
     let (again, warnings) = load(json).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(again.file, "");
+}
+
+#[test]
+fn relay_allow_from_absent_is_loopback_and_private_networks_and_empty_is_nobody_with_a_warning() {
+    let (absent, warnings) = Config::from_json(r#"{"masters": ["10.0.0.1:5050"]}"#).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let shown: Vec<String> = absent.relay_allow_from.iter().map(|n| n.to_string()).collect();
+    assert_eq!(shown, crate::forward::acl::DEFAULT_ALLOW_FROM);
+    let (empty, warnings) = Config::from_json(r#"{"masters": ["10.0.0.1:5050"], "relayAllowFrom": []}"#).unwrap();
+    assert!(empty.relay_allow_from.is_empty());
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("`relayAllowFrom` is []: no client"),
+        "{warnings:?}"
+    );
+    let (all, _) =
+        Config::from_json(r#"{"masters": ["10.0.0.1:5050"], "relayAllowFrom": ["0.0.0.0/0", "::/0"]}"#).unwrap();
+    assert_eq!(
+        all.to_json()["RelayAllowFrom"],
+        serde_json::json!(["0.0.0.0/0", "::/0"])
+    );
 }

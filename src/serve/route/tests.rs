@@ -109,10 +109,19 @@ fn names_outside_the_domain_are_relayed_only_when_on_and_allowed() {
         may_relay: false,
         ..UDP
     };
-    assert_eq!(outside(denied, PLAIN), Outside::Refuse, "relayAllowFrom");
+    assert_eq!(outside(denied, PLAIN), Outside::NotAllowed, "relayAllowFrom");
     let off = Policy {
         external_on: false,
         ..PLAIN
     };
     assert_eq!(outside(TCP, off), Outside::Refuse, "externalon false");
+    let denied_tcp = Sender {
+        may_relay: false,
+        ..TCP
+    };
+    assert_eq!(
+        outside(denied_tcp, off),
+        Outside::Refuse,
+        "with relaying off a client's list does not matter"
+    );
 }
