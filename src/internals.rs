@@ -92,6 +92,12 @@ pub mod records {
 /// The query router.
 pub use crate::serve::route;
 
+/// DNS cookies: our server cookies, and the COOKIE option added to an answer.
+pub mod cookie {
+    pub use crate::serve::cookie::{ServerCookies, Verdict};
+    pub use crate::wire::cookie::{add, option};
+}
+
 /// The snapshot: the record list and the wire-ready index built from it.
 pub mod snapshot {
     pub use crate::snapshot::{Lookup, RData, RecordList, Records};

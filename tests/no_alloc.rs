@@ -1,8 +1,9 @@
 //! Answering allocates nothing once warmed up: A, AAAA, SRV with additional records, NXDOMAIN, CNAME, TXT, a
 //! truncated answer, A and AAAA cut by `aRecordLimit`, FORMERR, PTR (compressed targets), an error reply
 //! and a relayed answer from the cache (fresh, truncated for UDP, stale, or a miss), counted by a global
-//! allocator that counts. Only the test's own thread is counted: the test harness's threads allocate as they
-//! please (under load, the main thread does while the test runs), and that is not the answer path.
+//! allocator that counts; a query with a cookie gets our server cookie added without one either. Only
+//! the test's own thread is counted: the test harness's threads allocate as they please (under load,
+//! the main thread does while the test runs), and that is not the answer path.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use mesos_dns::internals::answer::{answer, answer_message, error_reply, formerr, Outcome, Transport};
 use mesos_dns::internals::config::Config;
+use mesos_dns::internals::cookie::{self, ServerCookies};
 use mesos_dns::internals::forward::cache::{Cache, CacheConfig, Lookup};
 use mesos_dns::internals::records::zone;
 use mesos_dns::internals::route::{self, Route};
@@ -147,6 +149,14 @@ fn answering_allocates_nothing() {
         ),
     ];
     let outside = query("www.example.com", 1, true);
+    // With a client cookie and a server cookie: the answer gets ours (as `serve::respond` adds it).
+    let mut with_cookie = query("nginx.marathon.mesos", 1, true);
+    let len = with_cookie.len();
+    with_cookie[len - 2..].copy_from_slice(&28u16.to_be_bytes());
+    with_cookie.extend_from_slice(&[0, 10, 0, 24]);
+    with_cookie.extend_from_slice(b"clientck\x01\x00\x00\x00\x6b\x16\x04\xf8cookie!!");
+    let cookies = ServerCookies::new([7; 16], 1_800_000_000);
+    let peer = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
     let unknown_reverse = query("8.0.3.10.in-addr.arpa", 12, true);
     let mut out = vec![0u8; MAX_MESSAGE];
     let mut run = |seed: u64| {
@@ -185,6 +195,18 @@ fn answering_allocates_nothing() {
             error_reply(&outside, 5, Transport::Udp, &mut out),
             Outcome::Reply(_)
         ));
+        for t in [Transport::Udp, Transport::Tcp] {
+            let Received::Message(msg) = Received::read(&with_cookie) else {
+                panic!("the query with a cookie is well-formed")
+            };
+            let Outcome::Reply(n) = answer_message(&msg, &records, t, seed, &mut out) else {
+                panic!("the query with a cookie is answered")
+            };
+            let c = msg.cookie().expect("it has a cookie");
+            let verdict = cookies.answer(&c.client, c.server, peer, 1_800_000_000 + seed);
+            let with = cookie::add(&mut out, n, &cookie::option(&c.client, &verdict.server), 1232, true);
+            assert_eq!(with, Some(n + 28), "our COOKIE option joins the answer");
+        }
     };
     run(0);
     COUNTED.with(|c| c.set(true));

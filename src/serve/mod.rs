@@ -15,6 +15,7 @@
 //! | `HTTP_CONN_BASE+`          | `HttpConn(slot)`  | one HTTP API connection                         |
 
 mod api;
+pub(crate) mod cookie;
 mod respond;
 pub mod route;
 mod slab;

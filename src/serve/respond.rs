@@ -6,10 +6,12 @@
 //! response in [`Metrics`]. Owns the reply buffer and the answer shuffle's generator
 //! ([`ShuffleRng`]); the query path does not allocate. Zone transfers, TSIG-signed queries and the
 //! answers to our NOTIFY messages go to `crate::transfer` (those paths may allocate: they are rare, and
-//! a transfer owns its buffers).
+//! a transfer owns its buffers). A query with a client cookie gets our COOKIE option in every answer
+//! but FORMERR and the TSIG and transfer paths ([`ServerCookies`]; whether its server cookie was valid
+//! is [`Responder::cookie_verified`]).
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,13 +19,15 @@ use mio::Registry;
 
 use crate::answer::{answer, answer_message, error_reply, error_reply_message, formerr, Outcome, Transport};
 use crate::clock::unix_now;
-use crate::forward::{Client, Forwarder};
+use crate::forward::{Client, Forwarder, RelayCookie};
 use crate::metrics::{Kind, Metrics, TransferKind};
 use crate::random::ShuffleRng;
 use crate::snapshot::Records;
 use crate::transfer::notify::Notifier;
 use crate::transfer::{self, Plan, Policy, Signature, SignedQuery, Start, Transfer};
-use crate::wire::{rcode, Message, Received, MAX_MESSAGE};
+use crate::wire::{cookie, rcode, Message, Received, MAX_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD};
+
+use super::cookie::{siphash24, Secret, ServerCookies};
 
 use super::route::{route, Outside, Policy as RoutePolicy, Route, Sender};
 
@@ -45,6 +49,10 @@ pub(super) struct Responder {
     stripped: Vec<u8>,
     /// The transfer the last TCP query started, for its connection to take.
     started: Option<Box<Transfer>>,
+    /// The secrets of our server cookies.
+    cookies: ServerCookies,
+    /// The last query carried a valid server cookie.
+    verified: bool,
 }
 
 /// What answering borrows from the loop for one turn.
@@ -65,6 +73,11 @@ impl Responder {
             ))
         })?;
         let seed = rng.next() as u16;
+        let secret = fresh_secret().map_err(|e| {
+            io::Error::other(format!(
+                "DNS cookies take a secret from the operating system, which gives no random numbers: {e}"
+            ))
+        })?;
         Ok(Responder {
             out: vec![0u8; MAX_MESSAGE].into_boxed_slice(),
             rng,
@@ -75,6 +88,8 @@ impl Responder {
             reply: Vec::new(),
             stripped: Vec::new(),
             started: None,
+            cookies: ServerCookies::new(secret, unix_now()),
+            verified: false,
         })
     }
 
@@ -100,6 +115,7 @@ impl Responder {
         peer: SocketAddr,
         cx: &mut Context<'_>,
     ) -> Option<&[u8]> {
+        self.verified = false;
         let transport = transport(client);
         let from = Sender {
             transport,
@@ -128,7 +144,7 @@ impl Responder {
             },
             Route::Transfer(msg, signature) => self.transfer(&msg, signature, peer, transport, cx),
             Route::Signed(msg, signature) => self.signed(&msg, signature, transport, cx),
-            Route::Answer(msg, outside) => self.answer(&msg, outside, client, cx),
+            Route::Answer(msg, outside) => self.answer(&msg, outside, client, peer.ip(), cx),
         }
     }
 
@@ -226,10 +242,18 @@ impl Responder {
 
     /// A query for the snapshot: its answer, or for a name outside the domain REFUSED, SERVFAIL (our
     /// own relayed query come back), an answer from the relay's cache, or the relay.
-    fn answer(&mut self, msg: &Message<'_>, outside: Outside, client: Client, cx: &mut Context<'_>) -> Option<&[u8]> {
+    fn answer(
+        &mut self,
+        msg: &Message<'_>,
+        outside: Outside,
+        client: Client,
+        ip: IpAddr,
+        cx: &mut Context<'_>,
+    ) -> Option<&[u8]> {
         let transport = transport(client);
         let code = match answer_message(msg, cx.records, transport, self.rng.next(), &mut self.out) {
             Outcome::Reply(n) => {
+                let n = self.with_cookie(msg, ip, n, transport, true);
                 self.metrics.query(transport, Kind::Authoritative);
                 self.metrics.response(transport, &self.out[..n]);
                 return Some(&self.out[..n]);
@@ -245,23 +269,91 @@ impl Responder {
             }
             Outcome::Outside => {
                 if let Some(n) = cx.forwarder.cached(msg, transport, cx.now, &mut self.out, cx.registry) {
+                    let n = self.with_cookie(msg, ip, n, transport, true);
                     self.metrics.query(transport, Kind::Cached);
                     self.metrics.response(transport, &self.out[..n]);
                     return Some(&self.out[..n]);
                 }
                 self.metrics.query(transport, Kind::Relayed);
-                cx.forwarder.relay(msg, client, cx.registry);
+                let cookie = msg.cookie().map(|c| RelayCookie {
+                    option: self.cookie_option(&c.client, c.server, ip),
+                    limit: client_limit(msg, transport),
+                });
+                cx.forwarder.relay(msg, client, cookie, cx.registry);
                 return None;
             }
         };
         self.metrics.query(transport, Kind::Refused);
         match error_reply_message(msg, code, transport, &mut self.out) {
             Outcome::Reply(n) => {
+                let n = self.with_cookie(msg, ip, n, transport, true);
                 self.metrics.response(transport, &self.out[..n]);
                 Some(&self.out[..n])
             }
             _ => None,
         }
+    }
+}
+
+impl Responder {
+    /// Whether the last query [`Responder::respond`] took carried a valid server cookie of ours
+    /// (response rate limiting leaves such a client alone).
+    #[inline]
+    #[allow(dead_code)] // Read by response rate limiting, merged apart.
+    pub(super) fn cookie_verified(&self) -> bool {
+        self.verified
+    }
+
+    /// Adds our COOKIE option to the answer to `msg` from `ip` in `self.out[..n]` (`ours`: written by
+    /// `crate::answer` or the cache, its OPT record last), if the query has a client cookie; the new
+    /// length (`n` if it has none, or the option does not fit the client's limit).
+    #[inline]
+    fn with_cookie(&mut self, msg: &Message<'_>, ip: IpAddr, n: usize, transport: Transport, ours: bool) -> usize {
+        let Some(c) = msg.cookie() else { return n };
+        let option = self.cookie_option(&c.client, c.server, ip);
+        cookie::add(&mut self.out, n, &option, client_limit(msg, transport), ours).unwrap_or(n)
+    }
+
+    /// Our COOKIE option for a client at `ip` that sent `client` and `server` cookies; notes whether the
+    /// server cookie was valid. Rotates the secret when it is due.
+    pub(super) fn cookie_option(
+        &mut self,
+        client: &[u8; cookie::CLIENT_LEN],
+        server: &[u8],
+        ip: IpAddr,
+    ) -> [u8; cookie::OPTION_LEN] {
+        let now = unix_now();
+        if self.cookies.rotation_due(now) {
+            let fresh = fresh_secret().unwrap_or_else(|_| {
+                // No random numbers now: a secret derived from the current one, which is as unknown.
+                let derived = |i: u64| siphash24(&self.cookies.current(), &(now ^ i << 63).to_le_bytes());
+                let mut s = [0; 16];
+                s[..8].copy_from_slice(&derived(0).to_le_bytes());
+                s[8..].copy_from_slice(&derived(1).to_le_bytes());
+                s
+            });
+            self.cookies.rotate(fresh, now);
+        }
+        let verdict = self.cookies.answer(client, server, ip, now);
+        self.verified = verdict.verified;
+        cookie::option(client, &verdict.server)
+    }
+}
+
+/// A new cookie secret from the operating system.
+fn fresh_secret() -> Result<Secret, getrandom::Error> {
+    let mut secret = [0; 16];
+    getrandom::getrandom(&mut secret)?;
+    Ok(secret)
+}
+
+/// The size of an answer the client of `msg` takes (RFC 6891 6.2.5, at most what we advertise).
+fn client_limit(msg: &Message<'_>, transport: Transport) -> usize {
+    match transport {
+        Transport::Tcp => MAX_MESSAGE,
+        Transport::Udp => msg.edns().map_or(MIN_UDP_PAYLOAD, |e| {
+            usize::from(e.udp_size).clamp(MIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD)
+        }),
     }
 }
 
