@@ -154,7 +154,7 @@ fn answering_allocates_nothing() {
     let len = with_cookie.len();
     with_cookie[len - 2..].copy_from_slice(&28u16.to_be_bytes());
     with_cookie.extend_from_slice(&[0, 10, 0, 24]);
-    with_cookie.extend_from_slice(b"clientck\x01\x00\x00\x00\x6b\x16\x04\xf8cookie!!");
+    with_cookie.extend_from_slice(b"clientck\x01\x00\x00\x00\x6b\x49\xd2\x00cookie!!");
     let cookies = ServerCookies::new([7; 16], 1_800_000_000);
     let peer = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
     let unknown_reverse = query("8.0.3.10.in-addr.arpa", 12, true);
