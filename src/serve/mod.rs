@@ -394,6 +394,7 @@ impl Loop {
             forwarder: &mut self.forwarder,
             registry,
             now,
+            cookie_verified: false,
         };
         self.udp_backlog = sockets::serve_udp(udp, &mut self.buf, &mut self.responder, &mut cx);
     }
@@ -446,6 +447,7 @@ impl Loop {
             forwarder: &mut self.forwarder,
             registry,
             now,
+            cookie_verified: false,
         };
         let step = sockets::serve_dns_client(
             client,

@@ -8,7 +8,7 @@
 //! answers to our NOTIFY messages go to `crate::transfer` (those paths may allocate: they are rare, and
 //! a transfer owns its buffers). A query with a client cookie gets our COOKIE option in every answer
 //! but FORMERR and the TSIG and transfer paths ([`ServerCookies`]; whether its server cookie was valid
-//! is [`Responder::cookie_verified`]).
+//! is [`Context::cookie_verified`]).
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -51,8 +51,6 @@ pub(super) struct Responder {
     started: Option<Box<Transfer>>,
     /// The secrets of our server cookies.
     cookies: ServerCookies,
-    /// The last query carried a valid server cookie.
-    verified: bool,
 }
 
 /// What answering borrows from the loop for one turn.
@@ -62,6 +60,9 @@ pub(super) struct Context<'a> {
     pub registry: &'a Registry,
     /// The time of this turn (cached answers age by it).
     pub now: Instant,
+    /// Set by [`Responder::respond`]: the query carried a valid server cookie of ours, so its source
+    /// address is not spoofed (response rate limiting leaves such a client alone).
+    pub cookie_verified: bool,
 }
 
 impl Responder {
@@ -89,7 +90,6 @@ impl Responder {
             stripped: Vec::new(),
             started: None,
             cookies: ServerCookies::new(secret, unix_now()),
-            verified: false,
         })
     }
 
@@ -115,7 +115,7 @@ impl Responder {
         peer: SocketAddr,
         cx: &mut Context<'_>,
     ) -> Option<&[u8]> {
-        self.verified = false;
+        cx.cookie_verified = false;
         let transport = transport(client);
         let from = Sender {
             transport,
@@ -253,7 +253,7 @@ impl Responder {
         let transport = transport(client);
         let code = match answer_message(msg, cx.records, transport, self.rng.next(), &mut self.out) {
             Outcome::Reply(n) => {
-                let n = self.with_cookie(msg, ip, n, transport, true);
+                let n = self.with_cookie(msg, ip, n, transport, cx);
                 self.metrics.query(transport, Kind::Authoritative);
                 self.metrics.response(transport, &self.out[..n]);
                 return Some(&self.out[..n]);
@@ -269,15 +269,19 @@ impl Responder {
             }
             Outcome::Outside => {
                 if let Some(n) = cx.forwarder.cached(msg, transport, cx.now, &mut self.out, cx.registry) {
-                    let n = self.with_cookie(msg, ip, n, transport, true);
+                    let n = self.with_cookie(msg, ip, n, transport, cx);
                     self.metrics.query(transport, Kind::Cached);
                     self.metrics.response(transport, &self.out[..n]);
                     return Some(&self.out[..n]);
                 }
                 self.metrics.query(transport, Kind::Relayed);
-                let cookie = msg.cookie().map(|c| RelayCookie {
-                    option: self.cookie_option(&c.client, c.server, ip),
-                    limit: client_limit(msg, transport),
+                let cookie = msg.cookie().map(|c| {
+                    let (option, verified) = self.cookie_option(&c.client, c.server, ip);
+                    cx.cookie_verified = verified;
+                    RelayCookie {
+                        option,
+                        limit: client_limit(msg, transport),
+                    }
                 });
                 cx.forwarder.relay(msg, client, cookie, cx.registry);
                 return None;
@@ -286,7 +290,7 @@ impl Responder {
         self.metrics.query(transport, Kind::Refused);
         match error_reply_message(msg, code, transport, &mut self.out) {
             Outcome::Reply(n) => {
-                let n = self.with_cookie(msg, ip, n, transport, true);
+                let n = self.with_cookie(msg, ip, n, transport, cx);
                 self.metrics.response(transport, &self.out[..n]);
                 Some(&self.out[..n])
             }
@@ -296,32 +300,33 @@ impl Responder {
 }
 
 impl Responder {
-    /// Whether the last query [`Responder::respond`] took carried a valid server cookie of ours
-    /// (response rate limiting leaves such a client alone).
+    /// Adds our COOKIE option to the answer to `msg` from `ip` in `self.out[..n]` (written by
+    /// `crate::answer` or the cache: its OPT record is last), if the query has a client cookie, and notes
+    /// in `cx` whether its server cookie was valid; the new length (`n` if it has none, or the option
+    /// does not fit the client's limit).
     #[inline]
-    #[allow(dead_code)] // Read by response rate limiting, merged apart.
-    pub(super) fn cookie_verified(&self) -> bool {
-        self.verified
-    }
-
-    /// Adds our COOKIE option to the answer to `msg` from `ip` in `self.out[..n]` (`ours`: written by
-    /// `crate::answer` or the cache, its OPT record last), if the query has a client cookie; the new
-    /// length (`n` if it has none, or the option does not fit the client's limit).
-    #[inline]
-    fn with_cookie(&mut self, msg: &Message<'_>, ip: IpAddr, n: usize, transport: Transport, ours: bool) -> usize {
+    fn with_cookie(
+        &mut self,
+        msg: &Message<'_>,
+        ip: IpAddr,
+        n: usize,
+        transport: Transport,
+        cx: &mut Context<'_>,
+    ) -> usize {
         let Some(c) = msg.cookie() else { return n };
-        let option = self.cookie_option(&c.client, c.server, ip);
-        cookie::add(&mut self.out, n, &option, client_limit(msg, transport), ours).unwrap_or(n)
+        let (option, verified) = self.cookie_option(&c.client, c.server, ip);
+        cx.cookie_verified = verified;
+        cookie::add(&mut self.out, n, &option, client_limit(msg, transport), true).unwrap_or(n)
     }
 
-    /// Our COOKIE option for a client at `ip` that sent `client` and `server` cookies; notes whether the
+    /// Our COOKIE option for a client at `ip` that sent `client` and `server` cookies, and whether the
     /// server cookie was valid. Rotates the secret when it is due.
-    pub(super) fn cookie_option(
+    fn cookie_option(
         &mut self,
         client: &[u8; cookie::CLIENT_LEN],
         server: &[u8],
         ip: IpAddr,
-    ) -> [u8; cookie::OPTION_LEN] {
+    ) -> ([u8; cookie::OPTION_LEN], bool) {
         let now = unix_now();
         if self.cookies.rotation_due(now) {
             let fresh = fresh_secret().unwrap_or_else(|_| {
@@ -335,8 +340,7 @@ impl Responder {
             self.cookies.rotate(fresh, now);
         }
         let verdict = self.cookies.answer(client, server, ip, now);
-        self.verified = verdict.verified;
-        cookie::option(client, &verdict.server)
+        (cookie::option(client, &verdict.server), verdict.verified)
     }
 }
 
