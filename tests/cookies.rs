@@ -3,7 +3,7 @@
 //! UDP and TCP and in error answers; a malformed COOKIE option gets FORMERR; a relayed query reaches
 //! the resolver (our scriptable responder on 127.0.0.1) without the client's COOKIE option and the
 //! client's answer, relayed or from the cache, carries our server cookie, which is accepted when it
-//! comes back. How cookies are made and checked (SipHash, RFC 9018 Appendix A, rotation, clock skew)
+//! comes back; servers sharing a `cookieSecret` accept each other's cookies. How cookies are made and checked (SipHash, RFC 9018 Appendix A, rotation, clock skew)
 //! is unit-tested in `src/serve/cookie/tests.rs`, the option's parsing in `src/wire/cookie/tests.rs`.
 
 mod common;
@@ -239,4 +239,25 @@ fn a_refused_relay_carries_our_cookie() {
     let a = dns::udp(server.port, &q, TIMEOUT).unwrap();
     assert_eq!(a[3] & 0x0f, dns::REFUSED);
     our_cookie(&a);
+}
+
+#[test]
+fn servers_sharing_a_cookie_secret_accept_each_others_cookies() {
+    let secret = json!({ "cookieSecret": "e5e973e5a6b2a43f48e7dc849e37bfcf" });
+    let (_m1, one) = serving(secret.clone());
+    let (_m2, other) = serving(secret);
+    let (_m3, own) = serving(json!({}));
+    let q = query_with_cookie(0x7200, "leader.mesos", 1, &CLIENT_COOKIE);
+    let cookie = our_cookie(&dns::udp(one.port, &q, TIMEOUT).unwrap());
+    let q = query_with_cookie(0x7201, "leader.mesos", 1, &cookie);
+    assert_eq!(
+        our_cookie(&dns::udp(other.port, &q, TIMEOUT).unwrap()),
+        cookie,
+        "kept: valid there"
+    );
+    assert_ne!(
+        our_cookie(&dns::udp(own.port, &q, TIMEOUT).unwrap()),
+        cookie,
+        "a new one: not valid"
+    );
 }

@@ -193,6 +193,7 @@ fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) ->
         },
         transfer: crate::transfer::Policy::from_config(config),
         notify: config.notify.clone(),
+        cookie_secret: config.cookie_secret,
     }
 }
 

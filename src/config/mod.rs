@@ -163,6 +163,9 @@ pub struct Config {
     pub transfer_allow_from: Vec<Cidr>,
     /// `tsigKeys` (ours): when any is given, a transfer must be signed with one of them (RFC 8945).
     pub tsig_keys: Vec<TsigKey>,
+    /// `cookieSecret` (ours): the DNS cookie secret shared by the servers of one anycast address (RFC
+    /// 9018 5), which then does not rotate; `None`: a random one, rotated every hour.
+    pub cookie_secret: Option<[u8; 16]>,
     /// `notify` (ours): the secondaries told of each new serial (RFC 1996), `ip:port`.
     pub notify: Vec<SocketAddr>,
     /// `nameservers` (ours): the zone's apex NS names, fully qualified lower-case; empty: `SOAMname`.
@@ -260,6 +263,7 @@ impl Default for Config {
             file: String::new(),
             transfer_allow_from: Vec::new(),
             tsig_keys: Vec::new(),
+            cookie_secret: None,
             notify: Vec::new(),
             nameservers: Vec::new(),
         }

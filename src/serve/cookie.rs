@@ -33,8 +33,9 @@ pub struct ServerCookies {
     current: Secret,
     /// The secret before the last rotation: cookies it made are still valid.
     previous: Option<Secret>,
-    /// When `current` was taken (Unix seconds).
-    since: u64,
+    /// When `current` was taken (Unix seconds); `None`: a secret shared with other servers, which
+    /// does not rotate.
+    since: Option<u64>,
 }
 
 /// What a query's cookie gets.
@@ -52,14 +53,24 @@ impl ServerCookies {
         ServerCookies {
             current: secret,
             previous: None,
-            since: now,
+            since: Some(now),
+        }
+    }
+
+    /// Cookies made with `secret`, shared with other servers (RFC 9018 5): it never rotates.
+    pub fn shared(secret: Secret) -> ServerCookies {
+        ServerCookies {
+            current: secret,
+            previous: None,
+            since: None,
         }
     }
 
     /// Whether the secret is due to rotate at `now`.
     #[inline]
     pub(crate) fn rotation_due(&self, now: u64) -> bool {
-        now.saturating_sub(self.since) >= ROTATE_EVERY
+        self.since
+            .is_some_and(|since| now.saturating_sub(since) >= ROTATE_EVERY)
     }
 
     /// The secret cookies are made with now.
@@ -71,7 +82,7 @@ impl ServerCookies {
     pub(crate) fn rotate(&mut self, fresh: Secret, now: u64) {
         self.previous = Some(self.current);
         self.current = fresh;
-        self.since = now;
+        self.since = Some(now);
     }
 
     /// The answer's server cookie for a query from `ip` with `client` and `server` cookies, at `now`.

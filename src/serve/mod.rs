@@ -129,6 +129,8 @@ pub(crate) struct Settings {
     pub transfer: crate::transfer::Policy,
     /// The secondaries told of each new serial (`notify`).
     pub notify: Vec<SocketAddr>,
+    /// The DNS cookie secret shared with other servers (`cookieSecret`); `None`: our own, rotating.
+    pub cookie_secret: Option<[u8; 16]>,
 }
 
 /// What SIGHUP asks of the relay in the event loop.
@@ -196,7 +198,12 @@ impl Server {
             None => None,
         };
         let forwarder = Forwarder::new(settings.relay.clone(), settings.udp_buffers, poll.registry())?;
-        let responder = Responder::new(settings.external_on, settings.transfer.clone(), settings.notify.clone())?;
+        let responder = Responder::new(
+            settings.external_on,
+            settings.transfer.clone(),
+            settings.notify.clone(),
+            settings.cookie_secret,
+        )?;
         let waker = Arc::new(mio::Waker::new(poll.registry(), SocketId::Wake.token())?);
         Ok(Server {
             poll,

@@ -67,18 +67,31 @@ pub(super) struct Context<'a> {
 
 impl Responder {
     /// Fails if the OS gives no random numbers to seed the answer shuffle with.
-    pub(super) fn new(external_on: bool, policy: Policy, notify: Vec<SocketAddr>) -> io::Result<Responder> {
+    /// `cookie_secret`: the server cookie secret shared with other servers (`cookieSecret`), if any.
+    pub(super) fn new(
+        external_on: bool,
+        policy: Policy,
+        notify: Vec<SocketAddr>,
+        cookie_secret: Option<Secret>,
+    ) -> io::Result<Responder> {
         let mut rng = ShuffleRng::from_os().map_err(|e| {
             io::Error::other(format!(
                 "answers are shuffled with a seed from the operating system, which gives no random numbers: {e}"
             ))
         })?;
         let seed = rng.next() as u16;
-        let secret = fresh_secret().map_err(|e| {
-            io::Error::other(format!(
-                "DNS cookies take a secret from the operating system, which gives no random numbers: {e}"
-            ))
-        })?;
+        let cookies = match cookie_secret {
+            Some(shared) => ServerCookies::shared(shared),
+            None => ServerCookies::new(
+                fresh_secret().map_err(|e| {
+                    io::Error::other(format!(
+                        "DNS cookies take a secret from the operating system, which gives no random numbers \
+                         (or set cookieSecret): {e}"
+                    ))
+                })?,
+                unix_now(),
+            ),
+        };
         Ok(Responder {
             out: vec![0u8; MAX_MESSAGE].into_boxed_slice(),
             rng,
@@ -89,7 +102,7 @@ impl Responder {
             reply: Vec::new(),
             stripped: Vec::new(),
             started: None,
-            cookies: ServerCookies::new(secret, unix_now()),
+            cookies,
         })
     }
 

@@ -165,3 +165,13 @@ fn a_tampered_wrong_version_or_other_clients_cookie_is_not_valid() {
         "an IPv4-mapped address is the IPv4 one"
     );
 }
+
+#[test]
+fn a_shared_secret_never_rotates_and_verifies_on_every_server() {
+    let one = ServerCookies::shared([5; 16]);
+    let other = ServerCookies::shared([5; 16]);
+    assert!(!one.rotation_due(u64::MAX));
+    let cookie = one.answer(&CLIENT, &[], ip(), NOW).server;
+    assert!(other.answer(&CLIENT, &cookie, ip(), NOW + 10).verified);
+    assert!(!ServerCookies::new([5; 16], NOW).rotation_due(NOW + 10));
+}
