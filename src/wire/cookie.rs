@@ -25,36 +25,42 @@ pub struct Cookie<'a> {
     pub server: &'a [u8],
     /// Where the option (from its code on) starts and ends in the message.
     option: (usize, usize),
-    /// Where the OPT record's RDLENGTH sits in the message.
-    rdlen_at: usize,
+}
+
+impl<'a> Cookie<'a> {
+    /// The COOKIE option at `at` in `msg`, which [`find`] has checked.
+    pub(crate) fn at(msg: &'a [u8], at: usize) -> Option<Cookie<'a>> {
+        let len = usize::from(read_u16(msg, at + 2)?);
+        let data = msg.get(at + 4..at + 4 + len)?;
+        Some(Cookie {
+            client: data.get(..CLIENT_LEN)?.try_into().ok()?,
+            server: &data[CLIENT_LEN..],
+            option: (at, at + 4 + len),
+        })
+    }
 }
 
 /// A COOKIE option of a length RFC 7873 5.2.2 answers with FORMERR, or a second one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Malformed;
 
-/// The COOKIE option among the options of the OPT record whose RDATA is `rdata`, at `rdata_offset` in
-/// the message. Options past a malformed option list are not looked at (as before cookies).
-pub(crate) fn find(rdata: &[u8], rdata_offset: usize) -> Result<Option<Cookie<'_>>, Malformed> {
-    let mut found = None;
+/// Where the COOKIE option among the options of the OPT record whose RDATA is `rdata` (at
+/// `rdata_offset` in the message) starts in the message; 0: it has none. Options past a malformed
+/// option list are not looked at (as before cookies).
+#[inline(never)]
+pub(crate) fn find(rdata: &[u8], rdata_offset: usize) -> Result<u32, Malformed> {
+    let mut found = 0;
     let mut pos = 0;
     while let (Some(code), Some(len)) = (read_u16(rdata, pos), read_u16(rdata, pos + 2)) {
         let len = usize::from(len);
-        let Some(data) = rdata.get(pos + 4..pos + 4 + len) else {
+        if pos + 4 + len > rdata.len() {
             return if code == COOKIE { Err(Malformed) } else { Ok(found) };
-        };
+        }
         if code == COOKIE {
-            if found.is_some() || !(len == CLIENT_LEN || (16..=40).contains(&len)) {
+            if found != 0 || !(len == CLIENT_LEN || (16..=40).contains(&len)) {
                 return Err(Malformed);
             }
-            let mut client = [0; CLIENT_LEN];
-            client.copy_from_slice(&data[..CLIENT_LEN]);
-            found = Some(Cookie {
-                client,
-                server: &data[CLIENT_LEN..],
-                option: (rdata_offset + pos, rdata_offset + pos + 4 + len),
-                rdlen_at: rdata_offset - 2,
-            });
+            found = u32::try_from(rdata_offset + pos).map_err(|_| Malformed)?;
         }
         pos += 4 + len;
     }
@@ -64,7 +70,7 @@ pub(crate) fn find(rdata: &[u8], rdata_offset: usize) -> Result<Option<Cookie<'_
 /// The room an answer to `query` keeps for our COOKIE option: none without a client cookie.
 #[inline]
 pub(crate) fn room(query: &Message<'_>) -> usize {
-    if query.cookie().is_some() {
+    if query.has_cookie() {
         OPTION_LEN
     } else {
         0
@@ -147,13 +153,17 @@ pub(crate) fn without_cookie(query: &Message<'_>) -> Box<[u8]> {
     let Some(c) = query.cookie() else {
         return bytes.into();
     };
+    let opt = query.records(Section::Additional).find(|r| r.rtype == Rtype::OPT);
+    let Some(rdlen_at) = opt.map(|r| r.rdata_offset - 2) else {
+        return bytes.into();
+    };
     let mut out = Vec::with_capacity(bytes.len());
     let (start, end) = c.option;
     out.extend_from_slice(&bytes[..start]);
     out.extend_from_slice(&bytes[end..]);
     let removed = (end - start) as u16;
-    if let Some(rdlen) = read_u16(&out, c.rdlen_at) {
-        out[c.rdlen_at..c.rdlen_at + 2].copy_from_slice(&rdlen.saturating_sub(removed).to_be_bytes());
+    if let Some(rdlen) = read_u16(&out, rdlen_at) {
+        out[rdlen_at..rdlen_at + 2].copy_from_slice(&rdlen.saturating_sub(removed).to_be_bytes());
     }
     out.into_boxed_slice()
 }

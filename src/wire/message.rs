@@ -180,8 +180,9 @@ pub struct Message<'a> {
     header: Header,
     question: Option<Question<'a>>,
     edns: Option<Edns>,
-    /// The OPT record's COOKIE option (RFC 7873).
-    cookie: Option<Cookie<'a>>,
+    /// Where the OPT record's COOKIE option (RFC 7873), checked, starts; 0: none. An offset keeps the
+    /// message small (it is copied on the way to the answer).
+    cookie_at: u32,
     /// Where the answer, authority and additional sections start, and where the message ends.
     sections: [usize; 4],
 }
@@ -209,7 +210,7 @@ impl<'a> Message<'a> {
         }
         let mut sections = [pos; 4];
         let mut edns = None;
-        let mut cookie = None;
+        let mut cookie_at = 0;
         let counts = [header.ancount(), header.nscount(), header.arcount()];
         for (i, n) in counts.into_iter().enumerate() {
             sections[i] = pos;
@@ -226,7 +227,9 @@ impl<'a> Message<'a> {
                         version: (rec.ttl >> 16) as u8,
                         dnssec_ok: rec.ttl & 0x8000 != 0,
                     });
-                    cookie = cookie::find(rec.rdata, rec.rdata_offset).map_err(|_| ParseError::Malformed)?;
+                    if !rec.rdata.is_empty() {
+                        cookie_at = cookie::find(rec.rdata, rec.rdata_offset).map_err(|_| ParseError::Malformed)?;
+                    }
                 }
                 pos = end;
             }
@@ -240,7 +243,7 @@ impl<'a> Message<'a> {
             header,
             question,
             edns,
-            cookie,
+            cookie_at,
             sections,
         })
     }
@@ -319,7 +322,16 @@ impl<'a> Message<'a> {
     /// The COOKIE option of the OPT record, if any.
     #[inline]
     pub fn cookie(&self) -> Option<Cookie<'a>> {
-        self.cookie
+        if self.cookie_at == 0 {
+            return None;
+        }
+        Cookie::at(self.buf, self.cookie_at as usize)
+    }
+
+    /// Whether the OPT record has a COOKIE option.
+    #[inline]
+    pub fn has_cookie(&self) -> bool {
+        self.cookie_at != 0
     }
 
     /// The records of a section, in order.
