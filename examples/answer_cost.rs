@@ -1,9 +1,12 @@
 //! The instructions one answer costs, for callgrind: `answer_cost KIND N [routed]` answers N queries
 //! of KIND (`a`, `srv`, `nxdomain`) from the `fake.json` snapshot; `routed` takes the server's path
-//! (read once, route, answer the parsed message from a client address) instead of `answer` on the bytes. Instructions per
+//! (read once, route, answer the parsed message from a client address) instead of `answer` on the bytes;
+//! `cookie` takes it for a query with a client and a server cookie, and adds our COOKIE option as the
+//! server does (checking its server cookie, making a new one). Instructions per
 //! answer = (Ir(N) - Ir(0)) / N; `benches/answer-cost.sh` runs it for two commits back to back.
 use mesos_dns::internals::answer::{answer, answer_from, Outcome, Transport};
 use mesos_dns::internals::config::Config;
+use mesos_dns::internals::cookie::{add, option, ServerCookies};
 use mesos_dns::internals::records::from_state::build_snapshot;
 use mesos_dns::internals::route::{route, Policy, Route, Sender};
 use mesos_dns::internals::wire::Received;
@@ -24,10 +27,12 @@ fn query(name: &str, qtype: u16) -> Vec<u8> {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(kind), Some(Ok(n))) = (args.next(), args.next().map(|n| n.parse::<u64>())) else {
-        eprintln!("usage: answer_cost a|srv|nxdomain N [routed]");
+        eprintln!("usage: answer_cost a|srv|nxdomain N [routed|cookie]");
         return;
     };
-    let routed = args.next().as_deref() == Some("routed");
+    let mode = args.next();
+    let cookie = mode.as_deref() == Some("cookie");
+    let routed = cookie || mode.as_deref() == Some("routed");
     let from = Sender {
         transport: Transport::Udp,
         may_relay: true,
@@ -45,14 +50,37 @@ fn main() {
         "srv" => query("_liquor-store._tcp.marathon.mesos", 33),
         _ => query("no-such-task.marathon.mesos", 1),
     };
+    let q = if cookie {
+        // The OPT record's RDATA becomes a COOKIE option: client cookie, a server cookie not ours.
+        let mut q = q;
+        let len = q.len();
+        q[len - 2..].copy_from_slice(&28u16.to_be_bytes());
+        q.extend_from_slice(&[0, 10, 0, 24]);
+        q.extend_from_slice(b"clientck\x01\x00\x00\x00\x6b\x49\xd2\x00notours!");
+        q
+    } else {
+        q
+    };
+    let cookies = ServerCookies::new([7; 16], 1_800_000_000);
     // The server passes the client's address (`preferLocalZone`, off here).
-    let source = Some(std::net::IpAddr::from([127, 0, 0, 1]));
+    let peer = std::net::IpAddr::from([127, 0, 0, 1]);
+    let source = Some(peer);
     let mut out = vec![0u8; MAX_MESSAGE];
     let mut total = 0usize;
     for seed in 0..n {
         let outcome = if routed {
             match route(Received::read(black_box(&q)), from, policy) {
-                Route::Answer(msg, _) => answer_from(&msg, &records, Transport::Udp, seed, source, &mut out),
+                Route::Answer(msg, _) => match (
+                    answer_from(&msg, &records, Transport::Udp, seed, source, &mut out),
+                    msg.cookie(),
+                ) {
+                    (Outcome::Reply(n), Some(c)) => {
+                        let verdict = cookies.answer(&c.client, c.server, peer, 1_800_000_000 + seed);
+                        let with = add(&mut out, n, &option(&c.client, &verdict.server), 1232, true);
+                        Outcome::Reply(with.unwrap_or(n))
+                    }
+                    (outcome, _) => outcome,
+                },
                 _ => Outcome::Drop,
             }
         } else {

@@ -12,8 +12,8 @@ use near::Near;
 
 use crate::snapshot::{Lookup, Node, Records};
 use crate::wire::{
-    field, lower_name, rcode, rtype, Class, Edns, Full, Header, Message, Opcode, Owner, Received, Rtype, Writer,
-    HEADER_LEN, MAX_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, OPT_LEN,
+    cookie, field, lower_name, rcode, rtype, Class, Edns, Full, Header, Message, Opcode, Owner, Received, Rtype,
+    Writer, HEADER_LEN, MAX_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, OPT_LEN,
 };
 
 /// How the query arrived: it decides the response size limit.
@@ -175,7 +175,8 @@ fn size_limit(edns: Option<Edns>, transport: Transport) -> usize {
 /// Header, question (if there is exactly one) and OPT with an error rcode.
 fn reply_error(msg: &Message<'_>, code: u16, transport: Transport, out: &mut [u8]) -> Outcome {
     let edns = msg.edns();
-    let limit = size_limit(edns, transport);
+    // Room for our COOKIE option, added by the server (`serve::respond`).
+    let limit = size_limit(edns, transport) - cookie::room(msg);
     let mut w = Writer::new(out, limit);
     let flags = msg.flags() & (field::OPCODE_MASK | field::RD | field::CD);
     let question = msg.question().filter(|_| msg.qdcount() == 1);
@@ -229,7 +230,12 @@ impl Ctx<'_> {
         let zone = self.records.zone();
         let edns = self.msg.edns();
         let limit = size_limit(edns, transport);
-        let opt_room = if edns.is_some() { OPT_LEN } else { 0 };
+        // The OPT record and our COOKIE option (added by the server, `serve::respond`) always fit.
+        let opt_room = if edns.is_some() {
+            OPT_LEN + cookie::room(self.msg)
+        } else {
+            0
+        };
         let mut w = Writer::new(out, limit - opt_room);
         let Some(q) = self.msg.question() else {
             return Outcome::Drop;

@@ -97,6 +97,12 @@ pub mod rrl {
     pub use crate::serve::rrl::{slipped, Limiter, RateLimit, Verdict};
 }
 
+/// DNS cookies: our server cookies, and the COOKIE option added to an answer.
+pub mod cookie {
+    pub use crate::serve::cookie::{ServerCookies, Verdict};
+    pub use crate::wire::cookie::{add, option};
+}
+
 /// The snapshot: the record list and the wire-ready index built from it.
 pub mod snapshot {
     pub use crate::snapshot::{Lookup, RData, RecordList, Records, ZoneMap};

@@ -2,8 +2,9 @@
 //! truncated answer, A and AAAA cut by `aRecordLimit`, A, AAAA and SRV in zone order (`preferLocalZone`,
 //! with and without the limit), wildcard answers, FORMERR, PTR (compressed targets), an error reply
 //! and a relayed answer from the cache (fresh, truncated for UDP, stale, or a miss), counted by a global
-//! allocator that counts. Only the test's own thread is counted: the test harness's threads allocate as they
-//! please (under load, the main thread does while the test runs), and that is not the answer path.
+//! allocator that counts; a query with a cookie gets our server cookie added without one either. Only
+//! the test's own thread is counted: the test harness's threads allocate as they please (under load,
+//! the main thread does while the test runs), and that is not the answer path.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -13,11 +14,12 @@ use std::time::{Duration, Instant};
 
 use mesos_dns::internals::answer::{answer, answer_from, answer_message, error_reply, formerr, Outcome, Transport};
 use mesos_dns::internals::config::Config;
+use mesos_dns::internals::cookie::{self, ServerCookies};
 use mesos_dns::internals::forward::cache::{Cache, CacheConfig, Lookup};
 use mesos_dns::internals::records::zone;
 use mesos_dns::internals::route::{self, Route};
-use mesos_dns::internals::snapshot::{RData, RecordList, Records, ZoneMap};
 use mesos_dns::internals::rrl::{slipped, Limiter, RateLimit, Verdict};
+use mesos_dns::internals::snapshot::{RData, RecordList, Records, ZoneMap};
 use mesos_dns::internals::wire::{Message, Received, MAX_MESSAGE};
 
 /// The router's settings: keys configured (the TSIG check runs on queries with additional records).
@@ -201,6 +203,14 @@ fn answering_allocates_nothing() {
         ),
     ];
     let outside = query("www.example.com", 1, true);
+    // With a client cookie and a server cookie: the answer gets ours (as `serve::respond` adds it).
+    let mut with_cookie = query("nginx.marathon.mesos", 1, true);
+    let len = with_cookie.len();
+    with_cookie[len - 2..].copy_from_slice(&28u16.to_be_bytes());
+    with_cookie.extend_from_slice(&[0, 10, 0, 24]);
+    with_cookie.extend_from_slice(b"clientck\x01\x00\x00\x00\x6b\x49\xd2\x00cookie!!");
+    let cookies = ServerCookies::new([7; 16], 1_800_000_000);
+    let peer = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
     let unknown_reverse = query("8.0.3.10.in-addr.arpa", 12, true);
     let mut out = vec![0u8; MAX_MESSAGE];
     let mut run = |seed: u64| {
@@ -254,6 +264,18 @@ fn answering_allocates_nothing() {
             error_reply(&outside, 5, Transport::Udp, &mut out),
             Outcome::Reply(_)
         ));
+        for t in [Transport::Udp, Transport::Tcp] {
+            let Received::Message(msg) = Received::read(&with_cookie) else {
+                panic!("the query with a cookie is well-formed")
+            };
+            let Outcome::Reply(n) = answer_message(&msg, &records, t, seed, &mut out) else {
+                panic!("the query with a cookie is answered")
+            };
+            let c = msg.cookie().expect("it has a cookie");
+            let verdict = cookies.answer(&c.client, c.server, peer, 1_800_000_000 + seed);
+            let with = cookie::add(&mut out, n, &cookie::option(&c.client, &verdict.server), 1232, true);
+            assert_eq!(with, Some(n + 28), "our COOKIE option joins the answer");
+        }
     };
     run(0);
     COUNTED.with(|c| c.set(true));

@@ -243,6 +243,7 @@ fn relay_settings(config: &Config, dns: Option<SocketAddr>, args: &cli::Args) ->
         transfer: crate::transfer::Policy::from_config(config),
         notify: config.notify.clone(),
         rate_limit: crate::serve::RateLimit::from_config(config),
+        cookie_secret: config.cookie_secret,
     }
 }
 

@@ -399,6 +399,11 @@ pub(super) static KEYS: &[Key] = &[
     })
     .restart_only(|a, b| a.tsig_keys != b.tsig_keys)
     .kind(Kind::Json),
+    // Ours (issue 26): the DNS cookie secret of anycast servers; not in `/v1/config` either.
+    key("cookieSecret", |f, c, _| {
+        set(&mut c.cookie_secret, f.string_as(parse_cookie_secret)?.map(Some))
+    })
+    .restart_only(|a, b| a.cookie_secret != b.cookie_secret),
     key("notify", |f, c, _| set(&mut c.notify, f.strings_as(parse_notify)?))
         .json("Notify", |c| addresses(&c.notify))
         .restart_only(|a, b| a.notify != b.notify)

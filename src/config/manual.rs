@@ -76,6 +76,7 @@ pub(crate) const MEANINGS: &[(&str, &str)] = &[
     ("mesosAuthentication", "`basic` (with `mesosCredentials`), `iam` (with `IAMConfigFile`) or empty: how requests to the masters authenticate."),
     ("transferAllowFrom", "CIDR networks whose clients may transfer the zone (AXFR, IXFR). Empty: nobody."),
     ("tsigKeys", "`[{\"name\": ..., \"algorithm\": \"hmac-sha256\", \"secret\": BASE64}]`: with any, a zone transfer must be signed with one of them (RFC 8945). Never shown."),
+    ("cookieSecret", "32 hex digits: the DNS cookie secret (RFC 9018) shared by servers behind one anycast address; it does not rotate. Empty: a random secret of our own, rotated hourly. Never shown."),
     ("notify", "`ip:port` of the secondaries told of each new serial (NOTIFY, RFC 1996)."),
     ("ixfrJournalBytes", "Bytes of zone changes kept for IXFR (default 16 MiB); older changes are dropped first, and a secondary behind them gets AXFR. None are kept when no one may transfer (`transferAllowFrom` empty, no `notify`). 0: no journal."),
     ("nameservers", "The zone's apex NS names. Empty: `SOAMname` alone."),

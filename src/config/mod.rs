@@ -181,6 +181,9 @@ pub struct Config {
     pub transfer_allow_from: Vec<Cidr>,
     /// `tsigKeys` (ours): when any is given, a transfer must be signed with one of them (RFC 8945).
     pub tsig_keys: Vec<TsigKey>,
+    /// `cookieSecret` (ours): the DNS cookie secret shared by the servers of one anycast address (RFC
+    /// 9018 5), which then does not rotate; `None`: a random one, rotated every hour.
+    pub cookie_secret: Option<[u8; 16]>,
     /// `notify` (ours): the secondaries told of each new serial (RFC 1996), `ip:port`.
     pub notify: Vec<SocketAddr>,
     /// `ixfrJournalBytes` (ours): the memory the IXFR journal may hold, oldest changes dropped first;
@@ -284,6 +287,7 @@ impl Default for Config {
             file: String::new(),
             transfer_allow_from: Vec::new(),
             tsig_keys: Vec::new(),
+            cookie_secret: None,
             notify: Vec::new(),
             ixfr_journal_bytes: DEFAULT_IXFR_JOURNAL_BYTES,
             nameservers: Vec::new(),

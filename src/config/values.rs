@@ -242,6 +242,26 @@ pub(super) fn parse_nameservers(list: &[String]) -> Result<Vec<String>, String> 
         .collect()
 }
 
+/// `cookieSecret`: 16 bytes as 32 hex digits (`openssl rand -hex 16`).
+pub(super) fn parse_cookie_secret(s: &str) -> Result<[u8; 16], String> {
+    let digits = s.as_bytes();
+    let mut secret = [0u8; 16];
+    let hex = |i: usize| char::from(digits[i]).to_digit(16);
+    if digits.len() != 32 {
+        return Err(format!(
+            "16 bytes in hex (32 digits) expected, not {} characters",
+            digits.len()
+        ));
+    }
+    for (i, byte) in secret.iter_mut().enumerate() {
+        match (hex(2 * i), hex(2 * i + 1)) {
+            (Some(hi), Some(lo)) => *byte = (hi << 4 | lo) as u8,
+            _ => return Err("hex digits (0-9, a-f) expected".into()),
+        }
+    }
+    Ok(secret)
+}
+
 /// `tsigKeys`: `[{"name", "algorithm", "secret"}]` (members case-insensitive); the algorithm is
 /// `hmac-sha256` and the secret standard base64 of at least 16 bytes; no name twice.
 pub(super) fn parse_tsig_keys(v: &Value) -> Result<Vec<TsigKey>, String> {

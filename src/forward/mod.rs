@@ -36,6 +36,7 @@ pub use crate::random::SecureRandom;
 pub(crate) use buffers::{set_udp_buffers, UdpBuffers};
 pub use cache::CacheConfig;
 pub use table::Client;
+pub(crate) use table::RelayCookie;
 pub(crate) use table::RelayStats;
 pub use upstreams::Upstreams;
 // The relay's pure parts, for the fuzz targets and tests (`src/internals.rs`).
@@ -237,8 +238,15 @@ impl Forwarder {
 
     /// Takes a well-formed query for relaying. If it cannot be relayed (no resolver, table full), the
     /// client's SERVFAIL is queued at once.
-    pub(crate) fn relay(&mut self, query: &crate::wire::Message<'_>, client: Client, registry: &Registry) {
-        self.table.relay_message(query, client, Instant::now());
+    /// The client's answer carries `cookie`, our COOKIE option, if its query had a client cookie.
+    pub(crate) fn relay(
+        &mut self,
+        query: &crate::wire::Message<'_>,
+        client: Client,
+        cookie: Option<RelayCookie>,
+        registry: &Registry,
+    ) {
+        self.table.relay_with_cookie(query, client, cookie, Instant::now());
         self.run(registry);
     }
 
@@ -452,6 +460,7 @@ mod tests {
                 peer: "127.0.0.1:40000".parse().unwrap(),
                 local: None,
             },
+            None,
             poll.registry(),
         );
         let mut buf = [0u8; 512];
@@ -482,6 +491,7 @@ mod tests {
         f.relay(
             &crate::wire::Message::parse(&query(0x2222)).unwrap(),
             Client::Tcp { slot: 0, generation: 1 },
+            None,
             poll.registry(),
         );
         let (_conn, peer) = listener.accept().unwrap();
@@ -522,6 +532,7 @@ mod tests {
         f.relay(
             &crate::wire::Message::parse(&query(0x4444)).unwrap(),
             client,
+            None,
             poll.registry(),
         );
         let mut buf = [0u8; 512];
@@ -545,6 +556,7 @@ mod tests {
         f.relay(
             &crate::wire::Message::parse(&query(0x3333)).unwrap(),
             client,
+            None,
             poll.registry(),
         );
         let out = wait_outbox(&mut f, &mut poll, &mut [0; 4096]);

@@ -26,7 +26,7 @@ use super::upstreams::{ListId, Upstreams};
 use super::verify::{verify, Accepted, Verified};
 use crate::answer::{error_reply, Outcome, Transport};
 use crate::random::SecureRandom;
-use crate::wire::{lower_name, rcode, read_u16, Message, MAX_MESSAGE};
+use crate::wire::{cookie, lower_name, rcode, read_u16, Message, MAX_MESSAGE, OPT_LEN};
 
 /// Pending queries at most; past that new ones get SERVFAIL at once.
 pub(crate) const MAX_PENDING: usize = 4096;
@@ -167,6 +167,19 @@ struct Pending {
     serial: u64,
     /// A probe of this resolver (which is down): it asks nobody else, answers nobody, caches nothing.
     probe: Option<SocketAddr>,
+    /// Our COOKIE option for the client's answer, when its query had a client cookie (which `wire`
+    /// does not carry on to the resolvers).
+    cookie: Option<RelayCookie>,
+}
+
+/// Our COOKIE option (RFC 7873) for the answer to a relayed query that carried a client cookie, made
+/// when the query came (`serve::respond`), and the size of answer its client takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayCookie {
+    /// The option: the client's cookie and our server cookie.
+    pub option: [u8; cookie::OPTION_LEN],
+    /// The client's size limit (its UDP payload size, or 65535 over TCP).
+    pub limit: usize,
 }
 
 impl Pending {
@@ -421,24 +434,31 @@ impl Table {
 
     /// [`Table::relay`] for a query the server has read already.
     pub fn relay_message(&mut self, msg: &Message<'_>, client: Client, now: Instant) {
+        self.relay_with_cookie(msg, client, None, now);
+    }
+
+    /// [`Table::relay_message`], the client's answer to carry `cookie`. The client's own COOKIE option
+    /// is not relayed (RFC 7873 5.4: it is for us; the cache keeps answers without cookies too).
+    pub fn relay_with_cookie(&mut self, msg: &Message<'_>, client: Client, cookie: Option<RelayCookie>, now: Instant) {
         self.stats.relayed += 1;
-        let query = msg.bytes();
         let Some(q) = msg.question() else { return };
+        let wire = cookie::without_cookie(msg);
         let list = self.upstreams.select(&lower_name(&q.name));
         if self.upstreams.list(list).is_empty() || self.pending_count() >= MAX_PENDING {
-            self.stale_or_servfail(query, client, msg.id(), now);
+            self.stale_or_servfail(&wire, client, msg.id(), cookie, now);
             return;
         }
         let slot = self.new_slot(Pending {
             client,
             client_id: msg.id(),
-            wire: query.into(),
+            wire,
             list,
             asked: 0,
             legs: [None; MAX_LEGS],
             truncated: None,
             serial: self.stats.relayed,
             probe: None,
+            cookie,
         });
         if client != Client::Prefetch && self.cache.as_ref().is_some_and(Cache::serves_stale) {
             self.stale_timers
@@ -641,7 +661,7 @@ impl Table {
             self.servfail_pending(&mut p);
             return;
         }
-        if !self.deliver_stale(&p.wire, p.client, p.client_id, now) {
+        if !self.deliver_stale(&p.wire, p.client, p.client_id, p.cookie, now) {
             self.servfail_pending(&mut p);
         }
     }
@@ -653,7 +673,7 @@ impl Table {
         let Some(mut p) = self.pending.get_mut(slot).and_then(Option::take) else {
             return;
         };
-        if p.serial == serial && self.deliver_stale(&p.wire, p.client, p.client_id, now) {
+        if p.serial == serial && self.deliver_stale(&p.wire, p.client, p.client_id, p.cookie, now) {
             p.client = Client::Prefetch;
         }
         self.pending[slot] = Some(p);
@@ -661,7 +681,14 @@ impl Table {
 
     /// Queues for `client` (under its ID `client_id`) an expired cached answer to `query` if there is
     /// one (serve-stale); false if there is none, or nobody to answer (a prefetch).
-    fn deliver_stale(&mut self, query: &[u8], client: Client, client_id: u16, now: Instant) -> bool {
+    fn deliver_stale(
+        &mut self,
+        query: &[u8],
+        client: Client,
+        client_id: u16,
+        cookie: Option<RelayCookie>,
+        now: Instant,
+    ) -> bool {
         if client == Client::Prefetch {
             return false;
         }
@@ -673,7 +700,7 @@ impl Table {
         // The reply carries the ID of `query`, which may be the upstream attempt's.
         self.scratch[..2].copy_from_slice(&client_id.to_be_bytes());
         self.stats.answered += 1;
-        self.outbox.push_back((client, self.scratch[..n].into()));
+        self.push_scratch(client, n, cookie, true);
         true
     }
 
@@ -684,7 +711,7 @@ impl Table {
             return true;
         }
         if matches!(p.client, Client::Tcp { .. }) || fits_udp_client(query, answer) {
-            self.deliver(p.client, p.client_id, answer.bytes());
+            self.deliver(p.client, p.client_id, answer.bytes(), p.cookie);
             return true;
         }
         self.scratch.resize(MAX_MESSAGE, 0);
@@ -696,7 +723,7 @@ impl Table {
         if let Some(id) = self.scratch.get_mut(..2) {
             id.copy_from_slice(&p.client_id.to_be_bytes());
         }
-        self.outbox.push_back((p.client, self.scratch[..n].into()));
+        self.push_scratch(p.client, n, p.cookie, true);
         true
     }
 
@@ -705,36 +732,58 @@ impl Table {
         if let Some(id) = p.wire.get_mut(..2) {
             id.copy_from_slice(&p.client_id.to_be_bytes());
         }
-        self.servfail(&p.wire, p.client);
+        self.servfail(&p.wire, p.client, p.cookie);
     }
 
     /// Queues `answer` for `client` under the client's ID.
-    fn deliver(&mut self, client: Client, client_id: u16, answer: &[u8]) {
+    fn deliver(&mut self, client: Client, client_id: u16, answer: &[u8], cookie: Option<RelayCookie>) {
         self.stats.answered += 1;
         self.scratch.clear();
         self.scratch.extend_from_slice(answer);
         if let Some(id) = self.scratch.get_mut(..2) {
             id.copy_from_slice(&client_id.to_be_bytes());
         }
-        self.outbox.push_back((client, self.scratch.as_slice().into()));
+        self.push_scratch(client, answer.len(), cookie, false);
+    }
+
+    /// Queues `self.scratch[..n]` for `client`, with our COOKIE option if it sent a client cookie (left
+    /// out if the answer would not fit the client with it). `ours`: an answer we wrote (its OPT record
+    /// last), not the upstream's.
+    fn push_scratch(&mut self, client: Client, n: usize, cookie: Option<RelayCookie>, ours: bool) {
+        let mut len = n;
+        if let Some(c) = cookie {
+            let room = n + cookie::OPTION_LEN + OPT_LEN;
+            if self.scratch.len() < room {
+                self.scratch.resize(room, 0);
+            }
+            len = cookie::add(&mut self.scratch, n, &c.option, c.limit, ours).unwrap_or(n);
+        }
+        self.outbox.push_back((client, self.scratch[..len].into()));
     }
 
     /// A query that cannot be relayed (no resolver, or the table is full): an expired cached answer if
     /// there is one (serve-stale), else SERVFAIL.
-    fn stale_or_servfail(&mut self, query: &[u8], client: Client, client_id: u16, now: Instant) {
-        if !self.deliver_stale(query, client, client_id, now) {
-            self.servfail(query, client);
+    fn stale_or_servfail(
+        &mut self,
+        query: &[u8],
+        client: Client,
+        client_id: u16,
+        cookie: Option<RelayCookie>,
+        now: Instant,
+    ) {
+        if !self.deliver_stale(query, client, client_id, cookie, now) {
+            self.servfail(query, client, cookie);
         }
     }
 
-    fn servfail(&mut self, query: &[u8], client: Client) {
+    fn servfail(&mut self, query: &[u8], client: Client, cookie: Option<RelayCookie>) {
         if client == Client::Prefetch {
             return;
         }
         self.stats.servfail += 1;
         self.scratch.resize(MAX_MESSAGE, 0);
         if let Outcome::Reply(n) = error_reply(query, rcode::SERVFAIL, client.transport(), &mut self.scratch) {
-            self.outbox.push_back((client, self.scratch[..n].into()));
+            self.push_scratch(client, n, cookie, true);
         }
     }
 }

@@ -15,6 +15,7 @@
 //! | `HTTP_CONN_BASE+`          | `HttpConn(slot)`  | one HTTP API connection                         |
 
 mod api;
+pub(crate) mod cookie;
 mod respond;
 pub mod route;
 pub(crate) mod rrl;
@@ -133,6 +134,8 @@ pub(crate) struct Settings {
     pub notify: Vec<SocketAddr>,
     /// Response rate limiting over UDP (`rateLimit`, `rateLimitSlip`), if on.
     pub rate_limit: Option<RateLimit>,
+    /// The DNS cookie secret shared with other servers (`cookieSecret`); `None`: our own, rotating.
+    pub cookie_secret: Option<[u8; 16]>,
 }
 
 /// What SIGHUP asks of the relay in the event loop.
@@ -200,7 +203,12 @@ impl Server {
             None => None,
         };
         let forwarder = Forwarder::new(settings.relay.clone(), settings.udp_buffers, poll.registry())?;
-        let responder = Responder::new(settings.external_on, settings.transfer.clone(), settings.notify.clone())?;
+        let responder = Responder::new(
+            settings.external_on,
+            settings.transfer.clone(),
+            settings.notify.clone(),
+            settings.cookie_secret,
+        )?;
         let waker = Arc::new(mio::Waker::new(poll.registry(), SocketId::Wake.token())?);
         Ok(Server {
             poll,
@@ -401,6 +409,7 @@ impl Loop {
             forwarder: &mut self.forwarder,
             registry,
             now,
+            cookie_verified: false,
         };
         let limiter = self.limiter.as_mut();
         self.udp_backlog = sockets::serve_udp(udp, &mut self.responder, &mut cx, limiter);
@@ -454,6 +463,7 @@ impl Loop {
             forwarder: &mut self.forwarder,
             registry,
             now,
+            cookie_verified: false,
         };
         let step = sockets::serve_dns_client(
             client,

@@ -7,10 +7,12 @@
 //! response in [`Metrics`]. Owns the reply buffer and the answer shuffle's generator
 //! ([`ShuffleRng`]); the query path does not allocate. Zone transfers, TSIG-signed queries and the
 //! answers to our NOTIFY messages go to `crate::transfer` (those paths may allocate: they are rare, and
-//! a transfer owns its buffers).
+//! a transfer owns its buffers). A query with a client cookie gets our COOKIE option in every answer
+//! but FORMERR and the TSIG and transfer paths ([`ServerCookies`]; whether its server cookie was valid
+//! is [`Context::cookie_verified`]).
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,13 +21,15 @@ use mio::Registry;
 use crate::answer::{answer, answer_from, error_reply, error_reply_message, formerr, Outcome, Transport};
 use crate::clock::unix_now;
 use crate::forward::acl::Refusals;
-use crate::forward::{Client, Forwarder};
+use crate::forward::{Client, Forwarder, RelayCookie};
 use crate::metrics::{Kind, Metrics, TransferKind};
 use crate::random::ShuffleRng;
 use crate::snapshot::Records;
 use crate::transfer::notify::Notifier;
 use crate::transfer::{self, Plan, Policy, Signature, SignedQuery, Start, Transfer};
-use crate::wire::{rcode, Message, Received, MAX_MESSAGE};
+use crate::wire::{cookie, rcode, Message, Received, MAX_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD};
+
+use super::cookie::{siphash24, Secret, ServerCookies};
 
 use super::route::{route, Outside, Policy as RoutePolicy, Route, Sender};
 
@@ -49,6 +53,8 @@ pub(super) struct Responder {
     started: Option<Box<Transfer>>,
     /// Relays refused by `relayAllowFrom`: their log lines, one a minute at most.
     refusals: Refusals,
+    /// The secrets of our server cookies.
+    cookies: ServerCookies,
 }
 
 /// What answering borrows from the loop for one turn.
@@ -58,17 +64,38 @@ pub(super) struct Context<'a> {
     pub registry: &'a Registry,
     /// The time of this turn (cached answers age by it).
     pub now: Instant,
+    /// Set by [`Responder::respond`]: the query carried a valid server cookie of ours, so its source
+    /// address is not spoofed (response rate limiting leaves such a client alone).
+    pub cookie_verified: bool,
 }
 
 impl Responder {
     /// Fails if the OS gives no random numbers to seed the answer shuffle with.
-    pub(super) fn new(external_on: bool, policy: Policy, notify: Vec<SocketAddr>) -> io::Result<Responder> {
+    /// `cookie_secret`: the server cookie secret shared with other servers (`cookieSecret`), if any.
+    pub(super) fn new(
+        external_on: bool,
+        policy: Policy,
+        notify: Vec<SocketAddr>,
+        cookie_secret: Option<Secret>,
+    ) -> io::Result<Responder> {
         let mut rng = ShuffleRng::from_os().map_err(|e| {
             io::Error::other(format!(
                 "answers are shuffled with a seed from the operating system, which gives no random numbers: {e}"
             ))
         })?;
         let seed = rng.next() as u16;
+        let cookies = match cookie_secret {
+            Some(shared) => ServerCookies::shared(shared),
+            None => ServerCookies::new(
+                fresh_secret().map_err(|e| {
+                    io::Error::other(format!(
+                        "DNS cookies take a secret from the operating system, which gives no random numbers \
+                         (or set cookieSecret): {e}"
+                    ))
+                })?,
+                unix_now(),
+            ),
+        };
         Ok(Responder {
             out: vec![0u8; MAX_MESSAGE].into_boxed_slice(),
             rng,
@@ -80,6 +107,7 @@ impl Responder {
             stripped: Vec::new(),
             started: None,
             refusals: Refusals::default(),
+            cookies,
         })
     }
 
@@ -105,6 +133,7 @@ impl Responder {
         peer: SocketAddr,
         cx: &mut Context<'_>,
     ) -> Option<&[u8]> {
+        cx.cookie_verified = false;
         let transport = transport(client);
         let from = Sender {
             transport,
@@ -241,9 +270,11 @@ impl Responder {
         cx: &mut Context<'_>,
     ) -> Option<&[u8]> {
         let transport = transport(client);
-        let source = Some(peer.ip());
+        let ip = peer.ip();
+        let source = Some(ip);
         let code = match answer_from(msg, cx.records, transport, self.rng.next(), source, &mut self.out) {
             Outcome::Reply(n) => {
+                let n = self.with_cookie(msg, ip, n, transport, cx);
                 self.metrics.query(transport, Kind::Authoritative);
                 self.metrics.response(transport, &self.out[..n]);
                 return Some(&self.out[..n]);
@@ -255,7 +286,7 @@ impl Responder {
             Outcome::Outside if outside == Outside::Refuse => rcode::REFUSED,
             Outcome::Outside if outside == Outside::NotAllowed => {
                 self.metrics.relay_not_allowed();
-                if let Some(line) = self.refusals.refused(peer.ip(), cx.now) {
+                if let Some(line) = self.refusals.refused(ip, cx.now) {
                     log::warn!("{line}");
                 }
                 rcode::REFUSED
@@ -266,23 +297,95 @@ impl Responder {
             }
             Outcome::Outside => {
                 if let Some(n) = cx.forwarder.cached(msg, transport, cx.now, &mut self.out, cx.registry) {
+                    let n = self.with_cookie(msg, ip, n, transport, cx);
                     self.metrics.query(transport, Kind::Cached);
                     self.metrics.response(transport, &self.out[..n]);
                     return Some(&self.out[..n]);
                 }
                 self.metrics.query(transport, Kind::Relayed);
-                cx.forwarder.relay(msg, client, cx.registry);
+                let cookie = msg.cookie().map(|c| {
+                    let (option, verified) = self.cookie_option(&c.client, c.server, ip);
+                    cx.cookie_verified = verified;
+                    RelayCookie {
+                        option,
+                        limit: client_limit(msg, transport),
+                    }
+                });
+                cx.forwarder.relay(msg, client, cookie, cx.registry);
                 return None;
             }
         };
         self.metrics.query(transport, Kind::Refused);
         match error_reply_message(msg, code, transport, &mut self.out) {
             Outcome::Reply(n) => {
+                let n = self.with_cookie(msg, ip, n, transport, cx);
                 self.metrics.response(transport, &self.out[..n]);
                 Some(&self.out[..n])
             }
             _ => None,
         }
+    }
+}
+
+impl Responder {
+    /// Adds our COOKIE option to the answer to `msg` from `ip` in `self.out[..n]` (written by
+    /// `crate::answer` or the cache: its OPT record is last), if the query has a client cookie, and notes
+    /// in `cx` whether its server cookie was valid; the new length (`n` if it has none, or the option
+    /// does not fit the client's limit).
+    #[inline]
+    fn with_cookie(
+        &mut self,
+        msg: &Message<'_>,
+        ip: IpAddr,
+        n: usize,
+        transport: Transport,
+        cx: &mut Context<'_>,
+    ) -> usize {
+        let Some(c) = msg.cookie() else { return n };
+        let (option, verified) = self.cookie_option(&c.client, c.server, ip);
+        cx.cookie_verified = verified;
+        cookie::add(&mut self.out, n, &option, client_limit(msg, transport), true).unwrap_or(n)
+    }
+
+    /// Our COOKIE option for a client at `ip` that sent `client` and `server` cookies, and whether the
+    /// server cookie was valid. Rotates the secret when it is due.
+    fn cookie_option(
+        &mut self,
+        client: &[u8; cookie::CLIENT_LEN],
+        server: &[u8],
+        ip: IpAddr,
+    ) -> ([u8; cookie::OPTION_LEN], bool) {
+        let now = unix_now();
+        if self.cookies.rotation_due(now) {
+            let fresh = fresh_secret().unwrap_or_else(|_| {
+                // No random numbers now: a secret derived from the current one, which is as unknown.
+                let derived = |i: u64| siphash24(&self.cookies.current(), &(now ^ i << 63).to_le_bytes());
+                let mut s = [0; 16];
+                s[..8].copy_from_slice(&derived(0).to_le_bytes());
+                s[8..].copy_from_slice(&derived(1).to_le_bytes());
+                s
+            });
+            self.cookies.rotate(fresh, now);
+        }
+        let verdict = self.cookies.answer(client, server, ip, now);
+        (cookie::option(client, &verdict.server), verdict.verified)
+    }
+}
+
+/// A new cookie secret from the operating system.
+fn fresh_secret() -> Result<Secret, getrandom::Error> {
+    let mut secret = [0; 16];
+    getrandom::getrandom(&mut secret)?;
+    Ok(secret)
+}
+
+/// The size of an answer the client of `msg` takes (RFC 6891 6.2.5, at most what we advertise).
+fn client_limit(msg: &Message<'_>, transport: Transport) -> usize {
+    match transport {
+        Transport::Tcp => MAX_MESSAGE,
+        Transport::Udp => msg.edns().map_or(MIN_UDP_PAYLOAD, |e| {
+            usize::from(e.udp_size).clamp(MIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD)
+        }),
     }
 }
 

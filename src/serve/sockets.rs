@@ -80,9 +80,10 @@ pub(super) fn serve_udp(
             let Some(answer) = responder.respond(query, Client::Udp { peer, local }, peer, cx) else {
                 continue;
             };
-            // `verified`: a valid server cookie (RFC 7873) exempts a query; until cookies are read,
-            // none does.
-            let verdict = limiter.as_deref_mut().map_or(Verdict::Send, |l| l.check(peer.ip(), false, cx.now));
+            // A valid server cookie (RFC 7873) shows the source is not forged: never limited.
+            let verdict = limiter
+                .as_deref_mut()
+                .map_or(Verdict::Send, |l| l.check(peer.ip(), cx.cookie_verified, cx.now));
             match verdict {
                 Verdict::Send => batch.reply(answer, peer, local),
                 Verdict::Slip => {

@@ -5,6 +5,7 @@
 //! FORMERR reply and a NOTIFY acknowledgement need), or nothing. Typed values (flags, [`Opcode`],
 //! [`Rcode`], counts, [`Rtype`], [`Class`]) come out; nobody downstream reads header offsets.
 
+use super::cookie::{self, Cookie};
 use super::iana::{Class, Opcode, Rcode, Rtype};
 use super::name::NameRef;
 use super::{field, read_u16, read_u32, HEADER_LEN};
@@ -124,7 +125,8 @@ pub enum ParseError {
     /// Shorter than a header: there is nobody to answer (drop it).
     Short,
     /// The header is readable but the rest is not well-formed (FORMERR): a bad name, a record running
-    /// past the end, trailing bytes, two OPT records or an OPT record not owned by the root.
+    /// past the end, trailing bytes, two OPT records, an OPT record not owned by the root, or a COOKIE
+    /// option of a wrong length or a second one (RFC 7873 5.2.2).
     Malformed,
 }
 
@@ -178,6 +180,9 @@ pub struct Message<'a> {
     header: Header,
     question: Option<Question<'a>>,
     edns: Option<Edns>,
+    /// Where the OPT record's COOKIE option (RFC 7873), checked, starts; 0: none. An offset keeps the
+    /// message small (it is copied on the way to the answer).
+    cookie_at: u32,
     /// Where the answer, authority and additional sections start, and where the message ends.
     sections: [usize; 4],
 }
@@ -205,6 +210,7 @@ impl<'a> Message<'a> {
         }
         let mut sections = [pos; 4];
         let mut edns = None;
+        let mut cookie_at = 0;
         let counts = [header.ancount(), header.nscount(), header.arcount()];
         for (i, n) in counts.into_iter().enumerate() {
             sections[i] = pos;
@@ -221,6 +227,9 @@ impl<'a> Message<'a> {
                         version: (rec.ttl >> 16) as u8,
                         dnssec_ok: rec.ttl & 0x8000 != 0,
                     });
+                    if !rec.rdata.is_empty() {
+                        cookie_at = cookie::find(rec.rdata, rec.rdata_offset).map_err(|_| ParseError::Malformed)?;
+                    }
                 }
                 pos = end;
             }
@@ -234,6 +243,7 @@ impl<'a> Message<'a> {
             header,
             question,
             edns,
+            cookie_at,
             sections,
         })
     }
@@ -307,6 +317,21 @@ impl<'a> Message<'a> {
     /// The EDNS0 OPT record, if any.
     pub fn edns(&self) -> Option<Edns> {
         self.edns
+    }
+
+    /// The COOKIE option of the OPT record, if any.
+    #[inline]
+    pub fn cookie(&self) -> Option<Cookie<'a>> {
+        if self.cookie_at == 0 {
+            return None;
+        }
+        Cookie::at(self.buf, self.cookie_at as usize)
+    }
+
+    /// Whether the OPT record has a COOKIE option.
+    #[inline]
+    pub fn has_cookie(&self) -> bool {
+        self.cookie_at != 0
     }
 
     /// The records of a section, in order.

@@ -2,6 +2,7 @@
 //! encoder that writes into a caller-supplied buffer ([`Writer`]). Nothing here allocates or panics on
 //! input; nothing here knows about Mesos or about which answer to give.
 
+pub(crate) mod cookie;
 mod iana;
 mod message;
 mod name;

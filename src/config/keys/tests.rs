@@ -34,6 +34,7 @@ fn every_key_set() -> Value {
     doc["relayAllowFrom"] = json!(["10.0.0.0/8", "::1/128"]);
     doc["transferAllowFrom"] = json!(["127.0.0.0/8"]);
     doc["tsigKeys"] = json!([{"name": "xfr", "algorithm": "hmac-sha256", "secret": "c2VjcmV0LXNlY3JldC1zZWNyZXQ="}]);
+    doc["cookieSecret"] = json!("e5e973e5a6b2a43f48e7dc849e37bfcf");
     doc["notify"] = json!(["127.0.0.1:5300"]);
     doc["ixfrJournalBytes"] = json!(1_000_000);
     doc["nameservers"] = json!(["ns2.example.com"]);
@@ -80,8 +81,8 @@ fn every_key_is_in_v1_config_under_its_own_letters_but_the_two_the_original_leav
         }
     }
     // `email` is an old spelling of SOARname; the HTTP API adds `SOASerial` from the records; the
-    // TSIG keys are secrets.
-    assert_eq!(not_shown, ["email", "SOASerial", "tsigKeys"]);
+    // TSIG keys and the cookie secret are secrets.
+    assert_eq!(not_shown, ["email", "SOASerial", "tsigKeys", "cookieSecret"]);
     assert_eq!(members.len(), KEYS.len() - not_shown.len());
 }
 
@@ -94,6 +95,8 @@ fn v1_config_loads_back_as_known_keys_to_the_same_config() {
     // not shown.
     assert!(again.tsig_keys.is_empty());
     c.tsig_keys.clear();
+    assert_eq!(again.cookie_secret, None);
+    c.cookie_secret = None;
     assert_eq!(again, c);
     let (c, _) = Config::from_json(r#"{"masters": ["m:1"]}"#).unwrap();
     let (again, warnings) = Config::from_json(&c.to_json().to_string()).unwrap();
@@ -127,6 +130,7 @@ fn restart_only_change(key: &str) -> Option<Value> {
         "rateLimitSlip" => json!(1),
         "transferAllowFrom" => json!(["10.0.0.0/8"]),
         "tsigKeys" => json!([{"name": "k", "secret": "MDEyMzQ1Njc4OWFiY2RlZg=="}]),
+        "cookieSecret" => json!("e5e973e5a6b2a43f48e7dc849e37bfcf"),
         "notify" => json!(["10.0.0.2:53"]),
         _ => return None,
     })
@@ -160,6 +164,7 @@ fn the_sockets_relay_zookeeper_and_transfer_keys_are_restart_only_and_each_chang
             "rateLimitSlip",
             "transferAllowFrom",
             "tsigKeys",
+            "cookieSecret",
             "notify"
         ]
     );

@@ -233,3 +233,21 @@ fn zone_resolvers_outside_the_domain_are_accepted() {
         "a zone that only ends with the same characters is not inside the domain"
     );
 }
+
+#[test]
+fn a_cookie_secret_is_16_bytes_of_hex() {
+    let (c, _) = load(with("cookieSecret", json!("E5e973e5a6b2a43f48e7dc849e37bfcf"))).unwrap();
+    assert_eq!(c.cookie_secret.map(|s| (s[0], s[15])), Some((0xe5, 0xcf)));
+    assert_eq!(
+        load(with("listener", json!("127.0.0.1"))).unwrap().0.cookie_secret,
+        None
+    );
+    for bad in [
+        json!("e5e973e5a6b2a43f48e7dc849e37bf"),
+        json!("g5e973e5a6b2a43f48e7dc849e37bfcf"),
+        json!(16),
+    ] {
+        let e = load(with("cookieSecret", bad.clone())).unwrap_err().to_string();
+        assert!(e.contains("cookieSecret"), "{bad}: {e}");
+    }
+}

@@ -68,6 +68,7 @@ impl Table {
             truncated: None,
             serial: 0,
             probe: Some(upstream),
+            cookie: None,
         });
         if !self.start_leg(slot, upstream, false, now) {
             self.take(slot);
