@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""A fake Mesos 1.x master for benches/stream-scale.sh, on 127.0.0.1 only: a generated cluster (the shape
-of tests/fixtures/gen-state.py: several instances per app, port ranges, container addresses, discovery
-ports, labels, a share of non-running tasks) served at /master/state and as the SUBSCRIBED event of
-`POST /api/v1` streams (RecordIO in HTTP chunks, a HEARTBEAT every 15 s).
+"""A fake Mesos 1.x master for benches/stream-scale.sh, on 127.0.0.1 only: a generated cluster (the tasks
+tools/gen-state.py writes for the same --agents, --tasks, --frameworks and --seed, drawn in the same
+order: several instances per app, port ranges, container addresses, discovery ports, labels, a share of
+non-running tasks) served at /master/state and as the SUBSCRIBED event of `POST /api/v1` streams
+(RecordIO in HTTP chunks, a HEARTBEAT every 15 s).
 
 Once the server under test (its pid read from --pid-file) resolves a warm-up task, the master starts new
 tasks at --rate per second for --seconds: TASK_ADDED (staging) then TASK_UPDATED (running) to every
@@ -14,7 +15,6 @@ A record; meanwhile a fixed name is asked
 query latencies, the CPU of the server's refresher and stream threads over the window, its RSS.
 
   stream-master.py --port P --dns-port D --pid-file F [--tasks 100000 --agents 5000 --rate 50 --seconds 15]
-  stream-master.py --port P --subscribed-tasks 1000000 ...   # a small polled state, a big SUBSCRIBED
 """
 import argparse, json, os, random, socket, struct, sys, threading, time
 import http.server
@@ -41,7 +41,6 @@ def gen_tasks(n, agents, frameworks, seed):
         fw = "%s-%04d" % (CLUSTER, int(app[4:]) % frameworks)
         ag = rnd.randrange(agents)
         port = 31000 + rnd.randrange(990)
-        last = port + rnd.randrange(3)
         state = rnd.choice(STATES)
         kind = rnd.random()
         container = ""
@@ -49,10 +48,11 @@ def gen_tasks(n, agents, frameworks, seed):
             container = ',"container_status":{"network_infos":[{"name":"overlay","ip_addresses":[{"protocol":"IPv4","ip_address":"9.%d.%d.%d"}]}]}' % (t >> 16 & 255, t >> 8 & 255, t & 255)
         elif kind < 0.25:
             container = ',"container_status":{"network_infos":[{"name":"overlay6","ip_addresses":[{"protocol":"IPv6","ip_address":"fd01:b::%x:%x"}]}]}' % (t >> 16, t & 0xffff)
+        tid = "%s.%08x-%04x-11e9-8c21-0242ac110002" % (app, t, rnd.randrange(65536))
+        last = port + rnd.randrange(3)
         discovery = ""
         if rnd.random() < 0.1:
             discovery = ',"discovery":{"visibility":"FRAMEWORK","name":"%s","ports":{"ports":[{"number":%d,"name":"http","protocol":"tcp"},{"number":%d,"name":"metrics","protocol":"tcp"}]}}' % (app, port, port + 1)
-        tid = "%s.%08x-%04x-11e9-8c21-0242ac110002" % (app, t, rnd.randrange(65536))
         ts = 1700000000.0 + t
         label = "t%d" % (t % 17)
         polled = ('{"id":"%s","name":"%s","framework_id":"%s","executor_id":"","slave_id":"%s","state":"%s",'
@@ -92,7 +92,8 @@ class Cluster:
             v1_tasks.append(v1)
         fw_state = ['{"id":"%s","name":"%s","pid":"scheduler-%d@198.19.0.%d:%d","hostname":"198.19.0.%d","active":true,"tasks":[%s]}'
                     % (fid, name, f, f % 250 + 1, 40000 + f, f % 250 + 1, ",".join(by_fw[fid])) for f, (fid, name) in enumerate(fws)]
-        agents_state = ['{"id":"%s","pid":"slave(1)@%s:5051","hostname":"%s","active":true}' % (agent_id(i), agent_ip(i), agent_ip(i))
+        agents_state = ['{"id":"%s","pid":"slave(1)@%s:5051","hostname":"%s","active":true,"attributes":{"rack":"r%d"},'
+                        '"resources":{"cpus":32,"mem":256000,"disk":1000000,"ports":"[31000-32000]"}}' % (agent_id(i), agent_ip(i), agent_ip(i), i % 40)
                         for i in range(a.agents)]
         self.state_head = ('{"version":"1.9.0","id":"%s","pid":"master@%s","leader":"master@%s","hostname":"127.0.0.1",'
                            '"slaves":[%s],"frameworks":[%s,{"id":"%s","name":"bench","pid":"scheduler-b@198.19.1.1:40000",'
@@ -361,6 +362,8 @@ def main():
     a = ap.parse_args()
     t0 = time.monotonic()
     master = Master(a)
+    if not a.stream and a.seconds <= 0:
+        _, warm_name = master.start_task(0)
     master.serve()
     print("master: %d tasks generated in %.1f s, serving on 127.0.0.1:%d" % (a.subscribed_tasks or a.tasks, time.monotonic() - t0, a.port), file=sys.stderr, flush=True)
     dns = ("127.0.0.1", a.dns_port)
@@ -370,14 +373,18 @@ def main():
     # Warm up: a task that resolves says the server has loaded; streaming, it is started once the
     # SUBSCRIBED record has been written, so that only the stream can show it (the next poll is a
     # minute away) and it resolves once SUBSCRIBED has been applied and published.
+    # Polling (with no window to measure: --seconds 0), the task is in the state before the first
+    # poll, so that the server's memory is read once that refresh is over, not during a later one.
     if a.stream:
         while master.subscriptions == 0:
             time.sleep(0.01)
-    _, name = master.start_task(0)
+    _, name = master.start_task(0) if a.stream or a.seconds > 0 else (None, warm_name)
     if not wait_resolvable(dns, "%s.bench.%s" % (name, a.domain), 300):
         print(json.dumps({"error": "the warm-up task never resolved"}), flush=True)
         return
     warm = time.monotonic() - (master.subscribe_started or t0)
+    # What the refresh freed is given back right after it is published: read the memory once that is done.
+    time.sleep(1)
     if a.seconds <= 0:
         print(json.dumps({"subscribe_to_resolvable_s": round(warm, 1), "subscriptions": master.subscriptions, "memory_mb": memory(pid)}), flush=True)
         return

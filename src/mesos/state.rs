@@ -294,6 +294,7 @@ pub struct DiscoveryPort<'a> {
 
 /// Parses a state document. The body must be one JSON object; an array, a scalar or trailing text is
 /// an error (a derived struct would otherwise accept an array positionally).
+#[cfg(any(test, feature = "internals"))]
 pub fn parse(body: &[u8]) -> Result<State<'_>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let state = lenient::top_object(&mut de)?;

@@ -58,7 +58,7 @@ impl Incremental {
         carried: &[CarriedTask],
     ) -> Incremental {
         records.start_counting();
-        let mut agent_ids: Vec<String> = model.state().slaves.iter().map(|s| s.id.to_string()).collect();
+        let mut agent_ids: Vec<String> = model.header().slaves.iter().map(|s| s.id.to_string()).collect();
         for c in carried {
             if !frameworks.contains(&c.framework) {
                 frameworks.push(c.framework.clone());
@@ -85,11 +85,7 @@ impl Incremental {
             target: Vec::with_capacity(256),
             reverse: Vec::with_capacity(80),
         };
-        for (f, framework) in model.state().frameworks.iter().enumerate() {
-            for task in &framework.tasks {
-                inc.add_task(f, task);
-            }
-        }
+        model.for_each_task(|f, task| inc.add_task(f, task));
         for task in carried {
             inc.add_carried(task);
         }
@@ -112,7 +108,7 @@ impl Incremental {
                 }
             }
             if let Some((f, task)) = model.task(framework_id, task_id) {
-                self.add_task(f, task);
+                self.add_task(f, &task);
             }
         }
     }

@@ -1,20 +1,26 @@
-//! The refresher's owned picture of the cluster in stream mode: a state document ([`State`]) that events
-//! edit in place, so that the record generator reads it exactly as it reads a polled one. Pure.
+//! The refresher's picture of the cluster in stream mode: a state document that events edit in
+//! place, so that the record generator reads it exactly as it reads a polled one. Pure.
 //!
-//! Tasks that reach a terminal state are dropped (they never get records again); agents and frameworks
-//! are replaced or removed by id. Indexes by id make a task or agent event O(1) (amortised) however
-//! big the cluster is; removing a framework is O(frameworks), as the others after it move down a
-//! place (frameworks are few, and keep their order). The events arrive decoded into the state types
-//! ([`crate::mesos::operator::event`]) and are moved in as they are; only a polled document, which
-//! borrows from its body, is copied (`owned`).
+//! Everything but the tasks is kept as a [`State`] whose frameworks have no tasks ([`Model::header`]);
+//! the tasks are kept packed ([`packed`]: one allocation each, about a sixth of their parsed form),
+//! indexed by a hash of their id ([`index`]), and read back one at a time as borrowed [`Task`]s
+//! ([`Model::task`], [`Model::for_each_task`]). Tasks that reach a terminal state are dropped (they
+//! never get records again); agents and frameworks are replaced or removed by id. Indexes make a task
+//! or agent event O(1) (amortised) however big the cluster is; removing a framework is O(frameworks),
+//! as the others after it move down a place (frameworks are few, and keep their order). A polled
+//! document is read from its body task by task ([`Model::from_body`]); `SUBSCRIBED` arrives with its
+//! tasks packed already ([`PackedTasks`], by [`crate::mesos::operator::event`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::mesos::operator::event::{Event, TaskUpdate};
-use crate::mesos::state::{Framework, Slave, State, Task};
+use crate::mesos::state::{self, Framework, MasterInfo, Slave, State, Task};
+use index::TaskIndex;
+pub(crate) use packed::{Interner, Packed, PackedTasks};
 
-mod owned;
+mod index;
+mod packed;
 
 /// Task states after which a task never runs again.
 const TERMINAL: [&str; 8] = [
@@ -92,48 +98,111 @@ impl Changed {
 /// The cluster as events left it.
 #[derive(Debug, Default)]
 pub(crate) struct Model {
+    /// Everything but the tasks: every framework's `tasks` is empty (they are in `packed`).
     state: State<'static>,
+    /// Per framework (same index as in `state.frameworks`): its tasks, packed.
+    packed: Vec<Vec<Packed>>,
     /// Framework id -> index in `state.frameworks`.
     frameworks: HashMap<String, usize>,
-    /// Per framework (same index): task id -> index in its `tasks`.
-    tasks: Vec<HashMap<String, usize>>,
+    /// Per framework (same index): task id -> index in its `packed` list.
+    tasks: Vec<TaskIndex>,
     /// Agent id -> index in `state.slaves`.
     agents: HashMap<String, usize>,
+    /// The agent ids tasks run on, which their packed forms name by index.
+    task_agents: Interner,
 }
 
 impl Model {
-    /// A model holding a copy of a polled document (its terminal tasks left out).
-    pub(crate) fn from_state(state: &State<'_>) -> Model {
+    /// A model of a polled document (its terminal tasks left out), read from its body: the tasks are
+    /// packed one at a time as they are read, so that the document's parsed form never exists whole.
+    pub(crate) fn from_body(body: &[u8]) -> Result<Model, serde_json::Error> {
+        let header = state::parse_header(body)?;
         let mut m = Model::default();
-        m.state.leader = Cow::Owned(state.leader.to_string());
-        m.state.pid = Cow::Owned(state.pid.to_string());
-        m.state.hostname = Cow::Owned(state.hostname.to_string());
-        m.state.leader_info.hostname = Cow::Owned(state.leader_info.hostname.to_string());
-        for f in &state.frameworks {
-            m.upsert_framework(owned::framework(f));
-            for t in &f.tasks {
-                let mut t = owned::task(t);
-                // Older masters leave a nested task's framework id out.
-                if t.framework_id.is_empty() {
-                    t.framework_id = Cow::Owned(f.id.to_string());
-                }
-                m.add_task(t);
+        m.state.leader = owned(&header.leader);
+        m.state.pid = owned(&header.pid);
+        m.state.hostname = owned(&header.hostname);
+        m.state.leader_info.hostname = owned(&header.leader_info.hostname);
+        // Frameworks are added in document order, each before its first task (a task naming another,
+        // unknown framework adds that one where it appears), as when the document was read whole.
+        let mut added = 0;
+        let mut add_frameworks = |m: &mut Model, upto: usize| {
+            while added < upto.min(header.frameworks.len()) {
+                let f = &header.frameworks[added];
+                m.upsert_framework(Framework {
+                    id: owned(&f.id),
+                    name: owned(&f.name),
+                    pid: owned(&f.pid),
+                    hostname: owned(&f.hostname),
+                    tasks: Vec::new(),
+                });
+                added += 1;
             }
+        };
+        state::for_each_task(body, &mut |f, mut task| {
+            add_frameworks(&mut m, f + 1);
+            // Older masters leave a nested task's framework id out.
+            if task.framework_id.is_empty() {
+                if let Some(framework) = header.frameworks.get(f) {
+                    task.framework_id = Cow::Borrowed(&framework.id);
+                }
+            }
+            m.add_task(&task);
+        })?;
+        add_frameworks(&mut m, usize::MAX);
+        for s in &header.slaves {
+            m.upsert_agent(owned_slave(s));
         }
-        for s in &state.slaves {
-            m.upsert_agent(owned::slave(s));
-        }
-        m.state.elected_time = state.elected_time;
-        m.state.recovered_slaves = state
+        m.state.elected_time = header.elected_time;
+        m.state.recovered_slaves = header
             .recovered_slaves
             .as_ref()
-            .map(|agents| agents.iter().map(owned::slave).collect());
-        m
+            .map(|agents| agents.iter().map(owned_slave).collect());
+        m.shrink_to_fit();
+        Ok(m)
     }
 
-    /// The state document records are generated from.
-    pub(crate) fn state(&self) -> &State<'static> {
+    /// The state document without its tasks (every framework's list is empty): the leader, the
+    /// agents, the frameworks, what records of no task are generated from.
+    pub(crate) fn header(&self) -> &State<'static> {
         &self.state
+    }
+
+    /// The whole state document, tasks included, borrowing from the model (a full build with static
+    /// records reads it; it costs what a parsed document does while it lives).
+    pub(crate) fn full_state(&self) -> State<'_> {
+        let s = &self.state;
+        State {
+            leader: Cow::Borrowed(&s.leader),
+            pid: Cow::Borrowed(&s.pid),
+            hostname: Cow::Borrowed(&s.hostname),
+            leader_info: MasterInfo {
+                hostname: Cow::Borrowed(&s.leader_info.hostname),
+            },
+            slaves: s.slaves.iter().map(slave).collect(),
+            frameworks: s
+                .frameworks
+                .iter()
+                .zip(&self.packed)
+                .map(|(f, tasks)| Framework {
+                    id: Cow::Borrowed(&f.id),
+                    name: Cow::Borrowed(&f.name),
+                    pid: Cow::Borrowed(&f.pid),
+                    hostname: Cow::Borrowed(&f.hostname),
+                    tasks: tasks.iter().map(|t| t.unpack(&f.id, &self.task_agents)).collect(),
+                })
+                .collect(),
+            elected_time: s.elected_time,
+            recovered_slaves: s.recovered_slaves.as_ref().map(|r| r.iter().map(slave).collect()),
+        }
+    }
+
+    /// Every task, with its framework's index, in framework then list order.
+    pub(crate) fn for_each_task(&self, mut each: impl FnMut(usize, &Task<'_>)) {
+        for (f, (framework, tasks)) in self.state.frameworks.iter().zip(&self.packed).enumerate() {
+            for t in tasks {
+                each(f, &t.unpack(&framework.id, &self.task_agents));
+            }
+        }
     }
 
     #[cfg(test)]
@@ -145,16 +214,17 @@ impl Model {
     #[cfg(test)]
     /// How many tasks are kept.
     pub(crate) fn task_count(&self) -> usize {
-        self.state.frameworks.iter().map(|f| f.tasks.len()).sum()
+        self.packed.iter().map(Vec::len).sum()
     }
 
-    /// A task by its framework's id and its own: its framework's index in [`Model::state`]'s
+    /// A task by its framework's id and its own: its framework's index in [`Model::header`]'s
     /// frameworks, and the task (`None` when there is none, or no longer: terminal tasks are dropped).
-    pub(crate) fn task(&self, framework_id: &str, task_id: &str) -> Option<(usize, &Task<'static>)> {
+    pub(crate) fn task(&self, framework_id: &str, task_id: &str) -> Option<(usize, Task<'_>)> {
         let &f = self.frameworks.get(framework_id)?;
-        let &i = self.tasks.get(f)?.get(task_id)?;
-        let task = self.state.frameworks.get(f)?.tasks.get(i)?;
-        Some((f, task))
+        let tasks = self.packed.get(f)?;
+        let i = self.tasks.get(f)?.get(task_id, tasks)?;
+        let framework = self.state.frameworks.get(f)?;
+        Some((f, tasks.get(i)?.unpack(&framework.id, &self.task_agents)))
     }
 
     /// What a poll that gives `new` changes against this model: the tasks that differ (added, gone
@@ -178,28 +248,48 @@ impl Model {
             return Changed::Everything;
         }
         let mut keys = Vec::new();
-        for (old_f, new_f) in old_s.frameworks.iter().zip(&new_s.frameworks) {
-            for t in &new_f.tasks {
-                if self.task(&new_f.id, &t.id).map(|(_, old)| old) != Some(t) {
-                    keys.push((new_f.id.to_string(), t.id.to_string()));
+        for (f, framework) in new_s.frameworks.iter().enumerate() {
+            let (old_tasks, new_tasks) = (&self.packed[f], &new.packed[f]);
+            for t in new_tasks {
+                let same = match self.tasks[f].get(t.id(), old_tasks) {
+                    // The same bytes with the same agent index are the same task; else compare fields.
+                    Some(i) => {
+                        old_tasks[i].unpack(&framework.id, &self.task_agents)
+                            == t.unpack(&framework.id, &new.task_agents)
+                    }
+                    None => false,
+                };
+                if !same {
+                    keys.push((framework.id.to_string(), t.id().to_owned()));
                 }
             }
-            for t in &old_f.tasks {
-                if new.task(&old_f.id, &t.id).is_none() {
-                    keys.push((old_f.id.to_string(), t.id.to_string()));
+            for t in old_tasks {
+                if new.tasks[f].get(t.id(), new_tasks).is_none() {
+                    keys.push((framework.id.to_string(), t.id().to_owned()));
                 }
+            }
+            if keys.len() > Changed::MAX_TASKS {
+                return Changed::Everything;
             }
         }
         match keys.len() {
             0 => Changed::Nothing,
-            n if n > Changed::MAX_TASKS => Changed::Everything,
             _ => Changed::Tasks(keys),
         }
     }
 
-    /// A framework's index in [`Model::state`]'s frameworks.
+    /// A framework's index in [`Model::header`]'s frameworks.
     pub(crate) fn framework_position(&self, framework_id: &str) -> Option<usize> {
         self.frameworks.get(framework_id).copied()
+    }
+
+    /// Gives back what growth left over (after a document or `SUBSCRIBED` is read whole).
+    fn shrink_to_fit(&mut self) {
+        for (tasks, index) in self.packed.iter_mut().zip(&mut self.tasks) {
+            tasks.shrink_to_fit();
+            index.shrink_to_fit();
+        }
+        self.task_agents.shrink_to_fit();
     }
 
     /// Applies one event; says which records may have changed.
@@ -247,12 +337,25 @@ impl Model {
                 for a in agents {
                     self.upsert_agent(a);
                 }
-                for t in tasks {
-                    self.add_task(t);
+                // The tasks come packed against agent ids of their own: those are the model's now.
+                let PackedTasks {
+                    agents,
+                    frameworks,
+                    tasks,
+                } = tasks;
+                self.task_agents = agents;
+                for (framework, task) in tasks {
+                    let framework_id = frameworks.get(framework);
+                    if is_terminal(task.agent_and_state().1) {
+                        self.remove_task(framework_id, task.id());
+                    } else {
+                        self.insert_packed(framework_id, task);
+                    }
                 }
+                self.shrink_to_fit();
                 Changed::Everything
             }
-            Event::TaskAdded(task) => self.add_task(task),
+            Event::TaskAdded(task) => self.add_task(&task),
             Event::TaskUpdated(update) => self.update_task(update),
             Event::AgentAdded(agent) => {
                 // A recovered agent that re-registers is an agent again.
@@ -280,20 +383,20 @@ impl Model {
     /// Adds or replaces a framework's description, keeping its tasks (and its pid when the new
     /// description has none).
     fn upsert_framework(&mut self, mut f: Framework<'static>) {
+        f.tasks = Vec::new();
         match self.frameworks.get(&*f.id) {
             Some(&i) => {
                 let old = &mut self.state.frameworks[i];
-                f.tasks = std::mem::take(&mut old.tasks);
                 if f.pid.is_empty() {
                     f.pid = std::mem::take(&mut old.pid);
                 }
                 *old = f;
             }
             None => {
-                f.tasks.clear();
                 self.frameworks.insert(f.id.to_string(), self.state.frameworks.len());
                 self.state.frameworks.push(f);
-                self.tasks.push(HashMap::new());
+                self.packed.push(Vec::new());
+                self.tasks.push(TaskIndex::default());
             }
         }
     }
@@ -316,6 +419,7 @@ impl Model {
             return false;
         };
         self.state.frameworks.remove(i);
+        self.packed.remove(i);
         self.tasks.remove(i);
         for idx in self.frameworks.values_mut() {
             if *idx > i {
@@ -327,25 +431,30 @@ impl Model {
 
     /// Adds or replaces a task. Its records may have changed when it or the task it replaced is
     /// running (no other task has records); a task of an unknown framework adds that framework.
-    fn add_task(&mut self, mut task: Task<'static>) -> Changed {
+    fn add_task(&mut self, task: &Task<'_>) -> Changed {
         if is_terminal(&task.state) {
             let removed = self.remove_task(&task.framework_id, &task.id);
             return Changed::task(removed, &task.framework_id, &task.id);
         }
-        keep_latest_running(&mut task);
-        let known = self.frameworks.contains_key(&*task.framework_id);
-        let f = self.framework_index(&task.framework_id);
-        let tasks = &mut self.state.frameworks[f].tasks;
-        let running = is_running(&task.state);
-        let key = Changed::task(true, &task.framework_id, &task.id);
-        let changed = match self.tasks[f].get(&*task.id) {
-            Some(&i) => {
-                let was_running = is_running(&tasks[i].state);
+        let agent = self.task_agents.intern(&task.slave_id);
+        self.insert_packed(&task.framework_id, Packed::pack(task, agent))
+    }
+
+    /// [`Model::add_task`] of a task that is not terminal, packed against `task_agents`.
+    fn insert_packed(&mut self, framework_id: &str, task: Packed) -> Changed {
+        let known = self.frameworks.contains_key(framework_id);
+        let f = self.framework_index(framework_id);
+        let running = is_running(task.agent_and_state().1);
+        let key = Changed::task(true, framework_id, task.id());
+        let (tasks, index) = (&mut self.packed[f], &mut self.tasks[f]);
+        let changed = match index.get(task.id(), tasks) {
+            Some(i) => {
+                let was_running = is_running(tasks[i].agent_and_state().1);
                 tasks[i] = task;
                 running || was_running
             }
             None => {
-                self.tasks[f].insert(task.id.to_string(), tasks.len());
+                index.insert(task.id(), tasks.len());
                 tasks.push(task);
                 running
             }
@@ -366,16 +475,26 @@ impl Model {
             log::debug!("update for task {} of unknown framework {}", u.task_id, u.framework_id);
             return Changed::Nothing;
         };
-        let Some(&i) = self.tasks[f].get(&u.task_id) else {
+        let Some(i) = self.tasks[f].get(&u.task_id, &self.packed[f]) else {
             log::debug!("update for unknown task {}", u.task_id);
             return Changed::Nothing;
         };
-        let task = &mut self.state.frameworks[f].tasks[i];
-        let was_running = is_running(&task.state);
-        task.state = Cow::Owned(u.state);
-        task.statuses.push(u.status);
-        keep_latest_running(task);
-        Changed::task(was_running || is_running(&task.state), &u.framework_id, &u.task_id)
+        let TaskUpdate {
+            framework_id,
+            task_id,
+            state,
+            status,
+        } = u;
+        let old = &self.packed[f][i];
+        let (agent, old_state) = old.agent_and_state();
+        let was_running = is_running(old_state);
+        let mut task = old.unpack(&self.state.frameworks[f].id, &self.task_agents);
+        task.state = Cow::Borrowed(&state);
+        // Packing keeps the latest `TASK_RUNNING` of the two.
+        task.statuses.push(status);
+        let updated = Packed::pack(&task, agent);
+        self.packed[f][i] = updated;
+        Changed::task(was_running || is_running(&state), &framework_id, &task_id)
     }
 
     /// Drops a task; true when it was running (had records).
@@ -383,15 +502,15 @@ impl Model {
         let Some(&f) = self.frameworks.get(framework_id) else {
             return false;
         };
-        let Some(i) = self.tasks[f].remove(task_id) else {
+        let (tasks, index) = (&mut self.packed[f], &mut self.tasks[f]);
+        let Some(i) = index.remove(task_id, tasks) else {
             return false;
         };
-        let tasks = &mut self.state.frameworks[f].tasks;
         let removed = tasks.swap_remove(i);
         if let Some(moved) = tasks.get(i) {
-            self.tasks[f].insert(moved.id.to_string(), i);
+            index.moved(moved.id(), tasks.len(), i);
         }
-        is_running(&removed.state)
+        is_running(removed.agent_and_state().1)
     }
 
     fn upsert_agent(&mut self, agent: Slave<'static>) {
@@ -426,25 +545,28 @@ impl Model {
     }
 }
 
-/// Keeps only the status record generation reads, the latest `TASK_RUNNING` one
-/// ([`Task::latest_running_status`]), as a polled document keeps it: a task's other statuses and its
-/// older ones (flapping, health checks) are dropped as they arrive, so none grows without bound.
-fn keep_latest_running(task: &mut Task<'static>) {
-    let mut best: Option<(usize, f64)> = None;
-    for (i, s) in task.statuses.iter().enumerate() {
-        if s.state == "TASK_RUNNING" && s.timestamp > best.map_or(-1.0, |(_, ts)| ts) {
-            best = Some((i, s.timestamp));
-        }
+/// An agent borrowing from another.
+fn slave<'a>(a: &'a Slave<'_>) -> Slave<'a> {
+    Slave {
+        id: Cow::Borrowed(&a.id),
+        pid: Cow::Borrowed(&a.pid),
+        hostname: Cow::Borrowed(&a.hostname),
+        port: a.port,
+        domain: a.domain.clone(),
     }
-    match best {
-        Some((i, _)) if task.statuses.len() > 1 => {
-            let latest = task.statuses.swap_remove(i);
-            task.statuses.clear();
-            task.statuses.push(latest);
-            task.statuses.shrink_to_fit();
-        }
-        Some(_) => {}
-        None => task.statuses = Vec::new(),
+}
+
+fn owned(s: &str) -> Cow<'static, str> {
+    Cow::Owned(s.to_owned())
+}
+
+fn owned_slave(s: &Slave<'_>) -> Slave<'static> {
+    Slave {
+        id: owned(&s.id),
+        pid: owned(&s.pid),
+        hostname: owned(&s.hostname),
+        port: s.port,
+        domain: s.domain.to_owned_domain(),
     }
 }
 

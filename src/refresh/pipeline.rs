@@ -151,10 +151,10 @@ impl Refresher {
         }
         // Stream mode: the document becomes the stream's model, and records come from that.
         let (model, origin) = fetcher
-            .fetch_with(|_, _, body| state::parse(body).map(|state| Model::from_state(&state)))
+            .fetch_with(|_, _, body| Model::from_body(body))
             .map_err(RefreshError::Fetch)?;
         let model = model.map_err(|e| BuildError::NotState(e.to_string()))?;
-        if model.state().leader.is_empty() {
+        if model.header().leader.is_empty() {
             return Err(BuildError::NoLeader.into());
         }
         let named = named.to_vec();
@@ -207,7 +207,7 @@ impl Refresher {
         // (a grace period ending) can change what is carried.
         let news = match polled || changes == Changed::Everything || !self.carrier.is_idle() {
             true => {
-                let view = View::of(self.stream.as_ref().ok_or_else(no_stream)?.model().state());
+                let view = View::of(self.stream.as_ref().ok_or_else(no_stream)?.model().header());
                 self.carrier
                     .observe(&view, now.unix(), self.config.failover_grace_seconds)
             }
@@ -268,14 +268,14 @@ impl Refresher {
         let self_addrs = self_addrs(config.listener);
         let (records, list, inc) = if self.statics.is_empty() {
             // The records of no task, then every task's added to them as events add one.
-            let (list, gen) = generate_for_edits(config, model.state(), named, &self_addrs, &system_resolve)?;
+            let (list, gen) = generate_for_edits(config, model.header(), named, &self_addrs, &system_resolve)?;
             let frameworks: Vec<String> = list.frameworks().map(str::to_owned).collect();
             let (records, list) = self.index(list, serial);
             let mut inc = Incremental::start(records, model, gen, frameworks, named, carried);
             let (records, _) = inc.publish();
             (records, list, Some(inc))
         } else {
-            let mut list = generate_from_state(config, model.state(), named, &self_addrs, &system_resolve)?;
+            let mut list = generate_from_state(config, &model.full_state(), named, &self_addrs, &system_resolve)?;
             carried::add_to_list(&mut list, carried);
             let (records, list) = self.index(list, serial);
             (records, list, None)

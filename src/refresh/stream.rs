@@ -203,11 +203,12 @@ impl Streamer {
                 Err(TryRecvError::Disconnected) => return self.lost(StreamError::Closed, now),
                 Err(TryRecvError::Empty) => break,
             };
-            if let Event::Subscribed { heartbeat, .. } = &event {
+            if let Event::Subscribed { heartbeat, tasks, .. } = &event {
                 live.subscribed = true;
                 log::info!(
-                    "subscribed to the event stream at {} (heartbeat every {:?})",
+                    "subscribed to the event stream at {} ({} tasks; heartbeat every {:?})",
                     live.url,
+                    tasks.len(),
                     heartbeat.unwrap_or_default()
                 );
             } else if !live.subscribed {
@@ -304,7 +305,7 @@ mod tests {
         let subscribed = Event::Subscribed {
             frameworks: Vec::new(),
             agents: Vec::new(),
-            tasks: Vec::new(),
+            tasks: Default::default(),
             heartbeat: None,
             recovered: None,
         };
@@ -361,7 +362,7 @@ mod tests {
         tx.send(Message::Event(Box::new(Event::Subscribed {
             frameworks: Vec::new(),
             agents: Vec::new(),
-            tasks: Vec::new(),
+            tasks: Default::default(),
             heartbeat: None,
             recovered: None,
         })))
@@ -382,7 +383,7 @@ mod tests {
                 ..Default::default()
             }],
             agents: Vec::new(),
-            tasks: Vec::new(),
+            tasks: Default::default(),
             heartbeat: None,
             recovered: None,
         });

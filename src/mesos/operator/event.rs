@@ -12,14 +12,48 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::Read;
+use std::io::{BufReader, Read};
 use std::time::Duration;
 
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::mesos::state::{
     lenient, ContainerStatus, Discovery, Domain, Framework, Label, Resources, Slave, Status, Task,
 };
+use crate::refresh::model::PackedTasks;
+
+/// The `visit_*` methods of a visitor that wants an object or an array: a string or any other
+/// scalar (null included) reads as `$value`.
+macro_rules! scalars_are_none {
+    ($value:expr) => {
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+    };
+}
+
+/// The buffer a record is decoded through (it never holds more of the record than this).
+const DECODE_BUFFER: usize = 64 * 1024;
 
 /// One event, with what it carries in the shape [`crate::records::generate`] reads.
 #[derive(Debug)]
@@ -28,7 +62,8 @@ pub(crate) enum Event {
     Subscribed {
         frameworks: Vec<Framework<'static>>,
         agents: Vec<Slave<'static>>,
-        tasks: Vec<Task<'static>>,
+        /// Packed as they were read, never all held as state types.
+        tasks: PackedTasks,
         /// `get_agents.recovered_agents`: agents a newly elected leader knows from its registry but
         /// that have not re-registered (`None` when the field is absent; protobuf JSON leaves an
         /// empty list out, so absent also reads as none from masters that know the field).
@@ -106,12 +141,13 @@ pub(crate) fn decode(record: &[u8]) -> Result<Event, EventError> {
 }
 
 /// Decodes one record as it is read from `record` (which ends where the record does), so that not
-/// even the biggest (`SUBSCRIBED`, the whole cluster) is ever held whole. Give it a buffered reader:
-/// it is read a byte at a time.
+/// even the biggest (`SUBSCRIBED`, the whole cluster) is ever held whole: its tasks are packed as they
+/// are read ([`PackedTasks`]).
 pub(crate) fn decode_from<R: Read>(record: R) -> Result<Event, EventError> {
     // A reader, not a slice: serde_json then never borrows from the input, which is what lets the
-    // `'static` state types be deserialized directly.
-    let mut de = serde_json::Deserializer::from_reader(record);
+    // `'static` state types be deserialized directly. It reads a byte at a time, which a `BufReader`
+    // serves from its buffer (a plain reader would be asked for each byte).
+    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(DECODE_BUFFER, record));
     let raw: Raw<'static> = lenient::top_object(&mut de)?;
     de.end()?;
     Ok(match &*raw.kind {
@@ -132,8 +168,7 @@ pub(crate) fn decode_from<R: Read>(record: R) -> Result<Event, EventError> {
                     .recovered_agents
                     .map(|agents| agents.into_iter().map(Slave::from).collect()),
                 agents: state.get_agents.agents.into_iter().map(Slave::from).collect(),
-                // Same layout: collected in place, so a million tasks are not held twice.
-                tasks: state.get_tasks.tasks.into_iter().map(|t| t.0).collect(),
+                tasks: state.get_tasks.tasks,
                 heartbeat: (secs > 0.0 && secs < 1e9).then(|| Duration::from_secs_f64(secs)),
             }
         }
@@ -256,8 +291,8 @@ struct Subscribed<'a> {
 #[derive(Default, Deserialize)]
 #[serde(default)]
 struct GetState<'a> {
-    #[serde(borrow, deserialize_with = "lenient::object")]
-    get_tasks: GetTasks<'a>,
+    #[serde(deserialize_with = "lenient::object")]
+    get_tasks: GetTasks,
     #[serde(borrow, deserialize_with = "lenient::object")]
     get_frameworks: GetFrameworks<'a>,
     #[serde(borrow, deserialize_with = "lenient::object")]
@@ -267,20 +302,62 @@ struct GetState<'a> {
 /// Only `tasks`: pending, unreachable, completed and orphan tasks never have records.
 #[derive(Default, Deserialize)]
 #[serde(default)]
-struct GetTasks<'a> {
-    #[serde(borrow, deserialize_with = "lenient::array")]
-    tasks: Vec<StateTask<'a>>,
+struct GetTasks {
+    #[serde(deserialize_with = "packed_tasks")]
+    tasks: PackedTasks,
 }
 
-/// A v1 task turned into the state type as soon as it is read, so that `SUBSCRIBED`'s tasks are
-/// never all held in both forms.
-#[derive(Default)]
-#[repr(transparent)]
-struct StateTask<'a>(Task<'a>);
+/// `SUBSCRIBED`'s tasks, each packed as soon as it is read ([`PackedTasks`]), so that a million of
+/// them are never held as state types (at 1M tasks, gigabytes) nor the record as text. As
+/// [`lenient::array`] reads them: anything but an array is none, an element that is not an object is
+/// skipped.
+fn packed_tasks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PackedTasks, D::Error> {
+    struct Tasks;
+    impl<'de> Visitor<'de> for Tasks {
+        type Value = PackedTasks;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of tasks")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PackedTasks, A::Error> {
+            let mut out = PackedTasks::default();
+            while let Some(task) = seq.next_element::<ObjectOrSkip<V1Task<'de>>>()? {
+                if let Some(task) = task.0 {
+                    out.push(&task.into());
+                }
+            }
+            out.tasks.shrink_to_fit();
+            Ok(out)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PackedTasks, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(PackedTasks::default())
+        }
+        scalars_are_none!(PackedTasks::default());
+    }
+    d.deserialize_any(Tasks)
+}
 
-impl<'de: 'a, 'a> Deserialize<'de> for StateTask<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StateTask<'a>, D::Error> {
-        V1Task::deserialize(d).map(|t| StateTask(t.into()))
+/// An array element: `Some` for an object, `None` for anything else.
+struct ObjectOrSkip<T>(Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOrSkip<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ObjectOrSkip<T>, D::Error> {
+        struct Element<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Element<T> {
+            type Value = ObjectOrSkip<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ObjectOrSkip<T>, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(|t| ObjectOrSkip(Some(t)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ObjectOrSkip<T>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ObjectOrSkip(None))
+            }
+            scalars_are_none!(ObjectOrSkip(None));
+        }
+        d.deserialize_any(Element(std::marker::PhantomData))
     }
 }
 

@@ -71,6 +71,7 @@ fn subscribed_carries_frameworks_agents_tasks_and_heartbeat() {
     );
     assert_eq!(agents[2].host_port(), ("2001:db8::6", Some(5051)));
     assert_eq!(tasks.len(), 1, "completed tasks are not kept");
+    let tasks = tasks.unpacked();
     let t = &tasks[0];
     assert_eq!(
         (&*t.id, &*t.name, &*t.framework_id, &*t.slave_id),
@@ -235,6 +236,7 @@ fn a_subscribed_bigger_than_the_read_buffer_is_decoded_from_the_stream_and_the_n
     match decode_from(&mut body).unwrap() {
         Event::Subscribed { tasks, .. } => {
             assert_eq!(tasks.len(), 2000);
+            let tasks = tasks.unpacked();
             assert_eq!(tasks[1999].id, "nginx.1999");
             assert_eq!(tasks[1999].resources.port_ranges, [(31000, 31001), (31005, 31005)]);
         }

@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 
 use crate::config::{Config, LabelMatch, TaskFilter, Visibility};
 use crate::mesos::operator::event::decode;
-use crate::mesos::state;
 use crate::records::from_state::{build_from_state, build_snapshot};
 use crate::refresh::model::*;
 use crate::snapshot::Records;
@@ -421,7 +420,7 @@ fn polled(config: &Config, cluster: &Cluster) -> BTreeMap<String, Answers> {
 }
 
 fn streamed(config: &Config, model: &Model) -> BTreeMap<String, Answers> {
-    let (records, _) = build_from_state(config, model.state(), &config.masters, &[], &|_| Vec::new(), 1)
+    let (records, _) = build_from_state(config, &model.full_state(), &config.masters, &[], &|_| Vec::new(), 1)
         .unwrap_or_else(|e| panic!("the model: {e}"));
     answers(&records)
 }
@@ -449,7 +448,7 @@ fn the_event_fed_model_answers_as_a_full_rebuild_after_random_event_sequences() 
         let mut cluster = Cluster::initial(&mut rng);
         // As the refresher starts: a poll, then SUBSCRIBED, then events.
         let doc = cluster.state_doc();
-        let mut model = Model::from_state(&state::parse(&doc).unwrap());
+        let mut model = Model::from_body(&doc).unwrap();
         let mut changed_steps = 0;
         let mut before = streamed(&config, &model);
         for step in 0..=60 {

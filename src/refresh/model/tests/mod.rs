@@ -31,7 +31,7 @@ fn update(fw: &str, id: &str, st: &str) -> Event {
 
 fn ids(m: &Model) -> Vec<String> {
     let mut v: Vec<String> = m
-        .state()
+        .full_state()
         .frameworks
         .iter()
         .flat_map(|f| f.tasks.iter().map(|t| format!("{}/{}:{}", f.id, t.id, t.state)))
@@ -44,11 +44,13 @@ fn ids(m: &Model) -> Vec<String> {
 fn check(m: &Model) {
     assert_eq!(m.frameworks.len(), m.state.frameworks.len());
     assert_eq!(m.tasks.len(), m.state.frameworks.len());
+    assert_eq!(m.packed.len(), m.state.frameworks.len());
     for (id, &i) in &m.frameworks {
         assert_eq!(&*m.state.frameworks[i].id, id);
-        assert_eq!(m.tasks[i].len(), m.state.frameworks[i].tasks.len());
-        for (tid, &j) in &m.tasks[i] {
-            assert_eq!(&*m.state.frameworks[i].tasks[j].id, tid);
+        assert!(m.state.frameworks[i].tasks.is_empty(), "tasks are kept packed");
+        assert_eq!(m.tasks[i].len(), m.packed[i].len());
+        for (j, t) in m.packed[i].iter().enumerate() {
+            assert_eq!(m.tasks[i].get(t.id(), &m.packed[i]), Some(j));
         }
     }
     assert_eq!(m.agents.len(), m.state.slaves.len());
@@ -63,6 +65,14 @@ fn tasks(keys: &[&str]) -> Changed {
     Changed::Tasks(keys.map(|(f, t)| (f.to_owned(), t.to_owned())).collect())
 }
 
+fn packed(tasks: &[Task<'_>]) -> PackedTasks {
+    let mut out = PackedTasks::default();
+    for t in tasks {
+        out.push(t);
+    }
+    out
+}
+
 fn subscribed() -> Event {
     Event::Subscribed {
         frameworks: vec![Framework {
@@ -75,10 +85,10 @@ fn subscribed() -> Event {
             pid: "slave(1)@10.0.0.5:5051".into(),
             ..Slave::default()
         }],
-        tasks: vec![
+        tasks: packed(&[
             task("web.1", "f1", "a1", "TASK_RUNNING"),
             task("db.1", "f1", "a1", "TASK_STAGING"),
-        ],
+        ]),
         heartbeat: None,
         recovered: None,
     }
@@ -107,7 +117,10 @@ fn task_lifecycle_adds_updates_and_drops() {
         m.apply(Event::TaskAdded(task("new.1", "f1", "a1", "TASK_RUNNING"))),
         tasks(&["f1/new.1"])
     );
-    assert_eq!(m.task("f1", "new.1").map(|(f, t)| (f, &*t.id)), Some((0, "new.1")));
+    assert_eq!(
+        m.task("f1", "new.1").map(|(f, t)| (f, t.id.into_owned())),
+        Some((0, "new.1".to_owned()))
+    );
     assert_eq!(
         m.apply(update("f1", "web.1", "TASK_KILLED")),
         tasks(&["f1/web.1"]),
@@ -172,7 +185,7 @@ fn only_the_latest_running_status_is_kept_as_a_poll_keeps_it() {
     let mut m = Model::default();
     m.apply(subscribed());
     let web = |m: &Model| -> Vec<(String, f64)> {
-        let t = m.state().frameworks[0].tasks.iter().find(|t| t.id == "web.1").unwrap();
+        let (_, t) = m.task("f1", "web.1").unwrap();
         t.statuses.iter().map(|s| (s.state.to_string(), s.timestamp)).collect()
     };
     for i in 0..20 {
@@ -193,7 +206,7 @@ fn only_the_latest_running_status_is_kept_as_a_poll_keeps_it() {
         ..Status::default()
     }];
     m.apply(Event::TaskAdded(staging));
-    let t = m.state().frameworks[0].tasks.iter().find(|t| t.id == "new.1").unwrap();
+    let (_, t) = m.task("f1", "new.1").unwrap();
     assert!(t.statuses.is_empty());
 }
 
@@ -212,14 +225,14 @@ fn agents_and_frameworks_come_and_go() {
         ..Slave::default()
     }));
     check(&m);
-    assert_eq!(m.state().slaves.len(), 2);
+    assert_eq!(m.full_state().slaves.len(), 2);
     assert_eq!(
         m.apply(Event::AgentRemoved { agent_id: "a1".into() }),
         Changed::Everything
     );
     assert_eq!(m.apply(Event::AgentRemoved { agent_id: "a1".into() }), Changed::Nothing);
     check(&m);
-    assert_eq!(m.state().slaves.iter().map(|s| &*s.id).collect::<Vec<_>>(), ["a2"]);
+    assert_eq!(m.full_state().slaves.iter().map(|s| &*s.id).collect::<Vec<_>>(), ["a2"]);
 
     assert_eq!(
         m.apply(Event::TaskAdded(task("x.1", "f2", "a2", "TASK_RUNNING"))),
@@ -228,7 +241,7 @@ fn agents_and_frameworks_come_and_go() {
     );
     check(&m);
     assert_eq!(
-        m.state().frameworks[1].name,
+        m.full_state().frameworks[1].name,
         "",
         "a task of an unknown framework waits for its name"
     );
@@ -238,8 +251,8 @@ fn agents_and_frameworks_come_and_go() {
         ..Framework::default()
     }));
     assert_eq!(added, Changed::Everything);
-    assert_eq!(m.state().frameworks[1].name, "chronos");
-    assert_eq!(m.state().frameworks[1].tasks.len(), 1, "renaming keeps the tasks");
+    assert_eq!(m.full_state().frameworks[1].name, "chronos");
+    assert_eq!(m.full_state().frameworks[1].tasks.len(), 1, "renaming keeps the tasks");
     assert_eq!(
         m.apply(Event::FrameworkRemoved {
             framework_id: "f1".into()
@@ -267,9 +280,9 @@ fn agents_and_frameworks_come_and_go() {
 fn resubscribing_replaces_everything_but_keeps_polled_pids_and_leader() {
     let body = include_bytes!("../../../../tests/fixtures/tutorial-0.21.json");
     let polled = state::parse(body).unwrap();
-    let mut m = Model::from_state(&polled);
+    let mut m = Model::from_body(body).unwrap();
     check(&m);
-    assert_eq!(m.state().leader, polled.leader);
+    assert_eq!(m.full_state().leader, polled.leader);
     let running = polled.frameworks[0]
         .tasks
         .iter()
@@ -290,9 +303,9 @@ fn resubscribing_replaces_everything_but_keeps_polled_pids_and_leader() {
     m.apply(e);
     check(&m);
     assert_eq!(m.task_count(), 0);
-    assert_eq!(m.state().slaves.len(), 0);
-    assert_eq!(m.state().frameworks[0].pid, pid);
-    assert_eq!(m.state().leader, polled.leader);
+    assert_eq!(m.full_state().slaves.len(), 0);
+    assert_eq!(m.full_state().frameworks[0].pid, pid);
+    assert_eq!(m.full_state().leader, polled.leader);
 }
 
 /// The ports the decoder gives in number form (an agent's port without a pid, the ranges of a
@@ -322,9 +335,15 @@ fn v1_agent_ports_and_port_ranges_become_srv_records() {
         masters: vec![crate::addr::HostPort::parse("127.0.0.1:5050").unwrap()],
         ..crate::config::Config::default()
     };
-    let (_, list) =
-        crate::records::from_state::build_from_state(&config, m.state(), &config.masters, &[], &|_| Vec::new(), 1)
-            .unwrap();
+    let (_, list) = crate::records::from_state::build_from_state(
+        &config,
+        &m.full_state(),
+        &config.masters,
+        &[],
+        &|_| Vec::new(),
+        1,
+    )
+    .unwrap();
     let srv_ports = |name: &str| -> Vec<u16> {
         let mut ports: Vec<u16> = list
             .iter()
@@ -366,9 +385,15 @@ fn a_task_updated_that_flips_health_changes_its_records_with_hide_unhealthy_task
         ..crate::config::Config::default()
     };
     let web_a = |m: &Model| {
-        let (_, list) =
-            crate::records::from_state::build_from_state(&config, m.state(), &config.masters, &[], &|_| Vec::new(), 1)
-                .unwrap();
+        let (_, list) = crate::records::from_state::build_from_state(
+            &config,
+            &m.full_state(),
+            &config.masters,
+            &[],
+            &|_| Vec::new(),
+            1,
+        )
+        .unwrap();
         list.iter().filter(|r| r.name == "web.marathon.mesos.").count()
     };
     assert_eq!(web_a(&m), 1, "no health check: published");
@@ -392,7 +417,7 @@ fn a_poll_that_differs_in_tasks_only_names_them_and_any_other_difference_is_ever
             "frameworks": [{"id": "f1", "name": "marathon", "tasks": tasks}],
             "slaves": [{"id": "a1", "hostname": agent_host}],
         });
-        Model::from_state(&state::parse(state.to_string().as_bytes()).unwrap())
+        Model::from_body(state.to_string().as_bytes()).unwrap()
     };
     let t = |id: &str, st: &str| json!({"id": id, "name": "web", "framework_id": "f1", "slave_id": "a1", "state": st});
     let before = doc(json!([t("w.1", "TASK_RUNNING"), t("w.2", "TASK_RUNNING")]), "10.0.0.1");
@@ -431,7 +456,7 @@ fn recovered_agents_come_from_subscribed_and_polls_and_leave_with_agent_events()
         )
     };
     let ids_of = |m: &Model| -> Option<Vec<String>> {
-        m.state()
+        m.full_state()
             .recovered_slaves
             .as_ref()
             .map(|r| r.iter().map(|s| s.id.to_string()).collect())
@@ -471,9 +496,9 @@ fn recovered_agents_come_from_subscribed_and_polls_and_leave_with_agent_events()
     assert_eq!(ids_of(&m), Some(Vec::new()));
     // A poll whose recovered list differs is more than a task change.
     let body = br#"{"leader":"master@10.0.0.1:5050","elected_time":5.0,"recovered_slaves":[{"id":"a9"}]}"#;
-    let polled = Model::from_state(&state::parse(body).unwrap());
+    let polled = Model::from_body(body).unwrap();
     assert_eq!(ids_of(&polled), Some(vec!["a9".to_owned()]));
-    assert_eq!(polled.state().elected_time, 5.0);
+    assert_eq!(polled.header().elected_time, 5.0);
     assert_eq!(m.changes_to(&polled), Changed::Everything);
 }
 

@@ -10,7 +10,7 @@ use crate::records::from_state::generate_for_edits;
 use crate::refresh::incremental::Incremental;
 
 fn rebuild(config: &Config, model: &Model) -> Incremental {
-    let (fixed, gen) = generate_for_edits(config, model.state(), &config.masters, &[], &|_| Vec::new())
+    let (fixed, gen) = generate_for_edits(config, model.header(), &config.masters, &[], &|_| Vec::new())
         .unwrap_or_else(|e| panic!("the model: {e}"));
     let frameworks = fixed.frameworks().map(str::to_owned).collect();
     let records = Records::build(crate::records::zone(config), &fixed, 1);
@@ -45,7 +45,7 @@ fn the_edited_snapshot_answers_as_a_full_rebuild_after_random_event_sequences() 
         let mut rng = Rng(seed);
         let config = config(seed % 2 == 0, seed % 3 == 0, seed % 4 < 2);
         let mut cluster = Cluster::initial(&mut rng);
-        let mut model = Model::from_state(&state::parse(&cluster.state_doc()).unwrap());
+        let mut model = Model::from_body(&cluster.state_doc()).unwrap();
         let mut inc = rebuild(&config, &model);
         for step in 0..=60 {
             let event = if step == 0 {
@@ -58,7 +58,7 @@ fn the_edited_snapshot_answers_as_a_full_rebuild_after_random_event_sequences() 
             // Every seventh step a poll comes too: the master's document replaces the model, and what
             // differs from it (the event's tasks, or more) is edited, as the refresher does.
             if step % 7 == 3 {
-                let polled = Model::from_state(&state::parse(&cluster.state_doc()).unwrap());
+                let polled = Model::from_body(&cluster.state_doc()).unwrap();
                 let diff = model.changes_to(&polled);
                 polls += 1;
                 edited_polls += usize::from(matches!(diff, Changed::Tasks(_) | Changed::Nothing));
