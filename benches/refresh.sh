@@ -28,7 +28,7 @@ case "$size" in
 esac
 source benches/common.sh
 
-cargo build --release --quiet
+[[ -n ${BIN:-} ]] || cargo build --release --quiet
 # The floor does not depend on the crate's code: built once (a bench target links the whole crate).
 floor_bin=$(ls -t target/release/deps/floor-* 2>/dev/null | grep -v '\.d$' | head -1 || true)
 if [[ -z $floor_bin ]]; then
