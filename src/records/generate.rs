@@ -29,7 +29,7 @@ use crate::config::{Cidr, IpSource, TaskFilter};
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::{push_task_hash, HASH_LEN};
-use crate::snapshot::{NameId, RecordList};
+use crate::snapshot::{FastHash, NameId, RecordList};
 
 mod addrs;
 mod hosts;
@@ -344,8 +344,8 @@ impl Generator<'_, '_> {
     }
 
     /// `slave.D` and `_slave._tcp.D`; returns the known agents by id with their addresses.
-    fn agents<T>(&mut self, state: &State<'_, T>) -> HashMap<String, Vec<IpAddr>> {
-        let mut agents = HashMap::with_capacity(state.slaves.len());
+    fn agents<T>(&mut self, state: &State<'_, T>) -> HashMap<String, Vec<IpAddr>, FastHash> {
+        let mut agents = HashMap::with_capacity_and_hasher(state.slaves.len(), FastHash);
         for s in &state.slaves {
             let (host, port) = s.host_port();
             let ips = self.input.hosts.of(host);
@@ -506,7 +506,7 @@ impl TaskNamer {
         // text would), then their records pushed by id.
         let fw = ctx.framework as usize;
         if self.shared.len() <= fw {
-            self.shared.resize_with(fw + 1, HashMap::new);
+            self.shared.resize_with(fw + 1, HashMap::default);
         }
         let mut shared = self
             .shared

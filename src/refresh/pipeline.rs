@@ -17,7 +17,7 @@ use super::carried::{self, CarriedTask};
 use super::carry::{News, View};
 use super::model::{Changed, Model};
 use super::plan::{plan, Editable, Plan};
-use super::publish::{next_serial, Built};
+use super::publish::{next_serial, Built, Stages};
 use super::source::read_capped;
 use super::{self_addrs, system_resolve, Incremental, Now, RefreshError, Refresher, StateSource};
 use crate::addr::HostPort;
@@ -60,7 +60,8 @@ impl Refresher {
     pub(super) fn step(&mut self, trigger: Trigger) -> Instant {
         let now = Now::read();
         let serial = next_serial(self.last_serial, now.unix_ms / 1000);
-        let outcome = match panic::catch_unwind(AssertUnwindSafe(|| self.build(trigger, serial, now))) {
+        let mut stages = Stages::start(now.at);
+        let outcome = match panic::catch_unwind(AssertUnwindSafe(|| self.build(trigger, serial, now, &mut stages))) {
             Ok(r) => r,
             Err(payload) => Err(RefreshError::Panicked(panic_message(payload.as_ref()))),
         };
@@ -68,6 +69,10 @@ impl Refresher {
         match outcome {
             Ok(built) => {
                 self.publish(built, serial, now, took);
+                stages.mark("publish");
+                if self.verbosity >= 1 {
+                    log::info!("refresh stages: {stages}");
+                }
             }
             Err(e) => self.keep(&e, now, took),
         }
@@ -76,16 +81,18 @@ impl Refresher {
 
     /// The source, then the carry step, then the plan, then the build (`now` is the step's clock
     /// reading).
-    fn build(&mut self, trigger: Trigger, serial: u32, now: Now) -> Result<Built, RefreshError> {
-        match self.source_yield(trigger, now)? {
+    fn build(&mut self, trigger: Trigger, serial: u32, now: Now, stages: &mut Stages) -> Result<Built, RefreshError> {
+        match self.source_yield(trigger, now, stages)? {
             Yielded::List { mut list, from, view } => {
                 let news = self
                     .carrier
                     .observe(&view, now.unix(), self.config.failover_grace_seconds);
                 let carried = self.carry_over(&news);
                 carried::add_to_list(&mut list, &carried);
+                stages.mark("carry");
                 // The body and its parsed form are freed by now: index the records.
                 let (records, list) = self.index(*list, serial);
+                stages.mark("index");
                 Ok(Built {
                     records,
                     list,
@@ -93,7 +100,12 @@ impl Refresher {
                     touched: None,
                 })
             }
-            Yielded::Model { changes, from, named } => self.build_from_stream(changes, from, named, serial, now),
+            Yielded::Model { changes, from, named } => {
+                stages.mark("read");
+                let built = self.build_from_stream(changes, from, named, serial, now);
+                stages.mark("build");
+                built
+            }
         }
     }
 
@@ -107,7 +119,7 @@ impl Refresher {
     }
 
     /// Asks the source what changed.
-    fn source_yield(&mut self, trigger: Trigger, now: Now) -> Result<Yielded, RefreshError> {
+    fn source_yield(&mut self, trigger: Trigger, now: Now, stages: &mut Stages) -> Result<Yielded, RefreshError> {
         if trigger == Trigger::Events {
             let changes = self.stream_changes(None, now)?;
             return Ok(Yielded::Model {
@@ -127,7 +139,9 @@ impl Refresher {
             StateSource::File(path) => {
                 let body = read_capped(path)?;
                 let header = state::parse_header(&body).map_err(|e| BuildError::NotState(e.to_string()))?;
+                stages.mark("read and header");
                 let list = generate_from_body(config, &header, &body, &config.masters, &self_addrs, &resolve)?;
+                stages.mark("tasks and records");
                 let from = path.display().to_string();
                 return Ok(Yielded::List {
                     list: Box::new(list),
@@ -139,10 +153,13 @@ impl Refresher {
         if self.stream.is_none() {
             let ((generated, view), origin) = fetcher
                 .fetch_with(|_, header, body| {
+                    stages.mark("fetch and header");
                     let generated = generate_from_body(config, header, body, named, &self_addrs, &resolve);
+                    stages.mark("tasks and records");
                     (generated, View::of(header))
                 })
                 .map_err(RefreshError::Fetch)?;
+            stages.mark("free body");
             return Ok(Yielded::List {
                 list: Box::new(generated?),
                 from: origin.url,

@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Now, RefreshError, Refresher};
 use crate::snapshot::{RData, Record, RecordList, Records};
@@ -141,6 +141,39 @@ impl Refresher {
         } else {
             String::new()
         }
+    }
+}
+
+/// When each stage of one step ended, for the `-v` log line that says where a refresh's time goes
+/// (`benches/refresh.sh` prints it).
+pub(super) struct Stages {
+    last: Instant,
+    took: Vec<(&'static str, Duration)>,
+}
+
+impl Stages {
+    pub(super) fn start(at: Instant) -> Stages {
+        Stages {
+            last: at,
+            took: Vec::with_capacity(8),
+        }
+    }
+
+    /// The stage `name` ends now (it began where the last one ended).
+    pub(super) fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.took.push((name, now.saturating_duration_since(self.last)));
+        self.last = now;
+    }
+}
+
+impl fmt::Display for Stages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (name, took)) in self.took.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{name} {} ms", took.as_millis())?;
+        }
+        Ok(())
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::names::ByteTable;
+use super::names::{ByteTable, FastHash};
 use super::zones::AgentZone;
 
 /// The data of one generated record.
@@ -107,7 +107,7 @@ struct TaskTable {
     /// The agent ids tasks run on, each once.
     agents: Vec<Box<str>>,
     /// Agent id -> index in `agents`, while tasks are added (dropped by [`RecordList::seal`]).
-    agent_index: std::collections::HashMap<Box<str>, u32>,
+    agent_index: std::collections::HashMap<Box<str>, u32, FastHash>,
 }
 
 impl TaskTable {
@@ -198,7 +198,7 @@ pub struct RecordList {
 struct LongChains {
     /// One bit per name id.
     names: Vec<u64>,
-    records: std::collections::HashSet<(u32, Data)>,
+    records: std::collections::HashSet<(u32, Data), FastHash>,
 }
 
 impl LongChains {
@@ -568,7 +568,7 @@ impl RecordList {
     pub fn seal(&mut self) {
         self.names.drop_index();
         self.long = LongChains::default();
-        self.tasks.agent_index = std::collections::HashMap::new();
+        self.tasks.agent_index = std::collections::HashMap::default();
     }
 
     /// The number of records.

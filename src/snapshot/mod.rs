@@ -39,6 +39,7 @@ pub(crate) use list::{NameId, Record};
 pub use list::{RData, RecordList};
 pub(crate) use lookup::Node;
 pub use lookup::{Lookup, Records};
+pub(crate) use names::FastHash;
 pub(crate) use tasks::{TaskEntry, TaskRecord, TaskTable};
 pub(crate) use zone::Zone;
 pub use zones::ZoneMap;

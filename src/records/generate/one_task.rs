@@ -13,7 +13,7 @@ use crate::config::{Cidr, IpSource, TaskFilter};
 use crate::mesos::state::State;
 use crate::mesos::state::Task;
 use crate::records::label::Spec;
-use crate::snapshot::RecordList;
+use crate::snapshot::{FastHash, RecordList};
 
 /// The settings and state-wide facts every task's records are made with (owned copies).
 pub(super) struct TaskNamer {
@@ -32,7 +32,7 @@ pub(super) struct TaskNamer {
     pub(super) buf: String,
     /// Per framework (index in the state), per task name `T`: the names its instances share, as
     /// interned in the list the tasks are being added to (so only valid for that one list).
-    pub(super) shared: Vec<HashMap<String, SharedNames>>,
+    pub(super) shared: Vec<HashMap<String, SharedNames, FastHash>>,
     /// A task's addresses (scratch space).
     pub(super) task_ips: Vec<IpAddr>,
 }
@@ -64,7 +64,7 @@ pub(crate) struct TaskGen {
     /// Every framework's name, in state order (each task's list lists them, as a full one does).
     framework_names: Vec<String>,
     /// The known agents by id, with their addresses.
-    agents: HashMap<String, Vec<IpAddr>>,
+    agents: HashMap<String, Vec<IpAddr>, FastHash>,
 }
 
 impl TaskGen {
@@ -78,7 +78,7 @@ impl TaskGen {
         namer: TaskNamer,
         frameworks: Vec<FrameworkRef>,
         framework_names: Vec<String>,
-        agents: HashMap<String, Vec<IpAddr>>,
+        agents: HashMap<String, Vec<IpAddr>, FastHash>,
     ) -> TaskGen {
         TaskGen {
             namer,

@@ -2,11 +2,13 @@
 //! empty ancestors), reverse names for the addresses marked for PTR records, and every node's data placed
 //! side by side by a counting sort. The work of answering is done here, once per refresh.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{Extra, Records, Srv, Totals};
 use crate::snapshot::chunk::{Chunk, ChunkNames, NameIndex, A, AAAA, CHUNK, OTHER, PTR, REVERSE, SRV};
 use crate::snapshot::list::Data;
+use crate::snapshot::names::{ByteTable, FastHash};
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
 use crate::snapshot::{Journal, RData, RecordList, Zone};
 use crate::wire::{is_at_or_below, parents, rtype, text_to_wire};
@@ -33,19 +35,10 @@ impl Records {
             None => vec![0],
         };
         let text = list.names();
-        let mut names = ChunkNames::with_capacity(text.len() + text.len() / 4 + 1);
-        let _ = names.intern(&apex);
-        // Text name id -> node id, with the ancestors of every name interned as well (empty
-        // non-terminals answer NODATA, RFC 8020).
-        let mut node_of = vec![NONE; text.len()];
-        for (id, node) in node_of.iter_mut().enumerate() {
-            let Ok(name) = std::str::from_utf8(text.get(id as u32)) else {
-                continue;
-            };
-            if text_to_wire(name, &mut wire).is_some() && is_at_or_below(&wire, &apex) {
-                *node = intern_with_ancestors(&mut names, &wire, &apex).unwrap_or(NONE);
-            }
-        }
+        let mut names = ChunkNames::with_capacity(0);
+        let _ = names.push_new(&apex);
+        let node_of = domain_nodes(&mut names, text, &apex, &mut wire);
+        names.index_all();
         let node = |id: u32| node_of.get(id as usize).copied().unwrap_or(NONE);
         // Reverse names after every name of the domain, alone (no ancestors: we answer for known
         // addresses, not for the reverse tree); (reverse node, target node) in generation order.
@@ -309,25 +302,93 @@ fn place<T>(array: &mut [T], at: &mut u32, value: T) {
     }
 }
 
-/// Interns `wire` and every ancestor of it below `apex`; the id of `wire`.
-fn intern_with_ancestors(names: &mut ChunkNames, wire: &[u8], apex: &[u8]) -> Option<u32> {
-    // One probe a name: a name that was there already adds nothing, and its ancestors are there too.
-    let count = names.len();
-    let id = names.intern(wire)?;
-    if names.len() == count {
-        return Some(id);
+/// Text name id -> node id for every name of the list under `apex`, each with its ancestors made
+/// nodes as well (empty non-terminals answer NODATA, RFC 8020), in the order interning each name and
+/// then its new ancestors one by one would give them. The list's names are distinct, so only a name
+/// that is also some name's ancestor (a few per app) is looked up, in a map of those alone; the
+/// caller indexes every node at once after ([`ChunkNames::index_all`]).
+fn domain_nodes(names: &mut ChunkNames, text: &ByteTable, apex: &[u8], wire: &mut Vec<u8>) -> Vec<u32> {
+    // An ancestor's text is longer than the apex's (`mesos.` is one octet shorter than its wire form).
+    let below_apex = |t: &[u8]| t.len() + 1 > apex.len();
+    let ids = 0..u32::try_from(text.len()).unwrap_or(u32::MAX);
+    let in_domain = |t: &[u8], wire: &mut Vec<u8>| {
+        let t = std::str::from_utf8(t).ok()?;
+        (text_to_wire(t, wire).is_some() && is_at_or_below(wire, apex)).then_some(())
+    };
+    // Every ancestor below the apex of every name (text form), not made into a node yet.
+    let mut ancestors: HashMap<&[u8], u32, FastHash> = HashMap::default();
+    for id in ids.clone() {
+        let t = text.get(id);
+        if in_domain(t, wire).is_none() {
+            continue;
+        }
+        for parent in text_parents(t).take_while(|p| below_apex(p)) {
+            if ancestors.insert(parent, NONE).is_some() {
+                break;
+            }
+        }
     }
-    for parent in parents(wire) {
-        if parent.len() <= apex.len() {
+    let mut node_of = vec![NONE; text.len()];
+    let mut parent_wire = Vec::with_capacity(256);
+    for id in ids {
+        let t = text.get(id);
+        if in_domain(t, wire).is_none() {
+            continue;
+        }
+        let node = if wire.as_slice() == apex {
+            0
+        } else {
+            match ancestors.get_mut(t) {
+                // Made as another name's ancestor, and its own ancestors with it.
+                Some(made) if *made != NONE => *made,
+                Some(slot) => {
+                    *slot = names.push_new(wire).unwrap_or(NONE);
+                    make_ancestors(names, &mut ancestors, t, &below_apex, &mut parent_wire);
+                    *ancestors.get(t).unwrap_or(&NONE)
+                }
+                None => {
+                    let made = names.push_new(wire).unwrap_or(NONE);
+                    make_ancestors(names, &mut ancestors, t, &below_apex, &mut parent_wire);
+                    made
+                }
+            }
+        };
+        if let Some(slot) = node_of.get_mut(id as usize) {
+            *slot = node;
+        }
+    }
+    node_of
+}
+
+/// Makes nodes of the ancestors of `t` that are not nodes yet, nearest first, up to the first that is.
+fn make_ancestors<'t>(
+    names: &mut ChunkNames,
+    ancestors: &mut HashMap<&'t [u8], u32, FastHash>,
+    t: &'t [u8],
+    below_apex: &dyn Fn(&[u8]) -> bool,
+    wire: &mut Vec<u8>,
+) {
+    for parent in text_parents(t).take_while(|p| below_apex(p)) {
+        let Some(slot) = ancestors.get_mut(parent) else {
+            break;
+        };
+        if *slot != NONE {
             break;
         }
-        let count = names.len();
-        names.intern(parent)?;
-        if names.len() == count {
-            break;
-        }
+        let made = std::str::from_utf8(parent)
+            .ok()
+            .and_then(|p| text_to_wire(p, wire))
+            .and_then(|()| names.push_new(wire));
+        *slot = made.unwrap_or(NONE);
     }
-    Some(id)
+}
+
+/// The ancestors of a fully qualified text name, nearest first (`b.c.` and `c.` for `a.b.c.`).
+fn text_parents(t: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
+    t.iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'.' && i + 1 < t.len())
+        .filter_map(|(i, _)| t.get(i + 1..))
 }
 
 /// A CNAME or TXT record's RDATA appended to `blob`, ready to copy.
@@ -471,5 +532,58 @@ fn bit(list: &RecordList, data: Data) -> u8 {
             Some(RData::Cname(_)) => BIT_CNAME,
             _ => BIT_TXT,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::snapshot::Lookup;
+    use crate::wire::wire_of;
+
+    /// Names and ancestors made in any order (a name first seen as another's ancestor, an ancestor
+    /// that is a name later, names outside the domain) are each one node, found by name, ids in
+    /// first-seen order (a name, then its new ancestors nearest first).
+    #[test]
+    fn every_name_and_ancestor_is_one_node_in_first_seen_order() {
+        let mut list = RecordList::new();
+        let ip = RData::A(Ipv4Addr::new(10, 0, 0, 1));
+        for name in [
+            "a.b.c.mesos.",
+            "b.c.mesos.",
+            "x.b.c.mesos.",
+            "c.mesos.",
+            "mesos.",
+            "outside.org.",
+            "d.e.mesos.",
+            "e.mesos.",
+        ] {
+            list.push(name, ip.clone());
+        }
+        let r = Records::build(Zone::of_default_config(), &list, 1);
+        let order = [
+            "mesos",
+            "a.b.c.mesos",
+            "b.c.mesos",
+            "c.mesos",
+            "x.b.c.mesos",
+            "d.e.mesos",
+            "e.mesos",
+        ];
+        assert_eq!(r.name_count(), order.len());
+        for (id, name) in order.iter().enumerate() {
+            let Lookup::Found(node) = r.lookup(&wire_of(name)) else {
+                panic!("{name} missing")
+            };
+            assert_eq!(node.a, vec![[10, 0, 0, 1]], "{name}");
+            assert_eq!(
+                r.node(id as u32).map(|n| n.name.to_vec()),
+                Some(wire_of(name)),
+                "{name}"
+            );
+        }
+        assert_eq!(r.skipped(), 1, "outside.org. is not a name of the domain");
     }
 }
