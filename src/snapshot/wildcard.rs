@@ -36,6 +36,7 @@ impl Records {
     }
 
     /// Number of wildcard names (`*` as the first label), at any depth.
+    #[cfg(test)]
     pub fn wildcard_count(&self) -> usize {
         self.wildcards
     }
