@@ -1,5 +1,5 @@
 //! Secure defaults end to end (issue 26): who may relay (`relayAllowFrom` and its default) and response
-//! rate limiting (`rateLimit`, `rateLimitSlip`), through the real binary, with clients at
+//! rate limiting (`rateLimit`, `rateLimitSlip`; a valid DNS server cookie exempts a client), through the real binary, with clients at
 //! public-looking addresses. Each test runs in a network namespace of its own ([`in_private_network`]):
 //! its loopback interface carries 198.51.100.7, 198.51.100.8, 203.0.113.9 (documentation networks) and
 //! 10.1.2.3 besides 127.0.0.1, and the fake master, the upstream resolver, the server and the clients
@@ -339,6 +339,66 @@ fn tcp_is_never_rate_limited() {
         let out = dig_from(PUBLIC, server.port, &args);
         assert_eq!(out.matches("status: NOERROR").count(), 10, "{out}");
         assert_eq!(out.matches(&NGINX_IP.to_string()).count(), 10, "{out}");
+    });
+}
+
+/// The hex after `COOKIE:` in dig's or kdig's output, and the rest of that line.
+fn printed_cookie(out: &str) -> (String, String) {
+    let line = out
+        .lines()
+        .find(|l| l.contains("COOKIE:"))
+        .unwrap_or_else(|| panic!("no COOKIE printed:\n{out}"));
+    let rest = line.split("COOKIE:").nth(1).unwrap_or_default().trim();
+    let (value, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+    (value.to_lowercase(), tail.to_string())
+}
+
+#[test]
+fn a_client_showing_a_valid_server_cookie_is_never_rate_limited() {
+    in_private_network(|| {
+        let up = Upstream::start(Behaviour::Answer(vec![MADE_UP]));
+        let (_master, server, http) = start(
+            &up,
+            json!({ "rateLimit": 1, "rateLimitSlip": 0, "relayAllowFrom": ["0.0.0.0/0", "::/0"] }),
+        );
+        // The burst (one answer) brings dig its server cookie.
+        let first = dig_from(PUBLIC, server.port, &[NGINX, "A", "+cookie"]);
+        let (cookie, _) = printed_cookie(&first);
+        assert_eq!(cookie.len(), 48, "client and server cookie: {first}");
+        // The network is over its limit now, but a query echoing the server cookie is answered every
+        // time: the domain's names and relayed ones, asked by dig and by kdig.
+        let echo = format!("+cookie={cookie}");
+        let from = PUBLIC.to_string();
+        for round in 0..5 {
+            let out = dig_from(PUBLIC, server.port, &[NGINX, "A", &echo]);
+            assert_eq!(printed_cookie(&out).1, "(good)", "round {round}: {out}");
+            assert_eq!(
+                parse_dig(&out).answer_data("A"),
+                [NGINX_IP.to_string()],
+                "round {round}: {out}"
+            );
+            let relayed = dig_from(PUBLIC, server.port, &["example.org", "A", &echo]);
+            assert_eq!(
+                parse_dig(&relayed).answer_data("A"),
+                [MADE_UP.to_string()],
+                "round {round}: {relayed}"
+            );
+            let k = run(
+                "kdig",
+                server.port,
+                &["-b", &from, NGINX, "A", &echo, "+time=2", "+retry=0"],
+            );
+            assert!(k.contains(&NGINX_IP.to_string()), "round {round}: {k}");
+        }
+        // The same network without the cookie is held to the rate: a flood of about a second gets the
+        // refill of that second and the 300 ms after it, at most.
+        let (sent, answers, _, took) = flood(&[PUBLIC_NEIGHBOUR], server.port, NGINX, Duration::from_secs(1));
+        let most = 1 + (took.as_secs_f64() + 0.3).ceil() as usize;
+        assert!(
+            sent > 100 && answers <= most,
+            "{answers} of {sent} answered without a cookie in {took:?}"
+        );
+        assert!(metric(http, "mesos_dns_rate_limited_responses_total{action=\"dropped\"}") as usize >= sent - answers);
     });
 }
 

@@ -221,8 +221,15 @@ impl Forwarder {
     }
 
     /// Answers ready for their clients (upstream answers with the client's ID, or SERVFAIL).
-    pub(crate) fn outbox(&mut self) -> std::collections::vec_deque::Drain<'_, (Client, Box<[u8]>)> {
+    #[cfg(test)]
+    pub(crate) fn outbox(&mut self) -> impl Iterator<Item = (Client, Box<[u8]>)> + '_ {
         self.table.outbox()
+    }
+
+    /// [`Forwarder::outbox`], each answer with whether its query showed a valid server cookie (such an
+    /// answer is never rate-limited).
+    pub(crate) fn deliveries(&mut self) -> std::collections::vec_deque::Drain<'_, (Client, Box<[u8]>, bool)> {
+        self.table.deliveries()
     }
 
     /// Number of queries waiting for an upstream.

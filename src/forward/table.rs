@@ -180,6 +180,8 @@ pub struct RelayCookie {
     pub option: [u8; cookie::OPTION_LEN],
     /// The client's size limit (its UDP payload size, or 65535 over TCP).
     pub limit: usize,
+    /// The query's server cookie was valid: its answer is never rate-limited (`rateLimit`).
+    pub verified: bool,
 }
 
 impl Pending {
@@ -237,7 +239,7 @@ pub struct Table {
     attempts: u64,
     random: SecureRandom,
     io: VecDeque<Io>,
-    outbox: VecDeque<(Client, Box<[u8]>)>,
+    outbox: VecDeque<(Client, Box<[u8]>, bool)>,
     scratch: Vec<u8>,
     cache: Option<Cache>,
     /// The relay's counters so far.
@@ -382,7 +384,13 @@ impl Table {
     }
 
     /// Answers ready for their clients (upstream answers under the client's ID, or SERVFAIL).
-    pub fn outbox(&mut self) -> std::collections::vec_deque::Drain<'_, (Client, Box<[u8]>)> {
+    #[cfg(any(test, feature = "internals"))]
+    pub fn outbox(&mut self) -> impl Iterator<Item = (Client, Box<[u8]>)> + '_ {
+        self.deliveries().map(|(client, answer, _)| (client, answer))
+    }
+
+    /// [`Table::outbox`], each answer with whether its query showed a valid server cookie.
+    pub fn deliveries(&mut self) -> std::collections::vec_deque::Drain<'_, (Client, Box<[u8]>, bool)> {
         self.outbox.drain(..)
     }
 
@@ -751,6 +759,7 @@ impl Table {
     /// last), not the upstream's.
     fn push_scratch(&mut self, client: Client, n: usize, cookie: Option<RelayCookie>, ours: bool) {
         let mut len = n;
+        let verified = cookie.is_some_and(|c| c.verified);
         if let Some(c) = cookie {
             let room = n + cookie::OPTION_LEN + OPT_LEN;
             if self.scratch.len() < room {
@@ -758,7 +767,7 @@ impl Table {
             }
             len = cookie::add(&mut self.scratch, n, &c.option, c.limit, ours).unwrap_or(n);
         }
-        self.outbox.push_back((client, self.scratch[..len].into()));
+        self.outbox.push_back((client, self.scratch[..len].into(), verified));
     }
 
     /// A query that cannot be relayed (no resolver, or the table is full): an expired cached answer if

@@ -550,10 +550,10 @@ impl Loop {
     /// Sends the answers the forwarder has for clients (over UDP within `rateLimit`).
     fn deliver_relayed(&mut self, now: Instant) {
         let udp = self.dns.as_ref().map(|(udp, _)| udp);
-        for (client, answer) in self.forwarder.outbox() {
+        for (client, answer, verified) in self.forwarder.deliveries() {
             self.responder.metrics.response(transport(client), &answer);
             if let (Client::Udp { peer, local }, Some(udp)) = (client, udp) {
-                let verdict = sockets::send_udp(udp, &answer, peer, local, self.limiter.as_mut(), false, now);
+                let verdict = sockets::send_udp(udp, &answer, peer, local, self.limiter.as_mut(), verified, now);
                 self.responder.metrics.rate_limit(verdict);
                 continue;
             }

@@ -309,6 +309,7 @@ impl Responder {
                     RelayCookie {
                         option,
                         limit: client_limit(msg, transport),
+                        verified,
                     }
                 });
                 cx.forwarder.relay(msg, client, cookie, cx.registry);
