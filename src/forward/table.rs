@@ -9,7 +9,7 @@
 //! for a prefetch is relayed here for a [`Client::Prefetch`], whose answer only refreshes the cache.
 //!
 //! It takes bytes and the time (`now`) and returns decisions: I/O commands ([`Io`]) for the driver in
-//! `forward/mod.rs` to carry out, and answers for clients in [`Table::outbox`]. The driver reports what
+//! `forward/mod.rs` to carry out, and answers for clients in [`Table::deliveries`]. The driver reports what
 //! happened (a datagram arrived, a TCP answer arrived, a send or a connection failed), so every decision
 //! here is unit-tested on virtual time without a socket. How a query's legs (the resolvers asked for
 //! it) start and end is `table/legs.rs`'s part.
