@@ -7,8 +7,9 @@
 //! `/master/state`, and after a 404 for `/master/state.json` (masters before 0.25). A document whose
 //! `leader` names another host sends the search to that host with the port we were given (the masters
 //! of one cluster share a port); a redirect sends it to its `Location`. Either is a follow, and one
-//! configured master gets [`MAX_FOLLOWS`] of them: after that a document is trusted whatever leader it
-//! names, and a redirect is a failure. An address learnt from a master is contacted only if the
+//! configured master gets [`MAX_FOLLOWS`] of them: after that a document naming yet another leader is
+//! a failure (a follower's document has no agents and no tasks: the original trusts it, and loses every
+//! task's name when leadership moves during a search), and so is a redirect. An address learnt from a master is contacted only if the
 //! [`FollowFilter`] allows it. The first document that names a leader is accepted; a master that gives
 //! none is noted ([`Attempt`]) and the next is tried, except after a failed IAM login (the same
 //! endpoint serves every master). So one search sends at most `2 * (1 + MAX_FOLLOWS)` requests per
@@ -172,15 +173,15 @@ impl<'a> LeaderSearch<'a> {
         if leader.is_empty() {
             return Verdict::Next(self.fail(asking, Problem::NoLeader));
         }
-        let hop = if asking.follows < MAX_FOLLOWS {
-            next_hop(&asking.addr, leader)
-        } else {
-            // We already followed once; the original trusts the document it gets there.
-            Ok(Hop::Stay)
-        };
-        match hop {
+        match next_hop(&asking.addr, leader) {
             Ok(Hop::Stay) => Verdict::Accept(self.accept(asking, leader)),
-            Ok(Hop::Follow(next)) => Verdict::Next(self.follow_to(asking, next, format_args!("names leader {leader}"))),
+            Ok(Hop::Follow(next)) if asking.follows < MAX_FOLLOWS => {
+                Verdict::Next(self.follow_to(asking, next, format_args!("names leader {leader}")))
+            }
+            // Followed already, and this master names yet another leader: leadership moved during the
+            // search. Its document is a follower's (no agents, no tasks): publishing it would take every
+            // task's name away, so the next configured master is asked instead. (The original trusts it.)
+            Ok(Hop::Follow(_)) => Verdict::Next(self.fail(asking, Problem::NotLeader(leader.to_owned()))),
             Err(problem) => Verdict::Next(self.fail(asking, problem)),
         }
     }
@@ -319,6 +320,8 @@ pub(crate) enum Problem {
     NoLeader,
     /// The `leader` field could not be read as `name@host:port`.
     BadLeader(String),
+    /// After a follow, the master names yet another leader (leadership moved during the search).
+    NotLeader(String),
     /// The follow filter refused to contact this address.
     FollowRefused(HostPort),
     /// Another HTTP-level failure (a malformed response, ...).
@@ -345,6 +348,7 @@ impl fmt::Display for Problem {
             Problem::NotState(e) => write!(f, "the body is not a Mesos state document: {e}"),
             Problem::NoLeader => write!(f, "the state names no leader (is this master part of a quorum?)"),
             Problem::BadLeader(l) => write!(f, "cannot read the leader field {l:?}"),
+            Problem::NotLeader(l) => write!(f, "not the leader: it names {l} (the leader moved during the search)"),
             Problem::FollowRefused(a) => write!(f, "not following the leader to {a} (refused by the follow filter)"),
             Problem::Http(e) => write!(f, "HTTP error: {e}"),
         }

@@ -280,7 +280,23 @@ fn non_loopback_leader_is_never_contacted_under_the_loopback_filter() {
 }
 
 #[test]
-fn redirect_to_loopback_is_followed_once_and_that_document_is_trusted() {
+fn a_document_naming_yet_another_leader_after_a_follow_is_a_failure_not_the_cluster() {
+    let r = run(
+        &["127.0.0.1:8000", "127.0.0.1:8001"],
+        &[
+            (
+                "http://127.0.0.1:8000/master/state",
+                Says::Redirect("//127.0.0.1:8009/master/state".into()),
+            ),
+            // After one follow, a master naming yet another host is a follower (leadership moved
+            // meanwhile): the next configured master is asked.
+            ("http://127.0.0.1:8009/master/state", doc("master@127.0.0.9:1")),
+            ("http://127.0.0.1:8001/master/state", doc("master@127.0.0.1:8001")),
+        ],
+    );
+    assert_eq!(r.origin().url, "http://127.0.0.1:8001/master/state");
+    assert_eq!(r.gets.len(), 3);
+    // With no other master the refresh fails (and the last good records stay).
     let r = run(
         &["127.0.0.1:8000"],
         &[
@@ -288,13 +304,10 @@ fn redirect_to_loopback_is_followed_once_and_that_document_is_trusted() {
                 "http://127.0.0.1:8000/master/state",
                 Says::Redirect("//127.0.0.1:8009/master/state".into()),
             ),
-            // After one follow the document is trusted even though it names yet another host.
             ("http://127.0.0.1:8009/master/state", doc("master@127.0.0.9:1")),
         ],
     );
-    assert_eq!(r.origin().leader, "master@127.0.0.9:1");
-    assert_eq!(r.origin().url, "http://127.0.0.1:8009/master/state");
-    assert_eq!(r.gets.len(), 2);
+    assert_eq!(r.problems(), [Problem::NotLeader("master@127.0.0.9:1".into())]);
 }
 
 #[test]
@@ -434,7 +447,13 @@ fn every_search_ends_within_its_request_budget_against_masters_that_always_point
         host += 1;
         doc(&format!("master@127.0.0.{host}:5050"))
     });
-    assert_eq!(r.gets.len(), 2, "followed once, then trusted: {:?}", r.gets);
+    assert_eq!(
+        r.gets.len(),
+        2 * masters.len(),
+        "each master followed once, then given up: {:?}",
+        r.gets
+    );
+    assert!(r.problems().iter().all(|p| matches!(p, Problem::NotLeader(_))));
 }
 
 /// The pure rules under the search: the next hop, redirect targets, the loopback filter, error text.
