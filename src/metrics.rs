@@ -302,6 +302,8 @@ pub(crate) struct Snapshot<'a> {
     pub records: &'a Records,
     pub tcp_open: usize,
     pub now_ms: u64,
+    /// `refreshSeconds` (the alert on stale records compares the last refresh's age with it).
+    pub refresh_seconds: u64,
 }
 
 mod text;
@@ -386,6 +388,7 @@ mod tests {
             records: &records,
             tcp_open: 0,
             now_ms: 0,
+            refresh_seconds: 60,
         });
         for line in [
             "mesos_dns_dns_queries_total{transport=\"udp\",kind=\"cached\"} 2",
@@ -414,6 +417,7 @@ mod tests {
                 tcp_open: 0,
                 resolvers: &[],
                 now_ms,
+                refresh_seconds: 60,
             })
         };
         assert!(render_at(0).contains("\nmesos_dns_records_from_snapshot_file 0\n"));
@@ -458,6 +462,7 @@ mod tests {
             records: &records,
             tcp_open: 512,
             now_ms: 0,
+            refresh_seconds: 60,
         });
         assert!(
             text.contains("# TYPE mesos_dns_tcp_connections_refused_total counter\n"),

@@ -230,6 +230,12 @@ const FAMILIES: &[Family] = &[
         samples: |o, s| o.value(Seconds(s.refresh.last_success_ms())),
     },
     Family {
+        name: "refresh_interval_seconds",
+        kind: GAUGE,
+        help: "refreshSeconds: how often the state is polled (alert on a last refresh older than 3 of them).",
+        samples: |o, s| o.value(s.refresh_seconds),
+    },
+    Family {
         name: "last_refresh_duration_seconds",
         kind: GAUGE,
         help: "How long the last refresh took.",

@@ -52,6 +52,7 @@ impl ApiView<'_> {
                 records: self.records,
                 tcp_open: self.tcp_open,
                 now_ms,
+                refresh_seconds: config.refresh_seconds,
             })
         };
         let ctx = ApiContext {
