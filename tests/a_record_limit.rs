@@ -30,19 +30,7 @@ fn five_nginx() -> Value {
         agent["hostname"] = json!(ip);
         slaves.push(agent);
     }
-    let ids: Vec<String> = slaves
-        .iter()
-        .map(|s| s["id"].as_str().unwrap_or_default().to_owned())
-        .collect();
-    let tasks = tasks_mut(&mut state);
-    let nginx = tasks.iter().find(|t| t["name"] == "nginx").expect("nginx task").clone();
-    tasks.retain(|t| t["name"] != "nginx");
-    for (i, agent) in ids.iter().enumerate() {
-        let mut task = nginx.clone();
-        task["id"] = json!(format!("nginx.7a1e000{i}-a36d-11e4-8c21-56847afe9799"));
-        task["slave_id"] = json!(agent);
-        tasks.push(task);
-    }
+    nginx_on_each_agent(&mut state);
     state
 }
 

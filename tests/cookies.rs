@@ -11,7 +11,7 @@ mod common;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use common::dig::run;
+use common::dig::{printed_cookie, run};
 use common::dns;
 use common::upstream::{Behaviour, Upstream};
 use common::*;
@@ -96,17 +96,6 @@ fn our_cookie(answer: &[u8]) -> Vec<u8> {
     assert_eq!(cookie[..8], CLIENT_COOKIE, "our client cookie comes back");
     assert_eq!(cookie[8..12], [1, 0, 0, 0], "RFC 9018 version 1, reserved");
     cookie
-}
-
-/// The hex after `COOKIE:` in dig's or kdig's output, and the rest of that line.
-fn printed_cookie(out: &str) -> (String, String) {
-    let line = out
-        .lines()
-        .find(|l| l.contains("COOKIE:"))
-        .unwrap_or_else(|| panic!("no COOKIE printed:\n{out}"));
-    let rest = line.split("COOKIE:").nth(1).unwrap_or_default().trim();
-    let (value, tail) = rest.split_once(' ').unwrap_or((rest, ""));
-    (value.to_lowercase(), tail.to_string())
 }
 
 #[test]

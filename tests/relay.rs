@@ -287,16 +287,7 @@ fn relayed_answer_too_big_for_a_udp_client_is_truncated_and_whole_over_tcp() {
 /// Asks `name` over UDP from a socket `connect()`ed to `ip`:`port`, which takes a reply from that
 /// address only (as glibc, musl and dig do); `None` if nothing came from there within a second.
 fn ask_connected(ip: Ipv4Addr, port: u16, name: &str) -> Option<Response> {
-    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    sock.connect((ip, port)).expect("connect");
-    sock.set_read_timeout(Some(Duration::from_secs(1))).expect("timeout");
-    let id = fresh_id();
-    sock.send(&dns::query(id, name, dns::A)).expect("send");
-    let mut buf = [0u8; 4096];
-    let n = sock.recv(&mut buf).ok()?;
-    let r = dns::parse(&buf[..n]).expect("decodable");
-    assert_eq!(r.id, id);
-    Some(r)
+    dns::ask_a([127, 0, 0, 1].into(), (ip, port).into(), fresh_id(), name)
 }
 
 #[test]

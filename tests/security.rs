@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::dig::printed_cookie;
 use common::dns::{self, Response};
 use common::upstream::{Behaviour, Upstream};
 use common::*;
@@ -90,16 +91,7 @@ fn start(upstream: &Upstream, extra: Value) -> (FakeMaster, Server, u16) {
 
 /// Asks `name` A over UDP from `from` and waits up to a second for the answer.
 fn ask_from(from: Ipv4Addr, port: u16, name: &str) -> Option<Response> {
-    let sock = UdpSocket::bind((from, 0)).expect("bind the client address");
-    sock.connect(("127.0.0.1", port)).expect("connect");
-    sock.set_read_timeout(Some(Duration::from_secs(1))).expect("timeout");
-    let id = fresh_id();
-    sock.send(&dns::query(id, name, dns::A)).expect("send");
-    let mut buf = [0u8; 4096];
-    let n = sock.recv(&mut buf).ok()?;
-    let r = dns::parse(&buf[..n]).expect("decodable");
-    assert_eq!(r.id, id);
-    Some(r)
+    dns::ask_a(from.into(), ([127, 0, 0, 1], port).into(), fresh_id(), name)
 }
 
 fn must_ask_from(from: Ipv4Addr, server: &Server, name: &str) -> Response {
@@ -340,17 +332,6 @@ fn tcp_is_never_rate_limited() {
         assert_eq!(out.matches("status: NOERROR").count(), 10, "{out}");
         assert_eq!(out.matches(&NGINX_IP.to_string()).count(), 10, "{out}");
     });
-}
-
-/// The hex after `COOKIE:` in dig's or kdig's output, and the rest of that line.
-fn printed_cookie(out: &str) -> (String, String) {
-    let line = out
-        .lines()
-        .find(|l| l.contains("COOKIE:"))
-        .unwrap_or_else(|| panic!("no COOKIE printed:\n{out}"));
-    let rest = line.split("COOKIE:").nth(1).unwrap_or_default().trim();
-    let (value, tail) = rest.split_once(' ').unwrap_or((rest, ""));
-    (value.to_lowercase(), tail.to_string())
 }
 
 #[test]

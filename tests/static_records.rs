@@ -26,15 +26,7 @@ nginx       A        10.9.9.9
 fn server_with(zone: &str) -> (FakeMaster, Server, TestConfig) {
     let master = FakeMaster::serving(tutorial());
     let cfg = TestConfig::write(&[master.addr()], json!({"refreshSeconds": 3600}));
-    // The zone lives in the config's scratch directory, removed with it.
-    let path = cfg.dir.join("static.zone");
-    std::fs::write(&path, zone).expect("write zone");
-    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&cfg.path).unwrap()).unwrap();
-    config["staticRecordsFile"] = json!(path.display().to_string());
-    std::fs::write(&cfg.path, serde_json::to_vec(&config).unwrap()).unwrap();
-    let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
-    let server = Server::spawn(&args, cfg.port, cfg.dir.clone());
-    server.wait_loaded();
+    let server = cfg.spawn_with_static_records(zone);
     (master, server, cfg)
 }
 

@@ -31,15 +31,7 @@ fn server_with(extra: Value) -> (FakeMaster, Server, TestConfig) {
         k.extend(e.clone());
     }
     let cfg = TestConfig::write(&[master.addr()], keys);
-    // The zone lives in the config's scratch directory, removed with it.
-    let path = cfg.dir.join("static.zone");
-    std::fs::write(&path, ZONE).expect("write zone");
-    let mut config: Value = serde_json::from_slice(&std::fs::read(&cfg.path).unwrap()).unwrap();
-    config["staticRecordsFile"] = json!(path.display().to_string());
-    std::fs::write(&cfg.path, serde_json::to_vec(&config).unwrap()).unwrap();
-    let args = ["-v".to_owned(), format!("-config={}", cfg.path.display())];
-    let server = Server::spawn(&args, cfg.port, cfg.dir.clone());
-    server.wait_loaded();
+    let server = cfg.spawn_with_static_records(ZONE);
     (master, server, cfg)
 }
 

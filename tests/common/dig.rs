@@ -180,3 +180,14 @@ pub fn transfer_records(text: &str) -> Vec<(String, String, String)> {
         })
         .collect()
 }
+
+/// The hex after `COOKIE:` in dig's or kdig's output, and the rest of that line.
+pub fn printed_cookie(out: &str) -> (String, String) {
+    let line = out
+        .lines()
+        .find(|l| l.contains("COOKIE:"))
+        .unwrap_or_else(|| panic!("no COOKIE printed:\n{out}"));
+    let rest = line.split("COOKIE:").nth(1).unwrap_or_default().trim();
+    let (value, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+    (value.to_lowercase(), tail.to_string())
+}

@@ -293,3 +293,17 @@ pub fn parse(msg: &[u8]) -> Result<Response, String> {
         additional,
     })
 }
+
+/// Asks `name` A over UDP from a socket bound to `bind` and connected to `to` (so only an answer from
+/// that address counts, as glibc, musl and dig take it); `None` if none came within a second.
+pub fn ask_a(bind: std::net::IpAddr, to: std::net::SocketAddr, id: u16, name: &str) -> Option<Response> {
+    let sock = std::net::UdpSocket::bind((bind, 0)).expect("bind the client address");
+    sock.connect(to).expect("connect");
+    sock.set_read_timeout(Some(Duration::from_secs(1))).expect("timeout");
+    sock.send(&query(id, name, A)).expect("send");
+    let mut buf = [0u8; 4096];
+    let n = sock.recv(&mut buf).ok()?;
+    let r = parse(&buf[..n]).expect("decodable");
+    assert_eq!(r.id, id);
+    Some(r)
+}

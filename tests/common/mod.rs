@@ -106,6 +106,25 @@ pub fn tasks_mut(state: &mut Value) -> &mut Vec<Value> {
         .expect("tutorial has tasks")
 }
 
+/// Replaces the tutorial's `nginx` task with one instance on each agent of `state["slaves"]`.
+pub fn nginx_on_each_agent(state: &mut Value) {
+    let ids: Vec<String> = state["slaves"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .map(|s| s["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let tasks = tasks_mut(state);
+    let nginx = tasks.iter().find(|t| t["name"] == "nginx").expect("nginx task").clone();
+    tasks.retain(|t| t["name"] != "nginx");
+    for (i, agent) in ids.iter().enumerate() {
+        let mut task = nginx.clone();
+        task["id"] = json!(format!("nginx.7a1e000{i}-a36d-11e4-8c21-56847afe9799"));
+        task["slave_id"] = json!(agent);
+        tasks.push(task);
+    }
+}
+
 /// The tutorial with `nginx` scaled to two instances, on agents S1 (10.114.227.92) and S2 (10.29.107.105).
 pub fn tutorial_scaled() -> Value {
     let mut state = tutorial();

@@ -83,6 +83,20 @@ impl TestConfig {
         std::fs::write(&path, serde_json::to_vec_pretty(&config).expect("config JSON")).expect("write config");
         TestConfig { port, dir, path }
     }
+
+    /// Writes `zone` beside the config (removed with it) as its `staticRecordsFile`, then starts the
+    /// binary on the config with `-v` and waits for its first records.
+    pub fn spawn_with_static_records(&self, zone: &str) -> Server {
+        let path = self.dir.join("static.zone");
+        std::fs::write(&path, zone).expect("write zone");
+        let mut config: Value = serde_json::from_slice(&std::fs::read(&self.path).expect("config")).expect("json");
+        config["staticRecordsFile"] = json!(path.display().to_string());
+        std::fs::write(&self.path, serde_json::to_vec(&config).expect("json")).expect("write config");
+        let args = ["-v".to_owned(), format!("-config={}", self.path.display())];
+        let server = Server::spawn(&args, self.port, self.dir.clone());
+        server.wait_loaded();
+        server
+    }
 }
 
 /// The real `mesos-dns` binary with a config in a scratch directory; killed on drop (its log is printed
