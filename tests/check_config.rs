@@ -8,8 +8,7 @@ mod common;
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use common::*;
 use serde_json::{json, Value};
@@ -49,30 +48,12 @@ fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
             cmd.env_remove(name);
         }
     }
-    let child = cmd
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start mesos-dns");
-    let start = Instant::now();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let id = child.id();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let output = match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(output) => output.expect("wait for mesos-dns"),
-        Err(_) => {
-            let _ = Command::new("kill").arg(id.to_string()).status();
-            panic!("mesos-dns -check-config still running after {:?}", start.elapsed());
-        }
-    };
+    cmd.envs(env.iter().copied());
+    let (status, stdout, stderr) = run_command_to_exit(cmd, args);
     Outcome {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: status.code(),
+        stdout,
+        stderr,
     }
 }
 

@@ -5,6 +5,8 @@
 use std::fmt::{Display, Write as _};
 use std::sync::atomic::Ordering;
 
+use crate::forward::health::ResolverHealth;
+
 use super::{Snapshot, KINDS, RCODES, TRANSFER_KINDS, TRANSPORTS};
 
 /// One metric family: its name after `mesos_dns_`, its Prometheus type, its help text, and the writer
@@ -32,6 +34,15 @@ impl Samples<'_> {
     }
 
     /// `mesos_dns_NAME{k1="v1",k2="v2"} VALUE`.
+    /// One sample per resolver, labelled with its address, of `value` (none where it is `None`).
+    fn per_resolver<V: Display>(&mut self, s: &Snapshot<'_>, value: impl Fn(&ResolverHealth) -> Option<V>) {
+        for r in s.resolvers {
+            if let Some(v) = value(r) {
+                self.labelled(&[("resolver", &r.addr)], v);
+            }
+        }
+    }
+
     fn labelled(&mut self, labels: &[(&str, &dyn Display)], value: impl Display) {
         let _ = write!(self.out, "mesos_dns_{}{{", self.name);
         for (i, (key, label)) in labels.iter().enumerate() {
@@ -156,63 +167,37 @@ const FAMILIES: &[Family] = &[
         name: "relay_resolver_sent_total",
         kind: COUNTER,
         help: "Queries sent to each resolver (probes of a resolver that is down included).",
-        samples: |o, s| {
-            for r in s.resolvers {
-                o.labelled(&[("resolver", &r.addr)], r.sent);
-            }
-        },
+        samples: |o, s| o.per_resolver(s, |r| Some(r.sent)),
     },
     Family {
         name: "relay_resolver_answered_total",
         kind: COUNTER,
         help: "Valid answers from each resolver.",
-        samples: |o, s| {
-            for r in s.resolvers {
-                o.labelled(&[("resolver", &r.addr)], r.answered);
-            }
-        },
+        samples: |o, s| o.per_resolver(s, |r| Some(r.answered)),
     },
     Family {
         name: "relay_resolver_timeouts_total",
         kind: COUNTER,
         help: "Queries each resolver left unanswered past its RTO (srtt + 4 * rttvar, 1 s at least).",
-        samples: |o, s| {
-            for r in s.resolvers {
-                o.labelled(&[("resolver", &r.addr)], r.timeouts);
-            }
-        },
+        samples: |o, s| o.per_resolver(s, |r| Some(r.timeouts)),
     },
     Family {
         name: "relay_resolver_errors_total",
         kind: COUNTER,
         help: "Queries each resolver refused at once (ICMP unreachable, send or TCP connect failure).",
-        samples: |o, s| {
-            for r in s.resolvers {
-                o.labelled(&[("resolver", &r.addr)], r.errors);
-            }
-        },
+        samples: |o, s| o.per_resolver(s, |r| Some(r.errors)),
     },
     Family {
         name: "relay_resolver_up",
         kind: GAUGE,
         help: "1 if the resolver is asked in its turn, 0 if it is down (two failures in a row) and only probed.",
-        samples: |o, s| {
-            for r in s.resolvers {
-                o.labelled(&[("resolver", &r.addr)], u8::from(r.is_up()));
-            }
-        },
+        samples: |o, s| o.per_resolver(s, |r| Some(u8::from(r.is_up()))),
     },
     Family {
         name: "relay_resolver_srtt_seconds",
         kind: GAUGE,
         help: "Each resolver's smoothed round-trip time (RFC 6298); absent until it answers.",
-        samples: |o, s| {
-            for r in s.resolvers {
-                if let Some(srtt) = r.srtt() {
-                    o.labelled(&[("resolver", &r.addr)], srtt.as_secs_f64());
-                }
-            }
-        },
+        samples: |o, s| o.per_resolver(s, |r| r.srtt().map(|t| t.as_secs_f64())),
     },
     Family {
         name: "refreshes_total",

@@ -17,6 +17,7 @@ use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::time::Instant;
 
+use crate::forward::acl::ClientNet;
 use crate::wire::{field, uncompressed_len};
 
 /// The limit's settings.
@@ -105,7 +106,7 @@ impl Limiter {
         if verified {
             return Verdict::Send;
         }
-        let net = network(ip);
+        let net = ClientNet::of(ip).key();
         let now_ms = u64::try_from(now.saturating_duration_since(self.start).as_millis()).unwrap_or(u64::MAX);
         let slot = self.slot(net, now_ms);
         let (rate, capacity) = (self.rate, self.rate * UNIT);
@@ -162,17 +163,6 @@ impl Limiter {
 fn level(bucket: &Bucket, now_ms: u64, rate: u64, capacity: u64) -> u64 {
     let elapsed = now_ms.saturating_sub(bucket.at_ms);
     bucket.tokens.saturating_add(elapsed.saturating_mul(rate)).min(capacity)
-}
-
-/// The client network of `ip`: its /24 (IPv4, IPv4-mapped IPv6 included) or /56 (IPv6), as one
-/// number the two families cannot share (an IPv4 network has the top bit set, an IPv6 one fits in 56
-/// bits).
-#[inline]
-fn network(ip: IpAddr) -> u64 {
-    match ip.to_canonical() {
-        IpAddr::V4(a) => 1 << 63 | u64::from(u32::from(a) >> 8),
-        IpAddr::V6(a) => (u128::from(a) >> 72) as u64,
-    }
 }
 
 /// Writes the slipped form of `answer` into `out`: its header with TC set and no records, and its

@@ -341,10 +341,15 @@ pub fn run_to_exit(args: &[&str]) -> (ExitStatus, String, String) {
 
 /// [`run_to_exit`] with extra environment variables.
 pub fn run_to_exit_with_env(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("RUST_LOG").envs(env.iter().copied());
+    run_command_to_exit(cmd, args)
+}
+
+/// Runs `cmd` (the binary, set up by the caller: `args` are for messages) to completion, its output
+/// collected; kills it if it runs longer than 20 s.
+pub fn run_command_to_exit(mut cmd: Command, args: &[&str]) -> (ExitStatus, String, String) {
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
