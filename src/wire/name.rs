@@ -206,18 +206,38 @@ impl LowerName {
 /// the name is over [`MAX_NAME_LEN`] octets in wire form (`out` then holds a partial name).
 pub(crate) fn text_to_wire(name: &str, out: &mut Vec<u8>) -> Option<()> {
     out.clear();
-    let name = name.strip_suffix('.').unwrap_or(name);
+    let name = name.strip_suffix('.').unwrap_or(name).as_bytes();
     if !name.is_empty() {
-        for label in name.as_bytes().split(|&b| b == b'.') {
-            if label.is_empty() || label.len() > MAX_LABEL_LEN {
-                return None;
+        // The text one octet to the right, lower-cased in one go; then each dot (and the octet
+        // before the first label) becomes the length of the label after it. A refresh converts
+        // every name of the cluster, so this is one copy and one scan rather than a push per octet.
+        out.push(0);
+        out.extend_from_slice(name);
+        let labels = out.get_mut(1..).unwrap_or_default();
+        labels.make_ascii_lowercase();
+        let mut len_at = 0;
+        for i in 1..=name.len() {
+            if name.get(i - 1) == Some(&b'.') {
+                set_label_len(out, len_at, i)?;
+                len_at = i;
             }
-            out.push(label.len() as u8);
-            out.extend(label.iter().map(u8::to_ascii_lowercase));
         }
+        set_label_len(out, len_at, name.len() + 1)?;
     }
     out.push(0);
     (out.len() <= MAX_NAME_LEN).then_some(())
+}
+
+/// Writes at `len_at` the length of the label that runs from there to `end` (exclusive) in a name
+/// [`text_to_wire`] is writing; `None` if it is empty or over 63 octets.
+#[inline]
+fn set_label_len(out: &mut [u8], len_at: usize, end: usize) -> Option<()> {
+    let len = end - len_at - 1;
+    if len == 0 || len > MAX_LABEL_LEN {
+        return None;
+    }
+    *out.get_mut(len_at)? = len as u8;
+    Some(())
 }
 
 /// An uncompressed wire name as dotted text with the trailing dot (`"."` for the root). Octets that are

@@ -11,7 +11,7 @@ use crate::snapshot::list::Data;
 use crate::snapshot::names::{ByteTable, FastHash};
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
 use crate::snapshot::{Journal, RData, RecordList, Zone};
-use crate::wire::{is_at_or_below, parents, rtype, text_to_wire};
+use crate::wire::{is_at_or_below, parents, rtype, text_to_wire, wire_to_text};
 
 const NONE: u32 = u32::MAX;
 
@@ -315,11 +315,16 @@ fn domain_nodes(names: &mut ChunkNames, text: &ByteTable, apex: &[u8], wire: &mu
         let t = std::str::from_utf8(t).ok()?;
         (text_to_wire(t, wire).is_some() && is_at_or_below(wire, apex)).then_some(())
     };
-    // Every ancestor below the apex of every name (text form), not made into a node yet.
+    // Every ancestor below the apex of every name (text form), not made into a node yet. Read from
+    // the text alone: a name that is no valid name but whose text ends in the domain adds ancestors
+    // no valid name has, which are never made (only a valid name's are, below), so this need not
+    // convert every name to wire form twice.
+    let apex_text = wire_to_text(apex);
+    let apex_text = apex_text.trim_end_matches('.').as_bytes();
     let mut ancestors: HashMap<&[u8], u32, FastHash> = HashMap::default();
     for id in ids.clone() {
         let t = text.get(id);
-        if in_domain(t, wire).is_none() {
+        if !text_at_or_below(t, apex_text) {
             continue;
         }
         for parent in text_parents(t).take_while(|p| below_apex(p)) {
@@ -358,6 +363,19 @@ fn domain_nodes(names: &mut ChunkNames, text: &ByteTable, apex: &[u8], wire: &mu
         }
     }
     node_of
+}
+
+/// Whether the text name `t` is `apex` (text without its trailing dot; empty for the root) or below
+/// it, ignoring case: true for every valid name whose wire form [`is_at_or_below`] the apex.
+fn text_at_or_below(t: &[u8], apex: &[u8]) -> bool {
+    let t = t.strip_suffix(b".").unwrap_or(t);
+    if apex.is_empty() {
+        return true;
+    }
+    let Some(at) = t.len().checked_sub(apex.len()) else {
+        return false;
+    };
+    t.get(at..).is_some_and(|tail| tail.eq_ignore_ascii_case(apex)) && (at == 0 || t.get(at - 1) == Some(&b'.'))
 }
 
 /// Makes nodes of the ancestors of `t` that are not nodes yet, nearest first, up to the first that is.
@@ -585,5 +603,34 @@ mod tests {
             );
         }
         assert_eq!(r.skipped(), 1, "outside.org. is not a name of the domain");
+    }
+
+    #[test]
+    fn a_text_name_is_below_the_apex_when_its_wire_form_is() {
+        let apex = wire_of("mesos.");
+        for t in [
+            "mesos.",
+            "MESOS",
+            "a.mesos.",
+            "A.Mesos",
+            "x.y.mesos.",
+            "xmesos.",
+            "mesos.org.",
+            "",
+            ".",
+            "a.b",
+            "a..mesos.",
+            ".mesos.",
+        ] {
+            let mut wire = Vec::new();
+            let valid_below = text_to_wire(t, &mut wire).is_some() && is_at_or_below(&wire, &apex);
+            let by_text = text_at_or_below(t.as_bytes(), b"mesos");
+            // The text check may say yes to an invalid name, never no to a valid one below the apex.
+            assert!(by_text || !valid_below, "{t}");
+            if text_to_wire(t, &mut wire).is_some() {
+                assert_eq!(by_text, valid_below, "{t}");
+            }
+        }
+        assert!(text_at_or_below(b"anything.org.", b""), "everything is below the root");
     }
 }
