@@ -28,7 +28,7 @@ use crate::addr::HostPort;
 use crate::config::{Cidr, IpSource, TaskFilter};
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
-use crate::records::taskid::{push_task_hash, HASH_LEN};
+use crate::records::taskid::push_task_hash;
 use crate::snapshot::{FastHash, NameId, RecordList};
 
 mod addrs;
@@ -244,38 +244,44 @@ fn underscore(label: &str) -> String {
     let mut s = String::with_capacity(label.len() + 1);
     s.push('_');
     s.push_str(label);
-    label::cut(&s, MAX_LABEL_LEN).to_owned()
+    let keep = label::cut(&s, MAX_LABEL_LEN).len();
+    s.truncate(keep);
+    s
 }
 
 /// `S`: the last `-` part of an agent id, lower-cased. We: only its ASCII letters and digits are kept
 /// (the original copies it as it is), so that it cannot add a label or an invalid character.
-fn agent_tail(agent_id: &str) -> String {
+fn agent_tail(agent_id: &str, out: &mut String) {
+    out.clear();
     let tail = agent_id.rsplit('-').next().unwrap_or(agent_id);
-    tail.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .take(MAX_LABEL_LEN)
-        .collect()
+    out.extend(
+        tail.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .take(MAX_LABEL_LEN),
+    );
 }
 
 /// `T-H-S`: the task's name (its last label gets the suffix) with the hash and agent tail. When the
 /// label would pass 63 octets, the `T` part is shortened (we: so that `H` and `S` keep the canonical
 /// name unique; the original emits the over-long label).
-fn canonical(t: &str, task_id: &str, s: &str) -> String {
+/// Written into `out` (cleared first), with `suffix` as scratch space: a refresh makes one per task,
+/// and the two buffers are reused from task to task.
+fn canonical(t: &str, task_id: &str, s: &str, suffix: &mut String, out: &mut String) {
     let (prefix, last) = match t.rsplit_once('.') {
         Some((p, l)) => (Some(p), l),
         None => (None, t),
     };
-    let mut suffix = String::with_capacity(2 + HASH_LEN + s.len());
+    suffix.clear();
+    out.clear();
     suffix.push('-');
-    push_task_hash(task_id, &mut suffix);
+    push_task_hash(task_id, suffix);
     if !s.is_empty() {
         suffix.push('-');
         suffix.push_str(s);
     }
     let room = MAX_LABEL_LEN.saturating_sub(suffix.len());
     let last = label::cut(last, room).trim_end_matches('-');
-    let mut out = String::with_capacity(t.len() + suffix.len());
     if let Some(p) = prefix {
         out.push_str(p);
         out.push('.');
@@ -286,9 +292,8 @@ fn canonical(t: &str, task_id: &str, s: &str) -> String {
         out.push_str(whole);
     } else {
         out.push_str(last);
-        out.push_str(&suffix);
+        out.push_str(suffix);
     }
-    out
 }
 
 /// A framework of the state as its tasks need it: its index in the list's frameworks
@@ -465,7 +470,8 @@ impl TaskNamer {
             unroutable: &self.unroutable,
         };
         task_addrs(task, &sources, agent_ips, &mut task_ips);
-        let tail = agent_tail(&task.slave_id);
+        let mut tail = std::mem::take(&mut self.tail);
+        agent_tail(&task.slave_id, &mut tail);
         out.begin_task_on(fw.index, &task.name, &task.id, &task.slave_id);
         let ctx = TaskCtx {
             task,
@@ -490,6 +496,7 @@ impl TaskNamer {
         }
         out.end_task();
         self.task_ips = task_ips;
+        self.tail = tail;
     }
 
     /// Adds to `out` the records of one task under the name `t`.
@@ -497,8 +504,17 @@ impl TaskNamer {
         if t.is_empty() {
             return;
         }
+        let mut canon = std::mem::take(&mut self.canon);
+        let mut suffix = std::mem::take(&mut self.suffix);
+        canonical(t, &ctx.task.id, ctx.agent_tail, &mut suffix, &mut canon);
+        self.task_names(out, ctx, t, &canon);
+        self.canon = canon;
+        self.suffix = suffix;
+    }
+
+    /// [`task_records`](Self::task_records) once the task's canonical name `canon` is made.
+    fn task_names(&mut self, out: &mut RecordList, ctx: &TaskCtx<'_>, t: &str, canon: &str) {
         let (d, f) = (self.domain.as_str(), ctx.fname);
-        let canon = canonical(t, &ctx.task.id, ctx.agent_tail);
         let srv_t = underscore(t);
 
         // Address by address, the short name then the canonical one: the original's order, which
@@ -516,9 +532,12 @@ impl TaskNamer {
             .unwrap_or_default();
         let parts = SharedParts { t, srv_t: &srv_t, f, d };
         let buf = &mut self.buf;
+        // `canon.F.D` once interned (with the task's addresses), for the discovery SRV records.
+        let mut canon_fd_id = None;
         if !ctx.task_ips.is_empty() {
             let short_fd = shared.get(SharedNames::SHORT_FD, out, buf, &parts);
-            let canon_fd = intern(out, buf, &[&canon, f, d]);
+            let canon_fd = intern(out, buf, &[canon, f, d]);
+            canon_fd_id = canon_fd;
             for &ip in ctx.task_ips {
                 for name in [short_fd, canon_fd].into_iter().flatten() {
                     push_task_addr(out, name, ip, self.ptr_on, &self.agent_addrs);
@@ -529,7 +548,7 @@ impl TaskNamer {
         let mut canon_fsd = None;
         if !ctx.agent_ips.is_empty() {
             let short_fsd = shared.get(SharedNames::SHORT_FSD, out, buf, &parts);
-            canon_fsd = fsd(out, buf, &canon);
+            canon_fsd = fsd(out, buf, canon);
             for &ip in ctx.agent_ips {
                 for name in [short_fsd, canon_fsd].into_iter().flatten() {
                     out.push_ip_at(name, stored(ip));
@@ -554,7 +573,7 @@ impl TaskNamer {
                     out.push_srv_at(name, target, port);
                 }
             }
-        } else if ports.peek().is_some() && build(buf, &[&canon, f, "slave", d]).is_some() {
+        } else if ports.peek().is_some() && build(buf, &[canon, f, "slave", d]).is_some() {
             // The agent has no address: the target is interned here, before the names, only when
             // some name is valid (as the first push by text would).
             let mut name_texts: Vec<String> = Vec::with_capacity(4);
@@ -568,7 +587,7 @@ impl TaskNamer {
             }
             let target = match name_texts.is_empty() {
                 true => None,
-                false => fsd(out, buf, &canon),
+                false => fsd(out, buf, canon),
             };
             if let Some(target) = target {
                 let mut names = [None; 4];
@@ -590,11 +609,23 @@ impl TaskNamer {
                 }
             }
         }
-        let canon_fd = build(buf, &[&canon, f, d]).map(str::to_owned);
-
-        // SRV for the discovery-info ports, to the canonical name.
-        let (true, Some(target)) = (ctx.discovery, &canon_fd) else {
+        if !ctx.discovery {
             return;
+        }
+        // SRV for the discovery-info ports, to the canonical name: by its id when it is interned
+        // already (pushing by text would only look it up again), else by text.
+        let Some(target) = build(buf, &[canon, f, d]).map(str::to_owned) else {
+            return;
+        };
+        let push_srv = |out: &mut RecordList, name: &str, port: u16| match canon_fd_id {
+            Some(target) => {
+                if let Some(name) = out.intern(name) {
+                    out.push_srv_at(name, target, port);
+                }
+            }
+            None => {
+                out.push_srv(name, &target, port);
+            }
         };
         for p in &ctx.task.discovery.ports.ports {
             let Some(port) = p.number else {
@@ -607,11 +638,11 @@ impl TaskNamer {
             for proto in protos {
                 let proto = underscore(proto);
                 if let Some(name) = build(buf, &[&srv_t, &proto, f, d]) {
-                    out.push_srv(name, target, port);
+                    push_srv(out, name, port);
                 }
                 if let Some(named) = &named {
                     if let Some(name) = build(buf, &[named, &srv_t, &proto, f, d]) {
-                        out.push_srv(name, target, port);
+                        push_srv(out, name, port);
                     }
                 }
             }

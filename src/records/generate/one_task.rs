@@ -35,6 +35,10 @@ pub(super) struct TaskNamer {
     pub(super) shared: Vec<HashMap<String, SharedNames, FastHash>>,
     /// A task's addresses (scratch space).
     pub(super) task_ips: Vec<IpAddr>,
+    /// A task's agent tail `S`, its canonical label's suffix and its canonical name (scratch space).
+    pub(super) tail: String,
+    pub(super) suffix: String,
+    pub(super) canon: String,
 }
 
 impl TaskNamer {
@@ -52,6 +56,9 @@ impl TaskNamer {
             buf: String::with_capacity(128),
             shared: Vec::new(),
             task_ips: Vec::new(),
+            tail: String::new(),
+            suffix: String::new(),
+            canon: String::new(),
         }
     }
 }
