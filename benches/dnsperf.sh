@@ -12,10 +12,15 @@
 #   bash benches/dnsperf.sh            # 10 s per run, 3 rounds
 #   SECONDS_PER_RUN=30 ROUNDS=5 bash benches/dnsperf.sh
 #   BASE_BIN=/tmp/mesos-dns-before bash benches/dnsperf.sh   # another build beside ours, as `base`
+#   QPS=80000 PERF=1 bash benches/dnsperf.sh   # the same offered rate for all; syscalls per query
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 RUN=${SECONDS_PER_RUN:-10} ROUNDS=${ROUNDS:-3}
+# QPS=N offers every server the same rate (dnsperf -Q): the CPU a query costs depends on the rate
+# (the busier a server, the more queries each wake-up takes), and at full speed the rate follows
+# whatever else runs on dnsperf's core.
+rate=${QPS:+-Q $QPS}
 STATE=${STATE:-tests/fixtures/fake.json}
 PORT_US=15353 PORT_NSD=15354 PORT_BOUNCE=15355 PORT_KNOT=15356 PORT_BASE=15357
 SERVER_CPU=0 CLIENT_CPU=1
@@ -25,6 +30,7 @@ command -v dnsperf >/dev/null || need+=(dnsperf)
 command -v nsd >/dev/null || need+=(nsd)
 command -v gcc >/dev/null || need+=(gcc)
 command -v knotd >/dev/null || need+=(knot)
+if [[ ${PERF:-} == 1 ]]; then command -v perf >/dev/null || need+=(linux-perf); fi
 if ((${#need[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
@@ -169,7 +175,8 @@ run() { # name pid port mode
         perf_pid=$!
     fi
     before=$(ticks "$pid")
-    out=$(taskset -c $CLIENT_CPU dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries" -l "$RUN" -c 8 -q 64 -m "$mode" 2>&1)
+    # shellcheck disable=SC2086 # $rate is empty or two words
+    out=$(taskset -c $CLIENT_CPU dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries" -l "$RUN" -c 8 -q 64 -m "$mode" $rate 2>&1)
     after=$(ticks "$pid")
     completed=$(echo "$out" | awk '/Queries completed/ {print $3}')
     lost=$(echo "$out" | awk '/Queries lost/ {gsub(/[()%]/, "", $4); print $4}')
@@ -185,7 +192,8 @@ run() { # name pid port mode
     printf '%-10s %-4s %10.0f %8s %10s %10s %10s\n' "$name" "$mode" "$qps" "$lost" "$user" "$sys" "$total"
     if [[ -n $perf_pid ]]; then
         wait "$perf_pid" || true
-        awk -F, -v n="$completed" '/^[0-9]/ {printf "  %s %.3f", $3, $1 / n} END {print "  per query"}' "$work/perf.$name"
+        [[ -s $work/perf.$name ]] &&
+            awk -F, -v n="$completed" '/^[0-9]/ {printf "  %s %.3f", $3, $1 / n} END {print "  per query"}' "$work/perf.$name"
     fi
     result[$name.$mode.user]=$user result[$name.$mode.sys]=$sys result[$name.$mode.total]=$total
     result[$name.$mode.lost]=$lost

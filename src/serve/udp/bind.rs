@@ -105,16 +105,24 @@ mod tests {
 
     #[test]
     fn every_datagram_reaches_the_listening_socket_and_replies_leave_from_its_port() {
-        let (listener, replies) = bind_pair("127.0.0.1:0".parse().unwrap()).unwrap();
+        every_datagram_reaches_the_listener("127.0.0.1");
+        if std::net::UdpSocket::bind("[::1]:0").is_ok() {
+            every_datagram_reaches_the_listener("::1");
+        }
+    }
+
+    fn every_datagram_reaches_the_listener(ip: &str) {
+        let ip: std::net::IpAddr = ip.parse().unwrap();
+        let (listener, replies) = bind_pair(SocketAddr::new(ip, 0)).unwrap();
         let replies = replies.expect("the kernel allows a reuseport group");
         let port = listener.local_addr().unwrap().port();
         assert_eq!(replies.local_addr().unwrap().port(), port);
         // Many sources (the group would spread them by a hash of the 4-tuple without the program).
         let clients: Vec<_> = (0..64)
-            .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
+            .map(|_| std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).unwrap())
             .collect();
         for c in &clients {
-            c.send_to(b"q", ("127.0.0.1", port)).unwrap();
+            c.send_to(b"q", (ip, port)).unwrap();
         }
         let mut buf = [0u8; 16];
         let mut got = 0;
