@@ -3,16 +3,24 @@
 # packets (benches/bounce.c), all serving the records of tests/fixtures/fake.json on loopback. Each
 # server is pinned to core 0 and dnsperf to core 1; each run is bounded in time. Reports QPS, lost
 # queries and CPU microseconds per answered query (user and system, from /proc/PID/stat before and
-# after), over UDP (and TCP for us and NSD in the first round), and the ratios of each round: on a
+# after: the total from schedstat, in nanoseconds, split into user and system as the clock ticks
+# split it), over UDP (and TCP for us and NSD in the first round), and the ratios of each round: on a
 # shared machine only ratios from one round mean something, so ROUNDS rounds (3) are run in turn.
+# PERF=1 also counts, per answered query over UDP, each server's system calls, context switches and
+# wake-ups of other CPUs (perf stat; where the kernel time goes).
 #
 #   bash benches/dnsperf.sh            # 10 s per run, 3 rounds
 #   SECONDS_PER_RUN=30 ROUNDS=5 bash benches/dnsperf.sh
 #   BASE_BIN=/tmp/mesos-dns-before bash benches/dnsperf.sh   # another build beside ours, as `base`
+#   QPS=80000 PERF=1 bash benches/dnsperf.sh   # the same offered rate for all; syscalls per query
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 RUN=${SECONDS_PER_RUN:-10} ROUNDS=${ROUNDS:-3}
+# QPS=N offers every server the same rate (dnsperf -Q): the CPU a query costs depends on the rate
+# (the busier a server, the more queries each wake-up takes), and at full speed the rate follows
+# whatever else runs on dnsperf's core.
+rate=${QPS:+-Q $QPS}
 STATE=${STATE:-tests/fixtures/fake.json}
 PORT_US=15353 PORT_NSD=15354 PORT_BOUNCE=15355 PORT_KNOT=15356 PORT_BASE=15357
 SERVER_CPU=0 CLIENT_CPU=1
@@ -22,6 +30,7 @@ command -v dnsperf >/dev/null || need+=(dnsperf)
 command -v nsd >/dev/null || need+=(nsd)
 command -v gcc >/dev/null || need+=(gcc)
 command -v knotd >/dev/null || need+=(knot)
+if [[ ${PERF:-} == 1 ]]; then command -v perf >/dev/null || need+=(linux-perf); fi
 if ((${#need[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
@@ -138,37 +147,54 @@ tree() {
     for p in $(pgrep -P "$1" 2>/dev/null || true); do tree "$p"; done
 }
 
-# CPU ticks (user, system) of a process tree.
+# CPU ticks (user, system) of a process tree, and its CPU time in nanoseconds (schedstat: exact,
+# where the ticks split it into user and system at 100 Hz).
 ticks() {
-    local u=0 s=0 p
+    local u=0 s=0 ns=0 p t
     for p in $(tree "$1"); do
         local stat
         stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
         # Fields after "(comm)", which may hold spaces: state is [0], utime [11], stime [12].
         read -r -a f <<<"${stat##*) }"
         u=$((u + f[11])) s=$((s + f[12]))
+        for t in /proc/"$p"/task/*/schedstat; do
+            read -r run _ <"$t" 2>/dev/null && ns=$((ns + run))
+        done
     done
-    echo "$u $s"
+    echo "$u $s $ns"
 }
-hz=$(getconf CLK_TCK)
 
 declare -A result
 run() { # name pid port mode
     local name=$1 pid=$2 port=$3 mode=$4
     local before after out completed lost qps
+    local perf_pid=
+    if [[ ${PERF:-} == 1 && $mode == udp ]]; then
+        perf stat -x, -e raw_syscalls:sys_enter,context-switches,ipi:ipi_send_cpu \
+            -p "$(tree "$pid" | paste -sd,)" -o "$work/perf.$name" -- sleep "$RUN" 2>/dev/null &
+        perf_pid=$!
+    fi
     before=$(ticks "$pid")
-    out=$(taskset -c $CLIENT_CPU dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries" -l "$RUN" -c 8 -q 64 -m "$mode" 2>&1)
+    # shellcheck disable=SC2086 # $rate is empty or two words
+    out=$(taskset -c $CLIENT_CPU dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries" -l "$RUN" -c 8 -q 64 -m "$mode" $rate 2>&1)
     after=$(ticks "$pid")
     completed=$(echo "$out" | awk '/Queries completed/ {print $3}')
     lost=$(echo "$out" | awk '/Queries lost/ {gsub(/[()%]/, "", $4); print $4}')
     qps=$(echo "$out" | awk '/Queries per second/ {print $4}')
-    read -r bu bs <<<"$before"
-    read -r au as <<<"$after"
+    read -r bu bs bns <<<"$before"
+    read -r au as ans <<<"$after"
     local user sys total
-    user=$(awk -v d=$((au - bu)) -v n="$completed" -v hz="$hz" 'BEGIN {printf "%.2f", d / hz * 1e6 / n}')
-    sys=$(awk -v d=$((as - bs)) -v n="$completed" -v hz="$hz" 'BEGIN {printf "%.2f", d / hz * 1e6 / n}')
-    total=$(awk -v a="$user" -v b="$sys" 'BEGIN {printf "%.2f", a + b}')
+    # The ticks' user/system split of the exact total.
+    user=$(awk -v u=$((au - bu)) -v s=$((as - bs)) -v ns=$((ans - bns)) -v n="$completed" \
+        'BEGIN {printf "%.2f", (u + s > 0 ? u / (u + s) : 0) * ns / 1e3 / n}')
+    total=$(awk -v ns=$((ans - bns)) -v n="$completed" 'BEGIN {printf "%.2f", ns / 1e3 / n}')
+    sys=$(awk -v a="$total" -v b="$user" 'BEGIN {printf "%.2f", a - b}')
     printf '%-10s %-4s %10.0f %8s %10s %10s %10s\n' "$name" "$mode" "$qps" "$lost" "$user" "$sys" "$total"
+    if [[ -n $perf_pid ]]; then
+        wait "$perf_pid" || true
+        [[ -s $work/perf.$name ]] &&
+            awk -F, -v n="$completed" '/^[0-9]/ {printf "  %s %.3f", $3, $1 / n} END {print "  per query"}' "$work/perf.$name"
+    fi
     result[$name.$mode.user]=$user result[$name.$mode.sys]=$sys result[$name.$mode.total]=$total
     result[$name.$mode.lost]=$lost
 }

@@ -12,8 +12,8 @@ use near::Near;
 
 use crate::snapshot::{Lookup, Node, Records};
 use crate::wire::{
-    cookie, field, lower_name, rcode, rtype, Class, Edns, Full, Header, Message, Opcode, Owner, Received, Rtype,
-    Writer, HEADER_LEN, MAX_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, OPT_LEN,
+    cookie, field, lower_name, rcode, rtype, uncompressed_len, Class, Edns, Full, Header, Message, Opcode, Owner,
+    Received, Rtype, Writer, HEADER_LEN, MAX_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, OPT_LEN,
 };
 
 /// How the query arrived: it decides the response size limit.
@@ -530,10 +530,26 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// The SOA record, owned by the apex (a pointer into the question).
+    /// The SOA record, owned by the apex (a pointer into the question). Its two names are compressed
+    /// as NSD and Knot compress them (RFC 1035 4.1.4): `SOAMname` against the question, `SOARname`
+    /// against both (`root.ns1.mesos.` is 7 octets instead of 16).
     fn soa(&self, w: &mut Writer<'_>, ttl: u32) -> Result<(), Full> {
         w.record(Owner::Pointer(self.apex_at), rtype::SOA, ttl, |w| {
-            w.bytes(self.records.soa_rdata())
+            let rdata = self.records.soa_rdata();
+            let mname_len = uncompressed_len(rdata).unwrap_or(0);
+            let rname_len = rdata.get(mname_len..).and_then(uncompressed_len).unwrap_or(0);
+            let (Some(mname), Some(rname), Some(numbers)) = (
+                rdata.get(..mname_len),
+                rdata.get(mname_len..mname_len + rname_len),
+                rdata
+                    .get(mname_len + rname_len..)
+                    .filter(|_| mname_len > 0 && rname_len > 0),
+            ) else {
+                return w.bytes(rdata);
+            };
+            let mname_at = w.name(mname, &[HEADER_LEN])?;
+            w.name(rname, &[mname_at, HEADER_LEN])?;
+            w.bytes(numbers)
         })
     }
 

@@ -72,12 +72,62 @@ fn text(name: &NameRef<'_>) -> String {
         .collect()
 }
 
-/// (owner, type, rdata) of every record in a section.
+/// (owner, type, rdata) of every record in a section; an SOA's names written out uncompressed.
 fn section(resp: &[u8], s: Section) -> Vec<(String, u16, Vec<u8>)> {
     let m = Message::parse(resp).unwrap();
     m.records(s)
-        .map(|r| (text(&r.name), r.rtype.to_int(), r.rdata.to_vec()))
+        .map(|r| {
+            let rdata = if r.rtype.to_int() == rtype::SOA {
+                soa_uncompressed(resp, r.rdata_offset, r.rdata.len())
+            } else {
+                r.rdata.to_vec()
+            };
+            (text(&r.name), r.rtype.to_int(), rdata)
+        })
         .collect()
+}
+
+/// The SOA RDATA at `at` in `resp` (`len` octets) with its two names uncompressed.
+fn soa_uncompressed(resp: &[u8], at: usize, len: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut next = at;
+    for _ in 0..2 {
+        let (name, end) = NameRef::parse(resp, next).unwrap();
+        for label in name.labels() {
+            out.push(label.len() as u8);
+            out.extend_from_slice(label);
+        }
+        out.push(0);
+        next = end;
+    }
+    assert_eq!(at + len - next, 20, "five numbers follow the names");
+    out.extend_from_slice(&resp[next..at + len]);
+    out
+}
+
+#[test]
+fn the_soa_names_point_into_the_question_and_at_each_other() {
+    let r = snapshot();
+    let resp = run(&query("nope.marathon.mesos", rtype::A, None), &r, Transport::Udp, 1);
+    let m = Message::parse(&resp).unwrap();
+    let soa = m.records(Section::Authority).next().unwrap();
+    // ns1 -> mesos. in the question (offset 26); root -> ns1.mesos. just before it.
+    let mname_at = soa.rdata_offset;
+    let mut expect = b"\x03ns1\xc0\x1a\x04root".to_vec();
+    expect.extend_from_slice(&(0xc000 | mname_at as u16).to_be_bytes());
+    assert_eq!(&soa.rdata[..expect.len()], &expect[..]);
+    assert_eq!(soa.rdata.len(), expect.len() + 20);
+    assert_eq!(
+        soa_uncompressed(&resp, soa.rdata_offset, soa.rdata.len()),
+        r.soa_rdata()
+    );
+    // A question in another case is not pointed into: the names read back as configured.
+    let resp = run(&query("NOPE.Marathon.MESOS", rtype::A, None), &r, Transport::Udp, 1);
+    let auth = section(&resp, Section::Authority);
+    assert_eq!(auth[0].2, r.soa_rdata());
+    let m = Message::parse(&resp).unwrap();
+    let soa = m.records(Section::Authority).next().unwrap();
+    assert_eq!(&soa.rdata[..11], b"\x03ns1\x05mesos\x00");
 }
 
 fn rcode_of(resp: &[u8]) -> u16 {
@@ -211,7 +261,10 @@ fn unknown_name_gets_nxdomain_with_soa() {
         (text(&auth[0].name).as_str(), auth[0].rtype.to_int(), auth[0].ttl),
         ("Mesos.", rtype::SOA, 30)
     );
-    assert_eq!(auth[0].rdata, r.soa_rdata());
+    assert_eq!(
+        soa_uncompressed(&resp, auth[0].rdata_offset, auth[0].rdata.len()),
+        r.soa_rdata()
+    );
 }
 
 #[test]

@@ -32,14 +32,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use mio::net::{TcpListener, UdpSocket};
+use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Registry, Token};
 
 pub(crate) use api::Api;
 pub(crate) use rrl::RateLimit;
 pub(crate) use tcp::TcpLimits;
 
-use crate::forward::{self, set_udp_buffers, Client, Forwarder, RelayConfig, RelayStats, UdpBuffers};
+use crate::forward::{self, Client, Forwarder, RelayConfig, RelayStats, UdpBuffers};
 use crate::snapshot::Records;
 use crate::wire::MAX_MESSAGE;
 use api::ApiView;
@@ -182,14 +182,13 @@ impl Server {
         let poll = Poll::new()?;
         let dns = match dns {
             Some(addr) => {
-                let mut udp = UdpSocket::bind(addr)?;
-                set_udp_buffers(&udp, settings.udp_buffers, "DNS UDP socket");
+                let mut udp = DnsUdp::bind(addr, settings.udp_buffers)?;
                 let mut tcp = TcpListener::bind(addr)?;
                 poll.registry()
-                    .register(&mut udp, SocketId::Udp.token(), Interest::READABLE)?;
+                    .register(&mut udp.socket, SocketId::Udp.token(), Interest::READABLE)?;
                 poll.registry()
                     .register(&mut tcp, SocketId::Tcp.token(), Interest::READABLE)?;
-                Some((DnsUdp::new(udp)?, tcp))
+                Some((udp, tcp))
             }
             None => None,
         };

@@ -4,17 +4,21 @@
 //! with `recvmsg` and its destination address (`IP_PKTINFO` / `IPV6_PKTINFO`), and the reply is sent
 //! with `sendmsg` naming that address as its source. Both use buffers on the stack: no allocation.
 //! Queries are taken and answered by the batch ([`batch`]: `recvmmsg` and `sendmmsg`, the same
-//! addresses); the single calls serve relayed answers.
+//! addresses); the single calls serve relayed answers. Replies leave from a second socket on the same
+//! address and port that the event loop does not watch ([`bind`]).
 
 mod batch;
+mod bind;
 
 use std::cell::RefCell;
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 use mio::net::UdpSocket;
+
+use crate::forward::{set_udp_buffers, UdpBuffers};
 
 pub(crate) use batch::{Batch, BATCH};
 
@@ -25,14 +29,40 @@ struct ControlBuf([u8; 64]);
 /// The DNS UDP socket, whether it reports destination addresses, and the buffers of its batches.
 pub(crate) struct DnsUdp {
     pub(crate) socket: UdpSocket,
+    /// The socket replies are sent from, on the same address and port, in no epoll set ([`bind`]);
+    /// `None`: `socket` itself.
+    replies: Option<std::net::UdpSocket>,
     pktinfo: bool,
     pub(crate) batch: RefCell<Batch>,
 }
 
 impl DnsUdp {
-    /// Wraps `socket`; asks for destination addresses if it is bound to the unspecified address.
+    /// Binds the DNS UDP socket on `addr` and the socket its replies leave from, with the kernel
+    /// buffers asked for (`udpReceiveBuffer`, `udpSendBuffer`).
+    pub(crate) fn bind(addr: SocketAddr, buffers: UdpBuffers) -> io::Result<DnsUdp> {
+        let (listener, replies) = bind::bind_pair(addr)?;
+        set_udp_buffers(&listener, buffers, "DNS UDP socket");
+        let mut udp = DnsUdp::new(UdpSocket::from_std(listener))?;
+        if let Some(replies) = replies {
+            set_udp_buffers(&replies, buffers, "DNS UDP reply socket");
+            set_dont_fragment(&replies, addr);
+            udp.replies = Some(replies);
+        }
+        Ok(udp)
+    }
+
+    /// The descriptor replies are sent from.
+    fn send_fd(&self) -> RawFd {
+        self.replies
+            .as_ref()
+            .map_or_else(|| self.socket.as_raw_fd(), AsRawFd::as_raw_fd)
+    }
+
+    /// Wraps `socket`; asks for destination addresses if it is bound to the unspecified address, and
+    /// sets the Don't Fragment bit on replies ([`set_dont_fragment`]).
     pub(crate) fn new(socket: UdpSocket) -> io::Result<DnsUdp> {
         let local = socket.local_addr()?;
+        set_dont_fragment(&socket, local);
         let pktinfo = local.ip().is_unspecified();
         if pktinfo {
             match local {
@@ -46,6 +76,7 @@ impl DnsUdp {
         }
         Ok(DnsUdp {
             socket,
+            replies: None,
             pktinfo,
             batch: RefCell::new(Batch::new()),
         })
@@ -55,7 +86,10 @@ impl DnsUdp {
     #[inline]
     pub(crate) fn send(&self, reply: &[u8], peer: SocketAddr, local: Option<IpAddr>) -> io::Result<usize> {
         let Some(local) = local.filter(|_| self.pktinfo) else {
-            return self.socket.send_to(reply, peer);
+            return match &self.replies {
+                Some(replies) => replies.send_to(reply, peer),
+                None => self.socket.send_to(reply, peer),
+            };
         };
         let (mut to, to_len) = from_socket_addr(peer);
         let mut control = ControlBuf([0; 64]);
@@ -71,7 +105,7 @@ impl DnsUdp {
         msg.msg_iovlen = 1;
         fill_pktinfo(&mut msg, &mut control, local);
         // SAFETY: every pointer in `msg` points at a live buffer of the length given.
-        let n = unsafe { libc::sendmsg(self.socket.as_raw_fd(), &msg, 0) };
+        let n = unsafe { libc::sendmsg(self.send_fd(), &msg, 0) };
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -115,15 +149,39 @@ fn fill_pktinfo(msg: &mut libc::msghdr, control: &mut ControlBuf, local: IpAddr)
     }
 }
 
-fn set_flag(socket: &UdpSocket, level: libc::c_int, option: libc::c_int) -> io::Result<()> {
-    let on: libc::c_int = 1;
+/// Replies leave with the Don't Fragment bit and are never fragmented (`IP_PMTUDISC_PROBE`, RFC 9715
+/// R1): none is larger than 1232 bytes ([`crate::wire::MAX_UDP_PAYLOAD`]), which fits any link, and
+/// path MTU reports (ICMP "fragmentation needed", which anyone can forge to get answers fragmented) are
+/// ignored, as NSD and Knot ignore them. A datagram with DF set is atomic, so its IP ID may be zero (RFC
+/// 6864): the kernel skips the shared ID generator (a hash and an atomic per datagram, about 3% of the
+/// kernel's time per answered query). Best effort: without it replies are sent as before.
+fn set_dont_fragment(socket: &impl AsRawFd, local: SocketAddr) {
+    let ipv4 = (libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, libc::IP_PMTUDISC_PROBE);
+    let ipv6 = (libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER, libc::IPV6_PMTUDISC_PROBE);
+    let options: &[_] = match local {
+        SocketAddr::V4(_) => &[ipv4],
+        // IPv4 clients of a dual-stack socket get the IPv4 option's behaviour.
+        SocketAddr::V6(_) => &[ipv6, ipv4],
+    };
+    for &(level, option, value) in options {
+        if let Err(e) = set_int(socket, level, option, value) {
+            log::debug!("DNS UDP socket: cannot turn path MTU discovery to probing: {e}");
+        }
+    }
+}
+
+fn set_flag(socket: &impl AsRawFd, level: libc::c_int, option: libc::c_int) -> io::Result<()> {
+    set_int(socket, level, option, 1)
+}
+
+fn set_int(socket: &impl AsRawFd, level: libc::c_int, option: libc::c_int, value: libc::c_int) -> io::Result<()> {
     // SAFETY: the fd is open; the value is a c_int of the size given.
     let rc = unsafe {
         libc::setsockopt(
             socket.as_raw_fd(),
             level,
             option,
-            std::ptr::addr_of!(on).cast(),
+            std::ptr::addr_of!(value).cast(),
             size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
@@ -182,8 +240,14 @@ fn to_socket_addr(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
 }
 
 fn from_socket_addr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: all-zero is a valid sockaddr_storage; each arm writes a smaller sockaddr into it.
+    // SAFETY: all-zero is a valid sockaddr_storage.
     let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
+    let len = write_socket_addr(addr, &mut storage);
+    (storage, len)
+}
+
+/// Writes `addr` at the start of `storage` (only the bytes of its own sockaddr); its length.
+fn write_socket_addr(addr: SocketAddr, storage: &mut libc::sockaddr_storage) -> libc::socklen_t {
     let len = match addr {
         SocketAddr::V4(a) => {
             // SAFETY: as above.
@@ -192,7 +256,7 @@ fn from_socket_addr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_
             sin.sin_port = a.port().to_be();
             sin.sin_addr.s_addr = u32::from_ne_bytes(a.ip().octets());
             // SAFETY: sockaddr_in fits in sockaddr_storage.
-            unsafe { std::ptr::write(std::ptr::addr_of_mut!(storage).cast(), sin) };
+            unsafe { std::ptr::write(std::ptr::from_mut(storage).cast(), sin) };
             size_of::<libc::sockaddr_in>()
         }
         SocketAddr::V6(a) => {
@@ -204,11 +268,11 @@ fn from_socket_addr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_
             sin6.sin6_flowinfo = a.flowinfo();
             sin6.sin6_scope_id = a.scope_id();
             // SAFETY: sockaddr_in6 fits in sockaddr_storage.
-            unsafe { std::ptr::write(std::ptr::addr_of_mut!(storage).cast(), sin6) };
+            unsafe { std::ptr::write(std::ptr::from_mut(storage).cast(), sin6) };
             size_of::<libc::sockaddr_in6>()
         }
     };
-    (storage, len as libc::socklen_t)
+    len as libc::socklen_t
 }
 
 #[cfg(test)]
@@ -313,6 +377,43 @@ mod tests {
             let (_, local) = got.unwrap_or_else(|| panic!("no reply from {ip}"));
             assert_eq!(local, Some(IpAddr::V4(ip)));
         }
+    }
+
+    fn get_int(socket: &UdpSocket, level: libc::c_int, option: libc::c_int) -> libc::c_int {
+        let mut value: libc::c_int = -1;
+        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: the fd is open; value and len are valid for writing.
+        let rc = unsafe {
+            libc::getsockopt(
+                socket.as_raw_fd(),
+                level,
+                option,
+                std::ptr::addr_of_mut!(value).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+        value
+    }
+
+    #[test]
+    fn replies_are_sent_unfragmented_whatever_path_mtu_is_reported() {
+        let v4 = DnsUdp::new(UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap()).unwrap();
+        let mtu_discover = get_int(&v4.socket, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER);
+        assert_eq!(mtu_discover, libc::IP_PMTUDISC_PROBE);
+        let Ok(socket) = UdpSocket::bind("[::1]:0".parse().unwrap()) else {
+            return; // no IPv6 here
+        };
+        let v6 = DnsUdp::new(socket).unwrap();
+        let mtu_discover = get_int(&v6.socket, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER);
+        assert_eq!(mtu_discover, libc::IPV6_PMTUDISC_PROBE);
+        // The largest reply we send still leaves whole (loopback's MTU is far larger).
+        let client = std::net::UdpSocket::bind("[::1]:0").unwrap();
+        let reply = [7u8; crate::wire::MAX_UDP_PAYLOAD];
+        v6.send(&reply, client.local_addr().unwrap(), None).unwrap();
+        client.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+        let mut buf = [0u8; 2048];
+        assert_eq!(client.recv(&mut buf).unwrap(), reply.len());
     }
 
     #[test]

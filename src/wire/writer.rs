@@ -72,6 +72,32 @@ impl<'a> Writer<'a> {
         self.u16(0xc000 | (offset as u16 & 0x3fff))
     }
 
+    /// Writes the uncompressed wire name `name` and returns where it starts. Its longest proper suffix
+    /// already in the message is replaced by a compression pointer (RFC 1035 4.1.4): looked for in the
+    /// names written at `targets` and their parents. Octets are compared exactly, so the name reads
+    /// back as given whatever the case of the question it may point into. Written whole or not at all.
+    pub(crate) fn name(&mut self, name: &[u8], targets: &[usize]) -> Result<usize, Full> {
+        let start = self.len;
+        let mut at = 0;
+        while let Some(&len) = name.get(at).filter(|&&len| len != 0 && len < 0x40) {
+            let suffix = &name[at..];
+            let found = targets
+                .iter()
+                .find_map(|&t| suffix_at(&self.buf[..self.len], t, suffix))
+                .filter(|&offset| offset < 0x4000);
+            if let Some(offset) = found {
+                let written = self.bytes(&name[..at]).and_then(|()| self.pointer(offset));
+                if written.is_err() {
+                    self.len = start;
+                }
+                return written.map(|()| start);
+            }
+            at += 1 + usize::from(len);
+        }
+        self.bytes(name)?;
+        Ok(start)
+    }
+
     /// Overwrites a u16 already written (header counts and flags).
     pub(crate) fn set_u16(&mut self, at: usize, v: u16) {
         if let Some(slot) = self.buf.get_mut(at..at + 2).filter(|_| at + 2 <= self.len) {
@@ -151,6 +177,62 @@ impl<'a> Writer<'a> {
 /// The size of an OPT record without options.
 pub(crate) const OPT_LEN: usize = 11;
 
+/// Pointers followed at most while reading a name back from our own message.
+const MAX_HOPS: usize = 16;
+
+/// Where the name written at `from` in `msg`, or one of its parents, is `suffix` (uncompressed), if it
+/// is; a position that holds a label, never a pointer.
+fn suffix_at(msg: &[u8], mut from: usize, suffix: &[u8]) -> Option<usize> {
+    for _ in 0..=MAX_HOPS {
+        loop {
+            let len = *msg.get(from)?;
+            if len & 0xc0 == 0xc0 {
+                break;
+            }
+            if reads_as(msg, from, suffix) {
+                return Some(from);
+            }
+            if len == 0 || len >= 0x40 {
+                return None;
+            }
+            from += 1 + usize::from(len);
+        }
+        let target = usize::from(super::read_u16(msg, from)? & 0x3fff);
+        // Only backwards: no loop.
+        from = Some(target).filter(|&t| t < from)?;
+    }
+    None
+}
+
+/// Whether the name at `at` in `msg` (labels, maybe ending in a pointer) is `name`, octet for octet.
+fn reads_as(msg: &[u8], mut at: usize, name: &[u8]) -> bool {
+    let mut read = 0;
+    let mut hops = 0;
+    while let Some(&len) = msg.get(at) {
+        if len & 0xc0 == 0xc0 {
+            let Some(target) = super::read_u16(msg, at).map(|p| usize::from(p & 0x3fff)) else {
+                return false;
+            };
+            hops += 1;
+            if target >= at || hops > MAX_HOPS {
+                return false;
+            }
+            at = target;
+            continue;
+        }
+        let label = msg.get(at..at + 1 + usize::from(len));
+        if label.is_none() || label != name.get(read..read + 1 + usize::from(len)) {
+            return false;
+        }
+        read += 1 + usize::from(len);
+        if len == 0 {
+            return read == name.len();
+        }
+        at += 1 + usize::from(len);
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +273,50 @@ mod tests {
         let mut w = Writer::new(&mut buf, 16);
         w.opt(1232, 1, true).unwrap();
         assert_eq!(w.written(), b"\x00\x00\x29\x04\xd0\x01\x00\x80\x00\x00\x00");
+    }
+
+    #[test]
+    fn names_point_at_their_longest_suffix_already_written() {
+        let mut buf = [0u8; 128];
+        let mut w = Writer::new(&mut buf, 128);
+        w.bytes(&[0; 12]).unwrap();
+        // The question: nope.marathon.mesos.
+        let question = w.name(b"\x04nope\x08marathon\x05mesos\x00", &[]).unwrap();
+        assert_eq!(question, 12);
+        let ns1 = w.name(b"\x03ns1\x05mesos\x00", &[question]).unwrap();
+        assert_eq!(&w.written()[ns1..], b"\x03ns1\xc0\x1a", "mesos. is at 26");
+        let root = w.name(b"\x04root\x03ns1\x05mesos\x00", &[ns1, question]).unwrap();
+        assert_eq!(&w.written()[root..], b"\x04root\xc0\x21", "ns1.mesos. is at 33");
+        // Octets compare exactly: another case is written out; so is a name with no suffix in common.
+        let upper = w.name(b"\x03ns2\x05MESOS\x00", &[question, ns1]).unwrap();
+        assert_eq!(&w.written()[upper..], b"\x03ns2\x05MESOS\x00");
+        let other = w.name(b"\x03ns1\x03org\x00", &[question, ns1, root]).unwrap();
+        assert_eq!(&w.written()[other..], b"\x03ns1\x03org\x00");
+        // Every name reads back whole through the crate's parser.
+        let msg = w.written().to_vec();
+        let read = |at| {
+            let (name, _) = super::super::NameRef::parse(&msg, at).unwrap();
+            name.labels()
+                .map(|l| String::from_utf8_lossy(l) + ".")
+                .collect::<String>()
+        };
+        assert_eq!(read(ns1), "ns1.mesos.");
+        assert_eq!(read(root), "root.ns1.mesos.");
+        assert_eq!(read(upper), "ns2.MESOS.");
+    }
+
+    #[test]
+    fn a_compressed_name_is_written_whole_or_not_at_all_within_the_limit() {
+        let mut buf = [0u8; 40];
+        let mut w = Writer::new(&mut buf, 20);
+        w.bytes(&[0; 12]).unwrap();
+        let at = w.name(b"\x01a\x00", &[]).unwrap();
+        assert_eq!(
+            w.name(b"\x04root\x01a\x00", &[at]),
+            Err(Full),
+            "needs 7 of 5 bytes left"
+        );
+        assert_eq!(w.name(b"\x02xy\x01a\x00", &[at]), Ok(15));
     }
 
     #[test]

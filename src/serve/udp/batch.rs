@@ -1,14 +1,15 @@
 //! Datagrams by the batch: up to [`BATCH`] queries taken from the DNS socket with one `recvmmsg`, and
 //! their answers given back with one `sendmmsg`, so that a busy server makes two system calls per
-//! batch rather than two per query (as NSD and Knot do). The buffers are allocated once; the message
-//! headers that point into them are built on the stack for each call.
+//! batch rather than two per query (as NSD and Knot do). The buffers are allocated once, and so are the
+//! message headers that point into them: a call only resets the lengths the kernel wrote back (the
+//! receiving side) or fills the headers of the answers it sends.
 
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
 
-use super::{destination, fill_pktinfo, from_socket_addr, to_socket_addr, ControlBuf, DnsUdp};
+use super::{destination, fill_pktinfo, to_socket_addr, write_socket_addr, ControlBuf, DnsUdp};
 
 /// Datagrams received, or answers sent, with one system call at most.
 pub(crate) const BATCH: usize = 32;
@@ -21,6 +22,13 @@ pub(crate) struct Batch {
     data: Box<[u8]>,
     names: Box<[libc::sockaddr_storage]>,
     controls: Box<[ControlBuf]>,
+    /// `recvmmsg`'s headers, each pointing at its slot of `data`, `names` and `controls` (heap buffers,
+    /// which stay where they are when the batch moves).
+    recv_iovs: Box<[libc::iovec]>,
+    recv_hdrs: Box<[libc::mmsghdr]>,
+    /// `sendmmsg`'s: each points at its entry of `names` and `controls`; the rest is filled per call.
+    send_iovs: Box<[libc::iovec]>,
+    send_hdrs: Box<[libc::mmsghdr]>,
     /// Each received datagram's length, sender and destination (listening on every address); `None`
     /// for one that did not fit or whose sender is unreadable.
     received: Vec<Option<(usize, SocketAddr, Option<IpAddr>)>>,
@@ -29,17 +37,56 @@ pub(crate) struct Batch {
     replies: Vec<(usize, SocketAddr, Option<IpAddr>)>,
 }
 
+/// [`BATCH`] all-zero values of a C struct.
+///
+/// # Safety
+/// All-zero must be a valid `T`.
+unsafe fn zeroed_slots<T>() -> Box<[T]> {
+    (0..BATCH).map(|_| zeroed()).collect()
+}
+
+// SAFETY: the raw pointers in the headers point only into the batch's own heap buffers, which move
+// with it; nothing else holds them.
+unsafe impl Send for Batch {}
+
 impl Batch {
     pub(crate) fn new() -> Batch {
-        Batch {
+        let mut batch = Batch {
             data: vec![0; BATCH * SLOT].into_boxed_slice(),
-            // SAFETY: all-zero is a valid sockaddr_storage.
-            names: (0..BATCH).map(|_| unsafe { zeroed() }).collect(),
+            // SAFETY: all-zero is a valid value of these C structs.
+            names: unsafe { zeroed_slots() },
             controls: (0..BATCH).map(|_| ControlBuf([0; 64])).collect(),
+            // SAFETY: as above.
+            recv_iovs: unsafe { zeroed_slots() },
+            // SAFETY: as above.
+            recv_hdrs: unsafe { zeroed_slots() },
+            // SAFETY: as above.
+            send_iovs: unsafe { zeroed_slots() },
+            // SAFETY: as above.
+            send_hdrs: unsafe { zeroed_slots() },
             received: Vec::with_capacity(BATCH),
             out: Vec::new(),
             replies: Vec::with_capacity(BATCH),
+        };
+        let slots = batch.data.chunks_exact_mut(SLOT).zip(batch.names.iter_mut());
+        let headers = batch.recv_iovs.iter_mut().zip(batch.recv_hdrs.iter_mut());
+        let send_headers = batch.send_iovs.iter_mut().zip(batch.send_hdrs.iter_mut());
+        for ((((data, name), control), (iov, hdr)), (send_iov, send_hdr)) in
+            slots.zip(batch.controls.iter_mut()).zip(headers).zip(send_headers)
+        {
+            iov.iov_base = data.as_mut_ptr().cast();
+            iov.iov_len = SLOT;
+            let msg = &mut hdr.msg_hdr;
+            msg.msg_name = std::ptr::from_mut(name).cast();
+            msg.msg_iov = iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control.0.as_mut_ptr().cast();
+            let msg = &mut send_hdr.msg_hdr;
+            msg.msg_name = std::ptr::from_mut(name).cast();
+            msg.msg_iov = send_iov;
+            msg.msg_iovlen = 1;
         }
+        batch
     }
 
     /// How many datagrams the last [`DnsUdp::recv_batch`] took.
@@ -67,31 +114,17 @@ impl DnsUdp {
         batch.received.clear();
         batch.out.clear();
         batch.replies.clear();
-        // SAFETY: all-zero is a valid value of these C structs.
-        let mut iovs: [libc::iovec; BATCH] = unsafe { zeroed() };
-        // SAFETY: as above.
-        let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
-        let slots = batch.data.chunks_exact_mut(SLOT).zip(batch.names.iter_mut());
-        for (((data, name), control), (iov, hdr)) in slots
-            .zip(batch.controls.iter_mut())
-            .zip(iovs.iter_mut().zip(hdrs.iter_mut()))
-        {
-            iov.iov_base = data.as_mut_ptr().cast();
-            iov.iov_len = SLOT;
-            let msg = &mut hdr.msg_hdr;
-            msg.msg_name = std::ptr::from_mut(name).cast();
-            msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            msg.msg_iov = iov;
-            msg.msg_iovlen = 1;
-            if self.pktinfo {
-                msg.msg_control = control.0.as_mut_ptr().cast();
-                msg.msg_controllen = control.0.len() as _;
-            }
+        // The kernel wrote back the lengths of the last call's addresses and control messages.
+        let control_len = if self.pktinfo { size_of::<ControlBuf>() } else { 0 };
+        for hdr in batch.recv_hdrs.iter_mut() {
+            hdr.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            hdr.msg_hdr.msg_controllen = control_len as _;
         }
+        let hdrs = &mut batch.recv_hdrs;
         let fd = self.socket.as_raw_fd();
         let flags = libc::MSG_DONTWAIT as _;
         // SAFETY: each header points at its own live buffers of the lengths given, for this call only.
-        let n = unsafe { libc::recvmmsg(fd, hdrs.as_mut_ptr(), BATCH as _, flags, std::ptr::null_mut()) };
+        let n = unsafe { libc::recvmmsg(fd, hdrs.as_mut_ptr(), hdrs.len() as _, flags, std::ptr::null_mut()) };
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -119,37 +152,33 @@ impl DnsUdp {
         // Each round sends or drops one answer at least: bounded by their number.
         while sent < batch.replies.len() {
             let count = (batch.replies.len() - sent).min(BATCH);
-            // SAFETY: all-zero is a valid value of these C structs.
-            let mut iovs: [libc::iovec; BATCH] = unsafe { zeroed() };
-            // SAFETY: as above.
-            let mut hdrs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
             let mut start = sent
                 .checked_sub(1)
                 .and_then(|i| batch.replies.get(i))
                 .map_or(0, |r| r.0);
             let queued = batch.replies[sent..sent + count].iter();
             let slots = batch.names.iter_mut().zip(batch.controls.iter_mut());
-            for ((((end, peer, local), (name, control)), iov), hdr) in
-                queued.zip(slots).zip(iovs.iter_mut()).zip(hdrs.iter_mut())
-            {
+            let headers = batch.send_iovs.iter_mut().zip(batch.send_hdrs.iter_mut());
+            for (((end, peer, local), (name, control)), (iov, hdr)) in queued.zip(slots).zip(headers) {
                 let answer = batch.out.get(start..*end).unwrap_or_default();
                 start = *end;
                 iov.iov_base = answer.as_ptr().cast_mut().cast();
                 iov.iov_len = answer.len();
-                let (to, to_len) = from_socket_addr(*peer);
-                *name = to;
                 let msg = &mut hdr.msg_hdr;
-                msg.msg_name = std::ptr::from_mut(name).cast();
-                msg.msg_namelen = to_len;
-                msg.msg_iov = iov;
-                msg.msg_iovlen = 1;
-                if let Some(local) = local.filter(|_| self.pktinfo) {
-                    fill_pktinfo(msg, control, local);
+                msg.msg_namelen = write_socket_addr(*peer, name);
+                match local.filter(|_| self.pktinfo) {
+                    Some(local) => fill_pktinfo(msg, control, local),
+                    None => {
+                        msg.msg_control = std::ptr::null_mut();
+                        msg.msg_controllen = 0;
+                    }
                 }
             }
-            let fd = self.socket.as_raw_fd();
-            // SAFETY: each header points at live buffers of the lengths given, for this call only.
-            let n = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), count as _, libc::MSG_DONTWAIT as _) };
+            let fd = self.send_fd();
+            let hdrs = batch.send_hdrs.as_mut_ptr();
+            // SAFETY: the first `count` headers point at live buffers of the lengths given (`out` is
+            // not touched until the call returns).
+            let n = unsafe { libc::sendmmsg(fd, hdrs, count as _, libc::MSG_DONTWAIT as _) };
             sent += usize::try_from(n).unwrap_or(0).max(1);
         }
     }
