@@ -211,7 +211,6 @@ impl Model {
         self.state.leader = Cow::Owned(leader.to_owned());
     }
 
-    #[cfg(test)]
     /// How many tasks are kept.
     pub(crate) fn task_count(&self) -> usize {
         self.packed.iter().map(Vec::len).sum()
