@@ -146,7 +146,7 @@ impl Incremental {
 
     /// Generates a task's records and adds them.
     fn add_task(&mut self, framework: usize, task: &Task<'_>) {
-        let list = self.gen.task(framework, task);
+        let list = self.gen.task_unnamed(framework, task);
         let Some(t) = list.tasks().next() else { return };
         let (records, v6) = self.add_records(&list);
         let agent = self.agents.get(&*task.slave_id).copied().unwrap_or(u32::MAX);
