@@ -43,7 +43,7 @@ pub(crate) fn take(previous: &Records, carrying: &BTreeMap<String, Why>) -> Vec<
                 framework: frameworks.get(e.framework as usize).cloned().unwrap_or_default(),
                 name: e.name().to_owned(),
                 id: e.id().to_owned(),
-                agent: table.agent(e).to_owned(),
+                agent: table.agent(&e).to_owned(),
                 records: e
                     .records
                     .iter()

@@ -45,6 +45,8 @@ pub(crate) struct Incremental {
     wire: Vec<u8>,
     target: Vec<u8>,
     reverse: Vec<u8>,
+    /// A task's records and AAAA addresses while they are made (kept for the next task).
+    scratch: (Vec<TaskRecord>, Vec<[u8; 16]>),
 }
 
 impl Incremental {
@@ -86,12 +88,14 @@ impl Incremental {
             wire: Vec::with_capacity(256),
             target: Vec::with_capacity(256),
             reverse: Vec::with_capacity(80),
+            scratch: (Vec::with_capacity(64), Vec::new()),
         };
         model.for_each_task(|f, task| inc.add_task(f, task));
         for task in carried {
             inc.add_carried(task);
         }
         inc.records.shrink_to_fit();
+        inc.tasks.shrink_to_fit();
         inc.slots.shrink_to_fit();
         inc.tracking = true;
         inc
@@ -104,8 +108,12 @@ impl Incremental {
                 continue;
             };
             if let Some(slot) = self.slots.remove(f as u32, task_id, &self.tasks) {
-                if let Some(entry) = self.tasks.take(slot as usize) {
-                    self.remove_records(&entry);
+                let records: Vec<(TaskRecord, Data)> = match self.tasks.get(slot as usize) {
+                    Some(e) => e.records.iter().map(|r| (*r, e.data(r))).collect(),
+                    None => Vec::new(),
+                };
+                if self.tasks.take(slot as usize) {
+                    self.remove_records(&records);
                 }
             }
             if let Some((f, task)) = model.task(framework_id, task_id) {
@@ -136,7 +144,7 @@ impl Incremental {
         vec![
             ("snapshot chunks (counts included)", chunks),
             ("  of which edit counts (uses, refs)", counts),
-            ("task table slots", slots),
+            ("task table rows", slots),
             ("task names and ids", text),
             ("task records and v6", records),
             ("task table allocations x 16", allocs * 16),
@@ -150,9 +158,10 @@ impl Incremental {
         let Some(t) = list.tasks().next() else { return };
         let (records, v6) = self.add_records(&list);
         let agent = self.agents.get(&*task.slave_id).copied().unwrap_or(u32::MAX);
-        let entry = TaskEntry::new((t.framework_index as u32, agent), t.name, t.id, records, v6);
-        let slot = self.tasks.insert(entry) as u32;
+        let entry = TaskEntry::new((t.framework_index as u32, agent), t.name, t.id, &records, &v6);
+        let slot = self.tasks.insert(&entry) as u32;
         self.slots.insert(framework as u32, &task.id, slot);
+        self.scratch = (records, v6);
     }
 
     /// Adds a carried task's records (it has no slot: no event names it).
@@ -168,21 +177,19 @@ impl Incremental {
         carried::add_to_list(&mut list, std::slice::from_ref(task));
         let (records, v6) = self.add_records(&list);
         let agent = self.agents.get(&task.agent).copied().unwrap_or(u32::MAX);
-        self.tasks.insert(TaskEntry::new(
-            (framework as u32, agent),
-            &task.name,
-            &task.id,
-            records,
-            v6,
-        ));
+        let entry = TaskEntry::new((framework as u32, agent), &task.name, &task.id, &records, &v6);
+        self.tasks.insert(&entry);
+        self.scratch = (records, v6);
     }
 
     /// Adds the records of a one-task list; those stored, as the task keeps them.
-    fn add_records(&mut self, list: &RecordList) -> (Box<[TaskRecord]>, Box<[[u8; 16]]>) {
+    /// (The two lists are `scratch`'s, given back by the caller once stored.)
+    fn add_records(&mut self, list: &RecordList) -> (Vec<TaskRecord>, Vec<[u8; 16]>) {
         // The (address, name) pairs that point back: one or two a task, compared in place.
         let back: Vec<(IpAddr, String)> = list.reverse().collect();
-        let mut kept = Vec::with_capacity(list.len());
-        let mut v6 = Vec::new();
+        let (mut kept, mut v6) = std::mem::take(&mut self.scratch);
+        kept.clear();
+        v6.clear();
         // The task's records (every entry of a one-task list is), names borrowed from the list.
         for i in 0..list.len() {
             let Some((Some(_), name, data)) = list.entry_at(i) else {
@@ -233,13 +240,12 @@ impl Incremental {
             };
             kept.extend(TaskRecord::new(owner, data, reverse.is_some(), &mut v6));
         }
-        (kept.into_boxed_slice(), v6.into_boxed_slice())
+        (kept, v6)
     }
 
     /// Takes a task's records out (the PTR records first: they name the owner).
-    fn remove_records(&mut self, entry: &TaskEntry) {
-        for r in entry.records.iter() {
-            let data = entry.data(r);
+    fn remove_records(&mut self, records: &[(TaskRecord, Data)]) {
+        for &(r, data) in records {
             let Some(owner) = self.records.name(r.owner).map(<[u8]>::to_vec) else {
                 continue;
             };

@@ -99,7 +99,7 @@ mod tests {
             let mut keys = Vec::new();
             for i in 0..40u32 {
                 let (f, id) = (i % 2, format!("t.{}", i / 2));
-                let slot = table.insert(TaskEntry::new((f, 0), "web", &id, Box::new([]), Box::new([])));
+                let slot = table.insert(&TaskEntry::new((f, 0), "web", &id, &[], &[]));
                 index.insert(f, &id, slot as u32);
                 keys.push((f, id, slot as u32));
             }
