@@ -244,9 +244,16 @@ impl TaskTable {
             }
         }
         if self.chunks.last().map_or(true, |c| c.rows.len() >= CHUNK) {
+            // Room for as much as the last full chunk holds: no growth by doubling, and no copy
+            // when the start is done (a cluster's chunks are much alike).
+            let like = self.chunks.last().map(|c| (c.text.len(), c.records.len(), c.v6.len()));
+            let (text, records, v6) = like.unwrap_or_default();
             self.chunks.push(Arc::new(Chunk {
                 rows: Vec::with_capacity(CHUNK),
-                ..Chunk::default()
+                text: String::with_capacity(text + text / 8),
+                records: Vec::with_capacity(records + records / 8),
+                v6: Vec::with_capacity(v6),
+                dead: (0, 0),
             }));
         }
         let c = self.chunks.len() - 1;
