@@ -41,9 +41,9 @@ pub(crate) fn take(previous: &Records, carrying: &BTreeMap<String, Why>) -> Vec<
             .filter(|e| carrying.contains_key(table.agent(e)))
             .map(|e| CarriedTask {
                 framework: frameworks.get(e.framework as usize).cloned().unwrap_or_default(),
-                name: e.name.to_string(),
-                id: e.id.to_string(),
-                agent: table.agent(e).to_owned(),
+                name: e.name().to_owned(),
+                id: e.id().to_owned(),
+                agent: table.agent(&e).to_owned(),
                 records: e
                     .records
                     .iter()

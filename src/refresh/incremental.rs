@@ -12,13 +12,15 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use slots::SlotIndex;
+
 use super::carried::{self, CarriedTask};
 use super::model::Model;
 use crate::addr::HostPort;
 use crate::mesos::state::Task;
 use crate::records::generate::TaskGen;
 use crate::snapshot::reverse::reverse_name;
-use crate::snapshot::{Data, RData, RecordList, Records, Rr, TaskEntry, TaskRecord, TaskTable};
+use crate::snapshot::{Data, RecordList, Records, Rr, TaskEntry, TaskRecord, TaskTable};
 use crate::wire::text_to_wire;
 
 /// The snapshot being edited, its tasks, and what changed since the last publish.
@@ -27,7 +29,7 @@ pub(crate) struct Incremental {
     tasks: TaskTable,
     /// (framework index, task id) -> slot in `tasks` (indexes hold until the next full build: a
     /// framework that goes is a full build).
-    slots: HashMap<(u32, Box<str>), u32>,
+    slots: SlotIndex,
     gen: TaskGen,
     /// Names of the domain whose records were added or taken out since the last publish (for the IXFR
     /// journal).
@@ -43,6 +45,8 @@ pub(crate) struct Incremental {
     wire: Vec<u8>,
     target: Vec<u8>,
     reverse: Vec<u8>,
+    /// A task's records and AAAA addresses while they are made (kept for the next task).
+    scratch: (Vec<TaskRecord>, Vec<[u8; 16]>),
 }
 
 impl Incremental {
@@ -75,7 +79,7 @@ impl Incremental {
         let mut inc = Incremental {
             records,
             tasks: TaskTable::new(frameworks, agent_ids),
-            slots: HashMap::new(),
+            slots: SlotIndex::with_capacity(model.task_count()),
             gen,
             touched: HashSet::new(),
             tracking: false,
@@ -84,12 +88,14 @@ impl Incremental {
             wire: Vec::with_capacity(256),
             target: Vec::with_capacity(256),
             reverse: Vec::with_capacity(80),
+            scratch: (Vec::with_capacity(64), Vec::new()),
         };
         model.for_each_task(|f, task| inc.add_task(f, task));
         for task in carried {
             inc.add_carried(task);
         }
         inc.records.shrink_to_fit();
+        inc.tasks.shrink_to_fit();
         inc.slots.shrink_to_fit();
         inc.tracking = true;
         inc
@@ -101,10 +107,13 @@ impl Incremental {
             let Some(f) = model.framework_position(framework_id) else {
                 continue;
             };
-            let key = (f as u32, Box::<str>::from(task_id.as_str()));
-            if let Some(slot) = self.slots.remove(&key) {
-                if let Some(entry) = self.tasks.take(slot as usize) {
-                    self.remove_records(&entry);
+            if let Some(slot) = self.slots.remove(f as u32, task_id, &self.tasks) {
+                let records: Vec<(TaskRecord, Data)> = match self.tasks.get(slot as usize) {
+                    Some(e) => e.records.iter().map(|r| (*r, e.data(r))).collect(),
+                    None => Vec::new(),
+                };
+                if self.tasks.take(slot as usize) {
+                    self.remove_records(&records);
                 }
             }
             if let Some((f, task)) = model.task(framework_id, task_id) {
@@ -125,21 +134,34 @@ impl Incremental {
         (records, self.touched.drain().collect())
     }
 
+    /// What each structure holds, in heap bytes (the start probe's breakdown; malloc's own overhead,
+    /// about 16 bytes an allocation, apart).
+    #[cfg(test)]
+    pub(crate) fn sizes(&self) -> Vec<(&'static str, usize)> {
+        let (chunks, counts) = self.records.chunk_bytes();
+        let (slots, text, records, allocs) = self.tasks.heap_bytes();
+        let map = self.slots.heap_bytes();
+        vec![
+            ("snapshot chunks (counts included)", chunks),
+            ("  of which edit counts (uses, refs)", counts),
+            ("task table rows", slots),
+            ("task names and ids", text),
+            ("task records and v6", records),
+            ("task table allocations x 16", allocs * 16),
+            ("slots map (keys included)", map),
+        ]
+    }
+
     /// Generates a task's records and adds them.
     fn add_task(&mut self, framework: usize, task: &Task<'_>) {
-        let list = self.gen.task(framework, task);
+        let list = self.gen.task_unnamed(framework, task);
         let Some(t) = list.tasks().next() else { return };
         let (records, v6) = self.add_records(&list);
-        let entry = TaskEntry {
-            framework: t.framework_index as u32,
-            agent: self.agents.get(&*task.slave_id).copied().unwrap_or(u32::MAX),
-            name: t.name.into(),
-            id: t.id.into(),
-            records,
-            v6,
-        };
-        let slot = self.tasks.insert(entry) as u32;
-        self.slots.insert((framework as u32, task.id.as_ref().into()), slot);
+        let agent = self.agents.get(&*task.slave_id).copied().unwrap_or(u32::MAX);
+        let entry = TaskEntry::new((t.framework_index as u32, agent), t.name, t.id, &records, &v6);
+        let slot = self.tasks.insert(&entry) as u32;
+        self.slots.insert(framework as u32, &task.id, slot);
+        self.scratch = (records, v6);
     }
 
     /// Adds a carried task's records (it has no slot: no event names it).
@@ -154,40 +176,43 @@ impl Incremental {
         }
         carried::add_to_list(&mut list, std::slice::from_ref(task));
         let (records, v6) = self.add_records(&list);
-        let entry = TaskEntry {
-            framework: framework as u32,
-            agent: self.agents.get(&task.agent).copied().unwrap_or(u32::MAX),
-            name: task.name.as_str().into(),
-            id: task.id.as_str().into(),
-            records,
-            v6,
-        };
-        self.tasks.insert(entry);
+        let agent = self.agents.get(&task.agent).copied().unwrap_or(u32::MAX);
+        let entry = TaskEntry::new((framework as u32, agent), &task.name, &task.id, &records, &v6);
+        self.tasks.insert(&entry);
+        self.scratch = (records, v6);
     }
 
     /// Adds the records of a one-task list; those stored, as the task keeps them.
-    fn add_records(&mut self, list: &RecordList) -> (Box<[TaskRecord]>, Box<[[u8; 16]]>) {
-        let back: HashSet<(IpAddr, String)> = list.reverse().collect();
-        let mut kept = Vec::with_capacity(list.len());
-        let mut v6 = Vec::new();
-        for (_, record) in list.task_records() {
-            if text_to_wire(&record.name, &mut self.wire).is_none() {
+    /// (The two lists are `scratch`'s, given back by the caller once stored.)
+    fn add_records(&mut self, list: &RecordList) -> (Vec<TaskRecord>, Vec<[u8; 16]>) {
+        // The (address, name) pairs that point back: one or two a task, compared in place.
+        let back: Vec<(IpAddr, String)> = list.reverse().collect();
+        let (mut kept, mut v6) = std::mem::take(&mut self.scratch);
+        kept.clear();
+        v6.clear();
+        // The task's records (every entry of a one-task list is), names borrowed from the list.
+        for i in 0..list.len() {
+            let Some((Some(_), name, data)) = list.entry_at(i) else {
+                continue;
+            };
+            let name = list.text(name);
+            if text_to_wire(name, &mut self.wire).is_none() {
                 continue;
             }
-            let (rr, ip) = match &record.data {
-                RData::A(ip) => (Rr::A(ip.octets()), Some(IpAddr::V4(*ip))),
-                RData::Aaaa(ip) => (Rr::Aaaa(ip.octets()), Some(IpAddr::V6(*ip))),
-                RData::Srv { target, port } => match text_to_wire(target, &mut self.target) {
+            let (rr, ip) = match data {
+                Data::A(ip) => (Rr::A(ip), Some(IpAddr::from(ip))),
+                Data::Aaaa(ip) => (Rr::Aaaa(ip), Some(IpAddr::from(ip))),
+                Data::Srv { target, port } => match text_to_wire(list.text(target), &mut self.target) {
                     Some(()) => (
                         Rr::Srv {
-                            port: *port,
+                            port,
                             target: &self.target,
                         },
                         None,
                     ),
                     None => continue,
                 },
-                RData::Cname(_) | RData::Txt(_) => continue,
+                Data::Other(_) => continue,
             };
             if !self.records.add(&self.wire, rr) {
                 continue;
@@ -195,7 +220,7 @@ impl Incremental {
             if self.tracking {
                 self.touched.insert(self.wire.clone());
             }
-            let reverse = ip.filter(|&ip| back.contains(&(ip, record.name)));
+            let reverse = ip.filter(|&ip| back.iter().any(|(b, n)| *b == ip && n == name));
             if let Some(ip) = reverse {
                 reverse_of(ip, &mut self.reverse);
                 // (Reverse names are not in the zone a transfer sends: not touched.)
@@ -215,13 +240,12 @@ impl Incremental {
             };
             kept.extend(TaskRecord::new(owner, data, reverse.is_some(), &mut v6));
         }
-        (kept.into_boxed_slice(), v6.into_boxed_slice())
+        (kept, v6)
     }
 
     /// Takes a task's records out (the PTR records first: they name the owner).
-    fn remove_records(&mut self, entry: &TaskEntry) {
-        for r in entry.records.iter() {
-            let data = entry.data(r);
+    fn remove_records(&mut self, records: &[(TaskRecord, Data)]) {
+        for &(r, data) in records {
             let Some(owner) = self.records.name(r.owner).map(<[u8]>::to_vec) else {
                 continue;
             };
@@ -265,3 +289,7 @@ fn reverse_of(ip: IpAddr, out: &mut Vec<u8>) {
         IpAddr::V6(a) => reverse_name(&a.octets(), out),
     }
 }
+
+mod slots;
+#[cfg(test)]
+mod tests;

@@ -53,7 +53,8 @@ pub(crate) enum Changed {
     /// Only these tasks (framework id, task id) were added, updated or removed: their records are
     /// the only ones that can have changed (a key may repeat).
     Tasks(Vec<(String, String)>),
-    /// Anything else (`SUBSCRIBED`, agents, frameworks): rebuild everything.
+    /// Anything else (agents, frameworks, a `SUBSCRIBED` that differs from the cluster a poll gave in
+    /// more than tasks): rebuild everything.
     Everything,
 }
 
@@ -211,7 +212,6 @@ impl Model {
         self.state.leader = Cow::Owned(leader.to_owned());
     }
 
-    #[cfg(test)]
     /// How many tasks are kept.
     pub(crate) fn task_count(&self) -> usize {
         self.packed.iter().map(Vec::len).sum()
@@ -244,7 +244,9 @@ impl Model {
                 .iter()
                 .zip(&new_s.frameworks)
                 .all(|(a, b)| a.id == b.id && a.name == b.name && a.pid == b.pid && a.hostname == b.hostname);
-        if !same_masters || !same_frameworks || old_s.slaves != new_s.slaves {
+        let same_agents = old_s.slaves.len() == new_s.slaves.len()
+            && old_s.slaves.iter().zip(&new_s.slaves).all(|(a, b)| same_agent(a, b));
+        if !same_masters || !same_frameworks || !same_agents {
             return Changed::Everything;
         }
         let mut keys = Vec::new();
@@ -253,10 +255,10 @@ impl Model {
             for t in new_tasks {
                 let same = match self.tasks[f].get(t.id(), old_tasks) {
                     // The same bytes with the same agent index are the same task; else compare fields.
-                    Some(i) => {
-                        old_tasks[i].unpack(&framework.id, &self.task_agents)
-                            == t.unpack(&framework.id, &new.task_agents)
-                    }
+                    Some(i) => same_task(
+                        &old_tasks[i].unpack(&framework.id, &self.task_agents),
+                        &t.unpack(&framework.id, &new.task_agents),
+                    ),
                     None => false,
                 };
                 if !same {
@@ -310,24 +312,19 @@ impl Model {
                     .filter(|f| !f.pid.is_empty())
                     .map(|f| (f.id.to_string(), f.pid.clone()))
                     .collect();
-                // The old cluster goes before the new one is indexed (at 100k tasks, tens of MB).
-                let State {
-                    leader,
-                    pid,
-                    hostname,
-                    leader_info,
-                    elected_time,
-                    ..
-                } = std::mem::take(&mut self.state);
-                *self = Model::default();
-                self.state.leader = leader;
-                self.state.pid = pid;
-                self.state.hostname = hostname;
+                // The old cluster stays until the new one is read, to say what differs (a poll before
+                // gives the same cluster, less the events in between: an edit, not a rebuild).
+                let old = std::mem::take(self);
+                self.state.leader = old.state.leader.clone();
+                self.state.pid = old.state.pid.clone();
+                self.state.hostname = old.state.hostname.clone();
                 // Nor an election time: the poll's stays (the stream follows the leader it found).
-                self.state.elected_time = elected_time;
+                self.state.elected_time = old.state.elected_time;
                 self.state.recovered_slaves = recovered;
                 // The v1 state has no `MasterInfo`: the leader's host name stays the poll's.
-                self.state.leader_info = leader_info;
+                self.state.leader_info = MasterInfo {
+                    hostname: old.state.leader_info.hostname.clone(),
+                };
                 for mut f in frameworks {
                     if let Some(pid) = pids.get(&*f.id) {
                         f.pid = pid.clone();
@@ -353,7 +350,11 @@ impl Model {
                     }
                 }
                 self.shrink_to_fit();
-                Changed::Everything
+                // Without a cluster before (no poll yet), everything is new.
+                match old.packed.iter().all(Vec::is_empty) {
+                    true => Changed::Everything,
+                    false => old.changes_to(self),
+                }
             }
             Event::TaskAdded(task) => self.add_task(&task),
             Event::TaskUpdated(update) => self.update_task(update),
@@ -543,6 +544,27 @@ impl Model {
         }
         true
     }
+}
+
+/// Whether two descriptions of a task give it the same records: a poll's (whose ports are text)
+/// and `SUBSCRIBED`'s (whose ports are ranges) are the same task when every field but the ports'
+/// form is, and the ports are.
+fn same_task(a: &Task<'_>, b: &Task<'_>) -> bool {
+    a.id == b.id
+        && a.name == b.name
+        && a.framework_id == b.framework_id
+        && a.slave_id == b.slave_id
+        && a.state == b.state
+        && a.statuses == b.statuses
+        && a.discovery == b.discovery
+        && a.labels == b.labels
+        && (a.resources == b.resources || a.resources.all_ports().eq(b.resources.all_ports()))
+}
+
+/// Whether two descriptions of an agent give it the same records: a poll's (whose `pid` carries the
+/// port) and `SUBSCRIBED`'s (which gives the port apart too) are the same agent.
+fn same_agent(a: &Slave<'_>, b: &Slave<'_>) -> bool {
+    a.id == b.id && a.pid == b.pid && a.hostname == b.hostname && a.domain == b.domain && a.host_port() == b.host_port()
 }
 
 /// An agent borrowing from another.

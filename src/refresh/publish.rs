@@ -219,7 +219,7 @@ impl fmt::Display for RecordLine<'_> {
 /// to the system. glibc keeps freed small blocks in its heap, and a snapshot is thousands of them:
 /// without this a 100k-task server settles at nearly twice the resident memory, and the next
 /// refresh's peak rises on top. (The static musl build's mimalloc returns memory itself.)
-fn return_free_memory() {
+pub(super) fn return_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free pages of the allocator's own heaps; it takes no pointer.
     unsafe {

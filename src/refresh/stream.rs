@@ -215,7 +215,13 @@ impl Streamer {
                 log::debug!("event before SUBSCRIBED ignored: {event:?}");
                 continue;
             }
+            let subscribed = matches!(event, Event::Subscribed { .. });
             let changed = self.model.apply(event);
+            if subscribed {
+                // The cluster the model held before is freed (its publish is an edit, which trims
+                // nothing): its pages go back now.
+                super::publish::return_free_memory();
+            }
             if !changed.is_nothing() {
                 self.pacer.changed(now);
                 self.changes.merge(changed);

@@ -85,6 +85,23 @@ impl Records {
         }
     }
 
+    /// Heap bytes of the chunks, and of their edit counts among them (the start probe's breakdown).
+    #[cfg(test)]
+    pub(crate) fn chunk_bytes(&self) -> (usize, usize) {
+        fn cap<T>(v: &Vec<T>) -> usize {
+            v.capacity() * std::mem::size_of::<T>()
+        }
+        let (mut all, mut counts) = (0, 0);
+        for c in &self.chunks {
+            let c = &**c;
+            let n = cap(&c.uses) + c.refs.iter().map(cap).sum::<usize>();
+            counts += n;
+            all += n + cap(&c.arena) + cap(&c.spans) + cap(&c.kinds) + cap(&c.starts) + cap(&c.a) + cap(&c.aaaa);
+            all += cap(&c.srv) + cap(&c.ptr) + cap(&c.extra) + cap(&c.blob);
+        }
+        (all, counts)
+    }
+
     /// Frees the room edits left in the arrays (after adding a whole cluster's tasks).
     pub fn shrink_to_fit(&mut self) {
         for chunk in &mut self.chunks {

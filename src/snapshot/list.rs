@@ -333,7 +333,8 @@ impl RecordList {
     }
 
     /// The records generated for each task: (index into [`tasks`](Self::tasks), record), in generation
-    /// order. A record two tasks share is listed under the first.
+    /// order. A record two tasks share is listed under the first. (Tests read lists so.)
+    #[cfg(test)]
     pub fn task_records(&self) -> impl Iterator<Item = (usize, Record)> + '_ {
         let records = self.tasks.records.iter().enumerate();
         records.flat_map(move |(task, &(start, end))| {

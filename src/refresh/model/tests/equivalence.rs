@@ -496,3 +496,41 @@ fn the_event_fed_model_answers_as_a_full_rebuild_after_random_event_sequences() 
 }
 
 mod incremental;
+
+/// `SUBSCRIBED` after a poll of the same cluster changes no record; a task the poll did not have yet
+/// is the one change (an edit of the polled snapshot, not a rebuild); before any poll, everything.
+/// (The two forms differ in ways that change no record: an agent's port given apart, a task's ports
+/// as ranges rather than text.)
+#[test]
+fn subscribed_after_a_poll_names_only_the_tasks_that_differ() {
+    let mut compared = 0;
+    for seed in 1..=16u64 {
+        let mut rng = Rng(seed);
+        let mut cluster = Cluster::initial(&mut rng);
+        // (A framework without a name is not in `SUBSCRIBED`'s list, nor a task's framework that
+        // the document does not list: another cluster, rebuilt.)
+        let listed = |id: &str| cluster.frameworks.iter().any(|f| f.id == id && !f.name.is_empty());
+        if cluster.frameworks.iter().any(|f| f.name.is_empty())
+            || !cluster.tasks.iter().all(|t| listed(&t.framework_id))
+        {
+            continue;
+        }
+        compared += 1;
+        let subscribed = |c: &Cluster| decode(c.subscribed().to_string().as_bytes()).unwrap();
+        let mut model = Model::from_body(&cluster.state_doc()).unwrap();
+        assert_eq!(model.apply(subscribed(&cluster)), Changed::Nothing, "seed {seed}");
+        let polled = cluster.state_doc();
+        let task = cluster.new_task(&mut rng, "TASK_RUNNING");
+        let key = (task.framework_id.clone(), task.id.clone());
+        cluster.tasks.push(task);
+        let mut model = Model::from_body(&polled).unwrap();
+        assert_eq!(
+            model.apply(subscribed(&cluster)),
+            Changed::Tasks(vec![key]),
+            "seed {seed}"
+        );
+    }
+    assert!(compared >= 4, "{compared} seeds compared");
+    let first = decode(Cluster::initial(&mut Rng(1)).subscribed().to_string().as_bytes()).unwrap();
+    assert_eq!(Model::default().apply(first), Changed::Everything);
+}
