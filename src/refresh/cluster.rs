@@ -11,6 +11,8 @@ use super::model::{Changed, Model};
 use super::stream::Streamer;
 
 /// Where the model comes from.
+// One per refresher, held for its life: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Cluster {
     /// Poll mode: the model of the last poll's document.
     Polled(Model),
