@@ -230,3 +230,39 @@ fn a_failover_carries_the_recovered_agents_tasks_through_the_pipeline() {
     );
     assert_eq!((r.carried_tasks, r.failures), (1, 0));
 }
+
+#[test]
+fn polls_keep_a_model_to_edit_unless_static_records_or_local_zones_need_the_list() {
+    let kept = |config: Config, file: bool| {
+        let c = Arc::new(config);
+        let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(crate::records::zone(&c))));
+        let source = match file {
+            true => StateSource::File("/nonexistent/state.json".into()),
+            false => StateSource::Masters(Fetcher::from_config(&c).unwrap()),
+        };
+        match Refresher::new(c, source, records, 0).cluster_for_config() {
+            None => "list",
+            Some(Cluster::Polled(_)) => "polled model",
+            Some(Cluster::Streamed(_)) => "streamed model",
+        }
+    };
+    assert_eq!(kept(config(), false), "polled model");
+    assert_eq!(kept(config(), true), "list", "a state file: each read is a full build");
+    let local = Config {
+        prefer_local_zone: true,
+        ..config()
+    };
+    assert_eq!(kept(local, false), "list");
+    let zone = temp_path("statics");
+    std::fs::write(&zone.0, "static.mesos. 60 IN A 10.0.0.1\n").unwrap();
+    let statics = Config {
+        static_records_file: zone.0.display().to_string(),
+        ..config()
+    };
+    assert_eq!(kept(statics, false), "list");
+    let stream = Config {
+        state_source: crate::config::StateSourceMode::Stream,
+        ..config()
+    };
+    assert_eq!(kept(stream, false), "streamed model");
+}
