@@ -211,8 +211,9 @@ impl Refresher {
     /// Where records come from when state comes from masters (found from `masters` or through
     /// ZooKeeper): in stream mode a streamer (it reaches them as polling does: HTTPS, credentials);
     /// in poll mode the last poll's model, so that polls are edits, except with static records (whose
-    /// rules only a full build applies: the list path builds faster) or `preferLocalZone` (its zones
-    /// come from a full build's list). `None` for a state file: each read is a full build.
+    /// rules only a full build applies: the list path builds faster), `preferLocalZone` (its zones
+    /// come from a full build's list) or `-v=2` (every record logged at each refresh, from the list).
+    /// `None` for a state file: each read is a full build.
     fn cluster_for_config(&self) -> Option<Cluster> {
         let access = match &self.source {
             StateSource::Masters(fetcher) => fetcher.access().clone(),
@@ -222,7 +223,7 @@ impl Refresher {
         if self.config.state_source == StateSourceMode::Stream {
             return Some(Cluster::Streamed(Streamer::new(thread::current(), access)));
         }
-        let edits = self.statics.is_empty() && !self.config.prefer_local_zone;
+        let edits = self.statics.is_empty() && !self.config.prefer_local_zone && self.verbosity < 2;
         edits.then(|| Cluster::Polled(Model::default()))
     }
 

@@ -232,21 +232,27 @@ fn a_failover_carries_the_recovered_agents_tasks_through_the_pipeline() {
 }
 
 #[test]
-fn polls_keep_a_model_to_edit_unless_static_records_or_local_zones_need_the_list() {
-    let kept = |config: Config, file: bool| {
+fn polls_keep_a_model_to_edit_unless_static_records_local_zones_or_v2_need_the_list() {
+    let kept_with = |config: Config, file: bool, verbosity: u8| {
         let c = Arc::new(config);
         let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(crate::records::zone(&c))));
         let source = match file {
             true => StateSource::File("/nonexistent/state.json".into()),
             false => StateSource::Masters(Fetcher::from_config(&c).unwrap()),
         };
-        match Refresher::new(c, source, records, 0).cluster_for_config() {
+        match Refresher::new(c, source, records, verbosity).cluster_for_config() {
             None => "list",
             Some(Cluster::Polled(_)) => "polled model",
             Some(Cluster::Streamed(_)) => "streamed model",
         }
     };
+    let kept = |config: Config, file: bool| kept_with(config, file, 1);
     assert_eq!(kept(config(), false), "polled model");
+    assert_eq!(
+        kept_with(config(), false, 2),
+        "list",
+        "-v=2 logs every record from the list"
+    );
     assert_eq!(kept(config(), true), "list", "a state file: each read is a full build");
     let local = Config {
         prefer_local_zone: true,
