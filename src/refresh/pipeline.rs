@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use super::carried::{self, CarriedTask};
 use super::carry::{News, View};
+use super::cluster::Cluster;
 use super::model::{Changed, Model};
 use super::plan::{plan, Editable, Plan};
 use super::publish::{next_serial, Built, Stages};
@@ -166,16 +167,40 @@ impl Refresher {
                 view,
             });
         }
-        // The document becomes the cluster's model, and records come from that.
-        let (model, origin) = fetcher
-            .fetch_with(|_, _, body| {
+        // The document becomes the cluster's model, and records come from that. In poll mode, a
+        // document the model cannot hold whole (a task filed under another framework than its id
+        // names, an id twice in a framework: the original's own test state has both) is built from
+        // its records as without a model, and the next poll is a full build of its model.
+        let polling = matches!(self.cluster, Some(Cluster::Polled(_)));
+        let (read, origin) = fetcher
+            .fetch_with(|_, header, body| {
                 stages.mark("fetch and header");
                 let model = Model::from_body(body);
                 stages.mark("model");
-                model
+                match model {
+                    Ok(m) if polling && !m.holds_every_task() => {
+                        drop(m);
+                        let generated = generate_from_body(config, header, body, named, &self_addrs, &resolve);
+                        stages.mark("tasks and records");
+                        Read::List(generated, View::of(header))
+                    }
+                    other => Read::Model(other),
+                }
             })
             .map_err(RefreshError::Fetch)?;
         stages.mark("free body");
+        let model = match read {
+            Read::Model(model) => model,
+            Read::List(generated, view) => {
+                log::debug!("the poll's document has tasks the model cannot hold: built from its records");
+                self.incremental = None;
+                return Ok(Yielded::List {
+                    list: Box::new(generated?),
+                    from: origin.url,
+                    view,
+                });
+            }
+        };
         let model = model.map_err(|e| BuildError::NotState(e.to_string()))?;
         if model.header().leader.is_empty() {
             return Err(BuildError::NoLeader.into());
@@ -327,6 +352,13 @@ impl Refresher {
         list.seal();
         (records, list)
     }
+}
+
+/// What a poll's document gave: its model, or (in poll mode, a document the model cannot hold whole)
+/// its records and what it says about failover.
+enum Read {
+    Model(Result<Model, serde_json::Error>),
+    List(Result<RecordList, BuildError>, View),
 }
 
 /// A model step without a model (a bug: only a refresher that keeps one yields [`Yielded::Model`]).

@@ -272,3 +272,14 @@ fn polls_keep_a_model_to_edit_unless_static_records_local_zones_or_v2_need_the_l
     };
     assert_eq!(kept(stream, false), "streamed model");
 }
+
+#[test]
+fn a_document_the_model_cannot_hold_whole_is_built_from_its_records() {
+    // The original's test state files `some-box` under a framework its `framework_id` does not name,
+    // and gives `liquor.store` and `big.dog2` one task id.
+    let fake = include_bytes!("../../tests/fixtures/fake.json");
+    let model = model::Model::from_body(fake).unwrap();
+    assert!(!model.holds_every_task());
+    let tutorial = model::Model::from_body(TUTORIAL).unwrap();
+    assert!(tutorial.holds_every_task());
+}
