@@ -177,6 +177,12 @@ impl Model {
         &self.state
     }
 
+    /// Whether the model holds every task of the document it was read from as the document lists it
+    /// (see `unheld`): if not, only a full build from the document's records gives its records.
+    pub(crate) fn holds_every_task(&self) -> bool {
+        self.unheld == 0
+    }
+
     /// The whole state document, tasks included, borrowing from the model (a full build with static
     /// records reads it; it costs what a parsed document does while it lives).
     pub(crate) fn full_state(&self) -> State<'_> {
@@ -219,12 +225,6 @@ impl Model {
     /// Sets the `leader` field (the master the stream comes from).
     pub(crate) fn set_leader(&mut self, leader: &str) {
         self.state.leader = Cow::Owned(leader.to_owned());
-    }
-
-    /// Whether the model holds every task of the document it was read from as the document lists it
-    /// (see `unheld`): if not, only a full build from the document's records gives its records.
-    pub(crate) fn holds_every_task(&self) -> bool {
-        self.unheld == 0
     }
 
     #[cfg(test)]
