@@ -17,9 +17,6 @@ use common::stream_master::*;
 use common::*;
 use serde_json::{json, Value};
 
-/// One record of a zone transfer as dig prints it: (owner, type, rdata).
-type Rec = (String, String, String);
-
 fn name(task: &str) -> String {
     format!("{task}.marathon.mesos")
 }
@@ -236,60 +233,6 @@ fn enumerate_of_an_edited_snapshot_follows_task_events_in_the_poll_mode_shape() 
 
 // ---------------------------------------------------------------------------------------------------
 // Zone transfers
-
-fn soa_serial(rdata: &str) -> Option<u32> {
-    rdata.split(' ').nth(2)?.parse().ok()
-}
-
-fn current_serial(port: u16) -> u32 {
-    let text = run("dig", port, &["+short", "mesos", "SOA"]);
-    soa_serial(text.trim()).unwrap_or_else(|| panic!("an SOA: {text}"))
-}
-
-/// An AXFR's records but the SOA, as a set.
-fn axfr_set(port: u16, tool: &str) -> BTreeSet<Rec> {
-    signed_axfr_set(port, tool, &[])
-}
-
-/// [`axfr_set`] with more arguments for `tool` (a TSIG key).
-fn signed_axfr_set(port: u16, tool: &str, args: &[&str]) -> BTreeSet<Rec> {
-    let mut all = args.to_vec();
-    all.extend(["mesos", "AXFR"]);
-    let text = run(tool, port, &all);
-    let rrs = transfer_records(&text);
-    assert!(
-        rrs.len() > 2 && rrs[0].1 == "SOA" && rrs[rrs.len() - 1] == rrs[0],
-        "{tool}: an AXFR:\n{text}"
-    );
-    rrs.into_iter().filter(|r| r.1 != "SOA").collect()
-}
-
-/// What an incremental IXFR answer deletes and adds (over all its deltas), or why it is not one.
-fn ixfr_changes(text: &str, new_serial: u32) -> Result<(BTreeSet<Rec>, BTreeSet<Rec>), String> {
-    let rrs = transfer_records(text);
-    let [first, body @ .., last] = rrs.as_slice() else {
-        return Err(format!("fewer than two records:\n{text}"));
-    };
-    if first.1 != "SOA" || first != last || soa_serial(&first.2) != Some(new_serial) {
-        return Err(format!("not framed by the SOA of serial {new_serial}:\n{text}"));
-    }
-    let soas = body.iter().filter(|r| r.1 == "SOA").count();
-    if body.first().map(|r| r.1.as_str()) != Some("SOA") || soas % 2 != 0 {
-        return Err(format!("not the incremental form:\n{text}"));
-    }
-    let (mut deleted, mut added) = (BTreeSet::new(), BTreeSet::new());
-    let mut deleting = false;
-    for r in body {
-        if r.1 == "SOA" {
-            deleting = !deleting;
-        } else if deleting {
-            deleted.insert(r.clone());
-        } else {
-            added.insert(r.clone());
-        }
-    }
-    Ok((deleted, added))
-}
 
 /// `IXFR=from` by `tool`; its deletions and additions, checked to be incremental up to `to`.
 fn ixfr(port: u16, tool: &str, from: u32, to: u32) -> (BTreeSet<Rec>, BTreeSet<Rec>) {

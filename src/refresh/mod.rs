@@ -7,14 +7,15 @@
 //! step ([`carry`], [`carried`]) adds the tasks of agents that have not re-registered, a pure [`plan`]
 //! decides between edits and a rebuild, and one [`publish`] swaps, journals and notifies. [`schedule`] decides
 //! when the next step is due, [`source`] where documents come from, [`host`] the server's own
-//! addresses and the system resolver, [`stream`] the event subscription of `"stateSource": "stream"`
-//! and [`model`] the cluster picture its events edit, [`incremental`] the snapshot those events edit
-//! in turn. Leader detection is [`crate::mesos::leader`]'s (driven over HTTP by
+//! addresses and the system resolver, [`cluster`] the model of the cluster kept between steps (the
+//! last poll's, or in stream mode the one the event subscription of [`stream`] edits), [`model`] that
+//! cluster picture, and [`incremental`] the snapshot that polls and events edit in turn. Leader detection is [`crate::mesos::leader`]'s (driven over HTTP by
 //! [`crate::mesos::fetch`]), the pipeline from document to records [`crate::records::from_state`]'s.
 //! Queries never wait on a refresh: they read whichever snapshot is current.
 
 mod carried;
 mod carry;
+mod cluster;
 pub(crate) mod host;
 mod incremental;
 pub(crate) mod model;
@@ -43,8 +44,10 @@ use crate::metrics::RefreshStatus;
 use crate::records::from_state::BuildError;
 use crate::snapshot::Records;
 
+use cluster::Cluster;
 pub(crate) use host::{interface_addrs, self_addrs, system_resolve};
 use incremental::Incremental;
+use model::Model;
 use pipeline::Trigger;
 use schedule::Schedule;
 use source::zk_masters;
@@ -154,9 +157,11 @@ struct Refresher {
     failures: u64,
     last_serial: u32,
     last_success: Option<Instant>,
-    /// The event subscription, with `"stateSource": "stream"` and masters ([`stream`]).
-    stream: Option<Streamer>,
-    /// In stream mode, the snapshot task events edit (from the last full build of the model; none
+    /// The model records are built from, when they come from one ([`cluster`]): from masters, in
+    /// stream mode, and in poll mode unless static records or `preferLocalZone` ask for the list
+    /// a document generates. `None`: every poll generates its records from the document.
+    cluster: Option<Cluster>,
+    /// The snapshot polls and task events edit (from the last full build of the model; none
     /// with static records, whose rules against generated names only a full build applies).
     incremental: Option<Incremental>,
     /// The records of `staticRecordsFile`, added to every snapshot ([`statics`]).
@@ -189,7 +194,7 @@ impl Refresher {
             failures: 0,
             last_serial,
             last_success: None,
-            stream: None,
+            cluster: None,
             incremental: None,
             statics: StaticRecords::default(),
             logged_collisions: Vec::new(),
@@ -203,18 +208,23 @@ impl Refresher {
         refresher
     }
 
-    /// A streamer when the config asks for one and state comes from masters (found from `masters` or
-    /// through ZooKeeper); it reaches them as polling does (HTTPS, credentials).
-    fn stream_for_config(&self) -> Option<Streamer> {
-        if self.config.state_source != StateSourceMode::Stream {
-            return None;
-        }
+    /// Where records come from when state comes from masters (found from `masters` or through
+    /// ZooKeeper): in stream mode a streamer (it reaches them as polling does: HTTPS, credentials);
+    /// in poll mode the last poll's model, so that polls are edits, except with static records (whose
+    /// rules only a full build applies: the list path builds faster), `preferLocalZone` (its zones
+    /// come from a full build's list) or `-v=2` (every record logged at each refresh, from the list).
+    /// `None` for a state file: each read is a full build.
+    fn cluster_for_config(&self) -> Option<Cluster> {
         let access = match &self.source {
             StateSource::Masters(fetcher) => fetcher.access().clone(),
             StateSource::ZooKeeper(zk) => zk.fetcher.access().clone(),
             StateSource::File(_) => return None,
         };
-        Some(Streamer::new(thread::current(), access))
+        if self.config.state_source == StateSourceMode::Stream {
+            return Some(Cluster::Streamed(Streamer::new(thread::current(), access)));
+        }
+        let edits = self.statics.is_empty() && !self.config.prefer_local_zone && self.verbosity < 2;
+        edits.then(|| Cluster::Polled(Model::default()))
     }
 
     /// The masters the `master*` records name: with `zk`, those of [`zk_masters`], else `masters`.
@@ -241,7 +251,7 @@ impl Refresher {
             // The first refresh waits (a period at most) for the detector rather than failing at once.
             zk.watch.wait_first(Some(self.period()));
         }
-        self.stream = self.stream_for_config();
+        self.cluster = self.cluster_for_config();
         let mut now = Instant::now();
         let mut schedule = Schedule::new(now);
         loop {
@@ -251,7 +261,7 @@ impl Refresher {
             }
             // Sleep until the next refresh, or until a new config arrives (then refresh at once), or
             // until stream events arrive (then publish them; if the stream broke, poll at once).
-            let wake = self.stream.as_mut().and_then(|s| s.maintain(now));
+            let wake = self.streamer().and_then(|s| s.maintain(now));
             thread::park_timeout(schedule.sleep(now, wake));
             now = Instant::now();
             if self.adopt_new_config() || self.pump_stream(now) {
@@ -267,10 +277,10 @@ impl Refresher {
     /// Applies the events that arrived and publishes a snapshot when their changes are due (see
     /// [`Streamer::maintain`]); true when a live stream broke and a poll should run now.
     fn pump_stream(&mut self, now: Instant) -> bool {
-        match self.stream.as_mut().map(|s| s.pump(now)) {
+        match self.streamer().map(|s| s.pump(now)) {
             Some(Pumped::Changed) => {
                 let ended = self.step(Trigger::Events);
-                if let Some(stream) = self.stream.as_mut() {
+                if let Some(stream) = self.streamer() {
                     stream.published(now, ended);
                 }
                 false
@@ -278,6 +288,11 @@ impl Refresher {
             Some(Pumped::Lost) => true,
             Some(Pumped::Idle) | None => false,
         }
+    }
+
+    /// The event subscription, in stream mode.
+    fn streamer(&mut self) -> Option<&mut Streamer> {
+        self.cluster.as_mut().and_then(Cluster::streamer)
     }
 
     /// One poll step now (tests drive the refresher with it).
@@ -312,7 +327,7 @@ impl Refresher {
         }
         self.config = latest;
         self.reload_statics();
-        self.stream = self.stream_for_config();
+        self.cluster = self.cluster_for_config();
         self.incremental = None;
         self.outage.log_next();
         log::info!("config reloaded: refreshing now");

@@ -111,6 +111,10 @@ pub(crate) struct Model {
     agents: HashMap<String, usize>,
     /// The agent ids tasks run on, which their packed forms name by index.
     task_agents: Interner,
+    /// Of the document [`Model::from_body`] read: its tasks the model does not hold as the document
+    /// lists them (a task under another framework than its `framework_id` names, an id twice in a
+    /// framework), which a full build from the document's records still generates.
+    unheld: usize,
 }
 
 impl Model {
@@ -125,7 +129,7 @@ impl Model {
         m.state.leader_info.hostname = owned(&header.leader_info.hostname);
         // Frameworks are added in document order, each before its first task (a task naming another,
         // unknown framework adds that one where it appears), as when the document was read whole.
-        let mut added = 0;
+        let (mut added, mut live, mut misfiled) = (0, 0, 0);
         let mut add_frameworks = |m: &mut Model, upto: usize| {
             while added < upto.min(header.frameworks.len()) {
                 let f = &header.frameworks[added];
@@ -147,9 +151,15 @@ impl Model {
                     task.framework_id = Cow::Borrowed(&framework.id);
                 }
             }
+            let is_live = !is_terminal(&task.state);
+            let elsewhere = header.frameworks.get(f).is_some_and(|fw| fw.id != task.framework_id);
+            misfiled += usize::from(is_live && elsewhere);
+            live += usize::from(is_live);
             m.add_task(&task);
         })?;
         add_frameworks(&mut m, usize::MAX);
+        let held: usize = m.packed.iter().map(Vec::len).sum();
+        m.unheld = misfiled + live.saturating_sub(held);
         for s in &header.slaves {
             m.upsert_agent(owned_slave(s));
         }
@@ -166,6 +176,12 @@ impl Model {
     /// agents, the frameworks, what records of no task are generated from.
     pub(crate) fn header(&self) -> &State<'static> {
         &self.state
+    }
+
+    /// Whether the model holds every task of the document it was read from as the document lists it
+    /// (see `unheld`): if not, only a full build from the document's records gives its records.
+    pub(crate) fn holds_every_task(&self) -> bool {
+        self.unheld == 0
     }
 
     /// The whole state document, tasks included, borrowing from the model (a full build with static

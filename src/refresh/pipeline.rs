@@ -1,20 +1,21 @@
 //! One refresh step, whatever the mode: a source says what changed ([`Yielded`]: a record list
-//! generated from a polled document or a state file, or a stream model a poll replaced or events
-//! edited); the carry step decides which agents a failover carries ([`super::carry`]) and takes their
+//! generated from a document (a state file; a poll with static records or `preferLocalZone`), or the
+//! cluster's model a poll replaced or stream events edited); the carry step decides which agents a failover carries ([`super::carry`]) and takes their
 //! tasks from the served snapshot into the new build ([`super::carried`]); [`plan`](super::plan::plan)
 //! decides between edits and a rebuild; and [`Refresher::publish`] ends it. The clock is read once,
 //! at the top of [`Refresher::step`].
 //!
 //! Which source runs is data: the [`Trigger`] (a due poll, or stream events due to be published) and
 //! the configured [`StateSource`]. State that outlives a step stays in the refresher: a polled
-//! model goes straight into the [`Streamer`](super::stream::Streamer) it belongs to, and what changed
-//! is taken from it in one place ([`Refresher::stream_changes`]).
+//! model goes straight into the [`Cluster`](super::cluster::Cluster) (the last poll's model, or the
+//! streamer's), and what changed is taken from it in one place ([`Refresher::model_changes`]).
 
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Instant;
 
 use super::carried::{self, CarriedTask};
 use super::carry::{News, View};
+use super::cluster::Cluster;
 use super::model::{Changed, Model};
 use super::plan::{plan, Editable, Plan};
 use super::publish::{next_serial, Built, Stages};
@@ -37,15 +38,15 @@ pub(super) enum Trigger {
 
 /// What a source gave one step.
 pub(super) enum Yielded {
-    /// Records generated from a document (poll mode, a state file), not indexed yet, and what the
-    /// document says about failover.
+    /// Records generated from a document (a state file, a poll without a kept model), not indexed
+    /// yet, and what the document says about failover.
     List {
         list: Box<RecordList>,
         from: String,
         view: View,
     },
-    /// The stream's model changed: by a poll that replaced it (`named`: the masters that poll's records
-    /// name) or by events (`named` is `None`: the masters stay).
+    /// The cluster's model changed: by a poll that replaced it (`named`: the masters that poll's
+    /// records name) or by stream events (`named` is `None`: the masters stay).
     Model {
         changes: Changed,
         from: String,
@@ -101,8 +102,8 @@ impl Refresher {
                 })
             }
             Yielded::Model { changes, from, named } => {
-                stages.mark("read");
-                let built = self.build_from_stream(changes, from, named, serial, now);
+                stages.mark("changes");
+                let built = self.build_from_cluster(changes, from, named, serial, now);
                 stages.mark("build");
                 built
             }
@@ -121,7 +122,7 @@ impl Refresher {
     /// Asks the source what changed.
     fn source_yield(&mut self, trigger: Trigger, now: Now, stages: &mut Stages) -> Result<Yielded, RefreshError> {
         if trigger == Trigger::Events {
-            let changes = self.stream_changes(None, now)?;
+            let changes = self.model_changes(None, now)?;
             return Ok(Yielded::Model {
                 changes,
                 from: "the event stream".into(),
@@ -150,7 +151,7 @@ impl Refresher {
                 });
             }
         };
-        if self.stream.is_none() {
+        if self.cluster.is_none() {
             let ((generated, view), origin) = fetcher
                 .fetch_with(|_, header, body| {
                     stages.mark("fetch and header");
@@ -166,16 +167,46 @@ impl Refresher {
                 view,
             });
         }
-        // Stream mode: the document becomes the stream's model, and records come from that.
-        let (model, origin) = fetcher
-            .fetch_with(|_, _, body| Model::from_body(body))
+        // The document becomes the cluster's model, and records come from that. In poll mode, a
+        // document the model cannot hold whole (a task filed under another framework than its id
+        // names, an id twice in a framework: the original's own test state has both) is built from
+        // its records as without a model, and the next poll is a full build of its model.
+        let polling = matches!(self.cluster, Some(Cluster::Polled(_)));
+        let (read, origin) = fetcher
+            .fetch_with(|_, header, body| {
+                stages.mark("fetch and header");
+                let model = Model::from_body(body);
+                stages.mark("model");
+                match model {
+                    Ok(m) if polling && !m.holds_every_task() => {
+                        drop(m);
+                        let generated = generate_from_body(config, header, body, named, &self_addrs, &resolve);
+                        stages.mark("tasks and records");
+                        Read::List(generated, View::of(header))
+                    }
+                    other => Read::Model(other),
+                }
+            })
             .map_err(RefreshError::Fetch)?;
+        stages.mark("free body");
+        let model = match read {
+            Read::Model(model) => model,
+            Read::List(generated, view) => {
+                log::debug!("the poll's document has tasks the model cannot hold: built from its records");
+                self.incremental = None;
+                return Ok(Yielded::List {
+                    list: Box::new(generated?),
+                    from: origin.url,
+                    view,
+                });
+            }
+        };
         let model = model.map_err(|e| BuildError::NotState(e.to_string()))?;
         if model.header().leader.is_empty() {
             return Err(BuildError::NoLeader.into());
         }
         let named = named.to_vec();
-        let changes = self.stream_changes(Some((model, &origin.url, &named)), now)?;
+        let changes = self.model_changes(Some((model, &origin.url, &named)), now)?;
         Ok(Yielded::Model {
             changes,
             from: origin.url,
@@ -183,34 +214,27 @@ impl Refresher {
         })
     }
 
-    /// What changed in the stream's model since the last publish, taken from the streamer (the only
-    /// place that takes it). A poll's model (with where it came from and the masters its records
-    /// name) replaces the streamer's first; while a snapshot is being edited that names the same
-    /// masters, its differences from the model it replaces join the changes (a poll that differs in
-    /// tasks only is an edit too).
-    fn stream_changes(
-        &mut self,
-        polled: Option<(Model, &str, &[HostPort])>,
-        now: Now,
-    ) -> Result<Changed, RefreshError> {
-        let stream = self
-            .stream
-            .as_mut()
-            .ok_or_else(|| RefreshError::Document(BuildError::NotState("no event stream".into())))?;
-        let mut changes = stream.take_changes();
+    /// What changed in the cluster's model since the last publish, taken from the cluster (the only
+    /// place that takes it: stream events' changes). A poll's model (with where it came from and the
+    /// masters its records name) replaces the cluster's; while a snapshot is being edited that names
+    /// the same masters, its differences from the model it replaces join the changes (a poll that
+    /// differs in tasks only is an edit, in poll and stream mode).
+    fn model_changes(&mut self, polled: Option<(Model, &str, &[HostPort])>, now: Now) -> Result<Changed, RefreshError> {
+        let cluster = self.cluster.as_mut().ok_or_else(no_model)?;
+        let mut changes = cluster.take_changes();
         if let Some((model, url, named)) = polled {
             match self.incremental.as_ref() {
-                Some(inc) if inc.masters() == named => changes.merge(stream.model().changes_to(&model)),
+                Some(inc) if inc.masters() == named => changes.merge(cluster.model().changes_to(&model)),
                 _ => changes = Changed::Everything,
             }
-            stream.polled(model, url, now.at);
+            cluster.polled(model, url, now.at);
         }
         Ok(changes)
     }
 
-    /// A snapshot of the stream's model, as [`plan`] says: the edited one with the changed tasks'
+    /// A snapshot of the cluster's model, as [`plan`] says: the edited one with the changed tasks'
     /// records replaced, or a full build.
-    fn build_from_stream(
+    fn build_from_cluster(
         &mut self,
         changes: Changed,
         from: String,
@@ -219,12 +243,11 @@ impl Refresher {
         now: Now,
     ) -> Result<Built, RefreshError> {
         let polled = named.is_some();
-        let no_stream = || RefreshError::Document(BuildError::NotState("no event stream".into()));
         // The carry step: only a new model (a poll, an event that changes more than tasks) or time
         // (a grace period ending) can change what is carried.
         let news = match polled || changes == Changed::Everything || !self.carrier.is_idle() {
             true => {
-                let view = View::of(self.stream.as_ref().ok_or_else(no_stream)?.model().header());
+                let view = View::of(self.cluster.as_ref().ok_or_else(no_model)?.model().header());
                 self.carrier
                     .observe(&view, now.unix(), self.config.failover_grace_seconds)
             }
@@ -240,15 +263,16 @@ impl Refresher {
         };
         match plan(changes, editable) {
             Plan::Edit(tasks) => {
-                let stream = self.stream.as_ref().ok_or_else(no_stream)?;
-                let inc = self.incremental.as_mut().ok_or_else(no_stream)?;
+                let cluster = self.cluster.as_ref().ok_or_else(no_model)?;
+                let inc = self.incremental.as_mut().ok_or_else(no_model)?;
                 if polled {
                     log::info!(
-                        "the poll differs from the event stream's model in {} tasks only: edited, not rebuilt",
+                        "the poll differs from {} in {} tasks only: edited, not rebuilt",
+                        cluster.describe(),
                         tasks.len()
                     );
                 }
-                inc.apply(stream.model(), &tasks);
+                inc.apply(cluster.model(), &tasks);
                 let (records, touched) = inc.publish();
                 Ok(Built {
                     records,
@@ -263,8 +287,8 @@ impl Refresher {
                 self.incremental = None;
                 let named = named.unwrap_or_else(|| self.masters_for_records());
                 let carried = self.carry_over(&news);
-                let stream = self.stream.as_ref().ok_or_else(no_stream)?;
-                let (built, inc) = self.build_from_model(stream.model(), &named, serial, from, &carried)?;
+                let cluster = self.cluster.as_ref().ok_or_else(no_model)?;
+                let (built, inc) = self.build_from_model(cluster.model(), &named, serial, from, &carried)?;
                 self.incremental = inc;
                 Ok(built)
             }
@@ -328,6 +352,18 @@ impl Refresher {
         list.seal();
         (records, list)
     }
+}
+
+/// What a poll's document gave: its model, or (in poll mode, a document the model cannot hold whole)
+/// its records and what it says about failover.
+enum Read {
+    Model(Result<Model, serde_json::Error>),
+    List(Result<RecordList, BuildError>, View),
+}
+
+/// A model step without a model (a bug: only a refresher that keeps one yields [`Yielded::Model`]).
+fn no_model() -> RefreshError {
+    RefreshError::Document(BuildError::NotState("no model of the cluster is kept".into()))
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

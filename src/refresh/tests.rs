@@ -230,3 +230,56 @@ fn a_failover_carries_the_recovered_agents_tasks_through_the_pipeline() {
     );
     assert_eq!((r.carried_tasks, r.failures), (1, 0));
 }
+
+#[test]
+fn polls_keep_a_model_to_edit_unless_static_records_local_zones_or_v2_need_the_list() {
+    let kept_with = |config: Config, file: bool, verbosity: u8| {
+        let c = Arc::new(config);
+        let records = Arc::new(ArcSwap::from_pointee(Records::unloaded(crate::records::zone(&c))));
+        let source = match file {
+            true => StateSource::File("/nonexistent/state.json".into()),
+            false => StateSource::Masters(Fetcher::from_config(&c).unwrap()),
+        };
+        match Refresher::new(c, source, records, verbosity).cluster_for_config() {
+            None => "list",
+            Some(Cluster::Polled(_)) => "polled model",
+            Some(Cluster::Streamed(_)) => "streamed model",
+        }
+    };
+    let kept = |config: Config, file: bool| kept_with(config, file, 1);
+    assert_eq!(kept(config(), false), "polled model");
+    assert_eq!(
+        kept_with(config(), false, 2),
+        "list",
+        "-v=2 logs every record from the list"
+    );
+    assert_eq!(kept(config(), true), "list", "a state file: each read is a full build");
+    let local = Config {
+        prefer_local_zone: true,
+        ..config()
+    };
+    assert_eq!(kept(local, false), "list");
+    let zone = temp_path("statics");
+    std::fs::write(&zone.0, "static.mesos. 60 IN A 10.0.0.1\n").unwrap();
+    let statics = Config {
+        static_records_file: zone.0.display().to_string(),
+        ..config()
+    };
+    assert_eq!(kept(statics, false), "list");
+    let stream = Config {
+        state_source: crate::config::StateSourceMode::Stream,
+        ..config()
+    };
+    assert_eq!(kept(stream, false), "streamed model");
+}
+
+#[test]
+fn a_document_the_model_cannot_hold_whole_is_built_from_its_records() {
+    // The original's test state files `some-box` under a framework its `framework_id` does not name,
+    // and gives `liquor.store` and `big.dog2` one task id.
+    let fake = include_bytes!("../../tests/fixtures/fake.json");
+    let model = model::Model::from_body(fake).unwrap();
+    assert!(!model.holds_every_task());
+    let tutorial = model::Model::from_body(TUTORIAL).unwrap();
+    assert!(tutorial.holds_every_task());
+}

@@ -1,5 +1,7 @@
 //! `dig` and `kdig` runners, and a parser of their default output.
 
+use std::collections::BTreeSet;
+
 use super::*;
 
 /// What `dig` printed, parsed: status, header flags, and the records of each section as
@@ -190,4 +192,66 @@ pub fn printed_cookie(out: &str) -> (String, String) {
     let rest = line.split("COOKIE:").nth(1).unwrap_or_default().trim();
     let (value, tail) = rest.split_once(' ').unwrap_or((rest, ""));
     (value.to_lowercase(), tail.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Zone transfers (the stream and poll edit tests check IXFR answers against AXFRs)
+
+/// One record of a zone transfer as dig prints it: (owner, type, rdata).
+pub type Rec = (String, String, String);
+
+/// The serial of an SOA's rdata text.
+pub fn soa_serial(rdata: &str) -> Option<u32> {
+    rdata.split(' ').nth(2)?.parse().ok()
+}
+
+/// The zone's serial as the server answers it.
+pub fn current_serial(port: u16) -> u32 {
+    let text = run("dig", port, &["+short", "mesos", "SOA"]);
+    soa_serial(text.trim()).unwrap_or_else(|| panic!("an SOA: {text}"))
+}
+
+/// An AXFR's records but the SOA, as a set.
+pub fn axfr_set(port: u16, tool: &str) -> BTreeSet<Rec> {
+    signed_axfr_set(port, tool, &[])
+}
+
+/// [`axfr_set`] with more arguments for `tool` (a TSIG key).
+pub fn signed_axfr_set(port: u16, tool: &str, args: &[&str]) -> BTreeSet<Rec> {
+    let mut all = args.to_vec();
+    all.extend(["mesos", "AXFR"]);
+    let text = run(tool, port, &all);
+    let rrs = transfer_records(&text);
+    assert!(
+        rrs.len() > 2 && rrs[0].1 == "SOA" && rrs[rrs.len() - 1] == rrs[0],
+        "{tool}: an AXFR:\n{text}"
+    );
+    rrs.into_iter().filter(|r| r.1 != "SOA").collect()
+}
+
+/// What an incremental IXFR answer deletes and adds (over all its deltas), or why it is not one.
+pub fn ixfr_changes(text: &str, new_serial: u32) -> Result<(BTreeSet<Rec>, BTreeSet<Rec>), String> {
+    let rrs = transfer_records(text);
+    let [first, body @ .., last] = rrs.as_slice() else {
+        return Err(format!("fewer than two records:\n{text}"));
+    };
+    if first.1 != "SOA" || first != last || soa_serial(&first.2) != Some(new_serial) {
+        return Err(format!("not framed by the SOA of serial {new_serial}:\n{text}"));
+    }
+    let soas = body.iter().filter(|r| r.1 == "SOA").count();
+    if body.first().map(|r| r.1.as_str()) != Some("SOA") || soas % 2 != 0 {
+        return Err(format!("not the incremental form:\n{text}"));
+    }
+    let (mut deleted, mut added) = (BTreeSet::new(), BTreeSet::new());
+    let mut deleting = false;
+    for r in body {
+        if r.1 == "SOA" {
+            deleting = !deleting;
+        } else if deleting {
+            deleted.insert(r.clone());
+        } else {
+            added.insert(r.clone());
+        }
+    }
+    Ok((deleted, added))
 }
