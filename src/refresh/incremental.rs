@@ -214,9 +214,9 @@ impl Incremental {
                 },
                 Data::Other(_) => continue,
             };
-            if !self.records.add(&self.wire, rr) {
+            let Some((owner, Some(data))) = self.records.add_stored(&self.wire, rr) else {
                 continue;
-            }
+            };
             if self.tracking {
                 self.touched.insert(self.wire.clone());
             }
@@ -226,18 +226,6 @@ impl Incremental {
                 // (Reverse names are not in the zone a transfer sends: not touched.)
                 self.records.add(&self.reverse, Rr::Ptr(&self.wire));
             }
-            let Some(owner) = self.records.find(&self.wire) else {
-                continue;
-            };
-            let data = match rr {
-                Rr::A(ip) => Data::A(ip),
-                Rr::Aaaa(ip) => Data::Aaaa(ip),
-                Rr::Srv { port, target } => match self.records.find(target) {
-                    Some(target) => Data::Srv { target, port },
-                    None => continue,
-                },
-                Rr::Ptr(_) => continue,
-            };
             kept.extend(TaskRecord::new(owner, data, reverse.is_some(), &mut v6));
         }
         (kept, v6)

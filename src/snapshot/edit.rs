@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use super::chunk::{name_in, Chunk, A, AAAA, CHUNK, CHUNK_BITS, DOMAIN, FREE, PINNED, PTR, REVERSE, SRV};
 use super::data::Srv;
+use super::list::Data;
 use super::Records;
 use crate::wire::{is_at_or_below, parents};
 
@@ -114,15 +115,27 @@ impl Records {
     /// its names when it is new; false when it cannot be stored (an owner outside the domain, or a
     /// reverse name inside it; no counting).
     pub fn add(&mut self, owner: &[u8], rr: Rr<'_>) -> bool {
+        self.add_stored(owner, rr).is_some()
+    }
+
+    /// [`Records::add`], returning the owner's node id and the record's data as stored (an SRV
+    /// record's target by node id; `None` for PTR records), so that a caller keeping a task's records
+    /// needs no second look-up of either name.
+    pub(crate) fn add_stored(&mut self, owner: &[u8], rr: Rr<'_>) -> Option<(u32, Option<Data>)> {
         if !self.counting || !self.belongs(owner, rr) {
-            return false;
+            return None;
         }
         let kind = if matches!(rr, Rr::Ptr(_)) { REVERSE } else { DOMAIN };
-        let Some(value) = self.value_making(rr) else {
-            return false;
-        };
-        let Some(id) = self.ensure(owner, kind) else {
-            return false;
+        let value = self.value_making(rr)?;
+        let id = self.ensure(owner, kind)?;
+        let stored = match value {
+            Value::A(ip) => Some(Data::A(ip)),
+            Value::Aaaa(ip) => Some(Data::Aaaa(ip)),
+            Value::Srv(srv) => Some(Data::Srv {
+                target: srv.target,
+                port: srv.port,
+            }),
+            Value::Ptr(_) => None,
         };
         let (c, i) = self.place(id);
         let k = column(value);
@@ -131,7 +144,7 @@ impl Records {
             if let Some(r) = chunk.refs[k].get_mut(at).filter(|r| **r != PINNED) {
                 *r += 1;
             }
-            return true;
+            return Some((id, stored));
         }
         let chunk = Arc::make_mut(&mut self.chunks[c]);
         match value {
@@ -145,7 +158,7 @@ impl Records {
         if let Some(target) = target_of(value) {
             self.used(target);
         }
-        true
+        Some((id, stored))
     }
 
     /// Takes one task's reference to a record away, and the record with the last one (and the names
