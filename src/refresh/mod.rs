@@ -157,6 +157,8 @@ struct Refresher {
     failures: u64,
     last_serial: u32,
     last_success: Option<Instant>,
+    /// When freed memory was last handed back to the system ([`publish::return_free_memory`]).
+    last_trim: Option<Instant>,
     /// The model records are built from, when they come from one ([`cluster`]): from masters, in
     /// stream mode, and in poll mode unless static records or `preferLocalZone` ask for the list
     /// a document generates. `None`: every poll generates its records from the document.
@@ -194,6 +196,7 @@ impl Refresher {
             failures: 0,
             last_serial,
             last_success: None,
+            last_trim: None,
             cluster: None,
             incremental: None,
             statics: StaticRecords::default(),

@@ -11,6 +11,10 @@ use super::{Now, RefreshError, Refresher};
 use crate::snapshot::{RData, Record, RecordList, Records};
 use crate::transfer::journal;
 
+/// How often edited snapshots hand the memory they freed back to the system (a trim of a 1M-task
+/// heap takes a few milliseconds of the refresher's time).
+const TRIM_EVERY: Duration = Duration::from_secs(10);
+
 /// What a successful build gives the publish step.
 pub(super) struct Built {
     pub(super) records: Records,
@@ -70,8 +74,11 @@ impl Refresher {
         self.last_serial = records.serial();
         let published = Arc::new(records);
         self.records.store(Arc::clone(&published));
-        if touched.is_none() {
+        // A full build frees a whole snapshot; edits free the chunks they copied, which under churn
+        // add up to one too (glibc keeps them), so they hand memory back at most every few seconds.
+        if touched.is_none() || self.last_trim.map_or(true, |t| now.at.duration_since(t) >= TRIM_EVERY) {
             return_free_memory();
+            self.last_trim = Some(now.at);
         }
         if let Some(swapped) = &self.swapped {
             swapped();
