@@ -124,7 +124,12 @@ def main():
     ap.add_argument("--queries", help="write `name A` lines of names that stay resolvable here")
     a = ap.parse_args()
     cluster = Cluster(a)
+    # `lock` guards the served body; `sending` the streams and what is written to them. A subscriber
+    # that reads slowly blocks a write, and with it only `sending`: /master/state is still served (as
+    # a Mesos master buffers a slow subscriber's events instead of stalling), so a poll never waits
+    # for the subscriber that is polling to read its stream.
     lock = threading.Lock()
+    sending = threading.Lock()
     streams = []
     churning = threading.Event()
     signal.signal(signal.SIGUSR1, lambda *_: churning.set())
@@ -166,7 +171,7 @@ def main():
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            with lock:
+            with sending:
                 try:
                     send(self.wfile, cluster.subscribed())
                 except OSError:
@@ -174,7 +179,7 @@ def main():
                 streams.append(self.wfile)
             while True:
                 time.sleep(0.5)
-                with lock:
+                with sending:
                     if self.wfile not in streams:
                         break
             self.close_connection = True
@@ -195,6 +200,7 @@ def main():
         with lock:
             if events:
                 cluster.body = body
+        with sending:
             if time.monotonic() >= next_beat:
                 beat = b'{"type":"HEARTBEAT"}'
                 events += b"%d\n%s" % (len(beat), beat)
