@@ -16,6 +16,7 @@
 mod carried;
 mod carry;
 mod cluster;
+mod hash_index;
 pub(crate) mod host;
 mod incremental;
 pub(crate) mod model;

@@ -1,87 +1,55 @@
-//! A framework's tasks by id ([`TaskIndex`]) without a copy of the ids: keyed by a hash of the id,
-//! checked against the task the entry points at (ids that share a hash go to a small map of their
-//! own). Pure.
-
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+//! A framework's tasks by id ([`TaskIndex`]) without a copy of the ids: a [`HashIndex`] checked
+//! against the task an entry points at. Pure.
 
 use super::packed::Packed;
+use crate::refresh::hash_index::HashIndex;
 
 /// Task id -> position in its framework's task list.
 #[derive(Debug, Default)]
-pub(super) struct TaskIndex {
-    /// Random keys: ids that share a hash cannot be chosen from outside.
-    hasher: RandomState,
-    by_hash: HashMap<u64, usize>,
-    /// Ids whose hash another id holds in `by_hash` (almost always empty).
-    overflow: HashMap<Box<str>, usize>,
-    /// Every id hashes alike (tests of the overflow map).
-    #[cfg(test)]
-    pub(super) colliding: bool,
-}
+pub(super) struct TaskIndex(HashIndex<Box<str>, usize>);
 
 impl TaskIndex {
-    fn hash(&self, id: &str) -> u64 {
-        #[cfg(test)]
-        if self.colliding {
-            return 0;
-        }
-        self.hasher.hash_one(id)
+    /// Every id hashes alike (tests of the overflow map).
+    #[cfg(test)]
+    fn colliding() -> TaskIndex {
+        let mut index = TaskIndex::default();
+        index.0.colliding = true;
+        index
     }
 
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
-        self.by_hash.len() + self.overflow.len()
+        self.0.len()
     }
 
     /// Where the task `id` is in `tasks`.
     pub(super) fn get(&self, id: &str, tasks: &[Packed]) -> Option<usize> {
-        let h = self.hash(id);
-        match self.by_hash.get(&h) {
-            Some(&i) if tasks.get(i).is_some_and(|t| t.id() == id) => Some(i),
-            _ => self.overflow.get(id).copied(),
-        }
+        self.0.get(id, |i| holds(tasks, i, id), || id.into())
     }
 
     /// Records a task not in the index yet at position `i`.
     pub(super) fn insert(&mut self, id: &str, i: usize) {
-        let h = self.hash(id);
-        match self.by_hash.entry(h) {
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(i);
-            }
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.overflow.insert(id.into(), i);
-            }
-        }
+        self.0.insert(id, || id.into(), i);
     }
 
     /// Forgets the task `id`; where it was.
     pub(super) fn remove(&mut self, id: &str, tasks: &[Packed]) -> Option<usize> {
-        let h = self.hash(id);
-        match self.by_hash.get(&h) {
-            Some(&i) if tasks.get(i).is_some_and(|t| t.id() == id) => self.by_hash.remove(&h),
-            _ => self.overflow.remove(id),
-        }
+        self.0.remove(id, |i| holds(tasks, i, id), || id.into())
     }
 
     /// The task `id` moved from position `from` to `to`.
     pub(super) fn moved(&mut self, id: &str, from: usize, to: usize) {
-        let h = self.hash(id);
-        match self.by_hash.get_mut(&h) {
-            Some(i) if *i == from => *i = to,
-            _ => {
-                if let Some(i) = self.overflow.get_mut(id) {
-                    *i = to;
-                }
-            }
-        }
+        self.0.moved(id, || id.into(), from, to);
     }
 
     pub(super) fn shrink_to_fit(&mut self) {
-        self.by_hash.shrink_to_fit();
-        self.overflow.shrink_to_fit();
+        self.0.shrink_to_fit();
     }
+}
+
+/// Whether position `i` of `tasks` holds the task `id`.
+fn holds(tasks: &[Packed], i: usize, id: &str) -> bool {
+    tasks.get(i).is_some_and(|t| t.id() == id)
 }
 
 #[cfg(test)]
@@ -102,9 +70,10 @@ mod tests {
     #[test]
     fn ids_are_found_moved_and_removed_whether_or_not_their_hashes_collide() {
         for colliding in [false, true] {
-            let mut index = TaskIndex {
-                colliding,
-                ..TaskIndex::default()
+            let mut index = if colliding {
+                TaskIndex::colliding()
+            } else {
+                TaskIndex::default()
             };
             let mut tasks: Vec<Packed> = Vec::new();
             for i in 0..50 {
