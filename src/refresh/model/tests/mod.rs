@@ -335,15 +335,7 @@ fn v1_agent_ports_and_port_ranges_become_srv_records() {
         masters: vec![crate::addr::HostPort::parse("127.0.0.1:5050").unwrap()],
         ..crate::config::Config::default()
     };
-    let (_, list) = crate::records::from_state::build_from_state(
-        &config,
-        &m.full_state(),
-        &config.masters,
-        &[],
-        &|_| Vec::new(),
-        1,
-    )
-    .unwrap();
+    let list = generated(&config, &m);
     let srv_ports = |name: &str| -> Vec<u16> {
         let mut ports: Vec<u16> = list
             .iter()
@@ -385,15 +377,7 @@ fn a_task_updated_that_flips_health_changes_its_records_with_hide_unhealthy_task
         ..crate::config::Config::default()
     };
     let web_a = |m: &Model| {
-        let (_, list) = crate::records::from_state::build_from_state(
-            &config,
-            &m.full_state(),
-            &config.masters,
-            &[],
-            &|_| Vec::new(),
-            1,
-        )
-        .unwrap();
+        let list = generated(&config, m);
         list.iter().filter(|r| r.name == "web.marathon.mesos.").count()
     };
     assert_eq!(web_a(&m), 1, "no health check: published");
@@ -504,3 +488,9 @@ fn recovered_agents_come_from_subscribed_and_polls_and_leave_with_agent_events()
 
 // Property tests: the model and the incremental snapshot against a full rebuild.
 mod equivalence;
+
+/// The records a full build makes of the model's state, naming the configured masters.
+fn generated(config: &crate::config::Config, m: &Model) -> crate::snapshot::RecordList {
+    let resolve = |_: &str| Vec::new();
+    crate::records::from_state::generate_from_state(config, &m.full_state(), &config.masters, &[], &resolve).unwrap()
+}
