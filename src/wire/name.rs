@@ -100,6 +100,12 @@ impl<'a> NameRef<'a> {
                 .all(|(a, b)| a.eq_ignore_ascii_case(b))
     }
 
+    /// Compares two names octet for octet (a name we write against one already in the message, whose
+    /// case must read back as it was written).
+    pub(crate) fn eq_exact(&self, other: &NameRef<'_>) -> bool {
+        self.wire_len == other.wire_len && self.labels().eq(other.labels())
+    }
+
     /// Whether the name is the root.
     pub fn is_root(&self) -> bool {
         self.wire_len == 1

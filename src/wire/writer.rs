@@ -1,6 +1,7 @@
 //! The message encoder: writes into a caller-supplied buffer up to a size limit and never allocates.
 //! Every record is written whole or not at all, so the caller can stop at the limit and set TC.
 
+use super::name::NameRef;
 use super::{field, rtype};
 
 /// The message would pass its size limit.
@@ -205,32 +206,11 @@ fn suffix_at(msg: &[u8], mut from: usize, suffix: &[u8]) -> Option<usize> {
 }
 
 /// Whether the name at `at` in `msg` (labels, maybe ending in a pointer) is `name`, octet for octet.
-fn reads_as(msg: &[u8], mut at: usize, name: &[u8]) -> bool {
-    let mut read = 0;
-    let mut hops = 0;
-    while let Some(&len) = msg.get(at) {
-        if len & 0xc0 == 0xc0 {
-            let Some(target) = super::read_u16(msg, at).map(|p| usize::from(p & 0x3fff)) else {
-                return false;
-            };
-            hops += 1;
-            if target >= at || hops > MAX_HOPS {
-                return false;
-            }
-            at = target;
-            continue;
-        }
-        let label = msg.get(at..at + 1 + usize::from(len));
-        if label.is_none() || label != name.get(read..read + 1 + usize::from(len)) {
-            return false;
-        }
-        read += 1 + usize::from(len);
-        if len == 0 {
-            return read == name.len();
-        }
-        at += 1 + usize::from(len);
+fn reads_as(msg: &[u8], at: usize, name: &[u8]) -> bool {
+    match (NameRef::parse(msg, at), NameRef::parse(name, 0)) {
+        (Ok((written, _)), Ok((wanted, _))) => written.eq_exact(&wanted),
+        _ => false,
     }
-    false
 }
 
 #[cfg(test)]
