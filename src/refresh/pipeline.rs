@@ -1,7 +1,8 @@
 //! One refresh step, whatever the mode: a source says what changed ([`Yielded`]: a record list
 //! generated from a document (a state file; a poll with static records or `preferLocalZone`), or the
-//! cluster's model a poll replaced or stream events edited); the carry step decides which agents a failover carries ([`super::carry`]) and takes their
-//! tasks from the served snapshot into the new build ([`super::carried`]); [`plan`](super::plan::plan)
+//! cluster's model a poll replaced or stream events edited); the carry step decides which agents a
+//! failover carries ([`super::carry`]) and takes their tasks from the served snapshot into the new
+//! build ([`super::carried`]); [`plan`](super::plan::plan)
 //! decides between edits and a rebuild; and [`Refresher::publish`] ends it. The clock is read once,
 //! at the top of [`Refresher::step`].
 //!
