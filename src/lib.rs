@@ -33,6 +33,7 @@ mod records;
 mod refresh;
 mod serve;
 mod snapshot;
+mod sockopt;
 mod transfer;
 mod warm;
 mod wire;

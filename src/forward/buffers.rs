@@ -44,21 +44,7 @@ pub(crate) fn set_udp_buffers(socket: &impl AsRawFd, sizes: UdpBuffers, what: &s
 
 fn set_option(socket: &impl AsRawFd, option: libc::c_int, size: u32) -> io::Result<()> {
     let value = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
-    // SAFETY: the fd is open for the borrow's length; the value is a c_int of the size given.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            option,
-            std::ptr::addr_of!(value).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    crate::sockopt::set_int(socket, libc::SOL_SOCKET, option, value)
 }
 
 /// The current size of buffer `option` (`SO_RCVBUF` or `SO_SNDBUF`) of `socket`.

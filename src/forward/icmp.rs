@@ -12,27 +12,12 @@ use std::os::fd::AsRawFd;
 
 /// Asks the kernel to queue ICMP errors for the UDP socket `socket` of the family of `ipv4`.
 pub(super) fn set_recverr(socket: &impl AsRawFd, ipv4: bool) -> io::Result<()> {
-    let on: libc::c_int = 1;
     let (level, name) = if ipv4 {
         (libc::IPPROTO_IP, libc::IP_RECVERR)
     } else {
         (libc::IPPROTO_IPV6, libc::IPV6_RECVERR)
     };
-    // SAFETY: `on` outlives the call and its size is passed with it.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (&on as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    crate::sockopt::set_int(socket, level, name, 1)
 }
 
 /// Takes one error off `socket`'s error queue: the destination of the datagram that failed and the

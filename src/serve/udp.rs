@@ -19,6 +19,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use mio::net::UdpSocket;
 
 use crate::forward::{set_udp_buffers, UdpBuffers};
+use crate::sockopt;
 
 pub(crate) use batch::{Batch, BATCH};
 
@@ -164,32 +165,14 @@ fn set_dont_fragment(socket: &impl AsRawFd, local: SocketAddr) {
         SocketAddr::V6(_) => &[ipv6, ipv4],
     };
     for &(level, option, value) in options {
-        if let Err(e) = set_int(socket, level, option, value) {
+        if let Err(e) = sockopt::set_int(socket, level, option, value) {
             log::debug!("DNS UDP socket: cannot turn path MTU discovery to probing: {e}");
         }
     }
 }
 
 fn set_flag(socket: &impl AsRawFd, level: libc::c_int, option: libc::c_int) -> io::Result<()> {
-    set_int(socket, level, option, 1)
-}
-
-fn set_int(socket: &impl AsRawFd, level: libc::c_int, option: libc::c_int, value: libc::c_int) -> io::Result<()> {
-    // SAFETY: the fd is open; the value is a c_int of the size given.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            option,
-            std::ptr::addr_of!(value).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    sockopt::set_int(socket, level, option, 1)
 }
 
 /// The destination address in the control messages of a received `msg`, IPv4-mapped written as IPv4.

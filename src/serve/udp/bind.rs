@@ -11,11 +11,11 @@
 //! refuses a second server. If any step fails, replies leave from the listening socket itself.
 
 use std::io;
-use std::mem::size_of;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use super::from_socket_addr;
+use crate::sockopt;
 
 /// The listening socket and, if the kernel allows the group, the socket replies are sent from.
 pub(super) fn bind_pair(addr: SocketAddr) -> io::Result<(std::net::UdpSocket, Option<std::net::UdpSocket>)> {
@@ -44,13 +44,7 @@ fn bind_one(addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
     }
     // SAFETY: `fd` is a new descriptor nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let on: libc::c_int = 1;
-    setsockopt(
-        &fd,
-        libc::SO_REUSEPORT,
-        std::ptr::addr_of!(on).cast(),
-        size_of::<libc::c_int>(),
-    )?;
+    sockopt::set_int(&fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, 1)?;
     let (name, len) = from_socket_addr(addr);
     // SAFETY: `name` holds a sockaddr of `len` bytes.
     if unsafe { libc::bind(fd.as_raw_fd(), std::ptr::addr_of!(name).cast(), len) } != 0 {
@@ -71,31 +65,7 @@ fn steer_to_first(socket: &impl AsRawFd) -> io::Result<()> {
         len: program.len() as u16,
         filter: program.as_mut_ptr(),
     };
-    let size = size_of::<libc::sock_fprog>();
-    setsockopt(
-        socket,
-        libc::SO_ATTACH_REUSEPORT_CBPF,
-        std::ptr::addr_of!(fprog).cast(),
-        size,
-    )
-}
-
-fn setsockopt(socket: &impl AsRawFd, option: libc::c_int, value: *const libc::c_void, len: usize) -> io::Result<()> {
-    // SAFETY: `value` points at `len` readable bytes of the type the option takes.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            option,
-            value,
-            len as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    sockopt::set(socket, libc::SOL_SOCKET, libc::SO_ATTACH_REUSEPORT_CBPF, &fprog)
 }
 
 #[cfg(test)]
