@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::mesos::access::{with_authorization, Access, SendError, CONNECT_TIMEOUT};
 use crate::mesos::error::IamError;
 use crate::mesos::leader::{LeaderSearch, Step, Verdict};
-use crate::mesos::state::{self, Header};
+use crate::mesos::state::{self, Header, TaskSink};
 
 pub(crate) use crate::mesos::leader::{is_loopback_addr, FetchError, FollowFilter, Origin, Problem};
 
@@ -140,13 +140,19 @@ impl Fetcher {
         &self.masters
     }
 
-    /// Finds the leader's state document and hands its header and body to `accept`, called at most once
-    /// and only with a document that names a leader. Returns what `accept` returned and where the
+    /// Finds the leader's state document and hands its header, its body and what `S` made of its tasks
+    /// to `accept`, called at most once and only with a document that names a leader. Each body is read
+    /// once: its tasks go to a new `S` while its header is read (a document that names another leader
+    /// is dropped after). `S` is `()` to skip the tasks. A document whose tasks do not parse is still
+    /// searched by its header (`accept` gets the error). Returns what `accept` returned and where the
     /// document came from.
-    pub(crate) fn fetch_with<T>(
+    pub(crate) fn fetch_with<S, T>(
         &self,
-        mut accept: impl FnMut(&Origin, &Header<'_>, &[u8]) -> T,
-    ) -> Result<(T, Origin), FetchError> {
+        mut accept: impl FnMut(&Origin, &Header<'_>, &[u8], Result<S, serde_json::Error>) -> T,
+    ) -> Result<(T, Origin), FetchError>
+    where
+        S: Default + for<'a> TaskSink<'a>,
+    {
         let mut search = LeaderSearch::new(
             &self.masters,
             self.access.scheme(),
@@ -164,16 +170,24 @@ impl Fetcher {
                 Answer::Status { status, location } => search.status(status, location.as_deref()),
                 Answer::Failed(problem) => search.failed(problem),
                 Answer::Login(e) => search.login_failed(e),
-                Answer::Body(body) => match state::parse_header(&body) {
-                    Err(e) => search.failed(Problem::NotState(e.to_string())),
-                    Ok(header) => match search.document(&header.leader) {
-                        Verdict::Accept(origin) => {
-                            let out = accept(&origin, &header, &body);
-                            return Ok((out, origin));
-                        }
-                        Verdict::Next(next) => next,
-                    },
-                },
+                Answer::Body(body) => {
+                    let mut sink = S::default();
+                    let read = match state::read_document(&body, &mut sink) {
+                        Ok(header) => Ok((header, Ok(sink))),
+                        // The first error may be in a task: the header alone says whose document it is.
+                        Err(e) => state::parse_header(&body).map(|header| (header, Err(e))),
+                    };
+                    match read {
+                        Err(e) => search.failed(Problem::NotState(e.to_string())),
+                        Ok((header, tasks)) => match search.document(&header.leader) {
+                            Verdict::Accept(origin) => {
+                                let out = accept(&origin, &header, &body, tasks);
+                                return Ok((out, origin));
+                            }
+                            Verdict::Next(next) => next,
+                        },
+                    }
+                }
             };
         }
     }
@@ -294,6 +308,9 @@ mod tests {
         let config = Config::default();
         assert_eq!(Fetcher::from_config(&config).err(), Some(FetchError::NoMasters));
         let f = Fetcher::with_config(&config, vec![]).unwrap();
-        assert_eq!(f.fetch_with(|_, _, _| ()).unwrap_err(), FetchError::NoMasters);
+        assert_eq!(
+            f.fetch_with(|_, _, _, _: Result<(), _>| ()).unwrap_err(),
+            FetchError::NoMasters
+        );
     }
 }

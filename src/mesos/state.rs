@@ -302,26 +302,32 @@ pub fn parse(body: &[u8]) -> Result<State<'_>, serde_json::Error> {
     Ok(state)
 }
 
-/// Parses a state document without its tasks (they are checked for syntax and counted, not read). A
-/// refresh reads the header first, then the tasks one at a time with [`for_each_task`], so that no
-/// parsed form of a 100k-task document is ever held whole.
+/// Parses a state document without its tasks (they are checked for syntax and counted, not read).
 pub fn parse_header(body: &[u8]) -> Result<Header<'_>, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let header = lenient::top_object(&mut de)?;
-    de.end()?;
-    Ok(header)
+    walk::read(body, &mut ())
+}
+
+/// Reads a state document in one pass: returns its [`Header`] and hands each task to `sink` as it is
+/// read (see [`walk`]), so that no parsed form of a 100k-task document is ever held whole. Errors as
+/// [`parse`].
+pub(crate) fn read_document<'a>(body: &'a [u8], sink: &mut dyn TaskSink<'a>) -> Result<Header<'a>, serde_json::Error> {
+    walk::read(body, sink)
 }
 
 /// Calls `each(framework, task)` for every task of the document, in order, `framework` being the
 /// index into the [`Header`]'s `frameworks` (which skip the same non-object entries). Each task is
-/// dropped after the call. The body should have parsed as a header: the errors are the same.
+/// dropped after the call. The errors are [`parse_header`]'s and the tasks'.
 pub(crate) fn for_each_task<'a>(
     body: &'a [u8],
     each: &mut dyn FnMut(usize, Task<'a>),
 ) -> Result<(), serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    serde::Deserializer::deserialize_map(&mut de, lenient::TaskWalk { each })?;
-    de.end()
+    struct Each<'w, 'a>(&'w mut dyn FnMut(usize, Task<'a>));
+    impl<'a> TaskSink<'a> for Each<'_, 'a> {
+        fn task(&mut self, framework: usize, _: &Framework<'a, Skipped>, task: Task<'a>) {
+            (self.0)(framework, task);
+        }
+    }
+    walk::read(body, &mut Each(each)).map(drop)
 }
 
 impl Task<'_> {
@@ -468,6 +474,9 @@ impl Iterator for Ports<'_> {
 }
 
 pub(crate) mod lenient;
+mod walk;
+
+pub(crate) use walk::TaskSink;
 
 #[cfg(test)]
 mod tests;

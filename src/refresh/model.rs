@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::mesos::operator::event::{Event, TaskUpdate};
-use crate::mesos::state::{self, Framework, MasterInfo, Slave, State, Task};
+use crate::mesos::state::{self, Framework, Header, MasterInfo, Skipped, Slave, State, Task};
 use index::TaskIndex;
 pub(crate) use packed::{Interner, Packed, PackedTasks};
 
@@ -118,58 +118,13 @@ pub(crate) struct Model {
 }
 
 impl Model {
-    /// A model of a polled document (its terminal tasks left out), read from its body: the tasks are
-    /// packed one at a time as they are read, so that the document's parsed form never exists whole.
+    /// A model of a polled document (its terminal tasks left out), read from its body in one pass
+    /// ([`ModelReader`]).
+    #[cfg(test)]
     pub(crate) fn from_body(body: &[u8]) -> Result<Model, serde_json::Error> {
-        let header = state::parse_header(body)?;
-        let mut m = Model::default();
-        m.state.leader = owned(&header.leader);
-        m.state.pid = owned(&header.pid);
-        m.state.hostname = owned(&header.hostname);
-        m.state.leader_info.hostname = owned(&header.leader_info.hostname);
-        // Frameworks are added in document order, each before its first task (a task naming another,
-        // unknown framework adds that one where it appears), as when the document was read whole.
-        let (mut added, mut live, mut misfiled) = (0, 0, 0);
-        let mut add_frameworks = |m: &mut Model, upto: usize| {
-            while added < upto.min(header.frameworks.len()) {
-                let f = &header.frameworks[added];
-                m.upsert_framework(Framework {
-                    id: owned(&f.id),
-                    name: owned(&f.name),
-                    pid: owned(&f.pid),
-                    hostname: owned(&f.hostname),
-                    tasks: Vec::new(),
-                });
-                added += 1;
-            }
-        };
-        state::for_each_task(body, &mut |f, mut task| {
-            add_frameworks(&mut m, f + 1);
-            // Older masters leave a nested task's framework id out.
-            if task.framework_id.is_empty() {
-                if let Some(framework) = header.frameworks.get(f) {
-                    task.framework_id = Cow::Borrowed(&framework.id);
-                }
-            }
-            let is_live = !is_terminal(&task.state);
-            let elsewhere = header.frameworks.get(f).is_some_and(|fw| fw.id != task.framework_id);
-            misfiled += usize::from(is_live && elsewhere);
-            live += usize::from(is_live);
-            m.add_task(&task);
-        })?;
-        add_frameworks(&mut m, usize::MAX);
-        let held: usize = m.packed.iter().map(Vec::len).sum();
-        m.unheld = misfiled + live.saturating_sub(held);
-        for s in &header.slaves {
-            m.upsert_agent(owned_slave(s));
-        }
-        m.state.elected_time = header.elected_time;
-        m.state.recovered_slaves = header
-            .recovered_slaves
-            .as_ref()
-            .map(|agents| agents.iter().map(owned_slave).collect());
-        m.shrink_to_fit();
-        Ok(m)
+        let mut reader = ModelReader::default();
+        let header = state::read_document(body, &mut reader)?;
+        Ok(reader.finish(&header))
     }
 
     /// The state document without its tasks (every framework's list is empty): the leader, the
@@ -559,6 +514,83 @@ impl Model {
             self.agents.insert(moved.id.to_string(), i);
         }
         true
+    }
+}
+
+/// A [`Model`] being read from a polled document ([`state::read_document`]): the tasks are packed one
+/// at a time as they are read, so that the document's parsed form never exists whole; [`ModelReader::finish`]
+/// adds the rest of the document.
+#[derive(Default)]
+pub(crate) struct ModelReader {
+    model: Model,
+    /// How many of the document's frameworks the model has (each is added before its first task, and
+    /// again whole after its last: a task naming another, unknown framework adds that one where it
+    /// appears, as when the document was read whole).
+    added: usize,
+    /// The live (not terminal) tasks read.
+    live: usize,
+    /// The live tasks listed under another framework than the one their `framework_id` names.
+    misfiled: usize,
+}
+
+impl<'a> state::TaskSink<'a> for ModelReader {
+    fn task(&mut self, f: usize, framework: &Framework<'a, Skipped>, mut task: Task<'a>) {
+        if self.added == f {
+            self.model.upsert_framework(owned_framework(framework));
+            self.added += 1;
+        }
+        // Older masters leave a nested task's framework id out.
+        if task.framework_id.is_empty() {
+            task.framework_id = framework.id.clone();
+        }
+        let is_live = !is_terminal(&task.state);
+        self.misfiled += usize::from(is_live && framework.id != task.framework_id);
+        self.live += usize::from(is_live);
+        self.model.add_task(&task);
+    }
+
+    fn framework(&mut self, f: usize, whole: &Framework<'a, Skipped>) {
+        self.model.upsert_framework(owned_framework(whole));
+        self.added = f + 1;
+    }
+}
+
+impl ModelReader {
+    /// The model, with the rest of the document `header` (which must be the one whose tasks were read).
+    pub(crate) fn finish(self, header: &Header<'_>) -> Model {
+        let ModelReader {
+            model: mut m,
+            live,
+            misfiled,
+            ..
+        } = self;
+        m.state.leader = owned(&header.leader);
+        m.state.pid = owned(&header.pid);
+        m.state.hostname = owned(&header.hostname);
+        m.state.leader_info.hostname = owned(&header.leader_info.hostname);
+        let held: usize = m.packed.iter().map(Vec::len).sum();
+        m.unheld = misfiled + live.saturating_sub(held);
+        for s in &header.slaves {
+            m.upsert_agent(owned_slave(s));
+        }
+        m.state.elected_time = header.elected_time;
+        m.state.recovered_slaves = header
+            .recovered_slaves
+            .as_ref()
+            .map(|agents| agents.iter().map(owned_slave).collect());
+        m.shrink_to_fit();
+        m
+    }
+}
+
+/// A framework's description (without tasks), owning its strings.
+fn owned_framework(f: &Framework<'_, Skipped>) -> Framework<'static> {
+    Framework {
+        id: owned(&f.id),
+        name: owned(&f.name),
+        pid: owned(&f.pid),
+        hostname: owned(&f.hostname),
+        tasks: Vec::new(),
     }
 }
 

@@ -17,7 +17,7 @@ use std::time::Instant;
 use super::carried::{self, CarriedTask};
 use super::carry::{News, View};
 use super::cluster::Cluster;
-use super::model::{Changed, Model};
+use super::model::{Changed, Model, ModelReader};
 use super::plan::{plan, Editable, Plan};
 use super::publish::{next_serial, Built, Stages};
 use super::source::read_capped;
@@ -154,7 +154,7 @@ impl Refresher {
         };
         if self.cluster.is_none() {
             let ((generated, view), origin) = fetcher
-                .fetch_with(|_, header, body| {
+                .fetch_with(|_, header, body, _: Result<(), _>| {
                     stages.mark("fetch and header");
                     let generated = generate_from_body(config, header, body, named, &self_addrs, &resolve);
                     stages.mark("tasks and records");
@@ -174,11 +174,9 @@ impl Refresher {
         // its records as without a model, and the next poll is a full build of its model.
         let polling = matches!(self.cluster, Some(Cluster::Polled(_)));
         let (read, origin) = fetcher
-            .fetch_with(|_, header, body| {
-                stages.mark("fetch and header");
-                let model = Model::from_body(body);
-                stages.mark("model");
-                match model {
+            .fetch_with(|_, header, body, tasks: Result<ModelReader, _>| {
+                stages.mark("fetch and model");
+                match tasks.map(|reader| reader.finish(header)) {
                     Ok(m) if polling && !m.holds_every_task() => {
                         drop(m);
                         let generated = generate_from_body(config, header, body, named, &self_addrs, &resolve);

@@ -12,13 +12,13 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde::Deserialize;
 
 /// Skips the rest of a map that is not used.
-fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+pub(super) fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
     while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
     Ok(())
 }
 
 /// Skips the rest of a sequence that is not used.
-fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+pub(super) fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
     while seq.next_element::<IgnoredAny>()?.is_some() {}
     Ok(())
 }
@@ -31,6 +31,7 @@ macro_rules! scalars_to {
         fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> { Ok($value) }
     };
 }
+pub(super) use scalars_to;
 
 /// The `visit_*` methods of a visitor that wants an array: a map, a string or any scalar reads as
 /// `$value` (a map is skipped over).
@@ -48,6 +49,7 @@ macro_rules! non_arrays_to {
         scalars_to!($value; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
     };
 }
+pub(super) use non_arrays_to;
 
 /// The `visit_*` methods of a visitor that wants an object: an array, a string or any scalar reads
 /// as `$value` (an array is skipped over).
@@ -65,6 +67,7 @@ macro_rules! non_objects_to {
         scalars_to!($value; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
     };
 }
+pub(super) use non_objects_to;
 
 /// A string; anything else reads as "".
 pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
@@ -201,7 +204,13 @@ impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for Object<T> {
 }
 
 /// An array element: `Some` for an object, `None` (skipped) for anything else.
-struct Element<T>(PhantomData<T>);
+pub(super) struct Element<T>(PhantomData<T>);
+
+impl<T> Element<T> {
+    pub(super) fn new() -> Element<T> {
+        Element(PhantomData)
+    }
+}
 
 impl<'de, T: Deserialize<'de>> Visitor<'de> for Element<T> {
     type Value = Option<T>;
@@ -249,120 +258,6 @@ where
         non_arrays_to!(Vec::new());
     }
     d.deserialize_any(V)
-}
-
-/// Walks a state document's `frameworks[].tasks[]`, handing each task (read as [`lenient::array`]
-/// would read it) to `each` with its framework's index among the object entries.
-pub(crate) struct TaskWalk<'w, 'a> {
-    pub each: &'w mut dyn FnMut(usize, super::Task<'a>),
-}
-
-impl<'de: 'a, 'a> Visitor<'de> for TaskWalk<'_, 'a> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a state document (a JSON object)")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == "frameworks" {
-                map.next_value_seed(Frameworks { each: &mut *self.each })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
-    }
-}
-
-struct Frameworks<'w, 'a> {
-    each: &'w mut dyn FnMut(usize, super::Task<'a>),
-}
-
-impl<'de: 'a, 'a> DeserializeSeed<'de> for Frameworks<'_, 'a> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de: 'a, 'a> Visitor<'de> for Frameworks<'_, 'a> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of frameworks")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0;
-        while let Some(was_object) = seq.next_element_seed(OneFramework {
-            index,
-            each: &mut *self.each,
-        })? {
-            index += usize::from(was_object);
-        }
-        Ok(())
-    }
-    non_arrays_to!(());
-}
-
-/// One entry of `frameworks`: true when it was an object (and so has an index).
-struct OneFramework<'w, 'a> {
-    index: usize,
-    each: &'w mut dyn FnMut(usize, super::Task<'a>),
-}
-
-impl<'de: 'a, 'a> DeserializeSeed<'de> for OneFramework<'_, 'a> {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de: 'a, 'a> Visitor<'de> for OneFramework<'_, 'a> {
-    type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a framework")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == "tasks" {
-                map.next_value_seed(Tasks {
-                    index: self.index,
-                    each: &mut *self.each,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(true)
-    }
-    non_objects_to!(false);
-}
-
-struct Tasks<'w, 'a> {
-    index: usize,
-    each: &'w mut dyn FnMut(usize, super::Task<'a>),
-}
-
-impl<'de: 'a, 'a> DeserializeSeed<'de> for Tasks<'_, 'a> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de: 'a, 'a> Visitor<'de> for Tasks<'_, 'a> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of tasks")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(task) = seq.next_element_seed(Element::<super::Task<'de>>(PhantomData))? {
-            if let Some(task) = task {
-                (self.each)(self.index, task);
-            }
-        }
-        Ok(())
-    }
-    non_arrays_to!(());
 }
 
 /// The document itself: a JSON object, and nothing else.
