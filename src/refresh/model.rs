@@ -223,21 +223,30 @@ impl Model {
         let mut keys = Vec::new();
         for (f, framework) in new_s.frameworks.iter().enumerate() {
             let (old_tasks, new_tasks) = (&self.packed[f], &new.packed[f]);
-            for t in new_tasks {
-                let same = match self.tasks[f].get(t.id(), old_tasks) {
-                    // The same bytes with the same agent index are the same task; else compare fields.
-                    Some(i) => same_task(
-                        &old_tasks[i].unpack(&framework.id, &self.task_agents),
-                        &t.unpack(&framework.id, &new.task_agents),
-                    ),
-                    None => false,
+            for (i, t) in new_tasks.iter().enumerate() {
+                // A poll lists the tasks it lists again in the same order: look there first.
+                let old = match old_tasks.get(i).filter(|o| o.id() == t.id()) {
+                    Some(o) => Some(o),
+                    None => self.tasks[f].get(t.id(), old_tasks).and_then(|j| old_tasks.get(j)),
                 };
+                let same = old.is_some_and(|o| {
+                    // The same bytes with agent indexes that name the same agent are the same task;
+                    // else compare fields (the ports' two forms read alike).
+                    (o == t
+                        && self.task_agents.get(o.agent_and_state().0) == new.task_agents.get(t.agent_and_state().0))
+                        || same_task(
+                            &o.unpack(&framework.id, &self.task_agents),
+                            &t.unpack(&framework.id, &new.task_agents),
+                        )
+                });
                 if !same {
                     keys.push((framework.id.to_string(), t.id().to_owned()));
                 }
             }
-            for t in old_tasks {
-                if new.tasks[f].get(t.id(), new_tasks).is_none() {
+            for (i, t) in old_tasks.iter().enumerate() {
+                let kept =
+                    new_tasks.get(i).is_some_and(|n| n.id() == t.id()) || new.tasks[f].get(t.id(), new_tasks).is_some();
+                if !kept {
                     keys.push((framework.id.to_string(), t.id().to_owned()));
                 }
             }
@@ -417,23 +426,23 @@ impl Model {
         let known = self.frameworks.contains_key(framework_id);
         let f = self.framework_index(framework_id);
         let running = is_running(task.agent_and_state().1);
-        let key = Changed::task(true, framework_id, task.id());
         let (tasks, index) = (&mut self.packed[f], &mut self.tasks[f]);
-        let changed = match index.get(task.id(), tasks) {
+        let (changed, i) = match index.get(task.id(), tasks) {
             Some(i) => {
                 let was_running = is_running(tasks[i].agent_and_state().1);
                 tasks[i] = task;
-                running || was_running
+                (running || was_running, i)
             }
             None => {
                 index.insert(task.id(), tasks.len());
                 tasks.push(task);
-                running
+                (running, tasks.len() - 1)
             }
         };
         match (known, changed) {
             (false, _) => Changed::Everything,
-            (true, true) => key,
+            // The key is made only when asked for (a poll's model adds a million tasks).
+            (true, true) => Changed::task(true, framework_id, tasks[i].id()),
             (true, false) => Changed::Nothing,
         }
     }

@@ -317,9 +317,8 @@ where
             while let Some(item) = seq.next_element_seed(Element::<T>(PhantomData))? {
                 out.extend(item);
             }
-            // Most arrays in a state document hold one or two items (labels, statuses, addresses),
-            // and growth leaves room for four: give the rest back.
-            out.shrink_to_fit();
+            // Not shrunk: a parsed task lives only until it is packed or its records are made, and a
+            // reallocation per array was a tenth of a task's parse.
             Ok(out)
         }
         non_arrays_to!(Vec::new());

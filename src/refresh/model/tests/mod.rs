@@ -428,6 +428,59 @@ fn a_poll_that_differs_in_tasks_only_names_them_and_any_other_difference_is_ever
 }
 
 #[test]
+fn a_poll_compares_tasks_by_their_agents_names_not_their_interned_indexes() {
+    let doc = |tasks: serde_json::Value| {
+        let state = json!({
+            "leader": "master@127.0.0.1:5050",
+            "frameworks": [{"id": "f1", "tasks": tasks}],
+            "slaves": [{"id": "a1", "hostname": "h1"}, {"id": "a2", "hostname": "h2"}],
+        });
+        Model::from_body(state.to_string().as_bytes()).unwrap()
+    };
+    let t = |id: &str, agent: &str| json!({"id": id, "framework_id": "f1", "slave_id": agent, "state": "TASK_RUNNING"});
+    let before = doc(json!([t("w.1", "a1"), t("w.2", "a2")]));
+    // The same tasks listed the other way round: each agent gets the other's index, nothing changed.
+    let reordered = doc(json!([t("w.2", "a2"), t("w.1", "a1")]));
+    assert_eq!(before.changes_to(&reordered), Changed::Nothing);
+    assert_eq!(reordered.changes_to(&before), Changed::Nothing);
+    // In the same places with the same packed bytes (agent index 0, then 1), on other agents.
+    let swapped = doc(json!([t("w.1", "a2"), t("w.2", "a1")]));
+    assert_eq!(before.changes_to(&swapped), tasks(&["f1/w.1", "f1/w.2"]));
+    // A task gone from its place while another takes it.
+    let replaced = doc(json!([t("w.3", "a1"), t("w.2", "a2")]));
+    assert_eq!(before.changes_to(&replaced), tasks(&["f1/w.3", "f1/w.1"]));
+}
+
+#[test]
+fn a_polled_framework_whose_tasks_come_before_its_id_and_name_holds_them() {
+    let body = br#"{"leader": "master@127.0.0.1:5050", "frameworks": [
+        {"tasks": [{"id": "w.1", "state": "TASK_RUNNING"}, {"id": "x.1", "framework_id": "f2", "state": "TASK_RUNNING"}],
+         "name": "late", "id": "f1", "pid": "scheduler(1)@10.0.0.7:1"},
+        {"id": "f2", "name": "second", "tasks": [{"id": "y.1", "state": "TASK_RUNNING"}]}]}"#;
+    let m = Model::from_body(body).unwrap();
+    let described: Vec<(&str, &str, &str)> = m
+        .header()
+        .frameworks
+        .iter()
+        .map(|f| (&*f.id, &*f.name, &*f.pid))
+        .collect();
+    assert_eq!(
+        described,
+        [("f1", "late", "scheduler(1)@10.0.0.7:1"), ("f2", "second", "")],
+        "in document order, described whole"
+    );
+    assert_eq!(
+        ids(&m),
+        ["f1/w.1:TASK_RUNNING", "f2/x.1:TASK_RUNNING", "f2/y.1:TASK_RUNNING"]
+    );
+    assert_eq!(
+        m.task("f1", "w.1").map(|(f, t)| (f, t.framework_id.into_owned())),
+        Some((0, "f1".to_owned()))
+    );
+    assert!(!m.holds_every_task(), "x.1 is listed under f1 but names f2");
+}
+
+#[test]
 fn recovered_agents_come_from_subscribed_and_polls_and_leave_with_agent_events() {
     let recovered = |ids: &[&str]| -> Option<Vec<Slave<'static>>> {
         Some(
