@@ -81,6 +81,7 @@ impl Chunk {
         }
     }
 
+    #[cfg(test)]
     pub(super) fn shrink_to_fit(&mut self) {
         self.arena.shrink_to_fit();
         self.spans.shrink_to_fit();

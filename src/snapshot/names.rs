@@ -31,6 +31,17 @@ impl ByteTable {
         }
     }
 
+    /// Room for about `names` more names (the hash index grows as it fills).
+    pub(super) fn reserve(&mut self, names: usize) {
+        self.arena.reserve(names * 32);
+        self.spans.reserve(names);
+        let want = ((self.spans.len() + names).max(8) * 2).next_power_of_two();
+        if want > self.slots.len() && !self.slots.is_empty() {
+            self.slots = vec![EMPTY; want / 2];
+            self.grow();
+        }
+    }
+
     /// Number of names.
     #[allow(clippy::len_without_is_empty)]
     pub(super) fn len(&self) -> usize {
