@@ -498,7 +498,7 @@ impl RecordList {
     }
 
     /// Interns `name` (fully qualified, lower-case) for the `*_at` pushes, which then skip hashing and
-    /// comparing its text again: a task's names get a dozen records each. `None` past 4 billion names.
+    /// comparing its text again: a task's names get a dozen records each. `None` past 67 million names.
     pub fn intern(&mut self, name: &str) -> Option<NameId> {
         self.name_id(name).map(NameId)
     }
