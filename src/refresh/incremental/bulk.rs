@@ -23,11 +23,11 @@ const RECORDS_PER_TASK: usize = 12;
 const NONE: u32 = u32::MAX;
 
 impl Incremental {
-    /// Starts from the records of `model`'s state that are no task's (`fixed`: pinned, no task's
-    /// removal takes one away), every task's, then the tasks a failover carries over (`carried`: no
+    /// Starts from the records of `model`'s state that are no task's (`list`: pinned, no task's
+    /// removal takes one away), every task's (added to `list`), then the tasks a failover carries over (`carried`: no
     /// event edits those; the next full build decides again), in one build (`serial`, `zone`).
     pub(crate) fn start(
-        mut fixed: RecordList,
+        mut list: RecordList,
         zone: Zone,
         serial: u32,
         model: &Model,
@@ -35,7 +35,7 @@ impl Incremental {
         masters: &[HostPort],
         carried: &[CarriedTask],
     ) -> Incremental {
-        let list = &mut fixed;
+        let list = &mut list;
         let tasks_from = u32::try_from(list.len()).unwrap_or(NONE);
         let base_names = u32::try_from(list.name_count()).unwrap_or(NONE);
         let mut agent_ids: Vec<String> = model.header().slaves.iter().map(|s| s.id.to_string()).collect();
