@@ -14,13 +14,14 @@ use std::sync::Arc;
 
 use slots::SlotIndex;
 
+#[cfg(test)]
 use super::carried::{self, CarriedTask};
 use super::model::Model;
 use crate::addr::HostPort;
 use crate::mesos::state::Task;
 use crate::records::generate::TaskGen;
 use crate::snapshot::reverse::reverse_name;
-use crate::snapshot::{Data, RecordList, Records, Rr, TaskEntry, TaskRecord, TaskTable};
+use crate::snapshot::{Data, FastHash, RecordList, Records, Rr, TaskEntry, TaskRecord, TaskTable, ZoneMap};
 use crate::wire::text_to_wire;
 
 /// The snapshot being edited, its tasks, and what changed since the last publish.
@@ -41,7 +42,7 @@ pub(crate) struct Incremental {
     masters: Vec<HostPort>,
     /// Agent id -> position in the task table's agents (fixed until the next full build: an agent
     /// event is one).
-    agents: HashMap<String, u32>,
+    agents: HashMap<String, u32, FastHash>,
     wire: Vec<u8>,
     target: Vec<u8>,
     reverse: Vec<u8>,
@@ -51,9 +52,10 @@ pub(crate) struct Incremental {
 
 impl Incremental {
     /// Starts from a snapshot of the records of `model`'s state that are no task's (with its
-    /// frameworks in `frameworks`), which stay pinned, and adds every task's, then the tasks a
-    /// failover carries over (`carried`: no event edits those; the next full build decides again).
-    pub(crate) fn start(
+    /// frameworks in `frameworks`), which stay pinned, and adds every task's one by one, then the
+    /// tasks a failover carries over: what [`start`](Self::start) does in bulk (tests compare).
+    #[cfg(test)]
+    pub(crate) fn start_one_by_one(
         mut records: Records,
         model: &Model,
         gen: TaskGen,
@@ -122,6 +124,12 @@ impl Incremental {
         }
     }
 
+    /// Answers queries from agents in a zone with that zone's records first (`preferLocalZone`).
+    pub(crate) fn with_zones(mut self, zones: Option<ZoneMap>) -> Incremental {
+        self.records = self.records.with_zones(zones);
+        self
+    }
+
     /// The masters its records name (a poll naming others is a full build).
     pub(crate) fn masters(&self) -> &[HostPort] {
         &self.masters
@@ -165,6 +173,7 @@ impl Incremental {
     }
 
     /// Adds a carried task's records (it has no slot: no event names it).
+    #[cfg(test)]
     fn add_carried(&mut self, task: &CarriedTask) {
         let frameworks = self.tasks.frameworks();
         let Some(framework) = frameworks.iter().position(|f| *f == task.framework) else {
@@ -278,6 +287,7 @@ fn reverse_of(ip: IpAddr, out: &mut Vec<u8>) {
     }
 }
 
+mod bulk;
 mod slots;
 #[cfg(test)]
 mod tests;

@@ -307,13 +307,22 @@ impl Refresher {
         let config = &*self.config;
         let self_addrs = self_addrs(config.listener);
         let (records, list, inc) = if self.statics.is_empty() {
-            // The records of no task, then every task's added to them as events add one.
-            let (list, gen) = generate_for_edits(config, model.header(), named, &self_addrs, &system_resolve)?;
-            let frameworks: Vec<String> = list.frameworks().map(str::to_owned).collect();
-            let (records, list) = self.index(list, serial);
-            let mut inc = Incremental::start(records, model, gen, frameworks, named, carried);
+            // The records of no task, then every task's, counted as events add and take them.
+            let (fixed, gen) = generate_for_edits(config, model.header(), named, &self_addrs, &system_resolve)?;
+            // (Stream mode's `preferLocalZone` zones and `-v=2` log come from the records of no task.)
+            let zones = config
+                .prefer_local_zone
+                .then(|| super::host::local_zones(&fixed))
+                .flatten();
+            let logged = if self.verbosity >= 2 {
+                fixed.clone()
+            } else {
+                RecordList::new()
+            };
+            let zone = crate::records::zone(config);
+            let mut inc = Incremental::start(fixed, zone, serial, model, gen, named, carried).with_zones(zones);
             let (records, _) = inc.publish();
-            (records, list, Some(inc))
+            (records, logged, Some(inc))
         } else {
             let mut list = generate_from_state(config, &model.full_state(), named, &self_addrs, &system_resolve)?;
             carried::add_to_list(&mut list, carried);

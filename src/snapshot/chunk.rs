@@ -81,6 +81,7 @@ impl Chunk {
         }
     }
 
+    #[cfg(test)]
     pub(super) fn shrink_to_fit(&mut self) {
         self.arena.shrink_to_fit();
         self.spans.shrink_to_fit();
@@ -246,7 +247,15 @@ impl ChunkNames {
     pub(super) fn push_new(&mut self, wire: &[u8]) -> Option<u32> {
         let id = u32::try_from(self.len).ok().filter(|&id| id != u32::MAX)?;
         if self.chunks.last().map_or(true, |c| c.len() >= CHUNK) {
-            self.chunks.push(Chunk::default());
+            // Room for as many bytes of names as the last chunk took (a build's chunks are much
+            // alike), so that a chunk's names are not copied a few dozen times as they come.
+            let like = self.chunks.last().map_or(0, |c| c.arena.len());
+            self.chunks.push(Chunk {
+                arena: Vec::with_capacity(like + like / 8),
+                spans: Vec::with_capacity(CHUNK),
+                kinds: Vec::with_capacity(CHUNK),
+                ..Chunk::default()
+            });
         }
         let chunk = self.chunks.last_mut()?;
         room(&mut chunk.arena, wire.len());

@@ -41,7 +41,9 @@ enum Value {
 impl Records {
     /// Prepares a snapshot built from the records of no task (frameworks, agents, masters) for edits:
     /// each of them pinned (no task's removal takes it away, even one that generated it too), every
-    /// node's uses counted. Tasks then [`add`](Self::add) theirs.
+    /// node's uses counted. Tasks then [`add`](Self::add) theirs. (A counted build,
+    /// [`Records::build_counted`], does it all at once; tests compare the two.)
+    #[cfg(test)]
     pub fn start_counting(&mut self) {
         self.counting = true;
         let mut uses = vec![0u32; self.node_id_bound() as usize];
@@ -86,6 +88,65 @@ impl Records {
         }
     }
 
+    /// Frees the nodes of a counted build that nothing uses (a name none of whose records could be
+    /// stored), as taking their last record away would: adding records one by one never makes them.
+    pub(super) fn release_unused(&mut self) {
+        let mut unused = Vec::new();
+        for (c, chunk) in self.chunks.iter().enumerate() {
+            let zero = chunk.uses.iter().enumerate().filter(|&(_, &u)| u == 0);
+            unused.extend(zero.map(|(i, _)| (c * CHUNK + i) as u32));
+        }
+        for id in unused {
+            let (c, i) = self.place(id);
+            if let Some(u) = self.chunks.get_mut(c).and_then(|ch| Arc::make_mut(ch).uses.get_mut(i)) {
+                *u = 1;
+            }
+            self.release(id);
+        }
+    }
+
+    /// Every node's uses and its records' references by name, as text (tests compare the counts of
+    /// two snapshots so; node ids differ between them).
+    #[cfg(test)]
+    pub(crate) fn describe_counts(&self) -> std::collections::BTreeMap<String, (String, Vec<String>)> {
+        use crate::wire::wire_to_text;
+        let count = |n: u32| match n {
+            PINNED => "pinned".to_owned(),
+            n => n.to_string(),
+        };
+        let target = |id: u32| self.name(id).map(wire_to_text).unwrap_or_default();
+        let mut out = std::collections::BTreeMap::new();
+        for id in 0..self.node_id_bound() {
+            let Some(node) = self.node(id) else { continue };
+            let (c, i) = self.place(id);
+            let chunk = &self.chunks[c];
+            let uses = chunk.uses.get(i).map_or("none".to_owned(), |&u| count(u));
+            let refs = |k: usize, at: usize| chunk.refs[k].get(at).map_or("none".to_owned(), |&r| count(r));
+            let mut rrs = Vec::new();
+            for (j, ip) in node.a.iter().enumerate() {
+                rrs.push(format!("A {ip:?} {}", refs(A, chunk.range(i, A).start + j)));
+            }
+            for (j, ip) in node.aaaa.iter().enumerate() {
+                rrs.push(format!("AAAA {ip:?} {}", refs(AAAA, chunk.range(i, AAAA).start + j)));
+            }
+            for (j, s) in node.srv.iter().enumerate() {
+                let r = refs(SRV, chunk.range(i, SRV).start + j);
+                rrs.push(format!("SRV {} {} {r}", s.port, target(s.target)));
+            }
+            let ptrs = chunk.ptr.get(chunk.range(i, PTR)).unwrap_or_default();
+            for (j, &p) in ptrs.iter().enumerate() {
+                rrs.push(format!(
+                    "PTR {} {}",
+                    target(p),
+                    refs(PTR, chunk.range(i, PTR).start + j)
+                ));
+            }
+            rrs.sort();
+            out.insert(wire_to_text(node.name), (uses, rrs));
+        }
+        out
+    }
+
     /// Heap bytes of the chunks, and of their edit counts among them (the start probe's breakdown).
     #[cfg(test)]
     pub(crate) fn chunk_bytes(&self) -> (usize, usize) {
@@ -104,6 +165,7 @@ impl Records {
     }
 
     /// Frees the room edits left in the arrays (after adding a whole cluster's tasks).
+    #[cfg(test)]
     pub fn shrink_to_fit(&mut self) {
         for chunk in &mut self.chunks {
             Arc::make_mut(chunk).shrink_to_fit();

@@ -190,6 +190,29 @@ pub struct RecordList {
     long: LongChains,
     /// The agents with a fault domain zone (`preferLocalZone`), in state order.
     agent_zones: Vec<AgentZone>,
+    /// With [`keep_repeats`](Self::keep_repeats): each record a task generated again after an
+    /// earlier task (or no task) had, once per task, in generation order.
+    /// (Boxed: a list that keeps none is 8 bytes larger, not 24.)
+    repeats: Option<Box<Repeats>>,
+}
+
+/// The repeats a list keeps ([`RecordList::keep_repeats`]).
+#[derive(Debug, Clone, Default)]
+struct Repeats(Vec<Repeat>);
+
+/// A record a task generated that the list holds already from before the task began (the list keeps
+/// it once; an edited snapshot counts each task that generates it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Repeat {
+    /// The task (index into [`RecordList::tasks`]).
+    pub(crate) task: u32,
+    /// The record (index into the entries).
+    pub(crate) entry: u32,
+    /// The number of records in the list when the task generated it again (where it falls among
+    /// the task's own records).
+    pub(crate) at: u32,
+    /// Whether the task marked its address to point back to its name (PTR).
+    pub(crate) reverse: bool,
 }
 
 /// The names whose chain of records grew long, and every record of theirs: a duplicate check there is
@@ -198,7 +221,8 @@ pub struct RecordList {
 struct LongChains {
     /// One bit per name id.
     names: Vec<u64>,
-    records: std::collections::HashSet<(u32, Data), FastHash>,
+    /// (name, data) -> the record's index.
+    records: std::collections::HashMap<(u32, Data), u32, FastHash>,
 }
 
 impl LongChains {
@@ -250,7 +274,43 @@ impl RecordList {
             static_from: NONE,
             long: LongChains::default(),
             agent_zones: Vec::new(),
+            repeats: None,
         }
+    }
+
+    /// Room for about `records` more records (and a third as many names).
+    pub(crate) fn reserve(&mut self, records: usize) {
+        self.entries.reserve(records);
+        self.names.reserve(records / 3);
+        self.last.reserve(records / 3);
+    }
+
+    /// Notes, from now on, every record a task generates that was in the list before the task
+    /// began ([`take_repeats`](Self::take_repeats)).
+    pub(crate) fn keep_repeats(&mut self) {
+        self.repeats = Some(Box::default());
+    }
+
+    /// The repeats noted since [`keep_repeats`](Self::keep_repeats), in generation order.
+    pub(crate) fn take_repeats(&mut self) -> Vec<Repeat> {
+        self.repeats.take().map(|r| r.0).unwrap_or_default()
+    }
+
+    /// The records generated for the task at `index` of [`tasks`](Self::tasks): `start..end` of
+    /// the entries (a record it shares with an earlier task is that task's).
+    pub(crate) fn task_range(&self, index: usize) -> std::ops::Range<u32> {
+        let (start, end) = self.tasks.records.get(index).copied().unwrap_or((0, 0));
+        start..end
+    }
+
+    /// The records that also point back to their names (PTR), by index, ascending.
+    pub(crate) fn reverse_marks(&self) -> &[u32] {
+        &self.reverse
+    }
+
+    /// Whether the record at `index` also points back to its name (PTR).
+    pub(crate) fn is_reverse(&self, index: u32) -> bool {
+        self.reverse.binary_search(&index).is_ok()
     }
 
     /// Notes that agent `agent` (its id), at `addrs`, is in zone `zone` of region `region`
@@ -351,6 +411,12 @@ impl RecordList {
         })
     }
 
+    /// The agents tasks run on, each once, and per task (by index) its agent's place there (for a
+    /// look-up per agent rather than per task).
+    pub(crate) fn task_agents(&self) -> (&[Box<str>], &[u32]) {
+        (&self.tasks.agents, &self.tasks.agent_of)
+    }
+
     /// The id of the agent the task at `index` of [`tasks`](Self::tasks) runs on (empty when not
     /// known).
     pub fn task_agent(&self, index: usize) -> &str {
@@ -432,7 +498,7 @@ impl RecordList {
     }
 
     /// Interns `name` (fully qualified, lower-case) for the `*_at` pushes, which then skip hashing and
-    /// comparing its text again: a task's names get a dozen records each. `None` past 4 billion names.
+    /// comparing its text again: a task's names get a dozen records each. `None` past 67 million names.
     pub fn intern(&mut self, name: &str) -> Option<NameId> {
         self.name_id(name).map(NameId)
     }
@@ -455,7 +521,11 @@ impl RecordList {
 
     /// [`push_ip_reverse`](Self::push_ip_reverse) at an interned name.
     pub fn push_ip_reverse_at(&mut self, name: NameId, ip: IpAddr) -> bool {
-        let added = self.push_ip_at(name, ip);
+        let data = match ip {
+            IpAddr::V4(v4) => Data::A(v4.octets()),
+            IpAddr::V6(v6) => Data::Aaaa(v6.octets()),
+        };
+        let added = self.add_as(name.0, data, true);
         if added {
             if let Ok(index) = u32::try_from(self.entries.len().saturating_sub(1)) {
                 self.reverse.push(index);
@@ -478,10 +548,26 @@ impl RecordList {
 
     /// (name id, data) of every record marked for reverse lookups, in generation order.
     pub(super) fn reverse_entries(&self) -> impl Iterator<Item = (u32, Data)> + '_ {
+        self.reverse_indexed().map(|(_, name, data)| (name, data))
+    }
+
+    /// [`reverse_entries`](Self::reverse_entries) with each record's index.
+    pub(super) fn reverse_indexed(&self) -> impl Iterator<Item = (u32, u32, Data)> + '_ {
         self.reverse
             .iter()
-            .filter_map(|&i| self.entries.get(i as usize))
-            .map(|e| (e.name, self.unpack(e.data)))
+            .filter_map(|&i| Some((i, self.entries.get(i as usize)?)))
+            .map(|(i, e)| (i, e.name, self.unpack(e.data)))
+    }
+
+    /// The record at `index`: its name's id and its data.
+    pub(crate) fn entry(&self, index: u32) -> Option<(u32, Data)> {
+        let e = self.entries.get(index as usize)?;
+        Some((e.name, self.unpack(e.data)))
+    }
+
+    /// The number of names interned.
+    pub(crate) fn name_count(&self) -> usize {
+        self.names.len()
     }
 
     /// Adds an SRV record (see [`push`](Self::push)).
@@ -499,10 +585,16 @@ impl RecordList {
     }
 
     fn add(&mut self, name: u32, data: Data) -> bool {
+        self.add_as(name, data, false)
+    }
+
+    /// [`add`](Self::add), noting a repeat marked `reverse` or not.
+    fn add_as(&mut self, name: u32, data: Data, reverse: bool) -> bool {
         let Some(&head) = self.last.get(name as usize) else {
             return false;
         };
-        if self.repeats(name, head, data) {
+        if let Some(at) = self.repeats(name, head, data) {
+            self.repeated(at, reverse);
             return false;
         }
         let (Ok(index), Ok(v6_index)) = (u32::try_from(self.entries.len()), u32::try_from(self.v6.len())) else {
@@ -524,17 +616,40 @@ impl RecordList {
             *last = index;
         }
         if self.long.is_long(name) {
-            self.long.records.insert((name, data));
+            self.long.records.insert((name, data), index);
         }
         true
+    }
+
+    /// Notes that the current task generated the record at `entry` again (with
+    /// [`keep_repeats`](Self::keep_repeats), once per task, and only a record from before it began).
+    fn repeated(&mut self, entry: u32, reverse: bool) {
+        let task = self.current_task;
+        let Some(Repeats(repeats)) = self.repeats.as_deref_mut() else {
+            return;
+        };
+        if task == NONE || entry >= self.task_entries_from {
+            return;
+        }
+        let mine = repeats.iter().rev().take_while(|r| r.task == task);
+        if mine.clone().any(|r| r.entry == entry) {
+            return;
+        }
+        let at = u32::try_from(self.entries.len()).unwrap_or(NONE);
+        repeats.push(Repeat {
+            task,
+            entry,
+            at,
+            reverse,
+        });
     }
 
     /// Whether name `name`, whose newest record is `head`, has a record of `data` already. Its chain
     /// runs from the newest record down; a name with many records (`slave.D`: one per agent) is looked
     /// up in [`LongChains`] instead, so that adding n records to one name is not n² steps.
-    fn repeats(&mut self, name: u32, head: u32, data: Data) -> bool {
+    fn repeats(&mut self, name: u32, head: u32, data: Data) -> Option<u32> {
         if self.long.is_long(name) {
-            return self.long.records.contains(&(name, data));
+            return self.long.records.get(&(name, data)).copied();
         }
         // An SRV record to a target first named in this task can only repeat one of this task's
         // records: the walk stops at the older ones (`_app._tcp.marathon.slave.mesos.` holds every
@@ -547,7 +662,7 @@ impl RecordList {
         let mut steps = 0;
         while let Some(e) = self.entries.get(at as usize).filter(|_| at >= floor) {
             if self.unpack(e.data) == data {
-                return true;
+                return Some(at);
             }
             at = e.prev;
             steps += 1;
@@ -555,12 +670,12 @@ impl RecordList {
         if steps >= LongChains::FROM {
             let mut at = head;
             while let Some(e) = self.entries.get(at as usize) {
-                self.long.records.insert((name, self.unpack(e.data)));
+                self.long.records.insert((name, self.unpack(e.data)), at);
                 at = e.prev;
             }
             self.long.mark(name);
         }
-        false
+        None
     }
 
     /// Frees what only adding records needs (the names' hash index, the long chains' sets) once the

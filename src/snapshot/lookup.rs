@@ -6,6 +6,8 @@
 
 mod build;
 
+pub(crate) use build::Counting;
+
 use std::sync::Arc;
 
 use super::chunk::{name_in, Chunk, NameIndex, CHUNK, CHUNK_BITS, DOMAIN, REVERSE};

@@ -128,9 +128,17 @@ impl TaskGen {
         out
     }
 
+    /// Forgets the names every instance of a task name shares, as interned in the list tasks were
+    /// added to with [`task_into`](Self::task_into) (once that list is done with: a start in bulk).
+    pub(crate) fn forget_shared(&mut self) {
+        for names in &mut self.namer.shared {
+            *names = HashMap::default();
+        }
+    }
+
     /// Adds one task's records to `out`, the list every earlier call of this generator added to
     /// (the shared names are looked up there).
-    pub(super) fn task_into(&mut self, out: &mut RecordList, framework_index: usize, task: &Task<'_>) {
+    pub(crate) fn task_into(&mut self, out: &mut RecordList, framework_index: usize, task: &Task<'_>) {
         let Some(fw) = self.frameworks.get(framework_index) else {
             return;
         };

@@ -1,4 +1,5 @@
-//! The bulk start against adding tasks one at a time, and a probe of the start at scale.
+//! The bulk start against adding tasks one at a time and against a full build, and a probe of the
+//! start at scale.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -6,6 +7,7 @@ use std::time::Instant;
 use super::*;
 use crate::config::Config;
 use crate::records::from_state::{build_from_state, generate_for_edits};
+use crate::refresh::carry::Why;
 use crate::wire::wire_to_text;
 
 const FAKE: &[u8] = include_bytes!("../../../tests/fixtures/fake.json");
@@ -20,10 +22,22 @@ fn config(ptr_on: bool) -> Config {
 }
 
 fn started(config: &Config, model: &Model) -> Incremental {
+    started_carrying(config, model, &[])
+}
+
+/// The start in bulk, as the refresher makes it.
+fn started_carrying(config: &Config, model: &Model, carried: &[CarriedTask]) -> Incremental {
+    let (fixed, gen) = generate_for_edits(config, model.header(), &config.masters, &[], &|_| Vec::new()).unwrap();
+    let zone = crate::records::zone(config);
+    Incremental::start(fixed, zone, 1, model, gen, &config.masters, carried)
+}
+
+/// The records of no task, built and counted, then every task added one by one.
+fn one_by_one(config: &Config, model: &Model, carried: &[CarriedTask]) -> Incremental {
     let (fixed, gen) = generate_for_edits(config, model.header(), &config.masters, &[], &|_| Vec::new()).unwrap();
     let frameworks = fixed.frameworks().map(str::to_owned).collect();
     let records = Records::build(crate::records::zone(config), &fixed, 1);
-    Incremental::start(records, model, gen, frameworks, &config.masters, &[])
+    Incremental::start_one_by_one(records, model, gen, frameworks, &config.masters, carried)
 }
 
 /// A record as text: "name data", names without their trailing dots.
@@ -99,13 +113,19 @@ fn rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-/// Times and sizes the start on a generated state (`START_PROBE=path`), as the refresher runs it:
+/// Times and sizes the start on a generated state (`START_PROBE=path`), as the refresher runs it
+/// (peak RSS: run it under `/usr/bin/time -v`):
 ///   START_PROBE=target/bench-states/state-100000-5000-5.json \
 ///     cargo test --release --lib start_probe -- --ignored --nocapture
 #[test]
 #[ignore]
 fn start_probe() {
     let Ok(path) = std::env::var("START_PROBE") else { return };
+    // (The start's own debug line gives its stages.)
+    let _ = env_logger::builder()
+        .is_test(true)
+        .filter_level(log::LevelFilter::Debug)
+        .try_init();
     let config = Config {
         masters: vec![HostPort::parse("127.0.0.1:5050").unwrap()],
         ..Config::default()
@@ -118,12 +138,11 @@ fn start_probe() {
     let r1 = rss_kb();
     eprintln!("model: {:?}, rss +{} MB", t.elapsed(), (r1.saturating_sub(r0)) / 1024);
     let t = Instant::now();
-    let (fixed, gen) = generate_for_edits(&config, model.header(), &config.masters, &[], &|_| Vec::new()).unwrap();
-    let frameworks = fixed.frameworks().map(str::to_owned).collect();
-    let records = Records::build(crate::records::zone(&config), &fixed, 1);
-    eprintln!("fixed: {:?}", t.elapsed());
-    let t = Instant::now();
-    let mut inc = Incremental::start(records, &model, gen, frameworks, &config.masters, &[]);
+    // (START_PROBE_ONE_BY_ONE=1: the start adding the tasks one by one, as it was.)
+    let mut inc = match std::env::var_os("START_PROBE_ONE_BY_ONE") {
+        Some(_) => one_by_one(&config, &model, &[]),
+        None => started(&config, &model),
+    };
     let r2 = rss_kb();
     eprintln!("start: {:?}, rss +{} MB", t.elapsed(), (r2.saturating_sub(r1)) / 1024);
     let (records, _) = inc.publish();
@@ -134,5 +153,197 @@ fn start_probe() {
     );
     for (what, bytes) in inc.sizes() {
         eprintln!("  {what}: {} MB", bytes / 1_048_576);
+    }
+}
+
+/// A state document of `tasks` running tasks of a few apps on six agents, so that several instances
+/// of one app share an agent (their `T.F.slave.D` records are one record), some on the host's
+/// network (their `T.F.D` records are their agent's address, shared too), some with IPv4 or IPv6
+/// container addresses or both (a few addresses given to two tasks), some with discovery ports.
+fn generated(seed: u64, tasks: usize) -> Vec<u8> {
+    use serde_json::json;
+    let mut state = seed;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as usize) % n
+    };
+    let agent_id = |a: usize| format!("20140916-194712-631065744-5050-4798-S{a}");
+    let slaves: Vec<_> = (0..6)
+        .map(|a| {
+            json!({"id": agent_id(a), "hostname": format!("10.0.0.{}", a + 1),
+                "pid": format!("slave(1)@10.0.0.{}:5051", a + 1), "resources": {"ports": "[31000-32000]"}})
+        })
+        .collect();
+    let framework_names = ["marathon", "chronos", "ipv6-framework"];
+    let mut frameworks: Vec<_> = framework_names
+        .iter()
+        .enumerate()
+        .map(|(f, name)| {
+            json!({"id": format!("fw-{f}"), "name": name, "hostname": "10.1.0.1",
+                "pid": format!("scheduler(1)@10.1.0.1:{}", 8080 + f), "tasks": []})
+        })
+        .collect();
+    for i in 0..tasks {
+        let app = ["web", "api", "db", "cache", "a.b"][next(5)];
+        let f = next(framework_names.len());
+        let mut addrs = Vec::new();
+        match next(5) {
+            0 => {} // the host's network
+            1 => addrs.push(json!({"protocol": "IPv4", "ip_address": format!("10.2.0.{}", next(40))})),
+            2 => addrs.push(json!({"protocol": "IPv6", "ip_address": format!("fd00::{:x}", next(40))})),
+            _ => {
+                addrs.push(json!({"protocol": "IPv4", "ip_address": format!("10.3.{}.{}", i / 200, i % 200)}));
+                addrs.push(json!({"protocol": "IPv6", "ip_address": format!("fd01::{i:x}")}));
+            }
+        }
+        let mut status = json!({"state": "TASK_RUNNING", "timestamp": 1.7e9});
+        if !addrs.is_empty() {
+            status["container_status"] = json!({"network_infos": [{"ip_addresses": addrs}]});
+        }
+        let port = 31000 + next(8);
+        let mut task = json!({"id": format!("{app}.{i}"), "name": app, "framework_id": format!("fw-{f}"),
+            "slave_id": agent_id(next(6)), "state": "TASK_RUNNING",
+            "resources": {"ports": format!("[{port}-{}]", port + next(2))}, "statuses": [status]});
+        if next(4) == 0 {
+            task["discovery"] = json!({"visibility": "FRAMEWORK", "name": format!("{app}-d"),
+                "ports": {"ports": [{"number": port, "name": "http", "protocol": "tcp"}]}});
+        }
+        if let Some(list) = frameworks[f]["tasks"].as_array_mut() {
+            list.push(task);
+        }
+    }
+    let doc = json!({"hostname": "localhost", "leader": "master@127.0.0.1:5050", "pid": "master@127.0.0.1:5050",
+        "id": "master-1", "slaves": slaves, "frameworks": frameworks});
+    serde_json::to_vec(&doc).unwrap()
+}
+
+/// The tasks of the agents `agents` as a failover would carry them from `from`'s snapshot, and one
+/// more of a framework and an agent the state no longer has.
+fn carried_from(from: &mut Incremental, agents: &[usize]) -> Vec<CarriedTask> {
+    let carrying = agents
+        .iter()
+        .map(|a| (format!("20140916-194712-631065744-5050-4798-S{a}"), Why::Recovering))
+        .collect();
+    let (previous, _) = from.publish();
+    let mut carried = carried::take(&previous, &carrying);
+    if let Some(first) = carried.first().cloned() {
+        carried.push(CarriedTask {
+            framework: "gone-framework".into(),
+            agent: "gone-agent".into(),
+            id: "gone.1".into(),
+            ..first
+        });
+    }
+    carried
+}
+
+/// The task table as text, in slot order: framework, agent, name, id, each record (with its PTR
+/// mark) in order, and whether (framework, id) finds the slot (carried tasks: none).
+fn table_text(inc: &mut Incremental) -> Vec<String> {
+    let (records, _) = inc.publish();
+    let table = records.tasks().unwrap();
+    let name = |id: u32| wire_to_text(records.name(id).unwrap_or_default());
+    let mut out = Vec::new();
+    for slot in 0..table.slot_bound() {
+        let Some(e) = table.get(slot) else { continue };
+        let rrs: Vec<String> = e
+            .records
+            .iter()
+            .map(|r| {
+                let data = match e.data(r) {
+                    Data::Srv { target, port } => format!("SRV {port} {}", name(target)),
+                    d => format!("{d:?}"),
+                };
+                format!("{} {data} {}", name(r.owner), r.reverse())
+            })
+            .collect();
+        let found = inc.slots.remove(e.framework, e.id(), table);
+        out.push(format!(
+            "{slot}: {} {} {} {} {rrs:?} {found:?}",
+            e.framework,
+            table.agent(&e),
+            e.name(),
+            e.id()
+        ));
+    }
+    out
+}
+
+/// The start in bulk leaves what adding every task one by one leaves: the same names and records,
+/// the same counts (each record's tasks, each node's uses), the same task table in the same order,
+/// on the fixtures and on generated states with shared records, IPv6 tasks and carried tasks.
+#[test]
+fn the_bulk_start_counts_as_adding_the_tasks_one_by_one() {
+    let mut cases: Vec<(&str, Vec<u8>, bool, usize)> = vec![
+        ("fake", FAKE.to_vec(), false, 0),
+        ("fake", FAKE.to_vec(), true, 0),
+        ("tutorial", TUTORIAL.to_vec(), true, 0),
+    ];
+    for seed in 1..=6 {
+        cases.push((
+            "generated",
+            generated(seed, 40 + seed as usize * 30),
+            seed % 2 == 0,
+            seed as usize % 3,
+        ));
+    }
+    for (what, body, ptr_on, carry) in cases {
+        let config = config(ptr_on);
+        let model = Model::from_body(&body).unwrap();
+        let carried = match carry {
+            0 => Vec::new(),
+            n => carried_from(&mut started(&config, &model), &(0..n).collect::<Vec<_>>()),
+        };
+        assert!(carry == 0 || carried.len() > 2, "{what}: {} carried", carried.len());
+        let mut bulk = started_carrying(&config, &model, &carried);
+        let mut each = one_by_one(&config, &model, &carried);
+        let (b, _) = bulk.publish();
+        let (e, _) = each.publish();
+        let case = format!("{what}, PTR {ptr_on}, {} carried", carried.len());
+        assert_eq!(b.describe(), e.describe(), "{case}");
+        assert_eq!(b.describe_counts(), e.describe_counts(), "{case}");
+        assert_eq!(
+            (b.name_count(), b.counts(), b.ptr_count()),
+            (e.name_count(), e.counts(), e.ptr_count())
+        );
+        assert_eq!(table_text(&mut bulk), table_text(&mut each), "{case}");
+        let shared = b
+            .describe_counts()
+            .values()
+            .flat_map(|(_, rrs)| rrs.clone())
+            .filter(|r| !r.ends_with(" 1") && !r.ends_with("pinned"))
+            .count();
+        if what == "generated" {
+            assert!(shared > 0, "{case}: no record that several tasks generate");
+        }
+    }
+}
+
+/// Taking every task's records out of a bulk start (carried tasks too) leaves exactly the records
+/// of no task, counted as at a start without tasks.
+#[test]
+fn removing_every_task_after_a_bulk_start_leaves_the_pinned_base() {
+    for seed in 1..=4 {
+        let config = config(seed % 2 == 1);
+        let model = Model::from_body(&generated(seed, 150)).unwrap();
+        let carried = carried_from(&mut started(&config, &model), &[2]);
+        let mut inc = started_carrying(&config, &model, &carried);
+        for slot in 0..inc.tasks.slot_bound() {
+            let records: Vec<(TaskRecord, Data)> = match inc.tasks.get(slot) {
+                Some(e) => e.records.iter().map(|r| (*r, e.data(r))).collect(),
+                None => continue,
+            };
+            assert!(inc.tasks.take(slot));
+            inc.remove_records(&records);
+        }
+        let (left, _) = inc.publish();
+        let (fixed, _) = generate_for_edits(&config, model.header(), &config.masters, &[], &|_| Vec::new()).unwrap();
+        let mut base = Records::build(crate::records::zone(&config), &fixed, 1);
+        base.start_counting();
+        assert_eq!(left.describe(), base.describe(), "seed {seed}");
+        assert_eq!(left.describe_counts(), base.describe_counts(), "seed {seed}");
+        assert_eq!((left.name_count(), left.counts()), (base.name_count(), base.counts()));
     }
 }

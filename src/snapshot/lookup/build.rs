@@ -5,6 +5,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub(crate) use counted::Counting;
+use counted::{Counted, Counts, Tree};
+
 use super::{Extra, Records, Srv, Totals};
 use crate::snapshot::chunk::{Chunk, ChunkNames, NameIndex, A, AAAA, CHUNK, OTHER, PTR, REVERSE, SRV};
 use crate::snapshot::list::Data;
@@ -28,6 +31,24 @@ impl Records {
     /// marked for reverse lookups give PTR records at their address's reverse name, at most
     /// [`MAX_PTRS_PER_ADDRESS`] per address.
     pub fn build(zone: Zone, list: &RecordList, serial: u32) -> Records {
+        Records::build_with(zone, list, serial, None).0
+    }
+
+    /// [`build`](Self::build) of a snapshot to be edited ([`Records::add`], [`Records::remove`]),
+    /// counting as adding every task's records one by one to a build of the records of no task would
+    /// ([`Counting`]); with each of the list's names' node id (`NONE`: not a name of the domain).
+    pub(crate) fn build_counted(
+        zone: Zone,
+        list: &RecordList,
+        serial: u32,
+        counting: &Counting<'_>,
+    ) -> (Records, Vec<u32>) {
+        let (mut records, node_of) = Records::build_with(zone, list, serial, Some(counting));
+        records.release_unused();
+        (records, node_of)
+    }
+
+    fn build_with(zone: Zone, list: &RecordList, serial: u32, counting: Option<&Counting<'_>>) -> (Records, Vec<u32>) {
         let mut wire = Vec::with_capacity(256);
         let apex = match text_to_wire(&zone.domain, &mut wire) {
             Some(()) => wire.clone(),
@@ -37,14 +58,15 @@ impl Records {
         let text = list.names();
         let mut names = ChunkNames::with_capacity(0);
         let _ = names.push_new(&apex);
-        let node_of = domain_nodes(&mut names, text, &apex, &mut wire);
+        let mut tree = counting.map(|c| Tree::new(c.base_names));
+        let node_of = domain_nodes(&mut names, text, &apex, &mut wire, tree.as_mut());
         names.index_all();
         let node = |id: u32| node_of.get(id as usize).copied().unwrap_or(NONE);
         // Reverse names after every name of the domain, alone (no ancestors: we answer for known
         // addresses, not for the reverse tree); (reverse node, target node) in generation order.
         let first_reverse = names.len() as u32;
         let mut ptr_pairs = Vec::new();
-        for (name, data) in list.reverse_entries() {
+        for (index, name, data) in list.reverse_indexed() {
             let target = node(name);
             match data {
                 _ if target == NONE => continue,
@@ -57,17 +79,19 @@ impl Records {
                 continue;
             }
             if let Some(id) = names.intern(&wire) {
-                ptr_pairs.push((id, target));
+                ptr_pairs.push((id, target, index));
             }
         }
+        // Only a build's own PTR records are capped: edits keep every task's.
+        let capped = |index: u32| counting.map_or(true, |c| index < c.tasks_from);
         let nodes = names.len();
         // Two passes: count each node's records, then place them (a counting sort by node). Columns of
         // `starts`: A, AAAA, SRV, PTR, other (CNAME and TXT).
         let statics = StaticMask::of(list, &names, &node, nodes);
         let mut starts = vec![[0u32; 5]; nodes + 1];
-        for &(n, _) in &ptr_pairs {
+        for &(n, _, index) in &ptr_pairs {
             if let Some(c) = starts.get_mut(n as usize + 1).map(|s| &mut s[PTR]) {
-                if (*c as usize) < MAX_PTRS_PER_ADDRESS {
+                if (*c as usize) < MAX_PTRS_PER_ADDRESS || !capped(index) {
                     *c += 1;
                 }
             }
@@ -107,11 +131,15 @@ impl Records {
         let mut blob = Vec::new();
         // Where each node's next record of each kind goes.
         let mut next = starts.clone();
-        for (n, target) in ptr_pairs {
+        let mut counts = counting.map(|c| Counts::new(c, &starts[nodes], tree.take().unwrap_or_default()));
+        for (n, target, index) in ptr_pairs {
             let n = n as usize;
             // Past the cap, the slots of the next node begin.
             if let (Some(at), Some(end)) = (next.get_mut(n), starts.get(n + 1)) {
                 if at[PTR] < end[PTR] {
+                    if let Some(c) = counts.as_mut() {
+                        c.ptr_placed(at[PTR], index, target);
+                    }
                     place(&mut ptr, &mut at[PTR], target);
                 }
             }
@@ -121,6 +149,19 @@ impl Records {
             let Some(at) = next.get_mut(n).filter(|_| n < nodes && statics.keeps(list, i, n, data)) else {
                 continue;
             };
+            let k = match data {
+                Data::A(_) => A,
+                Data::Aaaa(_) => AAAA,
+                Data::Srv { target, .. } if node(target) != NONE => SRV,
+                Data::Srv { .. } | Data::Other(_) => OTHER,
+            };
+            if let Some(c) = counts.as_mut().filter(|_| k != OTHER) {
+                let target = match data {
+                    Data::Srv { target, .. } => node(target),
+                    _ => NONE,
+                };
+                c.placed(k, at[k], i as u32, n as u32, target);
+            }
             match data {
                 Data::A(ip) => place(&mut a, &mut at[A], ip),
                 Data::Aaaa(ip) => place(&mut aaaa, &mut at[AAAA], ip),
@@ -138,6 +179,7 @@ impl Records {
             }
         }
         drop(next);
+        let counts = counts.map(|c| c.finish(&starts, &srv, &ptr, first_reverse));
         let mut mname = Vec::new();
         let mut rname = Vec::new();
         if text_to_wire(&zone.soa_mname, &mut mname).is_none() {
@@ -178,9 +220,11 @@ impl Records {
             blob,
             starts,
             first_reverse,
+            counts,
         };
+        let counting = flat.counts.is_some();
         let (index, chunks, totals) = flat.into_chunks();
-        Records {
+        let records = Records {
             loaded: true,
             zone,
             apex: apex.into_boxed_slice(),
@@ -196,11 +240,12 @@ impl Records {
             list: None,
             tasks: None,
             journal: Journal::default(),
-            counting: false,
+            counting,
             zones: None,
             wildcards: 0,
         }
-        .with_wildcards()
+        .with_wildcards();
+        (records, node_of)
     }
 }
 
@@ -215,6 +260,8 @@ struct Flat {
     blob: Vec<u8>,
     starts: Vec<[u32; 5]>,
     first_reverse: u32,
+    /// A build to be edited: each record's references and each node's uses.
+    counts: Option<Counted>,
 }
 
 impl Flat {
@@ -231,6 +278,7 @@ impl Flat {
             blob,
             starts,
             first_reverse,
+            counts,
         } = self;
         let nodes = names.len();
         let totals = Totals {
@@ -265,6 +313,16 @@ impl Flat {
         split_column(&mut chunks, aaaa, bounds, AAAA, |ch| &mut ch.aaaa);
         split_column(&mut chunks, srv, bounds, SRV, |ch| &mut ch.srv);
         split_column(&mut chunks, ptr, bounds, PTR, |ch| &mut ch.ptr);
+        if let Some(Counted { refs, uses }) = counts {
+            for (c, chunk) in chunks.iter_mut().enumerate() {
+                let ids = c * CHUNK..((c + 1) * CHUNK).min(nodes);
+                chunk.counting = true;
+                chunk.uses = uses.get(ids).unwrap_or_default().to_vec();
+            }
+            for (k, column) in refs.into_iter().enumerate() {
+                split_column(&mut chunks, column, bounds, k, move |ch| &mut ch.refs[k]);
+            }
+        }
         for (c, chunk) in chunks.iter_mut().enumerate() {
             for e in extra.get(bounds(c, OTHER)).unwrap_or_default() {
                 let bytes = blob.get(e.start as usize..e.end as usize).unwrap_or_default();
@@ -287,7 +345,7 @@ fn split_column<T: Copy>(
     column: Vec<T>,
     bounds: impl Fn(usize, usize) -> std::ops::Range<usize>,
     k: usize,
-    field: fn(&mut Chunk) -> &mut Vec<T>,
+    field: impl Fn(&mut Chunk) -> &mut Vec<T>,
 ) {
     for (c, chunk) in chunks.iter_mut().enumerate() {
         field(chunk).extend_from_slice(column.get(bounds(c, k)).unwrap_or_default());
@@ -307,7 +365,13 @@ fn place<T>(array: &mut [T], at: &mut u32, value: T) {
 /// then its new ancestors one by one would give them. The list's names are distinct, so only a name
 /// that is also some name's ancestor (a few per app) is looked up, in a map of those alone; the
 /// caller indexes every node at once after ([`ChunkNames::index_all`]).
-fn domain_nodes(names: &mut ChunkNames, text: &ByteTable, apex: &[u8], wire: &mut Vec<u8>) -> Vec<u32> {
+fn domain_nodes(
+    names: &mut ChunkNames,
+    text: &ByteTable,
+    apex: &[u8],
+    wire: &mut Vec<u8>,
+    mut tree: Option<&mut Tree>,
+) -> Vec<u32> {
     // An ancestor's text is longer than the apex's (`mesos.` is one octet shorter than its wire form).
     let below_apex = |t: &[u8]| t.len() + 1 > apex.len();
     let ids = 0..u32::try_from(text.len()).unwrap_or(u32::MAX);
@@ -336,6 +400,9 @@ fn domain_nodes(names: &mut ChunkNames, text: &ByteTable, apex: &[u8], wire: &mu
     let mut node_of = vec![NONE; text.len()];
     let mut parent_wire = Vec::with_capacity(256);
     for id in ids {
+        if let Some(tree) = tree.as_deref_mut() {
+            tree.base_names_done(id, names.len());
+        }
         let t = text.get(id);
         if in_domain(t, wire).is_none() {
             continue;
@@ -343,17 +410,29 @@ fn domain_nodes(names: &mut ChunkNames, text: &ByteTable, apex: &[u8], wire: &mu
         let node = if wire.as_slice() == apex {
             0
         } else {
-            match ancestors.get_mut(t) {
+            let made = match ancestors.get_mut(t) {
                 // Made as another name's ancestor, and its own ancestors with it.
-                Some(made) if *made != NONE => *made,
+                Some(made) if *made != NONE => Ok(*made),
                 Some(slot) => {
                     *slot = names.push_new(wire).unwrap_or(NONE);
-                    make_ancestors(names, &mut ancestors, t, &below_apex, &mut parent_wire);
-                    *ancestors.get(t).unwrap_or(&NONE)
+                    Err(*slot)
                 }
-                None => {
-                    let made = names.push_new(wire).unwrap_or(NONE);
-                    make_ancestors(names, &mut ancestors, t, &below_apex, &mut parent_wire);
+                None => Err(names.push_new(wire).unwrap_or(NONE)),
+            };
+            match made {
+                Ok(node) => node,
+                Err(made) => {
+                    let parent = make_ancestors(
+                        names,
+                        &mut ancestors,
+                        t,
+                        &below_apex,
+                        &mut parent_wire,
+                        tree.as_deref_mut(),
+                    );
+                    if let Some(tree) = tree.as_deref_mut() {
+                        tree.set(made, parent);
+                    }
                     made
                 }
             }
@@ -361,6 +440,9 @@ fn domain_nodes(names: &mut ChunkNames, text: &ByteTable, apex: &[u8], wire: &mu
         if let Some(slot) = node_of.get_mut(id as usize) {
             *slot = node;
         }
+    }
+    if let Some(tree) = tree {
+        tree.base_names_done(u32::try_from(text.len()).unwrap_or(u32::MAX), names.len());
     }
     node_of
 }
@@ -378,19 +460,26 @@ fn text_at_or_below(t: &[u8], apex: &[u8]) -> bool {
     t.get(at..).is_some_and(|tail| tail.eq_ignore_ascii_case(apex)) && (at == 0 || t.get(at - 1) == Some(&b'.'))
 }
 
-/// Makes nodes of the ancestors of `t` that are not nodes yet, nearest first, up to the first that is.
+/// Makes nodes of the ancestors of `t` that are not nodes yet, nearest first, up to the first that is;
+/// the node of `t`'s parent (the apex's, 0, when that is the apex). With a `tree`, each made node's
+/// parent goes there.
 fn make_ancestors<'t>(
     names: &mut ChunkNames,
     ancestors: &mut HashMap<&'t [u8], u32, FastHash>,
     t: &'t [u8],
     below_apex: &dyn Fn(&[u8]) -> bool,
     wire: &mut Vec<u8>,
-) {
+    mut tree: Option<&mut Tree>,
+) -> u32 {
+    let (mut nearest, mut last_made) = (None, NONE);
+    let mut end = 0;
     for parent in text_parents(t).take_while(|p| below_apex(p)) {
         let Some(slot) = ancestors.get_mut(parent) else {
+            end = NONE;
             break;
         };
         if *slot != NONE {
+            end = *slot;
             break;
         }
         let made = std::str::from_utf8(parent)
@@ -398,7 +487,16 @@ fn make_ancestors<'t>(
             .and_then(|p| text_to_wire(p, wire))
             .and_then(|()| names.push_new(wire));
         *slot = made.unwrap_or(NONE);
+        if let Some(tree) = tree.as_deref_mut() {
+            tree.set(last_made, *slot);
+        }
+        nearest.get_or_insert(*slot);
+        last_made = *slot;
     }
+    if let Some(tree) = tree {
+        tree.set(last_made, end);
+    }
+    nearest.unwrap_or(end)
 }
 
 /// The ancestors of a fully qualified text name, nearest first (`b.c.` and `c.` for `a.b.c.`).
@@ -552,6 +650,8 @@ fn bit(list: &RecordList, data: Data) -> u8 {
         },
     }
 }
+
+mod counted;
 
 #[cfg(test)]
 mod tests {

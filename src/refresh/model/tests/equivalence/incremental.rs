@@ -14,9 +14,7 @@ use crate::refresh::incremental::Incremental;
 fn rebuild(config: &Config, model: &Model) -> Incremental {
     let (fixed, gen) = generate_for_edits(config, model.header(), &config.masters, &[], &|_| Vec::new())
         .unwrap_or_else(|e| panic!("the model: {e}"));
-    let frameworks = fixed.frameworks().map(str::to_owned).collect();
-    let records = Records::build(crate::records::zone(config), &fixed, 1);
-    Incremental::start(records, model, gen, frameworks, &config.masters, &[])
+    Incremental::start(fixed, crate::records::zone(config), 1, model, gen, &config.masters, &[])
 }
 
 fn full(config: &Config, cluster: &Cluster) -> Records {

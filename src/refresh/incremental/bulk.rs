@@ -1,0 +1,203 @@
+//! The start in bulk ([`Incremental::start`]): every task's records generated into the list of the
+//! records of no task, one counted build of it all ([`Records::build_counted`]), then each task's
+//! records read from the list into the task table by position. The same snapshot, counts and task
+//! table as adding the tasks one by one (`Incremental::start_one_by_one`, kept for the tests that
+//! compare the two), without a look-up of a name per record. Pure.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::time::Instant;
+
+use super::slots::SlotIndex;
+use super::{reverse_of, Incremental};
+use crate::addr::HostPort;
+use crate::records::generate::TaskGen;
+use crate::refresh::carried::{self, CarriedTask};
+use crate::refresh::model::Model;
+use crate::snapshot::{Counting, Data, RecordList, Records, Repeat, Rr, TaskEntry, TaskRecord, TaskTable, Zone};
+
+/// A few more records than the fixtures and generated states give a task: room reserved at once (what
+/// is never written to costs no memory), so that the list is not copied as it grows.
+const RECORDS_PER_TASK: usize = 12;
+
+const NONE: u32 = u32::MAX;
+
+impl Incremental {
+    /// Starts from the records of `model`'s state that are no task's (`list`: pinned, no task's
+    /// removal takes one away), every task's (added to `list`), then the tasks a failover carries over (`carried`: no
+    /// event edits those; the next full build decides again), in one build (`serial`, `zone`).
+    pub(crate) fn start(
+        mut list: RecordList,
+        zone: Zone,
+        serial: u32,
+        model: &Model,
+        mut gen: TaskGen,
+        masters: &[HostPort],
+        carried: &[CarriedTask],
+    ) -> Incremental {
+        let list = &mut list;
+        let tasks_from = u32::try_from(list.len()).unwrap_or(NONE);
+        let base_names = u32::try_from(list.name_count()).unwrap_or(NONE);
+        let mut agent_ids: Vec<String> = model.header().slaves.iter().map(|s| s.id.to_string()).collect();
+        for c in carried {
+            if !agent_ids.contains(&c.agent) {
+                agent_ids.push(c.agent.clone());
+            }
+        }
+        let began = Instant::now();
+        list.reserve(model.task_count() * RECORDS_PER_TASK);
+        list.keep_repeats();
+        model.for_each_task(|f, task| gen.task_into(list, f, task));
+        gen.forget_shared();
+        let model_tasks = list.tasks().len();
+        carried::add_to_list(list, carried);
+        let repeats = list.take_repeats();
+        let generated = began.elapsed();
+        let mut again: Vec<(u32, bool)> = repeats.iter().map(|r| (r.entry, r.reverse)).collect();
+        again.sort_unstable();
+        let counting = Counting {
+            tasks_from,
+            base_names,
+            again: &again,
+        };
+        let (records, node_of) = Records::build_counted(zone, list, serial, &counting);
+        drop(again);
+        // Only read by position from now on.
+        list.seal();
+        let built = began.elapsed();
+        let agents = agent_ids
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.clone(), i as u32))
+            .collect();
+        let frameworks = list.frameworks().map(str::to_owned).collect();
+        let mut inc = Incremental {
+            records,
+            tasks: TaskTable::new(frameworks, agent_ids),
+            slots: SlotIndex::with_capacity(model_tasks),
+            gen,
+            touched: HashSet::new(),
+            tracking: false,
+            masters: masters.to_vec(),
+            agents,
+            wire: Vec::with_capacity(256),
+            target: Vec::with_capacity(256),
+            reverse: Vec::with_capacity(80),
+            scratch: (Vec::with_capacity(64), Vec::new()),
+        };
+        let read = Read {
+            list,
+            node_of: &node_of,
+            repeats: &repeats,
+        };
+        inc.mark_again(&read);
+        inc.fill_table(&read, model_tasks);
+        inc.tasks.shrink_to_fit();
+        inc.slots.shrink_to_fit();
+        log::debug!(
+            "start in bulk: {model_tasks} tasks' records generated in {} ms ({} generated again), built by {} ms, \
+             task table by {} ms",
+            generated.as_millis(),
+            repeats.len(),
+            built.as_millis(),
+            began.elapsed().as_millis()
+        );
+        inc.tracking = true;
+        inc
+    }
+
+    /// The PTR records of the records a task marked for one where the task that generated them
+    /// first did not (the list marks a record once): added as the edit of that task would.
+    fn mark_again(&mut self, read: &Read<'_>) {
+        for r in read
+            .repeats
+            .iter()
+            .filter(|r| r.reverse && !read.list.is_reverse(r.entry))
+        {
+            let Some((name, data)) = read.list.entry(r.entry) else {
+                continue;
+            };
+            let ip = match data {
+                Data::A(o) => IpAddr::from(o),
+                Data::Aaaa(o) => IpAddr::from(o),
+                Data::Srv { .. } | Data::Other(_) => continue,
+            };
+            let Some(owner) = self.records.name(read.node(name)).map(<[u8]>::to_vec) else {
+                continue;
+            };
+            reverse_of(ip, &mut self.reverse);
+            self.records.add(&self.reverse, Rr::Ptr(&owner));
+        }
+    }
+
+    /// Each task of the list into the task table with its records, in the order its own list would
+    /// have them (those an earlier task generated first where the task generated them again); the
+    /// first `model_tasks` findable by (framework, id).
+    fn fill_table(&mut self, read: &Read<'_>, model_tasks: usize) {
+        let list = read.list;
+        let (agent_ids, agent_of) = list.task_agents();
+        let agents: Vec<u32> = agent_ids
+            .iter()
+            .map(|a| self.agents.get(&**a).copied().unwrap_or(u32::MAX))
+            .collect();
+        let mut marks = list.reverse_marks().iter().copied().peekable();
+        let mut repeats = read.repeats.iter().peekable();
+        let (mut kept, mut v6) = std::mem::take(&mut self.scratch);
+        for (i, t) in list.tasks().enumerate() {
+            kept.clear();
+            v6.clear();
+            let task = i as u32;
+            for index in list.task_range(i) {
+                while let Some(r) = repeats.next_if(|r| r.task == task && r.at <= index) {
+                    kept.extend(read.record(r.entry, r.reverse, &mut v6));
+                }
+                while marks.next_if(|&m| m < index).is_some() {}
+                let reverse = marks.next_if_eq(&index).is_some();
+                kept.extend(read.record(index, reverse, &mut v6));
+            }
+            while let Some(r) = repeats.next_if(|r| r.task <= task) {
+                if r.task == task {
+                    kept.extend(read.record(r.entry, r.reverse, &mut v6));
+                }
+            }
+            let agent = agent_of.get(i).and_then(|&a| agents.get(a as usize)).copied();
+            let agent = agent.unwrap_or(u32::MAX);
+            let framework = t.framework_index as u32;
+            let entry = TaskEntry::new((framework, agent), t.name, t.id, &kept, &v6);
+            let slot = self.tasks.insert(&entry) as u32;
+            if i < model_tasks {
+                self.slots.insert(framework, t.id, slot);
+            }
+        }
+        self.scratch = (kept, v6);
+    }
+}
+
+/// The built list, read by position.
+struct Read<'a> {
+    list: &'a RecordList,
+    /// The list's names' nodes.
+    node_of: &'a [u32],
+    repeats: &'a [Repeat],
+}
+
+impl Read<'_> {
+    fn node(&self, name: u32) -> u32 {
+        self.node_of.get(name as usize).copied().unwrap_or(NONE)
+    }
+
+    /// The list's record at `index` as a task keeps it (`None`: one the snapshot could not store).
+    fn record(&self, index: u32, reverse: bool, v6: &mut Vec<[u8; 16]>) -> Option<TaskRecord> {
+        let (name, data) = self.list.entry(index)?;
+        let owner = Some(self.node(name)).filter(|&n| n != NONE)?;
+        let data = match data {
+            Data::Srv { target, port } => Data::Srv {
+                target: Some(self.node(target)).filter(|&n| n != NONE)?,
+                port,
+            },
+            Data::Other(_) => return None,
+            d => d,
+        };
+        TaskRecord::new(owner, data, reverse, v6)
+    }
+}
