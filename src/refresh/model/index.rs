@@ -4,9 +4,9 @@
 use super::packed::Packed;
 use crate::refresh::hash_index::HashIndex;
 
-/// Task id -> position in its framework's task list.
+/// Task id -> position in its framework's task list (kept as a `u32`: 8 bytes an entry).
 #[derive(Debug, Default)]
-pub(super) struct TaskIndex(HashIndex<Box<str>, usize>);
+pub(super) struct TaskIndex(HashIndex<Box<str>, u32>);
 
 impl TaskIndex {
     /// Every id hashes alike (tests of the overflow map).
@@ -24,22 +24,24 @@ impl TaskIndex {
 
     /// Where the task `id` is in `tasks`.
     pub(super) fn get(&self, id: &str, tasks: &[Packed]) -> Option<usize> {
-        self.0.get(id, |i| holds(tasks, i, id), || id.into())
+        let at = self.0.get(id, |i| holds(tasks, i, id), || id.into())?;
+        Some(at as usize)
     }
 
     /// Records a task not in the index yet at position `i`.
     pub(super) fn insert(&mut self, id: &str, i: usize) {
-        self.0.insert(id, || id.into(), i);
+        self.0.insert(id, || id.into(), position(i));
     }
 
     /// Forgets the task `id`; where it was.
     pub(super) fn remove(&mut self, id: &str, tasks: &[Packed]) -> Option<usize> {
-        self.0.remove(id, |i| holds(tasks, i, id), || id.into())
+        let at = self.0.remove(id, |i| holds(tasks, i, id), || id.into())?;
+        Some(at as usize)
     }
 
     /// The task `id` moved from position `from` to `to`.
     pub(super) fn moved(&mut self, id: &str, from: usize, to: usize) {
-        self.0.moved(id, || id.into(), from, to);
+        self.0.moved(id, || id.into(), position(from), position(to));
     }
 
     pub(super) fn shrink_to_fit(&mut self) {
@@ -48,8 +50,14 @@ impl TaskIndex {
 }
 
 /// Whether position `i` of `tasks` holds the task `id`.
-fn holds(tasks: &[Packed], i: usize, id: &str) -> bool {
-    tasks.get(i).is_some_and(|t| t.id() == id)
+fn holds(tasks: &[Packed], i: u32, id: &str) -> bool {
+    tasks.get(i as usize).is_some_and(|t| t.id() == id)
+}
+
+/// A position as the index keeps it (a framework's tasks are far fewer than 2^32: the document that
+/// lists them is at most `MAX_BODY_BYTES`; past that a position reads as no task's).
+fn position(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
