@@ -2,14 +2,15 @@
 //! place, so that the record generator reads it exactly as it reads a polled one. Pure.
 //!
 //! Everything but the tasks is kept as a [`State`] whose frameworks have no tasks ([`Model::header`]);
-//! the tasks are kept packed ([`packed`]: one allocation each, about a sixth of their parsed form),
-//! indexed by a hash of their id ([`index`]), and read back one at a time as borrowed [`Task`]s
-//! ([`Model::task`], [`Model::for_each_task`]). Tasks that reach a terminal state are dropped (they
-//! never get records again); agents and frameworks are replaced or removed by id. Indexes make a task
-//! or agent event O(1) (amortised) however big the cluster is; removing a framework is O(frameworks),
-//! as the others after it move down a place (frameworks are few, and keep their order). A polled
-//! document is read from its body task by task ([`Model::from_body`]); `SUBSCRIBED` arrives with its
-//! tasks packed already ([`PackedTasks`], by [`crate::mesos::operator::event`]).
+//! the tasks are kept packed ([`packed`]: about a sixth of their parsed form), a framework's back to
+//! back in one buffer ([`list`]), indexed by a hash of their id ([`index`]), and read back one at a
+//! time as borrowed [`Task`]s ([`Model::task`], [`Model::for_each_task`]). Tasks that reach a
+//! terminal state are dropped (they never get records again); agents and frameworks are replaced or
+//! removed by id. Indexes make a task or agent event O(1) (amortised) however big the cluster is;
+//! removing a framework is O(frameworks), as the others after it move down a place (frameworks are
+//! few, and keep their order). A polled document is read from its body task by task
+//! ([`Model::from_body`]); `SUBSCRIBED` arrives with its tasks packed already ([`PackedTasks`], by
+//! [`crate::mesos::operator::event`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -17,9 +18,12 @@ use std::collections::HashMap;
 use crate::mesos::operator::event::{Event, TaskUpdate};
 use crate::mesos::state::{self, Framework, MasterInfo, Slave, State, Task};
 use index::TaskIndex;
+use list::TaskList;
+use packed::PackedRef;
 pub(crate) use packed::{Interner, Packed, PackedTasks};
 
 mod index;
+mod list;
 mod packed;
 
 /// Task states after which a task never runs again.
@@ -102,7 +106,7 @@ pub(crate) struct Model {
     /// Everything but the tasks: every framework's `tasks` is empty (they are in `packed`).
     state: State<'static>,
     /// Per framework (same index as in `state.frameworks`): its tasks, packed.
-    packed: Vec<Vec<Packed>>,
+    packed: Vec<TaskList>,
     /// Framework id -> index in `state.frameworks`.
     frameworks: HashMap<String, usize>,
     /// Per framework (same index): task id -> index in its `packed` list.
@@ -158,7 +162,7 @@ impl Model {
             m.add_task(&task);
         })?;
         add_frameworks(&mut m, usize::MAX);
-        let held: usize = m.packed.iter().map(Vec::len).sum();
+        let held: usize = m.packed.iter().map(TaskList::len).sum();
         m.unheld = misfiled + live.saturating_sub(held);
         for s in &header.slaves {
             m.upsert_agent(owned_slave(s));
@@ -216,7 +220,7 @@ impl Model {
     /// Every task, with its framework's index, in framework then list order.
     pub(crate) fn for_each_task(&self, mut each: impl FnMut(usize, &Task<'_>)) {
         for (f, (framework, tasks)) in self.state.frameworks.iter().zip(&self.packed).enumerate() {
-            for t in tasks {
+            for t in tasks.iter() {
                 each(f, &t.unpack(&framework.id, &self.task_agents));
             }
         }
@@ -230,7 +234,7 @@ impl Model {
 
     /// How many tasks are kept.
     pub(crate) fn task_count(&self) -> usize {
-        self.packed.iter().map(Vec::len).sum()
+        self.packed.iter().map(TaskList::len).sum()
     }
 
     /// A task by its framework's id and its own: its framework's index in [`Model::header`]'s
@@ -268,11 +272,12 @@ impl Model {
         let mut keys = Vec::new();
         for (f, framework) in new_s.frameworks.iter().enumerate() {
             let (old_tasks, new_tasks) = (&self.packed[f], &new.packed[f]);
-            for t in new_tasks {
-                let same = match self.tasks[f].get(t.id(), old_tasks) {
+            for t in new_tasks.iter() {
+                let old = self.tasks[f].get(t.id(), old_tasks).and_then(|i| old_tasks.get(i));
+                let same = match old {
                     // The same bytes with the same agent index are the same task; else compare fields.
-                    Some(i) => same_task(
-                        &old_tasks[i].unpack(&framework.id, &self.task_agents),
+                    Some(old) => same_task(
+                        &old.unpack(&framework.id, &self.task_agents),
                         &t.unpack(&framework.id, &new.task_agents),
                     ),
                     None => false,
@@ -281,7 +286,7 @@ impl Model {
                     keys.push((framework.id.to_string(), t.id().to_owned()));
                 }
             }
-            for t in old_tasks {
+            for t in old_tasks.iter() {
                 if new.tasks[f].get(t.id(), new_tasks).is_none() {
                     keys.push((framework.id.to_string(), t.id().to_owned()));
                 }
@@ -362,12 +367,12 @@ impl Model {
                     if is_terminal(task.agent_and_state().1) {
                         self.remove_task(framework_id, task.id());
                     } else {
-                        self.insert_packed(framework_id, task);
+                        self.insert_packed(framework_id, task.as_ref());
                     }
                 }
                 self.shrink_to_fit();
                 // Without a cluster before (no poll yet), everything is new.
-                match old.packed.iter().all(Vec::is_empty) {
+                match old.packed.iter().all(TaskList::is_empty) {
                     true => Changed::Everything,
                     false => old.changes_to(self),
                 }
@@ -412,7 +417,7 @@ impl Model {
             None => {
                 self.frameworks.insert(f.id.to_string(), self.state.frameworks.len());
                 self.state.frameworks.push(f);
-                self.packed.push(Vec::new());
+                self.packed.push(TaskList::default());
                 self.tasks.push(TaskIndex::default());
             }
         }
@@ -454,11 +459,11 @@ impl Model {
             return Changed::task(removed, &task.framework_id, &task.id);
         }
         let agent = self.task_agents.intern(&task.slave_id);
-        self.insert_packed(&task.framework_id, Packed::pack(task, agent))
+        self.insert_packed(&task.framework_id, Packed::pack(task, agent).as_ref())
     }
 
     /// [`Model::add_task`] of a task that is not terminal, packed against `task_agents`.
-    fn insert_packed(&mut self, framework_id: &str, task: Packed) -> Changed {
+    fn insert_packed(&mut self, framework_id: &str, task: PackedRef<'_>) -> Changed {
         let known = self.frameworks.contains_key(framework_id);
         let f = self.framework_index(framework_id);
         let running = is_running(task.agent_and_state().1);
@@ -466,8 +471,8 @@ impl Model {
         let (tasks, index) = (&mut self.packed[f], &mut self.tasks[f]);
         let changed = match index.get(task.id(), tasks) {
             Some(i) => {
-                let was_running = is_running(tasks[i].agent_and_state().1);
-                tasks[i] = task;
+                let was_running = tasks.get(i).is_some_and(|t| is_running(t.agent_and_state().1));
+                tasks.set(i, task);
                 running || was_running
             }
             None => {
@@ -502,7 +507,9 @@ impl Model {
             state,
             status,
         } = u;
-        let old = &self.packed[f][i];
+        let Some(old) = self.packed[f].get(i) else {
+            return Changed::Nothing;
+        };
         let (agent, old_state) = old.agent_and_state();
         let was_running = is_running(old_state);
         let mut task = old.unpack(&self.state.frameworks[f].id, &self.task_agents);
@@ -510,7 +517,7 @@ impl Model {
         // Packing keeps the latest `TASK_RUNNING` of the two.
         task.statuses.push(status);
         let updated = Packed::pack(&task, agent);
-        self.packed[f][i] = updated;
+        self.packed[f].set(i, updated.as_ref());
         Changed::task(was_running || is_running(&state), &framework_id, &task_id)
     }
 
@@ -523,11 +530,12 @@ impl Model {
         let Some(i) = index.remove(task_id, tasks) else {
             return false;
         };
-        let removed = tasks.swap_remove(i);
+        let was_running = tasks.get(i).is_some_and(|t| is_running(t.agent_and_state().1));
+        tasks.swap_remove(i);
         if let Some(moved) = tasks.get(i) {
             index.moved(moved.id(), tasks.len(), i);
         }
-        is_running(removed.agent_and_state().1)
+        was_running
     }
 
     fn upsert_agent(&mut self, agent: Slave<'static>) {

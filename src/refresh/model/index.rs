@@ -1,7 +1,7 @@
 //! A framework's tasks by id ([`TaskIndex`]) without a copy of the ids: a [`HashIndex`] checked
 //! against the task an entry points at. Pure.
 
-use super::packed::Packed;
+use super::list::TaskList;
 use crate::refresh::hash_index::HashIndex;
 
 /// Task id -> position in its framework's task list (kept as a `u32`: 8 bytes an entry).
@@ -23,7 +23,7 @@ impl TaskIndex {
     }
 
     /// Where the task `id` is in `tasks`.
-    pub(super) fn get(&self, id: &str, tasks: &[Packed]) -> Option<usize> {
+    pub(super) fn get(&self, id: &str, tasks: &TaskList) -> Option<usize> {
         let at = self.0.get(id, |i| holds(tasks, i, id), || id.into())?;
         Some(at as usize)
     }
@@ -34,7 +34,7 @@ impl TaskIndex {
     }
 
     /// Forgets the task `id`; where it was.
-    pub(super) fn remove(&mut self, id: &str, tasks: &[Packed]) -> Option<usize> {
+    pub(super) fn remove(&mut self, id: &str, tasks: &TaskList) -> Option<usize> {
         let at = self.0.remove(id, |i| holds(tasks, i, id), || id.into())?;
         Some(at as usize)
     }
@@ -50,7 +50,7 @@ impl TaskIndex {
 }
 
 /// Whether position `i` of `tasks` holds the task `id`.
-fn holds(tasks: &[Packed], i: u32, id: &str) -> bool {
+fn holds(tasks: &TaskList, i: u32, id: &str) -> bool {
     tasks.get(i as usize).is_some_and(|t| t.id() == id)
 }
 
@@ -64,6 +64,7 @@ fn position(i: usize) -> u32 {
 mod tests {
     use super::*;
     use crate::mesos::state::Task;
+    use crate::refresh::model::packed::Packed;
 
     fn packed(id: &str) -> Packed {
         let task = Task {
@@ -83,17 +84,17 @@ mod tests {
             } else {
                 TaskIndex::default()
             };
-            let mut tasks: Vec<Packed> = Vec::new();
+            let mut tasks = TaskList::default();
             for i in 0..50 {
                 let id = format!("t.{i}");
                 assert_eq!(index.get(&id, &tasks), None);
                 index.insert(&id, tasks.len());
-                tasks.push(packed(&id));
+                tasks.push(packed(&id).as_ref());
             }
             for i in (0..50).step_by(3) {
                 let id = format!("t.{i}");
                 let at = index.remove(&id, &tasks).unwrap();
-                assert_eq!(tasks[at].id(), id);
+                assert_eq!(tasks.get(at).map(|t| t.id()), Some(&*id));
                 tasks.swap_remove(at);
                 if let Some(moved) = tasks.get(at) {
                     index.moved(moved.id(), tasks.len(), at);
