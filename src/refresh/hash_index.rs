@@ -1,9 +1,9 @@
 //! Where a keyed thing is held, without a copy of its key ([`HashIndex`]): keyed by a hash of the key
 //! and checked against the holder the entry points at; keys that share a hash go to a small map of
-//! their own, which owns them. The hash kept is 32 bits (an entry is 8 bytes with a `u32` position, where
-//! a 64-bit hash made it 16): a million keys share a few hundred of them, which the overflow map
-//! takes. The model's tasks by id ([`super::model`]) and the edited snapshot's
-//! task slots ([`super::incremental`]) both find their tasks through one. Pure.
+//! their own, which owns them. The hash kept is 32 bits (an entry is 8 bytes with a `u32` position,
+//! where a 64-bit hash made it 16): of a million keys about a hundred share one, which the overflow
+//! map takes. The model's tasks by id ([`super::model`]) and the edited snapshot's task slots
+//! ([`super::incremental`]) both find their tasks through one. Pure.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
