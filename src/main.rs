@@ -11,7 +11,7 @@ use mesos_dns::{Args, CliError};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    keep_large_blocks_returnable();
+    tune_allocator();
     let argv: Vec<String> = std::env::args().collect();
     let args = match mesos_dns::parse_args(&argv) {
         Ok(args) => args,
@@ -45,11 +45,22 @@ fn main() -> ExitCode {
 /// glibc raises that threshold after the first large free and serves later ones from the heap, where
 /// fragmentation left a 100k-task server at 5x the document's size instead of under 4x
 /// (`benches/refresh.sh`). The static musl build uses mimalloc instead.
-fn keep_large_blocks_returnable() {
+///
+/// Either way, no transparent huge pages: the heap is millions of small blocks freed here and there,
+/// and a 2 MiB page stays resident whole while one of them lives. mimalloc asks for huge pages unless
+/// built without (Cargo.toml): at 100k tasks they held 120 MB after the first refresh and 189 MB after
+/// the second, against 93-100 MB and 95-101 MB without (and with `refresh::publish`'s collect after a
+/// build; `benches/refresh.sh`). Where THP is `always`, this also keeps them off glibc's heaps.
+fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; called before any thread is started.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl(PR_SET_THP_DISABLE) only sets a flag of this process; it takes no pointer.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 

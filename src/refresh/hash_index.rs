@@ -1,7 +1,9 @@
 //! Where a keyed thing is held, without a copy of its key ([`HashIndex`]): keyed by a hash of the key
 //! and checked against the holder the entry points at; keys that share a hash go to a small map of
-//! their own, which owns them. The model's tasks by id ([`super::model`]) and the edited snapshot's
-//! task slots ([`super::incremental`]) both find their tasks through one. Pure.
+//! their own, which owns them. The hash kept is 32 bits (an entry is 8 bytes with a `u32` position,
+//! where a 64-bit hash made it 16): of a million keys about a hundred share one, which the overflow
+//! map takes. The model's tasks by id ([`super::model`]) and the edited snapshot's task slots
+//! ([`super::incremental`]) both find their tasks through one. Pure.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -14,7 +16,7 @@ use std::hash::{BuildHasher, Hash, RandomState};
 pub(super) struct HashIndex<K, V> {
     /// Random keys: keys that share a hash cannot be chosen from outside.
     hasher: RandomState,
-    by_hash: HashMap<u64, V>,
+    by_hash: HashMap<u32, V>,
     /// Keys whose hash another key holds in `by_hash` (almost always empty).
     overflow: HashMap<K, V>,
     /// Every key hashes alike (tests of the overflow map).
@@ -34,12 +36,12 @@ impl<K: Hash + Eq, V: Copy + PartialEq> HashIndex<K, V> {
         }
     }
 
-    fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+    fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u32 {
         #[cfg(test)]
         if self.colliding {
             return 0;
         }
-        self.hasher.hash_one(key)
+        self.hasher.hash_one(key) as u32
     }
 
     /// Where `key`'s holder is.
@@ -110,7 +112,7 @@ impl<K: Hash + Eq, V: Copy + PartialEq> HashIndex<K, V> {
     /// Heap bytes (the start probe's breakdown).
     #[cfg(test)]
     pub(super) fn heap_bytes(&self) -> usize {
-        self.by_hash.capacity() * (std::mem::size_of::<(u64, V)>() + 1)
+        self.by_hash.capacity() * (std::mem::size_of::<(u32, V)>() + 1)
             + self.overflow.capacity() * (std::mem::size_of::<(K, V)>() + 1)
     }
 }

@@ -2,14 +2,15 @@
 //! place, so that the record generator reads it exactly as it reads a polled one. Pure.
 //!
 //! Everything but the tasks is kept as a [`State`] whose frameworks have no tasks ([`Model::header`]);
-//! the tasks are kept packed ([`packed`]: one allocation each, about a sixth of their parsed form),
-//! indexed by a hash of their id ([`index`]), and read back one at a time as borrowed [`Task`]s
-//! ([`Model::task`], [`Model::for_each_task`]). Tasks that reach a terminal state are dropped (they
-//! never get records again); agents and frameworks are replaced or removed by id. Indexes make a task
-//! or agent event O(1) (amortised) however big the cluster is; removing a framework is O(frameworks),
-//! as the others after it move down a place (frameworks are few, and keep their order). A polled
-//! document is read from its body task by task ([`Model::from_body`]); `SUBSCRIBED` arrives with its
-//! tasks packed already ([`PackedTasks`], by [`crate::mesos::operator::event`]).
+//! the tasks are kept packed ([`packed`]: about a sixth of their parsed form), a framework's back to
+//! back in one buffer ([`list`]), indexed by a hash of their id ([`index`]), and read back one at a
+//! time as borrowed [`Task`]s ([`Model::task`], [`Model::for_each_task`]). Tasks that reach a
+//! terminal state are dropped (they never get records again); agents and frameworks are replaced or
+//! removed by id. Indexes make a task or agent event O(1) (amortised) however big the cluster is;
+//! removing a framework is O(frameworks), as the others after it move down a place (frameworks are
+//! few, and keep their order). A polled document is read from its body task by task
+//! ([`Model::from_body`]); `SUBSCRIBED` arrives with its tasks packed already ([`PackedTasks`], by
+//! [`crate::mesos::operator::event`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -17,9 +18,12 @@ use std::collections::HashMap;
 use crate::mesos::operator::event::{Event, TaskUpdate};
 use crate::mesos::state::{self, Framework, Header, MasterInfo, Skipped, Slave, State, Task};
 use index::TaskIndex;
+use list::TaskList;
+use packed::PackedRef;
 pub(crate) use packed::{Interner, Packed, PackedTasks};
 
 mod index;
+mod list;
 mod packed;
 
 /// Task states after which a task never runs again.
@@ -102,7 +106,7 @@ pub(crate) struct Model {
     /// Everything but the tasks: every framework's `tasks` is empty (they are in `packed`).
     state: State<'static>,
     /// Per framework (same index as in `state.frameworks`): its tasks, packed.
-    packed: Vec<Vec<Packed>>,
+    packed: Vec<TaskList>,
     /// Framework id -> index in `state.frameworks`.
     frameworks: HashMap<String, usize>,
     /// Per framework (same index): task id -> index in its `packed` list.
@@ -171,7 +175,7 @@ impl Model {
     /// Every task, with its framework's index, in framework then list order.
     pub(crate) fn for_each_task(&self, mut each: impl FnMut(usize, &Task<'_>)) {
         for (f, (framework, tasks)) in self.state.frameworks.iter().zip(&self.packed).enumerate() {
-            for t in tasks {
+            for t in tasks.iter() {
                 each(f, &t.unpack(&framework.id, &self.task_agents));
             }
         }
@@ -185,7 +189,7 @@ impl Model {
 
     /// How many tasks are kept.
     pub(crate) fn task_count(&self) -> usize {
-        self.packed.iter().map(Vec::len).sum()
+        self.packed.iter().map(TaskList::len).sum()
     }
 
     /// A task by its framework's id and its own: its framework's index in [`Model::header`]'s
@@ -326,12 +330,12 @@ impl Model {
                     if is_terminal(task.agent_and_state().1) {
                         self.remove_task(framework_id, task.id());
                     } else {
-                        self.insert_packed(framework_id, task);
+                        self.insert_packed(framework_id, task.as_ref());
                     }
                 }
                 self.shrink_to_fit();
                 // Without a cluster before (no poll yet), everything is new.
-                match old.packed.iter().all(Vec::is_empty) {
+                match old.packed.iter().all(TaskList::is_empty) {
                     true => Changed::Everything,
                     false => old.changes_to(self),
                 }
@@ -376,7 +380,7 @@ impl Model {
             None => {
                 self.frameworks.insert(f.id.to_string(), self.state.frameworks.len());
                 self.state.frameworks.push(f);
-                self.packed.push(Vec::new());
+                self.packed.push(TaskList::default());
                 self.tasks.push(TaskIndex::default());
             }
         }
@@ -418,19 +422,19 @@ impl Model {
             return Changed::task(removed, &task.framework_id, &task.id);
         }
         let agent = self.task_agents.intern(&task.slave_id);
-        self.insert_packed(&task.framework_id, Packed::pack(task, agent))
+        self.insert_packed(&task.framework_id, Packed::pack(task, agent).as_ref())
     }
 
     /// [`Model::add_task`] of a task that is not terminal, packed against `task_agents`.
-    fn insert_packed(&mut self, framework_id: &str, task: Packed) -> Changed {
+    fn insert_packed(&mut self, framework_id: &str, task: PackedRef<'_>) -> Changed {
         let known = self.frameworks.contains_key(framework_id);
         let f = self.framework_index(framework_id);
         let running = is_running(task.agent_and_state().1);
         let (tasks, index) = (&mut self.packed[f], &mut self.tasks[f]);
         let (changed, i) = match index.get(task.id(), tasks) {
             Some(i) => {
-                let was_running = is_running(tasks[i].agent_and_state().1);
-                tasks[i] = task;
+                let was_running = tasks.get(i).is_some_and(|t| is_running(t.agent_and_state().1));
+                tasks.set(i, task);
                 (running || was_running, i)
             }
             None => {
@@ -442,7 +446,7 @@ impl Model {
         match (known, changed) {
             (false, _) => Changed::Everything,
             // The key is made only when asked for (a poll's model adds a million tasks).
-            (true, true) => Changed::task(true, framework_id, tasks[i].id()),
+            (true, true) => Changed::task(true, framework_id, tasks.get(i).map_or("", |t| t.id())),
             (true, false) => Changed::Nothing,
         }
     }
@@ -466,7 +470,9 @@ impl Model {
             state,
             status,
         } = u;
-        let old = &self.packed[f][i];
+        let Some(old) = self.packed[f].get(i) else {
+            return Changed::Nothing;
+        };
         let (agent, old_state) = old.agent_and_state();
         let was_running = is_running(old_state);
         let mut task = old.unpack(&self.state.frameworks[f].id, &self.task_agents);
@@ -474,7 +480,7 @@ impl Model {
         // Packing keeps the latest `TASK_RUNNING` of the two.
         task.statuses.push(status);
         let updated = Packed::pack(&task, agent);
-        self.packed[f][i] = updated;
+        self.packed[f].set(i, updated.as_ref());
         Changed::task(was_running || is_running(&state), &framework_id, &task_id)
     }
 
@@ -487,11 +493,12 @@ impl Model {
         let Some(i) = index.remove(task_id, tasks) else {
             return false;
         };
-        let removed = tasks.swap_remove(i);
+        let was_running = tasks.get(i).is_some_and(|t| is_running(t.agent_and_state().1));
+        tasks.swap_remove(i);
         if let Some(moved) = tasks.get(i) {
             index.moved(moved.id(), tasks.len(), i);
         }
-        is_running(removed.agent_and_state().1)
+        was_running
     }
 
     fn upsert_agent(&mut self, agent: Slave<'static>) {
@@ -577,7 +584,7 @@ impl ModelReader {
         m.state.pid = owned(&header.pid);
         m.state.hostname = owned(&header.hostname);
         m.state.leader_info.hostname = owned(&header.leader_info.hostname);
-        let held: usize = m.packed.iter().map(Vec::len).sum();
+        let held: usize = m.packed.iter().map(TaskList::len).sum();
         m.unheld = misfiled + live.saturating_sub(held);
         for s in &header.slaves {
             m.upsert_agent(owned_slave(s));

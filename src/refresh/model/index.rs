@@ -1,12 +1,12 @@
 //! A framework's tasks by id ([`TaskIndex`]) without a copy of the ids: a [`HashIndex`] checked
 //! against the task an entry points at. Pure.
 
-use super::packed::Packed;
+use super::list::TaskList;
 use crate::refresh::hash_index::HashIndex;
 
-/// Task id -> position in its framework's task list.
+/// Task id -> position in its framework's task list (kept as a `u32`: 8 bytes an entry).
 #[derive(Debug, Default)]
-pub(super) struct TaskIndex(HashIndex<Box<str>, usize>);
+pub(super) struct TaskIndex(HashIndex<Box<str>, u32>);
 
 impl TaskIndex {
     /// Every id hashes alike (tests of the overflow map).
@@ -23,23 +23,25 @@ impl TaskIndex {
     }
 
     /// Where the task `id` is in `tasks`.
-    pub(super) fn get(&self, id: &str, tasks: &[Packed]) -> Option<usize> {
-        self.0.get(id, |i| holds(tasks, i, id), || id.into())
+    pub(super) fn get(&self, id: &str, tasks: &TaskList) -> Option<usize> {
+        let at = self.0.get(id, |i| holds(tasks, i, id), || id.into())?;
+        Some(at as usize)
     }
 
     /// Records a task not in the index yet at position `i`.
     pub(super) fn insert(&mut self, id: &str, i: usize) {
-        self.0.insert(id, || id.into(), i);
+        self.0.insert(id, || id.into(), position(i));
     }
 
     /// Forgets the task `id`; where it was.
-    pub(super) fn remove(&mut self, id: &str, tasks: &[Packed]) -> Option<usize> {
-        self.0.remove(id, |i| holds(tasks, i, id), || id.into())
+    pub(super) fn remove(&mut self, id: &str, tasks: &TaskList) -> Option<usize> {
+        let at = self.0.remove(id, |i| holds(tasks, i, id), || id.into())?;
+        Some(at as usize)
     }
 
     /// The task `id` moved from position `from` to `to`.
     pub(super) fn moved(&mut self, id: &str, from: usize, to: usize) {
-        self.0.moved(id, || id.into(), from, to);
+        self.0.moved(id, || id.into(), position(from), position(to));
     }
 
     pub(super) fn shrink_to_fit(&mut self) {
@@ -48,14 +50,21 @@ impl TaskIndex {
 }
 
 /// Whether position `i` of `tasks` holds the task `id`.
-fn holds(tasks: &[Packed], i: usize, id: &str) -> bool {
-    tasks.get(i).is_some_and(|t| t.id() == id)
+fn holds(tasks: &TaskList, i: u32, id: &str) -> bool {
+    tasks.get(i as usize).is_some_and(|t| t.id() == id)
+}
+
+/// A position as the index keeps it (a framework's tasks are far fewer than 2^32: the document that
+/// lists them is at most `MAX_BODY_BYTES`; past that a position reads as no task's).
+fn position(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::mesos::state::Task;
+    use crate::refresh::model::packed::Packed;
 
     fn packed(id: &str) -> Packed {
         let task = Task {
@@ -75,17 +84,17 @@ mod tests {
             } else {
                 TaskIndex::default()
             };
-            let mut tasks: Vec<Packed> = Vec::new();
+            let mut tasks = TaskList::default();
             for i in 0..50 {
                 let id = format!("t.{i}");
                 assert_eq!(index.get(&id, &tasks), None);
                 index.insert(&id, tasks.len());
-                tasks.push(packed(&id));
+                tasks.push(packed(&id).as_ref());
             }
             for i in (0..50).step_by(3) {
                 let id = format!("t.{i}");
                 let at = index.remove(&id, &tasks).unwrap();
-                assert_eq!(tasks[at].id(), id);
+                assert_eq!(tasks.get(at).map(|t| t.id()), Some(&*id));
                 tasks.swap_remove(at);
                 if let Some(moved) = tasks.get(at) {
                     index.moved(moved.id(), tasks.len(), at);

@@ -1,8 +1,8 @@
 //! The model's compact form of a task ([`Packed`]): every field of a [`Task`] that the model keeps,
-//! back to back in one allocation (lengths as LEB128 varints, the common states as one byte, the
-//! agent id as an index into an [`Interner`]), read back as a [`Task`] that borrows from it
-//! ([`Packed::unpack`]). A task costs about a sixth of the memory it took as a `Task<'static>` of
-//! owned strings (one allocation, not fifteen). Pure.
+//! back to back in one buffer (lengths as LEB128 varints, the common states as one byte, the agent
+//! id as an index into an [`Interner`]), read in place ([`PackedRef`], wherever the bytes are kept)
+//! as a [`Task`] that borrows from it ([`PackedRef::unpack`]). A task costs about a sixth of the
+//! memory it took as a `Task<'static>` of owned strings (one allocation, not fifteen). Pure.
 //!
 //! The form is lossless for what the model keeps: unpacking gives the task that was packed, with
 //! only its latest `TASK_RUNNING` status (the one record generation reads), as the model has always
@@ -138,14 +138,47 @@ impl Packed {
         Packed(w.0.into_boxed_slice())
     }
 
+    /// The task, read in place.
+    pub(crate) fn as_ref(&self) -> PackedRef<'_> {
+        PackedRef(&self.0)
+    }
+
     /// The task's id (read without unpacking the rest).
     pub(crate) fn id(&self) -> &str {
-        Reader(&self.0).str()
+        self.as_ref().id()
     }
 
     /// The index of its agent in its interner, and its state.
     pub(crate) fn agent_and_state(&self) -> (u32, &str) {
-        let mut r = Reader(&self.0);
+        self.as_ref().agent_and_state()
+    }
+
+    /// See [`PackedRef::unpack`].
+    #[cfg(test)]
+    pub(crate) fn unpack<'a>(&'a self, framework_id: &'a str, agents: &'a Interner) -> Task<'a> {
+        self.as_ref().unpack(framework_id, agents)
+    }
+
+    /// Bytes it holds (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// A packed task where it is kept (a [`Packed`], or a place in a [`super::list::TaskList`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PackedRef<'a>(pub(super) &'a [u8]);
+
+impl<'a> PackedRef<'a> {
+    /// The task's id (read without unpacking the rest).
+    pub(crate) fn id(self) -> &'a str {
+        Reader(self.0).str()
+    }
+
+    /// The index of its agent in its interner, and its state.
+    pub(crate) fn agent_and_state(self) -> (u32, &'a str) {
+        let mut r = Reader(self.0);
         r.str();
         r.str();
         let agent = r.varint() as u32;
@@ -154,8 +187,8 @@ impl Packed {
 
     /// The task, borrowing from this and from `agents` (the interner its agent index is from);
     /// `framework_id` is its framework's.
-    pub(crate) fn unpack<'a>(&'a self, framework_id: &'a str, agents: &'a Interner) -> Task<'a> {
-        let mut r = Reader(&self.0);
+    pub(crate) fn unpack(self, framework_id: &'a str, agents: &'a Interner) -> Task<'a> {
+        let mut r = Reader(self.0);
         let id = r.str();
         let name = r.str();
         let slave_id = agents.get(r.varint() as u32);
@@ -192,12 +225,6 @@ impl Packed {
             },
             labels,
         }
-    }
-
-    /// Bytes it holds (for tests).
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
     }
 }
 
