@@ -5,9 +5,10 @@
 //! and credentials of [`Access`], which also logs in again when an IAM token is refused), caps the body
 //! ([`MAX_BODY_BYTES`]), parses the [`Header`] of each 200 answer to tell the search its `leader`, and
 //! turns `ureq`'s errors into [`Problem`]s a user can act on. Which master to ask, following leaders and
-//! redirects, and when to give up are the search's. It does not own what is done with the document: the
-//! caller's closure gets its [`Header`] (everything but the tasks) and the body, from which it reads the
-//! tasks one at a time.
+//! redirects, and when to give up are the search's. It does not own what is done with the document: its
+//! tasks go to the caller's [`TaskSink`] as they are read, and the caller's closure gets its [`Header`]
+//! (everything but the tasks), and the body when it was read whole ([`Fetcher::fetch_with`]) rather than
+//! parsed as it arrived ([`Fetcher::fetch_streamed`]).
 
 use std::io;
 
