@@ -5,11 +5,14 @@
 //! and credentials of [`Access`], which also logs in again when an IAM token is refused), caps the body
 //! ([`MAX_BODY_BYTES`]), parses the [`Header`] of each 200 answer to tell the search its `leader`, and
 //! turns `ureq`'s errors into [`Problem`]s a user can act on. Which master to ask, following leaders and
-//! redirects, and when to give up are the search's. It does not own what is done with the document: the
-//! caller's closure gets its [`Header`] (everything but the tasks) and the body, from which it reads the
-//! tasks one at a time.
+//! redirects, and when to give up are the search's. It does not own what is done with the document: its
+//! tasks go to the caller's [`TaskSink`] as they are read, and the caller's closure gets its [`Header`]
+//! (everything but the tasks), and the body when it was read whole ([`Fetcher::fetch_with`]) rather than
+//! parsed as it arrived ([`Fetcher::fetch_streamed`]).
 
 use std::io;
+
+use serde_json::error::Category;
 use std::time::Duration;
 
 use crate::addr::HostPort;
@@ -37,16 +40,39 @@ pub(crate) struct Fetcher {
     access: Access,
 }
 
-/// What one GET gave, as the search is told it.
+/// What one GET gave other than a 200, as the search is told it.
 enum Answer {
-    /// 200 and the whole body.
-    Body(Vec<u8>),
     /// Another status, with the `Location` of a redirect.
     Status { status: u16, location: Option<String> },
     /// No usable answer.
     Failed(Problem),
     /// The IAM login before the request failed.
     Login(IamError),
+}
+
+impl Answer {
+    /// Tells the search.
+    fn tell(self, search: &mut LeaderSearch<'_>) -> Step {
+        match self {
+            Answer::Status { status, location } => search.status(status, location.as_deref()),
+            Answer::Failed(problem) => search.failed(problem),
+            Answer::Login(e) => search.login_failed(e),
+        }
+    }
+}
+
+/// A 200's response, its body not read yet.
+type Response = ureq::http::Response<ureq::Body>;
+
+/// The read buffer of a body parsed as it arrives ([`Fetcher::fetch_streamed`]).
+const STREAM_BUFFER: usize = 1024 * 1024;
+
+/// What a 200's document told the search.
+enum Searched<T> {
+    /// It is the leader's: what `accept` made of it, and where it came from.
+    Done(T, Origin),
+    /// The search goes on.
+    Next(Step),
 }
 
 impl Fetcher {
@@ -142,10 +168,10 @@ impl Fetcher {
 
     /// Finds the leader's state document and hands its header, its body and what `S` made of its tasks
     /// to `accept`, called at most once and only with a document that names a leader. Each body is read
-    /// once: its tasks go to a new `S` while its header is read (a document that names another leader
-    /// is dropped after). `S` is `()` to skip the tasks. A document whose tasks do not parse is still
-    /// searched by its header (`accept` gets the error). Returns what `accept` returned and where the
-    /// document came from.
+    /// whole, then parsed once: its tasks go to a new `S` while its header is read (a document that
+    /// names another leader is dropped after). `S` is `()` to skip the tasks. A document whose tasks do
+    /// not parse is still searched by its header (`accept` gets the error). Returns what `accept`
+    /// returned and where the document came from.
     pub(crate) fn fetch_with<S, T>(
         &self,
         mut accept: impl FnMut(&Origin, &Header<'_>, &[u8], Result<S, serde_json::Error>) -> T,
@@ -153,6 +179,64 @@ impl Fetcher {
     where
         S: Default + for<'a> TaskSink<'a>,
     {
+        self.search(|search, _, response| match self.whole(response) {
+            Ok(body) => whole_document(search, &body, &mut accept),
+            Err(problem) => Searched::Next(search.failed(problem)),
+        })
+    }
+
+    /// [`Fetcher::fetch_with`] without the body: each body is parsed as it arrives (through a
+    /// [`STREAM_BUFFER`]), its tasks handed to a new `S`, so that no document is ever held whole.
+    /// A transfer that fails mid-body fails as one read whole does (a timeout, the body limit), a
+    /// malformed document (bad JSON) with the same error. A document that is JSON but does not read as
+    /// a state (not an object, a field repeated: in a task, its header alone still names the leader;
+    /// the error's place is the whole read's) is asked for again and read whole, as
+    /// [`Fetcher::fetch_with`] reads it.
+    pub(crate) fn fetch_streamed<S, T>(
+        &self,
+        mut accept: impl FnMut(&Origin, &Header<'_>, Result<S, serde_json::Error>) -> T,
+    ) -> Result<(T, Origin), FetchError>
+    where
+        S: Default + for<'a> TaskSink<'a>,
+    {
+        self.search(|search, url, mut response| {
+            let mut sink = S::default();
+            let body = io::BufReader::with_capacity(STREAM_BUFFER, self.body_reader(&mut response));
+            let read = state::read_from(serde_json::Deserializer::from_reader(body), &mut sink);
+            // The connection goes before another GET is sent.
+            drop(response);
+            let e = match read {
+                Ok(header) => {
+                    return match search.document(&header.leader) {
+                        Verdict::Accept(origin) => Searched::Done(accept(&origin, &header, Ok(sink)), origin),
+                        Verdict::Next(next) => Searched::Next(next),
+                    }
+                }
+                Err(e) => e,
+            };
+            drop(sink);
+            match e.classify() {
+                Category::Io => Searched::Next(search.failed(classify_io(e.into(), self.body_limit))),
+                Category::Syntax | Category::Eof => Searched::Next(search.failed(Problem::NotState(e.to_string()))),
+                Category::Data => match self.send(url) {
+                    Ok(response) => match self.whole(response) {
+                        Ok(body) => whole_document(search, &body, &mut |origin, header, _, tasks| {
+                            accept(origin, header, tasks)
+                        }),
+                        Err(problem) => Searched::Next(search.failed(problem)),
+                    },
+                    Err(answer) => Searched::Next(answer.tell(search)),
+                },
+            }
+        })
+    }
+
+    /// One leader search: each GET the search asks for is sent, and a 200's response handed to
+    /// `document` (with its URL), which reads the body and tells the search.
+    fn search<T>(
+        &self,
+        mut document: impl FnMut(&mut LeaderSearch<'_>, &str, Response) -> Searched<T>,
+    ) -> Result<(T, Origin), FetchError> {
         let mut search = LeaderSearch::new(
             &self.masters,
             self.access.scheme(),
@@ -166,63 +250,56 @@ impl Fetcher {
                 Step::Get(url) => url,
                 Step::GiveUp(e) => return Err(e),
             };
-            step = match self.get(&url) {
-                Answer::Status { status, location } => search.status(status, location.as_deref()),
-                Answer::Failed(problem) => search.failed(problem),
-                Answer::Login(e) => search.login_failed(e),
-                Answer::Body(body) => {
-                    let mut sink = S::default();
-                    let read = match state::read_document(&body, &mut sink) {
-                        Ok(header) => Ok((header, Ok(sink))),
-                        // The first error may be in a task: the header alone says whose document it is.
-                        Err(e) => state::parse_header(&body).map(|header| (header, Err(e))),
-                    };
-                    match read {
-                        Err(e) => search.failed(Problem::NotState(e.to_string())),
-                        Ok((header, tasks)) => match search.document(&header.leader) {
-                            Verdict::Accept(origin) => {
-                                let out = accept(&origin, &header, &body, tasks);
-                                return Ok((out, origin));
-                            }
-                            Verdict::Next(next) => next,
-                        },
-                    }
-                }
+            step = match self.send(&url) {
+                Ok(response) => match document(&mut search, &url, response) {
+                    Searched::Done(out, origin) => return Ok((out, origin)),
+                    Searched::Next(next) => next,
+                },
+                Err(answer) => answer.tell(&mut search),
             };
         }
     }
 
-    /// One GET of a state URL: the body of a 200 (read up to the limit), or what else came back.
-    fn get(&self, url: &str) -> Answer {
+    /// One GET of a state URL: the response of a 200 (its body not read yet), or what else came back.
+    fn send(&self, url: &str) -> Result<Response, Answer> {
         let sent = self
             .access
             .send(|authorization| with_authorization(self.agent.get(url), authorization).call());
-        let mut resp = match sent {
+        let response = match sent {
             Ok(r) => r,
-            Err(SendError::Login(e)) => return Answer::Login(e),
-            Err(SendError::Http(e)) => return Answer::Failed(self.classify(e)),
+            Err(SendError::Login(e)) => return Err(Answer::Login(e)),
+            Err(SendError::Http(e)) => return Err(Answer::Failed(self.classify(e))),
         };
-        let status = resp.status().as_u16();
+        let status = response.status().as_u16();
         if status != 200 {
-            let location = resp
+            let location = response
                 .headers()
                 .get("location")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            return Answer::Status { status, location };
+            return Err(Answer::Status { status, location });
         }
-        let announced = resp.body().content_length();
-        if announced.is_some_and(|n| n > self.body_limit) {
-            return Answer::Failed(Problem::TooBig(self.body_limit));
+        if response.body().content_length().is_some_and(|n| n > self.body_limit) {
+            return Err(Answer::Failed(Problem::TooBig(self.body_limit)));
         }
+        Ok(response)
+    }
+
+    /// A 200's body, read whole (up to the limit).
+    fn whole(&self, mut response: Response) -> Result<Vec<u8>, Problem> {
         // Sized up front when the length is announced: growing by doubling would hold up to twice a
         // 46 MB document at the refresh's peak.
+        let announced = response.body().content_length();
         let mut body = Vec::with_capacity(announced.unwrap_or(0) as usize);
-        let mut reader = resp.body_mut().with_config().limit(self.body_limit).reader();
-        match std::io::Read::read_to_end(&mut reader, &mut body) {
-            Ok(_) => Answer::Body(body),
-            Err(e) => Answer::Failed(classify_io(e, self.body_limit)),
+        match io::Read::read_to_end(&mut self.body_reader(&mut response), &mut body) {
+            Ok(_) => Ok(body),
+            Err(e) => Err(classify_io(e, self.body_limit)),
         }
+    }
+
+    /// A 200's body as it arrives, ending in an error past the body limit.
+    fn body_reader<'r>(&self, response: &'r mut Response) -> impl io::Read + 'r {
+        response.body_mut().with_config().limit(self.body_limit).reader()
     }
 
     /// A failed request, told apart as a user can act on it.
@@ -235,6 +312,31 @@ impl Fetcher {
 }
 
 /// A body read error: ureq reports its own errors (such as the size limit) wrapped in `io::Error`.
+/// A body read whole: its tasks go to a new `S` while its header is read, and the search is told
+/// whose document it is; `accept` gets the leader's.
+fn whole_document<S, T>(
+    search: &mut LeaderSearch<'_>,
+    body: &[u8],
+    accept: &mut impl FnMut(&Origin, &Header<'_>, &[u8], Result<S, serde_json::Error>) -> T,
+) -> Searched<T>
+where
+    S: Default + for<'a> TaskSink<'a>,
+{
+    let mut sink = S::default();
+    let read = match state::read_document(body, &mut sink) {
+        Ok(header) => Ok((header, Ok(sink))),
+        // The first error may be in a task: the header alone says whose document it is.
+        Err(e) => state::parse_header(body).map(|header| (header, Err(e))),
+    };
+    match read {
+        Err(e) => Searched::Next(search.failed(Problem::NotState(e.to_string()))),
+        Ok((header, tasks)) => match search.document(&header.leader) {
+            Verdict::Accept(origin) => Searched::Done(accept(&origin, &header, body, tasks), origin),
+            Verdict::Next(next) => Searched::Next(next),
+        },
+    }
+}
+
 fn classify_io(e: std::io::Error, body_limit: u64) -> Problem {
     if !e.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
         return classify(ureq::Error::Io(e), body_limit);
@@ -314,3 +416,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod served;

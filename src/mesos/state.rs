@@ -314,6 +314,16 @@ pub(crate) fn read_document<'a>(body: &'a [u8], sink: &mut dyn TaskSink<'a>) -> 
     walk::read(body, sink)
 }
 
+/// [`read_document`] from a reader (or any of serde_json's inputs): the document is parsed as it
+/// arrives and never held whole; its strings are owned. A read error of the reader ends it (the error's
+/// category is `Io`, and it converts back to the `io::Error`).
+pub(crate) fn read_from<'a, R: serde_json::de::Read<'a>>(
+    de: serde_json::Deserializer<R>,
+    sink: &mut dyn TaskSink<'a>,
+) -> Result<Header<'a>, serde_json::Error> {
+    walk::read_from(de, sink)
+}
+
 /// Calls `each(framework, task)` for every task of the document, in order, `framework` being the
 /// index into the [`Header`]'s `frameworks` (which skip the same non-object entries). Each task is
 /// dropped after the call. The errors are [`parse_header`]'s and the tasks'.

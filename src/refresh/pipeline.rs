@@ -152,7 +152,7 @@ impl Refresher {
                 });
             }
         };
-        if self.cluster.is_none() {
+        let list = |stages: &mut Stages| -> Result<Yielded, RefreshError> {
             let ((generated, view), origin) = fetcher
                 .fetch_with(|_, header, body, _: Result<(), _>| {
                     stages.mark("fetch and header");
@@ -162,43 +162,34 @@ impl Refresher {
                 })
                 .map_err(RefreshError::Fetch)?;
             stages.mark("free body");
-            return Ok(Yielded::List {
+            Ok(Yielded::List {
                 list: Box::new(generated?),
                 from: origin.url,
                 view,
-            });
+            })
+        };
+        if self.cluster.is_none() {
+            return list(stages);
         }
-        // The document becomes the cluster's model, and records come from that. In poll mode, a
-        // document the model cannot hold whole (a task filed under another framework than its id
-        // names, an id twice in a framework: the original's own test state has both) is built from
-        // its records as without a model, and the next poll is a full build of its model.
+        // The document becomes the cluster's model as it arrives, and records come from that. In poll
+        // mode, a document the model cannot hold whole (a task filed under another framework than its
+        // id names, an id twice in a framework: the original's own test state has both) is fetched
+        // again and built from its records as without a model, and the next poll is a full build of
+        // its model.
         let polling = matches!(self.cluster, Some(Cluster::Polled(_)));
         let (read, origin) = fetcher
-            .fetch_with(|_, header, body, tasks: Result<ModelReader, _>| {
+            .fetch_streamed(|_, header, tasks: Result<ModelReader, _>| {
                 stages.mark("fetch and model");
                 match tasks.map(|reader| reader.finish(header)) {
-                    Ok(m) if polling && !m.holds_every_task() => {
-                        drop(m);
-                        let generated = generate_from_body(config, header, body, named, &self_addrs, &resolve);
-                        stages.mark("tasks and records");
-                        Read::List(generated, View::of(header))
-                    }
-                    other => Read::Model(other),
+                    Ok(m) if polling && !m.holds_every_task() => None,
+                    other => Some(other),
                 }
             })
             .map_err(RefreshError::Fetch)?;
-        stages.mark("free body");
-        let model = match read {
-            Read::Model(model) => model,
-            Read::List(generated, view) => {
-                log::debug!("the poll's document has tasks the model cannot hold: built from its records");
-                self.incremental = None;
-                return Ok(Yielded::List {
-                    list: Box::new(generated?),
-                    from: origin.url,
-                    view,
-                });
-            }
+        let Some(model) = read else {
+            log::debug!("the poll's document has tasks the model cannot hold: fetched again, built from its records");
+            self.incremental = None;
+            return list(stages);
         };
         let model = model.map_err(|e| BuildError::NotState(e.to_string()))?;
         if model.header().leader.is_empty() {
@@ -360,13 +351,6 @@ impl Refresher {
         list.seal();
         (records, list)
     }
-}
-
-/// What a poll's document gave: its model, or (in poll mode, a document the model cannot hold whole)
-/// its records and what it says about failover.
-enum Read {
-    Model(Result<Model, serde_json::Error>),
-    List(Result<RecordList, BuildError>, View),
 }
 
 /// A model step without a model (a bug: only a refresher that keeps one yields [`Yielded::Model`]).

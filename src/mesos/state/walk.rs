@@ -45,7 +45,16 @@ impl TaskSink<'_> for () {
 /// as [`super::parse`] (the first in document order): a body that is not one JSON object, bad JSON,
 /// a repeated field.
 pub(crate) fn read<'a>(body: &'a [u8], sink: &mut dyn TaskSink<'a>) -> Result<Header<'a>, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(body);
+    read_from(serde_json::Deserializer::from_slice(body), sink)
+}
+
+/// [`read`] from any of serde_json's inputs: a slice (strings borrowed from it), or a reader
+/// (`IoRead`: the document is parsed as it arrives and never held whole; its strings are owned).
+/// An I/O error of the reader ends the read with that error (`Category::Io`).
+pub(crate) fn read_from<'a, R: serde_json::de::Read<'a>>(
+    mut de: serde_json::Deserializer<R>,
+    sink: &mut dyn TaskSink<'a>,
+) -> Result<Header<'a>, serde_json::Error> {
     let header = de.deserialize_map(Document { sink })?;
     de.end()?;
     Ok(header)

@@ -5,6 +5,8 @@
 //! framework, the same errors.
 
 use super::*;
+use serde_json::error::Category;
+
 use crate::mesos::state::{parse, parse_header, State};
 
 const FAKE: &[u8] = include_bytes!("../../../../tests/fixtures/fake.json");
@@ -56,9 +58,60 @@ fn same_header<T>(a: &Header<'_>, b: &State<'_, T>) -> bool {
             .eq(b.frameworks.iter().map(described))
 }
 
-/// Reads `body` both ways and checks that they agree; true when it is a document.
+/// A reader that gives `body` a few bytes at a time, as a network transfer arrives.
+struct Trickle<'b>(&'b [u8]);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.0.len()).min(7);
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+/// [`read`] of `body` as it arrives (the fetcher's input): strings owned.
+fn streamed<'a>(body: &[u8], sink: &mut dyn TaskSink<'a>) -> Result<Header<'a>, serde_json::Error> {
+    read_from(serde_json::Deserializer::from_reader(Trickle(body)), sink)
+}
+
+/// The same error from both inputs: the same text, but for data errors (a repeated field), which the
+/// stream places one column further on (the fetcher reads a document that has one again, whole).
+fn same_error(slice: &serde_json::Error, stream: &serde_json::Error, text: &str) {
+    assert_eq!(slice.classify(), stream.classify(), "{slice} against {stream}: {text}");
+    if slice.classify() != Category::Data {
+        assert_eq!(slice.to_string(), stream.to_string(), "{text}");
+    }
+}
+
+/// The slice and the streamed reads agree: the same header, tasks and error.
+fn same_streamed(body: &[u8], text: &str) {
+    let (mut from_slice, mut from_stream) = (Collect::default(), Collect::default());
+    match (read(body, &mut from_slice), streamed(body, &mut from_stream)) {
+        (Ok(a), Ok(b)) => {
+            assert!(same_header(&a, &b), "{text}");
+            assert_eq!(from_slice.tasks, from_stream.tasks, "{text}");
+            assert_eq!(from_slice.ended, from_stream.ended, "{text}");
+        }
+        (Err(a), Err(b)) => same_error(&a, &b, text),
+        (a, b) => panic!("streamed: {:?} against the slice's {:?}: {text}", b.err(), a.err()),
+    }
+    match (parse_header(body), streamed(body, &mut ())) {
+        (Ok(a), Ok(b)) => assert!(same_header(&a, &b), "{text}"),
+        (Err(a), Err(b)) => same_error(&a, &b, text),
+        (a, b) => panic!(
+            "streamed header: {:?} against the slice's {:?}: {text}",
+            b.err(),
+            a.err()
+        ),
+    }
+}
+
+/// Reads `body` both ways and checks that they agree (and that reading it as it arrives agrees with
+/// reading the slice); true when it is a document.
 fn agrees(body: &[u8]) -> bool {
     let text = String::from_utf8_lossy(body);
+    same_streamed(body, &text);
     // Header only.
     match (parse_header(body), derived_header(body)) {
         (Ok(a), Ok(b)) => assert!(same_header(&a, &b), "{text}"),
