@@ -63,16 +63,7 @@ fn position(i: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mesos::state::Task;
     use crate::refresh::model::packed::Packed;
-
-    fn packed(id: &str) -> Packed {
-        let task = Task {
-            id: id.to_owned().into(),
-            ..Task::default()
-        };
-        Packed::pack(&task, 0)
-    }
 
     /// Adds, finds, moves and removes as the model does (swap_remove), with distinct hashes and with
     /// every id sharing one.
@@ -89,7 +80,7 @@ mod tests {
                 let id = format!("t.{i}");
                 assert_eq!(index.get(&id, &tasks), None);
                 index.insert(&id, tasks.len());
-                tasks.push(packed(&id).as_ref());
+                tasks.push(Packed::of_id(&id).as_ref());
             }
             for i in (0..50).step_by(3) {
                 let id = format!("t.{i}");

@@ -109,16 +109,7 @@ impl TaskList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mesos::state::Task;
     use crate::refresh::model::packed::Packed;
-
-    fn packed(id: &str) -> Packed {
-        let task = Task {
-            id: id.to_owned().into(),
-            ..Task::default()
-        };
-        Packed::pack(&task, 0)
-    }
 
     fn ids(list: &TaskList) -> Vec<&str> {
         list.iter().map(|t| t.id()).collect()
@@ -131,12 +122,12 @@ mod tests {
         let (mut list, mut want) = (TaskList::default(), Vec::new());
         for i in 0..2000 {
             let id = format!("task-{i}.{}", "x".repeat(i % 40));
-            list.push(packed(&id).as_ref());
+            list.push(Packed::of_id(&id).as_ref());
             want.push(id);
             if i % 3 == 0 {
                 let at = i / 2;
                 let id = format!("again-{i}");
-                list.set(at, packed(&id).as_ref());
+                list.set(at, Packed::of_id(&id).as_ref());
                 want[at] = id;
             }
             if i % 5 == 0 {
@@ -155,7 +146,7 @@ mod tests {
             list.dead * 3 <= list.bytes.len() || list.dead <= 4096,
             "dead bytes are dropped"
         );
-        list.set(want.len(), packed("nowhere").as_ref());
+        list.set(want.len(), Packed::of_id("nowhere").as_ref());
         list.swap_remove(want.len());
         assert_eq!(ids(&list), want, "positions past the end change nothing");
         assert_eq!(list.get(want.len()), None);

@@ -105,6 +105,16 @@ impl PackedTasks {
 pub(crate) struct Packed(Box<[u8]>);
 
 impl Packed {
+    /// A task with only its id, packed at agent 0 (for tests of what keeps packed tasks).
+    #[cfg(test)]
+    pub(crate) fn of_id(id: &str) -> Packed {
+        let task = Task {
+            id: id.to_owned().into(),
+            ..Task::default()
+        };
+        Packed::pack(&task, 0)
+    }
+
     /// Packs `task`, with `agent` the index of its `slave_id` in the interner it will be read with,
     /// keeping only its latest `TASK_RUNNING` status.
     pub(crate) fn pack(task: &Task<'_>, agent: u32) -> Packed {

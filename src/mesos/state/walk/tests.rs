@@ -5,6 +5,7 @@
 //! framework, the same errors.
 
 use super::*;
+use crate::random::TestRng as Rng;
 use serde_json::error::Category;
 
 use crate::mesos::state::{parse, parse_header, State};
@@ -212,31 +213,6 @@ fn repeated_fields_and_documents_that_are_not_objects_are_errors_named_as_before
     let e = read(body, &mut Collect::default()).unwrap_err().to_string();
     assert!(e.contains("duplicate field `id`"), "{e}");
     assert!(!agrees(body));
-}
-
-/// splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
-        of[self.below(of.len())]
-    }
 }
 
 /// JSON string bodies that a scanner could mistake for structure.

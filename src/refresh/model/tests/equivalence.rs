@@ -6,6 +6,7 @@
 //! records. RRsets are compared as sets: their order follows generation order, which a stream that
 //! removes and adds tasks changes, and DNS gives it no meaning.
 
+use crate::random::TestRng as Rng;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
@@ -18,27 +19,6 @@ use crate::snapshot::Records;
 use crate::wire::wire_to_text;
 
 const LEADER: &str = "master@127.0.0.1:5050";
-
-/// splitmix64: small, seedable, good enough to pick events.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 #[derive(Clone)]
 struct RefFramework {
