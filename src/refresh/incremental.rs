@@ -15,7 +15,8 @@ use std::sync::Arc;
 use slots::SlotIndex;
 
 #[cfg(test)]
-use super::carried::{self, CarriedTask};
+use super::carried;
+use super::carried::CarriedTask;
 use super::model::Model;
 use crate::addr::HostPort;
 use crate::mesos::state::Task;
@@ -64,34 +65,14 @@ impl Incremental {
         carried: &[CarriedTask],
     ) -> Incremental {
         records.start_counting();
-        let mut agent_ids: Vec<String> = model.header().slaves.iter().map(|s| s.id.to_string()).collect();
         for c in carried {
             if !frameworks.contains(&c.framework) {
                 frameworks.push(c.framework.clone());
             }
-            if !agent_ids.contains(&c.agent) {
-                agent_ids.push(c.agent.clone());
-            }
         }
-        let agents = agent_ids
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.clone(), i as u32))
-            .collect();
-        let mut inc = Incremental {
-            records,
-            tasks: TaskTable::new(frameworks, agent_ids),
-            slots: SlotIndex::with_capacity(model.task_count()),
-            gen,
-            touched: HashSet::new(),
-            tracking: false,
-            masters: masters.to_vec(),
-            agents,
-            wire: Vec::with_capacity(256),
-            target: Vec::with_capacity(256),
-            reverse: Vec::with_capacity(80),
-            scratch: (Vec::with_capacity(64), Vec::new()),
-        };
+        let agent_ids = agent_ids(model, carried);
+        let tasks = model.task_count();
+        let mut inc = Incremental::new(records, gen, frameworks, agent_ids, tasks, masters);
         model.for_each_task(|f, task| inc.add_task(f, task));
         for task in carried {
             inc.add_carried(task);
@@ -101,6 +82,37 @@ impl Incremental {
         inc.slots.shrink_to_fit();
         inc.tracking = true;
         inc
+    }
+
+    /// An edited snapshot of `records` with an empty task table (room for `tasks` slots), the
+    /// frameworks and agents its rows name by position, and the masters the records name.
+    fn new(
+        records: Records,
+        gen: TaskGen,
+        frameworks: Vec<String>,
+        agent_ids: Vec<String>,
+        tasks: usize,
+        masters: &[HostPort],
+    ) -> Incremental {
+        let agents = agent_ids
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.clone(), i as u32))
+            .collect();
+        Incremental {
+            records,
+            tasks: TaskTable::new(frameworks, agent_ids),
+            slots: SlotIndex::with_capacity(tasks),
+            gen,
+            touched: HashSet::new(),
+            tracking: false,
+            masters: masters.to_vec(),
+            agents,
+            wire: Vec::with_capacity(256),
+            target: Vec::with_capacity(256),
+            reverse: Vec::with_capacity(80),
+            scratch: (Vec::with_capacity(64), Vec::new()),
+        }
     }
 
     /// Applies the changes of these tasks (framework id, task id) as the model now has them.
@@ -268,6 +280,17 @@ impl Incremental {
             }
         }
     }
+}
+
+/// The agents a task table names by position: the model's, then those only carried tasks name.
+fn agent_ids(model: &Model, carried: &[CarriedTask]) -> Vec<String> {
+    let mut ids: Vec<String> = model.header().slaves.iter().map(|s| s.id.to_string()).collect();
+    for c in carried {
+        if !ids.contains(&c.agent) {
+            ids.push(c.agent.clone());
+        }
+    }
+    ids
 }
 
 /// A record's data as an edit names it (`target`: an SRV record's target, wire form).

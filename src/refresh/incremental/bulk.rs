@@ -4,17 +4,15 @@
 //! table as adding the tasks one by one (`Incremental::start_one_by_one`, kept for the tests that
 //! compare the two), without a look-up of a name per record. Pure.
 
-use std::collections::HashSet;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::slots::SlotIndex;
-use super::{reverse_of, Incremental};
+use super::{agent_ids, reverse_of, Incremental};
 use crate::addr::HostPort;
 use crate::records::generate::TaskGen;
 use crate::refresh::carried::{self, CarriedTask};
 use crate::refresh::model::Model;
-use crate::snapshot::{Counting, Data, RecordList, Records, Repeat, Rr, TaskEntry, TaskRecord, TaskTable, Zone};
+use crate::snapshot::{Counting, Data, RecordList, Records, Repeat, Rr, TaskEntry, TaskRecord, Zone};
 
 /// A few more records than the fixtures and generated states give a task: room reserved at once (what
 /// is never written to costs no memory), so that the list is not copied as it grows.
@@ -38,12 +36,7 @@ impl Incremental {
         let list = &mut list;
         let tasks_from = u32::try_from(list.len()).unwrap_or(NONE);
         let base_names = u32::try_from(list.name_count()).unwrap_or(NONE);
-        let mut agent_ids: Vec<String> = model.header().slaves.iter().map(|s| s.id.to_string()).collect();
-        for c in carried {
-            if !agent_ids.contains(&c.agent) {
-                agent_ids.push(c.agent.clone());
-            }
-        }
+        let agent_ids = agent_ids(model, carried);
         let began = Instant::now();
         list.reserve(model.task_count() * RECORDS_PER_TASK);
         list.keep_repeats();
@@ -65,26 +58,8 @@ impl Incremental {
         // Only read by position from now on.
         list.seal();
         let built = began.elapsed();
-        let agents = agent_ids
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.clone(), i as u32))
-            .collect();
         let frameworks = list.frameworks().map(str::to_owned).collect();
-        let mut inc = Incremental {
-            records,
-            tasks: TaskTable::new(frameworks, agent_ids),
-            slots: SlotIndex::with_capacity(model_tasks),
-            gen,
-            touched: HashSet::new(),
-            tracking: false,
-            masters: masters.to_vec(),
-            agents,
-            wire: Vec::with_capacity(256),
-            target: Vec::with_capacity(256),
-            reverse: Vec::with_capacity(80),
-            scratch: (Vec::with_capacity(64), Vec::new()),
-        };
+        let mut inc = Incremental::new(records, gen, frameworks, agent_ids, model_tasks, masters);
         let read = Read {
             list,
             node_of: &node_of,
