@@ -179,10 +179,7 @@ impl Fetcher {
     where
         S: Default + for<'a> TaskSink<'a>,
     {
-        self.search(|search, _, response| match self.whole(response) {
-            Ok(body) => whole_document(search, &body, &mut accept),
-            Err(problem) => Searched::Next(search.failed(problem)),
-        })
+        self.search(|search, _, response| self.read_whole(search, response, &mut accept))
     }
 
     /// [`Fetcher::fetch_with`] without the body: each body is parsed as it arrives (through a
@@ -219,12 +216,9 @@ impl Fetcher {
                 Category::Io => Searched::Next(search.failed(classify_io(e.into(), self.body_limit))),
                 Category::Syntax | Category::Eof => Searched::Next(search.failed(Problem::NotState(e.to_string()))),
                 Category::Data => match self.send(url) {
-                    Ok(response) => match self.whole(response) {
-                        Ok(body) => whole_document(search, &body, &mut |origin, header, _, tasks| {
-                            accept(origin, header, tasks)
-                        }),
-                        Err(problem) => Searched::Next(search.failed(problem)),
-                    },
+                    Ok(response) => self.read_whole(search, response, &mut |origin, header, _, tasks| {
+                        accept(origin, header, tasks)
+                    }),
                     Err(answer) => Searched::Next(answer.tell(search)),
                 },
             }
@@ -297,6 +291,36 @@ impl Fetcher {
         }
     }
 
+    /// A 200's body read whole, then parsed: its tasks go to a new `S` while its header is read, and
+    /// the search is told whose document it is; `accept` gets the leader's.
+    fn read_whole<S, T>(
+        &self,
+        search: &mut LeaderSearch<'_>,
+        response: Response,
+        accept: &mut impl FnMut(&Origin, &Header<'_>, &[u8], Result<S, serde_json::Error>) -> T,
+    ) -> Searched<T>
+    where
+        S: Default + for<'a> TaskSink<'a>,
+    {
+        let body = match self.whole(response) {
+            Ok(body) => body,
+            Err(problem) => return Searched::Next(search.failed(problem)),
+        };
+        let mut sink = S::default();
+        let read = match state::read_document(&body, &mut sink) {
+            Ok(header) => Ok((header, Ok(sink))),
+            // The first error may be in a task: the header alone says whose document it is.
+            Err(e) => state::parse_header(&body).map(|header| (header, Err(e))),
+        };
+        match read {
+            Err(e) => Searched::Next(search.failed(Problem::NotState(e.to_string()))),
+            Ok((header, tasks)) => match search.document(&header.leader) {
+                Verdict::Accept(origin) => Searched::Done(accept(&origin, &header, &body, tasks), origin),
+                Verdict::Next(next) => Searched::Next(next),
+            },
+        }
+    }
+
     /// A 200's body as it arrives, ending in an error past the body limit.
     fn body_reader<'r>(&self, response: &'r mut Response) -> impl io::Read + 'r {
         response.body_mut().with_config().limit(self.body_limit).reader()
@@ -312,31 +336,6 @@ impl Fetcher {
 }
 
 /// A body read error: ureq reports its own errors (such as the size limit) wrapped in `io::Error`.
-/// A body read whole: its tasks go to a new `S` while its header is read, and the search is told
-/// whose document it is; `accept` gets the leader's.
-fn whole_document<S, T>(
-    search: &mut LeaderSearch<'_>,
-    body: &[u8],
-    accept: &mut impl FnMut(&Origin, &Header<'_>, &[u8], Result<S, serde_json::Error>) -> T,
-) -> Searched<T>
-where
-    S: Default + for<'a> TaskSink<'a>,
-{
-    let mut sink = S::default();
-    let read = match state::read_document(body, &mut sink) {
-        Ok(header) => Ok((header, Ok(sink))),
-        // The first error may be in a task: the header alone says whose document it is.
-        Err(e) => state::parse_header(body).map(|header| (header, Err(e))),
-    };
-    match read {
-        Err(e) => Searched::Next(search.failed(Problem::NotState(e.to_string()))),
-        Ok((header, tasks)) => match search.document(&header.leader) {
-            Verdict::Accept(origin) => Searched::Done(accept(&origin, &header, body, tasks), origin),
-            Verdict::Next(next) => Searched::Next(next),
-        },
-    }
-}
-
 fn classify_io(e: std::io::Error, body_limit: u64) -> Problem {
     if !e.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
         return classify(ureq::Error::Io(e), body_limit);
