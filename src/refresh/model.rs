@@ -431,22 +431,22 @@ impl Model {
         let f = self.framework_index(framework_id);
         let running = is_running(task.agent_and_state().1);
         let (tasks, index) = (&mut self.packed[f], &mut self.tasks[f]);
-        let (changed, i) = match index.get(task.id(), tasks) {
+        let changed = match index.get(task.id(), tasks) {
             Some(i) => {
                 let was_running = tasks.get(i).is_some_and(|t| is_running(t.agent_and_state().1));
                 tasks.set(i, task);
-                (running || was_running, i)
+                running || was_running
             }
             None => {
                 index.insert(task.id(), tasks.len());
                 tasks.push(task);
-                (running, tasks.len() - 1)
+                running
             }
         };
         match (known, changed) {
             (false, _) => Changed::Everything,
             // The key is made only when asked for (a poll's model adds a million tasks).
-            (true, true) => Changed::task(true, framework_id, tasks.get(i).map_or("", |t| t.id())),
+            (true, true) => Changed::task(true, framework_id, task.id()),
             (true, false) => Changed::Nothing,
         }
     }
