@@ -61,6 +61,7 @@ floor_s=$("$floor_bin" "$work/www/master/state" 3)
 
 python3 -m http.server "$http_port" --bind 127.0.0.1 --directory "$work/www" >/dev/null 2>&1 &
 pids+=($!)
+wait_listening "$http_port"
 # Polls `gap` seconds apart (more than a refresh takes on a busy machine), so that the resident memory
 # after the first refresh is read before the second begins.
 cat >"$work/config.json" <<JSON
