@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use mesos_dns::{Args, CliError};
 
+#[cfg(all(target_arch = "x86_64", any(test, target_env = "musl")))]
+mod libc_string;
+
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

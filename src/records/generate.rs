@@ -29,7 +29,7 @@ use crate::config::{Cidr, IpSource, TaskFilter};
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::push_task_hash;
-use crate::snapshot::{FastHash, NameId, RecordList};
+use crate::snapshot::{NameId, RecordList};
 
 mod addrs;
 mod hosts;
@@ -39,7 +39,7 @@ mod one_task;
 use addrs::task_addrs;
 use lookup::HostAddrs;
 pub(crate) use one_task::TaskGen;
-use one_task::TaskNamer;
+use one_task::{KnownAgents, TaskNamer};
 
 /// Everything besides the state document that decides which records are generated.
 pub(crate) struct GenInput<'a> {
@@ -137,7 +137,7 @@ struct Generator<'i, 'a> {
 /// The names every instance of a task name `T` of one framework has, as interned so far: `T.F.D`,
 /// `T.F.slave.D` and the four `_T._tcp/_udp` SRV names. Looking them up once per task costs one hash
 /// look-up where interning them costs six (each a cache miss in a table of every name).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct SharedNames {
     /// Per name ([`SharedNames::SHORT_FD`], ...): `None` until interned, then the id (`None` inside
     /// when the name is not one DNS can carry).
@@ -242,11 +242,17 @@ fn intern(out: &mut RecordList, buf: &mut String, parts: &[&str]) -> Option<Name
 /// `_` + `label`, cut to 63 octets (we: the original can make a 64-octet label here).
 fn underscore(label: &str) -> String {
     let mut s = String::with_capacity(label.len() + 1);
-    s.push('_');
-    s.push_str(label);
-    let keep = label::cut(&s, MAX_LABEL_LEN).len();
-    s.truncate(keep);
+    push_underscored(label, &mut s);
     s
+}
+
+/// [`underscore`] into `out` (cleared first).
+fn push_underscored(label: &str, out: &mut String) {
+    out.clear();
+    out.push('_');
+    out.push_str(label);
+    let keep = label::cut(out, MAX_LABEL_LEN).len();
+    out.truncate(keep);
 }
 
 /// `S`: the last `-` part of an agent id, lower-cased. We: only its ASCII letters and digits are kept
@@ -349,8 +355,8 @@ impl Generator<'_, '_> {
     }
 
     /// `slave.D` and `_slave._tcp.D`; returns the known agents by id with their addresses.
-    fn agents<T>(&mut self, state: &State<'_, T>) -> HashMap<String, Vec<IpAddr>, FastHash> {
-        let mut agents = HashMap::with_capacity_and_hasher(state.slaves.len(), FastHash);
+    fn agents<T>(&mut self, state: &State<'_, T>) -> KnownAgents {
+        let mut agents = KnownAgents::with_capacity(state.slaves.len());
         for s in &state.slaves {
             let (host, port) = s.host_port();
             let ips = self.input.hosts.of(host);
@@ -378,7 +384,7 @@ impl Generator<'_, '_> {
                 if let Some(zone) = s.domain.zone() {
                     self.out.add_agent_zone(&s.id, zone, &ips);
                 }
-                agents.insert(s.id.to_string(), ips);
+                agents.insert(&s.id, ips);
             }
         }
         agents
@@ -450,8 +456,9 @@ impl Generator<'_, '_> {
 
 impl TaskNamer {
     /// Adds to `out` the records of a task of framework `fw` on the agent with addresses
-    /// `agent_ips`, if it is `TASK_RUNNING` (and not hidden as unhealthy or by the task filters).
-    fn task(&mut self, out: &mut RecordList, fw: &FrameworkRef, task: &Task<'_>, agent_ips: &[IpAddr]) {
+    /// `agent_ips` (`agent`: its place among the generator's agents), if it is `TASK_RUNNING` (and
+    /// not hidden as unhealthy or by the task filters).
+    fn task(&mut self, out: &mut RecordList, fw: &FrameworkRef, task: &Task<'_>, (agent, agent_ips): (u32, &[IpAddr])) {
         let fname = fw.fname.as_str();
         if fname.is_empty() || task.state != "TASK_RUNNING" {
             return;
@@ -472,7 +479,7 @@ impl TaskNamer {
         task_addrs(task, &sources, agent_ips, &mut task_ips);
         let mut tail = std::mem::take(&mut self.tail);
         agent_tail(&task.slave_id, &mut tail);
-        out.begin_task_on(fw.index, &task.name, &task.id, &task.slave_id);
+        out.begin_task_keyed(fw.index, &task.name, &task.id, (&task.slave_id, Some(agent)));
         let ctx = TaskCtx {
             task,
             framework: fw.index,
@@ -482,18 +489,21 @@ impl TaskNamer {
             agent_ips,
             discovery: task.has_discovery(),
         };
+        let mut t = std::mem::take(&mut self.label);
+        t.clear();
         if ctx.discovery {
             // The original serves the discovery name both as written and as a label.
-            let t = self.spec.label(&task.discovery.name);
+            self.spec.push_label(&task.discovery.name, &mut t);
             if let Some(raw) = label::verbatim(&task.discovery.name) {
                 if raw != t {
                     self.task_records(out, &ctx, &raw);
                 }
             }
-            self.task_records(out, &ctx, &t);
         } else {
-            self.task_records(out, &ctx, &self.spec.label(&task.name));
+            self.spec.push_label(&task.name, &mut t);
         }
+        self.task_records(out, &ctx, &t);
+        self.label = t;
         out.end_task();
         self.task_ips = task_ips;
         self.tail = tail;
@@ -506,16 +516,19 @@ impl TaskNamer {
         }
         let mut canon = std::mem::take(&mut self.canon);
         let mut suffix = std::mem::take(&mut self.suffix);
+        let mut srv_t = std::mem::take(&mut self.srv_t);
         canonical(t, &ctx.task.id, ctx.agent_tail, &mut suffix, &mut canon);
-        self.task_names(out, ctx, t, &canon);
+        push_underscored(t, &mut srv_t);
+        self.task_names(out, ctx, t, &canon, &srv_t);
         self.canon = canon;
         self.suffix = suffix;
+        self.srv_t = srv_t;
     }
 
-    /// [`task_records`](Self::task_records) once the task's canonical name `canon` is made.
-    fn task_names(&mut self, out: &mut RecordList, ctx: &TaskCtx<'_>, t: &str, canon: &str) {
+    /// [`task_records`](Self::task_records) once the task's canonical name `canon` and `srv_t`
+    /// (`_T`) are made.
+    fn task_names(&mut self, out: &mut RecordList, ctx: &TaskCtx<'_>, t: &str, canon: &str, srv_t: &str) {
         let (d, f) = (self.domain.as_str(), ctx.fname);
-        let srv_t = underscore(t);
 
         // Address by address, the short name then the canonical one: the original's order, which
         // `/v1/enumerate` shows. Names are interned when their first record is pushed (as pushing by
@@ -524,14 +537,17 @@ impl TaskNamer {
         if self.shared.len() <= fw {
             self.shared.resize_with(fw + 1, HashMap::default);
         }
-        let mut shared = self
-            .shared
-            .get(fw)
-            .and_then(|by_name| by_name.get(t))
-            .copied()
-            .unwrap_or_default();
-        let parts = SharedParts { t, srv_t: &srv_t, f, d };
+        let known = self.shared.get(fw).and_then(|by_name| by_name.get(t)).copied();
+        let mut shared = known.unwrap_or_default();
+        let parts = SharedParts { t, srv_t, f, d };
         let buf = &mut self.buf;
+        // The task's own names are new: where they go in the list's table is loaded meanwhile.
+        let own: [(&[IpAddr], &[&str]); 2] = [(ctx.task_ips, &[canon, f, d]), (ctx.agent_ips, &[canon, f, "slave", d])];
+        for (ips, parts) in own {
+            if let (false, Some(name)) = (ips.is_empty(), build(buf, parts)) {
+                out.prefetch(name);
+            }
+        }
         // `canon.F.D` once interned (with the task's addresses), for the discovery SRV records.
         let mut canon_fd_id = None;
         if !ctx.task_ips.is_empty() {
@@ -578,11 +594,11 @@ impl TaskNamer {
             // some name is valid (as the first push by text would).
             let mut name_texts: Vec<String> = Vec::with_capacity(4);
             for proto in ["_tcp", "_udp"] {
-                name_texts.extend(build(buf, &[&srv_t, proto, f, "slave", d]).map(str::to_owned));
+                name_texts.extend(build(buf, &[srv_t, proto, f, "slave", d]).map(str::to_owned));
             }
             if !ctx.discovery {
                 for proto in ["_tcp", "_udp"] {
-                    name_texts.extend(build(buf, &[&srv_t, proto, f, d]).map(str::to_owned));
+                    name_texts.extend(build(buf, &[srv_t, proto, f, d]).map(str::to_owned));
                 }
             }
             let target = match name_texts.is_empty() {
@@ -601,12 +617,10 @@ impl TaskNamer {
                 }
             }
         }
-        if let Some(by_name) = self.shared.get_mut(fw) {
-            match by_name.get_mut(t) {
-                Some(known) => *known = shared,
-                None => {
-                    by_name.insert(t.to_owned(), shared);
-                }
+        // Looked up once: written back only when a name was interned for it.
+        if known != Some(shared) {
+            if let Some(by_name) = self.shared.get_mut(fw) {
+                by_name.insert(t.to_owned(), shared);
             }
         }
         if !ctx.discovery {
@@ -637,11 +651,11 @@ impl TaskNamer {
             let named = (!pname.is_empty()).then(|| underscore(&pname));
             for proto in protos {
                 let proto = underscore(proto);
-                if let Some(name) = build(buf, &[&srv_t, &proto, f, d]) {
+                if let Some(name) = build(buf, &[srv_t, &proto, f, d]) {
                     push_srv(out, name, port);
                 }
                 if let Some(named) = &named {
-                    if let Some(name) = build(buf, &[named, &srv_t, &proto, f, d]) {
+                    if let Some(name) = build(buf, &[named, srv_t, &proto, f, d]) {
                         push_srv(out, name, port);
                     }
                 }

@@ -4,7 +4,7 @@
 //! Everything but the tasks is kept as a [`State`] whose frameworks have no tasks ([`Model::header`]);
 //! the tasks are kept packed ([`packed`]: about a sixth of their parsed form), a framework's back to
 //! back in one buffer ([`list`]), indexed by a hash of their id ([`index`]), and read back one at a
-//! time as borrowed [`Task`]s ([`Model::task`], [`Model::for_each_task`]). Tasks that reach a
+//! time as borrowed [`Task`]s ([`Model::task`], [`Model::for_each_task_on`]). Tasks that reach a
 //! terminal state are dropped (they never get records again); agents and frameworks are replaced or
 //! removed by id. Indexes make a task or agent event O(1) (amortised) however big the cluster is;
 //! removing a framework is O(frameworks), as the others after it move down a place (frameworks are
@@ -173,12 +173,26 @@ impl Model {
     }
 
     /// Every task, with its framework's index, in framework then list order.
+    #[cfg(test)]
     pub(crate) fn for_each_task(&self, mut each: impl FnMut(usize, &Task<'_>)) {
+        self.for_each_task_on(|f, _, task| each(f, task));
+    }
+
+    /// [`for_each_task`](Self::for_each_task) with each task's agent: the place of its `slave_id`
+    /// in [`task_agent_ids`](Self::task_agent_ids). The tasks are read in turn into one [`Task`].
+    pub(crate) fn for_each_task_on(&self, mut each: impl FnMut(usize, u32, &Task<'_>)) {
+        let mut task = Task::default();
         for (f, (framework, tasks)) in self.state.frameworks.iter().zip(&self.packed).enumerate() {
             for t in tasks.iter() {
-                each(f, &t.unpack(&framework.id, &self.task_agents));
+                let agent = t.unpack_into(&framework.id, &self.task_agents, &mut task);
+                each(f, agent, &task);
             }
         }
+    }
+
+    /// The agent ids the tasks name, each once.
+    pub(crate) fn task_agent_ids(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.task_agents.iter()
     }
 
     #[cfg(test)]

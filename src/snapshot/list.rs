@@ -108,22 +108,35 @@ struct TaskTable {
     agents: Vec<Box<str>>,
     /// Agent id -> index in `agents`, while tasks are added (dropped by [`RecordList::seal`]).
     agent_index: std::collections::HashMap<Box<str>, u32, FastHash>,
+    /// The caller's key of an agent -> index in `agents` (or `NONE`), while tasks are added
+    /// ([`RecordList::begin_task_keyed`]).
+    agent_by_key: Vec<u32>,
 }
 
 impl TaskTable {
     /// Adds a task of framework `fw` (an index into `frameworks`); `None` when there is no such
     /// framework or a count no longer fits in 32 bits.
-    fn push(&mut self, fw: u32, name: &str, id: &str, agent: &str, first_record: u32) -> Option<u32> {
+    fn push(&mut self, fw: u32, name: &str, id: &str, agent: (&str, Option<u32>), first_record: u32) -> Option<u32> {
         if fw as usize >= self.frameworks.len() {
             return None;
         }
         let index = u32::try_from(self.rows.len()).ok()?;
-        let agent = match self.agent_index.get(agent) {
+        let (agent, key) = agent;
+        let keyed = key
+            .and_then(|k| self.agent_by_key.get(k as usize))
+            .filter(|&&a| a != NONE);
+        let agent = match keyed {
             Some(&i) => i,
             None => {
-                let i = u32::try_from(self.agents.len()).ok()?;
-                self.agents.push(agent.into());
-                self.agent_index.insert(agent.into(), i);
+                let i = self.agent_of_id(agent)?;
+                if let Some(k) = key.map(|k| k as usize) {
+                    if self.agent_by_key.len() <= k {
+                        self.agent_by_key.resize(k + 1, NONE);
+                    }
+                    if let Some(slot) = self.agent_by_key.get_mut(k) {
+                        *slot = i;
+                    }
+                }
                 i
             }
         };
@@ -135,6 +148,17 @@ impl TaskTable {
         self.rows.push((fw, name_end, id_end));
         self.records.push((first_record, first_record));
         Some(index)
+    }
+
+    /// The index of agent `agent` in `agents`, added if new.
+    fn agent_of_id(&mut self, agent: &str) -> Option<u32> {
+        if let Some(&i) = self.agent_index.get(agent) {
+            return Some(i);
+        }
+        let i = u32::try_from(self.agents.len()).ok()?;
+        self.agents.push(agent.into());
+        self.agent_index.insert(agent.into(), i);
+        Some(i)
     }
 
     /// The task record `entry` was generated for, if any.
@@ -364,6 +388,14 @@ impl RecordList {
 
     /// [`begin_task`](Self::begin_task) for a task that runs on agent `agent` (its id).
     pub fn begin_task_on(&mut self, framework: u32, name: &str, id: &str, agent: &str) {
+        self.begin_task_keyed(framework, name, id, (agent, None));
+    }
+
+    /// [`begin_task_on`](Self::begin_task_on) with the agent's id and, optionally, the caller's key
+    /// for it: a small number (an index) that names this agent, and only it, in every call on this
+    /// list, by which it is found after the first (a million tasks on thousands of agents: no look-up
+    /// of an id each).
+    pub(crate) fn begin_task_keyed(&mut self, framework: u32, name: &str, id: &str, agent: (&str, Option<u32>)) {
         let first_record = u32::try_from(self.entries.len()).unwrap_or(NONE);
         self.current_task = self
             .tasks
@@ -501,6 +533,12 @@ impl RecordList {
     /// comparing its text again: a task's names get a dozen records each. `None` past 67 million names.
     pub fn intern(&mut self, name: &str) -> Option<NameId> {
         self.name_id(name).map(NameId)
+    }
+
+    /// Starts loading what interning `name` reads first, so that it can overlap other work before
+    /// [`intern`](Self::intern) (a hint: nothing changes).
+    pub(crate) fn prefetch(&self, name: &str) {
+        self.names.prefetch(name.as_bytes());
     }
 
     /// [`push_ip`](Self::push_ip) at an interned name.
@@ -685,6 +723,7 @@ impl RecordList {
         self.names.drop_index();
         self.long = LongChains::default();
         self.tasks.agent_index = std::collections::HashMap::default();
+        self.tasks.agent_by_key = Vec::new();
     }
 
     /// The number of records.

@@ -39,6 +39,9 @@ pub(super) struct TaskNamer {
     pub(super) tail: String,
     pub(super) suffix: String,
     pub(super) canon: String,
+    /// The task's label `T` and `_T` (scratch space).
+    pub(super) label: String,
+    pub(super) srv_t: String,
 }
 
 impl TaskNamer {
@@ -59,6 +62,8 @@ impl TaskNamer {
             tail: String::new(),
             suffix: String::new(),
             canon: String::new(),
+            label: String::new(),
+            srv_t: String::new(),
         }
     }
 }
@@ -70,8 +75,37 @@ pub(crate) struct TaskGen {
     frameworks: Vec<FrameworkRef>,
     /// Every framework's name, in state order (each task's list lists them, as a full one does).
     framework_names: Vec<String>,
-    /// The known agents by id, with their addresses.
-    agents: HashMap<String, Vec<IpAddr>, FastHash>,
+    agents: KnownAgents,
+}
+
+/// The known agents' addresses, by place, and their places by id.
+#[derive(Default)]
+pub(super) struct KnownAgents {
+    places: HashMap<String, u32, FastHash>,
+    addrs: Vec<Vec<IpAddr>>,
+}
+
+impl KnownAgents {
+    pub(super) fn with_capacity(agents: usize) -> KnownAgents {
+        KnownAgents {
+            places: HashMap::with_capacity_and_hasher(agents, FastHash),
+            addrs: Vec::with_capacity(agents),
+        }
+    }
+
+    /// Adds agent `id` at `addrs` (an id met again keeps its place and gets the new addresses).
+    pub(super) fn insert(&mut self, id: &str, addrs: Vec<IpAddr>) {
+        match self.places.get(id).and_then(|&at| self.addrs.get_mut(at as usize)) {
+            Some(known) => *known = addrs,
+            None => {
+                let Ok(at) = u32::try_from(self.addrs.len()) else {
+                    return;
+                };
+                self.places.insert(id.to_owned(), at);
+                self.addrs.push(addrs);
+            }
+        }
+    }
 }
 
 impl TaskGen {
@@ -85,7 +119,7 @@ impl TaskGen {
         namer: TaskNamer,
         frameworks: Vec<FrameworkRef>,
         framework_names: Vec<String>,
-        agents: HashMap<String, Vec<IpAddr>, FastHash>,
+        agents: KnownAgents,
     ) -> TaskGen {
         TaskGen {
             namer,
@@ -139,12 +173,31 @@ impl TaskGen {
     /// Adds one task's records to `out`, the list every earlier call of this generator added to
     /// (the shared names are looked up there).
     pub(crate) fn task_into(&mut self, out: &mut RecordList, framework_index: usize, task: &Task<'_>) {
+        let agent = self.agents.places.get(&*task.slave_id).copied();
+        self.task_into_on(out, framework_index, agent, task);
+    }
+
+    /// The place of each agent of `ids` among the agents this generator knows (`None`: unknown, its
+    /// tasks get no records), for [`task_into_on`](Self::task_into_on).
+    pub(crate) fn agent_places<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Vec<Option<u32>> {
+        ids.map(|id| self.agents.places.get(id).copied()).collect()
+    }
+
+    /// [`task_into`](Self::task_into) of a task on the agent at `agent` (its place from
+    /// [`agent_places`](Self::agent_places)): the task's `slave_id` is not looked up again.
+    pub(crate) fn task_into_on(
+        &mut self,
+        out: &mut RecordList,
+        framework_index: usize,
+        agent: Option<u32>,
+        task: &Task<'_>,
+    ) {
         let Some(fw) = self.frameworks.get(framework_index) else {
             return;
         };
-        let Some(agent_ips) = self.agents.get(&*task.slave_id) else {
+        let Some((at, agent_ips)) = agent.and_then(|at| Some((at, self.agents.addrs.get(at as usize)?))) else {
             return;
         };
-        self.namer.task(out, fw, task, agent_ips);
+        self.namer.task(out, fw, task, (at, agent_ips));
     }
 }

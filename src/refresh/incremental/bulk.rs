@@ -40,7 +40,11 @@ impl Incremental {
         let began = Instant::now();
         list.reserve(model.task_count() * RECORDS_PER_TASK);
         list.keep_repeats();
-        model.for_each_task(|f, task| gen.task_into(list, f, task));
+        let places = gen.agent_places(model.task_agent_ids());
+        model.for_each_task_on(|f, agent, task| {
+            let place = places.get(agent as usize).copied().flatten();
+            gen.task_into_on(list, f, place, task);
+        });
         gen.forget_shared();
         let model_tasks = list.tasks().len();
         carried::add_to_list(list, carried);

@@ -13,9 +13,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::mesos::state::{
-    ContainerStatus, Discovery, DiscoveryPort, DiscoveryPorts, IpAddress, Label, NetworkInfo, Resources, Status, Task,
-};
+use crate::mesos::state::{DiscoveryPort, IpAddress, Label, NetworkInfo, Status, Task};
 
 /// States written as one byte (their index plus one); 0 means the text follows.
 const STATES: [&str; 15] = [
@@ -59,6 +57,11 @@ impl Interner {
     /// The string at `i` (empty when there is none).
     pub(crate) fn get(&self, i: u32) -> &str {
         self.names.get(i as usize).map_or("", |s| s)
+    }
+
+    /// Every string, by index.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.names.iter().map(|s| &**s)
     }
 
     /// Gives back what growth left over.
@@ -198,43 +201,50 @@ impl<'a> PackedRef<'a> {
     /// The task, borrowing from this and from `agents` (the interner its agent index is from);
     /// `framework_id` is its framework's.
     pub(crate) fn unpack(self, framework_id: &'a str, agents: &'a Interner) -> Task<'a> {
+        let mut task = Task::default();
+        self.unpack_into(framework_id, agents, &mut task);
+        task
+    }
+
+    /// [`unpack`](Self::unpack) into `task`, whose lists keep their room (a refresh reads a million
+    /// tasks in turn into one, with no allocation each); returns the index of its agent in `agents`.
+    pub(crate) fn unpack_into(self, framework_id: &'a str, agents: &'a Interner, task: &mut Task<'a>) -> u32 {
         let mut r = Reader(self.0);
-        let id = r.str();
-        let name = r.str();
-        let slave_id = agents.get(r.varint() as u32);
-        let state = r.state();
-        let ports = r.str();
+        task.id = Cow::Borrowed(r.str());
+        task.name = Cow::Borrowed(r.str());
+        task.framework_id = Cow::Borrowed(framework_id);
+        let agent = r.varint() as u32;
+        task.slave_id = Cow::Borrowed(agents.get(agent));
+        task.state = Cow::Borrowed(r.state());
+        task.resources.ports = Cow::Borrowed(r.str());
         let ranges = r.count();
-        let port_ranges = (0..ranges).map(|_| (r.varint() as u16, r.varint() as u16)).collect();
-        let statuses = (0..r.count()).map(|_| r.status()).collect();
-        let discovery_name = r.str();
-        let visibility = r.str();
-        let discovery_ports = (0..r.count())
-            .map(|_| DiscoveryPort {
-                number: r.varint().checked_sub(1).map(|n| n as u16),
-                name: Cow::Borrowed(r.str()),
-                protocol: Cow::Borrowed(r.str()),
-            })
-            .collect();
-        let labels = r.labels();
-        Task {
-            id: Cow::Borrowed(id),
-            name: Cow::Borrowed(name),
-            framework_id: Cow::Borrowed(framework_id),
-            slave_id: Cow::Borrowed(slave_id),
-            state: Cow::Borrowed(state),
-            resources: Resources {
-                ports: Cow::Borrowed(ports),
-                port_ranges,
-            },
-            statuses,
-            discovery: Discovery {
-                name: Cow::Borrowed(discovery_name),
-                visibility: Cow::Borrowed(visibility),
-                ports: DiscoveryPorts { ports: discovery_ports },
-            },
-            labels,
+        let port_ranges = &mut task.resources.port_ranges;
+        port_ranges.clear();
+        port_ranges.extend((0..ranges).map(|_| (r.varint() as u16, r.varint() as u16)));
+        let statuses = r.count();
+        task.statuses.truncate(statuses);
+        for i in 0..statuses {
+            match task.statuses.get_mut(i) {
+                Some(status) => r.status_into(status),
+                None => {
+                    let mut status = Status::default();
+                    r.status_into(&mut status);
+                    task.statuses.push(status);
+                }
+            }
         }
+        task.discovery.name = Cow::Borrowed(r.str());
+        task.discovery.visibility = Cow::Borrowed(r.str());
+        let ports = r.count();
+        let discovery_ports = &mut task.discovery.ports.ports;
+        discovery_ports.clear();
+        discovery_ports.extend((0..ports).map(|_| DiscoveryPort {
+            number: r.varint().checked_sub(1).map(|n| n as u16),
+            name: Cow::Borrowed(r.str()),
+            protocol: Cow::Borrowed(r.str()),
+        }));
+        r.labels_into(&mut task.labels);
+        agent
     }
 }
 
@@ -339,28 +349,32 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn labels(&mut self) -> Vec<Label<'a>> {
-        (0..self.count())
-            .map(|_| Label {
-                key: Cow::Borrowed(self.str()),
-                value: Cow::Borrowed(self.str()),
-            })
-            .collect()
+    /// Labels into `labels`, which keeps its room.
+    fn labels_into(&mut self, labels: &mut Vec<Label<'a>>) {
+        let n = self.count();
+        labels.clear();
+        labels.extend((0..n).map(|_| Label {
+            key: Cow::Borrowed(self.str()),
+            value: Cow::Borrowed(self.str()),
+        }));
     }
 
-    fn status(&mut self) -> Status<'a> {
-        let state = self.state();
+    /// A status into `status`, whose labels keep their room.
+    fn status_into(&mut self, status: &mut Status<'a>) {
+        status.state = Cow::Borrowed(self.state());
         let mut ts = [0u8; 8];
         for b in &mut ts {
             *b = self.byte();
         }
-        let healthy = match self.byte() {
+        status.timestamp = f64::from_bits(u64::from_le_bytes(ts));
+        status.healthy = match self.byte() {
             1 => Some(false),
             2 => Some(true),
             _ => None,
         };
-        let labels = self.labels();
-        let network_infos = (0..self.count())
+        self.labels_into(&mut status.labels);
+        let networks = self.count();
+        status.container_status.network_infos = (0..networks)
             .map(|_| NetworkInfo {
                 ip_addresses: (0..self.count())
                     .map(|_| IpAddress {
@@ -371,19 +385,13 @@ impl<'a> Reader<'a> {
                 ip_address: Cow::Borrowed(self.str()),
             })
             .collect();
-        Status {
-            state: Cow::Borrowed(state),
-            timestamp: f64::from_bits(u64::from_le_bytes(ts)),
-            healthy,
-            labels,
-            container_status: ContainerStatus { network_infos },
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mesos::state::{ContainerStatus, Discovery, DiscoveryPorts, Resources};
 
     fn text(s: &str) -> Cow<'static, str> {
         Cow::Owned(s.to_owned())
@@ -466,6 +474,24 @@ mod tests {
         assert_eq!(packed.id(), "web.7f3c-11e9");
         assert_eq!(packed.agent_and_state(), (1, "TASK_RUNNING"));
         assert!(packed.len() < 600, "{}", packed.len());
+    }
+
+    #[test]
+    fn unpacking_into_one_task_in_turn_gives_each_as_unpacked() {
+        let mut agents = Interner::default();
+        let full = Packed::pack(&full_task(), agents.intern("a1"));
+        let bare = Task {
+            id: text("b"),
+            ..Task::default()
+        };
+        let bare = Packed::pack(&bare, agents.intern("a2"));
+        let mut task = Task::default();
+        for packed in [&full, &bare, &full, &full, &bare, &full] {
+            let agent = packed.as_ref().unpack_into("f1", &agents, &mut task);
+            assert_eq!(task, packed.unpack("f1", &agents));
+            assert_eq!(agent, packed.agent_and_state().0);
+        }
+        assert_eq!(agents.iter().collect::<Vec<_>>(), ["a1", "a2"]);
     }
 
     #[test]

@@ -125,3 +125,33 @@ fn task_provenance_lists_each_task_with_its_own_records() {
         ]
     );
 }
+
+#[test]
+fn tasks_keyed_by_agent_name_the_agents_their_ids_do() {
+    let mut keyed = RecordList::new();
+    let mut by_id = RecordList::new();
+    for list in [&mut keyed, &mut by_id] {
+        list.add_framework("f");
+    }
+    let tasks = [
+        ("a", "S1", 7),
+        ("b", "S2", 0),
+        ("c", "S1", 7),
+        ("d", "S3", 1),
+        ("e", "S2", 0),
+    ];
+    for (id, agent, key) in tasks {
+        keyed.begin_task_keyed(0, "t", id, (agent, Some(key)));
+        keyed.end_task();
+        by_id.begin_task_on(0, "t", id, agent);
+        by_id.end_task();
+    }
+    // A task without a key finds its agent by id among the keyed ones.
+    keyed.begin_task_on(0, "t", "f", "S3");
+    keyed.end_task();
+    by_id.begin_task_on(0, "t", "f", "S3");
+    by_id.end_task();
+    assert_eq!(keyed.task_agents(), by_id.task_agents());
+    let agents: Vec<&str> = (0..6).map(|i| keyed.task_agent(i)).collect();
+    assert_eq!(agents, ["S1", "S2", "S1", "S3", "S2", "S3"]);
+}
