@@ -53,10 +53,9 @@ impl Incremental {
             base_names,
             again: &again,
         };
+        // (The list forgets its names' text there: read by position, through `node_of`, from now on.)
         let (records, node_of) = Records::build_counted(zone, list, serial, &counting);
         drop(again);
-        // Only read by position from now on.
-        list.seal();
         let built = began.elapsed();
         let frameworks = list.frameworks().map(str::to_owned).collect();
         let mut inc = Incremental::new(records, gen, frameworks, agent_ids, model_tasks, masters);

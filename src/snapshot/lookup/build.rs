@@ -37,30 +37,41 @@ impl Records {
     /// [`build`](Self::build) of a snapshot to be edited ([`Records::add`], [`Records::remove`]),
     /// counting as adding every task's records one by one to a build of the records of no task would
     /// ([`Counting`]); with each of the list's names' node id (`NONE`: not a name of the domain).
+    /// Once the names are the snapshot's, the list forgets their text ([`RecordList::forget_names`]):
+    /// the caller reads it by position only, through those node ids.
     pub(crate) fn build_counted(
         zone: Zone,
-        list: &RecordList,
+        list: &mut RecordList,
         serial: u32,
         counting: &Counting<'_>,
     ) -> (Records, Vec<u32>) {
-        let (mut records, node_of) = Records::build_with(zone, list, serial, Some(counting));
+        let named = Named::of(&zone, list, Some(counting.base_names));
+        list.forget_names();
+        let (mut records, node_of) = Records::build_named(zone, list, named, serial, Some(counting));
         records.release_unused();
         (records, node_of)
     }
 
     fn build_with(zone: Zone, list: &RecordList, serial: u32, counting: Option<&Counting<'_>>) -> (Records, Vec<u32>) {
+        let named = Named::of(&zone, list, counting.map(|c| c.base_names));
+        Records::build_named(zone, list, named, serial, counting)
+    }
+
+    /// The build of `list`'s records, whose names `named` made nodes.
+    fn build_named(
+        zone: Zone,
+        list: &RecordList,
+        named: Named,
+        serial: u32,
+        counting: Option<&Counting<'_>>,
+    ) -> (Records, Vec<u32>) {
+        let Named {
+            apex,
+            mut names,
+            mut tree,
+            node_of,
+        } = named;
         let mut wire = Vec::with_capacity(256);
-        let apex = match text_to_wire(&zone.domain, &mut wire) {
-            Some(()) => wire.clone(),
-            // The config validated the domain; an unusable one serves nothing rather than panicking.
-            None => vec![0],
-        };
-        let text = list.names();
-        let mut names = ChunkNames::with_capacity(0);
-        let _ = names.push_new(&apex);
-        let mut tree = counting.map(|c| Tree::new(c.base_names));
-        let node_of = domain_nodes(&mut names, text, &apex, &mut wire, tree.as_mut());
-        names.index_all();
         let node = |id: u32| node_of.get(id as usize).copied().unwrap_or(NONE);
         // Reverse names after every name of the domain, alone (no ancestors: we answer for known
         // addresses, not for the reverse tree); (reverse node, target node) in generation order.
@@ -246,6 +257,40 @@ impl Records {
         }
         .with_wildcards();
         (records, node_of)
+    }
+}
+
+/// The nodes of a build's names, the first step of a build: each name of the list under the apex,
+/// with its ancestors, as a node (wire form), indexed.
+struct Named {
+    apex: Vec<u8>,
+    names: ChunkNames,
+    /// A counted build's tree of nodes.
+    tree: Option<Tree>,
+    /// The list's name id -> node id (`NONE`: not a name of the domain).
+    node_of: Vec<u32>,
+}
+
+impl Named {
+    /// The nodes of `list`'s names; with `base_names`, a counted build's tree.
+    fn of(zone: &Zone, list: &RecordList, base_names: Option<u32>) -> Named {
+        let mut wire = Vec::with_capacity(256);
+        let apex = match text_to_wire(&zone.domain, &mut wire) {
+            Some(()) => wire.clone(),
+            // The config validated the domain; an unusable one serves nothing rather than panicking.
+            None => vec![0],
+        };
+        let mut names = ChunkNames::with_capacity(0);
+        let _ = names.push_new(&apex);
+        let mut tree = base_names.map(Tree::new);
+        let node_of = domain_nodes(&mut names, list.names(), &apex, &mut wire, tree.as_mut());
+        names.index_all();
+        Named {
+            apex,
+            names,
+            tree,
+            node_of,
+        }
     }
 }
 
