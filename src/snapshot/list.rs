@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::names::{ByteTable, FastHash};
 use super::zones::AgentZone;
+use entries::Entries;
 
 /// The data of one generated record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -168,7 +169,7 @@ pub struct RecordList {
     names: ByteTable,
     /// The last record of each name (index into `entries`), or `NONE`.
     last: Vec<u32>,
-    entries: Vec<Entry>,
+    entries: Entries<Entry>,
     /// Per entry: the previous record of the same name, or `NONE` (a chain per name, for duplicate
     /// checks without a global set). Apart from `entries`, so that [`RecordList::forget_names`] can
     /// free it.
@@ -268,7 +269,7 @@ impl RecordList {
         RecordList {
             names: ByteTable::with_capacity(records / 3),
             last: Vec::with_capacity(records / 3),
-            entries: Vec::with_capacity(records),
+            entries: Entries::default(),
             prev: Vec::with_capacity(records),
             forgotten: false,
             v6: Vec::new(),
@@ -287,7 +288,6 @@ impl RecordList {
 
     /// Room for about `records` more records (and a third as many names).
     pub(crate) fn reserve(&mut self, records: usize) {
-        self.entries.reserve(records);
         self.prev.reserve(records);
         self.names.reserve(records / 3);
         self.last.reserve(records / 3);
@@ -342,8 +342,8 @@ impl RecordList {
         let records = self.tasks.records.iter().enumerate();
         records.flat_map(move |(task, &(start, end))| {
             let agent = self.task_agent(task);
-            let entries = self.entries.get(start as usize..end as usize).unwrap_or_default();
-            entries.iter().filter_map(move |e| match self.unpack(e.data) {
+            let entries = self.entries.range(start as usize..end as usize);
+            entries.filter_map(move |e| match self.unpack(e.data) {
                 Data::A(o) => Some((agent, IpAddr::V4(Ipv4Addr::from(o)))),
                 Data::Aaaa(o) => Some((agent, IpAddr::V6(Ipv6Addr::from(o)))),
                 Data::Srv { .. } | Data::Other(_) => None,
@@ -406,8 +406,8 @@ impl RecordList {
     pub fn task_records(&self) -> impl Iterator<Item = (usize, Record)> + '_ {
         let records = self.tasks.records.iter().enumerate();
         records.flat_map(move |(task, &(start, end))| {
-            let entries = self.entries.get(start as usize..end as usize).unwrap_or_default();
-            entries.iter().map(move |e| {
+            let entries = self.entries.range(start as usize..end as usize);
+            entries.map(move |e| {
                 (
                     task,
                     Record {
@@ -714,6 +714,12 @@ impl RecordList {
         self.tasks.agent_index = std::collections::HashMap::default();
     }
 
+    /// Frees the records before `index` (whole segments of them) for a reader that walks the list
+    /// in order and is past them: they read as absent from then on ([`entry`](Self::entry)).
+    pub(crate) fn free_entries_below(&mut self, index: u32) {
+        self.entries.free_below(index as usize);
+    }
+
     /// The number of records.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -809,5 +815,6 @@ fn pack(data: Data, v6_index: u32) -> Packed {
     }
 }
 
+mod entries;
 #[cfg(test)]
 mod tests;
