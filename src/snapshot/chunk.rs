@@ -13,6 +13,9 @@ use std::sync::Arc;
 
 use super::data::{Extra, Srv};
 use super::names::hash;
+pub(super) use counts::CountColumn;
+
+mod counts;
 
 /// Nodes per chunk (a power of two).
 pub(super) const CHUNK_BITS: u32 = 8;
@@ -52,9 +55,9 @@ pub(super) struct Chunk {
     pub(super) blob: Vec<u8>,
     /// Edits only ([`super::Records::start_counting`]), else empty. Per node: its records, the SRV
     /// and PTR records naming it and its names below (a node with none is gone).
-    pub(super) uses: Vec<u32>,
+    pub(super) uses: CountColumn,
     /// Per record of the A, AAAA, SRV and PTR columns: how many tasks generate it, or [`PINNED`].
-    pub(super) refs: [Vec<u32>; 4],
+    pub(super) refs: [CountColumn; 4],
     /// Whether `uses` and `refs` are kept.
     pub(super) counting: bool,
 }
@@ -113,7 +116,7 @@ impl Chunk {
         room(&mut self.spans, 1);
         room(&mut self.kinds, 1);
         room(&mut self.starts, 2);
-        room(&mut self.uses, 1);
+        self.uses.room(1);
         let start = self.arena.len() as u32;
         self.arena.extend_from_slice(name);
         self.spans.push((start, self.arena.len() as u32));
@@ -173,8 +176,7 @@ impl Chunk {
         room(col, 1);
         col.insert(at, value);
         if let Some(refs) = self.refs.get_mut(k).filter(|_| self.counting) {
-            room(refs, 1);
-            refs.insert(at.min(refs.len()), 1);
+            refs.insert(at, 1);
         }
         for s in self.starts.iter_mut().skip(i + 1) {
             s[k] += 1;
@@ -190,9 +192,7 @@ impl Chunk {
         }
         col.remove(at);
         if let Some(refs) = self.refs.get_mut(k).filter(|_| self.counting) {
-            if at < refs.len() {
-                refs.remove(at);
-            }
+            refs.remove(at);
         }
         for s in self.starts.iter_mut().skip(i + 1) {
             s[k] = s[k].saturating_sub(1);

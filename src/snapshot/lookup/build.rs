@@ -9,7 +9,7 @@ pub(crate) use counted::Counting;
 use counted::{Counted, Counts, Tree};
 
 use super::{Extra, Records, Srv, Totals};
-use crate::snapshot::chunk::{Chunk, ChunkNames, NameIndex, A, AAAA, CHUNK, OTHER, PTR, REVERSE, SRV};
+use crate::snapshot::chunk::{Chunk, ChunkNames, CountColumn, NameIndex, A, AAAA, CHUNK, OTHER, PTR, REVERSE, SRV};
 use crate::snapshot::list::Data;
 use crate::snapshot::names::{ByteTable, FastHash};
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
@@ -71,6 +71,7 @@ impl Records {
             mut tree,
             node_of,
         } = named;
+        names.index_all();
         let mut wire = Vec::with_capacity(256);
         let node = |id: u32| node_of.get(id as usize).copied().unwrap_or(NONE);
         // Reverse names after every name of the domain, alone (no ancestors: we answer for known
@@ -261,7 +262,8 @@ impl Records {
 }
 
 /// The nodes of a build's names, the first step of a build: each name of the list under the apex,
-/// with its ancestors, as a node (wire form), indexed.
+/// with its ancestors, as a node (wire form), not indexed yet (the build indexes them, after a
+/// counted build's list forgot its text).
 struct Named {
     apex: Vec<u8>,
     names: ChunkNames,
@@ -284,7 +286,6 @@ impl Named {
         let _ = names.push_new(&apex);
         let mut tree = base_names.map(Tree::new);
         let node_of = domain_nodes(&mut names, list.names(), &apex, &mut wire, tree.as_mut());
-        names.index_all();
         Named {
             apex,
             names,
@@ -362,10 +363,14 @@ impl Flat {
             for (c, chunk) in chunks.iter_mut().enumerate() {
                 let ids = c * CHUNK..((c + 1) * CHUNK).min(nodes);
                 chunk.counting = true;
-                chunk.uses = uses.get(ids).unwrap_or_default().to_vec();
+                chunk.uses = CountColumn::of(uses.get(ids).unwrap_or_default());
             }
             for (k, column) in refs.into_iter().enumerate() {
-                split_column(&mut chunks, column, bounds, k, move |ch| &mut ch.refs[k]);
+                for (c, chunk) in chunks.iter_mut().enumerate() {
+                    if let Some(counts) = chunk.refs.get_mut(k) {
+                        *counts = CountColumn::of(column.get(bounds(c, k)).unwrap_or_default());
+                    }
+                }
             }
         }
         for (c, chunk) in chunks.iter_mut().enumerate() {
