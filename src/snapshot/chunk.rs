@@ -14,8 +14,10 @@ use std::sync::Arc;
 use super::data::{Extra, Srv};
 use super::names::hash;
 pub(super) use counts::CountColumn;
+pub(super) use starts::Starts;
 
 mod counts;
+mod starts;
 
 /// Nodes per chunk (a power of two).
 pub(super) const CHUNK_BITS: u32 = 8;
@@ -46,7 +48,7 @@ pub(super) struct Chunk {
     /// [`FREE`], [`DOMAIN`] or [`REVERSE`], per node.
     pub(super) kinds: Vec<u8>,
     /// Per node and one past the last: where its data starts in each column.
-    pub(super) starts: Vec<[u32; 5]>,
+    pub(super) starts: Starts,
     pub(super) a: Vec<[u8; 4]>,
     pub(super) aaaa: Vec<[u8; 16]>,
     pub(super) srv: Vec<Srv>,
@@ -115,13 +117,12 @@ impl Chunk {
         room(&mut self.arena, name.len());
         room(&mut self.spans, 1);
         room(&mut self.kinds, 1);
-        room(&mut self.starts, 2);
         self.uses.room(1);
         let start = self.arena.len() as u32;
         self.arena.extend_from_slice(name);
         self.spans.push((start, self.arena.len() as u32));
         self.kinds.push(kind);
-        let last = self.starts.last().copied().unwrap_or_default();
+        let last = self.starts.last().unwrap_or_default();
         if self.starts.is_empty() {
             self.starts.push(last);
         }
@@ -178,9 +179,7 @@ impl Chunk {
         if let Some(refs) = self.refs.get_mut(k).filter(|_| self.counting) {
             refs.insert(at, 1);
         }
-        for s in self.starts.iter_mut().skip(i + 1) {
-            s[k] += 1;
-        }
+        self.starts.add_one(i + 1, k);
         at
     }
 
@@ -194,9 +193,7 @@ impl Chunk {
         if let Some(refs) = self.refs.get_mut(k).filter(|_| self.counting) {
             refs.remove(at);
         }
-        for s in self.starts.iter_mut().skip(i + 1) {
-            s[k] = s[k].saturating_sub(1);
-        }
+        self.starts.take_one(i + 1, k);
     }
 }
 

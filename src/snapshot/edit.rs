@@ -161,7 +161,7 @@ impl Records {
             let c = &**c;
             let n = c.uses.heap_bytes() + c.refs.iter().map(CountColumn::heap_bytes).sum::<usize>();
             counts += n;
-            all += n + cap(&c.arena) + cap(&c.spans) + cap(&c.kinds) + cap(&c.starts) + cap(&c.a) + cap(&c.aaaa);
+            all += n + cap(&c.arena) + cap(&c.spans) + cap(&c.kinds) + c.starts.heap_bytes() + cap(&c.a) + cap(&c.aaaa);
             all += cap(&c.srv) + cap(&c.ptr) + cap(&c.extra) + cap(&c.blob);
         }
         (all, counts)

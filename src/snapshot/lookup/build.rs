@@ -9,7 +9,7 @@ pub(crate) use counted::Counting;
 use counted::{Counted, Counts, Tree};
 
 use super::{Extra, Records, Srv, Totals};
-use crate::snapshot::chunk::{Chunk, ChunkNames, CountColumn, NameIndex, A, AAAA, CHUNK, OTHER, PTR, REVERSE, SRV};
+use crate::snapshot::chunk::{Chunk, ChunkNames, CountColumn, NameIndex, Starts, A, AAAA, CHUNK, OTHER, PTR, REVERSE, SRV};
 use crate::snapshot::list::Data;
 use crate::snapshot::names::{ByteTable, FastHash};
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
@@ -342,10 +342,8 @@ impl Flat {
             chunk.arena.shrink_to_fit();
             // Local starts: the global ones less the chunk's first.
             if let (Some(first), Some(rows)) = (starts.get(ids.start), starts.get(ids.start..=ids.end)) {
-                chunk.starts = rows
-                    .iter()
-                    .map(|row| std::array::from_fn(|k| row[k] - first[k]))
-                    .collect();
+                let local = rows.iter().map(|row| std::array::from_fn(|k| row[k] - first[k]));
+                chunk.starts = Starts::of(local);
             }
         }
         let bounds = |c: usize, k: usize| {
