@@ -21,7 +21,10 @@ impl Default for Starts {
 impl Starts {
     /// The rows `rows` (ascending in each column, so the last is the largest).
     pub(in crate::snapshot) fn of(rows: impl ExactSizeIterator<Item = Row> + Clone) -> Starts {
-        let fits = rows.clone().last().map_or(true, |r| r.iter().all(|&v| v <= u32::from(u16::MAX)));
+        let fits = rows
+            .clone()
+            .last()
+            .map_or(true, |r| r.iter().all(|&v| v <= u32::from(u16::MAX)));
         match fits {
             true => Starts::Narrow(rows.map(|r| r.map(|v| v as u16)).collect()),
             false => Starts::Wide(rows.collect()),
@@ -133,7 +136,10 @@ mod tests {
             starts.add_one(2, SRV);
             want[2][SRV] += 1;
         }
-        assert!(matches!(starts, Starts::Wide(_)), "a column past 65,535 widens the chunk");
+        assert!(
+            matches!(starts, Starts::Wide(_)),
+            "a column past 65,535 widens the chunk"
+        );
         let read = |s: &Starts| (0..s.len()).filter_map(|i| s.get(i)).collect::<Vec<_>>();
         assert_eq!(read(&starts), want);
         starts.take_one(1, A);
@@ -148,7 +154,10 @@ mod tests {
         let mut narrow = Starts::default();
         narrow.push([0; 5]);
         narrow.push([0, 0, 65_536, 0, 0]);
-        assert!(matches!(narrow, Starts::Wide(_)), "a pushed row past two bytes widens it");
+        assert!(
+            matches!(narrow, Starts::Wide(_)),
+            "a pushed row past two bytes widens it"
+        );
         assert_eq!(narrow.get(1), Some([0, 0, 65_536, 0, 0]));
         assert_eq!(narrow.get(2), None);
     }
