@@ -13,6 +13,11 @@ use std::sync::Arc;
 
 use super::data::{Extra, Srv};
 use super::names::hash;
+pub(super) use counts::CountColumn;
+pub(super) use starts::Starts;
+
+mod counts;
+mod starts;
 
 /// Nodes per chunk (a power of two).
 pub(super) const CHUNK_BITS: u32 = 8;
@@ -43,7 +48,7 @@ pub(super) struct Chunk {
     /// [`FREE`], [`DOMAIN`] or [`REVERSE`], per node.
     pub(super) kinds: Vec<u8>,
     /// Per node and one past the last: where its data starts in each column.
-    pub(super) starts: Vec<[u32; 5]>,
+    pub(super) starts: Starts,
     pub(super) a: Vec<[u8; 4]>,
     pub(super) aaaa: Vec<[u8; 16]>,
     pub(super) srv: Vec<Srv>,
@@ -52,9 +57,9 @@ pub(super) struct Chunk {
     pub(super) blob: Vec<u8>,
     /// Edits only ([`super::Records::start_counting`]), else empty. Per node: its records, the SRV
     /// and PTR records naming it and its names below (a node with none is gone).
-    pub(super) uses: Vec<u32>,
+    pub(super) uses: CountColumn,
     /// Per record of the A, AAAA, SRV and PTR columns: how many tasks generate it, or [`PINNED`].
-    pub(super) refs: [Vec<u32>; 4],
+    pub(super) refs: [CountColumn; 4],
     /// Whether `uses` and `refs` are kept.
     pub(super) counting: bool,
 }
@@ -112,13 +117,12 @@ impl Chunk {
         room(&mut self.arena, name.len());
         room(&mut self.spans, 1);
         room(&mut self.kinds, 1);
-        room(&mut self.starts, 2);
-        room(&mut self.uses, 1);
+        self.uses.room(1);
         let start = self.arena.len() as u32;
         self.arena.extend_from_slice(name);
         self.spans.push((start, self.arena.len() as u32));
         self.kinds.push(kind);
-        let last = self.starts.last().copied().unwrap_or_default();
+        let last = self.starts.last().unwrap_or_default();
         if self.starts.is_empty() {
             self.starts.push(last);
         }
@@ -173,12 +177,9 @@ impl Chunk {
         room(col, 1);
         col.insert(at, value);
         if let Some(refs) = self.refs.get_mut(k).filter(|_| self.counting) {
-            room(refs, 1);
-            refs.insert(at.min(refs.len()), 1);
+            refs.insert(at, 1);
         }
-        for s in self.starts.iter_mut().skip(i + 1) {
-            s[k] += 1;
-        }
+        self.starts.add_one(i + 1, k);
         at
     }
 
@@ -190,13 +191,9 @@ impl Chunk {
         }
         col.remove(at);
         if let Some(refs) = self.refs.get_mut(k).filter(|_| self.counting) {
-            if at < refs.len() {
-                refs.remove(at);
-            }
+            refs.remove(at);
         }
-        for s in self.starts.iter_mut().skip(i + 1) {
-            s[k] = s[k].saturating_sub(1);
-        }
+        self.starts.take_one(i + 1, k);
     }
 }
 

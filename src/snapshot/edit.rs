@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+#[cfg(test)]
+use super::chunk::CountColumn;
 use super::chunk::{name_in, Chunk, A, AAAA, CHUNK, CHUNK_BITS, DOMAIN, FREE, PINNED, PTR, REVERSE, SRV};
 use super::data::Srv;
 use super::list::Data;
@@ -71,20 +73,21 @@ impl Records {
             let chunk = Arc::make_mut(chunk);
             chunk.counting = true;
             chunk.refs = [
-                vec![PINNED; chunk.a.len()],
-                vec![PINNED; chunk.aaaa.len()],
-                vec![PINNED; chunk.srv.len()],
-                vec![PINNED; chunk.ptr.len()],
+                CountColumn::of(&vec![PINNED; chunk.a.len()]),
+                CountColumn::of(&vec![PINNED; chunk.aaaa.len()]),
+                CountColumn::of(&vec![PINNED; chunk.srv.len()]),
+                CountColumn::of(&vec![PINNED; chunk.ptr.len()]),
             ];
             let from = c * CHUNK;
             // A node nothing uses (the apex; a name whose records were all skipped) stays for good.
-            chunk.uses = (0..chunk.len())
+            let own: Vec<u32> = (0..chunk.len())
                 .map(|i| match uses.get(from + i) {
                     _ if chunk.kinds.get(i) == Some(&FREE) => 0,
                     Some(&u) if u > 0 && from + i != 0 => u,
                     _ => PINNED,
                 })
                 .collect();
+            chunk.uses = CountColumn::of(&own);
         }
     }
 
@@ -93,13 +96,13 @@ impl Records {
     pub(super) fn release_unused(&mut self) {
         let mut unused = Vec::new();
         for (c, chunk) in self.chunks.iter().enumerate() {
-            let zero = chunk.uses.iter().enumerate().filter(|&(_, &u)| u == 0);
+            let zero = chunk.uses.iter().enumerate().filter(|&(_, u)| u == 0);
             unused.extend(zero.map(|(i, _)| (c * CHUNK + i) as u32));
         }
         for id in unused {
             let (c, i) = self.place(id);
-            if let Some(u) = self.chunks.get_mut(c).and_then(|ch| Arc::make_mut(ch).uses.get_mut(i)) {
-                *u = 1;
+            if let Some(chunk) = self.chunks.get_mut(c) {
+                Arc::make_mut(chunk).uses.set(i, 1);
             }
             self.release(id);
         }
@@ -120,8 +123,8 @@ impl Records {
             let Some(node) = self.node(id) else { continue };
             let (c, i) = self.place(id);
             let chunk = &self.chunks[c];
-            let uses = chunk.uses.get(i).map_or("none".to_owned(), |&u| count(u));
-            let refs = |k: usize, at: usize| chunk.refs[k].get(at).map_or("none".to_owned(), |&r| count(r));
+            let uses = chunk.uses.get(i).map_or("none".to_owned(), count);
+            let refs = |k: usize, at: usize| chunk.refs[k].get(at).map_or("none".to_owned(), count);
             let mut rrs = Vec::new();
             for (j, ip) in node.a.iter().enumerate() {
                 rrs.push(format!("A {ip:?} {}", refs(A, chunk.range(i, A).start + j)));
@@ -156,9 +159,9 @@ impl Records {
         let (mut all, mut counts) = (0, 0);
         for c in &self.chunks {
             let c = &**c;
-            let n = cap(&c.uses) + c.refs.iter().map(cap).sum::<usize>();
+            let n = c.uses.heap_bytes() + c.refs.iter().map(CountColumn::heap_bytes).sum::<usize>();
             counts += n;
-            all += n + cap(&c.arena) + cap(&c.spans) + cap(&c.kinds) + cap(&c.starts) + cap(&c.a) + cap(&c.aaaa);
+            all += n + cap(&c.arena) + cap(&c.spans) + cap(&c.kinds) + c.starts.heap_bytes() + cap(&c.a) + cap(&c.aaaa);
             all += cap(&c.srv) + cap(&c.ptr) + cap(&c.extra) + cap(&c.blob);
         }
         (all, counts)
@@ -203,8 +206,8 @@ impl Records {
         let k = column(value);
         if let Some(at) = self.position(c, i, value) {
             let chunk = Arc::make_mut(&mut self.chunks[c]);
-            if let Some(r) = chunk.refs[k].get_mut(at).filter(|r| **r != PINNED) {
-                *r += 1;
+            if let Some(r) = chunk.refs[k].get(at).filter(|&r| r != PINNED) {
+                chunk.refs[k].set(at, r.saturating_add(1).min(PINNED - 1));
             }
             return Some((id, stored));
         }
@@ -238,10 +241,10 @@ impl Records {
         };
         let k = column(value);
         let chunk = Arc::make_mut(&mut self.chunks[c]);
-        match chunk.refs[k].get_mut(at) {
-            Some(r) if *r == PINNED => return true,
-            Some(r) if *r > 1 => {
-                *r -= 1;
+        match chunk.refs[k].get(at) {
+            Some(PINNED) => return true,
+            Some(r) if r > 1 => {
+                chunk.refs[k].set(at, r - 1);
                 return true;
             }
             _ => {}
@@ -358,10 +361,10 @@ impl Records {
     /// One more use of node `id`.
     fn used(&mut self, id: u32) {
         let (c, i) = self.place(id);
-        if let Some(u) = self.chunks.get_mut(c).and_then(|ch| Arc::make_mut(ch).uses.get_mut(i)) {
-            if *u != PINNED {
-                *u += 1;
-            }
+        let Some(chunk) = self.chunks.get_mut(c) else { return };
+        let chunk = Arc::make_mut(chunk);
+        if let Some(u) = chunk.uses.get(i).filter(|&u| u != PINNED) {
+            chunk.uses.set(i, u.saturating_add(1).min(PINNED - 1));
         }
     }
 
@@ -370,12 +373,12 @@ impl Records {
         let (c, i) = self.place(id);
         let Some(chunk) = self.chunks.get_mut(c) else { return };
         let chunk = Arc::make_mut(chunk);
-        let Some(u) = chunk.uses.get_mut(i) else { return };
-        if *u == PINNED {
+        let Some(u) = chunk.uses.get(i) else { return };
+        if u == PINNED {
             return;
         }
-        *u = u.saturating_sub(1);
-        if *u > 0 {
+        chunk.uses.set(i, u.saturating_sub(1));
+        if u > 1 {
             return;
         }
         let name = chunk.name(i).to_vec();

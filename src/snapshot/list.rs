@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::names::{ByteTable, FastHash};
 use super::zones::AgentZone;
+use entries::Entries;
 
 /// The data of one generated record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -60,13 +61,12 @@ enum Packed {
     Other(u32),
 }
 
-/// One stored record: its name's id, the previous record of the same name (a chain per name, for
-/// duplicate checks without a global set), and its data. The task it was generated for is found from
-/// its index ([`TaskTable::records`]): a task's records are added one after another.
+/// One stored record: its name's id and its data (the previous record of the same name is in
+/// [`RecordList::prev`]). The task it was generated for is found from its index
+/// ([`TaskTable::records`]): a task's records are added one after another.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     name: u32,
-    prev: u32,
     data: Packed,
 }
 
@@ -193,7 +193,13 @@ pub struct RecordList {
     names: ByteTable,
     /// The last record of each name (index into `entries`), or `NONE`.
     last: Vec<u32>,
-    entries: Vec<Entry>,
+    entries: Entries<Entry>,
+    /// Per entry: the previous record of the same name, or `NONE` (a chain per name, for duplicate
+    /// checks without a global set). Apart from `entries`, so that [`RecordList::forget_names`] can
+    /// free it.
+    prev: Vec<u32>,
+    /// Whether [`RecordList::forget_names`] freed the names: no record can be added since.
+    forgotten: bool,
     /// The IPv6 addresses of AAAA entries.
     v6: Vec<[u8; 16]>,
     tasks: TaskTable,
@@ -287,7 +293,9 @@ impl RecordList {
         RecordList {
             names: ByteTable::with_capacity(records / 3),
             last: Vec::with_capacity(records / 3),
-            entries: Vec::with_capacity(records),
+            entries: Entries::default(),
+            prev: Vec::with_capacity(records),
+            forgotten: false,
             v6: Vec::new(),
             tasks: TaskTable::default(),
             current_task: NONE,
@@ -304,7 +312,7 @@ impl RecordList {
 
     /// Room for about `records` more records (and a third as many names).
     pub(crate) fn reserve(&mut self, records: usize) {
-        self.entries.reserve(records);
+        self.prev.reserve(records);
         self.names.reserve(records / 3);
         self.last.reserve(records / 3);
     }
@@ -358,8 +366,8 @@ impl RecordList {
         let records = self.tasks.records.iter().enumerate();
         records.flat_map(move |(task, &(start, end))| {
             let agent = self.task_agent(task);
-            let entries = self.entries.get(start as usize..end as usize).unwrap_or_default();
-            entries.iter().filter_map(move |e| match self.unpack(e.data) {
+            let entries = self.entries.range(start as usize..end as usize);
+            entries.filter_map(move |e| match self.unpack(e.data) {
                 Data::A(o) => Some((agent, IpAddr::V4(Ipv4Addr::from(o)))),
                 Data::Aaaa(o) => Some((agent, IpAddr::V6(Ipv6Addr::from(o)))),
                 Data::Srv { .. } | Data::Other(_) => None,
@@ -430,8 +438,8 @@ impl RecordList {
     pub fn task_records(&self) -> impl Iterator<Item = (usize, Record)> + '_ {
         let records = self.tasks.records.iter().enumerate();
         records.flat_map(move |(task, &(start, end))| {
-            let entries = self.entries.get(start as usize..end as usize).unwrap_or_default();
-            entries.iter().map(move |e| {
+            let entries = self.entries.range(start as usize..end as usize);
+            entries.map(move |e| {
                 (
                     task,
                     Record {
@@ -471,6 +479,9 @@ impl RecordList {
     }
 
     fn name_id(&mut self, name: &str) -> Option<u32> {
+        if self.forgotten {
+            return None;
+        }
         let id = self.names.intern(name.as_bytes())?;
         if id as usize == self.last.len() {
             self.last.push(NONE);
@@ -642,11 +653,8 @@ impl RecordList {
         if let Data::Aaaa(ip) = data {
             self.v6.push(ip);
         }
-        self.entries.push(Entry {
-            name,
-            prev: head,
-            data: packed,
-        });
+        self.entries.push(Entry { name, data: packed });
+        self.prev.push(head);
         if let Some(span) = self.tasks.records.get_mut(self.current_task as usize) {
             span.1 = index.saturating_add(1);
         }
@@ -702,14 +710,14 @@ impl RecordList {
             if self.unpack(e.data) == data {
                 return Some(at);
             }
-            at = e.prev;
+            at = self.prev_of(at);
             steps += 1;
         }
         if steps >= LongChains::FROM {
             let mut at = head;
             while let Some(e) = self.entries.get(at as usize) {
                 self.long.records.insert((name, self.unpack(e.data)), at);
-                at = e.prev;
+                at = self.prev_of(at);
             }
             self.long.mark(name);
         }
@@ -724,6 +732,31 @@ impl RecordList {
         self.long = LongChains::default();
         self.tasks.agent_index = std::collections::HashMap::default();
         self.tasks.agent_by_key = Vec::new();
+    }
+
+    /// The record before `index` with the same name, or `NONE`.
+    fn prev_of(&self, index: u32) -> u32 {
+        self.prev.get(index as usize).copied().unwrap_or(NONE)
+    }
+
+    /// Frees the names' text and what adding records needs (the chains, the long chains' sets), once
+    /// a build has made the names its own: the list is read by position from then on (its records'
+    /// name ids still index the build's table of them), and adds no record. At a million tasks the
+    /// text is 290 MB of a 460 MB list, and the chains 55 MB more.
+    pub(crate) fn forget_names(&mut self) {
+        self.forgotten = true;
+        self.names = ByteTable::default();
+        self.names.drop_index();
+        self.last = Vec::new();
+        self.prev = Vec::new();
+        self.long = LongChains::default();
+        self.tasks.agent_index = std::collections::HashMap::default();
+    }
+
+    /// Frees the records before `index` (whole segments of them) for a reader that walks the list
+    /// in order and is past them: they read as absent from then on ([`entry`](Self::entry)).
+    pub(crate) fn free_entries_below(&mut self, index: u32) {
+        self.entries.free_below(index as usize);
     }
 
     /// The number of records.
@@ -755,7 +788,7 @@ impl RecordList {
             if self.rdata(self.unpack(e.data)) == *data {
                 return true;
             }
-            at = e.prev;
+            at = self.prev_of(at);
         }
         false
     }
@@ -821,5 +854,6 @@ fn pack(data: Data, v6_index: u32) -> Packed {
     }
 }
 
+mod entries;
 #[cfg(test)]
 mod tests;

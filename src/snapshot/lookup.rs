@@ -321,7 +321,7 @@ impl Records {
 #[inline]
 fn node_at(chunk: &Chunk, i: usize) -> Node<'_> {
     let (s, e) = match (chunk.starts.get(i), chunk.starts.get(i + 1)) {
-        (Some(s), Some(e)) => (*s, *e),
+        (Some(s), Some(e)) => (s, e),
         _ => ([0; 5], [0; 5]),
     };
     let r = |k: usize| s[k] as usize..e[k] as usize;

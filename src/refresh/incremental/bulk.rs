@@ -57,20 +57,18 @@ impl Incremental {
             base_names,
             again: &again,
         };
+        // (The list forgets its names' text there: read by position, through `node_of`, from now on.)
         let (records, node_of) = Records::build_counted(zone, list, serial, &counting);
         drop(again);
-        // Only read by position from now on.
-        list.seal();
         let built = began.elapsed();
         let frameworks = list.frameworks().map(str::to_owned).collect();
         let mut inc = Incremental::new(records, gen, frameworks, agent_ids, model_tasks, masters);
         let read = Read {
-            list,
             node_of: &node_of,
             repeats: &repeats,
         };
-        inc.mark_again(&read);
-        inc.fill_table(&read, model_tasks);
+        inc.mark_again(list, &read);
+        inc.fill_table(list, &read, model_tasks);
         inc.tasks.shrink_to_fit();
         inc.slots.shrink_to_fit();
         log::debug!(
@@ -87,13 +85,9 @@ impl Incremental {
 
     /// The PTR records of the records a task marked for one where the task that generated them
     /// first did not (the list marks a record once): added as the edit of that task would.
-    fn mark_again(&mut self, read: &Read<'_>) {
-        for r in read
-            .repeats
-            .iter()
-            .filter(|r| r.reverse && !read.list.is_reverse(r.entry))
-        {
-            let Some((name, data)) = read.list.entry(r.entry) else {
+    fn mark_again(&mut self, list: &RecordList, read: &Read<'_>) {
+        for r in read.repeats.iter().filter(|r| r.reverse && !list.is_reverse(r.entry)) {
+            let Some((name, data)) = list.entry(r.entry) else {
                 continue;
             };
             let ip = match data {
@@ -111,36 +105,49 @@ impl Incremental {
 
     /// Each task of the list into the task table with its records, in the order its own list would
     /// have them (those an earlier task generated first where the task generated them again); the
-    /// first `model_tasks` findable by (framework, id).
-    fn fill_table(&mut self, read: &Read<'_>, model_tasks: usize) {
-        let list = read.list;
-        let (agent_ids, agent_of) = list.task_agents();
-        let agents: Vec<u32> = agent_ids
-            .iter()
+    /// first `model_tasks` findable by (framework, id). The list's records are freed behind the walk
+    /// (the table grows as the list shrinks).
+    fn fill_table(&mut self, list: &mut RecordList, read: &Read<'_>, model_tasks: usize) {
+        let agents: Vec<u32> = (list.task_agents().0.iter())
             .map(|a| self.agents.get(&**a).copied().unwrap_or(u32::MAX))
             .collect();
-        let mut marks = list.reverse_marks().iter().copied().peekable();
-        let mut repeats = read.repeats.iter().peekable();
+        // The repeated records, read before the walk frees the records they are.
+        let again: Vec<_> = read.repeats.iter().map(|r| list.entry(r.entry)).collect();
+        let mut repeats = read.repeats.iter().zip(again).peekable();
+        let mut mark = 0;
         let (mut kept, mut v6) = std::mem::take(&mut self.scratch);
-        for (i, t) in list.tasks().enumerate() {
+        let tasks = list.tasks().len();
+        for i in 0..tasks {
             kept.clear();
             v6.clear();
             let task = i as u32;
-            for index in list.task_range(i) {
-                while let Some(r) = repeats.next_if(|r| r.task == task && r.at <= index) {
-                    kept.extend(read.record(r.entry, r.reverse, &mut v6));
+            let range = list.task_range(i);
+            list.free_entries_below(range.start);
+            for index in range {
+                while let Some((r, e)) = repeats.next_if(|(r, _)| r.task == task && r.at <= index) {
+                    kept.extend(read.record(e, r.reverse, &mut v6));
                 }
-                while marks.next_if(|&m| m < index).is_some() {}
-                let reverse = marks.next_if_eq(&index).is_some();
-                kept.extend(read.record(index, reverse, &mut v6));
+                let marks = list.reverse_marks();
+                while marks.get(mark).is_some_and(|&m| m < index) {
+                    mark += 1;
+                }
+                let reverse = marks.get(mark) == Some(&index);
+                mark += usize::from(reverse);
+                kept.extend(read.record(list.entry(index), reverse, &mut v6));
             }
-            while let Some(r) = repeats.next_if(|r| r.task <= task) {
+            while let Some((r, e)) = repeats.next_if(|(r, _)| r.task <= task) {
                 if r.task == task {
-                    kept.extend(read.record(r.entry, r.reverse, &mut v6));
+                    kept.extend(read.record(e, r.reverse, &mut v6));
                 }
             }
-            let agent = agent_of.get(i).and_then(|&a| agents.get(a as usize)).copied();
+            let agent = list
+                .task_agents()
+                .1
+                .get(i)
+                .and_then(|&a| agents.get(a as usize))
+                .copied();
             let agent = agent.unwrap_or(u32::MAX);
+            let Some(t) = list.task(i) else { continue };
             let framework = t.framework_index as u32;
             let entry = TaskEntry::new((framework, agent), t.name, t.id, &kept, &v6);
             let slot = self.tasks.insert(&entry) as u32;
@@ -152,9 +159,8 @@ impl Incremental {
     }
 }
 
-/// The built list, read by position.
+/// What reading the built list by position needs.
 struct Read<'a> {
-    list: &'a RecordList,
     /// The list's names' nodes.
     node_of: &'a [u32],
     repeats: &'a [Repeat],
@@ -165,9 +171,10 @@ impl Read<'_> {
         self.node_of.get(name as usize).copied().unwrap_or(NONE)
     }
 
-    /// The list's record at `index` as a task keeps it (`None`: one the snapshot could not store).
-    fn record(&self, index: u32, reverse: bool, v6: &mut Vec<[u8; 16]>) -> Option<TaskRecord> {
-        let (name, data) = self.list.entry(index)?;
+    /// A list's record (its name's id and data) as a task keeps it (`None`: one the snapshot could
+    /// not store).
+    fn record(&self, entry: Option<(u32, Data)>, reverse: bool, v6: &mut Vec<[u8; 16]>) -> Option<TaskRecord> {
+        let (name, data) = entry?;
         let owner = Some(self.node(name)).filter(|&n| n != NONE)?;
         let data = match data {
             Data::Srv { target, port } => Data::Srv {

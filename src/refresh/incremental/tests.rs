@@ -289,6 +289,8 @@ fn the_bulk_start_counts_as_adding_the_tasks_one_by_one() {
             seed as usize % 3,
         ));
     }
+    // Enough tasks that some counts pass a byte's range (the edit counts' side list).
+    cases.push(("many", generated(7, 1500), true, 0));
     for (what, body, ptr_on, carry) in cases {
         let config = config(ptr_on);
         let model = Model::from_body(&body).unwrap();
@@ -317,6 +319,15 @@ fn the_bulk_start_counts_as_adding_the_tasks_one_by_one() {
             .count();
         if what == "generated" {
             assert!(shared > 0, "{case}: no record that several tasks generate");
+        }
+        if what == "many" {
+            let large = |n: &str| n.parse::<u32>().is_ok_and(|n| n > 253);
+            let counts = b.describe_counts();
+            let mut all = counts.values().flat_map(|(uses, rrs)| {
+                let refs = rrs.iter().filter_map(|r| r.rsplit(' ').next());
+                std::iter::once(uses.as_str()).chain(refs)
+            });
+            assert!(all.any(large), "{case}: no count past 253");
         }
     }
 }

@@ -216,3 +216,41 @@ fn a_record_two_tasks_share_stays_until_the_last_one_goes() {
         "outside the domain"
     );
 }
+
+/// 300 instances of one app on one agent: their agent's address at the shared name is 300 tasks'
+/// record, and the app's SRV name holds 300 records (counts past a byte's range, kept aside), then
+/// the tasks go one by one until the last takes both away.
+#[test]
+fn counts_past_a_byte_go_up_and_back_down_with_the_tasks() {
+    let all: Vec<Task> = (0..300).map(|i| task(i, 0, 0)).collect();
+    let mut records = build(std::iter::empty());
+    records.start_counting();
+    for t in &all {
+        edit(&mut records, t, true);
+    }
+    let counted = |r: &Records, name: &str| r.describe_counts().get(name).cloned().unwrap_or_default();
+    let (_, shared) = counted(&records, "app0.marathon.slave.mesos.");
+    assert_eq!(shared, ["A [10, 0, 0, 1] 300"]);
+    let (uses, _) = counted(&records, "_app0._tcp.marathon.mesos.");
+    assert_eq!(uses, "300", "300 SRV records use the name");
+    for (n, t) in all.iter().enumerate().take(299) {
+        edit(&mut records, t, false);
+        if n % 50 == 0 || n >= 296 {
+            let want = build(all.iter().skip(n + 1));
+            assert!(
+                records.describe() == want.describe(),
+                "{n} gone: {}",
+                first_difference(&records, &want)
+            );
+        }
+    }
+    assert_eq!(counted(&records, "app0.marathon.slave.mesos.").1, ["A [10, 0, 0, 1] 1"]);
+    assert_eq!(counted(&records, "_app0._tcp.marathon.mesos.").0, "1");
+    edit(&mut records, &all[299], false);
+    let want = build(std::iter::empty());
+    assert!(
+        records.describe() == want.describe(),
+        "{}",
+        first_difference(&records, &want)
+    );
+}

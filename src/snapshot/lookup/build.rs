@@ -9,7 +9,9 @@ pub(crate) use counted::Counting;
 use counted::{Counted, Counts, Tree};
 
 use super::{Extra, Records, Srv, Totals};
-use crate::snapshot::chunk::{Chunk, ChunkNames, NameIndex, A, AAAA, CHUNK, OTHER, PTR, REVERSE, SRV};
+use crate::snapshot::chunk::{
+    Chunk, ChunkNames, CountColumn, NameIndex, Starts, A, AAAA, CHUNK, OTHER, PTR, REVERSE, SRV,
+};
 use crate::snapshot::list::Data;
 use crate::snapshot::names::{ByteTable, FastHash};
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
@@ -37,30 +39,42 @@ impl Records {
     /// [`build`](Self::build) of a snapshot to be edited ([`Records::add`], [`Records::remove`]),
     /// counting as adding every task's records one by one to a build of the records of no task would
     /// ([`Counting`]); with each of the list's names' node id (`NONE`: not a name of the domain).
+    /// Once the names are the snapshot's, the list forgets their text ([`RecordList::forget_names`]):
+    /// the caller reads it by position only, through those node ids.
     pub(crate) fn build_counted(
         zone: Zone,
-        list: &RecordList,
+        list: &mut RecordList,
         serial: u32,
         counting: &Counting<'_>,
     ) -> (Records, Vec<u32>) {
-        let (mut records, node_of) = Records::build_with(zone, list, serial, Some(counting));
+        let named = Named::of(&zone, list, Some(counting.base_names));
+        list.forget_names();
+        let (mut records, node_of) = Records::build_named(zone, list, named, serial, Some(counting));
         records.release_unused();
         (records, node_of)
     }
 
     fn build_with(zone: Zone, list: &RecordList, serial: u32, counting: Option<&Counting<'_>>) -> (Records, Vec<u32>) {
-        let mut wire = Vec::with_capacity(256);
-        let apex = match text_to_wire(&zone.domain, &mut wire) {
-            Some(()) => wire.clone(),
-            // The config validated the domain; an unusable one serves nothing rather than panicking.
-            None => vec![0],
-        };
-        let text = list.names();
-        let mut names = ChunkNames::with_capacity(0);
-        let _ = names.push_new(&apex);
-        let mut tree = counting.map(|c| Tree::new(c.base_names));
-        let node_of = domain_nodes(&mut names, text, &apex, &mut wire, tree.as_mut());
+        let named = Named::of(&zone, list, counting.map(|c| c.base_names));
+        Records::build_named(zone, list, named, serial, counting)
+    }
+
+    /// The build of `list`'s records, whose names `named` made nodes.
+    fn build_named(
+        zone: Zone,
+        list: &RecordList,
+        named: Named,
+        serial: u32,
+        counting: Option<&Counting<'_>>,
+    ) -> (Records, Vec<u32>) {
+        let Named {
+            apex,
+            mut names,
+            mut tree,
+            node_of,
+        } = named;
         names.index_all();
+        let mut wire = Vec::with_capacity(256);
         let node = |id: u32| node_of.get(id as usize).copied().unwrap_or(NONE);
         // Reverse names after every name of the domain, alone (no ancestors: we answer for known
         // addresses, not for the reverse tree); (reverse node, target node) in generation order.
@@ -115,38 +129,48 @@ impl Records {
                 None => skipped += 1,
             }
         }
+        // Each reverse node's PTR records (the first so many of its pairs are placed).
+        let reverse_rows = starts.get(first_reverse as usize + 1..).unwrap_or_default();
+        let mut ptr_room: Vec<u32> = reverse_rows.iter().map(|row| row[PTR]).collect();
+        // Row `n + 1` becomes where node `n` begins: the cursor of its next record as they are placed,
+        // which leaves it where `n` ends, where `n + 1` begins, as `starts` has it (no second array
+        // of cursors beside it).
         let mut sum = [0u32; 5];
-        for counts in &mut starts {
-            for (count, total) in counts.iter_mut().zip(&mut sum) {
-                *total += *count;
+        for row in &mut starts {
+            for (count, total) in row.iter_mut().zip(&mut sum) {
+                let c = *count;
                 *count = *total;
+                *total += c;
             }
         }
-        let total = |k: usize| starts[nodes][k] as usize;
+        let totals = sum;
+        let total = |k: usize| totals[k] as usize;
         let mut a = vec![[0u8; 4]; total(A)];
         let mut aaaa = vec![[0u8; 16]; total(AAAA)];
         let mut srv = vec![Srv { port: 0, target: 0 }; total(SRV)];
         let mut ptr = vec![0u32; total(PTR)];
         let mut extra = vec![Extra::default(); total(OTHER)];
         let mut blob = Vec::new();
-        // Where each node's next record of each kind goes.
-        let mut next = starts.clone();
-        let mut counts = counting.map(|c| Counts::new(c, &starts[nodes], tree.take().unwrap_or_default()));
+        let mut counts = counting.map(|c| Counts::new(c, &totals, tree.take().unwrap_or_default()));
         for (n, target, index) in ptr_pairs {
             let n = n as usize;
-            // Past the cap, the slots of the next node begin.
-            if let (Some(at), Some(end)) = (next.get_mut(n), starts.get(n + 1)) {
-                if at[PTR] < end[PTR] {
-                    if let Some(c) = counts.as_mut() {
-                        c.ptr_placed(at[PTR], index, target);
-                    }
-                    place(&mut ptr, &mut at[PTR], target);
+            // Past the cap, nothing more at this node.
+            let room = ptr_room.get_mut(n.wrapping_sub(first_reverse as usize));
+            if let (Some(at), Some(room)) = (starts.get_mut(n + 1), room.filter(|r| **r > 0)) {
+                *room -= 1;
+                if let Some(c) = counts.as_mut() {
+                    c.ptr_placed(at[PTR], index, target);
                 }
+                place(&mut ptr, &mut at[PTR], target);
             }
         }
+        drop(ptr_room);
         for (i, (name, data)) in list.entries().enumerate() {
             let n = node(name) as usize;
-            let Some(at) = next.get_mut(n).filter(|_| n < nodes && statics.keeps(list, i, n, data)) else {
+            let Some(at) = starts
+                .get_mut(n.wrapping_add(1))
+                .filter(|_| n < nodes && statics.keeps(list, i, n, data))
+            else {
                 continue;
             };
             let k = match data {
@@ -172,13 +196,13 @@ impl Records {
                     }
                 }
                 Data::Other(i) => {
-                    if let Some(e) = list.other(i).and_then(|d| encode_other(d, &mut blob, &mut wire)) {
-                        place(&mut extra, &mut at[OTHER], e);
-                    }
+                    // One that cannot be encoded keeps its counted slot, empty (the cursor moves on
+                    // to where the next node begins all the same).
+                    let e = list.other(i).and_then(|d| encode_other(d, &mut blob, &mut wire));
+                    place(&mut extra, &mut at[OTHER], e.unwrap_or_default());
                 }
             }
         }
-        drop(next);
         let counts = counts.map(|c| c.finish(&starts, &srv, &ptr, first_reverse));
         let mut mname = Vec::new();
         let mut rname = Vec::new();
@@ -249,6 +273,40 @@ impl Records {
     }
 }
 
+/// The nodes of a build's names, the first step of a build: each name of the list under the apex,
+/// with its ancestors, as a node (wire form), not indexed yet (the build indexes them, after a
+/// counted build's list forgot its text).
+struct Named {
+    apex: Vec<u8>,
+    names: ChunkNames,
+    /// A counted build's tree of nodes.
+    tree: Option<Tree>,
+    /// The list's name id -> node id (`NONE`: not a name of the domain).
+    node_of: Vec<u32>,
+}
+
+impl Named {
+    /// The nodes of `list`'s names; with `base_names`, a counted build's tree.
+    fn of(zone: &Zone, list: &RecordList, base_names: Option<u32>) -> Named {
+        let mut wire = Vec::with_capacity(256);
+        let apex = match text_to_wire(&zone.domain, &mut wire) {
+            Some(()) => wire.clone(),
+            // The config validated the domain; an unusable one serves nothing rather than panicking.
+            None => vec![0],
+        };
+        let mut names = ChunkNames::with_capacity(0);
+        let _ = names.push_new(&apex);
+        let mut tree = base_names.map(Tree::new);
+        let node_of = domain_nodes(&mut names, list.names(), &apex, &mut wire, tree.as_mut());
+        Named {
+            apex,
+            names,
+            tree,
+            node_of,
+        }
+    }
+}
+
 /// A snapshot as the build lays it out: one array per kind over every node.
 struct Flat {
     names: ChunkNames,
@@ -296,10 +354,8 @@ impl Flat {
             chunk.arena.shrink_to_fit();
             // Local starts: the global ones less the chunk's first.
             if let (Some(first), Some(rows)) = (starts.get(ids.start), starts.get(ids.start..=ids.end)) {
-                chunk.starts = rows
-                    .iter()
-                    .map(|row| std::array::from_fn(|k| row[k] - first[k]))
-                    .collect();
+                let local = rows.iter().map(|row| std::array::from_fn(|k| row[k] - first[k]));
+                chunk.starts = Starts::of(local);
             }
         }
         let bounds = |c: usize, k: usize| {
@@ -309,20 +365,29 @@ impl Flat {
                 .map_or(lo, |r| r[k] as usize);
             lo..hi
         };
-        split_column(&mut chunks, a, bounds, A, |ch| &mut ch.a);
-        split_column(&mut chunks, aaaa, bounds, AAAA, |ch| &mut ch.aaaa);
-        split_column(&mut chunks, srv, bounds, SRV, |ch| &mut ch.srv);
-        split_column(&mut chunks, ptr, bounds, PTR, |ch| &mut ch.ptr);
+        // The counts first: four bytes a record become one.
         if let Some(Counted { refs, uses }) = counts {
             for (c, chunk) in chunks.iter_mut().enumerate() {
                 let ids = c * CHUNK..((c + 1) * CHUNK).min(nodes);
                 chunk.counting = true;
-                chunk.uses = uses.get(ids).unwrap_or_default().to_vec();
+                chunk.uses = CountColumn::of(uses.get(ids).unwrap_or_default());
             }
-            for (k, column) in refs.into_iter().enumerate() {
-                split_column(&mut chunks, column, bounds, k, move |ch| &mut ch.refs[k]);
+            drop(uses);
+            for (k, mut column) in refs.into_iter().enumerate() {
+                for (c, chunk) in chunks.iter_mut().enumerate().rev() {
+                    let part = bounds(c, k);
+                    if let Some(counts) = chunk.refs.get_mut(k) {
+                        *counts = CountColumn::of(column.get(part.clone()).unwrap_or_default());
+                    }
+                    column.truncate(part.start);
+                    shrink_by_half(&mut column);
+                }
             }
         }
+        split_column(&mut chunks, a, bounds, A, |ch| &mut ch.a);
+        split_column(&mut chunks, aaaa, bounds, AAAA, |ch| &mut ch.aaaa);
+        split_column(&mut chunks, srv, bounds, SRV, |ch| &mut ch.srv);
+        split_column(&mut chunks, ptr, bounds, PTR, |ch| &mut ch.ptr);
         for (c, chunk) in chunks.iter_mut().enumerate() {
             for e in extra.get(bounds(c, OTHER)).unwrap_or_default() {
                 let bytes = blob.get(e.start as usize..e.end as usize).unwrap_or_default();
@@ -339,16 +404,30 @@ impl Flat {
     }
 }
 
-/// Moves each chunk's part of one column into it.
+/// Moves each chunk's part of one column into it, the last chunk's first, the column shrinking as
+/// it goes: the copies take the room the column gives back, so that splitting it costs a chunk's
+/// part more, not the whole column again.
 fn split_column<T: Copy>(
     chunks: &mut [Chunk],
-    column: Vec<T>,
+    mut column: Vec<T>,
     bounds: impl Fn(usize, usize) -> std::ops::Range<usize>,
     k: usize,
     field: impl Fn(&mut Chunk) -> &mut Vec<T>,
 ) {
-    for (c, chunk) in chunks.iter_mut().enumerate() {
-        field(chunk).extend_from_slice(column.get(bounds(c, k)).unwrap_or_default());
+    for (c, chunk) in chunks.iter_mut().enumerate().rev() {
+        let part = bounds(c, k);
+        let to = field(chunk);
+        to.reserve_exact(part.len());
+        to.extend_from_slice(column.get(part.clone()).unwrap_or_default());
+        column.truncate(part.start);
+        shrink_by_half(&mut column);
+    }
+}
+
+/// Gives a shrinking column's unused half back.
+fn shrink_by_half<T>(column: &mut Vec<T>) {
+    if column.len() <= column.capacity() / 2 {
+        column.shrink_to_fit();
     }
 }
 
