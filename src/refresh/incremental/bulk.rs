@@ -1,18 +1,18 @@
 //! The start in bulk ([`Incremental::start`]): every task's records generated into the list of the
-//! records of no task, one counted build of it all ([`Records::build_counted`]), then each task's
-//! records read from the list into the task table by position. The same snapshot, counts and task
+//! records of no task, one counted build of it all ([`Records::build_counted`]), then each task of the
+//! list into the task table by position, with its source (the model's task it came from). The same snapshot, counts and task
 //! table as adding the tasks one by one (`Incremental::start_one_by_one`, kept for the tests that
 //! compare the two), without a look-up of a name per record. Pure.
 
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::{agent_ids, reverse_of, Incremental};
+use super::{agent_ids, reverse_of, task_source, Incremental};
 use crate::addr::HostPort;
 use crate::records::generate::TaskGen;
 use crate::refresh::carried::{self, CarriedTask};
 use crate::refresh::model::Model;
-use crate::snapshot::{Counting, Data, RecordList, Records, Repeat, Rr, TaskEntry, TaskRecord, Zone};
+use crate::snapshot::{Counting, Data, RecordList, Records, Repeat, Rr, TaskEntry, Zone};
 
 /// A few more records than the fixtures and generated states give a task: room reserved at once (what
 /// is never written to costs no memory), so that the list is not copied as it grows.
@@ -66,7 +66,7 @@ impl Incremental {
             repeats: &repeats,
         };
         inc.mark_again(&read);
-        inc.fill_table(&read, model_tasks);
+        inc.fill_table(list, model, carried, model_tasks);
         inc.tasks.shrink_to_fit();
         inc.slots.shrink_to_fit();
         log::debug!(
@@ -105,46 +105,37 @@ impl Incremental {
         }
     }
 
-    /// Each task of the list into the task table with its records, in the order its own list would
-    /// have them (those an earlier task generated first where the task generated them again); the
-    /// first `model_tasks` findable by (framework, id).
-    fn fill_table(&mut self, read: &Read<'_>, model_tasks: usize) {
-        let list = read.list;
+    /// Each task of the list into the task table, in list order, with its source: the model's task it
+    /// was generated from (the first `model_tasks`, findable by (framework, id)), then the carried task.
+    fn fill_table(&mut self, list: &RecordList, model: &Model, carried: &[CarriedTask], model_tasks: usize) {
         let (agent_ids, agent_of) = list.task_agents();
         let agents: Vec<u32> = agent_ids
             .iter()
             .map(|a| self.agents.get(&**a).copied().unwrap_or(u32::MAX))
             .collect();
-        let mut marks = list.reverse_marks().iter().copied().peekable();
-        let mut repeats = read.repeats.iter().peekable();
-        let (mut kept, mut v6) = std::mem::take(&mut self.scratch);
-        for (i, t) in list.tasks().enumerate() {
-            kept.clear();
-            v6.clear();
-            let task = i as u32;
-            for index in list.task_range(i) {
-                while let Some(r) = repeats.next_if(|r| r.task == task && r.at <= index) {
-                    kept.extend(read.record(r.entry, r.reverse, &mut v6));
-                }
-                while marks.next_if(|&m| m < index).is_some() {}
-                let reverse = marks.next_if_eq(&index).is_some();
-                kept.extend(read.record(index, reverse, &mut v6));
-            }
-            while let Some(r) = repeats.next_if(|r| r.task <= task) {
-                if r.task == task {
-                    kept.extend(read.record(r.entry, r.reverse, &mut v6));
-                }
-            }
-            let agent = agent_of.get(i).and_then(|&a| agents.get(a as usize)).copied();
-            let agent = agent.unwrap_or(u32::MAX);
+        let agent = |i: usize| agent_of.get(i).and_then(|&a| agents.get(a as usize)).copied();
+        let mut source = std::mem::take(&mut self.scratch);
+        let mut listed = list.tasks().enumerate().peekable();
+        // The model lists its tasks in the order they were generated in; those with no records are
+        // not in the list.
+        model.for_each_task(|f, task| {
+            let Some((i, t)) = listed.next_if(|(i, t)| *i < model_tasks && t.framework_index == f && t.id == task.id)
+            else {
+                return;
+            };
+            task_source::write_task(task, &mut source);
             let framework = t.framework_index as u32;
-            let entry = TaskEntry::new((framework, agent), t.name, t.id, &kept, &v6);
+            let entry = TaskEntry::new((framework, agent(i).unwrap_or(u32::MAX)), t.name, t.id, &source);
             let slot = self.tasks.insert(&entry) as u32;
-            if i < model_tasks {
-                self.slots.insert(framework, t.id, slot);
-            }
+            self.slots.insert(framework, t.id, slot);
+        });
+        for ((i, t), task) in listed.zip(carried).filter(|((_, t), c)| t.id == c.id) {
+            task_source::write_carried(task, &mut source);
+            let framework = t.framework_index as u32;
+            let entry = TaskEntry::new((framework, agent(i).unwrap_or(u32::MAX)), t.name, t.id, &source);
+            self.tasks.insert(&entry);
         }
-        self.scratch = (kept, v6);
+        self.scratch = source;
     }
 }
 
@@ -159,20 +150,5 @@ struct Read<'a> {
 impl Read<'_> {
     fn node(&self, name: u32) -> u32 {
         self.node_of.get(name as usize).copied().unwrap_or(NONE)
-    }
-
-    /// The list's record at `index` as a task keeps it (`None`: one the snapshot could not store).
-    fn record(&self, index: u32, reverse: bool, v6: &mut Vec<[u8; 16]>) -> Option<TaskRecord> {
-        let (name, data) = self.list.entry(index)?;
-        let owner = Some(self.node(name)).filter(|&n| n != NONE)?;
-        let data = match data {
-            Data::Srv { target, port } => Data::Srv {
-                target: Some(self.node(target)).filter(|&n| n != NONE)?,
-                port,
-            },
-            Data::Other(_) => return None,
-            d => d,
-        };
-        TaskRecord::new(owner, data, reverse, v6)
     }
 }

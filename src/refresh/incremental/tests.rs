@@ -7,8 +7,8 @@ use std::time::Instant;
 use super::*;
 use crate::config::Config;
 use crate::records::from_state::{build_from_state, generate_for_edits};
+use crate::refresh::carried;
 use crate::refresh::carry::Why;
-use crate::wire::wire_to_text;
 
 const FAKE: &[u8] = include_bytes!("../../../tests/fixtures/fake.json");
 const TUTORIAL: &[u8] = include_bytes!("../../../tests/fixtures/tutorial-0.21.json");
@@ -73,28 +73,13 @@ fn the_start_gives_the_full_build_and_each_task_its_own_records() {
         });
         assert!(expected.len() >= 2, "the fixture has running tasks");
         let table = got.tasks().unwrap();
-        let name = |id: u32| wire_to_text(got.name(id).unwrap());
         let actual: Vec<_> = table
             .entries()
             .map(|e| {
-                let records = e
-                    .records
+                let records = table
+                    .stored_records(&e)
                     .iter()
-                    .map(|r| {
-                        let data = match e.data(r) {
-                            Data::A(ip) => format!("{:?}", crate::snapshot::RData::A(ip.into())),
-                            Data::Aaaa(ip) => format!("{:?}", crate::snapshot::RData::Aaaa(ip.into())),
-                            Data::Srv { target, port } => format!(
-                                "{:?}",
-                                crate::snapshot::RData::Srv {
-                                    target: name(target).trim_end_matches('.').to_owned(),
-                                    port
-                                }
-                            ),
-                            Data::Other(_) => "other".to_owned(),
-                        };
-                        line(name(r.owner).trim_end_matches('.'), &data)
-                    })
+                    .map(|r| line(&r.owner, &format!("{:?}", r.data)))
                     .collect::<BTreeSet<_>>();
                 (e.framework, e.name().to_owned(), e.id().to_owned(), records)
             })
@@ -152,7 +137,7 @@ fn start_probe() {
         records.name_count()
     );
     for (what, bytes) in inc.sizes() {
-        eprintln!("  {what}: {} MB", bytes / 1_048_576);
+        eprintln!("  {what}: {:.1} MB", bytes as f64 / 1_048_576.0);
     }
 }
 
@@ -160,7 +145,7 @@ fn start_probe() {
 /// of one app share an agent (their `T.F.slave.D` records are one record), some on the host's
 /// network (their `T.F.D` records are their agent's address, shared too), some with IPv4 or IPv6
 /// container addresses or both (a few addresses given to two tasks), some with discovery ports.
-fn generated(seed: u64, tasks: usize) -> Vec<u8> {
+pub(super) fn generated(seed: u64, tasks: usize) -> Vec<u8> {
     use serde_json::json;
     let mut state = seed;
     let mut next = |n: usize| {
@@ -244,20 +229,13 @@ fn carried_from(from: &mut Incremental, agents: &[usize]) -> Vec<CarriedTask> {
 fn table_text(inc: &mut Incremental) -> Vec<String> {
     let (records, _) = inc.publish();
     let table = records.tasks().unwrap();
-    let name = |id: u32| wire_to_text(records.name(id).unwrap_or_default());
     let mut out = Vec::new();
     for slot in 0..table.slot_bound() {
         let Some(e) = table.get(slot) else { continue };
-        let rrs: Vec<String> = e
-            .records
+        let rrs: Vec<String> = table
+            .stored_records(&e)
             .iter()
-            .map(|r| {
-                let data = match e.data(r) {
-                    Data::Srv { target, port } => format!("SRV {port} {}", name(target)),
-                    d => format!("{d:?}"),
-                };
-                format!("{} {data} {}", name(r.owner), r.reverse())
-            })
+            .map(|r| format!("{} {:?} {}", r.owner, r.data, r.reverse))
             .collect();
         let found = inc.slots.remove(e.framework, e.id(), table);
         out.push(format!(
@@ -331,13 +309,9 @@ fn removing_every_task_after_a_bulk_start_leaves_the_pinned_base() {
         let carried = carried_from(&mut started(&config, &model), &[2]);
         let mut inc = started_carrying(&config, &model, &carried);
         for slot in 0..inc.tasks.slot_bound() {
-            let records: Vec<(TaskRecord, Data)> = match inc.tasks.get(slot) {
-                Some(e) => e.records.iter().map(|r| (*r, e.data(r))).collect(),
-                None => continue,
-            };
-            assert!(inc.tasks.take(slot));
-            inc.remove_records(&records);
+            inc.remove_task(slot);
         }
+        assert_eq!(inc.tasks.entries().count(), 0);
         let (left, _) = inc.publish();
         let (fixed, _) = generate_for_edits(&config, model.header(), &config.masters, &[], &|_| Vec::new()).unwrap();
         let mut base = Records::build(crate::records::zone(&config), &fixed, 1);
