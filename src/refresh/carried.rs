@@ -40,7 +40,7 @@ pub(crate) fn take(previous: &Records, carrying: &BTreeMap<String, Why>) -> Vec<
             .map(|e| CarriedTask {
                 framework: frameworks.get(e.framework as usize).cloned().unwrap_or_default(),
                 name: e.name().to_owned(),
-                id: e.id().to_owned(),
+                id: e.id().into_owned(),
                 agent: table.agent(&e).to_owned(),
                 records: table
                     .stored_records(&e)

@@ -5,10 +5,12 @@
 //! A task keeps its name, its id and its *source*: what its records were generated from, in the
 //! refresher's compact form (opaque here: a few dozen bytes), from which the table's [`Regenerate`]
 //! makes the same records again when they are needed. Its records themselves are not kept (12 bytes
-//! each, ten a task: they were two thirds of the table). A chunk keeps its tasks' bytes back to back in
-//! one array (no allocation per task), read as borrowed [`TaskEntry`]s; what taken tasks leave behind
-//! is dropped when it outgrows what is live.
+//! each, ten a task: they were two thirds of the table). Its id is kept as what it shares with its
+//! name and the rest, a UUID in 16 bytes (Marathon's ids are `app.uuid`: 19 bytes where the text took
+//! 46). A chunk keeps its tasks' bytes back to back in one array (no allocation per task), read as
+//! borrowed [`TaskEntry`]s; what taken tasks leave behind is dropped when it outgrows what is live.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -70,9 +72,18 @@ pub(crate) struct TaskEntry<'a> {
     /// The agent's position in [`TaskTable::agents`] (a failover carries an agent's tasks over).
     pub(crate) agent: u32,
     name: &'a str,
-    id: &'a str,
+    /// Its id: the start it shares with the name, then the rest.
+    id: (&'a str, IdRest<'a>),
     /// What its records are made from ([`Regenerate`]'s form).
     pub(crate) source: &'a [u8],
+}
+
+/// The rest of a task's id, after what it shares with the task's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdRest<'a> {
+    Text(&'a str),
+    /// A UUID in its canonical text (lower-case), after one ASCII character if any.
+    Uuid(Option<u8>, [u8; 16]),
 }
 
 impl<'a> TaskEntry<'a> {
@@ -82,7 +93,7 @@ impl<'a> TaskEntry<'a> {
             framework,
             agent,
             name,
-            id,
+            id: ("", IdRest::Text(id)),
             source,
         }
     }
@@ -91,9 +102,80 @@ impl<'a> TaskEntry<'a> {
         self.name
     }
 
-    pub(crate) fn id(&self) -> &'a str {
-        self.id
+    /// Its id (made from its parts unless kept as text whole).
+    pub(crate) fn id(&self) -> Cow<'a, str> {
+        match self.id {
+            ("", IdRest::Text(id)) => Cow::Borrowed(id),
+            (shared, IdRest::Text(rest)) => Cow::Owned([shared, rest].concat()),
+            (shared, IdRest::Uuid(sep, uuid)) => {
+                let mut text = [0; 37];
+                let rest = uuid_text(sep, &uuid, &mut text);
+                Cow::Owned([shared, rest].concat())
+            }
+        }
     }
+
+    /// Whether its id is `id` (compared in place).
+    pub(crate) fn id_is(&self, id: &str) -> bool {
+        let (shared, rest) = self.id;
+        let Some(tail) = id.strip_prefix(shared) else {
+            return false;
+        };
+        match rest {
+            IdRest::Text(rest) => rest == tail,
+            IdRest::Uuid(sep, uuid) => uuid_text(sep, &uuid, &mut [0; 37]) == tail,
+        }
+    }
+}
+
+/// The canonical text of a UUID (after `sep`), written in `out`.
+fn uuid_text<'o>(sep: Option<u8>, uuid: &[u8; 16], out: &'o mut [u8; 37]) -> &'o str {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut n = 0;
+    let mut push = |b: u8, out: &mut [u8; 37]| {
+        if let Some(place) = out.get_mut(n) {
+            *place = b;
+            n += 1;
+        }
+    };
+    if let Some(sep) = sep {
+        push(sep, out);
+    }
+    for (i, byte) in uuid.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            push(b'-', out);
+        }
+        push(HEX[usize::from(byte >> 4)], out);
+        push(HEX[usize::from(byte & 0xf)], out);
+    }
+    std::str::from_utf8(out.get(..n).unwrap_or_default()).unwrap_or_default()
+}
+
+/// `text` as an optional ASCII character and a UUID in its canonical text (lower-case), if it is one.
+fn uuid_of(text: &str) -> Option<(Option<u8>, [u8; 16])> {
+    let (sep, uuid) = match text.len() {
+        36 => (None, text.as_bytes()),
+        37 => {
+            let (&first, rest) = text.as_bytes().split_first()?;
+            (Some(first).filter(u8::is_ascii), rest)
+        }
+        _ => return None,
+    };
+    if text.len() == 37 && sep.is_none() {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut digits = uuid.iter().enumerate().filter(|(i, _)| !matches!(i, 8 | 13 | 18 | 23));
+    for byte in &mut out {
+        let mut next = || match digits.next() {
+            Some((_, &c @ b'0'..=b'9')) => Some(c - b'0'),
+            Some((_, &c @ b'a'..=b'f')) => Some(c - b'a' + 10),
+            _ => None,
+        };
+        *byte = next()? << 4 | next()?;
+    }
+    let dashes = [8, 13, 18, 23].iter().all(|&i| uuid.get(i) == Some(&b'-'));
+    dashes.then_some((sep, out))
 }
 
 /// Where one slot's task is in its chunk's bytes (`start == FREE`: a free slot).
@@ -101,10 +183,16 @@ impl<'a> TaskEntry<'a> {
 struct Row {
     framework: u32,
     agent: u32,
-    /// Its bytes: the name's and the id's lengths (varints) and texts, then the source.
+    /// Its bytes: the name (length, text), the id (the length it shares with the name, then the rest:
+    /// [`UUID`], [`UUID_AFTER`] and a character, or its length plus [`TEXT`] and the text), the source.
     start: u32,
     end: u32,
 }
+
+/// How the rest of an id is kept (see [`Row`]).
+const UUID: usize = 0;
+const UUID_AFTER: usize = 1;
+const TEXT: usize = 2;
 
 const FREE: u32 = u32::MAX;
 
@@ -125,12 +213,21 @@ impl Chunk {
         }
         let mut rest = self.bytes.get(row.start as usize..row.end as usize)?;
         let name = take_str(&mut rest)?;
-        let id = take_str(&mut rest)?;
+        let shared = name.get(..take_varint(&mut rest)?)?;
+        let id_rest = match take_varint(&mut rest)? {
+            UUID => IdRest::Uuid(None, take_array(&mut rest)?),
+            UUID_AFTER => {
+                let (&sep, after) = rest.split_first()?;
+                rest = after;
+                IdRest::Uuid(Some(sep), take_array(&mut rest)?)
+            }
+            n => IdRest::Text(take_text(&mut rest, n - TEXT)?),
+        };
         Some(TaskEntry {
             framework: row.framework,
             agent: row.agent,
             name,
-            id,
+            id: (shared, id_rest),
             source: rest,
         })
     }
@@ -139,7 +236,28 @@ impl Chunk {
     fn append(&mut self, e: &TaskEntry<'_>) -> Row {
         let start = self.bytes.len();
         put_str(&mut self.bytes, e.name);
-        put_str(&mut self.bytes, e.id);
+        let id = e.id();
+        let mut shared = e.name.bytes().zip(id.bytes()).take_while(|(a, b)| a == b).count();
+        while !id.is_char_boundary(shared) {
+            shared -= 1;
+        }
+        put_varint(&mut self.bytes, shared);
+        let rest = id.get(shared..).unwrap_or_default();
+        match uuid_of(rest) {
+            Some((None, uuid)) => {
+                put_varint(&mut self.bytes, UUID);
+                self.bytes.extend_from_slice(&uuid);
+            }
+            Some((Some(sep), uuid)) => {
+                put_varint(&mut self.bytes, UUID_AFTER);
+                self.bytes.push(sep);
+                self.bytes.extend_from_slice(&uuid);
+            }
+            None => {
+                put_varint(&mut self.bytes, rest.len() + TEXT);
+                self.bytes.extend_from_slice(rest.as_bytes());
+            }
+        }
         self.bytes.extend_from_slice(e.source);
         match (u32::try_from(start), u32::try_from(self.bytes.len())) {
             (Ok(start), Ok(end)) if end != FREE => Row {
@@ -160,37 +278,35 @@ impl Chunk {
         }
     }
 
-    /// Rewrites the bytes with the live tasks only.
+    /// Rewrites the bytes with the live tasks only (each task's bytes copied as they are).
     fn compact(&mut self) {
-        let old = std::mem::take(self);
-        self.rows = Vec::with_capacity(old.rows.len());
-        self.bytes = Vec::with_capacity(old.bytes.len() - old.dead);
-        for i in 0..old.rows.len() {
-            let row = match old.entry(i) {
-                Some(e) => self.append(&e),
-                None => Row {
-                    framework: 0,
-                    agent: 0,
-                    start: FREE,
-                    end: FREE,
-                },
-            };
-            self.rows.push(row);
+        let mut bytes = Vec::with_capacity(self.bytes.len() - self.dead);
+        for row in self.rows.iter_mut().filter(|r| r.start != FREE) {
+            let kept = self.bytes.get(row.start as usize..row.end as usize).unwrap_or_default();
+            // (No more bytes than before: every offset still fits.)
+            row.start = bytes.len() as u32;
+            bytes.extend_from_slice(kept);
+            row.end = bytes.len() as u32;
         }
+        self.bytes = bytes;
+        self.dead = 0;
     }
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    let mut n = s.len();
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
     while n >= 0x80 {
         out.push(n as u8 | 0x80);
         n >>= 7;
     }
     out.push(n as u8);
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_varint(out, s.len());
     out.extend_from_slice(s.as_bytes());
 }
 
-fn take_str<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
+fn take_varint(bytes: &mut &[u8]) -> Option<usize> {
     let mut n = 0usize;
     for shift in (0..35).step_by(7) {
         let (&b, rest) = bytes.split_first()?;
@@ -200,12 +316,27 @@ fn take_str<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
             break;
         }
     }
+    Some(n)
+}
+
+fn take_text<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a str> {
     if n > bytes.len() {
         return None;
     }
     let (s, rest) = bytes.split_at(n);
     *bytes = rest;
     std::str::from_utf8(s).ok()
+}
+
+fn take_str<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
+    let n = take_varint(bytes)?;
+    take_text(bytes, n)
+}
+
+fn take_array<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
+    let (head, rest) = bytes.split_first_chunk::<N>()?;
+    *bytes = rest;
+    Some(*head)
 }
 
 /// Tasks by slot; a slot freed by a task that stopped is taken by the next one.

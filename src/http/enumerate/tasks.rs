@@ -41,7 +41,7 @@ impl Enumerate {
                     }
                     match table.get(self.task) {
                         Some(task) if task.framework as usize == self.framework => {
-                            open_task(out, first, task.id(), task.name());
+                            open_task(out, first, &task.id(), task.name());
                             self.task_records = table.stored_records(&task);
                             self.entry = 0;
                             self.at = At::Record { first: true };

@@ -34,7 +34,7 @@ impl SlotIndex {
         let holds = |slot: u32| {
             table
                 .get(slot as usize)
-                .is_some_and(|e| e.framework == framework && e.id() == id)
+                .is_some_and(|e| e.framework == framework && e.id_is(id))
         };
         self.0.remove(&(framework, id), holds, || (framework, id.into()))
     }

@@ -72,7 +72,7 @@ impl Regenerate for Generator {
                 let task = CarriedTask {
                     framework: framework.clone(),
                     name: entry.name().to_owned(),
-                    id: entry.id().to_owned(),
+                    id: entry.id().into_owned(),
                     agent: agent.to_owned(),
                     records: carried_records(r),
                 };
@@ -225,7 +225,7 @@ fn task_of<'a>(entry: &TaskEntry<'a>, agent: &'a str, mut r: Reader<'a>) -> Task
         })
         .collect();
     Task {
-        id: Cow::Borrowed(entry.id()),
+        id: entry.id(),
         name: Cow::Borrowed(entry.name()),
         slave_id: Cow::Borrowed(agent),
         state: Cow::Borrowed("TASK_RUNNING"),

@@ -81,7 +81,7 @@ fn the_start_gives_the_full_build_and_each_task_its_own_records() {
                     .iter()
                     .map(|r| line(&r.owner, &format!("{:?}", r.data)))
                     .collect::<BTreeSet<_>>();
-                (e.framework, e.name().to_owned(), e.id().to_owned(), records)
+                (e.framework, e.name().to_owned(), e.id().into_owned(), records)
             })
             .collect();
         assert_eq!(actual, expected);
@@ -237,7 +237,7 @@ fn table_text(inc: &mut Incremental) -> Vec<String> {
             .iter()
             .map(|r| format!("{} {:?} {}", r.owner, r.data, r.reverse))
             .collect();
-        let found = inc.slots.remove(e.framework, e.id(), table);
+        let found = inc.slots.remove(e.framework, &e.id(), table);
         out.push(format!(
             "{slot}: {} {} {} {} {rrs:?} {found:?}",
             e.framework,

@@ -15,7 +15,7 @@ impl Regenerate for Pairs {
         for f in frameworks {
             list.add_framework(f);
         }
-        list.begin_task_on(entry.framework, entry.name(), entry.id(), agent);
+        list.begin_task_on(entry.framework, entry.name(), &entry.id(), agent);
         let text = std::str::from_utf8(entry.source).unwrap();
         for (i, pair) in text.split(';').filter(|p| !p.is_empty()).enumerate() {
             let (name, ip) = pair.split_once(' ').unwrap();
@@ -43,7 +43,7 @@ fn an_entry_keeps_its_name_id_and_source_and_its_records_are_made_again_from_the
     let slot = table.insert(&TaskEntry::new((0, 0), "web", "web.1", source));
     let e = table.get(slot).unwrap();
     assert_eq!(
-        (e.name(), e.id(), table.agent(&e), e.source),
+        (e.name(), e.id().as_ref(), table.agent(&e), e.source),
         ("web", "web.1", "a1", &source[..])
     );
     let records = table.stored_records(&e);
@@ -80,13 +80,14 @@ fn slots_are_reused_and_clones_keep_what_they_saw() {
     let slots: Vec<usize> = ids.iter().map(|id| table.insert(&entry(id))).collect();
     assert_eq!(slots, (0..600).collect::<Vec<_>>());
     let published = table.clone();
-    assert_eq!(table.get(300).map(|e| e.id()), Some("t300"));
+    let id = |table: &TaskTable, slot: usize| table.get(slot).map(|e| e.id().into_owned());
+    assert_eq!(id(&table, 300).as_deref(), Some("t300"));
     assert!(table.take(300));
     assert!(!table.take(300), "a slot is taken once");
     assert_eq!(table.get(300), None);
     assert_eq!(table.insert(&entry("new")), 300, "the freed slot is taken again");
-    assert_eq!(table.get(300).map(|e| e.id()), Some("new"));
-    assert_eq!(published.get(300).map(|e| e.id()), Some("t300"));
+    assert_eq!(id(&table, 300).as_deref(), Some("new"));
+    assert_eq!(id(&published, 300).as_deref(), Some("t300"));
     assert_eq!((table.len(), table.slot_bound()), (600, 600));
     assert!(!table.take(600) && !table.take(1 << 40), "no such slot");
 }
@@ -105,7 +106,7 @@ fn long_and_empty_texts_read_back_whole() {
     for (name, id, source) in cases {
         let slot = table.insert(&TaskEntry::new((0, 3), name, id, source));
         let e = table.get(slot).unwrap();
-        assert_eq!((e.name(), e.id(), e.source, e.agent), (name, id, source, 3));
+        assert_eq!((e.name(), e.id().as_ref(), e.source, e.agent), (name, id, source, 3));
     }
 }
 
@@ -126,7 +127,7 @@ fn churn_in_a_chunk_keeps_the_live_tasks_and_bounds_what_the_gone_ones_left() {
     }
     for (slot, id, source) in &live {
         let e = table.get(*slot).unwrap();
-        assert_eq!((e.id(), e.source), (id.as_str(), &source[..]));
+        assert_eq!((e.id().as_ref(), e.source), (id.as_str(), &source[..]));
     }
     assert_eq!(table.len(), live.len());
     let kept: usize = table.chunks.iter().map(|c| c.bytes.len()).sum();
@@ -134,5 +135,47 @@ fn churn_in_a_chunk_keeps_the_live_tasks_and_bounds_what_the_gone_ones_left() {
     assert!(
         kept <= 2 * needed + 1024 * table.chunks.len(),
         "{kept} bytes kept for {needed}"
+    );
+}
+
+/// An id is kept as what it shares with the name and a UUID where the rest is one (in canonical
+/// text, alone or after one ASCII character), else as text: each reads back as it was, compares
+/// equal to itself only, and a Marathon id takes 19 bytes.
+#[test]
+fn ids_read_back_as_they_were_however_they_are_kept() {
+    let uuid = "00000035-58b3-11e9-8c21-0242ac110002";
+    let cases: Vec<(&str, String)> = vec![
+        ("app-208400", format!("app-208400.{uuid}")),
+        ("web", format!("web_{uuid}")),
+        ("other", uuid.to_owned()),
+        ("other", format!("x{uuid}")),
+        ("app", format!("app.{}", uuid.to_uppercase())),
+        ("app", format!("app.{}", uuid.replace('-', "_"))),
+        ("app", format!("app.{uuid}.1")),
+        ("app", format!("app.é{}", &uuid[1..])),
+        ("app", "app".to_owned()),
+        ("app", "ap".to_owned()),
+        ("", String::new()),
+        ("é1", "é2".to_owned()),
+        ("\u{e9}", "\u{ea}x".to_owned()),
+        ("web", format!("web.{}", &uuid[..35])),
+        ("web", format!("web.{uuid}0")),
+    ];
+    let mut table = TaskTable::new(vec!["marathon".into()], vec![], None);
+    for (name, id) in &cases {
+        let slot = table.insert(&TaskEntry::new((0, 0), name, id, b"src"));
+        let e = table.get(slot).unwrap();
+        assert_eq!((e.name(), e.id().as_ref(), e.source), (*name, id.as_str(), &b"src"[..]));
+        assert!(e.id_is(id), "{id}");
+        for (_, other) in cases.iter().filter(|(_, other)| other != id) {
+            assert!(!e.id_is(other), "{id} is not {other}");
+        }
+    }
+    let mut one = TaskTable::new(vec![], vec![], None);
+    one.insert(&TaskEntry::new((0, 0), "app-208400", &cases[0].1, b""));
+    assert_eq!(
+        one.chunks[0].bytes.len(),
+        11 + 1 + 1 + 1 + 16,
+        "name, shared length, kind, '.', UUID"
     );
 }
