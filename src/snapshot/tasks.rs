@@ -40,7 +40,13 @@ pub(crate) struct TaskRecord {
 /// carry skipped, as an edit skips them).
 pub(crate) fn stored_records(list: &RecordList) -> Vec<TaskRecord> {
     let mut wire = Vec::with_capacity(256);
-    let mut spelled = |text: &str| text_to_wire(text, &mut wire).map(|()| wire_to_text(&wire));
+    // (A name the snapshot can hold reads back as its text when that is lower-case and fully
+    // qualified, as generated names are: no second conversion then.)
+    let mut spelled = |text: &str| {
+        text_to_wire(text, &mut wire)?;
+        let as_is = text.ends_with('.') && !text.bytes().any(|b| b.is_ascii_uppercase());
+        Some(if as_is { text.to_owned() } else { wire_to_text(&wire) })
+    };
     let mut out = Vec::with_capacity(list.len());
     for i in 0..list.len() {
         let Some((Some(_), name, data)) = list.entry_at(i) else {

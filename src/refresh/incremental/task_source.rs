@@ -98,31 +98,46 @@ pub(super) fn write_task(task: &Task<'_>, out: &mut Vec<u8>) {
     out.clear();
     out.push(TASK);
     let mut w = Writer(out);
-    // The ports as ranges of consecutive ones, in order (at most `MAX_PORTS_PER_TASK`, as read).
-    let mut ranges: Vec<(u16, u16)> = Vec::new();
-    for port in task.resources.all_ports() {
-        match ranges.last_mut() {
-            Some((_, hi)) if hi.checked_add(1) == Some(port) => *hi = port,
-            _ => ranges.push((port, port)),
+    // The ports as ranges of consecutive ones, in order (at most `MAX_PORTS_PER_TASK`, as read),
+    // counted first (no list of them is made: a start writes a million sources).
+    let ranges = |each: &mut dyn FnMut(u16, u16)| {
+        let mut range: Option<(u16, u16)> = None;
+        for port in task.resources.all_ports() {
+            match &mut range {
+                Some((_, hi)) if hi.checked_add(1) == Some(port) => *hi = port,
+                _ => {
+                    if let Some((lo, hi)) = range {
+                        each(lo, hi);
+                    }
+                    range = Some((port, port));
+                }
+            }
         }
-    }
-    w.varint(ranges.len() as u64);
-    for (lo, hi) in ranges {
+        if let Some((lo, hi)) = range {
+            each(lo, hi);
+        }
+    };
+    let mut n = 0u64;
+    ranges(&mut |_, _| n += 1);
+    w.varint(n);
+    ranges(&mut |lo, hi| {
         w.varint(u64::from(lo));
         w.varint(u64::from(hi - lo));
-    }
-    // The addresses the latest `TASK_RUNNING` status offers, by source, in order.
-    let mut addrs: Vec<(u8, IpAddr)> = Vec::new();
-    if let Some(s) = task.latest_running_status() {
+    });
+    // The addresses the latest `TASK_RUNNING` status offers, by source, in order (counted first too).
+    let status = task.latest_running_status();
+    let addrs = |each: &mut dyn FnMut(u8, IpAddr)| {
+        let Some(s) = status else { return };
         for ni in &s.container_status.network_infos {
             if ni.ip_addresses.is_empty() {
-                addrs.extend(ni.ip_address.parse().ok().map(|ip| (NETINFO, ip)));
-            } else {
-                addrs.extend(
-                    ni.ip_addresses
-                        .iter()
-                        .filter_map(|a| Some((NETINFO, a.ip_address.parse().ok()?))),
-                );
+                if let Ok(ip) = ni.ip_address.parse() {
+                    each(NETINFO, ip);
+                }
+            }
+            for a in &ni.ip_addresses {
+                if let Ok(ip) = a.ip_address.parse() {
+                    each(NETINFO, ip);
+                }
             }
         }
         for l in &s.labels {
@@ -131,22 +146,24 @@ pub(super) fn write_task(task: &Task<'_>, out: &mut Vec<u8>) {
                 MESOS_IP_LABEL => MESOS,
                 _ => continue,
             };
-            addrs.extend(l.value.parse().ok().map(|ip| (source, ip)));
-        }
-    }
-    w.varint(addrs.len() as u64);
-    for (source, ip) in addrs {
-        match ip {
-            IpAddr::V4(a) => {
-                w.0.push(source);
-                w.0.extend_from_slice(&a.octets());
-            }
-            IpAddr::V6(a) => {
-                w.0.push(source | V6);
-                w.0.extend_from_slice(&a.octets());
+            if let Ok(ip) = l.value.parse() {
+                each(source, ip);
             }
         }
-    }
+    };
+    let mut n = 0u64;
+    addrs(&mut |_, _| n += 1);
+    w.varint(n);
+    addrs(&mut |source, ip| match ip {
+        IpAddr::V4(a) => {
+            w.0.push(source);
+            w.0.extend_from_slice(&a.octets());
+        }
+        IpAddr::V6(a) => {
+            w.0.push(source | V6);
+            w.0.extend_from_slice(&a.octets());
+        }
+    });
     // The discovery name (most often the task's own: written as such), then its ports.
     let d = &task.discovery;
     match &*d.name {
