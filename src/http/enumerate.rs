@@ -43,6 +43,8 @@ pub(super) struct Enumerate {
     entry: usize,
     /// Scratch for an SRV record's `target:port`.
     text: String,
+    /// The records of task `task`, made again from an edited snapshot's task table.
+    task_records: Vec<crate::snapshot::TaskRecord>,
 }
 
 impl Enumerate {
@@ -54,6 +56,7 @@ impl Enumerate {
             task: 0,
             entry: 0,
             text: String::new(),
+            task_records: Vec::new(),
         }
     }
 }
@@ -63,7 +66,7 @@ impl Cursor for Enumerate {
         if self.records.list().is_none() && self.records.tasks().is_some() {
             let records = Arc::clone(&self.records);
             if let Some(table) = records.tasks() {
-                return self.fill_tasks(&records, table, out, budget);
+                return self.fill_tasks(table, out, budget);
             }
         }
         let Some(list) = self.records.list() else {

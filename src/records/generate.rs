@@ -37,6 +37,7 @@ pub(crate) mod lookup;
 mod one_task;
 
 use addrs::task_addrs;
+pub(crate) use addrs::{DOCKER_IP_LABEL, MESOS_IP_LABEL};
 use lookup::HostAddrs;
 pub(crate) use one_task::TaskGen;
 use one_task::{KnownAgents, TaskNamer};

@@ -3,8 +3,8 @@
 //!
 //! The records come from what the published snapshot keeps anyway: the record list of a full build
 //! (its task table names each task's agent: 4 bytes a task) or the task table of an edited one
-//! (stream mode: each entry names its agent in the same 4 bytes it already padded to). No old state
-//! document is kept. A record two tasks share is listed under the first task that made it (see
+//! (stream mode, polls as edits: each entry names its agent, and its records are made again from what
+//! the table keeps of it). No old state document is kept. A record two tasks share is listed under the first task that made it (see
 //! [`RecordList::task_records`]): a carried task loses such a record when that other task goes,
 //! which needs two tasks on different agents with the same name and address.
 
@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::carry::{Ended, News, Why};
-use crate::snapshot::{Data, RData, Record, RecordList, Records};
-use crate::wire::wire_to_text;
+use crate::snapshot::{RData, Record, RecordList, Records};
 
 /// One carried task and its records, as the last snapshot had them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,35 +34,25 @@ pub(crate) fn take(previous: &Records, carrying: &BTreeMap<String, Why>) -> Vec<
     }
     if let Some(table) = previous.tasks() {
         let frameworks = table.frameworks();
-        let text = |id: u32| previous.name(id).map(wire_to_text).unwrap_or_default();
         return table
             .entries()
             .filter(|e| carrying.contains_key(table.agent(e)))
             .map(|e| CarriedTask {
                 framework: frameworks.get(e.framework as usize).cloned().unwrap_or_default(),
                 name: e.name().to_owned(),
-                id: e.id().to_owned(),
+                id: e.id().into_owned(),
                 agent: table.agent(&e).to_owned(),
-                records: e
-                    .records
-                    .iter()
-                    .filter_map(|r| {
-                        let data = match e.data(r) {
-                            Data::A(ip) => RData::A(ip.into()),
-                            Data::Aaaa(ip) => RData::Aaaa(ip.into()),
-                            Data::Srv { target, port } => RData::Srv {
-                                target: text(target),
-                                port,
-                            },
-                            Data::Other(_) => return None,
-                        };
-                        Some((
+                records: table
+                    .stored_records(&e)
+                    .into_iter()
+                    .map(|r| {
+                        (
                             Record {
-                                name: text(r.owner),
-                                data,
+                                name: r.owner,
+                                data: r.data,
                             },
-                            r.reverse(),
-                        ))
+                            r.reverse,
+                        )
                     })
                     .collect(),
             })

@@ -5,24 +5,23 @@
 //!
 //! Which records a task has is the naming rules' business ([`TaskGen`]); which tasks changed, the
 //! model's ([`Changed`](super::model::Changed)). This module only moves records between the two, and
-//! remembers each task's records (in the snapshot's [`TaskTable`], which `/v1/enumerate` reads) so that
-//! they can be taken out again. Pure: no I/O.
+//! remembers each task (in the snapshot's [`TaskTable`], which `/v1/enumerate` reads) by what its
+//! records are made from ([`task_source`]), so that they can be made again and taken out. Pure: no I/O.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use slots::SlotIndex;
+use task_source::Generator;
 
-#[cfg(test)]
-use super::carried;
 use super::carried::CarriedTask;
 use super::model::Model;
 use crate::addr::HostPort;
 use crate::mesos::state::Task;
 use crate::records::generate::TaskGen;
 use crate::snapshot::reverse::reverse_name;
-use crate::snapshot::{Data, FastHash, RecordList, Records, Rr, TaskEntry, TaskRecord, TaskTable, ZoneMap};
+use crate::snapshot::{Data, FastHash, RecordList, Records, Rr, TaskEntry, TaskTable, ZoneMap};
 use crate::wire::text_to_wire;
 
 /// The snapshot being edited, its tasks, and what changed since the last publish.
@@ -32,7 +31,8 @@ pub(crate) struct Incremental {
     /// (framework index, task id) -> slot in `tasks` (indexes hold until the next full build: a
     /// framework that goes is a full build).
     slots: SlotIndex,
-    gen: TaskGen,
+    /// Makes a task's records (the table's too, to make them again).
+    gen: Arc<Generator>,
     /// Names of the domain whose records were added or taken out since the last publish (for the IXFR
     /// journal).
     touched: HashSet<Vec<u8>>,
@@ -47,8 +47,8 @@ pub(crate) struct Incremental {
     wire: Vec<u8>,
     target: Vec<u8>,
     reverse: Vec<u8>,
-    /// A task's records and AAAA addresses while they are made (kept for the next task).
-    scratch: (Vec<TaskRecord>, Vec<[u8; 16]>),
+    /// A task's source while it is written (kept for the next task).
+    scratch: Vec<u8>,
 }
 
 impl Incremental {
@@ -99,9 +99,11 @@ impl Incremental {
             .enumerate()
             .map(|(i, a)| (a.clone(), i as u32))
             .collect();
+        let gen = Arc::new(Generator::new(gen));
+        let regenerate: Arc<dyn crate::snapshot::Regenerate> = gen.clone();
         Incremental {
             records,
-            tasks: TaskTable::new(frameworks, agent_ids),
+            tasks: TaskTable::new(frameworks, agent_ids, Some(regenerate)),
             slots: SlotIndex::with_capacity(tasks),
             gen,
             touched: HashSet::new(),
@@ -111,7 +113,7 @@ impl Incremental {
             wire: Vec::with_capacity(256),
             target: Vec::with_capacity(256),
             reverse: Vec::with_capacity(80),
-            scratch: (Vec::with_capacity(64), Vec::new()),
+            scratch: Vec::with_capacity(128),
         }
     }
 
@@ -122,13 +124,7 @@ impl Incremental {
                 continue;
             };
             if let Some(slot) = self.slots.remove(f as u32, task_id, &self.tasks) {
-                let records: Vec<(TaskRecord, Data)> = match self.tasks.get(slot as usize) {
-                    Some(e) => e.records.iter().map(|r| (*r, e.data(r))).collect(),
-                    None => Vec::new(),
-                };
-                if self.tasks.take(slot as usize) {
-                    self.remove_records(&records);
-                }
+                self.remove_task(slot as usize);
             }
             if let Some((f, task)) = model.task(framework_id, task_id) {
                 self.add_task(f, &task);
@@ -159,14 +155,13 @@ impl Incremental {
     #[cfg(test)]
     pub(crate) fn sizes(&self) -> Vec<(&'static str, usize)> {
         let (chunks, counts) = self.records.chunk_bytes();
-        let (slots, text, records, allocs) = self.tasks.heap_bytes();
+        let (slots, bytes, allocs) = self.tasks.heap_bytes();
         let map = self.slots.heap_bytes();
         vec![
             ("snapshot chunks (counts included)", chunks),
             ("  of which edit counts (uses, refs)", counts),
             ("task table rows", slots),
-            ("task names and ids", text),
-            ("task records and v6", records),
+            ("task names, ids and sources", bytes),
             ("task table allocations x 16", allocs * 16),
             ("slots map (keys included)", map),
         ]
@@ -174,14 +169,14 @@ impl Incremental {
 
     /// Generates a task's records and adds them.
     fn add_task(&mut self, framework: usize, task: &Task<'_>) {
-        let list = self.gen.task_unnamed(framework, task);
+        let list = self.gen.task(framework, task);
         let Some(t) = list.tasks().next() else { return };
-        let (records, v6) = self.add_records(&list);
+        self.add_records(&list);
         let agent = self.agents.get(&*task.slave_id).copied().unwrap_or(u32::MAX);
-        let entry = TaskEntry::new((t.framework_index as u32, agent), t.name, t.id, &records, &v6);
+        task_source::write_task(task, &mut self.scratch);
+        let entry = TaskEntry::new((t.framework_index as u32, agent), t.name, t.id, &self.scratch);
         let slot = self.tasks.insert(&entry) as u32;
         self.slots.insert(framework as u32, &task.id, slot);
-        self.scratch = (records, v6);
     }
 
     /// Adds a carried task's records (it has no slot: no event names it).
@@ -191,94 +186,89 @@ impl Incremental {
         let Some(framework) = frameworks.iter().position(|f| *f == task.framework) else {
             return;
         };
-        let mut list = RecordList::new();
-        for f in frameworks {
-            list.add_framework(f);
-        }
-        carried::add_to_list(&mut list, std::slice::from_ref(task));
-        let (records, v6) = self.add_records(&list);
+        let list = task_source::carried_list(frameworks, task);
+        self.add_records(&list);
         let agent = self.agents.get(&task.agent).copied().unwrap_or(u32::MAX);
-        let entry = TaskEntry::new((framework as u32, agent), &task.name, &task.id, &records, &v6);
+        task_source::write_carried(task, &mut self.scratch);
+        let entry = TaskEntry::new((framework as u32, agent), &task.name, &task.id, &self.scratch);
         self.tasks.insert(&entry);
-        self.scratch = (records, v6);
     }
 
-    /// Adds the records of a one-task list; those stored, as the task keeps them.
-    /// (The two lists are `scratch`'s, given back by the caller once stored.)
-    fn add_records(&mut self, list: &RecordList) -> (Vec<TaskRecord>, Vec<[u8; 16]>) {
-        // The (address, name) pairs that point back: one or two a task, compared in place.
-        let back: Vec<(IpAddr, String)> = list.reverse().collect();
-        let (mut kept, mut v6) = std::mem::take(&mut self.scratch);
-        kept.clear();
-        v6.clear();
-        // The task's records (every entry of a one-task list is), names borrowed from the list.
-        for i in 0..list.len() {
-            let Some((Some(_), name, data)) = list.entry_at(i) else {
-                continue;
-            };
-            let name = list.text(name);
-            if text_to_wire(name, &mut self.wire).is_none() {
-                continue;
+    /// Takes the task in `slot` out of the table, and its records (made again) out of the snapshot.
+    fn remove_task(&mut self, slot: usize) {
+        let Some(list) = self.tasks.get(slot).map(|e| self.tasks.records(&e)) else {
+            return;
+        };
+        if self.tasks.take(slot) {
+            self.remove_records(&list);
+        }
+    }
+
+    /// Adds the records of a one-task list.
+    fn add_records(&mut self, list: &RecordList) {
+        let mut bufs = (std::mem::take(&mut self.wire), std::mem::take(&mut self.target));
+        for_each_record(list, &mut bufs, |owner, rr, back| {
+            if !self.records.add(owner, rr) {
+                return;
             }
-            let (rr, ip) = match data {
-                Data::A(ip) => (Rr::A(ip), Some(IpAddr::from(ip))),
-                Data::Aaaa(ip) => (Rr::Aaaa(ip), Some(IpAddr::from(ip))),
-                Data::Srv { target, port } => match text_to_wire(list.text(target), &mut self.target) {
-                    Some(()) => (
-                        Rr::Srv {
-                            port,
-                            target: &self.target,
-                        },
-                        None,
-                    ),
-                    None => continue,
-                },
-                Data::Other(_) => continue,
-            };
-            let Some((owner, Some(data))) = self.records.add_stored(&self.wire, rr) else {
-                continue;
-            };
             if self.tracking {
-                self.touched.insert(self.wire.clone());
+                self.touched.insert(owner.to_vec());
             }
-            let reverse = ip.filter(|&ip| back.iter().any(|(b, n)| *b == ip && n == name));
-            if let Some(ip) = reverse {
+            if let Some(ip) = back {
                 reverse_of(ip, &mut self.reverse);
                 // (Reverse names are not in the zone a transfer sends: not touched.)
-                self.records.add(&self.reverse, Rr::Ptr(&self.wire));
+                self.records.add(&self.reverse, Rr::Ptr(owner));
             }
-            kept.extend(TaskRecord::new(owner, data, reverse.is_some(), &mut v6));
-        }
-        (kept, v6)
+        });
+        (self.wire, self.target) = bufs;
     }
 
-    /// Takes a task's records out (the PTR records first: they name the owner).
-    fn remove_records(&mut self, records: &[(TaskRecord, Data)]) {
-        for &(r, data) in records {
-            let Some(owner) = self.records.name(r.owner).map(<[u8]>::to_vec) else {
-                continue;
-            };
-            let target = match data {
-                Data::Srv { target, .. } => self.records.name(target).map(<[u8]>::to_vec).unwrap_or_default(),
-                _ => Vec::new(),
-            };
-            if r.reverse() {
-                let ip = match data {
-                    Data::A(o) => Some(IpAddr::from(o)),
-                    Data::Aaaa(o) => Some(IpAddr::from(o)),
-                    _ => None,
-                };
-                if let Some(ip) = ip {
-                    reverse_of(ip, &mut self.reverse);
-                    self.records.remove(&self.reverse, Rr::Ptr(&owner));
-                }
+    /// Takes the records of a one-task list out, as [`add_records`](Self::add_records) added them (the
+    /// PTR records first: they name the owner).
+    fn remove_records(&mut self, list: &RecordList) {
+        let mut bufs = (std::mem::take(&mut self.wire), std::mem::take(&mut self.target));
+        for_each_record(list, &mut bufs, |owner, rr, back| {
+            if let Some(ip) = back {
+                reverse_of(ip, &mut self.reverse);
+                self.records.remove(&self.reverse, Rr::Ptr(owner));
             }
-            if let Some(rr) = rr_of(data, &target) {
-                if self.records.remove(&owner, rr) {
-                    self.touched.insert(owner);
-                }
+            if self.records.remove(owner, rr) {
+                self.touched.insert(owner.to_vec());
             }
+        });
+        (self.wire, self.target) = bufs;
+    }
+}
+
+/// Each record of a one-task list (every entry of one is the task's) as the snapshot takes it: its
+/// owner (wire form, in `bufs.0`), its data (an SRV target in `bufs.1`), and its address when that
+/// points back to the owner (PTR). Names DNS cannot carry are skipped.
+fn for_each_record(
+    list: &RecordList,
+    (wire, target): &mut (Vec<u8>, Vec<u8>),
+    mut each: impl FnMut(&[u8], Rr<'_>, Option<IpAddr>),
+) {
+    for i in 0..list.len() {
+        let Some((Some(_), name, data)) = list.entry_at(i) else {
+            continue;
+        };
+        if text_to_wire(list.text(name), wire).is_none() {
+            continue;
         }
+        let back = u32::try_from(i).is_ok_and(|i| list.is_reverse(i));
+        let (rr, ip) = match data {
+            Data::A(ip) => (Rr::A(ip), IpAddr::from(ip)),
+            Data::Aaaa(ip) => (Rr::Aaaa(ip), IpAddr::from(ip)),
+            Data::Srv { target: t, port } => match text_to_wire(list.text(t), target) {
+                Some(()) => {
+                    each(wire, Rr::Srv { port, target }, None);
+                    continue;
+                }
+                None => continue,
+            },
+            Data::Other(_) => continue,
+        };
+        each(wire, rr, back.then_some(ip));
     }
 }
 
@@ -293,16 +283,6 @@ fn agent_ids(model: &Model, carried: &[CarriedTask]) -> Vec<String> {
     ids
 }
 
-/// A record's data as an edit names it (`target`: an SRV record's target, wire form).
-fn rr_of(data: Data, target: &[u8]) -> Option<Rr<'_>> {
-    match data {
-        Data::A(ip) => Some(Rr::A(ip)),
-        Data::Aaaa(ip) => Some(Rr::Aaaa(ip)),
-        Data::Srv { port, .. } => Some(Rr::Srv { port, target }),
-        Data::Other(_) => None,
-    }
-}
-
 fn reverse_of(ip: IpAddr, out: &mut Vec<u8>) {
     match ip {
         IpAddr::V4(a) => reverse_name(&a.octets(), out),
@@ -312,5 +292,6 @@ fn reverse_of(ip: IpAddr, out: &mut Vec<u8>) {
 
 mod bulk;
 mod slots;
+mod task_source;
 #[cfg(test)]
 mod tests;

@@ -328,18 +328,6 @@ impl RecordList {
         self.repeats.take().map(|r| r.0).unwrap_or_default()
     }
 
-    /// The records generated for the task at `index` of [`tasks`](Self::tasks): `start..end` of
-    /// the entries (a record it shares with an earlier task is that task's).
-    pub(crate) fn task_range(&self, index: usize) -> std::ops::Range<u32> {
-        let (start, end) = self.tasks.records.get(index).copied().unwrap_or((0, 0));
-        start..end
-    }
-
-    /// The records that also point back to their names (PTR), by index, ascending.
-    pub(crate) fn reverse_marks(&self) -> &[u32] {
-        &self.reverse
-    }
-
     /// Whether the record at `index` also points back to its name (PTR).
     pub(crate) fn is_reverse(&self, index: u32) -> bool {
         self.reverse.binary_search(&index).is_ok()
@@ -583,7 +571,8 @@ impl RecordList {
         added
     }
 
-    /// The reverse mappings, (address, name), in generation order (allocates: for logs and tests).
+    /// The reverse mappings, (address, name), in generation order (allocates: for tests).
+    #[cfg(test)]
     pub fn reverse(&self) -> impl Iterator<Item = (IpAddr, String)> + '_ {
         self.reverse_entries().filter_map(|(name, data)| {
             let ip = match data {
@@ -596,6 +585,7 @@ impl RecordList {
     }
 
     /// (name id, data) of every record marked for reverse lookups, in generation order.
+    #[cfg(test)]
     pub(super) fn reverse_entries(&self) -> impl Iterator<Item = (u32, Data)> + '_ {
         self.reverse_indexed().map(|(_, name, data)| (name, data))
     }

@@ -11,7 +11,7 @@
 //! - `chunk.rs`: its copy-on-write storage, nodes in chunks and a sharded name index; `data.rs`: the
 //!   SRV and CNAME/TXT data they store;
 //! - `edit.rs`: editing it record by record ([`Rr`]), with counts, for stream mode;
-//! - `tasks.rs`: the tasks of an edited snapshot ([`TaskTable`]), for `/v1/enumerate`;
+//! - `tasks.rs`: the tasks of an edited snapshot ([`TaskTable`]), their records made again when needed;
 //! - `names.rs`: the interned byte strings both use;
 //! - [`reverse`]: the reverse names of addresses (PTR records);
 //! - `zone.rs`: [`Zone`];
@@ -40,7 +40,7 @@ pub use list::{RData, RecordList};
 pub(crate) use lookup::{Counting, Node};
 pub use lookup::{Lookup, Records};
 pub(crate) use names::FastHash;
-pub(crate) use tasks::{TaskEntry, TaskRecord, TaskTable};
+pub(crate) use tasks::{Regenerate, TaskEntry, TaskRecord, TaskTable};
 pub(crate) use zone::Zone;
 pub use zones::ZoneMap;
 

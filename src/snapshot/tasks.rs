@@ -1,60 +1,76 @@
-//! The tasks of a snapshot kept up to date by edits (stream mode), each with the records it generated,
-//! for `/v1/enumerate` and for taking a task's records away again. Copy-on-write in chunks of slots like
-//! the nodes ([`super::chunk`]): a published snapshot shares every chunk of tasks no event touched.
-//! A chunk keeps its tasks' names, ids, records and IPv6 addresses back to back in one array each (no
-//! allocation per task), read as borrowed [`TaskEntry`]s; what taken tasks leave behind is dropped when
-//! it outgrows what is live.
+//! The tasks of a snapshot kept up to date by edits (stream mode, polls as edits), for `/v1/enumerate`,
+//! for a failover's carry and for taking a task's records away again. Copy-on-write in chunks of slots
+//! like the nodes ([`super::chunk`]): a published snapshot shares every chunk of tasks no event touched.
+//!
+//! A task keeps its name, its id and its *source*: what its records were generated from, in the
+//! refresher's compact form (opaque here: a few dozen bytes), from which the table's [`Regenerate`]
+//! makes the same records again when they are needed. Its records themselves are not kept (12 bytes
+//! each, ten a task: they were two thirds of the table). Its id is kept as what it shares with its
+//! name and the rest, a UUID in 16 bytes (Marathon's ids are `app.uuid`: 19 bytes where the text took
+//! 46). A chunk keeps its tasks' bytes back to back in one array (no allocation per task), read as
+//! borrowed [`TaskEntry`]s; what taken tasks leave behind is dropped when it outgrows what is live.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 
-use super::list::Data;
+use super::list::{Data, RData, RecordList};
+use crate::wire::{text_to_wire, wire_to_text};
 
 const CHUNK: usize = 256;
 
-/// One record a task generated, as the snapshot stores it: its owner and targets by node id (each a
-/// node while the record is there), in 12 bytes (a million of them at 100k tasks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Makes a task's records again from what the table keeps of it: the same records its edit added,
+/// in a one-task list (the table's tasks only ever come from one generator, whose settings and view
+/// of the agents stay what they were while the table lives: a change to either is a full build).
+pub(crate) trait Regenerate: Send + Sync {
+    /// The records of `entry`, which runs on agent `agent` (its id), of the table's `frameworks`.
+    fn records(&self, entry: &TaskEntry<'_>, agent: &str, frameworks: &[String]) -> RecordList;
+}
+
+/// One record of a task, as the snapshot stores it and `/v1/enumerate` lists it: the owner and an SRV
+/// record's target spelled as the snapshot spells them, and whether its address points back (PTR).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TaskRecord {
-    pub(crate) owner: u32,
-    /// An A record's address, an SRV record's target, or an AAAA record's index in [`TaskEntry::v6`].
-    value: u32,
-    port: u16,
-    kind: u8,
+    pub(crate) owner: String,
+    pub(crate) data: RData,
+    pub(crate) reverse: bool,
 }
 
-const KIND_A: u8 = 0;
-const KIND_AAAA: u8 = 1;
-const KIND_SRV: u8 = 2;
-/// An A or AAAA record whose address points back to the owner (a PTR record too).
-const REVERSE: u8 = 0x80;
-
-impl TaskRecord {
-    /// `data` at `owner` (`None` for CNAME and TXT, which no task has); an AAAA address goes to `v6`.
-    pub(crate) fn new(owner: u32, data: Data, reverse: bool, v6: &mut Vec<[u8; 16]>) -> Option<TaskRecord> {
-        let back = if reverse { REVERSE } else { 0 };
-        let (value, port, kind) = match data {
-            Data::A(ip) => (u32::from_be_bytes(ip), 0, KIND_A | back),
-            Data::Aaaa(ip) => {
-                v6.push(ip);
-                (u32::try_from(v6.len() - 1).ok()?, 0, KIND_AAAA | back)
-            }
-            Data::Srv { target, port } => (target, port, KIND_SRV),
-            Data::Other(_) => return None,
+/// The records of a task's one-task list as the snapshot stores them (those of a name DNS cannot
+/// carry skipped, as an edit skips them).
+pub(crate) fn stored_records(list: &RecordList) -> Vec<TaskRecord> {
+    let mut wire = Vec::with_capacity(256);
+    // (A name the snapshot can hold reads back as its text when that is lower-case and fully
+    // qualified, as generated names are: no second conversion then.)
+    let mut spelled = |text: &str| {
+        text_to_wire(text, &mut wire)?;
+        let as_is = text.ends_with('.') && !text.bytes().any(|b| b.is_ascii_uppercase());
+        Some(if as_is { text.to_owned() } else { wire_to_text(&wire) })
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for i in 0..list.len() {
+        let Some((Some(_), name, data)) = list.entry_at(i) else {
+            continue;
         };
-        Some(TaskRecord {
-            owner,
-            value,
-            port,
-            kind,
-        })
+        let data = match data {
+            Data::A(ip) => RData::A(ip.into()),
+            Data::Aaaa(ip) => RData::Aaaa(ip.into()),
+            Data::Srv { target, port } => match spelled(list.text(target)) {
+                Some(target) => RData::Srv { target, port },
+                None => continue,
+            },
+            Data::Other(_) => continue,
+        };
+        let Some(owner) = spelled(list.text(name)) else {
+            continue;
+        };
+        let reverse = u32::try_from(i).is_ok_and(|i| list.is_reverse(i));
+        out.push(TaskRecord { owner, data, reverse });
     }
-
-    pub(crate) fn reverse(&self) -> bool {
-        self.kind & REVERSE != 0
-    }
+    out
 }
 
-/// A running task and its records, as the table holds them.
+/// A running task, as the table holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TaskEntry<'a> {
     /// The framework's position in [`TaskTable::frameworks`].
@@ -62,28 +78,29 @@ pub(crate) struct TaskEntry<'a> {
     /// The agent's position in [`TaskTable::agents`] (a failover carries an agent's tasks over).
     pub(crate) agent: u32,
     name: &'a str,
-    id: &'a str,
-    pub(crate) records: &'a [TaskRecord],
-    /// The addresses of its AAAA records.
-    pub(crate) v6: &'a [[u8; 16]],
+    /// Its id: the start it shares with the name, then the rest.
+    id: (&'a str, IdRest<'a>),
+    /// What its records are made from ([`Regenerate`]'s form).
+    pub(crate) source: &'a [u8],
+}
+
+/// The rest of a task's id, after what it shares with the task's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdRest<'a> {
+    Text(&'a str),
+    /// A UUID in its canonical text (lower-case), after one ASCII character if any.
+    Uuid(Option<u8>, [u8; 16]),
 }
 
 impl<'a> TaskEntry<'a> {
-    /// A task named `name` with id `id` and these records (AAAA addresses in `v6`), to be inserted.
-    pub(crate) fn new(
-        (framework, agent): (u32, u32),
-        name: &'a str,
-        id: &'a str,
-        records: &'a [TaskRecord],
-        v6: &'a [[u8; 16]],
-    ) -> TaskEntry<'a> {
+    /// A task named `name` with id `id` whose records are made from `source`, to be inserted.
+    pub(crate) fn new((framework, agent): (u32, u32), name: &'a str, id: &'a str, source: &'a [u8]) -> TaskEntry<'a> {
         TaskEntry {
             framework,
             agent,
             name,
-            id,
-            records,
-            v6,
+            id: ("", IdRest::Text(id)),
+            source,
         }
     }
 
@@ -91,106 +108,276 @@ impl<'a> TaskEntry<'a> {
         self.name
     }
 
-    pub(crate) fn id(&self) -> &'a str {
-        self.id
+    /// Its id (made from its parts unless kept as text whole).
+    pub(crate) fn id(&self) -> Cow<'a, str> {
+        match self.id {
+            ("", IdRest::Text(id)) => Cow::Borrowed(id),
+            (shared, IdRest::Text(rest)) => Cow::Owned([shared, rest].concat()),
+            (shared, IdRest::Uuid(sep, uuid)) => {
+                let mut text = [0; 37];
+                let rest = uuid_text(sep, &uuid, &mut text);
+                Cow::Owned([shared, rest].concat())
+            }
+        }
     }
 
-    /// The data of one of its records.
-    pub(crate) fn data(&self, r: &TaskRecord) -> Data {
-        match r.kind & !REVERSE {
-            KIND_A => Data::A(r.value.to_be_bytes()),
-            KIND_AAAA => Data::Aaaa(self.v6.get(r.value as usize).copied().unwrap_or_default()),
-            _ => Data::Srv {
-                target: r.value,
-                port: r.port,
-            },
+    /// Whether its id is `id` (compared in place).
+    pub(crate) fn id_is(&self, id: &str) -> bool {
+        let (shared, rest) = self.id;
+        let Some(tail) = id.strip_prefix(shared) else {
+            return false;
+        };
+        match rest {
+            IdRest::Text(rest) => rest == tail,
+            IdRest::Uuid(sep, uuid) => uuid_text(sep, &uuid, &mut [0; 37]) == tail,
         }
     }
 }
 
-/// Where one slot's task is in its chunk's arrays (`None` in `Chunk::rows`: a free slot).
+/// The canonical text of a UUID (after `sep`), written in `out`.
+fn uuid_text<'o>(sep: Option<u8>, uuid: &[u8; 16], out: &'o mut [u8; 37]) -> &'o str {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut n = 0;
+    let mut push = |b: u8, out: &mut [u8; 37]| {
+        if let Some(place) = out.get_mut(n) {
+            *place = b;
+            n += 1;
+        }
+    };
+    if let Some(sep) = sep {
+        push(sep, out);
+    }
+    for (i, byte) in uuid.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            push(b'-', out);
+        }
+        push(HEX[usize::from(byte >> 4)], out);
+        push(HEX[usize::from(byte & 0xf)], out);
+    }
+    std::str::from_utf8(out.get(..n).unwrap_or_default()).unwrap_or_default()
+}
+
+/// `text` as an optional ASCII character and a UUID in its canonical text (lower-case), if it is one.
+fn uuid_of(text: &str) -> Option<(Option<u8>, [u8; 16])> {
+    let (sep, uuid) = match text.len() {
+        36 => (None, text.as_bytes()),
+        37 => {
+            let (&first, rest) = text.as_bytes().split_first()?;
+            (Some(first).filter(u8::is_ascii), rest)
+        }
+        _ => return None,
+    };
+    if text.len() == 37 && sep.is_none() {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut digits = uuid.iter().enumerate().filter(|(i, _)| !matches!(i, 8 | 13 | 18 | 23));
+    for byte in &mut out {
+        let mut next = || match digits.next() {
+            Some((_, &c @ b'0'..=b'9')) => Some(c - b'0'),
+            Some((_, &c @ b'a'..=b'f')) => Some(c - b'a' + 10),
+            _ => None,
+        };
+        *byte = next()? << 4 | next()?;
+    }
+    let dashes = [8, 13, 18, 23].iter().all(|&i| uuid.get(i) == Some(&b'-'));
+    dashes.then_some((sep, out))
+}
+
+/// Where one slot's task is in its chunk's bytes (`start == FREE`: a free slot).
 #[derive(Debug, Clone, Copy)]
 struct Row {
     framework: u32,
     agent: u32,
-    /// Its name is `text[start..name_end]`, its id `text[name_end..end]`.
-    text: (u32, u32, u32),
-    records: (u32, u32),
-    v6: (u32, u32),
+    /// Its bytes: the name (length, text), the id (the length it shares with the name, then the rest:
+    /// [`UUID`], [`UUID_AFTER`] and a character, or its length plus [`TEXT`] and the text), the source.
+    start: u32,
+    end: u32,
 }
+
+/// How the rest of an id is kept (see [`Row`]).
+const UUID: usize = 0;
+const UUID_AFTER: usize = 1;
+const TEXT: usize = 2;
+
+const FREE: u32 = u32::MAX;
 
 /// The tasks of [`CHUNK`] consecutive slots.
 #[derive(Debug, Clone, Default)]
 struct Chunk {
-    rows: Vec<Option<Row>>,
-    text: String,
-    records: Vec<TaskRecord>,
-    v6: Vec<[u8; 16]>,
-    /// Text bytes and records of tasks taken out (still in the arrays).
-    dead: (usize, usize),
+    rows: Vec<Row>,
+    bytes: Vec<u8>,
+    /// Bytes of tasks taken out (still in `bytes`).
+    dead: usize,
 }
 
 impl Chunk {
     fn entry(&self, i: usize) -> Option<TaskEntry<'_>> {
-        let row = (*self.rows.get(i)?)?;
-        let (start, name_end, end) = row.text;
+        let row = *self.rows.get(i)?;
+        if row.start == FREE {
+            return None;
+        }
+        let mut rest = self.bytes.get(row.start as usize..row.end as usize)?;
+        let name = take_str(&mut rest)?;
+        let shared = name.get(..take_varint(&mut rest)?)?;
+        let id_rest = match take_varint(&mut rest)? {
+            UUID => IdRest::Uuid(None, take_array(&mut rest)?),
+            UUID_AFTER => {
+                let (&sep, after) = rest.split_first()?;
+                rest = after;
+                IdRest::Uuid(Some(sep), take_array(&mut rest)?)
+            }
+            n => IdRest::Text(take_text(&mut rest, n - TEXT)?),
+        };
         Some(TaskEntry {
             framework: row.framework,
             agent: row.agent,
-            name: self.text.get(start as usize..name_end as usize)?,
-            id: self.text.get(name_end as usize..end as usize)?,
-            records: self.records.get(row.records.0 as usize..row.records.1 as usize)?,
-            v6: self.v6.get(row.v6.0 as usize..row.v6.1 as usize)?,
+            name,
+            id: (shared, id_rest),
+            source: rest,
         })
     }
 
-    /// Appends a task's text and records; its row (`None` past 4 GB in a chunk).
-    fn append(&mut self, e: &TaskEntry<'_>) -> Option<Row> {
-        let at = |n: usize| u32::try_from(n).ok();
-        let start = at(self.text.len())?;
-        self.text.push_str(e.name);
-        let name_end = at(self.text.len())?;
-        self.text.push_str(e.id);
-        let records = at(self.records.len())?;
-        self.records.extend_from_slice(e.records);
-        let v6 = at(self.v6.len())?;
-        self.v6.extend_from_slice(e.v6);
-        Some(Row {
-            framework: e.framework,
-            agent: e.agent,
-            text: (start, name_end, at(self.text.len())?),
-            records: (records, at(self.records.len())?),
-            v6: (v6, at(self.v6.len())?),
-        })
-    }
-
-    /// Rewrites the arrays with the live tasks only.
-    fn compact(&mut self) {
-        let old = std::mem::take(self);
-        self.rows = Vec::with_capacity(old.rows.len());
-        for i in 0..old.rows.len() {
-            let row = old.entry(i).and_then(|e| self.append(&e));
-            self.rows.push(row);
+    /// Appends a task's bytes; its row (a free one past 4 GB in a chunk).
+    fn append(&mut self, e: &TaskEntry<'_>) -> Row {
+        let start = self.bytes.len();
+        put_str(&mut self.bytes, e.name);
+        let id = e.id();
+        let mut shared = e.name.bytes().zip(id.bytes()).take_while(|(a, b)| a == b).count();
+        while !id.is_char_boundary(shared) {
+            shared -= 1;
         }
+        put_varint(&mut self.bytes, shared);
+        let rest = id.get(shared..).unwrap_or_default();
+        match uuid_of(rest) {
+            Some((None, uuid)) => {
+                put_varint(&mut self.bytes, UUID);
+                self.bytes.extend_from_slice(&uuid);
+            }
+            Some((Some(sep), uuid)) => {
+                put_varint(&mut self.bytes, UUID_AFTER);
+                self.bytes.push(sep);
+                self.bytes.extend_from_slice(&uuid);
+            }
+            None => {
+                put_varint(&mut self.bytes, rest.len() + TEXT);
+                self.bytes.extend_from_slice(rest.as_bytes());
+            }
+        }
+        self.bytes.extend_from_slice(e.source);
+        match (u32::try_from(start), u32::try_from(self.bytes.len())) {
+            (Ok(start), Ok(end)) if end != FREE => Row {
+                framework: e.framework,
+                agent: e.agent,
+                start,
+                end,
+            },
+            _ => {
+                self.bytes.truncate(start);
+                Row {
+                    framework: e.framework,
+                    agent: e.agent,
+                    start: FREE,
+                    end: FREE,
+                }
+            }
+        }
+    }
+
+    /// Rewrites the bytes with the live tasks only (each task's bytes copied as they are).
+    fn compact(&mut self) {
+        let mut bytes = Vec::with_capacity(self.bytes.len() - self.dead);
+        for row in self.rows.iter_mut().filter(|r| r.start != FREE) {
+            let kept = self.bytes.get(row.start as usize..row.end as usize).unwrap_or_default();
+            // (No more bytes than before: every offset still fits.)
+            row.start = bytes.len() as u32;
+            bytes.extend_from_slice(kept);
+            row.end = bytes.len() as u32;
+        }
+        self.bytes = bytes;
+        self.dead = 0;
     }
 }
 
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_varint(out, s.len());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn take_varint(bytes: &mut &[u8]) -> Option<usize> {
+    let mut n = 0usize;
+    for shift in (0..35).step_by(7) {
+        let (&b, rest) = bytes.split_first()?;
+        *bytes = rest;
+        n |= usize::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    Some(n)
+}
+
+fn take_text<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a str> {
+    if n > bytes.len() {
+        return None;
+    }
+    let (s, rest) = bytes.split_at(n);
+    *bytes = rest;
+    std::str::from_utf8(s).ok()
+}
+
+fn take_str<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
+    let n = take_varint(bytes)?;
+    take_text(bytes, n)
+}
+
+fn take_array<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
+    let (head, rest) = bytes.split_first_chunk::<N>()?;
+    *bytes = rest;
+    Some(*head)
+}
+
 /// Tasks by slot; a slot freed by a task that stopped is taken by the next one.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct TaskTable {
     frameworks: Arc<[String]>,
     agents: Arc<[String]>,
+    /// Makes an entry's records from its source (none: every task has none).
+    regenerate: Option<Arc<dyn Regenerate>>,
     chunks: Vec<Arc<Chunk>>,
     free: Vec<u32>,
 }
 
+impl fmt::Debug for TaskTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskTable")
+            .field("frameworks", &self.frameworks)
+            .field("agents", &self.agents.len())
+            .field("slots", &self.slot_bound())
+            .finish_non_exhaustive()
+    }
+}
+
 impl TaskTable {
     /// An empty table for the frameworks of the state, in state order, and the agents its tasks
-    /// run on.
-    pub(crate) fn new(frameworks: Vec<String>, agents: Vec<String>) -> TaskTable {
+    /// run on, whose tasks' records `regenerate` makes from their sources.
+    pub(crate) fn new(
+        frameworks: Vec<String>,
+        agents: Vec<String>,
+        regenerate: Option<Arc<dyn Regenerate>>,
+    ) -> TaskTable {
         TaskTable {
             frameworks: frameworks.into(),
             agents: agents.into(),
+            regenerate,
             ..TaskTable::default()
         }
     }
@@ -204,6 +391,19 @@ impl TaskTable {
         self.agents.get(entry.agent as usize).map_or("", String::as_str)
     }
 
+    /// The records of a task, generated again from its source: the one-task list its edit added.
+    pub(crate) fn records(&self, entry: &TaskEntry<'_>) -> RecordList {
+        match &self.regenerate {
+            Some(r) => r.records(entry, self.agent(entry), &self.frameworks),
+            None => RecordList::new(),
+        }
+    }
+
+    /// [`records`](Self::records) as the snapshot stores them.
+    pub(crate) fn stored_records(&self, entry: &TaskEntry<'_>) -> Vec<TaskRecord> {
+        stored_records(&self.records(entry))
+    }
+
     /// Every task, in slot order.
     pub(crate) fn entries(&self) -> impl Iterator<Item = TaskEntry<'_>> + '_ {
         self.chunks
@@ -214,11 +414,7 @@ impl TaskTable {
     /// Number of tasks.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.chunks
-            .iter()
-            .flat_map(|c| c.rows.iter())
-            .filter(|t| t.is_some())
-            .count()
+        self.entries().count()
     }
 
     /// Slots are below this.
@@ -246,14 +442,11 @@ impl TaskTable {
         if self.chunks.last().map_or(true, |c| c.rows.len() >= CHUNK) {
             // Room for as much as the last full chunk holds: no growth by doubling, and no copy
             // when the start is done (a cluster's chunks are much alike).
-            let like = self.chunks.last().map(|c| (c.text.len(), c.records.len(), c.v6.len()));
-            let (text, records, v6) = like.unwrap_or_default();
+            let like = self.chunks.last().map_or(0, |c| c.bytes.len());
             self.chunks.push(Arc::new(Chunk {
                 rows: Vec::with_capacity(CHUNK),
-                text: String::with_capacity(text + text / 8),
-                records: Vec::with_capacity(records + records / 8),
-                v6: Vec::with_capacity(v6),
-                dead: (0, 0),
+                bytes: Vec::with_capacity(like + like / 8),
+                dead: 0,
             }));
         }
         let c = self.chunks.len() - 1;
@@ -273,18 +466,17 @@ impl TaskTable {
         let Some(chunk) = self.chunks.get_mut(slot / CHUNK) else {
             return false;
         };
-        let Some(e) = chunk.entry(slot % CHUNK) else {
+        let Some(row) = chunk.rows.get(slot % CHUNK).copied().filter(|r| r.start != FREE) else {
             return false;
         };
-        let (text, records) = (e.name.len() + e.id.len(), e.records.len());
         let chunk = Arc::make_mut(chunk);
-        if let Some(row) = chunk.rows.get_mut(slot % CHUNK) {
-            *row = None;
+        if let Some(place) = chunk.rows.get_mut(slot % CHUNK) {
+            place.start = FREE;
+            place.end = FREE;
         }
-        chunk.dead.0 += text;
-        chunk.dead.1 += records;
+        chunk.dead += (row.end - row.start) as usize;
         // What taken tasks left is dropped once it is most of the chunk.
-        if chunk.dead.1 * 2 > chunk.records.len() + 64 || chunk.dead.0 * 2 > chunk.text.len() + 1024 {
+        if chunk.dead * 2 > chunk.bytes.len() + 1024 {
             chunk.compact();
         }
         self.free.push(slot as u32);
@@ -294,108 +486,21 @@ impl TaskTable {
     /// Gives back the room growth left (after a whole cluster's tasks are added).
     pub(crate) fn shrink_to_fit(&mut self) {
         for chunk in &mut self.chunks {
-            let chunk = Arc::make_mut(chunk);
-            chunk.text.shrink_to_fit();
-            chunk.records.shrink_to_fit();
-            chunk.v6.shrink_to_fit();
+            Arc::make_mut(chunk).bytes.shrink_to_fit();
         }
     }
 
-    /// Heap bytes: (the rows, the names and ids, the records and addresses, allocations made).
+    /// Heap bytes: (the rows, the names, ids and sources, allocations made).
     #[cfg(test)]
-    pub(crate) fn heap_bytes(&self) -> (usize, usize, usize, usize) {
-        let (mut rows, mut text, mut records) = (0, 0, 0);
+    pub(crate) fn heap_bytes(&self) -> (usize, usize, usize) {
+        let (mut rows, mut bytes) = (0, 0);
         for c in &self.chunks {
-            rows += c.rows.capacity() * std::mem::size_of::<Option<Row>>();
-            text += c.text.capacity();
-            records += c.records.capacity() * std::mem::size_of::<TaskRecord>() + c.v6.capacity() * 16;
+            rows += c.rows.capacity() * std::mem::size_of::<Row>();
+            bytes += c.bytes.capacity();
         }
-        (rows, text, records, self.chunks.len() * 5)
+        (rows, bytes, self.chunks.len() * 3)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(id: &str) -> TaskEntry<'_> {
-        TaskEntry::new((0, 0), "web", id, &[], &[])
-    }
-
-    #[test]
-    fn records_keep_their_data_in_twelve_bytes() {
-        assert_eq!(std::mem::size_of::<TaskRecord>(), 12);
-        let mut v6 = Vec::new();
-        let data = [
-            (Data::A([10, 0, 0, 1]), true),
-            (Data::Aaaa([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9]), true),
-            (
-                Data::Srv {
-                    target: 77,
-                    port: 31000,
-                },
-                false,
-            ),
-            (Data::Aaaa([0xfd; 16]), false),
-        ];
-        let records: Vec<TaskRecord> = data
-            .iter()
-            .map(|&(d, back)| TaskRecord::new(5, d, back, &mut v6).unwrap())
-            .collect();
-        assert_eq!(TaskRecord::new(5, Data::Other(0), false, &mut v6), None);
-        let mut table = TaskTable::new(vec!["marathon".into()], vec!["a1".into()]);
-        let slot = table.insert(&TaskEntry::new((0, 0), "web", "t", &records, &v6));
-        let e = table.get(slot).unwrap();
-        assert_eq!((e.name(), e.id(), table.agent(&e)), ("web", "t", "a1"));
-        let back: Vec<(Data, bool)> = e.records.iter().map(|r| (e.data(r), r.reverse())).collect();
-        assert_eq!(back, data);
-        assert!(e.records.iter().all(|r| r.owner == 5));
-    }
-
-    #[test]
-    fn slots_are_reused_and_clones_keep_what_they_saw() {
-        let mut table = TaskTable::new(vec!["marathon".into()], vec!["a1".into()]);
-        let ids: Vec<String> = (0..600).map(|i| format!("t{i}")).collect();
-        let slots: Vec<usize> = ids.iter().map(|id| table.insert(&entry(id))).collect();
-        assert_eq!(slots, (0..600).collect::<Vec<_>>());
-        let published = table.clone();
-        assert_eq!(table.get(300).map(|e| e.id()), Some("t300"));
-        assert!(table.take(300));
-        assert!(!table.take(300), "a slot is taken once");
-        assert_eq!(table.insert(&entry("new")), 300, "the freed slot is taken again");
-        assert_eq!(table.get(300).map(|e| e.id()), Some("new"));
-        assert_eq!(published.get(300).map(|e| e.id()), Some("t300"));
-        assert_eq!((table.len(), table.slot_bound()), (600, 600));
-    }
-
-    /// A chunk whose tasks come and go keeps its live tasks whole and drops what the others left.
-    #[test]
-    fn churn_in_a_chunk_keeps_the_live_tasks_and_bounds_what_the_gone_ones_left() {
-        let mut table = TaskTable::new(vec!["marathon".into()], vec![]);
-        let record = |n: u32| TaskRecord::new(n, Data::A(n.to_be_bytes()), false, &mut Vec::new()).unwrap();
-        let mut live: Vec<(usize, String, u32)> = Vec::new();
-        for round in 0..2000u32 {
-            let id = format!("task-{round}-{}", "x".repeat(round as usize % 40));
-            let records = [record(round), record(round + 1)];
-            let slot = table.insert(&TaskEntry::new((0, 0), "web", &id, &records, &[]));
-            live.push((slot, id, round));
-            if live.len() > 100 {
-                let (slot, ..) = live.remove((round as usize * 7) % live.len());
-                assert!(table.take(slot));
-            }
-        }
-        for (slot, id, round) in &live {
-            let e = table.get(*slot).unwrap();
-            assert_eq!(
-                (e.id(), e.records),
-                (id.as_str(), &[record(*round), record(round + 1)][..])
-            );
-        }
-        assert_eq!(table.len(), live.len());
-        let kept: usize = table.chunks.iter().map(|c| c.records.len()).sum();
-        assert!(
-            kept <= 2 * 2 * live.len() + 64 * table.chunks.len(),
-            "{kept} records kept"
-        );
-    }
-}
+mod tests;

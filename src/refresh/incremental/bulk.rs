@@ -7,12 +7,12 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::{agent_ids, reverse_of, Incremental};
+use super::{agent_ids, reverse_of, task_source, Incremental};
 use crate::addr::HostPort;
 use crate::records::generate::TaskGen;
 use crate::refresh::carried::{self, CarriedTask};
 use crate::refresh::model::Model;
-use crate::snapshot::{Counting, Data, RecordList, Records, Repeat, Rr, TaskEntry, TaskRecord, Zone};
+use crate::snapshot::{Counting, Data, RecordList, Records, Repeat, Rr, TaskEntry, Zone};
 
 /// A few more records than the fixtures and generated states give a task: room reserved at once (what
 /// is never written to costs no memory), so that the list is not copied as it grows.
@@ -68,7 +68,9 @@ impl Incremental {
             repeats: &repeats,
         };
         inc.mark_again(list, &read);
-        inc.fill_table(list, &read, model_tasks);
+        // The table keeps each task's source, not its records: the list's records can all go.
+        list.free_entries_below(u32::try_from(list.len()).unwrap_or(u32::MAX));
+        inc.fill_table(list, model, carried, model_tasks);
         inc.tasks.shrink_to_fit();
         inc.slots.shrink_to_fit();
         log::debug!(
@@ -103,59 +105,37 @@ impl Incremental {
         }
     }
 
-    /// Each task of the list into the task table with its records, in the order its own list would
-    /// have them (those an earlier task generated first where the task generated them again); the
-    /// first `model_tasks` findable by (framework, id). The list's records are freed behind the walk
-    /// (the table grows as the list shrinks).
-    fn fill_table(&mut self, list: &mut RecordList, read: &Read<'_>, model_tasks: usize) {
-        let agents: Vec<u32> = (list.task_agents().0.iter())
+    /// Each task of the list into the task table, in list order, with its source: the model's task it
+    /// was generated from (the first `model_tasks`, findable by (framework, id)), then the carried task.
+    fn fill_table(&mut self, list: &RecordList, model: &Model, carried: &[CarriedTask], model_tasks: usize) {
+        let (agent_ids, agent_of) = list.task_agents();
+        let agents: Vec<u32> = agent_ids
+            .iter()
             .map(|a| self.agents.get(&**a).copied().unwrap_or(u32::MAX))
             .collect();
-        // The repeated records, read before the walk frees the records they are.
-        let again: Vec<_> = read.repeats.iter().map(|r| list.entry(r.entry)).collect();
-        let mut repeats = read.repeats.iter().zip(again).peekable();
-        let mut mark = 0;
-        let (mut kept, mut v6) = std::mem::take(&mut self.scratch);
-        let tasks = list.tasks().len();
-        for i in 0..tasks {
-            kept.clear();
-            v6.clear();
-            let task = i as u32;
-            let range = list.task_range(i);
-            list.free_entries_below(range.start);
-            for index in range {
-                while let Some((r, e)) = repeats.next_if(|(r, _)| r.task == task && r.at <= index) {
-                    kept.extend(read.record(e, r.reverse, &mut v6));
-                }
-                let marks = list.reverse_marks();
-                while marks.get(mark).is_some_and(|&m| m < index) {
-                    mark += 1;
-                }
-                let reverse = marks.get(mark) == Some(&index);
-                mark += usize::from(reverse);
-                kept.extend(read.record(list.entry(index), reverse, &mut v6));
-            }
-            while let Some((r, e)) = repeats.next_if(|(r, _)| r.task <= task) {
-                if r.task == task {
-                    kept.extend(read.record(e, r.reverse, &mut v6));
-                }
-            }
-            let agent = list
-                .task_agents()
-                .1
-                .get(i)
-                .and_then(|&a| agents.get(a as usize))
-                .copied();
-            let agent = agent.unwrap_or(u32::MAX);
-            let Some(t) = list.task(i) else { continue };
+        let agent = |i: usize| agent_of.get(i).and_then(|&a| agents.get(a as usize)).copied();
+        let mut source = std::mem::take(&mut self.scratch);
+        let mut listed = list.tasks().enumerate().peekable();
+        // The model lists its tasks in the order they were generated in; those with no records are
+        // not in the list.
+        model.for_each_task_on(|f, _, task| {
+            let Some((i, t)) = listed.next_if(|(i, t)| *i < model_tasks && t.framework_index == f && t.id == task.id)
+            else {
+                return;
+            };
+            task_source::write_task(task, &mut source);
             let framework = t.framework_index as u32;
-            let entry = TaskEntry::new((framework, agent), t.name, t.id, &kept, &v6);
+            let entry = TaskEntry::new((framework, agent(i).unwrap_or(u32::MAX)), t.name, t.id, &source);
             let slot = self.tasks.insert(&entry) as u32;
-            if i < model_tasks {
-                self.slots.insert(framework, t.id, slot);
-            }
+            self.slots.insert(framework, t.id, slot);
+        });
+        for ((i, t), task) in listed.zip(carried).filter(|((_, t), c)| t.id == c.id) {
+            task_source::write_carried(task, &mut source);
+            let framework = t.framework_index as u32;
+            let entry = TaskEntry::new((framework, agent(i).unwrap_or(u32::MAX)), t.name, t.id, &source);
+            self.tasks.insert(&entry);
         }
-        self.scratch = (kept, v6);
+        self.scratch = source;
     }
 }
 
@@ -169,21 +149,5 @@ struct Read<'a> {
 impl Read<'_> {
     fn node(&self, name: u32) -> u32 {
         self.node_of.get(name as usize).copied().unwrap_or(NONE)
-    }
-
-    /// A list's record (its name's id and data) as a task keeps it (`None`: one the snapshot could
-    /// not store).
-    fn record(&self, entry: Option<(u32, Data)>, reverse: bool, v6: &mut Vec<[u8; 16]>) -> Option<TaskRecord> {
-        let (name, data) = entry?;
-        let owner = Some(self.node(name)).filter(|&n| n != NONE)?;
-        let data = match data {
-            Data::Srv { target, port } => Data::Srv {
-                target: Some(self.node(target)).filter(|&n| n != NONE)?,
-                port,
-            },
-            Data::Other(_) => return None,
-            d => d,
-        };
-        TaskRecord::new(owner, data, reverse, v6)
     }
 }

@@ -34,7 +34,7 @@ impl SlotIndex {
         let holds = |slot: u32| {
             table
                 .get(slot as usize)
-                .is_some_and(|e| e.framework == framework && e.id() == id)
+                .is_some_and(|e| e.framework == framework && e.id_is(id))
         };
         self.0.remove(&(framework, id), holds, || (framework, id.into()))
     }
@@ -65,11 +65,11 @@ mod tests {
             } else {
                 SlotIndex::default()
             };
-            let mut table = TaskTable::new(vec!["a".into(), "b".into()], vec![]);
+            let mut table = TaskTable::new(vec!["a".into(), "b".into()], vec![], None);
             let mut keys = Vec::new();
             for i in 0..40u32 {
                 let (f, id) = (i % 2, format!("t.{}", i / 2));
-                let slot = table.insert(&TaskEntry::new((f, 0), "web", &id, &[], &[]));
+                let slot = table.insert(&TaskEntry::new((f, 0), "web", &id, &[]));
                 index.insert(f, &id, slot as u32);
                 keys.push((f, id, slot as u32));
             }

@@ -27,8 +27,8 @@ fn a_list_without_its_names_reads_by_position_and_adds_nothing() {
     list.forget_names();
     let after: Vec<_> = (0..list.len() as u32).map(|i| list.entry(i)).collect();
     assert_eq!(after, before);
-    assert_eq!(list.reverse_marks(), [0]);
-    assert_eq!(list.task_range(0), 0..2);
+    assert_eq!(list.reverse_indexed().map(|(i, ..)| i).collect::<Vec<_>>(), [0]);
+    assert_eq!(list.tasks.records.first(), Some(&(0, 2)));
     assert_eq!(list.tasks().next().map(|t| (t.name, t.id)), Some(("web", "web.1")));
     assert_eq!(list.task_agent(0), "agent-1");
     assert!(!list.push("new.mesos.", RData::A("10.0.0.2".parse().unwrap())));

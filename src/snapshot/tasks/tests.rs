@@ -1,0 +1,181 @@
+//! The task table's storage: names, ids and sources kept per slot through reuse, clones and churn,
+//! and records made again through its [`Regenerate`].
+
+use std::net::Ipv4Addr;
+
+use super::*;
+
+/// Reads a source as "name address" pairs and lists each as an A record (a PTR mark on the first) of
+/// the task: a stand-in for the refresher's generator.
+struct Pairs;
+
+impl Regenerate for Pairs {
+    fn records(&self, entry: &TaskEntry<'_>, agent: &str, frameworks: &[String]) -> RecordList {
+        let mut list = RecordList::new();
+        for f in frameworks {
+            list.add_framework(f);
+        }
+        list.begin_task_on(entry.framework, entry.name(), &entry.id(), agent);
+        let text = std::str::from_utf8(entry.source).unwrap();
+        for (i, pair) in text.split(';').filter(|p| !p.is_empty()).enumerate() {
+            let (name, ip) = pair.split_once(' ').unwrap();
+            let ip = std::net::IpAddr::V4(ip.parse().unwrap());
+            match i {
+                0 => list.push_ip_reverse(name, ip),
+                _ => list.push_ip(name, ip),
+            };
+        }
+        list.push_srv("_web._tcp.Marathon.mesos.", "web.marathon.mesos.", 31000);
+        list.end_task();
+        list
+    }
+}
+
+fn entry(id: &str) -> TaskEntry<'_> {
+    TaskEntry::new((0, 0), "web", id, b"")
+}
+
+#[test]
+fn an_entry_keeps_its_name_id_and_source_and_its_records_are_made_again_from_them() {
+    let regenerate: Arc<dyn Regenerate> = Arc::new(Pairs);
+    let mut table = TaskTable::new(vec!["marathon".into()], vec!["a1".into()], Some(regenerate));
+    let source = b"web.marathon.mesos. 10.0.0.1;WEB-1.marathon.mesos. 10.0.0.1";
+    let slot = table.insert(&TaskEntry::new((0, 0), "web", "web.1", source));
+    let e = table.get(slot).unwrap();
+    assert_eq!(
+        (e.name(), e.id().as_ref(), table.agent(&e), e.source),
+        ("web", "web.1", "a1", &source[..])
+    );
+    let records = table.stored_records(&e);
+    let want = [
+        ("web.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)), true),
+        // (Spelled as the snapshot spells it: lower case.)
+        ("web-1.marathon.mesos.", RData::A(Ipv4Addr::new(10, 0, 0, 1)), false),
+        (
+            "_web._tcp.marathon.mesos.",
+            RData::Srv {
+                target: "web.marathon.mesos.".into(),
+                port: 31000,
+            },
+            false,
+        ),
+    ];
+    let want: Vec<TaskRecord> = want
+        .into_iter()
+        .map(|(owner, data, reverse)| TaskRecord {
+            owner: owner.into(),
+            data,
+            reverse,
+        })
+        .collect();
+    assert_eq!(records, want);
+    let without = TaskTable::new(vec!["marathon".into()], vec![], None);
+    assert!(without.stored_records(&e).is_empty(), "no generator: no records");
+}
+
+#[test]
+fn slots_are_reused_and_clones_keep_what_they_saw() {
+    let mut table = TaskTable::new(vec!["marathon".into()], vec!["a1".into()], None);
+    let ids: Vec<String> = (0..600).map(|i| format!("t{i}")).collect();
+    let slots: Vec<usize> = ids.iter().map(|id| table.insert(&entry(id))).collect();
+    assert_eq!(slots, (0..600).collect::<Vec<_>>());
+    let published = table.clone();
+    let id = |table: &TaskTable, slot: usize| table.get(slot).map(|e| e.id().into_owned());
+    assert_eq!(id(&table, 300).as_deref(), Some("t300"));
+    assert!(table.take(300));
+    assert!(!table.take(300), "a slot is taken once");
+    assert_eq!(table.get(300), None);
+    assert_eq!(table.insert(&entry("new")), 300, "the freed slot is taken again");
+    assert_eq!(id(&table, 300).as_deref(), Some("new"));
+    assert_eq!(id(&published, 300).as_deref(), Some("t300"));
+    assert_eq!((table.len(), table.slot_bound()), (600, 600));
+    assert!(!table.take(600) && !table.take(1 << 40), "no such slot");
+}
+
+/// Names, ids and sources of any length (past a one-byte length, empty ones) read back whole.
+#[test]
+fn long_and_empty_texts_read_back_whole() {
+    let mut table = TaskTable::new(vec!["marathon".into()], vec![], None);
+    let long = "x".repeat(70_000);
+    let source = vec![7u8; 300];
+    let cases = [
+        ("", "", &[][..]),
+        (long.as_str(), "id", &source[..]),
+        ("web", long.as_str(), b"\x00"),
+    ];
+    for (name, id, source) in cases {
+        let slot = table.insert(&TaskEntry::new((0, 3), name, id, source));
+        let e = table.get(slot).unwrap();
+        assert_eq!((e.name(), e.id().as_ref(), e.source, e.agent), (name, id, source, 3));
+    }
+}
+
+/// A chunk whose tasks come and go keeps its live tasks whole and drops what the others left.
+#[test]
+fn churn_in_a_chunk_keeps_the_live_tasks_and_bounds_what_the_gone_ones_left() {
+    let mut table = TaskTable::new(vec!["marathon".into()], vec![], None);
+    let mut live: Vec<(usize, String, Vec<u8>)> = Vec::new();
+    for round in 0..2000u32 {
+        let id = format!("task-{round}-{}", "x".repeat(round as usize % 40));
+        let source = round.to_be_bytes().repeat(1 + round as usize % 5);
+        let slot = table.insert(&TaskEntry::new((0, 0), "web", &id, &source));
+        live.push((slot, id, source));
+        if live.len() > 100 {
+            let (slot, ..) = live.remove((round as usize * 7) % live.len());
+            assert!(table.take(slot));
+        }
+    }
+    for (slot, id, source) in &live {
+        let e = table.get(*slot).unwrap();
+        assert_eq!((e.id().as_ref(), e.source), (id.as_str(), &source[..]));
+    }
+    assert_eq!(table.len(), live.len());
+    let kept: usize = table.chunks.iter().map(|c| c.bytes.len()).sum();
+    let needed: usize = live.iter().map(|(_, id, s)| 5 + id.len() + s.len()).sum();
+    assert!(
+        kept <= 2 * needed + 1024 * table.chunks.len(),
+        "{kept} bytes kept for {needed}"
+    );
+}
+
+/// An id is kept as what it shares with the name and a UUID where the rest is one (in canonical
+/// text, alone or after one ASCII character), else as text: each reads back as it was, compares
+/// equal to itself only, and a Marathon id takes 19 bytes.
+#[test]
+fn ids_read_back_as_they_were_however_they_are_kept() {
+    let uuid = "00000035-58b3-11e9-8c21-0242ac110002";
+    let cases: Vec<(&str, String)> = vec![
+        ("app-208400", format!("app-208400.{uuid}")),
+        ("web", format!("web_{uuid}")),
+        ("other", uuid.to_owned()),
+        ("other", format!("x{uuid}")),
+        ("app", format!("app.{}", uuid.to_uppercase())),
+        ("app", format!("app.{}", uuid.replace('-', "_"))),
+        ("app", format!("app.{uuid}.1")),
+        ("app", format!("app.é{}", &uuid[1..])),
+        ("app", "app".to_owned()),
+        ("app", "ap".to_owned()),
+        ("", String::new()),
+        ("é1", "é2".to_owned()),
+        ("\u{e9}", "\u{ea}x".to_owned()),
+        ("web", format!("web.{}", &uuid[..35])),
+        ("web", format!("web.{uuid}0")),
+    ];
+    let mut table = TaskTable::new(vec!["marathon".into()], vec![], None);
+    for (name, id) in &cases {
+        let slot = table.insert(&TaskEntry::new((0, 0), name, id, b"src"));
+        let e = table.get(slot).unwrap();
+        assert_eq!((e.name(), e.id().as_ref(), e.source), (*name, id.as_str(), &b"src"[..]));
+        assert!(e.id_is(id), "{id}");
+        for (_, other) in cases.iter().filter(|(_, other)| other != id) {
+            assert!(!e.id_is(other), "{id} is not {other}");
+        }
+    }
+    let mut one = TaskTable::new(vec![], vec![], None);
+    one.insert(&TaskEntry::new((0, 0), "app-208400", &cases[0].1, b""));
+    assert_eq!(
+        one.chunks[0].bytes.len(),
+        11 + 1 + 1 + 1 + 16,
+        "name, shared length, kind, '.', UUID"
+    );
+}
