@@ -91,10 +91,12 @@ fn answer(mut conn: TcpStream, replies: &Mutex<HashMap<String, Reply>>) {
     }
     let head = String::from_utf8_lossy(&head);
     let path = head.split(' ').nth(1).unwrap_or("");
-    let reply = replies.lock().unwrap().get(path).cloned().unwrap_or(Reply {
-        status: 404,
-        ..ok("")
-    });
+    let reply = replies
+        .lock()
+        .unwrap()
+        .get(path)
+        .cloned()
+        .unwrap_or(Reply { status: 404, ..ok("") });
     let length = match reply.chunked {
         true => "Transfer-Encoding: chunked".to_owned(),
         false => format!("Content-Length: {}", reply.body.len()),

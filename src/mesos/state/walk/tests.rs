@@ -539,3 +539,85 @@ fn random_and_adversarial_documents_read_as_the_derive_reads_them() {
     assert!(documents > 1000, "{documents} documents of 3000 parsed");
     assert!(mangled > 100, "{mangled} mangled documents parsed");
 }
+
+/// Times reading a generated state (`SPLIT_PROBE=path`) four ways, best of 3 each: the floor (the
+/// file read whole, then serde_json into `IgnoredAny`), the file read whole then its tasks parsed
+/// ([`read`]) and dropped or packed into a model, and the file read as it arrives ([`read_split`])
+/// with the same two sinks:
+///   SPLIT_PROBE=target/bench-states/state-100000-5000-5.json \
+///     cargo test --release --lib split_probe -- --ignored --nocapture
+#[test]
+#[ignore]
+fn split_probe() {
+    use crate::refresh::model::ModelReader;
+    use std::time::{Duration, Instant};
+
+    /// Counts the tasks handed over, dropping them.
+    #[derive(Default)]
+    struct Count(usize);
+    impl<'a> TaskSink<'a> for Count {
+        fn task(&mut self, _: usize, _: &Framework<'a, Skipped>, _: Task<'a>) {
+            self.0 += 1;
+        }
+    }
+
+    let Ok(path) = std::env::var("SPLIT_PROBE") else { return };
+    let whole = || std::fs::read(&path).unwrap();
+    let arriving = || std::fs::File::open(&path).unwrap();
+    let mut best = [Duration::MAX; 5];
+    for _ in 0..3 {
+        let times = [
+            {
+                let t = Instant::now();
+                serde_json::from_slice::<IgnoredAny>(&whole()).unwrap();
+                t.elapsed()
+            },
+            {
+                let t = Instant::now();
+                let mut count = Count::default();
+                read(&whole(), &mut count).unwrap();
+                assert!(count.0 > 0);
+                t.elapsed()
+            },
+            {
+                let t = Instant::now();
+                let mut count = Count::default();
+                read_split(arriving(), &mut count).unwrap();
+                assert!(count.0 > 0);
+                t.elapsed()
+            },
+            {
+                let t = Instant::now();
+                let body = whole();
+                let mut model = ModelReader::default();
+                let header = read(&body, &mut model).unwrap();
+                drop(model.finish(&header));
+                t.elapsed()
+            },
+            {
+                let t = Instant::now();
+                let mut model = ModelReader::default();
+                let header = read_split(arriving(), &mut model).unwrap();
+                drop(model.finish(&header));
+                t.elapsed()
+            },
+        ];
+        for (b, t) in best.iter_mut().zip(times) {
+            *b = (*b).min(t);
+        }
+    }
+    let names = [
+        "floor (read whole, IgnoredAny)",
+        "read whole, tasks parsed",
+        "as it arrives, tasks parsed",
+        "read whole, into a model",
+        "as it arrives, into a model",
+    ];
+    for (name, t) in names.iter().zip(best) {
+        eprintln!(
+            "{name}: {} ms = {:.2}x the floor",
+            t.as_millis(),
+            t.as_secs_f64() / best[0].as_secs_f64()
+        );
+    }
+}
