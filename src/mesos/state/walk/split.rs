@@ -18,6 +18,7 @@ use std::io;
 
 use serde::de::{Deserializer, IgnoredAny};
 use serde::Deserialize;
+use serde_json::error::Category;
 
 use super::super::lenient::Element;
 use super::{Arr, Float, Key, Obj, Seen, Str, TaskSink, DOCUMENT, FRAMEWORK};
@@ -264,11 +265,52 @@ impl<R: io::Read> Input<R> {
 
     /// A value that is not used: an array an element at a time, so that none is held whole.
     fn skip(&mut self) -> Result<(), Stopped> {
-        let ignored = |b: &[u8]| one::<IgnoredAny>(b).map(|(_, end)| ((), end));
         match self.at_array()? {
-            true => self.array(|input| input.value(ignored)),
-            false => self.value(ignored),
+            true => self.array(Self::ignored),
+            false => self.ignored(),
         }
+    }
+
+    /// A value that is not used, read from the buffer as any other until it fills half of it: then
+    /// it is read through, never held (a string, an object or an array ends at its last byte, so
+    /// that what the read takes of the body beyond the buffer is the value's, and what it read
+    /// ahead goes back into the buffer).
+    fn ignored(&mut self) -> Result<(), Stopped> {
+        let delimited = matches!(self.peek()?, Some(b'{' | b'[' | b'"'));
+        loop {
+            let unread = &self.buf[self.pos..self.filled];
+            match one::<IgnoredAny>(unread) {
+                Ok((_, end)) if delimited || end < unread.len() || self.ended => {
+                    self.pos += end;
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(at) if at >= unread.len() && !self.ended => {}
+                Err(_) => return Err(Stopped::ReadWhole),
+            }
+            if delimited && unread.len() * 2 > self.buf.len() {
+                return self.read_through();
+            }
+            self.more()?;
+        }
+    }
+
+    /// [`Input::ignored`] of a value bigger than half the buffer, which holds its start.
+    fn read_through(&mut self) -> Result<(), Stopped> {
+        let mut rest = io::BufReader::with_capacity(self.buf.len(), &mut self.body);
+        let start = &self.buf[self.pos..self.filled];
+        let mut de = serde_json::Deserializer::from_reader(io::Read::chain(start, &mut rest));
+        match IgnoredAny::deserialize(&mut de) {
+            Ok(_) => {}
+            Err(e) if e.classify() == Category::Io => return Err(Stopped::Io(e.into())),
+            Err(_) => return Err(Stopped::ReadWhole),
+        }
+        drop(de);
+        let ahead = rest.buffer();
+        self.buf[..ahead.len()].copy_from_slice(ahead);
+        self.pos = 0;
+        self.filled = ahead.len();
+        Ok(())
     }
 
     /// A field that is read as an array of objects, when it is not an array (it reads as none).

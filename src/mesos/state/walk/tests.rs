@@ -94,10 +94,13 @@ struct Arriving<'b> {
     body: &'b [u8],
     first: usize,
     then: usize,
+    /// The most bytes a read asked for (the reader's buffer).
+    asked: usize,
 }
 
 impl std::io::Read for Arriving<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.asked = self.asked.max(buf.len());
         let n = buf.len().min(self.body.len()).min(self.first);
         buf[..n].copy_from_slice(&self.body[..n]);
         self.body = &self.body[n..];
@@ -136,7 +139,12 @@ impl Expected {
     /// The split read of `body` arriving `first` bytes, then `then` bytes at a time gives the
     /// same header and tasks, or (where the slice's read fails) a document to read whole.
     fn split_agrees(&self, body: &[u8], text: &str, (first, then): (usize, usize), chunk: usize) {
-        let arrive = |body| Arriving { body, first, then };
+        let arrive = |body| Arriving {
+            body,
+            first,
+            then,
+            asked: 0,
+        };
         let mut written = Written::default();
         let got = split(arrive(body), &mut written, chunk).map(|h| (format!("{h:?}"), written));
         match (&self.document, got) {
@@ -242,6 +250,7 @@ fn the_fixtures_read_as_they_arrive_cut_anywhere_as_from_the_slice() {
             body: FAKE,
             first: 1,
             then: 3,
+            asked: 0,
         },
         &mut written,
         1,
@@ -252,6 +261,46 @@ fn the_fixtures_read_as_they_arrive_cut_anywhere_as_from_the_slice() {
     read(FAKE, &mut whole).unwrap();
     assert_eq!(written, Written::of(&whole));
     assert!(!written.tasks.is_empty());
+}
+
+#[test]
+fn an_ignored_value_bigger_than_the_buffer_is_read_through_not_held() {
+    let pad = "x".repeat(64 << 10);
+    let body = format!(
+        r#"{{"pad": "{pad}", "leader": "m", "frameworks": [{{"id": "f", "old": ["{pad}", {{"a": ["{pad}"]}}, 1],
+            "tasks": [{{"id": "t", "pad": {{"a": "b"}}}}]}}], "last": [[["{pad}"]]]}}"#
+    );
+    let body = body.as_bytes();
+    let mut arriving = Arriving {
+        body,
+        first: 1000,
+        then: 1000,
+        asked: 0,
+    };
+    let mut written = Written::default();
+    let header = split::read_with(&mut arriving, &mut written, 4096).unwrap();
+    assert_eq!(header.leader, "m");
+    let expected = Expected::of(body);
+    assert_eq!(expected.document, Some((format!("{header:?}"), written)));
+    // The buffer never grew.
+    assert_eq!(arriving.asked, 4096);
+    for chunk in [16, 4096] {
+        expected.split_agrees(body, "values of 64 kB", (1000, 1000), chunk);
+    }
+    // Cut short in an ignored value, or its transfer broken there.
+    let cut = &body[..body.len() / 3];
+    assert!(matches!(split::read_with(cut, &mut (), 4096), Err(Stopped::ReadWhole)));
+    struct Broken;
+    impl std::io::Read for Broken {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"))
+        }
+    }
+    let broken = std::io::Read::chain(cut, Broken);
+    match split::read_with(broken, &mut (), 4096) {
+        Err(Stopped::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
