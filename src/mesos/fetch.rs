@@ -11,7 +11,6 @@
 //! parsed as it arrived ([`Fetcher::fetch_streamed`]).
 
 use std::io;
-
 use std::time::Duration;
 
 use crate::addr::HostPort;

@@ -1,12 +1,14 @@
 //! A state document read as it arrives ([`read_split`]), at the speed of a read from a slice: the
 //! walker's reading ([`super::read`]) of a body that is never held whole.
 //!
-//! The body comes into a buffer that holds the unread tail (the value being read, grown only for a
-//! value bigger than it). The document's frame (its object, the `frameworks` array, each framework's
-//! object, every array that is a field of those) is read here, a byte of syntax at a time; every
+//! The body comes into a buffer that holds the unread tail (the value being read: grown only for a
+//! value bigger than half of it that is used; an ignored one is read through). The document's frame
+//! (its object, the `frameworks` array, each framework's object, every array that is a field of
+//! those: four levels at most, without recursion) is read here, a byte of syntax at a time; every
 //! value in it (a task, an agent, a field's string, an ignored value) is read by `serde_json` from
-//! the buffer, its strings borrowed, and says where it ends. A value cut by the buffer's end (an error
-//! of `serde_json` there, while the body goes on) is read again once more of the body is in.
+//! the buffer, its strings borrowed, and says where it ends (nesting inside it is `serde_json`'s, with
+//! its depth limit). A value cut by the buffer's end (an error of `serde_json` there, while the body
+//! goes on) is read again once more of the body is in.
 //!
 //! It either reads what [`super::read`] reads from the whole body (the same header, the same tasks
 //! handed to the sink in the same order), or stops: on a read error of the body, or when the document
@@ -24,8 +26,8 @@ use super::super::lenient::Element;
 use super::{Arr, Float, Key, Obj, Seen, Str, TaskSink, DOCUMENT, FRAMEWORK};
 use crate::mesos::state::{Framework, Header, MasterInfo, Skipped, Slave, Task};
 
-/// The buffer's size (it grows only for a value bigger than half of it).
-pub(crate) const CHUNK: usize = 1 << 20;
+/// The buffer's size at first.
+const CHUNK: usize = 1 << 20;
 
 /// Why a document was not read as it arrived.
 #[derive(Debug)]
