@@ -11,8 +11,6 @@
 //! parsed as it arrived ([`Fetcher::fetch_streamed`]).
 
 use std::io;
-
-use serde_json::error::Category;
 use std::time::Duration;
 
 use crate::addr::HostPort;
@@ -20,7 +18,7 @@ use crate::config::Config;
 use crate::mesos::access::{with_authorization, Access, SendError, CONNECT_TIMEOUT};
 use crate::mesos::error::IamError;
 use crate::mesos::leader::{LeaderSearch, Step, Verdict};
-use crate::mesos::state::{self, Header, TaskSink};
+use crate::mesos::state::{self, Header, Stopped, TaskSink};
 
 pub(crate) use crate::mesos::leader::{is_loopback_addr, FetchError, FollowFilter, Origin, Problem};
 
@@ -63,9 +61,6 @@ impl Answer {
 
 /// A 200's response, its body not read yet.
 type Response = ureq::http::Response<ureq::Body>;
-
-/// The read buffer of a body parsed as it arrives ([`Fetcher::fetch_streamed`]).
-const STREAM_BUFFER: usize = 1024 * 1024;
 
 /// What a 200's document told the search.
 enum Searched<T> {
@@ -182,13 +177,12 @@ impl Fetcher {
         self.search(|search, _, response| self.read_whole(search, response, &mut accept))
     }
 
-    /// [`Fetcher::fetch_with`] without the body: each body is parsed as it arrives (through a
-    /// [`STREAM_BUFFER`]), its tasks handed to a new `S`, so that no document is ever held whole.
-    /// A transfer that fails mid-body fails as one read whole does (a timeout, the body limit), a
-    /// malformed document (bad JSON) with the same error. A document that is JSON but does not read as
-    /// a state (not an object, a field repeated: in a task, its header alone still names the leader;
-    /// the error's place is the whole read's) is asked for again and read whole, as
-    /// [`Fetcher::fetch_with`] reads it.
+    /// [`Fetcher::fetch_with`] without the body: each body is read as it arrives
+    /// ([`state::read_split`]), its tasks handed to a new `S`, so that no document is ever held whole.
+    /// A transfer that fails mid-body fails as one read whole does (a timeout, the body limit). A
+    /// document that does not read cleanly (bad JSON, not an object, a field repeated: in a task, its
+    /// header alone still names the leader) is asked for again and read whole, as
+    /// [`Fetcher::fetch_with`] reads it, which says why.
     pub(crate) fn fetch_streamed<S, T>(
         &self,
         mut accept: impl FnMut(&Origin, &Header<'_>, Result<S, serde_json::Error>) -> T,
@@ -198,29 +192,24 @@ impl Fetcher {
     {
         self.search(|search, url, mut response| {
             let mut sink = S::default();
-            let body = io::BufReader::with_capacity(STREAM_BUFFER, self.body_reader(&mut response));
-            let read = state::read_from(serde_json::Deserializer::from_reader(body), &mut sink);
+            let read = state::read_split(self.body_reader(&mut response), &mut sink);
             // The connection goes before another GET is sent.
             drop(response);
-            let e = match read {
-                Ok(header) => {
-                    return match search.document(&header.leader) {
-                        Verdict::Accept(origin) => Searched::Done(accept(&origin, &header, Ok(sink)), origin),
-                        Verdict::Next(next) => Searched::Next(next),
+            match read {
+                Ok(header) => match search.document(&header.leader) {
+                    Verdict::Accept(origin) => Searched::Done(accept(&origin, &header, Ok(sink)), origin),
+                    Verdict::Next(next) => Searched::Next(next),
+                },
+                Err(Stopped::Io(e)) => Searched::Next(search.failed(classify_io(e, self.body_limit))),
+                Err(Stopped::ReadWhole) => {
+                    drop(sink);
+                    match self.send(url) {
+                        Ok(response) => self.read_whole(search, response, &mut |origin, header, _, tasks| {
+                            accept(origin, header, tasks)
+                        }),
+                        Err(answer) => Searched::Next(answer.tell(search)),
                     }
                 }
-                Err(e) => e,
-            };
-            drop(sink);
-            match e.classify() {
-                Category::Io => Searched::Next(search.failed(classify_io(e.into(), self.body_limit))),
-                Category::Syntax | Category::Eof => Searched::Next(search.failed(Problem::NotState(e.to_string()))),
-                Category::Data => match self.send(url) {
-                    Ok(response) => self.read_whole(search, response, &mut |origin, header, _, tasks| {
-                        accept(origin, header, tasks)
-                    }),
-                    Err(answer) => Searched::Next(answer.tell(search)),
-                },
             }
         })
     }

@@ -314,14 +314,14 @@ pub(crate) fn read_document<'a>(body: &'a [u8], sink: &mut dyn TaskSink<'a>) -> 
     walk::read(body, sink)
 }
 
-/// [`read_document`] from a reader (or any of serde_json's inputs): the document is parsed as it
-/// arrives and never held whole; its strings are owned. A read error of the reader ends it (the error's
-/// category is `Io`, and it converts back to the `io::Error`).
-pub(crate) fn read_from<'a, R: serde_json::de::Read<'a>>(
-    de: serde_json::Deserializer<R>,
-    sink: &mut dyn TaskSink<'a>,
-) -> Result<Header<'a>, serde_json::Error> {
-    walk::read_from(de, sink)
+/// [`read_document`] of a body as it arrives, never held whole (see [`walk::read_split`]): the same
+/// header and tasks, or [`Stopped`] when the body cannot be read or the document does not read cleanly
+/// (then [`read_document`] of the whole body says why).
+pub(crate) fn read_split(
+    body: impl std::io::Read,
+    sink: &mut dyn for<'a> TaskSink<'a>,
+) -> Result<Header<'static>, Stopped> {
+    walk::read_split(body, sink)
 }
 
 /// Calls `each(framework, task)` for every task of the document, in order, `framework` being the
@@ -387,6 +387,18 @@ impl<T> Framework<'_, T> {
 }
 
 impl Slave<'_> {
+    /// The same agent owning its strings.
+    pub(crate) fn to_owned_slave(&self) -> Slave<'static> {
+        let owned = |s: &str| Cow::Owned(s.to_owned());
+        Slave {
+            id: owned(&self.id),
+            pid: owned(&self.pid),
+            hostname: owned(&self.hostname),
+            port: self.port,
+            domain: self.domain.to_owned_domain(),
+        }
+    }
+
     /// Where the agent runs: the host and port of its `pid`, else its `hostname` and [`Slave::port`].
     pub fn host_port(&self) -> (&str, Option<u16>) {
         match split_pid(&self.pid) {
@@ -486,7 +498,7 @@ impl Iterator for Ports<'_> {
 pub(crate) mod lenient;
 mod walk;
 
-pub(crate) use walk::TaskSink;
+pub(crate) use walk::{Stopped, TaskSink};
 
 #[cfg(test)]
 mod tests;

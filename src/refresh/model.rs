@@ -561,6 +561,8 @@ pub(crate) struct ModelReader {
     live: usize,
     /// The live tasks listed under another framework than the one their `framework_id` names.
     misfiled: usize,
+    /// The document's framework whose tasks are being read, and its index in the model.
+    at: Option<(usize, usize)>,
 }
 
 impl<'a> state::TaskSink<'a> for ModelReader {
@@ -574,9 +576,31 @@ impl<'a> state::TaskSink<'a> for ModelReader {
             task.framework_id = framework.id.clone();
         }
         let is_live = !is_terminal(&task.state);
-        self.misfiled += usize::from(is_live && framework.id != task.framework_id);
+        let misfiled = is_live && framework.id != task.framework_id;
+        self.misfiled += usize::from(misfiled);
         self.live += usize::from(is_live);
-        self.model.add_task(&task);
+        let at = match is_live && !misfiled {
+            true => self.model_index(f, &framework.id),
+            false => None,
+        };
+        let Some(m) = at else {
+            self.model.add_task(&task);
+            return;
+        };
+        // `Model::add_task` of a live task of a known framework, without the look-ups of its framework
+        // by id or the change it reports (a new model changes everything): a million tasks each.
+        let agent = self.model.task_agents.intern(&task.slave_id);
+        let packed = Packed::pack(&task, agent);
+        let (Some(tasks), Some(index)) = (self.model.packed.get_mut(m), self.model.tasks.get_mut(m)) else {
+            return;
+        };
+        match index.get(packed.id(), tasks) {
+            Some(i) => tasks.set(i, packed.as_ref()),
+            None => {
+                index.insert(packed.id(), tasks.len());
+                tasks.push(packed.as_ref());
+            }
+        }
     }
 
     fn framework(&mut self, f: usize, whole: &Framework<'a, Skipped>) {
@@ -586,6 +610,19 @@ impl<'a> state::TaskSink<'a> for ModelReader {
 }
 
 impl ModelReader {
+    /// The model's index of the document's framework `f`, whose id is `id` (the same for all its
+    /// tasks: a framework's tasks are handed over once its id is read).
+    fn model_index(&mut self, f: usize, id: &str) -> Option<usize> {
+        match self.at {
+            Some((doc, m)) if doc == f => Some(m),
+            _ => {
+                let m = *self.model.frameworks.get(id)?;
+                self.at = Some((f, m));
+                Some(m)
+            }
+        }
+    }
+
     /// The model, with the rest of the document `header` (which must be the one whose tasks were read).
     pub(crate) fn finish(self, header: &Header<'_>) -> Model {
         let ModelReader {

@@ -13,13 +13,15 @@ use std::time::{Duration, Instant};
 use super::*;
 
 /// What a path answers: a status, a body, and how much of it is sent before the connection closes
-/// (`None`: all of it); `Content-Length` announces the whole body unless `chunked`.
+/// (`None`: all of it), or before the master stalls (`stall`: it sends nothing more until the client
+/// goes); `Content-Length` announces the whole body unless `chunked`.
 #[derive(Clone)]
 struct Reply {
     status: u16,
     body: Vec<u8>,
     cut: Option<usize>,
     chunked: bool,
+    stall: bool,
 }
 
 fn ok(body: &str) -> Reply {
@@ -28,6 +30,7 @@ fn ok(body: &str) -> Reply {
         body: body.as_bytes().to_vec(),
         cut: None,
         chunked: false,
+        stall: false,
     }
 }
 
@@ -88,12 +91,12 @@ fn answer(mut conn: TcpStream, replies: &Mutex<HashMap<String, Reply>>) {
     }
     let head = String::from_utf8_lossy(&head);
     let path = head.split(' ').nth(1).unwrap_or("");
-    let reply = replies.lock().unwrap().get(path).cloned().unwrap_or(Reply {
-        status: 404,
-        body: Vec::new(),
-        cut: None,
-        chunked: false,
-    });
+    let reply = replies
+        .lock()
+        .unwrap()
+        .get(path)
+        .cloned()
+        .unwrap_or(Reply { status: 404, ..ok("") });
     let length = match reply.chunked {
         true => "Transfer-Encoding: chunked".to_owned(),
         false => format!("Content-Length: {}", reply.body.len()),
@@ -114,6 +117,10 @@ fn answer(mut conn: TcpStream, replies: &Mutex<HashMap<String, Reply>>) {
         false => out.extend(body),
     }
     let _ = conn.write_all(&out);
+    if reply.stall {
+        // Until the client closes the connection (or the read timeout above ends the wait).
+        let _ = conn.read(&mut byte);
+    }
 }
 
 /// The task ids a document's tasks gave.
@@ -130,13 +137,18 @@ impl<'a> TaskSink<'a> for Ids {
 type Ended = Result<((String, Result<Vec<String>, String>), String), FetchError>;
 
 fn fetcher(masters: &[&Served], limit: u64) -> Fetcher {
+    fetcher_timing_out(masters, limit, 5)
+}
+
+/// [`fetcher`] with `stateTimeoutSeconds`.
+fn fetcher_timing_out(masters: &[&Served], limit: u64, timeout: u64) -> Fetcher {
     let masters = masters
         .iter()
         .map(|m| HostPort::parse(&format!("{}:{}", m.ip, m.port)).unwrap())
         .collect::<Vec<_>>();
     let config = Config {
         masters: masters.clone(),
-        state_timeout_seconds: 5,
+        state_timeout_seconds: timeout,
         ..Config::default()
     };
     Fetcher::with_config(&config, masters)
@@ -236,8 +248,9 @@ fn a_streamed_body_ends_every_search_as_the_body_read_whole_does() {
         leader.set(reply);
         let (whole, whole_gets, streamed, streamed_gets) = both(&[&leader], limit, &leader);
         assert_eq!(whole, streamed, "{case}");
-        // A document that is JSON but does not read as a state is asked for again and read whole.
-        let again = usize::from(case.starts_with("a repeated field") || case == "not an object");
+        // A document that does not read cleanly (bad JSON, not a state) is asked for again and read
+        // whole, which says why.
+        let again = usize::from(case.starts_with("a repeated field") || case == "not an object" || case == "malformed");
         assert_eq!(streamed_gets, whole_gets + again, "{case}");
         match case {
             "a repeated field in a task" => {
@@ -248,5 +261,32 @@ fn a_streamed_body_ends_every_search_as_the_body_read_whole_does() {
             "chunked, whole" => assert_eq!(streamed.unwrap().0 .1.unwrap().len(), 2000),
             _ => assert!(streamed.is_err(), "{case}: {streamed:?}"),
         }
+    }
+}
+
+#[test]
+fn a_master_stalling_mid_body_fails_the_fetch_at_the_timeout() {
+    let leader = Served::start("127.0.0.1", 0);
+    let big = document(&leader.master(), &vec![r#"{"id": "t"}"#; 2000].join(","));
+    for chunked in [false, true] {
+        leader.set(Reply {
+            cut: Some(big.len() / 2),
+            chunked,
+            stall: true,
+            ..ok(&big)
+        });
+        let f = fetcher_timing_out(&[&leader], 1 << 20, 1);
+        let started = Instant::now();
+        let streamed = f.fetch_streamed(|_, _, _: Result<Ids, _>| ()).map(|(_, o)| o.url);
+        assert!(started.elapsed() < Duration::from_secs(30), "bounded by the timeout");
+        let whole = f.fetch_with(|_, _, _, _: Result<Ids, _>| ()).map(|(_, o)| o.url);
+        match &streamed {
+            Err(FetchError::AllFailed(attempts)) => {
+                assert_eq!(attempts.len(), 1, "{attempts:?}");
+                assert_eq!(attempts[0].problem, Problem::Timeout, "{attempts:?}");
+            }
+            other => panic!("chunked {chunked}: {other:?}"),
+        }
+        assert_eq!(whole.map_err(|e| e.to_string()), streamed.map_err(|e| e.to_string()));
     }
 }

@@ -6,6 +6,9 @@
 //! gives): the same leniency ([`lenient`]'s visitors), unknown keys skipped, a repeated key an error
 //! naming it, a document that is not an object refused. Tasks are read as [`lenient::array`] reads
 //! them (entries that are not objects skipped). It decides nothing about what a task means.
+//!
+//! [`read`] reads a body held whole; [`read_split`] reads the same document as it arrives (see
+//! [`split`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -45,16 +48,7 @@ impl TaskSink<'_> for () {
 /// as [`super::parse`] (the first in document order): a body that is not one JSON object, bad JSON,
 /// a repeated field.
 pub(crate) fn read<'a>(body: &'a [u8], sink: &mut dyn TaskSink<'a>) -> Result<Header<'a>, serde_json::Error> {
-    read_from(serde_json::Deserializer::from_slice(body), sink)
-}
-
-/// [`read`] from any of serde_json's inputs: a slice (strings borrowed from it), or a reader
-/// (`IoRead`: the document is parsed as it arrives and never held whole; its strings are owned).
-/// An I/O error of the reader ends the read with that error (`Category::Io`).
-pub(crate) fn read_from<'a, R: serde_json::de::Read<'a>>(
-    mut de: serde_json::Deserializer<R>,
-    sink: &mut dyn TaskSink<'a>,
-) -> Result<Header<'a>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
     let header = de.deserialize_map(Document { sink })?;
     de.end()?;
     Ok(header)
@@ -343,6 +337,10 @@ impl<'de: 'a, 'a> Visitor<'de> for Tasks<'_, 'a> {
     }
     non_arrays_to!(Vec::new());
 }
+
+mod split;
+
+pub(crate) use split::{read_split, Stopped};
 
 #[cfg(test)]
 mod tests;

@@ -2,11 +2,11 @@
 //! fixtures, and on random and adversarial documents (fields in any order, repeated, of the wrong type;
 //! strings with escaped quotes and braces; nested arrays; tasks and frameworks that are not objects;
 //! truncated and mangled bodies): the same header, the same tasks in the same order under the same
-//! framework, the same errors.
+//! framework, the same errors; and read as they arrive ([`read_split`]: a few bytes at a time, or cut
+//! anywhere), the same header and tasks, or a document to read whole where the slice's read fails.
 
 use super::*;
 use crate::random::TestRng as Rng;
-use serde_json::error::Category;
 
 use crate::mesos::state::{parse, parse_header, State};
 
@@ -59,52 +59,123 @@ fn same_header<T>(a: &Header<'_>, b: &State<'_, T>) -> bool {
             .eq(b.frameworks.iter().map(described))
 }
 
-/// A reader that gives `body` a few bytes at a time, as a network transfer arrives.
-struct Trickle<'b>(&'b [u8]);
+/// What a sink of any lifetime was given: as [`Collect`], the tasks written out.
+#[derive(Default, Debug, PartialEq)]
+struct Written {
+    tasks: Vec<(usize, String, String)>,
+    ended: Vec<usize>,
+}
 
-impl std::io::Read for Trickle<'_> {
+impl<'a> TaskSink<'a> for Written {
+    fn task(&mut self, framework: usize, read: &Framework<'a, Skipped>, task: Task<'a>) {
+        self.tasks.push((framework, read.id.to_string(), format!("{task:?}")));
+    }
+
+    fn framework(&mut self, framework: usize, _: &Framework<'a, Skipped>) {
+        self.ended.push(framework);
+    }
+}
+
+impl Written {
+    fn of(collected: &Collect<'_>) -> Written {
+        Written {
+            tasks: collected
+                .tasks
+                .iter()
+                .map(|(f, id, task)| (*f, id.clone(), format!("{task:?}")))
+                .collect(),
+            ended: collected.ended.clone(),
+        }
+    }
+}
+
+/// A body as it arrives: the first read gives at most `first` bytes, the others at most `then`.
+struct Arriving<'b> {
+    body: &'b [u8],
+    first: usize,
+    then: usize,
+    /// The most bytes a read asked for (the reader's buffer).
+    asked: usize,
+}
+
+impl std::io::Read for Arriving<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(self.0.len()).min(7);
-        buf[..n].copy_from_slice(&self.0[..n]);
-        self.0 = &self.0[n..];
+        self.asked = self.asked.max(buf.len());
+        let n = buf.len().min(self.body.len()).min(self.first);
+        buf[..n].copy_from_slice(&self.body[..n]);
+        self.body = &self.body[n..];
+        self.first = self.then;
         Ok(n)
     }
 }
 
-/// [`read`] of `body` as it arrives (the fetcher's input): strings owned.
-fn streamed<'a>(body: &[u8], sink: &mut dyn TaskSink<'a>) -> Result<Header<'a>, serde_json::Error> {
-    read_from(serde_json::Deserializer::from_reader(Trickle(body)), sink)
+/// [`read_split`] of `body` arriving as `arriving` says, into a buffer of `chunk` bytes at first.
+fn split(
+    arriving: Arriving<'_>,
+    sink: &mut dyn for<'a> TaskSink<'a>,
+    chunk: usize,
+) -> Result<Header<'static>, Stopped> {
+    split::read_with(arriving, sink, chunk)
 }
 
-/// The same error from both inputs: the same text, but for data errors (a repeated field), which the
-/// stream places one column further on (the fetcher reads a document that has one again, whole).
-fn same_error(slice: &serde_json::Error, stream: &serde_json::Error, text: &str) {
-    assert_eq!(slice.classify(), stream.classify(), "{slice} against {stream}: {text}");
-    if slice.classify() != Category::Data {
-        assert_eq!(slice.to_string(), stream.to_string(), "{text}");
-    }
+/// What the read of the slice gives: the header written out (`{:?}`) and the tasks, or an error;
+/// with the tasks read and for the header alone.
+struct Expected {
+    document: Option<(String, Written)>,
+    header: Option<String>,
 }
 
-/// The slice and the streamed reads agree: the same header, tasks and error.
-fn same_streamed(body: &[u8], text: &str) {
-    let (mut from_slice, mut from_stream) = (Collect::default(), Collect::default());
-    match (read(body, &mut from_slice), streamed(body, &mut from_stream)) {
-        (Ok(a), Ok(b)) => {
-            assert!(same_header(&a, &b), "{text}");
-            assert_eq!(from_slice.tasks, from_stream.tasks, "{text}");
-            assert_eq!(from_slice.ended, from_stream.ended, "{text}");
+impl Expected {
+    fn of(body: &[u8]) -> Expected {
+        let mut whole = Collect::default();
+        Expected {
+            document: read(body, &mut whole)
+                .ok()
+                .map(|h| (format!("{h:?}"), Written::of(&whole))),
+            header: parse_header(body).ok().map(|h| format!("{h:?}")),
         }
-        (Err(a), Err(b)) => same_error(&a, &b, text),
-        (a, b) => panic!("streamed: {:?} against the slice's {:?}: {text}", b.err(), a.err()),
     }
-    match (parse_header(body), streamed(body, &mut ())) {
-        (Ok(a), Ok(b)) => assert!(same_header(&a, &b), "{text}"),
-        (Err(a), Err(b)) => same_error(&a, &b, text),
-        (a, b) => panic!(
-            "streamed header: {:?} against the slice's {:?}: {text}",
-            b.err(),
-            a.err()
-        ),
+
+    /// The split read of `body` arriving `first` bytes, then `then` bytes at a time gives the
+    /// same header and tasks, or (where the slice's read fails) a document to read whole.
+    fn split_agrees(&self, body: &[u8], text: &str, (first, then): (usize, usize), chunk: usize) {
+        let arrive = |body| Arriving {
+            body,
+            first,
+            then,
+            asked: 0,
+        };
+        let mut written = Written::default();
+        let got = split(arrive(body), &mut written, chunk).map(|h| (format!("{h:?}"), written));
+        match (&self.document, got) {
+            (Some(expected), Ok(got)) => assert_eq!(*expected, got, "{text}"),
+            (None, Err(Stopped::ReadWhole)) => {}
+            (expected, got) => panic!("split: {got:?} against the slice's {expected:?}: {text}"),
+        }
+        match (&self.header, split(arrive(body), &mut (), chunk)) {
+            (Some(expected), Ok(got)) => assert_eq!(*expected, format!("{got:?}"), "{text}"),
+            (None, Err(Stopped::ReadWhole)) => {}
+            (expected, got) => panic!("split header: {got:?} against the slice's {expected:?}: {text}"),
+        }
+    }
+}
+
+/// The split read agrees with the slice's, `body` arriving 7 bytes at a time into a small buffer
+/// (which grows for a value bigger than half of it) and a big one.
+fn same_streamed(body: &[u8], text: &str) {
+    let expected = Expected::of(body);
+    for chunk in [4, 64, 4096] {
+        expected.split_agrees(body, text, (7, 7), chunk);
+    }
+}
+
+/// The split read agrees with the slice's, `body` arriving in two reads cut at every `step`th
+/// offset.
+fn same_split_anywhere(body: &[u8], text: &str, step: usize) {
+    let expected = Expected::of(body);
+    // A read of 0 bytes is the end of the body: the first gives one at least.
+    for at in (1..=body.len()).step_by(step) {
+        expected.split_agrees(body, text, (at, usize::MAX), body.len() + 1);
     }
 }
 
@@ -165,6 +236,71 @@ fn the_fixtures_read_as_the_derive_reads_them() {
         matches!(sink.tasks[0].2.id, Cow::Borrowed(_)),
         "strings are borrowed from the body"
     );
+}
+
+#[test]
+fn the_fixtures_read_as_they_arrive_cut_anywhere_as_from_the_slice() {
+    same_split_anywhere(TUTORIAL, "the tutorial's state", 1);
+    // Every fifth offset of 16 kB (every one takes seconds).
+    same_split_anywhere(FAKE, "the fake master's state", 5);
+    // A value bigger than the buffer grows it; the tasks are the slice's.
+    let mut written = Written::default();
+    let header = split(
+        Arriving {
+            body: FAKE,
+            first: 1,
+            then: 3,
+            asked: 0,
+        },
+        &mut written,
+        1,
+    )
+    .unwrap();
+    assert_eq!(header.leader, "master@127.0.0.1:5050");
+    let mut whole = Collect::default();
+    read(FAKE, &mut whole).unwrap();
+    assert_eq!(written, Written::of(&whole));
+    assert!(!written.tasks.is_empty());
+}
+
+#[test]
+fn an_ignored_value_bigger_than_the_buffer_is_read_through_not_held() {
+    let pad = "x".repeat(64 << 10);
+    let body = format!(
+        r#"{{"pad": "{pad}", "leader": "m", "frameworks": [{{"id": "f", "old": ["{pad}", {{"a": ["{pad}"]}}, 1],
+            "tasks": [{{"id": "t", "pad": {{"a": "b"}}}}]}}], "last": [[["{pad}"]]]}}"#
+    );
+    let body = body.as_bytes();
+    let mut arriving = Arriving {
+        body,
+        first: 1000,
+        then: 1000,
+        asked: 0,
+    };
+    let mut written = Written::default();
+    let header = split::read_with(&mut arriving, &mut written, 4096).unwrap();
+    assert_eq!(header.leader, "m");
+    let expected = Expected::of(body);
+    assert_eq!(expected.document, Some((format!("{header:?}"), written)));
+    // The buffer never grew.
+    assert_eq!(arriving.asked, 4096);
+    for chunk in [16, 4096] {
+        expected.split_agrees(body, "values of 64 kB", (1000, 1000), chunk);
+    }
+    // Cut short in an ignored value, or its transfer broken there.
+    let cut = &body[..body.len() / 3];
+    assert!(matches!(split::read_with(cut, &mut (), 4096), Err(Stopped::ReadWhole)));
+    struct Broken;
+    impl std::io::Read for Broken {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"))
+        }
+    }
+    let broken = std::io::Read::chain(cut, Broken);
+    match split::read_with(broken, &mut (), 4096) {
+        Err(Stopped::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -429,7 +565,7 @@ fn document(rng: &mut Rng) -> String {
 fn random_and_adversarial_documents_read_as_the_derive_reads_them() {
     let mut rng = Rng(28);
     let (mut documents, mut mangled) = (0, 0);
-    for _ in 0..3000 {
+    for i in 0..3000 {
         let doc = document(&mut rng);
         documents += usize::from(agrees(doc.as_bytes()));
         // The same document cut short, and with one byte changed.
@@ -441,8 +577,96 @@ fn random_and_adversarial_documents_read_as_the_derive_reads_them() {
         let swaps = b"{}[]\",:\\ ax0";
         changed[at] = swaps[rng.below(swaps.len())];
         mangled += usize::from(agrees(&changed));
+        // One in ten arrives cut at every offset.
+        if i % 10 == 0 {
+            for body in [bytes, &bytes[..cut], &changed] {
+                same_split_anywhere(body, &String::from_utf8_lossy(body), 1);
+            }
+        }
     }
     // The generator must reach both outcomes often.
     assert!(documents > 1000, "{documents} documents of 3000 parsed");
     assert!(mangled > 100, "{mangled} mangled documents parsed");
+}
+
+/// Times reading a generated state (`SPLIT_PROBE=path`) four ways, best of 3 each: the floor (the
+/// file read whole, then serde_json into `IgnoredAny`), the file read whole then its tasks parsed
+/// ([`read`]) and dropped or packed into a model, and the file read as it arrives ([`read_split`])
+/// with the same two sinks:
+///   SPLIT_PROBE=target/bench-states/state-100000-5000-5.json \
+///     cargo test --release --lib split_probe -- --ignored --nocapture
+#[test]
+#[ignore]
+fn split_probe() {
+    use crate::refresh::model::ModelReader;
+    use std::time::{Duration, Instant};
+
+    /// Counts the tasks handed over, dropping them.
+    #[derive(Default)]
+    struct Count(usize);
+    impl<'a> TaskSink<'a> for Count {
+        fn task(&mut self, _: usize, _: &Framework<'a, Skipped>, _: Task<'a>) {
+            self.0 += 1;
+        }
+    }
+
+    let Ok(path) = std::env::var("SPLIT_PROBE") else { return };
+    let whole = || std::fs::read(&path).unwrap();
+    let arriving = || std::fs::File::open(&path).unwrap();
+    let mut best = [Duration::MAX; 5];
+    for _ in 0..3 {
+        let times = [
+            {
+                let t = Instant::now();
+                serde_json::from_slice::<IgnoredAny>(&whole()).unwrap();
+                t.elapsed()
+            },
+            {
+                let t = Instant::now();
+                let mut count = Count::default();
+                read(&whole(), &mut count).unwrap();
+                assert!(count.0 > 0);
+                t.elapsed()
+            },
+            {
+                let t = Instant::now();
+                let mut count = Count::default();
+                read_split(arriving(), &mut count).unwrap();
+                assert!(count.0 > 0);
+                t.elapsed()
+            },
+            {
+                let t = Instant::now();
+                let body = whole();
+                let mut model = ModelReader::default();
+                let header = read(&body, &mut model).unwrap();
+                drop(model.finish(&header));
+                t.elapsed()
+            },
+            {
+                let t = Instant::now();
+                let mut model = ModelReader::default();
+                let header = read_split(arriving(), &mut model).unwrap();
+                drop(model.finish(&header));
+                t.elapsed()
+            },
+        ];
+        for (b, t) in best.iter_mut().zip(times) {
+            *b = (*b).min(t);
+        }
+    }
+    let names = [
+        "floor (read whole, IgnoredAny)",
+        "read whole, tasks parsed",
+        "as it arrives, tasks parsed",
+        "read whole, into a model",
+        "as it arrives, into a model",
+    ];
+    for (name, t) in names.iter().zip(best) {
+        eprintln!(
+            "{name}: {} ms = {:.2}x the floor",
+            t.as_millis(),
+            t.as_secs_f64() / best[0].as_secs_f64()
+        );
+    }
 }
