@@ -27,6 +27,7 @@ pub(crate) mod schedule;
 pub(crate) mod source;
 pub(crate) mod statics;
 pub(crate) mod stream;
+mod varint;
 
 use std::fmt;
 use std::io;

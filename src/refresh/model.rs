@@ -638,13 +638,13 @@ impl ModelReader {
         let held: usize = m.packed.iter().map(TaskList::len).sum();
         m.unheld = misfiled + live.saturating_sub(held);
         for s in &header.slaves {
-            m.upsert_agent(owned_slave(s));
+            m.upsert_agent(Slave::to_owned_slave(s));
         }
         m.state.elected_time = header.elected_time;
         m.state.recovered_slaves = header
             .recovered_slaves
             .as_ref()
-            .map(|agents| agents.iter().map(owned_slave).collect());
+            .map(|agents| agents.iter().map(Slave::to_owned_slave).collect());
         m.shrink_to_fit();
         m
     }
@@ -695,16 +695,6 @@ fn slave<'a>(a: &'a Slave<'_>) -> Slave<'a> {
 
 fn owned(s: &str) -> Cow<'static, str> {
     Cow::Owned(s.to_owned())
-}
-
-fn owned_slave(s: &Slave<'_>) -> Slave<'static> {
-    Slave {
-        id: owned(&s.id),
-        pid: owned(&s.pid),
-        hostname: owned(&s.hostname),
-        port: s.port,
-        domain: s.domain.to_owned_domain(),
-    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::mesos::state::{
 };
 use crate::records::generate::{TaskGen, DOCKER_IP_LABEL, MESOS_IP_LABEL};
 use crate::refresh::carried::{self, CarriedTask};
+use crate::refresh::varint::{Reader, Writer};
 use crate::snapshot::{RData, Record, RecordList, Regenerate, TaskEntry};
 
 /// The first byte of a source: a task of the state, whose records are generated again.
@@ -311,74 +312,6 @@ fn carried_records(mut r: Reader<'_>) -> Vec<(Record, bool)> {
             (Record { name, data }, kind & REVERSE != 0)
         })
         .collect()
-}
-
-struct Writer<'a>(&'a mut Vec<u8>);
-
-impl Writer<'_> {
-    fn varint(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.0.push(v as u8 | 0x80);
-            v >>= 7;
-        }
-        self.0.push(v as u8);
-    }
-
-    fn str(&mut self, s: &str) {
-        self.varint(s.len() as u64);
-        self.0.extend_from_slice(s.as_bytes());
-    }
-}
-
-/// Reads what [`Writer`] wrote; never panics: past the end everything reads as zero or empty.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn byte(&mut self) -> u8 {
-        match self.0.split_first() {
-            Some((&b, rest)) => {
-                self.0 = rest;
-                b
-            }
-            None => 0,
-        }
-    }
-
-    fn varint(&mut self) -> u64 {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte();
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        v
-    }
-
-    /// A count of items that follow (each at least a byte: never more than the bytes left).
-    fn count(&mut self) -> usize {
-        usize::try_from(self.varint()).unwrap_or(usize::MAX).min(self.0.len())
-    }
-
-    fn bytes(&mut self, n: usize) -> &'a str {
-        let (s, rest) = self.0.split_at(n.min(self.0.len()));
-        self.0 = rest;
-        std::str::from_utf8(s).unwrap_or_default()
-    }
-
-    fn str(&mut self) -> &'a str {
-        let n = usize::try_from(self.varint()).unwrap_or(usize::MAX);
-        self.bytes(n)
-    }
-
-    fn array<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0; N];
-        let n = N.min(self.0.len());
-        out[..n].copy_from_slice(&self.0[..n]);
-        self.0 = &self.0[n..];
-        out
-    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::mesos::state::{DiscoveryPort, IpAddress, Label, NetworkInfo, Status, Task};
+use crate::refresh::varint::{Reader, Writer};
 
 /// States written as one byte (their index plus one); 0 means the text follows.
 const STATES: [&str; 15] = [
@@ -121,7 +122,8 @@ impl Packed {
     /// Packs `task`, with `agent` the index of its `slave_id` in the interner it will be read with,
     /// keeping only its latest `TASK_RUNNING` status.
     pub(crate) fn pack(task: &Task<'_>, agent: u32) -> Packed {
-        let mut w = Writer(Vec::with_capacity(128));
+        let mut buf = Vec::with_capacity(128);
+        let mut w = Writer(&mut buf);
         w.str(&task.id);
         w.str(&task.name);
         w.varint(u64::from(agent));
@@ -148,7 +150,7 @@ impl Packed {
             w.str(&p.protocol);
         }
         w.labels(&task.labels);
-        Packed(w.0.into_boxed_slice())
+        Packed(buf.into_boxed_slice())
     }
 
     /// The task, read in place.
@@ -248,22 +250,8 @@ impl<'a> PackedRef<'a> {
     }
 }
 
-struct Writer(Vec<u8>);
-
-impl Writer {
-    fn varint(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.0.push(v as u8 | 0x80);
-            v >>= 7;
-        }
-        self.0.push(v as u8);
-    }
-
-    fn str(&mut self, s: &str) {
-        self.varint(s.len() as u64);
-        self.0.extend_from_slice(s.as_bytes());
-    }
-
+/// The packed form's own fields, on the shared byte form.
+impl Writer<'_> {
     fn state(&mut self, s: &str) {
         match STATES.iter().position(|k| *k == s) {
             Some(i) => self.0.push(i as u8 + 1),
@@ -304,44 +292,8 @@ impl Writer {
     }
 }
 
-/// Reads what [`Writer`] wrote; past the end, everything reads as empty or zero.
-struct Reader<'a>(&'a [u8]);
-
+/// Reads what the [`Writer`] methods above wrote.
 impl<'a> Reader<'a> {
-    fn byte(&mut self) -> u8 {
-        match self.0.split_first() {
-            Some((&b, rest)) => {
-                self.0 = rest;
-                b
-            }
-            None => 0,
-        }
-    }
-
-    fn varint(&mut self) -> u64 {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte();
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        v
-    }
-
-    /// A count of items that follow (each at least a byte: never more than the bytes left).
-    fn count(&mut self) -> usize {
-        usize::try_from(self.varint()).unwrap_or(usize::MAX).min(self.0.len())
-    }
-
-    fn str(&mut self) -> &'a str {
-        let n = usize::try_from(self.varint()).unwrap_or(usize::MAX).min(self.0.len());
-        let (s, rest) = self.0.split_at(n);
-        self.0 = rest;
-        std::str::from_utf8(s).unwrap_or_default()
-    }
-
     fn state(&mut self) -> &'a str {
         match self.byte() {
             0 => self.str(),
