@@ -41,10 +41,19 @@ impl Incremental {
         list.reserve(model.task_count() * RECORDS_PER_TASK);
         list.keep_repeats();
         let places = gen.agent_places(model.task_agent_ids());
+        // Each listed task's source, for the table, written as its records are generated.
+        let mut sources = Sources::default();
+        let mut one = Vec::new();
         model.for_each_task_on(|f, agent, task| {
             let place = places.get(agent as usize).copied().flatten();
+            let listed = list.tasks().len();
             gen.task_into_on(list, f, place, task);
+            if list.tasks().len() > listed {
+                task_source::write_task(task, &mut one);
+                sources.push(&one);
+            }
         });
+        drop(one);
         gen.forget_shared();
         let model_tasks = list.tasks().len();
         carried::add_to_list(list, carried);
@@ -70,7 +79,8 @@ impl Incremental {
         inc.mark_again(list, &read);
         // The table keeps each task's source, not its records: the list's records can all go.
         list.free_entries_below(u32::try_from(list.len()).unwrap_or(u32::MAX));
-        inc.fill_table(list, model, carried, model_tasks);
+        inc.fill_table(list, &sources, carried, model_tasks);
+        drop(sources);
         inc.tasks.shrink_to_fit();
         inc.slots.shrink_to_fit();
         log::debug!(
@@ -105,30 +115,23 @@ impl Incremental {
         }
     }
 
-    /// Each task of the list into the task table, in list order, with its source: the model's task it
-    /// was generated from (the first `model_tasks`, findable by (framework, id)), then the carried task.
-    fn fill_table(&mut self, list: &RecordList, model: &Model, carried: &[CarriedTask], model_tasks: usize) {
+    /// Each task of the list into the task table, in list order, with its source: the first
+    /// `model_tasks` (findable by (framework, id)) from `sources`, then the carried tasks.
+    fn fill_table(&mut self, list: &RecordList, sources: &Sources, carried: &[CarriedTask], model_tasks: usize) {
         let (agent_ids, agent_of) = list.task_agents();
         let agents: Vec<u32> = agent_ids
             .iter()
             .map(|a| self.agents.get(&**a).copied().unwrap_or(u32::MAX))
             .collect();
         let agent = |i: usize| agent_of.get(i).and_then(|&a| agents.get(a as usize)).copied();
-        let mut source = std::mem::take(&mut self.scratch);
-        let mut listed = list.tasks().enumerate().peekable();
-        // The model lists its tasks in the order they were generated in; those with no records are
-        // not in the list.
-        model.for_each_task_on(|f, _, task| {
-            let Some((i, t)) = listed.next_if(|(i, t)| *i < model_tasks && t.framework_index == f && t.id == task.id)
-            else {
-                return;
-            };
-            task_source::write_task(task, &mut source);
+        let mut listed = list.tasks().enumerate();
+        for ((i, t), source) in listed.by_ref().take(model_tasks).zip(sources.iter()) {
             let framework = t.framework_index as u32;
-            let entry = TaskEntry::new((framework, agent(i).unwrap_or(u32::MAX)), t.name, t.id, &source);
+            let entry = TaskEntry::new((framework, agent(i).unwrap_or(u32::MAX)), t.name, t.id, source);
             let slot = self.tasks.insert(&entry) as u32;
             self.slots.insert(framework, t.id, slot);
-        });
+        }
+        let mut source = std::mem::take(&mut self.scratch);
         for ((i, t), task) in listed.zip(carried).filter(|((_, t), c)| t.id == c.id) {
             task_source::write_carried(task, &mut source);
             let framework = t.framework_index as u32;
@@ -149,5 +152,26 @@ struct Read<'a> {
 impl Read<'_> {
     fn node(&self, name: u32) -> u32 {
         self.node_of.get(name as usize).copied().unwrap_or(NONE)
+    }
+}
+
+/// The sources of the listed tasks, back to back, in list order.
+#[derive(Default)]
+struct Sources {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Sources {
+    fn push(&mut self, source: &[u8]) {
+        self.bytes.extend_from_slice(source);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| self.bytes.get(start..end).unwrap_or_default())
     }
 }
