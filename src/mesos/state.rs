@@ -386,10 +386,14 @@ impl<T> Framework<'_, T> {
     }
 }
 
+/// A copy of `s` that owns its text (what a borrowed field becomes when its document goes).
+pub(crate) fn owned(s: &str) -> Cow<'static, str> {
+    Cow::Owned(s.to_owned())
+}
+
 impl Slave<'_> {
     /// The same agent owning its strings.
     pub(crate) fn to_owned_slave(&self) -> Slave<'static> {
-        let owned = |s: &str| Cow::Owned(s.to_owned());
         Slave {
             id: owned(&self.id),
             pid: owned(&self.pid),

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::mesos::operator::event::{Event, TaskUpdate};
-use crate::mesos::state::{self, Framework, Header, MasterInfo, Skipped, Slave, State, Task};
+use crate::mesos::state::{self, owned, Framework, Header, MasterInfo, Skipped, Slave, State, Task};
 use index::TaskIndex;
 use list::TaskList;
 use packed::PackedRef;
@@ -691,10 +691,6 @@ fn slave<'a>(a: &'a Slave<'_>) -> Slave<'a> {
         port: a.port,
         domain: a.domain.clone(),
     }
-}
-
-fn owned(s: &str) -> Cow<'static, str> {
-    Cow::Owned(s.to_owned())
 }
 
 #[cfg(test)]

@@ -743,10 +743,10 @@ impl RecordList {
         self.tasks.agent_index = std::collections::HashMap::default();
     }
 
-    /// Frees the records before `index` (whole segments of them) for a reader that walks the list
-    /// in order and is past them: they read as absent from then on ([`entry`](Self::entry)).
-    pub(crate) fn free_entries_below(&mut self, index: u32) {
-        self.entries.free_below(index as usize);
+    /// Frees every record, for a reader that is done with them: they read as absent from then on
+    /// ([`entry`](Self::entry)); the tasks and their agents stay.
+    pub(crate) fn free_entries(&mut self) {
+        self.entries.free_below(usize::MAX);
     }
 
     /// The number of records.

@@ -78,7 +78,7 @@ impl Incremental {
         };
         inc.mark_again(list, &read);
         // The table keeps each task's source, not its records: the list's records can all go.
-        list.free_entries_below(u32::try_from(list.len()).unwrap_or(u32::MAX));
+        list.free_entries();
         inc.fill_table(list, &sources, carried, model_tasks);
         drop(sources);
         inc.tasks.shrink_to_fit();

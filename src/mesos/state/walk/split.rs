@@ -24,7 +24,7 @@ use serde_json::error::Category;
 
 use super::super::lenient::Element;
 use super::{Arr, Float, Key, Obj, Seen, Str, TaskSink, DOCUMENT, FRAMEWORK};
-use crate::mesos::state::{Framework, Header, MasterInfo, Skipped, Slave, Task};
+use crate::mesos::state::{owned, Framework, Header, MasterInfo, Skipped, Slave, Task};
 
 /// The buffer's size at first.
 const CHUNK: usize = 1 << 20;
@@ -477,8 +477,4 @@ impl<R: io::Read> Input<R> {
         })?;
         Ok(count)
     }
-}
-
-fn owned(s: &str) -> Cow<'static, str> {
-    Cow::Owned(s.to_owned())
 }
