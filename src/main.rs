@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 use mesos_dns::{Args, CliError};
 
+#[cfg(any(test, target_env = "musl"))]
+mod allocator;
 #[cfg(all(target_arch = "x86_64", any(test, target_env = "musl")))]
 mod libc_string;
 
 #[cfg(target_env = "musl")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::ShrinkingMiMalloc = allocator::ShrinkingMiMalloc;
 
 fn main() -> ExitCode {
     tune_allocator();
