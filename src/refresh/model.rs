@@ -238,20 +238,33 @@ impl Model {
         if !same_masters || !same_frameworks || !same_agents {
             return Changed::Everything;
         }
+        // Whether the agent at each index of this model's interner is the one at the same index of
+        // `new`'s: a task whose bytes are the same (its agent index too) is then the same task.
+        let same_agent_at: Vec<bool> = (self.task_agents.iter().enumerate())
+            .map(|(i, name)| new.task_agents.get(i as u32) == name)
+            .collect();
         let mut keys = Vec::new();
+        // Per position of a framework's lists: whether the old and new tasks there have one id.
+        let mut same_place = Vec::new();
         for (f, framework) in new_s.frameworks.iter().enumerate() {
             let (old_tasks, new_tasks) = (&self.packed[f], &new.packed[f]);
+            same_place.clear();
+            same_place.resize(old_tasks.len().min(new_tasks.len()), false);
             for (i, t) in new_tasks.iter().enumerate() {
-                // A poll lists the tasks it lists again in the same order: look there first.
-                let old = match old_tasks.get(i).filter(|o| o.id() == t.id()) {
-                    Some(o) => Some(o),
+                // A poll lists the tasks it lists again in the same order: look there first (the same
+                // bytes are the same id; else compare the ids).
+                let here = old_tasks.get(i);
+                let old = match here.filter(|o| *o == t || o.id() == t.id()) {
+                    Some(o) => {
+                        same_place[i] = true;
+                        Some(o)
+                    }
                     None => self.tasks[f].get(t.id(), old_tasks).and_then(|j| old_tasks.get(j)),
                 };
                 let same = old.is_some_and(|o| {
                     // The same bytes with agent indexes that name the same agent are the same task;
                     // else compare fields (the ports' two forms read alike).
-                    (o == t
-                        && self.task_agents.get(o.agent_and_state().0) == new.task_agents.get(t.agent_and_state().0))
+                    (o == t && same_agent_at.get(o.agent() as usize).copied().unwrap_or(false))
                         || same_task(
                             &o.unpack(&framework.id, &self.task_agents),
                             &t.unpack(&framework.id, &new.task_agents),
@@ -262,8 +275,7 @@ impl Model {
                 }
             }
             for (i, t) in old_tasks.iter().enumerate() {
-                let kept =
-                    new_tasks.get(i).is_some_and(|n| n.id() == t.id()) || new.tasks[f].get(t.id(), new_tasks).is_some();
+                let kept = same_place.get(i).copied().unwrap_or(false) || new.tasks[f].get(t.id(), new_tasks).is_some();
                 if !kept {
                     keys.push((framework.id.to_string(), t.id().to_owned()));
                 }
@@ -588,18 +600,16 @@ impl<'a> state::TaskSink<'a> for ModelReader {
             return;
         };
         // `Model::add_task` of a live task of a known framework, without the look-ups of its framework
-        // by id or the change it reports (a new model changes everything): a million tasks each.
+        // by id or the change it reports (a new model changes everything): a million tasks each. A new
+        // task (all but a repeated id) is packed straight into its framework's buffer, its id hashed
+        // once.
         let agent = self.model.task_agents.intern(&task.slave_id);
-        let packed = Packed::pack(&task, agent);
         let (Some(tasks), Some(index)) = (self.model.packed.get_mut(m), self.model.tasks.get_mut(m)) else {
             return;
         };
-        match index.get(packed.id(), tasks) {
-            Some(i) => tasks.set(i, packed.as_ref()),
-            None => {
-                index.insert(packed.id(), tasks.len());
-                tasks.push(packed.as_ref());
-            }
+        match index.get_or_insert(&task.id, tasks, tasks.len()) {
+            Some(i) => tasks.set(i, Packed::pack(&task, agent).as_ref()),
+            None => tasks.push_packed(&task, agent),
         }
     }
 

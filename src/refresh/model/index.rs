@@ -28,6 +28,15 @@ impl TaskIndex {
         Some(at as usize)
     }
 
+    /// Where the task `id` is in `tasks`; when it is not there, records it at position `i` (where
+    /// the caller puts it next) and gives `None`. The id is hashed once for both.
+    pub(super) fn get_or_insert(&mut self, id: &str, tasks: &TaskList, i: usize) -> Option<usize> {
+        let at = self
+            .0
+            .get_or_insert(id, |at| holds(tasks, at, id), || id.into(), position(i))?;
+        Some(at as usize)
+    }
+
     /// Records a task not in the index yet at position `i`.
     pub(super) fn insert(&mut self, id: &str, i: usize) {
         self.0.insert(id, || id.into(), position(i));
@@ -79,8 +88,17 @@ mod tests {
             for i in 0..50 {
                 let id = format!("t.{i}");
                 assert_eq!(index.get(&id, &tasks), None);
-                index.insert(&id, tasks.len());
+                // Half are added by `insert`, half by `get_or_insert`, which finds them after.
+                match i % 2 {
+                    0 => index.insert(&id, tasks.len()),
+                    _ => assert_eq!(index.get_or_insert(&id, &tasks, tasks.len()), None),
+                }
                 tasks.push(Packed::of_id(&id).as_ref());
+                assert_eq!(
+                    index.get_or_insert(&id, &tasks, 99),
+                    Some(i),
+                    "{id} is found, not added"
+                );
             }
             for i in (0..50).step_by(3) {
                 let id = format!("t.{i}");

@@ -4,7 +4,8 @@
 //! removed task leaves its bytes behind until they are a third of the buffer (half as many as the live
 //! ones: stream mode's churn keeps a framework's tasks within 1.5x their size). Pure.
 
-use super::packed::PackedRef;
+use super::packed::{Packed, PackedRef};
+use crate::mesos::state::Task;
 
 /// Tasks by position; removing one moves the last into its place (as `Vec::swap_remove`).
 #[derive(Debug, Default)]
@@ -39,6 +40,20 @@ impl TaskList {
     pub(crate) fn push(&mut self, task: PackedRef<'_>) {
         let span = self.append(task);
         self.spans.push(span);
+    }
+
+    /// Adds `task` at the end, packed straight into the buffer ([`Packed::pack_into`]).
+    pub(crate) fn push_packed(&mut self, task: &Task<'_>, agent: u32) {
+        let start = self.bytes.len();
+        Packed::pack_into(task, agent, &mut self.bytes);
+        match (u32::try_from(start), u32::try_from(self.bytes.len())) {
+            (Ok(start), Ok(end)) => self.spans.push((start, end)),
+            // Past 4 GiB: as `push`, which compacts first.
+            _ => {
+                let task = self.bytes.split_off(start);
+                self.push(PackedRef(&task));
+            }
+        }
     }
 
     /// Replaces the task at `i` (nothing when there is none).
@@ -109,7 +124,6 @@ impl TaskList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::refresh::model::packed::Packed;
 
     fn ids(list: &TaskList) -> Vec<&str> {
         list.iter().map(|t| t.id()).collect()
@@ -122,7 +136,16 @@ mod tests {
         let (mut list, mut want) = (TaskList::default(), Vec::new());
         for i in 0..2000 {
             let id = format!("task-{i}.{}", "x".repeat(i % 40));
-            list.push(Packed::of_id(&id).as_ref());
+            match i % 2 {
+                0 => list.push(Packed::of_id(&id).as_ref()),
+                _ => list.push_packed(
+                    &Task {
+                        id: id.clone().into(),
+                        ..Task::default()
+                    },
+                    0,
+                ),
+            }
             want.push(id);
             if i % 3 == 0 {
                 let at = i / 2;

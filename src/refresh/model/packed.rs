@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::mesos::state::{DiscoveryPort, IpAddress, Label, NetworkInfo, Status, Task};
+use crate::refresh::hash_index::Keyed;
 use crate::refresh::varint::{Reader, Writer};
 
 /// States written as one byte (their index plus one); 0 means the text follows.
@@ -36,11 +37,11 @@ const STATES: [&str; 15] = [
 ];
 
 /// Strings kept once and named by index (the agent ids tasks run on: thousands of agents, a
-/// million tasks).
+/// million tasks, each interned as it is read: hashed with [`Keyed`], not SipHash).
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
     names: Vec<Box<str>>,
-    index: HashMap<Box<str>, u32>,
+    index: HashMap<Box<str>, u32, Keyed>,
 }
 
 impl Interner {
@@ -123,7 +124,13 @@ impl Packed {
     /// keeping only its latest `TASK_RUNNING` status.
     pub(crate) fn pack(task: &Task<'_>, agent: u32) -> Packed {
         let mut buf = Vec::with_capacity(128);
-        let mut w = Writer(&mut buf);
+        Packed::pack_into(task, agent, &mut buf);
+        Packed(buf.into_boxed_slice())
+    }
+
+    /// [`Packed::pack`] appended to `buf` (a [`super::list::TaskList`]'s buffer: no allocation a task).
+    pub(crate) fn pack_into(task: &Task<'_>, agent: u32, buf: &mut Vec<u8>) {
+        let mut w = Writer(buf);
         w.str(&task.id);
         w.str(&task.name);
         w.varint(u64::from(agent));
@@ -150,7 +157,6 @@ impl Packed {
             w.str(&p.protocol);
         }
         w.labels(&task.labels);
-        Packed(buf.into_boxed_slice())
     }
 
     /// The task, read in place.
@@ -189,6 +195,16 @@ impl<'a> PackedRef<'a> {
     /// The task's id (read without unpacking the rest).
     pub(crate) fn id(self) -> &'a str {
         Reader(self.0).str()
+    }
+
+    /// The index of its agent in its interner (its id and name stepped over, not read as text).
+    pub(crate) fn agent(self) -> u32 {
+        let mut r = Reader(self.0);
+        for _ in 0..2 {
+            let n = usize::try_from(r.varint()).unwrap_or(usize::MAX);
+            r.0 = r.0.get(n..).unwrap_or_default();
+        }
+        r.varint() as u32
     }
 
     /// The index of its agent in its interner, and its state.
@@ -425,6 +441,7 @@ mod tests {
         assert_eq!(packed.unpack("f1", &agents), want);
         assert_eq!(packed.id(), "web.7f3c-11e9");
         assert_eq!(packed.agent_and_state(), (1, "TASK_RUNNING"));
+        assert_eq!(packed.as_ref().agent(), 1);
         assert!(packed.len() < 600, "{}", packed.len());
     }
 
@@ -473,6 +490,7 @@ mod tests {
             let cut = Packed(full.0[..n].into());
             let _ = cut.unpack("f", &agents);
             let _ = cut.agent_and_state();
+            let _ = cut.as_ref().agent();
         }
         let garbage = Packed(vec![0xff; 40].into_boxed_slice());
         let _ = garbage.unpack("f", &agents);

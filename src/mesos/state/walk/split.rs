@@ -8,7 +8,10 @@
 //! value in it (a task, an agent, a field's string, an ignored value) is read by `serde_json` from
 //! the buffer, its strings borrowed, and says where it ends (nesting inside it is `serde_json`'s, with
 //! its depth limit). A value cut by the buffer's end (an error of `serde_json` there, while the body
-//! goes on) is read again once more of the body is in.
+//! goes on) is read again once more of the body is in. The bytes are checked to be UTF-8 once, as
+//! they come (each byte once), and values are read from them as text ([`Text::Str`]), so that
+//! `serde_json` does not check every string it borrows again; where the body is not UTF-8 a value is
+//! read from the bytes as before ([`Text::Bytes`], which says why).
 //!
 //! It either reads what [`super::read`] reads from the whole body (the same header, the same tasks
 //! handed to the sink in the same order), or stops: on a read error of the body, or when the document
@@ -56,6 +59,8 @@ pub(super) fn read_with(
         buf: vec![0; chunk.max(1)],
         pos: 0,
         filled: 0,
+        utf8_to: 0,
+        utf8_bad: false,
         ended: false,
     };
     let header = input.document(sink)?;
@@ -72,14 +77,60 @@ struct Input<R> {
     buf: Vec<u8>,
     pos: usize,
     filled: usize,
+    /// `buf[pos..utf8_to]` is UTF-8, checked already (when `utf8_to` >= `pos`: [`Input::text`]).
+    utf8_to: usize,
+    /// What stops it at `utf8_to` is not UTF-8 (rather than the end of the bytes read, or a
+    /// character they cut short).
+    utf8_bad: bool,
     /// The body has no more.
     ended: bool,
 }
 
-/// The value at the start of `bytes` as `T` (its strings borrowed), and where it ends; on an error,
-/// where it is (at `bytes.len()`: the value may go on past `bytes`).
-fn one<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<(T, usize), usize> {
-    let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<T>();
+/// The unread bytes a value is read from: as text where they are UTF-8 (the longest such start of
+/// them), else as bytes (they are not: `serde_json` says where, and why, as from a slice).
+#[derive(Clone, Copy)]
+enum Text<'b> {
+    Str(&'b str),
+    Bytes(&'b [u8]),
+}
+
+impl<'b> Text<'b> {
+    fn bytes(self) -> &'b [u8] {
+        match self {
+            Text::Str(s) => s.as_bytes(),
+            Text::Bytes(b) => b,
+        }
+    }
+
+    fn len(self) -> usize {
+        self.bytes().len()
+    }
+}
+
+/// Whether a value read from text that stops short of the unread bytes (its `len`) needs them: it
+/// reached its end (a number there may go on, an error there may be the bytes').
+fn reaches<T>(read: &Result<(T, usize), usize>, delimited: bool, len: usize) -> bool {
+    match read {
+        Ok((_, end)) => !delimited && *end >= len,
+        Err(at) => *at >= len,
+    }
+}
+
+/// The value at the start of `text` as `T` (its strings borrowed), and where it ends; on an error,
+/// where it is (at `text.len()`: the value may go on past `text`).
+fn one<'b, T: Deserialize<'b>>(text: Text<'b>) -> Result<(T, usize), usize> {
+    match text {
+        Text::Str(s) => first(serde_json::Deserializer::from_str(s), s.as_bytes()),
+        Text::Bytes(b) => first(serde_json::Deserializer::from_slice(b), b),
+    }
+}
+
+/// [`one`] from `de`, which reads `bytes`.
+fn first<'b, R: serde_json::de::Read<'b>, T: Deserialize<'b>>(
+    de: serde_json::Deserializer<R>,
+    bytes: &[u8],
+) -> Result<(T, usize), usize> {
+    let mut values = de.into_iter::<T>();
     match values.next() {
         Some(Ok(value)) => Ok((value, values.byte_offset())),
         Some(Err(e)) => Err(offset(bytes, &e)),
@@ -162,6 +213,10 @@ impl<R: io::Read> Input<R> {
         }
         self.buf.copy_within(self.pos..self.filled, 0);
         self.filled -= self.pos;
+        match self.utf8_to.checked_sub(self.pos) {
+            Some(to) => self.utf8_to = to,
+            None => (self.utf8_to, self.utf8_bad) = (0, false),
+        }
         self.pos = 0;
         if self.filled * 2 > self.buf.len() {
             self.buf.resize(self.buf.len() * 2, 0);
@@ -182,12 +237,41 @@ impl<R: io::Read> Input<R> {
         }
     }
 
+    /// The unread bytes as text up to where they stop being UTF-8 (only the bytes not checked
+    /// before are), and whether what stops them there is bytes that are not UTF-8.
+    fn text(&mut self) -> (Text<'_>, bool) {
+        let (pos, filled) = (self.pos, self.filled);
+        // Not at a character's start: the bytes are not UTF-8 (a value never ends inside one).
+        if self.buf.get(pos).is_some_and(|&b| b & 0xc0 == 0x80) {
+            return (Text::Bytes(&self.buf[pos..filled]), true);
+        }
+        if self.utf8_to < pos {
+            self.utf8_to = pos;
+            self.utf8_bad = false;
+        }
+        if !self.utf8_bad && self.utf8_to < filled {
+            match std::str::from_utf8(&self.buf[self.utf8_to..filled]) {
+                Ok(_) => self.utf8_to = filled,
+                Err(e) => {
+                    self.utf8_to += e.valid_up_to();
+                    self.utf8_bad = e.error_len().is_some();
+                }
+            }
+        }
+        let checked = &self.buf[pos..self.utf8_to.min(filled)];
+        // SAFETY: `buf[utf8_to..]` was checked to be UTF-8 as far as the new `utf8_to` (each check
+        // starting where the last one's UTF-8 ended, at a character's start), and `pos`, at or
+        // before it, is at a character's start (checked above).
+        let text = unsafe { std::str::from_utf8_unchecked(checked) };
+        (Text::Str(text), self.utf8_bad)
+    }
+
     /// The value at the next byte that is not whitespace: `parse` gets the unread bytes, reads one
     /// value from their start and says where it ends or where its error is ([`one`]); it is asked
     /// again with more of the body while the value may go on past the bytes read (it reaches their
     /// end, or its error is there: an end of file, or a number cut short), so that only what it
     /// returns for a whole value is kept.
-    fn value<T>(&mut self, mut parse: impl FnMut(&[u8]) -> Result<(T, usize), usize>) -> Result<T, Stopped> {
+    fn value<T>(&mut self, mut parse: impl FnMut(Text<'_>) -> Result<(T, usize), usize>) -> Result<T, Stopped> {
         let Some(first) = self.peek()? else {
             return Err(Stopped::ReadWhole);
         };
@@ -195,14 +279,22 @@ impl<R: io::Read> Input<R> {
         // of the bytes read may go on.
         let delimited = matches!(first, b'{' | b'[' | b'"');
         loop {
-            let unread = &self.buf[self.pos..self.filled];
-            match parse(unread) {
-                Ok((value, end)) if delimited || end < unread.len() || self.ended => {
+            let unread = self.filled - self.pos;
+            let (text, bad) = self.text();
+            let mut len = text.len();
+            let mut read = parse(text);
+            // Bytes that are not UTF-8 where the text stops: read from the bytes, which say why.
+            if bad && len < unread && reaches(&read, delimited, len) {
+                read = parse(Text::Bytes(&self.buf[self.pos..self.filled]));
+                len = unread;
+            }
+            match read {
+                Ok((value, end)) if delimited || end < len || self.ended => {
                     self.pos += end;
                     return Ok(value);
                 }
                 Ok(_) => {}
-                Err(at) if at >= unread.len() && !self.ended => {}
+                Err(at) if at >= len && !self.ended => {}
                 Err(_) => return Err(Stopped::ReadWhole),
             }
             self.more()?;
@@ -281,7 +373,7 @@ impl<R: io::Read> Input<R> {
         let delimited = matches!(self.peek()?, Some(b'{' | b'[' | b'"'));
         loop {
             let unread = &self.buf[self.pos..self.filled];
-            match one::<IgnoredAny>(unread) {
+            match one::<IgnoredAny>(Text::Bytes(unread)) {
                 Ok((_, end)) if delimited || end < unread.len() || self.ended => {
                     self.pos += end;
                     return Ok(());
@@ -312,6 +404,7 @@ impl<R: io::Read> Input<R> {
         self.buf[..ahead.len()].copy_from_slice(ahead);
         self.pos = 0;
         self.filled = ahead.len();
+        (self.utf8_to, self.utf8_bad) = (0, false);
         Ok(())
     }
 
@@ -465,7 +558,7 @@ impl<R: io::Read> Input<R> {
                 To::Held(held) => input.value(|b| {
                     one::<Entry<Task>>(b).map(|(t, end)| {
                         if t.0.is_some() {
-                            held.text.extend_from_slice(&b[..end]);
+                            held.text.extend_from_slice(&b.bytes()[..end]);
                             held.ends.push(held.text.len());
                         }
                         (t.0.is_some(), end)

@@ -589,6 +589,36 @@ fn random_and_adversarial_documents_read_as_the_derive_reads_them() {
     assert!(mangled > 100, "{mangled} mangled documents parsed");
 }
 
+/// Bytes that are not UTF-8 (a stray byte, a character cut short, a lone continuation byte) in a
+/// read string, an ignored value, a key or between values: the split read, which reads values from
+/// text checked to be UTF-8 as it comes, agrees with the slice's, arriving a few bytes at a time and
+/// cut anywhere.
+#[test]
+fn bytes_that_are_not_utf8_read_as_from_the_slice_wherever_they_are() {
+    let mut rng = Rng(8);
+    let bad: [&[u8]; 4] = [b"\xff", b"\xc3", b"\xe2\x82", b"\x80"];
+    let mut documents = 0;
+    for i in 0..600 {
+        let mut bytes = document(&mut rng).into_bytes();
+        let at = rng.below(bytes.len());
+        bytes.splice(at..at + 1, bad[rng.below(bad.len())].iter().copied());
+        documents += usize::from(agrees(&bytes));
+        if i % 10 == 0 {
+            same_split_anywhere(&bytes, &String::from_utf8_lossy(&bytes), 1);
+        }
+    }
+    // Some land in ignored values, which the slice's read does not check: those read.
+    assert!(documents > 0, "{documents} documents of 600 parsed");
+    // A document that is UTF-8 but for its last byte, and one ending in a character cut short.
+    for body in [&FAKE[..FAKE.len() - 1], FAKE] {
+        for tail in bad {
+            let mut bytes = body.to_vec();
+            bytes.extend_from_slice(tail);
+            agrees(&bytes);
+        }
+    }
+}
+
 /// Times reading a generated state (`SPLIT_PROBE=path`) four ways, best of 3 each: the floor (the
 /// file read whole, then serde_json into `IgnoredAny`), the file read whole then its tasks parsed
 /// ([`read`]) and dropped or packed into a model, and the file read as it arrives ([`read_split`])

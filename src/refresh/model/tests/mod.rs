@@ -541,6 +541,7 @@ fn recovered_agents_come_from_subscribed_and_polls_and_leave_with_agent_events()
 
 // Property tests: the model and the incremental snapshot against a full rebuild.
 mod equivalence;
+mod probe;
 
 /// The records a full build makes of the model's state, naming the configured masters.
 fn generated(config: &crate::config::Config, m: &Model) -> crate::snapshot::RecordList {
