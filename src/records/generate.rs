@@ -29,7 +29,7 @@ use crate::config::{Cidr, IpSource, TaskFilter};
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN};
 use crate::records::taskid::push_task_hash;
-use crate::snapshot::{NameId, RecordList};
+use crate::snapshot::{FastHash, NameId, RecordList};
 
 mod addrs;
 mod hosts;
@@ -226,7 +226,7 @@ fn push_addrs(out: &mut RecordList, name: &str, ips: &[IpAddr]) -> bool {
 
 /// Adds an A/AAAA record of a task name; with reverse lookups on, a task's own address (not an
 /// agent's) also points back to it.
-fn push_task_addr(out: &mut RecordList, name: NameId, ip: IpAddr, reverse: bool, agents: &HashSet<IpAddr>) {
+fn push_task_addr(out: &mut RecordList, name: NameId, ip: IpAddr, reverse: bool, agents: &HashSet<IpAddr, FastHash>) {
     let ip = stored(ip);
     if reverse && !agents.contains(&ip) {
         out.push_ip_reverse_at(name, ip);
@@ -542,18 +542,24 @@ impl TaskNamer {
         let mut shared = known.unwrap_or_default();
         let parts = SharedParts { t, srv_t, f, d };
         let buf = &mut self.buf;
-        // The task's own names are new: where they go in the list's table is loaded meanwhile.
-        let own: [(&[IpAddr], &[&str]); 2] = [(ctx.task_ips, &[canon, f, d]), (ctx.agent_ips, &[canon, f, "slave", d])];
-        for (ips, parts) in own {
-            if let (false, Some(name)) = (ips.is_empty(), build(buf, parts)) {
-                out.prefetch(name);
-            }
+        // The task's own names are new: where they go in the list's table is loaded meanwhile. (Built
+        // once, in buffers of their own, for the prefetch and the interning both.)
+        let fd_name = match ctx.task_ips.is_empty() {
+            true => None,
+            false => build(&mut self.fd_text, &[canon, f, d]),
+        };
+        let fsd_name = match ctx.agent_ips.is_empty() {
+            true => None,
+            false => build(&mut self.fsd_text, &[canon, f, "slave", d]),
+        };
+        for name in [fd_name, fsd_name].into_iter().flatten() {
+            out.prefetch(name);
         }
         // `canon.F.D` once interned (with the task's addresses), for the discovery SRV records.
         let mut canon_fd_id = None;
         if !ctx.task_ips.is_empty() {
             let short_fd = shared.get(SharedNames::SHORT_FD, out, buf, &parts);
-            let canon_fd = intern(out, buf, &[canon, f, d]);
+            let canon_fd = fd_name.and_then(|name| out.intern(name));
             canon_fd_id = canon_fd;
             for &ip in ctx.task_ips {
                 for name in [short_fd, canon_fd].into_iter().flatten() {
@@ -565,7 +571,7 @@ impl TaskNamer {
         let mut canon_fsd = None;
         if !ctx.agent_ips.is_empty() {
             let short_fsd = shared.get(SharedNames::SHORT_FSD, out, buf, &parts);
-            canon_fsd = fsd(out, buf, canon);
+            canon_fsd = fsd_name.and_then(|name| out.intern(name));
             for &ip in ctx.agent_ips {
                 for name in [short_fsd, canon_fsd].into_iter().flatten() {
                     out.push_ip_at(name, stored(ip));
