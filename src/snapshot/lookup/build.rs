@@ -16,7 +16,7 @@ use crate::snapshot::list::Data;
 use crate::snapshot::names::{ByteTable, FastHash};
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
 use crate::snapshot::{Journal, RData, RecordList, Zone};
-use crate::wire::{is_at_or_below, parents, rtype, text_to_wire, wire_to_text};
+use crate::wire::{bytes_to_wire, is_at_or_below, parents, rtype, text_to_wire, wire_to_text};
 
 const NONE: u32 = u32::MAX;
 
@@ -454,10 +454,8 @@ fn domain_nodes(
     // An ancestor's text is longer than the apex's (`mesos.` is one octet shorter than its wire form).
     let below_apex = |t: &[u8]| t.len() + 1 > apex.len();
     let ids = 0..u32::try_from(text.len()).unwrap_or(u32::MAX);
-    let in_domain = |t: &[u8], wire: &mut Vec<u8>| {
-        let t = std::str::from_utf8(t).ok()?;
-        (text_to_wire(t, wire).is_some() && is_at_or_below(wire, apex)).then_some(())
-    };
+    let in_domain =
+        |t: &[u8], wire: &mut Vec<u8>| (bytes_to_wire(t, wire).is_some() && is_at_or_below(wire, apex)).then_some(());
     // Every ancestor below the apex of every name (text form), not made into a node yet. Read from
     // the text alone: a name that is no valid name but whose text ends in the domain adds ancestors
     // no valid name has, which are never made (only a valid name's are, below), so this need not
@@ -579,10 +577,7 @@ fn make_ancestors<'t>(
             end = *slot;
             break;
         }
-        let made = std::str::from_utf8(parent)
-            .ok()
-            .and_then(|p| text_to_wire(p, wire))
-            .and_then(|()| names.push_new(wire));
+        let made = bytes_to_wire(parent, wire).and_then(|()| names.push_new(wire));
         *slot = made.unwrap_or(NONE);
         if let Some(tree) = tree.as_deref_mut() {
             tree.set(last_made, *slot);
