@@ -27,9 +27,9 @@ use std::net::IpAddr;
 use crate::addr::HostPort;
 use crate::config::{Cidr, IpSource, TaskFilter};
 use crate::mesos::state::{self, Header, State, Task};
-use crate::records::label::{self, Spec, MAX_LABEL_LEN};
+use crate::records::label::{self, Spec, MAX_LABEL_LEN, MAX_NAME_LEN};
 use crate::records::taskid::push_task_hash;
-use crate::snapshot::{NameId, RecordList};
+use crate::snapshot::{FastHash, NameId, RecordList};
 
 mod addrs;
 mod hosts;
@@ -194,16 +194,19 @@ impl<'i, 'a> Generator<'i, 'a> {
 
 /// Builds `parts[0].parts[1]. ... .` in `buf`: `None` (and the record is skipped) when a part is
 /// empty or the result is not a name DNS can carry.
+/// (The labels of the name are the parts' own: each part is checked, most with one search for a
+/// dot, and the name's length once, rather than every octet of the name again.)
 fn build<'b>(buf: &'b mut String, parts: &[&str]) -> Option<&'b str> {
     buf.clear();
     for part in parts {
-        if part.is_empty() {
+        if !label::is_valid_labels(part) {
             return None;
         }
         buf.push_str(part);
         buf.push('.');
     }
-    label::is_valid_name(buf).then_some(buf.as_str())
+    let body = buf.len().checked_sub(1)?;
+    (body <= MAX_NAME_LEN).then_some(buf.as_str())
 }
 
 /// The address as it is stored: an IPv4-mapped IPv6 address is IPv4.
@@ -226,7 +229,7 @@ fn push_addrs(out: &mut RecordList, name: &str, ips: &[IpAddr]) -> bool {
 
 /// Adds an A/AAAA record of a task name; with reverse lookups on, a task's own address (not an
 /// agent's) also points back to it.
-fn push_task_addr(out: &mut RecordList, name: NameId, ip: IpAddr, reverse: bool, agents: &HashSet<IpAddr>) {
+fn push_task_addr(out: &mut RecordList, name: NameId, ip: IpAddr, reverse: bool, agents: &HashSet<IpAddr, FastHash>) {
     let ip = stored(ip);
     if reverse && !agents.contains(&ip) {
         out.push_ip_reverse_at(name, ip);
@@ -542,18 +545,24 @@ impl TaskNamer {
         let mut shared = known.unwrap_or_default();
         let parts = SharedParts { t, srv_t, f, d };
         let buf = &mut self.buf;
-        // The task's own names are new: where they go in the list's table is loaded meanwhile.
-        let own: [(&[IpAddr], &[&str]); 2] = [(ctx.task_ips, &[canon, f, d]), (ctx.agent_ips, &[canon, f, "slave", d])];
-        for (ips, parts) in own {
-            if let (false, Some(name)) = (ips.is_empty(), build(buf, parts)) {
-                out.prefetch(name);
-            }
+        // The task's own names are new: where they go in the list's table is loaded meanwhile. (Built
+        // once, in buffers of their own, for the prefetch and the interning both.)
+        let fd_name = match ctx.task_ips.is_empty() {
+            true => None,
+            false => build(&mut self.fd_text, &[canon, f, d]),
+        };
+        let fsd_name = match ctx.agent_ips.is_empty() {
+            true => None,
+            false => build(&mut self.fsd_text, &[canon, f, "slave", d]),
+        };
+        for name in [fd_name, fsd_name].into_iter().flatten() {
+            out.prefetch(name);
         }
         // `canon.F.D` once interned (with the task's addresses), for the discovery SRV records.
         let mut canon_fd_id = None;
         if !ctx.task_ips.is_empty() {
             let short_fd = shared.get(SharedNames::SHORT_FD, out, buf, &parts);
-            let canon_fd = intern(out, buf, &[canon, f, d]);
+            let canon_fd = fd_name.and_then(|name| out.intern(name));
             canon_fd_id = canon_fd;
             for &ip in ctx.task_ips {
                 for name in [short_fd, canon_fd].into_iter().flatten() {
@@ -565,7 +574,7 @@ impl TaskNamer {
         let mut canon_fsd = None;
         if !ctx.agent_ips.is_empty() {
             let short_fsd = shared.get(SharedNames::SHORT_FSD, out, buf, &parts);
-            canon_fsd = fsd(out, buf, canon);
+            canon_fsd = fsd_name.and_then(|name| out.intern(name));
             for &ip in ctx.agent_ips {
                 for name in [short_fsd, canon_fsd].into_iter().flatten() {
                     out.push_ip_at(name, stored(ip));

@@ -141,6 +141,7 @@ pub(crate) fn cut(label: &str, max: usize) -> &str {
 
 /// True for a fully qualified name in text form (`a.b.`) that DNS can carry: a trailing dot, no empty
 /// label, no label over 63 octets, at most 253 characters before the trailing dot.
+#[cfg(test)]
 pub(crate) fn is_valid_name(name: &str) -> bool {
     let Some(body) = name.strip_suffix('.') else {
         return false;
@@ -155,9 +156,43 @@ pub(crate) fn is_valid_name(name: &str) -> bool {
             .all(|l| !l.is_empty() && l.len() <= MAX_LABEL_LEN)
 }
 
+/// True for dotted text (no trailing dot) whose labels DNS can carry: none empty, none over 63
+/// octets. Part of a name [`is_valid_name`] accepts, whatever the name's length.
+pub(crate) fn is_valid_labels(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // Most parts are one label: one search for a dot (a fast one) says so.
+    if !bytes.is_empty() && bytes.len() <= MAX_LABEL_LEN && !bytes.contains(&b'.') {
+        return true;
+    }
+    !bytes.is_empty()
+        && bytes
+            .split(|&b| b == b'.')
+            .all(|l| !l.is_empty() && l.len() <= MAX_LABEL_LEN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A name built from parts is valid exactly when each part's labels are and its length is.
+    #[test]
+    fn a_name_of_valid_parts_is_a_valid_name_up_to_its_length() {
+        let long = "x".repeat(64);
+        let label63 = "y".repeat(63);
+        let parts = [
+            "a", "a.b", ".a", "a.", "a..b", "", ".", &long, &label63, "a.", "mesos", "slave", "-x",
+        ];
+        for a in parts {
+            for b in parts {
+                let name = format!("{a}.{b}.");
+                let by_parts = is_valid_labels(a) && is_valid_labels(b) && name.len() - 1 <= MAX_NAME_LEN;
+                assert_eq!(by_parts, is_valid_name(&name), "{name}");
+            }
+        }
+        let many = [label63.as_str(); 4].join(".");
+        assert!(is_valid_labels(&many), "labels fine, whatever the length");
+        assert!(!is_valid_name(&format!("{many}.")), "254 octets: too long as a name");
+    }
 
     /// Cases that both specs treat alike (the original's `labels_test.go` base table).
     const COMMON: &[(&str, &str)] = &[

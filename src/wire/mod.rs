@@ -16,7 +16,7 @@ pub use message::{Message, Received, Section};
 pub use name::lower_name;
 #[cfg(test)]
 pub(crate) use name::wire_of;
-pub(crate) use name::{is_at_or_below, parents, text_to_wire, uncompressed_len, wire_to_text};
+pub(crate) use name::{bytes_to_wire, is_at_or_below, parents, text_to_wire, uncompressed_len, wire_to_text};
 pub(crate) use name::{LowerName, NameRef, MAX_NAME_LEN};
 pub(crate) use writer::{Full, Owner, Writer, OPT_LEN};
 

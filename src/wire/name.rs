@@ -211,8 +211,13 @@ impl LowerName {
 /// uncompressed wire form, replacing what `out` held. `None` if a label is empty or over 63 octets, or
 /// the name is over [`MAX_NAME_LEN`] octets in wire form (`out` then holds a partial name).
 pub(crate) fn text_to_wire(name: &str, out: &mut Vec<u8>) -> Option<()> {
+    bytes_to_wire(name.as_bytes(), out)
+}
+
+/// [`text_to_wire`] of text held as bytes (a refresh's interned names: no UTF-8 check each).
+pub(crate) fn bytes_to_wire(name: &[u8], out: &mut Vec<u8>) -> Option<()> {
     out.clear();
-    let name = name.strip_suffix('.').unwrap_or(name).as_bytes();
+    let name = name.strip_suffix(b".").unwrap_or(name);
     if !name.is_empty() {
         // The text one octet to the right, lower-cased in one go; then each dot (and the octet
         // before the first label) becomes the length of the label after it. A refresh converts

@@ -27,7 +27,7 @@ pub(super) struct TaskNamer {
     /// `minVisibility` and `excludeTaskLabels` (`excludeFrameworks` is the framework's, in [`super::FrameworkRef`]).
     pub(super) filter: TaskFilter,
     /// Every agent address (as stored), with reverse lookups on: their PTR names the agent, not a task.
-    pub(super) agent_addrs: HashSet<IpAddr>,
+    pub(super) agent_addrs: HashSet<IpAddr, FastHash>,
     /// The name being built.
     pub(super) buf: String,
     /// Per framework (index in the state), per task name `T`: the names its instances share, as
@@ -39,6 +39,9 @@ pub(super) struct TaskNamer {
     pub(super) tail: String,
     pub(super) suffix: String,
     pub(super) canon: String,
+    /// A task's own names, `canon.F.D` and `canon.F.slave.D` (scratch space).
+    pub(super) fd_text: String,
+    pub(super) fsd_text: String,
     /// The task's label `T` and `_T` (scratch space).
     pub(super) label: String,
     pub(super) srv_t: String,
@@ -55,13 +58,15 @@ impl TaskNamer {
             ptr_on: input.ptr_on,
             hide_unhealthy: input.hide_unhealthy,
             filter: input.filter.clone(),
-            agent_addrs: HashSet::new(),
+            agent_addrs: HashSet::default(),
             buf: String::with_capacity(128),
             shared: Vec::new(),
             task_ips: Vec::new(),
             tail: String::new(),
             suffix: String::new(),
             canon: String::new(),
+            fd_text: String::new(),
+            fsd_text: String::new(),
             label: String::new(),
             srv_t: String::new(),
         }

@@ -16,7 +16,7 @@ use crate::snapshot::list::Data;
 use crate::snapshot::names::{ByteTable, FastHash};
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
 use crate::snapshot::{Journal, RData, RecordList, Zone};
-use crate::wire::{is_at_or_below, parents, rtype, text_to_wire, wire_to_text};
+use crate::wire::{bytes_to_wire, is_at_or_below, parents, rtype, text_to_wire, wire_to_text};
 
 const NONE: u32 = u32::MAX;
 
@@ -454,10 +454,8 @@ fn domain_nodes(
     // An ancestor's text is longer than the apex's (`mesos.` is one octet shorter than its wire form).
     let below_apex = |t: &[u8]| t.len() + 1 > apex.len();
     let ids = 0..u32::try_from(text.len()).unwrap_or(u32::MAX);
-    let in_domain = |t: &[u8], wire: &mut Vec<u8>| {
-        let t = std::str::from_utf8(t).ok()?;
-        (text_to_wire(t, wire).is_some() && is_at_or_below(wire, apex)).then_some(())
-    };
+    let in_domain =
+        |t: &[u8], wire: &mut Vec<u8>| (bytes_to_wire(t, wire).is_some() && is_at_or_below(wire, apex)).then_some(());
     // Every ancestor below the apex of every name (text form), not made into a node yet. Read from
     // the text alone: a name that is no valid name but whose text ends in the domain adds ancestors
     // no valid name has, which are never made (only a valid name's are, below), so this need not
@@ -465,17 +463,29 @@ fn domain_nodes(
     let apex_text = wire_to_text(apex);
     let apex_text = apex_text.trim_end_matches('.').as_bytes();
     let mut ancestors: HashMap<&[u8], u32, FastHash> = HashMap::default();
+    // Names come a task at a time, and a framework's tasks' names have a handful of parents between
+    // them: those met last are compared first, before a look-up in the map of every ancestor.
+    let mut recent = Recent::default();
     for id in ids.clone() {
         let t = text.get(id);
         if !text_at_or_below(t, apex_text) {
             continue;
         }
-        for parent in text_parents(t).take_while(|p| below_apex(p)) {
+        let mut parents = text_parents(t).take_while(|p| below_apex(p));
+        let Some(first) = parents.next() else {
+            continue;
+        };
+        if recent.get(first).is_some() {
+            continue;
+        }
+        recent.put(first, NONE);
+        for parent in std::iter::once(first).chain(parents) {
             if ancestors.insert(parent, NONE).is_some() {
                 break;
             }
         }
     }
+    let mut recent = Recent::default();
     let mut node_of = vec![NONE; text.len()];
     let mut parent_wire = Vec::with_capacity(256);
     for id in ids {
@@ -503,7 +513,7 @@ fn domain_nodes(
                 Err(made) => {
                     let parent = make_ancestors(
                         names,
-                        &mut ancestors,
+                        (&mut ancestors, &mut recent),
                         t,
                         &below_apex,
                         &mut parent_wire,
@@ -544,15 +554,21 @@ fn text_at_or_below(t: &[u8], apex: &[u8]) -> bool {
 /// parent goes there.
 fn make_ancestors<'t>(
     names: &mut ChunkNames,
-    ancestors: &mut HashMap<&'t [u8], u32, FastHash>,
+    (ancestors, recent): (&mut HashMap<&'t [u8], u32, FastHash>, &mut Recent<'t>),
     t: &'t [u8],
     below_apex: &dyn Fn(&[u8]) -> bool,
     wire: &mut Vec<u8>,
     mut tree: Option<&mut Tree>,
 ) -> u32 {
+    let mut parents = text_parents(t).take_while(|p| below_apex(p)).peekable();
+    // A parent met lately is a node already (only those are kept): nothing to make.
+    let first = parents.peek().copied();
+    if let Some(node) = first.and_then(|p| recent.get(p)) {
+        return node;
+    }
     let (mut nearest, mut last_made) = (None, NONE);
     let mut end = 0;
-    for parent in text_parents(t).take_while(|p| below_apex(p)) {
+    for parent in parents {
         let Some(slot) = ancestors.get_mut(parent) else {
             end = NONE;
             break;
@@ -561,10 +577,7 @@ fn make_ancestors<'t>(
             end = *slot;
             break;
         }
-        let made = std::str::from_utf8(parent)
-            .ok()
-            .and_then(|p| text_to_wire(p, wire))
-            .and_then(|()| names.push_new(wire));
+        let made = bytes_to_wire(parent, wire).and_then(|()| names.push_new(wire));
         *slot = made.unwrap_or(NONE);
         if let Some(tree) = tree.as_deref_mut() {
             tree.set(last_made, *slot);
@@ -575,7 +588,38 @@ fn make_ancestors<'t>(
     if let Some(tree) = tree {
         tree.set(last_made, end);
     }
-    nearest.unwrap_or(end)
+    let parent = nearest.unwrap_or(end);
+    if let Some(first) = first.filter(|_| parent != NONE) {
+        recent.put(first, parent);
+    }
+    parent
+}
+
+/// The last few ancestors met (text) and their nodes: a node once made stays that name's node, so a
+/// parent found here need not be looked up in the map of every ancestor.
+#[derive(Default)]
+struct Recent<'t> {
+    keys: [&'t [u8]; RECENT],
+    nodes: [u32; RECENT],
+    /// Where the next one goes (the oldest is replaced).
+    next: usize,
+}
+
+/// Enough for a framework's names' parents (`F.D`, `F.slave.D`, `_tcp.F.D`, `_udp.F.slave.D`, ...).
+const RECENT: usize = 8;
+
+impl<'t> Recent<'t> {
+    fn get(&self, key: &[u8]) -> Option<u32> {
+        let at = self.keys.iter().position(|k| !k.is_empty() && *k == key)?;
+        self.nodes.get(at).copied()
+    }
+
+    fn put(&mut self, key: &'t [u8], node: u32) {
+        if let (Some(k), Some(n)) = (self.keys.get_mut(self.next), self.nodes.get_mut(self.next)) {
+            (*k, *n) = (key, node);
+        }
+        self.next = (self.next + 1) % RECENT;
+    }
 }
 
 /// The ancestors of a fully qualified text name, nearest first (`b.c.` and `c.` for `a.b.c.`).
