@@ -250,6 +250,11 @@ impl Refresher {
                 _ => true,
             },
             same_carried: !news.changed(),
+            tasks: self.cluster.as_ref().map_or(0, |c| c.model().task_count()),
+        };
+        let many = match &changes {
+            Changed::Tasks(tasks) if editable.editing => tasks.len(),
+            _ => 0,
         };
         match plan(changes, editable) {
             Plan::Edit(tasks) => {
@@ -272,6 +277,9 @@ impl Refresher {
                 })
             }
             Plan::Rebuild => {
+                if many > 0 && editable.same_masters && editable.same_carried {
+                    log::info!("{many} tasks changed, more than a tenth of the cluster's: rebuilt, not edited");
+                }
                 // What only the old edits needed goes first (a failed build leaves the next step a
                 // rebuild too).
                 self.incremental = None;

@@ -74,9 +74,13 @@ impl Refresher {
         self.last_serial = records.serial();
         let published = Arc::new(records);
         self.records.store(Arc::clone(&published));
-        // A full build frees a whole snapshot; edits free the chunks they copied, which under churn
-        // add up to one too (glibc keeps them), so they hand memory back at most every few seconds.
-        if touched.is_none() || self.last_trim.map_or(true, |t| now.at.duration_since(t) >= TRIM_EVERY) {
+        // A full build frees a whole snapshot; edits free the chunks they copied: an edit of many
+        // names (a 64th: most chunks) nearly a snapshot, small ones add up to one under churn (glibc
+        // keeps them), so they hand memory back at most every few seconds.
+        let large = touched
+            .as_ref()
+            .map_or(true, |names| names.len().saturating_mul(64) >= published.name_count());
+        if large || self.last_trim.map_or(true, |t| now.at.duration_since(t) >= TRIM_EVERY) {
             return_free_memory();
             self.last_trim = Some(now.at);
         }

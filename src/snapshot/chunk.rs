@@ -40,7 +40,7 @@ pub(super) const OTHER: usize = 4;
 pub(super) const PINNED: u32 = u32::MAX;
 
 /// The nodes of ids `base..base + len()`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub(super) struct Chunk {
     /// Names (lower-case wire form), each at its span; a freed node's bytes stay until [`Chunk::compact`].
     pub(super) arena: Vec<u8>,
@@ -62,6 +62,31 @@ pub(super) struct Chunk {
     pub(super) refs: [CountColumn; 4],
     /// Whether `uses` and `refs` are kept.
     pub(super) counting: bool,
+}
+
+/// A copy (copy-on-write makes one when an edit touches a chunk a published snapshot shares) keeps
+/// only the live nodes' names: the copy is the compaction, so the names of freed and renamed nodes
+/// last at most until the next edit of the chunk.
+impl Clone for Chunk {
+    fn clone(&self) -> Chunk {
+        let mut spans = self.spans.clone();
+        let arena = live_names(&mut spans, &self.arena);
+        Chunk {
+            arena,
+            spans,
+            kinds: self.kinds.clone(),
+            starts: self.starts.clone(),
+            a: self.a.clone(),
+            aaaa: self.aaaa.clone(),
+            srv: self.srv.clone(),
+            ptr: self.ptr.clone(),
+            extra: self.extra.clone(),
+            blob: self.blob.clone(),
+            uses: self.uses.clone(),
+            refs: self.refs.clone(),
+            counting: self.counting,
+        }
+    }
 }
 
 impl Chunk {
@@ -135,6 +160,7 @@ impl Chunk {
 
     /// Gives node `i` (free, without data) a new name and kind.
     pub(super) fn reuse_node(&mut self, i: usize, name: &[u8], kind: u8) {
+        room(&mut self.arena, name.len());
         let start = self.arena.len() as u32;
         self.arena.extend_from_slice(name);
         if let (Some(span), Some(k)) = (self.spans.get_mut(i), self.kinds.get_mut(i)) {
@@ -157,14 +183,7 @@ impl Chunk {
 
     /// Drops the bytes of freed and renamed nodes.
     fn compact(&mut self) {
-        let mut arena = Vec::with_capacity(self.arena.len() / 2);
-        for span in &mut self.spans {
-            let bytes = self.arena.get(span.0 as usize..span.1 as usize).unwrap_or_default();
-            let start = arena.len() as u32;
-            arena.extend_from_slice(bytes);
-            *span = (start, arena.len() as u32);
-        }
-        self.arena = arena;
+        self.arena = live_names(&mut self.spans, &self.arena);
     }
 
     /// Inserts `value` at the end of node `i`'s column `k` (with one reference); its position.
@@ -268,6 +287,19 @@ impl ChunkNames {
     }
 }
 
+/// The names `spans` point to in `arena`, back to back, each span moved to its place in them.
+fn live_names(spans: &mut [(u32, u32)], arena: &[u8]) -> Vec<u8> {
+    let live: usize = spans.iter().map(|&(s, e)| e.saturating_sub(s) as usize).sum();
+    let mut names = Vec::with_capacity(live);
+    for span in spans {
+        let bytes = arena.get(span.0 as usize..span.1 as usize).unwrap_or_default();
+        let start = names.len() as u32;
+        names.extend_from_slice(bytes);
+        *span = (start, names.len() as u32);
+    }
+    names
+}
+
 /// The name of node `id` in a run of chunks (empty if there is no such node).
 #[inline]
 pub(super) fn name_in<C: std::borrow::Borrow<Chunk>>(chunks: &[C], id: u32) -> &[u8] {
@@ -369,6 +401,18 @@ impl NameIndex {
             })
             .collect();
         NameIndex { shards, len: count }
+    }
+
+    /// How many of its shards are shared with `other`'s, of how many.
+    #[cfg(test)]
+    pub(super) fn shared_with(&self, other: &NameIndex) -> (usize, usize) {
+        let shared = self
+            .shards
+            .iter()
+            .zip(&other.shards)
+            .filter(|(a, b)| Arc::ptr_eq(a, b))
+            .count();
+        (shared, self.shards.len())
     }
 
     #[inline]
@@ -487,6 +531,41 @@ impl NameIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A copy of a chunk (what copy-on-write makes when an edit touches a published one) keeps the
+    /// live nodes' names only, each still its node's.
+    #[test]
+    fn a_copy_of_a_chunk_keeps_the_live_names_only() {
+        let mut chunk = Chunk::default();
+        let names: Vec<Vec<u8>> = (0..40)
+            .map(|i| format!("\x09node-{i:04}\x05mesos\x00").into_bytes())
+            .collect();
+        for n in &names {
+            chunk.push_node(n, DOMAIN);
+        }
+        for i in (0..40).step_by(4) {
+            chunk.free_node(i);
+        }
+        chunk.reuse_node(0, b"\x07renamed\x05mesos\x00", DOMAIN);
+        let copy = chunk.clone();
+        let live: usize = names
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 4 != 0)
+            .map(|(_, n)| n.len())
+            .sum();
+        assert_eq!(copy.arena.len(), live + b"\x07renamed\x05mesos\x00".len());
+        assert!(chunk.arena.len() > copy.arena.len(), "the original keeps what it had");
+        for (i, name) in names.iter().enumerate() {
+            let want: &[u8] = match i {
+                0 => b"\x07renamed\x05mesos\x00",
+                _ if i % 4 == 0 => b"",
+                _ => name,
+            };
+            assert_eq!((copy.name(i), chunk.name(i)), (want, want), "node {i}");
+            assert_eq!(copy.kinds[i], chunk.kinds[i]);
+        }
+    }
 
     #[test]
     fn names_are_found_after_inserts_growth_and_removals() {

@@ -167,6 +167,19 @@ impl Records {
         (all, counts)
     }
 
+    /// How many of its chunks and index shards are shared with `other` (an edit's probe: what
+    /// copy-on-write copied), of how many.
+    #[cfg(test)]
+    pub(crate) fn shared_with(&self, other: &Records) -> ((usize, usize), (usize, usize)) {
+        let chunks = self
+            .chunks
+            .iter()
+            .zip(&other.chunks)
+            .filter(|(a, b)| Arc::ptr_eq(a, b))
+            .count();
+        ((chunks, self.chunks.len()), self.index.shared_with(&other.index))
+    }
+
     /// Frees the room edits left in the arrays (after adding a whole cluster's tasks).
     #[cfg(test)]
     pub fn shrink_to_fit(&mut self) {

@@ -203,12 +203,23 @@ const TEXT: usize = 2;
 const FREE: u32 = u32::MAX;
 
 /// The tasks of [`CHUNK`] consecutive slots.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct Chunk {
     rows: Vec<Row>,
     bytes: Vec<u8>,
     /// Bytes of tasks taken out (still in `bytes`).
     dead: usize,
+}
+
+/// A copy (copy-on-write makes one when an edit touches a chunk a published snapshot shares) holds
+/// only the live tasks' bytes, with room for an eighth more: the copy is the compaction, so what
+/// taken tasks leave behind lasts at most until the next edit of the chunk.
+impl Clone for Chunk {
+    fn clone(&self) -> Chunk {
+        let mut rows = self.rows.clone();
+        let bytes = live_bytes(&mut rows, &self.bytes, self.dead);
+        Chunk { rows, bytes, dead: 0 }
+    }
 }
 
 impl Chunk {
@@ -240,6 +251,11 @@ impl Chunk {
 
     /// Appends a task's bytes; its row (a free one past 4 GB in a chunk).
     fn append(&mut self, e: &TaskEntry<'_>) -> Row {
+        // (Growing by an eighth, not doubling: most chunks only ever take a task or two more.)
+        let need = e.name.len() + e.source.len() + 64;
+        if self.bytes.len() + need > self.bytes.capacity() {
+            self.bytes.reserve_exact((self.bytes.len() / 8).max(need));
+        }
         let start = self.bytes.len();
         put_str(&mut self.bytes, e.name);
         let id = e.id();
@@ -286,17 +302,24 @@ impl Chunk {
 
     /// Rewrites the bytes with the live tasks only (each task's bytes copied as they are).
     fn compact(&mut self) {
-        let mut bytes = Vec::with_capacity(self.bytes.len() - self.dead);
-        for row in self.rows.iter_mut().filter(|r| r.start != FREE) {
-            let kept = self.bytes.get(row.start as usize..row.end as usize).unwrap_or_default();
-            // (No more bytes than before: every offset still fits.)
-            row.start = bytes.len() as u32;
-            bytes.extend_from_slice(kept);
-            row.end = bytes.len() as u32;
-        }
-        self.bytes = bytes;
+        self.bytes = live_bytes(&mut self.rows, &self.bytes, self.dead);
         self.dead = 0;
     }
+}
+
+/// The bytes of the live `rows` of `from` (of which `dead` are no row's), back to back with room for
+/// an eighth more, each row moved to its place in them.
+fn live_bytes(rows: &mut [Row], from: &[u8], dead: usize) -> Vec<u8> {
+    let live = from.len().saturating_sub(dead);
+    let mut bytes = Vec::with_capacity(live + live / 8);
+    for row in rows.iter_mut().filter(|r| r.start != FREE) {
+        let kept = from.get(row.start as usize..row.end as usize).unwrap_or_default();
+        // (No more bytes than before: every offset still fits.)
+        row.start = bytes.len() as u32;
+        bytes.extend_from_slice(kept);
+        row.end = bytes.len() as u32;
+    }
+    bytes
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: usize) {
@@ -488,6 +511,18 @@ impl TaskTable {
         for chunk in &mut self.chunks {
             Arc::make_mut(chunk).bytes.shrink_to_fit();
         }
+    }
+
+    /// How many of its chunks are shared with `other`'s, of how many.
+    #[cfg(test)]
+    pub(crate) fn shared_with(&self, other: &TaskTable) -> (usize, usize) {
+        let shared = self
+            .chunks
+            .iter()
+            .zip(&other.chunks)
+            .filter(|(a, b)| Arc::ptr_eq(a, b))
+            .count();
+        (shared, self.chunks.len())
     }
 
     /// Heap bytes: (the rows, the names, ids and sources, allocations made).

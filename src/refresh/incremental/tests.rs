@@ -90,6 +90,16 @@ fn the_start_gives_the_full_build_and_each_task_its_own_records() {
     }
 }
 
+/// The heap glibc has handed out (not what it keeps free), in MB.
+fn in_use_mb() -> f64 {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallinfo2 only reads the allocator's statistics.
+    let used = unsafe { libc::mallinfo2() }.uordblks as f64;
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let used = 0.0;
+    used / 1_048_576.0
+}
+
 fn rss_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -427,4 +437,98 @@ fn edits_of_moved_and_changed_tasks_leave_what_a_start_on_the_new_state_does() {
         base.start_counting();
         assert_eq!(left.describe_counts(), base.describe_counts(), "seed {seed}");
     }
+}
+
+/// Times and sizes edits as a churning poll makes them (`EDIT_PROBE=path`, `EDIT_ROUNDS`, 10 by
+/// default): each round replaces a tenth of the tasks (in turn) with a new instance on another agent
+/// and port, as `benches/soak-master.py` does, and applies the poll's changes to the snapshot while
+/// the last published one is kept (served), as the refresher does:
+///   EDIT_PROBE=target/bench-states/state-100000-5000-5.json \
+///     cargo test --release --lib edit_probe -- --ignored --nocapture
+#[test]
+#[ignore]
+fn edit_probe() {
+    let Ok(path) = std::env::var("EDIT_PROBE") else { return };
+    let rounds: usize = std::env::var("EDIT_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(10);
+    let config = Config {
+        masters: vec![HostPort::parse("127.0.0.1:5050").unwrap()],
+        ..Config::default()
+    };
+    let body = std::fs::read(&path).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let agents: Vec<String> = doc["slaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut model = Model::from_body(&body).unwrap();
+    drop(body);
+    let mut inc = started(&config, &model);
+    let (first, _) = inc.publish();
+    let mut served = Arc::new(first);
+    crate::refresh::publish::return_free_memory();
+    eprintln!("started: rss {} MB", rss_kb() / 1024);
+    let mut serial = 0usize;
+    for round in 0..rounds {
+        let mut n = 0usize;
+        for f in doc["frameworks"].as_array_mut().unwrap() {
+            for t in f["tasks"].as_array_mut().unwrap() {
+                n += 1;
+                if n % 10 != round % 10 {
+                    continue;
+                }
+                serial += 1;
+                let id = t["id"].as_str().unwrap();
+                let app = id.split('.').next().unwrap().to_owned();
+                t["id"] = format!("{app}.{serial:08x}-0000-22e9-8c21-0242ac110002").into();
+                t["slave_id"] = agents[(serial * 7919) % agents.len()].clone().into();
+                let port = 31000 + serial % 1000;
+                t["resources"]["ports"] = format!("[{port}-{}]", port + 1).into();
+            }
+        }
+        let text = serde_json::to_vec(&doc).unwrap();
+        let t0 = Instant::now();
+        let next = Model::from_body(&text).unwrap();
+        drop(text);
+        let t1 = Instant::now();
+        let changes = model.changes_to(&next);
+        let t2 = Instant::now();
+        let Changed::Tasks(keys) = changes else {
+            panic!("round {round}: not an edit of tasks");
+        };
+        model = next;
+        let before = in_use_mb();
+        inc.apply(&model, &keys);
+        let t3 = Instant::now();
+        let (records, touched) = inc.publish();
+        drop(touched);
+        let both = in_use_mb();
+        let (chunks, shards) = records.shared_with(&served);
+        let tasks = match (records.tasks(), served.tasks()) {
+            (Some(a), Some(b)) => a.shared_with(b),
+            _ => (0, 0),
+        };
+        served = Arc::new(records);
+        let t4 = Instant::now();
+        let after = in_use_mb();
+        crate::refresh::publish::return_free_memory();
+        let t5 = Instant::now();
+        eprintln!(
+            "round {round}: {} tasks changed; model {:?}, changes {:?}, apply {:?} ({:.1} us a task), publish {:?}, trim {:?}; \
+             heap in use {before:.1} -> {both:.1} with both -> {after:.1} MB; shared chunks {chunks:?}, shards {shards:?}, task chunks {tasks:?}; rss {} MB",
+            keys.len(),
+            t1 - t0,
+            t2 - t1,
+            t3 - t2,
+            (t3 - t2).as_secs_f64() * 1e6 / keys.len().max(1) as f64,
+            t4 - t3,
+            t5 - t4,
+            rss_kb() / 1024
+        );
+    }
+    drop(served);
 }

@@ -138,6 +138,48 @@ fn churn_in_a_chunk_keeps_the_live_tasks_and_bounds_what_the_gone_ones_left() {
     );
 }
 
+/// A copy of a chunk (what copy-on-write makes when an edit touches a published one) keeps the live
+/// tasks whole and none of the bytes taken ones left, while the original is unchanged.
+#[test]
+fn a_copy_of_a_chunk_keeps_its_live_tasks_only() {
+    let mut table = TaskTable::new(vec!["marathon".into()], vec![], None);
+    let ids: Vec<String> = (0..200).map(|i| format!("task-{i}-{}", "y".repeat(30))).collect();
+    for id in &ids {
+        table.insert(&TaskEntry::new((0, 0), "web", id, b"source"));
+    }
+    // Fewer than half taken: not compacted as they go.
+    for slot in (0..200).step_by(3) {
+        assert!(table.take(slot));
+    }
+    let published = table.clone();
+    let size = |slot: usize| {
+        let row = published.chunks[0].rows[slot];
+        (row.end - row.start) as usize
+    };
+    let before = published.chunks[0].bytes.len();
+    assert!(table.take(1), "an edit of the shared chunk copies it");
+    let copy = &table.chunks[0];
+    // (The task taken after the copy left its bytes, as a take does.)
+    assert_eq!(copy.dead, size(1));
+    let live: usize = (0..200).filter(|s| s % 3 != 0).map(size).sum();
+    assert_eq!(copy.bytes.len(), live, "only the live tasks' bytes");
+    assert!(live < before, "{live} of {before} bytes");
+    for (slot, id) in ids.iter().enumerate() {
+        let want = (slot % 3 != 0 && slot != 1).then_some(id.as_str());
+        let got = table.get(slot).map(|e| e.id().into_owned());
+        assert_eq!(got.as_deref(), want, "slot {slot}");
+        let seen = published.get(slot).map(|e| e.id().into_owned());
+        assert_eq!(
+            seen.as_deref(),
+            (slot % 3 != 0).then_some(id.as_str()),
+            "published slot {slot}"
+        );
+        if let Some(e) = table.get(slot) {
+            assert_eq!((e.name(), e.source), ("web", &b"source"[..]));
+        }
+    }
+}
+
 /// An id is kept as what it shares with the name and a UUID where the rest is one (in canonical
 /// text, alone or after one ASCII character), else as text: each reads back as it was, compares
 /// equal to itself only, and a Marathon id takes 19 bytes.
