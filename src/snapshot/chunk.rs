@@ -147,11 +147,7 @@ impl Chunk {
         self.arena.extend_from_slice(name);
         self.spans.push((start, self.arena.len() as u32));
         self.kinds.push(kind);
-        let last = self.starts.last().unwrap_or_default();
-        if self.starts.is_empty() {
-            self.starts.push(last);
-        }
-        self.starts.push(last);
+        self.starts.push(self.starts.last());
         if self.counting {
             self.uses.push(0);
         }
