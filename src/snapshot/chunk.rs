@@ -147,7 +147,11 @@ impl Chunk {
         self.arena.extend_from_slice(name);
         self.spans.push((start, self.arena.len() as u32));
         self.kinds.push(kind);
-        self.starts.push(self.starts.last());
+        let last = self.starts.last().unwrap_or_default();
+        if self.starts.is_empty() {
+            self.starts.push(last);
+        }
+        self.starts.push(last);
         if self.counting {
             self.uses.push(0);
         }

@@ -2,14 +2,10 @@
 //! one past the last, chunk-local. Two bytes an entry while every column of the chunk holds fewer
 //! than 65,536 records (all but a few chunks: 256 nodes of a dozen records), four once one does
 //! (a name with that many SRV records): half the 20 bytes a node took (33 MB at a million tasks).
-//! Row 0 is always zero (chunk-local), so it is not stored: a full chunk's 256 stored rows take
-//! 2,560 bytes, one of mimalloc's size classes, where 257 took its 3,072-byte one (6 MB at 1M tasks
-//! in the static build).
 
 /// A row: where a node's data starts in the A, AAAA, SRV, PTR and other columns.
 pub(in crate::snapshot) type Row = [u32; 5];
 
-/// Rows 1 and on; row 0 is all zeros.
 #[derive(Debug, Clone)]
 pub(in crate::snapshot) enum Starts {
     Narrow(Vec<[u16; 5]>),
@@ -23,10 +19,8 @@ impl Default for Starts {
 }
 
 impl Starts {
-    /// The rows `rows` (ascending in each column, so the last is the largest), of which the first
-    /// is all zeros (chunk-local starts) and is not stored.
+    /// The rows `rows` (ascending in each column, so the last is the largest).
     pub(in crate::snapshot) fn of(rows: impl ExactSizeIterator<Item = Row> + Clone) -> Starts {
-        let rows = rows.skip(1);
         let fits = rows
             .clone()
             .last()
@@ -37,32 +31,32 @@ impl Starts {
         }
     }
 
-    /// Row `i` (row 0 is all zeros).
+    /// Row `i`.
     #[inline]
     pub(in crate::snapshot) fn get(&self, i: usize) -> Option<Row> {
-        let Some(stored) = i.checked_sub(1) else {
-            return Some([0; 5]);
-        };
         match self {
-            Starts::Narrow(rows) => rows.get(stored).map(|r| r.map(u32::from)),
-            Starts::Wide(rows) => rows.get(stored).copied(),
+            Starts::Narrow(rows) => rows.get(i).map(|r| r.map(u32::from)),
+            Starts::Wide(rows) => rows.get(i).copied(),
         }
     }
 
-    /// The rows, row 0 included: one more than the chunk's nodes.
     pub(in crate::snapshot) fn len(&self) -> usize {
-        1 + match self {
+        match self {
             Starts::Narrow(rows) => rows.len(),
             Starts::Wide(rows) => rows.len(),
         }
     }
 
-    /// The last row (row 0 while no node was pushed).
-    pub(in crate::snapshot) fn last(&self) -> Row {
-        self.get(self.len() - 1).unwrap_or_default()
+    pub(in crate::snapshot) fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
-    /// Appends `row` (at least the last row in every column): the end of the chunk's last node.
+    /// The last row.
+    pub(in crate::snapshot) fn last(&self) -> Option<Row> {
+        self.get(self.len().checked_sub(1)?)
+    }
+
+    /// Appends `row` (at least the last row in every column).
     pub(in crate::snapshot) fn push(&mut self, row: Row) {
         if row.iter().any(|&v| v > u32::from(u16::MAX)) {
             self.widen();
@@ -79,10 +73,8 @@ impl Starts {
         }
     }
 
-    /// One more record in column `k` from row `from` on (a record inserted before them; `from` is
-    /// at least 1: row 0 stays zero).
+    /// One more record in column `k` from row `from` on (a record inserted before them).
     pub(in crate::snapshot) fn add_one(&mut self, from: usize, k: usize) {
-        let from = from.saturating_sub(1);
         let full = match self {
             Starts::Narrow(rows) => rows.last().is_some_and(|r| r[k] == u16::MAX),
             Starts::Wide(_) => false,
@@ -96,9 +88,8 @@ impl Starts {
         }
     }
 
-    /// One record less in column `k` from row `from` on (at least 1).
+    /// One record less in column `k` from row `from` on.
     pub(in crate::snapshot) fn take_one(&mut self, from: usize, k: usize) {
-        let from = from.saturating_sub(1);
         match self {
             Starts::Narrow(rows) => (rows.iter_mut().skip(from)).for_each(|r| r[k] = r[k].saturating_sub(1)),
             Starts::Wide(rows) => (rows.iter_mut().skip(from)).for_each(|r| r[k] = r[k].saturating_sub(1)),
@@ -161,7 +152,7 @@ mod tests {
         assert!(matches!(built, Starts::Wide(_)));
         assert_eq!(read(&built), want);
         let mut narrow = Starts::default();
-        assert_eq!((narrow.len(), narrow.last()), (1, [0; 5]), "row 0 is there from the start");
+        narrow.push([0; 5]);
         narrow.push([0, 0, 65_536, 0, 0]);
         assert!(
             matches!(narrow, Starts::Wide(_)),
