@@ -406,13 +406,7 @@ impl NameIndex {
     /// How many of its shards are shared with `other`'s, of how many.
     #[cfg(test)]
     pub(super) fn shared_with(&self, other: &NameIndex) -> (usize, usize) {
-        let shared = self
-            .shards
-            .iter()
-            .zip(&other.shards)
-            .filter(|(a, b)| Arc::ptr_eq(a, b))
-            .count();
-        (shared, self.shards.len())
+        super::shared_arcs(&self.shards, &other.shards)
     }
 
     #[inline]

@@ -171,13 +171,10 @@ impl Records {
     /// copy-on-write copied), of how many.
     #[cfg(test)]
     pub(crate) fn shared_with(&self, other: &Records) -> ((usize, usize), (usize, usize)) {
-        let chunks = self
-            .chunks
-            .iter()
-            .zip(&other.chunks)
-            .filter(|(a, b)| Arc::ptr_eq(a, b))
-            .count();
-        ((chunks, self.chunks.len()), self.index.shared_with(&other.index))
+        (
+            super::shared_arcs(&self.chunks, &other.chunks),
+            self.index.shared_with(&other.index),
+        )
     }
 
     /// Frees the room edits left in the arrays (after adding a whole cluster's tasks).

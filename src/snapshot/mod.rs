@@ -46,3 +46,15 @@ pub use zones::ZoneMap;
 
 #[cfg(test)]
 mod tests;
+
+/// How many of `ours` are the same allocation as `theirs`' at the same position, of how many: what an
+/// edit's copy-on-write left shared (the chunks, the name index's shards, the task table's chunks).
+#[cfg(test)]
+fn shared_arcs<T>(ours: &[std::sync::Arc<T>], theirs: &[std::sync::Arc<T>]) -> (usize, usize) {
+    let shared = ours
+        .iter()
+        .zip(theirs)
+        .filter(|(a, b)| std::sync::Arc::ptr_eq(a, b))
+        .count();
+    (shared, ours.len())
+}

@@ -516,13 +516,7 @@ impl TaskTable {
     /// How many of its chunks are shared with `other`'s, of how many.
     #[cfg(test)]
     pub(crate) fn shared_with(&self, other: &TaskTable) -> (usize, usize) {
-        let shared = self
-            .chunks
-            .iter()
-            .zip(&other.chunks)
-            .filter(|(a, b)| Arc::ptr_eq(a, b))
-            .count();
-        (shared, self.chunks.len())
+        super::shared_arcs(&self.chunks, &other.chunks)
     }
 
     /// Heap bytes: (the rows, the names, ids and sources, allocations made).
