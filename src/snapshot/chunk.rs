@@ -311,7 +311,7 @@ pub(super) fn name_in<C: std::borrow::Borrow<Chunk>>(chunks: &[C], id: u32) -> &
 
 /// Makes room for `more` elements, growing by an eighth rather than doubling: a cluster's worth of
 /// edits leaves a few per cent unused instead of up to half.
-fn room<T>(v: &mut Vec<T>, more: usize) {
+pub(super) fn room<T>(v: &mut Vec<T>, more: usize) {
     if v.len() + more > v.capacity() {
         v.reserve_exact((v.len() / 8).max(more).max(4));
     }

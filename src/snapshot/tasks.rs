@@ -252,10 +252,7 @@ impl Chunk {
     /// Appends a task's bytes; its row (a free one past 4 GB in a chunk).
     fn append(&mut self, e: &TaskEntry<'_>) -> Row {
         // (Growing by an eighth, not doubling: most chunks only ever take a task or two more.)
-        let need = e.name.len() + e.source.len() + 64;
-        if self.bytes.len() + need > self.bytes.capacity() {
-            self.bytes.reserve_exact((self.bytes.len() / 8).max(need));
-        }
+        super::chunk::room(&mut self.bytes, e.name.len() + e.source.len() + 64);
         let start = self.bytes.len();
         put_str(&mut self.bytes, e.name);
         let id = e.id();
