@@ -14,6 +14,7 @@
 #   bash benches/soak.sh                  # 30 minutes of churn per mode, poll then stream
 #   bash benches/soak.sh 10m              # a duration: seconds, or with s/m/h
 #   MODES=stream TASKS=10000 bash benches/soak.sh 120
+#   BIN=/path/to/mesos-dns LOGS=/tmp/soak bash benches/soak.sh 4m   # a built binary; keep the server logs
 #
 # A secondary is not configured (the IXFR journal is then not kept); SECONDARY=1 sets
 # `transferAllowFrom` so that it is, within `ixfrJournalBytes` (16 MiB by default).
@@ -38,7 +39,7 @@ fi
 source benches/common.sh
 rss_mb() { awk '/^VmRSS:/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 
-cargo build --release --quiet
+[[ -n ${BIN:-} ]] || cargo build --release --quiet
 bin=${BIN:-target/release/mesos-dns}
 echo "soak: $TASKS tasks on $AGENTS agents, quiet ${QUIET} s, then 10% replaced every 2 s for ${DURATION} s" \
     "(warm-up ${WARMUP} s); dnsperf at $RATE queries/s; RSS every ${SAMPLE_EVERY} s"
@@ -103,6 +104,7 @@ JSON
     wait "$perf" || true
     metrics=$(curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics" || true)
     kill "$server" "$master" 2>/dev/null || true
+    [[ -z ${LOGS:-} ]] || { mkdir -p "$LOGS" && cp "$work/server-$mode.log" "$LOGS/"; }
 
     ok=$(awk '/^mesos_dns_refreshes_total\{result="success"\}/ {print $2}' <<<"$metrics")
     failed=$(awk '/^mesos_dns_refreshes_total\{result="failure"\}/ {print $2}' <<<"$metrics")

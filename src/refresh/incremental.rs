@@ -147,7 +147,9 @@ impl Incremental {
     /// publish.
     pub(crate) fn publish(&mut self) -> (Records, Vec<Vec<u8>>) {
         let records = self.records.clone().with_tasks(Arc::new(self.tasks.clone()));
-        (records, self.touched.drain().collect())
+        // The set goes whole, not drained: a churning poll touches names by the ten thousand, and a
+        // drained set would keep a table that large for as long as the edits go on.
+        (records, std::mem::take(&mut self.touched).into_iter().collect())
     }
 
     /// What each structure holds, in heap bytes (the start probe's breakdown; malloc's own overhead,

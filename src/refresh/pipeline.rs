@@ -278,7 +278,7 @@ impl Refresher {
             }
             Plan::Rebuild => {
                 if many > 0 && editable.same_masters && editable.same_carried {
-                    log::info!("{many} tasks changed, more than a tenth of the cluster's: rebuilt, not edited");
+                    log::info!("{many} tasks changed, more than a quarter of the cluster's: rebuilt, not edited");
                 }
                 // What only the old edits needed goes first (a failed build leaves the next step a
                 // rebuild too).

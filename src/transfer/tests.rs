@@ -329,6 +329,31 @@ fn a_change_bigger_than_the_bound_is_not_kept_and_secondaries_behind_it_get_the_
 }
 
 #[test]
+fn a_change_is_compared_only_as_far_as_the_journal_could_keep_it() {
+    let small = records_with(1, &[], 1);
+    let big = records_with(201, &[], 1);
+    let (deleted, added) = journal::diff(&small, &big, usize::MAX);
+    assert!(deleted.is_empty());
+    let whole = added.len();
+    // 200 A and 200 SRV records added.
+    assert!(whole > 400 * 12, "{whole} bytes");
+    // No journal: the first differing name ends it (the serial still moves).
+    let (deleted, added) = journal::diff(&small, &big, 0);
+    assert!(!added.is_empty() && deleted.is_empty());
+    assert!(added.len() * 50 < whole, "{} of {whole} bytes", added.len());
+    // A bound: just past it.
+    let (_, added) = journal::diff(&small, &big, whole / 2);
+    assert!(
+        added.len() > whole / 2 && added.len() < whole,
+        "{} of {whole} bytes",
+        added.len()
+    );
+    assert_eq!(journal::diff(&big, &big, 0), (Vec::new(), Vec::new()));
+    let followed = journal::follow(&small, big, 2, 0);
+    assert_eq!(followed.serial(), 2);
+}
+
+#[test]
 fn no_journal_is_kept_when_no_one_may_transfer_the_zone() {
     let mut config = Config::default();
     assert_eq!(journal::bound(&config), 0, "no transferAllowFrom, no notify");
