@@ -47,6 +47,7 @@ impl Records {
         serial: u32,
         counting: &Counting<'_>,
     ) -> (Records, Vec<u32>) {
+        list.forget_chains();
         let named = Named::of(&zone, list, Some(counting.base_names));
         list.forget_names();
         let (mut records, node_of) = Records::build_named(zone, list, named, serial, Some(counting));
