@@ -227,37 +227,41 @@ pub(crate) fn bytes_to_wire(name: &[u8], out: &mut Vec<u8>) -> Option<()> {
     if name.len() + 2 > MAX_NAME_LEN {
         return None;
     }
-    out.resize(name.len() + 2, 0);
     // A refresh converts every name of the cluster: eight octets at a time, lower-cased and searched
-    // for dots in a word each (a per-octet loop was ~590 instructions a name).
+    // for dots in a word each (a per-octet loop was ~590 instructions a name). Whole words are
+    // stored (the last one's padding cut after), so that no copy is of a length known only at run
+    // time.
+    out.reserve(name.len() + 2 + 8);
+    out.push(0);
     let mut len_at = 0;
     let mut words = name.chunks_exact(8);
     let mut from = 0;
     for chunk in &mut words {
         let mut w = [0u8; 8];
         w.copy_from_slice(chunk);
-        len_at = word_to_wire(out, from, u64::from_le_bytes(w), 8, len_at)?;
+        len_at = word_to_wire(out, from, u64::from_le_bytes(w), len_at)?;
         from += 8;
     }
     let rest = words.remainder();
     if !rest.is_empty() {
         let mut w = [0u8; 8];
         w.get_mut(..rest.len())?.copy_from_slice(rest);
-        len_at = word_to_wire(out, from, u64::from_le_bytes(w), rest.len(), len_at)?;
+        len_at = word_to_wire(out, from, u64::from_le_bytes(w), len_at)?;
     }
+    out.truncate(name.len() + 1);
+    out.push(0);
     set_label_len(out, len_at, name.len() + 1)
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Writes the first `n` octets of `w` (text from offset `from` of a name), lower-cased, into
-/// `out` one octet to the right, and each of its dots as the length of the label before it (that
-/// label began at `len_at`); where the last label began.
+/// Appends the octets of `w` (text from offset `from` of a name, zero past its end) to `out`,
+/// lower-cased, and writes each of its dots as the length of the label before it (that label began
+/// at `len_at`); where the last label began.
 #[inline]
-fn word_to_wire(out: &mut [u8], from: usize, w: u64, n: usize, mut len_at: usize) -> Option<usize> {
-    let lower = ascii_lower(w).to_le_bytes();
-    out.get_mut(from + 1..from + 1 + n)?.copy_from_slice(lower.get(..n)?);
+fn word_to_wire(out: &mut Vec<u8>, from: usize, w: u64, mut len_at: usize) -> Option<usize> {
+    out.extend_from_slice(&ascii_lower(w).to_le_bytes());
     // Padding octets are zero, not dots.
     let mut dots = zero_octets(w ^ (ONES * u64::from(b'.')));
     while dots != 0 {
