@@ -47,6 +47,7 @@ impl Records {
         serial: u32,
         counting: &Counting<'_>,
     ) -> (Records, Vec<u32>) {
+        list.forget_chains();
         let named = Named::of(&zone, list, Some(counting.base_names));
         list.forget_names();
         let (mut records, node_of) = Records::build_named(zone, list, named, serial, Some(counting));
@@ -463,6 +464,8 @@ fn domain_nodes(
     let apex_text = wire_to_text(apex);
     let apex_text = apex_text.trim_end_matches('.').as_bytes();
     let mut ancestors: HashMap<&[u8], u32, FastHash> = HashMap::default();
+    // Every ancestor's mark: a name without one is no ancestor, and is not looked up in the map.
+    let mut marks = Marks::default();
     // Names come a task at a time, and a framework's tasks' names have a handful of parents between
     // them: those met last are compared first, before a look-up in the map of every ancestor.
     let mut recent = Recent::default();
@@ -483,6 +486,7 @@ fn domain_nodes(
             if ancestors.insert(parent, NONE).is_some() {
                 break;
             }
+            marks.set(parent);
         }
     }
     let mut recent = Recent::default();
@@ -499,7 +503,8 @@ fn domain_nodes(
         let node = if wire.as_slice() == apex {
             0
         } else {
-            let made = match ancestors.get_mut(t) {
+            let ancestor = marks.has(t).then(|| ancestors.get_mut(t)).flatten();
+            let made = match ancestor {
                 // Made as another name's ancestor, and its own ancestors with it.
                 Some(made) if *made != NONE => Ok(*made),
                 Some(slot) => {
@@ -534,6 +539,43 @@ fn domain_nodes(
         tree.base_names_done(u32::try_from(text.len()).unwrap_or(u32::MAX), names.len());
     }
     node_of
+}
+
+/// A filter of the ancestors' texts by their length and first octets: a name that is no ancestor
+/// is told so without hashing its text (a few hundred ancestors against millions of names).
+struct Marks(Vec<u64>);
+
+impl Default for Marks {
+    fn default() -> Self {
+        Marks(vec![0; Marks::BITS / 64])
+    }
+}
+
+impl Marks {
+    const BITS: usize = 1 << 16;
+
+    fn bit(t: &[u8]) -> usize {
+        let mut w = [0u8; 8];
+        let n = t.len().min(8);
+        if let (Some(to), Some(from)) = (w.get_mut(..n), t.get(..n)) {
+            to.copy_from_slice(from);
+        }
+        let key = (u64::from_le_bytes(w) ^ t.len() as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        (key >> 48) as usize
+    }
+
+    fn set(&mut self, t: &[u8]) {
+        let bit = Self::bit(t);
+        if let Some(word) = self.0.get_mut(bit / 64) {
+            *word |= 1 << (bit % 64);
+        }
+    }
+
+    /// False only for a text that was never [`set`](Self::set).
+    fn has(&self, t: &[u8]) -> bool {
+        let bit = Self::bit(t);
+        self.0.get(bit / 64).map_or(true, |word| word & (1 << (bit % 64)) != 0)
+    }
 }
 
 /// Whether the text name `t` is `apex` (text without its trailing dot; empty for the root) or below
