@@ -28,7 +28,7 @@ use crate::addr::HostPort;
 use crate::config::{Cidr, IpSource, TaskFilter};
 use crate::mesos::state::{self, Header, State, Task};
 use crate::records::label::{self, Spec, MAX_LABEL_LEN, MAX_NAME_LEN};
-use crate::records::taskid::push_task_hash;
+use crate::records::taskid::{task_hash, HASH_LEN};
 use crate::snapshot::{FastHash, NameId, RecordList};
 
 mod addrs;
@@ -157,15 +157,16 @@ impl SharedNames {
         if let Some(id) = *slot {
             return id;
         }
-        let (t, s, f, d) = (names.t, names.srv_t, names.f, names.d);
-        let id = match which {
-            Self::SHORT_FD => intern(out, buf, &[t, f, d]),
-            Self::SHORT_FSD => intern(out, buf, &[t, f, "slave", d]),
-            2 => intern(out, buf, &[s, "_tcp", f, "slave", d]),
-            3 => intern(out, buf, &[s, "_udp", f, "slave", d]),
-            4 => intern(out, buf, &[s, "_tcp", f, d]),
-            _ => intern(out, buf, &[s, "_udp", f, d]),
+        let (t, s, Tails { fd, fsd }) = (names.t, names.srv_t, names.tails);
+        let name = match which {
+            Self::SHORT_FD => build_on(buf, &[t], fd),
+            Self::SHORT_FSD => build_on(buf, &[t], fsd),
+            2 => build_on(buf, &[s, "_tcp"], fsd),
+            3 => build_on(buf, &[s, "_udp"], fsd),
+            4 => build_on(buf, &[s, "_tcp"], fd),
+            _ => build_on(buf, &[s, "_udp"], fd),
         };
+        let id = name.and_then(|name| out.intern(name));
         *slot = Some(id);
         id
     }
@@ -175,8 +176,25 @@ impl SharedNames {
 struct SharedParts<'p> {
     t: &'p str,
     srv_t: &'p str,
-    f: &'p str,
-    d: &'p str,
+    tails: &'p Tails,
+}
+
+/// The ends every task name of a framework has, `F.D.` and `F.slave.D.`, made and checked once
+/// for all its tasks ([`build_on`]).
+struct Tails {
+    fd: String,
+    fsd: String,
+}
+
+impl Tails {
+    /// `None` when `F` or `D` is not something DNS can carry (then no task of the framework has a name).
+    fn new(f: &str, d: &str) -> Option<Tails> {
+        let mut fd = String::new();
+        let mut fsd = String::new();
+        build(&mut fd, &[f, d])?;
+        build(&mut fsd, &[f, "slave", d])?;
+        Some(Tails { fd, fsd })
+    }
 }
 
 impl<'i, 'a> Generator<'i, 'a> {
@@ -187,7 +205,7 @@ impl<'i, 'a> Generator<'i, 'a> {
             domain,
             out: RecordList::with_capacity(capacity),
             buf: String::with_capacity(128),
-            namer: TaskNamer::new(input, domain),
+            namer: TaskNamer::new(input),
         }
     }
 }
@@ -205,6 +223,22 @@ fn build<'b>(buf: &'b mut String, parts: &[&str]) -> Option<&'b str> {
         buf.push_str(part);
         buf.push('.');
     }
+    let body = buf.len().checked_sub(1)?;
+    (body <= MAX_NAME_LEN).then_some(buf.as_str())
+}
+
+/// [`build`] of `parts` then the labels `tail` (dotted, with its trailing dot), which are known to
+/// be valid: `None` when a part is empty or the result is too long.
+fn build_on<'b>(buf: &'b mut String, parts: &[&str], tail: &str) -> Option<&'b str> {
+    buf.clear();
+    for part in parts {
+        if !label::is_valid_labels(part) {
+            return None;
+        }
+        buf.push_str(part);
+        buf.push('.');
+    }
+    buf.push_str(tail);
     let body = buf.len().checked_sub(1)?;
     (body <= MAX_NAME_LEN).then_some(buf.as_str())
 }
@@ -238,19 +272,8 @@ fn push_task_addr(out: &mut RecordList, name: NameId, ip: IpAddr, reverse: bool,
     }
 }
 
-/// Builds a name as [`build`] does and interns it in `out`.
-fn intern(out: &mut RecordList, buf: &mut String, parts: &[&str]) -> Option<NameId> {
-    build(buf, parts).and_then(|name| out.intern(name))
-}
-
-/// `_` + `label`, cut to 63 octets (we: the original can make a 64-octet label here).
-fn underscore(label: &str) -> String {
-    let mut s = String::with_capacity(label.len() + 1);
-    push_underscored(label, &mut s);
-    s
-}
-
-/// [`underscore`] into `out` (cleared first).
+/// `_` + `label`, cut to 63 octets (we: the original can make a 64-octet label here), into `out`
+/// (cleared first).
 fn push_underscored(label: &str, out: &mut String) {
     out.clear();
     out.push('_');
@@ -272,12 +295,12 @@ fn agent_tail(agent_id: &str, out: &mut String) {
     );
 }
 
-/// `T-H-S`: the task's name (its last label gets the suffix) with the hash and agent tail. When the
+/// `T-H-S`: the task's name (its last label gets the suffix) with the hash `H` and agent tail `S`. When the
 /// label would pass 63 octets, the `T` part is shortened (we: so that `H` and `S` keep the canonical
 /// name unique; the original emits the over-long label).
 /// Written into `out` (cleared first), with `suffix` as scratch space: a refresh makes one per task,
 /// and the two buffers are reused from task to task.
-fn canonical(t: &str, task_id: &str, s: &str, suffix: &mut String, out: &mut String) {
+fn canonical(t: &str, hash: &[u8; HASH_LEN], s: &str, suffix: &mut String, out: &mut String) {
     let (prefix, last) = match t.rsplit_once('.') {
         Some((p, l)) => (Some(p), l),
         None => (None, t),
@@ -285,7 +308,7 @@ fn canonical(t: &str, task_id: &str, s: &str, suffix: &mut String, out: &mut Str
     suffix.clear();
     out.clear();
     suffix.push('-');
-    push_task_hash(task_id, suffix);
+    suffix.extend(hash.iter().map(|&b| char::from(b)));
     if !s.is_empty() {
         suffix.push('-');
         suffix.push_str(s);
@@ -311,6 +334,8 @@ fn canonical(t: &str, task_id: &str, s: &str, suffix: &mut String, out: &mut Str
 struct FrameworkRef {
     index: u32,
     fname: String,
+    /// The ends of its tasks' names (`None`: its tasks have none).
+    tails: Option<Tails>,
     /// Its tasks get no records (`excludeFrameworks`); its own name records stay.
     excluded: bool,
 }
@@ -320,7 +345,9 @@ struct TaskCtx<'t> {
     task: &'t Task<'t>,
     /// The framework's index in the list.
     framework: u32,
-    fname: &'t str,
+    tails: &'t Tails,
+    /// The task hash `H` of its id.
+    hash: [u8; HASH_LEN],
     agent_tail: &'t str,
     task_ips: &'t [IpAddr],
     agent_ips: &'t [IpAddr],
@@ -353,7 +380,13 @@ impl Generator<'_, '_> {
                 }
             }
             let excluded = self.input.filter.excludes_framework(&f.name);
-            labels.push(FrameworkRef { index, fname, excluded });
+            let tails = Tails::new(&fname, self.domain);
+            labels.push(FrameworkRef {
+                index,
+                fname,
+                tails,
+                excluded,
+            });
         }
         labels
     }
@@ -463,8 +496,7 @@ impl TaskNamer {
     /// `agent_ips` (`agent`: its place among the generator's agents), if it is `TASK_RUNNING` (and
     /// not hidden as unhealthy or by the task filters).
     fn task(&mut self, out: &mut RecordList, fw: &FrameworkRef, task: &Task<'_>, (agent, agent_ips): (u32, &[IpAddr])) {
-        let fname = fw.fname.as_str();
-        if fname.is_empty() || task.state != "TASK_RUNNING" {
+        if fw.fname.is_empty() || task.state != "TASK_RUNNING" {
             return;
         }
         let unhealthy = || task.latest_running_status().and_then(|s| s.healthy) == Some(false);
@@ -484,10 +516,18 @@ impl TaskNamer {
         let mut tail = std::mem::take(&mut self.tail);
         agent_tail(&task.slave_id, &mut tail);
         out.begin_task_keyed(fw.index, &task.name, &task.id, (&task.slave_id, Some(agent)));
+        let Some(tails) = &fw.tails else {
+            // No name of the task is one DNS can carry: listed, without records.
+            out.end_task();
+            self.task_ips = task_ips;
+            self.tail = tail;
+            return;
+        };
         let ctx = TaskCtx {
             task,
             framework: fw.index,
-            fname,
+            tails,
+            hash: task_hash(&task.id),
             agent_tail: &tail,
             task_ips: &task_ips,
             agent_ips,
@@ -521,7 +561,7 @@ impl TaskNamer {
         let mut canon = std::mem::take(&mut self.canon);
         let mut suffix = std::mem::take(&mut self.suffix);
         let mut srv_t = std::mem::take(&mut self.srv_t);
-        canonical(t, &ctx.task.id, ctx.agent_tail, &mut suffix, &mut canon);
+        canonical(t, &ctx.hash, ctx.agent_tail, &mut suffix, &mut canon);
         push_underscored(t, &mut srv_t);
         self.task_names(out, ctx, t, &canon, &srv_t);
         self.canon = canon;
@@ -532,7 +572,7 @@ impl TaskNamer {
     /// [`task_records`](Self::task_records) once the task's canonical name `canon` and `srv_t`
     /// (`_T`) are made.
     fn task_names(&mut self, out: &mut RecordList, ctx: &TaskCtx<'_>, t: &str, canon: &str, srv_t: &str) {
-        let (d, f) = (self.domain.as_str(), ctx.fname);
+        let Tails { fd, fsd } = ctx.tails;
 
         // Address by address, the short name then the canonical one: the original's order, which
         // `/v1/enumerate` shows. Names are interned when their first record is pushed (as pushing by
@@ -543,17 +583,21 @@ impl TaskNamer {
         }
         let known = self.shared.get(fw).and_then(|by_name| by_name.get(t)).copied();
         let mut shared = known.unwrap_or_default();
-        let parts = SharedParts { t, srv_t, f, d };
+        let parts = SharedParts {
+            t,
+            srv_t,
+            tails: ctx.tails,
+        };
         let buf = &mut self.buf;
         // The task's own names are new: where they go in the list's table is loaded meanwhile. (Built
         // once, in buffers of their own, for the prefetch and the interning both.)
         let fd_name = match ctx.task_ips.is_empty() {
             true => None,
-            false => build(&mut self.fd_text, &[canon, f, d]),
+            false => build_on(&mut self.fd_text, &[canon], fd),
         };
         let fsd_name = match ctx.agent_ips.is_empty() {
             true => None,
-            false => build(&mut self.fsd_text, &[canon, f, "slave", d]),
+            false => build_on(&mut self.fsd_text, &[canon], fsd),
         };
         for name in [fd_name, fsd_name].into_iter().flatten() {
             out.prefetch(name);
@@ -570,7 +614,6 @@ impl TaskNamer {
                 }
             }
         }
-        let fsd = |out: &mut RecordList, buf: &mut String, label: &str| intern(out, buf, &[label, f, "slave", d]);
         let mut canon_fsd = None;
         if !ctx.agent_ips.is_empty() {
             let short_fsd = shared.get(SharedNames::SHORT_FSD, out, buf, &parts);
@@ -599,21 +642,21 @@ impl TaskNamer {
                     out.push_srv_at(name, target, port);
                 }
             }
-        } else if ports.peek().is_some() && build(buf, &[canon, f, "slave", d]).is_some() {
+        } else if ports.peek().is_some() && build_on(buf, &[canon], fsd).is_some() {
             // The agent has no address: the target is interned here, before the names, only when
             // some name is valid (as the first push by text would).
             let mut name_texts: Vec<String> = Vec::with_capacity(4);
             for proto in ["_tcp", "_udp"] {
-                name_texts.extend(build(buf, &[srv_t, proto, f, "slave", d]).map(str::to_owned));
+                name_texts.extend(build_on(buf, &[srv_t, proto], fsd).map(str::to_owned));
             }
             if !ctx.discovery {
                 for proto in ["_tcp", "_udp"] {
-                    name_texts.extend(build(buf, &[srv_t, proto, f, d]).map(str::to_owned));
+                    name_texts.extend(build_on(buf, &[srv_t, proto], fd).map(str::to_owned));
                 }
             }
             let target = match name_texts.is_empty() {
                 true => None,
-                false => fsd(out, buf, canon),
+                false => build_on(buf, &[canon], fsd).and_then(|name| out.intern(name)),
             };
             if let Some(target) = target {
                 let mut names = [None; 4];
@@ -633,44 +676,72 @@ impl TaskNamer {
                 by_name.insert(t.to_owned(), shared);
             }
         }
-        if !ctx.discovery {
-            return;
+        if ctx.discovery {
+            self.discovery_srv(out, ctx, canon, srv_t, canon_fd_id);
         }
-        // SRV for the discovery-info ports, to the canonical name: by its id when it is interned
-        // already (pushing by text would only look it up again), else by text.
-        let Some(target) = build(buf, &[canon, f, d]).map(str::to_owned) else {
+    }
+
+    /// SRV for the discovery-info ports, to the canonical name `canon.F.D`: by its id when it is
+    /// interned already (`canon_fd`: pushing by text would only look it up again), else by text.
+    fn discovery_srv(
+        &mut self,
+        out: &mut RecordList,
+        ctx: &TaskCtx<'_>,
+        canon: &str,
+        srv_t: &str,
+        canon_fd: Option<NameId>,
+    ) {
+        let fd = ctx.tails.fd.as_str();
+        let Some(target) = build_on(&mut self.fd_text, &[canon], fd) else {
             return;
         };
-        let push_srv = |out: &mut RecordList, name: &str, port: u16| match canon_fd_id {
+        let push_srv = |out: &mut RecordList, name: &str, port: u16| match canon_fd {
             Some(target) => {
                 if let Some(name) = out.intern(name) {
                     out.push_srv_at(name, target, port);
                 }
             }
             None => {
-                out.push_srv(name, &target, port);
+                out.push_srv(name, target, port);
             }
         };
+        // `_P` of the port's protocol (`_tcp` and `_udp` when it has none) and `_N` of its name, in
+        // buffers kept from task to task.
+        let (buf, spec) = (&mut self.buf, self.spec);
+        let mut label = std::mem::take(&mut self.port_label);
+        let mut protos = std::mem::take(&mut self.port_protos);
+        let mut named = std::mem::take(&mut self.port_named);
         for p in &ctx.task.discovery.ports.ports {
             let Some(port) = p.number else {
                 continue;
             };
-            let proto = self.spec.label(&p.protocol);
-            let protos: &[&str] = if proto.is_empty() { &["tcp", "udp"] } else { &[&proto] };
-            let pname = self.spec.label(&p.name);
-            let named = (!pname.is_empty()).then(|| underscore(&pname));
-            for proto in protos {
-                let proto = underscore(proto);
-                if let Some(name) = build(buf, &[srv_t, &proto, f, d]) {
+            label.clear();
+            spec.push_label(&p.protocol, &mut label);
+            protos.clear();
+            match label.is_empty() {
+                true => protos.push_str("_tcp _udp"),
+                false => push_underscored(&label, &mut protos),
+            }
+            label.clear();
+            spec.push_label(&p.name, &mut label);
+            match label.is_empty() {
+                true => named.clear(),
+                false => push_underscored(&label, &mut named),
+            }
+            for proto in protos.split(' ') {
+                if let Some(name) = build_on(buf, &[srv_t, proto], fd) {
                     push_srv(out, name, port);
                 }
-                if let Some(named) = &named {
-                    if let Some(name) = build(buf, &[named, srv_t, &proto, f, d]) {
+                if !named.is_empty() {
+                    if let Some(name) = build_on(buf, &[&named, srv_t, proto], fd) {
                         push_srv(out, name, port);
                     }
                 }
             }
         }
+        self.port_label = label;
+        self.port_protos = protos;
+        self.port_named = named;
     }
 }
 

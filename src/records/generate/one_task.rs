@@ -18,8 +18,6 @@ use crate::snapshot::{FastHash, RecordList};
 /// The settings and state-wide facts every task's records are made with (owned copies).
 pub(super) struct TaskNamer {
     pub(super) spec: Spec,
-    /// The domain, lower-case, without trailing dot.
-    pub(super) domain: String,
     pub(super) ip_sources: Vec<IpSource>,
     pub(super) unroutable: Vec<Cidr>,
     pub(super) ptr_on: bool,
@@ -45,14 +43,18 @@ pub(super) struct TaskNamer {
     /// The task's label `T` and `_T` (scratch space).
     pub(super) label: String,
     pub(super) srv_t: String,
+    /// A discovery port's protocol or name as a label, its `_P` (or `_tcp _udp`) and its `_N`
+    /// (scratch space).
+    pub(super) port_label: String,
+    pub(super) port_protos: String,
+    pub(super) port_named: String,
 }
 
 impl TaskNamer {
     /// No agent addresses yet: [`super::Generator::agents`] adds them.
-    pub(super) fn new(input: &GenInput<'_>, domain: &str) -> TaskNamer {
+    pub(super) fn new(input: &GenInput<'_>) -> TaskNamer {
         TaskNamer {
             spec: Spec::new(input.enforce_rfc952),
-            domain: domain.to_owned(),
             ip_sources: input.ip_sources.to_vec(),
             unroutable: input.unroutable.to_vec(),
             ptr_on: input.ptr_on,
@@ -69,6 +71,9 @@ impl TaskNamer {
             fsd_text: String::new(),
             label: String::new(),
             srv_t: String::new(),
+            port_label: String::new(),
+            port_protos: String::new(),
+            port_named: String::new(),
         }
     }
 }
@@ -87,7 +92,18 @@ pub(crate) struct TaskGen {
 #[derive(Default)]
 pub(super) struct KnownAgents {
     places: HashMap<String, u32, FastHash>,
-    addrs: Vec<Vec<IpAddr>>,
+    /// By place. Every task reads its agent's, in no order: one agent's addresses are one read.
+    addrs: Vec<AgentAddrs>,
+    /// The addresses of the agents with more than one, back to back.
+    more: Vec<IpAddr>,
+}
+
+/// One agent's addresses: in place when it has one (most have), else a range of
+/// [`KnownAgents::more`].
+#[derive(Clone, Copy)]
+enum AgentAddrs {
+    One(IpAddr),
+    Many { from: u32, to: u32 },
 }
 
 impl KnownAgents {
@@ -95,20 +111,38 @@ impl KnownAgents {
         KnownAgents {
             places: HashMap::with_capacity_and_hasher(agents, FastHash),
             addrs: Vec::with_capacity(agents),
+            more: Vec::new(),
         }
     }
 
     /// Adds agent `id` at `addrs` (an id met again keeps its place and gets the new addresses).
     pub(super) fn insert(&mut self, id: &str, addrs: Vec<IpAddr>) {
+        let entry = match addrs[..] {
+            [one] => AgentAddrs::One(one),
+            _ => {
+                let from = u32::try_from(self.more.len()).unwrap_or(u32::MAX);
+                self.more.extend_from_slice(&addrs);
+                let to = u32::try_from(self.more.len()).unwrap_or(u32::MAX);
+                AgentAddrs::Many { from, to }
+            }
+        };
         match self.places.get(id).and_then(|&at| self.addrs.get_mut(at as usize)) {
-            Some(known) => *known = addrs,
+            Some(known) => *known = entry,
             None => {
                 let Ok(at) = u32::try_from(self.addrs.len()) else {
                     return;
                 };
                 self.places.insert(id.to_owned(), at);
-                self.addrs.push(addrs);
+                self.addrs.push(entry);
             }
+        }
+    }
+
+    /// The addresses of the agent at `at` (`None`: no agent there).
+    fn addrs(&self, at: u32) -> Option<&[IpAddr]> {
+        match self.addrs.get(at as usize)? {
+            AgentAddrs::One(ip) => Some(std::slice::from_ref(ip)),
+            &AgentAddrs::Many { from, to } => self.more.get(from as usize..to as usize),
         }
     }
 }
@@ -200,7 +234,7 @@ impl TaskGen {
         let Some(fw) = self.frameworks.get(framework_index) else {
             return;
         };
-        let Some((at, agent_ips)) = agent.and_then(|at| Some((at, self.agents.addrs.get(at as usize)?))) else {
+        let Some((at, agent_ips)) = agent.and_then(|at| Some((at, self.agents.addrs(at)?))) else {
             return;
         };
         self.namer.task(out, fw, task, (at, agent_ips));

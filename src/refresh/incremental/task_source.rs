@@ -100,71 +100,63 @@ pub(super) fn write_task(task: &Task<'_>, out: &mut Vec<u8>) {
     out.push(TASK);
     let mut w = Writer(out);
     // The ports as ranges of consecutive ones, in order (at most `MAX_PORTS_PER_TASK`, as read),
-    // counted first (no list of them is made: a start writes a million sources).
-    let ranges = |each: &mut dyn FnMut(u16, u16)| {
-        let mut range: Option<(u16, u16)> = None;
-        for port in task.resources.all_ports() {
-            match &mut range {
-                Some((_, hi)) if hi.checked_add(1) == Some(port) => *hi = port,
-                _ => {
-                    if let Some((lo, hi)) = range {
-                        each(lo, hi);
-                    }
-                    range = Some((port, port));
+    // then their count moved in front of them: the ports are read once, and no list of them is made
+    // (a start writes a million sources).
+    let at = w.0.len();
+    let mut n = 0u64;
+    let mut range: Option<(u16, u16)> = None;
+    for port in task.resources.all_ports() {
+        match &mut range {
+            Some((_, hi)) if hi.checked_add(1) == Some(port) => *hi = port,
+            _ => {
+                if let Some((lo, hi)) = range.replace((port, port)) {
+                    range_to(&mut w, lo, hi);
+                    n += 1;
                 }
             }
         }
-        if let Some((lo, hi)) = range {
-            each(lo, hi);
-        }
-    };
+    }
+    if let Some((lo, hi)) = range {
+        range_to(&mut w, lo, hi);
+        n += 1;
+    }
+    count_in_front(&mut w, at, n);
+    // The addresses the latest `TASK_RUNNING` status offers, by source, in order (their count moved
+    // in front too).
+    let at = w.0.len();
     let mut n = 0u64;
-    ranges(&mut |_, _| n += 1);
-    w.varint(n);
-    ranges(&mut |lo, hi| {
-        w.varint(u64::from(lo));
-        w.varint(u64::from(hi - lo));
-    });
-    // The addresses the latest `TASK_RUNNING` status offers, by source, in order (counted first too).
-    let status = task.latest_running_status();
-    let addrs = |each: &mut dyn FnMut(u8, IpAddr)| {
-        let Some(s) = status else { return };
+    let mut addr = |source: u8, text: &str| {
+        let Ok(ip) = text.parse::<IpAddr>() else { return };
+        match ip {
+            IpAddr::V4(a) => {
+                w.0.push(source);
+                w.0.extend_from_slice(&a.octets());
+            }
+            IpAddr::V6(a) => {
+                w.0.push(source | V6);
+                w.0.extend_from_slice(&a.octets());
+            }
+        }
+        n += 1;
+    };
+    if let Some(s) = task.latest_running_status() {
         for ni in &s.container_status.network_infos {
             if ni.ip_addresses.is_empty() {
-                if let Ok(ip) = ni.ip_address.parse() {
-                    each(NETINFO, ip);
-                }
+                addr(NETINFO, &ni.ip_address);
             }
             for a in &ni.ip_addresses {
-                if let Ok(ip) = a.ip_address.parse() {
-                    each(NETINFO, ip);
-                }
+                addr(NETINFO, &a.ip_address);
             }
         }
         for l in &s.labels {
-            let source = match &*l.key {
-                DOCKER_IP_LABEL => DOCKER,
-                MESOS_IP_LABEL => MESOS,
-                _ => continue,
-            };
-            if let Ok(ip) = l.value.parse() {
-                each(source, ip);
+            match &*l.key {
+                DOCKER_IP_LABEL => addr(DOCKER, &l.value),
+                MESOS_IP_LABEL => addr(MESOS, &l.value),
+                _ => {}
             }
         }
-    };
-    let mut n = 0u64;
-    addrs(&mut |_, _| n += 1);
-    w.varint(n);
-    addrs(&mut |source, ip| match ip {
-        IpAddr::V4(a) => {
-            w.0.push(source);
-            w.0.extend_from_slice(&a.octets());
-        }
-        IpAddr::V6(a) => {
-            w.0.push(source | V6);
-            w.0.extend_from_slice(&a.octets());
-        }
-    });
+    }
+    count_in_front(&mut w, at, n);
     // The discovery name (most often the task's own: written as such), then its ports.
     let d = &task.discovery;
     match &*d.name {
@@ -180,6 +172,22 @@ pub(super) fn write_task(task: &Task<'_>, out: &mut Vec<u8>) {
         w.varint(p.number.map_or(0, |n| u64::from(n) + 1));
         w.str(&p.name);
         w.str(&p.protocol);
+    }
+}
+
+/// One port range, `lo..=hi`, as its low port and its length less one.
+fn range_to(w: &mut Writer<'_>, lo: u16, hi: u16) {
+    w.varint(u64::from(lo));
+    w.varint(u64::from(hi.saturating_sub(lo)));
+}
+
+/// Writes `n`, the count of the items written from `at` on, in front of them.
+fn count_in_front(w: &mut Writer<'_>, at: usize, n: u64) {
+    let end = w.0.len();
+    w.varint(n);
+    let len = w.0.len() - end;
+    if let Some(items) = w.0.get_mut(at..) {
+        items.rotate_right(len);
     }
 }
 
