@@ -37,26 +37,51 @@ const STATES: [&str; 15] = [
 
 /// Strings kept once and named by index (the agent ids tasks run on: thousands of agents, a
 /// million tasks, each interned as it is read). The strings are kept back to back in one buffer and
-/// found through a [`HashIndex`] of 8-byte entries checked against that buffer: a look-up touches a
-/// small table and one place in the text, where a map of boxed strings missed the cache twice (a
-/// tenth of a poll's model).
+/// found through a [`HashIndex`] whose entries say where their string is: a look-up touches a small
+/// table and one place in the text, where a map of boxed strings missed the cache twice (a tenth of a
+/// poll's model).
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
     /// The strings back to back.
     text: String,
     /// Where each string ends in `text`.
     ends: Vec<usize>,
-    index: HashIndex<Box<str>, u32>,
+    index: HashIndex<Box<str>, Slot>,
+}
+
+/// An [`Interner`]'s index entry: a string's index and where it is in the text (`u32::MAX` for both
+/// ends past 4 GiB of text, when `ends` says).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    index: u32,
+    start: u32,
+    end: u32,
 }
 
 impl Interner {
     /// The index of `name`, added if new.
     pub(crate) fn intern(&mut self, name: &str) -> u32 {
         let next = u32::try_from(self.ends.len()).unwrap_or(u32::MAX);
+        let (start, end) = (self.text.len(), self.text.len() + name.len());
+        let slot = match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(start), Ok(end)) if end < u32::MAX => Slot {
+                index: next,
+                start,
+                end,
+            },
+            _ => Slot {
+                index: next,
+                start: u32::MAX,
+                end: u32::MAX,
+            },
+        };
         let (text, ends) = (&self.text, &self.ends);
-        let holds = |i: u32| string_at(text, ends, i) == name;
-        if let Some(i) = self.index.get_or_insert(name, holds, || name.into(), next) {
-            return i;
+        let holds = |s: Slot| match s.end {
+            u32::MAX => string_at(text, ends, s.index) == name,
+            _ => text.as_bytes().get(s.start as usize..s.end as usize) == Some(name.as_bytes()),
+        };
+        if let Some(found) = self.index.get_or_insert(name, holds, || name.into(), slot) {
+            return found.index;
         }
         self.text.push_str(name);
         self.ends.push(self.text.len());
