@@ -169,6 +169,17 @@ impl Incremental {
         ]
     }
 
+    /// What edits could make grow, as text (the edit probe prints it a round).
+    #[cfg(test)]
+    pub(crate) fn edit_shape(&self) -> String {
+        format!(
+            "{:?}; {}; slots map {} bytes",
+            self.records.edit_shape(),
+            self.tasks.edit_shape(),
+            self.slots.heap_bytes()
+        )
+    }
+
     /// Generates a task's records and adds them.
     fn add_task(&mut self, framework: usize, task: &Task<'_>) {
         let list = self.gen.task(framework, task);

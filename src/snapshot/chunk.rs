@@ -409,6 +409,25 @@ impl NameIndex {
         super::shared_arcs(&self.shards, &other.shards)
     }
 
+    /// (names, slots, the names' total distance from their home slot, the longest): how long
+    /// look-ups probe (tests and probes: edits must not make it grow).
+    #[cfg(test)]
+    pub(super) fn probe_lengths<'n>(&self, name: impl Fn(u32) -> &'n [u8]) -> (usize, usize, usize, usize) {
+        let (mut names, mut slots, mut total, mut longest) = (0, 0, 0, 0);
+        for shard in &self.shards {
+            let mask = shard.slots.len() - 1;
+            slots += shard.slots.len();
+            for (at, &id) in shard.slots.iter().enumerate().filter(|&(_, &id)| id != EMPTY) {
+                let home = hash(name(id)) as usize & mask;
+                let distance = at.wrapping_sub(home) & mask;
+                names += 1;
+                total += distance;
+                longest = longest.max(distance);
+            }
+        }
+        (names, slots, total, longest)
+    }
+
     #[inline]
     fn shard_of(&self, h: u64) -> usize {
         ((h >> 32) as usize) & (self.shards.len() - 1)

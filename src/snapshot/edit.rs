@@ -177,6 +177,28 @@ impl Records {
         )
     }
 
+    /// What edits could make grow (the edit probe prints it a round; a test bounds it).
+    #[cfg(test)]
+    pub(crate) fn edit_shape(&self) -> EditShape {
+        let (names, slots, probes, longest_probe) = self.index.probe_lengths(|id| name_in(&self.chunks, id));
+        let mut shape = EditShape {
+            chunks: self.chunks.len(),
+            free_ids: self.free.len(),
+            names,
+            slots,
+            probes,
+            longest_probe,
+            ..EditShape::default()
+        };
+        for c in &self.chunks {
+            shape.name_bytes += c.arena.capacity();
+            shape.live_name_bytes += c.spans.iter().map(|&(s, e)| (e - s) as usize).sum::<usize>();
+            shape.records += c.a.len() + c.aaaa.len() + c.srv.len() + c.ptr.len();
+            shape.room += c.a.capacity() + c.aaaa.capacity() + c.srv.capacity() + c.ptr.capacity();
+        }
+        shape
+    }
+
     /// Frees the room edits left in the arrays (after adding a whole cluster's tasks).
     #[cfg(test)]
     pub fn shrink_to_fit(&mut self) {
@@ -406,6 +428,26 @@ impl Records {
             }
         }
     }
+}
+
+/// What edits could make grow in a snapshot ([`Records::edit_shape`]).
+#[cfg(test)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EditShape {
+    pub(crate) chunks: usize,
+    /// Node ids freed and not taken again.
+    pub(crate) free_ids: usize,
+    /// Names in the index, its slots, their total distance from their home slots, the longest.
+    pub(crate) names: usize,
+    pub(crate) slots: usize,
+    pub(crate) probes: usize,
+    pub(crate) longest_probe: usize,
+    /// Bytes the chunks hold for names, and the live names' bytes.
+    pub(crate) name_bytes: usize,
+    pub(crate) live_name_bytes: usize,
+    /// A, AAAA, SRV and PTR records, and the room their arrays hold.
+    pub(crate) records: usize,
+    pub(crate) room: usize,
 }
 
 #[cfg(test)]

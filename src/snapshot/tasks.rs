@@ -510,6 +510,19 @@ impl TaskTable {
         }
     }
 
+    /// What edits could make grow, as text (the edit probe prints it): chunks, free slots, bytes
+    /// held and dead.
+    #[cfg(test)]
+    pub(crate) fn edit_shape(&self) -> String {
+        let bytes: usize = self.chunks.iter().map(|c| c.bytes.capacity()).sum();
+        let dead: usize = self.chunks.iter().map(|c| c.dead).sum();
+        format!(
+            "task chunks {}, free slots {}, bytes {bytes} ({dead} dead)",
+            self.chunks.len(),
+            self.free.len()
+        )
+    }
+
     /// How many of its chunks are shared with `other`'s, of how many.
     #[cfg(test)]
     pub(crate) fn shared_with(&self, other: &TaskTable) -> (usize, usize) {

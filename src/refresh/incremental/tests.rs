@@ -529,6 +529,7 @@ fn edit_probe() {
             t5 - t4,
             rss_kb() / 1024
         );
+        eprintln!("  shape: {}", inc.edit_shape());
     }
     drop(served);
 }

@@ -254,3 +254,60 @@ fn counts_past_a_byte_go_up_and_back_down_with_the_tasks() {
         first_difference(&records, &want)
     );
 }
+
+/// Edits go on for weeks: forty polls, each replacing a tenth of 1,000 tasks by new ones (added
+/// before the old ones go, as a poll's changes come) while the last published snapshot is held (every
+/// edited chunk a copy), leave the snapshot the shape the first few gave it: no more chunks, node
+/// ids free for the largest poll's names at most, index probes as short, names and record arrays holding
+/// little more than what is live.
+#[test]
+fn many_polls_of_replaced_tasks_leave_the_shape_the_first_ones_gave() {
+    let mut records = build(std::iter::empty());
+    records.start_counting();
+    // (id, app, agent) of each live task.
+    let mut live: Vec<(usize, usize, usize)> = (0..1000).map(|i| (i, i % 12, i % 4)).collect();
+    for &(i, app, agent) in &live {
+        edit(&mut records, &task(i, app, agent), true);
+    }
+    let mut next = live.len();
+    let mut published = records.clone();
+    let (mut shapes, mut most) = (Vec::new(), 0);
+    for round in 0..40 {
+        let (replaced, kept): (Vec<_>, Vec<_>) = live.iter().partition(|(i, ..)| i % 10 == round % 10);
+        live = kept;
+        most = most.max(replaced.len());
+        for &(_, app, agent) in &replaced {
+            let new = (next, app, (agent + 1) % 4);
+            edit(&mut records, &task(new.0, new.1, new.2), true);
+            live.push(new);
+            next += 1;
+        }
+        for &(old, app, agent) in &replaced {
+            edit(&mut records, &task(old, app, agent), false);
+        }
+        published = records.clone();
+        shapes.push(records.edit_shape());
+    }
+    assert_eq!(published.edit_shape(), shapes[39]);
+    let (early, last) = (shapes[4], shapes[39]);
+    // (As many tasks live; their names differ by a few: every fifth has an AAAA record of its own.)
+    assert!(last.names * 20 <= early.names * 21, "{early:?}\n{last:?}");
+    assert!(last.chunks <= early.chunks + 1, "{early:?}\n{last:?}");
+    // (A task has at most 4 names of its own: its two names, the reverse names of its addresses.)
+    assert!(
+        last.free_ids <= most * 4,
+        "one poll's names at most ({most} tasks): {last:?}"
+    );
+    assert!(
+        last.probes * 2 <= last.names.max(1) * 3 && last.longest_probe <= 64,
+        "short probes: {last:?}"
+    );
+    assert!(last.name_bytes <= 2 * last.live_name_bytes + 4096, "{last:?}");
+    assert!(
+        last.room <= last.records + last.records / 4 + 16 * last.chunks,
+        "record arrays with an eighth of room or so: {last:?}"
+    );
+    for (round, shape) in shapes.iter().enumerate().skip(4) {
+        assert!(shape.chunks <= early.chunks + 1, "round {round}: {shape:?}");
+    }
+}
