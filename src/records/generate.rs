@@ -215,16 +215,7 @@ impl<'i, 'a> Generator<'i, 'a> {
 /// (The labels of the name are the parts' own: each part is checked, most with one search for a
 /// dot, and the name's length once, rather than every octet of the name again.)
 fn build<'b>(buf: &'b mut String, parts: &[&str]) -> Option<&'b str> {
-    buf.clear();
-    for part in parts {
-        if !label::is_valid_labels(part) {
-            return None;
-        }
-        buf.push_str(part);
-        buf.push('.');
-    }
-    let body = buf.len().checked_sub(1)?;
-    (body <= MAX_NAME_LEN).then_some(buf.as_str())
+    build_on(buf, parts, "")
 }
 
 /// [`build`] of `parts` then the labels `tail` (dotted, with its trailing dot), which are known to
