@@ -700,7 +700,7 @@ impl TaskNamer {
         // buffers kept from task to task.
         let (buf, spec) = (&mut self.buf, self.spec);
         let mut label = std::mem::take(&mut self.port_label);
-        let mut protos = std::mem::take(&mut self.port_protos);
+        let mut proto_label = std::mem::take(&mut self.port_proto);
         let mut named = std::mem::take(&mut self.port_named);
         for p in &ctx.task.discovery.ports.ports {
             let Some(port) = p.number else {
@@ -708,18 +708,22 @@ impl TaskNamer {
             };
             label.clear();
             spec.push_label(&p.protocol, &mut label);
-            protos.clear();
-            match label.is_empty() {
-                true => protos.push_str("_tcp _udp"),
-                false => push_underscored(&label, &mut protos),
-            }
+            let one;
+            let each: &[&str] = match label.is_empty() {
+                true => &["_tcp", "_udp"],
+                false => {
+                    push_underscored(&label, &mut proto_label);
+                    one = [proto_label.as_str()];
+                    &one
+                }
+            };
             label.clear();
             spec.push_label(&p.name, &mut label);
             match label.is_empty() {
                 true => named.clear(),
                 false => push_underscored(&label, &mut named),
             }
-            for proto in protos.split(' ') {
+            for proto in each {
                 if let Some(name) = build_on(buf, &[srv_t, proto], fd) {
                     push_srv(out, name, port);
                 }
@@ -731,7 +735,7 @@ impl TaskNamer {
             }
         }
         self.port_label = label;
-        self.port_protos = protos;
+        self.port_proto = proto_label;
         self.port_named = named;
     }
 }

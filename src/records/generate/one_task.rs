@@ -43,10 +43,10 @@ pub(super) struct TaskNamer {
     /// The task's label `T` and `_T` (scratch space).
     pub(super) label: String,
     pub(super) srv_t: String,
-    /// A discovery port's protocol or name as a label, its `_P` (or `_tcp _udp`) and its `_N`
+    /// A discovery port's protocol or name as a label, its `_P` and its `_N`
     /// (scratch space).
     pub(super) port_label: String,
-    pub(super) port_protos: String,
+    pub(super) port_proto: String,
     pub(super) port_named: String,
 }
 
@@ -72,7 +72,7 @@ impl TaskNamer {
             label: String::new(),
             srv_t: String::new(),
             port_label: String::new(),
-            port_protos: String::new(),
+            port_proto: String::new(),
             port_named: String::new(),
         }
     }
