@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::data::{Extra, Srv};
 use super::names::hash;
-pub(super) use counts::CountColumn;
+pub(super) use counts::{CountColumn, CountFill};
 pub(super) use starts::Starts;
 
 mod counts;

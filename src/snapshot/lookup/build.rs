@@ -366,7 +366,7 @@ impl Flat {
                 .map_or(lo, |r| r[k] as usize);
             lo..hi
         };
-        // The counts first: four bytes a record become one.
+        // The counts first (a byte a record already).
         if let Some(Counted { refs, uses }) = counts {
             for (c, chunk) in chunks.iter_mut().enumerate() {
                 let ids = c * CHUNK..((c + 1) * CHUNK).min(nodes);
@@ -376,12 +376,9 @@ impl Flat {
             drop(uses);
             for (k, mut column) in refs.into_iter().enumerate() {
                 for (c, chunk) in chunks.iter_mut().enumerate().rev() {
-                    let part = bounds(c, k);
                     if let Some(counts) = chunk.refs.get_mut(k) {
-                        *counts = CountColumn::of(column.get(part.clone()).unwrap_or_default());
+                        *counts = column.take_from(bounds(c, k).start);
                     }
-                    column.truncate(part.start);
-                    shrink_by_half(&mut column);
                 }
             }
         }
