@@ -717,21 +717,15 @@ impl StaticMask {
             refused: Vec::new(),
             collisions: Vec::new(),
         };
-        let mut any = false;
-        for (i, (name, data)) in list.entries().enumerate() {
-            if !list.is_static(i) {
-                continue;
-            }
-            if !any {
-                mask.bits = vec![0; nodes];
-                any = true;
-            }
+        let mut statics = list.static_entries().peekable();
+        if statics.peek().is_none() {
+            return mask;
+        }
+        mask.bits = vec![0; nodes];
+        for (_, name, data) in statics {
             if let Some(b) = mask.bits.get_mut(node(name) as usize) {
                 *b |= bit(list, data);
             }
-        }
-        if !any {
-            return mask;
         }
         // Generated types a static record replaces, and static CNAMEs at generated names.
         let mut generated = vec![0u8; nodes];
