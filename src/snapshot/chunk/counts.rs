@@ -158,6 +158,12 @@ impl CountFill {
         }
     }
 
+    /// The byte of the count at `at` (to prefetch it).
+    #[inline]
+    pub(in crate::snapshot) fn get(&self, at: u32) -> Option<&u8> {
+        self.small.get(at as usize)
+    }
+
     /// The counts from position `from` on, as a column of their own (positions from 0), taken out of
     /// this one, which gives back the room they held once it is half empty.
     pub(in crate::snapshot) fn take_from(&mut self, from: usize) -> CountColumn {

@@ -123,6 +123,14 @@ impl<'a> Counts<'a> {
         }
     }
 
+    /// Starts loading where [`placed`](Self::placed) will set the count at `at` of column `k`.
+    #[inline]
+    pub(super) fn prefetch(&self, k: usize, at: u32) {
+        if let Some(column) = self.refs.get(k) {
+            super::prefetch(column.get(at));
+        }
+    }
+
     fn base_use(&mut self, node: u32) {
         if let Some(used) = self.base_used.get_mut(node as usize) {
             *used = true;
@@ -143,7 +151,8 @@ impl<'a> Counts<'a> {
                 *u += 1;
             }
         };
-        for s in srv {
+        for (i, s) in srv.iter().enumerate() {
+            super::prefetch(srv.get(i + super::AHEAD).and_then(|a| uses.get(a.target as usize)));
             used(&mut uses, s.target);
         }
         for &p in ptr {
