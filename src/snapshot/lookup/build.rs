@@ -114,9 +114,13 @@ impl Records {
         let mut skipped = 0;
         // The names an app's instances share come in no order: their rows are cache misses, each
         // loaded [`AHEAD`] records before it is read, so that they overlap.
-        let mut ahead = list.entries().skip(AHEAD);
+        // (Their nodes too, the distance before.)
+        let (mut far, mut near) = (list.entries().skip(2 * AHEAD), list.entries().skip(AHEAD));
         for (i, (name, data)) in list.entries().enumerate() {
-            if let Some((name, _)) = ahead.next() {
+            if let Some((name, _)) = far.next() {
+                prefetch(node_of.get(name as usize));
+            }
+            if let Some((name, _)) = near.next() {
                 prefetch(starts.get(node(name) as usize + 1));
             }
             let n = node(name) as usize;
@@ -173,8 +177,12 @@ impl Records {
         }
         drop(ptr_room);
         // As above, and the slots where the records go, once their rows are loaded.
+        let mut farthest = list.entries().skip(3 * AHEAD);
         let (mut far, mut near) = (list.entries().skip(2 * AHEAD), list.entries().skip(AHEAD));
         for (i, (name, data)) in list.entries().enumerate() {
+            if let Some((name, _)) = farthest.next() {
+                prefetch(node_of.get(name as usize));
+            }
             if let Some((name, _)) = far.next() {
                 prefetch(starts.get(node(name) as usize + 1));
             }
