@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::data::{Extra, Srv};
 use super::names::hash;
-pub(super) use counts::CountColumn;
+pub(super) use counts::{CountColumn, CountFill};
 pub(super) use starts::Starts;
 
 mod counts;
@@ -356,14 +356,16 @@ impl NameIndex {
     /// The index of names `0..count`, built at once rather than name by name: the names are hashed
     /// in id order, sorted by shard (with the low half of each hash, which picks the slot), and each
     /// shard filled while it is in the cache (one insert at a time costs a cache miss or two per
-    /// name: under load, half the index build of a 1M-task refresh).
+    /// name: under load, half the index build of a 1M-task refresh). Each name is hashed once (its
+    /// hash kept in id order until the sort is done).
     pub(super) fn of_all<'n>(count: usize, name: impl Fn(u32) -> &'n [u8]) -> NameIndex {
         let shards = (count / PER_SHARD).next_power_of_two().clamp(1, 1 << 16);
         let shard_of = |h: u64| ((h >> 32) as usize) & (shards - 1);
         let ids = 0..u32::try_from(count).unwrap_or(u32::MAX);
         let mut starts = vec![0usize; shards + 1];
-        for id in ids.clone() {
-            if let Some(n) = starts.get_mut(shard_of(hash(name(id))) + 1) {
+        let hashes: Vec<u64> = ids.map(|id| hash(name(id))).collect();
+        for &h in &hashes {
+            if let Some(n) = starts.get_mut(shard_of(h) + 1) {
                 *n += 1;
             }
         }
@@ -373,8 +375,7 @@ impl NameIndex {
         let mut next = starts.clone();
         // (low half of the hash, id), by shard.
         let mut sorted = vec![(0u32, EMPTY); count];
-        for id in ids {
-            let h = hash(name(id));
+        for (id, &h) in (0u32..).zip(&hashes) {
             if let Some(at) = next.get_mut(shard_of(h)) {
                 if let Some(slot) = sorted.get_mut(*at) {
                     *slot = (h as u32, id);
@@ -382,7 +383,7 @@ impl NameIndex {
                 *at += 1;
             }
         }
-        drop(next);
+        drop((next, hashes));
         let per = ((count / shards + 1).max(4) * 2).next_power_of_two();
         let shards = starts
             .windows(2)

@@ -843,6 +843,17 @@ impl RecordList {
     pub(super) fn entries(&self) -> impl Iterator<Item = (u32, Data)> + '_ {
         self.entries.iter().map(|e| (e.name, self.unpack(e.data)))
     }
+
+    /// (index, name id, data) of the static records alone ([`begin_static`](Self::begin_static)
+    /// on), without reading the generated ones before them.
+    pub(super) fn static_entries(&self) -> impl Iterator<Item = (usize, u32, Data)> + '_ {
+        let from = match self.static_from {
+            NONE => self.entries.len(),
+            from => from as usize,
+        };
+        (self.entries.range(from..self.entries.len()).enumerate())
+            .map(move |(i, e)| (from + i, e.name, self.unpack(e.data)))
+    }
 }
 
 /// `data` as stored, with `v6_index` for an IPv6 address.

@@ -123,6 +123,67 @@ impl CountColumn {
     }
 }
 
+/// A whole column's counts as a build sets them (each position once, in any order): a byte each as
+/// [`CountColumn`] keeps them, so that a build writes a quarter of the bytes a `u32` a record took,
+/// then cut into the chunks' columns ([`take_from`](Self::take_from)), the last chunk's first.
+#[derive(Debug, Default)]
+pub(in crate::snapshot) struct CountFill {
+    small: Vec<u8>,
+    /// (position, count) of the counts past a byte's range, in the order they were set.
+    large: Vec<(u32, u32)>,
+    /// Whether `large` is sorted by position (since the last [`set`](Self::set)).
+    sorted: bool,
+}
+
+impl CountFill {
+    /// `len` counts of 0.
+    pub(in crate::snapshot) fn zeroed(len: usize) -> CountFill {
+        CountFill {
+            small: vec![0; len],
+            large: Vec::new(),
+            sorted: true,
+        }
+    }
+
+    /// Sets the count at `at`, not set before (nothing past the end).
+    #[inline]
+    pub(in crate::snapshot) fn set(&mut self, at: u32, value: u32) {
+        let Some(slot) = self.small.get_mut(at as usize) else {
+            return;
+        };
+        *slot = byte_of(value);
+        if *slot == ESCAPE {
+            self.large.push((at, value));
+            self.sorted = false;
+        }
+    }
+
+    /// The byte of the count at `at` (to prefetch it).
+    #[inline]
+    pub(in crate::snapshot) fn get(&self, at: u32) -> Option<&u8> {
+        self.small.get(at as usize)
+    }
+
+    /// The counts from position `from` on, as a column of their own (positions from 0), taken out of
+    /// this one, which gives back the room they held once it is half empty.
+    pub(in crate::snapshot) fn take_from(&mut self, from: usize) -> CountColumn {
+        if !self.sorted {
+            self.large.sort_unstable();
+            self.sorted = true;
+        }
+        let from = from.min(self.small.len());
+        let small = self.small.get(from..).unwrap_or_default().to_vec();
+        self.small.truncate(from);
+        if self.small.len() <= self.small.capacity() / 2 {
+            self.small.shrink_to_fit();
+        }
+        let i = self.large.partition_point(|&(p, _)| (p as usize) < from);
+        let large = self.large.split_off(i);
+        let large = large.into_iter().map(|(p, v)| (p - from as u32, v)).collect();
+        CountColumn { small, large }
+    }
+}
+
 fn byte_of(value: u32) -> u8 {
     match value {
         PINNED => PINNED_BYTE,
@@ -134,6 +195,37 @@ fn byte_of(value: u32) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A column filled out of order and cut into parts holds in each part what `CountColumn::of`
+    /// of that part's values would: the bytes, and the large counts at their part's positions.
+    #[test]
+    fn a_filled_column_cut_into_parts_is_each_part_counted() {
+        let values: Vec<u32> = (0..1000u32)
+            .map(|i| match i % 7 {
+                0 => PINNED,
+                1 => 300 + i,
+                2 => SMALL_MAX,
+                3 => SMALL_MAX + 1,
+                _ => i % 200,
+            })
+            .collect();
+        let mut fill = CountFill::zeroed(values.len());
+        for at in (0..values.len())
+            .rev()
+            .step_by(2)
+            .chain((0..values.len()).step_by(2).rev())
+        {
+            fill.set(at as u32, values[at]);
+        }
+        let cuts = [0, 1, 256, 300, 700, 999, 1000];
+        let mut parts = Vec::new();
+        for w in cuts.windows(2).rev() {
+            parts.push((w[0], w[1], fill.take_from(w[0])));
+        }
+        for (from, to, part) in parts {
+            assert_eq!(part, CountColumn::of(&values[from..to]), "{from}..{to}");
+        }
+    }
 
     /// CountColumn driven past a byte's range and back, shifted by inserts and removals around them,
     /// read as a plain array of `u32` would.

@@ -6,7 +6,7 @@
 //!
 //! [`Records::build_counted`]: crate::snapshot::Records::build_counted
 
-use crate::snapshot::chunk::{PINNED, PTR};
+use crate::snapshot::chunk::{CountFill, PINNED, PTR};
 use crate::snapshot::data::Srv;
 
 const NONE: u32 = u32::MAX;
@@ -71,7 +71,7 @@ pub(super) struct Counts<'a> {
     next: usize,
     next_ptr: usize,
     /// Per column (A, AAAA, SRV, PTR), per record.
-    refs: [Vec<u32>; 4],
+    refs: [CountFill; 4],
     tree: Tree,
     /// Per base node: whether a record of no task uses it.
     base_used: Vec<bool>,
@@ -79,7 +79,7 @@ pub(super) struct Counts<'a> {
 
 /// A counted build's counts, laid out as its columns and nodes.
 pub(super) struct Counted {
-    pub(super) refs: [Vec<u32>; 4],
+    pub(super) refs: [CountFill; 4],
     pub(super) uses: Vec<u32>,
 }
 
@@ -91,7 +91,7 @@ impl<'a> Counts<'a> {
             again: counting.again,
             next: 0,
             next_ptr: 0,
-            refs: std::array::from_fn(|k| vec![0; totals[k] as usize]),
+            refs: std::array::from_fn(|k| CountFill::zeroed(totals[k] as usize)),
             base_used: vec![false; tree.base_nodes],
             tree,
         }
@@ -105,7 +105,7 @@ impl<'a> Counts<'a> {
         } else {
             1 + again(self.again, &mut self.next_ptr, index, true)
         };
-        set(&mut self.refs[PTR], at, refs);
+        self.refs[PTR].set(at, refs);
     }
 
     /// The record at `index` is at `at` of column `k`, at node `node` (an SRV record's target:
@@ -119,7 +119,15 @@ impl<'a> Counts<'a> {
             1 + again(self.again, &mut self.next, index, false)
         };
         if let Some(column) = self.refs.get_mut(k) {
-            set(column, at, refs);
+            column.set(at, refs);
+        }
+    }
+
+    /// Starts loading where [`placed`](Self::placed) will set the count at `at` of column `k`.
+    #[inline]
+    pub(super) fn prefetch(&self, k: usize, at: u32) {
+        if let Some(column) = self.refs.get(k) {
+            super::prefetch(column.get(at));
         }
     }
 
@@ -143,7 +151,8 @@ impl<'a> Counts<'a> {
                 *u += 1;
             }
         };
-        for s in srv {
+        for (i, s) in srv.iter().enumerate() {
+            super::prefetch(srv.get(i + super::AHEAD).and_then(|a| uses.get(a.target as usize)));
             used(&mut uses, s.target);
         }
         for &p in ptr {
@@ -180,10 +189,4 @@ fn again(again: &[(u32, bool)], next: &mut usize, index: u32, reverse_only: bool
         *next += 1;
     }
     n
-}
-
-fn set(column: &mut [u32], at: u32, value: u32) {
-    if let Some(slot) = column.get_mut(at as usize) {
-        *slot = value;
-    }
 }
