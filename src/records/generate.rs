@@ -151,24 +151,77 @@ impl SharedNames {
     /// `_T._tcp.F.slave.D`, `_T._udp.F.slave.D`, `_T._tcp.F.D`, `_T._udp.F.D`.
     const SRV: [usize; 4] = [2, 3, 4, 5];
 
-    /// The interned name `which`, made from `t` (`srv_t` for the SRV names) on first use.
-    fn get(&mut self, which: usize, out: &mut RecordList, buf: &mut String, names: &SharedParts<'_>) -> Option<NameId> {
+    /// The interned name `which`: its text from `texts` when [`SharedTexts::prepare`] built it, else
+    /// made from `t` (`srv_t` for the SRV names) here, on first use.
+    fn get(
+        &mut self,
+        which: usize,
+        out: &mut RecordList,
+        texts: &mut SharedTexts,
+        names: &SharedParts<'_>,
+    ) -> Option<NameId> {
         let slot = self.ids.get_mut(which)?;
         if let Some(id) = *slot {
             return id;
         }
+        let text = texts.texts.get_mut(which)?;
+        let id = match texts.built.get(which).copied().flatten() {
+            Some(valid) => valid.then_some(text.as_str()),
+            None => Self::build(which, text, names),
+        }
+        .and_then(|name| out.intern(name));
+        *slot = Some(id);
+        id
+    }
+
+    /// The text of name `which`, built in `buf` (`None`: not a name DNS can carry).
+    fn build<'b>(which: usize, buf: &'b mut String, names: &SharedParts<'_>) -> Option<&'b str> {
         let (t, s, Tails { fd, fsd }) = (names.t, names.srv_t, names.tails);
-        let name = match which {
+        match which {
             Self::SHORT_FD => build_on(buf, &[t], fd),
             Self::SHORT_FSD => build_on(buf, &[t], fsd),
             2 => build_on(buf, &[s, "_tcp"], fsd),
             3 => build_on(buf, &[s, "_udp"], fsd),
             4 => build_on(buf, &[s, "_tcp"], fd),
             _ => build_on(buf, &[s, "_udp"], fd),
-        };
-        let id = name.and_then(|name| out.intern(name));
-        *slot = Some(id);
-        id
+        }
+    }
+}
+
+/// The texts of a task's [`SharedNames`] that are not interned yet, built before any is interned so that
+/// where each goes in the list's table is loaded meanwhile, all at once: the first task of a name
+/// interns up to six new names, each a cache miss in a table of millions, one after another otherwise.
+#[derive(Default)]
+pub(super) struct SharedTexts {
+    texts: [String; 6],
+    /// Per name: built by [`prepare`](Self::prepare) (`Some`), and whether it is a name DNS can carry.
+    built: [Option<bool>; 6],
+}
+
+impl SharedTexts {
+    /// Builds the names of `wanted` that `shared` has not interned yet, and starts loading their slots.
+    fn prepare(
+        &mut self,
+        shared: &SharedNames,
+        wanted: impl Iterator<Item = usize>,
+        parts: &SharedParts<'_>,
+        out: &RecordList,
+    ) {
+        self.built = [None; 6];
+        for which in wanted {
+            let (Some(None), Some(text), Some(built)) = (
+                shared.ids.get(which),
+                self.texts.get_mut(which),
+                self.built.get_mut(which),
+            ) else {
+                continue;
+            };
+            let name = SharedNames::build(which, text, parts);
+            if let Some(name) = name {
+                out.prefetch(name);
+            }
+            *built = Some(name.is_some());
+        }
     }
 }
 
@@ -593,10 +646,28 @@ impl TaskNamer {
         for name in [fd_name, fsd_name].into_iter().flatten() {
             out.prefetch(name);
         }
+        // So are the shared names this task is the first to need (all of them, for a task name's first
+        // task): the same names [`SharedNames::get`] asks for below, in its order.
+        let srv_names = match ctx.discovery {
+            true => &SharedNames::SRV[..2],
+            false => &SharedNames::SRV[..],
+        };
+        let mut ports = ctx.task.resources.all_ports().peekable();
+        let srv_wanted = match fsd_name.is_some() && ports.peek().is_some() {
+            true => srv_names,
+            false => &[],
+        };
+        let short_wanted = [
+            (!ctx.task_ips.is_empty()).then_some(SharedNames::SHORT_FD),
+            (!ctx.agent_ips.is_empty()).then_some(SharedNames::SHORT_FSD),
+        ];
+        let texts = &mut self.shared_texts;
+        let wanted = short_wanted.into_iter().flatten().chain(srv_wanted.iter().copied());
+        texts.prepare(&shared, wanted, &parts, out);
         // `canon.F.D` once interned (with the task's addresses), for the discovery SRV records.
         let mut canon_fd_id = None;
         if !ctx.task_ips.is_empty() {
-            let short_fd = shared.get(SharedNames::SHORT_FD, out, buf, &parts);
+            let short_fd = shared.get(SharedNames::SHORT_FD, out, texts, &parts);
             let canon_fd = fd_name.and_then(|name| out.intern(name));
             canon_fd_id = canon_fd;
             for &ip in ctx.task_ips {
@@ -607,7 +678,7 @@ impl TaskNamer {
         }
         let mut canon_fsd = None;
         if !ctx.agent_ips.is_empty() {
-            let short_fsd = shared.get(SharedNames::SHORT_FSD, out, buf, &parts);
+            let short_fsd = shared.get(SharedNames::SHORT_FSD, out, texts, &parts);
             canon_fsd = fsd_name.and_then(|name| out.intern(name));
             for &ip in ctx.agent_ips {
                 for name in [short_fsd, canon_fsd].into_iter().flatten() {
@@ -617,16 +688,11 @@ impl TaskNamer {
         }
 
         // SRV for the port resources, to the canonical name under `slave`.
-        let srv_names = match ctx.discovery {
-            true => &SharedNames::SRV[..2],
-            false => &SharedNames::SRV[..],
-        };
-        let mut ports = ctx.task.resources.all_ports().peekable();
         if let (Some(target), Some(_)) = (canon_fsd, ports.peek()) {
             // The common case: the target is interned already, so the names can be in turn.
             let mut names = [None; 4];
             for (slot, &which) in names.iter_mut().zip(srv_names) {
-                *slot = shared.get(which, out, buf, &parts);
+                *slot = shared.get(which, out, texts, &parts);
             }
             for port in ports {
                 for &name in names.iter().flatten() {

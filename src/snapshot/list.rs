@@ -191,8 +191,8 @@ impl TaskTable {
 #[derive(Debug, Clone)]
 pub struct RecordList {
     names: ByteTable,
-    /// The last record of each name (index into `entries`), or `NONE`.
-    last: Vec<u32>,
+    /// The last record of each name (index into `entries`), or `NONE`, with what its records hold.
+    last: Vec<Chain>,
     entries: Entries<Entry>,
     /// Per entry: the previous record of the same name, or `NONE` (a chain per name, for duplicate
     /// checks without a global set). Apart from `entries`, so that [`RecordList::forget_names`] can
@@ -243,6 +243,35 @@ pub(crate) struct Repeat {
     pub(crate) at: u32,
     /// Whether the task marked its address to point back to its name (PTR).
     pub(crate) reverse: bool,
+}
+
+/// A name's chain of records: its newest record, and a filter of the data of them all (two bits of
+/// 32 a record, [`Chain::bits`]), read with it. A record whose bits are not all set is surely new:
+/// adding it walks no chain. At a million tasks a task name's records are spread over its tasks,
+/// and walking them was a cache miss a step.
+#[derive(Debug, Clone, Copy)]
+struct Chain {
+    head: u32,
+    seen: u32,
+}
+
+impl Chain {
+    const EMPTY: Chain = Chain { head: NONE, seen: 0 };
+
+    /// The filter bits of a record of `data`.
+    fn bits(data: Data) -> u32 {
+        let x = match data {
+            Data::A(o) => u64::from(u32::from_le_bytes(o)),
+            Data::Aaaa(o) => {
+                let v = u128::from_le_bytes(o);
+                (v as u64) ^ ((v >> 64) as u64).rotate_left(23)
+            }
+            Data::Srv { target, port } => u64::from(target) << 16 | u64::from(port) | 1 << 62,
+            Data::Other(i) => u64::from(i) | 1 << 63,
+        };
+        let h = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        1 << (h >> 59) | 1 << ((h >> 54) & 31)
+    }
 }
 
 /// The names whose chain of records grew long, and every record of theirs: a duplicate check there is
@@ -474,7 +503,7 @@ impl RecordList {
         }
         let id = self.names.intern(name.as_bytes())?;
         if id as usize == self.last.len() {
-            self.last.push(NONE);
+            self.last.push(Chain::EMPTY);
         }
         Some(id)
     }
@@ -631,12 +660,16 @@ impl RecordList {
 
     /// [`add`](Self::add), noting a repeat marked `reverse` or not.
     fn add_as(&mut self, name: u32, data: Data, reverse: bool) -> bool {
-        let Some(&head) = self.last.get(name as usize) else {
+        let Some(&Chain { head, seen }) = self.last.get(name as usize) else {
             return false;
         };
-        if let Some(at) = self.repeats(name, head, data) {
-            self.repeated(at, reverse);
-            return false;
+        // (A long chain's records are in the filter too: what it rules out, `LongChains` has not.)
+        let bits = Chain::bits(data);
+        if seen & bits == bits {
+            if let Some(at) = self.repeats(name, head, data) {
+                self.repeated(at, reverse);
+                return false;
+            }
         }
         let (Ok(index), Ok(v6_index)) = (u32::try_from(self.entries.len()), u32::try_from(self.v6.len())) else {
             return false;
@@ -651,7 +684,10 @@ impl RecordList {
             span.1 = index.saturating_add(1);
         }
         if let Some(last) = self.last.get_mut(name as usize) {
-            *last = index;
+            *last = Chain {
+                head: index,
+                seen: seen | bits,
+            };
         }
         if self.long.is_long(name) {
             self.long.records.insert((name, data), index);
@@ -784,7 +820,7 @@ impl RecordList {
         let Some(id) = self.names.find(name.as_bytes()) else {
             return false;
         };
-        let mut at = self.last.get(id as usize).copied().unwrap_or(NONE);
+        let mut at = self.last.get(id as usize).map_or(NONE, |c| c.head);
         while let Some(e) = self.entries.get(at as usize) {
             if self.rdata(self.unpack(e.data)) == *data {
                 return true;

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use super::{FrameworkRef, GenInput, SharedNames};
+use super::{FrameworkRef, GenInput, SharedNames, SharedTexts};
 use crate::config::{Cidr, IpSource, TaskFilter};
 #[cfg(test)]
 use crate::mesos::state::State;
@@ -31,6 +31,8 @@ pub(super) struct TaskNamer {
     /// Per framework (index in the state), per task name `T`: the names its instances share, as
     /// interned in the list the tasks are being added to (so only valid for that one list).
     pub(super) shared: Vec<HashMap<String, SharedNames, FastHash>>,
+    /// The shared names a task needs that are not interned yet (scratch space).
+    pub(super) shared_texts: SharedTexts,
     /// A task's addresses (scratch space).
     pub(super) task_ips: Vec<IpAddr>,
     /// A task's agent tail `S`, its canonical label's suffix and its canonical name (scratch space).
@@ -63,6 +65,7 @@ impl TaskNamer {
             agent_addrs: HashSet::default(),
             buf: String::with_capacity(128),
             shared: Vec::new(),
+            shared_texts: SharedTexts::default(),
             task_ips: Vec::new(),
             tail: String::new(),
             suffix: String::new(),

@@ -193,3 +193,44 @@ fn tasks_keyed_by_agent_name_the_agents_their_ids_do() {
     let agents: Vec<&str> = (0..6).map(|i| keyed.task_agent(i)).collect();
     assert_eq!(agents, ["S1", "S2", "S1", "S3", "S2", "S3"]);
 }
+
+/// The filter beside each name's chain rules a walk out only for data its records do not hold:
+/// across many names of a few records each (filters with bits in common, some full), every repeat
+/// is still refused and every new record added.
+#[test]
+fn the_chain_filter_misses_no_repeat() {
+    let mut list = RecordList::new();
+    let v4 = |i: u32| RData::A(Ipv4Addr::from(0x0a00_0000 + i * 7));
+    let v6 = |i: u32| RData::Aaaa(Ipv6Addr::from(0xfd00_u128 << 112 | u128::from(i) << 64));
+    let srv = |i: u32| RData::Srv {
+        target: format!("t{}.mesos.", i % 13),
+        port: 31000 + (i % 5) as u16,
+    };
+    let names: Vec<String> = (0..500).map(|n| format!("n{n}.mesos.")).collect();
+    let records = |n: u32| (0..n % 40).flat_map(move |i| [v4(n + i), v6(n * 3 + i), srv(n + i)]);
+    let mut added = 0;
+    for (n, name) in (0u32..).zip(&names) {
+        for r in records(n) {
+            added += usize::from(list.push(name, r));
+        }
+    }
+    assert_eq!(list.len(), added);
+    for (n, name) in (0u32..).zip(&names) {
+        for r in records(n) {
+            assert!(!list.push(name, r.clone()), "{name} {r:?} again");
+            assert!(list.contains(name, &r));
+        }
+        assert!(list.push(name, v4(100_000 + n)), "a new address at {name}");
+    }
+    let ids = names.iter().filter_map(|n| list.names.find(n.as_bytes()));
+    for id in ids {
+        let chain = list.last[id as usize];
+        let mut at = chain.head;
+        while let Some((_, data)) = list.entry(at) {
+            let bits = Chain::bits(data);
+            assert_eq!(chain.seen & bits, bits, "every record's bits are in its name's filter");
+            assert!(bits.count_ones() >= 1 && bits.count_ones() <= 2);
+            at = list.prev_of(at);
+        }
+    }
+}
