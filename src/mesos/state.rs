@@ -424,6 +424,22 @@ impl Resources<'_> {
             .flat_map(|&(lo, hi)| lo..=hi);
         parse_ports(&self.ports).chain(numeric).take(MAX_PORTS_PER_TASK)
     }
+
+    /// [`Resources::all_ports`] as ranges `(low, high)` of the same ports in the same order (the
+    /// text's valid ranges, then the numeric ones; the last one cut at [`MAX_PORTS_PER_TASK`] ports):
+    /// the text read once, into what a packed task keeps.
+    pub(crate) fn all_port_ranges(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
+        let mut text = parse_ports(&self.ports);
+        let text = std::iter::from_fn(move || text.next_range());
+        let numeric = self.port_ranges.iter().copied().filter(|(lo, hi)| lo <= hi);
+        let mut left = MAX_PORTS_PER_TASK;
+        text.chain(numeric).map_while(move |(lo, hi)| {
+            let room = u16::try_from(left.checked_sub(1)?).unwrap_or(u16::MAX);
+            let hi = hi.min(lo.saturating_add(room));
+            left -= usize::from(hi - lo) + 1;
+            Some((lo, hi))
+        })
+    }
 }
 
 /// At most this many ports are taken from one task's `ports` resource: a task holding
@@ -459,6 +475,21 @@ pub(crate) struct Ports<'a> {
 }
 
 impl Ports<'_> {
+    /// The next valid range of the text (whatever ports were taken from the ranges before).
+    fn next_range(&mut self) -> Option<(u16, u16)> {
+        loop {
+            let rest = self.rest?;
+            let (part, tail) = match rest.split_once(',') {
+                Some((part, tail)) => (part, Some(tail)),
+                None => (rest, None),
+            };
+            self.rest = tail;
+            if let Some(range) = Self::range(part) {
+                return Some(range);
+            }
+        }
+    }
+
     fn range(part: &str) -> Option<(u16, u16)> {
         let part = part.trim();
         let (lo, hi) = part.split_once('-').unwrap_or((part, part));
@@ -475,18 +506,9 @@ impl Iterator for Ports<'_> {
         if self.left == 0 {
             return None;
         }
-        while !self.pending {
-            let rest = self.rest?;
-            let (part, tail) = match rest.split_once(',') {
-                Some((part, tail)) => (part, Some(tail)),
-                None => (rest, None),
-            };
-            self.rest = tail;
-            if let Some((lo, hi)) = Self::range(part) {
-                self.next = lo;
-                self.last = hi;
-                self.pending = true;
-            }
+        if !self.pending {
+            (self.next, self.last) = self.next_range()?;
+            self.pending = true;
         }
         let port = self.next;
         if port == self.last {

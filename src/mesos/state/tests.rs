@@ -230,6 +230,39 @@ fn all_ports_are_the_text_ranges_then_the_numeric_ones_capped_together() {
 }
 
 #[test]
+fn all_port_ranges_are_all_ports_as_ranges() {
+    let texts = [
+        "",
+        "[31000-31002, 31005-31005]",
+        "[a-b, 10-11, 5-3, 70000-70001, -, 1-2-3, 20-x, 30]",
+        "[ 7 - 8 ,9]",
+        "[1-1000, 2000-3000]",
+        "[1-65535]",
+        "[1-1023, 5-6]",
+        "[1-1024, 5-6]",
+        "[65535-65535]",
+    ];
+    let numbers = [
+        vec![],
+        vec![(9, 5), (443, 443)],
+        vec![(1, 65535)],
+        vec![(2000, 3000), (7, 7)],
+    ];
+    for ports in texts {
+        for port_ranges in &numbers {
+            let r = Resources {
+                ports: Cow::Borrowed(ports),
+                port_ranges: port_ranges.clone(),
+            };
+            let ranges: Vec<(u16, u16)> = r.all_port_ranges().collect();
+            assert!(ranges.iter().all(|(lo, hi)| lo <= hi), "{ranges:?}");
+            let expanded: Vec<u16> = ranges.iter().flat_map(|&(lo, hi)| lo..=hi).collect();
+            assert_eq!(expanded, r.all_ports().collect::<Vec<_>>(), "{ports} {port_ranges:?}");
+        }
+    }
+}
+
+#[test]
 fn an_agent_without_a_pid_is_at_its_hostname_and_port() {
     let agent = |pid: &'static str, port| Slave {
         pid: Cow::Borrowed(pid),
