@@ -490,13 +490,53 @@ impl Ports<'_> {
         }
     }
 
+    /// A part `low-high` (or `port`) as a range, `None` when malformed: [`Ports::range_of_text`]
+    /// read a byte at a time where the part is ASCII (every part a master writes), whose white
+    /// space is these bytes.
     fn range(part: &str) -> Option<(u16, u16)> {
+        if !part.is_ascii() {
+            return Self::range_of_text(part);
+        }
+        let part = part.as_bytes();
+        let (lo, hi) = match part.iter().position(|&b| b == b'-') {
+            Some(dash) => (&part[..dash], &part[dash + 1..]),
+            None => (part, part),
+        };
+        let (lo, hi) = (ascii_port(lo)?, ascii_port(hi)?);
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    /// [`Ports::range`] of any text.
+    fn range_of_text(part: &str) -> Option<(u16, u16)> {
         let part = part.trim();
         let (lo, hi) = part.split_once('-').unwrap_or((part, part));
         let lo: u16 = lo.trim().parse().ok()?;
         let hi: u16 = hi.trim().parse().ok()?;
         (lo <= hi).then_some((lo, hi))
     }
+}
+
+/// `text.trim().parse::<u16>().ok()` of ASCII text: white space around, a `+` at most, then digits.
+fn ascii_port(text: &[u8]) -> Option<u16> {
+    let space = |&b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let start = text.iter().position(|b| !space(b))?;
+    let end = text.iter().rposition(|b| !space(b))? + 1;
+    let digits = text.get(start..end)?;
+    let digits = digits.strip_prefix(b"+").unwrap_or(digits);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut port = 0u32;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        port = port * 10 + u32::from(b - b'0');
+        if port > u32::from(u16::MAX) {
+            return None;
+        }
+    }
+    u16::try_from(port).ok()
 }
 
 impl Iterator for Ports<'_> {

@@ -197,6 +197,26 @@ fn ports_skip_malformed_parts() {
     assert_eq!(ports("[\u{1F600}-5, 6-6]"), [6]);
 }
 
+/// Parts of a `ports` text read a byte at a time read as `str::trim` and `str::parse` read them.
+#[test]
+fn ascii_port_ranges_read_as_the_text_reads() {
+    let mut rng = crate::random::TestRng(5);
+    let pieces = [
+        "0", "1", "7", "65535", "65536", "007", "+", "-", " ", "\t", "\x0b", "\x1c", "x", "99999", "+8",
+    ];
+    for _ in 0..20_000 {
+        let part: String = (0..rng.below(6)).map(|_| rng.pick(&pieces)).collect();
+        assert_eq!(Ports::range(&part), Ports::range_of_text(&part), "{part:?}");
+    }
+    assert_eq!(Ports::range(" +80 - 0081 "), Some((80, 81)));
+    assert_eq!(Ports::range("\x0b5\x0c"), Some((5, 5)));
+    assert_eq!(
+        Ports::range("\u{a0}5"),
+        Some((5, 5)),
+        "non-ASCII white space is trimmed too"
+    );
+}
+
 #[test]
 fn ports_are_capped_per_task() {
     assert_eq!(parse_ports("[1-65535]").count(), MAX_PORTS_PER_TASK);
