@@ -424,6 +424,22 @@ impl Resources<'_> {
             .flat_map(|&(lo, hi)| lo..=hi);
         parse_ports(&self.ports).chain(numeric).take(MAX_PORTS_PER_TASK)
     }
+
+    /// [`Resources::all_ports`] as ranges `(low, high)` of the same ports in the same order (the
+    /// text's valid ranges, then the numeric ones; the last one cut at [`MAX_PORTS_PER_TASK`] ports):
+    /// the text read once, into what a packed task keeps.
+    pub(crate) fn all_port_ranges(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
+        let mut text = parse_ports(&self.ports);
+        let text = std::iter::from_fn(move || text.next_range());
+        let numeric = self.port_ranges.iter().copied().filter(|(lo, hi)| lo <= hi);
+        let mut left = MAX_PORTS_PER_TASK;
+        text.chain(numeric).map_while(move |(lo, hi)| {
+            let room = u16::try_from(left.checked_sub(1)?).unwrap_or(u16::MAX);
+            let hi = hi.min(lo.saturating_add(room));
+            left -= usize::from(hi - lo) + 1;
+            Some((lo, hi))
+        })
+    }
 }
 
 /// At most this many ports are taken from one task's `ports` resource: a task holding
@@ -459,13 +475,68 @@ pub(crate) struct Ports<'a> {
 }
 
 impl Ports<'_> {
+    /// The next valid range of the text (whatever ports were taken from the ranges before).
+    fn next_range(&mut self) -> Option<(u16, u16)> {
+        loop {
+            let rest = self.rest?;
+            let (part, tail) = match rest.split_once(',') {
+                Some((part, tail)) => (part, Some(tail)),
+                None => (rest, None),
+            };
+            self.rest = tail;
+            if let Some(range) = Self::range(part) {
+                return Some(range);
+            }
+        }
+    }
+
+    /// A part `low-high` (or `port`) as a range, `None` when malformed: [`Ports::range_of_text`]
+    /// read a byte at a time where the part is ASCII (every part a master writes), whose white
+    /// space is these bytes.
     fn range(part: &str) -> Option<(u16, u16)> {
+        if !part.is_ascii() {
+            return Self::range_of_text(part);
+        }
+        let part = part.as_bytes();
+        let (lo, hi) = match part.iter().position(|&b| b == b'-') {
+            Some(dash) => (&part[..dash], &part[dash + 1..]),
+            None => (part, part),
+        };
+        let (lo, hi) = (ascii_port(lo)?, ascii_port(hi)?);
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    /// [`Ports::range`] of any text.
+    fn range_of_text(part: &str) -> Option<(u16, u16)> {
         let part = part.trim();
         let (lo, hi) = part.split_once('-').unwrap_or((part, part));
         let lo: u16 = lo.trim().parse().ok()?;
         let hi: u16 = hi.trim().parse().ok()?;
         (lo <= hi).then_some((lo, hi))
     }
+}
+
+/// `text.trim().parse::<u16>().ok()` of ASCII text: white space around, a `+` at most, then digits.
+fn ascii_port(text: &[u8]) -> Option<u16> {
+    let space = |&b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let start = text.iter().position(|b| !space(b))?;
+    let end = text.iter().rposition(|b| !space(b))? + 1;
+    let digits = text.get(start..end)?;
+    let digits = digits.strip_prefix(b"+").unwrap_or(digits);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut port = 0u32;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        port = port * 10 + u32::from(b - b'0');
+        if port > u32::from(u16::MAX) {
+            return None;
+        }
+    }
+    u16::try_from(port).ok()
 }
 
 impl Iterator for Ports<'_> {
@@ -475,18 +546,9 @@ impl Iterator for Ports<'_> {
         if self.left == 0 {
             return None;
         }
-        while !self.pending {
-            let rest = self.rest?;
-            let (part, tail) = match rest.split_once(',') {
-                Some((part, tail)) => (part, Some(tail)),
-                None => (rest, None),
-            };
-            self.rest = tail;
-            if let Some((lo, hi)) = Self::range(part) {
-                self.next = lo;
-                self.last = hi;
-                self.pending = true;
-            }
+        if !self.pending {
+            (self.next, self.last) = self.next_range()?;
+            self.pending = true;
         }
         let port = self.next;
         if port == self.last {

@@ -197,6 +197,26 @@ fn ports_skip_malformed_parts() {
     assert_eq!(ports("[\u{1F600}-5, 6-6]"), [6]);
 }
 
+/// Parts of a `ports` text read a byte at a time read as `str::trim` and `str::parse` read them.
+#[test]
+fn ascii_port_ranges_read_as_the_text_reads() {
+    let mut rng = crate::random::TestRng(5);
+    let pieces = [
+        "0", "1", "7", "65535", "65536", "007", "+", "-", " ", "\t", "\x0b", "\x1c", "x", "99999", "+8",
+    ];
+    for _ in 0..20_000 {
+        let part: String = (0..rng.below(6)).map(|_| rng.pick(&pieces)).collect();
+        assert_eq!(Ports::range(&part), Ports::range_of_text(&part), "{part:?}");
+    }
+    assert_eq!(Ports::range(" +80 - 0081 "), Some((80, 81)));
+    assert_eq!(Ports::range("\x0b5\x0c"), Some((5, 5)));
+    assert_eq!(
+        Ports::range("\u{a0}5"),
+        Some((5, 5)),
+        "non-ASCII white space is trimmed too"
+    );
+}
+
 #[test]
 fn ports_are_capped_per_task() {
     assert_eq!(parse_ports("[1-65535]").count(), MAX_PORTS_PER_TASK);
@@ -227,6 +247,39 @@ fn all_ports_are_the_text_ranges_then_the_numeric_ones_capped_together() {
     assert_eq!(both.all_ports().count(), MAX_PORTS_PER_TASK);
     assert_eq!(both.all_ports().last(), Some(2023));
     assert_eq!(Resources::default().all_ports().count(), 0);
+}
+
+#[test]
+fn all_port_ranges_are_all_ports_as_ranges() {
+    let texts = [
+        "",
+        "[31000-31002, 31005-31005]",
+        "[a-b, 10-11, 5-3, 70000-70001, -, 1-2-3, 20-x, 30]",
+        "[ 7 - 8 ,9]",
+        "[1-1000, 2000-3000]",
+        "[1-65535]",
+        "[1-1023, 5-6]",
+        "[1-1024, 5-6]",
+        "[65535-65535]",
+    ];
+    let numbers = [
+        vec![],
+        vec![(9, 5), (443, 443)],
+        vec![(1, 65535)],
+        vec![(2000, 3000), (7, 7)],
+    ];
+    for ports in texts {
+        for port_ranges in &numbers {
+            let r = Resources {
+                ports: Cow::Borrowed(ports),
+                port_ranges: port_ranges.clone(),
+            };
+            let ranges: Vec<(u16, u16)> = r.all_port_ranges().collect();
+            assert!(ranges.iter().all(|(lo, hi)| lo <= hi), "{ranges:?}");
+            let expanded: Vec<u16> = ranges.iter().flat_map(|&(lo, hi)| lo..=hi).collect();
+            assert_eq!(expanded, r.all_ports().collect::<Vec<_>>(), "{ports} {port_ranges:?}");
+        }
+    }
 }
 
 #[test]

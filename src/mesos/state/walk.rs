@@ -339,6 +339,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Tasks<'_, 'a> {
 }
 
 mod split;
+mod task;
 
 pub(crate) use split::{read_split, Stopped};
 

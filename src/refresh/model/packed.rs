@@ -6,9 +6,13 @@
 //!
 //! The form is lossless for what the model keeps: unpacking gives the task that was packed, with
 //! only its latest `TASK_RUNNING` status (the one record generation reads), as the model has always
-//! kept it. The framework id is not stored: a task lives under its framework, which names it.
+//! kept it, and its ports as the numeric ranges they read as ([`all_port_ranges`]: the same ports,
+//! their text read once). The framework id is not stored: a task lives under its framework, which
+//! names it.
 //! Reading never panics: a short or garbled buffer (there is none: only [`Packed::pack`] writes them)
 //! reads as empty fields.
+//!
+//! [`all_port_ranges`]: crate::mesos::state::Resources::all_port_ranges
 
 use std::borrow::Cow;
 
@@ -181,11 +185,20 @@ impl Packed {
         w.str(&task.name);
         w.varint(u64::from(agent));
         w.state(&task.state);
-        w.str(&task.resources.ports);
-        w.varint(task.resources.port_ranges.len() as u64);
-        for &(lo, hi) in &task.resources.port_ranges {
+        // The ports as the ranges they read as (text and numbers alike: the text is read once here,
+        // not at every generation), their count moved in front of them.
+        let at = w.0.len();
+        let mut ranges = 0u64;
+        for (lo, hi) in task.resources.all_port_ranges() {
             w.varint(u64::from(lo));
             w.varint(u64::from(hi));
+            ranges += 1;
+        }
+        let end = w.0.len();
+        w.varint(ranges);
+        let count = w.0.len() - end;
+        if let Some(items) = w.0.get_mut(at..) {
+            items.rotate_right(count);
         }
         match task.latest_running_status() {
             None => w.varint(0),
@@ -280,7 +293,7 @@ impl<'a> PackedRef<'a> {
         let agent = r.varint() as u32;
         task.slave_id = Cow::Borrowed(agents.get(agent));
         task.state = Cow::Borrowed(r.state());
-        task.resources.ports = Cow::Borrowed(r.str());
+        task.resources.ports = Cow::Borrowed("");
         let ranges = r.count();
         let port_ranges = &mut task.resources.port_ranges;
         port_ranges.clear();
@@ -387,18 +400,20 @@ impl<'a> Reader<'a> {
             _ => None,
         };
         self.labels_into(&mut status.labels);
+        // Networks in place too (a quarter of the tasks have one, read by every generation).
         let networks = self.count();
-        status.container_status.network_infos = (0..networks)
-            .map(|_| NetworkInfo {
-                ip_addresses: (0..self.count())
-                    .map(|_| IpAddress {
-                        ip_address: Cow::Borrowed(self.str()),
-                        protocol: Cow::Borrowed(self.str()),
-                    })
-                    .collect(),
+        let infos = &mut status.container_status.network_infos;
+        infos.truncate(networks);
+        infos.resize_with(networks, NetworkInfo::default);
+        for info in infos {
+            let addresses = self.count();
+            info.ip_addresses.clear();
+            info.ip_addresses.extend((0..addresses).map(|_| IpAddress {
                 ip_address: Cow::Borrowed(self.str()),
-            })
-            .collect();
+                protocol: Cow::Borrowed(self.str()),
+            }));
+            info.ip_address = Cow::Borrowed(self.str());
+        }
     }
 }
 
@@ -484,6 +499,10 @@ mod tests {
         let packed = Packed::pack(&task, agents.intern(&task.slave_id));
         let mut want = full_task();
         want.statuses = vec![want.statuses.remove(1)];
+        want.resources = Resources {
+            ports: text(""),
+            port_ranges: vec![(31000, 31002), (32000, 32000), (1, 2), (65535, 65535)],
+        };
         assert_eq!(packed.unpack("f1", &agents), want);
         assert_eq!(packed.id(), "web.7f3c-11e9");
         assert_eq!(packed.agent_and_state(), (1, "TASK_RUNNING"));

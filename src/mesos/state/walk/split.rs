@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::error::Category;
 
 use super::super::lenient::Element;
-use super::{Arr, Float, Key, Obj, Seen, Str, TaskSink, DOCUMENT, FRAMEWORK};
+use super::{task, Arr, Float, Key, Obj, Seen, Str, TaskSink, DOCUMENT, FRAMEWORK};
 use crate::mesos::state::{owned, Framework, Header, MasterInfo, Skipped, Slave, Task};
 
 /// The buffer's size at first.
@@ -547,7 +547,16 @@ impl<R: io::Read> Input<R> {
             let object = match &mut to {
                 To::Nowhere => input.value(|b| one::<Entry<Skipped>>(b).map(|(t, end)| (t.0.is_some(), end)))?,
                 To::Sink(sink) => input.value(|b| {
-                    one::<Entry<Task>>(b).map(|(t, end)| match t.0 {
+                    // The common shape read straight from the text; anything else by `serde_json`.
+                    let fast = match b {
+                        Text::Str(s) => task::read(s),
+                        Text::Bytes(_) => None,
+                    };
+                    let read = match fast {
+                        Some((task, end)) => Ok((Entry(Some(task)), end)),
+                        None => one::<Entry<Task>>(b),
+                    };
+                    read.map(|(t, end)| match t.0 {
                         Some(task) => {
                             sink.task(index, fw, task);
                             (true, end)

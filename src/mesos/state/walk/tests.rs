@@ -437,7 +437,7 @@ fn some_fields(rng: &mut Rng, fields: Vec<(&str, String)>) -> Vec<(String, Strin
         .collect()
 }
 
-fn task(rng: &mut Rng) -> String {
+pub(super) fn task(rng: &mut Rng) -> String {
     let status = |rng: &mut Rng| {
         let fields = vec![
             ("state", field(rng, string)),
