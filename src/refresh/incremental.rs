@@ -118,18 +118,30 @@ impl Incremental {
         }
     }
 
-    /// Applies the changes of these tasks (framework id, task id) as the model now has them.
+    /// Applies the changes of these tasks (framework id, task id) as the model now has them. Every
+    /// changed task is taken out before any is added, so that the node ids and table slots the old
+    /// ones free are the ones the new ones take: a churning poll (a tenth of the tasks replaced)
+    /// then leaves no free ids and slots behind for the next one, and grows no chunk.
     pub(crate) fn apply(&mut self, model: &Model, tasks: &[(String, String)]) {
         for (framework_id, task_id) in tasks {
-            let Some(f) = model.framework_position(framework_id) else {
-                continue;
-            };
-            if let Some(slot) = self.slots.remove(f as u32, task_id, &self.tasks) {
-                self.remove_task(slot as usize);
-            }
+            self.remove_if_held(model, framework_id, task_id);
+        }
+        for (framework_id, task_id) in tasks {
+            // (A task named twice was added already: taken out again, so that it is held once.)
+            self.remove_if_held(model, framework_id, task_id);
             if let Some((f, task)) = model.task(framework_id, task_id) {
                 self.add_task(f, &task);
             }
+        }
+    }
+
+    /// Takes the task out if the table holds it.
+    fn remove_if_held(&mut self, model: &Model, framework_id: &str, task_id: &str) {
+        let Some(f) = model.framework_position(framework_id) else {
+            return;
+        };
+        if let Some(slot) = self.slots.remove(f as u32, task_id, &self.tasks) {
+            self.remove_task(slot as usize);
         }
     }
 
