@@ -8,12 +8,13 @@
 //! remembers each task (in the snapshot's [`TaskTable`], which `/v1/enumerate` reads) by what its
 //! records are made from ([`task_source`]), so that they can be made again and taken out. Pure: no I/O.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use slots::SlotIndex;
 use task_source::Generator;
+pub(crate) use touched::Touched;
 
 use super::carried::CarriedTask;
 use super::model::Model;
@@ -35,7 +36,7 @@ pub(crate) struct Incremental {
     gen: Arc<Generator>,
     /// Names of the domain whose records were added or taken out since the last publish (for the IXFR
     /// journal).
-    touched: HashSet<Vec<u8>>,
+    touched: Touched,
     /// Whether `touched` is kept (not while the whole cluster is added at the start: the journal then
     /// compares everything).
     tracking: bool,
@@ -106,7 +107,7 @@ impl Incremental {
             tasks: TaskTable::new(frameworks, agent_ids, Some(regenerate)),
             slots: SlotIndex::with_capacity(tasks),
             gen,
-            touched: HashSet::new(),
+            touched: Touched::default(),
             tracking: false,
             masters: masters.to_vec(),
             agents,
@@ -117,18 +118,30 @@ impl Incremental {
         }
     }
 
-    /// Applies the changes of these tasks (framework id, task id) as the model now has them.
+    /// Applies the changes of these tasks (framework id, task id) as the model now has them. Every
+    /// changed task is taken out before any is added, so that the node ids and table slots the old
+    /// ones free are the ones the new ones take: a churning poll (a tenth of the tasks replaced)
+    /// then leaves no free ids and slots behind for the next one, and grows no chunk.
     pub(crate) fn apply(&mut self, model: &Model, tasks: &[(String, String)]) {
         for (framework_id, task_id) in tasks {
-            let Some(f) = model.framework_position(framework_id) else {
-                continue;
-            };
-            if let Some(slot) = self.slots.remove(f as u32, task_id, &self.tasks) {
-                self.remove_task(slot as usize);
-            }
+            self.remove_if_held(model, framework_id, task_id);
+        }
+        for (framework_id, task_id) in tasks {
+            // (A task named twice was added already: taken out again, so that it is held once.)
+            self.remove_if_held(model, framework_id, task_id);
             if let Some((f, task)) = model.task(framework_id, task_id) {
                 self.add_task(f, &task);
             }
+        }
+    }
+
+    /// Takes the task out if the table holds it.
+    fn remove_if_held(&mut self, model: &Model, framework_id: &str, task_id: &str) {
+        let Some(f) = model.framework_position(framework_id) else {
+            return;
+        };
+        if let Some(slot) = self.slots.remove(f as u32, task_id, &self.tasks) {
+            self.remove_task(slot as usize);
         }
     }
 
@@ -145,11 +158,11 @@ impl Incremental {
 
     /// The snapshot as edited so far, to be stored, and the names whose records changed since the last
     /// publish.
-    pub(crate) fn publish(&mut self) -> (Records, Vec<Vec<u8>>) {
+    pub(crate) fn publish(&mut self) -> (Records, Touched) {
         let records = self.records.clone().with_tasks(Arc::new(self.tasks.clone()));
         // The set goes whole, not drained: a churning poll touches names by the ten thousand, and a
         // drained set would keep a table that large for as long as the edits go on.
-        (records, std::mem::take(&mut self.touched).into_iter().collect())
+        (records, std::mem::take(&mut self.touched))
     }
 
     /// What each structure holds, in heap bytes (the start probe's breakdown; malloc's own overhead,
@@ -225,7 +238,7 @@ impl Incremental {
                 return;
             }
             if self.tracking {
-                self.touched.insert(owner.to_vec());
+                self.touched.insert(owner);
             }
             if let Some(ip) = back {
                 reverse_of(ip, &mut self.reverse);
@@ -246,7 +259,7 @@ impl Incremental {
                 self.records.remove(&self.reverse, Rr::Ptr(owner));
             }
             if self.records.remove(owner, rr) {
-                self.touched.insert(owner.to_vec());
+                self.touched.insert(owner);
             }
         });
         (self.wire, self.target) = bufs;
@@ -308,3 +321,4 @@ mod slots;
 mod task_source;
 #[cfg(test)]
 mod tests;
+mod touched;

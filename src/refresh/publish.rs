@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::incremental::Touched;
 use super::{Now, RefreshError, Refresher};
 use crate::snapshot::{RData, Record, RecordList, Records};
 use crate::transfer::journal;
@@ -23,7 +24,7 @@ pub(super) struct Built {
     /// Where the state came from (for the log).
     pub(super) from: String,
     /// An edited snapshot: the names whose records may have changed (the rest are the same).
-    pub(super) touched: Option<Vec<Vec<u8>>>,
+    pub(super) touched: Option<Touched>,
 }
 
 impl Refresher {
@@ -67,7 +68,7 @@ impl Refresher {
         let previous = self.records.load_full();
         let bound = journal::bound(&self.config);
         let records = match &touched {
-            Some(names) => journal::follow_touched(&previous, records, serial, bound, names),
+            Some(names) => journal::follow_touched(&previous, records, serial, bound, names.iter()),
             None => journal::follow(&previous, records, serial, bound),
         };
         drop(previous);

@@ -27,17 +27,23 @@ pub(crate) fn follow(previous: &Records, next: Records, serial: u32, bound: usiz
 
 /// [`follow`] for a snapshot edited from `previous` where only the records at `touched` (wire names)
 /// may have changed: only those names are compared (a publish in stream mode costs what changed).
-pub(crate) fn follow_touched(
+pub(crate) fn follow_touched<'a>(
     previous: &Records,
     next: Records,
     serial: u32,
     bound: usize,
-    touched: &[Vec<u8>],
+    mut touched: impl Iterator<Item = &'a [u8]>,
 ) -> Records {
-    follow_names(previous, next, serial, bound, Some(touched))
+    follow_names(previous, next, serial, bound, Some(&mut touched))
 }
 
-fn follow_names(previous: &Records, next: Records, serial: u32, bound: usize, touched: Option<&[Vec<u8>]>) -> Records {
+fn follow_names(
+    previous: &Records,
+    next: Records,
+    serial: u32,
+    bound: usize,
+    touched: Option<&mut dyn Iterator<Item = &[u8]>>,
+) -> Records {
     if !previous.is_loaded() || previous.apex() != next.apex() {
         return next.with_serial(serial);
     }
@@ -110,7 +116,7 @@ pub(super) fn diff(old: &Records, new: &Records, bound: usize) -> (Vec<u8>, Vec<
 }
 
 /// [`diff`] of the records at these names alone.
-fn diff_at(old: &Records, new: &Records, names: &[Vec<u8>], bound: usize) -> (Vec<u8>, Vec<u8>) {
+fn diff_at(old: &Records, new: &Records, names: &mut dyn Iterator<Item = &[u8]>, bound: usize) -> (Vec<u8>, Vec<u8>) {
     let (mut deleted, mut added) = (Vec::new(), Vec::new());
     let (mut old_rrs, mut new_rrs) = (Vec::new(), Vec::new());
     for name in names {

@@ -154,7 +154,7 @@ fn a_copy_of_a_chunk_keeps_its_live_tasks_only() {
     let published = table.clone();
     let size = |slot: usize| {
         let row = published.chunks[0].rows[slot];
-        (row.end - row.start) as usize
+        published.chunks[0].entry_len(row.start)
     };
     let before = published.chunks[0].bytes.len();
     assert!(table.take(1), "an edit of the shared chunk copies it");
@@ -217,7 +217,7 @@ fn ids_read_back_as_they_were_however_they_are_kept() {
     one.insert(&TaskEntry::new((0, 0), "app-208400", &cases[0].1, b""));
     assert_eq!(
         one.chunks[0].bytes.len(),
-        11 + 1 + 1 + 1 + 16,
-        "name, shared length, kind, '.', UUID"
+        11 + 1 + 1 + 1 + 16 + 1,
+        "name, shared length, kind, '.', UUID, source length"
     );
 }

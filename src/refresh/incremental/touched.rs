@@ -1,0 +1,102 @@
+//! The names an edit touched, each once ([`Touched`]): what the IXFR journal compares at a publish
+//! (and, with no journal kept, whether the serial moves). Kept back to back in one array with a
+//! table of their places, not a set of owned names: a churning poll at 100k tasks touches a hundred
+//! thousand names, an allocation each (and one more per insert, freed again when the name was
+//! there already) held beside the edit's chunk copies, at its peak. Pure.
+
+use std::hash::BuildHasher;
+
+use crate::refresh::hash_index::Keyed;
+
+/// An empty place in [`Touched::table`].
+const EMPTY: u32 = u32::MAX;
+
+/// Distinct names (wire form), in the order first touched.
+#[derive(Debug, Default)]
+pub(crate) struct Touched {
+    bytes: Vec<u8>,
+    /// Where each name ends in `bytes` (it starts where the one before ends).
+    ends: Vec<u32>,
+    /// Open addressing, linear probing, at most half full: a name's position in `ends`.
+    table: Vec<u32>,
+    /// Random keys: names come from the state, their hashes must not be predictable.
+    keys: Keyed,
+}
+
+impl Touched {
+    /// Adds `name` unless it is there already.
+    pub(crate) fn insert(&mut self, name: &[u8]) {
+        if (self.ends.len() + 1) * 2 > self.table.len() {
+            self.grow();
+        }
+        let mask = self.table.len() - 1;
+        let mut at = self.keys.hash_one(name) as usize & mask;
+        loop {
+            match self.table[at] {
+                EMPTY => break,
+                i if self.name(i as usize) == name => return,
+                _ => at = (at + 1) & mask,
+            }
+        }
+        self.table[at] = self.ends.len() as u32;
+        self.bytes.extend_from_slice(name);
+        self.ends.push(self.bytes.len() as u32);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The names, in the order first touched.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.ends.len()).map(|i| self.name(i))
+    }
+
+    fn name(&self, i: usize) -> &[u8] {
+        let start = match i {
+            0 => 0,
+            _ => self.ends.get(i - 1).map_or(0, |&e| e as usize),
+        };
+        let end = self.ends.get(i).map_or(start, |&e| e as usize);
+        self.bytes.get(start..end).unwrap_or_default()
+    }
+
+    /// Twice the places (16 at first), every name placed again.
+    fn grow(&mut self) {
+        let size = (self.table.len() * 2).max(16);
+        self.table = vec![EMPTY; size];
+        let mask = size - 1;
+        for i in 0..self.ends.len() {
+            let mut at = self.keys.hash_one(self.name(i)) as usize & mask;
+            while self.table[at] != EMPTY {
+                at = (at + 1) & mask;
+            }
+            self.table[at] = i as u32;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each name once, in the order first touched, through several growths; the empty name too.
+    #[test]
+    fn holds_each_name_once_in_order() {
+        let mut touched = Touched::default();
+        assert_eq!(touched.len(), 0);
+        let names: Vec<Vec<u8>> = (0..1000u32)
+            .map(|i| format!("\x04t{i:03}\x05mesos\x00").into_bytes())
+            .collect();
+        for round in 0..3 {
+            for name in names.iter().skip(round * 100) {
+                touched.insert(name);
+            }
+            touched.insert(b"");
+        }
+        assert_eq!(touched.len(), 1001);
+        let mut want: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
+        want.insert(1000, b"");
+        assert_eq!(touched.iter().collect::<Vec<_>>(), want);
+    }
+}
