@@ -98,17 +98,9 @@ impl ByteTable {
     /// (in a table of millions of names that slot is a cache miss, which this lets overlap other work).
     #[inline]
     pub(super) fn prefetch(&self, name: &[u8]) {
-        let Some(mask) = self.slots.len().checked_sub(1) else {
-            return;
-        };
-        #[cfg(target_arch = "x86_64")]
-        if let Some(slot) = self.slots.get(hash(name) as usize & mask) {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            // SAFETY: a prefetch only hints the cache (of an address inside `slots` here).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(slot).cast::<i8>()) };
+        if let Some(mask) = self.slots.len().checked_sub(1) {
+            prefetch(self.slots.get(hash(name) as usize & mask));
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = (name, mask);
     }
 
     /// The id of `name`, adding it if new; `None` only past 67 million names or 4 GiB of names.
@@ -164,6 +156,20 @@ impl ByteTable {
         }
         self.slots = slots;
     }
+}
+
+/// Starts loading the cache line of `value`, which is read or written soon after (in arrays of
+/// millions, a random one is a cache miss, which this lets overlap other work); whether there was
+/// one.
+#[inline]
+pub(super) fn prefetch<T>(value: Option<&T>) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(value) = value {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch only hints the cache (of an address inside a live value here).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(value).cast::<i8>()) };
+    }
+    value.is_some()
 }
 
 /// The rustc "Fx" hash over bytes, 8 at a time: names come from the master's state and lookups are on

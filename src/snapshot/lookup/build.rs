@@ -13,7 +13,7 @@ use crate::snapshot::chunk::{
     Chunk, ChunkNames, CountColumn, NameIndex, Starts, A, AAAA, CHUNK, OTHER, PTR, REVERSE, SRV,
 };
 use crate::snapshot::list::Data;
-use crate::snapshot::names::{ByteTable, FastHash};
+use crate::snapshot::names::{prefetch, ByteTable, FastHash};
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
 use crate::snapshot::{Journal, RData, RecordList, Zone};
 use crate::wire::{bytes_to_wire, is_at_or_below, parents, rtype, text_to_wire, wire_to_text};
@@ -463,20 +463,6 @@ fn shrink_by_half<T>(column: &mut Vec<T>) {
 
 /// How many records ahead of the one being counted or placed the build loads the memory it will touch.
 const AHEAD: usize = 8;
-
-/// Starts loading the cache line of `value`, which is read or written soon after (in arrays of
-/// millions, a random one is a cache miss, which this lets overlap other work); whether there was
-/// one.
-#[inline]
-fn prefetch<T>(value: Option<&T>) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(value) = value {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: a prefetch only hints the cache (of an address inside a live value here).
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(value).cast::<i8>()) };
-    }
-    value.is_some()
-}
 
 /// Puts `value` at `*at` and advances it (the slot was counted, so it exists).
 fn place<T>(array: &mut [T], at: &mut u32, value: T) {

@@ -8,6 +8,7 @@
 
 use crate::snapshot::chunk::{CountFill, PINNED, PTR};
 use crate::snapshot::data::Srv;
+use crate::snapshot::names::prefetch;
 
 const NONE: u32 = u32::MAX;
 
@@ -127,7 +128,7 @@ impl<'a> Counts<'a> {
     #[inline]
     pub(super) fn prefetch(&self, k: usize, at: u32) {
         if let Some(column) = self.refs.get(k) {
-            super::prefetch(column.get(at));
+            prefetch(column.get(at));
         }
     }
 
@@ -152,7 +153,7 @@ impl<'a> Counts<'a> {
             }
         };
         for (i, s) in srv.iter().enumerate() {
-            super::prefetch(srv.get(i + super::AHEAD).and_then(|a| uses.get(a.target as usize)));
+            prefetch(srv.get(i + super::AHEAD).and_then(|a| uses.get(a.target as usize)));
             used(&mut uses, s.target);
         }
         for &p in ptr {
