@@ -50,7 +50,7 @@ pub mod http {
 pub mod mesos {
     /// The state document's parsers.
     pub mod state {
-        pub use crate::mesos::state::{parse, parse_header};
+        pub use crate::mesos::state::{parse, parse_header, task_readers_agree};
     }
 
     /// The ZooKeeper client: leader detection, the wire protocol and a session.

@@ -564,6 +564,8 @@ impl Iterator for Ports<'_> {
 pub(crate) mod lenient;
 mod walk;
 
+#[cfg(feature = "internals")]
+pub use walk::task_readers_agree;
 pub(crate) use walk::{Stopped, TaskSink};
 
 #[cfg(test)]

@@ -341,6 +341,8 @@ impl<'de: 'a, 'a> Visitor<'de> for Tasks<'_, 'a> {
 mod split;
 mod task;
 
+#[cfg(feature = "internals")]
+pub use split::task_readers_agree;
 pub(crate) use split::{read_split, Stopped};
 
 #[cfg(test)]

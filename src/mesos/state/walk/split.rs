@@ -163,6 +163,21 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Entry<T> {
     }
 }
 
+/// Whether the direct reading of a task ([`task::read`]) agrees with `serde_json`'s on the value that
+/// starts `text`: wherever the direct reading reads a task, `serde_json` reads the same task, ending at
+/// the same byte (the `task_reader` fuzz target). `Err` says how they differ.
+#[cfg(feature = "internals")]
+pub fn task_readers_agree(text: &str) -> Result<(), String> {
+    let Some((task, end)) = task::read(text) else {
+        return Ok(());
+    };
+    match one::<Entry<Task>>(Text::Str(text)) {
+        Ok((Entry(Some(want)), at)) if at == end && format!("{want:?}") == format!("{task:?}") => Ok(()),
+        Ok((Entry(want), at)) => Err(format!("read as {task:?} to {end}; serde_json: {want:?} to {at}")),
+        Err(at) => Err(format!("read as {task:?} to {end}; serde_json: an error at {at}")),
+    }
+}
+
 /// Where a framework's tasks go (see [`super::To`]).
 enum To<'s> {
     Sink(&'s mut dyn for<'a> TaskSink<'a>),
