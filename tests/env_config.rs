@@ -46,11 +46,13 @@ fn a_variable_overrides_the_file_in_answers_and_in_v1_config() {
         "the secret stays redacted"
     );
     assert!(!config.to_string().contains("hunter2"));
-    let log = server.log_text();
-    assert!(
-        log.contains("config keys from the environment") && log.contains("MESOS_DNS_TTL"),
-        "{log}"
-    );
+    // The server logs this at start, but the test's reader thread copies its stderr when it is
+    // scheduled: on a loaded machine the line may not have reached `log_text` yet, so wait for it.
+    let logged = || {
+        let log = server.log_text();
+        log.contains("config keys from the environment") && log.contains("MESOS_DNS_TTL")
+    };
+    wait_until("the environment's keys in the log", CHANGE_DEADLINE, logged);
 }
 
 #[test]

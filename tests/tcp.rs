@@ -32,13 +32,17 @@ fn connect(port: u16) -> TcpStream {
 }
 
 /// Queries `NGINX` over UDP every 50 ms until stopped (and at least `MIN_PROBES` times, so a test that
-/// finishes quickly still proves something); returns the worst latency seen. Every query must be answered
-/// correctly within a second.
+/// finishes quickly still proves something). Every query must be answered correctly within
+/// `PROBE_TIMEOUT`: a loop held by a TCP client would answer none until that client's connection is
+/// closed (the idle sweep, `IDLE`), so the bound is well under it, and well over what a loaded test
+/// machine's scheduler may add (answers of 0.75 s were seen with a release build beside the tests).
+/// How fast answers are is measured in `benches/`, not here.
 const MIN_PROBES: usize = 10;
+const PROBE_TIMEOUT: Duration = Duration::from_secs(4);
 
 struct UdpProber {
     stop: Arc<AtomicBool>,
-    handle: JoinHandle<(usize, Duration)>,
+    handle: JoinHandle<usize>,
 }
 
 impl UdpProber {
@@ -46,30 +50,26 @@ impl UdpProber {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = thread::spawn(move || {
-            let (mut n, mut worst) = (0usize, Duration::ZERO);
+            let mut n = 0usize;
             // Bounded: at most 60 s of probing even if the test forgets to stop it.
             let end = Instant::now() + Duration::from_secs(60);
             while (!flag.load(Ordering::Relaxed) || n < MIN_PROBES) && Instant::now() < end {
-                let t = Instant::now();
                 let q = dns::query(0x4000 + (n as u16 & 0x0fff), NGINX, dns::A);
-                let resp = dns::udp(port, &q, Duration::from_secs(1)).expect("UDP answered within 1 s");
+                let resp = dns::udp(port, &q, PROBE_TIMEOUT).expect("UDP answered while TCP is busy");
                 let r = dns::parse(&resp).unwrap();
                 assert_eq!(r.answers.len(), 1, "{r:?}");
-                worst = worst.max(t.elapsed());
                 n += 1;
                 thread::sleep(Duration::from_millis(50));
             }
-            (n, worst)
+            n
         });
         UdpProber { stop, handle }
     }
 
-    fn finish(self) -> (usize, Duration) {
+    fn finish(self) {
         self.stop.store(true, Ordering::Relaxed);
-        let (n, worst) = self.handle.join().expect("the UDP prober saw every answer");
+        let n = self.handle.join().expect("the UDP prober saw every answer");
         assert!(n >= MIN_PROBES, "only {n} UDP probes ran");
-        assert!(worst < Duration::from_millis(500), "a UDP answer took {worst:?}");
-        (n, worst)
     }
 }
 
