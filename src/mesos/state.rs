@@ -417,17 +417,12 @@ impl Resources<'_> {
     /// [`MAX_PORTS_PER_TASK`] in all; a numeric range with its low end above its high end is skipped,
     /// as in the text.
     pub fn all_ports(&self) -> impl Iterator<Item = u16> + '_ {
-        let numeric = self
-            .port_ranges
-            .iter()
-            .filter(|(lo, hi)| lo <= hi)
-            .flat_map(|&(lo, hi)| lo..=hi);
-        parse_ports(&self.ports).chain(numeric).take(MAX_PORTS_PER_TASK)
+        self.all_port_ranges().flat_map(|(lo, hi)| lo..=hi)
     }
 
     /// [`Resources::all_ports`] as ranges `(low, high)` of the same ports in the same order (the
     /// text's valid ranges, then the numeric ones; the last one cut at [`MAX_PORTS_PER_TASK`] ports):
-    /// the text read once, into what a packed task keeps.
+    /// the text read once, into what a packed task keeps. The one place the cap is applied.
     pub(crate) fn all_port_ranges(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
         let mut text = parse_ports(&self.ports);
         let text = std::iter::from_fn(move || text.next_range());
