@@ -68,10 +68,9 @@ impl Refresher {
         let previous = self.records.load_full();
         let bound = journal::bound(&self.config);
         let records = match &touched {
-            Some(names) if names.is_complete() => {
-                journal::follow_touched(&previous, records, serial, bound, names.iter())
+            Some(names) => {
+                journal::follow_touched(&previous, records, serial, bound, names.iter(), names.is_complete())
             }
-            Some(names) => journal::follow_touched_in_part(&previous, records, serial, bound, names.iter()),
             None => journal::follow(&previous, records, serial, bound),
         };
         drop(previous);

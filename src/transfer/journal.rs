@@ -27,28 +27,18 @@ pub(crate) fn follow(previous: &Records, next: Records, serial: u32, bound: usiz
 
 /// [`follow`] for a snapshot edited from `previous` where only the records at `touched` (wire names)
 /// may have changed: only those names are compared (a publish in stream mode costs what changed).
+/// With `all` false they are only some of them (the first an edit touched): with no journal kept
+/// (`bound` 0) a difference there says that the records changed, which is all that counts; otherwise
+/// (none there, or a journal to write) every name is compared, as [`follow`] does.
 pub(crate) fn follow_touched<'a>(
     previous: &Records,
     next: Records,
     serial: u32,
     bound: usize,
     mut touched: impl Iterator<Item = &'a [u8]>,
+    all: bool,
 ) -> Records {
-    follow_names(previous, next, serial, bound, Some((&mut touched, true)))
-}
-
-/// [`follow_touched`] where `touched` are only some of the names that may have changed (the first an
-/// edit touched): with no journal kept (`bound` 0), a difference there says that the records
-/// changed, which is all that counts; otherwise (none there, or a journal to write) every name is
-/// compared, as [`follow`] does.
-pub(crate) fn follow_touched_in_part<'a>(
-    previous: &Records,
-    next: Records,
-    serial: u32,
-    bound: usize,
-    mut touched: impl Iterator<Item = &'a [u8]>,
-) -> Records {
-    follow_names(previous, next, serial, bound, Some((&mut touched, false)))
+    follow_names(previous, next, serial, bound, Some((&mut touched, all)))
 }
 
 /// `touched`: the names that may have changed, and whether they are all of them.

@@ -361,21 +361,21 @@ fn a_change_named_in_part_is_found_past_the_names_given() {
     let old = records_with(3, &[("x.mesos.", [10, 0, 1, 1])], 1);
     let changed_x = || records_with(3, &[("x.mesos.", [10, 0, 1, 2])], 0);
     let task0: [&[u8]; 1] = [b"\x05task0\x08marathon\x05mesos\x00"];
-    let missed = journal::follow_touched(&old, changed_x(), 2, 0, task0.into_iter());
+    let missed = journal::follow_touched(&old, changed_x(), 2, 0, task0.into_iter(), true);
     assert_eq!(
         missed.serial(),
         1,
         "given as all the names, task0 alone says nothing changed"
     );
-    let found = journal::follow_touched_in_part(&old, changed_x(), 3, 0, task0.into_iter());
+    let found = journal::follow_touched(&old, changed_x(), 3, 0, task0.into_iter(), false);
     assert_eq!(found.serial(), 3);
     let same = records_with(3, &[("x.mesos.", [10, 0, 1, 1])], 0);
-    let kept = journal::follow_touched_in_part(&old, same, 4, 0, task0.into_iter());
+    let kept = journal::follow_touched(&old, same, 4, 0, task0.into_iter(), false);
     assert_eq!(kept.serial(), 1);
     let x: [&[u8]; 1] = [b"\x01x\x05mesos\x00"];
-    let found = journal::follow_touched_in_part(&old, changed_x(), 5, 0, x.into_iter());
+    let found = journal::follow_touched(&old, changed_x(), 5, 0, x.into_iter(), false);
     assert_eq!(found.serial(), 5);
-    let written = journal::follow_touched_in_part(&old, changed_x(), 6, BOUND, task0.into_iter());
+    let written = journal::follow_touched(&old, changed_x(), 6, BOUND, task0.into_iter(), false);
     assert_eq!(written.serial(), 6);
     assert_eq!(written.journal().len(), 1);
     let whole = journal::follow(&old, changed_x(), 6, BOUND);
