@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use slots::SlotIndex;
+pub(crate) use task_keys::TaskKeys;
 use task_source::Generator;
 pub(crate) use touched::Touched;
 
@@ -122,17 +123,23 @@ impl Incremental {
     /// changed task is taken out before any is added, so that the node ids and table slots the old
     /// ones free are the ones the new ones take: a churning poll (a tenth of the tasks replaced)
     /// then leaves no free ids and slots behind for the next one, and grows no chunk.
-    pub(crate) fn apply(&mut self, model: &Model, tasks: &[(String, String)]) {
-        for (framework_id, task_id) in tasks {
+    pub(crate) fn apply_keys(&mut self, model: &Model, tasks: &TaskKeys) {
+        for (framework_id, task_id) in tasks.iter() {
             self.remove_if_held(model, framework_id, task_id);
         }
-        for (framework_id, task_id) in tasks {
+        for (framework_id, task_id) in tasks.iter() {
             // (A task named twice was added already: taken out again, so that it is held once.)
             self.remove_if_held(model, framework_id, task_id);
             if let Some((f, task)) = model.task(framework_id, task_id) {
                 self.add_task(f, &task);
             }
         }
+    }
+
+    /// [`apply_keys`](Self::apply_keys) of the pairs as the model lists them.
+    #[cfg(test)]
+    pub(crate) fn apply(&mut self, model: &Model, tasks: &[(String, String)]) {
+        self.apply_keys(model, &TaskKeys::pack(tasks.to_vec()));
     }
 
     /// Takes the task out if the table holds it.
@@ -151,6 +158,13 @@ impl Incremental {
         self
     }
 
+    /// Keeps at most `limit` of the names each edit touches ([`Touched::up_to`]): enough when no
+    /// journal is kept, where only whether a record changed matters.
+    pub(crate) fn with_touched_up_to(mut self, limit: usize) -> Incremental {
+        self.touched = Touched::up_to(limit);
+        self
+    }
+
     /// The masters its records name (a poll naming others is a full build).
     pub(crate) fn masters(&self) -> &[HostPort] {
         &self.masters
@@ -162,7 +176,8 @@ impl Incremental {
         let records = self.records.clone().with_tasks(Arc::new(self.tasks.clone()));
         // The set goes whole, not drained: a churning poll touches names by the ten thousand, and a
         // drained set would keep a table that large for as long as the edits go on.
-        (records, std::mem::take(&mut self.touched))
+        let emptied = self.touched.emptied();
+        (records, std::mem::replace(&mut self.touched, emptied))
     }
 
     /// What each structure holds, in heap bytes (the start probe's breakdown; malloc's own overhead,
@@ -318,6 +333,7 @@ fn reverse_of(ip: IpAddr, out: &mut Vec<u8>) {
 
 mod bulk;
 mod slots;
+mod task_keys;
 mod task_source;
 #[cfg(test)]
 mod tests;

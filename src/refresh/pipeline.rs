@@ -17,6 +17,7 @@ use std::time::Instant;
 use super::carried::{self, CarriedTask};
 use super::carry::{News, View};
 use super::cluster::Cluster;
+use super::incremental::{TaskKeys, Touched};
 use super::model::{Changed, Model, ModelReader};
 use super::plan::{plan, Editable, Plan};
 use super::publish::{next_serial, Built, Stages};
@@ -27,6 +28,7 @@ use crate::mesos::fetch::Fetcher;
 use crate::mesos::state;
 use crate::records::from_state::{generate_for_edits, generate_from_body, generate_from_state, BuildError};
 use crate::snapshot::{RecordList, Records};
+use crate::transfer::journal;
 
 /// Why a step runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,7 +269,9 @@ impl Refresher {
                         tasks.len()
                     );
                 }
-                inc.apply(cluster.model(), &tasks);
+                // (The owned pairs are freed before the edit makes its copies.)
+                let tasks = TaskKeys::pack(tasks);
+                inc.apply_keys(cluster.model(), &tasks);
                 let (records, touched) = inc.publish();
                 Ok(Built {
                     records,
@@ -319,7 +323,14 @@ impl Refresher {
                 RecordList::new()
             };
             let zone = crate::records::zone(config);
-            let mut inc = Incremental::start(fixed, zone, serial, model, gen, named, carried).with_zones(zones);
+            // With no journal kept, an edit's first names say whether a record changed.
+            let names = match journal::bound(config) {
+                0 => Touched::WITHOUT_JOURNAL,
+                _ => usize::MAX,
+            };
+            let mut inc = Incremental::start(fixed, zone, serial, model, gen, named, carried)
+                .with_zones(zones)
+                .with_touched_up_to(names);
             let (records, _) = inc.publish();
             (records, logged, Some(inc))
         } else {

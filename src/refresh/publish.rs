@@ -68,7 +68,9 @@ impl Refresher {
         let previous = self.records.load_full();
         let bound = journal::bound(&self.config);
         let records = match &touched {
-            Some(names) => journal::follow_touched(&previous, records, serial, bound, names.iter()),
+            Some(names) => {
+                journal::follow_touched(&previous, records, serial, bound, names.iter(), names.is_complete())
+            }
             None => journal::follow(&previous, records, serial, bound),
         };
         drop(previous);
@@ -78,9 +80,9 @@ impl Refresher {
         // A full build frees a whole snapshot; edits free the chunks they copied: an edit of many
         // names (a 64th: most chunks) nearly a snapshot, small ones add up to one under churn (glibc
         // keeps them), so they hand memory back at most every few seconds.
-        let large = touched
-            .as_ref()
-            .map_or(true, |names| names.len().saturating_mul(64) >= published.name_count());
+        let large = touched.as_ref().map_or(true, |names| {
+            names.touches().saturating_mul(64) >= published.name_count()
+        });
         if large || self.last_trim.map_or(true, |t| now.at.duration_since(t) >= TRIM_EVERY) {
             return_free_memory();
             self.last_trim = Some(now.at);

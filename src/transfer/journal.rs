@@ -27,22 +27,27 @@ pub(crate) fn follow(previous: &Records, next: Records, serial: u32, bound: usiz
 
 /// [`follow`] for a snapshot edited from `previous` where only the records at `touched` (wire names)
 /// may have changed: only those names are compared (a publish in stream mode costs what changed).
+/// With `all` false they are only some of them (the first an edit touched): with no journal kept
+/// (`bound` 0) a difference there says that the records changed, which is all that counts; otherwise
+/// (none there, or a journal to write) every name is compared, as [`follow`] does.
 pub(crate) fn follow_touched<'a>(
     previous: &Records,
     next: Records,
     serial: u32,
     bound: usize,
     mut touched: impl Iterator<Item = &'a [u8]>,
+    all: bool,
 ) -> Records {
-    follow_names(previous, next, serial, bound, Some(&mut touched))
+    follow_names(previous, next, serial, bound, Some((&mut touched, all)))
 }
 
+/// `touched`: the names that may have changed, and whether they are all of them.
 fn follow_names(
     previous: &Records,
     next: Records,
     serial: u32,
     bound: usize,
-    touched: Option<&mut dyn Iterator<Item = &[u8]>>,
+    touched: Option<(&mut dyn Iterator<Item = &[u8]>, bool)>,
 ) -> Records {
     if !previous.is_loaded() || previous.apex() != next.apex() {
         return next.with_serial(serial);
@@ -50,8 +55,12 @@ fn follow_names(
     // A change bigger than the bound is not kept: past it, only whether anything changed matters
     // (with no journal, the first differing record ends the comparison).
     let (deleted, added) = match touched {
-        Some(names) => diff_at(previous, &next, names, bound),
-        None => diff(previous, &next, bound),
+        Some((names, true)) => diff_at(previous, &next, names, bound),
+        Some((names, false)) if bound == 0 => match diff_at(previous, &next, names, bound) {
+            (deleted, added) if deleted.is_empty() && added.is_empty() => diff(previous, &next, bound),
+            found => found,
+        },
+        Some((_, false)) | None => diff(previous, &next, bound),
     };
     let next = next.with_serial(previous.serial());
     let soa_same = next.soa_rdata() == previous.soa_rdata();

@@ -353,6 +353,35 @@ fn a_change_is_compared_only_as_far_as_the_journal_could_keep_it() {
     assert_eq!(followed.serial(), 2);
 }
 
+/// An edit that names only some of the names it touched: with no journal, a difference among them
+/// decides it; none there, every name is compared (a change past them still moves the serial); with
+/// a journal, every name is compared, so that the change written is whole.
+#[test]
+fn a_change_named_in_part_is_found_past_the_names_given() {
+    let old = records_with(3, &[("x.mesos.", [10, 0, 1, 1])], 1);
+    let changed_x = || records_with(3, &[("x.mesos.", [10, 0, 1, 2])], 0);
+    let task0: [&[u8]; 1] = [b"\x05task0\x08marathon\x05mesos\x00"];
+    let missed = journal::follow_touched(&old, changed_x(), 2, 0, task0.into_iter(), true);
+    assert_eq!(
+        missed.serial(),
+        1,
+        "given as all the names, task0 alone says nothing changed"
+    );
+    let found = journal::follow_touched(&old, changed_x(), 3, 0, task0.into_iter(), false);
+    assert_eq!(found.serial(), 3);
+    let same = records_with(3, &[("x.mesos.", [10, 0, 1, 1])], 0);
+    let kept = journal::follow_touched(&old, same, 4, 0, task0.into_iter(), false);
+    assert_eq!(kept.serial(), 1);
+    let x: [&[u8]; 1] = [b"\x01x\x05mesos\x00"];
+    let found = journal::follow_touched(&old, changed_x(), 5, 0, x.into_iter(), false);
+    assert_eq!(found.serial(), 5);
+    let written = journal::follow_touched(&old, changed_x(), 6, BOUND, task0.into_iter(), false);
+    assert_eq!(written.serial(), 6);
+    assert_eq!(written.journal().len(), 1);
+    let whole = journal::follow(&old, changed_x(), 6, BOUND);
+    assert_eq!(written.journal()[0], whole.journal()[0]);
+}
+
 #[test]
 fn no_journal_is_kept_when_no_one_may_transfer_the_zone() {
     let mut config = Config::default();

@@ -2,7 +2,9 @@
 //! (and, with no journal kept, whether the serial moves). Kept back to back in one array with a
 //! table of their places, not a set of owned names: a churning poll at 100k tasks touches a hundred
 //! thousand names, an allocation each (and one more per insert, freed again when the name was
-//! there already) held beside the edit's chunk copies, at its peak. Pure.
+//! there already) held beside the edit's chunk copies, at its peak. With no journal kept, only
+//! whether a record changed matters, which the first names touched nearly always tell: the set then
+//! keeps at most a few thousand ([`Touched::up_to`]) and says when it left names out. Pure.
 
 use std::hash::BuildHasher;
 
@@ -11,8 +13,8 @@ use crate::refresh::hash_index::Keyed;
 /// An empty place in [`Touched::table`].
 const EMPTY: u32 = u32::MAX;
 
-/// Distinct names (wire form), in the order first touched.
-#[derive(Debug, Default)]
+/// Distinct names (wire form), in the order first touched (the first [`Touched::up_to`] of them).
+#[derive(Debug)]
 pub(crate) struct Touched {
     bytes: Vec<u8>,
     /// Where each name ends in `bytes` (it starts where the one before ends).
@@ -21,11 +23,58 @@ pub(crate) struct Touched {
     table: Vec<u32>,
     /// Random keys: names come from the state, their hashes must not be predictable.
     keys: Keyed,
+    /// The most names kept; a name past them is left out (and counted in `left_out`, each time).
+    limit: usize,
+    left_out: usize,
+}
+
+impl Default for Touched {
+    fn default() -> Touched {
+        Touched::up_to(usize::MAX)
+    }
 }
 
 impl Touched {
-    /// Adds `name` unless it is there already.
+    /// The names kept when no journal is: a churning poll's first differing name is among its
+    /// first few (a removed task's own name, mostly the first).
+    pub(crate) const WITHOUT_JOURNAL: usize = 4096;
+
+    /// A set that keeps the first `limit` distinct names and only notes that there were more.
+    pub(crate) fn up_to(limit: usize) -> Touched {
+        Touched {
+            bytes: Vec::new(),
+            ends: Vec::new(),
+            table: Vec::new(),
+            keys: Keyed::default(),
+            limit,
+            left_out: 0,
+        }
+    }
+
+    /// An empty set with the same limit.
+    pub(crate) fn emptied(&self) -> Touched {
+        Touched::up_to(self.limit)
+    }
+
+    /// Whether every name touched is in the set (none was left out past its limit).
+    pub(crate) fn is_complete(&self) -> bool {
+        self.left_out == 0
+    }
+
+    /// How many names were touched: those kept, and each touch of a name left out (so a name left
+    /// out may count more than once).
+    pub(crate) fn touches(&self) -> usize {
+        self.ends.len().saturating_add(self.left_out)
+    }
+
+    /// Adds `name` unless it is there already (or the set is full: then it notes a name left out).
     pub(crate) fn insert(&mut self, name: &[u8]) {
+        if self.ends.len() >= self.limit {
+            if !self.holds(name) {
+                self.left_out = self.left_out.saturating_add(1);
+            }
+            return;
+        }
         if (self.ends.len() + 1) * 2 > self.table.len() {
             self.grow();
         }
@@ -43,6 +92,23 @@ impl Touched {
         self.ends.push(self.bytes.len() as u32);
     }
 
+    /// Whether `name` is in the set.
+    fn holds(&self, name: &[u8]) -> bool {
+        if self.table.is_empty() {
+            return false;
+        }
+        let mask = self.table.len() - 1;
+        let mut at = self.keys.hash_one(name) as usize & mask;
+        loop {
+            match self.table[at] {
+                EMPTY => return false,
+                i if self.name(i as usize) == name => return true,
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
     }
@@ -98,5 +164,27 @@ mod tests {
         let mut want: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
         want.insert(1000, b"");
         assert_eq!(touched.iter().collect::<Vec<_>>(), want);
+        assert!(touched.is_complete());
+    }
+
+    /// Past its limit a set keeps the names it has, and notes a new name as left out (not one it holds).
+    #[test]
+    fn a_limited_set_keeps_the_first_names_and_notes_one_left_out() {
+        let names: Vec<Vec<u8>> = (0..40u32).map(|i| format!("\x03t{i:02}\x00").into_bytes()).collect();
+        let mut touched = Touched::up_to(30);
+        for name in &names[..30] {
+            touched.insert(name);
+        }
+        touched.insert(&names[3]);
+        assert!(touched.is_complete(), "a name it holds is not left out");
+        assert_eq!(touched.touches(), 30);
+        touched.insert(&names[35]);
+        touched.insert(&names[36]);
+        assert!(!touched.is_complete());
+        assert_eq!((touched.len(), touched.touches()), (30, 32));
+        let want: Vec<&[u8]> = names[..30].iter().map(Vec::as_slice).collect();
+        assert_eq!(touched.iter().collect::<Vec<_>>(), want);
+        let empty = touched.emptied();
+        assert!(empty.is_complete() && empty.len() == 0 && empty.limit == 30);
     }
 }
