@@ -226,6 +226,17 @@ impl Clone for Chunk {
 }
 
 impl Chunk {
+    /// An empty chunk to follow `last`, with room for as much as that one holds: no growth by
+    /// doubling, and no copy when the start is done (a cluster's chunks are much alike).
+    fn after(last: Option<&Arc<Chunk>>) -> Chunk {
+        let like = last.map_or(0, |c| c.bytes.len());
+        Chunk {
+            rows: Vec::with_capacity(CHUNK),
+            bytes: Vec::with_capacity(like + like / 8),
+            dead: 0,
+        }
+    }
+
     fn entry(&self, i: usize) -> Option<TaskEntry<'_>> {
         let row = *self.rows.get(i)?;
         if row.start == FREE {
@@ -393,6 +404,40 @@ fn take_array<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
     Some(*head)
 }
 
+/// Tasks stored after a table's last slot, each in the slot [`TaskTable::insert`] would give it in a
+/// table without free slots, into a chunk held outside the table's `Arc`s while it fills (without
+/// the copy-on-write check of every insert: a million of them at a start), moved in once full or
+/// when the appender is dropped. Free slots stay free.
+pub(crate) struct Appender<'t> {
+    table: &'t mut TaskTable,
+    /// The chunk being filled, after the table's.
+    tail: Option<Chunk>,
+}
+
+impl Appender<'_> {
+    /// Stores a task (copied in); its slot.
+    pub(crate) fn push(&mut self, entry: &TaskEntry<'_>) -> usize {
+        if self.tail.as_ref().is_some_and(|c| c.rows.len() >= CHUNK) {
+            if let Some(full) = self.tail.take() {
+                self.table.chunks.push(Arc::new(full));
+            }
+        }
+        let chunks = &self.table.chunks;
+        let chunk = self.tail.get_or_insert_with(|| Chunk::after(chunks.last()));
+        let row = chunk.append(entry);
+        chunk.rows.push(row);
+        chunks.len() * CHUNK + chunk.rows.len() - 1
+    }
+}
+
+impl Drop for Appender<'_> {
+    fn drop(&mut self) {
+        if let Some(tail) = self.tail.take() {
+            self.table.chunks.push(Arc::new(tail));
+        }
+    }
+}
+
 /// Tasks by slot; a slot freed by a task that stopped is taken by the next one.
 #[derive(Clone, Default)]
 pub(crate) struct TaskTable {
@@ -488,14 +533,8 @@ impl TaskTable {
             }
         }
         if self.chunks.last().map_or(true, |c| c.rows.len() >= CHUNK) {
-            // Room for as much as the last full chunk holds: no growth by doubling, and no copy
-            // when the start is done (a cluster's chunks are much alike).
-            let like = self.chunks.last().map_or(0, |c| c.bytes.len());
-            self.chunks.push(Arc::new(Chunk {
-                rows: Vec::with_capacity(CHUNK),
-                bytes: Vec::with_capacity(like + like / 8),
-                dead: 0,
-            }));
+            let next = Chunk::after(self.chunks.last());
+            self.chunks.push(Arc::new(next));
         }
         let c = self.chunks.len() - 1;
         match self.chunks.last_mut() {
@@ -507,6 +546,15 @@ impl TaskTable {
             }
             None => 0,
         }
+    }
+
+    /// Stores tasks after the last slot, one after another ([`Appender`]): a start's whole table.
+    pub(crate) fn appender(&mut self) -> Appender<'_> {
+        let tail = match self.chunks.last() {
+            Some(last) if last.rows.len() < CHUNK => self.chunks.pop().map(Arc::unwrap_or_clone),
+            _ => None,
+        };
+        Appender { table: self, tail }
     }
 
     /// Takes the task out of `slot`; whether there was one.

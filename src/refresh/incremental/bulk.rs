@@ -125,12 +125,14 @@ impl Incremental {
             .collect();
         let agent = |i: usize| agent_of.get(i).and_then(|&a| agents.get(a as usize)).copied();
         let mut listed = list.tasks().enumerate();
+        let mut table = self.tasks.appender();
         for ((i, t), source) in listed.by_ref().take(model_tasks).zip(sources.iter()) {
             let framework = t.framework_index as u32;
             let entry = TaskEntry::new((framework, agent(i).unwrap_or(u32::MAX)), t.name, t.id, source);
-            let slot = self.tasks.insert(&entry) as u32;
+            let slot = table.push(&entry) as u32;
             self.slots.insert(framework, t.id, slot);
         }
+        drop(table);
         let mut source = std::mem::take(&mut self.scratch);
         for ((i, t), task) in listed.zip(carried).filter(|((_, t), c)| t.id == c.id) {
             task_source::write_carried(task, &mut source);

@@ -10,7 +10,7 @@ use counted::{Counted, Counts, Tree};
 
 use super::{Extra, Records, Srv, Totals};
 use crate::snapshot::chunk::{
-    Chunk, ChunkNames, CountColumn, NameIndex, Starts, A, AAAA, CHUNK, OTHER, PTR, REVERSE, SRV,
+    Chunk, ChunkNames, CountColumn, NameIndex, Starts, A, AAAA, CHUNK, CHUNK_BITS, OTHER, PTR, REVERSE, SRV,
 };
 use crate::snapshot::list::Data;
 use crate::snapshot::names::{prefetch, ByteTable, FastHash};
@@ -155,13 +155,16 @@ impl Records {
             }
         }
         let totals = sum;
-        let total = |k: usize| totals[k] as usize;
-        let mut a = vec![[0u8; 4]; total(A)];
-        let mut aaaa = vec![[0u8; 16]; total(AAAA)];
-        let mut srv = vec![Srv { port: 0, target: 0 }; total(SRV)];
-        let mut ptr = vec![0u32; total(PTR)];
-        let mut extra = vec![Extra::default(); total(OTHER)];
-        let mut blob = Vec::new();
+        // Each chunk's part of every column, where its records are placed: no column of the whole
+        // snapshot to cut into chunks after.
+        let firsts = chunk_firsts(&starts, &totals);
+        let mut a = Parts::new(&firsts, A, [0u8; 4]);
+        let mut aaaa = Parts::new(&firsts, AAAA, [0u8; 16]);
+        let mut srv = Parts::new(&firsts, SRV, Srv { port: 0, target: 0 });
+        let mut ptr = Parts::new(&firsts, PTR, 0u32);
+        let mut extra = Parts::new(&firsts, OTHER, Extra::default());
+        // Each chunk's CNAME and TXT RDATA.
+        let mut blobs = vec![Vec::new(); extra.parts.len()];
         let mut counts = counting.map(|c| Counts::new(c, &totals, tree.take().unwrap_or_default()));
         for (n, target, index) in ptr_pairs {
             let n = n as usize;
@@ -172,7 +175,7 @@ impl Records {
                 if let Some(c) = counts.as_mut() {
                     c.ptr_placed(at[PTR], index, target);
                 }
-                place(&mut ptr, &mut at[PTR], target);
+                place(ptr.slot(n, at[PTR]), &mut at[PTR], target);
             }
         }
         drop(ptr_room);
@@ -187,11 +190,12 @@ impl Records {
                 prefetch(starts.get(node(name) as usize + 1));
             }
             if let Some((name, data)) = near.next() {
-                if let Some(row) = starts.get(node(name) as usize + 1) {
+                let n = node(name) as usize;
+                if let Some(row) = starts.get(n.wrapping_add(1)) {
                     let k = match data {
-                        Data::A(_) => prefetch(a.get(row[A] as usize)).then_some(A),
-                        Data::Aaaa(_) => prefetch(aaaa.get(row[AAAA] as usize)).then_some(AAAA),
-                        Data::Srv { .. } => prefetch(srv.get(row[SRV] as usize)).then_some(SRV),
+                        Data::A(_) => prefetch(a.get(n, row[A])).then_some(A),
+                        Data::Aaaa(_) => prefetch(aaaa.get(n, row[AAAA])).then_some(AAAA),
+                        Data::Srv { .. } => prefetch(srv.get(n, row[SRV])).then_some(SRV),
                         Data::Other(_) => None,
                     };
                     if let (Some(k), Some(c)) = (k, counts.as_ref()) {
@@ -220,23 +224,24 @@ impl Records {
                 c.placed(k, at[k], i as u32, n as u32, target);
             }
             match data {
-                Data::A(ip) => place(&mut a, &mut at[A], ip),
-                Data::Aaaa(ip) => place(&mut aaaa, &mut at[AAAA], ip),
+                Data::A(ip) => place(a.slot(n, at[A]), &mut at[A], ip),
+                Data::Aaaa(ip) => place(aaaa.slot(n, at[AAAA]), &mut at[AAAA], ip),
                 Data::Srv { target, port } => {
                     let target = node(target);
                     if target != NONE {
-                        place(&mut srv, &mut at[SRV], Srv { port, target });
+                        place(srv.slot(n, at[SRV]), &mut at[SRV], Srv { port, target });
                     }
                 }
                 Data::Other(i) => {
                     // One that cannot be encoded keeps its counted slot, empty (the cursor moves on
                     // to where the next node begins all the same).
-                    let e = list.other(i).and_then(|d| encode_other(d, &mut blob, &mut wire));
-                    place(&mut extra, &mut at[OTHER], e.unwrap_or_default());
+                    let blob = blobs.get_mut(n >> CHUNK_BITS);
+                    let e = (list.other(i).zip(blob)).and_then(|(d, blob)| encode_other(d, blob, &mut wire));
+                    place(extra.slot(n, at[OTHER]), &mut at[OTHER], e.unwrap_or_default());
                 }
             }
         }
-        let counts = counts.map(|c| c.finish(&starts, &srv, &ptr, first_reverse));
+        let counts = counts.map(|c| c.finish(&starts, &srv.parts, &ptr.parts, first_reverse));
         let mut mname = Vec::new();
         let mut rname = Vec::new();
         if text_to_wire(&zone.soa_mname, &mut mname).is_none() {
@@ -269,12 +274,13 @@ impl Records {
         }
         let flat = Flat {
             names,
-            a,
-            aaaa,
-            srv,
-            ptr,
-            extra,
-            blob,
+            a: a.parts,
+            aaaa: aaaa.parts,
+            srv: srv.parts,
+            ptr: ptr.parts,
+            extra: extra.parts,
+            blobs,
+            totals,
             starts,
             first_reverse,
             counts,
@@ -340,15 +346,18 @@ impl Named {
     }
 }
 
-/// A snapshot as the build lays it out: one array per kind over every node.
+/// A snapshot as the build lays it out: each chunk's part of each column, where each node starts in
+/// every column over every node.
 struct Flat {
     names: ChunkNames,
-    a: Vec<[u8; 4]>,
-    aaaa: Vec<[u8; 16]>,
-    srv: Vec<Srv>,
-    ptr: Vec<u32>,
-    extra: Vec<Extra>,
-    blob: Vec<u8>,
+    a: Vec<Vec<[u8; 4]>>,
+    aaaa: Vec<Vec<[u8; 16]>>,
+    srv: Vec<Vec<Srv>>,
+    ptr: Vec<Vec<u32>>,
+    extra: Vec<Vec<Extra>>,
+    blobs: Vec<Vec<u8>>,
+    /// Records per column.
+    totals: [u32; 5],
     starts: Vec<[u32; 5]>,
     first_reverse: u32,
     /// A build to be edited: each record's references and each node's uses.
@@ -356,8 +365,9 @@ struct Flat {
 }
 
 impl Flat {
-    /// Cuts the arrays into chunks, one column at a time, each freed once copied (so that the peak is
-    /// the snapshot and one column, not two snapshots).
+    /// The chunks: their parts of the columns moved in, their starts made local, the counts cut
+    /// into chunks one column at a time, each freed as it goes (so that the peak is the snapshot and
+    /// one column of counts, not two snapshots).
     fn into_chunks(self) -> (NameIndex, Vec<Arc<Chunk>>, Totals) {
         let Flat {
             names,
@@ -366,7 +376,8 @@ impl Flat {
             srv,
             ptr,
             extra,
-            blob,
+            blobs,
+            totals: columns,
             starts,
             first_reverse,
             counts,
@@ -374,7 +385,7 @@ impl Flat {
         let nodes = names.len();
         let totals = Totals {
             names: nodes,
-            columns: [a.len(), aaaa.len(), srv.len(), ptr.len(), extra.len()],
+            columns: columns.map(|c| c as usize),
         };
         let ChunkNames { mut chunks, index, .. } = names;
         for (c, chunk) in chunks.iter_mut().enumerate() {
@@ -414,59 +425,69 @@ impl Flat {
                 }
             }
         }
-        split_column(&mut chunks, a, bounds, A, |ch| &mut ch.a);
-        split_column(&mut chunks, aaaa, bounds, AAAA, |ch| &mut ch.aaaa);
-        split_column(&mut chunks, srv, bounds, SRV, |ch| &mut ch.srv);
-        split_column(&mut chunks, ptr, bounds, PTR, |ch| &mut ch.ptr);
-        for (c, chunk) in chunks.iter_mut().enumerate() {
-            for e in extra.get(bounds(c, OTHER)).unwrap_or_default() {
-                let bytes = blob.get(e.start as usize..e.end as usize).unwrap_or_default();
-                let start = chunk.blob.len() as u32;
-                chunk.blob.extend_from_slice(bytes);
-                chunk.extra.push(Extra {
-                    rtype: e.rtype,
-                    start,
-                    end: chunk.blob.len() as u32,
-                });
-            }
+        let parts = a.into_iter().zip(aaaa).zip(srv).zip(ptr).zip(extra).zip(blobs);
+        for (chunk, (((((a, aaaa), srv), ptr), extra), mut blob)) in chunks.iter_mut().zip(parts) {
+            blob.shrink_to_fit();
+            (chunk.a, chunk.aaaa, chunk.srv, chunk.ptr, chunk.extra, chunk.blob) = (a, aaaa, srv, ptr, extra, blob);
         }
         (index, chunks.into_iter().map(Arc::new).collect(), totals)
     }
 }
 
-/// Moves each chunk's part of one column into it, the last chunk's first, the column shrinking as
-/// it goes: the copies take the room the column gives back, so that splitting it costs a chunk's
-/// part more, not the whole column again.
-fn split_column<T: Copy>(
-    chunks: &mut [Chunk],
-    mut column: Vec<T>,
-    bounds: impl Fn(usize, usize) -> std::ops::Range<usize>,
-    k: usize,
-    field: impl Fn(&mut Chunk) -> &mut Vec<T>,
-) {
-    for (c, chunk) in chunks.iter_mut().enumerate().rev() {
-        let part = bounds(c, k);
-        let to = field(chunk);
-        to.reserve_exact(part.len());
-        to.extend_from_slice(column.get(part.clone()).unwrap_or_default());
-        column.truncate(part.start);
-        shrink_by_half(&mut column);
-    }
+/// Per chunk, and one past the last: the column positions of its first node's records (`starts`:
+/// a counted build's rows, row `n + 1` where node `n` begins, before any record is placed;
+/// `totals`: the records of each column).
+fn chunk_firsts(starts: &[[u32; 5]], totals: &[u32; 5]) -> Vec<[u32; 5]> {
+    let nodes = starts.len().saturating_sub(1);
+    let firsts = (0..nodes).step_by(CHUNK).filter_map(|n| starts.get(n + 1).copied());
+    firsts.chain(std::iter::once(*totals)).collect()
 }
 
-/// Gives a shrinking column's unused half back.
-fn shrink_by_half<T>(column: &mut Vec<T>) {
-    if column.len() <= column.capacity() / 2 {
-        column.shrink_to_fit();
+/// One column of a build in its chunks' parts, each as long as its chunk's records of the column:
+/// the record at column position `at` of node `n` is at `at` less the part's first position in
+/// part `n >> CHUNK_BITS`.
+struct Parts<T> {
+    parts: Vec<Vec<T>>,
+    /// Per part: its first position in the column.
+    firsts: Vec<u32>,
+}
+
+impl<T: Clone> Parts<T> {
+    /// The parts of column `k` of chunks whose first positions are `firsts` (one more: the end),
+    /// filled with `zero`.
+    fn new(firsts: &[[u32; 5]], k: usize, zero: T) -> Parts<T> {
+        let parts = firsts
+            .windows(2)
+            .map(|w| vec![zero.clone(); w[1][k].saturating_sub(w[0][k]) as usize])
+            .collect();
+        let firsts = firsts.iter().map(|f| f[k]).collect();
+        Parts { parts, firsts }
+    }
+
+    /// The place of the record at column position `at` of node `n`.
+    #[inline]
+    fn slot(&mut self, n: usize, at: u32) -> Option<&mut T> {
+        let c = n >> CHUNK_BITS;
+        let i = at.checked_sub(*self.firsts.get(c)?)?;
+        self.parts.get_mut(c)?.get_mut(i as usize)
+    }
+
+    /// [`slot`](Self::slot), to read (and prefetch).
+    #[inline]
+    fn get(&self, n: usize, at: u32) -> Option<&T> {
+        let c = n >> CHUNK_BITS;
+        let i = at.checked_sub(*self.firsts.get(c)?)?;
+        self.parts.get(c)?.get(i as usize)
     }
 }
 
 /// How many records ahead of the one being counted or placed the build loads the memory it will touch.
 const AHEAD: usize = 8;
 
-/// Puts `value` at `*at` and advances it (the slot was counted, so it exists).
-fn place<T>(array: &mut [T], at: &mut u32, value: T) {
-    if let Some(slot) = array.get_mut(*at as usize) {
+/// Puts `value` in `slot` (that of position `*at`) and advances `at` (the slot was counted, so it
+/// exists).
+fn place<T>(slot: Option<&mut T>, at: &mut u32, value: T) {
+    if let Some(slot) = slot {
         *slot = value;
         *at += 1;
     }

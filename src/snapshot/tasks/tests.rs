@@ -92,6 +92,45 @@ fn slots_are_reused_and_clones_keep_what_they_saw() {
     assert!(!table.take(600) && !table.take(1 << 40), "no such slot");
 }
 
+/// Tasks appended after a partly filled last chunk, shared with a published table, take the slots
+/// inserting them would (past a chunk's end too), read back the same, and leave the published
+/// table as it was; a dropped appender leaves its partial chunk in the table, to be inserted after.
+#[test]
+fn appended_tasks_take_the_slots_inserts_would_and_published_tables_keep_theirs() {
+    let ids: Vec<String> = (0..700)
+        .map(|i| format!("web.{i:08x}-1111-2222-3333-444455556666"))
+        .collect();
+    let source = |i: usize| format!("source {i}").into_bytes();
+    let mut inserted = TaskTable::new(vec!["marathon".into()], vec![], None);
+    let mut appended = TaskTable::new(vec!["marathon".into()], vec![], None);
+    for (i, id) in ids.iter().enumerate().take(100) {
+        let s = source(i);
+        let e = TaskEntry::new((0, i as u32 % 3), "web", id, &s);
+        assert_eq!((inserted.insert(&e), appended.insert(&e)), (i, i));
+    }
+    let published = appended.clone();
+    let mut table = appended.appender();
+    for (i, id) in ids.iter().enumerate().take(650).skip(100) {
+        let s = source(i);
+        let e = TaskEntry::new((0, i as u32 % 3), "web", id, &s);
+        assert_eq!((table.push(&e), inserted.insert(&e)), (i, i), "task {i}");
+    }
+    drop(table);
+    let s = source(650);
+    let e = TaskEntry::new((0, 1), "web", &ids[650], &s);
+    assert_eq!((appended.insert(&e), inserted.insert(&e)), (650, 650));
+    let all = |t: &TaskTable| {
+        t.entries()
+            .map(|e| (e.framework, e.agent, e.id().into_owned(), e.source.to_vec()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(all(&appended), all(&inserted));
+    assert_eq!(appended.slot_bound(), 651);
+    assert_eq!(published.len(), 100, "the published table keeps its tasks");
+    assert_eq!(published.get(99).map(|e| e.id().into_owned()), Some(ids[99].clone()));
+    assert_eq!(published.get(100), None);
+}
+
 /// Names, ids and sources of any length (past a one-byte length, empty ones) read back whole.
 #[test]
 fn long_and_empty_texts_read_back_whole() {

@@ -139,10 +139,17 @@ impl<'a> Counts<'a> {
     }
 
     /// Each node's uses, once every record is placed (`starts`: where each node's records begin in
-    /// each column, global). The apex, and a base node that no record of no task uses, are pinned
+    /// each column, global; `srv`, `ptr`: those columns in their chunks' parts). The apex, and a
+    /// base node that no record of no task uses, are pinned
     /// (as [`Records::start_counting`](crate::snapshot::Records::start_counting) pins them); a
     /// node nothing uses has none (the caller frees it).
-    pub(super) fn finish(mut self, starts: &[[u32; 5]], srv: &[Srv], ptr: &[u32], first_reverse: u32) -> Counted {
+    pub(super) fn finish(
+        mut self,
+        starts: &[[u32; 5]],
+        srv: &[Vec<Srv>],
+        ptr: &[Vec<u32>],
+        first_reverse: u32,
+    ) -> Counted {
         let mut uses: Vec<u32> = starts
             .windows(2)
             .map(|w| (0..5).map(|k| w[1][k].saturating_sub(w[0][k])).sum())
@@ -152,11 +159,12 @@ impl<'a> Counts<'a> {
                 *u += 1;
             }
         };
-        for (i, s) in srv.iter().enumerate() {
-            prefetch(srv.get(i + super::AHEAD).and_then(|a| uses.get(a.target as usize)));
+        let mut ahead = srv.iter().flatten().skip(super::AHEAD);
+        for s in srv.iter().flatten() {
+            prefetch(ahead.next().and_then(|a| uses.get(a.target as usize)));
             used(&mut uses, s.target);
         }
-        for &p in ptr {
+        for &p in ptr.iter().flatten() {
             used(&mut uses, p);
         }
         let parents = std::mem::take(&mut self.tree.parent);
