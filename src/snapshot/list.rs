@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::names::{ByteTable, FastHash};
 use super::zones::AgentZone;
+use chains::{Chain, Chains};
 use entries::Entries;
 
 /// The data of one generated record.
@@ -192,7 +193,7 @@ impl TaskTable {
 pub struct RecordList {
     names: ByteTable,
     /// The last record of each name (index into `entries`), or `NONE`, with what its records hold.
-    last: Vec<Chain>,
+    last: Chains,
     entries: Entries<Entry>,
     /// Per entry: the previous record of the same name, or `NONE` (a chain per name, for duplicate
     /// checks without a global set). Apart from `entries`, so that [`RecordList::forget_names`] can
@@ -245,35 +246,6 @@ pub(crate) struct Repeat {
     pub(crate) reverse: bool,
 }
 
-/// A name's chain of records: its newest record, and a filter of the data of them all (two bits of
-/// 32 a record, [`Chain::bits`]), read with it. A record whose bits are not all set is surely new:
-/// adding it walks no chain. At a million tasks a task name's records are spread over its tasks,
-/// and walking them was a cache miss a step.
-#[derive(Debug, Clone, Copy)]
-struct Chain {
-    head: u32,
-    seen: u32,
-}
-
-impl Chain {
-    const EMPTY: Chain = Chain { head: NONE, seen: 0 };
-
-    /// The filter bits of a record of `data`.
-    fn bits(data: Data) -> u32 {
-        let x = match data {
-            Data::A(o) => u64::from(u32::from_le_bytes(o)),
-            Data::Aaaa(o) => {
-                let v = u128::from_le_bytes(o);
-                (v as u64) ^ ((v >> 64) as u64).rotate_left(23)
-            }
-            Data::Srv { target, port } => u64::from(target) << 16 | u64::from(port) | 1 << 62,
-            Data::Other(i) => u64::from(i) | 1 << 63,
-        };
-        let h = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        1 << (h >> 59) | 1 << ((h >> 54) & 31)
-    }
-}
-
 /// The names whose chain of records grew long, and every record of theirs: a duplicate check there is
 /// one hash look-up instead of a walk of the chain.
 #[derive(Debug, Clone, Default)]
@@ -321,7 +293,7 @@ impl RecordList {
     pub fn with_capacity(records: usize) -> Self {
         RecordList {
             names: ByteTable::with_capacity(records / 3),
-            last: Vec::with_capacity(records / 3),
+            last: Chains::with_capacity(records / 3),
             entries: Entries::default(),
             prev: Vec::with_capacity(records),
             forgotten: false,
@@ -503,7 +475,7 @@ impl RecordList {
         }
         let id = self.names.intern(name.as_bytes())?;
         if id as usize == self.last.len() {
-            self.last.push(Chain::EMPTY);
+            self.last.push_empty();
         }
         Some(id)
     }
@@ -660,7 +632,7 @@ impl RecordList {
 
     /// [`add`](Self::add), noting a repeat marked `reverse` or not.
     fn add_as(&mut self, name: u32, data: Data, reverse: bool) -> bool {
-        let Some(&Chain { head, seen }) = self.last.get(name as usize) else {
+        let Some(Chain { head, seen }) = self.last.get(name) else {
             return false;
         };
         // (A long chain's records are in the filter too: what it rules out, `LongChains` has not.)
@@ -683,12 +655,13 @@ impl RecordList {
         if let Some(span) = self.tasks.records.get_mut(self.current_task as usize) {
             span.1 = index.saturating_add(1);
         }
-        if let Some(last) = self.last.get_mut(name as usize) {
-            *last = Chain {
+        self.last.set(
+            name,
+            Chain {
                 head: index,
                 seen: seen | bits,
-            };
-        }
+            },
+        );
         if self.long.is_long(name) {
             self.long.records.insert((name, data), index);
         }
@@ -752,11 +725,12 @@ impl RecordList {
         None
     }
 
-    /// Frees what only adding records needs (the names' hash index, the long chains' sets) once the
+    /// Frees what only adding records needs (the names' hash index, the chains' filters, the long chains' sets) once the
     /// list is built and kept for reading (`/v1/enumerate`). Records can still be added after, more
     /// slowly at first.
     pub fn seal(&mut self) {
         self.names.drop_index();
+        self.last.seal();
         self.long = LongChains::default();
         self.tasks.agent_index = std::collections::HashMap::default();
         self.tasks.agent_by_key = Vec::new();
@@ -774,7 +748,7 @@ impl RecordList {
     pub(crate) fn forget_chains(&mut self) {
         self.forgotten = true;
         self.names.drop_index();
-        self.last = Vec::new();
+        self.last = Chains::default();
         self.prev = Vec::new();
         self.long = LongChains::default();
         self.tasks.agent_index = std::collections::HashMap::default();
@@ -820,7 +794,7 @@ impl RecordList {
         let Some(id) = self.names.find(name.as_bytes()) else {
             return false;
         };
-        let mut at = self.last.get(id as usize).map_or(NONE, |c| c.head);
+        let mut at = self.last.head(id);
         while let Some(e) = self.entries.get(at as usize) {
             if self.rdata(self.unpack(e.data)) == *data {
                 return true;
@@ -902,6 +876,7 @@ fn pack(data: Data, v6_index: u32) -> Packed {
     }
 }
 
+mod chains;
 mod entries;
 #[cfg(test)]
 mod tests;

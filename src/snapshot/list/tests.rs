@@ -224,7 +224,7 @@ fn the_chain_filter_misses_no_repeat() {
     }
     let ids = names.iter().filter_map(|n| list.names.find(n.as_bytes()));
     for id in ids {
-        let chain = list.last[id as usize];
+        let chain = list.last.get(id).unwrap();
         let mut at = chain.head;
         while let Some((_, data)) = list.entry(at) {
             let bits = Chain::bits(data);
@@ -233,4 +233,32 @@ fn the_chain_filter_misses_no_repeat() {
             at = list.prev_of(at);
         }
     }
+}
+
+/// A sealed list keeps its chains' heads alone (4 bytes a name, not 8), and still refuses every
+/// duplicate, of a record from before the seal or after, and adds what is new.
+#[test]
+fn a_sealed_list_drops_the_chain_filters_and_still_refuses_duplicates() {
+    let mut list = RecordList::new();
+    let v4 = |i: u32| RData::A(Ipv4Addr::from(0x0a00_0000 + i));
+    let names: Vec<String> = (0..1000).map(|i| format!("t{i}.marathon.mesos.")).collect();
+    for (i, name) in (0u32..).zip(&names) {
+        assert!(list.push(name, v4(i)));
+        assert!(list.push(name, v4(i + 1)));
+    }
+    let before = list.last.heap_bytes();
+    list.seal();
+    assert!(
+        list.last.heap_bytes() * 2 <= before,
+        "{} of {before} bytes",
+        list.last.heap_bytes()
+    );
+    assert!(list.contains(&names[7], &v4(8)));
+    assert!(!list.push(&names[7], v4(7)), "a record from before the seal");
+    assert!(list.push(&names[7], v4(1000)), "a new record");
+    assert!(!list.push(&names[7], v4(1000)), "the new record again");
+    assert!(!list.push(&names[8], v4(9)), "another name's, from before the seal");
+    assert!(list.push("new.mesos.", v4(1)), "a new name");
+    assert!(!list.push("new.mesos.", v4(1)));
+    assert_eq!(list.len(), 2002);
 }
