@@ -78,31 +78,27 @@ impl Touched {
         if (self.ends.len() + 1) * 2 > self.table.len() {
             self.grow();
         }
-        let mask = self.table.len() - 1;
-        let mut at = self.keys.hash_one(name) as usize & mask;
-        loop {
-            match self.table[at] {
-                EMPTY => break,
-                i if self.name(i as usize) == name => return,
-                _ => at = (at + 1) & mask,
-            }
+        if let Err(at) = self.probe(name) {
+            self.table[at] = self.ends.len() as u32;
+            self.bytes.extend_from_slice(name);
+            self.ends.push(self.bytes.len() as u32);
         }
-        self.table[at] = self.ends.len() as u32;
-        self.bytes.extend_from_slice(name);
-        self.ends.push(self.bytes.len() as u32);
     }
 
     /// Whether `name` is in the set.
     fn holds(&self, name: &[u8]) -> bool {
-        if self.table.is_empty() {
-            return false;
-        }
+        !self.table.is_empty() && self.probe(name).is_ok()
+    }
+
+    /// `name`'s place in the table (`Ok`), or the empty place it would take (`Err`). The table
+    /// must not be empty (it is never full: it grows at half).
+    fn probe(&self, name: &[u8]) -> Result<usize, usize> {
         let mask = self.table.len() - 1;
         let mut at = self.keys.hash_one(name) as usize & mask;
         loop {
             match self.table[at] {
-                EMPTY => return false,
-                i if self.name(i as usize) == name => return true,
+                EMPTY => return Err(at),
+                i if self.name(i as usize) == name => return Ok(at),
                 _ => at = (at + 1) & mask,
             }
         }

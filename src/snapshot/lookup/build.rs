@@ -464,20 +464,26 @@ impl<T: Clone> Parts<T> {
         Parts { parts, firsts }
     }
 
+    /// The part and the place in it of the record at column position `at` of node `n`.
+    #[inline]
+    fn place_of(&self, n: usize, at: u32) -> Option<(usize, usize)> {
+        let c = n >> CHUNK_BITS;
+        let i = at.checked_sub(*self.firsts.get(c)?)?;
+        Some((c, i as usize))
+    }
+
     /// The place of the record at column position `at` of node `n`.
     #[inline]
     fn slot(&mut self, n: usize, at: u32) -> Option<&mut T> {
-        let c = n >> CHUNK_BITS;
-        let i = at.checked_sub(*self.firsts.get(c)?)?;
-        self.parts.get_mut(c)?.get_mut(i as usize)
+        let (c, i) = self.place_of(n, at)?;
+        self.parts.get_mut(c)?.get_mut(i)
     }
 
     /// [`slot`](Self::slot), to read (and prefetch).
     #[inline]
     fn get(&self, n: usize, at: u32) -> Option<&T> {
-        let c = n >> CHUNK_BITS;
-        let i = at.checked_sub(*self.firsts.get(c)?)?;
-        self.parts.get(c)?.get(i as usize)
+        let (c, i) = self.place_of(n, at)?;
+        self.parts.get(c)?.get(i)
     }
 }
 
