@@ -2,12 +2,13 @@
 //! that differs from the one before in a few names shares everything else with it (stream mode at
 //! 100k tasks publishes a change in the time it takes to copy a few pieces, not the whole zone):
 //!
-//! - [`Chunk`]: the nodes of [`CHUNK`] consecutive ids, each with its name, its kind and its A, AAAA,
-//!   SRV, PTR and CNAME/TXT data, one array per kind as the whole snapshot once had them;
+//! - [`Chunk`]: the nodes of [`CHUNK`] consecutive ids, each with its A, AAAA, SRV, PTR and CNAME/TXT
+//!   data, one array per kind as the whole snapshot once had them, and its name and kind
+//!   ([`NodeNames`], shared on their own: most edits change a node's records, not its name);
 //! - [`NameIndex`]: name -> node id, an open-addressing table cut into shards by hash.
 //!
-//! Both are behind `Arc`s; editing one ([`Arc::make_mut`]) copies it only while a published snapshot
-//! still shares it. Reading a node costs two pointer hops more than a flat array.
+//! All are behind `Arc`s; editing one ([`Arc::make_mut`]) copies it only while a published snapshot
+//! still shares it. Reading a node costs two pointer hops more than a flat array, its name three.
 
 use std::sync::Arc;
 
@@ -40,13 +41,12 @@ pub(super) const OTHER: usize = 4;
 pub(super) const PINNED: u32 = u32::MAX;
 
 /// The nodes of ids `base..base + len()`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Chunk {
-    /// Names (lower-case wire form), each at its span; a freed node's bytes stay until [`Chunk::compact`].
-    pub(super) arena: Vec<u8>,
-    pub(super) spans: Vec<(u32, u32)>,
-    /// [`FREE`], [`DOMAIN`] or [`REVERSE`], per node.
-    pub(super) kinds: Vec<u8>,
+    /// The nodes' names and kinds, shared on their own: an edit that changes only the records of a
+    /// chunk's nodes (the names an app's instances share, as one of them is replaced) copies the
+    /// columns below and keeps the names (about half of a chunk's bytes) where they are.
+    pub(super) names: Arc<NodeNames>,
     /// Per node and one past the last: where its data starts in each column.
     pub(super) starts: Starts,
     pub(super) a: Vec<[u8; 4]>,
@@ -64,42 +64,121 @@ pub(super) struct Chunk {
     pub(super) counting: bool,
 }
 
-/// A copy (copy-on-write makes one when an edit touches a chunk a published snapshot shares) keeps
-/// only the live nodes' names: the copy is the compaction, so the names of freed and renamed nodes
-/// last at most until the next edit of the chunk.
-impl Clone for Chunk {
-    fn clone(&self) -> Chunk {
+/// A chunk's node names (lower-case wire form, each at its span; a freed node's bytes stay until
+/// [`NodeNames::compact`]) and kinds ([`FREE`], [`DOMAIN`] or [`REVERSE`]).
+#[derive(Debug, Default)]
+pub(super) struct NodeNames {
+    pub(super) arena: Vec<u8>,
+    pub(super) spans: Vec<(u32, u32)>,
+    pub(super) kinds: Vec<u8>,
+}
+
+/// A copy (copy-on-write makes one when an edit names or frees a node of names a published snapshot
+/// shares) keeps only the live nodes' names: the copy is the compaction, so the names of freed and
+/// renamed nodes last at most until the next such edit of the chunk.
+impl Clone for NodeNames {
+    fn clone(&self) -> NodeNames {
         let mut spans = self.spans.clone();
         let arena = live_names(&mut spans, &self.arena);
-        Chunk {
+        NodeNames {
             arena,
             spans,
             kinds: self.kinds.clone(),
-            starts: self.starts.clone(),
-            a: self.a.clone(),
-            aaaa: self.aaaa.clone(),
-            srv: self.srv.clone(),
-            ptr: self.ptr.clone(),
-            extra: self.extra.clone(),
-            blob: self.blob.clone(),
-            uses: self.uses.clone(),
-            refs: self.refs.clone(),
-            counting: self.counting,
         }
+    }
+}
+
+impl NodeNames {
+    /// Room for the names of a chunk like one whose names took `like` bytes.
+    fn like(like: usize) -> NodeNames {
+        NodeNames {
+            arena: Vec::with_capacity(like + like / 8),
+            spans: Vec::with_capacity(CHUNK),
+            kinds: Vec::with_capacity(CHUNK),
+        }
+    }
+
+    #[inline]
+    fn name(&self, i: usize) -> &[u8] {
+        match self.spans.get(i) {
+            Some(&(start, end)) => self.arena.get(start as usize..end as usize).unwrap_or_default(),
+            None => &[],
+        }
+    }
+
+    fn push(&mut self, name: &[u8], kind: u8) {
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(name);
+        self.spans.push((start, self.arena.len() as u32));
+        self.kinds.push(kind);
+    }
+
+    /// Gives node `i` a new name and kind. The name goes at the end of the arena; one that has no room
+    /// there while freed and renamed nodes left at least as many bytes behind compacts it first, so
+    /// that names a chunk keeps through edits take at most an eighth more than its live ones.
+    fn rename(&mut self, i: usize, name: &[u8], kind: u8) {
+        if self.arena.len() + name.len() > self.arena.capacity() && self.dead_bytes() >= name.len() {
+            self.compact();
+        }
+        room(&mut self.arena, name.len());
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(name);
+        if let (Some(span), Some(k)) = (self.spans.get_mut(i), self.kinds.get_mut(i)) {
+            *span = (start, start + name.len() as u32);
+            *k = kind;
+        }
+    }
+
+    /// Marks node `i` free; compacts the arena once a quarter of it is dead (and at least 512 bytes).
+    fn free(&mut self, i: usize) {
+        if let (Some(span), Some(k)) = (self.spans.get_mut(i), self.kinds.get_mut(i)) {
+            *span = (0, 0);
+            *k = FREE;
+        }
+        let dead = self.dead_bytes();
+        if dead >= 512 && dead * 4 > self.arena.len() {
+            self.compact();
+        }
+    }
+
+    /// The arena's bytes no node's name takes.
+    fn dead_bytes(&self) -> usize {
+        self.arena.len().saturating_sub(self.live_bytes())
+    }
+
+    /// Drops the bytes of freed and renamed nodes, keeping room for an eighth more.
+    fn compact(&mut self) {
+        let live = self.live_bytes();
+        let mut arena = Vec::with_capacity(live + live / 8);
+        move_names(&mut self.spans, &self.arena, &mut arena);
+        self.arena = arena;
+    }
+
+    /// The bytes of the live names.
+    pub(super) fn live_bytes(&self) -> usize {
+        self.spans.iter().map(|&(s, e)| e.saturating_sub(s) as usize).sum()
     }
 }
 
 impl Chunk {
     pub(super) fn len(&self) -> usize {
-        self.kinds.len()
+        self.names.kinds.len()
     }
 
     #[inline]
     pub(super) fn name(&self, i: usize) -> &[u8] {
-        match self.spans.get(i) {
-            Some(&(start, end)) => self.arena.get(start as usize..end as usize).unwrap_or_default(),
-            None => &[],
-        }
+        self.names.name(i)
+    }
+
+    /// Node `i`'s kind ([`FREE`], [`DOMAIN`] or [`REVERSE`]), if there is such a node.
+    #[inline]
+    pub(super) fn kind(&self, i: usize) -> Option<u8> {
+        self.names.kinds.get(i).copied()
+    }
+
+    /// The names, to change (copied first if a published snapshot shares them).
+    pub(super) fn names_mut(&mut self) -> &mut NodeNames {
+        Arc::make_mut(&mut self.names)
     }
 
     /// The range of node `i`'s data in column `k`.
@@ -113,9 +192,10 @@ impl Chunk {
 
     #[cfg(test)]
     pub(super) fn shrink_to_fit(&mut self) {
-        self.arena.shrink_to_fit();
-        self.spans.shrink_to_fit();
-        self.kinds.shrink_to_fit();
+        let names = self.names_mut();
+        names.arena.shrink_to_fit();
+        names.spans.shrink_to_fit();
+        names.kinds.shrink_to_fit();
         self.starts.shrink_to_fit();
         self.a.shrink_to_fit();
         self.aaaa.shrink_to_fit();
@@ -129,24 +209,14 @@ impl Chunk {
         }
     }
 
-    /// Appends the name and kind of a node whose data (and `starts` row) are in place already.
-    pub(super) fn push_name(&mut self, name: &[u8], kind: u8) {
-        let start = self.arena.len() as u32;
-        self.arena.extend_from_slice(name);
-        self.spans.push((start, self.arena.len() as u32));
-        self.kinds.push(kind);
-    }
-
     /// Appends a node with no data; its index in the chunk.
     pub(super) fn push_node(&mut self, name: &[u8], kind: u8) -> usize {
-        room(&mut self.arena, name.len());
-        room(&mut self.spans, 1);
-        room(&mut self.kinds, 1);
+        let names = self.names_mut();
+        room(&mut names.arena, name.len());
+        room(&mut names.spans, 1);
+        room(&mut names.kinds, 1);
+        names.push(name, kind);
         self.uses.room(1);
-        let start = self.arena.len() as u32;
-        self.arena.extend_from_slice(name);
-        self.spans.push((start, self.arena.len() as u32));
-        self.kinds.push(kind);
         let last = self.starts.last().unwrap_or_default();
         if self.starts.is_empty() {
             self.starts.push(last);
@@ -160,30 +230,12 @@ impl Chunk {
 
     /// Gives node `i` (free, without data) a new name and kind.
     pub(super) fn reuse_node(&mut self, i: usize, name: &[u8], kind: u8) {
-        room(&mut self.arena, name.len());
-        let start = self.arena.len() as u32;
-        self.arena.extend_from_slice(name);
-        if let (Some(span), Some(k)) = (self.spans.get_mut(i), self.kinds.get_mut(i)) {
-            *span = (start, start + name.len() as u32);
-            *k = kind;
-        }
+        self.names_mut().rename(i, name, kind);
     }
 
     /// Marks node `i` free (it holds no data by now).
     pub(super) fn free_node(&mut self, i: usize) {
-        if let (Some(span), Some(k)) = (self.spans.get_mut(i), self.kinds.get_mut(i)) {
-            *span = (0, 0);
-            *k = FREE;
-        }
-        let live: usize = self.spans.iter().map(|&(s, e)| (e - s) as usize).sum();
-        if self.arena.len() > 4096 && self.arena.len() > 2 * live {
-            self.compact();
-        }
-    }
-
-    /// Drops the bytes of freed and renamed nodes.
-    fn compact(&mut self) {
-        self.arena = live_names(&mut self.spans, &self.arena);
+        self.names_mut().free(i);
     }
 
     /// Inserts `value` at the end of node `i`'s column `k` (with one reference); its position.
@@ -265,17 +317,15 @@ impl ChunkNames {
         if self.chunks.last().map_or(true, |c| c.len() >= CHUNK) {
             // Room for as many bytes of names as the last chunk took (a build's chunks are much
             // alike), so that a chunk's names are not copied a few dozen times as they come.
-            let like = self.chunks.last().map_or(0, |c| c.arena.len());
+            let like = self.chunks.last().map_or(0, |c| c.names.arena.len());
             self.chunks.push(Chunk {
-                arena: Vec::with_capacity(like + like / 8),
-                spans: Vec::with_capacity(CHUNK),
-                kinds: Vec::with_capacity(CHUNK),
+                names: Arc::new(NodeNames::like(like)),
                 ..Chunk::default()
             });
         }
-        let chunk = self.chunks.last_mut()?;
-        room(&mut chunk.arena, wire.len());
-        chunk.push_name(wire, DOMAIN);
+        let names = self.chunks.last_mut()?.names_mut();
+        room(&mut names.arena, wire.len());
+        names.push(wire, DOMAIN);
         self.len += 1;
         Some(id)
     }
@@ -291,13 +341,18 @@ impl ChunkNames {
 fn live_names(spans: &mut [(u32, u32)], arena: &[u8]) -> Vec<u8> {
     let live: usize = spans.iter().map(|&(s, e)| e.saturating_sub(s) as usize).sum();
     let mut names = Vec::with_capacity(live);
+    move_names(spans, arena, &mut names);
+    names
+}
+
+/// Appends the names `spans` point to in `arena` to `names`, each span moved to its place there.
+fn move_names(spans: &mut [(u32, u32)], arena: &[u8], names: &mut Vec<u8>) {
     for span in spans {
         let bytes = arena.get(span.0 as usize..span.1 as usize).unwrap_or_default();
         let start = names.len() as u32;
         names.extend_from_slice(bytes);
         *span = (start, names.len() as u32);
     }
-    names
 }
 
 /// The name of node `id` in a run of chunks (empty if there is no such node).
@@ -561,7 +616,7 @@ mod tests {
             chunk.free_node(i);
         }
         chunk.reuse_node(0, b"\x07renamed\x05mesos\x00", DOMAIN);
-        let copy = chunk.clone();
+        let copy = NodeNames::clone(&chunk.names);
         let live: usize = names
             .iter()
             .enumerate()
@@ -569,7 +624,10 @@ mod tests {
             .map(|(_, n)| n.len())
             .sum();
         assert_eq!(copy.arena.len(), live + b"\x07renamed\x05mesos\x00".len());
-        assert!(chunk.arena.len() > copy.arena.len(), "the original keeps what it had");
+        assert!(
+            chunk.names.arena.len() > copy.arena.len(),
+            "the original keeps what it had"
+        );
         for (i, name) in names.iter().enumerate() {
             let want: &[u8] = match i {
                 0 => b"\x07renamed\x05mesos\x00",
@@ -577,7 +635,7 @@ mod tests {
                 _ => name,
             };
             assert_eq!((copy.name(i), chunk.name(i)), (want, want), "node {i}");
-            assert_eq!(copy.kinds[i], chunk.kinds[i]);
+            assert_eq!(copy.kinds[i], chunk.names.kinds[i]);
         }
     }
 

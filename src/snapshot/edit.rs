@@ -82,7 +82,7 @@ impl Records {
             // A node nothing uses (the apex; a name whose records were all skipped) stays for good.
             let own: Vec<u32> = (0..chunk.len())
                 .map(|i| match uses.get(from + i) {
-                    _ if chunk.kinds.get(i) == Some(&FREE) => 0,
+                    _ if chunk.kind(i) == Some(FREE) => 0,
                     Some(&u) if u > 0 && from + i != 0 => u,
                     _ => PINNED,
                 })
@@ -161,7 +161,13 @@ impl Records {
             let c = &**c;
             let n = c.uses.heap_bytes() + c.refs.iter().map(CountColumn::heap_bytes).sum::<usize>();
             counts += n;
-            all += n + cap(&c.arena) + cap(&c.spans) + cap(&c.kinds) + c.starts.heap_bytes() + cap(&c.a) + cap(&c.aaaa);
+            all += n
+                + cap(&c.names.arena)
+                + cap(&c.names.spans)
+                + cap(&c.names.kinds)
+                + c.starts.heap_bytes()
+                + cap(&c.a)
+                + cap(&c.aaaa);
             all += cap(&c.srv) + cap(&c.ptr) + cap(&c.extra) + cap(&c.blob);
         }
         (all, counts)
@@ -191,8 +197,8 @@ impl Records {
             ..EditShape::default()
         };
         for c in &self.chunks {
-            shape.name_bytes += c.arena.capacity();
-            shape.live_name_bytes += c.spans.iter().map(|&(s, e)| (e - s) as usize).sum::<usize>();
+            shape.name_bytes += c.names.arena.capacity();
+            shape.live_name_bytes += c.names.live_bytes();
             shape.records += c.a.len() + c.aaaa.len() + c.srv.len() + c.ptr.len();
             shape.room += c.a.capacity() + c.aaaa.capacity() + c.srv.capacity() + c.ptr.capacity();
         }
@@ -414,7 +420,7 @@ impl Records {
             return;
         }
         let name = chunk.name(i).to_vec();
-        let kind = chunk.kinds.get(i).copied().unwrap_or(FREE);
+        let kind = chunk.kind(i).unwrap_or(FREE);
         let chunks = &self.chunks;
         self.index.remove(&name, id, |id| name_in(chunks, id));
         if let Some(chunk) = self.chunks.get_mut(c) {

@@ -176,8 +176,8 @@ impl Records {
         if let Some(id) = self.find(wire) {
             if let Some((chunk, i)) = self.chunk_of(id) {
                 let node = node_at(chunk, i);
-                return match chunk.kinds.get(i) {
-                    Some(&REVERSE) => Lookup::Reverse(node),
+                return match chunk.kind(i) {
+                    Some(REVERSE) => Lookup::Reverse(node),
                     _ => Lookup::Found(node),
                 };
             }
@@ -200,7 +200,7 @@ impl Records {
     fn chunk_of(&self, id: u32) -> Option<(&Chunk, usize)> {
         let chunk = self.chunks.get((id >> CHUNK_BITS) as usize)?;
         let i = id as usize & (CHUNK - 1);
-        chunk.kinds.get(i).filter(|&&k| k != super::chunk::FREE)?;
+        chunk.kind(i).filter(|&k| k != super::chunk::FREE)?;
         Some((chunk, i))
     }
 
@@ -220,7 +220,7 @@ impl Records {
     #[inline]
     pub fn domain_node(&self, id: u32) -> Option<Node<'_>> {
         let (chunk, i) = self.chunk_of(id)?;
-        (chunk.kinds.get(i) == Some(&DOMAIN)).then(|| node_at(chunk, i))
+        (chunk.kind(i) == Some(DOMAIN)).then(|| node_at(chunk, i))
     }
 
     /// The lower-case wire name of node `id` alone: what an SRV or PTR target needs, without reading

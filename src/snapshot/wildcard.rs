@@ -28,7 +28,7 @@ impl Records {
             .iter()
             .map(|c| {
                 (0..c.len())
-                    .filter(|&i| c.kinds.get(i) == Some(&DOMAIN) && c.name(i).starts_with(STAR))
+                    .filter(|&i| c.kind(i) == Some(DOMAIN) && c.name(i).starts_with(STAR))
                     .count()
             })
             .sum();

@@ -484,7 +484,8 @@ fn replaced_tasks_take_the_ids_and_slots_the_old_ones_freed() {
 /// Times and sizes edits as a churning poll makes them (`EDIT_PROBE=path`, `EDIT_ROUNDS`, 10 by
 /// default): each round replaces a tenth of the tasks (in turn) with a new instance on another agent
 /// and port, as `benches/soak-master.py` does, and applies the poll's changes to the snapshot while
-/// the last published one is kept (served), as the refresher does:
+/// the last published one is kept (served), as the refresher does (`EDIT_CHURN=runs`: a tenth of each
+/// framework's tasks in a row, as the soak master replaces its slots; otherwise every tenth task):
 ///   EDIT_PROBE=target/bench-states/state-100000-5000-5.json \
 ///     cargo test --release --lib edit_probe -- --ignored --nocapture
 #[test]
@@ -495,6 +496,7 @@ fn edit_probe() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(10);
+    let runs = std::env::var("EDIT_CHURN").is_ok_and(|c| c == "runs");
     let config = Config {
         masters: vec![HostPort::parse("127.0.0.1:5050").unwrap()],
         ..Config::default()
@@ -518,9 +520,16 @@ fn edit_probe() {
     for round in 0..rounds {
         let mut n = 0usize;
         for f in doc["frameworks"].as_array_mut().unwrap() {
-            for t in f["tasks"].as_array_mut().unwrap() {
+            let tasks = f["tasks"].as_array_mut().unwrap();
+            let len = tasks.len().max(1);
+            for (p, t) in tasks.iter_mut().enumerate() {
                 n += 1;
-                if n % 10 != round % 10 {
+                let picked = if runs {
+                    p * 10 / len == round % 10
+                } else {
+                    n % 10 == round % 10
+                };
+                if !picked {
                     continue;
                 }
                 serial += 1;

@@ -390,12 +390,13 @@ impl Flat {
         let ChunkNames { mut chunks, index, .. } = names;
         for (c, chunk) in chunks.iter_mut().enumerate() {
             let ids = c * CHUNK..((c + 1) * CHUNK).min(nodes);
-            for (i, kind) in chunk.kinds.iter_mut().enumerate() {
+            let chunk_names = chunk.names_mut();
+            for (i, kind) in chunk_names.kinds.iter_mut().enumerate() {
                 if (ids.start + i) as u32 >= first_reverse {
                     *kind = REVERSE;
                 }
             }
-            chunk.arena.shrink_to_fit();
+            chunk_names.arena.shrink_to_fit();
             // Local starts: the global ones less the chunk's first.
             if let (Some(first), Some(rows)) = (starts.get(ids.start), starts.get(ids.start..=ids.end)) {
                 let local = rows.iter().map(|row| std::array::from_fn(|k| row[k] - first[k]));
