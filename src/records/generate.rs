@@ -170,6 +170,9 @@ impl SharedNames {
             None => Self::build(which, text, names),
         }
         .and_then(|name| out.intern(name));
+        if let Some(id) = id {
+            out.mark_shared(id);
+        }
         *slot = Some(id);
         id
     }

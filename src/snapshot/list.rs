@@ -75,6 +75,14 @@ struct Entry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NameId(u32);
 
+impl NameId {
+    /// The name's id in its list's table of names.
+    #[cfg(test)]
+    pub(crate) fn index(self) -> u32 {
+        self.0
+    }
+}
+
 /// A task that records were generated for (`/v1/enumerate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskRef<'a> {
@@ -225,6 +233,8 @@ pub struct RecordList {
     /// earlier task (or no task) had, once per task, in generation order.
     /// (Boxed: a list that keeps none is 8 bytes larger, not 24.)
     repeats: Option<Box<Repeats>>,
+    /// One bit per name: those an app's instances share ([`mark_shared`](Self::mark_shared)).
+    shared: Vec<u64>,
 }
 
 /// The repeats a list keeps ([`RecordList::keep_repeats`]).
@@ -308,6 +318,7 @@ impl RecordList {
             long: LongChains::default(),
             agent_zones: Vec::new(),
             repeats: None,
+            shared: Vec::new(),
         }
     }
 
@@ -537,6 +548,26 @@ impl RecordList {
         self.name_id(name).map(NameId)
     }
 
+    /// Marks an interned name as one that several tasks share (an app's `T.F.D` and its SRV names):
+    /// a build makes such names nodes before the tasks' own, so that they fill chunks of their own
+    /// and an edit that replaces an app's instance copies fewer chunks ([`Self::is_shared`]).
+    pub(crate) fn mark_shared(&mut self, id: NameId) {
+        let i = id.0 as usize;
+        if self.shared.len() <= i / 64 {
+            self.shared.resize(i / 64 + 1, 0);
+        }
+        if let Some(word) = self.shared.get_mut(i / 64) {
+            *word |= 1 << (i % 64);
+        }
+    }
+
+    /// Whether name `id` was [marked shared](Self::mark_shared).
+    #[inline]
+    pub(crate) fn is_shared(&self, id: u32) -> bool {
+        let i = id as usize;
+        self.shared.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
+    }
+
     /// Starts loading what interning `name` reads first, so that it can overlap other work before
     /// [`intern`](Self::intern) (a hint: nothing changes).
     pub(crate) fn prefetch(&self, name: &str) {
@@ -762,6 +793,7 @@ impl RecordList {
         self.forget_chains();
         self.names = ByteTable::default();
         self.names.drop_index();
+        self.shared = Vec::new();
     }
 
     /// Frees every record, for a reader that is done with them: they read as absent from then on

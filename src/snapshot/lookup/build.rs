@@ -13,7 +13,7 @@ use crate::snapshot::chunk::{
     Chunk, ChunkNames, CountColumn, NameIndex, Starts, A, AAAA, CHUNK, CHUNK_BITS, OTHER, PTR, REVERSE, SRV,
 };
 use crate::snapshot::list::Data;
-use crate::snapshot::names::{prefetch, ByteTable, FastHash};
+use crate::snapshot::names::{prefetch, FastHash};
 use crate::snapshot::reverse::{reverse_name, MAX_PTRS_PER_ADDRESS};
 use crate::snapshot::{Journal, RData, RecordList, Zone};
 use crate::wire::{bytes_to_wire, is_at_or_below, parents, rtype, text_to_wire, wire_to_text};
@@ -336,7 +336,7 @@ impl Named {
         let mut names = ChunkNames::with_capacity(0);
         let _ = names.push_new(&apex);
         let mut tree = base_names.map(Tree::new);
-        let node_of = domain_nodes(&mut names, list.names(), &apex, &mut wire, tree.as_mut());
+        let node_of = domain_nodes(&mut names, list, &apex, &mut wire, tree.as_mut());
         Named {
             apex,
             names,
@@ -502,16 +502,20 @@ fn place<T>(slot: Option<&mut T>, at: &mut u32, value: T) {
 
 /// Text name id -> node id for every name of the list under `apex`, each with its ancestors made
 /// nodes as well (empty non-terminals answer NODATA, RFC 8020), in the order interning each name and
-/// then its new ancestors one by one would give them. The list's names are distinct, so only a name
-/// that is also some name's ancestor (a few per app) is looked up, in a map of those alone; the
-/// caller indexes every node at once after ([`ChunkNames::index_all`]).
+/// then its new ancestors one by one would give them, except that the names the list marks shared
+/// (an app's, [`RecordList::mark_shared`]) come before the others past the base names: an edit that
+/// replaces instances of many apps then copies the chunks of their names, not every chunk. The list's
+/// names are distinct, so only a name that is also some name's ancestor (a few per app) is looked
+/// up, in a map of those alone; the caller indexes every node at once after
+/// ([`ChunkNames::index_all`]).
 fn domain_nodes(
     names: &mut ChunkNames,
-    text: &ByteTable,
+    list: &RecordList,
     apex: &[u8],
     wire: &mut Vec<u8>,
     mut tree: Option<&mut Tree>,
 ) -> Vec<u32> {
+    let text = list.names();
     // An ancestor's text is longer than the apex's (`mesos.` is one octet shorter than its wire form).
     let below_apex = |t: &[u8]| t.len() + 1 > apex.len();
     let ids = 0..u32::try_from(text.len()).unwrap_or(u32::MAX);
@@ -552,9 +556,17 @@ fn domain_nodes(
     let mut recent = Recent::default();
     let mut node_of = vec![NONE; text.len()];
     let mut parent_wire = Vec::with_capacity(256);
-    for id in ids {
-        if let Some(tree) = tree.as_deref_mut() {
-            tree.base_names_done(id, names.len());
+    let base = tree.as_deref().map_or(0, Tree::base_names).min(ids.end);
+    let (base_ids, rest) = (0..base, base..ids.end);
+    let shared = rest.clone().filter(|&id| list.is_shared(id));
+    let order = base_ids.chain(shared).chain(rest.filter(|&id| !list.is_shared(id)));
+    let mut base_done = false;
+    for id in order {
+        if !base_done && id >= base {
+            base_done = true;
+            if let Some(tree) = tree.as_deref_mut() {
+                tree.base_names_done(base, names.len());
+            }
         }
         let t = text.get(id);
         if in_domain(t, wire).is_none() {

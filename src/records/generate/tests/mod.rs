@@ -128,6 +128,59 @@ fn every_framework_is_listed_once_per_state_entry_tasks_or_not() {
     assert_eq!(tasks, [(0, "a"), (2, "c")]);
 }
 
+/// The names an app's instances share are marked so in the list, and a build makes them nodes before
+/// the tasks' own names (so that they fill chunks of their own, which edits replacing instances of
+/// many apps copy instead of every chunk).
+#[test]
+fn an_apps_shared_names_are_marked_and_made_nodes_first() {
+    let doc = br#"{"leader": "master@10.0.0.1:5050",
+        "slaves": [{"id": "a-S1", "pid": "slave(1)@10.1.0.1:5051"}, {"id": "a-S2", "pid": "slave(1)@10.1.0.2:5051"}],
+        "frameworks": [{"id": "f-1", "name": "marathon", "tasks": [
+            {"id": "t1", "name": "web", "slave_id": "a-S1", "state": "TASK_RUNNING", "resources": {"ports": "[31000-31000]"}},
+            {"id": "t2", "name": "web", "slave_id": "a-S2", "state": "TASK_RUNNING", "resources": {"ports": "[31001-31001]"}}]}]}"#;
+    let mut list = gen(doc);
+    let shared = [
+        "web.marathon.mesos.",
+        "_web._tcp.marathon.mesos.",
+        "web.marathon.slave.mesos.",
+    ];
+    let own: Vec<String> = list
+        .iter()
+        .map(|r| r.name.to_string())
+        .filter(|n| n.starts_with("web-"))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        own.len(),
+        4,
+        "two tasks, each with a name under the framework and one under slave: {own:?}"
+    );
+    let mut is_shared = |name: &str| {
+        let id = list.intern(name).unwrap();
+        list.is_shared(id.index())
+    };
+    for name in shared {
+        assert!(is_shared(name), "{name}");
+    }
+    for name in own
+        .iter()
+        .map(String::as_str)
+        .chain(["leader.mesos.", "marathon.mesos."])
+    {
+        assert!(!is_shared(name), "{name}");
+    }
+    let records = crate::snapshot::Records::build(crate::snapshot::Zone::of_default_config(), &list, 1);
+    let node = |name: &str| {
+        let mut wire = Vec::new();
+        crate::wire::text_to_wire(name, &mut wire).unwrap();
+        records.find(&wire).unwrap()
+    };
+    let last_shared = shared.iter().map(|n| node(n)).max().unwrap();
+    let first_own = own.iter().map(|n| node(n)).min().unwrap();
+    assert!(last_shared < first_own, "{last_shared} {first_own}");
+}
+
 fn gen(doc: &[u8]) -> RecordList {
     gen_with(doc, Opts::default())
 }

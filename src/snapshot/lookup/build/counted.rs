@@ -43,6 +43,11 @@ impl Tree {
         }
     }
 
+    /// The names before this id are the base names (the records of no task).
+    pub(super) fn base_names(&self) -> u32 {
+        self.base_names
+    }
+
     /// Name `id` is next, with `nodes` made so far.
     pub(super) fn base_names_done(&mut self, id: u32, nodes: usize) {
         if id == self.base_names {
