@@ -79,7 +79,7 @@ pub(super) struct NodeNames {
 impl Clone for NodeNames {
     fn clone(&self) -> NodeNames {
         let mut spans = self.spans.clone();
-        let arena = live_names(&mut spans, &self.arena);
+        let arena = live_names(&mut spans, &self.arena, self.live_bytes());
         NodeNames {
             arena,
             spans,
@@ -149,9 +149,7 @@ impl NodeNames {
     /// Drops the bytes of freed and renamed nodes, keeping room for an eighth more.
     fn compact(&mut self) {
         let live = self.live_bytes();
-        let mut arena = Vec::with_capacity(live + live / 8);
-        move_names(&mut self.spans, &self.arena, &mut arena);
-        self.arena = arena;
+        self.arena = live_names(&mut self.spans, &self.arena, live + live / 8);
     }
 
     /// The bytes of the live names.
@@ -337,22 +335,17 @@ impl ChunkNames {
     }
 }
 
-/// The names `spans` point to in `arena`, back to back, each span moved to its place in them.
-fn live_names(spans: &mut [(u32, u32)], arena: &[u8]) -> Vec<u8> {
-    let live: usize = spans.iter().map(|&(s, e)| e.saturating_sub(s) as usize).sum();
-    let mut names = Vec::with_capacity(live);
-    move_names(spans, arena, &mut names);
-    names
-}
-
-/// Appends the names `spans` point to in `arena` to `names`, each span moved to its place there.
-fn move_names(spans: &mut [(u32, u32)], arena: &[u8], names: &mut Vec<u8>) {
+/// The names `spans` point to in `arena`, back to back in a new arena of `capacity` bytes (at least
+/// the live ones), each span moved to its place there.
+fn live_names(spans: &mut [(u32, u32)], arena: &[u8], capacity: usize) -> Vec<u8> {
+    let mut names = Vec::with_capacity(capacity);
     for span in spans {
         let bytes = arena.get(span.0 as usize..span.1 as usize).unwrap_or_default();
         let start = names.len() as u32;
         names.extend_from_slice(bytes);
         *span = (start, names.len() as u32);
     }
+    names
 }
 
 /// The name of node `id` in a run of chunks (empty if there is no such node).

@@ -144,12 +144,10 @@ fn an_apps_shared_names_are_marked_and_made_nodes_first() {
         "_web._tcp.marathon.mesos.",
         "web.marathon.slave.mesos.",
     ];
-    let own: Vec<String> = list
+    let own: BTreeSet<String> = list
         .iter()
         .map(|r| r.name.to_string())
         .filter(|n| n.starts_with("web-"))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
         .collect();
     assert_eq!(
         own.len(),
